@@ -1,0 +1,135 @@
+# SPDX-License-Identifier: BSD-2-Clause
+#
+# Pagoda's build. `make` builds the kernel for ARCH (x86_64 by default,
+# or aarch64); `make run` boots it in QEMU with the serial console on this
+# terminal; `make test` boots it once to run the whole in-kernel suite and
+# checks the result with tools/ktest_run.py. See README.md for every knob.
+#
+# Each architecture's specifics (compiler, flags, sources, image, QEMU
+# command line) live in arch/<arch>/build.mk; this file holds what is
+# shared. Objects go to build/<arch>/, so both arches can coexist.
+
+ARCH ?= x86_64
+CPUS ?= 4
+MEM ?= 256M
+TIMEOUT ?= 110
+KTEST ?= *
+KTEST_ARGS ?=
+CMDLINE ?=
+V ?= 0
+
+BUILD := build/$(ARCH)
+ifeq ($(V),0)
+Q := @
+else
+Q :=
+endif
+
+ifeq ($(wildcard arch/$(ARCH)/build.mk),)
+$(error ARCH=$(ARCH) is not supported: choose x86_64 or aarch64)
+endif
+
+COMMON_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -ffreestanding -fno-builtin \
+	-fno-stack-protector -fno-omit-frame-pointer -fno-tree-loop-distribute-patterns \
+	-fno-pic -fno-common -I. -MMD -MP
+COMMON_SRCS := $(filter-out $(WIP_EXCLUDE),$(wildcard kernel/*.c kernel/*/*.c lib/*.c tests/*.c))
+
+include arch/$(ARCH)/build.mk
+
+CC := $(CROSS)gcc
+NM := $(CROSS)nm
+OBJCOPY := $(CROSS)objcopy
+STRIP := $(CROSS)strip
+CFLAGS := $(COMMON_CFLAGS) $(ARCH_CFLAGS)
+ASFLAGS := $(CFLAGS) -D__ASSEMBLY__
+LIBGCC = $(shell $(CC) -print-libgcc-file-name 2>/dev/null)
+LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,max-page-size=4096 \
+	-Wl,--no-warn-rwx-segments -Wl,-z,noexecstack $(ARCH_LDFLAGS)
+
+SRCS := $(COMMON_SRCS) $(ARCH_SRCS)
+OBJS := $(patsubst %,$(BUILD)/%.o,$(SRCS))
+KERNEL := $(BUILD)/pagoda.elf
+
+.PHONY: all kernel iso run test debug clean deps host-test check-size
+all: kernel
+
+kernel: deps-build $(KERNEL) $(ARCH_IMAGE)
+
+$(BUILD)/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	@echo "  AS      $<"
+	$(Q)$(CC) $(ASFLAGS) -c $< -o $@
+
+# Generated assembly (symbol tables) lives in $(BUILD) itself.
+$(BUILD)/ksyms0.S.o: $(BUILD)/ksyms0.S
+	$(Q)$(CC) $(ASFLAGS) -c $< -o $@
+$(BUILD)/ksyms.S.o: $(BUILD)/ksyms.S
+	$(Q)$(CC) $(ASFLAGS) -c $< -o $@
+
+$(BUILD)/linker.ld: linker/$(ARCH).ld.S
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -E -P -x c -I. -D__ASSEMBLY__ $< -o $@
+
+# Two links: the first gives the addresses for the symbol table the second
+# embeds. The table sits after .text, so no function moves; checked below.
+$(BUILD)/ksyms0.S:
+	@mkdir -p $(dir $@)
+	$(Q)sh tools/gen_ksyms.sh $(NM) > $@
+
+$(BUILD)/pass1.elf: $(OBJS) $(BUILD)/ksyms0.S.o $(BUILD)/linker.ld
+	$(Q)$(CC) $(LDFLAGS) -T $(BUILD)/linker.ld -o $@ $(OBJS) $(BUILD)/ksyms0.S.o $(LIBGCC)
+
+$(BUILD)/ksyms.S: $(BUILD)/pass1.elf tools/gen_ksyms.sh
+	$(Q)sh tools/gen_ksyms.sh $(NM) $< > $@
+
+$(KERNEL): $(OBJS) $(BUILD)/ksyms.S.o $(BUILD)/linker.ld
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -T $(BUILD)/linker.ld -o $@ $(OBJS) $(BUILD)/ksyms.S.o $(LIBGCC)
+	$(Q)$(NM) -n $(BUILD)/pass1.elf | grep ' [tT] ' > $(BUILD)/syms1.txt
+	$(Q)$(NM) -n $@ | grep ' [tT] ' > $(BUILD)/syms2.txt
+	$(Q)cmp -s $(BUILD)/syms1.txt $(BUILD)/syms2.txt || \
+		{ echo "error: embedding the symbol table moved functions"; rm -f $@; exit 1; }
+	$(Q)$(STRIP) -o $(BUILD)/pagoda.stripped.elf $@
+
+# The kernel image must stay under 1 MiB (loadable bytes of the stripped ELF).
+check-size: kernel
+	@sz=$$(stat -c %s $(BUILD)/pagoda.stripped.elf); \
+	echo "$(ARCH) image: $$sz bytes (limit 1048576)"; test $$sz -lt 1048576
+
+# Installs (as root) or names (otherwise) the Debian packages a target needs.
+deps-build:
+	@sh tools/deps.sh build $(ARCH)
+deps:
+	@sh tools/deps.sh all $(ARCH)
+
+RUN_CMDLINE := $(CMDLINE)
+TEST_CMDLINE := ktest=$(KTEST) test.cpus=$(CPUS) test.mem=$(MEM) $(KTEST_ARGS) $(CMDLINE)
+
+run: deps kernel
+	$(call arch_boot_image,$(RUN_CMDLINE),run)
+	$(QEMU_RUN)
+
+debug: deps kernel
+	$(call arch_boot_image,$(RUN_CMDLINE),run)
+	@echo "QEMU waits for gdb on :1234. In another terminal:"
+	@echo "  gdb-multiarch $(KERNEL) -ex 'target remote :1234'"
+	$(QEMU_RUN) -s -S
+
+test: deps kernel check-size host-test
+	$(call arch_boot_image,$(TEST_CMDLINE),test)
+	$(Q)python3 tools/ktest_run.py --log $(BUILD)/test.log --timeout $(TIMEOUT) \
+		--exit-style $(EXIT_STYLE) $(RUNNER_ARGS) -- $(QEMU_TEST)
+
+# Host-side checks that need no QEMU (the runner's own parser tests).
+host-test:
+	$(Q)python3 tools/test_ktest_run.py 2>&1 | tail -n 1
+
+clean:
+	rm -rf build
+
+-include $(OBJS:.o=.d)

@@ -1,0 +1,41 @@
+# SPDX-License-Identifier: BSD-2-Clause
+#
+# x86-64 build and boot: a Multiboot2 ELF packed into a hybrid GRUB ISO
+# that boots under SeaBIOS (FIRMWARE=bios, default) or OVMF (FIRMWARE=uefi)
+# on QEMU's q35 machine.
+
+FIRMWARE ?= bios
+CROSS :=
+ARCH_CFLAGS := -m64 -mcmodel=kernel -mno-red-zone -mgeneral-regs-only -fno-pie
+ARCH_LDFLAGS :=
+ARCH_SRCS := $(wildcard arch/x86_64/*.c arch/x86_64/*.S) boot/multiboot2.c
+ARCH_IMAGE :=
+EXIT_STYLE := x86
+
+OVMF_CODE := /usr/share/OVMF/OVMF_CODE.fd
+ifeq ($(FIRMWARE),uefi)
+FIRMWARE_ARGS := -bios $(OVMF_CODE)
+else ifeq ($(FIRMWARE),bios)
+FIRMWARE_ARGS :=
+else
+$(error FIRMWARE=$(FIRMWARE): choose bios or uefi)
+endif
+
+# $(1): kernel command line, $(2): image name. Writes grub.cfg and packs the ISO.
+define arch_boot_image
+	@mkdir -p $(BUILD)/$(2)-iso/boot/grub
+	@cp $(BUILD)/pagoda.stripped.elf $(BUILD)/$(2)-iso/boot/pagoda.elf
+	@sed -e 's|@CMDLINE@|$(1)|' boot/grub.cfg.in > $(BUILD)/$(2)-iso/boot/grub/grub.cfg
+	$(Q)grub-mkrescue -o $(BUILD)/$(2).iso $(BUILD)/$(2)-iso >$(BUILD)/grub-mkrescue.log 2>&1 || \
+		{ cat $(BUILD)/grub-mkrescue.log; exit 1; }
+endef
+
+iso: kernel
+	$(call arch_boot_image,$(CMDLINE),run)
+	@echo "  ISO     $(BUILD)/run.iso"
+
+QEMU_COMMON := qemu-system-x86_64 -machine q35 -accel tcg,thread=multi -smp $(CPUS) -m $(MEM) \
+	-display none -nic none -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+	$(FIRMWARE_ARGS)
+QEMU_RUN = $(QEMU_COMMON) -serial mon:stdio -cdrom $(BUILD)/run.iso
+QEMU_TEST = $(QEMU_COMMON) -serial stdio -monitor none -cdrom $(BUILD)/test.iso

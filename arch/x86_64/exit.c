@@ -1,0 +1,18 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Leaving the machine. Under QEMU with `-device isa-debug-exit,iobase=0xf4`
+ * a write of v to port 0xF4 ends QEMU with status (v << 1) | 1; Pagoda
+ * writes 0x10 | status, giving 33 (success), 35 (tests failed) and 37
+ * (panic), which the host runner maps back. On real hardware the write
+ * does nothing and the CPU halts.
+ */
+#include "arch/x86_64/x86.h"
+#include "kernel/arch.h"
+
+#define DEBUG_EXIT_PORT 0xF4
+
+void arch_exit(enum exit_status status)
+{
+	outb(DEBUG_EXIT_PORT, (uint8_t)(0x10 | status));
+	arch_cpu_halt();
+}

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * x86-64 memory layout constants, shared by assembly, C and (through the
+ * preprocessor) the linker script. The kernel runs in the top 2 GiB
+ * (-mcmodel=kernel) at KERNEL_VMA + physical address; it is loaded at
+ * KERNEL_PHYS by GRUB.
+ */
+#ifndef PAGODA_ARCH_X86_64_LAYOUT_H
+#define PAGODA_ARCH_X86_64_LAYOUT_H
+
+#define KERNEL_VMA 0xFFFFFFFF80000000
+#define KERNEL_PHYS 0x200000
+/* Where the AP real-mode trampoline is copied (below 1 MiB, page aligned). */
+#define AP_TRAMPOLINE_PHYS 0x8000
+/* Boot tables identity-map this much physical memory (and the high half maps 2 GiB). */
+#define BOOT_IDENTITY_GIB 4
+
+#define GDT_KERNEL_CODE 0x08
+#define GDT_KERNEL_DATA 0x10
+#define GDT_TSS 0x18
+
+#endif

@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * x86-64 boot CPU entry in C, called by boot.S in long mode on the boot
+ * page tables. Order matters: per-CPU GS first (arch_cpu_id), the serial
+ * console next (everything after may print or panic), then descriptor
+ * tables (exceptions become reportable), then the boot information.
+ */
+#include "arch/x86_64/x86.h"
+#include "kernel/acpi/acpi.h"
+#include "kernel/arch.h"
+#include "kernel/boot_info.h"
+#include "kernel/printk.h"
+
+extern const char __kernel_phys_start[], __kernel_end[];
+
+static uint32_t boot_cpu_apic_id(void)
+{
+	uint32_t a, b, c, d;
+	cpuid(1, 0, &a, &b, &c, &d);
+	return b >> 24;
+}
+
+__noreturn void x86_boot_main(uint32_t multiboot_info_pa)
+{
+	x86_percpu_init(0, boot_cpu_apic_id());
+	x86_serial_init();
+	console_puts("\n");
+	x86_cpu_tables_init(0);
+
+	boot_info.kernel_start = (phys_addr_t)(uintptr_t)__kernel_phys_start;
+	boot_info.kernel_end = arch_virt_to_phys(__kernel_end);
+	boot_info_add_reserved(boot_info.kernel_start, boot_info.kernel_end - boot_info.kernel_start,
+			       "kernel image");
+	/* Real-mode IVT/BDA and the AP trampoline page stay out of the allocator. */
+	boot_info_add_reserved(0, 0x1000, "real-mode IVT and BIOS data");
+	boot_info_add_reserved(AP_TRAMPOLINE_PHYS, 0x1000, "AP trampoline");
+	multiboot2_parse(multiboot_info_pa);
+	acpi_init(boot_info.acpi_rsdp, boot_cpu_apic_id());
+	kernel_main();
+}
+
+void arch_init(void)
+{
+	x86_apic_init_boot();
+	x86_percpu[0].apic_id = x86_apic_id();
+	x86_time_calibrate();
+}

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * x86-64 private helpers: port I/O, MSRs, CPUID, control registers, and the
+ * per-CPU arch block reached through GS. Only arch/x86_64/ includes this.
+ */
+#ifndef PAGODA_ARCH_X86_64_X86_H
+#define PAGODA_ARCH_X86_64_X86_H
+
+#include "kernel/types.h"
+#include "arch/x86_64/layout.h"
+
+static inline void outb(uint16_t port, uint8_t v)
+{
+	__asm__ __volatile__("outb %0, %1" ::"a"(v), "Nd"(port));
+}
+static inline uint8_t inb(uint16_t port)
+{
+	uint8_t v;
+	__asm__ __volatile__("inb %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+static inline void outl(uint16_t port, uint32_t v)
+{
+	__asm__ __volatile__("outl %0, %1" ::"a"(v), "Nd"(port));
+}
+static inline uint32_t inl(uint16_t port)
+{
+	uint32_t v;
+	__asm__ __volatile__("inl %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+static inline uint64_t rdmsr(uint32_t msr)
+{
+	uint32_t lo, hi;
+	__asm__ __volatile__("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return ((uint64_t)hi << 32) | lo;
+}
+static inline void wrmsr(uint32_t msr, uint64_t v)
+{
+	__asm__ __volatile__("wrmsr" ::"c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32))
+			     : "memory");
+}
+static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t *a, uint32_t *b, uint32_t *c,
+			 uint32_t *d)
+{
+	__asm__ __volatile__("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "a"(leaf), "c"(sub));
+}
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+	__asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+static inline uint64_t read_cr2(void)
+{
+	uint64_t v;
+	__asm__ __volatile__("mov %%cr2, %0" : "=r"(v));
+	return v;
+}
+static inline uint64_t read_cr3(void)
+{
+	uint64_t v;
+	__asm__ __volatile__("mov %%cr3, %0" : "=r"(v));
+	return v;
+}
+
+#define MSR_APIC_BASE 0x1B
+#define MSR_EFER 0xC0000080
+#define MSR_GS_BASE 0xC0000101
+
+/* Per-CPU arch block; GS base points at it so arch_cpu_id() is one load. */
+struct x86_percpu {
+	unsigned cpu_id; /* must stay at offset 0: arch_cpu_id reads %gs:0 */
+	uint32_t apic_id;
+	struct x86_tss *tss;
+};
+extern struct x86_percpu x86_percpu[];
+
+/* Interrupt vectors. */
+#define VEC_TIMER 0x20
+#define VEC_IPI_CALL 0xF0
+#define VEC_IPI_RESCHEDULE 0xF1
+#define VEC_SPURIOUS 0xFF
+
+/* The register frame pushed by isr.S, lowest address first. */
+struct x86_frame {
+	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+	uint64_t vector, error;
+	uint64_t rip, cs, rflags, rsp, ss;
+};
+
+/* Installs GDT, TSS (with IST stacks) and IDT on the calling CPU. */
+void x86_cpu_tables_init(unsigned cpu);
+void x86_percpu_init(unsigned cpu, uint32_t apic_id);
+void x86_serial_init(void);
+void x86_apic_init_boot(void);
+void x86_apic_init_ap(void);
+void x86_apic_eoi(void);
+uint32_t x86_apic_read(uint32_t reg);
+void x86_apic_write(uint32_t reg, uint32_t v);
+uint32_t x86_apic_id(void);
+void x86_apic_send_init_sipi(uint32_t apic_id, uint8_t vector_page, bool init);
+void x86_time_calibrate(void);
+void x86_acpi_init(void);
+/* Parses Multiboot2 information into boot_info; panics naming tag and field. */
+void multiboot2_parse(phys_addr_t info_pa);
+
+#endif

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * What Pagoda reads from a flattened device tree besides memory and CPUs
+ * (those go to struct boot_info): the devices an aarch64 arch layer needs
+ * to bring up a console, interrupts, timers, secondary CPUs and PCIe.
+ *
+ * fdt_boot_parse() fills both boot_info and fdt_platform from one blob.
+ * Every value comes from the blob; nothing is assumed from the machine
+ * model. A malformed blob panics naming the node and property.
+ */
+#ifndef PAGODA_BOOT_FDT_PLATFORM_H
+#define PAGODA_BOOT_FDT_PLATFORM_H
+
+#include "kernel/types.h"
+
+enum psci_method { PSCI_NONE = 0, PSCI_HVC, PSCI_SMC };
+enum cpu_enable_method { CPU_ENABLE_NONE = 0, CPU_ENABLE_PSCI, CPU_ENABLE_SPIN_TABLE };
+
+struct fdt_platform {
+	/* /psci */
+	enum psci_method psci;
+	uint32_t psci_cpu_on; /* function id; 0xC4000003 when the node gives none */
+	/* enable-method of the secondary CPUs (first non-boot CPU's) */
+	enum cpu_enable_method cpu_enable;
+	uint64_t cpu_release_addr[16]; /* spin-table release address per boot_info cpu index */
+
+	/* interrupt controller: 2 for arm,gic-400/arm,cortex-a15-gic, 3 for arm,gic-v3 */
+	unsigned gic_version;
+	phys_addr_t gicd_base;
+	uint64_t gicd_size;
+	phys_addr_t gicc_base; /* GICv2 CPU interface */
+	uint64_t gicc_size;
+	phys_addr_t gicr_base; /* GICv3 redistributors */
+	uint64_t gicr_size;
+
+	/* arm,armv8-timer: PPI numbers (interrupt specifier cell 1) */
+	unsigned timer_ppi_virt;
+	unsigned timer_ppi_phys;
+
+	/* console: the node chosen by /chosen/stdout-path (arm,pl011) */
+	phys_addr_t uart_base;
+	uint64_t uart_size;
+	char stdout_path[64];
+
+	/* PCIe host bridge (pci-host-ecam-generic), 0 when absent */
+	phys_addr_t pcie_ecam_base;
+	uint64_t pcie_ecam_size;
+	unsigned pcie_bus_start, pcie_bus_end;
+};
+
+extern struct fdt_platform fdt_platform;
+
+/*
+ * Validates the blob at `dtb` (physical address, reachable with
+ * arch_phys_to_virt) and fills boot_info (memory, reserved ranges including
+ * /memreserve/, reserved-memory and the blob itself, cmdline from
+ * /chosen/bootargs, CPUs with their MPIDRs) and fdt_platform. `boot_mpidr`
+ * marks which CPU is the boot CPU. Panics naming node and property on any
+ * malformed input.
+ */
+void fdt_boot_parse(phys_addr_t dtb, uint64_t boot_mpidr);
+
+#endif

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * ACPI table discovery: RSDP -> XSDT (or RSDT for ACPI 1.0) -> MADT.
+ * Every table's length is bounded and its checksum verified before any
+ * field is used; a bad one panics naming the table and the field.
+ * The MADT yields the CPUs (local APIC and x2APIC entries that are enabled
+ * or online-capable) into boot_info, and the I/O APICs into acpi_info.
+ */
+#ifndef PAGODA_KERNEL_ACPI_ACPI_H
+#define PAGODA_KERNEL_ACPI_ACPI_H
+
+#include "kernel/types.h"
+
+#define ACPI_IOAPIC_MAX 8
+
+struct acpi_ioapic {
+	uint8_t id;
+	uint32_t address;
+	uint32_t gsi_base;
+};
+
+struct acpi_info {
+	char oem_id[7];
+	unsigned revision; /* RSDP revision: 0 = ACPI 1.0, 2 = 2.0+ */
+	unsigned nr_tables; /* entries in the XSDT/RSDT */
+	phys_addr_t lapic_address;
+	unsigned nr_lapic_entries; /* type 0 entries seen, including disabled */
+	unsigned nr_x2apic_entries; /* type 9 entries seen */
+	struct acpi_ioapic ioapics[ACPI_IOAPIC_MAX];
+	unsigned nr_ioapics;
+};
+
+extern struct acpi_info acpi_info;
+
+/* Header common to every system description table. */
+struct acpi_sdt_header {
+	char signature[4];
+	uint32_t length;
+	uint8_t revision;
+	uint8_t checksum;
+	char oem_id[6];
+	char oem_table_id[8];
+	uint32_t oem_revision;
+	uint32_t creator_id;
+	uint32_t creator_revision;
+} __packed;
+
+/*
+ * Parses the tables starting at the RSDP copy at `rsdp_pa`; `boot_apic_id`
+ * marks the boot CPU. Panics when the RSDP is absent or any table is bad.
+ */
+void acpi_init(phys_addr_t rsdp_pa, uint32_t boot_apic_id);
+/* Finds a table by signature ("APIC", "HPET", ...); NULL when absent. */
+const struct acpi_sdt_header *acpi_find_table(const char signature[4]);
+/* Sum of `len` bytes modulo 256: zero for a valid ACPI structure. */
+uint8_t acpi_checksum(const void *p, size_t len);
+/* Parses a MADT already known to be mapped and checksummed (tests call it too). */
+void acpi_parse_madt(const struct acpi_sdt_header *madt, uint32_t boot_apic_id);
+
+#endif

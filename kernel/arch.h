@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The architecture contract: the only way generic code (kernel/, lib/,
+ * tests/) reaches hardware. Each architecture implements every function
+ * here under arch/<arch>/; generic code never includes an arch's private
+ * header, never uses inline assembly and never names a descriptor bit.
+ *
+ * Naming: arch_<subsystem>_<verb>(). Unless a comment says otherwise a
+ * function may be called on any CPU, with interrupts on or off.
+ */
+#ifndef PAGODA_KERNEL_ARCH_H
+#define PAGODA_KERNEL_ARCH_H
+
+#include "kernel/cpumask.h"
+
+/* ---- Identity and idling ---------------------------------------------- */
+
+/* Logical id (0..CPU_MAX-1) of the calling CPU; valid from arch_early_init on. */
+unsigned arch_cpu_id(void);
+/* A hint inside busy-wait loops (x86 pause, arm64 yield). */
+void arch_cpu_relax(void);
+/*
+ * Enables interrupts and waits for one, atomically: an interrupt that is
+ * already pending ends the wait at once (x86 sti;hlt, arm64 wfi). Returns
+ * with interrupts enabled. Idle CPUs use this and never spin, because four
+ * virtual CPUs may share two host cores.
+ */
+void arch_cpu_idle(void);
+/* Disables interrupts and stops this CPU for good. */
+__noreturn void arch_cpu_halt(void);
+
+/* ---- Interrupt masking ------------------------------------------------- */
+
+typedef unsigned long irqflags_t;
+irqflags_t arch_irq_save(void); /* disable, return the previous state */
+void arch_irq_restore(irqflags_t flags);
+void arch_irq_enable(void);
+void arch_irq_disable(void);
+bool arch_irq_enabled(void);
+
+/* ---- Inter-processor interrupts ----------------------------------------- */
+
+enum ipi_kind {
+	IPI_CALL, /* run the cross-call requests queued for this CPU */
+	IPI_RESCHEDULE, /* reserved for the scheduler */
+	IPI_STOP, /* panic: stop now (NMI on x86 so it gets through masked code) */
+	IPI_KIND_COUNT,
+};
+/*
+ * Sends `kind` to every CPU in `targets` (the caller is never in it).
+ * Interrupts of one kind may merge: a receiver must look at request state,
+ * never count interrupts. On receipt the arch calls ipi_handle(kind).
+ */
+void arch_ipi_send(cpumask_t targets, enum ipi_kind kind);
+/* Generic handler called by the arch with interrupts disabled. */
+void ipi_handle(enum ipi_kind kind);
+
+/* ---- Time --------------------------------------------------------------- */
+
+/* Monotonic nanoseconds since boot, the same clock on every CPU. */
+uint64_t arch_time_ns(void);
+/* Periodic tick rate installed by arch_timer_start (per CPU). */
+#define TIMER_HZ 100
+/* Called by the arch on every CPU's timer tick, interrupts disabled. */
+void timer_tick(void);
+
+/* ---- Console and exit --------------------------------------------------- */
+
+/* Writes one byte to the boot console, polling; usable before anything else. */
+void arch_console_putc(char c);
+
+enum exit_status {
+	EXIT_SUCCESS_ALL = 0, /* every test passed / clean shutdown */
+	EXIT_TESTS_FAILED = 1,
+	EXIT_PANIC = 2,
+};
+/*
+ * Leaves the machine. Under QEMU the status reaches the host: x86
+ * isa-debug-exit writes (status | 0x10) so QEMU exits (v << 1) | 1 = 33, 35, 37;
+ * aarch64 semihosting SYS_EXIT gives 0, 1, 2 (PSCI SYSTEM_OFF when semihosting
+ * is unavailable).
+ */
+__noreturn void arch_exit(enum exit_status status);
+
+/* ---- Memory ------------------------------------------------------------- */
+
+/* A kernel pointer to physical memory (RAM or firmware tables) at `pa`. */
+void *arch_phys_to_virt(phys_addr_t pa);
+phys_addr_t arch_virt_to_phys(const void *va);
+
+/* ---- SMP bring-up ------------------------------------------------------- */
+
+/*
+ * Starts the CPU described by boot_info.cpus[cpu] with logical id `cpu` and
+ * the given stack top. The new CPU runs its arch setup, then calls
+ * smp_secondary_main(cpu). Returns false if the CPU never answered.
+ */
+bool arch_cpu_start(unsigned cpu, void *stack_top);
+/* Generic entry for an application processor; never returns. */
+__noreturn void smp_secondary_main(unsigned cpu);
+
+/* ---- Saving and resuming a context (tests, fault fixtures) ------------- */
+
+/*
+ * arch_setjmp saves callee-saved registers, the stack and the interrupt
+ * mask and returns 0; arch_longjmp(buf, v) resumes there returning v (never
+ * 0). Used to abort a test case and to recover from an expected fault: an
+ * exception handler may longjmp out of itself because kernel exceptions run
+ * on the interrupted stack (IST stacks excepted).
+ */
+struct arch_jmpbuf {
+	unsigned long regs[24];
+};
+int arch_setjmp(struct arch_jmpbuf *buf) __attribute__((returns_twice));
+__noreturn void arch_longjmp(struct arch_jmpbuf *buf, int value);
+
+/* ---- Debugging ---------------------------------------------------------- */
+
+/* The caller's frame pointer; frames are {prev_fp, return_address} on both arches. */
+uintptr_t arch_frame_pointer(void);
+/* Raises the architecture's breakpoint trap (x86 int3, arm64 brk). */
+void arch_breakpoint(void);
+/* Reads the byte at `va` with a plain load: used to provoke a fault. */
+uint8_t arch_probe_read(const volatile uint8_t *va);
+void arch_probe_write(volatile uint8_t *va, uint8_t value);
+
+/*
+ * What a synchronous exception reports to generic code. The arch decodes
+ * its own syndrome into this; `name` is a short architectural name
+ * ("#PF", "#BP", "Data Abort", ...).
+ */
+enum fault_kind {
+	FAULT_BREAKPOINT = 1,
+	FAULT_PAGE, /* translation or permission fault on a data access or fetch */
+	FAULT_ILLEGAL, /* undefined instruction */
+	FAULT_GENERAL, /* anything else */
+};
+struct fault_info {
+	enum fault_kind kind;
+	const char *name;
+	uintptr_t pc;
+	uintptr_t address; /* faulting data address (CR2 / FAR), 0 if none */
+	uint64_t code; /* x86 error code / arm64 ESR */
+	bool write;
+	bool exec;
+};
+/*
+ * Called by the arch for every synchronous exception before it prints
+ * anything. Returns only when nothing claimed the fault; a claimed fault
+ * (an armed test fixture) longjmps away. `resumable` says the arch can
+ * simply return to the next instruction (breakpoints).
+ */
+void fault_dispatch(const struct fault_info *info);
+
+/* ---- Boot ---------------------------------------------------------------- */
+
+/*
+ * Generic kernel entry on the boot CPU, called by the arch after it has a
+ * stack, a console and has filled boot_info. Never returns.
+ */
+__noreturn void kernel_main(void);
+/*
+ * Called by kernel_main: finish per-arch setup on the boot CPU (interrupt
+ * controller, exception vectors, timer) so that interrupts can be enabled.
+ */
+void arch_init(void);
+/* Start the periodic tick on the calling CPU. */
+void arch_timer_start(void);
+/* Per-CPU arch setup on an application processor, before smp_secondary_main. */
+
+#endif

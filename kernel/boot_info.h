@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * struct boot_info: everything the firmware and boot loader told us, in one
+ * arch-neutral shape. x86-64 fills it from Multiboot2 tags and ACPI;
+ * aarch64 from the flattened device tree. Generic code reads only this.
+ *
+ * Invariants once boot_info_finish() has run: memory regions are sorted by
+ * base and do not overlap; cpus[0] is the boot CPU; the command line is
+ * NUL-terminated.
+ */
+#ifndef PAGODA_KERNEL_BOOT_INFO_H
+#define PAGODA_KERNEL_BOOT_INFO_H
+
+#include "kernel/cpumask.h"
+
+#define BOOT_MEM_MAX 128
+#define BOOT_RESERVED_MAX 32
+#define BOOT_CMDLINE_MAX 512
+
+enum boot_mem_type {
+	BOOT_MEM_USABLE = 1,
+	BOOT_MEM_RESERVED,
+	BOOT_MEM_ACPI_RECLAIM,
+	BOOT_MEM_ACPI_NVS,
+	BOOT_MEM_BAD,
+};
+
+struct boot_mem_region {
+	phys_addr_t base;
+	uint64_t size;
+	enum boot_mem_type type;
+};
+
+struct boot_cpu {
+	uint64_t hw_id; /* x86: APIC id; aarch64: MPIDR affinity bits */
+	bool boot_cpu;
+};
+
+struct boot_info {
+	struct boot_mem_region mem[BOOT_MEM_MAX];
+	unsigned nr_mem;
+	/* Ranges inside usable memory that must never be handed out. */
+	struct boot_mem_region reserved[BOOT_RESERVED_MAX];
+	unsigned nr_reserved;
+	char cmdline[BOOT_CMDLINE_MAX];
+	const char *loader_name;
+
+	phys_addr_t acpi_rsdp; /* 0 when absent; the RSDP copied by the loader */
+	unsigned acpi_revision; /* 0 for ACPI 1.0 (RSDT), 2 for XSDT */
+	phys_addr_t efi_system_table; /* 0 when not booted through UEFI */
+	bool efi_memory_map; /* the loader handed us the EFI memory map */
+
+	phys_addr_t dtb; /* 0 when absent */
+	uint64_t dtb_size;
+
+	struct boot_cpu cpus[CPU_MAX];
+	unsigned nr_cpus;
+	unsigned nr_cpus_firmware; /* CPUs the firmware listed, even past CPU_MAX */
+
+	phys_addr_t kernel_start, kernel_end; /* physical extent of the image */
+};
+
+extern struct boot_info boot_info;
+
+/* Adds a region; panics naming `source` when the table is full. */
+void boot_info_add_mem(phys_addr_t base, uint64_t size, enum boot_mem_type type,
+		       const char *source);
+void boot_info_add_reserved(phys_addr_t base, uint64_t size, const char *source);
+/* Adds a CPU; past CPU_MAX the CPU is counted but not started. */
+void boot_info_add_cpu(uint64_t hw_id, bool is_boot_cpu);
+/* Sorts and checks the memory map; panics on overlap. */
+void boot_info_finish(void);
+/* Total bytes of usable RAM in the memory map. */
+uint64_t boot_info_usable_bytes(void);
+
+/*
+ * Looks up `key` in the kernel command line ("key=value" or a bare "key").
+ * Returns true when present and copies the value (empty for a bare key).
+ */
+bool cmdline_get(const char *key, char *value, size_t value_size);
+/* Like cmdline_get, parsed as an unsigned decimal or 0x-hex number. */
+bool cmdline_get_u64(const char *key, uint64_t *value);
+bool cmdline_has(const char *key);
+
+#endif

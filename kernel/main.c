@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * kernel_main: the generic boot sequence once the arch has a stack, a
+ * console and a filled boot_info. It brings up every CPU, then either runs
+ * the test suite (command line `ktest` or `ktest=<glob>`) and exits with
+ * its verdict, or prints a banner and idles (`make run`).
+ */
+#include "kernel/arch.h"
+#include "kernel/boot_info.h"
+#include "kernel/percpu.h"
+#include "kernel/printk.h"
+#include "kernel/smp.h"
+#include "tests/ktest.h"
+
+static void print_memory_map(void)
+{
+	static const char *const names[] = {"?", "usable", "reserved", "ACPI reclaim", "ACPI NVS",
+					    "bad"};
+	for (unsigned i = 0; i < boot_info.nr_mem; i++) {
+		const struct boot_mem_region *r = &boot_info.mem[i];
+		printk("mem: [%#014lx-%#014lx] %s", (unsigned long)r->base,
+		       (unsigned long)(r->base + r->size - 1),
+		       r->type < ARRAY_SIZE(names) ? names[r->type] : "?");
+	}
+	printk("mem: %lu MiB usable", (unsigned long)(boot_info_usable_bytes() >> 20));
+}
+
+void kernel_main(void)
+{
+	printk("Pagoda booting (loader: %s)",
+	       boot_info.loader_name ? boot_info.loader_name : "unknown");
+	printk("cmdline: %s", boot_info.cmdline);
+	boot_info_finish();
+	print_memory_map();
+	smp_init_boot_cpu();
+	arch_init();
+	arch_timer_start();
+	arch_irq_enable();
+	smp_start_secondaries();
+
+	char filter[128];
+	if (cmdline_get("ktest", filter, sizeof(filter))) {
+		unsigned failed = ktest_run_all(filter[0] ? filter : "*");
+		arch_exit(failed ? EXIT_TESTS_FAILED : EXIT_SUCCESS_ALL);
+	}
+	printk("Pagoda is up on %u CPUs. Nothing to do: idling (Ctrl-A X quits QEMU).",
+	       cpumask_weight(cpumask_read(&cpu_online_mask)));
+	for (;;)
+		arch_cpu_idle();
+}

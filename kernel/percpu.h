@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Per-CPU data: one struct cpu per logical CPU, indexed by arch_cpu_id().
+ * A field is written only by its own CPU unless its comment says otherwise;
+ * fields read by other CPUs are accessed with atomics.
+ */
+#ifndef PAGODA_KERNEL_PERCPU_H
+#define PAGODA_KERNEL_PERCPU_H
+
+#include "kernel/arch.h"
+
+#define CPU_STACK_SIZE (16 * 1024)
+
+struct arch_jmpbuf;
+
+struct cpu {
+	unsigned id;
+	uint64_t hw_id;
+	bool online; /* set once by the CPU itself when it enters the idle loop */
+	void *stack_top;
+	uint64_t ticks; /* timer interrupts taken */
+	uint64_t irqs; /* interrupts of any kind taken */
+	/* Armed by ktest_expect_fault: where a fault on this CPU resumes. */
+	struct arch_jmpbuf *fault_fixup;
+	struct fault_info *fault_record;
+	/* Set while this CPU services cross-calls from inside an xcall wait. */
+	unsigned xcall_depth;
+};
+
+extern struct cpu cpus[CPU_MAX];
+/* CPUs that have come online; written atomically by each CPU for itself. */
+extern cpumask_t cpu_online_mask;
+extern unsigned cpu_count; /* CPUs started (boot_info.nr_cpus capped at CPU_MAX) */
+
+static inline struct cpu *this_cpu(void)
+{
+	return &cpus[arch_cpu_id()];
+}
+
+#endif

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Console output. printk() writes one log line prefixed with the time and
+ * the CPU id ("[    0.123456] cpu1: ..."); console_write() writes raw text
+ * with no prefix (KTAP output, which the host runner parses). Both hold the
+ * console lock for a whole call, so lines from different CPUs never mix.
+ *
+ * panic() prints "PANIC on cpuN: <message>", a backtrace, stops every other
+ * CPU and exits with EXIT_PANIC. Messages follow "function: reason".
+ */
+#ifndef PAGODA_KERNEL_PRINTK_H
+#define PAGODA_KERNEL_PRINTK_H
+
+#include "kernel/types.h"
+
+void printk(const char *fmt, ...) __printf(1, 2);
+void vprintk(const char *fmt, va_list ap);
+/* Raw text, no prefix, no newline added. */
+void console_write(const char *fmt, ...) __printf(1, 2);
+void console_puts(const char *s);
+__noreturn void panic(const char *fmt, ...) __printf(1, 2);
+/* Prints a frame-pointer backtrace starting at `fp`, with symbol names. */
+void backtrace_print(uintptr_t fp);
+/* Name of the function containing `addr` and the offset into it, or NULL. */
+const char *symbol_lookup(uintptr_t addr, uintptr_t *offset);
+
+#define BUG_ON(cond)                                                                               \
+	do {                                                                                       \
+		if (unlikely(cond))                                                                \
+			panic("%s: BUG_ON(%s) at %s:%d", __func__, #cond, __FILE__, __LINE__);     \
+	} while (0)
+
+#endif

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Bringing up the other CPUs and the per-CPU table. The boot CPU starts the
+ * application processors one at a time and waits (bounded) for each to
+ * report online, so logical ids are assigned in firmware order and a CPU
+ * that never answers is reported, not waited for forever.
+ *
+ * Online CPUs that have nothing to do sit in arch_cpu_idle() (hlt/wfi),
+ * woken only by interrupts: the tick and IPIs.
+ */
+#include "kernel/smp.h"
+#include "kernel/boot_info.h"
+#include "kernel/percpu.h"
+#include "kernel/printk.h"
+#include "kernel/time.h"
+
+struct cpu cpus[CPU_MAX];
+cpumask_t cpu_online_mask;
+unsigned cpu_count = 1;
+
+static uint8_t cpu_stacks[CPU_MAX][CPU_STACK_SIZE] __aligned(16);
+
+void smp_init_boot_cpu(void)
+{
+	struct cpu *c = &cpus[0];
+	c->id = 0;
+	c->hw_id = boot_info.cpus[0].hw_id;
+	c->online = true;
+	cpumask_set_atomic(&cpu_online_mask, 0);
+}
+
+void smp_start_secondaries(void)
+{
+	unsigned n = boot_info.nr_cpus;
+	for (unsigned i = 1; i < n; i++) {
+		struct cpu *c = &cpus[i];
+		c->id = i;
+		c->hw_id = boot_info.cpus[i].hw_id;
+		c->stack_top = cpu_stacks[i] + CPU_STACK_SIZE;
+		if (!arch_cpu_start(i, c->stack_top)) {
+			printk("smp: cpu%u (hw id %#lx) did not start", i, (unsigned long)c->hw_id);
+			continue;
+		}
+		uint64_t deadline = arch_time_ns() + 2000000000ull;
+		while (!atomic_load_acquire(&c->online)) {
+			if (arch_time_ns() > deadline) {
+				printk("smp: cpu%u (hw id %#lx) never came online", i,
+				       (unsigned long)c->hw_id);
+				break;
+			}
+			arch_cpu_relax();
+		}
+		if (c->online)
+			cpu_count++;
+	}
+	printk("smp: %u of %u CPUs online", cpumask_weight(cpumask_read(&cpu_online_mask)),
+	       boot_info.nr_cpus_firmware);
+}
+
+void smp_secondary_main(unsigned cpu)
+{
+	arch_timer_start();
+	cpumask_set_atomic(&cpu_online_mask, cpu);
+	atomic_store_release(&cpus[cpu].online, true);
+	printk("online (hw id %#lx)", (unsigned long)cpus[cpu].hw_id);
+	arch_irq_enable();
+	for (;;)
+		arch_cpu_idle();
+}
+
+void ipi_handle(enum ipi_kind kind)
+{
+	this_cpu()->irqs++;
+	switch (kind) {
+	case IPI_CALL:
+		xcall_handle_ipi();
+		break;
+	case IPI_STOP:
+		arch_cpu_halt();
+	case IPI_RESCHEDULE:
+	case IPI_KIND_COUNT:
+		break;
+	}
+}

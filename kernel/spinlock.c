@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Ticket spinlock. Acquire takes a ticket with one atomic increment and
+ * waits until `owner` reaches it; release hands the lock to the next
+ * ticket. The acquire load on `owner` orders the critical section after
+ * the previous holder's release store.
+ */
+#include "kernel/spinlock.h"
+#include "kernel/printk.h"
+
+void spin_lock(spinlock_t *lock)
+{
+	if (unlikely(atomic_load_relaxed(&lock->holder_cpu) == (int32_t)arch_cpu_id()))
+		panic("spin_lock: recursive acquisition of %p on cpu%u", (void *)lock,
+		      arch_cpu_id());
+	uint16_t ticket = atomic_fetch_add(&lock->next, 1);
+	while (atomic_load_acquire(&lock->owner) != ticket)
+		arch_cpu_relax();
+	atomic_store_relaxed(&lock->holder_cpu, (int32_t)arch_cpu_id());
+}
+
+bool spin_trylock(spinlock_t *lock)
+{
+	uint16_t owner = atomic_load_acquire(&lock->owner);
+	uint16_t expected = owner;
+	/* Only take a ticket if it would be served immediately. */
+	if (atomic_load_relaxed(&lock->next) != owner)
+		return false;
+	if (!atomic_cmpxchg(&lock->next, &expected, (uint16_t)(owner + 1)))
+		return false;
+	atomic_store_relaxed(&lock->holder_cpu, (int32_t)arch_cpu_id());
+	return true;
+}
+
+void spin_unlock(spinlock_t *lock)
+{
+	atomic_store_relaxed(&lock->holder_cpu, -1);
+	atomic_store_release(&lock->owner, (uint16_t)(lock->owner + 1));
+}
+
+bool spin_is_locked(spinlock_t *lock)
+{
+	return atomic_load_relaxed(&lock->next) != atomic_load_relaxed(&lock->owner);
+}

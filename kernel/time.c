@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * The periodic tick: counts ticks per CPU and runs the boot CPU's hook.
+ */
+#include "kernel/time.h"
+#include "kernel/percpu.h"
+
+void (*timer_tick_hook)(void);
+
+void timer_tick(void)
+{
+	struct cpu *c = this_cpu();
+	c->ticks++;
+	c->irqs++;
+	if (c->id == 0 && timer_tick_hook)
+		timer_tick_hook();
+}
+
+void time_delay_ns(uint64_t ns)
+{
+	uint64_t end = arch_time_ns() + ns;
+	while (arch_time_ns() < end)
+		arch_cpu_relax();
+}

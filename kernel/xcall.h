@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Cross-CPU calls: run a function on a set of CPUs, optionally waiting
+ * until every one has finished. This is the transport for TLB shootdown.
+ *
+ * Design (see docs/xcall.md):
+ *  - One request slot per (target, initiator) pair: concurrent initiators
+ *    never contend for a slot, and a target learns who called from a
+ *    per-target pending bitmask, never from counting interrupts (IPIs of
+ *    one kind may merge).
+ *  - An IPI is sent only when the target's pending mask was empty: a
+ *    target that already has work queued will see the new request too.
+ *  - The initiator runs its own share locally while remote CPUs run theirs.
+ *  - While waiting, an initiator services requests addressed to itself, so
+ *    two CPUs calling each other at once both make progress.
+ * Functions run with interrupts disabled and must not block or call xcall.
+ */
+#ifndef PAGODA_KERNEL_XCALL_H
+#define PAGODA_KERNEL_XCALL_H
+
+#include "kernel/cpumask.h"
+
+typedef void (*xcall_fn)(void *arg);
+
+enum xcall_flags {
+	XCALL_NOWAIT = 0,
+	XCALL_WAIT = 1, /* return only after every target has run fn */
+};
+
+/*
+ * Runs fn(arg) on every online CPU in `targets` (the caller included if it
+ * is in the set). With XCALL_NOWAIT, `arg` must stay valid until the
+ * targets have run: the next call from this CPU to the same target waits
+ * for the previous one. Must not be called from an interrupt handler.
+ */
+void xcall(cpumask_t targets, xcall_fn fn, void *arg, enum xcall_flags flags);
+/* Waits until every request this CPU posted has been run. */
+void xcall_drain(void);
+
+struct xcall_stats {
+	uint64_t ipis_sent; /* IPI_CALL interrupts this CPU requested */
+	uint64_t ipis_received; /* IPI_CALL interrupts this CPU took */
+	uint64_t requests_posted; /* requests this CPU queued for others */
+	uint64_t requests_run; /* requests from others this CPU ran */
+	uint64_t requests_coalesced; /* posted without an IPI: target already had work */
+};
+/* Sum of every CPU's counters (relaxed reads: exact once CPUs are quiet). */
+struct xcall_stats xcall_stats_total(void);
+struct xcall_stats xcall_stats_cpu(unsigned cpu);
+
+/* Called from ipi_handle(IPI_CALL). */
+void xcall_handle_ipi(void);
+
+#endif

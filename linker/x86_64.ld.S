@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * x86-64 kernel layout. The 32-bit entry (.boot*) is linked at its
+ * physical load address; everything else runs in the top 2 GiB at
+ * KERNEL_VMA + physical. .ksyms (the embedded symbol table) comes after
+ * .text so that embedding it moves no function between the two links.
+ */
+#include "arch/x86_64/layout.h"
+
+OUTPUT_FORMAT("elf64-x86-64")
+ENTRY(_start)
+
+SECTIONS
+{
+	. = KERNEL_PHYS;
+	__kernel_phys_start = .;
+	.boot : {
+		KEEP(*(.multiboot))
+		*(.boot.text)
+		*(.boot.data)
+	}
+	.boot.bss (NOLOAD) : ALIGN(4096) {
+		*(.boot.bss)
+	}
+
+	. = ALIGN(4096) + KERNEL_VMA;
+	__kernel_start = .;
+	.text : AT(ADDR(.text) - KERNEL_VMA) {
+		__text_start = .;
+		*(.text .text.*)
+		__text_end = .;
+	}
+	. = ALIGN(4096);
+	.rodata : AT(ADDR(.rodata) - KERNEL_VMA) {
+		*(.rodata .rodata.*)
+		. = ALIGN(8);
+		__ktest_suites_start = .;
+		KEEP(*(.ktest_suites))
+		__ktest_suites_end = .;
+		. = ALIGN(8);
+		KEEP(*(.ksyms))
+	}
+	. = ALIGN(4096);
+	.data : AT(ADDR(.data) - KERNEL_VMA) {
+		*(.data .data.*)
+	}
+	.bss : AT(ADDR(.bss) - KERNEL_VMA) {
+		__bss_start = .;
+		*(.bss .bss.* COMMON)
+		. = ALIGN(16);
+		__bss_end = .;
+	}
+	. = ALIGN(4096);
+	__kernel_end = .;
+
+	/DISCARD/ : {
+		*(.comment) *(.note*) *(.eh_frame*)
+	}
+}
