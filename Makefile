@@ -30,7 +30,7 @@ $(error ARCH=$(ARCH) is not supported: choose x86_64 or aarch64)
 endif
 
 COMMON_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -ffreestanding -fno-builtin \
-	-fno-stack-protector -fno-omit-frame-pointer -fno-tree-loop-distribute-patterns \
+	-fno-stack-protector -fno-omit-frame-pointer -fno-optimize-sibling-calls -fno-tree-loop-distribute-patterns \
 	-fno-pic -fno-common -I. -MMD -MP
 COMMON_SRCS := $(filter-out $(WIP_EXCLUDE),$(wildcard kernel/*.c kernel/*/*.c lib/*.c tests/*.c))
 

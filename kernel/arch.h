@@ -147,10 +147,14 @@ struct fault_info {
 /*
  * Called by the arch for every synchronous exception before it prints
  * anything. Returns only when nothing claimed the fault; a claimed fault
- * (an armed test fixture) longjmps away. `resumable` says the arch can
- * simply return to the next instruction (breakpoints).
+ * (an armed test fixture) longjmps away. When it returns for a
+ * FAULT_BREAKPOINT, the arch logs the breakpoint and resumes after the
+ * breakpoint instruction (x86: RIP already points past int3; arm64: ELR
+ * points at brk, so it adds 4); every other unclaimed fault panics.
  */
 void fault_dispatch(const struct fault_info *info);
+/* Breakpoints taken on each CPU and resumed (tests read it). */
+extern uint64_t breakpoints_resumed[CPU_MAX];
 
 /* ---- Boot ---------------------------------------------------------------- */
 

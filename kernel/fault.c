@@ -10,6 +10,8 @@
 #include "kernel/arch.h"
 #include "kernel/percpu.h"
 
+uint64_t breakpoints_resumed[CPU_MAX];
+
 void fault_dispatch(const struct fault_info *info)
 {
 	struct cpu *c = this_cpu();

@@ -57,15 +57,61 @@ void smp_start_secondaries(void)
 	       boot_info.nr_cpus_firmware);
 }
 
+struct idle_work {
+	void (*fn)(void *arg);
+	void *arg;
+	uint32_t busy; /* set by the poster, cleared by the idle CPU when fn returned */
+} __aligned(64);
+
+static struct idle_work idle_work[CPU_MAX];
+
+static void idle_wake(void *arg)
+{
+	(void)arg; /* the interrupt itself is the point: it ends the CPU's halt */
+}
+
+bool smp_idle_run(unsigned cpu, void (*fn)(void *arg), void *arg)
+{
+	if (cpu >= CPU_MAX || cpu == arch_cpu_id() || !cpumask_test(cpu_online_mask, cpu))
+		return false;
+	struct idle_work *w = &idle_work[cpu];
+	if (atomic_load_acquire(&w->busy))
+		return false;
+	w->fn = fn;
+	w->arg = arg;
+	atomic_store_release(&w->busy, 1);
+	xcall(cpumask_of(cpu), idle_wake, NULL, XCALL_WAIT);
+	return true;
+}
+
+void smp_idle_wait(unsigned cpu)
+{
+	while (atomic_load_acquire(&idle_work[cpu].busy))
+		arch_cpu_idle();
+}
+
 void smp_secondary_main(unsigned cpu)
 {
 	arch_timer_start();
 	cpumask_set_atomic(&cpu_online_mask, cpu);
 	atomic_store_release(&cpus[cpu].online, true);
 	printk("online (hw id %#lx)", (unsigned long)cpus[cpu].hw_id);
-	arch_irq_enable();
-	for (;;)
+	struct idle_work *w = &idle_work[cpu];
+	for (;;) {
+		/*
+		 * Check for work with interrupts off, then halt with the atomic
+		 * enable-and-wait: a wake-up IPI that lands between the check and
+		 * the halt is pending, so the halt returns at once.
+		 */
+		arch_irq_disable();
+		if (atomic_load_acquire(&w->busy)) {
+			arch_irq_enable();
+			w->fn(w->arg);
+			atomic_store_release(&w->busy, 0);
+			continue;
+		}
 		arch_cpu_idle();
+	}
 }
 
 void ipi_handle(enum ipi_kind kind)

@@ -72,6 +72,8 @@ void ktest_fail_msg(struct ktest *t, const char *file, int line, const char *fmt
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	t->failures++;
+	if (t->quiet)
+		return;
 	console_write("    # %s: EXPECTATION FAILED at %s:%d\n", t->name, file, line);
 	/* Prefix every line of the message so the KTAP parser keeps it as a diagnostic. */
 	char *p = buf;

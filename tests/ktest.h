@@ -50,6 +50,7 @@ struct ktest {
 	unsigned failures;
 	bool skipped;
 	char skip_reason[96];
+	bool quiet; /* record failures without printing (framework self-tests) */
 	void *priv;
 };
 
@@ -69,7 +70,7 @@ void ktest_log(struct ktest *t, const char *fmt, ...) __printf(2, 3);
 		__typeof__(b) b_ = (b);                                                            \
 		if (!(a_ op b_)) {                                                                 \
 			ktest_fail_int((t), __FILE__, __LINE__, #op, #a, #b, (int64_t)a_,          \
-				       (int64_t)b_, ((__typeof__(a_))-1 < 0));                     \
+				       (int64_t)b_, ((__typeof__(a_))-1 < (__typeof__(a_))1));                     \
 			if (fatal)                                                                 \
 				ktest_abort(t);                                                    \
 		}                                                                                  \

@@ -61,6 +61,12 @@ static void handle_exception(struct x86_frame *f)
 		info.exec = f->error & 16;
 	}
 	fault_dispatch(&info);
+	if (v == 3) {
+		/* Unclaimed breakpoint: note it and carry on after the int3. */
+		breakpoints_resumed[arch_cpu_id()]++;
+		printk("breakpoint at %#lx, resuming", f->rip - 1);
+		return;
+	}
 
 	/* Nobody claimed it: report everything, then panic. */
 	arch_irq_disable();

@@ -8,6 +8,7 @@
  */
 #include "kernel/acpi/acpi.h"
 #include "kernel/arch.h"
+#include "kernel/boot_info.h"
 #include "kernel/printk.h"
 #include "lib/string.h"
 
@@ -109,9 +110,18 @@ void acpi_init(phys_addr_t rsdp_pa, uint32_t boot_apic_id)
 	const struct acpi_sdt_header *madt = acpi_find_table("APIC");
 	if (!madt)
 		panic("acpi: no MADT (signature APIC) among %u tables", acpi_info.nr_tables);
-	acpi_parse_madt(madt, boot_apic_id);
+	static struct acpi_madt_result m;
+	char err[160];
+	if (!acpi_madt_walk(madt, &m, err, sizeof(err)))
+		panic("acpi: MADT: %s", err);
+	acpi_info.lapic_address = m.lapic_address;
+	acpi_info.nr_lapic_entries = m.nr_lapic_entries;
+	acpi_info.nr_x2apic_entries = m.nr_x2apic_entries;
+	acpi_info.nr_ioapics = m.nr_ioapics;
+	memcpy(acpi_info.ioapics, m.ioapics, sizeof(m.ioapics));
+	for (unsigned i = 0; i < m.nr_cpus; i++)
+		boot_info_add_cpu(m.apic_ids[i], m.apic_ids[i] == boot_apic_id);
 	printk("acpi: OEM %s, revision %u, %s with %u tables; %u CPUs, %u I/O APICs",
 	       acpi_info.oem_id, acpi_info.revision, root_is_xsdt ? "XSDT" : "RSDT",
-	       acpi_info.nr_tables, acpi_info.nr_lapic_entries + acpi_info.nr_x2apic_entries,
-	       acpi_info.nr_ioapics);
+	       acpi_info.nr_tables, m.nr_cpus, acpi_info.nr_ioapics);
 }

@@ -54,7 +54,22 @@ void acpi_init(phys_addr_t rsdp_pa, uint32_t boot_apic_id);
 const struct acpi_sdt_header *acpi_find_table(const char signature[4]);
 /* Sum of `len` bytes modulo 256: zero for a valid ACPI structure. */
 uint8_t acpi_checksum(const void *p, size_t len);
-/* Parses a MADT already known to be mapped and checksummed (tests call it too). */
-void acpi_parse_madt(const struct acpi_sdt_header *madt, uint32_t boot_apic_id);
+/* What a MADT describes, as acpi_madt_walk() found it. */
+struct acpi_madt_result {
+	uint32_t apic_ids[64]; /* CPUs that are enabled or online-capable, in table order */
+	unsigned nr_cpus;
+	unsigned nr_lapic_entries, nr_x2apic_entries, nr_disabled;
+	uint32_t lapic_address;
+	struct acpi_ioapic ioapics[ACPI_IOAPIC_MAX];
+	unsigned nr_ioapics;
+};
+/*
+ * Walks a MADT of `madt->length` bytes (checksum not checked here) and
+ * fills *out. Returns true when well formed; otherwise writes a message
+ * naming the entry and field to err and returns false. Never reads past
+ * madt->length. Tests feed it synthetic tables.
+ */
+bool acpi_madt_walk(const struct acpi_sdt_header *madt, struct acpi_madt_result *out, char *err,
+		    size_t err_size);
 
 #endif
