@@ -50,7 +50,7 @@ SRCS := $(COMMON_SRCS) $(ARCH_SRCS)
 OBJS := $(patsubst %,$(BUILD)/%.o,$(SRCS))
 KERNEL := $(BUILD)/pagoda.elf
 
-.PHONY: all kernel iso run test debug clean deps host-test check-size
+.PHONY: all kernel iso run test test-negative debug clean deps deps-build host-test check-size
 all: kernel
 
 kernel: deps-build $(KERNEL) $(ARCH_IMAGE)
@@ -124,6 +124,23 @@ test: deps kernel check-size host-test
 	$(call arch_boot_image,$(TEST_CMDLINE),test)
 	$(Q)python3 tools/ktest_run.py --log $(BUILD)/test.log --timeout $(TIMEOUT) \
 		--exit-style $(EXIT_STYLE) $(RUNNER_ARGS) -- $(QEMU_TEST)
+
+# The runner must see failures: each test-only switch must make it report
+# one (a failed case, a panic, a timeout, an unexpected fault). Only the
+# ktest suite runs, so each check is one short boot.
+NEGATIVE_CMDLINE = ktest=ktest test.cpus=$(CPUS) test.mem=$(MEM) $(1)
+define negative_check
+	$(call arch_boot_image,$(call NEGATIVE_CMDLINE,$(1)),test)
+	@echo "negative check: $(1) must give $(2)"
+	$(Q)python3 tools/ktest_run.py --log $(BUILD)/negative-$(1).log --timeout 60 \
+		--exit-style $(EXIT_STYLE) $(2) -- $(QEMU_TEST)
+endef
+
+test-negative: deps kernel
+	$(call negative_check,ktest.fail,--expect-fail ktest.deliberate_failure)
+	$(call negative_check,ktest.hang,--expect-fail ktest.deliberate_hang)
+	$(call negative_check,ktest.panic,--expect-panic deliberate_panic)
+	$(call negative_check,ktest.fault,--expect-panic unhandled)
 
 # Host-side checks that need no QEMU (the runner's own parser tests).
 host-test:
