@@ -84,9 +84,56 @@ __noreturn void arch_exit(enum exit_status status);
 
 /* ---- Memory ------------------------------------------------------------- */
 
-/* A kernel pointer to physical memory (RAM or firmware tables) at `pa`. */
+/*
+ * Boot-time access to physical memory: the arch's boot page tables already
+ * map physical memory below arch_mm_layout.boot_mapped_limit at the
+ * direct-map address, so this returns direct_map_base + pa there and NULL
+ * above. Pointers made at boot therefore stay valid when the kernel's own
+ * tables replace the boot ones. Generic code uses kva() (kernel/mm/frame.h).
+ */
 void *arch_phys_to_virt(phys_addr_t pa);
+/* Physical address of a kernel-image address (code, data, bss, stacks). */
 phys_addr_t arch_virt_to_phys(const void *va);
+
+/*
+ * The kernel's virtual layout, chosen by the arch (see docs/mm.md):
+ *   direct map:  kva(pa) = direct_map_base + pa, for every RAM region;
+ *   mmio window: device mappings made by vm_map_mmio();
+ *   test window: a range no other code maps, where tests make mappings;
+ *   boot_mapped_limit: physical memory below it is reachable through
+ *   arch_phys_to_virt at boot (the frame allocator starts with it).
+ */
+struct arch_mm_layout {
+	virt_addr_t direct_map_base;
+	uint64_t direct_map_size;
+	virt_addr_t mmio_base;
+	uint64_t mmio_size;
+	virt_addr_t test_base;
+	uint64_t test_size;
+	phys_addr_t boot_mapped_limit;
+};
+extern const struct arch_mm_layout arch_mm_layout;
+
+/* One part of the kernel image and the attributes (enum pt_attr) it gets. */
+struct arch_image_section {
+	const char *name;
+	virt_addr_t start, end; /* page aligned */
+	unsigned attrs;
+};
+/* The image's sections in address order; *count receives their number. */
+const struct arch_image_section *arch_image_sections(unsigned *count);
+/*
+ * Makes the calling CPU translate kernel addresses through `root` (the
+ * kernel's own tables) instead of the boot tables, and flushes its TLB. On
+ * the boot CPU the arch first moves its device pointers (console, interrupt
+ * controller) to vm_map_mmio() mappings, and afterwards returns the boot
+ * tables' memory to the frame allocator.
+ */
+void arch_mm_switch_kernel(phys_addr_t root);
+/* The page-table root that translates `va` on the calling CPU (for fault reports). */
+phys_addr_t arch_mm_root_for(virt_addr_t va);
+/* Prints the walk for `va` from `root`, one line per level (kernel/mm/pt_dump.c). */
+void pt_dump_walk(phys_addr_t root, virt_addr_t va);
 
 /* ---- SMP bring-up ------------------------------------------------------- */
 

@@ -9,6 +9,7 @@
 #include "kernel/boot_info.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
+#include "kernel/mm/vm.h"
 #include "kernel/smp.h"
 #include "tests/ktest.h"
 
@@ -33,6 +34,7 @@ void kernel_main(void)
 	boot_info_finish();
 	print_memory_map();
 	smp_init_boot_cpu();
+	mm_init();
 	arch_init();
 	arch_timer_start();
 	arch_irq_enable();

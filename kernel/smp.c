@@ -12,13 +12,29 @@
 #include "kernel/boot_info.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
+#include "kernel/mm/frame.h"
+#include "kernel/mm/vm.h"
 #include "kernel/time.h"
 
 struct cpu cpus[CPU_MAX];
 cpumask_t cpu_online_mask;
 unsigned cpu_count = 1;
 
-static uint8_t cpu_stacks[CPU_MAX][CPU_STACK_SIZE] __aligned(16);
+/* Each stack sits on top of a page the kernel tables leave unmapped. */
+struct cpu_stack {
+	uint8_t guard[PAGE_SIZE];
+	uint8_t stack[CPU_STACK_SIZE];
+};
+static struct cpu_stack cpu_stacks[CPU_MAX] __aligned(PAGE_SIZE);
+extern char boot_stack_guard[]; /* provided by the arch's entry code */
+
+virt_addr_t cpu_stack_guard(unsigned cpu)
+{
+	/* The boot CPU keeps running on the stack the arch's entry code set up. */
+	if (cpu == 0)
+		return (virt_addr_t)boot_stack_guard;
+	return (virt_addr_t)cpu_stacks[cpu].guard;
+}
 
 void smp_init_boot_cpu(void)
 {
@@ -36,7 +52,7 @@ void smp_start_secondaries(void)
 		struct cpu *c = &cpus[i];
 		c->id = i;
 		c->hw_id = boot_info.cpus[i].hw_id;
-		c->stack_top = cpu_stacks[i] + CPU_STACK_SIZE;
+		c->stack_top = cpu_stacks[i].stack + CPU_STACK_SIZE;
 		if (!arch_cpu_start(i, c->stack_top)) {
 			printk("smp: cpu%u (hw id %#lx) did not start", i, (unsigned long)c->hw_id);
 			continue;

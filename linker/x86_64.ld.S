@@ -32,6 +32,7 @@ SECTIONS
 	}
 	. = ALIGN(4096);
 	.rodata : AT(ADDR(.rodata) - KERNEL_VMA) {
+		__rodata_start = .;
 		*(.rodata .rodata.*)
 		. = ALIGN(8);
 		__ktest_suites_start = .;
@@ -39,9 +40,11 @@ SECTIONS
 		__ktest_suites_end = .;
 		. = ALIGN(8);
 		KEEP(*(.ksyms))
+		__rodata_end = .;
 	}
 	. = ALIGN(4096);
 	.data : AT(ADDR(.data) - KERNEL_VMA) {
+		__data_start = .;
 		*(.data .data.*)
 	}
 	.bss : AT(ADDR(.bss) - KERNEL_VMA) {

@@ -18,10 +18,16 @@
  *
  * Each case runs inside arch_setjmp so that ASSERT, SKIP, an expected
  * fault and a timeout (detected by the boot CPU's tick) all return here.
+ *
+ * Around every suite the runner compares the free-frame count: a suite
+ * that leaves frames allocated is reported "not ok" with a
+ * "# <suite>: frame balance: ..." line even if each case passed, so leaks
+ * cannot hide behind passing cases.
  */
 #include "tests/ktest.h"
 #include "kernel/arch.h"
 #include "kernel/atomic.h"
+#include "kernel/mm/frame.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
 #include "kernel/time.h"
@@ -184,6 +190,7 @@ unsigned ktest_run_all(const char *filter)
 	timer_tick_hook = ktest_tick;
 
 	struct ktest_counts total = {0};
+	unsigned leaks = 0;
 	console_write("KTAP version 1\n1..%u\n", nr_suites);
 	unsigned index = 0;
 	for (const struct ktest_suite *const *sp = begin; sp < end; sp++) {
@@ -196,12 +203,20 @@ unsigned ktest_run_all(const char *filter)
 		console_write("    KTAP version 1\n    # Subtest: %s\n    # module: pagoda\n    1..%u\n",
 			      s->name, nr_cases);
 		struct ktest_counts c = {0};
+		uint64_t frames_before = frame_free_count();
 		for (unsigned i = 0; i < nr_cases; i++)
 			run_case(s, &s->cases[i], i + 1, &c);
+		uint64_t frames_after = frame_free_count();
+		bool leaked = frames_after != frames_before;
 		console_write("# %s: pass:%u fail:%u skip:%u total:%u\n", s->name, c.pass, c.fail,
 			      c.skip, nr_cases);
+		console_write("# %s: frame balance: %lu free before, %lu after%s\n", s->name,
+			      (unsigned long)frames_before, (unsigned long)frames_after,
+			      leaked ? " (LEAK)" : "");
+		if (leaked)
+			leaks++;
 		bool suite_skipped = c.pass == 0 && c.fail == 0 && c.skip > 0;
-		console_write("%s %u %s%s\n", c.fail ? "not ok" : "ok", ++index, s->name,
+		console_write("%s %u %s%s\n", c.fail || leaked ? "not ok" : "ok", ++index, s->name,
 			      suite_skipped ? " # SKIP" : "");
 		total.pass += c.pass;
 		total.fail += c.fail;
@@ -210,5 +225,5 @@ unsigned ktest_run_all(const char *filter)
 	timer_tick_hook = NULL;
 	console_write("# Totals: pass:%u fail:%u skip:%u total:%u\n", total.pass, total.fail,
 		      total.skip, total.pass + total.fail + total.skip);
-	return total.fail;
+	return total.fail + leaks;
 }

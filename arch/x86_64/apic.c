@@ -12,6 +12,8 @@
  */
 #include "arch/x86_64/x86.h"
 #include "kernel/arch.h"
+#include "kernel/mm/frame.h"
+#include "kernel/mm/vm.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
 
@@ -84,9 +86,7 @@ void x86_apic_init_boot(void)
 	x86_x2apic = c & (1u << 21);
 	if (!x86_x2apic) {
 		phys_addr_t pa = rdmsr(MSR_APIC_BASE) & 0xFFFFFF000ull;
-		xapic_mmio = arch_phys_to_virt(pa);
-		if (!xapic_mmio)
-			panic("x86_apic_init_boot: xAPIC base %#lx is not mapped", (unsigned long)pa);
+		xapic_mmio = vm_map_mmio(pa, PAGE_SIZE, "local APIC");
 	}
 	/* Mask the legacy 8259 PICs: every interrupt comes through the APIC. */
 	outb(0x21, 0xFF);

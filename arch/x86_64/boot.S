@@ -5,8 +5,9 @@
  * GRUB enters _start in 32-bit protected mode, paging off, with EAX = the
  * Multiboot2 magic and EBX = the physical address of the boot information.
  * This file: checks the magic and that the CPU has long mode, zeroes .bss,
- * builds temporary boot page tables (identity map of the low 4 GiB with
- * 2 MiB pages, the top 2 GiB mapping physical 0..2 GiB for the kernel),
+ * builds temporary boot page tables (the low 4 GiB with 2 MiB pages, both
+ * identity-mapped and at the direct-map base DIRECT_MAP_BASE, and the top
+ * 2 GiB mapping physical 0..2 GiB for the kernel),
  * enables long mode and jumps to x86_boot_main in the higher half.
  *
  * This code runs at its physical address (section .boot is linked there),
@@ -109,8 +110,10 @@ _start:
 	addl $4096, %eax
 	movl %eax, boot_pdpt_high + 511 * 8
 
+	/* The same low PDPT serves the identity map and the direct map (PML4 256). */
 	movl $(boot_pdpt_low + PTE_P + PTE_W), %eax
 	movl %eax, boot_pml4
+	movl %eax, boot_pml4 + 256 * 8
 	movl $(boot_pdpt_high + PTE_P + PTE_W), %eax
 	movl %eax, boot_pml4 + 511 * 8
 
@@ -174,6 +177,7 @@ boot_gdt_ptr:
 
 	.section .boot.bss, "aw", @nobits
 	.balign 4096
+	.globl boot_tables_start, boot_tables_end
 boot_tables_start:
 	.globl boot_pml4
 boot_pml4:
@@ -187,7 +191,10 @@ boot_pd:
 boot_tables_end:
 
 	.bss
-	.balign 16
+	.balign 4096
+	.globl boot_stack_guard
+boot_stack_guard: /* left unmapped by the kernel's own tables */
+	.skip 4096
 	.globl boot_stack_bottom
 boot_stack_bottom:
 	.skip 16384

@@ -188,10 +188,10 @@ void arch_probe_write(volatile uint8_t *va, uint8_t value)
 
 void *arch_phys_to_virt(phys_addr_t pa)
 {
-	/* Boot tables identity-map the low 4 GiB; a later change adds a direct map. */
+	/* The boot tables already map the low 4 GiB at the direct-map base. */
 	if (pa >= (uint64_t)BOOT_IDENTITY_GIB << 30)
 		return NULL;
-	return (void *)(uintptr_t)pa;
+	return (void *)(uintptr_t)(DIRECT_MAP_BASE + pa);
 }
 
 phys_addr_t arch_virt_to_phys(const void *va)
@@ -199,5 +199,7 @@ phys_addr_t arch_virt_to_phys(const void *va)
 	uintptr_t v = (uintptr_t)va;
 	if (v >= KERNEL_VMA)
 		return v - KERNEL_VMA;
-	return v;
+	if (v >= DIRECT_MAP_BASE && v - DIRECT_MAP_BASE < DIRECT_MAP_SIZE)
+		return v - DIRECT_MAP_BASE;
+	return v; /* the .boot section runs at its physical address */
 }

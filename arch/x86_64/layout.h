@@ -10,6 +10,14 @@
 
 #define KERNEL_VMA 0xFFFFFFFF80000000
 #define KERNEL_PHYS 0x200000
+/* kva(pa) = DIRECT_MAP_BASE + pa (PML4 entries 256-383, 64 TiB). */
+#define DIRECT_MAP_BASE 0xFFFF800000000000
+#define DIRECT_MAP_SIZE 0x0000400000000000
+/* Device mappings (PML4 384-385), and a window only tests map into (PML4 416). */
+#define MMIO_BASE 0xFFFFC00000000000
+#define MMIO_SIZE 0x0000010000000000
+#define TEST_WINDOW_BASE 0xFFFFD00000000000
+#define TEST_WINDOW_SIZE 0x0000010000000000
 /* Where the AP real-mode trampoline is copied (below 1 MiB, page aligned). */
 #define AP_TRAMPOLINE_PHYS 0x8000
 /* Boot tables identity-map this much physical memory (and the high half maps 2 GiB). */

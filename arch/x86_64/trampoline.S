@@ -2,9 +2,10 @@
 /*
  * Application-processor trampoline. A SIPI starts an AP in real mode at
  * AP_TRAMPOLINE_PHYS; this blob is copied there by arch_cpu_start and
- * takes the AP through protected mode into long mode on the boot page
- * tables (which identity-map this page), then calls the C entry in the
- * higher half with the stack and logical CPU id left in its data block.
+ * takes the AP through protected mode into long mode directly on the
+ * kernel's own page tables (which map this page at its physical address
+ * while CPUs start), then calls the C entry in the higher half with the
+ * stack and logical CPU id left in its data block.
  *
  * All addresses inside are computed relative to the copy, since the code
  * is assembled at a different address than it runs. APs are started one at
@@ -55,7 +56,6 @@ tr_long:
 	movw %ax, %ds
 	movw %ax, %es
 	movw %ax, %ss
-	movl $1, REL(tr_started)
 	movq REL(tr_stack), %rsp
 	movl REL(tr_cpu), %edi
 	movq REL(tr_entry), %rax
@@ -82,6 +82,6 @@ tr_cr3:	.quad 0
 tr_stack: .quad 0
 tr_entry: .quad 0
 tr_cpu:	.long 0
-tr_started: .long 0
+	.long 0
 	.globl ap_trampoline_end
 ap_trampoline_end:

@@ -80,11 +80,13 @@ static void handle_exception(struct x86_frame *f)
 	}
 	console_write("\nEXCEPTION on cpu%u: vector %u (%s), error code %#lx\n", arch_cpu_id(), v,
 		      info.name, f->error);
-	if (v == 14)
+	if (v == 14) {
 		console_write("  page fault: %s %s address %#lx (%s)\n",
 			      f->error & 4 ? "user" : "kernel",
 			      info.exec ? "instruction fetch at" : info.write ? "write to" : "read from",
 			      info.address, f->error & 1 ? "protection violation" : "not present");
+		pt_dump_walk(arch_mm_root_for(info.address), info.address);
+	}
 	dump_frame(f);
 	panic("x86_interrupt: unhandled exception %u (%s) at %#lx", v, info.name, f->rip);
 }

@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * x86-64 side of the kernel address space: the virtual layout, the image's
+ * sections and their W^X attributes (from linker symbols), and switching a
+ * CPU from the boot tables to the kernel's own.
+ *
+ * After the boot CPU switches, nothing translates through the boot tables
+ * (application processors start directly on the kernel's tables, see
+ * smp.c), so their pages go back to the frame allocator.
+ */
+#include "arch/x86_64/x86.h"
+#include "kernel/arch.h"
+#include "kernel/mm/frame.h"
+#include "kernel/mm/pt_arch.h"
+#include "kernel/printk.h"
+
+const struct arch_mm_layout arch_mm_layout = {
+	.direct_map_base = DIRECT_MAP_BASE,
+	.direct_map_size = DIRECT_MAP_SIZE,
+	.mmio_base = MMIO_BASE,
+	.mmio_size = MMIO_SIZE,
+	.test_base = TEST_WINDOW_BASE,
+	.test_size = TEST_WINDOW_SIZE,
+	.boot_mapped_limit = (phys_addr_t)BOOT_IDENTITY_GIB << 30,
+};
+
+extern const char __text_start[], __text_end[], __rodata_start[], __rodata_end[];
+extern const char __data_start[], __kernel_end[];
+extern char boot_tables_start[], boot_tables_end[];
+
+const struct arch_image_section *arch_image_sections(unsigned *count)
+{
+	static struct arch_image_section s[3];
+	s[0] = (struct arch_image_section){"text", (virt_addr_t)__text_start,
+					   ALIGN_UP((virt_addr_t)__text_end, PAGE_SIZE),
+					   PT_READ | PT_EXEC};
+	s[1] = (struct arch_image_section){"rodata", (virt_addr_t)__rodata_start,
+					   ALIGN_UP((virt_addr_t)__rodata_end, PAGE_SIZE), PT_READ};
+	s[2] = (struct arch_image_section){"data+bss", (virt_addr_t)__data_start,
+					   ALIGN_UP((virt_addr_t)__kernel_end, PAGE_SIZE),
+					   PT_READ | PT_WRITE};
+	*count = 3;
+	return s;
+}
+
+static void load_cr3(phys_addr_t root)
+{
+	__asm__ __volatile__("mov %0, %%cr3" ::"r"(root) : "memory");
+}
+
+void arch_mm_switch_kernel(phys_addr_t root)
+{
+	/* Global pages: kernel translations survive CR3 loads (and need PGE toggles to flush). */
+	uint64_t cr4;
+	__asm__ __volatile__("mov %%cr4, %0" : "=r"(cr4));
+	__asm__ __volatile__("mov %0, %%cr4" ::"r"(cr4 | (1u << 7)) : "memory");
+	load_cr3(root);
+	arch_tlb_flush_local_all();
+	if (arch_cpu_id() == 0) {
+		/* COM1 is port I/O and the APIC is mapped later: no device pointers to move. */
+		frame_release_reserved(arch_virt_to_phys(boot_tables_start),
+				       arch_virt_to_phys(boot_tables_end));
+	}
+}
+
+phys_addr_t arch_mm_root_for(virt_addr_t va)
+{
+	(void)va; /* one CR3 translates both halves */
+	return read_cr3() & 0x000FFFFFFFFFF000ull;
+}

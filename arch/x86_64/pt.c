@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * x86-64 4-level paging descriptors behind the generic contract in
+ * kernel/mm/pt_arch.h.
+ *
+ * Bits: P 0, RW 1, US 2, PWT 3, PCD 4, A 5, D 6, PS 7 (a leaf above level
+ * 0), G 8, NX 63; the address in bits 12..51. Device memory is PCD|PWT,
+ * which is uncached with the power-on PAT. Table descriptors are fully
+ * permissive (P|RW|US): x86 combines permissions across levels, so the
+ * leaf alone decides.
+ */
+#include "arch/x86_64/x86.h"
+#include "kernel/mm/pt_arch.h"
+
+#define X86_P (1ull << 0)
+#define X86_RW (1ull << 1)
+#define X86_US (1ull << 2)
+#define X86_PWT (1ull << 3)
+#define X86_PCD (1ull << 4)
+#define X86_A (1ull << 5)
+#define X86_D (1ull << 6)
+#define X86_PS (1ull << 7)
+#define X86_G (1ull << 8)
+#define X86_NX (1ull << 63)
+#define X86_ADDR_MASK 0x000FFFFFFFFFF000ull
+
+static bool has_1g_pages(void)
+{
+	static int cached = -1;
+	if (cached < 0) {
+		uint32_t a, b, c, d;
+		cpuid(0x80000001, 0, &a, &b, &c, &d);
+		cached = (d >> 26) & 1;
+	}
+	return cached;
+}
+
+bool arch_pt_leaf_allowed(unsigned level)
+{
+	return level == 0 || level == 1 || (level == 2 && has_1g_pages());
+}
+
+pte_t arch_pte_make_table(phys_addr_t table, unsigned level)
+{
+	(void)level;
+	return (table & X86_ADDR_MASK) | X86_P | X86_RW | X86_US;
+}
+
+pte_t arch_pte_make_leaf(phys_addr_t pa, unsigned level, unsigned attrs)
+{
+	pte_t pte = (pa & X86_ADDR_MASK) | X86_P;
+	if (level > 0)
+		pte |= X86_PS;
+	if (attrs & PT_WRITE)
+		pte |= X86_RW;
+	if (!(attrs & PT_EXEC))
+		pte |= X86_NX;
+	if (attrs & PT_USER)
+		pte |= X86_US;
+	if (attrs & PT_GLOBAL)
+		pte |= X86_G;
+	if (attrs & PT_DEVICE)
+		pte |= X86_PCD | X86_PWT;
+	if (attrs & PT_ACCESSED)
+		pte |= X86_A;
+	if (attrs & PT_DIRTY)
+		pte |= X86_D;
+	return pte;
+}
+
+enum pte_kind arch_pte_kind(pte_t pte, unsigned level)
+{
+	if (!(pte & X86_P))
+		return PTE_ABSENT;
+	if (level == 0 || (pte & X86_PS))
+		return PTE_LEAF;
+	return PTE_TABLE;
+}
+
+phys_addr_t arch_pte_address(pte_t pte, unsigned level)
+{
+	phys_addr_t pa = pte & X86_ADDR_MASK;
+	/* In a large leaf, bit 12 is PAT, not address. */
+	if (level > 0 && (pte & X86_PS))
+		pa &= ~((1ull << pt_level_shift(level)) - 1);
+	return pa;
+}
+
+unsigned arch_pte_attrs(pte_t pte, unsigned level)
+{
+	(void)level;
+	unsigned a = PT_READ;
+	if (pte & X86_RW)
+		a |= PT_WRITE;
+	if (!(pte & X86_NX))
+		a |= PT_EXEC;
+	if (pte & X86_US)
+		a |= PT_USER;
+	if (pte & X86_G)
+		a |= PT_GLOBAL;
+	if (pte & X86_PCD)
+		a |= PT_DEVICE;
+	if (pte & X86_A)
+		a |= PT_ACCESSED;
+	if (pte & X86_D)
+		a |= PT_DIRTY;
+	return a;
+}
+
+void arch_pte_write(pte_t *slot, pte_t value)
+{
+	/* One aligned 8-byte store: the walker sees the old or the new entry, never a mix. */
+	__atomic_store_n(slot, value, __ATOMIC_RELEASE);
+}
+
+void arch_pte_replace(pte_t *slot, pte_t new, unsigned level, virt_addr_t va)
+{
+	/*
+	 * x86 allows replacing a live large page by a table mapping the same
+	 * memory; the old large TLB entry stays correct until the flush that
+	 * the caller issues for whatever it changes next.
+	 */
+	(void)level;
+	(void)va;
+	arch_pte_write(slot, new);
+}
+
+void arch_tlb_flush_local_page(virt_addr_t va)
+{
+	__asm__ __volatile__("invlpg (%0)" ::"r"(va) : "memory");
+}
+
+void arch_tlb_flush_local_all(void)
+{
+	/* Toggling CR4.PGE flushes global entries too; a CR3 reload alone would keep them. */
+	uint64_t cr4;
+	__asm__ __volatile__("mov %%cr4, %0" : "=r"(cr4));
+	if (cr4 & (1u << 7)) {
+		__asm__ __volatile__("mov %0, %%cr4" ::"r"(cr4 & ~(1ull << 7)) : "memory");
+		__asm__ __volatile__("mov %0, %%cr4" ::"r"(cr4) : "memory");
+	} else {
+		uint64_t cr3 = read_cr3();
+		__asm__ __volatile__("mov %0, %%cr3" ::"r"(cr3) : "memory");
+	}
+}

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Error numbers returned (negated) by kernel functions that can fail.
+ * 0 means success; functions document which errors they return.
+ */
+#ifndef PAGODA_KERNEL_ERRNO_H
+#define PAGODA_KERNEL_ERRNO_H
+
+#define ENOENT 2 /* nothing there */
+#define ENOMEM 12 /* out of frames (or an injected allocation failure) */
+#define EEXIST 17 /* the range is already (partly) mapped */
+#define EINVAL 22 /* misaligned or out-of-range argument */
+#define EBUSY 16
+
+#endif

@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * The buddy frame allocator.
+ *
+ * Blocks of 2^order frames are naturally aligned; a free block's head page
+ * carries PAGE_FREE and its order and sits on free_lists[order]. Freeing a
+ * block merges it with its buddy (the block at pa ^ (PAGE_SIZE << order))
+ * for as long as the buddy is a free block of the same order, so free
+ * memory never stays fragmented into pieces that could be whole.
+ *
+ * The struct page array itself is carved out of the first usable region
+ * large enough to hold it, before anything else is allocated.
+ */
+#include "kernel/mm/frame.h"
+#include "kernel/boot_info.h"
+#include "kernel/errno.h"
+#include "kernel/printk.h"
+#include "kernel/spinlock.h"
+#include "lib/string.h"
+
+static struct page *pages;
+static uint64_t first_pfn, nr_pfns;
+static struct page free_lists[FRAME_MAX_ORDER + 1]; /* list heads (sentinels) */
+static spinlock_t frame_lock = SPINLOCK_INIT;
+static uint64_t nr_free, nr_managed;
+static int64_t fail_countdown = -1; /* test hook: -1 = off */
+static bool late_done; /* frames above boot_mapped_limit added */
+
+struct page *frame_to_page(phys_addr_t pa)
+{
+	uint64_t pfn = pa >> PAGE_SHIFT;
+	if (pfn < first_pfn || pfn - first_pfn >= nr_pfns)
+		return NULL;
+	return &pages[pfn - first_pfn];
+}
+
+phys_addr_t page_to_frame(const struct page *page)
+{
+	return (first_pfn + (uint64_t)(page - pages)) << PAGE_SHIFT;
+}
+
+static void list_push(unsigned order, struct page *p)
+{
+	struct page *head = &free_lists[order];
+	p->next = head->next;
+	p->prev = head;
+	head->next->prev = p;
+	head->next = p;
+}
+
+static void list_remove(struct page *p)
+{
+	p->prev->next = p->next;
+	p->next->prev = p->prev;
+	p->next = p->prev = NULL;
+}
+
+/* Frees a block into the lists, merging with free buddies. Lock held. */
+static void buddy_insert(phys_addr_t pa, unsigned order)
+{
+	while (order < FRAME_MAX_ORDER) {
+		phys_addr_t buddy_pa = pa ^ (PAGE_SIZE << order);
+		struct page *buddy = frame_to_page(buddy_pa);
+		if (!buddy || !(buddy->flags & PAGE_FREE) || buddy->order != order)
+			break;
+		list_remove(buddy);
+		buddy->flags &= (uint16_t)~PAGE_FREE;
+		pa &= ~(PAGE_SIZE << order); /* the merged block starts at the lower buddy */
+		order++;
+	}
+	struct page *p = frame_to_page(pa);
+	p->flags |= PAGE_FREE;
+	p->order = (uint8_t)order;
+	list_push(order, p);
+}
+
+int frame_alloc(unsigned order, phys_addr_t *pa)
+{
+	if (order > FRAME_MAX_ORDER)
+		return -EINVAL;
+	irqflags_t flags = spin_lock_irqsave(&frame_lock);
+	if (fail_countdown == 0) {
+		spin_unlock_irqrestore(&frame_lock, flags);
+		return -ENOMEM;
+	}
+	unsigned o = order;
+	while (o <= FRAME_MAX_ORDER && free_lists[o].next == &free_lists[o])
+		o++;
+	if (o > FRAME_MAX_ORDER) {
+		spin_unlock_irqrestore(&frame_lock, flags);
+		return -ENOMEM;
+	}
+	struct page *p = free_lists[o].next;
+	list_remove(p);
+	p->flags &= (uint16_t)~PAGE_FREE;
+	phys_addr_t block = page_to_frame(p);
+	/* Split down to the requested order, returning the upper halves. */
+	while (o > order) {
+		o--;
+		struct page *upper = frame_to_page(block + (PAGE_SIZE << o));
+		upper->flags |= PAGE_FREE;
+		upper->order = (uint8_t)o;
+		list_push(o, upper);
+	}
+	p->refcount = 1;
+	p->order = (uint8_t)order;
+	nr_free -= 1ull << order;
+	if (fail_countdown > 0)
+		fail_countdown--;
+	spin_unlock_irqrestore(&frame_lock, flags);
+	*pa = block;
+	return 0;
+}
+
+int frame_alloc_zeroed(phys_addr_t *pa)
+{
+	int err = frame_alloc(0, pa);
+	if (err == 0)
+		memset(kva(*pa), 0, PAGE_SIZE);
+	return err;
+}
+
+void frame_free(phys_addr_t pa, unsigned order)
+{
+	struct page *p = frame_to_page(pa);
+	if (!p || !IS_ALIGNED(pa, PAGE_SIZE << order) || order > FRAME_MAX_ORDER)
+		panic("frame_free: %#lx (order %u) is not a block this allocator manages",
+		      (unsigned long)pa, order);
+	irqflags_t flags = spin_lock_irqsave(&frame_lock);
+	if (p->flags & (PAGE_FREE | PAGE_RESERVED))
+		panic("frame_free: %#lx is already free or reserved (double free?)",
+		      (unsigned long)pa);
+	p->refcount = 0;
+	p->flags = 0;
+	p->pt_level = 0;
+	p->pt_tlb_gen = 0;
+	buddy_insert(pa, order);
+	nr_free += 1ull << order;
+	spin_unlock_irqrestore(&frame_lock, flags);
+}
+
+/* Frees [start, end) frame by frame into the buddy lists; merging rebuilds large blocks. */
+static void free_range(phys_addr_t start, phys_addr_t end)
+{
+	for (phys_addr_t pa = start; pa < end; pa += PAGE_SIZE) {
+		struct page *p = frame_to_page(pa);
+		p->flags = 0;
+		buddy_insert(pa, 0);
+		nr_free++;
+		nr_managed++;
+	}
+}
+
+void frame_release_reserved(phys_addr_t start, phys_addr_t end)
+{
+	irqflags_t flags = spin_lock_irqsave(&frame_lock);
+	for (phys_addr_t pa = ALIGN_UP(start, PAGE_SIZE); pa + PAGE_SIZE <= end; pa += PAGE_SIZE) {
+		struct page *p = frame_to_page(pa);
+		if (p && (p->flags & PAGE_RESERVED))
+			free_range(pa, pa + PAGE_SIZE);
+	}
+	spin_unlock_irqrestore(&frame_lock, flags);
+}
+
+static bool overlaps_reserved(phys_addr_t pa, phys_addr_t *skip_to)
+{
+	for (unsigned i = 0; i < boot_info.nr_reserved; i++) {
+		const struct boot_mem_region *r = &boot_info.reserved[i];
+		if (pa + PAGE_SIZE > r->base && pa < r->base + r->size) {
+			*skip_to = ALIGN_UP(r->base + r->size, PAGE_SIZE);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Frees every usable, unreserved frame in [lo, hi). */
+static void add_usable_frames(phys_addr_t lo, phys_addr_t hi)
+{
+	for (unsigned i = 0; i < boot_info.nr_mem; i++) {
+		const struct boot_mem_region *r = &boot_info.mem[i];
+		if (r->type != BOOT_MEM_USABLE)
+			continue;
+		phys_addr_t pa = MAX(ALIGN_UP(r->base, PAGE_SIZE), lo);
+		phys_addr_t end = MIN(ALIGN_DOWN(r->base + r->size, PAGE_SIZE), hi);
+		while (pa < end) {
+			phys_addr_t skip;
+			if (overlaps_reserved(pa, &skip)) {
+				pa = skip;
+				continue;
+			}
+			free_range(pa, pa + PAGE_SIZE);
+			pa += PAGE_SIZE;
+		}
+	}
+}
+
+void frame_init_late(void)
+{
+	if (late_done)
+		return;
+	late_done = true;
+	uint64_t before = nr_free;
+	irqflags_t flags = spin_lock_irqsave(&frame_lock);
+	add_usable_frames(arch_mm_layout.boot_mapped_limit, UINT64_MAX);
+	spin_unlock_irqrestore(&frame_lock, flags);
+	if (nr_free != before)
+		printk("frames: %lu more above the boot-mapped limit",
+		       (unsigned long)(nr_free - before));
+}
+
+void frame_init(void)
+{
+	phys_addr_t lo = UINT64_MAX, hi = 0;
+	for (unsigned i = 0; i < boot_info.nr_mem; i++) {
+		const struct boot_mem_region *r = &boot_info.mem[i];
+		if (r->type != BOOT_MEM_USABLE)
+			continue;
+		lo = MIN(lo, ALIGN_UP(r->base, PAGE_SIZE));
+		hi = MAX(hi, ALIGN_DOWN(r->base + r->size, PAGE_SIZE));
+	}
+	if (hi <= lo)
+		panic("frame_init: boot_info has no usable memory");
+	first_pfn = lo >> PAGE_SHIFT;
+	nr_pfns = (hi - lo) >> PAGE_SHIFT;
+
+	/* Find room for the page array in usable, unreserved, boot-mapped memory. */
+	uint64_t array_bytes = ALIGN_UP(nr_pfns * sizeof(struct page), PAGE_SIZE);
+	phys_addr_t array_pa = 0;
+	for (unsigned i = 0; i < boot_info.nr_mem && !array_pa; i++) {
+		const struct boot_mem_region *r = &boot_info.mem[i];
+		if (r->type != BOOT_MEM_USABLE)
+			continue;
+		phys_addr_t pa = ALIGN_UP(r->base, PAGE_SIZE);
+		phys_addr_t end = MIN(r->base + r->size, arch_mm_layout.boot_mapped_limit);
+		while (pa + array_bytes <= end) {
+			phys_addr_t skip;
+			bool clash = false;
+			for (phys_addr_t q = pa; q < pa + array_bytes; q += PAGE_SIZE)
+				if (overlaps_reserved(q, &skip)) {
+					clash = true;
+					break;
+				}
+			if (!clash) {
+				array_pa = pa;
+				break;
+			}
+			pa = skip;
+		}
+	}
+	if (!array_pa)
+		panic("frame_init: no room for %lu bytes of page metadata",
+		      (unsigned long)array_bytes);
+	boot_info_add_reserved(array_pa, array_bytes, "frame metadata");
+	pages = kva(array_pa);
+	if (!pages)
+		panic("frame_init: page metadata at %#lx is not reachable", (unsigned long)array_pa);
+	memset(pages, 0, array_bytes);
+	for (uint64_t i = 0; i < nr_pfns; i++)
+		pages[i].flags = PAGE_RESERVED;
+	for (unsigned o = 0; o <= FRAME_MAX_ORDER; o++)
+		free_lists[o].next = free_lists[o].prev = &free_lists[o];
+
+	add_usable_frames(0, arch_mm_layout.boot_mapped_limit);
+	printk("frames: %lu free of %lu (%lu MiB), metadata %lu KiB at %#lx",
+	       (unsigned long)nr_free, (unsigned long)nr_pfns, (unsigned long)(nr_free >> 8),
+	       (unsigned long)(array_bytes >> 10), (unsigned long)array_pa);
+}
+
+uint64_t frame_free_count(void)
+{
+	return atomic_load_relaxed(&nr_free);
+}
+
+uint64_t frame_total_count(void)
+{
+	return nr_managed;
+}
+
+void frame_fail_after(unsigned n)
+{
+	irqflags_t flags = spin_lock_irqsave(&frame_lock);
+	fail_countdown = n;
+	spin_unlock_irqrestore(&frame_lock, flags);
+}
+
+void frame_fail_clear(void)
+{
+	irqflags_t flags = spin_lock_irqsave(&frame_lock);
+	fail_countdown = -1;
+	spin_unlock_irqrestore(&frame_lock, flags);
+}

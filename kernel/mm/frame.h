@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Physical frames: a buddy allocator over boot_info's usable memory minus
+ * every reserved range, and a struct page for every frame between the
+ * lowest and highest usable address.
+ *
+ * Invariants:
+ *  - a frame is in exactly one state: free (in one buddy list, as part of
+ *    one block), allocated, or reserved (never handed out);
+ *  - frame_free_count() is the number of free 4 KiB frames, exact whenever
+ *    the allocator lock is not held, so tests can compare it before and
+ *    after to find leaks;
+ *  - allocation never panics: it returns -ENOMEM and the caller decides.
+ */
+#ifndef PAGODA_KERNEL_MM_FRAME_H
+#define PAGODA_KERNEL_MM_FRAME_H
+
+#include "kernel/types.h"
+
+#define PAGE_SHIFT 12
+#define PAGE_SIZE (1ul << PAGE_SHIFT)
+#define FRAME_MAX_ORDER 10 /* largest block: 2^10 frames = 4 MiB */
+
+enum page_flags {
+	PAGE_FREE = 1u << 0, /* head of a free buddy block */
+	PAGE_RESERVED = 1u << 1, /* never allocatable (hole, image, firmware) */
+	PAGE_TABLE = 1u << 2, /* holds a page table */
+};
+
+/*
+ * Per-frame metadata. Page-table pages use pt_level and pt_tlb_gen (the
+ * per-table TLB generation, for deferred flush tracking).
+ */
+struct page {
+	struct page *next, *prev; /* buddy free list, when PAGE_FREE */
+	uint32_t refcount;
+	uint16_t flags;
+	uint8_t order; /* block order, valid on a free block's head */
+	uint8_t pt_level;
+	uint64_t pt_tlb_gen;
+};
+
+/*
+ * Builds the allocator from boot_info; call once, on the boot CPU. Only
+ * memory the boot tables reach (below arch_mm_layout.boot_mapped_limit) is
+ * handed out until frame_init_late(), called once the direct map covers
+ * all RAM, adds the rest.
+ */
+void frame_init(void);
+void frame_init_late(void);
+/*
+ * Allocates 2^order contiguous, naturally aligned frames. Returns 0 and
+ * the physical address in *pa, or -ENOMEM. Contents are not cleared.
+ */
+int frame_alloc(unsigned order, phys_addr_t *pa);
+/* frame_alloc(0) then zero-fill. */
+int frame_alloc_zeroed(phys_addr_t *pa);
+/* Returns a block to the allocator; `order` must match its allocation. */
+void frame_free(phys_addr_t pa, unsigned order);
+/* Hands reserved frames in [start, end) to the allocator (boot-only memory). */
+void frame_release_reserved(phys_addr_t start, phys_addr_t end);
+
+uint64_t frame_free_count(void);
+uint64_t frame_total_count(void); /* frames the allocator manages, free or not */
+struct page *frame_to_page(phys_addr_t pa); /* NULL outside the managed range */
+phys_addr_t page_to_frame(const struct page *page);
+
+/*
+ * Test hook: after `n` more successful allocations, every allocation fails
+ * with -ENOMEM until frame_fail_clear(). Used to prove that callers back
+ * out cleanly from a failure at any point.
+ */
+void frame_fail_after(unsigned n);
+void frame_fail_clear(void);
+
+/* A kernel pointer to physical memory through the direct map. */
+void *kva(phys_addr_t pa);
+phys_addr_t kva_to_pa(const void *va);
+
+#endif

@@ -1,0 +1,415 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * The generic page-table walker and the operations built on it.
+ *
+ * One recursive walk serves map, unmap and protect, in two passes (see
+ * pt.h): the counting pass reads descriptors and counts the tables the
+ * commit pass will need; a table that does not exist yet is walked as if
+ * empty (table == NULL), and a block that would be split is walked as if
+ * already split into its children (synth). The commit pass then does the
+ * same walk for real, drawing tables from a reserve allocated in between.
+ *
+ * Ranges are carried as [first, last] (inclusive) so that a range ending at
+ * the very top of the address space does not overflow to 0.
+ */
+#include "kernel/mm/pt.h"
+#include "kernel/errno.h"
+#include "kernel/mm/frame.h"
+#include "kernel/printk.h"
+#include "lib/string.h"
+
+enum pt_op_kind { PT_OP_MAP, PT_OP_UNMAP, PT_OP_PROTECT };
+
+struct pt_op {
+	struct pt *pt;
+	enum pt_op_kind kind;
+	bool commit;
+	virt_addr_t va; /* start of the whole operation */
+	phys_addr_t pa; /* map: physical address of va */
+	unsigned attrs;
+	int error; /* counting pass: first conflict found */
+	uint64_t tables_needed; /* counting pass result */
+	phys_addr_t reserve; /* commit: zeroed tables chained through their first word */
+	uint64_t reserve_left;
+	struct page *freed; /* commit: tables unhooked, freed after the flush */
+	phys_addr_t freed_list; /* same, when frame metadata is unavailable */
+	bool flush, flush_all;
+	virt_addr_t flush_first, flush_last;
+};
+
+#define FLUSH_PAGES_MAX 32 /* past this many pages one full flush is cheaper */
+
+static uint64_t slot_bytes(unsigned level)
+{
+	return 1ull << pt_level_shift(level);
+}
+
+static unsigned slot_index(virt_addr_t va, unsigned level)
+{
+	return (unsigned)(va >> pt_level_shift(level)) & (PT_ENTRIES - 1);
+}
+
+static pte_t *table_ptr(phys_addr_t pa)
+{
+	return kva(pa);
+}
+
+static bool table_is_empty(const pte_t *table, unsigned level)
+{
+	for (unsigned i = 0; i < PT_ENTRIES; i++)
+		if (arch_pte_kind(table[i], level) != PTE_ABSENT)
+			return false;
+	return true;
+}
+
+/* The child `idx` of `block` (a leaf at level + 1) once split: a leaf at `level`. */
+static pte_t split_child(pte_t block, unsigned level, unsigned idx)
+{
+	phys_addr_t base = arch_pte_address(block, level + 1);
+	unsigned attrs = arch_pte_attrs(block, level + 1);
+	return arch_pte_make_leaf(base + (uint64_t)idx * slot_bytes(level), level, attrs);
+}
+
+static phys_addr_t reserve_take(struct pt_op *op, unsigned level)
+{
+	if (op->reserve_left == 0)
+		panic("pt: commit needs more tables than the prepare pass counted");
+	phys_addr_t pa = op->reserve;
+	uint64_t *first_word = kva(pa);
+	op->reserve = *first_word;
+	*first_word = 0; /* hand out a fully zeroed table */
+	op->reserve_left--;
+	struct page *page = frame_to_page(pa);
+	if (page) {
+		page->flags |= PAGE_TABLE;
+		page->pt_level = (uint8_t)level;
+	}
+	op->pt->stats.tables_allocated++;
+	return pa;
+}
+
+static void note_flush(struct pt_op *op, virt_addr_t first, virt_addr_t last)
+{
+	if (!op->flush) {
+		op->flush = true;
+		op->flush_first = first;
+		op->flush_last = last;
+		return;
+	}
+	op->flush_first = MIN(op->flush_first, first);
+	op->flush_last = MAX(op->flush_last, last);
+}
+
+static void defer_table_free(struct pt_op *op, phys_addr_t table)
+{
+	/* Chain through the table's own first word: it is unhooked and no longer read. */
+	uint64_t *first_word = kva(table);
+	*first_word = op->freed_list;
+	op->freed_list = table;
+	op->flush_all = true; /* paging-structure caches may hold the unhooked table */
+}
+
+static void walk(struct pt_op *op, pte_t *table, pte_t synth, unsigned level, virt_addr_t first,
+		 virt_addr_t last);
+
+/* The table behind an existing table descriptor (NULL stays NULL: a table not made yet). */
+static pte_t *child_table(pte_t *table, pte_t pte, unsigned level)
+{
+	return table ? table_ptr(arch_pte_address(pte, level)) : NULL;
+}
+
+/* Map: one slot at `level` covering [va, seg_last] of the operation. */
+static void visit_map(struct pt_op *op, pte_t *table, unsigned idx, pte_t pte, unsigned level,
+		      virt_addr_t va, virt_addr_t seg_last, bool full)
+{
+	enum pte_kind kind = arch_pte_kind(pte, level);
+	if (kind == PTE_LEAF) {
+		if (!op->error)
+			op->error = -EEXIST;
+		return;
+	}
+	if (kind == PTE_TABLE) {
+		walk(op, child_table(table, pte, level), 0, level - 1, va, seg_last);
+		return;
+	}
+	phys_addr_t pa = op->pa + (va - op->va);
+	if (full && arch_pt_leaf_allowed(level) && IS_ALIGNED(pa, slot_bytes(level))) {
+		if (op->commit) {
+			arch_pte_write(&table[idx], arch_pte_make_leaf(pa, level, op->attrs));
+			op->pt->stats.leaves_set++;
+		}
+		return;
+	}
+	BUG_ON(level == 0);
+	if (!op->commit) {
+		op->tables_needed++;
+		walk(op, NULL, 0, level - 1, va, seg_last);
+		return;
+	}
+	phys_addr_t t = reserve_take(op, level - 1);
+	arch_pte_write(&table[idx], arch_pte_make_table(t, level));
+	walk(op, table_ptr(t), 0, level - 1, va, seg_last);
+}
+
+/* Replaces a block by a table of its children (commit pass); returns that table. */
+static pte_t *split_block(struct pt_op *op, pte_t *slot, pte_t block, unsigned level,
+			  virt_addr_t slot_first)
+{
+	phys_addr_t t = reserve_take(op, level - 1);
+	pte_t *child = table_ptr(t);
+	for (unsigned i = 0; i < PT_ENTRIES; i++)
+		child[i] = split_child(block, level - 1, i);
+	arch_pte_replace(slot, arch_pte_make_table(t, level), level, slot_first);
+	op->pt->stats.blocks_split++;
+	return child;
+}
+
+/* Unmap and protect: one slot at `level` covering [va, seg_last]. */
+static void visit_change(struct pt_op *op, pte_t *table, unsigned idx, pte_t pte, unsigned level,
+			 virt_addr_t va, virt_addr_t seg_last, bool full)
+{
+	virt_addr_t slot_first = va & ~(slot_bytes(level) - 1);
+	virt_addr_t slot_last = slot_first + (slot_bytes(level) - 1);
+	switch (arch_pte_kind(pte, level)) {
+	case PTE_ABSENT:
+		return;
+	case PTE_TABLE: {
+		pte_t *child = child_table(table, pte, level);
+		walk(op, child, 0, level - 1, va, seg_last);
+		if (op->commit && op->kind == PT_OP_UNMAP && table_is_empty(child, level - 1)) {
+			arch_pte_write(&table[idx], 0);
+			note_flush(op, slot_first, slot_last);
+			defer_table_free(op, arch_pte_address(pte, level));
+		}
+		return;
+	}
+	case PTE_LEAF:
+		break;
+	}
+	if (!full) {
+		/* Part of a block changes: split it, then change the part. */
+		if (!op->commit) {
+			op->tables_needed++;
+			walk(op, NULL, pte, level - 1, va, seg_last);
+			return;
+		}
+		pte_t *child = split_block(op, &table[idx], pte, level, slot_first);
+		walk(op, child, 0, level - 1, va, seg_last);
+		return;
+	}
+	if (!op->commit)
+		return;
+	if (op->kind == PT_OP_UNMAP) {
+		arch_pte_write(&table[idx], 0);
+		op->pt->stats.leaves_cleared++;
+		note_flush(op, slot_first, slot_last);
+		return;
+	}
+	unsigned old = arch_pte_attrs(pte, level);
+	unsigned new = (op->attrs & ~(PT_ACCESSED | PT_DIRTY)) | (old & (PT_ACCESSED | PT_DIRTY));
+	pte_t updated = arch_pte_make_leaf(arch_pte_address(pte, level), level, new);
+	if (updated == pte)
+		return;
+	arch_pte_write(&table[idx], updated);
+	op->pt->stats.leaves_set++;
+	if (pt_attrs_need_flush(old, new))
+		note_flush(op, slot_first, slot_last);
+}
+
+/*
+ * Visits every slot of `table` (a table at `level`) that [first, last]
+ * touches. In the counting pass `table` may be NULL (not created yet: all
+ * slots absent) and `synth` may be a block being split (slots are its
+ * children).
+ */
+static void walk(struct pt_op *op, pte_t *table, pte_t synth, unsigned level, virt_addr_t first,
+		 virt_addr_t last)
+{
+	uint64_t size = slot_bytes(level);
+	virt_addr_t va = first;
+	for (;;) {
+		unsigned idx = slot_index(va, level);
+		virt_addr_t slot_first = va & ~(size - 1);
+		virt_addr_t slot_last = slot_first + (size - 1);
+		virt_addr_t seg_last = MIN(slot_last, last);
+		bool full = va == slot_first && seg_last == slot_last;
+		pte_t pte = table ? READ_ONCE(table[idx]) : synth ? split_child(synth, level, idx) : 0;
+		if (op->kind == PT_OP_MAP)
+			visit_map(op, table, idx, pte, level, va, seg_last, full);
+		else
+			visit_change(op, table, idx, pte, level, va, seg_last, full);
+		if (seg_last == last)
+			return;
+		va = seg_last + 1;
+	}
+}
+
+static void free_chain(phys_addr_t chain, struct pt_stats *stats)
+{
+	while (chain) {
+		uint64_t *first_word = kva(chain);
+		phys_addr_t next = *first_word;
+		struct page *page = frame_to_page(chain);
+		if (page)
+			page->flags &= (uint16_t)~PAGE_TABLE;
+		frame_free(chain, 0);
+		if (stats)
+			stats->tables_freed++;
+		chain = next;
+	}
+}
+
+/* Unhooked already; now flush (if some CPU may translate through it), then free. */
+static void finish(struct pt_op *op)
+{
+	struct pt *pt = op->pt;
+	if (op->flush && pt->live) {
+		uint64_t pages = ((op->flush_last - op->flush_first) >> PAGE_SHIFT) + 1;
+		if (op->flush_all || pages > FLUSH_PAGES_MAX) {
+			arch_tlb_flush_local_all();
+			pt->stats.local_full_flushes++;
+		} else {
+			for (uint64_t i = 0; i < pages; i++)
+				arch_tlb_flush_local_page(op->flush_first + (i << PAGE_SHIFT));
+			pt->stats.local_flushes += pages;
+		}
+	}
+	free_chain(op->freed_list, &pt->stats);
+}
+
+static int pt_run(struct pt *pt, enum pt_op_kind kind, virt_addr_t va, phys_addr_t pa,
+		  uint64_t size, unsigned attrs)
+{
+	if (size == 0 || !IS_ALIGNED(va, PAGE_SIZE) || !IS_ALIGNED(pa, PAGE_SIZE) ||
+	    !IS_ALIGNED(size, PAGE_SIZE) || va + (size - 1) < va)
+		return -EINVAL;
+	struct pt_op op = {.pt = pt, .kind = kind, .va = va, .pa = pa, .attrs = attrs | PT_READ};
+	virt_addr_t last = va + (size - 1);
+	irqflags_t flags = spin_lock_irqsave(&pt->lock);
+
+	/* Prepare: count, and refuse before anything changes. */
+	walk(&op, table_ptr(pt->root), 0, PT_LEVELS - 1, va, last);
+	if (op.error) {
+		spin_unlock_irqrestore(&pt->lock, flags);
+		return op.error;
+	}
+	for (uint64_t i = 0; i < op.tables_needed; i++) {
+		phys_addr_t t;
+		if (frame_alloc_zeroed(&t) != 0) {
+			free_chain(op.reserve, NULL);
+			spin_unlock_irqrestore(&pt->lock, flags);
+			return -ENOMEM;
+		}
+		*(uint64_t *)kva(t) = op.reserve;
+		op.reserve = t;
+	}
+	op.reserve_left = op.tables_needed;
+
+	/* Commit: cannot fail from here on. */
+	op.commit = true;
+	walk(&op, table_ptr(pt->root), 0, PT_LEVELS - 1, va, last);
+	if (op.reserve_left != 0)
+		panic("pt_run: prepare counted %lu tables, commit used %lu",
+		      (unsigned long)op.tables_needed,
+		      (unsigned long)(op.tables_needed - op.reserve_left));
+	finish(&op);
+	spin_unlock_irqrestore(&pt->lock, flags);
+	return 0;
+}
+
+int pt_map(struct pt *pt, virt_addr_t va, phys_addr_t pa, uint64_t size, unsigned attrs)
+{
+	return pt_run(pt, PT_OP_MAP, va, pa, size, attrs);
+}
+
+int pt_unmap(struct pt *pt, virt_addr_t va, uint64_t size)
+{
+	return pt_run(pt, PT_OP_UNMAP, va, 0, size, 0);
+}
+
+int pt_protect(struct pt *pt, virt_addr_t va, uint64_t size, unsigned attrs)
+{
+	return pt_run(pt, PT_OP_PROTECT, va, 0, size, attrs);
+}
+
+bool pt_attrs_need_flush(unsigned old, unsigned new)
+{
+	unsigned removed = old & ~new & (PT_READ | PT_WRITE | PT_EXEC);
+	bool type_changed = (old ^ new) & (PT_USER | PT_GLOBAL | PT_DEVICE);
+	return removed || type_changed;
+}
+
+bool pt_query(struct pt *pt, virt_addr_t va, struct pt_query_result *out)
+{
+	irqflags_t flags = spin_lock_irqsave(&pt->lock);
+	pte_t *table = table_ptr(pt->root);
+	bool found = false;
+	for (unsigned level = PT_LEVELS - 1;; level--) {
+		pte_t pte = READ_ONCE(table[slot_index(va, level)]);
+		enum pte_kind kind = arch_pte_kind(pte, level);
+		if (kind == PTE_LEAF) {
+			uint64_t offset = va & (slot_bytes(level) - 1);
+			*out = (struct pt_query_result){arch_pte_address(pte, level) + offset, level,
+							arch_pte_attrs(pte, level), pte};
+			found = true;
+		}
+		if (kind != PTE_TABLE || level == 0)
+			break;
+		table = table_ptr(arch_pte_address(pte, level));
+	}
+	spin_unlock_irqrestore(&pt->lock, flags);
+	return found;
+}
+
+int pt_init(struct pt *pt)
+{
+	phys_addr_t root;
+	int err = frame_alloc_zeroed(&root);
+	if (err)
+		return err;
+	memset(pt, 0, sizeof(*pt));
+	pt->root = root;
+	pt->lock = (spinlock_t)SPINLOCK_INIT;
+	struct page *page = frame_to_page(root);
+	if (page) {
+		page->flags |= PAGE_TABLE;
+		page->pt_level = PT_LEVELS - 1;
+	}
+	pt->stats.tables_allocated = 1;
+	return 0;
+}
+
+/* Visits every table below `table` (children first); frees them when `release`. */
+static uint64_t subtree(pte_t *table, unsigned level, bool release)
+{
+	uint64_t n = 0;
+	if (level == 0)
+		return 0;
+	for (unsigned i = 0; i < PT_ENTRIES; i++) {
+		if (arch_pte_kind(table[i], level) != PTE_TABLE)
+			continue;
+		phys_addr_t child = arch_pte_address(table[i], level);
+		n += subtree(table_ptr(child), level - 1, release) + 1;
+		if (release) {
+			table[i] = 0;
+			*(uint64_t *)kva(child) = 0;
+			free_chain(child, NULL);
+		}
+	}
+	return n;
+}
+
+void pt_destroy(struct pt *pt)
+{
+	subtree(table_ptr(pt->root), PT_LEVELS - 1, true);
+	free_chain(pt->root, NULL);
+	pt->root = 0;
+}
+
+uint64_t pt_count_tables(struct pt *pt)
+{
+	irqflags_t flags = spin_lock_irqsave(&pt->lock);
+	uint64_t n = subtree(table_ptr(pt->root), PT_LEVELS - 1, false) + 1;
+	spin_unlock_irqrestore(&pt->lock, flags);
+	return n;
+}

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Generic page tables: map, unmap, change protection and query a range of
+ * one table tree, whatever the architecture's descriptor format (see
+ * kernel/mm/pt_arch.h for the contract, docs/mm.md for the walk).
+ *
+ * Invariants every operation keeps:
+ *  - Prepare, then commit. An operation first walks the range without
+ *    changing anything and counts the tables it will need (new tables for a
+ *    map, split tables for a partial block); it allocates them all; only
+ *    then does it change descriptors. An allocation failure returns -ENOMEM
+ *    with the tables exactly as they were. The commit walk takes tables from
+ *    that reserve and must use every one of them (a count that disagrees is
+ *    a bug and panics).
+ *  - Unhook, flush, free. A table emptied by an unmap is unhooked, the TLB
+ *    is flushed (on the calling CPU, for a live table), and only then is the
+ *    table freed.
+ *  - Leaves are chosen by alignment: the largest level the arch allows
+ *    whose block fits the remaining range and whose virtual and physical
+ *    addresses are both aligned to it.
+ */
+#ifndef PAGODA_KERNEL_MM_PT_H
+#define PAGODA_KERNEL_MM_PT_H
+
+#include "kernel/mm/pt_arch.h"
+#include "kernel/spinlock.h"
+
+struct pt_stats {
+	uint64_t tables_allocated;
+	uint64_t tables_freed;
+	uint64_t blocks_split;
+	uint64_t leaves_set; /* leaves written by map or protect */
+	uint64_t leaves_cleared;
+	uint64_t local_flushes; /* single-page invalidations */
+	uint64_t local_full_flushes;
+};
+
+struct pt {
+	phys_addr_t root;
+	/* true when some CPU may translate through it: changes then flush the local TLB */
+	bool live;
+	spinlock_t lock;
+	struct pt_stats stats;
+};
+
+struct pt_query_result {
+	phys_addr_t pa; /* physical address `va` translates to */
+	unsigned level; /* the leaf's level: 0 = 4 KiB, 1 = 2 MiB, 2 = 1 GiB */
+	unsigned attrs; /* enum pt_attr */
+	pte_t pte; /* the raw descriptor, for diagnostics */
+};
+
+/* Allocates an empty root. Returns 0 or -ENOMEM. */
+int pt_init(struct pt *pt);
+/* Frees every table of the tree (not the frames its leaves map). */
+void pt_destroy(struct pt *pt);
+
+/*
+ * Maps [va, va + size) to [pa, pa + size) with `attrs` (enum pt_attr).
+ * va, pa and size must be page aligned and size > 0. Returns 0, -EINVAL,
+ * -EEXIST when any part of the range is already mapped (nothing changed),
+ * or -ENOMEM (nothing changed).
+ */
+int pt_map(struct pt *pt, virt_addr_t va, phys_addr_t pa, uint64_t size, unsigned attrs);
+/* Unmaps [va, va + size); holes are fine. Splits blocks it partly covers. 0, -EINVAL or -ENOMEM. */
+int pt_unmap(struct pt *pt, virt_addr_t va, uint64_t size);
+/*
+ * Gives every leaf in [va, va + size) the permissions and memory type in
+ * `attrs` (accessed/dirty are kept). Holes are skipped; partly covered
+ * blocks are split. 0, -EINVAL or -ENOMEM (nothing changed).
+ */
+int pt_protect(struct pt *pt, virt_addr_t va, uint64_t size, unsigned attrs);
+/* Looks up `va`; false when it is not mapped. */
+bool pt_query(struct pt *pt, virt_addr_t va, struct pt_query_result *out);
+/* Counts the tables in the tree, the root included. */
+uint64_t pt_count_tables(struct pt *pt);
+
+/*
+ * Does replacing a leaf with attributes `old` by one with `new` (same
+ * output address) need a TLB flush? Not when permissions are only added
+ * or nothing architectural changed: a stale, stricter entry can then
+ * only cause a spurious fault, after which the fault handler finds that the
+ * current descriptor allows the access and retries.
+ */
+bool pt_attrs_need_flush(unsigned old, unsigned new);
+
+#endif

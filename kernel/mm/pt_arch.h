@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The page-table contract between generic code (kernel/mm/pt*.c) and an
+ * architecture's descriptor format. This header is the only place it is
+ * declared; arch/<arch>/pt.c implements it, and tests/host/fake_pt_arch.c
+ * implements it again with deliberately scrambled bits so that the host
+ * tests prove generic code assumes no layout.
+ *
+ * Levels are numbered from the leaf: level 0 maps 4 KiB pages, level 1
+ * 2 MiB, level 2 1 GiB, level PT_LEVELS-1 is the root. Generic code knows
+ * a descriptor only as a pte_t value and what these functions say of it,
+ * with one fixed point: the value 0 is an absent descriptor at every level
+ * (so a zeroed page is an empty table).
+ */
+#ifndef PAGODA_KERNEL_MM_PT_ARCH_H
+#define PAGODA_KERNEL_MM_PT_ARCH_H
+
+#include "kernel/types.h"
+
+typedef uint64_t pte_t;
+
+#define PT_LEVELS 4
+#define PT_ENTRIES 512
+#define PT_PAGE_SHIFT 12
+
+/* Abstract attributes; the arch encodes them into its own bits. */
+enum pt_attr {
+	PT_READ = 1u << 0, /* always set on a present leaf */
+	PT_WRITE = 1u << 1,
+	PT_EXEC = 1u << 2,
+	PT_USER = 1u << 3, /* reachable from user mode (not used by kernel mappings) */
+	PT_GLOBAL = 1u << 4, /* not tagged with an address-space id */
+	PT_DEVICE = 1u << 5, /* uncached device memory (x86 PCD/PWT, arm64 Device-nGnRE) */
+	PT_ACCESSED = 1u << 6, /* hardware-set on access */
+	PT_DIRTY = 1u << 7, /* hardware-set on write */
+};
+#define PT_PERMS (PT_READ | PT_WRITE | PT_EXEC | PT_USER)
+
+enum pte_kind {
+	PTE_ABSENT = 0, /* invalid: translation faults */
+	PTE_TABLE, /* points to the next level's table */
+	PTE_LEAF, /* maps a page (level 0) or a block (higher levels) */
+};
+
+/* log2 of the bytes one entry at `level` maps: 12, 21, 30, 39. */
+static inline unsigned pt_level_shift(unsigned level)
+{
+	return PT_PAGE_SHIFT + 9 * level;
+}
+
+/* May `level` hold a leaf? Level 0 always; 1 (2 MiB) and 2 (1 GiB) if the CPU can. */
+bool arch_pt_leaf_allowed(unsigned level);
+/* A descriptor at `level` (> 0) pointing to the table at physical `table`. */
+pte_t arch_pte_make_table(phys_addr_t table, unsigned level);
+/* A leaf at `level` mapping physical `pa` (aligned to the level) with `attrs`. */
+pte_t arch_pte_make_leaf(phys_addr_t pa, unsigned level, unsigned attrs);
+enum pte_kind arch_pte_kind(pte_t pte, unsigned level);
+/* The physical address a table descriptor or a leaf points to. */
+phys_addr_t arch_pte_address(pte_t pte, unsigned level);
+/* The abstract attributes of a leaf (including accessed and dirty). */
+unsigned arch_pte_attrs(pte_t pte, unsigned level);
+
+/*
+ * Installs `new` over the live descriptor at *slot for the address `va`,
+ * following the architecture's rules for changing a live entry (arm64:
+ * break-before-make, with the TLB invalidated in between, when a valid
+ * entry changes its output or size). Used for splitting blocks.
+ */
+void arch_pte_replace(pte_t *slot, pte_t new, unsigned level, virt_addr_t va);
+/* Stores a descriptor with ordering the page-table walker observes. */
+void arch_pte_write(pte_t *slot, pte_t value);
+
+/* Local TLB maintenance on the calling CPU. */
+void arch_tlb_flush_local_page(virt_addr_t va);
+void arch_tlb_flush_local_all(void); /* includes global (kernel) entries */
+
+#endif

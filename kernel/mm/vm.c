@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Building the kernel address space (see vm.h for what it contains).
+ *
+ * The direct map is built from the firmware memory map merged into
+ * page-aligned, disjoint ranges first, so that neighbouring regions (a
+ * usable range ending in the page where a reserved one starts) become one
+ * mapping with large leaves instead of two that collide. Reserved ranges
+ * larger than DIRECT_MAP_RESERVED_MAX are MMIO windows (PCIe ECAM, the
+ * HyperTransport hole), not memory, and stay out of it.
+ */
+#include "kernel/mm/vm.h"
+#include "kernel/boot_info.h"
+#include "kernel/mm/frame.h"
+#include "kernel/percpu.h"
+#include "kernel/printk.h"
+
+#define DIRECT_MAP_RESERVED_MAX MiB(16)
+#define RANGES_MAX (BOOT_MEM_MAX)
+
+struct pt kernel_pt;
+static virt_addr_t mmio_next;
+
+struct range {
+	phys_addr_t start, end;
+};
+
+static bool region_in_direct_map(const struct boot_mem_region *r)
+{
+	if (r->type == BOOT_MEM_RESERVED || r->type == BOOT_MEM_BAD)
+		return r->type == BOOT_MEM_RESERVED && r->size <= DIRECT_MAP_RESERVED_MAX;
+	return true;
+}
+
+/* Sorted (boot_info_finish sorted the map), page-aligned, merged ranges. */
+static unsigned direct_map_ranges(struct range *out)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < boot_info.nr_mem; i++) {
+		const struct boot_mem_region *r = &boot_info.mem[i];
+		if (!region_in_direct_map(r))
+			continue;
+		struct range x = {ALIGN_DOWN(r->base, PAGE_SIZE),
+				  ALIGN_UP(r->base + r->size, PAGE_SIZE)};
+		if (n && x.start <= out[n - 1].end)
+			out[n - 1].end = MAX(out[n - 1].end, x.end);
+		else
+			out[n++] = x;
+	}
+	return n;
+}
+
+static void map_or_panic(virt_addr_t va, phys_addr_t pa, uint64_t size, unsigned attrs,
+			 const char *what)
+{
+	int err = pt_map(&kernel_pt, va, pa, size, attrs);
+	if (err)
+		panic("mm_init: mapping %s (%#lx -> %#lx, %#lx bytes) failed: %d", what,
+		      (unsigned long)va, (unsigned long)pa, (unsigned long)size, err);
+}
+
+void *vm_map_mmio(phys_addr_t pa, uint64_t size, const char *what)
+{
+	phys_addr_t start = ALIGN_DOWN(pa, PAGE_SIZE);
+	uint64_t bytes = ALIGN_UP(pa + size, PAGE_SIZE) - start;
+	if (mmio_next == 0)
+		mmio_next = arch_mm_layout.mmio_base;
+	/* Align like the physical address so large devices can use large leaves. */
+	uint64_t align = bytes >= MiB(2) ? MiB(2) : PAGE_SIZE;
+	virt_addr_t va = ALIGN_UP(mmio_next, align) + (start & (align - 1));
+	if (va + bytes > arch_mm_layout.mmio_base + arch_mm_layout.mmio_size)
+		panic("vm_map_mmio: %s: MMIO window full", what);
+	map_or_panic(va, start, bytes, PT_READ | PT_WRITE | PT_DEVICE | PT_GLOBAL, what);
+	mmio_next = va + bytes;
+	return (void *)(va + (pa - start));
+}
+
+void mm_init(void)
+{
+	frame_init();
+	if (pt_init(&kernel_pt) != 0)
+		panic("mm_init: no frame for the kernel's root table");
+
+	static struct range ranges[RANGES_MAX];
+	unsigned n = direct_map_ranges(ranges);
+	uint64_t mapped = 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (ranges[i].end > arch_mm_layout.direct_map_size)
+			panic("mm_init: RAM at %#lx is beyond the direct map (%#lx bytes)",
+			      (unsigned long)ranges[i].start,
+			      (unsigned long)arch_mm_layout.direct_map_size);
+		map_or_panic(arch_mm_layout.direct_map_base + ranges[i].start, ranges[i].start,
+			     ranges[i].end - ranges[i].start, PT_READ | PT_WRITE | PT_GLOBAL,
+			     "direct map");
+		mapped += ranges[i].end - ranges[i].start;
+	}
+
+	unsigned nr_sections;
+	const struct arch_image_section *s = arch_image_sections(&nr_sections);
+	for (unsigned i = 0; i < nr_sections; i++)
+		map_or_panic(s[i].start, arch_virt_to_phys((const void *)s[i].start),
+			     s[i].end - s[i].start, s[i].attrs | PT_GLOBAL, s[i].name);
+	for (unsigned c = 0; c < CPU_MAX; c++)
+		if (pt_unmap(&kernel_pt, cpu_stack_guard(c), PAGE_SIZE) != 0)
+			panic("mm_init: cannot unmap the stack guard of cpu%u", c);
+
+	arch_mm_switch_kernel(kernel_pt.root);
+	kernel_pt.live = true;
+	frame_init_late();
+	printk("mm: kernel tables live: direct map %lu MiB in %u ranges, %lu tables, %lu frames "
+	       "free",
+	       (unsigned long)(mapped >> 20), n, (unsigned long)pt_count_tables(&kernel_pt),
+	       (unsigned long)frame_free_count());
+}
