@@ -161,6 +161,32 @@ struct arch_jmpbuf {
 int arch_setjmp(struct arch_jmpbuf *buf) __attribute__((returns_twice));
 __noreturn void arch_longjmp(struct arch_jmpbuf *buf, int value);
 
+/* ---- Threads -------------------------------------------------------------- */
+
+/*
+ * A suspended thread's CPU state: everything the switch saves lives on the
+ * thread's own stack, so the context is just the saved stack pointer.
+ */
+struct arch_context {
+	uintptr_t sp;
+};
+/*
+ * Prepares `ctx` so that the first switch to it calls entry() on a stack
+ * whose top is `stack_top`, with interrupts disabled. entry never returns.
+ */
+void arch_context_init(struct arch_context *ctx, void *stack_top, void (*entry)(void));
+/*
+ * Saves the callee-saved registers of the calling thread in `from` and
+ * resumes `to`. Returns when something switches back to `from`.
+ */
+void arch_context_switch(struct arch_context *from, struct arch_context *to);
+/*
+ * Called by the arch at the end of every interrupt taken from kernel code,
+ * with interrupts disabled, after the interrupt is acknowledged: the
+ * scheduler may switch threads here (preemption).
+ */
+void sched_irq_exit(void);
+
 /* ---- Debugging ---------------------------------------------------------- */
 
 /* The caller's frame pointer; frames are {prev_fp, return_address} on both arches. */

@@ -10,6 +10,7 @@
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
 #include "kernel/mm/vm.h"
+#include "kernel/sched/thread.h"
 #include "kernel/smp.h"
 #include "tests/ktest.h"
 
@@ -35,6 +36,7 @@ void kernel_main(void)
 	print_memory_map();
 	smp_init_boot_cpu();
 	mm_init();
+	sched_init_cpu(0);
 	arch_init();
 	arch_timer_start();
 	arch_irq_enable();

@@ -23,8 +23,8 @@ struct cpu {
 	/* Armed by ktest_expect_fault: where a fault on this CPU resumes. */
 	struct arch_jmpbuf *fault_fixup;
 	struct fault_info *fault_record;
-	/* Set while this CPU services cross-calls from inside an xcall wait. */
-	unsigned xcall_depth;
+	/* Non-zero while the running thread must not be preempted (spinlocks held). */
+	unsigned preempt_count;
 };
 
 extern struct cpu cpus[CPU_MAX];

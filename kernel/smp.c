@@ -5,8 +5,9 @@
  * report online, so logical ids are assigned in firmware order and a CPU
  * that never answers is reported, not waited for forever.
  *
- * Online CPUs that have nothing to do sit in arch_cpu_idle() (hlt/wfi),
- * woken only by interrupts: the tick and IPIs.
+ * Each application processor then becomes its own idle thread: with
+ * nothing to run it sits in arch_cpu_idle() (hlt/wfi), woken only by
+ * interrupts, the tick and IPIs.
  */
 #include "kernel/smp.h"
 #include "kernel/boot_info.h"
@@ -14,6 +15,7 @@
 #include "kernel/printk.h"
 #include "kernel/mm/frame.h"
 #include "kernel/mm/vm.h"
+#include "kernel/sched/thread.h"
 #include "kernel/time.h"
 
 struct cpu cpus[CPU_MAX];
@@ -73,61 +75,14 @@ void smp_start_secondaries(void)
 	       boot_info.nr_cpus_firmware);
 }
 
-struct idle_work {
-	void (*fn)(void *arg);
-	void *arg;
-	uint32_t busy; /* set by the poster, cleared by the idle CPU when fn returned */
-} __aligned(64);
-
-static struct idle_work idle_work[CPU_MAX];
-
-static void idle_wake(void *arg)
-{
-	(void)arg; /* the interrupt itself is the point: it ends the CPU's halt */
-}
-
-bool smp_idle_run(unsigned cpu, void (*fn)(void *arg), void *arg)
-{
-	if (cpu >= CPU_MAX || cpu == arch_cpu_id() || !cpumask_test(cpu_online_mask, cpu))
-		return false;
-	struct idle_work *w = &idle_work[cpu];
-	if (atomic_load_acquire(&w->busy))
-		return false;
-	w->fn = fn;
-	w->arg = arg;
-	atomic_store_release(&w->busy, 1);
-	xcall(cpumask_of(cpu), idle_wake, NULL, XCALL_WAIT);
-	return true;
-}
-
-void smp_idle_wait(unsigned cpu)
-{
-	while (atomic_load_acquire(&idle_work[cpu].busy))
-		arch_cpu_idle();
-}
-
 void smp_secondary_main(unsigned cpu)
 {
 	arch_timer_start();
 	cpumask_set_atomic(&cpu_online_mask, cpu);
 	atomic_store_release(&cpus[cpu].online, true);
 	printk("online (hw id %#lx)", (unsigned long)cpus[cpu].hw_id);
-	struct idle_work *w = &idle_work[cpu];
-	for (;;) {
-		/*
-		 * Check for work with interrupts off, then halt with the atomic
-		 * enable-and-wait: a wake-up IPI that lands between the check and
-		 * the halt is pending, so the halt returns at once.
-		 */
-		arch_irq_disable();
-		if (atomic_load_acquire(&w->busy)) {
-			arch_irq_enable();
-			w->fn(w->arg);
-			atomic_store_release(&w->busy, 0);
-			continue;
-		}
-		arch_cpu_idle();
-	}
+	sched_init_cpu(cpu);
+	sched_idle_loop();
 }
 
 void ipi_handle(enum ipi_kind kind)
@@ -140,6 +95,9 @@ void ipi_handle(enum ipi_kind kind)
 	case IPI_STOP:
 		arch_cpu_halt();
 	case IPI_RESCHEDULE:
+		/* Wakes the CPU; sched_irq_exit() on the way out picks up new work. */
+		sched_request_resched();
+		break;
 	case IPI_KIND_COUNT:
 		break;
 	}

@@ -13,15 +13,5 @@ void smp_init_boot_cpu(void);
 /* Starts every other CPU in boot_info, waiting up to 2 s for each. */
 void smp_start_secondaries(void);
 
-/*
- * Idle work: asks an idle application processor to run fn(arg) from its
- * idle loop, in ordinary (non-interrupt) context with interrupts enabled,
- * so fn may itself start cross-calls. This is how tests get several
- * initiators at once until kernel threads exist. Returns false if `cpu`
- * is offline, is the caller, or is still busy with earlier idle work.
- */
-bool smp_idle_run(unsigned cpu, void (*fn)(void *arg), void *arg);
-/* Waits until `cpu` has finished the idle work posted to it. */
-void smp_idle_wait(unsigned cpu);
 
 #endif

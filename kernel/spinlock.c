@@ -7,12 +7,14 @@
  */
 #include "kernel/spinlock.h"
 #include "kernel/printk.h"
+#include "kernel/sched/thread.h"
 
 void spin_lock(spinlock_t *lock)
 {
 	if (unlikely(atomic_load_relaxed(&lock->holder_cpu) == (int32_t)arch_cpu_id()))
 		panic("spin_lock: recursive acquisition of %p on cpu%u", (void *)lock,
 		      arch_cpu_id());
+	preempt_disable(); /* a preempted holder would leave its CPU's other threads spinning */
 	uint16_t ticket = atomic_fetch_add(&lock->next, 1);
 	while (atomic_load_acquire(&lock->owner) != ticket)
 		arch_cpu_relax();
@@ -26,8 +28,11 @@ bool spin_trylock(spinlock_t *lock)
 	/* Only take a ticket if it would be served immediately. */
 	if (atomic_load_relaxed(&lock->next) != owner)
 		return false;
-	if (!atomic_cmpxchg(&lock->next, &expected, (uint16_t)(owner + 1)))
+	preempt_disable();
+	if (!atomic_cmpxchg(&lock->next, &expected, (uint16_t)(owner + 1))) {
+		preempt_enable();
 		return false;
+	}
 	atomic_store_relaxed(&lock->holder_cpu, (int32_t)arch_cpu_id());
 	return true;
 }
@@ -36,6 +41,7 @@ void spin_unlock(spinlock_t *lock)
 {
 	atomic_store_relaxed(&lock->holder_cpu, -1);
 	atomic_store_release(&lock->owner, (uint16_t)(lock->owner + 1));
+	preempt_enable();
 }
 
 bool spin_is_locked(spinlock_t *lock)

@@ -4,6 +4,7 @@
  */
 #include "kernel/time.h"
 #include "kernel/percpu.h"
+#include "kernel/sched/sched_internal.h"
 
 void (*timer_tick_hook)(void);
 
@@ -12,6 +13,7 @@ void timer_tick(void)
 	struct cpu *c = this_cpu();
 	c->ticks++;
 	c->irqs++;
+	sched_tick();
 	if (c->id == 0 && timer_tick_hook)
 		timer_tick_hook();
 }

@@ -203,3 +203,14 @@ phys_addr_t arch_virt_to_phys(const void *va)
 		return v - DIRECT_MAP_BASE;
 	return v; /* the .boot section runs at its physical address */
 }
+
+void arch_context_init(struct arch_context *ctx, void *stack_top, void (*entry)(void))
+{
+	/* What arch_context_switch pops: six registers, then the return address. */
+	uint64_t *sp = (uint64_t *)ALIGN_DOWN((uintptr_t)stack_top, 16);
+	*--sp = 0; /* keeps entry's stack aligned like after a call */
+	*--sp = (uint64_t)(uintptr_t)entry;
+	for (int i = 0; i < 6; i++)
+		*--sp = 0; /* rbp = 0 ends backtraces */
+	ctx->sp = (uintptr_t)sp;
+}

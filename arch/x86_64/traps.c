@@ -103,10 +103,12 @@ void x86_interrupt(struct x86_frame *f)
 		handle_exception(f);
 		return;
 	}
+	/* Interrupts taken from kernel code may end in a thread switch (preemption). */
 	switch (v) {
 	case VEC_TIMER:
 		x86_apic_eoi();
 		timer_tick();
+		sched_irq_exit();
 		break;
 	case VEC_IPI_CALL:
 		x86_apic_eoi();
@@ -115,6 +117,7 @@ void x86_interrupt(struct x86_frame *f)
 	case VEC_IPI_RESCHEDULE:
 		x86_apic_eoi();
 		ipi_handle(IPI_RESCHEDULE);
+		sched_irq_exit();
 		break;
 	case VEC_SPURIOUS:
 		break; /* spurious interrupts take no EOI */

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Kernel threads and the scheduler.
+ *
+ * Every thread is pinned to one CPU for its whole life and sits on that
+ * CPU's run queue, so a thread only ever runs on its own CPU; other CPUs
+ * touch it only to wake it (under its run queue's lock). Each CPU runs its
+ * threads round-robin, preempting on the timer tick, and runs its idle
+ * thread (hlt/wfi) when none is runnable.
+ *
+ * States: RUNNING (on its CPU or on the run queue, i.e. runnable),
+ * SLEEPING (on a wait queue or the sleep list, not runnable), DEAD
+ * (finished, waiting to be joined). A thread changes its own state to
+ * SLEEPING and then calls schedule(); a waker changes SLEEPING back to
+ * RUNNING under the run-queue lock, so a wake-up that arrives before the
+ * sleeper has switched away is never lost.
+ */
+#ifndef PAGODA_KERNEL_SCHED_THREAD_H
+#define PAGODA_KERNEL_SCHED_THREAD_H
+
+#include "kernel/arch.h"
+#include "kernel/spinlock.h"
+
+struct mm;
+
+enum thread_state { THREAD_RUNNING, THREAD_SLEEPING, THREAD_DEAD };
+
+struct thread {
+	struct arch_context ctx;
+	const char *name;
+	enum thread_state state;
+	unsigned cpu; /* the CPU it is pinned to */
+	struct thread *rq_next; /* run queue or sleep list link */
+	struct thread *wait_next; /* wait queue link */
+	uint64_t wake_at_ns; /* when on the sleep list */
+	void (*fn)(void *arg);
+	void *arg;
+	phys_addr_t block; /* the frames holding this struct and the stack */
+	struct mm *mm; /* the address space it uses; NULL for a pure kernel thread */
+	struct mm *active_mm; /* the one loaded while it runs (borrowed when mm == NULL) */
+	uint64_t switches; /* times switched in */
+	bool joined;
+};
+
+#define THREAD_BLOCK_ORDER 2 /* 16 KiB: struct thread at the bottom, the stack above */
+
+/* The thread running on this CPU. */
+struct thread *thread_current(void);
+/*
+ * Creates a runnable thread pinned to `cpu` that runs fn(arg). Returns
+ * NULL when out of memory or `cpu` is offline.
+ */
+struct thread *thread_create(const char *name, unsigned cpu, void (*fn)(void *arg), void *arg);
+/* Waits until `t` has finished, then frees it. Each thread is joined once. */
+void thread_join(struct thread *t);
+/* Ends the calling thread. */
+__noreturn void thread_exit(void);
+/* Gives the CPU to another runnable thread of this CPU, if any. */
+void thread_yield(void);
+/* Sleeps for at least `ns` (tick granularity: 1/TIMER_HZ). */
+void thread_sleep_ns(uint64_t ns);
+/* Makes a SLEEPING thread runnable; no effect otherwise. Any CPU, any context. */
+void thread_wake(struct thread *t);
+
+/*
+ * Switches to the next runnable thread of this CPU (or keeps running the
+ * caller if it is the only one). The caller sets its own state first:
+ * RUNNING to yield, SLEEPING to block.
+ */
+void schedule(void);
+
+/* Preemption control: a thread with a non-zero count is not preempted. */
+void preempt_disable(void);
+void preempt_enable(void);
+
+/* Marks this CPU as needing a reschedule at the next interrupt exit (IPI_RESCHEDULE). */
+void sched_request_resched(void);
+
+/* Boot: turns the calling context into CPU `cpu`'s first thread ("main" or idle). */
+void sched_init_cpu(unsigned cpu);
+/* The idle loop of an application processor; never returns. */
+__noreturn void sched_idle_loop(void);
+
+struct sched_stats {
+	uint64_t switches;
+	uint64_t preemptions;
+	uint64_t wakeups;
+};
+struct sched_stats sched_stats_cpu(unsigned cpu);
+
+#endif
