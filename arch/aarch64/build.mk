@@ -49,4 +49,16 @@ QEMU_COMMON := qemu-system-aarch64 -machine virt,gic-version=$(GIC)$(VIRT_OPTS) 
 	-cpu cortex-a72 -accel tcg,thread=multi -smp $(CPUS) -m $(MEM) -display none -nic none \
 	-semihosting $(if $(DTB),-dtb $(DTB)) -kernel $(ARCH_IMAGE)
 QEMU_RUN = $(QEMU_COMMON) -serial mon:stdio -append "$$(cat $(BUILD)/run.cmdline)"
+
+# Negative check of the DTB parser: QEMU's own tree with /cpus broken must
+# stop the kernel with a panic naming the node and property.
+QEMU_MACHINE_ARGS := -machine virt,gic-version=$(GIC)$(VIRT_OPTS) -cpu cortex-a72 -smp $(CPUS) \
+	-m $(MEM)
+arch-negative: kernel
+	$(Q)sh tools/make_bad_dtb.sh $(BUILD)/bad-cpus.dtb $(QEMU_MACHINE_ARGS)
+	$(call arch_boot_image,$(call NEGATIVE_CMDLINE,),test)
+	@echo "negative check: a corrupted DTB (-dtb $(BUILD)/bad-cpus.dtb) must give a named panic"
+	$(Q)python3 tools/ktest_run.py --log $(BUILD)/negative-bad-dtb.log --timeout 60 \
+		--exit-style $(EXIT_STYLE) --expect-panic "fdt_boot_parse: .*node /cpus.*#address-cells" \
+		-- $(subst -kernel ,-dtb $(BUILD)/bad-cpus.dtb -kernel ,$(QEMU_TEST))
 QEMU_TEST = $(QEMU_COMMON) -serial stdio -monitor none -append "$$(cat $(BUILD)/test.cmdline)"
