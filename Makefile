@@ -137,6 +137,7 @@ define negative_check
 endef
 
 test-negative: deps kernel
+	$(Q)$(MAKE) --no-print-directory arch-negative
 	$(call negative_check,ktest.fail,--expect-fail ktest.deliberate_failure)
 	$(call negative_check,ktest.hang,--expect-fail ktest.deliberate_hang)
 	$(call negative_check,ktest.panic,--expect-panic deliberate_panic)

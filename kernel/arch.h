@@ -243,6 +243,5 @@ __noreturn void kernel_main(void);
 void arch_init(void);
 /* Start the periodic tick on the calling CPU. */
 void arch_timer_start(void);
-/* Per-CPU arch setup on an application processor, before smp_secondary_main. */
 
 #endif

@@ -30,6 +30,10 @@ define arch_boot_image
 		{ cat $(BUILD)/grub-mkrescue.log; exit 1; }
 endef
 
+# x86-64 has no extra negative checks (malformed ACPI and Multiboot2 data are
+# covered by the acpi suite's synthetic tables).
+arch-negative:
+
 iso: kernel
 	$(call arch_boot_image,$(CMDLINE),run)
 	@echo "  ISO     $(BUILD)/run.iso"

@@ -1,0 +1,64 @@
+# SPDX-License-Identifier: BSD-2-Clause
+#
+# aarch64 build and boot: a Linux arm64 Image (objcopy -O binary of the
+# ELF, header at offset 0) booted by QEMU's `virt` machine with -kernel,
+# which passes the device tree in x0 and the command line in
+# /chosen/bootargs.
+#
+# Knobs: GIC=2|3 (interrupt controller, default 2), EL=1|2 (EL=2 turns on
+# virtualization=on: the kernel enters at EL2 and PSCI uses smc), DTB=path
+# (boot with this device tree instead of QEMU's own), EARLY_UART=address
+# (PL011 used before the device tree is read; 0 disables it).
+
+GIC ?= 2
+EL ?= 1
+DTB ?=
+EARLY_UART ?= 0x09000000
+
+CROSS := aarch64-linux-gnu-
+ARCH_CFLAGS := -march=armv8-a -mgeneral-regs-only -mno-outline-atomics -mstrict-align \
+	-mcmodel=small -fno-pie -DAARCH64_EARLY_UART_BASE=$(EARLY_UART)
+ARCH_LDFLAGS :=
+ARCH_SRCS := $(wildcard arch/aarch64/*.c arch/aarch64/*.S) boot/fdt_boot.c
+ARCH_IMAGE := $(BUILD)/Image
+EXIT_STYLE := semihosting
+
+ifeq ($(filter 2 3,$(GIC)),)
+$(error GIC=$(GIC): choose 2 or 3)
+endif
+ifeq ($(EL),2)
+VIRT_OPTS := ,virtualization=on
+else ifeq ($(EL),1)
+VIRT_OPTS :=
+else
+$(error EL=$(EL): choose 1 or 2)
+endif
+
+# The Image is the ELF's loadable bytes from the header on; .bss is not in it.
+$(ARCH_IMAGE): $(BUILD)/pagoda.elf
+	@echo "  IMAGE   $@"
+	$(Q)$(OBJCOPY) -O binary $< $@
+
+# $(1): kernel command line, $(2): image name. QEMU passes it with -append.
+define arch_boot_image
+	@test -f $(ARCH_IMAGE)
+	@printf '%s\n' '$(1)' > $(BUILD)/$(2).cmdline
+endef
+
+QEMU_COMMON := qemu-system-aarch64 -machine virt,gic-version=$(GIC)$(VIRT_OPTS) \
+	-cpu cortex-a72 -accel tcg,thread=multi -smp $(CPUS) -m $(MEM) -display none -nic none \
+	-semihosting $(if $(DTB),-dtb $(DTB)) -kernel $(ARCH_IMAGE)
+QEMU_RUN = $(QEMU_COMMON) -serial mon:stdio -append "$$(cat $(BUILD)/run.cmdline)"
+
+# Negative check of the DTB parser: QEMU's own tree with /cpus broken must
+# stop the kernel with a panic naming the node and property.
+QEMU_MACHINE_ARGS := -machine virt,gic-version=$(GIC)$(VIRT_OPTS) -cpu cortex-a72 -smp $(CPUS) \
+	-m $(MEM)
+arch-negative: kernel
+	$(Q)sh tools/make_bad_dtb.sh $(BUILD)/bad-cpus.dtb $(QEMU_MACHINE_ARGS)
+	$(call arch_boot_image,$(call NEGATIVE_CMDLINE,),test)
+	@echo "negative check: a corrupted DTB (-dtb $(BUILD)/bad-cpus.dtb) must give a named panic"
+	$(Q)python3 tools/ktest_run.py --log $(BUILD)/negative-bad-dtb.log --timeout 60 \
+		--exit-style $(EXIT_STYLE) --expect-panic "fdt_boot_parse: .*node /cpus.*#address-cells" \
+		-- $(subst -kernel ,-dtb $(BUILD)/bad-cpus.dtb -kernel ,$(QEMU_TEST))
+QEMU_TEST = $(QEMU_COMMON) -serial stdio -monitor none -append "$$(cat $(BUILD)/test.cmdline)"

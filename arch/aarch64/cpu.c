@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * The small CPU primitives of the arch contract on aarch64: identity
+ * (TPIDR_EL1 points at this CPU's struct aarch64_percpu, set by head.S
+ * before any C runs), interrupt masking (the I bit of DAIF; Pagoda takes
+ * no FIQs), idling, the debugging helpers and address translation for the
+ * boot mappings (layout.h).
+ */
+#include "arch/aarch64/aarch64.h"
+#include "kernel/arch.h"
+
+#define DAIF_I (1ul << 7)
+
+_Static_assert(sizeof(struct aarch64_percpu) == PERCPU_SIZE, "head.S indexes by PERCPU_SIZE");
+_Static_assert(AARCH64_CPU_MAX == CPU_MAX, "head.S bounds-checks with AARCH64_CPU_MAX");
+_Static_assert(((KERNEL_VMA >> 39) & 511) == KERNEL_L0_INDEX, "KERNEL_L0_INDEX");
+_Static_assert(((KERNEL_VMA >> 30) & 511) == KERNEL_L1_INDEX, "KERNEL_L1_INDEX");
+_Static_assert((KERNEL_VMA & ((1ul << 30) - 1)) == 0, "KERNEL_VMA must be 1 GiB aligned");
+
+struct aarch64_percpu aarch64_percpu[CPU_MAX];
+phys_addr_t aarch64_image_pa;
+extern const char __kernel_start[];
+
+void aarch64_percpu_init(unsigned cpu)
+{
+	struct aarch64_percpu *p = &aarch64_percpu[cpu];
+	p->cpu_id = cpu;
+	p->mpidr = read_sysreg(mpidr_el1) & MPIDR_AFF_MASK;
+}
+
+unsigned arch_cpu_id(void)
+{
+	return aarch64_this_cpu()->cpu_id;
+}
+
+void arch_cpu_relax(void)
+{
+	__asm__ __volatile__("yield" ::: "memory");
+}
+
+/*
+ * wfi with IRQs masked, then unmask: a pending interrupt is a wake-up event
+ * for wfi even while PSTATE.I masks it, so one that arrives after the mask
+ * (or was already pending) ends the wait at once, and is taken as soon as
+ * daifclr unmasks it. Unmasking first would let the interrupt be taken
+ * just before wfi, which would then sleep until the next one.
+ */
+void arch_cpu_idle(void)
+{
+	__asm__ __volatile__("msr daifset, #2\n\t"
+			     "dsb sy\n\t"
+			     "wfi\n\t"
+			     "msr daifclr, #2" ::
+				 : "memory");
+}
+
+void arch_cpu_halt(void)
+{
+	__asm__ __volatile__("msr daifset, #0xf" ::: "memory");
+	for (;;)
+		__asm__ __volatile__("wfi");
+}
+
+irqflags_t arch_irq_save(void)
+{
+	irqflags_t flags = read_sysreg(daif);
+	__asm__ __volatile__("msr daifset, #2" ::: "memory");
+	return flags;
+}
+
+void arch_irq_restore(irqflags_t flags)
+{
+	write_sysreg(daif, flags);
+}
+
+void arch_irq_enable(void)
+{
+	__asm__ __volatile__("msr daifclr, #2" ::: "memory");
+}
+
+void arch_irq_disable(void)
+{
+	__asm__ __volatile__("msr daifset, #2" ::: "memory");
+}
+
+bool arch_irq_enabled(void)
+{
+	return !(read_sysreg(daif) & DAIF_I);
+}
+
+uintptr_t arch_frame_pointer(void)
+{
+	return (uintptr_t)__builtin_frame_address(0);
+}
+
+/*
+ * ELR of a BRK exception points at the brk itself, not after it (x86's
+ * int3 leaves RIP past the trap): the handler steps ELR over the brk when
+ * it resumes an unclaimed breakpoint. An armed fixture leaves by longjmp.
+ */
+void arch_breakpoint(void)
+{
+	__asm__ __volatile__("brk #0" ::: "memory");
+}
+
+uint8_t arch_probe_read(const volatile uint8_t *va)
+{
+	return *va;
+}
+
+void arch_probe_write(volatile uint8_t *va, uint8_t value)
+{
+	*va = value;
+}
+
+void *arch_phys_to_virt(phys_addr_t pa)
+{
+	/* The boot tables identity-map the low 4 GiB; a later change adds a direct map. */
+	if (pa >= (uint64_t)BOOT_IDENTITY_GIB << 30)
+		return NULL;
+	return (void *)(uintptr_t)pa;
+}
+
+phys_addr_t arch_virt_to_phys(const void *va)
+{
+	uintptr_t v = (uintptr_t)va;
+	if (v >= KERNEL_VMA)
+		return v - (uintptr_t)__kernel_start + aarch64_image_pa;
+	return v;
+}

@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * GIC front end: chooses the GICv2 or GICv3 driver once from the device
+ * tree and forwards to it. Invariant: `gic` is set before the first IRQ is
+ * unmasked, so the interrupt path never sees it NULL.
+ */
+#include "arch/aarch64/gic.h"
+#include "boot/fdt_platform.h"
+#include "kernel/printk.h"
+
+static const struct gic_ops *gic;
+
+void gic_init(void)
+{
+	switch (fdt_platform.gic_version) {
+	case 2:
+		if (!fdt_platform.gicd_base || !fdt_platform.gicc_base)
+			panic("gic_init: GICv2 without a distributor or CPU interface address");
+		gic = &gicv2_ops;
+		break;
+	case 3:
+		if (!fdt_platform.gicd_base || !fdt_platform.gicr_base)
+			panic("gic_init: GICv3 without a distributor or redistributor address");
+		gic = &gicv3_ops;
+		break;
+	default:
+		panic("gic_init: device tree names no supported interrupt controller (version %u)",
+		      fdt_platform.gic_version);
+	}
+	gic->init();
+}
+
+void gic_init_cpu(void)
+{
+	gic->init_cpu();
+}
+
+uint32_t gic_ack(uint32_t *raw)
+{
+	return gic->ack(raw);
+}
+
+void gic_eoi(uint32_t raw)
+{
+	gic->eoi(raw);
+}
+
+void gic_send_sgi(cpumask_t targets, unsigned sgi)
+{
+	gic->send_sgi(targets, sgi);
+}
+
+void gic_enable_ppi(unsigned intid)
+{
+	gic->enable_ppi(intid);
+}

@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * aarch64 entry: the Linux arm64 Image header, the boot CPU's path from the
+ * loader to C, and the secondary CPUs' path from PSCI CPU_ON to C.
+ *
+ * The loader (QEMU -kernel, or firmware) enters _start at EL2 or EL1 with
+ * the MMU and D-cache off, x0 = physical address of the device tree, and
+ * the image anywhere in RAM on a 2 MiB boundary. Until the MMU is on, this
+ * code runs at that unknown physical address, so it uses only PC-relative
+ * addressing (adr, adrp, literal loads); the image is linked at KERNEL_VMA.
+ *
+ * Boot CPU: leave EL2 if entered there, zero .bss, build the boot page
+ * tables (layout.h: TTBR1 maps the image, TTBR0 identity-maps the low
+ * 4 GiB), turn the MMU on, jump to the linked address and call
+ * aarch64_boot_main(dtb_pa, image_pa, entry_el).
+ * Secondary CPU: PSCI starts it at secondary_entry (physical) with x0 =
+ * its logical id; it leaves EL2 if needed, turns the MMU on with the same
+ * tables, loads its stack from aarch64_secondary_stack[id] and calls
+ * aarch64_secondary_main(id).
+ *
+ * A failure before any console exists (image not 2 MiB aligned, entered at
+ * EL3) stops the CPU in a wfe loop: there is nothing to print with yet.
+ */
+#include "arch/aarch64/layout.h"
+
+	.section .head.text, "ax"
+	.globl _start
+_start:
+	b	primary_entry		/* code0 */
+	.long	0			/* code1 */
+	.quad	0			/* text_offset: load at a 2 MiB boundary */
+	.quad	__image_size		/* image_size, .bss and page tables included */
+	.quad	IMAGE_FLAGS
+	.quad	0, 0, 0			/* res2-res4 */
+	.ascii	"ARM\x64"		/* magic, offset 56 */
+	.long	0			/* res5: no PE/COFF header */
+
+primary_entry:
+	msr	daifset, #0xf
+	mov	x19, x0			/* device tree, physical */
+	bl	el2_to_el1
+	mov	x21, x0			/* the EL we were entered at */
+	adr	x20, _start		/* where we were loaded */
+	tst	x20, #(SZ_2M - 1)
+	b.ne	early_stop
+
+	/*
+	 * .bss (the page tables live there) is written with the MMU off, so
+	 * straight to memory. Invalidate the range before, so no dirty line
+	 * from the loader is written back over it later, and after, so the
+	 * cacheable view the MMU gives us cannot hit stale lines.
+	 */
+	adrp	x0, __bss_start
+	add	x0, x0, :lo12:__bss_start
+	adrp	x1, __kernel_end
+	bl	dcache_inval_range
+	adrp	x0, __bss_start
+	add	x0, x0, :lo12:__bss_start
+	adrp	x1, __bss_end
+	add	x1, x1, :lo12:__bss_end
+1:	stp	xzr, xzr, [x0], #16
+	cmp	x0, x1
+	b.lo	1b
+
+	bl	build_boot_tables
+
+	adrp	x0, __bss_start
+	add	x0, x0, :lo12:__bss_start
+	adrp	x1, __kernel_end
+	bl	dcache_inval_range
+
+	bl	mmu_enable
+	ldr	x0, =primary_high
+	br	x0
+
+/*
+ * Identity map (TTBR0): L0[0] -> boot_l1_low, one 1 GiB block per entry.
+ * Kernel map (TTBR1): L0[KERNEL_L0_INDEX] -> boot_l1_high,
+ * L1[KERNEL_L1_INDEX] -> boot_l2_high, whose 2 MiB blocks map the image
+ * from x20 (its physical base) up to __kernel_end.
+ * Clobbers x0-x6.
+ */
+build_boot_tables:
+	adrp	x0, boot_l0_low
+	adrp	x1, boot_l1_low
+	orr	x2, x1, #PTE_TABLE
+	str	x2, [x0]
+	ldr	x3, =BLOCK_DEVICE
+	ldr	x4, =BLOCK_NORMAL
+	mov	x5, #0
+2:	lsl	x6, x5, #30
+	cmp	x5, #BOOT_DEVICE_GIB
+	csel	x2, x3, x4, lo
+	orr	x2, x2, x6
+	str	x2, [x1, x5, lsl #3]
+	add	x5, x5, #1
+	cmp	x5, #BOOT_IDENTITY_GIB
+	b.lo	2b
+
+	adrp	x0, boot_l0_high
+	adrp	x1, boot_l1_high
+	adrp	x2, boot_l2_high
+	orr	x3, x1, #PTE_TABLE
+	str	x3, [x0, #(KERNEL_L0_INDEX * 8)]
+	orr	x3, x2, #PTE_TABLE
+	str	x3, [x1, #(KERNEL_L1_INDEX * 8)]
+	adrp	x5, __kernel_end
+	sub	x5, x5, x20		/* image bytes */
+	mov	x6, #(SZ_2M - 1)
+	add	x5, x5, x6
+	lsr	x5, x5, #21		/* 2 MiB blocks; at most 512 (one L2 table) */
+	cmp	x5, #512
+	b.hi	early_stop
+	orr	x3, x20, x4		/* x4: BLOCK_NORMAL */
+	mov	x6, #0
+4:	str	x3, [x2, x6, lsl #3]
+	add	x3, x3, #SZ_2M
+	add	x6, x6, #1
+	cmp	x6, x5
+	b.lo	4b
+	ret
+
+/*
+ * Turns the MMU on with the boot tables; shared by every CPU. Runs from
+ * the identity map, so the instruction after the SCTLR write is fetched
+ * at the same (physical) address with translation on. Clobbers x0-x2.
+ */
+mmu_enable:
+	ldr	x0, =MAIR_VALUE
+	msr	mair_el1, x0
+	ldr	x0, =TCR_VALUE
+	mrs	x1, id_aa64mmfr0_el1
+	and	x1, x1, #0x7		/* PARange */
+	cmp	x1, #5			/* 52-bit outputs need 64 KiB pages or LPA2: cap at 48 */
+	mov	x2, #5
+	csel	x1, x1, x2, ls
+	bfi	x0, x1, #32, #3		/* IPS */
+	msr	tcr_el1, x0
+	adrp	x0, boot_l0_low
+	msr	ttbr0_el1, x0
+	adrp	x0, boot_l0_high
+	msr	ttbr1_el1, x0
+	isb
+	tlbi	vmalle1
+	ic	iallu
+	dsb	nsh
+	isb
+	ldr	x0, =SCTLR_EL1_MMU_ON
+	msr	sctlr_el1, x0
+	isb
+	ret
+
+/*
+ * Leaves EL2 for EL1 (returns to x30 at EL1), or just returns at EL1.
+ * Returns the entry exception level in x0. Clobbers x9, x10.
+ * At EL2: EL1 is AArch64 and nothing traps to EL2 (HCR_EL2 = RW only,
+ * timers and counters open to EL1, no FP/SIMD traps), MPIDR/MIDR read at
+ * EL1 show the real values, and on a GICv3 CPU the system-register
+ * interface is opened to EL1 (ICC_SRE_EL2.Enable | SRE).
+ */
+el2_to_el1:
+	mrs	x0, CurrentEL
+	ubfx	x0, x0, #2, #2
+	cmp	x0, #1
+	b.eq	1f
+	cmp	x0, #2
+	b.ne	early_stop
+	mov	x9, #HCR_EL2_RW
+	msr	hcr_el2, x9
+	mov	x9, #3			/* CNTHCTL_EL2.EL1PCTEN | EL1PCEN */
+	msr	cnthctl_el2, x9
+	msr	cntvoff_el2, xzr
+	mrs	x9, midr_el1
+	msr	vpidr_el2, x9
+	mrs	x9, mpidr_el1
+	msr	vmpidr_el2, x9
+	mov	x9, #0x33ff		/* CPTR_EL2: RES1 bits only, no traps */
+	msr	cptr_el2, x9
+	msr	hstr_el2, xzr
+	mrs	x9, id_aa64pfr0_el1
+	ubfx	x9, x9, #24, #4		/* GIC system registers implemented? */
+	cbz	x9, 2f
+	mrs	x9, s3_4_c12_c9_5	/* ICC_SRE_EL2 */
+	mov	x10, #0x9		/* Enable | SRE */
+	orr	x9, x9, x10
+	msr	s3_4_c12_c9_5, x9
+	isb
+	msr	s3_4_c12_c11_0, xzr	/* ICH_HCR_EL2: no virtual interrupts */
+2:	ldr	x9, =SCTLR_EL1_RES1	/* EL1 MMU and caches off */
+	msr	sctlr_el1, x9
+	mov	x9, #SPSR_EL1H_MASKED
+	msr	spsr_el2, x9
+	msr	elr_el2, x30
+	isb
+	eret
+1:	ret
+
+/* Invalidates data cache lines covering [x0, x1) to the point of coherency. Clobbers x2, x3. */
+dcache_inval_range:
+	mrs	x3, ctr_el0
+	ubfx	x3, x3, #16, #4		/* DminLine: log2 of the line size in words */
+	mov	x2, #4
+	lsl	x2, x2, x3
+	sub	x3, x2, #1
+	bic	x0, x0, x3
+1:	dc	ivac, x0
+	add	x0, x0, x2
+	cmp	x0, x1
+	b.lo	1b
+	dsb	sy
+	ret
+
+early_stop:
+	wfe
+	b	early_stop
+
+/* PSCI CPU_ON entry, at its physical address; x0 = logical CPU id. */
+	.globl secondary_entry
+secondary_entry:
+	msr	daifset, #0xf
+	mov	x19, x0
+	bl	el2_to_el1
+	bl	mmu_enable
+	ldr	x0, =secondary_high
+	br	x0
+
+	.ltorg
+
+/* ---- From here on the code runs at its linked (TTBR1) address. -------- */
+
+	.text
+primary_high:
+	ldr	x0, =boot_stack_top
+	mov	sp, x0
+	ldr	x0, =aarch64_percpu
+	msr	tpidr_el1, x0
+	ldr	x0, =exception_vectors
+	msr	vbar_el1, x0
+	isb
+	mov	x29, #0			/* terminates backtraces */
+	mov	x30, #0
+	mov	x0, x19
+	mov	x1, x20
+	mov	x2, x21
+	bl	aarch64_boot_main
+	b	high_stop
+
+secondary_high:
+	cmp	x19, #AARCH64_CPU_MAX
+	b.hs	high_stop
+	ldr	x0, =aarch64_secondary_stack
+	ldr	x1, [x0, x19, lsl #3]
+	cbz	x1, high_stop
+	mov	sp, x1
+	ldr	x0, =aarch64_percpu
+	mov	x1, #PERCPU_SIZE
+	madd	x0, x19, x1, x0
+	msr	tpidr_el1, x0
+	ldr	x0, =exception_vectors
+	msr	vbar_el1, x0
+	isb
+	mov	x29, #0
+	mov	x30, #0
+	mov	x0, x19
+	bl	aarch64_secondary_main
+high_stop:
+	msr	daifset, #0xf
+1:	wfi
+	b	1b
+
+	.ltorg
+
+	.bss
+	.balign 4096
+boot_l0_low:
+	.skip 4096
+boot_l1_low:
+	.skip 4096
+boot_l0_high:
+	.skip 4096
+boot_l1_high:
+	.skip 4096
+boot_l2_high:
+	.skip 4096
+
+	.balign 16
+boot_stack_bottom:
+	.skip 16384
+boot_stack_top:

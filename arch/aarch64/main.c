@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * aarch64 boot CPU entry in C, called by head.S with the MMU on, running
+ * at the linked address on the boot stack, TPIDR_EL1 and VBAR_EL1 set.
+ * Order matters: the early console first (everything after may print or
+ * panic), the clock (printk timestamps), then the device tree, which names
+ * the real console, the interrupt controller, the timer and PSCI.
+ *
+ * arch_init() runs later from kernel_main: the GIC and the timer interrupt.
+ */
+#include "arch/aarch64/aarch64.h"
+#include "arch/aarch64/gic.h"
+#include "boot/fdt_platform.h"
+#include "kernel/arch.h"
+#include "kernel/boot_info.h"
+#include "kernel/printk.h"
+
+#ifndef AARCH64_EARLY_UART_BASE
+#define AARCH64_EARLY_UART_BASE 0x09000000
+#endif
+
+extern const char __kernel_start[], __kernel_end[];
+
+static unsigned entry_el;
+
+__noreturn void aarch64_boot_main(phys_addr_t dtb_pa, phys_addr_t image_pa, uint64_t el);
+
+static void switch_console(void)
+{
+	phys_addr_t uart = fdt_platform.uart_base;
+	if (!uart) {
+		printk("console: the device tree names no PL011 console; keeping %#lx",
+		       (unsigned long)AARCH64_EARLY_UART_BASE);
+		return;
+	}
+	if (!arch_phys_to_virt(uart))
+		panic("aarch64_boot_main: console UART %#lx is outside the identity map",
+		      (unsigned long)uart);
+	if (uart != AARCH64_EARLY_UART_BASE)
+		aarch64_uart_init(uart);
+}
+
+__noreturn void aarch64_boot_main(phys_addr_t dtb_pa, phys_addr_t image_pa, uint64_t el)
+{
+	aarch64_image_pa = image_pa;
+	entry_el = (unsigned)el;
+	aarch64_percpu_init(0);
+	aarch64_uart_init(AARCH64_EARLY_UART_BASE);
+	console_puts("\n");
+	aarch64_time_init();
+	__asm__ __volatile__("msr daifclr, #4" ::: "memory"); /* report SErrors */
+
+	boot_info.kernel_start = image_pa;
+	boot_info.kernel_end = arch_virt_to_phys(__kernel_end);
+	boot_info_add_reserved(boot_info.kernel_start,
+			       boot_info.kernel_end - boot_info.kernel_start, "kernel image");
+	boot_info.loader_name = "QEMU -kernel (arm64 Image protocol)";
+	if (!dtb_pa)
+		panic("aarch64_boot_main: no device tree (x0 = 0): boot the Image, not the ELF");
+	if (!arch_phys_to_virt(dtb_pa))
+		panic("aarch64_boot_main: device tree at %#lx is outside the identity map",
+		      (unsigned long)dtb_pa);
+	fdt_boot_parse(dtb_pa, aarch64_this_cpu()->mpidr);
+	switch_console();
+	kernel_main();
+}
+
+void arch_init(void)
+{
+	static const char *const conduits[] = {"none", "hvc", "smc"};
+	printk("arch: entered at EL%u, image at %#lx, MPIDR %#lx, PSCI %s", entry_el,
+	       (unsigned long)aarch64_image_pa, (unsigned long)aarch64_this_cpu()->mpidr,
+	       fdt_platform.psci <= PSCI_SMC ? conduits[fdt_platform.psci] : "?");
+	unsigned intid = aarch64_timer_intid(); /* checks the counter and the device tree */
+	gic_init();
+	gic_init_cpu();
+	printk("time: counter %lu Hz, virtual timer INTID %u, %u Hz tick",
+	       (unsigned long)aarch64_timer_hz(), intid, TIMER_HZ);
+}

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * The boot console: an Arm PL011 UART, polled, so it works from any
+ * context, panics and exception reports included.
+ *
+ * Before the device tree is read the console writes to an early PL011 at
+ * AARCH64_EARLY_UART_BASE (build.mk's EARLY_UART, the QEMU virt address
+ * 0x09000000 by default; 0 disables it), so that a malformed device tree
+ * can still be reported. aarch64_boot_main then switches to the UART that
+ * /chosen/stdout-path names (the same one on virt).
+ *
+ * The baud rate is left as the firmware set it: the UART's reference
+ * clock is not known here, and QEMU ignores the divisor anyway.
+ */
+#include "arch/aarch64/aarch64.h"
+#include "kernel/arch.h"
+
+#define UARTDR	  0x00
+#define UARTFR	  0x18
+#define UARTLCR_H 0x2C
+#define UARTCR	  0x30
+#define UARTIMSC  0x38
+
+#define FR_TXFF	     (1u << 5)
+#define LCR_H_FEN    (1u << 4)
+#define LCR_H_WLEN_8 (3u << 5)
+#define CR_UARTEN    (1u << 0)
+#define CR_TXE	     (1u << 8)
+#define CR_RXE	     (1u << 9)
+
+static uintptr_t uart;
+
+void aarch64_uart_init(phys_addr_t base)
+{
+	void *va = base ? arch_phys_to_virt(base) : NULL;
+	uart = (uintptr_t)va;
+	if (!uart)
+		return;
+	mmio_write32(uart + UARTIMSC, 0); /* polled: no interrupts */
+	uint32_t cr = mmio_read32(uart + UARTCR);
+	if ((cr & (CR_UARTEN | CR_TXE)) != (CR_UARTEN | CR_TXE)) {
+		/* Not set up by the firmware: 8N1 with FIFOs, then enable. */
+		mmio_write32(uart + UARTCR, 0);
+		mmio_write32(uart + UARTLCR_H, LCR_H_WLEN_8 | LCR_H_FEN);
+		mmio_write32(uart + UARTCR, CR_UARTEN | CR_TXE | CR_RXE);
+	}
+}
+
+void arch_console_putc(char c)
+{
+	if (!uart)
+		return;
+	/* Bounded wait: a wedged UART must not hang the kernel. */
+	for (unsigned i = 0; i < 100000 && (mmio_read32(uart + UARTFR) & FR_TXFF); i++)
+		arch_cpu_relax();
+	mmio_write32(uart + UARTDR, (uint8_t)c);
+}
