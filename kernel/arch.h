@@ -111,6 +111,7 @@ struct arch_mm_layout {
 	virt_addr_t test_base;
 	uint64_t test_size;
 	phys_addr_t boot_mapped_limit;
+	virt_addr_t user_base, user_top; /* where address spaces (struct mm) map */
 };
 extern const struct arch_mm_layout arch_mm_layout;
 
@@ -130,6 +131,30 @@ const struct arch_image_section *arch_image_sections(unsigned *count);
  * tables' memory to the frame allocator.
  */
 void arch_mm_switch_kernel(phys_addr_t root);
+/*
+ * Address spaces (the lower half; see kernel/mm/mm.h). `asid` is the tag an
+ * arch gives an mm's TLB entries (arm64 ASID; 0 on x86-64 without PCID).
+ *
+ * arch_mm_root_init prepares a fresh root for a new mm (x86-64 copies the
+ * kernel half's top-level entries, which never change after boot).
+ * arch_mm_activate makes the calling CPU translate user addresses through
+ * `root`; arch_mm_deactivate through nothing (or the kernel's tables).
+ */
+void arch_mm_root_init(phys_addr_t root);
+void arch_mm_activate(phys_addr_t root, unsigned asid);
+void arch_mm_deactivate(void);
+/*
+ * May this CPU hold TLB entries of the mm tagged `asid`? `loaded` says
+ * whether the mm is loaded here now. Without tags (x86-64 without PCID)
+ * only a loaded mm can: loading another root flushed them.
+ */
+bool arch_mm_holds_translations(unsigned asid, bool loaded);
+/* Does loading another root drop every user translation of the old one? */
+bool arch_mm_switch_flushes(void);
+/* Invalidate one user page / all user translations tagged `asid` on this CPU. */
+void arch_tlb_flush_user_page(unsigned asid, virt_addr_t va);
+void arch_tlb_flush_user_all(unsigned asid);
+
 /* The page-table root that translates `va` on the calling CPU (for fault reports). */
 phys_addr_t arch_mm_root_for(virt_addr_t va);
 /* Prints the walk for `va` from `root`, one line per level (kernel/mm/pt_dump.c). */
@@ -219,13 +244,14 @@ struct fault_info {
 };
 /*
  * Called by the arch for every synchronous exception before it prints
- * anything. Returns only when nothing claimed the fault; a claimed fault
- * (an armed test fixture) longjmps away. When it returns for a
+ * anything. Returns true when the fault was resolved (a user page filled,
+ * a spurious fault): the arch then returns and the instruction runs again.
+ * An armed test fixture longjmps away. When it returns false for a
  * FAULT_BREAKPOINT, the arch logs the breakpoint and resumes after the
  * breakpoint instruction (x86: RIP already points past int3; arm64: ELR
- * points at brk, so it adds 4); every other unclaimed fault panics.
+ * points at brk, so it adds 4); every other unresolved fault panics.
  */
-void fault_dispatch(const struct fault_info *info);
+bool fault_dispatch(const struct fault_info *info);
 /* Breakpoints taken on each CPU and resumed (tests read it). */
 extern uint64_t breakpoints_resumed[CPU_MAX];
 

@@ -2,24 +2,29 @@
 /*
  * Generic side of synchronous exceptions. The arch decodes its syndrome
  * into a struct fault_info and calls fault_dispatch() before printing
- * anything; if a fault fixture is armed on this CPU (ktest_expect_fault),
- * the fault is recorded and execution resumes at the fixture by longjmp.
- * Otherwise fault_dispatch returns and the arch prints its full report and
+ * anything. First the address space gets a chance (a user page filled on
+ * first touch, a spurious fault after a permission upgrade): then the arch
+ * retries the instruction. Otherwise, if the running thread armed a fault
+ * fixture (ktest_expect_fault), the fault is recorded and execution resumes
+ * at the fixture by longjmp. Otherwise the arch prints its full report and
  * panics.
  */
 #include "kernel/arch.h"
+#include "kernel/mm/mm.h"
 #include "kernel/percpu.h"
 
 uint64_t breakpoints_resumed[CPU_MAX];
 
-void fault_dispatch(const struct fault_info *info)
+bool fault_dispatch(const struct fault_info *info)
 {
-	struct cpu *c = this_cpu();
-	struct arch_jmpbuf *fixup = c->fault_fixup;
+	if (mm_handle_fault(info))
+		return true;
+	struct thread *t = thread_current();
+	struct arch_jmpbuf *fixup = t ? t->fault_fixup : NULL;
 	if (!fixup)
-		return;
-	c->fault_fixup = NULL; /* one shot: a fault in the recovery path is fatal */
-	if (c->fault_record)
-		*c->fault_record = *info;
+		return false;
+	t->fault_fixup = NULL; /* one shot: a fault in the recovery path is fatal */
+	if (t->fault_record)
+		*t->fault_record = *info;
 	arch_longjmp(fixup, 1);
 }

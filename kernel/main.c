@@ -9,6 +9,7 @@
 #include "kernel/boot_info.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
+#include "kernel/mm/gather.h"
 #include "kernel/mm/vm.h"
 #include "kernel/sched/thread.h"
 #include "kernel/smp.h"
@@ -42,6 +43,11 @@ void kernel_main(void)
 	arch_irq_enable();
 	smp_start_secondaries();
 
+	if (cmdline_has("tlb.skip_flush")) {
+		/* Test-only: proves the stale-TLB test can see a missing flush. */
+		tlb_test_skip_flush = true;
+		printk("tlb: WARNING: flushes are skipped (tlb.skip_flush): tests must fail");
+	}
 	char filter[128];
 	if (cmdline_get("ktest", filter, sizeof(filter))) {
 		unsigned failed = ktest_run_all(filter[0] ? filter : "*");

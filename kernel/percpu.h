@@ -20,9 +20,6 @@ struct cpu {
 	void *stack_top;
 	uint64_t ticks; /* timer interrupts taken */
 	uint64_t irqs; /* interrupts of any kind taken */
-	/* Armed by ktest_expect_fault: where a fault on this CPU resumes. */
-	struct arch_jmpbuf *fault_fixup;
-	struct fault_info *fault_record;
 	/* Non-zero while the running thread must not be preempted (spinlocks held). */
 	unsigned preempt_count;
 };

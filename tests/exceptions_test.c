@@ -7,6 +7,7 @@
  */
 #include "kernel/arch.h"
 #include "kernel/percpu.h"
+#include "kernel/sched/thread.h"
 #include "tests/ktest.h"
 
 /* Canonical, below the kernel, and never mapped by the boot tables on either arch. */
@@ -66,7 +67,7 @@ static void fixture_without_fault_returns_false(struct ktest *t)
 	struct fault_info info = {0};
 	EXPECT_FALSE(t, ktest_expect_fault(do_nothing, &v, &info));
 	EXPECT_EQ(t, v, 42);
-	EXPECT_TRUE(t, this_cpu()->fault_fixup == NULL);
+	EXPECT_TRUE(t, thread_current()->fault_fixup == NULL);
 }
 
 static void trap_in_fixture(void *arg)
@@ -81,7 +82,7 @@ static void breakpoint_in_fixture_is_reported(struct ktest *t)
 	ASSERT_TRUE(t, ktest_expect_fault(trap_in_fixture, NULL, &info));
 	EXPECT_EQ(t, (int)info.kind, (int)FAULT_BREAKPOINT);
 	/* And the fixture disarmed itself. */
-	EXPECT_TRUE(t, this_cpu()->fault_fixup == NULL);
+	EXPECT_TRUE(t, thread_current()->fault_fixup == NULL);
 }
 
 static void faults_in_a_row(struct ktest *t)

@@ -30,6 +30,7 @@
 #include "kernel/mm/frame.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
+#include "kernel/sched/thread.h"
 #include "kernel/time.h"
 #include "lib/fmt.h"
 #include "lib/string.h"
@@ -123,7 +124,7 @@ void ktest_skip(struct ktest *t, const char *reason)
 bool ktest_expect_fault(void (*fn)(void *arg), void *arg, struct fault_info *info)
 {
 	struct arch_jmpbuf fixup;
-	struct cpu *c = this_cpu();
+	struct thread *c = thread_current();
 	if (arch_setjmp(&fixup) == 0) {
 		c->fault_record = info;
 		c->fault_fixup = &fixup;
@@ -156,7 +157,7 @@ static void run_case(const struct ktest_suite *s, const struct ktest_case *kc, u
 	}
 	WRITE_ONCE(case_deadline_ns, 0);
 	arch_irq_enable();
-	this_cpu()->fault_fixup = NULL;
+	thread_current()->fault_fixup = NULL;
 	if (how == CASE_TIMED_OUT) {
 		t.failures++;
 		console_write("    # %s: TIMEOUT after %u ms\n", t.name, timeout);

@@ -18,6 +18,9 @@
 #define MMIO_SIZE 0x0000010000000000
 #define TEST_WINDOW_BASE 0xFFFFD00000000000
 #define TEST_WINDOW_SIZE 0x0000010000000000
+/* Address spaces (struct mm) map user memory here: above 4 MiB, below the canonical hole. */
+#define USER_BASE 0x0000000000400000
+#define USER_TOP 0x0000800000000000
 /* Where the AP real-mode trampoline is copied (below 1 MiB, page aligned). */
 #define AP_TRAMPOLINE_PHYS 0x8000
 /* Boot tables identity-map this much physical memory (and the high half maps 2 GiB). */

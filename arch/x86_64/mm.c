@@ -12,6 +12,7 @@
 #include "kernel/arch.h"
 #include "kernel/mm/frame.h"
 #include "kernel/mm/pt_arch.h"
+#include "kernel/mm/vm.h"
 #include "kernel/printk.h"
 
 const struct arch_mm_layout arch_mm_layout = {
@@ -22,6 +23,8 @@ const struct arch_mm_layout arch_mm_layout = {
 	.test_base = TEST_WINDOW_BASE,
 	.test_size = TEST_WINDOW_SIZE,
 	.boot_mapped_limit = (phys_addr_t)BOOT_IDENTITY_GIB << 30,
+	.user_base = USER_BASE,
+	.user_top = USER_TOP,
 };
 
 extern const char __text_start[], __text_end[], __rodata_start[], __rodata_end[];
@@ -67,4 +70,55 @@ phys_addr_t arch_mm_root_for(virt_addr_t va)
 {
 	(void)va; /* one CR3 translates both halves */
 	return read_cr3() & 0x000FFFFFFFFFF000ull;
+}
+
+/*
+ * Address spaces on x86-64, without PCID: one CR3 per mm, whose upper half
+ * repeats the kernel's top-level entries (mm_init made them all exist and
+ * they never change afterwards). Loading CR3 drops every non-global
+ * translation, so a CPU holds user translations only of the mm it has
+ * loaded.
+ */
+#define KERNEL_HALF_FIRST_SLOT 256
+
+void arch_mm_root_init(phys_addr_t root)
+{
+	const pte_t *k = kva(kernel_pt.root);
+	pte_t *r = kva(root);
+	for (unsigned i = KERNEL_HALF_FIRST_SLOT; i < PT_ENTRIES; i++)
+		r[i] = k[i];
+}
+
+void arch_mm_activate(phys_addr_t root, unsigned asid)
+{
+	(void)asid;
+	load_cr3(root);
+}
+
+void arch_mm_deactivate(void)
+{
+	load_cr3(kernel_pt.root);
+}
+
+bool arch_mm_holds_translations(unsigned asid, bool loaded)
+{
+	(void)asid;
+	return loaded;
+}
+
+bool arch_mm_switch_flushes(void)
+{
+	return true;
+}
+
+void arch_tlb_flush_user_page(unsigned asid, virt_addr_t va)
+{
+	(void)asid;
+	arch_tlb_flush_local_page(va);
+}
+
+void arch_tlb_flush_user_all(unsigned asid)
+{
+	(void)asid;
+	load_cr3(read_cr3()); /* drops non-global entries: all user ones */
 }

@@ -143,3 +143,33 @@ void arch_tlb_flush_local_all(void)
 		__asm__ __volatile__("mov %0, %%cr3" ::"r"(cr3) : "memory");
 	}
 }
+
+unsigned arch_pte_clear_run(pte_t *slots, unsigned n, unsigned level)
+{
+	/*
+	 * An atomic exchange per entry: the CPU may set A or D in the same
+	 * entry concurrently, and that update must be seen, not overwritten.
+	 */
+	pte_t seen = 0;
+	for (unsigned i = 0; i < n; i++)
+		seen |= __atomic_exchange_n(&slots[i], 0, __ATOMIC_ACQ_REL);
+	return arch_pte_attrs(seen, level) & (PT_ACCESSED | PT_DIRTY);
+}
+
+bool arch_pte_needs_flush(pte_t old, pte_t new, unsigned level)
+{
+	if (arch_pte_kind(old, level) != PTE_LEAF)
+		return false; /* nothing was cached */
+	if (arch_pte_kind(new, level) != PTE_LEAF)
+		return true;
+	/* A different frame or memory type, or a lost global bit: the old entry is wrong. */
+	const pte_t identity = X86_ADDR_MASK | X86_PCD | X86_PWT | X86_G | X86_PS;
+	if ((old ^ new) & identity)
+		return true;
+	/* Permissions: RW or US taken away, or NX put in. A and D changes need nothing. */
+	if ((old & X86_RW) && !(new & X86_RW))
+		return true;
+	if ((old & X86_US) && !(new & X86_US))
+		return true;
+	return !(old & X86_NX) && (new & X86_NX);
+}

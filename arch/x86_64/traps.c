@@ -60,7 +60,8 @@ static void handle_exception(struct x86_frame *f)
 		info.write = f->error & 2;
 		info.exec = f->error & 16;
 	}
-	fault_dispatch(&info);
+	if (fault_dispatch(&info))
+		return; /* resolved: run the instruction again */
 	if (v == 3) {
 		/* Unclaimed breakpoint: note it and carry on after the int3. */
 		breakpoints_resumed[arch_cpu_id()]++;

@@ -1,11 +1,190 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * Address spaces: switching between them on thread switches.
+ * Address spaces: creation, teardown, switching, and user page faults.
+ *
+ * Switching follows the order the shootdown relies on: the CPU first adds
+ * itself to mm->cpus (a sequentially consistent RMW), and only then loads
+ * the mm's root and looks at any TLB state. A flusher changes the tables
+ * first and reads mm->cpus afterwards; so either it sees this CPU and
+ * flushes it, or this CPU loads the root after the change and cannot have
+ * cached the old entry.
  */
 #include "kernel/mm/mm.h"
+#include "kernel/errno.h"
+#include "kernel/mm/frame.h"
+#include "kernel/mm/gather.h"
+#include "kernel/mm/tlb.h"
+#include "kernel/printk.h"
+#include "kernel/xcall.h"
+#include "lib/string.h"
+
+struct vma *vma_find(struct mm *mm, virt_addr_t va);
+void vma_unmap_all(struct mm *mm, struct mmu_gather *g);
+int vm_fault_fill(struct mm *mm, virt_addr_t page, const struct vma *v);
+
+struct mm *mm_create(void)
+{
+	phys_addr_t pa;
+	if (frame_alloc_zeroed(&pa) != 0)
+		return NULL;
+	struct mm *mm = kva(pa);
+	if (pt_init(&mm->pt) != 0) {
+		frame_free(pa, 0);
+		return NULL;
+	}
+	arch_mm_root_init(mm->pt.root);
+	mm->lock = (struct mutex)MUTEX_INIT;
+	mm->asid = 0;
+	return mm;
+}
+
+static void drop_mm_here(void *arg)
+{
+	struct mm *mm = arg;
+	unsigned me = arch_cpu_id();
+	struct tlb_cpu_state *s = &tlb_cpu[me];
+	if (s->loaded != mm)
+		return;
+	arch_mm_deactivate();
+	s->loaded = NULL;
+	s->lazy = false;
+	s->stale = false;
+	struct thread *cur = thread_current();
+	if (cur && cur->active_mm == mm)
+		cur->active_mm = NULL;
+	if (arch_mm_switch_flushes())
+		cpumask_clear_atomic(&mm->cpus, me);
+}
+
+void mm_destroy(struct mm *mm)
+{
+	if (mm->users)
+		panic("mm_destroy: %u threads still use this mm", mm->users);
+	/* CPUs that borrowed it for a kernel thread let go of it first. */
+	cpumask_t targets = cpumask_read(&mm->cpus);
+	cpumask_set(&targets, arch_cpu_id());
+	xcall(targets, drop_mm_here, mm, XCALL_WAIT);
+
+	mutex_lock(&mm->lock);
+	struct mmu_gather g;
+	tlb_gather_begin(&g, mm, true);
+	vma_unmap_all(mm, &g);
+	tlb_gather_finish(&g);
+	mutex_unlock(&mm->lock);
+
+	frame_free(mm->pt.root, 0);
+	frame_free(kva_to_pa(mm), 0);
+}
+
+void thread_set_mm(struct thread *t, struct mm *mm)
+{
+	t->mm = mm;
+	atomic_fetch_add(&mm->users, 1);
+}
 
 void mm_switch_thread(struct thread *prev, struct thread *next)
 {
 	(void)prev;
-	(void)next;
+	unsigned me = arch_cpu_id();
+	struct tlb_cpu_state *s = &tlb_cpu[me];
+	struct mm *target = next->mm;
+	if (!target) {
+		/* A kernel thread borrows whatever is loaded and touches no user address. */
+		next->active_mm = s->loaded;
+		if (s->loaded)
+			atomic_store_release(&s->lazy, true);
+		return;
+	}
+	next->active_mm = target;
+	if (s->loaded == target) {
+		if (s->lazy)
+			tlb_leave_lazy(me, target);
+		return;
+	}
+	struct mm *old = s->loaded;
+	if (old && s->stale) {
+		/* Tagged TLBs keep old's entries across the switch: settle the skipped flush now. */
+		arch_tlb_flush_user_all(old->asid);
+	}
+	cpumask_set_atomic(&target->cpus, me); /* before loading: see tlb.c and the header */
+	arch_mm_activate(target->pt.root, target->asid);
+	s->loaded = target;
+	atomic_store_relaxed(&s->stale, false);
+	atomic_store_release(&s->lazy, false);
+	if (old && arch_mm_switch_flushes())
+		cpumask_clear_atomic(&old->cpus, me);
+}
+
+static bool access_allowed(unsigned attrs, const struct fault_info *info)
+{
+	if (info->write && !(attrs & PT_WRITE))
+		return false;
+	if (info->exec && !(attrs & PT_EXEC))
+		return false;
+	return true;
+}
+
+bool mm_handle_fault(const struct fault_info *info)
+{
+	virt_addr_t va = info->address;
+	if (info->kind != FAULT_PAGE || va < arch_mm_layout.user_base ||
+	    va >= arch_mm_layout.user_top)
+		return false;
+	struct thread *t = thread_current();
+	struct mm *mm = t ? t->mm : NULL;
+	if (!mm)
+		return false;
+	virt_addr_t page = ALIGN_DOWN(va, PAGE_SIZE);
+	bool handled = false;
+	mutex_lock(&mm->lock);
+	struct vma *v = vma_find(mm, va);
+	struct pt_query_result q;
+	if (!v || !access_allowed(v->attrs, info)) {
+		mm->stats.faults_refused++;
+	} else if (pt_query(&mm->pt, page, &q)) {
+		/* Mapped, and the mapping allows it: a stale stricter TLB entry. */
+		if (access_allowed(q.attrs, info)) {
+			arch_tlb_flush_user_page(mm->asid, page);
+			mm->stats.faults_spurious++;
+			handled = true;
+		} else {
+			mm->stats.faults_refused++;
+		}
+	} else if (v->kind == VMA_ANON) {
+		handled = vm_fault_fill(mm, page, v) == 0;
+	}
+	mutex_unlock(&mm->lock);
+	return handled;
+}
+
+/* Maps a fresh zero page at `page` of anonymous VMA `v`. mm->lock held. */
+int vm_fault_fill(struct mm *mm, virt_addr_t page, const struct vma *v)
+{
+	phys_addr_t pa;
+	int err = frame_alloc_zeroed(&pa);
+	if (err)
+		return err;
+	err = pt_map(&mm->pt, page, pa, PAGE_SIZE, v->attrs | PT_PAGES_ONLY);
+	if (err) {
+		frame_free(pa, 0);
+		return err;
+	}
+	mm->stats.faults_filled++;
+	return 0;
+}
+
+int vm_populate(struct mm *mm, virt_addr_t va, uint64_t size)
+{
+	int err = 0;
+	mutex_lock(&mm->lock);
+	for (virt_addr_t p = ALIGN_DOWN(va, PAGE_SIZE); p < va + size && !err; p += PAGE_SIZE) {
+		struct vma *v = vma_find(mm, p);
+		struct pt_query_result q;
+		if (!v || v->kind != VMA_ANON)
+			err = -EINVAL;
+		else if (!pt_query(&mm->pt, p, &q))
+			err = vm_fault_fill(mm, p, v);
+	}
+	mutex_unlock(&mm->lock);
+	return err;
 }

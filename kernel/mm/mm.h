@@ -1,14 +1,91 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * Address spaces (struct mm). Filled in by the address-space work; the
- * scheduler calls mm_switch_thread() on every thread switch.
+ * Address spaces. A struct mm is a lower-half page-table tree (the kernel
+ * half is shared by every mm), the sorted list of its mappings (VMAs), and
+ * the set of CPUs that may hold its translations.
+ *
+ * Invariants:
+ *  - mm->cpus contains every CPU that has the mm loaded, and possibly CPUs
+ *    that had it (where switching away did not flush). A CPU adds itself
+ *    BEFORE it reads any TLB state of the mm when it switches in; a
+ *    flusher reads mm->cpus AFTER it changed the tables. One of the two
+ *    sees the other (both sides use sequentially consistent operations).
+ *  - Every change to the tables goes through an mmu_gather (gather.h),
+ *    under mm->lock.
+ *  - VMAs are sorted by start and do not overlap; anonymous VMAs own the
+ *    frames their pages map (zero-filled on first touch, freed by unmap).
  */
 #ifndef PAGODA_KERNEL_MM_MM_H
 #define PAGODA_KERNEL_MM_MM_H
 
+#include "kernel/mm/pt.h"
 #include "kernel/sched/thread.h"
+#include "kernel/sched/wait.h"
 
+struct fault_info;
+
+enum vma_kind { VMA_ANON, VMA_PHYS };
+
+struct vma {
+	struct vma *next;
+	virt_addr_t start, end; /* [start, end), page aligned */
+	unsigned attrs; /* enum pt_attr */
+	enum vma_kind kind;
+	phys_addr_t pa; /* VMA_PHYS: physical address of start */
+};
+
+struct mm_stats {
+	uint64_t faults_filled; /* anonymous pages zero-filled on first touch */
+	uint64_t faults_spurious; /* stale, stricter TLB entries met after an upgrade */
+	uint64_t faults_refused; /* no VMA, or the VMA forbids the access */
+};
+
+struct mm {
+	struct pt pt;
+	cpumask_t cpus;
+	unsigned asid;
+	struct mutex lock; /* VMAs and tables */
+	struct vma *vmas;
+	uint32_t gathers_active; /* mmu_gathers running now: >1 means nested */
+	uint32_t users; /* threads whose mm this is */
+	struct mm_stats stats;
+};
+
+/* A new, empty address space, or NULL when out of memory. */
+struct mm *mm_create(void);
+/*
+ * Tears the address space down: every mapping, every table, the mm
+ * itself. No thread may use it any more; CPUs that still have it loaded
+ * lazily are made to drop it first.
+ */
+void mm_destroy(struct mm *mm);
+
+/*
+ * Mappings. All take page-aligned ranges inside [user_base, user_top) and
+ * return 0 or a negative errno (-EINVAL, -EEXIST on overlap, -ENOMEM).
+ *  vm_map_anon:  zero-filled memory, populated on first touch;
+ *  vm_map_phys:  [pa, pa + size) (not owned: never freed by the mm);
+ *  vm_unmap:     removes mappings (holes allowed), freeing anonymous frames;
+ *  vm_protect:   changes permissions; a pure upgrade flushes nothing;
+ *  vm_discard:   drops anonymous pages but keeps the mapping (madvise
+ *                DONTNEED): the next touch sees a fresh zero page.
+ */
+int vm_map_anon(struct mm *mm, virt_addr_t va, uint64_t size, unsigned attrs);
+int vm_map_phys(struct mm *mm, virt_addr_t va, phys_addr_t pa, uint64_t size, unsigned attrs);
+int vm_unmap(struct mm *mm, virt_addr_t va, uint64_t size);
+int vm_protect(struct mm *mm, virt_addr_t va, uint64_t size, unsigned attrs);
+int vm_discard(struct mm *mm, virt_addr_t va, uint64_t size);
+/* Populates [va, va + size) of an anonymous VMA now (as if touched). */
+int vm_populate(struct mm *mm, virt_addr_t va, uint64_t size);
+
+/* Makes `t` use `mm` (before it first runs). */
+void thread_set_mm(struct thread *t, struct mm *mm);
 /* Loads next's address space (or keeps the current one, lazily, for a kernel thread). */
 void mm_switch_thread(struct thread *prev, struct thread *next);
+/*
+ * Page faults at user addresses: fills anonymous pages, recognises
+ * spurious faults. Returns true when the access can be retried.
+ */
+bool mm_handle_fault(const struct fault_info *info);
 
 #endif

@@ -15,6 +15,7 @@
 #include "kernel/mm/pt.h"
 #include "kernel/errno.h"
 #include "kernel/mm/frame.h"
+#include "kernel/mm/gather.h"
 #include "kernel/printk.h"
 #include "lib/string.h"
 
@@ -35,6 +36,8 @@ struct pt_op {
 	phys_addr_t freed_list; /* same, when frame metadata is unavailable */
 	bool flush, flush_all;
 	virt_addr_t flush_first, flush_last;
+	struct mmu_gather *gather; /* when set: it flushes and frees, not us */
+	bool free_frames; /* unmap: queue the frames cleared leaves mapped */
 };
 
 #define FLUSH_PAGES_MAX 32 /* past this many pages one full flush is cheaper */
@@ -102,6 +105,10 @@ static void note_flush(struct pt_op *op, virt_addr_t first, virt_addr_t last)
 
 static void defer_table_free(struct pt_op *op, phys_addr_t table)
 {
+	if (op->gather) {
+		tlb_remove_table(op->gather, table);
+		return;
+	}
 	/* Chain through the table's own first word: it is unhooked and no longer read. */
 	uint64_t *first_word = kva(table);
 	*first_word = op->freed_list;
@@ -133,9 +140,11 @@ static void visit_map(struct pt_op *op, pte_t *table, unsigned idx, pte_t pte, u
 		return;
 	}
 	phys_addr_t pa = op->pa + (va - op->va);
-	if (full && arch_pt_leaf_allowed(level) && IS_ALIGNED(pa, slot_bytes(level))) {
+	bool leaf_ok = level == 0 || (arch_pt_leaf_allowed(level) && !(op->attrs & PT_PAGES_ONLY));
+	if (full && leaf_ok && IS_ALIGNED(pa, slot_bytes(level))) {
 		if (op->commit) {
-			arch_pte_write(&table[idx], arch_pte_make_leaf(pa, level, op->attrs));
+			unsigned attrs = op->attrs & ~PT_PAGES_ONLY;
+			arch_pte_write(&table[idx], arch_pte_make_leaf(pa, level, attrs));
 			op->pt->stats.leaves_set++;
 		}
 		return;
@@ -164,24 +173,69 @@ static pte_t *split_block(struct pt_op *op, pte_t *slot, pte_t block, unsigned l
 	return child;
 }
 
-/* Unmap and protect: one slot at `level` covering [va, seg_last]. */
-static void visit_change(struct pt_op *op, pte_t *table, unsigned idx, pte_t pte, unsigned level,
-			 virt_addr_t va, virt_addr_t seg_last, bool full)
+/*
+ * How many leaves from table[idx] on map one physically contiguous run
+ * inside [va, last]? (Unmap clears such a run with one arch call.)
+ */
+static unsigned run_length(pte_t *table, unsigned idx, unsigned level, virt_addr_t va,
+			   virt_addr_t last)
+{
+	uint64_t size = slot_bytes(level);
+	phys_addr_t pa = arch_pte_address(table[idx], level);
+	unsigned n = 1;
+	while (idx + n < PT_ENTRIES && va + n * size - 1 < last &&
+	       va + (n + 1) * size - 1 <= last && arch_pte_kind(table[idx + n], level) == PTE_LEAF &&
+	       arch_pte_address(table[idx + n], level) == pa + n * size)
+		n++;
+	return n;
+}
+
+/* Unmap commit of a fully covered leaf (and the run behind it); returns slots consumed. */
+static unsigned clear_leaves(struct pt_op *op, pte_t *table, unsigned idx, unsigned level,
+			     virt_addr_t va, virt_addr_t last)
+{
+	unsigned n = level == 0 ? run_length(table, idx, level, va, last) : 1;
+	phys_addr_t pa = arch_pte_address(table[idx], level);
+	uint64_t bytes = (uint64_t)n * slot_bytes(level);
+	arch_pte_clear_run(&table[idx], n, level);
+	op->pt->stats.leaves_cleared += n;
+	if (n > 1)
+		op->pt->stats.runs_cleared++;
+	if (!op->gather) {
+		note_flush(op, va, va + bytes - 1);
+		return n;
+	}
+	tlb_note_cleared(op->gather, va, bytes, level);
+	if (op->free_frames) {
+		unsigned frames = (unsigned)(bytes >> PAGE_SHIFT);
+		tlb_reserve_space(op->gather, frames);
+		tlb_remove_pages(op->gather, pa, frames);
+	}
+	return n;
+}
+
+/* Unmap and protect: one slot at `level` covering [va, seg_last]; returns slots consumed. */
+static unsigned visit_change(struct pt_op *op, pte_t *table, unsigned idx, pte_t pte,
+			     unsigned level, virt_addr_t va, virt_addr_t seg_last, bool full,
+			     virt_addr_t last)
 {
 	virt_addr_t slot_first = va & ~(slot_bytes(level) - 1);
 	virt_addr_t slot_last = slot_first + (slot_bytes(level) - 1);
 	switch (arch_pte_kind(pte, level)) {
 	case PTE_ABSENT:
-		return;
+		return 1;
 	case PTE_TABLE: {
 		pte_t *child = child_table(table, pte, level);
 		walk(op, child, 0, level - 1, va, seg_last);
-		if (op->commit && op->kind == PT_OP_UNMAP && table_is_empty(child, level - 1)) {
+		bool top = level == PT_LEVELS - 1;
+		if (op->commit && op->kind == PT_OP_UNMAP && !(top && op->pt->keep_top_tables) &&
+		    table_is_empty(child, level - 1)) {
 			arch_pte_write(&table[idx], 0);
-			note_flush(op, slot_first, slot_last);
+			if (!op->gather)
+				note_flush(op, slot_first, slot_last);
 			defer_table_free(op, arch_pte_address(pte, level));
 		}
-		return;
+		return 1;
 	}
 	case PTE_LEAF:
 		break;
@@ -191,29 +245,30 @@ static void visit_change(struct pt_op *op, pte_t *table, unsigned idx, pte_t pte
 		if (!op->commit) {
 			op->tables_needed++;
 			walk(op, NULL, pte, level - 1, va, seg_last);
-			return;
+			return 1;
 		}
 		pte_t *child = split_block(op, &table[idx], pte, level, slot_first);
 		walk(op, child, 0, level - 1, va, seg_last);
-		return;
+		return 1;
 	}
 	if (!op->commit)
-		return;
-	if (op->kind == PT_OP_UNMAP) {
-		arch_pte_write(&table[idx], 0);
-		op->pt->stats.leaves_cleared++;
-		note_flush(op, slot_first, slot_last);
-		return;
-	}
+		return 1;
+	if (op->kind == PT_OP_UNMAP)
+		return clear_leaves(op, table, idx, level, va, last);
 	unsigned old = arch_pte_attrs(pte, level);
 	unsigned new = (op->attrs & ~(PT_ACCESSED | PT_DIRTY)) | (old & (PT_ACCESSED | PT_DIRTY));
 	pte_t updated = arch_pte_make_leaf(arch_pte_address(pte, level), level, new);
 	if (updated == pte)
-		return;
+		return 1;
 	arch_pte_write(&table[idx], updated);
 	op->pt->stats.leaves_set++;
-	if (pt_attrs_need_flush(old, new))
-		note_flush(op, slot_first, slot_last);
+	if (arch_pte_needs_flush(pte, updated, level)) {
+		if (op->gather)
+			tlb_note_changed(op->gather, slot_first, slot_bytes(level), level);
+		else
+			note_flush(op, slot_first, slot_last);
+	}
+	return 1;
 }
 
 /*
@@ -234,10 +289,14 @@ static void walk(struct pt_op *op, pte_t *table, pte_t synth, unsigned level, vi
 		virt_addr_t seg_last = MIN(slot_last, last);
 		bool full = va == slot_first && seg_last == slot_last;
 		pte_t pte = table ? READ_ONCE(table[idx]) : synth ? split_child(synth, level, idx) : 0;
+		unsigned consumed = 1;
 		if (op->kind == PT_OP_MAP)
 			visit_map(op, table, idx, pte, level, va, seg_last, full);
 		else
-			visit_change(op, table, idx, pte, level, va, seg_last, full);
+			consumed = visit_change(op, table, idx, pte, level, va, seg_last, full, last);
+		/* A run clear consumed whole slots: continue after the last of them. */
+		if (consumed > 1)
+			seg_last = slot_first + consumed * size - 1;
 		if (seg_last == last)
 			return;
 		va = seg_last + 1;
@@ -278,12 +337,18 @@ static void finish(struct pt_op *op)
 }
 
 static int pt_run(struct pt *pt, enum pt_op_kind kind, virt_addr_t va, phys_addr_t pa,
-		  uint64_t size, unsigned attrs)
+		  uint64_t size, unsigned attrs, struct mmu_gather *g, bool free_frames)
 {
 	if (size == 0 || !IS_ALIGNED(va, PAGE_SIZE) || !IS_ALIGNED(pa, PAGE_SIZE) ||
 	    !IS_ALIGNED(size, PAGE_SIZE) || va + (size - 1) < va)
 		return -EINVAL;
-	struct pt_op op = {.pt = pt, .kind = kind, .va = va, .pa = pa, .attrs = attrs | PT_READ};
+	struct pt_op op = {.pt = pt,
+			   .kind = kind,
+			   .va = va,
+			   .pa = pa,
+			   .attrs = attrs | PT_READ,
+			   .gather = g,
+			   .free_frames = free_frames};
 	virt_addr_t last = va + (size - 1);
 	irqflags_t flags = spin_lock_irqsave(&pt->lock);
 
@@ -319,24 +384,52 @@ static int pt_run(struct pt *pt, enum pt_op_kind kind, virt_addr_t va, phys_addr
 
 int pt_map(struct pt *pt, virt_addr_t va, phys_addr_t pa, uint64_t size, unsigned attrs)
 {
-	return pt_run(pt, PT_OP_MAP, va, pa, size, attrs);
+	return pt_run(pt, PT_OP_MAP, va, pa, size, attrs, NULL, false);
 }
 
 int pt_unmap(struct pt *pt, virt_addr_t va, uint64_t size)
 {
-	return pt_run(pt, PT_OP_UNMAP, va, 0, size, 0);
+	return pt_run(pt, PT_OP_UNMAP, va, 0, size, 0, NULL, false);
 }
 
 int pt_protect(struct pt *pt, virt_addr_t va, uint64_t size, unsigned attrs)
 {
-	return pt_run(pt, PT_OP_PROTECT, va, 0, size, attrs);
+	return pt_run(pt, PT_OP_PROTECT, va, 0, size, attrs, NULL, false);
 }
 
-bool pt_attrs_need_flush(unsigned old, unsigned new)
+int pt_unmap_gather(struct pt *pt, virt_addr_t va, uint64_t size, struct mmu_gather *g,
+		    bool free_frames)
 {
-	unsigned removed = old & ~new & (PT_READ | PT_WRITE | PT_EXEC);
-	bool type_changed = (old ^ new) & (PT_USER | PT_GLOBAL | PT_DEVICE);
-	return removed || type_changed;
+	return pt_run(pt, PT_OP_UNMAP, va, 0, size, 0, g, free_frames);
+}
+
+int pt_protect_gather(struct pt *pt, virt_addr_t va, uint64_t size, unsigned attrs,
+		      struct mmu_gather *g)
+{
+	return pt_run(pt, PT_OP_PROTECT, va, 0, size, attrs, g, false);
+}
+
+int pt_ensure_top_table(struct pt *pt, virt_addr_t va)
+{
+	irqflags_t flags = spin_lock_irqsave(&pt->lock);
+	pte_t *root = table_ptr(pt->root);
+	unsigned idx = slot_index(va, PT_LEVELS - 1);
+	int err = 0;
+	if (arch_pte_kind(root[idx], PT_LEVELS - 1) == PTE_ABSENT) {
+		phys_addr_t t;
+		err = frame_alloc_zeroed(&t);
+		if (!err) {
+			struct page *page = frame_to_page(t);
+			if (page) {
+				page->flags |= PAGE_TABLE;
+				page->pt_level = PT_LEVELS - 2;
+			}
+			pt->stats.tables_allocated++;
+			arch_pte_write(&root[idx], arch_pte_make_table(t, PT_LEVELS - 1));
+		}
+	}
+	spin_unlock_irqrestore(&pt->lock, flags);
+	return err;
 }
 
 bool pt_query(struct pt *pt, virt_addr_t va, struct pt_query_result *out)

@@ -33,12 +33,15 @@ struct pt_stats {
 	uint64_t leaves_cleared;
 	uint64_t local_flushes; /* single-page invalidations */
 	uint64_t local_full_flushes;
+	uint64_t runs_cleared; /* contiguous runs cleared with one arch call */
 };
 
 struct pt {
 	phys_addr_t root;
 	/* true when some CPU may translate through it: changes then flush the local TLB */
 	bool live;
+	/* never free tables directly below the root (their entries are copied elsewhere) */
+	bool keep_top_tables;
 	spinlock_t lock;
 	struct pt_stats stats;
 };
@@ -75,13 +78,19 @@ bool pt_query(struct pt *pt, virt_addr_t va, struct pt_query_result *out);
 /* Counts the tables in the tree, the root included. */
 uint64_t pt_count_tables(struct pt *pt);
 
+struct mmu_gather;
 /*
- * Does replacing a leaf with attributes `old` by one with `new` (same
- * output address) need a TLB flush? Not when permissions are only added
- * or nothing architectural changed: a stale, stricter entry can then
- * only cause a spurious fault, after which the fault handler finds that the
- * current descriptor allows the access and retries.
+ * The same operations for an address space's tables, batched by a gather
+ * (kernel/mm/gather.h): cleared ranges and unhooked tables are handed to
+ * `g`, which flushes once and frees afterwards; nothing is flushed or freed
+ * here. With `free_frames`, the frames the cleared leaves mapped are
+ * queued for freeing too (anonymous memory).
  */
-bool pt_attrs_need_flush(unsigned old, unsigned new);
+int pt_unmap_gather(struct pt *pt, virt_addr_t va, uint64_t size, struct mmu_gather *g,
+		    bool free_frames);
+int pt_protect_gather(struct pt *pt, virt_addr_t va, uint64_t size, unsigned attrs,
+		      struct mmu_gather *g);
+/* Ensures the root has a table for `va`'s top-level slot (shared kernel halves). */
+int pt_ensure_top_table(struct pt *pt, virt_addr_t va);
 
 #endif

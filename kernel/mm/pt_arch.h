@@ -33,6 +33,8 @@ enum pt_attr {
 	PT_DEVICE = 1u << 5, /* uncached device memory (x86 PCD/PWT, arm64 Device-nGnRE) */
 	PT_ACCESSED = 1u << 6, /* hardware-set on access */
 	PT_DIRTY = 1u << 7, /* hardware-set on write */
+	/* Not a descriptor bit: tells pt_map to use 4 KiB leaves only (never passed to the arch). */
+	PT_PAGES_ONLY = 1u << 16,
 };
 #define PT_PERMS (PT_READ | PT_WRITE | PT_EXEC | PT_USER)
 
@@ -69,6 +71,21 @@ unsigned arch_pte_attrs(pte_t pte, unsigned level);
 void arch_pte_replace(pte_t *slot, pte_t new, unsigned level, virt_addr_t va);
 /* Stores a descriptor with ordering the page-table walker observes. */
 void arch_pte_write(pte_t *slot, pte_t value);
+
+/*
+ * Clears `n` consecutive leaves at `level` starting at `slots` (they map one
+ * physically contiguous run) in one call, and returns the union of their
+ * PT_ACCESSED and PT_DIRTY state: the caller learns whether any page of the
+ * run was used or written without reading each descriptor again.
+ */
+unsigned arch_pte_clear_run(pte_t *slots, unsigned n, unsigned level);
+/*
+ * Does replacing leaf `old` by leaf `new` at `level` need a TLB flush? Not
+ * when a permission is only added, or nothing the hardware uses changed: a
+ * stale, stricter entry can then only cause a spurious fault, after which
+ * the fault handler finds the access allowed and retries.
+ */
+bool arch_pte_needs_flush(pte_t old, pte_t new, unsigned level);
 
 /* Local TLB maintenance on the calling CPU. */
 void arch_tlb_flush_local_page(virt_addr_t va);

@@ -75,6 +75,29 @@ void *vm_map_mmio(phys_addr_t pa, uint64_t size, const char *what)
 	return (void *)(va + (pa - start));
 }
 
+/*
+ * Address spaces may copy the kernel half's top-level entries (x86-64),
+ * so those entries must exist from now on and never go away: create the
+ * tables for every kernel region in use and keep them even when empty.
+ */
+static void prepare_shared_top_tables(phys_addr_t ram_end)
+{
+	kernel_pt.keep_top_tables = true;
+	const struct {
+		virt_addr_t base;
+		uint64_t size;
+	} regions[] = {
+		{arch_mm_layout.direct_map_base, ram_end},
+		{arch_mm_layout.mmio_base, arch_mm_layout.mmio_size},
+		{arch_mm_layout.test_base, arch_mm_layout.test_size},
+	};
+	uint64_t top = 1ull << pt_level_shift(PT_LEVELS - 1);
+	for (unsigned i = 0; i < ARRAY_SIZE(regions); i++)
+		for (uint64_t off = 0; off < regions[i].size; off += top)
+			if (pt_ensure_top_table(&kernel_pt, regions[i].base + off) != 0)
+				panic("mm_init: no frame for a shared kernel table");
+}
+
 void mm_init(void)
 {
 	frame_init();
@@ -103,6 +126,7 @@ void mm_init(void)
 	for (unsigned c = 0; c < CPU_MAX; c++)
 		if (pt_unmap(&kernel_pt, cpu_stack_guard(c), PAGE_SIZE) != 0)
 			panic("mm_init: cannot unmap the stack guard of cpu%u", c);
+	prepare_shared_top_tables(ranges[n - 1].end);
 
 	arch_mm_switch_kernel(kernel_pt.root);
 	kernel_pt.live = true;

@@ -208,6 +208,12 @@ static __noreturn void thread_entry(void)
 
 struct thread *thread_create(const char *name, unsigned cpu, void (*fn)(void *arg), void *arg)
 {
+	return thread_create_mm(name, cpu, NULL, fn, arg);
+}
+
+struct thread *thread_create_mm(const char *name, unsigned cpu, struct mm *mm,
+				void (*fn)(void *arg), void *arg)
+{
 	if (cpu >= CPU_MAX || !cpumask_test(cpumask_read(&cpu_online_mask), cpu))
 		return NULL;
 	phys_addr_t block;
@@ -221,6 +227,8 @@ struct thread *thread_create(const char *name, unsigned cpu, void (*fn)(void *ar
 	t->arg = arg;
 	t->block = block;
 	t->state = THREAD_RUNNING;
+	if (mm)
+		thread_set_mm(t, mm);
 	arch_context_init(&t->ctx, (uint8_t *)t + (PAGE_SIZE << THREAD_BLOCK_ORDER), thread_entry);
 
 	struct run_queue *rq = &run_queues[cpu];
@@ -256,6 +264,8 @@ void thread_join(struct thread *t)
 		panic("thread_join: %s joined twice", t->name);
 	t->joined = true;
 	wait_queue_wait(&exit_wq, thread_is_dead, t);
+	if (t->mm)
+		atomic_fetch_sub(&t->mm->users, 1);
 	frame_free(t->block, THREAD_BLOCK_ORDER);
 }
 

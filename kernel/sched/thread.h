@@ -40,6 +40,9 @@ struct thread {
 	struct mm *active_mm; /* the one loaded while it runs (borrowed when mm == NULL) */
 	uint64_t switches; /* times switched in */
 	bool joined;
+	/* Armed by ktest_expect_fault: where a fault in this thread resumes. */
+	struct arch_jmpbuf *fault_fixup;
+	struct fault_info *fault_record;
 };
 
 #define THREAD_BLOCK_ORDER 2 /* 16 KiB: struct thread at the bottom, the stack above */
@@ -51,6 +54,9 @@ struct thread *thread_current(void);
  * NULL when out of memory or `cpu` is offline.
  */
 struct thread *thread_create(const char *name, unsigned cpu, void (*fn)(void *arg), void *arg);
+/* The same, running in address space `mm` (which it keeps a use of until joined). */
+struct thread *thread_create_mm(const char *name, unsigned cpu, struct mm *mm,
+				void (*fn)(void *arg), void *arg);
 /* Waits until `t` has finished, then frees it. Each thread is joined once. */
 void thread_join(struct thread *t);
 /* Ends the calling thread. */

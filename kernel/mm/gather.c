@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * The mmu_gather implementation (the contract is in gather.h).
+ *
+ * A gather accumulates "what was unhooked" (range, stride, levels, freed
+ * tables) and "what to free" (frames and tables). tlb_flush_mmu() is the
+ * only place that frees, and it flushes first: that single ordering is the
+ * whole safety argument, so it is kept in one short function.
+ */
+#include "kernel/mm/gather.h"
+#include "kernel/atomic.h"
+#include "kernel/mm/frame.h"
+#include "kernel/mm/mm.h"
+#include "kernel/mm/tlb.h"
+#include "kernel/printk.h"
+
+struct gather_stats gather_stats;
+bool tlb_test_skip_flush;
+
+static void reset_range(struct mmu_gather *g)
+{
+	g->start = ~(virt_addr_t)0;
+	g->end = 0;
+	g->stride_shift = 30;
+	g->cleared_levels = 0;
+	g->freed_tables = false;
+	g->need_flush = false;
+}
+
+void tlb_gather_begin(struct mmu_gather *g, struct mm *mm, bool fullmm)
+{
+	*g = (struct mmu_gather){.mm = mm, .fullmm = fullmm};
+	reset_range(g);
+	atomic_fetch_add(&mm->gathers_active, 1);
+}
+
+static void note_range(struct mmu_gather *g, virt_addr_t va, uint64_t size, unsigned level)
+{
+	unsigned shift = 12 + 9 * level;
+	g->start = MIN(g->start, va);
+	g->end = MAX(g->end, va + size);
+	g->stride_shift = MIN(g->stride_shift, shift);
+	g->need_flush = true;
+}
+
+void tlb_note_cleared(struct mmu_gather *g, virt_addr_t va, uint64_t size, unsigned level)
+{
+	note_range(g, va, size, level);
+	g->cleared_levels |= 1u << level;
+}
+
+void tlb_note_changed(struct mmu_gather *g, virt_addr_t va, uint64_t size, unsigned level)
+{
+	note_range(g, va, size, level);
+}
+
+void tlb_remove_table(struct mmu_gather *g, phys_addr_t table)
+{
+	*(uint64_t *)kva(table) = g->tables;
+	g->tables = table;
+	g->freed_tables = true;
+	g->need_flush = true;
+}
+
+static unsigned free_slots(const struct mmu_gather *g)
+{
+	unsigned n = GATHER_LOCAL_SLOTS - g->nr_local;
+	for (const struct gather_batch *b = g->batches; b; b = b->next)
+		n += GATHER_BATCH_SLOTS - b->nr;
+	return n;
+}
+
+void tlb_reserve_space(struct mmu_gather *g, unsigned n)
+{
+	while (free_slots(g) < n) {
+		phys_addr_t pa;
+		if (frame_alloc(0, &pa) != 0) {
+			/* No memory for bookkeeping: settle what we hold now, then go on. */
+			atomic_fetch_add(&gather_stats.batch_alloc_failures, 1);
+			tlb_flush_mmu(g);
+			return;
+		}
+		struct gather_batch *b = kva(pa);
+		b->next = NULL;
+		b->nr = 0;
+		if (g->last_batch)
+			g->last_batch->next = b;
+		else
+			g->batches = b;
+		g->last_batch = b;
+		atomic_fetch_add(&gather_stats.batches_allocated, 1);
+	}
+}
+
+static bool queue_page(struct mmu_gather *g, phys_addr_t pa)
+{
+	if (g->nr_local < GATHER_LOCAL_SLOTS) {
+		g->local[g->nr_local++] = pa;
+		return true;
+	}
+	for (struct gather_batch *b = g->batches; b; b = b->next)
+		if (b->nr < GATHER_BATCH_SLOTS) {
+			b->pages[b->nr++] = pa;
+			return true;
+		}
+	return false;
+}
+
+void tlb_remove_pages(struct mmu_gather *g, phys_addr_t pa, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		phys_addr_t page = pa + ((uint64_t)i << PAGE_SHIFT);
+		if (queue_page(g, page))
+			continue;
+		/* Full and no room was reserved: its leaf is already cleared, so settle now. */
+		tlb_flush_mmu(g);
+		if (!queue_page(g, page))
+			panic("tlb_remove_pages: no slot after a flush");
+	}
+}
+
+static void free_frame_after_flush(struct mmu_gather *g, phys_addr_t pa)
+{
+	if (g->need_flush)
+		atomic_fetch_add(&gather_stats.order_violations, 1);
+	tlb_trace_event(TLB_TRACE_FREE, pa);
+	frame_free(pa, 0);
+}
+
+void tlb_flush_mmu(struct mmu_gather *g)
+{
+	if (g->need_flush) {
+		bool nested = atomic_load_relaxed(&g->mm->gathers_active) > 1;
+		struct tlb_flush_request req = {
+			.mm = g->mm,
+			.start = g->start,
+			.end = g->end,
+			.stride_shift = g->stride_shift,
+			.freed_tables = g->freed_tables,
+			.full = nested,
+		};
+		if (nested)
+			atomic_fetch_add(&gather_stats.nested, 1);
+		if (!tlb_test_skip_flush)
+			tlb_flush_mm_range(&req);
+		tlb_trace_event(TLB_TRACE_FLUSH, g->start);
+		atomic_fetch_add(&gather_stats.flushes, 1);
+		if (req.full)
+			atomic_fetch_add(&gather_stats.full_flushes, 1);
+		g->flush_seq++;
+		reset_range(g);
+	}
+	/* Everything below was unhooked before the flush above (or needed none). */
+	for (unsigned i = 0; i < g->nr_local; i++)
+		free_frame_after_flush(g, g->local[i]);
+	atomic_fetch_add(&gather_stats.pages_freed, g->nr_local);
+	g->nr_local = 0;
+	for (struct gather_batch *b = g->batches; b; b = b->next) {
+		for (unsigned i = 0; i < b->nr; i++)
+			free_frame_after_flush(g, b->pages[i]);
+		atomic_fetch_add(&gather_stats.pages_freed, b->nr);
+		b->nr = 0;
+	}
+	while (g->tables) {
+		phys_addr_t t = g->tables;
+		g->tables = *(uint64_t *)kva(t);
+		*(uint64_t *)kva(t) = 0;
+		struct page *page = frame_to_page(t);
+		if (page)
+			page->flags &= (uint16_t)~PAGE_TABLE;
+		tlb_trace_event(TLB_TRACE_FREE_TABLE, t);
+		frame_free(t, 0);
+		atomic_fetch_add(&gather_stats.tables_freed, 1);
+	}
+}
+
+void tlb_gather_finish(struct mmu_gather *g)
+{
+	if (!g->need_flush && g->nr_local == 0 && !g->tables)
+		atomic_fetch_add(&gather_stats.flushes_elided, 1);
+	tlb_flush_mmu(g);
+	while (g->batches) {
+		struct gather_batch *b = g->batches;
+		g->batches = b->next;
+		frame_free(kva_to_pa(b), 0);
+	}
+	g->last_batch = NULL;
+	atomic_fetch_sub(&g->mm->gathers_active, 1);
+}

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * mmu_gather: the one batching primitive through which every unmap,
+ * protection change, discard and teardown of an address space goes.
+ *
+ * The contract, in order:
+ *   1. unhook: page-table code clears descriptors and tells the gather what
+ *      it cleared (the range, the page size, the level) and what must be
+ *      freed afterwards (the frames the leaves mapped, emptied tables);
+ *   2. invalidate: tlb_gather_finish() (or an early tlb_flush_mmu()) issues
+ *      ONE flush covering everything gathered, on every CPU that may hold
+ *      the translations;
+ *   3. free: only after that flush are the gathered frames and tables
+ *      returned to the allocator.
+ * A page is never reused while any CPU can still reach it through a stale
+ * translation, and a table is never freed while a CPU may still walk it.
+ *
+ * Nothing is flushed when nothing was cleared or only permissions were
+ * added. `fullmm` means the whole address space is being torn down (its
+ * CPUs have left it); it never means "flush everything". Two gathers on one
+ * mm at once (nested) escalate the final flush to the whole mm, because
+ * each may have skipped flushes the other's range relies on.
+ *
+ * Pages are queued in a few slots inside the gather, then in page-sized
+ * batches chained behind it. tlb_reserve_space() makes room for a run of
+ * N pages up front; if a batch cannot be allocated, the gather flushes and
+ * frees what it holds and goes on (never fails, never leaks).
+ */
+#ifndef PAGODA_KERNEL_MM_GATHER_H
+#define PAGODA_KERNEL_MM_GATHER_H
+
+#include "kernel/types.h"
+
+struct mm;
+
+#define GATHER_LOCAL_SLOTS 8
+#define GATHER_BATCH_SLOTS ((4096 - 16) / 8)
+
+struct gather_batch {
+	struct gather_batch *next;
+	uint32_t nr;
+	uint32_t reserved;
+	phys_addr_t pages[GATHER_BATCH_SLOTS];
+};
+
+struct gather_stats {
+	uint64_t flushes; /* flush rounds issued (each covers every target CPU) */
+	uint64_t full_flushes; /* rounds that invalidated the whole mm */
+	uint64_t flushes_elided; /* finishes with nothing to flush */
+	uint64_t pages_freed;
+	uint64_t tables_freed;
+	uint64_t batches_allocated;
+	uint64_t batch_alloc_failures; /* fell back to flush-and-free-now */
+	uint64_t nested; /* finishes that found another gather active on the mm */
+	uint64_t order_violations; /* a frame freed before its flush: must stay 0 */
+};
+
+struct mmu_gather {
+	struct mm *mm;
+	bool fullmm;
+	/* What was unhooked since the last flush. */
+	virt_addr_t start, end; /* [start, end), start > end when empty */
+	unsigned stride_shift; /* smallest page size cleared: 12, 21 or 30 */
+	unsigned cleared_levels; /* bit L: a leaf at level L was cleared */
+	bool freed_tables;
+	bool need_flush;
+	/* Frames to free after the flush. */
+	phys_addr_t local[GATHER_LOCAL_SLOTS];
+	unsigned nr_local;
+	struct gather_batch *batches, *last_batch;
+	phys_addr_t tables; /* unhooked tables, chained through their first word */
+	uint64_t flush_seq; /* bumped by every flush: freeing checks it */
+};
+
+void tlb_gather_begin(struct mmu_gather *g, struct mm *mm, bool fullmm);
+/* Flushes once if anything needs it, then frees everything gathered. */
+void tlb_gather_finish(struct mmu_gather *g);
+/* Flushes now and frees what is gathered; the gather stays usable. */
+void tlb_flush_mmu(struct mmu_gather *g);
+
+/* Records that leaves mapping [va, va + size) at `level` were cleared. */
+void tlb_note_cleared(struct mmu_gather *g, virt_addr_t va, uint64_t size, unsigned level);
+/* Records a permission downgrade of [va, va + size) at `level` (flush, nothing to free). */
+void tlb_note_changed(struct mmu_gather *g, virt_addr_t va, uint64_t size, unsigned level);
+/* Queues an unhooked page table for freeing after the flush. */
+void tlb_remove_table(struct mmu_gather *g, phys_addr_t table);
+/*
+ * Makes room for `n` more pages. May allocate batches; when it cannot, it
+ * flushes and frees everything gathered so far (the room is then free).
+ */
+void tlb_reserve_space(struct mmu_gather *g, unsigned n);
+/* Queues `n` contiguous frames starting at `pa` for freeing after the flush. */
+void tlb_remove_pages(struct mmu_gather *g, phys_addr_t pa, unsigned n);
+
+/* Counters summed over every gather since boot (tests read deltas). */
+extern struct gather_stats gather_stats;
+
+/* Test-only: when set, the flush is skipped (proves the stale-TLB test can fail). */
+extern bool tlb_test_skip_flush;
+
+#endif

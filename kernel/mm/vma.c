@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * The mappings of an address space: a sorted, singly linked list of VMAs,
+ * and the operations that change them together with the page tables.
+ *
+ * Every operation holds mm->lock and, when it changes tables, runs one
+ * mmu_gather: all its unhooking is flushed once at the end, and frames are
+ * freed only after that flush. An operation that may split VMAs takes the
+ * two spare VMAs it could need before it changes anything, so it cannot
+ * fail halfway.
+ */
+#include "kernel/errno.h"
+#include "kernel/mm/frame.h"
+#include "kernel/mm/gather.h"
+#include "kernel/mm/mm.h"
+#include "kernel/printk.h"
+#include "lib/string.h"
+
+#define VMA_POOL_SIZE 1024
+
+static struct vma vma_pool[VMA_POOL_SIZE];
+static struct vma *vma_free_list;
+static bool vma_pool_ready;
+static spinlock_t vma_pool_lock = SPINLOCK_INIT;
+
+static struct vma *vma_alloc(void)
+{
+	irqflags_t flags = spin_lock_irqsave(&vma_pool_lock);
+	if (!vma_pool_ready) {
+		for (unsigned i = 0; i < VMA_POOL_SIZE; i++) {
+			vma_pool[i].next = vma_free_list;
+			vma_free_list = &vma_pool[i];
+		}
+		vma_pool_ready = true;
+	}
+	struct vma *v = vma_free_list;
+	if (v)
+		vma_free_list = v->next;
+	spin_unlock_irqrestore(&vma_pool_lock, flags);
+	if (v)
+		memset(v, 0, sizeof(*v));
+	return v;
+}
+
+static void vma_free(struct vma *v)
+{
+	if (!v)
+		return;
+	irqflags_t flags = spin_lock_irqsave(&vma_pool_lock);
+	v->next = vma_free_list;
+	vma_free_list = v;
+	spin_unlock_irqrestore(&vma_pool_lock, flags);
+}
+
+static bool range_ok(virt_addr_t va, uint64_t size)
+{
+	return size && IS_ALIGNED(va, PAGE_SIZE) && IS_ALIGNED(size, PAGE_SIZE) &&
+	       va >= arch_mm_layout.user_base && va + size > va &&
+	       va + size <= arch_mm_layout.user_top;
+}
+
+struct vma *vma_find(struct mm *mm, virt_addr_t va)
+{
+	for (struct vma *v = mm->vmas; v && v->start <= va; v = v->next)
+		if (va < v->end)
+			return v;
+	return NULL;
+}
+
+static void vma_insert(struct mm *mm, struct vma *n)
+{
+	struct vma **link = &mm->vmas;
+	while (*link && (*link)->start < n->start)
+		link = &(*link)->next;
+	n->next = *link;
+	*link = n;
+}
+
+static bool overlaps_any(struct mm *mm, virt_addr_t start, virt_addr_t end)
+{
+	for (struct vma *v = mm->vmas; v; v = v->next)
+		if (v->start < end && start < v->end)
+			return true;
+	return false;
+}
+
+static int map_common(struct mm *mm, virt_addr_t va, phys_addr_t pa, uint64_t size,
+		      unsigned attrs, enum vma_kind kind)
+{
+	if (!range_ok(va, size) || (kind == VMA_PHYS && !IS_ALIGNED(pa, PAGE_SIZE)))
+		return -EINVAL;
+	struct vma *v = vma_alloc();
+	if (!v)
+		return -ENOMEM;
+	*v = (struct vma){.start = va, .end = va + size, .attrs = attrs | PT_USER, .kind = kind,
+			  .pa = pa};
+	mutex_lock(&mm->lock);
+	int err = overlaps_any(mm, va, va + size) ? -EEXIST : 0;
+	/* 4 KiB leaves only, so that a later partial unmap never needs to split a block. */
+	if (!err && kind == VMA_PHYS)
+		err = pt_map(&mm->pt, va, pa, size, v->attrs | PT_PAGES_ONLY);
+	if (!err)
+		vma_insert(mm, v);
+	mutex_unlock(&mm->lock);
+	if (err)
+		vma_free(v);
+	return err;
+}
+
+int vm_map_anon(struct mm *mm, virt_addr_t va, uint64_t size, unsigned attrs)
+{
+	return map_common(mm, va, 0, size, attrs, VMA_ANON);
+}
+
+int vm_map_phys(struct mm *mm, virt_addr_t va, phys_addr_t pa, uint64_t size, unsigned attrs)
+{
+	return map_common(mm, va, pa, size, attrs, VMA_PHYS);
+}
+
+/*
+ * Cuts the VMAs so that `start` and `end` fall on VMA boundaries, using the
+ * spares (at most two cuts: one at each end).
+ */
+static void split_at(struct mm *mm, virt_addr_t at, struct vma **spare)
+{
+	struct vma *v = vma_find(mm, at);
+	if (!v || v->start == at)
+		return;
+	struct vma *tail = *spare;
+	*spare = NULL;
+	*tail = *v;
+	tail->start = at;
+	if (v->kind == VMA_PHYS)
+		tail->pa = v->pa + (at - v->start);
+	v->end = at;
+	v->next = tail;
+}
+
+enum vma_op { VMA_OP_UNMAP, VMA_OP_PROTECT, VMA_OP_DISCARD };
+
+static int change_range(struct mm *mm, virt_addr_t va, uint64_t size, enum vma_op op,
+			unsigned attrs)
+{
+	if (!range_ok(va, size))
+		return -EINVAL;
+	struct vma *spare[2] = {vma_alloc(), vma_alloc()};
+	if (!spare[0] || !spare[1]) {
+		vma_free(spare[0]);
+		vma_free(spare[1]);
+		return -ENOMEM;
+	}
+	virt_addr_t end = va + size;
+	mutex_lock(&mm->lock);
+	if (op != VMA_OP_DISCARD) {
+		split_at(mm, va, &spare[0]);
+		split_at(mm, end, &spare[1]);
+	}
+	struct mmu_gather g;
+	tlb_gather_begin(&g, mm, false);
+	int err = 0;
+	struct vma **link = &mm->vmas;
+	while (*link && !err) {
+		struct vma *v = *link;
+		if (v->end <= va || v->start >= end) {
+			link = &v->next;
+			continue;
+		}
+		virt_addr_t s = MAX(v->start, va), e = MIN(v->end, end);
+		switch (op) {
+		case VMA_OP_UNMAP:
+			err = pt_unmap_gather(&mm->pt, s, e - s, &g, v->kind == VMA_ANON);
+			*link = v->next;
+			vma_free(v);
+			continue;
+		case VMA_OP_PROTECT:
+			v->attrs = attrs | PT_USER;
+			err = pt_protect_gather(&mm->pt, s, e - s, v->attrs, &g);
+			break;
+		case VMA_OP_DISCARD:
+			if (v->kind == VMA_ANON)
+				err = pt_unmap_gather(&mm->pt, s, e - s, &g, true);
+			break;
+		}
+		link = &v->next;
+	}
+	tlb_gather_finish(&g);
+	mutex_unlock(&mm->lock);
+	vma_free(spare[0]);
+	vma_free(spare[1]);
+	/* The VMAs were cut at the boundaries, so no block split can be needed: cannot fail. */
+	if (err)
+		panic("change_range: page-table change failed (%d) after the VMAs changed", err);
+	return 0;
+}
+
+int vm_unmap(struct mm *mm, virt_addr_t va, uint64_t size)
+{
+	return change_range(mm, va, size, VMA_OP_UNMAP, 0);
+}
+
+int vm_protect(struct mm *mm, virt_addr_t va, uint64_t size, unsigned attrs)
+{
+	return change_range(mm, va, size, VMA_OP_PROTECT, attrs);
+}
+
+int vm_discard(struct mm *mm, virt_addr_t va, uint64_t size)
+{
+	return change_range(mm, va, size, VMA_OP_DISCARD, 0);
+}
+
+/* Unmaps everything (teardown): every VMA and, through emptiness, every table. */
+void vma_unmap_all(struct mm *mm, struct mmu_gather *g)
+{
+	while (mm->vmas) {
+		struct vma *v = mm->vmas;
+		mm->vmas = v->next;
+		if (pt_unmap_gather(&mm->pt, v->start, v->end - v->start, g, v->kind == VMA_ANON))
+			panic("vma_unmap_all: unmap failed");
+		vma_free(v);
+	}
+	/* Tables whose VMAs are gone but still linger (none expected): sweep the whole half. */
+	if (pt_unmap_gather(&mm->pt, arch_mm_layout.user_base,
+			    arch_mm_layout.user_top - arch_mm_layout.user_base, g, false))
+		panic("vma_unmap_all: sweep failed");
+}

@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * mm suite: address spaces used by threads on several CPUs at once.
+ *
+ * The central case, stale_tlb_never_writes_freed_frame, is the bug the
+ * whole unhook -> flush -> free discipline exists to prevent: threads on
+ * other CPUs keep writing to a page while it is unmapped; its frame is
+ * then reused (poisoned) and must never change. QEMU's software TLB keeps
+ * a translation until it is invalidated, so with the flush skipped (the
+ * test-only `tlb.skip_flush` switch) this case fails, and CI checks that.
+ */
+#include "kernel/errno.h"
+#include "kernel/mm/frame.h"
+#include "kernel/mm/gather.h"
+#include "kernel/mm/mm.h"
+#include "kernel/percpu.h"
+#include "kernel/time.h"
+#include "lib/string.h"
+#include "tests/ktest.h"
+
+#define UVA(off) (arch_mm_layout.user_base + MiB(64) + (off))
+#define POISON 0x5A5A5A5Au
+
+static cpumask_t online(void)
+{
+	return cpumask_read(&cpu_online_mask);
+}
+
+struct writers {
+	struct mm *mm;
+	virt_addr_t va;
+	bool stop;
+	uint32_t started;
+	uint64_t writes[CPU_MAX];
+	bool faulted[CPU_MAX];
+};
+
+static void write_loop(void *arg)
+{
+	struct writers *w = arg;
+	unsigned me = arch_cpu_id();
+	volatile uint32_t *p = (volatile uint32_t *)(w->va + 64 * me);
+	*p = 0xC0FFEE00u | me; /* first touch: fills the page, caches the translation */
+	atomic_fetch_add(&w->started, 1);
+	while (!atomic_load_acquire(&w->stop)) {
+		*p = 0xBAD00000u | me;
+		w->writes[me]++;
+	}
+}
+
+static void writer(void *arg)
+{
+	struct writers *w = arg;
+	struct fault_info f;
+	/* After the unmap and its flush, the next write faults: that ends the loop. */
+	w->faulted[arch_cpu_id()] = ktest_expect_fault(write_loop, w, &f);
+}
+
+static void stale_tlb_never_writes_freed_frame(struct ktest *t)
+{
+	if (cpumask_weight(online()) < 2)
+		KTEST_SKIP(t, "needs 2 CPUs");
+	static struct writers w;
+	memset(&w, 0, sizeof(w));
+	w.mm = mm_create();
+	ASSERT_TRUE(t, w.mm != NULL);
+	w.va = UVA(0);
+	ASSERT_EQ(t, vm_map_anon(w.mm, w.va, PAGE_SIZE, PT_READ | PT_WRITE), 0);
+	ASSERT_EQ(t, vm_populate(w.mm, w.va, PAGE_SIZE), 0);
+	struct pt_query_result q;
+	ASSERT_TRUE(t, pt_query(&w.mm->pt, w.va, &q));
+	phys_addr_t frame = q.pa;
+
+	struct thread *th[CPU_MAX] = {0};
+	unsigned n = 0;
+	for_each_cpu(c, online()) if (c != arch_cpu_id())
+	{
+		th[c] = thread_create_mm("writer", c, w.mm, writer, &w);
+		ASSERT_TRUE(t, th[c] != NULL);
+		n++;
+	}
+	while (atomic_load_acquire(&w.started) < n)
+		thread_sleep_ns(1000000);
+	thread_sleep_ns(5000000); /* let them write for a while */
+
+	/* Unmap while they write. When this returns, the frame is free. */
+	ASSERT_EQ(t, vm_unmap(w.mm, w.va, PAGE_SIZE), 0);
+	/* Reuse it as its next owner would, and watch. */
+	volatile uint32_t *reused = kva(frame);
+	for (unsigned i = 0; i < PAGE_SIZE / 4; i++)
+		reused[i] = POISON;
+	thread_sleep_ns(30000000);
+	atomic_store_release(&w.stop, true);
+	for_each_cpu(c, online()) if (th[c]) thread_join(th[c]);
+
+	unsigned corrupted = 0;
+	for (unsigned i = 0; i < PAGE_SIZE / 4; i++)
+		corrupted += reused[i] != POISON;
+	EXPECT_EQ(t, corrupted, 0u);
+	for_each_cpu(c, online()) if (th[c])
+	{
+		EXPECT_TRUE(t, w.faulted[c]); /* each writer hit the fault, not the freed frame */
+		EXPECT_GT(t, w.writes[c], 0u);
+	}
+	mm_destroy(w.mm);
+}
+
+static uint32_t read_user(struct mm *mm, virt_addr_t va)
+{
+	struct pt_query_result q;
+	if (!pt_query(&mm->pt, va, &q))
+		return 0xFFFFFFFFu;
+	return *(volatile uint32_t *)kva(q.pa);
+}
+
+struct toucher {
+	virt_addr_t va;
+	uint32_t value;
+	uint32_t seen;
+	bool faulted;
+	struct fault_info fault;
+};
+
+static void touch_body(void *arg)
+{
+	struct toucher *x = arg;
+	x->seen = *(volatile uint32_t *)x->va;
+	*(volatile uint32_t *)x->va = x->value;
+}
+
+static void toucher(void *arg)
+{
+	struct toucher *x = arg;
+	x->faulted = ktest_expect_fault(touch_body, x, &x->fault);
+}
+
+/* Runs one touch of va inside mm on CPU `cpu`. */
+static struct toucher run_touch(struct mm *mm, unsigned cpu, virt_addr_t va, uint32_t value)
+{
+	static struct toucher x;
+	x = (struct toucher){.va = va, .value = value};
+	struct thread *th = thread_create_mm("toucher", cpu, mm, toucher, &x);
+	if (th)
+		thread_join(th);
+	return x;
+}
+
+static void anon_zero_fill_on_first_touch(struct ktest *t)
+{
+	struct mm *mm = mm_create();
+	ASSERT_TRUE(t, mm != NULL);
+	unsigned cpu = cpumask_weight(online()) > 1 ? 1 : 0;
+	ASSERT_EQ(t, vm_map_anon(mm, UVA(0), 16 * PAGE_SIZE, PT_READ | PT_WRITE), 0);
+	uint64_t filled = mm->stats.faults_filled;
+	struct toucher x = run_touch(mm, cpu, UVA(3 * PAGE_SIZE + 8), 77);
+	EXPECT_FALSE(t, x.faulted);
+	EXPECT_EQ(t, x.seen, 0u); /* zero-filled */
+	EXPECT_EQ(t, mm->stats.faults_filled, filled + 1);
+	EXPECT_EQ(t, read_user(mm, UVA(3 * PAGE_SIZE + 8)), 77u);
+	/* Outside any VMA: refused, reported to the fixture. */
+	x = run_touch(mm, cpu, UVA(MiB(1)), 1);
+	EXPECT_TRUE(t, x.faulted);
+	EXPECT_EQ(t, x.fault.address, UVA(MiB(1)));
+	mm_destroy(mm);
+}
+
+static void unmap_then_remap_sees_fresh_page(struct ktest *t)
+{
+	struct mm *mm = mm_create();
+	ASSERT_TRUE(t, mm != NULL);
+	unsigned cpu = cpumask_weight(online()) > 1 ? 1 : 0;
+	ASSERT_EQ(t, vm_map_anon(mm, UVA(0), PAGE_SIZE, PT_READ | PT_WRITE), 0);
+	EXPECT_FALSE(t, run_touch(mm, cpu, UVA(0), 1234).faulted);
+	ASSERT_EQ(t, vm_unmap(mm, UVA(0), PAGE_SIZE), 0);
+	EXPECT_TRUE(t, run_touch(mm, cpu, UVA(0), 1).faulted);
+	ASSERT_EQ(t, vm_map_anon(mm, UVA(0), PAGE_SIZE, PT_READ | PT_WRITE), 0);
+	struct toucher x = run_touch(mm, cpu, UVA(0), 5);
+	EXPECT_FALSE(t, x.faulted);
+	EXPECT_EQ(t, x.seen, 0u);
+	mm_destroy(mm);
+}
+
+static void discard_keeps_mapping_drops_contents(struct ktest *t)
+{
+	struct mm *mm = mm_create();
+	ASSERT_TRUE(t, mm != NULL);
+	unsigned cpu = cpumask_weight(online()) > 1 ? 1 : 0;
+	ASSERT_EQ(t, vm_map_anon(mm, UVA(0), 4 * PAGE_SIZE, PT_READ | PT_WRITE), 0);
+	EXPECT_FALSE(t, run_touch(mm, cpu, UVA(PAGE_SIZE), 99).faulted);
+	uint64_t free_before = frame_free_count();
+	uint64_t tables_before = pt_count_tables(&mm->pt);
+	ASSERT_EQ(t, vm_discard(mm, UVA(0), 4 * PAGE_SIZE), 0);
+	/* The one touched page is back, and so are the tables it alone kept alive. */
+	uint64_t tables_freed = tables_before - pt_count_tables(&mm->pt);
+	EXPECT_EQ(t, frame_free_count(), free_before + 1 + tables_freed);
+	struct toucher x = run_touch(mm, cpu, UVA(PAGE_SIZE), 3);
+	EXPECT_FALSE(t, x.faulted); /* still mapped */
+	EXPECT_EQ(t, x.seen, 0u); /* but fresh */
+	mm_destroy(mm);
+}
+
+static void protect_read_only_faults_writes(struct ktest *t)
+{
+	struct mm *mm = mm_create();
+	ASSERT_TRUE(t, mm != NULL);
+	unsigned cpu = cpumask_weight(online()) > 1 ? 1 : 0;
+	ASSERT_EQ(t, vm_map_anon(mm, UVA(0), 2 * PAGE_SIZE, PT_READ | PT_WRITE), 0);
+	EXPECT_FALSE(t, run_touch(mm, cpu, UVA(0), 1).faulted);
+	ASSERT_EQ(t, vm_protect(mm, UVA(0), PAGE_SIZE, PT_READ), 0);
+	struct toucher x = run_touch(mm, cpu, UVA(0), 2);
+	EXPECT_TRUE(t, x.faulted);
+	EXPECT_TRUE(t, x.fault.write);
+	EXPECT_EQ(t, x.seen, 1u); /* the read went through */
+	/* Back to writable: works again (a stale read-only entry would only fault spuriously). */
+	ASSERT_EQ(t, vm_protect(mm, UVA(0), PAGE_SIZE, PT_READ | PT_WRITE), 0);
+	EXPECT_FALSE(t, run_touch(mm, cpu, UVA(0), 3).faulted);
+	EXPECT_EQ(t, read_user(mm, UVA(0)), 3u);
+	mm_destroy(mm);
+}
+
+static void teardown_frees_every_frame(struct ktest *t)
+{
+	uint64_t before = frame_free_count();
+	struct mm *mm = mm_create();
+	ASSERT_TRUE(t, mm != NULL);
+	/* Spread over several tables at every level, plus a physical mapping. */
+	ASSERT_EQ(t, vm_map_anon(mm, UVA(0), MiB(4), PT_READ | PT_WRITE), 0);
+	ASSERT_EQ(t, vm_populate(mm, UVA(0), MiB(4)), 0);
+	ASSERT_EQ(t, vm_map_anon(mm, UVA(GiB(600)), 3 * PAGE_SIZE, PT_READ | PT_WRITE), 0);
+	ASSERT_EQ(t, vm_populate(mm, UVA(GiB(600)), 3 * PAGE_SIZE), 0);
+	phys_addr_t pa;
+	ASSERT_EQ(t, frame_alloc(2, &pa), 0);
+	ASSERT_EQ(t, vm_map_phys(mm, UVA(GiB(2)), pa, 4 * PAGE_SIZE, PT_READ), 0);
+	EXPECT_GT(t, pt_count_tables(&mm->pt), 6u);
+	mm_destroy(mm);
+	frame_free(pa, 2);
+	EXPECT_EQ(t, frame_free_count(), before);
+}
+
+static void overlapping_and_bad_ranges_refused(struct ktest *t)
+{
+	struct mm *mm = mm_create();
+	ASSERT_TRUE(t, mm != NULL);
+	ASSERT_EQ(t, vm_map_anon(mm, UVA(0), 4 * PAGE_SIZE, PT_READ), 0);
+	EXPECT_EQ(t, vm_map_anon(mm, UVA(3 * PAGE_SIZE), 4 * PAGE_SIZE, PT_READ), -EEXIST);
+	EXPECT_EQ(t, vm_map_anon(mm, UVA(1), PAGE_SIZE, PT_READ), -EINVAL);
+	EXPECT_EQ(t, vm_map_anon(mm, arch_mm_layout.user_top, PAGE_SIZE, PT_READ), -EINVAL);
+	EXPECT_EQ(t, vm_map_anon(mm, 0, PAGE_SIZE, PT_READ), -EINVAL);
+	/* Punching a hole splits the VMA: both sides stay mapped. */
+	ASSERT_EQ(t, vm_unmap(mm, UVA(PAGE_SIZE), PAGE_SIZE), 0);
+	EXPECT_EQ(t, vm_map_anon(mm, UVA(PAGE_SIZE), PAGE_SIZE, PT_READ), 0);
+	EXPECT_EQ(t, vm_map_anon(mm, UVA(2 * PAGE_SIZE), PAGE_SIZE, PT_READ), -EEXIST);
+	mm_destroy(mm);
+}
+
+static const struct ktest_case mm_cases[] = {
+	KTEST_CASE_TIMEOUT(stale_tlb_never_writes_freed_frame, 20000),
+	KTEST_CASE(anon_zero_fill_on_first_touch),
+	KTEST_CASE(unmap_then_remap_sees_fresh_page),
+	KTEST_CASE(discard_keeps_mapping_drops_contents),
+	KTEST_CASE(protect_read_only_faults_writes),
+	KTEST_CASE(teardown_frees_every_frame),
+	KTEST_CASE(overlapping_and_bad_ranges_refused),
+	KTEST_END,
+};
+KTEST_SUITE(mm_suite, "mm", mm_cases);
