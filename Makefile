@@ -126,11 +126,12 @@ test: deps kernel check-size host-test
 		--exit-style $(EXIT_STYLE) $(RUNNER_ARGS) -- $(QEMU_TEST)
 
 # The runner must see failures: each test-only switch must make it report
-# one (a failed case, a panic, a timeout, an unexpected fault). Only the
-# ktest suite runs, so each check is one short boot.
-NEGATIVE_CMDLINE = ktest=ktest test.cpus=$(CPUS) test.mem=$(MEM) $(1)
+# one (a failed case, a panic, a timeout, an unexpected fault, a stale TLB
+# entry when flushes are skipped). Only one suite runs, so each check is
+# one short boot.
+NEGATIVE_CMDLINE = ktest=$(or $(2),ktest) test.cpus=$(CPUS) test.mem=$(MEM) $(1)
 define negative_check
-	$(call arch_boot_image,$(call NEGATIVE_CMDLINE,$(1)),test)
+	$(call arch_boot_image,$(call NEGATIVE_CMDLINE,$(1),$(3)),test)
 	@echo "negative check: $(1) must give $(2)"
 	$(Q)python3 tools/ktest_run.py --log $(BUILD)/negative-$(1).log --timeout 60 \
 		--exit-style $(EXIT_STYLE) $(2) -- $(QEMU_TEST)
@@ -142,6 +143,7 @@ test-negative: deps kernel
 	$(call negative_check,ktest.hang,--expect-fail ktest.deliberate_hang)
 	$(call negative_check,ktest.panic,--expect-panic deliberate_panic)
 	$(call negative_check,ktest.fault,--expect-panic unhandled)
+	$(call negative_check,tlb.skip_flush,--expect-fail mm.stale_tlb_never_writes_freed_frame,mm)
 
 # Host-side checks that need no QEMU (the runner's own parser tests).
 host-test:
