@@ -19,6 +19,8 @@ CMDLINE ?=
 V ?= 0
 
 BUILD := build/$(ARCH)
+# arch/<arch>/build.mk defines targets too: the default stays "all".
+.DEFAULT_GOAL := all
 ifeq ($(V),0)
 Q := @
 else
@@ -145,8 +147,11 @@ test-negative: deps kernel
 	$(call negative_check,ktest.fault,--expect-panic unhandled)
 	$(call negative_check,tlb.skip_flush,--expect-fail mm.stale_tlb_never_writes_freed_frame,mm)
 
-# Host-side checks that need no QEMU (the runner's own parser tests).
-host-test:
+# Host-side checks that need no QEMU: the runner's own parser tests, and the
+# generic page-table code against a scrambled fake architecture under
+# AddressSanitizer and UndefinedBehaviorSanitizer (tools/host_test.mk).
+include tools/host_test.mk
+host-test: host-pt-test
 	$(Q)python3 tools/test_ktest_run.py 2>&1 | tail -n 1
 
 clean:

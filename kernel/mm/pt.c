@@ -339,8 +339,15 @@ static void finish(struct pt_op *op)
 static int pt_run(struct pt *pt, enum pt_op_kind kind, virt_addr_t va, phys_addr_t pa,
 		  uint64_t size, unsigned attrs, struct mmu_gather *g, bool free_frames)
 {
+	/*
+	 * Refuse wrapping ranges (virtual or physical) and ranges that would
+	 * visit a root slot twice (wider than the tree translates): the
+	 * prepare pass would count that slot's tables twice.
+	 */
+	const unsigned root_shift = pt_level_shift(PT_LEVELS - 1);
 	if (size == 0 || !IS_ALIGNED(va, PAGE_SIZE) || !IS_ALIGNED(pa, PAGE_SIZE) ||
-	    !IS_ALIGNED(size, PAGE_SIZE) || va + (size - 1) < va)
+	    !IS_ALIGNED(size, PAGE_SIZE) || va + (size - 1) < va || pa + (size - 1) < pa ||
+	    ((va + (size - 1)) >> root_shift) - (va >> root_shift) >= PT_ENTRIES)
 		return -EINVAL;
 	struct pt_op op = {.pt = pt,
 			   .kind = kind,

@@ -1,0 +1,51 @@
+# SPDX-License-Identifier: BSD-2-Clause
+#
+# Host tests of the generic page-table code: kernel/mm/pt.c compiled for the
+# host, with ASan and UBSan, against the scrambled fake architecture and the
+# host stubs in tests/host/ (see tests/host/pt_host_test.c). Needs only gcc.
+#
+# Standalone, from the repository root (or any directory, with the path):
+#     make -f tools/host_test.mk                 # same as host-pt-test
+#     make -f tools/host_test.mk host-pt-test
+# From the main Makefile:
+#     include tools/host_test.mk
+# then `make host-pt-test` (or list host-pt-test as a prerequisite of test).
+# HOST_PT_ARGS=name runs only the cases whose name contains `name`.
+#
+# Every variable here starts with HOST_PT_, so nothing clashes with the
+# kernel build's CC/CFLAGS (which are freestanding and possibly a cross
+# compiler); the fragment never becomes the including Makefile's default goal.
+
+HOST_PT_MK := $(lastword $(MAKEFILE_LIST))
+HOST_PT_ROOT := $(patsubst %/,%,$(dir $(patsubst %/,%,$(dir $(HOST_PT_MK)))))
+HOST_PT_SAVED_GOAL := $(.DEFAULT_GOAL)
+
+HOST_PT_CC ?= gcc
+HOST_PT_CFLAGS := -std=gnu11 -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-Wall -Wextra -Werror -I$(HOST_PT_ROOT)
+HOST_PT_ARGS ?=
+HOST_PT_DIR := $(HOST_PT_ROOT)/build/host
+HOST_PT_BIN := $(HOST_PT_DIR)/pt_host_test
+HOST_PT_SRCS := $(HOST_PT_ROOT)/kernel/mm/pt.c $(sort $(wildcard $(HOST_PT_ROOT)/tests/host/*.c))
+HOST_PT_DEPS := $(HOST_PT_SRCS) $(HOST_PT_MK) \
+	$(wildcard $(HOST_PT_ROOT)/tests/host/*.h $(HOST_PT_ROOT)/kernel/*.h \
+		$(HOST_PT_ROOT)/kernel/mm/*.h $(HOST_PT_ROOT)/lib/*.h)
+HOST_PT_Q := $(if $(filter 1,$(V)),,@)
+
+.PHONY: host-pt-test host-pt-clean
+
+host-pt-test: $(HOST_PT_BIN)
+	$(HOST_PT_Q)$(HOST_PT_BIN) $(HOST_PT_ARGS)
+
+$(HOST_PT_BIN): $(HOST_PT_DEPS)
+	@mkdir -p $(HOST_PT_DIR)
+	@echo "  HOSTCC  $@"
+	$(HOST_PT_Q)$(HOST_PT_CC) $(HOST_PT_CFLAGS) $(HOST_PT_SRCS) -o $@
+
+host-pt-clean:
+	rm -rf $(HOST_PT_DIR)
+
+# Included: leave the including Makefile's default goal alone.
+ifneq ($(firstword $(MAKEFILE_LIST)),$(HOST_PT_MK))
+.DEFAULT_GOAL := $(HOST_PT_SAVED_GOAL)
+endif
