@@ -44,6 +44,7 @@ extern const struct ktest_suite *const __ktest_suites_end[];
 
 static struct arch_jmpbuf case_jmp;
 static struct ktest *current_case;
+static struct thread *case_thread; /* the thread running the cases */
 static uint64_t case_deadline_ns; /* 0: no case running */
 
 struct ktest_counts {
@@ -55,6 +56,15 @@ static void ktest_tick(void)
 	uint64_t deadline = READ_ONCE(case_deadline_ns);
 	if (deadline && arch_time_ns() > deadline) {
 		WRITE_ONCE(case_deadline_ns, 0);
+		/*
+		 * Only the case's own thread may be pulled out of the case: when
+		 * it is blocked and this tick interrupted another thread, there is
+		 * no safe way back, so the run ends with the case named.
+		 */
+		if (thread_current() != case_thread)
+			panic("ktest: %s.%s timed out while blocked (waiting for other threads)",
+			      current_case ? current_case->suite : "?",
+			      current_case ? current_case->name : "?");
 		/* The arch has already acknowledged this tick: leaving by longjmp is safe. */
 		arch_longjmp(&case_jmp, CASE_TIMED_OUT);
 	}
@@ -188,6 +198,7 @@ unsigned ktest_run_all(const char *filter)
 		if (glob_match(filter, (*s)->name))
 			nr_suites++;
 	printk("ktest: running %u suites matching '%s'", nr_suites, filter);
+	case_thread = thread_current();
 	timer_tick_hook = ktest_tick;
 
 	struct ktest_counts total = {0};

@@ -9,9 +9,11 @@
  *   ASSERT_*  records a failure and aborts the case (longjmp to the runner).
  *   KTEST_SKIP(reason) ends the case as skipped.
  *
- * Invariants: cases run one at a time on the boot CPU with interrupts
- * enabled; a case that runs past its timeout (default 10 s, per case
- * `.timeout_ms`) is aborted from the timer tick and reported as failed.
+ * Invariants: cases run one at a time, in the boot CPU's main thread, with
+ * interrupts enabled; a case that runs past its timeout (default 10 s, per
+ * case `.timeout_ms`) is aborted from the timer tick and reported as
+ * failed; if it is blocked at that moment (waiting for other threads) the
+ * kernel panics naming the case instead, since it cannot be resumed.
  */
 #ifndef PAGODA_TESTS_KTEST_H
 #define PAGODA_TESTS_KTEST_H

@@ -162,14 +162,16 @@ bool arch_pte_needs_flush(pte_t old, pte_t new, unsigned level)
 		return false; /* nothing was cached */
 	if (arch_pte_kind(new, level) != PTE_LEAF)
 		return true;
-	/* A different frame or memory type, or a lost global bit: the old entry is wrong. */
-	const pte_t identity = X86_ADDR_MASK | X86_PCD | X86_PWT | X86_G | X86_PS;
+	/*
+	 * A different frame, memory type, size, global or user bit: the old
+	 * entry is wrong, not just stricter (a user-bit change also flips
+	 * which privilege may use it, so either direction counts).
+	 */
+	const pte_t identity = X86_ADDR_MASK | X86_PCD | X86_PWT | X86_G | X86_PS | X86_US;
 	if ((old ^ new) & identity)
 		return true;
-	/* Permissions: RW or US taken away, or NX put in. A and D changes need nothing. */
+	/* Permissions: write taken away or NX put in. A and D changes need nothing. */
 	if ((old & X86_RW) && !(new & X86_RW))
-		return true;
-	if ((old & X86_US) && !(new & X86_US))
 		return true;
 	return !(old & X86_NX) && (new & X86_NX);
 }

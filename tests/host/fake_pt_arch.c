@@ -484,6 +484,31 @@ void arch_pte_write(pte_t *slot, pte_t value)
 	*slot = value;
 }
 
+unsigned arch_pte_clear_run(pte_t *slots, unsigned n, unsigned level)
+{
+	unsigned seen = 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (arch_pte_kind(slots[i], level) == PTE_LEAF)
+			seen |= arch_pte_attrs(slots[i], level) & (PT_ACCESSED | PT_DIRTY);
+		arch_pte_write(&slots[i], 0);
+	}
+	return seen;
+}
+
+bool arch_pte_needs_flush(pte_t old, pte_t new, unsigned level)
+{
+	/* Decided on decoded attributes only: this fake has no bit layout to lean on. */
+	if (arch_pte_kind(old, level) != PTE_LEAF)
+		return false;
+	if (arch_pte_kind(new, level) != PTE_LEAF ||
+	    arch_pte_address(old, level) != arch_pte_address(new, level))
+		return true;
+	unsigned a = arch_pte_attrs(old, level), b = arch_pte_attrs(new, level);
+	if (a & ~b & (PT_READ | PT_WRITE | PT_EXEC))
+		return true;
+	return ((a ^ b) & (PT_USER | PT_GLOBAL | PT_DEVICE)) != 0;
+}
+
 void arch_tlb_flush_local_page(virt_addr_t va)
 {
 	fake_arch.flush_page++;

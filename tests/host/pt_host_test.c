@@ -1429,6 +1429,14 @@ static void test_live_protect_flush_rules(void)
 	pt_destroy(&pt);
 }
 
+/* The arch's flush decision for two leaves that differ only in attributes. */
+static bool pt_attrs_need_flush(unsigned old, unsigned new)
+{
+	const phys_addr_t pa = 0x40000000;
+	return arch_pte_needs_flush(arch_pte_make_leaf(pa, 0, old), arch_pte_make_leaf(pa, 0, new),
+				    0);
+}
+
 static void test_attrs_need_flush_truth_table(void)
 {
 	static const struct {

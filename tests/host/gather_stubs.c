@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * The mmu_gather entry points that kernel/mm/pt.c calls on its gathered
+ * paths (pt_unmap_gather, pt_protect_gather). The host suite exercises the
+ * walker's own, ungathered paths; the gather is tested in the kernel (the
+ * `gather` suite). Reaching one of these on the host is a bug in the test.
+ */
+#include "host.h"
+#include "kernel/mm/gather.h"
+#include "kernel/printk.h"
+
+void tlb_note_cleared(struct mmu_gather *g, virt_addr_t va, uint64_t size, unsigned level)
+{
+	(void)g, (void)va, (void)size, (void)level;
+	panic("host: tlb_note_cleared: gathers are not modelled on the host");
+}
+
+void tlb_note_changed(struct mmu_gather *g, virt_addr_t va, uint64_t size, unsigned level)
+{
+	(void)g, (void)va, (void)size, (void)level;
+	panic("host: tlb_note_changed: gathers are not modelled on the host");
+}
+
+void tlb_remove_table(struct mmu_gather *g, phys_addr_t table)
+{
+	(void)g, (void)table;
+	panic("host: tlb_remove_table: gathers are not modelled on the host");
+}
+
+void tlb_reserve_space(struct mmu_gather *g, unsigned n)
+{
+	(void)g, (void)n;
+	panic("host: tlb_reserve_space: gathers are not modelled on the host");
+}
+
+void tlb_remove_pages(struct mmu_gather *g, phys_addr_t pa, unsigned n)
+{
+	(void)g, (void)pa, (void)n;
+	panic("host: tlb_remove_pages: gathers are not modelled on the host");
+}
