@@ -149,6 +149,8 @@ void arch_mm_deactivate(void);
  * only a loaded mm can: loading another root flushed them.
  */
 bool arch_mm_holds_translations(unsigned asid, bool loaded);
+/* Width of the hardware address-space tag (arm64: 8 or 16; 0: untagged TLB). */
+unsigned arch_asid_bits(void);
 /* Does loading another root drop every user translation of the old one? */
 bool arch_mm_switch_flushes(void);
 /* Invalidate one user page / all user translations tagged `asid` on this CPU. */

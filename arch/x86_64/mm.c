@@ -106,6 +106,11 @@ bool arch_mm_holds_translations(unsigned asid, bool loaded)
 	return loaded;
 }
 
+unsigned arch_asid_bits(void)
+{
+	return 0; /* no PCID support yet: CR3 loads flush, nothing is tagged */
+}
+
 bool arch_mm_switch_flushes(void)
 {
 	return true;

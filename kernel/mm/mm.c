@@ -11,6 +11,7 @@
  */
 #include "kernel/mm/mm.h"
 #include "kernel/errno.h"
+#include "kernel/mm/asid.h"
 #include "kernel/mm/frame.h"
 #include "kernel/mm/gather.h"
 #include "kernel/mm/tlb.h"
@@ -71,6 +72,8 @@ void mm_destroy(struct mm *mm)
 	vma_unmap_all(mm, &g);
 	tlb_gather_finish(&g);
 	mutex_unlock(&mm->lock);
+	/* Its tagged entries are gone everywhere (the flush above): the id may be reused. */
+	asid_release(mm);
 
 	frame_free(mm->pt.root, 0);
 	frame_free(kva_to_pa(mm), 0);
@@ -104,10 +107,10 @@ void mm_switch_thread(struct thread *prev, struct thread *next)
 	struct mm *old = s->loaded;
 	if (old && s->stale) {
 		/* Tagged TLBs keep old's entries across the switch: settle the skipped flush now. */
-		arch_tlb_flush_user_all(old->asid);
+		arch_tlb_flush_user_all(asid_hw(old));
 	}
 	cpumask_set_atomic(&target->cpus, me); /* before loading: see tlb.c and the header */
-	arch_mm_activate(target->pt.root, target->asid);
+	arch_mm_activate(target->pt.root, asid_for_switch(target));
 	s->loaded = target;
 	atomic_store_relaxed(&s->stale, false);
 	atomic_store_release(&s->lazy, false);
@@ -144,7 +147,7 @@ bool mm_handle_fault(const struct fault_info *info)
 	} else if (pt_query(&mm->pt, page, &q)) {
 		/* Mapped, and the mapping allows it: a stale stricter TLB entry. */
 		if (access_allowed(q.attrs, info)) {
-			arch_tlb_flush_user_page(mm->asid, page);
+			arch_tlb_flush_user_page(asid_hw(mm), page);
 			mm->stats.faults_spurious++;
 			handled = true;
 		} else {

@@ -43,7 +43,7 @@ struct mm_stats {
 struct mm {
 	struct pt pt;
 	cpumask_t cpus;
-	unsigned asid;
+	uint64_t asid; /* generation | hardware id (kernel/mm/asid.h) */
 	struct mutex lock; /* VMAs and tables */
 	struct vma *vmas;
 	uint32_t gathers_active; /* mmu_gathers running now: >1 means nested */

@@ -10,6 +10,7 @@
  * flushes the whole mm itself before using it.
  */
 #include "kernel/mm/tlb.h"
+#include "kernel/mm/asid.h"
 #include "kernel/mm/frame.h"
 #include "kernel/mm/mm.h"
 #include "kernel/mm/pt_arch.h"
@@ -22,18 +23,18 @@ static void flush_here(const struct tlb_flush_request *req)
 {
 	unsigned me = arch_cpu_id();
 	struct tlb_counters *c = &counters[me];
-	if (!arch_mm_holds_translations(req->mm->asid, tlb_cpu[me].loaded == req->mm)) {
+	if (!arch_mm_holds_translations(asid_hw(req->mm), tlb_cpu[me].loaded == req->mm)) {
 		c->not_loaded++;
 		return;
 	}
 	uint64_t pages = (req->end - req->start) >> req->stride_shift;
 	if (req->full || req->freed_tables || pages > TLB_RANGE_PAGES_MAX) {
-		arch_tlb_flush_user_all(req->mm->asid);
+		arch_tlb_flush_user_all(asid_hw(req->mm));
 		c->local_full_flushes++;
 		return;
 	}
 	for (virt_addr_t va = req->start; va < req->end; va += 1ull << req->stride_shift)
-		arch_tlb_flush_user_page(req->mm->asid, va);
+		arch_tlb_flush_user_page(asid_hw(req->mm), va);
 	c->local_page_flushes += pages;
 }
 
@@ -70,7 +71,7 @@ void tlb_leave_lazy(unsigned cpu, struct mm *mm)
 	smp_mb();
 	if (atomic_load_relaxed(&tlb_cpu[cpu].stale)) {
 		atomic_store_relaxed(&tlb_cpu[cpu].stale, false);
-		arch_tlb_flush_user_all(mm->asid);
+		arch_tlb_flush_user_all(asid_hw(mm));
 		counters[cpu].local_full_flushes++;
 	}
 }

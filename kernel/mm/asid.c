@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * ASID allocation by generation (see asid.h for the model).
+ *
+ * Id 0 is never handed out: it tags "no address space" (a CPU that has
+ * none loaded). `active[cpu]` is the full asid (generation | id) each CPU
+ * runs with; at a rollover they become `reserved`, so the mms still running
+ * keep their ids in the new generation instead of having them reused.
+ */
+#include "kernel/mm/asid.h"
+#include "kernel/arch.h"
+#include "kernel/mm/mm.h"
+#include "kernel/mm/pt_arch.h"
+#include "kernel/percpu.h"
+#include "kernel/spinlock.h"
+#include "lib/string.h"
+
+#define ASID_MAP_BITS 65536
+
+struct asid_stats asid_stats;
+static spinlock_t asid_lock = SPINLOCK_INIT;
+static uint64_t generation; /* multiple of 1 << bits; 0 until first use */
+static uint64_t map[ASID_MAP_BITS / 64];
+static uint64_t active[CPU_MAX], reserved[CPU_MAX];
+static cpumask_t flush_pending;
+static unsigned next_id = 1;
+static unsigned limit_override;
+
+static unsigned id_bits(void)
+{
+	return arch_asid_bits();
+}
+
+static unsigned id_count(void)
+{
+	unsigned n = 1u << id_bits();
+	if (limit_override && limit_override < n)
+		n = limit_override;
+	return n;
+}
+
+static uint64_t id_mask(void)
+{
+	return (1ull << id_bits()) - 1;
+}
+
+unsigned asid_hw(const struct mm *mm)
+{
+	return id_bits() ? (unsigned)(mm->asid & id_mask()) : 0;
+}
+
+void asid_test_limit(unsigned n)
+{
+	irqflags_t f = spin_lock_irqsave(&asid_lock);
+	limit_override = n;
+	spin_unlock_irqrestore(&asid_lock, f);
+}
+
+static bool id_used(unsigned id)
+{
+	return map[id / 64] >> (id % 64) & 1;
+}
+
+static void id_take(unsigned id)
+{
+	map[id / 64] |= 1ull << (id % 64);
+}
+
+/* The ids run out: new generation, keep what CPUs run with, flush everyone later. */
+static void rollover(void)
+{
+	generation += 1ull << id_bits();
+	memset(map, 0, sizeof(map));
+	for (unsigned c = 0; c < CPU_MAX; c++) {
+		reserved[c] = active[c];
+		if (active[c] & id_mask())
+			id_take((unsigned)(active[c] & id_mask()));
+	}
+	flush_pending = cpumask_read(&cpu_online_mask);
+	next_id = 1;
+	asid_stats.rollovers++;
+}
+
+static uint64_t new_asid(struct mm *mm)
+{
+	/* Still running somewhere from before the rollover: keep the id. */
+	for (unsigned c = 0; c < CPU_MAX; c++)
+		if (mm->asid && reserved[c] == mm->asid)
+			return generation | (mm->asid & id_mask());
+	for (int pass = 0; pass < 2; pass++) {
+		for (unsigned i = 0; i < id_count() - 1; i++) {
+			unsigned id = 1 + (next_id - 1 + i) % (id_count() - 1);
+			if (!id_used(id)) {
+				id_take(id);
+				next_id = id + 1;
+				asid_stats.allocated++;
+				return generation | id;
+			}
+		}
+		rollover();
+	}
+	return generation | 0; /* unreachable: a fresh generation has free ids */
+}
+
+unsigned asid_for_switch(struct mm *mm)
+{
+	if (!id_bits())
+		return 0;
+	unsigned me = arch_cpu_id();
+	irqflags_t f = spin_lock_irqsave(&asid_lock);
+	if (generation == 0)
+		generation = 1ull << id_bits();
+	if ((mm->asid & ~id_mask()) != generation)
+		mm->asid = new_asid(mm);
+	bool flush = cpumask_test(flush_pending, me);
+	if (flush) {
+		cpumask_clear(&flush_pending, me);
+		asid_stats.rollover_flushes++;
+	}
+	active[me] = mm->asid;
+	spin_unlock_irqrestore(&asid_lock, f);
+	if (flush)
+		arch_tlb_flush_local_all();
+	return (unsigned)(mm->asid & id_mask());
+}
+
+void asid_release(struct mm *mm)
+{
+	if (!id_bits())
+		return;
+	irqflags_t f = spin_lock_irqsave(&asid_lock);
+	if ((mm->asid & ~id_mask()) == generation && (mm->asid & id_mask()))
+		map[(mm->asid & id_mask()) / 64] &= ~(1ull << ((mm->asid & id_mask()) % 64));
+	for (unsigned c = 0; c < CPU_MAX; c++) {
+		if (active[c] == mm->asid)
+			active[c] = 0;
+		if (reserved[c] == mm->asid)
+			reserved[c] = 0;
+	}
+	mm->asid = 0;
+	spin_unlock_irqrestore(&asid_lock, f);
+}
