@@ -10,6 +10,8 @@
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
 #include "kernel/mm/gather.h"
+#include "kernel/mm/tlb.h"
+#include "lib/string.h"
 #include "kernel/mm/vm.h"
 #include "kernel/sched/thread.h"
 #include "kernel/smp.h"
@@ -43,6 +45,18 @@ void kernel_main(void)
 	arch_irq_enable();
 	smp_start_secondaries();
 
+	char mode[16];
+	if (cmdline_get("tlb", mode, sizeof(mode)) && strcmp(mode, "mmgen") == 0)
+		tlb_mode = TLB_MODE_MMGEN;
+	char broken[32];
+	if (cmdline_get("tlb.break", broken, sizeof(broken))) {
+		tlb_break_no_defer_bump = strcmp(broken, "no_defer_bump") == 0;
+		tlb_break_free_before_flush = strcmp(broken, "free_before_flush") == 0;
+		tlb_break_skip_lazy_always = strcmp(broken, "skip_lazy_always") == 0;
+		printk("tlb: WARNING: invariant '%s' broken on purpose: tests must fail", broken);
+	}
+	printk("tlb: mode %s", tlb_mode == TLB_MODE_MMGEN ? "mmgen (per-mm generations only)"
+							: "gen (per-table deferral, ring)");
 	if (cmdline_has("tlb.skip_flush")) {
 		/* Test-only: proves the stale-TLB test can see a missing flush. */
 		tlb_test_skip_flush = true;

@@ -54,6 +54,27 @@ void tlb_note_changed(struct mmu_gather *g, virt_addr_t va, uint64_t size, unsig
 	note_range(g, va, size, level);
 }
 
+void tlb_defer_table(struct mmu_gather *g, phys_addr_t table, virt_addr_t start, virt_addr_t end,
+		     unsigned stride_shift)
+{
+	if (tlb_mode != TLB_MODE_GEN || g->fullmm)
+		return;
+	struct mm *mm = g->mm;
+	uint64_t gen;
+	if (tlb_break_no_defer_bump && g->defer_gen)
+		gen = atomic_load_acquire(&mm->tlb_gen); /* the review's bug, on purpose */
+	else
+		gen = tlb_gen_bump(mm, start, end, stride_shift, false);
+	struct page *p = frame_to_page(table);
+	if (p && atomic_load_relaxed(&p->pt_tlb_gen) < gen)
+		atomic_store_release(&p->pt_tlb_gen, gen);
+	g->defer_gen = gen;
+	uint64_t d = atomic_load_relaxed(&mm->tlb_gen_deferred);
+	while (d < gen && !atomic_cmpxchg(&mm->tlb_gen_deferred, &d, gen))
+		;
+	atomic_fetch_add(&gather_stats.deferrals, 1);
+}
+
 void tlb_remove_table(struct mmu_gather *g, phys_addr_t table)
 {
 	*(uint64_t *)kva(table) = g->tables;
@@ -121,36 +142,65 @@ void tlb_remove_pages(struct mmu_gather *g, phys_addr_t pa, unsigned n)
 
 static void free_frame_after_flush(struct mmu_gather *g, phys_addr_t pa)
 {
-	if (g->need_flush)
+	if (g->need_flush && !tlb_test_skip_flush)
 		atomic_fetch_add(&gather_stats.order_violations, 1);
 	tlb_trace_event(TLB_TRACE_FREE, pa);
 	frame_free(pa, 0);
 }
 
+/* Issues the one flush for what is gathered, or learns that it is already done. */
+static void flush_gathered(struct mmu_gather *g)
+{
+	struct mm *mm = g->mm;
+	bool nested = atomic_load_relaxed(&mm->gathers_active) > 1;
+	if (nested)
+		atomic_fetch_add(&gather_stats.nested, 1);
+	/*
+	 * Every entry this gather cleared was published by a deferral at or
+	 * before defer_gen. If a flush that completed covered that generation,
+	 * and no table was unhooked (whose walk caches need their own flush),
+	 * there is nothing left to do.
+	 */
+	bool deferred = tlb_mode == TLB_MODE_GEN && g->defer_gen && !g->freed_tables && !nested;
+	if (deferred && atomic_load_acquire(&mm->tlb_gen_completed) >= g->defer_gen) {
+		atomic_fetch_add(&gather_stats.completed_skips, 1);
+		return;
+	}
+	struct tlb_flush_request req = {
+		.mm = mm,
+		.start = g->start,
+		.end = g->end,
+		.stride_shift = g->stride_shift,
+		.freed_tables = g->freed_tables,
+		.full = nested,
+	};
+	req.gen = deferred ? g->defer_gen
+			   : tlb_gen_bump(mm, g->start, g->end, g->stride_shift, g->freed_tables);
+	if (!tlb_test_skip_flush)
+		tlb_flush_mm_range(&req);
+	tlb_trace_event(TLB_TRACE_FLUSH, g->start);
+	atomic_fetch_add(&gather_stats.flushes, 1);
+	if (req.full)
+		atomic_fetch_add(&gather_stats.full_flushes, 1);
+}
+
+static void free_gathered(struct mmu_gather *g);
+
 void tlb_flush_mmu(struct mmu_gather *g)
 {
+	if (tlb_break_free_before_flush)
+		free_gathered(g); /* the invariant broken on purpose (tests must notice) */
 	if (g->need_flush) {
-		bool nested = atomic_load_relaxed(&g->mm->gathers_active) > 1;
-		struct tlb_flush_request req = {
-			.mm = g->mm,
-			.start = g->start,
-			.end = g->end,
-			.stride_shift = g->stride_shift,
-			.freed_tables = g->freed_tables,
-			.full = nested,
-		};
-		if (nested)
-			atomic_fetch_add(&gather_stats.nested, 1);
-		if (!tlb_test_skip_flush)
-			tlb_flush_mm_range(&req);
-		tlb_trace_event(TLB_TRACE_FLUSH, g->start);
-		atomic_fetch_add(&gather_stats.flushes, 1);
-		if (req.full)
-			atomic_fetch_add(&gather_stats.full_flushes, 1);
+		flush_gathered(g);
 		g->flush_seq++;
 		reset_range(g);
 	}
-	/* Everything below was unhooked before the flush above (or needed none). */
+	free_gathered(g);
+}
+
+/* Everything queued was unhooked before the flush above (or needed none). */
+static void free_gathered(struct mmu_gather *g)
+{
 	for (unsigned i = 0; i < g->nr_local; i++)
 		free_frame_after_flush(g, g->local[i]);
 	atomic_fetch_add(&gather_stats.pages_freed, g->nr_local);

@@ -53,6 +53,8 @@ struct gather_stats {
 	uint64_t batch_alloc_failures; /* fell back to flush-and-free-now */
 	uint64_t nested; /* finishes that found another gather active on the mm */
 	uint64_t order_violations; /* a frame freed before its flush: must stay 0 */
+	uint64_t completed_skips; /* flushes skipped: another flush already covered them */
+	uint64_t deferrals; /* per-table deferrals (generations bumped by gathers) */
 };
 
 struct mmu_gather {
@@ -70,6 +72,7 @@ struct mmu_gather {
 	struct gather_batch *batches, *last_batch;
 	phys_addr_t tables; /* unhooked tables, chained through their first word */
 	uint64_t flush_seq; /* bumped by every flush: freeing checks it */
+	uint64_t defer_gen; /* the last generation this gather deferred (0: none) */
 };
 
 void tlb_gather_begin(struct mmu_gather *g, struct mm *mm, bool fullmm);
@@ -82,6 +85,13 @@ void tlb_flush_mmu(struct mmu_gather *g);
 void tlb_note_cleared(struct mmu_gather *g, virt_addr_t va, uint64_t size, unsigned level);
 /* Records a permission downgrade of [va, va + size) at `level` (flush, nothing to free). */
 void tlb_note_changed(struct mmu_gather *g, virt_addr_t va, uint64_t size, unsigned level);
+/*
+ * The entries cleared or downgraded in page table `table` (covering
+ * [start, end)) are now unhooked, their flush deferred to this gather:
+ * publish that as a new generation (tlb.h) and record it on the table.
+ */
+void tlb_defer_table(struct mmu_gather *g, phys_addr_t table, virt_addr_t start, virt_addr_t end,
+		     unsigned stride_shift);
 /* Queues an unhooked page table for freeing after the flush. */
 void tlb_remove_table(struct mmu_gather *g, phys_addr_t table);
 /*

@@ -36,6 +36,7 @@ struct mm *mm_create(void)
 	arch_mm_root_init(mm->pt.root);
 	mm->lock = (struct mutex)MUTEX_INIT;
 	mm->asid = 0;
+	mm->tlb_gen = 1; /* 0 means "never caught up" in a CPU's state */
 	return mm;
 }
 
@@ -49,7 +50,6 @@ static void drop_mm_here(void *arg)
 	arch_mm_deactivate();
 	s->loaded = NULL;
 	s->lazy = false;
-	s->stale = false;
 	struct thread *cur = thread_current();
 	if (cur && cur->active_mm == mm)
 		cur->active_mm = NULL;
@@ -105,17 +105,21 @@ void mm_switch_thread(struct thread *prev, struct thread *next)
 		return;
 	}
 	struct mm *old = s->loaded;
-	if (old && s->stale) {
-		/* Tagged TLBs keep old's entries across the switch: settle the skipped flush now. */
-		arch_tlb_flush_user_all(asid_hw(old));
-	}
-	cpumask_set_atomic(&target->cpus, me); /* before loading: see tlb.c and the header */
-	arch_mm_activate(target->pt.root, asid_for_switch(target));
-	s->loaded = target;
-	atomic_store_relaxed(&s->stale, false);
+	cpumask_set_atomic(&target->cpus, me); /* before reading its generation: see tlb.h */
+	atomic_store_release(&s->loaded, target);
 	atomic_store_release(&s->lazy, false);
-	if (old && arch_mm_switch_flushes())
-		cpumask_clear_atomic(&old->cpus, me);
+	smp_mb();
+	arch_mm_activate(target->pt.root, asid_for_switch(target));
+	if (arch_mm_switch_flushes()) {
+		/* Loading the root flushed everything: this CPU stands at the current generation. */
+		tlb_gen_loaded(me, target);
+		if (old)
+			cpumask_clear_atomic(&old->cpus, me);
+	} else {
+		/* Tagged entries may remain from an earlier visit: flush them all (no slots kept yet). */
+		arch_tlb_flush_user_all(asid_hw(target));
+		tlb_gen_loaded(me, target);
+	}
 }
 
 static bool access_allowed(unsigned attrs, const struct fault_info *info)

@@ -19,6 +19,7 @@
 #define PAGODA_KERNEL_MM_MM_H
 
 #include "kernel/mm/pt.h"
+#include "kernel/mm/tlb.h"
 #include "kernel/sched/thread.h"
 #include "kernel/sched/wait.h"
 
@@ -47,6 +48,11 @@ struct mm {
 	struct mutex lock; /* VMAs and tables */
 	struct vma *vmas;
 	uint32_t gathers_active; /* mmu_gathers running now: >1 means nested */
+	/* TLB generations (kernel/mm/tlb.h). */
+	uint64_t tlb_gen;
+	uint64_t tlb_gen_completed;
+	uint64_t tlb_gen_deferred;
+	struct tlb_ring_entry ring[TLB_RING_SIZE];
 	uint32_t users; /* threads whose mm this is */
 	struct mm_stats stats;
 };

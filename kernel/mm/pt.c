@@ -38,7 +38,15 @@ struct pt_op {
 	virt_addr_t flush_first, flush_last;
 	struct mmu_gather *gather; /* when set: it flushes and frees, not us */
 	bool free_frames; /* unmap: queue the frames cleared leaves mapped */
+	/* Leaves cleared or downgraded in the table being walked (for per-table deferral). */
+	virt_addr_t chg_first, chg_last;
 };
+
+static void note_change(struct pt_op *op, virt_addr_t first, virt_addr_t last)
+{
+	op->chg_first = MIN(op->chg_first, first);
+	op->chg_last = MAX(op->chg_last, last);
+}
 
 #define FLUSH_PAGES_MAX 32 /* past this many pages one full flush is cheaper */
 
@@ -206,6 +214,7 @@ static unsigned clear_leaves(struct pt_op *op, pte_t *table, unsigned idx, unsig
 		return n;
 	}
 	tlb_note_cleared(op->gather, va, bytes, level);
+	note_change(op, va, va + bytes - 1);
 	if (op->free_frames) {
 		unsigned frames = (unsigned)(bytes >> PAGE_SHIFT);
 		tlb_reserve_space(op->gather, frames);
@@ -263,8 +272,10 @@ static unsigned visit_change(struct pt_op *op, pte_t *table, unsigned idx, pte_t
 	arch_pte_write(&table[idx], updated);
 	op->pt->stats.leaves_set++;
 	if (arch_pte_needs_flush(pte, updated, level)) {
-		if (op->gather)
+		if (op->gather) {
 			tlb_note_changed(op->gather, slot_first, slot_bytes(level), level);
+			note_change(op, slot_first, slot_last);
+		}
 		else
 			note_flush(op, slot_first, slot_last);
 	}
@@ -282,6 +293,10 @@ static void walk(struct pt_op *op, pte_t *table, pte_t synth, unsigned level, vi
 {
 	uint64_t size = slot_bytes(level);
 	virt_addr_t va = first;
+	/* Changes made in this table are deferred (and published) as one generation. */
+	virt_addr_t outer_first = op->chg_first, outer_last = op->chg_last;
+	op->chg_first = ~(virt_addr_t)0;
+	op->chg_last = 0;
 	for (;;) {
 		unsigned idx = slot_index(va, level);
 		virt_addr_t slot_first = va & ~(size - 1);
@@ -298,9 +313,14 @@ static void walk(struct pt_op *op, pte_t *table, pte_t synth, unsigned level, vi
 		if (consumed > 1)
 			seg_last = slot_first + consumed * size - 1;
 		if (seg_last == last)
-			return;
+			break;
 		va = seg_last + 1;
 	}
+	if (op->commit && op->gather && op->chg_first <= op->chg_last)
+		tlb_defer_table(op->gather, kva_to_pa(table), op->chg_first, op->chg_last + 1,
+				pt_level_shift(level));
+	op->chg_first = MIN(outer_first, op->chg_first);
+	op->chg_last = MAX(outer_last, op->chg_last);
 }
 
 static void free_chain(phys_addr_t chain, struct pt_stats *stats)

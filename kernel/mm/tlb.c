@@ -1,41 +1,183 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * The shootdown engine (see tlb.h).
+ * The shootdown engine with TLB generations (the rules are in tlb.h; the
+ * timeline is drawn in docs/tlb.md).
  *
- * Lazy CPUs and the initiator race: the initiator marks a lazy CPU stale
- * and then re-reads its lazy flag; the CPU clears its lazy flag and then
- * reads stale. Each side orders its store before its load with a full
- * barrier, so at least one of them sees the other: either the initiator
- * sees lazy == false and includes the CPU, or the CPU sees stale and
- * flushes the whole mm itself before using it.
+ * Every comparison of generations here reads "a >= b: a has caught up to b".
+ * A CPU's generation only moves forward, and only to a value of the mm's
+ * generation that it read after the flush it did for it.
  */
 #include "kernel/mm/tlb.h"
 #include "kernel/mm/asid.h"
 #include "kernel/mm/frame.h"
 #include "kernel/mm/mm.h"
 #include "kernel/mm/pt_arch.h"
+#include "kernel/percpu.h"
+#include "kernel/printk.h"
 #include "kernel/xcall.h"
 
 struct tlb_cpu_state tlb_cpu[CPU_MAX];
 static struct tlb_counters counters[CPU_MAX];
+enum tlb_mode tlb_mode = TLB_MODE_GEN;
+bool tlb_break_no_defer_bump;
+bool tlb_break_free_before_flush;
+bool tlb_break_skip_lazy_always;
+
+/* ---- The ring of recent generations --------------------------------------- */
+
+static void ring_write(struct mm *mm, uint64_t gen, virt_addr_t start, virt_addr_t end,
+		       unsigned stride_shift, bool freed_tables)
+{
+	struct tlb_ring_entry *e = &mm->ring[gen % TLB_RING_SIZE];
+	atomic_store_relaxed(&e->seq, 2 * gen + 1);
+	smp_wmb();
+	e->start = start;
+	e->end = end;
+	e->stride_shift = stride_shift;
+	e->freed_tables = freed_tables;
+	atomic_store_release(&e->seq, 2 * gen + 2);
+}
+
+/* Reads generation `gen`'s entry; false when it was overwritten or is still being written. */
+static bool ring_read(struct mm *mm, uint64_t gen, struct tlb_ring_entry *out)
+{
+	const struct tlb_ring_entry *e = &mm->ring[gen % TLB_RING_SIZE];
+	uint64_t seq = atomic_load_acquire(&e->seq);
+	if (seq != 2 * gen + 2)
+		return false;
+	out->start = READ_ONCE(e->start);
+	out->end = READ_ONCE(e->end);
+	out->stride_shift = READ_ONCE(e->stride_shift);
+	out->freed_tables = READ_ONCE(e->freed_tables);
+	smp_rmb();
+	return atomic_load_relaxed(&e->seq) == seq;
+}
+
+uint64_t tlb_gen_bump(struct mm *mm, virt_addr_t start, virt_addr_t end, unsigned stride_shift,
+		      bool freed_tables)
+{
+	/* The table changes before this point are what the new generation stands for. */
+	smp_mb();
+	uint64_t gen = atomic_add_return(&mm->tlb_gen, 1);
+	if (tlb_mode == TLB_MODE_GEN)
+		ring_write(mm, gen, start, end, stride_shift, freed_tables);
+	return gen;
+}
+
+void tlb_gen_complete(struct mm *mm, uint64_t gen)
+{
+	uint64_t cur = atomic_load_relaxed(&mm->tlb_gen_completed);
+	while (cur < gen && !atomic_cmpxchg(&mm->tlb_gen_completed, &cur, gen))
+		;
+}
+
+bool pt_table_flush_pending(struct mm *mm, phys_addr_t table)
+{
+	struct page *p = frame_to_page(table);
+	if (!p)
+		return true; /* unknown: assume the worst */
+	/* Pending while the table's deferred generation is newer than what completed. */
+	return atomic_load_acquire(&p->pt_tlb_gen) > atomic_load_acquire(&mm->tlb_gen_completed);
+}
+
+/* ---- Flushing on one CPU --------------------------------------------------- */
+
+struct flush_range {
+	virt_addr_t start, end;
+	unsigned stride_shift;
+	bool all;
+};
+
+static void flush_local(struct mm *mm, const struct flush_range *r)
+{
+	struct tlb_counters *c = &counters[arch_cpu_id()];
+	unsigned asid = asid_hw(mm);
+	uint64_t pages = r->all ? 0 : (r->end - r->start) >> r->stride_shift;
+	if (r->all || pages > TLB_RANGE_PAGES_MAX) {
+		arch_tlb_flush_user_all(asid);
+		c->local_full_flushes++;
+		return;
+	}
+	for (virt_addr_t va = r->start; va < r->end; va += 1ull << r->stride_shift)
+		arch_tlb_flush_user_page(asid, va);
+	c->local_page_flushes += pages;
+	c->local_ranged++;
+}
+
+/*
+ * Brings this CPU from `local` to mm's current generation: merges the
+ * ring's ranges for every generation in (local, now] (and `extra`, the
+ * request in hand), or flushes everything. Returns the generation reached.
+ */
+static uint64_t catch_up(struct mm *mm, uint64_t local, const struct flush_range *extra)
+{
+	struct tlb_counters *c = &counters[arch_cpu_id()];
+	uint64_t now = atomic_load_acquire(&mm->tlb_gen);
+	struct flush_range r = {.start = ~(virt_addr_t)0, .end = 0, .stride_shift = 30};
+	if (extra && !extra->all) {
+		r.start = extra->start;
+		r.end = extra->end;
+		r.stride_shift = extra->stride_shift;
+	}
+	bool merged = tlb_mode == TLB_MODE_GEN && local != 0 && now - local <= TLB_RING_SIZE &&
+		      !(extra && extra->all);
+	for (uint64_t g = local + 1; merged && g <= now; g++) {
+		struct tlb_ring_entry e;
+		if (!ring_read(mm, g, &e)) {
+			c->ring_overruns++;
+			merged = false;
+			break;
+		}
+		if (e.freed_tables) {
+			merged = false;
+			break;
+		}
+		r.start = MIN(r.start, e.start);
+		r.end = MAX(r.end, e.end);
+		r.stride_shift = MIN(r.stride_shift, e.stride_shift);
+	}
+	if (!merged) {
+		struct flush_range all = {.all = true};
+		flush_local(mm, &all);
+	} else if (r.start < r.end) {
+		c->ring_merges++;
+		flush_local(mm, &r);
+	}
+	return now;
+}
 
 static void flush_here(const struct tlb_flush_request *req)
 {
 	unsigned me = arch_cpu_id();
 	struct tlb_counters *c = &counters[me];
-	if (!arch_mm_holds_translations(asid_hw(req->mm), tlb_cpu[me].loaded == req->mm)) {
+	struct tlb_cpu_state *s = &tlb_cpu[me];
+	struct mm *mm = req->mm;
+	bool loaded = s->loaded == mm;
+	if (!arch_mm_holds_translations(asid_hw(mm), loaded)) {
 		c->not_loaded++;
 		return;
 	}
-	uint64_t pages = (req->end - req->start) >> req->stride_shift;
-	if (req->full || req->freed_tables || pages > TLB_RANGE_PAGES_MAX) {
-		arch_tlb_flush_user_all(asid_hw(req->mm));
-		c->local_full_flushes++;
+	if (!loaded) {
+		/* Tagged TLB, switched away: a plain flush of the request (catch-up happens at switch-in). */
+		struct flush_range r = {req->start, req->end, req->stride_shift,
+					req->full || req->freed_tables};
+		flush_local(mm, &r);
 		return;
 	}
-	for (virt_addr_t va = req->start; va < req->end; va += 1ull << req->stride_shift)
-		arch_tlb_flush_user_page(asid_hw(req->mm), va);
-	c->local_page_flushes += pages;
+	uint64_t local = s->gen;
+	if (local >= req->gen) {
+		c->skipped_by_gen++;
+		return;
+	}
+	struct flush_range r = {req->start, req->end, req->stride_shift,
+				req->full || req->freed_tables};
+	uint64_t now = atomic_load_acquire(&mm->tlb_gen);
+	if (req->gen == local + 1 && req->gen == now) {
+		flush_local(mm, &r);
+		s->gen = req->gen;
+		return;
+	}
+	s->gen = catch_up(mm, local, &r);
 }
 
 static void flush_handler(void *arg)
@@ -47,15 +189,19 @@ void tlb_flush_mm_range(const struct tlb_flush_request *req)
 {
 	unsigned me = arch_cpu_id();
 	struct tlb_counters *c = &counters[me];
-	cpumask_t targets = cpumask_read(&req->mm->cpus);
-	cpumask_set(&targets, me); /* the initiator may hold stale entries too */
+	struct mm *mm = req->mm;
+	/* The request's generation was bumped before this point: now read who may need it. */
+	smp_mb();
+	cpumask_t targets = cpumask_read(&mm->cpus);
+	cpumask_set(&targets, me);
+	bool freed = req->freed_tables && !tlb_break_skip_lazy_always;
 	for_each_cpu(cpu, targets)
 	{
-		if (cpu == me || req->freed_tables || !atomic_load_acquire(&tlb_cpu[cpu].lazy))
+		if (cpu == me || freed)
 			continue;
-		atomic_store_relaxed(&tlb_cpu[cpu].stale, true);
-		smp_mb();
-		if (atomic_load_relaxed(&tlb_cpu[cpu].lazy)) {
+		if (atomic_load_acquire(&tlb_cpu[cpu].lazy) &&
+		    atomic_load_acquire(&tlb_cpu[cpu].loaded) == mm) {
+			/* It catches up by generation when it stops being lazy. */
 			cpumask_clear(&targets, cpu);
 			c->lazy_skipped++;
 		}
@@ -63,18 +209,28 @@ void tlb_flush_mm_range(const struct tlb_flush_request *req)
 	c->requests++;
 	c->remote_targets += cpumask_weight(targets) - 1;
 	xcall(targets, flush_handler, (void *)req, XCALL_WAIT);
+	/* Only worth the shared write when someone deferred and may be waiting on it. */
+	if (atomic_load_relaxed(&mm->tlb_gen_deferred) > atomic_load_relaxed(&mm->tlb_gen_completed))
+		tlb_gen_complete(mm, req->gen);
+}
+
+/* ---- Switching ------------------------------------------------------------- */
+
+void tlb_gen_loaded(unsigned cpu, struct mm *mm)
+{
+	tlb_cpu[cpu].gen = atomic_load_acquire(&mm->tlb_gen);
 }
 
 void tlb_leave_lazy(unsigned cpu, struct mm *mm)
 {
 	atomic_store_relaxed(&tlb_cpu[cpu].lazy, false);
-	smp_mb();
-	if (atomic_load_relaxed(&tlb_cpu[cpu].stale)) {
-		atomic_store_relaxed(&tlb_cpu[cpu].stale, false);
-		arch_tlb_flush_user_all(asid_hw(mm));
-		counters[cpu].local_full_flushes++;
-	}
+	smp_mb(); /* clear lazy, then read the generation: see tlb.h */
+	uint64_t now = atomic_load_acquire(&mm->tlb_gen);
+	if (tlb_cpu[cpu].gen < now)
+		tlb_cpu[cpu].gen = catch_up(mm, tlb_cpu[cpu].gen, NULL);
 }
+
+/* ---- Counters -------------------------------------------------------------- */
 
 struct tlb_counters tlb_counters_cpu(unsigned cpu)
 {
@@ -85,15 +241,51 @@ struct tlb_counters tlb_counters_total(void)
 {
 	struct tlb_counters t = {0};
 	for (unsigned i = 0; i < CPU_MAX; i++) {
-		t.requests += counters[i].requests;
-		t.remote_targets += counters[i].remote_targets;
-		t.lazy_skipped += counters[i].lazy_skipped;
-		t.local_page_flushes += counters[i].local_page_flushes;
-		t.local_full_flushes += counters[i].local_full_flushes;
-		t.not_loaded += counters[i].not_loaded;
+		const struct tlb_counters *c = &counters[i];
+		t.requests += c->requests;
+		t.remote_targets += c->remote_targets;
+		t.lazy_skipped += c->lazy_skipped;
+		t.local_page_flushes += c->local_page_flushes;
+		t.local_ranged += c->local_ranged;
+		t.local_full_flushes += c->local_full_flushes;
+		t.not_loaded += c->not_loaded;
+		t.skipped_by_gen += c->skipped_by_gen;
+		t.ring_merges += c->ring_merges;
+		t.ring_overruns += c->ring_overruns;
+		t.completed_skips += c->completed_skips;
 	}
 	return t;
 }
+
+static void print_one(const char *who, const struct tlb_counters *c, const struct xcall_stats *x)
+{
+	printk("tlb %s: ipis sent %lu recv %lu, requests %lu (merged into queues %lu), ranged %lu, "
+	       "full %lu, skipped by gen %lu, ring merges %lu, overruns %lu, lazy skipped %lu, "
+	       "completed skips %lu",
+	       who, (unsigned long)x->ipis_sent, (unsigned long)x->ipis_received,
+	       (unsigned long)c->requests, (unsigned long)x->requests_coalesced,
+	       (unsigned long)c->local_ranged, (unsigned long)c->local_full_flushes,
+	       (unsigned long)c->skipped_by_gen, (unsigned long)c->ring_merges,
+	       (unsigned long)c->ring_overruns, (unsigned long)c->lazy_skipped,
+	       (unsigned long)c->completed_skips);
+}
+
+void tlb_counters_print(void)
+{
+	char who[8] = "cpuN";
+	cpumask_t on = cpumask_read(&cpu_online_mask);
+	for_each_cpu(cpu, on)
+	{
+		struct xcall_stats x = xcall_stats_cpu(cpu);
+		who[3] = (char)('0' + cpu % 10);
+		print_one(who, &counters[cpu], &x);
+	}
+	struct tlb_counters t = tlb_counters_total();
+	struct xcall_stats x = xcall_stats_total();
+	print_one("total", &t, &x);
+}
+
+/* ---- Trace (tests) --------------------------------------------------------- */
 
 static struct tlb_trace_event *trace_buf;
 static unsigned trace_cap, trace_len;

@@ -1,15 +1,44 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * TLB shootdown for address spaces: one request (mm, range, stride,
- * freed-tables) is carried out on every CPU that may hold the mm's
- * translations, the initiator's own flush running while the others run
- * theirs (the cross-call layer's local-work overlap).
+ * TLB shootdown for address spaces, with generations.
  *
- * Per CPU, the TLB state says which mm is loaded and whether the CPU is
- * lazy in it (a kernel thread borrowed it: nothing will touch its user
- * addresses). A lazy CPU is skipped unless page tables were freed (its
- * page walker could still wander into them); it is marked stale instead
- * and flushes the whole mm when it stops being lazy.
+ * Per mm:   tlb_gen        bumped before every flush request and every
+ *                          deferral; a change to the tables made before a
+ *                          bump is covered by that generation;
+ *           tlb_gen_completed  every generation <= it has been flushed on
+ *                          every CPU that could use it (or such a CPU will
+ *                          catch up before it uses the mm again);
+ *           tlb_gen_deferred   the last generation a gather deferred;
+ *           ring           the ranges of the last TLB_RING_SIZE generations,
+ *                          indexed by generation, validated like a seqlock.
+ * Per CPU:  the generation it has caught up to for the loaded mm.
+ *
+ * A request carries (mm, range, stride, freed_tables, gen). A target that
+ * is already at gen skips it; one that is exactly one behind, when gen is
+ * the mm's current generation, flushes just the range; otherwise it
+ * catches up: it merges the ring's ranges for every generation it missed
+ * and flushes their union, and only a ring overrun (or a union that is too
+ * large) makes it flush the whole mm. Either way it then stands at the mm's
+ * generation it read.
+ *
+ * Deferral (per page table): a gather that clears entries in a table bumps
+ * the generation right after, records that generation on the table's
+ * struct page and in the ring. pt_table_flush_pending() then answers "may
+ * a CPU still cache a stale entry from this table?" without looking at the
+ * rest of the mm: table gen > completed. A gather whose last deferred
+ * generation is already completed by someone else's flush, and that freed
+ * no tables, skips its own flush.
+ *
+ * Mode `tlb=mmgen` (command line) behaves like Linux x86 instead:
+ * generations per mm only, bumped once per flush, no per-table deferral,
+ * no ring (a CPU more than one behind flushes the whole mm), no skipping
+ * by completed generation. Both modes are in one build so they can be
+ * compared in one run.
+ *
+ * Lazy CPUs (a kernel thread borrowed the mm) are skipped unless tables
+ * were freed; they catch up by generation when they stop being lazy. The
+ * flusher bumps the generation before reading a CPU's lazy flag; the CPU
+ * clears the flag before reading the generation: one sees the other.
  */
 #ifndef PAGODA_KERNEL_MM_TLB_H
 #define PAGODA_KERNEL_MM_TLB_H
@@ -24,7 +53,44 @@ struct tlb_flush_request {
 	unsigned stride_shift; /* smallest page size in the range */
 	bool freed_tables;
 	bool full; /* flush the whole mm, whatever the range */
+	uint64_t gen; /* the generation this request brings its targets to */
 };
+
+#define TLB_RING_SIZE 16
+
+struct tlb_ring_entry {
+	uint64_t seq; /* 2 * gen + 1 while being written, 2 * gen + 2 when valid */
+	virt_addr_t start, end;
+	unsigned stride_shift;
+	bool freed_tables;
+};
+
+enum tlb_mode {
+	TLB_MODE_GEN, /* Pagoda: per-table deferral, ring catch-up, completed skips */
+	TLB_MODE_MMGEN, /* Linux-like: per-mm generations only */
+};
+extern enum tlb_mode tlb_mode;
+
+/*
+ * Test-only switches that break one invariant each (command line
+ * tlb.break=<name>); the tests that guard the invariant must then fail.
+ */
+extern bool tlb_break_no_defer_bump; /* a deferral reuses the current generation */
+extern bool tlb_break_free_before_flush; /* the gather frees before it flushes */
+extern bool tlb_break_skip_lazy_always; /* lazy CPUs skipped even when tables were freed */
+
+/*
+ * Bumps mm's generation for a change to [start, end) that has already been
+ * made to the tables, records it in the ring, and returns it.
+ */
+uint64_t tlb_gen_bump(struct mm *mm, virt_addr_t start, virt_addr_t end, unsigned stride_shift,
+		      bool freed_tables);
+/* Raises mm->tlb_gen_completed to at least `gen`. */
+void tlb_gen_complete(struct mm *mm, uint64_t gen);
+/* May a CPU still hold a stale translation from the page table at `table`? */
+bool pt_table_flush_pending(struct mm *mm, phys_addr_t table);
+/* A CPU has just loaded `mm` on an untagged TLB (everything flushed): it stands at the current gen. */
+void tlb_gen_loaded(unsigned cpu, struct mm *mm);
 
 /* Flushes the request's translations on every CPU that may hold them; waits. */
 void tlb_flush_mm_range(const struct tlb_flush_request *req);
@@ -35,21 +101,28 @@ void tlb_flush_mm_range(const struct tlb_flush_request *req);
 struct tlb_cpu_state {
 	struct mm *loaded; /* the mm whose tables this CPU translates user addresses with */
 	bool lazy; /* loaded only because a kernel thread borrowed it */
-	bool stale; /* a flush skipped this CPU while lazy */
+	uint64_t gen; /* the loaded mm's generation this CPU has caught up to */
 };
 extern struct tlb_cpu_state tlb_cpu[CPU_MAX];
 
 struct tlb_counters {
 	uint64_t requests; /* flush requests this CPU initiated */
 	uint64_t remote_targets; /* CPUs other than itself it asked to flush */
-	uint64_t lazy_skipped; /* lazy CPUs left out (and marked stale) */
+	uint64_t lazy_skipped; /* lazy CPUs left out */
 	uint64_t local_page_flushes; /* single-page invalidations run here */
+	uint64_t local_ranged; /* requests handled here with a ranged flush */
 	uint64_t local_full_flushes; /* whole-mm invalidations run here */
 	uint64_t not_loaded; /* requests that found the mm not loaded here */
+	uint64_t skipped_by_gen; /* requests this CPU was already past */
+	uint64_t ring_merges; /* catch-ups done by merging ring ranges */
+	uint64_t ring_overruns; /* catch-ups that found the ring overwritten */
+	uint64_t completed_skips; /* gathers that skipped their flush: already completed */
 };
+/* Prints every CPU's counters and the totals (one line each). */
+void tlb_counters_print(void);
 struct tlb_counters tlb_counters_cpu(unsigned cpu);
 struct tlb_counters tlb_counters_total(void);
-/* Runs on a CPU leaving lazy mode: flush if something was skipped meanwhile. */
+/* Runs on a CPU leaving lazy mode: catch up on what was skipped meanwhile. */
 void tlb_leave_lazy(unsigned cpu, struct mm *mm);
 
 /* A tiny event trace for tests that check the unhook -> flush -> free order. */
