@@ -146,6 +146,9 @@ test-negative: deps kernel
 	$(call negative_check,ktest.panic,--expect-panic deliberate_panic)
 	$(call negative_check,ktest.fault,--expect-panic unhandled)
 	$(call negative_check,tlb.skip_flush,--expect-fail mm.stale_tlb_never_writes_freed_frame,mm)
+	$(call negative_check,tlb.break=free_before_flush,--expect-fail mm.stale_tlb_never_writes_freed_frame,mm)
+	$(call negative_check,tlb.break=no_defer_bump,--expect-fail tlb.deferral_reaches_cpu_that_switched_in,tlb)
+	$(call negative_check,tlb.break=skip_lazy_always,--expect-fail tlb.lazy_cpu_spared_unless_tables_freed,tlb)
 
 # Host-side checks that need no QEMU: the runner's own parser tests, and the
 # generic page-table code against a scrambled fake architecture under

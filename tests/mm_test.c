@@ -5,9 +5,11 @@
  * The central case, stale_tlb_never_writes_freed_frame, is the bug the
  * whole unhook -> flush -> free discipline exists to prevent: threads on
  * other CPUs keep writing to a page while it is unmapped; its frame is
- * then reused (poisoned) and must never change. QEMU's software TLB keeps
- * a translation until it is invalidated, so with the flush skipped (the
- * test-only `tlb.skip_flush` switch) this case fails, and CI checks that.
+ * poisoned the moment it is freed (as its next owner would overwrite it)
+ * and must never change afterwards. QEMU's software TLB keeps a
+ * translation until it is invalidated, so with the flush skipped
+ * (`tlb.skip_flush`) or the frame freed before the flush
+ * (`tlb.break=free_before_flush`) this case fails, and CI checks that.
  */
 #include "kernel/errno.h"
 #include "kernel/mm/frame.h"
@@ -83,12 +85,12 @@ static void stale_tlb_never_writes_freed_frame(struct ktest *t)
 		thread_sleep_ns(1000000);
 	thread_sleep_ns(5000000); /* let them write for a while */
 
-	/* Unmap while they write. When this returns, the frame is free. */
-	ASSERT_EQ(t, vm_unmap(w.mm, w.va, PAGE_SIZE), 0);
-	/* Reuse it as its next owner would, and watch. */
+	/* Unmap while they write; the frame is poisoned at the instant it is freed. */
+	frame_poison_on_free(true);
+	int err = vm_unmap(w.mm, w.va, PAGE_SIZE);
+	frame_poison_on_free(false);
+	ASSERT_EQ(t, err, 0);
 	volatile uint32_t *reused = kva(frame);
-	for (unsigned i = 0; i < PAGE_SIZE / 4; i++)
-		reused[i] = POISON;
 	thread_sleep_ns(30000000);
 	atomic_store_release(&w.stop, true);
 	for_each_cpu(c, online()) if (th[c]) thread_join(th[c]);

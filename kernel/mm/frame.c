@@ -120,8 +120,17 @@ int frame_alloc_zeroed(phys_addr_t *pa)
 	return err;
 }
 
+static bool poison_on_free;
+
+void frame_poison_on_free(bool on)
+{
+	atomic_store_release(&poison_on_free, on);
+}
+
 void frame_free(phys_addr_t pa, unsigned order)
 {
+	if (atomic_load_acquire(&poison_on_free))
+		memset(kva(pa), FRAME_POISON, PAGE_SIZE << order);
 	struct page *p = frame_to_page(pa);
 	if (!p || !IS_ALIGNED(pa, PAGE_SIZE << order) || order > FRAME_MAX_ORDER)
 		panic("frame_free: %#lx (order %u) is not a block this allocator manages",

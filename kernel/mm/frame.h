@@ -73,6 +73,14 @@ phys_addr_t page_to_frame(const struct page *page);
 void frame_fail_after(unsigned n);
 void frame_fail_clear(void);
 
+/*
+ * Debug aid: while on, every freed frame is filled with FRAME_POISON at
+ * the moment it is freed, so a write through a stale translation after
+ * the free shows up as a changed word.
+ */
+#define FRAME_POISON 0x5Au
+void frame_poison_on_free(bool on);
+
 /* A kernel pointer to physical memory through the direct map. */
 void *kva(phys_addr_t pa);
 phys_addr_t kva_to_pa(const void *va);

@@ -1,0 +1,367 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * tlb suite: the shootdown engine's rules, counted exactly (docs/tlb.md).
+ *
+ * "Resident" threads keep an mm loaded (and not lazy) on other CPUs by
+ * spinning inside it, so a flush has real targets; counts are taken as
+ * deltas around one operation, from the initiating CPU's counters.
+ */
+#include "kernel/mm/frame.h"
+#include "kernel/mm/gather.h"
+#include "kernel/mm/mm.h"
+#include "kernel/mm/tlb.h"
+#include "kernel/percpu.h"
+#include "kernel/time.h"
+#include "kernel/xcall.h"
+#include "lib/string.h"
+#include "tests/ktest.h"
+
+#define UVA(off) (arch_mm_layout.user_base + GiB(4) + (off))
+
+struct residents {
+	struct mm *mm;
+	bool stop;
+	uint32_t running;
+	struct thread *th[CPU_MAX];
+};
+
+static void resident(void *arg)
+{
+	struct residents *r = arg;
+	volatile uint32_t *p = (volatile uint32_t *)(UVA(MiB(16)) + 64 * arch_cpu_id());
+	*p = 1; /* loads the mm here (first touch) */
+	atomic_fetch_add(&r->running, 1);
+	while (!atomic_load_acquire(&r->stop))
+		arch_cpu_relax();
+}
+
+/* Starts a resident of r->mm on every online CPU in `cpus`; waits until they run. */
+static bool residents_start(struct residents *r, cpumask_t cpus)
+{
+	unsigned n = 0;
+	for_each_cpu(c, cpus)
+	{
+		r->th[c] = thread_create_mm("resident", c, r->mm, resident, r);
+		if (!r->th[c])
+			return false;
+		n++;
+	}
+	while (atomic_load_acquire(&r->running) < n)
+		thread_sleep_ns(1000000);
+	return true;
+}
+
+static void residents_stop(struct residents *r)
+{
+	atomic_store_release(&r->stop, true);
+	for (unsigned c = 0; c < CPU_MAX; c++)
+		if (r->th[c])
+			thread_join(r->th[c]);
+}
+
+static cpumask_t others(void)
+{
+	cpumask_t m = cpumask_read(&cpu_online_mask);
+	cpumask_clear(&m, arch_cpu_id());
+	return m;
+}
+
+static struct mm *mm_with(uint64_t pages)
+{
+	struct mm *mm = mm_create();
+	if (mm && (vm_map_anon(mm, UVA(0), pages * PAGE_SIZE, PT_READ | PT_WRITE) ||
+		   vm_populate(mm, UVA(0), pages * PAGE_SIZE) ||
+		   vm_map_anon(mm, UVA(MiB(16)), PAGE_SIZE, PT_READ | PT_WRITE))) {
+		mm_destroy(mm);
+		return NULL;
+	}
+	return mm;
+}
+
+static void unmap_512_one_ipi_per_other_cpu(struct ktest *t)
+{
+	cpumask_t o = others();
+	if (cpumask_weight(o) < 1)
+		KTEST_SKIP(t, "needs 2 CPUs");
+	static struct residents r;
+	memset(&r, 0, sizeof(r));
+	r.mm = mm_with(512);
+	ASSERT_TRUE(t, r.mm != NULL);
+	ASSERT_TRUE(t, residents_start(&r, o));
+	unsigned me = arch_cpu_id();
+	struct xcall_stats x0 = xcall_stats_cpu(me);
+	struct tlb_counters c0 = tlb_counters_cpu(me);
+	ASSERT_EQ(t, vm_unmap(r.mm, UVA(0), 512 * PAGE_SIZE), 0);
+	struct xcall_stats x1 = xcall_stats_cpu(me);
+	struct tlb_counters c1 = tlb_counters_cpu(me);
+	EXPECT_EQ(t, c1.requests - c0.requests, 1u);
+	EXPECT_EQ(t, x1.requests_posted - x0.requests_posted, (uint64_t)cpumask_weight(o));
+	EXPECT_EQ(t, x1.ipis_sent - x0.ipis_sent, (uint64_t)cpumask_weight(o));
+	residents_stop(&r);
+	mm_destroy(r.mm);
+}
+
+struct local_unmap {
+	struct mm *mm;
+	uint64_t ipis, requests;
+	int err;
+};
+
+static void unmap_in_own_mm(void *arg)
+{
+	struct local_unmap *u = arg;
+	*(volatile uint32_t *)UVA(0) = 1; /* this CPU, and only it, has the mm loaded */
+	unsigned me = arch_cpu_id();
+	struct xcall_stats x0 = xcall_stats_cpu(me);
+	struct tlb_counters c0 = tlb_counters_cpu(me);
+	u->err = vm_unmap(u->mm, UVA(0), 8 * PAGE_SIZE);
+	u->ipis = xcall_stats_cpu(me).ipis_sent - x0.ipis_sent;
+	u->requests = tlb_counters_cpu(me).requests - c0.requests;
+}
+
+static void mm_active_only_here_sends_no_ipi(struct ktest *t)
+{
+	cpumask_t o = others();
+	unsigned cpu = cpumask_empty(o) ? arch_cpu_id() : (unsigned)__builtin_ctzll(o.bits);
+	static struct local_unmap u;
+	u = (struct local_unmap){.mm = mm_with(8)};
+	ASSERT_TRUE(t, u.mm != NULL);
+	struct thread *th = thread_create_mm("local", cpu, u.mm, unmap_in_own_mm, &u);
+	ASSERT_TRUE(t, th != NULL);
+	thread_join(th);
+	EXPECT_EQ(t, u.err, 0);
+	EXPECT_EQ(t, u.requests, 1u);
+	EXPECT_EQ(t, u.ipis, 0u);
+	mm_destroy(u.mm);
+}
+
+struct lazy_setup {
+	struct mm *mm;
+	bool stop;
+	uint32_t lazy_now;
+};
+
+static void touch_once(void *arg)
+{
+	(void)arg;
+	*(volatile uint32_t *)UVA(MiB(16)) = 2;
+}
+
+static void kernel_spinner(void *arg)
+{
+	struct lazy_setup *l = arg;
+	atomic_store_release(&l->lazy_now, 1);
+	while (!atomic_load_acquire(&l->stop))
+		arch_cpu_relax();
+}
+
+static void lazy_cpu_spared_unless_tables_freed(struct ktest *t)
+{
+	cpumask_t o = others();
+	if (cpumask_weight(o) < 1)
+		KTEST_SKIP(t, "needs 2 CPUs");
+	unsigned cpu = (unsigned)__builtin_ctzll(o.bits);
+	static struct lazy_setup l;
+	l = (struct lazy_setup){.mm = mm_with(600)};
+	ASSERT_TRUE(t, l.mm != NULL);
+	/* The mm runs on `cpu`, then a kernel thread borrows it there: lazy. */
+	struct thread *a = thread_create_mm("user", cpu, l.mm, touch_once, NULL);
+	ASSERT_TRUE(t, a != NULL);
+	thread_join(a);
+	struct thread *k = thread_create("kthread", cpu, kernel_spinner, &l);
+	ASSERT_TRUE(t, k != NULL);
+	while (!atomic_load_acquire(&l.lazy_now))
+		thread_sleep_ns(1000000);
+	ASSERT_TRUE(t, atomic_load_acquire(&tlb_cpu[cpu].lazy));
+	unsigned me = arch_cpu_id();
+
+	/* One page: no table emptied, so the lazy CPU is left alone. */
+	struct tlb_counters c0 = tlb_counters_cpu(me);
+	struct xcall_stats x0 = xcall_stats_cpu(me);
+	ASSERT_EQ(t, vm_unmap(l.mm, UVA(0), PAGE_SIZE), 0);
+	EXPECT_EQ(t, tlb_counters_cpu(me).lazy_skipped - c0.lazy_skipped, 1u);
+	EXPECT_EQ(t, xcall_stats_cpu(me).requests_posted - x0.requests_posted, 0u);
+
+	/* Everything else: tables are freed, and then even a lazy CPU must flush. */
+	c0 = tlb_counters_cpu(me);
+	x0 = xcall_stats_cpu(me);
+	ASSERT_EQ(t, vm_unmap(l.mm, UVA(PAGE_SIZE), 599 * PAGE_SIZE), 0);
+	EXPECT_EQ(t, tlb_counters_cpu(me).lazy_skipped - c0.lazy_skipped, 0u);
+	EXPECT_EQ(t, xcall_stats_cpu(me).requests_posted - x0.requests_posted, 1u);
+
+	atomic_store_release(&l.stop, true);
+	thread_join(k);
+	mm_destroy(l.mm);
+}
+
+static void completed_flush_is_skipped(struct ktest *t)
+{
+	if (tlb_mode != TLB_MODE_GEN)
+		KTEST_SKIP(t, "only tlb=gen skips by completed generation");
+	struct mm *mm = mm_with(8);
+	ASSERT_TRUE(t, mm != NULL);
+	struct gather_stats s0 = gather_stats;
+
+	/* A gathers page 0 and defers its flush... */
+	struct mmu_gather a;
+	mutex_lock(&mm->lock);
+	tlb_gather_begin(&a, mm, false);
+	ASSERT_EQ(t, pt_unmap_gather(&mm->pt, UVA(0), PAGE_SIZE, &a, true), 0);
+	mutex_unlock(&mm->lock);
+	uint64_t deferred = a.defer_gen;
+	EXPECT_NE(t, deferred, 0u);
+	EXPECT_GE(t, mm->tlb_gen, deferred);
+	EXPECT_LT(t, mm->tlb_gen_completed, deferred); /* pending */
+
+	/* ...then someone else's flush covers it (its generation is newer)... */
+	ASSERT_EQ(t, vm_unmap(mm, UVA(PAGE_SIZE), PAGE_SIZE), 0);
+	EXPECT_GE(t, mm->tlb_gen_completed, deferred);
+
+	/* ...so A's own flush is skipped. */
+	tlb_gather_finish(&a);
+	EXPECT_EQ(t, gather_stats.completed_skips - s0.completed_skips, 1u);
+	mm_destroy(mm);
+}
+
+/* The level-0 table that maps `va` (0 if there is none). */
+static phys_addr_t leaf_table_of(struct pt *pt, virt_addr_t va)
+{
+	phys_addr_t table = pt->root;
+	for (unsigned level = PT_LEVELS - 1; level > 0; level--) {
+		pte_t pte = ((const pte_t *)kva(table))[(va >> pt_level_shift(level)) & 511];
+		if (arch_pte_kind(pte, level) != PTE_TABLE)
+			return 0;
+		table = arch_pte_address(pte, level);
+	}
+	return table;
+}
+
+static void completed_comparison_direction(struct ktest *t)
+{
+	if (tlb_mode != TLB_MODE_GEN)
+		KTEST_SKIP(t, "only tlb=gen skips by completed generation");
+	struct mm *mm = mm_with(8);
+	ASSERT_TRUE(t, mm != NULL);
+	for (int exact = 0; exact < 2; exact++) {
+		struct mmu_gather g;
+		mutex_lock(&mm->lock);
+		tlb_gather_begin(&g, mm, false);
+		ASSERT_EQ(t, pt_unmap_gather(&mm->pt, UVA((2 + exact) * PAGE_SIZE), PAGE_SIZE, &g,
+					     true),
+			  0);
+		mutex_unlock(&mm->lock);
+		/* completed == deferred: done, skip; completed == deferred - 1: must flush. */
+		mm->tlb_gen_completed = exact ? g.defer_gen : g.defer_gen - 1;
+		struct gather_stats s0 = gather_stats;
+		tlb_gather_finish(&g);
+		EXPECT_EQ(t, gather_stats.completed_skips - s0.completed_skips, exact ? 1u : 0u);
+		EXPECT_EQ(t, gather_stats.flushes - s0.flushes, exact ? 0u : 1u);
+	}
+	/* The same comparison answers the per-table question. */
+	struct mmu_gather g;
+	mutex_lock(&mm->lock);
+	tlb_gather_begin(&g, mm, false);
+	ASSERT_EQ(t, pt_unmap_gather(&mm->pt, UVA(5 * PAGE_SIZE), PAGE_SIZE, &g, true), 0);
+	mutex_unlock(&mm->lock);
+	phys_addr_t table = leaf_table_of(&mm->pt, UVA(5 * PAGE_SIZE));
+	ASSERT_NE(t, table, 0u);
+	EXPECT_TRUE(t, pt_table_flush_pending(mm, table));
+	tlb_gather_finish(&g);
+	EXPECT_FALSE(t, pt_table_flush_pending(mm, table));
+	mm_destroy(mm);
+}
+
+struct late_writer {
+	bool stop;
+	uint32_t ready;
+	bool faulted; /* the VMA stays: a write after the unmap refills, it does not fault */
+	uint64_t writes;
+};
+
+static void late_write_loop(void *arg)
+{
+	struct late_writer *w = arg;
+	volatile uint32_t *p = (volatile uint32_t *)UVA(MiB(2));
+	*p = 7; /* this CPU switches in now: it reads the mm's generation and caches P2 */
+	atomic_store_release(&w->ready, 1);
+	while (!atomic_load_acquire(&w->stop)) {
+		*p = 0xBAD;
+		w->writes++;
+	}
+}
+
+static void late_writer(void *arg)
+{
+	struct late_writer *w = arg;
+	struct fault_info f;
+	w->faulted = ktest_expect_fault(late_write_loop, w, &f);
+}
+
+/*
+ * The review's bug: a gather defers a first table (generation d), a CPU
+ * switches in and stands at d, the gather then clears a second table. If
+ * that deferral did not bump the generation, the gather's flush would carry
+ * d, the CPU would skip it as done, and keep writing to a freed frame.
+ */
+static void deferral_reaches_cpu_that_switched_in(struct ktest *t)
+{
+	if (tlb_mode != TLB_MODE_GEN)
+		KTEST_SKIP(t, "per-table deferral is tlb=gen only");
+	cpumask_t o = others();
+	if (cpumask_weight(o) < 1)
+		KTEST_SKIP(t, "needs 2 CPUs");
+	unsigned cpu = (unsigned)__builtin_ctzll(o.bits);
+	struct mm *mm = mm_with(8);
+	ASSERT_TRUE(t, mm != NULL);
+	/* Two pages in table 2, so unmapping one frees no table (that would force a flush). */
+	ASSERT_EQ(t, vm_map_anon(mm, UVA(MiB(2)), 2 * PAGE_SIZE, PT_READ | PT_WRITE), 0);
+	ASSERT_EQ(t, vm_populate(mm, UVA(MiB(2)), 2 * PAGE_SIZE), 0);
+	struct pt_query_result q;
+	ASSERT_TRUE(t, pt_query(&mm->pt, UVA(MiB(2)), &q));
+	phys_addr_t frame = q.pa;
+
+	struct mmu_gather g;
+	mutex_lock(&mm->lock);
+	tlb_gather_begin(&g, mm, false);
+	ASSERT_EQ(t, pt_unmap_gather(&mm->pt, UVA(0), PAGE_SIZE, &g, true), 0); /* table 1 */
+	mutex_unlock(&mm->lock);
+
+	static struct late_writer w;
+	w = (struct late_writer){0};
+	struct thread *th = thread_create_mm("late", cpu, mm, late_writer, &w);
+	ASSERT_TRUE(t, th != NULL);
+	while (!atomic_load_acquire(&w.ready))
+		thread_sleep_ns(1000000);
+
+	mutex_lock(&mm->lock);
+	ASSERT_EQ(t, pt_unmap_gather(&mm->pt, UVA(MiB(2)), PAGE_SIZE, &g, true), 0); /* table 2 */
+	mutex_unlock(&mm->lock);
+	frame_poison_on_free(true);
+	tlb_gather_finish(&g);
+	frame_poison_on_free(false);
+	thread_sleep_ns(30000000);
+	atomic_store_release(&w.stop, true);
+	thread_join(th);
+
+	const volatile uint8_t *f = kva(frame);
+	unsigned changed = 0;
+	for (unsigned i = 0; i < PAGE_SIZE; i++)
+		changed += f[i] != FRAME_POISON;
+	EXPECT_EQ(t, changed, 0u);
+	/* The writer lost its stale translation: its next write refilled a fresh page. */
+	EXPECT_FALSE(t, w.faulted);
+	ASSERT_TRUE(t, pt_query(&mm->pt, UVA(MiB(2)), &q));
+	EXPECT_NE(t, q.pa, frame);
+	mm_destroy(mm);
+}
+
+static const struct ktest_case tlb_cases[] = {
+	KTEST_CASE(unmap_512_one_ipi_per_other_cpu),
+	KTEST_CASE(mm_active_only_here_sends_no_ipi),
+	KTEST_CASE(lazy_cpu_spared_unless_tables_freed),
+	KTEST_CASE(completed_flush_is_skipped),
+	KTEST_CASE(completed_comparison_direction),
+	KTEST_CASE_TIMEOUT(deferral_reaches_cpu_that_switched_in, 20000),
+	KTEST_END,
+};
+KTEST_SUITE(tlb_suite, "tlb", tlb_cases);
