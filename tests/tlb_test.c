@@ -355,6 +355,109 @@ static void deferral_reaches_cpu_that_switched_in(struct ktest *t)
 	mm_destroy(mm);
 }
 
+/*
+ * The seed's scenario: two CPUs each gathering unmaps in one mm (their
+ * gathers stay open a moment, so they overlap) while a third does
+ * single-page discards. Every worker checks that a page it has just dropped
+ * reads back as a fresh zero page on its own CPU (no stale translation),
+ * and the run is repeated in tlb=mmgen: per-table deferral and the ring
+ * must need fewer whole-mm flushes than per-mm generations alone.
+ */
+struct concurrent {
+	struct mm *mm;
+	unsigned rounds;
+	uint32_t stale;
+	uint32_t errors;
+};
+
+/* Gathers `pages` pages at `base` and keeps the gather open a moment before finishing it. */
+static int gathered_unmap(struct mm *mm, virt_addr_t base, uint64_t pages)
+{
+	struct mmu_gather g;
+	tlb_gather_begin(&g, mm, false);
+	mutex_lock(&mm->lock);
+	int err = pt_unmap_gather(&mm->pt, base, pages * PAGE_SIZE, &g, true);
+	mutex_unlock(&mm->lock);
+	thread_sleep_ns(1000000); /* others gather and flush meanwhile: the seed's overlap */
+	tlb_gather_finish(&g);
+	return err;
+}
+
+static void concurrent_worker(void *arg)
+{
+	struct concurrent *c = arg;
+	unsigned me = arch_cpu_id();
+	bool single = me % 3 == 0; /* one worker does single-page unmaps, the others gather */
+	uint64_t pages = single ? 1 : 8;
+	virt_addr_t base = UVA(GiB(1) + (uint64_t)me * MiB(4));
+	/* A page that stays keeps the leaf table alive: no round frees tables. */
+	if (vm_map_anon(c->mm, base + MiB(1), PAGE_SIZE, PT_READ | PT_WRITE) ||
+	    vm_map_anon(c->mm, base, pages * PAGE_SIZE, PT_READ | PT_WRITE) ||
+	    vm_populate(c->mm, base + MiB(1), PAGE_SIZE)) {
+		atomic_fetch_add(&c->errors, 1);
+		return;
+	}
+	for (unsigned i = 0; i < c->rounds; i++) {
+		/* The VMA stays; its pages are refilled, then dropped again (discard-like). */
+		if (vm_populate(c->mm, base, pages * PAGE_SIZE)) {
+			atomic_fetch_add(&c->errors, 1);
+			return;
+		}
+		uint32_t *p = (uint32_t *)(base + (pages - 1) * PAGE_SIZE);
+		*(volatile uint32_t *)p = 0xC0DE;
+		int err = single ? vm_discard(c->mm, base, PAGE_SIZE)
+				 : gathered_unmap(c->mm, base, pages);
+		if (err) {
+			atomic_fetch_add(&c->errors, 1);
+			return;
+		}
+		/* Dropped and flushed here: the next read sees a fresh zero page, not 0xC0DE. */
+		if (*(volatile uint32_t *)p != 0)
+			atomic_fetch_add(&c->stale, 1);
+	}
+}
+
+/* Runs the scenario once in `mode`; returns the whole-mm flushes it caused. */
+static uint64_t run_concurrent(struct ktest *t, enum tlb_mode mode, uint64_t *merges)
+{
+	static struct concurrent c;
+	enum tlb_mode saved = tlb_mode;
+	tlb_mode = mode;
+	c = (struct concurrent){.mm = mm_with(1), .rounds = 40};
+	struct tlb_counters t0 = tlb_counters_total();
+	struct thread *th[CPU_MAX] = {0};
+	cpumask_t o = others();
+	unsigned n = 0;
+	for_each_cpu(cpu, o) if (n < 3)
+	{
+		th[cpu] = thread_create_mm("worker", cpu, c.mm, concurrent_worker, &c);
+		n++;
+	}
+	for (unsigned i = 0; i < CPU_MAX; i++)
+		if (th[i])
+			thread_join(th[i]);
+	struct tlb_counters t1 = tlb_counters_total();
+	EXPECT_EQ(t, c.errors, 0u);
+	EXPECT_EQ(t, c.stale, 0u);
+	mm_destroy(c.mm);
+	tlb_mode = saved;
+	*merges = t1.ring_merges - t0.ring_merges;
+	return t1.local_full_flushes - t0.local_full_flushes;
+}
+
+static void concurrent_gathers_fewer_full_flushes(struct ktest *t)
+{
+	if (cpumask_weight(others()) < 3)
+		KTEST_SKIP(t, "needs 4 CPUs");
+	uint64_t merges_gen, merges_mmgen;
+	uint64_t full_gen = run_concurrent(t, TLB_MODE_GEN, &merges_gen);
+	uint64_t full_mmgen = run_concurrent(t, TLB_MODE_MMGEN, &merges_mmgen);
+	ktest_log(t, "whole-mm flushes: gen %lu (ring merges %lu), mmgen %lu",
+		  (unsigned long)full_gen, (unsigned long)merges_gen, (unsigned long)full_mmgen);
+	EXPECT_EQ(t, merges_mmgen, 0u);
+	EXPECT_LT(t, full_gen, full_mmgen);
+}
+
 static const struct ktest_case tlb_cases[] = {
 	KTEST_CASE(unmap_512_one_ipi_per_other_cpu),
 	KTEST_CASE(mm_active_only_here_sends_no_ipi),
@@ -362,6 +465,7 @@ static const struct ktest_case tlb_cases[] = {
 	KTEST_CASE(completed_flush_is_skipped),
 	KTEST_CASE(completed_comparison_direction),
 	KTEST_CASE_TIMEOUT(deferral_reaches_cpu_that_switched_in, 20000),
+	KTEST_CASE_TIMEOUT(concurrent_gathers_fewer_full_flushes, 60000),
 	KTEST_END,
 };
 KTEST_SUITE(tlb_suite, "tlb", tlb_cases);

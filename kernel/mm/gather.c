@@ -75,6 +75,16 @@ void tlb_defer_table(struct mmu_gather *g, phys_addr_t table, virt_addr_t start,
 	atomic_fetch_add(&gather_stats.deferrals, 1);
 }
 
+void tlb_note_pending_table(struct mmu_gather *g, phys_addr_t table, virt_addr_t start,
+			    virt_addr_t end, unsigned stride_shift)
+{
+	if (tlb_mode != TLB_MODE_GEN || g->fullmm || !pt_table_flush_pending(g->mm, table))
+		return;
+	/* Not our change, but our caller must not return before it is flushed. */
+	tlb_note_changed(g, start, end - start, 0);
+	tlb_defer_table(g, table, start, end, stride_shift);
+}
+
 void tlb_remove_table(struct mmu_gather *g, phys_addr_t table)
 {
 	*(uint64_t *)kva(table) = g->tables;
@@ -152,9 +162,18 @@ static void free_frame_after_flush(struct mmu_gather *g, phys_addr_t pa)
 static void flush_gathered(struct mmu_gather *g)
 {
 	struct mm *mm = g->mm;
-	bool nested = atomic_load_relaxed(&mm->gathers_active) > 1;
-	if (nested)
+	bool concurrent = atomic_load_relaxed(&mm->gathers_active) > 1;
+	if (concurrent)
 		atomic_fetch_add(&gather_stats.nested, 1);
+	/*
+	 * Another gather may have cleared entries in our range whose flush it
+	 * has not issued yet. With per-mm generations only, nobody can tell
+	 * which: flush everything. With per-table generations, every table
+	 * we walked that had such a pending flush made us bump past it, so our
+	 * request makes each target catch up through the other gather's
+	 * published ranges: no escalation needed.
+	 */
+	bool nested = concurrent && tlb_mode == TLB_MODE_MMGEN;
 	/*
 	 * Every entry this gather cleared was published by a deferral at or
 	 * before defer_gen. If a flush that completed covered that generation,

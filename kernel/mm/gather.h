@@ -92,6 +92,14 @@ void tlb_note_changed(struct mmu_gather *g, virt_addr_t va, uint64_t size, unsig
  */
 void tlb_defer_table(struct mmu_gather *g, phys_addr_t table, virt_addr_t start, virt_addr_t end,
 		     unsigned stride_shift);
+/*
+ * The walk went through `table` ([start, end) of it) without changing it:
+ * if another gather's flush for that table is still pending, this gather
+ * takes it on (a new generation past it), because its caller must not
+ * return before entries in its range are gone from every TLB.
+ */
+void tlb_note_pending_table(struct mmu_gather *g, phys_addr_t table, virt_addr_t start,
+			    virt_addr_t end, unsigned stride_shift);
 /* Queues an unhooked page table for freeing after the flush. */
 void tlb_remove_table(struct mmu_gather *g, phys_addr_t table);
 /*

@@ -319,6 +319,9 @@ static void walk(struct pt_op *op, pte_t *table, pte_t synth, unsigned level, vi
 	if (op->commit && op->gather && op->chg_first <= op->chg_last)
 		tlb_defer_table(op->gather, kva_to_pa(table), op->chg_first, op->chg_last + 1,
 				pt_level_shift(level));
+	else if (op->commit && op->gather && op->kind != PT_OP_MAP && level == 0)
+		tlb_note_pending_table(op->gather, kva_to_pa(table), first, last + 1,
+				       pt_level_shift(level));
 	op->chg_first = MIN(outer_first, op->chg_first);
 	op->chg_last = MAX(outer_last, op->chg_last);
 }

@@ -105,20 +105,22 @@ static void flush_local(struct mm *mm, const struct flush_range *r)
 }
 
 /*
- * Brings this CPU from `local` to mm's current generation: merges the
- * ring's ranges for every generation in (local, now] (and `extra`, the
- * request in hand), or flushes everything. Returns the generation reached.
+ * Brings this CPU from `local` to mm's current generation. Each generation
+ * missed since `local` left its range in the ring; if every one of them is
+ * still there and together they cover at most TLB_RANGE_PAGES_MAX pages,
+ * they are flushed one by one (merging the lagging requests; the request in
+ * hand is among them, since every generation is published in the ring when
+ * it is bumped). Otherwise (an overwritten entry, freed tables, too many
+ * pages, or `extra` asking for everything) the whole mm is flushed.
+ * Returns the generation reached.
  */
 static uint64_t catch_up(struct mm *mm, uint64_t local, const struct flush_range *extra)
 {
 	struct tlb_counters *c = &counters[arch_cpu_id()];
 	uint64_t now = atomic_load_acquire(&mm->tlb_gen);
-	struct flush_range r = {.start = ~(virt_addr_t)0, .end = 0, .stride_shift = 30};
-	if (extra && !extra->all) {
-		r.start = extra->start;
-		r.end = extra->end;
-		r.stride_shift = extra->stride_shift;
-	}
+	struct flush_range ranges[TLB_RING_SIZE + 1];
+	unsigned n = 0;
+	uint64_t pages = 0;
 	bool merged = tlb_mode == TLB_MODE_GEN && local != 0 && now - local <= TLB_RING_SIZE &&
 		      !(extra && extra->all);
 	for (uint64_t g = local + 1; merged && g <= now; g++) {
@@ -132,17 +134,17 @@ static uint64_t catch_up(struct mm *mm, uint64_t local, const struct flush_range
 			merged = false;
 			break;
 		}
-		r.start = MIN(r.start, e.start);
-		r.end = MAX(r.end, e.end);
-		r.stride_shift = MIN(r.stride_shift, e.stride_shift);
+		ranges[n++] = (struct flush_range){e.start, e.end, e.stride_shift, false};
+		pages += (e.end - e.start) >> e.stride_shift;
 	}
-	if (!merged) {
+	if (!merged || pages > TLB_RANGE_PAGES_MAX) {
 		struct flush_range all = {.all = true};
 		flush_local(mm, &all);
-	} else if (r.start < r.end) {
-		c->ring_merges++;
-		flush_local(mm, &r);
+		return now;
 	}
+	for (unsigned i = 0; i < n; i++)
+		flush_local(mm, &ranges[i]);
+	c->ring_merges++;
 	return now;
 }
 

@@ -45,3 +45,10 @@ void tlb_defer_table(struct mmu_gather *g, phys_addr_t table, virt_addr_t start,
 	(void)g, (void)table, (void)start, (void)end, (void)stride_shift;
 	panic("host: tlb_defer_table: gathers are not modelled on the host");
 }
+
+void tlb_note_pending_table(struct mmu_gather *g, phys_addr_t table, virt_addr_t start,
+			    virt_addr_t end, unsigned stride_shift)
+{
+	(void)g, (void)table, (void)start, (void)end, (void)stride_shift;
+	panic("host: tlb_note_pending_table: gathers are not modelled on the host");
+}
