@@ -77,11 +77,12 @@ void smp_start_secondaries(void)
 
 void smp_secondary_main(unsigned cpu)
 {
+	/* Its run queue exists before anyone can see it online and give it a thread. */
+	sched_init_cpu(cpu);
 	arch_timer_start();
 	cpumask_set_atomic(&cpu_online_mask, cpu);
 	atomic_store_release(&cpus[cpu].online, true);
 	printk("online (hw id %#lx)", (unsigned long)cpus[cpu].hw_id);
-	sched_init_cpu(cpu);
 	sched_idle_loop();
 }
 

@@ -11,14 +11,14 @@
 
 void spin_lock(spinlock_t *lock)
 {
-	if (unlikely(atomic_load_relaxed(&lock->holder_cpu) == (int32_t)arch_cpu_id()))
+	if (unlikely(atomic_load_relaxed(&lock->holder) == (int32_t)arch_cpu_id() + 1))
 		panic("spin_lock: recursive acquisition of %p on cpu%u", (void *)lock,
 		      arch_cpu_id());
 	preempt_disable(); /* a preempted holder would leave its CPU's other threads spinning */
 	uint16_t ticket = atomic_fetch_add(&lock->next, 1);
 	while (atomic_load_acquire(&lock->owner) != ticket)
 		arch_cpu_relax();
-	atomic_store_relaxed(&lock->holder_cpu, (int32_t)arch_cpu_id());
+	atomic_store_relaxed(&lock->holder, (int32_t)arch_cpu_id() + 1);
 }
 
 bool spin_trylock(spinlock_t *lock)
@@ -33,13 +33,13 @@ bool spin_trylock(spinlock_t *lock)
 		preempt_enable();
 		return false;
 	}
-	atomic_store_relaxed(&lock->holder_cpu, (int32_t)arch_cpu_id());
+	atomic_store_relaxed(&lock->holder, (int32_t)arch_cpu_id() + 1);
 	return true;
 }
 
 void spin_unlock(spinlock_t *lock)
 {
-	atomic_store_relaxed(&lock->holder_cpu, -1);
+	atomic_store_relaxed(&lock->holder, 0);
 	atomic_store_release(&lock->owner, (uint16_t)(lock->owner + 1));
 	preempt_enable();
 }

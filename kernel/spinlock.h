@@ -15,10 +15,10 @@
 typedef struct spinlock {
 	uint16_t next; /* ticket handed to the next arrival */
 	uint16_t owner; /* ticket being served */
-	int32_t holder_cpu; /* -1 when free; for debugging and recursion checks */
+	int32_t holder; /* holding CPU's id + 1, 0 when free (so a zeroed lock is valid) */
 } spinlock_t;
 
-#define SPINLOCK_INIT {0, 0, -1}
+#define SPINLOCK_INIT {0, 0, 0}
 
 void spin_lock(spinlock_t *lock);
 void spin_unlock(spinlock_t *lock);
