@@ -147,6 +147,24 @@ test-negative: deps kernel
 	$(call negative_check,ktest.fault,--expect-panic unhandled)
 	$(call negative_check,tlb.skip_flush,--expect-fail mm.stale_tlb_never_writes_freed_frame,mm)
 
+# TLB benchmarks (docs/benchmarks.md): one image and one boot per mode in
+# BENCH_MODES, with `bench tlb=<mode>`; tools/bench.py replaces @MODE@ in the
+# test boot's QEMU command and writes the tables to $(BUILD)/bench.md.
+BENCH_MODES ?= gen mmgen
+BENCH_TIMEOUT ?= 100
+BENCH_QEMU = $(subst $(BUILD)/test.,$(BUILD)/bench-@MODE@.,$(QEMU_TEST))
+define bench_image
+$(call arch_boot_image,bench tlb=$(1) $(CMDLINE),bench-$(1))
+
+endef
+
+.PHONY: bench
+bench: deps kernel
+	$(foreach m,$(BENCH_MODES),$(call bench_image,$(m)))
+	$(Q)python3 tools/bench.py --modes '$(BENCH_MODES)' --log-dir $(BUILD) \
+		--timeout $(BENCH_TIMEOUT) --exit-style $(EXIT_STYLE) --markdown $(BUILD)/bench.md \
+		--title 'Pagoda TLB benchmarks ($(ARCH), CPUS=$(CPUS))' -- sh -c 'exec $(BENCH_QEMU)'
+
 # Host-side checks that need no QEMU: the runner's own parser tests, and the
 # generic page-table code against a scrambled fake architecture under
 # AddressSanitizer and UndefinedBehaviorSanitizer (tools/host_test.mk).
