@@ -150,6 +150,24 @@ test-negative: deps kernel
 	$(call negative_check,tlb.break=no_defer_bump,--expect-fail tlb.deferral_reaches_cpu_that_switched_in,tlb)
 	$(call negative_check,tlb.break=skip_lazy_always,--expect-fail tlb.lazy_cpu_spared_unless_tables_freed,tlb)
 
+# TLB benchmarks (docs/benchmarks.md): one image and one boot per mode in
+# BENCH_MODES, with `bench tlb=<mode>`; tools/bench.py replaces @MODE@ in the
+# test boot's QEMU command and writes the tables to $(BUILD)/bench.md.
+BENCH_MODES ?= gen mmgen
+BENCH_TIMEOUT ?= 100
+BENCH_QEMU = $(subst $(BUILD)/test.,$(BUILD)/bench-@MODE@.,$(QEMU_TEST))
+define bench_image
+$(call arch_boot_image,bench tlb=$(1) $(CMDLINE),bench-$(1))
+
+endef
+
+.PHONY: bench
+bench: deps kernel
+	$(foreach m,$(BENCH_MODES),$(call bench_image,$(m)))
+	$(Q)python3 tools/bench.py --modes '$(BENCH_MODES)' --log-dir $(BUILD) \
+		--timeout $(BENCH_TIMEOUT) --exit-style $(EXIT_STYLE) --markdown $(BUILD)/bench.md \
+		--title 'Pagoda TLB benchmarks ($(ARCH), CPUS=$(CPUS))' -- sh -c 'exec $(BENCH_QEMU)'
+
 # Host-side checks that need no QEMU: the runner's own parser tests, and the
 # generic page-table code against a scrambled fake architecture under
 # AddressSanitizer and UndefinedBehaviorSanitizer (tools/host_test.mk).

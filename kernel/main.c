@@ -3,9 +3,11 @@
  * kernel_main: the generic boot sequence once the arch has a stack, a
  * console and a filled boot_info. It brings up every CPU, then either runs
  * the test suite (command line `ktest` or `ktest=<glob>`) and exits with
- * its verdict, or prints a banner and idles (`make run`).
+ * its verdict, or runs the benchmarks (command line `bench`, see
+ * docs/benchmarks.md) and exits, or prints a banner and idles (`make run`).
  */
 #include "kernel/arch.h"
+#include "kernel/bench/bench.h"
 #include "kernel/boot_info.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
@@ -62,6 +64,8 @@ void kernel_main(void)
 		tlb_test_skip_flush = true;
 		printk("tlb: WARNING: flushes are skipped (tlb.skip_flush): tests must fail");
 	}
+	if (cmdline_has("bench"))
+		arch_exit(bench_run_all() ? EXIT_SUCCESS_ALL : EXIT_TESTS_FAILED);
 	char filter[128];
 	if (cmdline_get("ktest", filter, sizeof(filter))) {
 		unsigned failed = ktest_run_all(filter[0] ? filter : "*");

@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * The benchmark runner and what every scenario shares: counter snapshots,
+ * the BENCH line, the resident threads that keep an mm active on every
+ * CPU, guard pages, and the "team" that starts a scenario's threads
+ * together and times them.
+ *
+ * Invariants: measured intervals contain only the scenario's operations
+ * (threads are created and wait at a start line before the first
+ * snapshot; the last snapshot follows their joins; mms, residents and
+ * guard pages are set up before and torn down after);
+ * every scenario gets back exactly the free frames it started with, which
+ * bench_run_all checks.
+ */
+#include "kernel/bench/bench.h"
+#include "kernel/boot_info.h"
+#include "kernel/mm/frame.h"
+#include "kernel/mm/mm.h"
+#include "kernel/percpu.h"
+#include "kernel/printk.h"
+#include "kernel/sched/thread.h"
+#include "lib/string.h"
+
+static char bench_mode[32];
+static bool bench_failed;
+static unsigned bench_rep; /* which repetition of the current scenario runs */
+
+cpumask_t bench_online(void)
+{
+	return cpumask_read(&cpu_online_mask);
+}
+
+unsigned bench_nth_cpu(unsigned n)
+{
+	cpumask_t online = bench_online();
+	n %= cpumask_weight(online);
+	for_each_cpu(c, online)
+	{
+		if (n == 0)
+			return c;
+		n--;
+	}
+	return 0; /* not reached: the boot CPU is always online */
+}
+
+uint64_t bench_scaled(uint64_t ops)
+{
+	uint64_t percent = 100;
+	cmdline_get_u64("bench.scale", &percent);
+	return MAX(ops * percent / 100, 1u);
+}
+
+void bench_touch(virt_addr_t va, uint64_t size)
+{
+	for (virt_addr_t p = va; p < va + size; p += PAGE_SIZE)
+		*(volatile uint64_t *)p = p;
+}
+
+void bench_snap_take(struct bench_snap *s)
+{
+	s->xcall = xcall_stats_total();
+	s->tlb = tlb_counters_total();
+	/* One field at a time: other CPUs may be updating them (atomically). */
+	s->gather.flushes = atomic_load_relaxed(&gather_stats.flushes);
+	s->gather.full_flushes = atomic_load_relaxed(&gather_stats.full_flushes);
+	s->gather.flushes_elided = atomic_load_relaxed(&gather_stats.flushes_elided);
+	s->ns = arch_time_ns();
+}
+
+void bench_report(const char *scenario, uint64_t ops, const struct bench_snap *a,
+		  const struct bench_snap *b)
+{
+#define D(field) ((unsigned long)(b->field - a->field))
+	console_write("BENCH scenario=%s mode=%s ops=%lu ns=%lu ipis=%lu remote_flush_targets=%lu "
+		      "local_full=%lu local_page=%lu flushes=%lu full_flushes=%lu elided=%lu "
+		      "lazy_skipped=%lu cpus=%u rep=%u\n",
+		      scenario, bench_mode, (unsigned long)ops, D(ns), D(xcall.ipis_sent),
+		      D(tlb.remote_targets), D(tlb.local_full_flushes), D(tlb.local_page_flushes),
+		      D(gather.flushes), D(gather.full_flushes), D(gather.flushes_elided),
+		      D(tlb.lazy_skipped), cpumask_weight(bench_online()), bench_rep);
+#undef D
+}
+
+void bench_fail(const char *scenario, const char *what, long value)
+{
+	console_write("BENCH_ERROR scenario=%s rep=%u %s=%ld\n", scenario, bench_rep, what, value);
+	bench_failed = true;
+}
+
+/* Spins until *counter reaches n, letting other threads of this CPU run meanwhile. */
+static void wait_count(uint32_t *counter, uint32_t n)
+{
+	while (atomic_load_acquire(counter) < n)
+		thread_yield();
+}
+
+/*
+ * A resident keeps its CPU in the mm, not lazy, so every flush of the mm
+ * must reach it. By default it writes its page and then halts until the
+ * next interrupt (a flush request, or the 100 Hz tick): halting inside its
+ * own thread keeps the mm loaded and non-lazy, and leaves the host's cores
+ * to the CPUs doing the work. Sleeping instead (thread_sleep_ns) would
+ * switch to the idle thread and make the CPU lazy, so most flushes would
+ * skip it. With `bench.spin` it writes in a tight loop instead: a busier
+ * target, but under TCG with more vCPUs than host cores each IPI then
+ * waits for the host to schedule the target's thread.
+ */
+static void resident(void *arg)
+{
+	struct bench_env *env = arg;
+	/* Its own cache line, so residents do not slow each other down. */
+	volatile uint64_t *p = (volatile uint64_t *)(BENCH_RESIDENT_VA + 64 * arch_cpu_id());
+	bool spin = cmdline_has("bench.spin");
+	/* Switching to this thread loaded the mm: this CPU is now in mm->cpus. */
+	*p = 0;
+	atomic_fetch_add(&env->started, 1);
+	while (!atomic_load_acquire(&env->stop)) {
+		*p += 1;
+		if (!spin)
+			arch_cpu_idle();
+	}
+}
+
+bool bench_env_start(struct bench_env *env, cpumask_t busy)
+{
+	*env = (struct bench_env){.mm = mm_create()};
+	if (!env->mm)
+		return false;
+	if (vm_map_anon(env->mm, BENCH_RESIDENT_VA, PAGE_SIZE, PT_READ | PT_WRITE) ||
+	    vm_populate(env->mm, BENCH_RESIDENT_VA, PAGE_SIZE)) {
+		mm_destroy(env->mm);
+		return false;
+	}
+	uint32_t n = 0;
+	bool ok = true;
+	for_each_cpu(c, bench_online())
+	{
+		if (cpumask_test(busy, c))
+			continue;
+		env->resident[c] = thread_create_mm("resident", c, env->mm, resident, env);
+		ok = ok && env->resident[c];
+		n += env->resident[c] != NULL;
+	}
+	wait_count(&env->started, n);
+	if (!ok)
+		bench_env_stop(env);
+	return ok;
+}
+
+void bench_env_stop(struct bench_env *env)
+{
+	atomic_store_release(&env->stop, true);
+	for (unsigned c = 0; c < CPU_MAX; c++)
+		if (env->resident[c])
+			thread_join(env->resident[c]);
+	mm_destroy(env->mm);
+	env->mm = NULL;
+}
+
+int bench_map_guarded(struct mm *mm, virt_addr_t va, uint64_t size)
+{
+	int err = vm_map_anon(mm, va - PAGE_SIZE, PAGE_SIZE, PT_READ | PT_WRITE);
+	if (!err)
+		err = vm_populate(mm, va - PAGE_SIZE, PAGE_SIZE);
+	if (!err)
+		err = vm_map_anon(mm, va + size, PAGE_SIZE, PT_READ | PT_WRITE);
+	if (!err)
+		err = vm_populate(mm, va + size, PAGE_SIZE);
+	return err;
+}
+
+void bench_team_ready(struct bench_team *team)
+{
+	atomic_fetch_add(&team->ready, 1);
+	/* Yield while waiting: the coordinator may share this CPU. */
+	while (!atomic_load_acquire(&team->go))
+		thread_yield();
+}
+
+bool bench_team_run(struct bench_team *team, unsigned n, void (*fn)(void *arg), void *const *args)
+{
+	struct thread *t[CPU_MAX] = {0};
+	bool ok = n <= CPU_MAX;
+	for (unsigned i = 0; ok && i < n; i++) {
+		t[i] = thread_create_mm("bench", bench_nth_cpu(i), team->env->mm, fn, args[i]);
+		ok = t[i] != NULL;
+	}
+	uint32_t created = 0;
+	while (created < n && t[created])
+		created++;
+	wait_count(&team->ready, created);
+	bench_snap_take(&team->start);
+	atomic_store_release(&team->go, true);
+	for (unsigned i = 0; i < created; i++)
+		thread_join(t[i]);
+	bench_snap_take(&team->end);
+	return ok;
+}
+
+cpumask_t bench_team_cpus(unsigned n)
+{
+	cpumask_t m = CPUMASK_NONE;
+	for (unsigned i = 0; i < n; i++)
+		cpumask_set(&m, bench_nth_cpu(i));
+	return m;
+}
+
+/* Runs one scenario and checks that it gave back every frame it took. */
+static void run_one(const char *name, void (*scenario)(void))
+{
+	uint64_t free_before = frame_free_count();
+	scenario();
+	uint64_t free_after = frame_free_count();
+	if (free_after != free_before)
+		bench_fail(name, "leaked_frames", (long)(free_before - free_after));
+}
+
+static void nothing(void *arg)
+{
+	(void)arg;
+}
+
+bool bench_run_all(void)
+{
+	/*
+	 * A CPU enters cpu_online_mask before it has initialised its run
+	 * queue (smp_secondary_main), so creating a thread on a CPU that has
+	 * just come online can take an uninitialised lock. A CPU runs a
+	 * cross-call only once it has interrupts enabled, in its idle loop,
+	 * after that initialisation: one waited call to every CPU is the
+	 * barrier.
+	 */
+	xcall(bench_online(), nothing, NULL, XCALL_WAIT);
+	if (!cmdline_get("tlb", bench_mode, sizeof(bench_mode)) || !bench_mode[0])
+		strlcpy(bench_mode, "gen", sizeof(bench_mode));
+	printk("bench: mode %s on %u CPUs", bench_mode, cpumask_weight(bench_online()));
+	static const struct {
+		const char *name;
+		void (*run)(void);
+	} scenarios[] = {
+	    {"munmap_1", bench_munmap_1},     {"munmap_32", bench_munmap_32},
+	    {"munmap_512", bench_munmap_512}, {"mprotect", bench_mprotect},
+	    {"tlb_flush2", bench_tlb_flush2}, {"concurrent", bench_concurrent},
+	};
+	/*
+	 * Each scenario runs `bench.reps=` times (5 by default), each time in
+	 * a fresh mm: the host compares the repetitions to see how much the
+	 * times scatter (under TCG other host load shows up directly).
+	 */
+	uint64_t reps = 5;
+	cmdline_get_u64("bench.reps", &reps);
+	for (unsigned i = 0; i < ARRAY_SIZE(scenarios); i++)
+		for (bench_rep = 0; bench_rep < MAX(reps, 1u); bench_rep++)
+			run_one(scenarios[i].name, scenarios[i].run);
+	console_write("BENCH_END failed=%u\n", bench_failed ? 1u : 0u);
+	return !bench_failed;
+}

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * TLB shootdown benchmarks (command line `bench`, see docs/benchmarks.md).
+ *
+ * Each scenario builds an address space, makes it active on every online
+ * CPU (its own worker threads, plus one "resident" thread on every other
+ * CPU that keeps the mm loaded), runs a fixed number of operations, and
+ * prints one line per repetition (`bench.reps=`, default 5):
+ *
+ *   BENCH scenario=<name> mode=<tlb=> ops=<n> ns=<n> ipis=<n>
+ *         remote_flush_targets=<n> local_full=<n> local_page=<n>
+ *         flushes=<n> full_flushes=<n> elided=<n> lazy_skipped=<n>
+ *         cpus=<n> rep=<i>
+ *
+ * (on one line). Counts are deltas of the kernel's global counters taken
+ * around the measured loop only: setup (mapping the resident page, starting
+ * threads) and teardown are outside it. The runner ends with
+ * "BENCH_END failed=<0|1>". `mode` echoes `tlb=` (default gen).
+ *
+ * Invariants: a scenario leaves nothing behind (threads joined, mm
+ * destroyed, frame_free_count() back where it was; a leak is reported as a
+ * "BENCH_ERROR" line and fails the run). The code only uses the public mm,
+ * TLB, xcall and scheduler interfaces: it must not depend on how a given
+ * `tlb=` mode does its flushing.
+ */
+#ifndef PAGODA_KERNEL_BENCH_BENCH_H
+#define PAGODA_KERNEL_BENCH_BENCH_H
+
+#include "kernel/arch.h"
+#include "kernel/cpumask.h"
+#include "kernel/mm/frame.h"
+#include "kernel/mm/gather.h"
+#include "kernel/mm/tlb.h"
+#include "kernel/xcall.h"
+
+struct mm;
+struct thread;
+
+/*
+ * Where scenarios map: far from what tests use, inside every arch's user
+ * half. The residents' page has a leaf table of its own. Work ranges (up to
+ * 2 MiB) start 64 KiB into a 4 MiB slot, never 2 MiB-aligned, and get a
+ * populated guard page on each side (bench_map_guarded): the leaf tables a
+ * range uses never become empty, so unmapping it frees no page table and
+ * the scenarios measure flushing, not table allocation and freeing.
+ */
+#define BENCH_VA(off)	    (arch_mm_layout.user_base + GiB(4) + (off))
+#define BENCH_RESIDENT_VA   BENCH_VA(0)
+#define BENCH_WORK_VA(slot) BENCH_VA(MiB(4) * (slot) + KiB(64)) /* slot >= 1 */
+
+/* Counter values at one instant. */
+struct bench_snap {
+	uint64_t ns;
+	struct xcall_stats xcall;
+	struct tlb_counters tlb;
+	struct gather_stats gather;
+};
+void bench_snap_take(struct bench_snap *s);
+
+/* Prints the BENCH line for `ops` operations measured between `a` and `b`. */
+void bench_report(const char *scenario, uint64_t ops, const struct bench_snap *a,
+		  const struct bench_snap *b);
+/* Prints a BENCH_ERROR line and marks the run failed. */
+void bench_fail(const char *scenario, const char *what, long value);
+
+/*
+ * An mm plus its residents. bench_env_start creates the mm, maps and
+ * populates the residents' page, and starts one resident on every online
+ * CPU not in `busy` (the CPUs the scenario's own threads will use); it
+ * returns once each has written its page, i.e. each CPU is in mm->cpus.
+ * bench_env_stop stops and joins them and destroys the mm.
+ */
+struct bench_env {
+	struct mm *mm;
+	struct thread *resident[CPU_MAX];
+	bool stop;
+	uint32_t started;
+};
+bool bench_env_start(struct bench_env *env, cpumask_t busy);
+void bench_env_stop(struct bench_env *env);
+
+/* Maps and populates one guard page just below va and one at va + size. */
+int bench_map_guarded(struct mm *mm, virt_addr_t va, uint64_t size);
+
+/*
+ * A scenario's own threads, started together in env->mm. bench_team_run
+ * starts fn(args[i]) on the i-th online CPU (wrapping around) for i < n,
+ * waits until each has called bench_team_ready (after its own setup),
+ * takes `start`, lets them go, joins them all and takes `end`. It returns
+ * false if a thread could not be created (those that were are still run
+ * and joined).
+ */
+struct bench_team {
+	struct bench_env *env;
+	uint32_t ready;
+	bool go;
+	struct bench_snap start, end;
+};
+bool bench_team_run(struct bench_team *team, unsigned n, void (*fn)(void *arg), void *const *args);
+void bench_team_ready(struct bench_team *team);
+/* The CPUs bench_team_run puts n threads on (for bench_env_start's `busy`). */
+cpumask_t bench_team_cpus(unsigned n);
+
+/* Online CPUs, and the n-th of them (wrapping around when n >= their number). */
+cpumask_t bench_online(void);
+unsigned bench_nth_cpu(unsigned n);
+/* Scales a default operation count by `bench.scale=<percent>` (at least 1). */
+uint64_t bench_scaled(uint64_t ops);
+/* Writes one word to each page of [va, va + size): faults them in if needed. */
+void bench_touch(virt_addr_t va, uint64_t size);
+
+/* Scenarios: munmap.c (munmap_N, mprotect), tlb_flush2.c, concurrent.c. */
+void bench_munmap_1(void);
+void bench_munmap_32(void);
+void bench_munmap_512(void);
+void bench_mprotect(void);
+void bench_tlb_flush2(void);
+void bench_concurrent(void);
+
+/* Runs every scenario; returns false if any reported an error. */
+bool bench_run_all(void);
+
+#endif

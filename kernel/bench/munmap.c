@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * munmap_N and mprotect: one thread on the first online CPU changes a
+ * range of an mm that residents keep active on every other CPU, so every
+ * flush has remote targets.
+ *
+ *   munmap_N:  map N anonymous pages, populate them, unmap them; ops = K.
+ *   mprotect:  RW -> RO -> RW on 64 populated pages; ops = K round trips.
+ *              The downgrade must flush; the upgrade must not (it shows up
+ *              as `elided`), so a healthy run has flushes/op = 1.
+ *
+ * K is fixed per scenario (scaled by bench.scale=) so that every mode does
+ * exactly the same work: only the time may differ between modes.
+ */
+#include "kernel/bench/bench.h"
+#include "kernel/mm/mm.h"
+
+struct one_thread {
+	struct bench_team *team;
+	unsigned pages;
+	uint64_t k;
+	int err; /* first error of an operation, 0 if none */
+};
+
+static void munmap_loop(void *arg)
+{
+	struct one_thread *r = arg;
+	struct mm *mm = r->team->env->mm;
+	virt_addr_t va = BENCH_WORK_VA(1);
+	uint64_t size = r->pages * PAGE_SIZE;
+	bench_team_ready(r->team);
+	for (uint64_t i = 0; i < r->k && !r->err; i++) {
+		r->err = vm_map_anon(mm, va, size, PT_READ | PT_WRITE);
+		if (!r->err)
+			r->err = vm_populate(mm, va, size);
+		if (!r->err)
+			r->err = vm_unmap(mm, va, size);
+	}
+}
+
+static void mprotect_loop(void *arg)
+{
+	struct one_thread *r = arg;
+	struct mm *mm = r->team->env->mm;
+	virt_addr_t va = BENCH_WORK_VA(1);
+	uint64_t size = r->pages * PAGE_SIZE;
+	bench_team_ready(r->team);
+	for (uint64_t i = 0; i < r->k && !r->err; i++) {
+		r->err = vm_protect(mm, va, size, PT_READ);
+		if (!r->err)
+			r->err = vm_protect(mm, va, size, PT_READ | PT_WRITE);
+	}
+}
+
+/*
+ * Runs `loop` on the first online CPU of a fresh env whose range of
+ * `pages` pages has guards (and is mapped and populated if `premap`).
+ */
+static void run_single(const char *name, void (*loop)(void *arg), unsigned pages, uint64_t k,
+		       bool premap)
+{
+	struct bench_env env;
+	if (!bench_env_start(&env, bench_team_cpus(1))) {
+		bench_fail(name, "setup", 0);
+		return;
+	}
+	struct bench_team team = {.env = &env};
+	struct one_thread r = {.team = &team, .pages = pages, .k = k};
+	virt_addr_t va = BENCH_WORK_VA(1);
+	int err = bench_map_guarded(env.mm, va, pages * PAGE_SIZE);
+	if (!err && premap)
+		err = vm_map_anon(env.mm, va, pages * PAGE_SIZE, PT_READ | PT_WRITE);
+	if (!err && premap)
+		err = vm_populate(env.mm, va, pages * PAGE_SIZE);
+	void *args[] = {&r};
+	if (err)
+		bench_fail(name, "setup", err);
+	else if (!bench_team_run(&team, 1, loop, args))
+		bench_fail(name, "threads", 0);
+	else if (r.err)
+		bench_fail(name, "error", r.err);
+	else
+		bench_report(name, k, &team.start, &team.end);
+	bench_env_stop(&env);
+}
+
+/* ~0.3-0.7 s per repetition under TCG on a 2-core host with CPUS=4 (docs/benchmarks.md). */
+void bench_munmap_1(void)
+{
+	run_single("munmap_1", munmap_loop, 1, bench_scaled(6000), false);
+}
+
+void bench_munmap_32(void)
+{
+	run_single("munmap_32", munmap_loop, 32, bench_scaled(800), false);
+}
+
+void bench_munmap_512(void)
+{
+	run_single("munmap_512", munmap_loop, 512, bench_scaled(80), false);
+}
+
+void bench_mprotect(void)
+{
+	run_single("mprotect", mprotect_loop, 64, bench_scaled(3000), true);
+}
