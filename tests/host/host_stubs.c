@@ -281,23 +281,23 @@ bool arch_irq_enabled(void)
 /* One host thread: a lock is either free or held by "CPU 0". */
 void spin_lock(spinlock_t *lock)
 {
-	if (lock->holder_cpu != -1)
+	if (lock->holder != 0)
 		panic("spin_lock: %p already held (recursive acquisition)", (void *)lock);
 	lock->next++;
-	lock->holder_cpu = 0;
+	lock->holder = 1;
 }
 
 void spin_unlock(spinlock_t *lock)
 {
-	if (lock->holder_cpu == -1)
+	if (lock->holder == 0)
 		panic("spin_unlock: %p is not held", (void *)lock);
-	lock->holder_cpu = -1;
+	lock->holder = 0;
 	lock->owner++;
 }
 
 bool spin_trylock(spinlock_t *lock)
 {
-	if (lock->holder_cpu != -1)
+	if (lock->holder != 0)
 		return false;
 	spin_lock(lock);
 	return true;
@@ -305,7 +305,7 @@ bool spin_trylock(spinlock_t *lock)
 
 bool spin_is_locked(spinlock_t *lock)
 {
-	return lock->holder_cpu != -1;
+	return lock->holder != 0;
 }
 
 /* ---- Console and panic ---------------------------------------------------------- */

@@ -112,7 +112,7 @@ static void panic_to_case(const char *msg)
 
 static void post_op(const char *file, int line, struct pt *pt)
 {
-	if (pt->lock.holder_cpu != -1)
+	if (pt->lock.holder != 0)
 		fail_at(file, line, "the pt lock is still held after the operation");
 	if (!host_irqs_enabled)
 		fail_at(file, line, "interrupts were left disabled after the operation");
