@@ -135,7 +135,7 @@ NEGATIVE_CMDLINE = ktest=$(or $(2),ktest) test.cpus=$(CPUS) test.mem=$(MEM) $(1)
 define negative_check
 	$(call arch_boot_image,$(call NEGATIVE_CMDLINE,$(1),$(3)),test)
 	@echo "negative check: $(1) must give $(2)"
-	$(Q)python3 tools/ktest_run.py --log $(BUILD)/negative-$(1).log --timeout 60 \
+	$(Q)python3 tools/ktest_run.py --log $(BUILD)/negative-$(lastword $(1)).log --timeout 60 \
 		--exit-style $(EXIT_STYLE) $(2) -- $(QEMU_TEST)
 endef
 
@@ -147,8 +147,8 @@ test-negative: deps kernel
 	$(call negative_check,ktest.fault,--expect-panic unhandled)
 	$(call negative_check,tlb.skip_flush,--expect-fail mm.stale_tlb_never_writes_freed_frame,mm)
 	$(call negative_check,tlb.break=free_before_flush,--expect-fail mm.stale_tlb_never_writes_freed_frame,mm)
-	$(call negative_check,tlb.break=no_defer_bump,--expect-fail tlb.deferral_reaches_cpu_that_switched_in,tlb)
-	$(call negative_check,tlb.break=skip_lazy_always,--expect-fail tlb.lazy_cpu_spared_unless_tables_freed,tlb)
+	$(call negative_check,tlb=ipi tlb.break=no_defer_bump,--expect-fail tlb.deferral_reaches_cpu_that_switched_in,tlb)
+	$(call negative_check,tlb=ipi tlb.break=skip_lazy_always,--expect-fail tlb.lazy_cpu_spared_unless_tables_freed,tlb)
 
 # TLB benchmarks (docs/benchmarks.md): one image and one boot per mode in
 # BENCH_MODES, with `bench tlb=<mode>`; tools/bench.py replaces @MODE@ in the

@@ -156,6 +156,16 @@ bool arch_mm_switch_flushes(void);
 /* Invalidate one user page / all user translations tagged `asid` on this CPU. */
 void arch_tlb_flush_user_page(unsigned asid, virt_addr_t va);
 void arch_tlb_flush_user_all(unsigned asid);
+/* Ranges longer than this many pages are flushed as the whole mm (x86 33, arm64 512). */
+unsigned arch_tlb_range_max_pages(void);
+/*
+ * Hardware broadcast invalidation (arm64 TLBI ...IS): every CPU's TLB at
+ * once, one wait at the end. arch_tlb_broadcast_available() is false where
+ * there is none (x86-64: flushes need IPIs).
+ */
+bool arch_tlb_broadcast_available(void);
+void arch_tlb_broadcast_user(unsigned asid, virt_addr_t start, virt_addr_t end,
+			     unsigned stride_shift, bool all);
 
 /* The page-table root that translates `va` on the calling CPU (for fault reports). */
 phys_addr_t arch_mm_root_for(virt_addr_t va);

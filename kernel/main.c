@@ -47,8 +47,12 @@ void kernel_main(void)
 	arch_irq_enable();
 	smp_start_secondaries();
 
-	char mode[16];
-	if (cmdline_get("tlb", mode, sizeof(mode)) && strcmp(mode, "mmgen") == 0)
+	/* tlb=gen|ipi (generations, IPIs), broadcast (arm64's default), mmgen (per-mm only). */
+	char mode[16] = "";
+	cmdline_get("tlb", mode, sizeof(mode));
+	tlb_broadcast = arch_tlb_broadcast_available() && strcmp(mode, "ipi") != 0 &&
+			strcmp(mode, "gen") != 0 && strcmp(mode, "mmgen") != 0;
+	if (strcmp(mode, "mmgen") == 0)
 		tlb_mode = TLB_MODE_MMGEN;
 	char broken[32];
 	if (cmdline_get("tlb.break", broken, sizeof(broken))) {
@@ -57,8 +61,9 @@ void kernel_main(void)
 		tlb_break_skip_lazy_always = strcmp(broken, "skip_lazy_always") == 0;
 		printk("tlb: WARNING: invariant '%s' broken on purpose: tests must fail", broken);
 	}
-	printk("tlb: mode %s", tlb_mode == TLB_MODE_MMGEN ? "mmgen (per-mm generations only)"
-							: "gen (per-table deferral, ring)");
+	printk("tlb: mode %s, %s", tlb_mode == TLB_MODE_MMGEN ? "mmgen (per-mm generations only)"
+							    : "gen (per-table deferral, ring)",
+	       tlb_broadcast ? "broadcast invalidation" : "IPIs");
 	if (cmdline_has("tlb.skip_flush")) {
 		/* Test-only: proves the stale-TLB test can see a missing flush. */
 		tlb_test_skip_flush = true;

@@ -7,10 +7,17 @@
  * must be the first bytes of the file; the Image is an objcopy -O binary of
  * this ELF, so .bss must come last and hold no file contents.
  *
+ * Text, rodata and data+bss each start on a 4 KiB boundary, because the
+ * kernel's own tables map them with different permissions (text RX, rodata
+ * R, data and bss RW; arch/aarch64/mm.c). __kernel_end closes what those
+ * tables map. The boot page tables come after it: they are part of the
+ * image the loader must leave alone (__image_end, the header's image_size,
+ * and boot_info's kernel extent include them), but the kernel's tables do
+ * not map them, and once the boot CPU has left them their frames go back
+ * to the frame allocator.
+ *
  * .ksyms (the embedded symbol table) comes after .text, at the end of
  * .rodata, so that embedding it moves no function between the two links.
- * __image_size (the header's image_size) covers .bss and the boot page
- * tables, so the loader places nothing there.
  */
 #include "arch/aarch64/layout.h"
 
@@ -30,6 +37,7 @@ SECTIONS
 	}
 	. = ALIGN(4096);
 	.rodata : {
+		__rodata_start = .;
 		*(.rodata .rodata.*)
 		. = ALIGN(8);
 		__ktest_suites_start = .;
@@ -37,9 +45,11 @@ SECTIONS
 		__ktest_suites_end = .;
 		. = ALIGN(8);
 		KEEP(*(.ksyms))
+		__rodata_end = .;
 	}
 	. = ALIGN(4096);
 	.data : {
+		__data_start = .;
 		*(.data .data.*)
 	}
 	.bss (NOLOAD) : ALIGN(16) {
@@ -50,7 +60,14 @@ SECTIONS
 	}
 	. = ALIGN(4096);
 	__kernel_end = .;
-	__image_size = __kernel_end - __kernel_start;
+	.boot_tables (NOLOAD) : {
+		boot_tables_start = .;
+		*(.boot_tables)
+		. = ALIGN(4096);
+		boot_tables_end = .;
+	}
+	__image_end = .;
+	__image_size = __image_end - __kernel_start;
 
 	/DISCARD/ : {
 		*(.comment) *(.note*) *(.eh_frame*)

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * aarch64 private helpers: system register access, barriers, MMIO, the
- * per-CPU arch block reached through TPIDR_EL1, the exception frame, and
- * the functions the files of arch/aarch64/ share. Only arch/aarch64/
- * includes this.
+ * per-CPU arch block reached through TPIDR_EL1, the exception frame, the
+ * secondary CPUs' boot block, and the functions the files of arch/aarch64/
+ * share. Only arch/aarch64/ includes this.
  */
 #ifndef PAGODA_ARCH_AARCH64_AARCH64_H
 #define PAGODA_ARCH_AARCH64_AARCH64_H
@@ -24,7 +24,7 @@
 #define dsb(opt) __asm__ __volatile__("dsb " #opt ::: "memory")
 #define dmb(opt) __asm__ __volatile__("dmb " #opt ::: "memory")
 
-/* MMIO through the Device-nGnRE identity window: ordered among themselves. */
+/* MMIO through Device-nGnRE mappings (vm_map_mmio): ordered among themselves. */
 static inline uint32_t mmio_read32(uintptr_t addr)
 {
 	return *(volatile uint32_t *)addr;
@@ -67,10 +67,22 @@ struct aarch64_frame {
 	uint64_t record[2]; /* {x29, elr + 4}: chains backtraces through the exception */
 };
 
+/*
+ * What a starting secondary CPU reads in head.S's secondary_entry, with
+ * its MMU off (so the boot CPU cleans it to the point of coherency).
+ * Offsets are AP_BOOT_* in layout.h.
+ */
+struct aarch64_ap_boot {
+	uint64_t ttbr0; /* root of the table mapping the stub at its physical address */
+	uint64_t ttbr1; /* kernel_pt.root */
+	uint64_t stack; /* stack top, a kernel virtual address */
+	uint64_t cpu;	/* logical id */
+} __aligned(AP_BOOT_SIZE);
+
 /* head.S */
-extern const char secondary_entry[];
-/* The stack top each secondary CPU loads in secondary_entry, by logical id. */
-extern uint64_t aarch64_secondary_stack[];
+extern const char secondary_entry[], aarch64_ap_stub_start[], aarch64_ap_stub_end[];
+/* Runs at its physical address through the boot identity map (see head.S). */
+void aarch64_idmap_replace_ttbr1(phys_addr_t root, phys_addr_t empty);
 /* firmware.S: the semihosting trap instruction, and a call through it. */
 extern const char aarch64_semihosting_insn[];
 uint64_t aarch64_semihosting_call(uint64_t op, const void *arg);
@@ -82,6 +94,14 @@ extern phys_addr_t aarch64_image_pa;
 void aarch64_percpu_init(unsigned cpu);
 /* Console: (re)points the PL011 driver at `base` (physical, 0 = no console). */
 void aarch64_uart_init(phys_addr_t base);
+/* Maps the console with vm_map_mmio(); returns the new address, NULL without a console. */
+void *aarch64_uart_map(void);
+/* Makes the console use `va` from now on (after the switch to the kernel's tables). */
+void aarch64_uart_use(void *va);
+/* Cleans (writes back and invalidates) data cache lines over [va, va + size) to PoC. */
+void aarch64_dcache_clean_inval(const void *va, size_t size);
+/* Physical address of an all-zero, never written table: TTBR0 once it is not needed. */
+phys_addr_t aarch64_empty_table(void);
 /* Time: reads the counter frequency; arch_time_ns() counts from this call. */
 void aarch64_time_init(void);
 /* The virtual timer's interrupt id (INTID, not PPI number). */

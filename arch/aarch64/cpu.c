@@ -3,8 +3,8 @@
  * The small CPU primitives of the arch contract on aarch64: identity
  * (TPIDR_EL1 points at this CPU's struct aarch64_percpu, set by head.S
  * before any C runs), interrupt masking (the I bit of DAIF; Pagoda takes
- * no FIQs), idling, the debugging helpers and address translation for the
- * boot mappings (layout.h).
+ * no FIQs), idling, the debugging helpers, address translation for the
+ * direct map and the image (layout.h), and a new thread's first frame.
  */
 #include "arch/aarch64/aarch64.h"
 #include "kernel/arch.h"
@@ -115,10 +115,14 @@ void arch_probe_write(volatile uint8_t *va, uint8_t value)
 
 void *arch_phys_to_virt(phys_addr_t pa)
 {
-	/* The boot tables identity-map the low 4 GiB; a later change adds a direct map. */
+	/*
+	 * The boot tables map the low 4 GiB at the direct-map base as well, so
+	 * these pointers stay valid on the kernel's tables (RAM is in their
+	 * direct map; devices must move to vm_map_mmio before the switch).
+	 */
 	if (pa >= (uint64_t)BOOT_IDENTITY_GIB << 30)
 		return NULL;
-	return (void *)(uintptr_t)pa;
+	return (void *)(uintptr_t)(DIRECT_MAP_BASE + pa);
 }
 
 phys_addr_t arch_virt_to_phys(const void *va)
@@ -126,5 +130,28 @@ phys_addr_t arch_virt_to_phys(const void *va)
 	uintptr_t v = (uintptr_t)va;
 	if (v >= KERNEL_VMA)
 		return v - (uintptr_t)__kernel_start + aarch64_image_pa;
-	return v;
+	if (v >= DIRECT_MAP_BASE && v - DIRECT_MAP_BASE < DIRECT_MAP_SIZE)
+		return v - DIRECT_MAP_BASE;
+	return v; /* an identity-mapped address: start-up code running physically */
+}
+
+/* switch.S: moves entry from x19 to a call with a zero frame record. */
+extern const char aarch64_thread_start[];
+
+void arch_context_init(struct arch_context *ctx, void *stack_top, void (*entry)(void))
+{
+	/*
+	 * What arch_context_switch pops: x19-x28, x29, x30 (12 words, 96
+	 * bytes). x30 "returns" into aarch64_thread_start, which calls entry
+	 * (from x19) with x29 = x30 = 0 so backtraces end there; SP stays
+	 * 16-byte aligned (SCTLR_EL1.SA checks it). Interrupts are whatever
+	 * the switching thread had: schedule() switches with them masked.
+	 */
+	uint64_t *sp = (uint64_t *)ALIGN_DOWN((uintptr_t)stack_top, 16);
+	sp -= 12;
+	for (int i = 0; i < 12; i++)
+		sp[i] = 0;
+	sp[0] = (uint64_t)(uintptr_t)entry;		    /* popped into x19 */
+	sp[11] = (uint64_t)(uintptr_t)aarch64_thread_start; /* popped into x30 */
+	ctx->sp = (uintptr_t)sp;
 }

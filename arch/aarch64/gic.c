@@ -3,9 +3,13 @@
  * GIC front end: chooses the GICv2 or GICv3 driver once from the device
  * tree and forwards to it. Invariant: `gic` is set before the first IRQ is
  * unmasked, so the interrupt path never sees it NULL.
+ *
+ * The drivers reach their registers through vm_map_mmio() mappings made in
+ * gic_init(), which runs from arch_init(), after mm_init().
  */
 #include "arch/aarch64/gic.h"
 #include "boot/fdt_platform.h"
+#include "kernel/mm/vm.h"
 #include "kernel/printk.h"
 
 static const struct gic_ops *gic;
@@ -53,4 +57,9 @@ void gic_send_sgi(cpumask_t targets, unsigned sgi)
 void gic_enable_ppi(unsigned intid)
 {
 	gic->enable_ppi(intid);
+}
+
+uintptr_t gic_map(phys_addr_t base, uint64_t size, uint64_t fallback, const char *what)
+{
+	return (uintptr_t)vm_map_mmio(base, size ? size : fallback, what);
 }

@@ -44,5 +44,11 @@ void gic_eoi(uint32_t raw);
 void gic_send_sgi(cpumask_t targets, unsigned sgi);
 /* Enables PPI `intid` (16..31) on the calling CPU. */
 void gic_enable_ppi(unsigned intid);
+/*
+ * Maps a GIC register frame with vm_map_mmio() (after mm_init: the kernel's
+ * tables have no other mapping of devices). `size` is the device tree's,
+ * or `fallback` when the tree gives none. Returns its kernel address.
+ */
+uintptr_t gic_map(phys_addr_t base, uint64_t size, uint64_t fallback, const char *what);
 
 #endif

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * GICv2 driver (arm,cortex-a15-gic, arm,gic-400): distributor (GICD) and
- * memory-mapped CPU interface (GICC), both through the Device identity map.
+ * memory-mapped CPU interface (GICC), both mapped with vm_map_mmio().
  *
  * SGI and PPI registers of the distributor (the first word of each array)
  * are banked per CPU, so each CPU programs its own. GICD_SGIR addresses
@@ -57,11 +57,9 @@ static uint32_t own_target(void)
 
 static void gicv2_init(void)
 {
-	gicd = (uintptr_t)arch_phys_to_virt(fdt_platform.gicd_base);
-	gicc = (uintptr_t)arch_phys_to_virt(fdt_platform.gicc_base);
-	if (!gicd || !gicc)
-		panic("gicv2_init: GICD %#lx or GICC %#lx outside the identity map",
-		      (unsigned long)fdt_platform.gicd_base, (unsigned long)fdt_platform.gicc_base);
+	/* GICD is 4 KiB, GICC 8 KiB in GICv2; the device tree usually says 64 KiB each. */
+	gicd = gic_map(fdt_platform.gicd_base, fdt_platform.gicd_size, 0x1000, "GICv2 GICD");
+	gicc = gic_map(fdt_platform.gicc_base, fdt_platform.gicc_size, 0x2000, "GICv2 GICC");
 	mmio_write32(gicd + GICD_CTLR, 0);
 	unsigned lines = ((mmio_read32(gicd + GICD_TYPER) & 0x1F) + 1) * 32;
 	if (lines > 1020)

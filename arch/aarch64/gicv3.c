@@ -50,6 +50,7 @@
 #define ICC_SRE_SRE 1u
 
 static uintptr_t gicd;
+static uintptr_t gicr; /* the redistributor region, every CPU's frames */
 
 static void wait_rwp(void)
 {
@@ -66,10 +67,10 @@ static uint32_t packed_affinity(uint64_t mpidr)
 
 static void gicv3_init(void)
 {
-	gicd = (uintptr_t)arch_phys_to_virt(fdt_platform.gicd_base);
-	if (!gicd || !arch_phys_to_virt(fdt_platform.gicr_base))
-		panic("gicv3_init: GICD %#lx or GICR %#lx outside the identity map",
-		      (unsigned long)fdt_platform.gicd_base, (unsigned long)fdt_platform.gicr_base);
+	gicd = gic_map(fdt_platform.gicd_base, fdt_platform.gicd_size, 0x10000, "GICv3 GICD");
+	/* Every CPU's frames, mapped once here; without a size only one CPU's two frames. */
+	gicr =
+	    gic_map(fdt_platform.gicr_base, fdt_platform.gicr_size, 2 * GICR_FRAME, "GICv3 GICR");
 	mmio_write32(gicd + GICD_CTLR, 0);
 	wait_rwp();
 	unsigned lines = ((mmio_read32(gicd + GICD_TYPER) & 0x1F) + 1) * 32;
@@ -100,8 +101,8 @@ static void gicv3_init(void)
 
 static uintptr_t find_redistributor(uint64_t mpidr)
 {
-	uintptr_t base = (uintptr_t)arch_phys_to_virt(fdt_platform.gicr_base);
-	uint64_t size = fdt_platform.gicr_size;
+	uintptr_t base = gicr;
+	uint64_t size = fdt_platform.gicr_size ? fdt_platform.gicr_size : 2 * GICR_FRAME;
 	uint32_t want = packed_affinity(mpidr);
 	for (uint64_t off = 0; off + GICR_FRAME <= size;) {
 		uint64_t typer = mmio_read64(base + off + GICR_TYPER);
@@ -125,7 +126,7 @@ static void gicv3_init_cpu(void)
 	for (unsigned i = 0; mmio_read32(rd + GICR_WAKER) & WAKER_CHILDREN_SLEEP; i++)
 		if (i > 10000000)
 			panic("gicv3: redistributor %#lx never woke (GICR_WAKER.ChildrenAsleep)",
-			      (unsigned long)arch_virt_to_phys((void *)rd));
+			      (unsigned long)(fdt_platform.gicr_base + (rd - gicr)));
 
 	mmio_write32(rd + GICR_IGROUPR0, 0xFFFFFFFFu);
 	mmio_write32(rd + GICR_ICENABLER0, 0xFFFF0000u);

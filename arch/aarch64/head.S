@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * aarch64 entry: the Linux arm64 Image header, the boot CPU's path from the
- * loader to C, and the secondary CPUs' path from PSCI CPU_ON to C.
+ * loader to C, the secondary CPUs' path from PSCI CPU_ON to C, and the one
+ * routine that swaps the boot CPU's kernel tables.
  *
  * The loader (QEMU -kernel, or firmware) enters _start at EL2 or EL1 with
  * the MMU and D-cache off, x0 = physical address of the device tree, and
@@ -9,19 +10,37 @@
  * code runs at that unknown physical address, so it uses only PC-relative
  * addressing (adr, adrp, literal loads); the image is linked at KERNEL_VMA.
  *
- * Boot CPU: leave EL2 if entered there, zero .bss, build the boot page
- * tables (layout.h: TTBR1 maps the image, TTBR0 identity-maps the low
- * 4 GiB), turn the MMU on, jump to the linked address and call
- * aarch64_boot_main(dtb_pa, image_pa, entry_el).
+ * Boot CPU: leave EL2 if entered there, zero .bss and the boot page tables,
+ * build those tables (layout.h: TTBR0 identity-maps the low 4 GiB, TTBR1
+ * maps the same 4 GiB at the direct-map base and the image at KERNEL_VMA),
+ * turn the MMU on, jump to the linked address and call
+ * aarch64_boot_main(dtb_pa, image_pa, entry_el) on the boot stack, which
+ * sits on top of boot_stack_guard, a page the kernel's tables leave
+ * unmapped so that an overflow faults.
+ *
  * Secondary CPU: PSCI starts it at secondary_entry (physical) with x0 =
- * its logical id; it leaves EL2 if needed, turns the MMU on with the same
- * tables, loads its stack from aarch64_secondary_stack[id] and calls
- * aarch64_secondary_main(id).
+ * the physical address of its struct aarch64_ap_boot. The boot tables are
+ * gone by then: the block names the kernel's own root for TTBR1 and a
+ * temporary table that maps just this stub at its physical address for
+ * TTBR0 (smp.c). The stub turns the MMU on with both, jumps to the linked
+ * address at once and calls aarch64_secondary_main(cpu), which drops TTBR0.
  *
  * A failure before any console exists (image not 2 MiB aligned, entered at
  * EL3) stops the CPU in a wfe loop: there is nothing to print with yet.
  */
 #include "arch/aarch64/layout.h"
+
+/* \reg = TCR_VALUE with IPS = the CPU's physical address range, capped at 48 bits. */
+.macro tcr_with_ips reg, tmp
+	ldr	\reg, =TCR_VALUE
+	mrs	\tmp, id_aa64mmfr0_el1
+	and	\tmp, \tmp, #0x7	/* PARange */
+	cmp	\tmp, #5		/* 52-bit outputs need 64 KiB pages or LPA2: cap at 48 */
+	b.ls	.Ltcr_ips\@
+	mov	\tmp, #5
+.Ltcr_ips\@:
+	bfi	\reg, \tmp, #32, #3	/* IPS */
+.endm
 
 	.section .head.text, "ax"
 	.globl _start
@@ -29,7 +48,7 @@ _start:
 	b	primary_entry		/* code0 */
 	.long	0			/* code1 */
 	.quad	0			/* text_offset: load at a 2 MiB boundary */
-	.quad	__image_size		/* image_size, .bss and page tables included */
+	.quad	__image_size		/* image_size, .bss and boot tables included */
 	.quad	IMAGE_FLAGS
 	.quad	0, 0, 0			/* res2-res4 */
 	.ascii	"ARM\x64"		/* magic, offset 56 */
@@ -45,19 +64,18 @@ primary_entry:
 	b.ne	early_stop
 
 	/*
-	 * .bss (the page tables live there) is written with the MMU off, so
-	 * straight to memory. Invalidate the range before, so no dirty line
-	 * from the loader is written back over it later, and after, so the
-	 * cacheable view the MMU gives us cannot hit stale lines.
+	 * .bss and the boot tables are written with the MMU off, so straight
+	 * to memory. Invalidate the range before, so no dirty line from the
+	 * loader is written back over it later, and after, so the cacheable
+	 * view the MMU gives us cannot hit stale lines.
 	 */
 	adrp	x0, __bss_start
 	add	x0, x0, :lo12:__bss_start
-	adrp	x1, __kernel_end
+	adrp	x1, __image_end
 	bl	dcache_inval_range
 	adrp	x0, __bss_start
 	add	x0, x0, :lo12:__bss_start
-	adrp	x1, __bss_end
-	add	x1, x1, :lo12:__bss_end
+	adrp	x1, __image_end
 1:	stp	xzr, xzr, [x0], #16
 	cmp	x0, x1
 	b.lo	1b
@@ -66,7 +84,7 @@ primary_entry:
 
 	adrp	x0, __bss_start
 	add	x0, x0, :lo12:__bss_start
-	adrp	x1, __kernel_end
+	adrp	x1, __image_end
 	bl	dcache_inval_range
 
 	bl	mmu_enable
@@ -75,6 +93,7 @@ primary_entry:
 
 /*
  * Identity map (TTBR0): L0[0] -> boot_l1_low, one 1 GiB block per entry.
+ * Direct map (TTBR1): L0[DIRECT_MAP_L0_INDEX] -> the same boot_l1_low.
  * Kernel map (TTBR1): L0[KERNEL_L0_INDEX] -> boot_l1_high,
  * L1[KERNEL_L1_INDEX] -> boot_l2_high, whose 2 MiB blocks map the image
  * from x20 (its physical base) up to __kernel_end.
@@ -83,8 +102,10 @@ primary_entry:
 build_boot_tables:
 	adrp	x0, boot_l0_low
 	adrp	x1, boot_l1_low
-	orr	x2, x1, #PTE_TABLE
+	orr	x2, x1, #DESC_TABLE
 	str	x2, [x0]
+	adrp	x0, boot_l0_high
+	str	x2, [x0, #(DIRECT_MAP_L0_INDEX * 8)]
 	ldr	x3, =BLOCK_DEVICE
 	ldr	x4, =BLOCK_NORMAL
 	mov	x5, #0
@@ -100,9 +121,9 @@ build_boot_tables:
 	adrp	x0, boot_l0_high
 	adrp	x1, boot_l1_high
 	adrp	x2, boot_l2_high
-	orr	x3, x1, #PTE_TABLE
+	orr	x3, x1, #DESC_TABLE
 	str	x3, [x0, #(KERNEL_L0_INDEX * 8)]
-	orr	x3, x2, #PTE_TABLE
+	orr	x3, x2, #DESC_TABLE
 	str	x3, [x1, #(KERNEL_L1_INDEX * 8)]
 	adrp	x5, __kernel_end
 	sub	x5, x5, x20		/* image bytes */
@@ -121,20 +142,14 @@ build_boot_tables:
 	ret
 
 /*
- * Turns the MMU on with the boot tables; shared by every CPU. Runs from
- * the identity map, so the instruction after the SCTLR write is fetched
- * at the same (physical) address with translation on. Clobbers x0-x2.
+ * Turns the boot CPU's MMU on with the boot tables. Runs from the identity
+ * map, so the instruction after the SCTLR write is fetched at the same
+ * (physical) address with translation on. Clobbers x0-x2.
  */
 mmu_enable:
 	ldr	x0, =MAIR_VALUE
 	msr	mair_el1, x0
-	ldr	x0, =TCR_VALUE
-	mrs	x1, id_aa64mmfr0_el1
-	and	x1, x1, #0x7		/* PARange */
-	cmp	x1, #5			/* 52-bit outputs need 64 KiB pages or LPA2: cap at 48 */
-	mov	x2, #5
-	csel	x1, x1, x2, ls
-	bfi	x0, x1, #32, #3		/* IPS */
+	tcr_with_ips x0, x1
 	msr	tcr_el1, x0
 	adrp	x0, boot_l0_low
 	msr	ttbr0_el1, x0
@@ -214,15 +229,65 @@ early_stop:
 	wfe
 	b	early_stop
 
-/* PSCI CPU_ON entry, at its physical address; x0 = logical CPU id. */
-	.globl secondary_entry
+/*
+ * void aarch64_idmap_replace_ttbr1(phys_addr_t root, phys_addr_t empty)
+ *
+ * Called by the boot CPU at this routine's PHYSICAL address, which the
+ * boot identity map (still in TTBR0) translates: nothing here touches a
+ * TTBR1 address, the stack included. TTBR1 first points at an all-zero
+ * table and the TLB is emptied, so that no entry from the boot tables (the
+ * image in 2 MiB blocks) ever coexists with one from the kernel's tables
+ * (the image in pages) for the same address: a TLB holding both sizes may
+ * raise a TLB conflict abort. Only then is the kernel's root installed.
+ * Returns to the caller's TTBR1 address, now translated by `root`.
+ */
+	.globl aarch64_idmap_replace_ttbr1
+aarch64_idmap_replace_ttbr1:
+	dsb	ish			/* the caller's table writes reach the walker first */
+	msr	ttbr1_el1, x1
+	isb
+	tlbi	vmalle1
+	dsb	nsh
+	isb
+	msr	ttbr1_el1, x0
+	isb
+	ret
+
+/*
+ * PSCI CPU_ON entry, at its physical address, MMU off; x0 = physical
+ * address of this CPU's struct aarch64_ap_boot, which the boot CPU cleaned
+ * to the point of coherency, so the non-cacheable reads here see it.
+ * From aarch64_ap_stub_start to aarch64_ap_stub_end (literal pool
+ * included) is what the temporary TTBR0 table maps 1:1: the instructions
+ * after the SCTLR write are fetched through it.
+ */
+	.balign	64
+	.globl secondary_entry, aarch64_ap_stub_start, aarch64_ap_stub_end
+aarch64_ap_stub_start:
 secondary_entry:
 	msr	daifset, #0xf
 	mov	x19, x0
 	bl	el2_to_el1
-	bl	mmu_enable
+	ldp	x20, x21, [x19, #AP_BOOT_TTBR0]	/* TTBR0 (the stub's page), TTBR1 (the kernel) */
+	ldp	x22, x23, [x19, #AP_BOOT_STACK]	/* stack top (virtual), logical id */
+	ldr	x0, =MAIR_VALUE
+	msr	mair_el1, x0
+	tcr_with_ips x0, x1
+	msr	tcr_el1, x0
+	msr	ttbr0_el1, x20
+	msr	ttbr1_el1, x21
+	isb
+	tlbi	vmalle1
+	ic	iallu
+	dsb	nsh
+	isb
+	ldr	x0, =SCTLR_EL1_MMU_ON
+	msr	sctlr_el1, x0
+	isb
 	ldr	x0, =secondary_high
 	br	x0
+	.ltorg
+aarch64_ap_stub_end:
 
 	.ltorg
 
@@ -245,23 +310,22 @@ primary_high:
 	bl	aarch64_boot_main
 	b	high_stop
 
+/* x22 = stack top, x23 = logical id, from the boot block. */
 secondary_high:
-	cmp	x19, #AARCH64_CPU_MAX
+	cmp	x23, #AARCH64_CPU_MAX
 	b.hs	high_stop
-	ldr	x0, =aarch64_secondary_stack
-	ldr	x1, [x0, x19, lsl #3]
-	cbz	x1, high_stop
-	mov	sp, x1
+	cbz	x22, high_stop
+	mov	sp, x22
 	ldr	x0, =aarch64_percpu
 	mov	x1, #PERCPU_SIZE
-	madd	x0, x19, x1, x0
+	madd	x0, x23, x1, x0
 	msr	tpidr_el1, x0
 	ldr	x0, =exception_vectors
 	msr	vbar_el1, x0
 	isb
 	mov	x29, #0
 	mov	x30, #0
-	mov	x0, x19
+	mov	x0, x23
 	bl	aarch64_secondary_main
 high_stop:
 	msr	daifset, #0xf
@@ -270,7 +334,8 @@ high_stop:
 
 	.ltorg
 
-	.bss
+/* The boot tables: after __kernel_end, released once the boot CPU has left them. */
+	.section .boot_tables, "aw", %nobits
 	.balign 4096
 boot_l0_low:
 	.skip 4096
@@ -283,7 +348,11 @@ boot_l1_high:
 boot_l2_high:
 	.skip 4096
 
-	.balign 16
+	.bss
+	.balign 4096
+	.globl boot_stack_guard
+boot_stack_guard:			/* left unmapped by the kernel's own tables */
+	.skip 4096
 boot_stack_bottom:
 	.skip 16384
 boot_stack_top:

@@ -5,15 +5,26 @@
  * the timer re-armed, before its generic handler runs, because
  * timer_tick() may leave by arch_longjmp (a test timeout) and
  * ipi_handle(IPI_STOP) never returns: nothing may stay active behind them.
+ *
+ * Preemption: after the timer and the IPIs, sched_irq_exit() may switch
+ * threads from inside this handler. That is safe because Pagoda only
+ * takes IRQs at EL1 on the interrupted thread's own stack: the exception
+ * frame, including ELR_EL1 and SPSR_EL1, stays there while other threads
+ * run, and vectors.S reloads both from the frame before its eret (the
+ * registers themselves are overwritten by every exception the other
+ * threads take). IRQs stay masked throughout (PSTATE.I set on entry).
  */
 #include "arch/aarch64/aarch64.h"
 #include "arch/aarch64/gic.h"
 #include "kernel/arch.h"
 #include "kernel/printk.h"
 
+/* SPSR_EL1.M[3:0]: the exception level and stack the IRQ interrupted. */
+#define SPSR_MODE_MASK 0xF
+#define SPSR_MODE_EL1H 0x5
+
 void aarch64_irq(struct aarch64_frame *f)
 {
-	(void)f;
 	uint32_t raw;
 	uint32_t intid = gic_ack(&raw);
 	if (intid >= GIC_SPURIOUS)
@@ -24,14 +35,16 @@ void aarch64_irq(struct aarch64_frame *f)
 			ipi_handle((enum ipi_kind)intid);
 		else
 			printk("aarch64_irq: unexpected SGI %u", intid);
-		return;
-	}
-	if (intid == aarch64_timer_intid()) {
+	} else if (intid == aarch64_timer_intid()) {
 		aarch64_timer_rearm();
 		gic_eoi(raw);
 		timer_tick();
+	} else {
+		gic_eoi(raw);
+		printk("aarch64_irq: unexpected interrupt %u", intid);
 		return;
 	}
-	gic_eoi(raw);
-	printk("aarch64_irq: unexpected interrupt %u", intid);
+	/* Only kernel code (EL1h) is preempted here; vectors.S routes nothing else to us. */
+	if ((f->spsr & SPSR_MODE_MASK) == SPSR_MODE_EL1H)
+		sched_irq_exit();
 }

@@ -6,7 +6,8 @@
  * panic), the clock (printk timestamps), then the device tree, which names
  * the real console, the interrupt controller, the timer and PSCI.
  *
- * arch_init() runs later from kernel_main: the GIC and the timer interrupt.
+ * arch_init() runs later from kernel_main, after mm_init: the GIC (mapped
+ * with vm_map_mmio then) and the timer interrupt.
  */
 #include "arch/aarch64/aarch64.h"
 #include "arch/aarch64/gic.h"
@@ -19,7 +20,8 @@
 #define AARCH64_EARLY_UART_BASE 0x09000000
 #endif
 
-extern const char __kernel_start[], __kernel_end[];
+/* __image_end: the boot tables included, so they stay reserved until mm.c releases them. */
+extern const char __image_end[];
 
 static unsigned entry_el;
 
@@ -34,7 +36,7 @@ static void switch_console(void)
 		return;
 	}
 	if (!arch_phys_to_virt(uart))
-		panic("aarch64_boot_main: console UART %#lx is outside the identity map",
+		panic("aarch64_boot_main: console UART %#lx is outside the boot mappings (4 GiB)",
 		      (unsigned long)uart);
 	if (uart != AARCH64_EARLY_UART_BASE)
 		aarch64_uart_init(uart);
@@ -51,14 +53,14 @@ __noreturn void aarch64_boot_main(phys_addr_t dtb_pa, phys_addr_t image_pa, uint
 	__asm__ __volatile__("msr daifclr, #4" ::: "memory"); /* report SErrors */
 
 	boot_info.kernel_start = image_pa;
-	boot_info.kernel_end = arch_virt_to_phys(__kernel_end);
+	boot_info.kernel_end = arch_virt_to_phys(__image_end);
 	boot_info_add_reserved(boot_info.kernel_start,
 			       boot_info.kernel_end - boot_info.kernel_start, "kernel image");
 	boot_info.loader_name = "QEMU -kernel (arm64 Image protocol)";
 	if (!dtb_pa)
 		panic("aarch64_boot_main: no device tree (x0 = 0): boot the Image, not the ELF");
 	if (!arch_phys_to_virt(dtb_pa))
-		panic("aarch64_boot_main: device tree at %#lx is outside the identity map",
+		panic("aarch64_boot_main: device tree at %#lx is outside the boot mappings (4 GiB)",
 		      (unsigned long)dtb_pa);
 	fdt_boot_parse(dtb_pa, aarch64_this_cpu()->mpidr);
 	switch_console();

@@ -6,8 +6,9 @@
  * unclaimed breakpoint is logged and resumed after the brk. Any other
  * unclaimed exception, and every FIQ, SError or exception from a lower EL
  * (Pagoda has no EL0 yet), is reported in full: the exception class and
- * syndrome decoded, FAR, ELR, SPSR, every register, the CPU and a
- * backtrace; then panic.
+ * syndrome decoded (for an abort also the page-table walk of the faulting
+ * address), FAR, ELR, SPSR, every register, the CPU and a backtrace; then
+ * panic.
  *
  * Only one CPU reports at a time, and an exception while reporting stops
  * the machine instead of recursing (the report itself is broken).
@@ -181,6 +182,9 @@ static void describe_syndrome(const struct fault_info *info, unsigned ec, uint32
 			console_write(", level %u", level);
 		console_write(" (%s %#x)%s\n", info->exec ? "IFSC" : "DFSC", ISS_FSC(iss),
 			      iss & ISS_FNV ? ", FAR not valid" : "");
+		/* The walk through the tables this CPU uses for the address (pt_dump.c). */
+		if (!(iss & ISS_FNV))
+			pt_dump_walk(arch_mm_root_for(info->address), info->address);
 	} else if (ec == EC_BRK) {
 		console_write("  brk #%#x (ELR points at the brk instruction)\n", iss & 0xFFFF);
 	}
@@ -228,7 +232,8 @@ void aarch64_sync(struct aarch64_frame *f)
 		info.address = f->far;
 		break;
 	}
-	fault_dispatch(&info);
+	if (fault_dispatch(&info))
+		return; /* resolved (a user page filled, a spurious fault): retry */
 	if (info.kind == FAULT_BREAKPOINT) {
 		/* Unclaimed breakpoint: ELR points at the brk itself; note it, resume after it. */
 		breakpoints_resumed[arch_cpu_id()]++;

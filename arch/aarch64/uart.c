@@ -7,13 +7,19 @@
  * AARCH64_EARLY_UART_BASE (build.mk's EARLY_UART, the QEMU virt address
  * 0x09000000 by default; 0 disables it), so that a malformed device tree
  * can still be reported. aarch64_boot_main then switches to the UART that
- * /chosen/stdout-path names (the same one on virt).
+ * /chosen/stdout-path names (the same one on virt). Both are reached
+ * through the boot tables' direct-map alias of the low 4 GiB until
+ * mm_init: the kernel's own tables map RAM only there, so the switch
+ * (mm.c) maps the UART with vm_map_mmio() and moves the console to that
+ * address in one step with nothing printed in between.
  *
  * The baud rate is left as the firmware set it: the UART's reference
  * clock is not known here, and QEMU ignores the divisor anyway.
  */
 #include "arch/aarch64/aarch64.h"
 #include "kernel/arch.h"
+#include "kernel/mm/frame.h"
+#include "kernel/mm/vm.h"
 
 #define UARTDR	  0x00
 #define UARTFR	  0x18
@@ -29,11 +35,13 @@
 #define CR_RXE	     (1u << 9)
 
 static uintptr_t uart;
+static phys_addr_t uart_pa;
 
 void aarch64_uart_init(phys_addr_t base)
 {
 	void *va = base ? arch_phys_to_virt(base) : NULL;
 	uart = (uintptr_t)va;
+	uart_pa = va ? base : 0;
 	if (!uart)
 		return;
 	mmio_write32(uart + UARTIMSC, 0); /* polled: no interrupts */
@@ -54,4 +62,17 @@ void arch_console_putc(char c)
 	for (unsigned i = 0; i < 100000 && (mmio_read32(uart + UARTFR) & FR_TXFF); i++)
 		arch_cpu_relax();
 	mmio_write32(uart + UARTDR, (uint8_t)c);
+}
+
+void *aarch64_uart_map(void)
+{
+	if (!uart_pa)
+		return NULL;
+	/* A PL011's registers fill (far) less than one page. */
+	return vm_map_mmio(uart_pa, PAGE_SIZE, "console PL011");
+}
+
+void aarch64_uart_use(void *va)
+{
+	uart = (uintptr_t)va;
 }

@@ -13,6 +13,7 @@
 #include "kernel/mm/mm.h"
 #include "kernel/mm/tlb.h"
 #include "kernel/printk.h"
+#include "kernel/time.h"
 
 struct gather_stats gather_stats;
 bool tlb_test_skip_flush;
@@ -173,14 +174,15 @@ static void flush_gathered(struct mmu_gather *g)
 	 * request makes each target catch up through the other gather's
 	 * published ranges: no escalation needed.
 	 */
-	bool nested = concurrent && tlb_mode == TLB_MODE_MMGEN;
+	bool nested = concurrent && (tlb_mode == TLB_MODE_MMGEN || tlb_broadcast);
 	/*
 	 * Every entry this gather cleared was published by a deferral at or
 	 * before defer_gen. If a flush that completed covered that generation,
 	 * and no table was unhooked (whose walk caches need their own flush),
 	 * there is nothing left to do.
 	 */
-	bool deferred = tlb_mode == TLB_MODE_GEN && g->defer_gen && !g->freed_tables && !nested;
+	bool deferred = tlb_mode == TLB_MODE_GEN && !tlb_broadcast && g->defer_gen &&
+			!g->freed_tables && !nested;
 	if (deferred && atomic_load_acquire(&mm->tlb_gen_completed) >= g->defer_gen) {
 		atomic_fetch_add(&gather_stats.completed_skips, 1);
 		return;
@@ -207,8 +209,15 @@ static void free_gathered(struct mmu_gather *g);
 
 void tlb_flush_mmu(struct mmu_gather *g)
 {
-	if (tlb_break_free_before_flush)
-		free_gathered(g); /* the invariant broken on purpose (tests must notice) */
+	if (tlb_break_free_before_flush && g->need_flush) {
+		/*
+		 * The invariant broken on purpose: free first, and hold the window
+		 * open a few milliseconds (a broadcast flush would otherwise close
+		 * it within microseconds) so the tests can see writes land.
+		 */
+		free_gathered(g);
+		time_delay_ns(5000000);
+	}
 	if (g->need_flush) {
 		flush_gathered(g);
 		g->flush_seq++;

@@ -19,6 +19,7 @@
 struct tlb_cpu_state tlb_cpu[CPU_MAX];
 static struct tlb_counters counters[CPU_MAX];
 enum tlb_mode tlb_mode = TLB_MODE_GEN;
+bool tlb_broadcast;
 bool tlb_break_no_defer_bump;
 bool tlb_break_free_before_flush;
 bool tlb_break_skip_lazy_always;
@@ -93,7 +94,7 @@ static void flush_local(struct mm *mm, const struct flush_range *r)
 	struct tlb_counters *c = &counters[arch_cpu_id()];
 	unsigned asid = asid_hw(mm);
 	uint64_t pages = r->all ? 0 : (r->end - r->start) >> r->stride_shift;
-	if (r->all || pages > TLB_RANGE_PAGES_MAX) {
+	if (r->all || pages > arch_tlb_range_max_pages()) {
 		arch_tlb_flush_user_all(asid);
 		c->local_full_flushes++;
 		return;
@@ -107,7 +108,7 @@ static void flush_local(struct mm *mm, const struct flush_range *r)
 /*
  * Brings this CPU from `local` to mm's current generation. Each generation
  * missed since `local` left its range in the ring; if every one of them is
- * still there and together they cover at most TLB_RANGE_PAGES_MAX pages,
+ * still there and together they cover at most arch_tlb_range_max_pages(),
  * they are flushed one by one (merging the lagging requests; the request in
  * hand is among them, since every generation is published in the ring when
  * it is bumped). Otherwise (an overwritten entry, freed tables, too many
@@ -137,7 +138,7 @@ static uint64_t catch_up(struct mm *mm, uint64_t local, const struct flush_range
 		ranges[n++] = (struct flush_range){e.start, e.end, e.stride_shift, false};
 		pages += (e.end - e.start) >> e.stride_shift;
 	}
-	if (!merged || pages > TLB_RANGE_PAGES_MAX) {
+	if (!merged || pages > arch_tlb_range_max_pages()) {
 		struct flush_range all = {.all = true};
 		flush_local(mm, &all);
 		return now;
@@ -192,6 +193,14 @@ void tlb_flush_mm_range(const struct tlb_flush_request *req)
 	unsigned me = arch_cpu_id();
 	struct tlb_counters *c = &counters[me];
 	struct mm *mm = req->mm;
+	if (tlb_broadcast) {
+		uint64_t pages = (req->end - req->start) >> req->stride_shift;
+		bool all = req->full || req->freed_tables || pages > arch_tlb_range_max_pages();
+		arch_tlb_broadcast_user(asid_hw(mm), req->start, req->end, req->stride_shift, all);
+		c->requests++;
+		c->broadcasts++;
+		return;
+	}
 	/* The request's generation was bumped before this point: now read who may need it. */
 	smp_mb();
 	cpumask_t targets = cpumask_read(&mm->cpus);
@@ -255,6 +264,7 @@ struct tlb_counters tlb_counters_total(void)
 		t.ring_merges += c->ring_merges;
 		t.ring_overruns += c->ring_overruns;
 		t.completed_skips += c->completed_skips;
+		t.broadcasts += c->broadcasts;
 	}
 	return t;
 }
@@ -263,13 +273,13 @@ static void print_one(const char *who, const struct tlb_counters *c, const struc
 {
 	printk("tlb %s: ipis sent %lu recv %lu, requests %lu (merged into queues %lu), ranged %lu, "
 	       "full %lu, skipped by gen %lu, ring merges %lu, overruns %lu, lazy skipped %lu, "
-	       "completed skips %lu",
+	       "completed skips %lu, broadcasts %lu",
 	       who, (unsigned long)x->ipis_sent, (unsigned long)x->ipis_received,
 	       (unsigned long)c->requests, (unsigned long)x->requests_coalesced,
 	       (unsigned long)c->local_ranged, (unsigned long)c->local_full_flushes,
 	       (unsigned long)c->skipped_by_gen, (unsigned long)c->ring_merges,
 	       (unsigned long)c->ring_overruns, (unsigned long)c->lazy_skipped,
-	       (unsigned long)c->completed_skips);
+	       (unsigned long)c->completed_skips, (unsigned long)c->broadcasts);
 }
 
 void tlb_counters_print(void)

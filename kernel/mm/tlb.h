@@ -70,6 +70,15 @@ enum tlb_mode {
 	TLB_MODE_MMGEN, /* Linux-like: per-mm generations only */
 };
 extern enum tlb_mode tlb_mode;
+/*
+ * Transport: IPIs to the CPUs that need it (each flushes its own TLB), or,
+ * where the hardware has it, one broadcast invalidation reaching every
+ * CPU (arm64's default; `tlb=ipi` or `tlb=broadcast` choose). A broadcast
+ * flushes only the request's range, so it never lets a gather skip its
+ * flush by completed generation, and nested gathers escalate to the whole
+ * mm, as with per-mm generations.
+ */
+extern bool tlb_broadcast;
 
 /*
  * Test-only switches that break one invariant each (command line
@@ -95,8 +104,6 @@ void tlb_gen_loaded(unsigned cpu, struct mm *mm);
 /* Flushes the request's translations on every CPU that may hold them; waits. */
 void tlb_flush_mm_range(const struct tlb_flush_request *req);
 
-/* Ranges above this many pages are flushed as the whole mm. */
-#define TLB_RANGE_PAGES_MAX 33
 
 struct tlb_cpu_state {
 	struct mm *loaded; /* the mm whose tables this CPU translates user addresses with */
@@ -117,6 +124,7 @@ struct tlb_counters {
 	uint64_t ring_merges; /* catch-ups done by merging ring ranges */
 	uint64_t ring_overruns; /* catch-ups that found the ring overwritten */
 	uint64_t completed_skips; /* gathers that skipped their flush: already completed */
+	uint64_t broadcasts; /* requests carried out by hardware broadcast, no IPI */
 };
 /* Prints every CPU's counters and the totals (one line each). */
 void tlb_counters_print(void);

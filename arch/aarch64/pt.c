@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * VMSAv8-64 stage-1 descriptors (4 KiB granule, 4 levels) behind the
+ * generic contract in kernel/mm/pt_arch.h, and the TLB maintenance that
+ * goes with them.
+ *
+ * Bits of a descriptor:
+ *   0      valid
+ *   1      levels 1-3: 1 = table, 0 = block (level 3, the root: tables only);
+ *          level 0: must be 1 (a page), 0 with bit 0 set is reserved
+ *   4:2    AttrIndx into MAIR_EL1 (layout.h: Normal WB, or Device-nGnRE)
+ *   7:6    AP[2:1]: AP[2] = read-only, AP[1] = EL0 may access (PT_USER)
+ *   9:8    SH: inner shareable for Normal memory (ignored for Device)
+ *   10     AF, the access flag
+ *   11     nG: not global (tagged with the ASID), set without PT_GLOBAL
+ *   47:12  output address (blocks: only the bits above the block size)
+ *   53     PXN: EL1 may not execute
+ *   54     UXN: EL0 may not execute
+ *   55     software dirty bit (PT_DIRTY). Bits 55-58 are reserved for
+ *          software; with no hardware dirty-state management (no DBM),
+ *          the hardware never sets or reads it.
+ * Table descriptors carry no attributes (no APTable/PXNTable limits): the
+ * leaf alone decides, as on x86.
+ *
+ * Invariants:
+ *  - every leaf made here has AF set: cortex-a72 has no hardware access
+ *    flag management, and a leaf without AF faults on first use, which the
+ *    kernel does not handle. PT_ACCESSED therefore always reads back set.
+ *  - kernel leaves are never EL0-executable (UXN); user leaves are never
+ *    EL1-executable (PXN), so PT_EXEC means "executable at the leaf's own
+ *    privilege".
+ *  - value 0 is absent at every level (the valid bit is clear).
+ *  - a live valid entry is never replaced by a different valid one in a
+ *    single store when the architecture requires break-before-make (output
+ *    address, size or memory type change): arch_pte_replace() and, as a
+ *    safety net, arch_pte_write() go through an invalid entry and a TLB
+ *    invalidation.
+ */
+#include "arch/aarch64/aarch64.h"
+#include "kernel/arch.h"
+#include "kernel/mm/pt_arch.h"
+
+#define D_VALID	      (1ull << 0)
+#define D_TABLE	      (1ull << 1) /* also "page" at level 0 */
+#define D_ATTR_SHIFT  2
+#define D_ATTR_MASK   (7ull << D_ATTR_SHIFT)
+#define D_AP_USER     (1ull << 6)
+#define D_AP_RDONLY   (1ull << 7)
+#define D_SH_INNER    (3ull << 8)
+#define D_AF	      (1ull << 10)
+#define D_NG	      (1ull << 11)
+#define D_PXN	      (1ull << 53)
+#define D_UXN	      (1ull << 54)
+#define D_SW_DIRTY    (1ull << 55)
+#define D_ADDR_MASK   0x0000FFFFFFFFF000ull
+#define D_TYPE_MASK   (D_VALID | D_TABLE)
+#define D_ATTR(index) ((pte_t)(index) << D_ATTR_SHIFT)
+
+#define TLBI_VA_MASK ((1ull << 44) - 1) /* TLBI by VA takes VA[55:12] in bits 43:0 */
+
+bool arch_pt_leaf_allowed(unsigned level)
+{
+	/* 4 KiB pages, 2 MiB and 1 GiB blocks: all part of ARMv8.0 with a 4 KiB granule. */
+	return level <= 2;
+}
+
+pte_t arch_pte_make_table(phys_addr_t table, unsigned level)
+{
+	(void)level;
+	return (table & D_ADDR_MASK) | D_VALID | D_TABLE;
+}
+
+pte_t arch_pte_make_leaf(phys_addr_t pa, unsigned level, unsigned attrs)
+{
+	pte_t pte = (pa & D_ADDR_MASK & ~((1ull << pt_level_shift(level)) - 1)) | D_VALID | D_AF;
+	if (level == 0)
+		pte |= D_TABLE; /* "page" */
+	if (attrs & PT_DEVICE)
+		pte |= D_ATTR(MT_DEVICE_nGnRE);
+	else
+		pte |= D_ATTR(MT_NORMAL) | D_SH_INNER;
+	if (!(attrs & PT_WRITE))
+		pte |= D_AP_RDONLY;
+	if (attrs & PT_USER) {
+		/* EL0 may use it; EL1 never executes what EL0 can write or run. */
+		pte |= D_AP_USER | D_PXN;
+		if (!(attrs & PT_EXEC))
+			pte |= D_UXN;
+	} else {
+		pte |= D_UXN;
+		if (!(attrs & PT_EXEC))
+			pte |= D_PXN;
+	}
+	if (!(attrs & PT_GLOBAL))
+		pte |= D_NG;
+	if (attrs & PT_DIRTY)
+		pte |= D_SW_DIRTY;
+	return pte;
+}
+
+enum pte_kind arch_pte_kind(pte_t pte, unsigned level)
+{
+	pte_t type = pte & D_TYPE_MASK;
+	if (!(type & D_VALID))
+		return PTE_ABSENT;
+	if (level == 0)
+		return type == (D_VALID | D_TABLE) ? PTE_LEAF : PTE_ABSENT;
+	if (type == (D_VALID | D_TABLE))
+		return PTE_TABLE;
+	/* A block: the hardware accepts it at levels 1 and 2; at the root it faults. */
+	return level <= 2 ? PTE_LEAF : PTE_ABSENT;
+}
+
+phys_addr_t arch_pte_address(pte_t pte, unsigned level)
+{
+	phys_addr_t pa = pte & D_ADDR_MASK;
+	if (level > 0 && (pte & D_TYPE_MASK) == D_VALID)
+		pa &= ~((1ull << pt_level_shift(level)) - 1); /* a block: low bits are RES0 or nT */
+	return pa;
+}
+
+unsigned arch_pte_attrs(pte_t pte, unsigned level)
+{
+	(void)level;
+	unsigned a = PT_READ;
+	if (!(pte & D_AP_RDONLY))
+		a |= PT_WRITE;
+	if (pte & D_AP_USER) {
+		a |= PT_USER;
+		if (!(pte & D_UXN))
+			a |= PT_EXEC;
+	} else if (!(pte & D_PXN)) {
+		a |= PT_EXEC;
+	}
+	if (!(pte & D_NG))
+		a |= PT_GLOBAL;
+	if ((pte & D_ATTR_MASK) == D_ATTR(MT_DEVICE_nGnRE))
+		a |= PT_DEVICE;
+	if (pte & D_AF)
+		a |= PT_ACCESSED;
+	if (pte & D_SW_DIRTY)
+		a |= PT_DIRTY;
+	return a;
+}
+
+/*
+ * Does changing the valid `old` into the valid `next` need break-before-make?
+ * Yes for another output address, block <-> table, memory type,
+ * shareability or nG; permissions (AP, PXN, UXN), AF and the software
+ * dirty bit may change in place. Entries made here keep the address bits
+ * below a block's size zero, so whole-field comparisons work at any level.
+ */
+static bool needs_bbm(pte_t old, pte_t next)
+{
+	pte_t must_match = D_TYPE_MASK | D_ADDR_MASK | D_ATTR_MASK | D_SH_INNER | D_NG;
+	return ((old ^ next) & must_match) != 0;
+}
+
+static void store(pte_t *slot, pte_t value)
+{
+	/*
+	 * The dsb before: the new entry may point to a table just filled with
+	 * ordinary stores, which the walker must see first. One aligned 8-byte
+	 * store: the walker reads the old or the new entry, never a mix. The
+	 * dsb after makes it visible to the walker; the isb keeps instructions
+	 * already fetched after this one from having been translated with the
+	 * old entry (otherwise a mapping just made could fault once, and the
+	 * kernel has no handler that retries spurious faults).
+	 */
+	__asm__ __volatile__("dsb ishst\n\t"
+			     "str %1, %0\n\t"
+			     "dsb ishst\n\t"
+			     "isb"
+			     : "=Q"(*slot)
+			     : "r"(value)
+			     : "memory");
+}
+
+/*
+ * Break-before-make, with the TLB invalidated in between on every CPU of
+ * the inner shareable domain (another CPU may hold the old entry). A page
+ * is invalidated by its address (vaae1is: all ASIDs, global entries
+ * included). Anything larger uses vmalle1is: a 2 MiB or 1 GiB block may sit
+ * in a TLB as several smaller entries, which one by-VA operation need not
+ * all reach, and a table entry may be cached by the walk caches for every
+ * address below it; invalidating each page of a 1 GiB block by VA would be
+ * 262144 operations. Splits are rare (boot, tests), so the full flush is
+ * cheap overall. IRQs are masked so that no handler on this CPU runs into
+ * the range while it is invalid. The caller must not itself need the range
+ * in between (its code, stack, or the table holding `slot`).
+ */
+static void break_before_make(pte_t *slot, pte_t next, bool one_page, virt_addr_t va)
+{
+	irqflags_t flags = arch_irq_save();
+	store(slot, 0);
+	if (one_page)
+		__asm__ __volatile__("tlbi vaae1is, %0" ::"r"((va >> 12) & TLBI_VA_MASK)
+				     : "memory");
+	else
+		__asm__ __volatile__("tlbi vmalle1is" ::: "memory");
+	dsb(ish);
+	isb();
+	store(slot, next);
+	arch_irq_restore(flags);
+}
+
+void arch_pte_replace(pte_t *slot, pte_t next, unsigned level, virt_addr_t va)
+{
+	pte_t old = READ_ONCE(*slot);
+	if ((old & D_VALID) && (next & D_VALID) && needs_bbm(old, next))
+		break_before_make(slot, next, level == 0, va);
+	else
+		store(slot, next);
+}
+
+void arch_pte_write(pte_t *slot, pte_t value)
+{
+	/*
+	 * The generic walker changes valid entries in place only to change
+	 * permissions, which needs no break-before-make. Should a memory type
+	 * change come this way, there is no address to invalidate by: go
+	 * through an invalid entry and a full invalidation.
+	 */
+	pte_t old = READ_ONCE(*slot);
+	if ((old & D_VALID) && (value & D_VALID) && needs_bbm(old, value))
+		break_before_make(slot, value, false, 0);
+	else
+		store(slot, value);
+}
+
+void arch_tlb_flush_local_page(virt_addr_t va)
+{
+	/*
+	 * vaae1: by address, any ASID, so kernel (global) entries and any
+	 * tagged entry go; vae1 would only match the current ASID. nsh: this
+	 * CPU only, as the contract says (the caller flushes other CPUs).
+	 */
+	__asm__ __volatile__("dsb nshst\n\t"
+			     "tlbi vaae1, %0\n\t"
+			     "dsb nsh\n\t"
+			     "isb" ::"r"((va >> 12) & TLBI_VA_MASK)
+			     : "memory");
+}
+
+void arch_tlb_flush_local_all(void)
+{
+	/* vmalle1: every stage-1 EL1&0 entry of this CPU, global ones included. */
+	__asm__ __volatile__("dsb nshst\n\t"
+			     "tlbi vmalle1\n\t"
+			     "dsb nsh\n\t"
+			     "isb" ::
+				 : "memory");
+}
+
+unsigned arch_pte_clear_run(pte_t *slots, unsigned n, unsigned level)
+{
+	/*
+	 * One exchange per entry: with hardware access/dirty management (not
+	 * on cortex-a72, but on later cores) the CPU could update an entry
+	 * while we clear it, and that update must be seen.
+	 */
+	pte_t seen = 0;
+	for (unsigned i = 0; i < n; i++)
+		seen |= __atomic_exchange_n(&slots[i], 0, __ATOMIC_ACQ_REL);
+	__asm__ __volatile__("dsb ishst" ::: "memory");
+	return arch_pte_attrs(seen, level) & (PT_ACCESSED | PT_DIRTY);
+}
+
+bool arch_pte_needs_flush(pte_t old, pte_t new, unsigned level)
+{
+	if (arch_pte_kind(old, level) != PTE_LEAF)
+		return false;
+	if (arch_pte_kind(new, level) != PTE_LEAF)
+		return true;
+	/* Output, memory type, ASID tagging or EL0 access changed: the old entry is wrong. */
+	const pte_t identity = D_ADDR_MASK | D_ATTR_MASK | D_NG | D_AP_USER | D_TYPE_MASK;
+	if ((old ^ new) & identity)
+		return true;
+	/* Made read-only, or made non-executable at either level. AF and dirty need nothing. */
+	if (!(old & D_AP_RDONLY) && (new & D_AP_RDONLY))
+		return true;
+	return ((new & ~old) & (D_PXN | D_UXN)) != 0;
+}
