@@ -19,6 +19,8 @@ CMDLINE ?=
 V ?= 0
 
 BUILD := build/$(ARCH)
+# arch/<arch>/build.mk defines targets too: the default stays "all".
+.DEFAULT_GOAL := all
 ifeq ($(V),0)
 Q := @
 else
