@@ -6,6 +6,7 @@
  * spinning inside it, so a flush has real targets; counts are taken as
  * deltas around one operation, from the initiating CPU's counters.
  */
+#include "kernel/mm/asid.h"
 #include "kernel/mm/frame.h"
 #include "kernel/mm/gather.h"
 #include "kernel/mm/mm.h"
@@ -470,6 +471,59 @@ static void concurrent_gathers_fewer_full_flushes(struct ktest *t)
 	EXPECT_LT(t, full_gen, full_mmgen);
 }
 
+struct asid_reader {
+	uint32_t seen;
+};
+
+static void read_marker(void *arg)
+{
+	((struct asid_reader *)arg)->seen = *(volatile uint32_t *)UVA(MiB(32));
+}
+
+/*
+ * ASIDs recycled by a rollover must not let one mm hit another's TLB
+ * entries: six address spaces map the same address to six frames, with
+ * only three ids to share; one CPU visits them in turn, twice. (Today a
+ * switch-in also flushes the incoming ASID, which alone would keep them
+ * apart; the test guards the combination, and counts the rollovers.)
+ */
+static void asid_rollover_keeps_mms_apart(struct ktest *t)
+{
+	if (arch_asid_bits() == 0)
+		KTEST_SKIP(t, "no ASIDs on this arch (loading a root flushes)");
+	cpumask_t o = others();
+	unsigned cpu = cpumask_empty(o) ? arch_cpu_id() : (unsigned)__builtin_ctzll(o.bits);
+	enum { N = 6 };
+	struct mm *mms[N];
+	phys_addr_t frames[N];
+	for (unsigned i = 0; i < N; i++) {
+		mms[i] = mm_create();
+		ASSERT_TRUE(t, mms[i] != NULL);
+		ASSERT_EQ(t, frame_alloc_zeroed(&frames[i]), 0);
+		*(volatile uint32_t *)kva(frames[i]) = 1000 + i;
+		ASSERT_EQ(t, vm_map_phys(mms[i], UVA(MiB(32)), frames[i], PAGE_SIZE, PT_READ), 0);
+	}
+	uint64_t rollovers = asid_stats.rollovers;
+	asid_test_limit(3); /* ids 1 and 2 only: every third switch rolls over */
+	unsigned wrong = 0;
+	for (unsigned round = 0; round < 2; round++)
+		for (unsigned i = 0; i < N; i++) {
+			static struct asid_reader r;
+			r.seen = 0;
+			struct thread *th = thread_create_mm("asid", cpu, mms[i], read_marker, &r);
+			ASSERT_TRUE(t, th != NULL);
+			thread_join(th);
+			wrong += r.seen != 1000 + i;
+		}
+	asid_test_limit(0);
+	EXPECT_EQ(t, wrong, 0u);
+	EXPECT_GE(t, asid_stats.rollovers - rollovers, 2u);
+	for (unsigned i = 0; i < N; i++) {
+		mm_destroy(mms[i]);
+		frame_free(frames[i], 0);
+	}
+}
+
 static const struct ktest_case tlb_cases[] = {
 	KTEST_CASE(unmap_512_one_ipi_per_other_cpu),
 	KTEST_CASE(mm_active_only_here_sends_no_ipi),
@@ -478,6 +532,7 @@ static const struct ktest_case tlb_cases[] = {
 	KTEST_CASE(completed_comparison_direction),
 	KTEST_CASE_TIMEOUT(deferral_reaches_cpu_that_switched_in, 20000),
 	KTEST_CASE_TIMEOUT(concurrent_gathers_fewer_full_flushes, 60000),
+	KTEST_CASE(asid_rollover_keeps_mms_apart),
 	KTEST_END,
 };
 KTEST_SUITE(tlb_suite, "tlb", tlb_cases);

@@ -208,10 +208,22 @@ void tlb_flush_mm_range(const struct tlb_flush_request *req)
 	bool freed = req->freed_tables && !tlb_break_skip_lazy_always;
 	for_each_cpu(cpu, targets)
 	{
-		if (cpu == me || freed)
+		if (cpu == me)
 			continue;
-		if (atomic_load_acquire(&tlb_cpu[cpu].lazy) &&
-		    atomic_load_acquire(&tlb_cpu[cpu].loaded) == mm) {
+		if (atomic_load_acquire(&tlb_cpu[cpu].loaded) != mm) {
+			/*
+			 * Switched away (tagged TLB): it flushes this mm's id when it
+			 * switches back in, before any use, so it is left stale
+			 * instead of interrupted. (It set `loaded` before that flush,
+			 * and we changed the tables before reading `loaded`.)
+			 */
+			cpumask_clear(&targets, cpu);
+			c->switched_away_skipped++;
+			continue;
+		}
+		if (freed)
+			continue;
+		if (atomic_load_acquire(&tlb_cpu[cpu].lazy)) {
 			/* It catches up by generation when it stops being lazy. */
 			cpumask_clear(&targets, cpu);
 			c->lazy_skipped++;
@@ -265,6 +277,7 @@ struct tlb_counters tlb_counters_total(void)
 		t.ring_overruns += c->ring_overruns;
 		t.completed_skips += c->completed_skips;
 		t.broadcasts += c->broadcasts;
+		t.switched_away_skipped += c->switched_away_skipped;
 	}
 	return t;
 }

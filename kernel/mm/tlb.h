@@ -125,6 +125,7 @@ struct tlb_counters {
 	uint64_t ring_overruns; /* catch-ups that found the ring overwritten */
 	uint64_t completed_skips; /* gathers that skipped their flush: already completed */
 	uint64_t broadcasts; /* requests carried out by hardware broadcast, no IPI */
+	uint64_t switched_away_skipped; /* CPUs not running the mm: stale, not interrupted */
 };
 /* Prints every CPU's counters and the totals (one line each). */
 void tlb_counters_print(void);
