@@ -60,6 +60,9 @@ static void permission_upgrade_flushes_nothing(struct ktest *t)
 	EXPECT_EQ(t, gather_stats.flushes - before.flushes, 0u); /* NX -> X */
 	ASSERT_EQ(t, vm_protect(mm, UVA(0), 8 * PAGE_SIZE, PT_READ), 0); /* RWX -> R: a downgrade */
 	EXPECT_EQ(t, gather_stats.flushes - before.flushes, 1u);
+	/* And an upgrade right after a downgrade still flushes nothing. */
+	ASSERT_EQ(t, vm_protect(mm, UVA(0), 8 * PAGE_SIZE, PT_READ | PT_WRITE), 0);
+	EXPECT_EQ(t, gather_stats.flushes - before.flushes, 1u);
 	mm_destroy(mm);
 }
 

@@ -79,7 +79,13 @@ void tlb_defer_table(struct mmu_gather *g, phys_addr_t table, virt_addr_t start,
 void tlb_note_pending_table(struct mmu_gather *g, phys_addr_t table, virt_addr_t start,
 			    virt_addr_t end, unsigned stride_shift)
 {
-	if (tlb_mode != TLB_MODE_GEN || g->fullmm || !pt_table_flush_pending(g->mm, table))
+	/*
+	 * A broadcast flush finishes on every CPU before it returns and nested
+	 * gathers escalate, so there is no pending flush to take on (and
+	 * `completed` is not maintained in that mode).
+	 */
+	if (tlb_mode != TLB_MODE_GEN || tlb_broadcast || g->fullmm ||
+	    !pt_table_flush_pending(g->mm, table))
 		return;
 	/* Not our change, but our caller must not return before it is flushed. */
 	tlb_note_changed(g, start, end - start, 0);
