@@ -45,6 +45,7 @@ static void drop_mm_here(void *arg)
 	struct mm *mm = arg;
 	unsigned me = arch_cpu_id();
 	struct tlb_cpu_state *s = &tlb_cpu[me];
+	tlb_forget_mm(me, mm);
 	if (s->loaded != mm)
 		return;
 	arch_mm_deactivate();
@@ -116,9 +117,8 @@ void mm_switch_thread(struct thread *prev, struct thread *next)
 		if (old)
 			cpumask_clear_atomic(&old->cpus, me);
 	} else {
-		/* Tagged entries may remain from an earlier visit: flush them all (no slots kept yet). */
-		arch_tlb_flush_user_all(asid_hw(target));
-		tlb_gen_loaded(me, target);
+		/* Tagged entries may remain from an earlier visit: catch up from its slot. */
+		tlb_switch_tagged(me, old, target);
 	}
 }
 

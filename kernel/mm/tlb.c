@@ -244,6 +244,47 @@ void tlb_gen_loaded(unsigned cpu, struct mm *mm)
 	tlb_cpu[cpu].gen = atomic_load_acquire(&mm->tlb_gen);
 }
 
+static struct tlb_slot *find_slot(struct tlb_cpu_state *s, struct mm *mm)
+{
+	for (unsigned i = 0; i < TLB_SLOTS; i++)
+		if (s->slots[i].mm == mm && s->slots[i].asid == mm->asid)
+			return &s->slots[i];
+	return NULL;
+}
+
+void tlb_switch_tagged(unsigned cpu, struct mm *old, struct mm *mm)
+{
+	struct tlb_cpu_state *s = &tlb_cpu[cpu];
+	struct tlb_counters *c = &counters[cpu];
+	if (old) {
+		struct tlb_slot *slot = find_slot(s, old);
+		if (!slot) {
+			slot = &s->slots[s->next_slot];
+			s->next_slot = (s->next_slot + 1) % TLB_SLOTS;
+		}
+		*slot = (struct tlb_slot){old, old->asid, s->gen};
+	}
+	struct tlb_slot *slot = find_slot(s, mm);
+	uint64_t now = atomic_load_acquire(&mm->tlb_gen);
+	if (slot) {
+		/* Its entries survived; replay what it missed while away. */
+		s->gen = slot->gen < now ? catch_up(mm, slot->gen, NULL) : slot->gen;
+		c->switch_catch_ups += slot->gen < now;
+		return;
+	}
+	arch_tlb_flush_user_all(asid_hw(mm));
+	c->switch_full_flushes++;
+	s->gen = now;
+}
+
+void tlb_forget_mm(unsigned cpu, struct mm *mm)
+{
+	struct tlb_cpu_state *s = &tlb_cpu[cpu];
+	for (unsigned i = 0; i < TLB_SLOTS; i++)
+		if (s->slots[i].mm == mm)
+			s->slots[i] = (struct tlb_slot){0};
+}
+
 void tlb_leave_lazy(unsigned cpu, struct mm *mm)
 {
 	atomic_store_relaxed(&tlb_cpu[cpu].lazy, false);
@@ -278,6 +319,8 @@ struct tlb_counters tlb_counters_total(void)
 		t.completed_skips += c->completed_skips;
 		t.broadcasts += c->broadcasts;
 		t.switched_away_skipped += c->switched_away_skipped;
+		t.switch_catch_ups += c->switch_catch_ups;
+		t.switch_full_flushes += c->switch_full_flushes;
 	}
 	return t;
 }

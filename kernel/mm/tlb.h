@@ -100,15 +100,39 @@ void tlb_gen_complete(struct mm *mm, uint64_t gen);
 bool pt_table_flush_pending(struct mm *mm, phys_addr_t table);
 /* A CPU has just loaded `mm` on an untagged TLB (everything flushed): it stands at the current gen. */
 void tlb_gen_loaded(unsigned cpu, struct mm *mm);
+/*
+ * Tagged TLB: `cpu` switches from `old` (may be NULL) to `mm`, already
+ * running with mm's ASID. Saves how far it had caught up with `old`, and
+ * catches up with `mm` from its slot (ring merge) or flushes the ASID.
+ */
+void tlb_switch_tagged(unsigned cpu, struct mm *old, struct mm *mm);
+/* `mm` is going away: forget it in this CPU's slots. */
+void tlb_forget_mm(unsigned cpu, struct mm *mm);
 
 /* Flushes the request's translations on every CPU that may hold them; waits. */
 void tlb_flush_mm_range(const struct tlb_flush_request *req);
 
 
+/*
+ * On a tagged TLB (arm64 ASIDs) a CPU keeps an mm's entries after it
+ * switches away; a slot remembers how far it had caught up, so switching
+ * back in only replays the generations it missed (ring merge) instead of
+ * flushing the whole ASID. Slots are matched on the mm and its full asid
+ * (generation included), so a recycled id never matches.
+ */
+#define TLB_SLOTS 4
+struct tlb_slot {
+	struct mm *mm;
+	uint64_t asid;
+	uint64_t gen;
+};
+
 struct tlb_cpu_state {
 	struct mm *loaded; /* the mm whose tables this CPU translates user addresses with */
 	bool lazy; /* loaded only because a kernel thread borrowed it */
 	uint64_t gen; /* the loaded mm's generation this CPU has caught up to */
+	struct tlb_slot slots[TLB_SLOTS]; /* mms this CPU ran recently (tagged TLBs only) */
+	unsigned next_slot;
 };
 extern struct tlb_cpu_state tlb_cpu[CPU_MAX];
 
@@ -126,6 +150,8 @@ struct tlb_counters {
 	uint64_t completed_skips; /* gathers that skipped their flush: already completed */
 	uint64_t broadcasts; /* requests carried out by hardware broadcast, no IPI */
 	uint64_t switched_away_skipped; /* CPUs not running the mm: stale, not interrupted */
+	uint64_t switch_catch_ups; /* switch-ins that replayed missed generations */
+	uint64_t switch_full_flushes; /* switch-ins with no usable slot: the whole ASID */
 };
 /* Prints every CPU's counters and the totals (one line each). */
 void tlb_counters_print(void);
