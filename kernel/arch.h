@@ -115,14 +115,11 @@ struct arch_mm_layout {
 };
 extern const struct arch_mm_layout arch_mm_layout;
 
-/* One part of the kernel image and the attributes (enum pt_attr) it gets. */
-struct arch_image_section {
-	const char *name;
-	virt_addr_t start, end; /* page aligned */
-	unsigned attrs;
-};
-/* The image's sections in address order; *count receives their number. */
-const struct arch_image_section *arch_image_sections(unsigned *count);
+/*
+ * Each arch's linker script defines, page aligned: __text_start/__text_end,
+ * __rodata_start/__rodata_end, __data_start and __kernel_end (data and bss
+ * run to the end of the image). kernel/mm/vm.c maps them W^X from these.
+ */
 /*
  * Makes the calling CPU translate kernel addresses through `root` (the
  * kernel's own tables) instead of the boot tables, and flushes its TLB. On
@@ -226,13 +223,8 @@ void sched_irq_exit(void);
 
 /* ---- Debugging ---------------------------------------------------------- */
 
-/* The caller's frame pointer; frames are {prev_fp, return_address} on both arches. */
-uintptr_t arch_frame_pointer(void);
 /* Raises the architecture's breakpoint trap (x86 int3, arm64 brk). */
 void arch_breakpoint(void);
-/* Reads the byte at `va` with a plain load: used to provoke a fault. */
-uint8_t arch_probe_read(const volatile uint8_t *va);
-void arch_probe_write(volatile uint8_t *va, uint8_t value);
 
 /*
  * What a synchronous exception reports to generic code. The arch decodes

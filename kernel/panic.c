@@ -39,7 +39,7 @@ void panic(const char *fmt, ...)
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	console_write("\nPANIC on cpu%d: %s\n", me, buf);
-	backtrace_print(arch_frame_pointer());
+	backtrace_print(current_frame_pointer());
 	console_puts("---[ end panic ]---\n");
 	arch_exit(EXIT_PANIC);
 }

@@ -21,6 +21,11 @@ void console_puts(const char *s);
 __noreturn void panic(const char *fmt, ...) __printf(1, 2);
 /* Prints a frame-pointer backtrace starting at `fp`, with symbol names. */
 void backtrace_print(uintptr_t fp);
+/*
+ * The caller's frame pointer. Frames are {prev_fp, return_address} on both
+ * arches (built with -fno-omit-frame-pointer), so no arch code is needed.
+ */
+#define current_frame_pointer() ((uintptr_t)__builtin_frame_address(0))
 /* Name of the function containing `addr` and the offset into it, or NULL. */
 const char *symbol_lookup(uintptr_t addr, uintptr_t *offset);
 

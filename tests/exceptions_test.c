@@ -27,13 +27,13 @@ static void breakpoint_returns(struct ktest *t)
 static void read_unmapped(void *arg)
 {
 	(void)arg;
-	arch_probe_read((const volatile uint8_t *)UNMAPPED_VA);
+	probe_read((const volatile uint8_t *)UNMAPPED_VA);
 }
 
 static void write_unmapped(void *arg)
 {
 	(void)arg;
-	arch_probe_write((volatile uint8_t *)(UNMAPPED_VA + 0x123), 1);
+	probe_write((volatile uint8_t *)(UNMAPPED_VA + 0x123), 1);
 }
 
 static void expected_read_fault_is_caught(struct ktest *t)

@@ -115,6 +115,16 @@ void ktest_log(struct ktest *t, const char *fmt, ...) __printf(2, 3);
 struct fault_info;
 bool ktest_expect_fault(void (*fn)(void *arg), void *arg, struct fault_info *info);
 
+/* A plain load or store at `va` (volatile, never optimised away): provokes a fault. */
+static inline uint8_t probe_read(const volatile uint8_t *va)
+{
+	return *va;
+}
+static inline void probe_write(volatile uint8_t *va, uint8_t value)
+{
+	*va = value;
+}
+
 /* Runs every selected suite, prints KTAP and returns the number of failed cases. */
 unsigned ktest_run_all(const char *filter);
 

@@ -77,7 +77,7 @@ static void deliberate_fault(struct ktest *t)
 {
 	if (!cmdline_has("ktest.fault"))
 		KTEST_SKIP(t, "enable with ktest.fault on the command line");
-	arch_probe_read((const volatile uint8_t *)0x0000100000000000ull);
+	probe_read((const volatile uint8_t *)0x0000100000000000ull);
 }
 
 static const struct ktest_case ktest_cases[] = {

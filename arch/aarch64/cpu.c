@@ -88,11 +88,6 @@ bool arch_irq_enabled(void)
 	return !(read_sysreg(daif) & DAIF_I);
 }
 
-uintptr_t arch_frame_pointer(void)
-{
-	return (uintptr_t)__builtin_frame_address(0);
-}
-
 /*
  * ELR of a BRK exception points at the brk itself, not after it (x86's
  * int3 leaves RIP past the trap): the handler steps ELR over the brk when
@@ -101,16 +96,6 @@ uintptr_t arch_frame_pointer(void)
 void arch_breakpoint(void)
 {
 	__asm__ __volatile__("brk #0" ::: "memory");
-}
-
-uint8_t arch_probe_read(const volatile uint8_t *va)
-{
-	return *va;
-}
-
-void arch_probe_write(volatile uint8_t *va, uint8_t value)
-{
-	*va = value;
 }
 
 void *arch_phys_to_virt(phys_addr_t pa)

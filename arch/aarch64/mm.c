@@ -37,8 +37,6 @@ const struct arch_mm_layout arch_mm_layout = {
 _Static_assert(((DIRECT_MAP_BASE >> 39) & 511) == DIRECT_MAP_L0_INDEX, "DIRECT_MAP_L0_INDEX");
 _Static_assert((DIRECT_MAP_BASE & ((1ul << 39) - 1)) == 0, "direct map: whole L0 entries");
 
-extern const char __text_start[], __text_end[], __rodata_start[], __rodata_end[];
-extern const char __data_start[], __kernel_end[];
 extern char boot_tables_start[], boot_tables_end[];
 
 /* TTBR0 of every CPU once it runs on the kernel's tables: never written. */
@@ -47,21 +45,6 @@ static const pte_t empty_table[PT_ENTRIES] __aligned(PAGE_SIZE);
 phys_addr_t aarch64_empty_table(void)
 {
 	return arch_virt_to_phys(empty_table);
-}
-
-const struct arch_image_section *arch_image_sections(unsigned *count)
-{
-	static struct arch_image_section s[3];
-	s[0] = (struct arch_image_section){"text", (virt_addr_t)__text_start,
-					   ALIGN_UP((virt_addr_t)__text_end, PAGE_SIZE),
-					   PT_READ | PT_EXEC};
-	s[1] = (struct arch_image_section){"rodata", (virt_addr_t)__rodata_start,
-					   ALIGN_UP((virt_addr_t)__rodata_end, PAGE_SIZE), PT_READ};
-	s[2] = (struct arch_image_section){"data+bss", (virt_addr_t)__data_start,
-					   ALIGN_UP((virt_addr_t)__kernel_end, PAGE_SIZE),
-					   PT_READ | PT_WRITE};
-	*count = 3;
-	return s;
 }
 
 void aarch64_dcache_clean_inval(const void *va, size_t size)

@@ -166,24 +166,9 @@ bool arch_irq_enabled(void)
 	return f & (1ul << 9);
 }
 
-uintptr_t arch_frame_pointer(void)
-{
-	return (uintptr_t)__builtin_frame_address(0);
-}
-
 void arch_breakpoint(void)
 {
 	__asm__ __volatile__("int3" ::: "memory");
-}
-
-uint8_t arch_probe_read(const volatile uint8_t *va)
-{
-	return *va;
-}
-
-void arch_probe_write(volatile uint8_t *va, uint8_t value)
-{
-	*va = value;
 }
 
 void *arch_phys_to_virt(phys_addr_t pa)

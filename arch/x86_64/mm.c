@@ -28,24 +28,7 @@ const struct arch_mm_layout arch_mm_layout = {
 	.user_top = USER_TOP,
 };
 
-extern const char __text_start[], __text_end[], __rodata_start[], __rodata_end[];
-extern const char __data_start[], __kernel_end[];
 extern char boot_tables_start[], boot_tables_end[];
-
-const struct arch_image_section *arch_image_sections(unsigned *count)
-{
-	static struct arch_image_section s[3];
-	s[0] = (struct arch_image_section){"text", (virt_addr_t)__text_start,
-					   ALIGN_UP((virt_addr_t)__text_end, PAGE_SIZE),
-					   PT_READ | PT_EXEC};
-	s[1] = (struct arch_image_section){"rodata", (virt_addr_t)__rodata_start,
-					   ALIGN_UP((virt_addr_t)__rodata_end, PAGE_SIZE), PT_READ};
-	s[2] = (struct arch_image_section){"data+bss", (virt_addr_t)__data_start,
-					   ALIGN_UP((virt_addr_t)__kernel_end, PAGE_SIZE),
-					   PT_READ | PT_WRITE};
-	*count = 3;
-	return s;
-}
 
 static void load_cr3(phys_addr_t root)
 {

@@ -16,13 +16,28 @@
 #include "kernel/printk.h"
 
 #define DIRECT_MAP_RESERVED_MAX MiB(16)
-#define RANGES_MAX (BOOT_MEM_MAX)
+#define RANGES_MAX		(BOOT_MEM_MAX)
 
 struct pt kernel_pt;
 static virt_addr_t mmio_next;
 
 struct range {
 	phys_addr_t start, end;
+};
+
+/* Linker-script symbols, the same on every arch (see kernel/arch.h). */
+extern const char __text_start[], __text_end[], __rodata_start[], __rodata_end[];
+extern const char __data_start[], __kernel_end[];
+
+/* The kernel image, W^X: code read+execute, constants read-only, data read-write. */
+static const struct image_section {
+	const char *name;
+	const char *start, *end;
+	unsigned attrs;
+} image_sections[] = {
+    {"text", __text_start, __text_end, PT_READ | PT_EXEC},
+    {"rodata", __rodata_start, __rodata_end, PT_READ},
+    {"data+bss", __data_start, __kernel_end, PT_READ | PT_WRITE},
 };
 
 static bool region_in_direct_map(const struct boot_mem_region *r)
@@ -87,9 +102,9 @@ static void prepare_shared_top_tables(phys_addr_t ram_end)
 		virt_addr_t base;
 		uint64_t size;
 	} regions[] = {
-		{arch_mm_layout.direct_map_base, ram_end},
-		{arch_mm_layout.mmio_base, arch_mm_layout.mmio_size},
-		{arch_mm_layout.test_base, arch_mm_layout.test_size},
+	    {arch_mm_layout.direct_map_base, ram_end},
+	    {arch_mm_layout.mmio_base, arch_mm_layout.mmio_size},
+	    {arch_mm_layout.test_base, arch_mm_layout.test_size},
 	};
 	uint64_t top = 1ull << pt_level_shift(PT_LEVELS - 1);
 	for (unsigned i = 0; i < ARRAY_SIZE(regions); i++)
@@ -118,11 +133,13 @@ void mm_init(void)
 		mapped += ranges[i].end - ranges[i].start;
 	}
 
-	unsigned nr_sections;
-	const struct arch_image_section *s = arch_image_sections(&nr_sections);
-	for (unsigned i = 0; i < nr_sections; i++)
-		map_or_panic(s[i].start, arch_virt_to_phys((const void *)s[i].start),
-			     s[i].end - s[i].start, s[i].attrs | PT_GLOBAL, s[i].name);
+	const struct image_section *s = image_sections;
+	for (unsigned i = 0; i < ARRAY_SIZE(image_sections); i++) {
+		virt_addr_t start = (virt_addr_t)s[i].start;
+		virt_addr_t end = ALIGN_UP((virt_addr_t)s[i].end, PAGE_SIZE);
+		map_or_panic(start, arch_virt_to_phys(s[i].start), end - start,
+			     s[i].attrs | PT_GLOBAL, s[i].name);
+	}
 	for (unsigned c = 0; c < CPU_MAX; c++)
 		if (pt_unmap(&kernel_pt, cpu_stack_guard(c), PAGE_SIZE) != 0)
 			panic("mm_init: cannot unmap the stack guard of cpu%u", c);
