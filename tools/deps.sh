@@ -6,16 +6,33 @@
 #   build: what compiling needs; all: also what booting and testing need.
 # As root it installs what is missing with apt-get; otherwise it names the
 # missing packages and the exact command, and fails.
+#
+# QEMU must be 10.0 or newer. Debian 12 ships 7.2; the bookworm-backports
+# suite of the same archive ships 10.0. When only an older QEMU is here, the
+# suite is added to apt's sources (its address is read from the machine's
+# own Debian source, never written into this tree) and only the QEMU
+# packages are installed from it; everything else stays on bookworm.
 set -eu
 what=$1
 arch=$2
 missing=""
+qemu_pkgs=""
+QEMU_MIN_MAJOR=10
+BACKPORTS_LIST=/etc/apt/sources.list.d/pagoda-bookworm-backports.sources
 
 need_cmd() { # need_cmd COMMAND PACKAGE
 	command -v "$1" >/dev/null 2>&1 || missing="$missing $2"
 }
 need_file() { # need_file PATH PACKAGE
 	[ -e "$1" ] || missing="$missing $2"
+}
+qemu_major() { # qemu_major BINARY: prints the major version, or 0
+	"$1" --version 2>/dev/null | sed -n 's/^QEMU emulator version \([0-9]*\)\..*/\1/p' | head -n 1 | grep . || echo 0
+}
+need_qemu() { # need_qemu BINARY PACKAGE
+	if [ "$(qemu_major "$1")" -lt $QEMU_MIN_MAJOR ]; then
+		qemu_pkgs="$qemu_pkgs $2"
+	fi
 }
 
 need_cmd make make
@@ -24,7 +41,7 @@ case "$arch" in
 x86_64)
 	need_cmd gcc gcc
 	if [ "$what" = all ]; then
-		need_cmd qemu-system-x86_64 qemu-system-x86
+		need_qemu qemu-system-x86_64 qemu-system-x86
 		need_cmd grub-mkrescue grub-common
 		need_file /usr/lib/grub/i386-pc grub-pc-bin
 		need_file /usr/lib/grub/x86_64-efi grub-efi-amd64-bin
@@ -37,23 +54,84 @@ aarch64)
 	need_cmd aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu
 	need_cmd aarch64-linux-gnu-objcopy binutils-aarch64-linux-gnu
 	if [ "$what" = all ]; then
-		need_cmd qemu-system-aarch64 qemu-system-arm
+		need_qemu qemu-system-aarch64 qemu-system-arm
 		need_cmd dtc device-tree-compiler
 	fi
 	;;
 esac
 
-[ -z "$missing" ] && exit 0
+[ -z "$missing" ] && [ -z "$qemu_pkgs" ] && exit 0
 # Several commands can come from one package: list each once.
 missing=$(echo $missing | tr ' ' '\n' | sort -u | tr '\n' ' ')
+qemu_pkgs=$(echo $qemu_pkgs | tr ' ' '\n' | sort -u | tr '\n' ' ')
+
+# The Debian archive's address, as the machine's own apt sources name it
+# (deb822 .sources files first, then the one-line format).
+archive_uri() {
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[ -f "$f" ] || continue
+		awk '/^URIs:/ { uri = $2 } /^Suites:/ && / bookworm( |$)/ { found = 1 }
+		     /^$/ { if (found && uri) { print uri; exit } uri = ""; found = 0 }
+		     END { if (found && uri) print uri }' "$f" | head -n 1
+	done | head -n 1 | grep . && return 0
+	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+		[ -f "$f" ] || continue
+		awk '$1 == "deb" && $0 ~ / bookworm / { for (i = 2; i <= NF; i++) if ($i ~ /:\/\//) { print $i; exit } }' "$f"
+	done | head -n 1 | grep .
+}
+
+backports_configured() {
+	grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/
+}
+
+fix_hint() {
+	echo "deps: as root, add the bookworm-backports suite (same archive as your Debian source) and run:" >&2
+	echo "deps:   apt-get update && apt-get install -y -t bookworm-backports$qemu_pkgs" >&2
+	echo "deps: or rerun this make target as root: it does both." >&2
+}
+
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-	echo "deps: installing:$missing"
 	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq >/dev/null
-	# shellcheck disable=SC2086
-	apt-get install -y -qq $missing >/dev/null
+	if [ -n "$qemu_pkgs" ] && ! backports_configured; then
+		uri=$(archive_uri) || {
+			echo "deps: QEMU >= $QEMU_MIN_MAJOR.0 is needed and no Debian bookworm source was found in /etc/apt to derive bookworm-backports from" >&2
+			fix_hint
+			exit 1
+		}
+		echo "deps: adding the bookworm-backports suite of $uri to apt's sources ($BACKPORTS_LIST)"
+		printf 'Types: deb\nURIs: %s\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+			"$uri" >"$BACKPORTS_LIST"
+	fi
+	apt-get update -qq >/dev/null || echo "deps: warning: apt-get update reported errors" >&2
+	if [ -n "$(echo $missing)" ]; then
+		echo "deps: installing:$missing"
+		# shellcheck disable=SC2086
+		apt-get install -y -qq $missing >/dev/null
+	fi
+	if [ -n "$qemu_pkgs" ]; then
+		echo "deps: installing QEMU from bookworm-backports:$qemu_pkgs"
+		# shellcheck disable=SC2086
+		apt-get install -y -qq -t bookworm-backports $qemu_pkgs >/dev/null || true
+		for q in $qemu_pkgs; do
+			case $q in
+			qemu-system-x86) bin=qemu-system-x86_64 ;;
+			*) bin=qemu-system-aarch64 ;;
+			esac
+			if [ "$(qemu_major $bin)" -lt $QEMU_MIN_MAJOR ]; then
+				echo "deps: only QEMU $(qemu_major $bin).x could be installed for $bin; Pagoda needs $QEMU_MIN_MAJOR.0 or newer" >&2
+				fix_hint
+				exit 1
+			fi
+		done
+	fi
 	exit 0
 fi
-echo "deps: missing Debian packages:$missing" >&2
-echo "deps: install them with: sudo apt-get install -y $missing" >&2
+[ -n "$(echo $missing)" ] && {
+	echo "deps: missing Debian packages:$missing" >&2
+	echo "deps: install them with: sudo apt-get install -y $missing" >&2
+}
+if [ -n "$qemu_pkgs" ]; then
+	echo "deps: QEMU $QEMU_MIN_MAJOR.0 or newer is needed (found: x86_64 $(qemu_major qemu-system-x86_64), aarch64 $(qemu_major qemu-system-aarch64); 0 = none)" >&2
+	fix_hint
+fi
 exit 1
