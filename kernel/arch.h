@@ -245,6 +245,7 @@ struct fault_info {
 	uint64_t code; /* x86 error code / arm64 ESR */
 	bool write;
 	bool exec;
+	bool irqs_were_on; /* the faulting context had interrupts enabled */
 };
 /*
  * Called by the arch for every synchronous exception before it prints

@@ -61,10 +61,18 @@ static void ktest_tick(void)
 		 * it is blocked and this tick interrupted another thread, there is
 		 * no safe way back, so the run ends with the case named.
 		 */
-		if (thread_current() != case_thread)
-			panic("ktest: %s.%s timed out while blocked (waiting for other threads)",
+		if (thread_current() != case_thread) {
+			struct thread *j = case_thread ? case_thread->joining : NULL;
+			if (j)
+				printk("ktest: the case waits for thread %s on cpu%u (state %d, in %s)",
+				       j->name, j->cpu, (int)j->state,
+				       j->blocked_on ? j->blocked_on : "no named wait");
+			panic("ktest: %s.%s timed out while blocked in %s",
 			      current_case ? current_case->suite : "?",
-			      current_case ? current_case->name : "?");
+			      current_case ? current_case->name : "?",
+			      case_thread && case_thread->blocked_on ? case_thread->blocked_on
+								     : "an unnamed wait");
+		}
 		/* The arch has already acknowledged this tick: leaving by longjmp is safe. */
 		arch_longjmp(&case_jmp, CASE_TIMED_OUT);
 	}
@@ -156,7 +164,8 @@ static void run_case(const struct ktest_suite *s, const struct ktest_case *kc, u
 	t.suite = s->name;
 	t.name = kc->name;
 	current_case = &t;
-	unsigned timeout = kc->timeout_ms ? kc->timeout_ms : KTEST_DEFAULT_TIMEOUT_MS;
+	unsigned timeout = (kc->timeout_ms ? kc->timeout_ms : KTEST_DEFAULT_TIMEOUT_MS) +
+			   kc->timeout_ms_per_cpu * cpumask_weight(cpumask_read(&cpu_online_mask));
 
 	int how = arch_setjmp(&case_jmp);
 	if (how == CASE_RETURNED) {

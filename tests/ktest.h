@@ -26,6 +26,7 @@ struct ktest_case {
 	const char *name;
 	void (*run)(struct ktest *t);
 	unsigned timeout_ms; /* 0: the default */
+	unsigned timeout_ms_per_cpu; /* added per online CPU, for work that grows with them */
 };
 
 struct ktest_suite {
@@ -38,6 +39,9 @@ struct ktest_suite {
 
 #define KTEST_CASE(fn) {.name = #fn, .run = fn}
 #define KTEST_CASE_TIMEOUT(fn, ms) {.name = #fn, .run = fn, .timeout_ms = (ms)}
+/* Timeout = base_ms + per_cpu_ms * online CPUs: the bound a case states for its CPU scaling. */
+#define KTEST_CASE_TIMEOUT_CPUS(fn, base_ms, per_cpu_ms)                                           \
+	{.name = #fn, .run = fn, .timeout_ms = (base_ms), .timeout_ms_per_cpu = (per_cpu_ms)}
 #define KTEST_END {0}
 
 #define KTEST_SUITE(var, suite_name, case_array, ...)                                              \

@@ -136,6 +136,103 @@ static void mutex_excludes_across_cpus(struct ktest *t)
 		  (unsigned long)(counter_lock.contended - contended));
 }
 
+/*
+ * The mutex hands over to one waiter. Waiters queue one at a time (each is
+ * created only once the previous one is known to sleep on the mutex), so
+ * the hand-over order must be exactly the queueing order, and each unlock
+ * must wake exactly one thread: the regression for the 8-CPU timeout, where
+ * every unlock woke every waiter and the wake-ups grew as CPUs squared.
+ */
+static struct mutex handoff_lock = MUTEX_INIT;
+static uint32_t handoff_order[2 * CPU_MAX];
+static uint32_t handoff_next;
+static uint32_t handoff_release; /* the owner may unlock once this reaches its rank */
+
+static void handoff_waiter(void *arg)
+{
+	uint32_t id = (uint32_t)(uintptr_t)arg;
+	mutex_lock(&handoff_lock);
+	uint32_t rank = atomic_fetch_add(&handoff_next, 1);
+	handoff_order[rank] = id;
+	while (atomic_load_acquire(&handoff_release) <= rank)
+		arch_cpu_relax();
+	mutex_unlock(&handoff_lock);
+}
+
+static uint64_t total_wakeups(void)
+{
+	uint64_t n = 0;
+	cpumask_t on = cpumask_read(&cpu_online_mask);
+	for_each_cpu(c, on) n += sched_stats_cpu(c).wakeups;
+	return n;
+}
+
+static void mutex_unlock_wakes_one_waiter_in_order(struct ktest *t)
+{
+	cpumask_t on = cpumask_read(&cpu_online_mask);
+	unsigned n = 0;
+	struct thread *th[2 * CPU_MAX] = {0};
+	handoff_next = 0;
+	handoff_release = 0;
+	mutex_lock(&handoff_lock);
+	for (int round = 0; round < 2; round++) {
+		for_each_cpu(c, on)
+		{
+			th[n] = thread_create("handoff", c, handoff_waiter, (void *)(uintptr_t)n);
+			ASSERT_TRUE(t, th[n] != NULL);
+			/* Wait (bounded by the case timeout) until it sleeps on the mutex. */
+			while (atomic_load_acquire(&th[n]->state) != THREAD_SLEEPING)
+				thread_sleep_ns(1000000ull);
+			n++;
+		}
+	}
+	/* Nothing else sleeps now: every wake-up counted from here is the mutex's. */
+	uint64_t woken = total_wakeups();
+	mutex_unlock(&handoff_lock);
+	while (atomic_load_acquire(&handoff_next) == 0)
+		arch_cpu_relax();
+	EXPECT_EQ(t, total_wakeups() - woken, 1u);
+	atomic_store_release(&handoff_release, n);
+	for (unsigned i = 0; i < n; i++)
+		thread_join(th[i]);
+	EXPECT_EQ(t, handoff_next, n);
+	for (unsigned i = 0; i < n; i++)
+		EXPECT_EQ(t, handoff_order[i], i);
+	ktest_log(t, "%u waiters handed the mutex in queue order", n);
+}
+
+/*
+ * A thread in a timed sleep that is woken early must leave the sleep list:
+ * if it stayed there too, sleeping again would link it into the list twice
+ * (a cycle the tick would spin on with interrupts off) and a later expiry
+ * would queue a thread that is already running.
+ */
+static uint32_t early_phase;
+
+static void sleeper(void *arg)
+{
+	(void)arg;
+	thread_sleep_ns(10000000000ull); /* 10 s: cut short by the waker */
+	atomic_store_release(&early_phase, 1);
+	thread_sleep_ns(20000000ull); /* a second, normal timed sleep */
+	atomic_store_release(&early_phase, 2);
+}
+
+static void early_wake_leaves_the_sleep_list(struct ktest *t)
+{
+	early_phase = 0;
+	struct thread *s = thread_create("sleeper", other_cpu(), sleeper, NULL);
+	ASSERT_TRUE(t, s != NULL);
+	thread_sleep_ns(20000000ull);
+	uint64_t start = arch_time_ns();
+	thread_wake(s);
+	thread_join(s);
+	EXPECT_EQ(t, early_phase, 2u);
+	EXPECT_LT(t, arch_time_ns() - start, 2000000000ull);
+	/* Ticks after the exit must find nothing of it: */
+	thread_sleep_ns(50000000ull);
+}
+
 static uint32_t ran_on_cpu[CPU_MAX];
 
 static void note_cpu(void *arg)
@@ -157,11 +254,14 @@ static void threads_stay_pinned(struct ktest *t)
 }
 
 static const struct ktest_case sched_cases[] = {
-	KTEST_CASE(preemption_shares_a_cpu),
-	KTEST_CASE(sleep_lasts_at_least_its_time),
-	KTEST_CASE(wait_queue_wakes_every_waiter),
-	KTEST_CASE_TIMEOUT(mutex_excludes_across_cpus, 30000),
-	KTEST_CASE(threads_stay_pinned),
-	KTEST_END,
+    KTEST_CASE(preemption_shares_a_cpu),
+    KTEST_CASE(sleep_lasts_at_least_its_time),
+    KTEST_CASE(wait_queue_wakes_every_waiter),
+    /* 2 threads x 200 rounds per CPU, each hand-over an IPI: linear in CPUs. */
+    KTEST_CASE_TIMEOUT_CPUS(mutex_excludes_across_cpus, 5000, 2000),
+    KTEST_CASE_TIMEOUT_CPUS(mutex_unlock_wakes_one_waiter_in_order, 2000, 500),
+    KTEST_CASE(early_wake_leaves_the_sleep_list),
+    KTEST_CASE(threads_stay_pinned),
+    KTEST_END,
 };
 KTEST_SUITE(sched_suite, "sched", sched_cases);

@@ -207,6 +207,7 @@ void aarch64_sync(struct aarch64_frame *f)
 	    .name = ec_name(ec),
 	    .pc = f->elr,
 	    .code = f->esr,
+	    .irqs_were_on = !(f->spsr & (1u << 7)), /* SPSR.I clear */
 	};
 	switch (ec) {
 	case EC_BRK:

@@ -49,6 +49,7 @@ static void handle_exception(struct x86_frame *f)
 		.name = exception_names[v] ? exception_names[v] : "reserved",
 		.pc = f->rip,
 		.code = f->error,
+		.irqs_were_on = f->rflags & (1u << 9), /* RFLAGS.IF */
 	};
 	if (v == 3) {
 		info.kind = FAULT_BREAKPOINT;

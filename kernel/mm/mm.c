@@ -139,8 +139,8 @@ bool mm_handle_fault(const struct fault_info *info)
 		return false;
 	struct thread *t = thread_current();
 	struct mm *mm = t ? t->mm : NULL;
-	if (!mm)
-		return false;
+	if (!mm || !arch_irq_enabled())
+		return false; /* no address space, or a fault where sleeping on mm->lock is not allowed */
 	virt_addr_t page = ALIGN_DOWN(va, PAGE_SIZE);
 	bool handled = false;
 	mutex_lock(&mm->lock);

@@ -79,16 +79,23 @@ static struct thread *dequeue(struct run_queue *rq)
 	return t;
 }
 
-/* Runs in whichever thread a switch resumed: finish what the previous one could not. */
+/*
+ * Runs in whichever thread a switch resumed: finish what the previous one
+ * could not. The exiting thread's state changes under the run-queue lock
+ * like every other state change, so a concurrent thread_wake() sees
+ * EXITING or DEAD, never a half-finished exit.
+ */
 static void sched_finish_switch(void)
 {
 	struct run_queue *rq = this_rq();
+	spin_lock(&rq->lock);
 	struct thread *dead = rq->exiting;
-	if (dead) {
-		rq->exiting = NULL;
+	rq->exiting = NULL;
+	if (dead)
 		atomic_store_release(&dead->state, THREAD_DEAD);
+	spin_unlock(&rq->lock);
+	if (dead)
 		wait_queue_wake_all(&exit_wq);
-	}
 }
 
 void schedule(void)
@@ -123,13 +130,37 @@ void thread_yield(void)
 	schedule();
 }
 
+/* Takes `t` off its CPU's sleep list. rq->lock held. */
+static void sleep_list_remove(struct run_queue *rq, struct thread *t)
+{
+	for (struct thread **link = &rq->sleepers; *link; link = &(*link)->rq_next) {
+		if (*link == t) {
+			*link = t->rq_next;
+			t->rq_next = NULL;
+			t->on_sleep_list = false;
+			return;
+		}
+	}
+	panic("thread_wake: %s marked on the sleep list but not found", t->name);
+}
+
+void thread_prepare_sleep(struct thread *me)
+{
+	struct run_queue *rq = &run_queues[me->cpu];
+	spin_lock(&rq->lock);
+	me->state = THREAD_SLEEPING;
+	spin_unlock(&rq->lock);
+}
+
 void thread_wake(struct thread *t)
 {
 	struct run_queue *rq = &run_queues[t->cpu];
 	irqflags_t flags = spin_lock_irqsave(&rq->lock);
 	bool woke = false;
-	if (t->state == THREAD_SLEEPING && rq->exiting != t) {
+	if (t->state == THREAD_SLEEPING) {
 		t->state = THREAD_RUNNING;
+		if (t->on_sleep_list)
+			sleep_list_remove(rq, t);
 		/* Still on its CPU on the way to schedule(): it will see RUNNING and stay. */
 		if (rq->current != t)
 			enqueue(rq, t);
@@ -171,6 +202,7 @@ void sched_tick(void)
 		struct thread *t = *link;
 		if (t->wake_at_ns <= now) {
 			*link = t->rq_next;
+			t->on_sleep_list = false;
 			t->state = THREAD_RUNNING;
 			enqueue(rq, t);
 			rq->stats.wakeups++;
@@ -189,8 +221,10 @@ void thread_sleep_ns(uint64_t ns)
 	irqflags_t flags = spin_lock_irqsave(&rq->lock);
 	struct thread *me = rq->current;
 	me->wake_at_ns = arch_time_ns() + ns;
+	me->blocked_on = "thread_sleep_ns";
 	me->state = THREAD_SLEEPING;
 	me->rq_next = rq->sleepers;
+	me->on_sleep_list = true;
 	rq->sleepers = me;
 	spin_unlock(&rq->lock);
 	schedule();
@@ -246,7 +280,7 @@ void thread_exit(void)
 	struct run_queue *rq = this_rq();
 	spin_lock(&rq->lock);
 	struct thread *me = rq->current;
-	me->state = THREAD_SLEEPING; /* never enqueued again */
+	me->state = THREAD_EXITING; /* never woken or enqueued again */
 	rq->exiting = me;
 	spin_unlock(&rq->lock);
 	schedule();
@@ -263,7 +297,12 @@ void thread_join(struct thread *t)
 	if (t->joined)
 		panic("thread_join: %s joined twice", t->name);
 	t->joined = true;
+	struct thread *me = thread_current();
+	me->joining = t;
+	me->blocked_on = "thread_join";
 	wait_queue_wait(&exit_wq, thread_is_dead, t);
+	me->blocked_on = NULL;
+	me->joining = NULL;
 	if (t->mm)
 		atomic_fetch_sub(&t->mm->users, 1);
 	frame_free(t->block, THREAD_BLOCK_ORDER);

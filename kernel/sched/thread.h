@@ -9,11 +9,15 @@
  * thread (hlt/wfi) when none is runnable.
  *
  * States: RUNNING (on its CPU or on the run queue, i.e. runnable),
- * SLEEPING (on a wait queue or the sleep list, not runnable), DEAD
- * (finished, waiting to be joined). A thread changes its own state to
- * SLEEPING and then calls schedule(); a waker changes SLEEPING back to
- * RUNNING under the run-queue lock, so a wake-up that arrives before the
- * sleeper has switched away is never lost.
+ * SLEEPING (on a wait queue or the sleep list, not runnable), EXITING
+ * (switched away for the last time, its stack still in use until the next
+ * thread has started), DEAD (finished, waiting to be joined). Every state
+ * change happens under the thread's run-queue lock. A thread sets itself
+ * SLEEPING (thread_prepare_sleep) and then calls schedule(); a waker
+ * changes SLEEPING back to RUNNING, so a wake-up that arrives before the
+ * sleeper has switched away is never lost. A thread is on at most one of
+ * the run queue and the sleep list, and a wake-up takes it off the sleep
+ * list before queueing it.
  */
 #ifndef PAGODA_KERNEL_SCHED_THREAD_H
 #define PAGODA_KERNEL_SCHED_THREAD_H
@@ -23,7 +27,7 @@
 
 struct mm;
 
-enum thread_state { THREAD_RUNNING, THREAD_SLEEPING, THREAD_DEAD };
+enum thread_state { THREAD_RUNNING, THREAD_SLEEPING, THREAD_EXITING, THREAD_DEAD };
 
 struct thread {
 	struct arch_context ctx;
@@ -33,6 +37,9 @@ struct thread {
 	struct thread *rq_next; /* run queue or sleep list link */
 	struct thread *wait_next; /* wait queue link */
 	uint64_t wake_at_ns; /* when on the sleep list */
+	bool on_sleep_list;
+	const char *blocked_on; /* what it waits for while SLEEPING (for timeout reports) */
+	struct thread *joining; /* the thread it waits for in thread_join */
 	void (*fn)(void *arg);
 	void *arg;
 	phys_addr_t block; /* the frames holding this struct and the stack */
@@ -67,6 +74,12 @@ void thread_yield(void);
 void thread_sleep_ns(uint64_t ns);
 /* Makes a SLEEPING thread runnable; no effect otherwise. Any CPU, any context. */
 void thread_wake(struct thread *t);
+/*
+ * Marks the calling thread SLEEPING before it calls schedule() to block.
+ * Interrupts off; the caller has published where it waits (a wait queue)
+ * under a lock its waker takes, so the wake-up cannot be lost.
+ */
+void thread_prepare_sleep(struct thread *me);
 
 /*
  * Switches to the next runnable thread of this CPU (or keeps running the

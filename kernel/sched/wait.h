@@ -17,16 +17,19 @@
 
 struct wait_queue {
 	spinlock_t lock;
-	struct thread *head;
+	struct thread *head, *tail; /* FIFO: woken oldest first */
 };
-#define WAIT_QUEUE_INIT {SPINLOCK_INIT, NULL}
+#define WAIT_QUEUE_INIT {SPINLOCK_INIT, NULL, NULL}
 
 /* Sleeps until cond(arg) is true. */
 void wait_queue_wait(struct wait_queue *wq, bool (*cond)(void *arg), void *arg);
 /* Wakes every waiter; returns how many. */
 unsigned wait_queue_wake_all(struct wait_queue *wq);
 
-/* The owner field is protected by waiters.lock. */
+/*
+ * The owner field and `contended` are protected by waiters.lock. Unlock
+ * hands the mutex to the oldest waiter (FIFO) and wakes that one only.
+ */
 struct mutex {
 	struct thread *owner;
 	struct wait_queue waiters;
@@ -34,7 +37,9 @@ struct mutex {
 };
 #define MUTEX_INIT {NULL, WAIT_QUEUE_INIT, 0}
 
+/* Takes `m`, sleeping while another thread holds it. Thread context, interrupts on. */
 void mutex_lock(struct mutex *m);
+/* Releases `m` (held by the caller), handing it to the oldest waiter if any. */
 void mutex_unlock(struct mutex *m);
 bool mutex_is_held_by_me(struct mutex *m);
 
