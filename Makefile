@@ -52,7 +52,7 @@ SRCS := $(COMMON_SRCS) $(ARCH_SRCS)
 OBJS := $(patsubst %,$(BUILD)/%.o,$(SRCS))
 KERNEL := $(BUILD)/pagoda.elf
 
-.PHONY: all kernel iso run test test-negative debug clean deps deps-build host-test check-size
+.PHONY: all kernel iso run test test-negative debug clean deps deps-build host-test check-size doctor
 all: kernel
 
 kernel: deps-build $(KERNEL) $(ARCH_IMAGE)
@@ -109,6 +109,17 @@ deps-build:
 deps:
 	@sh tools/deps.sh all $(ARCH)
 
+# The suite once per CPU count and arch: a markdown table for docs/benchmarks.md.
+SWEEP_ARCHES ?= x86_64 aarch64
+SWEEP_CPUS ?= 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16
+.PHONY: cpu-sweep
+cpu-sweep:
+	@sh tools/cpu_sweep.sh '$(SWEEP_ARCHES)' '$(SWEEP_CPUS)'
+
+# Every tool's version, and which configurations this machine can run.
+doctor:
+	@sh tools/doctor.sh
+
 RUN_CMDLINE := $(CMDLINE)
 TEST_CMDLINE := ktest=$(KTEST) test.cpus=$(CPUS) test.mem=$(MEM) $(KTEST_ARGS) $(CMDLINE)
 
@@ -124,6 +135,7 @@ debug: deps kernel
 
 test: deps kernel check-size host-test
 	$(call arch_boot_image,$(TEST_CMDLINE),test)
+	@echo "qemu: $$($(firstword $(QEMU_TEST)) --version | head -n 1)"
 	$(Q)python3 tools/ktest_run.py --log $(BUILD)/test.log --timeout $(TIMEOUT) \
 		--exit-style $(EXIT_STYLE) $(RUNNER_ARGS) -- $(QEMU_TEST)
 

@@ -527,6 +527,7 @@ def main(argv=None):
             out.buffer.flush()
             tail[0] = chunk[-1:]
 
+    started = time.monotonic()
     try:
         run = run_qemu(cmd, args.log, args.timeout, args.idle_timeout, on_output)
     except KeyboardInterrupt:
@@ -535,6 +536,7 @@ def main(argv=None):
     feeder.close()
     if tail[0] != b"\n":
         print()
+    print(f"ktest: qemu ran for {time.monotonic() - started:.1f} s", flush=True)
     report = parser.finish()
     verdict = judge(report, run, args.exit_style, args.expect_fail, args.expect_panic)
     if args.summary_json:
