@@ -11,6 +11,7 @@
 #include "kernel/boot_info.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
+#include "kernel/mm/asid.h"
 #include "kernel/mm/gather.h"
 #include "kernel/mm/tlb.h"
 #include "lib/string.h"
@@ -59,6 +60,7 @@ void kernel_main(void)
 		tlb_break_no_defer_bump = strcmp(broken, "no_defer_bump") == 0;
 		tlb_break_free_before_flush = strcmp(broken, "free_before_flush") == 0;
 		tlb_break_skip_lazy_always = strcmp(broken, "skip_lazy_always") == 0;
+		asid_test_break_carry = strcmp(broken, "asid_no_carry") == 0;
 		printk("tlb: WARNING: invariant '%s' broken on purpose: tests must fail", broken);
 	}
 	printk("tlb: mode %s, %s", tlb_mode == TLB_MODE_MMGEN ? "mmgen (per-mm generations only)"

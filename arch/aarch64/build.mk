@@ -61,4 +61,5 @@ arch-negative: kernel
 	$(Q)python3 tools/ktest_run.py --log $(BUILD)/negative-bad-dtb.log --timeout 60 \
 		--exit-style $(EXIT_STYLE) --expect-panic "fdt_boot_parse: .*node /cpus.*#address-cells" \
 		-- $(subst -kernel ,-dtb $(BUILD)/bad-cpus.dtb -kernel ,$(QEMU_TEST))
+	$(call negative_check,tlb.break=asid_no_carry,--expect-fail asid.idle_cpu_keeps_the_id_its_mm_has,asid)
 QEMU_TEST = $(QEMU_COMMON) -serial stdio -monitor none -append "$$(cat $(BUILD)/test.cmdline)"

@@ -6,6 +6,16 @@
  * none loaded). `active[cpu]` is the full asid (generation | id) each CPU
  * runs with; at a rollover they become `reserved`, so the mms still running
  * keep their ids in the new generation instead of having them reused.
+ *
+ * Invariant: every CPU's active[] value equals the asid of the mm it runs
+ * (in full, generation included). When an mm moves to a new generation by
+ * keeping a reserved id, every active[] and reserved[] entry holding its
+ * old value is moved with it (Linux's check_update_reserved_asid). A CPU
+ * that has not switched since an earlier rollover would otherwise still
+ * hold the old value: at the next rollover its reservation would no
+ * longer match the mm, the mm would get a different id, and flushes for
+ * the mm would target that id while the CPU still runs it with the old
+ * one, keeping stale entries (asid suite: idle_cpu_keeps_the_id_its_mm_has).
  */
 #include "kernel/mm/asid.h"
 #include "kernel/arch.h"
@@ -18,6 +28,7 @@
 #define ASID_MAP_BITS 65536
 
 struct asid_stats asid_stats;
+bool asid_test_break_carry;
 static spinlock_t asid_lock = SPINLOCK_INIT;
 static uint64_t generation; /* multiple of 1 << bits; 0 until first use */
 static uint64_t map[ASID_MAP_BITS / 64];
@@ -81,12 +92,28 @@ static void rollover(void)
 	asid_stats.rollovers++;
 }
 
+/* Moves every CPU's record of `old` to `new` (same hardware id, new generation). */
+static void carry_reserved(uint64_t old, uint64_t new)
+{
+	for (unsigned c = 0; c < CPU_MAX; c++) {
+		if (reserved[c] == old)
+			reserved[c] = new;
+		if (active[c] == old)
+			active[c] = new;
+	}
+}
+
 static uint64_t new_asid(struct mm *mm)
 {
 	/* Still running somewhere from before the rollover: keep the id. */
-	for (unsigned c = 0; c < CPU_MAX; c++)
-		if (mm->asid && reserved[c] == mm->asid)
-			return generation | (mm->asid & id_mask());
+	for (unsigned c = 0; c < CPU_MAX; c++) {
+		if (mm->asid && reserved[c] == mm->asid) {
+			uint64_t kept = generation | (mm->asid & id_mask());
+			if (!asid_test_break_carry)
+				carry_reserved(mm->asid, kept);
+			return kept;
+		}
+	}
 	for (int pass = 0; pass < 2; pass++) {
 		for (unsigned i = 0; i < id_count() - 1; i++) {
 			unsigned id = 1 + (next_id - 1 + i) % (id_count() - 1);
@@ -122,6 +149,14 @@ unsigned asid_for_switch(struct mm *mm)
 	if (flush)
 		arch_tlb_flush_local_all();
 	return (unsigned)(mm->asid & id_mask());
+}
+
+unsigned asid_active_hw(unsigned cpu)
+{
+	irqflags_t f = spin_lock_irqsave(&asid_lock);
+	unsigned id = (unsigned)(active[cpu] & id_mask());
+	spin_unlock_irqrestore(&asid_lock, f);
+	return id;
 }
 
 void asid_release(struct mm *mm)

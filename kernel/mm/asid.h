@@ -35,5 +35,9 @@ struct asid_stats {
 extern struct asid_stats asid_stats;
 /* Test hook: pretend only `n` hardware ids exist (0: all of them). */
 void asid_test_limit(unsigned n);
+/* The hardware id CPU `cpu` runs with now (0: none). For tests and reports. */
+unsigned asid_active_hw(unsigned cpu);
+/* Test-only switch (asid.break=no_carry): do not move CPUs' records with a kept id. */
+extern bool asid_test_break_carry;
 
 #endif

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * asid suite: the ASID allocator's promise that the id an mm is flushed by
+ * is the id every CPU running it uses, across rollovers.
+ *
+ * QEMU cannot show this bug as a stale access: its software TLB drops
+ * every entry of the translation regime on a TLBI by ASID, whatever the
+ * ASID. A real core keeps entries tagged with other ids, so the test checks
+ * the invariant itself: the hardware id a CPU runs with (asid_active_hw)
+ * equals the id its mm's flushes use (asid_hw).
+ */
+#include "kernel/mm/asid.h"
+#include "kernel/mm/mm.h"
+#include "kernel/percpu.h"
+#include "kernel/sched/thread.h"
+#include "tests/ktest.h"
+
+static void nothing(void *arg)
+{
+	(void)arg;
+}
+
+/* Switches `cpu` to `mm` and back to its idle thread (which keeps `mm` loaded, lazily). */
+static bool visit(unsigned cpu, struct mm *mm)
+{
+	struct thread *th = thread_create_mm("asid-visit", cpu, mm, nothing, NULL);
+	if (!th)
+		return false;
+	thread_join(th);
+	return true;
+}
+
+/*
+ * CPU `idle` runs M and never switches again. Two rollovers happen on
+ * another CPU, M visiting that CPU in between (so M's asid moves to the
+ * second generation by keeping its reserved id). Without carrying the
+ * idle CPU's record along, the second rollover reserves M's id under its
+ * first-generation value, M no longer matches it and gets a new id, and
+ * flushes of M miss the idle CPU.
+ */
+static void idle_cpu_keeps_the_id_its_mm_has(struct ktest *t)
+{
+	if (arch_asid_bits() == 0)
+		KTEST_SKIP(t, "no ASIDs on this arch (loading a root flushes)");
+	cpumask_t on = cpumask_read(&cpu_online_mask);
+	if (cpumask_weight(on) < 2)
+		KTEST_SKIP(t, "needs a second CPU that stays in the mm");
+	unsigned here = arch_cpu_id(), idle = here;
+	for_each_cpu(c, on) if (c != here) idle = c;
+	enum { OTHERS = 4 };
+	struct mm *m = mm_create(), *o[OTHERS];
+	ASSERT_TRUE(t, m != NULL);
+	for (unsigned i = 0; i < OTHERS; i++) {
+		o[i] = mm_create();
+		ASSERT_TRUE(t, o[i] != NULL);
+	}
+	uint64_t rollovers = asid_stats.rollovers;
+	asid_test_limit(3); /* ids 1 and 2 only */
+	bool ok = visit(idle, m);
+	/* Rollover 1: M keeps its id there, reserved by the idle CPU. */
+	for (unsigned i = 0; i < 2; i++)
+		ok = ok && visit(here, o[i]);
+	ok = ok && visit(here, m); /* M moves to the new generation, same id */
+	/* Rollover 2 (M no longer on this CPU): */
+	for (unsigned i = 2; i < OTHERS; i++)
+		ok = ok && visit(here, o[i]);
+	ok = ok && visit(here, m); /* M is given an id again */
+	asid_test_limit(0);
+	EXPECT_TRUE(t, ok);
+	EXPECT_GE(t, asid_stats.rollovers - rollovers, 2u);
+	/* The idle CPU still runs M: flushes of M must use the id it runs with. */
+	EXPECT_EQ(t, asid_active_hw(idle), asid_hw(m));
+	ktest_log(t, "cpu%u runs id %u, M is flushed by id %u, %lu rollovers", idle,
+		  asid_active_hw(idle), asid_hw(m), (unsigned long)(asid_stats.rollovers - rollovers));
+	mm_destroy(m);
+	for (unsigned i = 0; i < OTHERS; i++)
+		mm_destroy(o[i]);
+}
+
+static const struct ktest_case asid_cases[] = {
+	KTEST_CASE(idle_cpu_keeps_the_id_its_mm_has),
+	KTEST_END,
+};
+KTEST_SUITE(asid_suite, "asid", asid_cases);
