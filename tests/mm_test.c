@@ -248,6 +248,14 @@ static void overlapping_and_bad_ranges_refused(struct ktest *t)
 	EXPECT_EQ(t, vm_map_anon(mm, UVA(1), PAGE_SIZE, PT_READ), -EINVAL);
 	EXPECT_EQ(t, vm_map_anon(mm, arch_mm_layout.user_top, PAGE_SIZE, PT_READ), -EINVAL);
 	EXPECT_EQ(t, vm_map_anon(mm, 0, PAGE_SIZE, PT_READ), -EINVAL);
+	/* Only permissions: a global user entry would outlive every ASID flush of this mm. */
+	EXPECT_EQ(t, vm_map_anon(mm, UVA(MiB(1)), PAGE_SIZE, PT_READ | PT_GLOBAL), -EINVAL);
+	EXPECT_EQ(t, vm_map_anon(mm, UVA(MiB(1)), PAGE_SIZE, PT_READ | PT_DEVICE), -EINVAL);
+	EXPECT_EQ(t, vm_protect(mm, UVA(0), PAGE_SIZE, PT_READ | PT_GLOBAL), -EINVAL);
+	/* A populate range that wraps around the top is refused, not looped over. */
+	EXPECT_EQ(t, vm_populate(mm, UVA(0), ~0ull - UVA(0) + 2 * PAGE_SIZE), -EINVAL);
+	EXPECT_EQ(t, vm_populate(mm, UVA(0), 0), -EINVAL);
+	EXPECT_EQ(t, vm_populate(mm, UVA(0), PAGE_SIZE), 0);
 	/* Punching a hole splits the VMA: both sides stay mapped. */
 	ASSERT_EQ(t, vm_unmap(mm, UVA(PAGE_SIZE), PAGE_SIZE), 0);
 	EXPECT_EQ(t, vm_map_anon(mm, UVA(PAGE_SIZE), PAGE_SIZE, PT_READ), 0);

@@ -182,6 +182,12 @@ int vm_fault_fill(struct mm *mm, virt_addr_t page, const struct vma *v)
 
 int vm_populate(struct mm *mm, virt_addr_t va, uint64_t size)
 {
+	/* A range that wraps past the top would make the loop below run forever. */
+	if (!size || va + size < va)
+		return -EINVAL;
+	virt_addr_t first = ALIGN_DOWN(va, PAGE_SIZE), end = ALIGN_UP(va + size, PAGE_SIZE);
+	if (end < first || !vm_user_range_ok(first, end - first))
+		return -EINVAL;
 	int err = 0;
 	mutex_lock(&mm->lock);
 	for (virt_addr_t p = ALIGN_DOWN(va, PAGE_SIZE); p < va + size && !err; p += PAGE_SIZE) {

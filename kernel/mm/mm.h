@@ -83,6 +83,8 @@ int vm_protect(struct mm *mm, virt_addr_t va, uint64_t size, unsigned attrs);
 int vm_discard(struct mm *mm, virt_addr_t va, uint64_t size);
 /* Populates [va, va + size) of an anonymous VMA now (as if touched). */
 int vm_populate(struct mm *mm, virt_addr_t va, uint64_t size);
+/* A non-empty, page-aligned range inside the user half that does not wrap. */
+bool vm_user_range_ok(virt_addr_t va, uint64_t size);
 
 /* Makes `t` use `mm` (before it first runs). */
 void thread_set_mm(struct thread *t, struct mm *mm);

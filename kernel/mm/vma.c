@@ -52,11 +52,22 @@ static void vma_free(struct vma *v)
 	spin_unlock_irqrestore(&vma_pool_lock, flags);
 }
 
-static bool range_ok(virt_addr_t va, uint64_t size)
+bool vm_user_range_ok(virt_addr_t va, uint64_t size)
 {
 	return size && IS_ALIGNED(va, PAGE_SIZE) && IS_ALIGNED(size, PAGE_SIZE) &&
 	       va >= arch_mm_layout.user_base && va + size > va &&
 	       va + size <= arch_mm_layout.user_top;
+}
+
+/*
+ * What a user mapping may ask for: permissions only. PT_GLOBAL would let
+ * its entries survive every ASID switch and flush by ASID (shared with
+ * every address space); PT_DEVICE and the hardware-set bits are the
+ * kernel's to choose.
+ */
+static bool user_attrs_ok(unsigned attrs)
+{
+	return !(attrs & ~(PT_READ | PT_WRITE | PT_EXEC | PT_USER));
 }
 
 struct vma *vma_find(struct mm *mm, virt_addr_t va)
@@ -87,7 +98,8 @@ static bool overlaps_any(struct mm *mm, virt_addr_t start, virt_addr_t end)
 static int map_common(struct mm *mm, virt_addr_t va, phys_addr_t pa, uint64_t size,
 		      unsigned attrs, enum vma_kind kind)
 {
-	if (!range_ok(va, size) || (kind == VMA_PHYS && !IS_ALIGNED(pa, PAGE_SIZE)))
+	if (!vm_user_range_ok(va, size) || !user_attrs_ok(attrs) ||
+	    (kind == VMA_PHYS && !IS_ALIGNED(pa, PAGE_SIZE)))
 		return -EINVAL;
 	struct vma *v = vma_alloc();
 	if (!v)
@@ -141,7 +153,7 @@ enum vma_op { VMA_OP_UNMAP, VMA_OP_PROTECT, VMA_OP_DISCARD };
 static int change_range(struct mm *mm, virt_addr_t va, uint64_t size, enum vma_op op,
 			unsigned attrs)
 {
-	if (!range_ok(va, size))
+	if (!vm_user_range_ok(va, size) || (op == VMA_OP_PROTECT && !user_attrs_ok(attrs)))
 		return -EINVAL;
 	struct vma *spare[2] = {vma_alloc(), vma_alloc()};
 	if (!spare[0] || !spare[1]) {
