@@ -17,23 +17,7 @@ uint64_t breakpoints_resumed[CPU_MAX];
 
 bool fault_dispatch(const struct fault_info *info)
 {
-	/*
-	 * Filling a page takes the mm's sleeping lock, which may not be taken
-	 * with interrupts off. The exception entry masked them; a fault from a
-	 * context that had them on (a thread touching its memory) runs the fill
-	 * with them on again, on the thread's own stack, like any thread code.
-	 * A fault with interrupts off (under a spinlock) cannot sleep: only the
-	 * lock-free paths of mm_handle_fault may resolve it.
-	 */
-	bool resolved;
-	if (info->irqs_were_on) {
-		arch_irq_enable();
-		resolved = mm_handle_fault(info);
-		arch_irq_disable();
-	} else {
-		resolved = mm_handle_fault(info);
-	}
-	if (resolved)
+	if (mm_handle_fault(info))
 		return true;
 	struct thread *t = thread_current();
 	struct arch_jmpbuf *fixup = t ? t->fault_fixup : NULL;

@@ -10,6 +10,7 @@
  * cached the old entry.
  */
 #include "kernel/mm/mm.h"
+#include "kernel/percpu.h"
 #include "kernel/errno.h"
 #include "kernel/mm/asid.h"
 #include "kernel/mm/frame.h"
@@ -139,10 +140,17 @@ bool mm_handle_fault(const struct fault_info *info)
 		return false;
 	struct thread *t = thread_current();
 	struct mm *mm = t ? t->mm : NULL;
-	if (!mm || !arch_irq_enabled())
-		return false; /* no address space, or a fault where sleeping on mm->lock is not allowed */
+	/*
+	 * Filling takes mm->lock, a sleeping lock: only for a fault from a
+	 * context that had interrupts on (a thread touching its memory, on its
+	 * own stack), and with them on again for as long as it takes. A fault
+	 * under a spinlock or with interrupts off is not resolved here.
+	 */
+	if (!mm || !info->irqs_were_on || this_cpu()->preempt_count)
+		return false;
 	virt_addr_t page = ALIGN_DOWN(va, PAGE_SIZE);
 	bool handled = false;
+	arch_irq_enable();
 	mutex_lock(&mm->lock);
 	struct vma *v = vma_find(mm, va);
 	struct pt_query_result q;
@@ -161,6 +169,7 @@ bool mm_handle_fault(const struct fault_info *info)
 		handled = vm_fault_fill(mm, page, v) == 0;
 	}
 	mutex_unlock(&mm->lock);
+	arch_irq_disable();
 	return handled;
 }
 

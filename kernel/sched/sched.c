@@ -154,7 +154,8 @@ void thread_prepare_sleep(struct thread *me)
 
 void thread_wake(struct thread *t)
 {
-	struct run_queue *rq = &run_queues[t->cpu];
+	unsigned cpu = t->cpu; /* pinned for life: read once, used after the unlock */
+	struct run_queue *rq = &run_queues[cpu];
 	irqflags_t flags = spin_lock_irqsave(&rq->lock);
 	bool woke = false;
 	if (t->state == THREAD_SLEEPING) {
@@ -168,8 +169,8 @@ void thread_wake(struct thread *t)
 		woke = true;
 	}
 	spin_unlock_irqrestore(&rq->lock, flags);
-	if (woke && t->cpu != arch_cpu_id())
-		arch_ipi_send(cpumask_of(t->cpu), IPI_RESCHEDULE);
+	if (woke && cpu != arch_cpu_id())
+		arch_ipi_send(cpumask_of(cpu), IPI_RESCHEDULE);
 	else if (woke)
 		rq->need_resched = true;
 }
@@ -228,6 +229,7 @@ void thread_sleep_ns(uint64_t ns)
 	rq->sleepers = me;
 	spin_unlock(&rq->lock);
 	schedule();
+	me->blocked_on = NULL;
 	arch_irq_restore(flags);
 }
 

@@ -26,6 +26,7 @@
 #include "kernel/spinlock.h"
 
 struct mm;
+struct wait_queue;
 
 enum thread_state { THREAD_RUNNING, THREAD_SLEEPING, THREAD_EXITING, THREAD_DEAD };
 
@@ -36,6 +37,7 @@ struct thread {
 	unsigned cpu; /* the CPU it is pinned to */
 	struct thread *rq_next; /* run queue or sleep list link */
 	struct thread *wait_next; /* wait queue link */
+	struct wait_queue *waiting_on; /* the queue it is linked on, under that queue's lock */
 	uint64_t wake_at_ns; /* when on the sleep list */
 	bool on_sleep_list;
 	const char *blocked_on; /* what it waits for while SLEEPING (for timeout reports) */
@@ -72,7 +74,11 @@ __noreturn void thread_exit(void);
 void thread_yield(void);
 /* Sleeps for at least `ns` (tick granularity: 1/TIMER_HZ). */
 void thread_sleep_ns(uint64_t ns);
-/* Makes a SLEEPING thread runnable; no effect otherwise. Any CPU, any context. */
+/*
+ * Makes a SLEEPING thread runnable; no effect otherwise. Any CPU, any
+ * context; the caller keeps `t` alive across the call (it holds the lock
+ * of the queue `t` waits on, or `t` is not joined before it returns).
+ */
 void thread_wake(struct thread *t);
 /*
  * Marks the calling thread SLEEPING before it calls schedule() to block.

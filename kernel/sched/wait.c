@@ -21,6 +21,7 @@
 /* Appends `t` at the tail (FIFO). Queue lock held. */
 static void wq_append(struct wait_queue *wq, struct thread *t)
 {
+	t->waiting_on = wq;
 	t->wait_next = NULL;
 	if (wq->tail)
 		wq->tail->wait_next = t;
@@ -38,6 +39,7 @@ static struct thread *wq_pop(struct wait_queue *wq)
 		if (!wq->head)
 			wq->tail = NULL;
 		t->wait_next = NULL;
+		t->waiting_on = NULL;
 	}
 	return t;
 }
@@ -51,7 +53,11 @@ void wait_queue_wait(struct wait_queue *wq, bool (*cond)(void *arg), void *arg)
 			return;
 		}
 		struct thread *me = thread_current();
-		wq_append(wq, me);
+		/* A stray thread_wake may have run us while still queued: never link twice. */
+		if (me->waiting_on != wq)
+			wq_append(wq, me);
+		if (!me->blocked_on)
+			me->blocked_on = "wait_queue_wait";
 		thread_prepare_sleep(me);
 		spin_unlock(&wq->lock);
 		schedule();
@@ -68,6 +74,7 @@ unsigned wait_queue_wake_all(struct wait_queue *wq)
 	while (t) {
 		struct thread *next = t->wait_next;
 		t->wait_next = NULL;
+		t->waiting_on = NULL;
 		thread_wake(t);
 		n++;
 		t = next;
