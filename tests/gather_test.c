@@ -15,6 +15,7 @@
 #include "kernel/mm/pt_arch.h"
 #include "kernel/mm/tlb.h"
 #include "kernel/percpu.h"
+#include "kernel/sched/thread.h"
 #include "lib/string.h"
 #include "tests/ktest.h"
 
@@ -186,6 +187,97 @@ static void nested_gathers_flush_everything(struct ktest *t)
 	EXPECT_EQ(t, full, tlb_broadcast ? 1u : 0u);
 }
 
+/*
+ * A settle may skip its flush only when every change it covers was
+ * published by a deferral that a completed flush covers. Here the gather
+ * deferred one table (as a finished table visit does), another gather's
+ * flush completed past that generation, and then the gather cleared one
+ * more leaf and settled before that table was deferred (as a walk stopped
+ * mid-table does): the old bookkeeping saw defer_gen <= completed and
+ * skipped the flush, freeing a frame some CPU could still reach.
+ */
+static void settle_after_undeferred_change_flushes(struct ktest *t)
+{
+	if (tlb_mode != TLB_MODE_GEN || tlb_broadcast)
+		KTEST_SKIP(t, "per-table deferral is tlb=gen with IPIs (x86-64 default, arm64 tlb=ipi)");
+	struct mm *mm = mm_with_pages(t, 2);
+	ASSERT_TRUE(t, mm != NULL);
+	phys_addr_t table;
+	ASSERT_EQ(t, frame_alloc_zeroed(&table), 0); /* stands in for a walked leaf table */
+	struct mmu_gather g, other;
+	tlb_gather_begin(&g, mm, false);
+	tlb_note_cleared(&g, UVA(0), PAGE_SIZE, 0);
+	tlb_defer_table(&g, table, UVA(0), UVA(PAGE_SIZE), 12);
+	/* Another flush of the mm completes past g's deferral. */
+	tlb_gather_begin(&other, mm, false);
+	tlb_note_changed(&other, UVA(0), PAGE_SIZE, 0);
+	tlb_gather_finish(&other);
+	EXPECT_GE(t, atomic_load_acquire(&mm->tlb_gen_completed), g.defer_gen);
+	/* A change not yet deferred, then an early settle: */
+	tlb_note_cleared(&g, UVA(PAGE_SIZE), PAGE_SIZE, 0);
+	struct gather_stats before = gather_stats;
+	tlb_flush_mmu(&g);
+	EXPECT_EQ(t, gather_stats.flushes - before.flushes, 1u);
+	EXPECT_EQ(t, gather_stats.completed_skips - before.completed_skips, 0u);
+	tlb_gather_finish(&g);
+	frame_free(table, 0);
+	mm_destroy(mm);
+}
+
+struct table_reader {
+	struct mm *mm;
+	uint32_t stop;
+	uint64_t queries;
+};
+
+/* Takes the mm's page-table lock over and over (with interrupts off, as pt_query does). */
+static void query_in_a_loop(void *arg)
+{
+	struct table_reader *r = arg;
+	struct pt_query_result q;
+	while (!atomic_load_acquire(&r->stop)) {
+		pt_query(&r->mm->pt, UVA(0), &q);
+		r->queries++;
+	}
+}
+
+/*
+ * A gather that runs out of room settles outside the page-table lock. When
+ * it settled inside the walk, it sent the flush IPI and waited with the
+ * lock held and interrupts off, while the reader on the other CPU (in the
+ * mm, so a flush target) spun on that lock with interrupts off: neither
+ * could go on.
+ */
+static void settle_never_waits_under_the_table_lock(struct ktest *t)
+{
+	cpumask_t on = cpumask_read(&cpu_online_mask);
+	if (cpumask_weight(on) < 2)
+		KTEST_SKIP(t, "needs a second CPU");
+	unsigned other = arch_cpu_id();
+	for_each_cpu(c, on) if (c != arch_cpu_id()) other = c;
+	struct mm *mm = mm_with_pages(t, 300);
+	ASSERT_TRUE(t, mm != NULL);
+	static struct table_reader r;
+	r = (struct table_reader){.mm = mm};
+	struct thread *th = thread_create_mm("pt-reader", other, mm, query_in_a_loop, &r);
+	ASSERT_TRUE(t, th != NULL);
+	while (READ_ONCE(r.queries) == 0)
+		thread_sleep_ns(1000000ull);
+	struct gather_stats before = gather_stats;
+	frame_fail_after(0); /* no batch: the gather settles every 8 pages */
+	int err = vm_unmap(mm, UVA(0), 300 * PAGE_SIZE);
+	frame_fail_clear();
+	atomic_store_release(&r.stop, 1);
+	thread_join(th);
+	EXPECT_EQ(t, err, 0);
+	EXPECT_GT(t, gather_stats.flushes - before.flushes, 30u);
+	EXPECT_EQ(t, gather_stats.pages_freed - before.pages_freed, 300u);
+	ktest_log(t, "%lu settles while cpu%u read the tables %lu times",
+		  (unsigned long)(gather_stats.flushes - before.flushes), other,
+		  (unsigned long)r.queries);
+	mm_destroy(mm);
+}
+
 static const struct ktest_case gather_cases[] = {
 	KTEST_CASE(unmap_512_pages_flushes_once),
 	KTEST_CASE(permission_upgrade_flushes_nothing),
@@ -194,6 +286,8 @@ static const struct ktest_case gather_cases[] = {
 	KTEST_CASE(batch_failure_settles_early),
 	KTEST_CASE(contiguous_run_cleared_in_one_call),
 	KTEST_CASE(nested_gathers_flush_everything),
+	KTEST_CASE(settle_after_undeferred_change_flushes),
+	KTEST_CASE(settle_never_waits_under_the_table_lock),
 	KTEST_END,
 };
 KTEST_SUITE(gather_suite, "gather", gather_cases);

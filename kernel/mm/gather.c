@@ -26,6 +26,7 @@ static void reset_range(struct mmu_gather *g)
 	g->cleared_levels = 0;
 	g->freed_tables = false;
 	g->need_flush = false;
+	g->undeferred = false;
 }
 
 void tlb_gather_begin(struct mmu_gather *g, struct mm *mm, bool fullmm)
@@ -42,6 +43,7 @@ static void note_range(struct mmu_gather *g, virt_addr_t va, uint64_t size, unsi
 	g->end = MAX(g->end, va + size);
 	g->stride_shift = MIN(g->stride_shift, shift);
 	g->need_flush = true;
+	g->undeferred = true;
 }
 
 void tlb_note_cleared(struct mmu_gather *g, virt_addr_t va, uint64_t size, unsigned level)
@@ -70,6 +72,11 @@ void tlb_defer_table(struct mmu_gather *g, phys_addr_t table, virt_addr_t start,
 	if (p && atomic_load_relaxed(&p->pt_tlb_gen) < gen)
 		atomic_store_release(&p->pt_tlb_gen, gen);
 	g->defer_gen = gen;
+	/*
+	 * The walker defers a table after visiting all of it, children
+	 * included, so this generation publishes every change noted so far.
+	 */
+	g->undeferred = false;
 	uint64_t d = atomic_load_relaxed(&mm->tlb_gen_deferred);
 	while (d < gen && !atomic_cmpxchg(&mm->tlb_gen_deferred, &d, gen))
 		;
@@ -108,15 +115,14 @@ static unsigned free_slots(const struct mmu_gather *g)
 	return n;
 }
 
-void tlb_reserve_space(struct mmu_gather *g, unsigned n)
+unsigned tlb_reserve_space(struct mmu_gather *g, unsigned n)
 {
 	while (free_slots(g) < n) {
 		phys_addr_t pa;
 		if (frame_alloc(0, &pa) != 0) {
-			/* No memory for bookkeeping: settle what we hold now, then go on. */
+			/* No memory for bookkeeping: the caller settles what we hold, outside its lock. */
 			atomic_fetch_add(&gather_stats.batch_alloc_failures, 1);
-			tlb_flush_mmu(g);
-			return;
+			return free_slots(g);
 		}
 		struct gather_batch *b = kva(pa);
 		b->next = NULL;
@@ -128,6 +134,7 @@ void tlb_reserve_space(struct mmu_gather *g, unsigned n)
 		g->last_batch = b;
 		atomic_fetch_add(&gather_stats.batches_allocated, 1);
 	}
+	return n;
 }
 
 static bool queue_page(struct mmu_gather *g, phys_addr_t pa)
@@ -146,15 +153,9 @@ static bool queue_page(struct mmu_gather *g, phys_addr_t pa)
 
 void tlb_remove_pages(struct mmu_gather *g, phys_addr_t pa, unsigned n)
 {
-	for (unsigned i = 0; i < n; i++) {
-		phys_addr_t page = pa + ((uint64_t)i << PAGE_SHIFT);
-		if (queue_page(g, page))
-			continue;
-		/* Full and no room was reserved: its leaf is already cleared, so settle now. */
-		tlb_flush_mmu(g);
-		if (!queue_page(g, page))
-			panic("tlb_remove_pages: no slot after a flush");
-	}
+	for (unsigned i = 0; i < n; i++)
+		if (!queue_page(g, pa + ((uint64_t)i << PAGE_SHIFT)))
+			panic("tlb_remove_pages: no room: tlb_reserve_space was not called");
 }
 
 static void free_frame_after_flush(struct mmu_gather *g, phys_addr_t pa)
@@ -188,7 +189,7 @@ static void flush_gathered(struct mmu_gather *g)
 	 * there is nothing left to do.
 	 */
 	bool deferred = tlb_mode == TLB_MODE_GEN && !tlb_broadcast && g->defer_gen &&
-			!g->freed_tables && !nested;
+			!g->undeferred && !g->freed_tables && !nested;
 	if (deferred && atomic_load_acquire(&mm->tlb_gen_completed) >= g->defer_gen) {
 		atomic_fetch_add(&gather_stats.completed_skips, 1);
 		return;

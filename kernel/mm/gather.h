@@ -23,8 +23,17 @@
  *
  * Pages are queued in a few slots inside the gather, then in page-sized
  * batches chained behind it. tlb_reserve_space() makes room for a run of
- * N pages up front; if a batch cannot be allocated, the gather flushes and
- * frees what it holds and goes on (never fails, never leaks).
+ * N pages before its leaves are cleared; if a batch cannot be allocated it
+ * says so, and the walker stops before clearing them, drops its lock,
+ * settles the gather (flush, then free: the room is then free) and
+ * resumes. A gather is never settled from inside the walk: the flush may
+ * wait for other CPUs, which must not happen with interrupts off and the
+ * page-table lock held (a CPU spinning on that lock could never answer).
+ *
+ * A settle (early or final) may skip its flush only when every change it
+ * covers was published by a deferral that a completed flush already
+ * covers. Changes noted after the last deferral (a walk stopped in the
+ * middle of a table, before that table's deferral) always get a flush.
  */
 #ifndef PAGODA_KERNEL_MM_GATHER_H
 #define PAGODA_KERNEL_MM_GATHER_H
@@ -73,6 +82,7 @@ struct mmu_gather {
 	phys_addr_t tables; /* unhooked tables, chained through their first word */
 	uint64_t flush_seq; /* bumped by every flush: freeing checks it */
 	uint64_t defer_gen; /* the last generation this gather deferred (0: none) */
+	bool undeferred; /* changes noted since the last deferral: the flush cannot be skipped */
 };
 
 void tlb_gather_begin(struct mmu_gather *g, struct mm *mm, bool fullmm);
@@ -103,11 +113,15 @@ void tlb_note_pending_table(struct mmu_gather *g, phys_addr_t table, virt_addr_t
 /* Queues an unhooked page table for freeing after the flush. */
 void tlb_remove_table(struct mmu_gather *g, phys_addr_t table);
 /*
- * Makes room for `n` more pages. May allocate batches; when it cannot, it
- * flushes and frees everything gathered so far (the room is then free).
+ * Makes room for `n` more pages, allocating batches. Never flushes, so it
+ * is safe under the page-table lock. Returns how many pages have room
+ * (`n`, or fewer when no batch can be allocated). The caller clears only
+ * leaves whose frames fit; when none fit it drops its locks, calls
+ * tlb_flush_mmu() (which empties the slots) and tries again. Room for
+ * GATHER_LOCAL_SLOTS pages always exists after that.
  */
-void tlb_reserve_space(struct mmu_gather *g, unsigned n);
-/* Queues `n` contiguous frames starting at `pa` for freeing after the flush. */
+unsigned tlb_reserve_space(struct mmu_gather *g, unsigned n);
+/* Queues `n` contiguous frames starting at `pa`, room for them reserved. */
 void tlb_remove_pages(struct mmu_gather *g, phys_addr_t pa, unsigned n);
 
 /* Counters summed over every gather since boot (tests read deltas). */

@@ -40,6 +40,9 @@ struct pt_op {
 	bool free_frames; /* unmap: queue the frames cleared leaves mapped */
 	/* Leaves cleared or downgraded in the table being walked (for per-table deferral). */
 	virt_addr_t chg_first, chg_last;
+	/* Unmap commit: the gather had no room left; the walk stopped before resume_va. */
+	bool stopped;
+	virt_addr_t resume_va;
 };
 
 static void note_change(struct pt_op *op, virt_addr_t first, virt_addr_t last)
@@ -204,6 +207,17 @@ static unsigned clear_leaves(struct pt_op *op, pte_t *table, unsigned idx, unsig
 {
 	unsigned n = level == 0 ? run_length(table, idx, level, va, last) : 1;
 	phys_addr_t pa = arch_pte_address(table[idx], level);
+	if (op->gather && op->free_frames) {
+		unsigned per_leaf = (unsigned)(slot_bytes(level) >> PAGE_SHIFT);
+		unsigned fit = tlb_reserve_space(op->gather, n * per_leaf) / per_leaf;
+		if (fit == 0) {
+			/* No room to queue the frames: stop before clearing; pt_run settles, resumes. */
+			op->stopped = true;
+			op->resume_va = va;
+			return 1;
+		}
+		n = MIN(n, fit);
+	}
 	uint64_t bytes = (uint64_t)n * slot_bytes(level);
 	arch_pte_clear_run(&table[idx], n, level);
 	op->pt->stats.leaves_cleared += n;
@@ -215,11 +229,8 @@ static unsigned clear_leaves(struct pt_op *op, pte_t *table, unsigned idx, unsig
 	}
 	tlb_note_cleared(op->gather, va, bytes, level);
 	note_change(op, va, va + bytes - 1);
-	if (op->free_frames) {
-		unsigned frames = (unsigned)(bytes >> PAGE_SHIFT);
-		tlb_reserve_space(op->gather, frames);
-		tlb_remove_pages(op->gather, pa, frames);
-	}
+	if (op->free_frames)
+		tlb_remove_pages(op->gather, pa, (unsigned)(bytes >> PAGE_SHIFT));
 	return n;
 }
 
@@ -309,6 +320,8 @@ static void walk(struct pt_op *op, pte_t *table, pte_t synth, unsigned level, vi
 			visit_map(op, table, idx, pte, level, va, seg_last, full);
 		else
 			consumed = visit_change(op, table, idx, pte, level, va, seg_last, full, last);
+		if (op->stopped)
+			break; /* the changes made so far are still deferred below */
 		/* A run clear consumed whole slots: continue after the last of them. */
 		if (consumed > 1)
 			seg_last = slot_first + consumed * size - 1;
@@ -380,36 +393,70 @@ static int pt_run(struct pt *pt, enum pt_op_kind kind, virt_addr_t va, phys_addr
 			   .gather = g,
 			   .free_frames = free_frames};
 	virt_addr_t last = va + (size - 1);
-	irqflags_t flags = spin_lock_irqsave(&pt->lock);
+	/* Tables reserved but not used by a stopped commit: the resumed walk needs no more. */
+	phys_addr_t carried = 0;
+	uint64_t carried_count = 0;
+	for (bool resumed = false;; resumed = true) {
+		irqflags_t flags = spin_lock_irqsave(&pt->lock);
 
-	/* Prepare: count, and refuse before anything changes. */
-	walk(&op, table_ptr(pt->root), 0, PT_LEVELS - 1, va, last);
-	if (op.error) {
-		spin_unlock_irqrestore(&pt->lock, flags);
-		return op.error;
-	}
-	for (uint64_t i = 0; i < op.tables_needed; i++) {
-		phys_addr_t t;
-		if (frame_alloc_zeroed(&t) != 0) {
-			free_chain(op.reserve, NULL);
+		/* Prepare: count, and refuse before anything changes. */
+		walk(&op, table_ptr(pt->root), 0, PT_LEVELS - 1, op.va, last);
+		if (op.error) {
+			free_chain(carried, NULL);
 			spin_unlock_irqrestore(&pt->lock, flags);
-			return -ENOMEM;
+			return op.error;
 		}
-		*(uint64_t *)kva(t) = op.reserve;
-		op.reserve = t;
-	}
-	op.reserve_left = op.tables_needed;
+		if (resumed && op.tables_needed > carried_count)
+			panic("pt_run: the resumed walk needs %lu tables, the first counted %lu",
+			      (unsigned long)op.tables_needed, (unsigned long)carried_count);
+		op.reserve = carried;
+		op.reserve_left = carried_count;
+		for (uint64_t i = carried_count; i < op.tables_needed; i++) {
+			phys_addr_t t;
+			if (frame_alloc_zeroed(&t) != 0) {
+				free_chain(op.reserve, NULL);
+				spin_unlock_irqrestore(&pt->lock, flags);
+				return -ENOMEM; /* only before the first commit: see below */
+			}
+			*(uint64_t *)kva(t) = op.reserve;
+			op.reserve = t;
+			op.reserve_left++;
+		}
+		uint64_t reserved = op.reserve_left;
 
-	/* Commit: cannot fail from here on. */
-	op.commit = true;
-	walk(&op, table_ptr(pt->root), 0, PT_LEVELS - 1, va, last);
-	if (op.reserve_left != 0)
-		panic("pt_run: prepare counted %lu tables, commit used %lu",
-		      (unsigned long)op.tables_needed,
-		      (unsigned long)(op.tables_needed - op.reserve_left));
-	finish(&op);
-	spin_unlock_irqrestore(&pt->lock, flags);
-	return 0;
+		/* Commit: cannot fail from here on. */
+		op.commit = true;
+		walk(&op, table_ptr(pt->root), 0, PT_LEVELS - 1, op.va, last);
+		if (!op.stopped && op.reserve_left != reserved - op.tables_needed)
+			panic("pt_run: prepare counted %lu tables, commit used %lu",
+			      (unsigned long)op.tables_needed,
+			      (unsigned long)(reserved - op.reserve_left));
+		finish(&op);
+		spin_unlock_irqrestore(&pt->lock, flags);
+		if (!op.stopped) {
+			free_chain(op.reserve, NULL);
+			return 0;
+		}
+		/*
+		 * The gather is full: settle it here, with the lock dropped and
+		 * interrupts as the caller had them (the flush may wait for other
+		 * CPUs), then resume where the walk stopped. The tables the first
+		 * prepare counted for the rest are carried over, so the resumed
+		 * prepare allocates nothing and cannot fail.
+		 */
+		if (resumed && op.resume_va == op.va)
+			panic("pt_run: a leaf's frames do not fit an empty gather and no batch can be allocated");
+		tlb_flush_mmu(g);
+		carried = op.reserve;
+		carried_count = op.reserve_left;
+		op = (struct pt_op){.pt = pt,
+				    .kind = kind,
+				    .va = op.resume_va,
+				    .pa = pa + (op.resume_va - va),
+				    .attrs = attrs | PT_READ,
+				    .gather = g,
+				    .free_frames = free_frames};
+	}
 }
 
 int pt_map(struct pt *pt, virt_addr_t va, phys_addr_t pa, uint64_t size, unsigned attrs)

@@ -27,10 +27,16 @@ void tlb_remove_table(struct mmu_gather *g, phys_addr_t table)
 	panic("host: tlb_remove_table: gathers are not modelled on the host");
 }
 
-void tlb_reserve_space(struct mmu_gather *g, unsigned n)
+unsigned tlb_reserve_space(struct mmu_gather *g, unsigned n)
 {
 	(void)g, (void)n;
 	panic("host: tlb_reserve_space: gathers are not modelled on the host");
+}
+
+void tlb_flush_mmu(struct mmu_gather *g)
+{
+	(void)g;
+	panic("host: tlb_flush_mmu: gathers are not modelled on the host");
 }
 
 void tlb_remove_pages(struct mmu_gather *g, phys_addr_t pa, unsigned n)
