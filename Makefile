@@ -121,7 +121,7 @@ doctor:
 	@sh tools/doctor.sh
 
 RUN_CMDLINE := $(CMDLINE)
-TEST_CMDLINE := ktest=$(KTEST) test.cpus=$(CPUS) test.mem=$(MEM) $(KTEST_ARGS) $(CMDLINE)
+TEST_CMDLINE := ktest=$(KTEST) test.cpus=$(CPUS) test.mem=$(MEM) cmdline.strict $(KTEST_ARGS) $(CMDLINE)
 
 run: deps kernel
 	$(call arch_boot_image,$(RUN_CMDLINE),run)
@@ -142,14 +142,28 @@ test: deps kernel check-size host-test
 # The runner must see failures: each test-only switch must make it report
 # one (a failed case, a panic, a timeout, an unexpected fault, a stale TLB
 # entry when flushes are skipped). Only one suite runs, so each check is
-# one short boot.
-NEGATIVE_CMDLINE = ktest=$(or $(2),ktest) test.cpus=$(CPUS) test.mem=$(MEM) $(1)
+# one short boot. negative_check: $(1) extra command line, $(2) runner
+# options, $(3) the ktest= list (default: the ktest suite), $(4) non-empty
+# to boot without cmdline.strict.
+comma := ,
+# $(1) as one single-quoted shell word.
+shell_quote = '$(subst ','\'',$(1))'
+NEGATIVE_CMDLINE = ktest=$(or $(2),ktest) test.cpus=$(CPUS) test.mem=$(MEM) \
+	$(if $(3),,cmdline.strict) $(1)
 define negative_check
-	$(call arch_boot_image,$(call NEGATIVE_CMDLINE,$(1),$(3)),test)
-	@echo "negative check: $(1) must give $(2)"
-	$(Q)python3 tools/ktest_run.py --log $(BUILD)/negative-$(lastword $(1)).log --timeout 60 \
+	$(call arch_boot_image,$(call NEGATIVE_CMDLINE,$(1),$(3),$(4)),test)
+	@echo $(call shell_quote,negative check: $(or $(1),ktest=$(3)) must give $(2))
+	$(Q)python3 tools/ktest_run.py \
+		--log $(BUILD)/negative-$(subst *,,$(subst $(comma),_,$(lastword $(or $(1),ktest=$(3))))).log \
+		--timeout 60 \
 		--exit-style $(EXIT_STYLE) $(2) -- $(QEMU_TEST)
 endef
+
+# The command-line checker's one-line reports (kernel/cmdline.c), as whole lines.
+CMDLINE_TLB_REPORT := "cmdline: 'tlb=bogus': tlb expects one of gen[|]ipi[|]mmgen[|]broadcast; using the default [(]broadcast[)]\Z"
+CMDLINE_MEM_REPORT := "cmdline: 'mem=abc': mem expects a size [(]e[.]g[.] 64M, 1G[)]; using all memory\Z"
+CMDLINE_REPORTS := --expect-log $(CMDLINE_TLB_REPORT) --expect-log $(CMDLINE_MEM_REPORT)
+MEM_CAP_REPORT := --expect-log "frames: mem=64 MiB: RAM at or above 0x[0-9a-f]+ is not used"
 
 test-negative: deps kernel
 	$(Q)$(MAKE) --no-print-directory arch-negative
@@ -161,6 +175,10 @@ test-negative: deps kernel
 	$(call negative_check,tlb.break=free_before_flush,--expect-fail mm.stale_tlb_never_writes_freed_frame,mm)
 	$(call negative_check,tlb=ipi tlb.break=no_defer_bump,--expect-fail tlb.deferral_reaches_cpu_that_switched_in,tlb)
 	$(call negative_check,tlb=ipi tlb.break=skip_lazy_always,--expect-fail tlb.lazy_cpu_spared_unless_tables_freed,tlb)
+	$(call negative_check,tlb=bogus mem=abc,$(CMDLINE_REPORTS),cmdline,lenient)
+	$(call negative_check,cmdline.strict tlb=bogus,--expect-panic "cmdline_check: 'tlb=bogus': tlb expects",cmdline,lenient)
+	$(call negative_check,,--expect-error "'nosuch[*]' .*matches no suite or case",ktest$(comma)nosuch*)
+	$(call negative_check,mem=64M,$(MEM_CAP_REPORT),frame)
 
 # TLB benchmarks (docs/benchmarks.md): one image and one boot per mode in
 # BENCH_MODES, with `bench tlb=<mode>`; tools/bench.py replaces @MODE@ in the

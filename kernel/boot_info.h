@@ -42,7 +42,7 @@ struct boot_info {
 	/* Ranges inside usable memory that must never be handed out. */
 	struct boot_mem_region reserved[BOOT_RESERVED_MAX];
 	unsigned nr_reserved;
-	char cmdline[BOOT_CMDLINE_MAX];
+	char cmdline[BOOT_CMDLINE_MAX]; /* read through kernel/cmdline.h (the table of keys) */
 	const char *loader_name;
 
 	phys_addr_t acpi_rsdp; /* 0 when absent; the RSDP copied by the loader */
@@ -72,14 +72,5 @@ void boot_info_add_cpu(uint64_t hw_id, bool is_boot_cpu);
 void boot_info_finish(void);
 /* Total bytes of usable RAM in the memory map. */
 uint64_t boot_info_usable_bytes(void);
-
-/*
- * Looks up `key` in the kernel command line ("key=value" or a bare "key").
- * Returns true when present and copies the value (empty for a bare key).
- */
-bool cmdline_get(const char *key, char *value, size_t value_size);
-/* Like cmdline_get, parsed as an unsigned decimal or 0x-hex number. */
-bool cmdline_get_u64(const char *key, uint64_t *value);
-bool cmdline_has(const char *key);
 
 #endif

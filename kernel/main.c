@@ -1,20 +1,21 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * kernel_main: the generic boot sequence once the arch has a stack, a
- * console and a filled boot_info. It brings up every CPU, then either runs
- * the test suite (command line `ktest` or `ktest=<glob>`) and exits with
+ * console and a filled boot_info. It checks the command line against the
+ * table of keys first (docs/cmdline.md), so a typo is reported before
+ * anything acts on the line; then it brings up every CPU and either runs
+ * the test suite (command line `ktest` or `ktest=<globs>`) and exits with
  * its verdict, or runs the benchmarks (command line `bench`, see
  * docs/benchmarks.md) and exits, or prints a banner and idles (`make run`).
+ * The keys themselves belong to the subsystems that read them.
  */
 #include "kernel/arch.h"
 #include "kernel/bench/bench.h"
 #include "kernel/boot_info.h"
+#include "kernel/cmdline.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
-#include "kernel/mm/asid.h"
-#include "kernel/mm/gather.h"
 #include "kernel/mm/tlb.h"
-#include "lib/string.h"
 #include "kernel/mm/vm.h"
 #include "kernel/sched/thread.h"
 #include "kernel/smp.h"
@@ -38,6 +39,7 @@ void kernel_main(void)
 	printk("Pagoda booting (loader: %s)",
 	       boot_info.loader_name ? boot_info.loader_name : "unknown");
 	printk("cmdline: %s", boot_info.cmdline);
+	cmdline_check();
 	boot_info_finish();
 	print_memory_map();
 	smp_init_boot_cpu();
@@ -48,34 +50,12 @@ void kernel_main(void)
 	arch_irq_enable();
 	smp_start_secondaries();
 
-	/* tlb=gen|ipi (generations, IPIs), broadcast (arm64's default), mmgen (per-mm only). */
-	char mode[16] = "";
-	cmdline_get("tlb", mode, sizeof(mode));
-	tlb_broadcast = arch_tlb_broadcast_available() && strcmp(mode, "ipi") != 0 &&
-			strcmp(mode, "gen") != 0 && strcmp(mode, "mmgen") != 0;
-	if (strcmp(mode, "mmgen") == 0)
-		tlb_mode = TLB_MODE_MMGEN;
-	char broken[32];
-	if (cmdline_get("tlb.break", broken, sizeof(broken))) {
-		tlb_break_no_defer_bump = strcmp(broken, "no_defer_bump") == 0;
-		tlb_break_free_before_flush = strcmp(broken, "free_before_flush") == 0;
-		tlb_break_skip_lazy_always = strcmp(broken, "skip_lazy_always") == 0;
-		asid_test_break_carry = strcmp(broken, "asid_no_carry") == 0;
-		printk("tlb: WARNING: invariant '%s' broken on purpose: tests must fail", broken);
-	}
-	printk("tlb: mode %s, %s", tlb_mode == TLB_MODE_MMGEN ? "mmgen (per-mm generations only)"
-							    : "gen (per-table deferral, ring)",
-	       tlb_broadcast ? "broadcast invalidation" : "IPIs");
-	if (cmdline_has("tlb.skip_flush")) {
-		/* Test-only: proves the stale-TLB test can see a missing flush. */
-		tlb_test_skip_flush = true;
-		printk("tlb: WARNING: flushes are skipped (tlb.skip_flush): tests must fail");
-	}
-	if (cmdline_has("bench"))
+	tlb_setup();
+	if (bench_requested())
 		arch_exit(bench_run_all() ? EXIT_SUCCESS_ALL : EXIT_TESTS_FAILED);
-	char filter[128];
-	if (cmdline_get("ktest", filter, sizeof(filter))) {
-		unsigned failed = ktest_run_all(filter[0] ? filter : "*");
+	char filter[KTEST_FILTER_MAX];
+	if (ktest_requested(filter, sizeof(filter))) {
+		unsigned failed = ktest_run_all(filter);
 		arch_exit(failed ? EXIT_TESTS_FAILED : EXIT_SUCCESS_ALL);
 	}
 	printk("Pagoda is up on %u CPUs. Nothing to do: idling (Ctrl-A X quits QEMU).",

@@ -44,6 +44,10 @@ SECTIONS
 		KEEP(*(.ktest_suites))
 		__ktest_suites_end = .;
 		. = ALIGN(8);
+		__cmdline_params_start = .;
+		KEEP(*(.cmdline_params))
+		__cmdline_params_end = .;
+		. = ALIGN(8);
 		KEEP(*(.ksyms))
 		__rodata_end = .;
 	}

@@ -7,6 +7,7 @@
  */
 #include "kernel/acpi/acpi.h"
 #include "kernel/boot_info.h"
+#include "kernel/cmdline.h"
 #include "lib/string.h"
 #include "tests/ktest.h"
 

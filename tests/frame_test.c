@@ -2,8 +2,10 @@
 /*
  * frame suite: the buddy allocator hands out aligned blocks, merges buddies
  * back, counts free frames exactly, and fails with -ENOMEM (never a panic)
- * when told to by the failure-injection hook.
+ * when told to by the failure-injection hook; with `mem=` on the command
+ * line it manages no more RAM than that.
  */
+#include "kernel/cmdline.h"
 #include "kernel/errno.h"
 #include "kernel/mm/frame.h"
 #include "lib/string.h"
@@ -105,6 +107,19 @@ static void page_metadata_round_trips(struct ktest *t)
 	EXPECT_TRUE(t, frame_to_page(0xFFFFFFFFF000ull) == NULL);
 }
 
+static void managed_frames_within_mem_cap(struct ktest *t)
+{
+	uint64_t cap;
+	if (!cmdline_get_u64("mem", &cap))
+		KTEST_SKIP(t, "no mem= on the command line");
+	uint64_t managed = frame_total_count() * PAGE_SIZE;
+	/* The cap counts the kernel image and the page metadata too: those are not managed. */
+	EXPECT_LE(t, managed, cap);
+	EXPECT_GE(t, managed, cap / 2);
+	ktest_log(t, "managed %lu KiB with mem=%lu KiB", (unsigned long)(managed >> 10),
+		  (unsigned long)(cap >> 10));
+}
+
 static const struct ktest_case frame_cases[] = {
 	KTEST_CASE(blocks_are_aligned_and_counted),
 	KTEST_CASE(buddies_merge),
@@ -112,6 +127,7 @@ static const struct ktest_case frame_cases[] = {
 	KTEST_CASE(injected_failure_returns_enomem),
 	KTEST_CASE(exhaustion_returns_enomem),
 	KTEST_CASE(page_metadata_round_trips),
+	KTEST_CASE(managed_frames_within_mem_cap),
 	KTEST_END,
 };
 KTEST_SUITE(frame_suite, "frame", frame_cases);

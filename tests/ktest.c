@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * The in-kernel test runner. It walks the .ktest_suites section, runs the
- * suites whose names match the filter glob, and prints KTAP version 1 in
- * KUnit's shape:
+ * cases the filter selects, and prints KTAP version 1 in KUnit's shape:
  *
  *   KTAP version 1
  *   1..<suites>
@@ -16,6 +15,14 @@
  *   ok 1 <suite>
  *   # Totals: pass:N fail:N skip:N total:N
  *
+ * The filter (`ktest=` on the command line) is a comma-separated list of
+ * globs. A glob without a '.' names suites ("tlb", "*fault*"); one with a
+ * '.' names cases as "suite.case" ("mm.stale_*", "*.unmap_*"). A case runs
+ * when any glob selects it; a suite's plan and numbering count only its
+ * selected cases. A glob that selects nothing is a mistake, not an empty
+ * wish: it is reported as "ktest: ERROR: ..." (the host runner fails the
+ * run on that line) and counted as a failure.
+ *
  * Each case runs inside arch_setjmp so that ASSERT, SKIP, an expected
  * fault and a timeout (detected by the boot CPU's tick) all return here.
  *
@@ -27,6 +34,7 @@
 #include "tests/ktest.h"
 #include "kernel/arch.h"
 #include "kernel/atomic.h"
+#include "kernel/cmdline.h"
 #include "kernel/mm/frame.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
@@ -41,6 +49,16 @@ enum { CASE_RETURNED = 0, CASE_ABORTED = 1, CASE_SKIPPED = 2, CASE_TIMED_OUT = 3
 
 extern const struct ktest_suite *const __ktest_suites_start[];
 extern const struct ktest_suite *const __ktest_suites_end[];
+
+CMDLINE_PARAM(ktest_param, .key = "ktest", .kind = CMDLINE_GLOBS, .bare_ok = true, .def = "*",
+	      .help = "run the tests selected by these globs (suite or suite.case), then exit");
+/* What the host asked QEMU for (make test passes them), so tests compare against it. */
+CMDLINE_PARAM(test_cpus_param, .key = "test.cpus", .kind = CMDLINE_U64, .min = 1, .max = 4096,
+	      .def = "none", .fallback = "none (the tests comparing with it skip)",
+	      .help = "tests: the CPU count QEMU was given (-smp)");
+CMDLINE_PARAM(test_mem_param, .key = "test.mem", .kind = CMDLINE_SIZE, .unit = MiB(1),
+	      .min = MiB(1), .def = "none", .fallback = "none (the tests comparing with it skip)",
+	      .help = "tests: the RAM size QEMU was given (-m; a bare number counts MiB)");
 
 static struct arch_jmpbuf case_jmp;
 static struct ktest *current_case;
@@ -198,15 +216,91 @@ static void run_case(const struct ktest_suite *s, const struct ktest_case *kc, u
 	}
 }
 
+bool ktest_requested(char *filter, size_t size)
+{
+	if (!cmdline_present("ktest"))
+		return false;
+	/* Bare `ktest`, or a bad list (already reported): the default. */
+	if (!cmdline_get("ktest", filter, size) || !filter[0])
+		strlcpy(filter, ktest_param.def, size);
+	return true;
+}
+
+/* Copies the next glob of the comma-separated *list into buf; false at the end. */
+static bool next_glob(const char **list, char *buf, size_t size)
+{
+	const char *p = *list;
+	if (!*p)
+		return false;
+	size_t n = 0;
+	while (p[n] && p[n] != ',')
+		n++;
+	size_t copy = MIN(n, size - 1);
+	memcpy(buf, p, copy);
+	buf[copy] = 0;
+	*list = p[n] ? p + n + 1 : p + n;
+	return true;
+}
+
+bool ktest_glob_selects(const char *glob, const char *suite, const char *case_name)
+{
+	if (!strchr(glob, '.'))
+		return glob_match(glob, suite);
+	char full[160];
+	snprintf(full, sizeof(full), "%s.%s", suite, case_name);
+	return glob_match(glob, full);
+}
+
+bool ktest_filter_selects(const char *filter, const char *suite, const char *case_name)
+{
+	char glob[KTEST_FILTER_MAX];
+	for (const char *p = filter; next_glob(&p, glob, sizeof(glob));)
+		if (ktest_glob_selects(glob, suite, case_name))
+			return true;
+	return false;
+}
+
+static unsigned selected_cases(const struct ktest_suite *s, const char *filter)
+{
+	unsigned n = 0;
+	for (const struct ktest_case *c = s->cases; c->run; c++)
+		n += ktest_filter_selects(filter, s->name, c->name);
+	return n;
+}
+
+/* Reports each glob of the filter that selects no case at all; returns how many. */
+static unsigned report_unmatched_globs(const char *filter)
+{
+	unsigned unmatched = 0;
+	char glob[KTEST_FILTER_MAX];
+	for (const char *p = filter; next_glob(&p, glob, sizeof(glob));) {
+		bool used = false;
+		for (const struct ktest_suite *const *s = __ktest_suites_start;
+		     s < __ktest_suites_end && !used; s++)
+			for (const struct ktest_case *c = (*s)->cases; c->run && !used; c++)
+				used = ktest_glob_selects(glob, (*s)->name, c->name);
+		if (!used) {
+			printk("ktest: ERROR: '%s' (in ktest=%s) matches no suite or case", glob,
+			       filter);
+			unmatched++;
+		}
+	}
+	return unmatched;
+}
+
 unsigned ktest_run_all(const char *filter)
 {
 	const struct ktest_suite *const *begin = __ktest_suites_start;
 	const struct ktest_suite *const *end = __ktest_suites_end;
-	unsigned nr_suites = 0;
-	for (const struct ktest_suite *const *s = begin; s < end; s++)
-		if (glob_match(filter, (*s)->name))
-			nr_suites++;
-	printk("ktest: running %u suites matching '%s'", nr_suites, filter);
+	unsigned unmatched = report_unmatched_globs(filter);
+	unsigned nr_suites = 0, nr_selected = 0;
+	for (const struct ktest_suite *const *s = begin; s < end; s++) {
+		unsigned n = selected_cases(*s, filter);
+		nr_suites += n > 0;
+		nr_selected += n;
+	}
+	printk("ktest: running %u cases in %u suites selected by '%s'", nr_selected, nr_suites,
+	       filter);
 	case_thread = thread_current();
 	timer_tick_hook = ktest_tick;
 
@@ -216,17 +310,17 @@ unsigned ktest_run_all(const char *filter)
 	unsigned index = 0;
 	for (const struct ktest_suite *const *sp = begin; sp < end; sp++) {
 		const struct ktest_suite *s = *sp;
-		if (!glob_match(filter, s->name))
+		unsigned nr_cases = selected_cases(s, filter);
+		if (nr_cases == 0)
 			continue;
-		unsigned nr_cases = 0;
-		while (s->cases[nr_cases].run)
-			nr_cases++;
 		console_write("    KTAP version 1\n    # Subtest: %s\n    # module: pagoda\n    1..%u\n",
 			      s->name, nr_cases);
 		struct ktest_counts c = {0};
 		uint64_t frames_before = frame_free_count();
-		for (unsigned i = 0; i < nr_cases; i++)
-			run_case(s, &s->cases[i], i + 1, &c);
+		unsigned number = 0;
+		for (const struct ktest_case *kc = s->cases; kc->run; kc++)
+			if (ktest_filter_selects(filter, s->name, kc->name))
+				run_case(s, kc, ++number, &c);
 		uint64_t frames_after = frame_free_count();
 		bool leaked = frames_after != frames_before;
 		console_write("# %s: pass:%u fail:%u skip:%u total:%u\n", s->name, c.pass, c.fail,
@@ -246,5 +340,5 @@ unsigned ktest_run_all(const char *filter)
 	timer_tick_hook = NULL;
 	console_write("# Totals: pass:%u fail:%u skip:%u total:%u\n", total.pass, total.fail,
 		      total.skip, total.pass + total.fail + total.skip);
-	return total.fail + leaks;
+	return total.fail + leaks + unmatched;
 }

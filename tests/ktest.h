@@ -2,8 +2,9 @@
 /*
  * Pagoda's in-kernel test framework. Suites are registered in the
  * .ktest_suites linker section by KTEST_SUITE(); the runner (tests/ktest.c)
- * runs every suite whose name matches the `ktest=` glob on the kernel
- * command line and prints KTAP version 1 in KUnit's shape on the console.
+ * runs the cases the `ktest=` list of globs on the kernel command line
+ * selects (a glob names suites, or with a '.' "suite.case") and prints
+ * KTAP version 1 in KUnit's shape on the console.
  *
  *   EXPECT_*  records a failure (file:line and both values) and continues.
  *   ASSERT_*  records a failure and aborts the case (longjmp to the runner).
@@ -18,6 +19,7 @@
 #ifndef PAGODA_TESTS_KTEST_H
 #define PAGODA_TESTS_KTEST_H
 
+#include "kernel/boot_info.h"
 #include "kernel/types.h"
 
 struct ktest;
@@ -129,7 +131,26 @@ static inline void probe_write(volatile uint8_t *va, uint8_t value)
 	*va = value;
 }
 
-/* Runs every selected suite, prints KTAP and returns the number of failed cases. */
+/* A filter is part of the command line, so a buffer this large always holds it whole. */
+#define KTEST_FILTER_MAX BOOT_CMDLINE_MAX
+/*
+ * Whether the command line asks for the tests (`ktest` or `ktest=<globs>`);
+ * if so the filter is copied to `filter` ("*" for a bare `ktest` or a bad
+ * list, which the command-line check has reported).
+ */
+bool ktest_requested(char *filter, size_t size);
+/*
+ * Does `glob` select case `case_name` of `suite`? Without a '.' it is
+ * matched against the suite's name, with one against "suite.case".
+ * ktest_filter_selects: does any glob of the comma-separated `filter`?
+ */
+bool ktest_glob_selects(const char *glob, const char *suite, const char *case_name);
+bool ktest_filter_selects(const char *filter, const char *suite, const char *case_name);
+/*
+ * Runs every selected case, prints KTAP and returns the number of failed
+ * cases plus leaking suites plus globs of the filter that select nothing
+ * (each reported on a "ktest: ERROR:" line).
+ */
 unsigned ktest_run_all(const char *filter);
 
 #endif

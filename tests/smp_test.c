@@ -5,6 +5,7 @@
  * every listed CPU online with its own hardware id.
  */
 #include "kernel/boot_info.h"
+#include "kernel/cmdline.h"
 #include "kernel/percpu.h"
 #include "kernel/smp.h"
 #include "kernel/time.h"

@@ -12,6 +12,14 @@ counts as a failure, so 0 failed implies at least 1 passed). QEMU runs in
 its own process group and is killed whole on timeout or if we die. The log
 holds the raw, unfiltered bytes. Parsing and judging are pure functions of
 text and exit codes, so tools/test_ktest_run.py tests them without QEMU.
+
+Beyond KTAP, two kinds of console line matter: "ktest: ERROR: ..." (the
+kernel's test runner refusing its filter, e.g. a glob that matches no
+case) is a runner error like any other, and --expect-log REGEX (repeatable)
+requires some line of the console to match REGEX (e.g. the command-line
+checker's one-line report of a bad word). --expect-fail, --expect-panic and
+--expect-error turn the run into a check that one deliberate failure is
+reported, which `make test-negative` uses.
 """
 
 import argparse
@@ -40,6 +48,8 @@ PLAN_RE = re.compile(r"1\.\.(\d+)(?:\s*#.*)?$")
 RESULT_RE = re.compile(r"(ok|not ok)\s+(\d+)(?:\s+-)?\s*([^#]*?)\s*(?:#\s*(.*))?$")
 SUBTEST_RE = re.compile(r"#\s*Subtest:\s*(.*)$")
 TOTALS_RE = re.compile(r"#\s*Totals:\s*pass:(\d+)\s+fail:(\d+)\s+skip:(\d+)\s+total:(\d+)")
+# The kernel's runner could not do what it was asked (tests/ktest.c).
+KERNEL_ERROR_RE = re.compile(r"ktest: ERROR: (.*\S)")
 
 # What QEMU's exit status means, per way the kernel leaves the machine.
 EXIT_KINDS = {
@@ -87,6 +97,9 @@ class Report:
     panics: list[str] = field(default_factory=list)
     panic_suite: str | None = None
     errors: list[str] = field(default_factory=list)
+    kernel_errors: list[str] = field(default_factory=list)
+    # --expect-log: each regex and the first line it matched (None: none yet).
+    log_seen: dict[str, str | None] = field(default_factory=dict)
 
     def count(self, status):
         """Number of cases in every suite with the given status."""
@@ -136,8 +149,9 @@ class KtapParser:
     Anything unrecognised is console noise and is ignored.
     """
 
-    def __init__(self):
+    def __init__(self, expect_log=()):
         self.report = Report()
+        self.report.log_seen = {regex: None for regex in expect_log}
         self._suite = None
         self._next_name = None
         self._pending = []  # diagnostics since the last result at depth 1
@@ -145,6 +159,7 @@ class KtapParser:
     def feed_line(self, raw):
         """Parses one line of console output; returns a Suite when one just ended."""
         line = strip_noise(raw)
+        self._watch(line)
         panic = PANIC_RE.search(line)
         if panic:
             self._note_panic(panic.group(0).strip())
@@ -225,6 +240,13 @@ class KtapParser:
         self._pending = []
         return suite
 
+    def _watch(self, line):
+        for regex, seen in self.report.log_seen.items():
+            if seen is None and re.search(regex, line):
+                self.report.log_seen[regex] = line.strip()
+        if m := KERNEL_ERROR_RE.search(line):
+            self.report.kernel_errors.append(m[1])
+
     def _note_panic(self, text):
         if not self.report.panics and self._suite is not None:
             self.report.panic_suite = self._suite.name or "?"
@@ -233,7 +255,7 @@ class KtapParser:
 
 def check_report(report):
     """Problems with the KTAP stream as a whole: missing results, bad totals."""
-    errors = []
+    errors = [f"kernel: {e}" for e in report.kernel_errors]
     passed, failed, skipped = (report.count(s) for s in ("pass", "fail", "skip"))
     if not report.header_seen or passed + failed == 0:
         detail = "" if report.header_seen else " (no KTAP header)"
@@ -258,9 +280,9 @@ def check_report(report):
     return errors
 
 
-def parse_ktap(text):
+def parse_ktap(text, expect_log=()):
     """Parses a whole console log (str) and returns its Report."""
-    parser = KtapParser()
+    parser = KtapParser(expect_log)
     for line in text.split("\n"):
         parser.feed_line(line)
     return parser.finish()
@@ -288,7 +310,7 @@ def exit_errors(style, code, report):
     failed = report.count("fail")
     if kind == "passed" and failed:
         return [f"kernel's exit status says all passed, but {failed} case(s) failed"]
-    if kind == "failed" and not failed:
+    if kind == "failed" and not failed and not report.kernel_errors:
         return ["kernel's exit status says tests failed, but no failing case was reported"]
     if kind == "panic" and not report.panics:
         return ["kernel exited with the panic status, but no PANIC line was seen"]
@@ -322,17 +344,38 @@ def expectation(checks, observed, notes):
         "expectation held" if held else "expectation NOT met"])
 
 
-def judge(report, run, style, expect_fail=None, expect_panic=None):
+def log_checks(report):
+    """(held, complaint) per --expect-log regex, and what each matched."""
+    checks = [(seen is not None, f"no console line matched {regex!r}")
+              for regex, seen in report.log_seen.items()]
+    observed = [f"expect-log {regex!r}: {seen if seen is not None else 'no match'}"
+                for regex, seen in report.log_seen.items()]
+    return checks, observed
+
+
+def judge(report, run, style, expect_fail=None, expect_panic=None, expect_error=None):
     """Turns a parsed report and how QEMU ended into the final Verdict."""
     errors = runner_errors(report, run, style)
-    if expect_fail is None and expect_panic is None:
-        return Verdict(report.count("pass"), report.count("fail") + len(errors), errors)
+    logs, logs_observed = log_checks(report)
+    if expect_fail is None and expect_panic is None and expect_error is None:
+        errors += [complaint for held, complaint in logs if not held]
+        return Verdict(report.count("pass"), report.count("fail") + len(errors), errors,
+                       observed=logs_observed)
     kind = "none" if run.killed or run.start_error else classify_exit(style, run.exit_code)
     stopped = (run.killed or run.start_error) is None
-    notes = [f"(not counted) {e}" for e in errors]
     panic = report.panics[0] if report.panics else "none"
     common = [f"kernel exit: {describe_exit(style, run)}", f"panic: {panic}",
-              f"timeout: {run.killed or 'no'}"]
+              f"timeout: {run.killed or 'no'}"] + logs_observed
+    if expect_error is not None:
+        matches = [e for e in errors if re.search(expect_error, e)]
+        notes = [f"(not counted) {e}" for e in errors if e not in matches]
+        return expectation([
+            (bool(matches), f"no runner error matched {expect_error!r}"),
+            (not report.panics, f"kernel panicked: {panic}"),
+            (stopped, f"QEMU did not finish: {run.killed or run.start_error}"),
+        ] + logs, [f"expect-error {expect_error!r}: matching errors: "
+                   f"{'; '.join(matches) or 'none'}"] + common, notes)
+    notes = [f"(not counted) {e}" for e in errors]
     if expect_fail is not None:
         matches = [f"{s.name}.{c.name}" for s in report.suites for c in s.cases
                    if c.status == "fail" and fnmatch.fnmatchcase(f"{s.name}.{c.name}", expect_fail)]
@@ -341,14 +384,15 @@ def judge(report, run, style, expect_fail=None, expect_panic=None):
             (kind in ("failed", "ignored"), "kernel did not exit with the tests-failed status"),
             (not report.panics, f"kernel panicked: {panic}"),
             (stopped, f"QEMU did not finish: {run.killed or run.start_error}"),
-        ], [f"expect-fail {expect_fail!r}: failed cases matching: "
-            f"{', '.join(matches) or 'none'}"] + common, notes)
+        ] + logs, [f"expect-fail {expect_fail!r}: failed cases matching: "
+                   f"{', '.join(matches) or 'none'}"] + common, notes)
     matches = [p for p in report.panics if re.search(expect_panic, p)]
     return expectation([
         (bool(matches), f"no PANIC line matched {expect_panic!r}"),
         (kind in ("panic", "ignored"), "kernel did not exit with the panic status"),
         (stopped, f"QEMU did not finish: {run.killed or run.start_error}"),
-    ], [f"expect-panic {expect_panic!r}: matching PANIC lines: {len(matches)}"] + common, notes)
+    ] + logs, [f"expect-panic {expect_panic!r}: matching PANIC lines: {len(matches)}"] + common,
+        notes)
 
 
 def format_table(suites):
@@ -489,6 +533,11 @@ def parse_args(argv):
                       help="succeed only if a case matching suite.case failed")
     mode.add_argument("--expect-panic", metavar="REGEX",
                       help="succeed only if the kernel panicked with a matching message")
+    mode.add_argument("--expect-error", metavar="REGEX",
+                      help="succeed only if the run failed with a matching runner error "
+                           "(e.g. a 'ktest: ERROR:' line), without a panic")
+    ap.add_argument("--expect-log", metavar="REGEX", action="append", default=[],
+                    help="require a console line matching REGEX (repeatable)")
     ap.add_argument("--verbose", "-v", action="store_true", help="echo the serial output live")
     ap.add_argument("--summary-json", type=Path, metavar="PATH", help="also write results as JSON")
     if "--" not in argv:
@@ -499,11 +548,14 @@ def parse_args(argv):
         ap.error("no QEMU command after --")
     if args.timeout <= 0 or args.idle_timeout < 0:
         ap.error("timeouts must be positive")
-    if args.expect_panic is not None:
-        try:
-            re.compile(args.expect_panic)
-        except re.error as e:
-            ap.error(f"bad --expect-panic regex: {e}")
+    for option, regexes in (("--expect-panic", [args.expect_panic]),
+                            ("--expect-error", [args.expect_error]),
+                            ("--expect-log", args.expect_log)):
+        for regex in regexes:
+            try:
+                re.compile(regex or "")
+            except re.error as e:
+                ap.error(f"bad {option} regex {regex!r}: {e}")
     return args, argv[split + 1:]
 
 
@@ -515,7 +567,7 @@ def main(argv=None):
         print(f"ktest: running {shlex.join(cmd)}", flush=True)
     else:
         print(f"ktest: booting {Path(cmd[0]).name}, log in {args.log}", flush=True)
-    parser = KtapParser()
+    parser = KtapParser(args.expect_log)
     progress = None if args.verbose else (lambda s: print(progress_line(s), flush=True))
     feeder = LineFeeder(parser, progress)
     tail = [b"\n"]
@@ -538,7 +590,8 @@ def main(argv=None):
         print()
     print(f"ktest: qemu ran for {time.monotonic() - started:.1f} s", flush=True)
     report = parser.finish()
-    verdict = judge(report, run, args.exit_style, args.expect_fail, args.expect_panic)
+    verdict = judge(report, run, args.exit_style, args.expect_fail, args.expect_panic,
+                    args.expect_error)
     if args.summary_json:
         write_json(args, report, run, verdict)
     print("\n".join(format_summary(report, verdict, args.log)), flush=True)
@@ -548,13 +601,15 @@ def main(argv=None):
 def write_json(args, report, run, verdict):
     """Saves the results for later tooling; a failure here only warns."""
     mode = ("expect-fail" if args.expect_fail is not None
-            else "expect-panic" if args.expect_panic is not None else "normal")
+            else "expect-panic" if args.expect_panic is not None
+            else "expect-error" if args.expect_error is not None else "normal")
     data = {
         "mode": mode, "ok": verdict.ok, "passed": verdict.passed, "failed": verdict.failed,
         "errors": verdict.errors, "notes": verdict.notes, "observed": verdict.observed,
         "exit_code": run.exit_code, "exit": describe_exit(args.exit_style, run),
         "killed": run.killed, "panics": report.panics, "totals": report.totals,
         "log": str(args.log), "suites": [asdict(s) for s in report.suites],
+        "kernel_errors": report.kernel_errors, "expect_log": report.log_seen,
     }
     try:
         args.summary_json.parent.mkdir(parents=True, exist_ok=True)

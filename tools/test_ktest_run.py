@@ -273,6 +273,70 @@ class ExpectationTest(unittest.TestCase):
         self.assertFalse(any(line.startswith("ERROR: kernel panic") for line in lines))
 
 
+CMDLINE_WARNINGS = (
+    "[    0.000000] cpu0: cmdline: 'tlb=bogus': tlb expects one of gen|ipi|mmgen|broadcast; "
+    "using the default (broadcast)\r\n"
+    "[    0.000000] cpu0: cmdline: 'mem=abc': mem expects a size (e.g. 64M, 1G); "
+    "using all memory\r\n")
+TLB_WARNING = r"cmdline: 'tlb=bogus': tlb expects one of .*; using the default"
+MEM_WARNING = r"cmdline: 'mem=abc': mem expects a size .*; using all memory"
+# The kernel refused one glob of its filter but ran the rest.
+GLOB_ERROR = ("[    0.050000] cpu0: ktest: ERROR: 'nosuch*' (in ktest=boot_info,nosuch*) "
+              "matches no suite or case\n" + ALL_PASS)
+
+
+class ExpectLogTest(unittest.TestCase):
+    def test_lines_seen_pass(self):
+        report = kr.parse_ktap(CMDLINE_WARNINGS + ALL_PASS, [TLB_WARNING, MEM_WARNING])
+        verdict = kr.judge(report, exited(33), "x86")
+        self.assertEqual((verdict.passed, verdict.failed, verdict.ok), (3, 0, True))
+        self.assertTrue(report.log_seen[MEM_WARNING].startswith("[    0.000000] cpu0: cmdline:"))
+        self.assertIn(f"expect-log {TLB_WARNING!r}: " + CMDLINE_WARNINGS.split("\r\n")[0],
+                      verdict.observed)
+
+    def test_missing_line_fails_a_passing_run(self):
+        report = kr.parse_ktap(CMDLINE_WARNINGS.split("\r\n")[0] + "\n" + ALL_PASS,
+                               [TLB_WARNING, MEM_WARNING])
+        verdict = kr.judge(report, exited(33), "x86")
+        self.assertEqual((verdict.passed, verdict.failed, verdict.ok), (3, 1, False))
+        self.assertEqual(verdict.errors, [f"no console line matched {MEM_WARNING!r}"])
+
+    def test_lines_before_a_panic(self):
+        text = CMDLINE_WARNINGS + "PANIC on cpu0: cmdline_check: 'tlb=bogus': ...\n"
+        report = kr.parse_ktap(text, [TLB_WARNING])
+        self.assertTrue(kr.judge(report, exited(37), "x86", expect_panic="'tlb=bogus'").ok)
+        report = kr.parse_ktap(text, [r"no such line"])
+        v = kr.judge(report, exited(37), "x86", expect_panic="'tlb=bogus'")
+        self.assertFalse(v.ok)
+        self.assertIn("no console line matched 'no such line'", v.errors)
+
+    def test_noise_is_stripped_before_matching(self):
+        report = kr.parse_ktap("\x1b[0mcmdline: 'x\r\n", [r"cmdline: 'x$"])
+        self.assertEqual(report.log_seen, {r"cmdline: 'x$": "cmdline: 'x"})
+
+
+class KernelErrorTest(unittest.TestCase):
+    def test_unmatched_glob_fails_the_run(self):
+        report = kr.parse_ktap(GLOB_ERROR)
+        self.assertEqual(report.kernel_errors,
+                         ["'nosuch*' (in ktest=boot_info,nosuch*) matches no suite or case"])
+        verdict = kr.judge(report, exited(35), "x86")
+        # The kernel's error explains its failed status: no second complaint about it.
+        self.assertEqual(verdict.errors, ["kernel: 'nosuch*' (in ktest=boot_info,nosuch*) "
+                                          "matches no suite or case"])
+        self.assertEqual((verdict.passed, verdict.failed, verdict.ok), (3, 1, False))
+
+    def test_expect_error(self):
+        report = kr.parse_ktap(GLOB_ERROR)
+        v = kr.judge(report, exited(35), "x86", expect_error="matches no suite or case")
+        self.assertEqual((v.passed, v.failed, v.ok), (1, 0, True))
+        for text, run, regex in [(ALL_PASS, exited(33), "matches no"),   # no error at all
+                                 (GLOB_ERROR, exited(35), "timeout"),     # another error
+                                 (GLOB_ERROR + PANIC, exited(37), "matches no")]:  # panicked
+            v = kr.judge(kr.parse_ktap(text), run, "x86", expect_error=regex)
+            self.assertEqual((v.passed, v.failed, v.ok), (0, 1, False), regex)
+
+
 class EndToEndTest(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory()
@@ -312,6 +376,28 @@ class EndToEndTest(unittest.TestCase):
     def test_expect_fail(self):
         status, lines = self.run_runner(self.fake_qemu(EXAMPLE, 35), "--expect-fail", "*.cmdline*")
         self.assertEqual((status, lines[-1]), (0, "1 passed, 0 failed"))
+
+    def test_expect_log(self):
+        qemu = self.fake_qemu(CMDLINE_WARNINGS + ALL_PASS, 33)
+        status, lines = self.run_runner(qemu, "--expect-log", TLB_WARNING,
+                                        "--expect-log", MEM_WARNING)
+        self.assertEqual((status, lines[-1]), (0, "3 passed, 0 failed"))
+        status, lines = self.run_runner(qemu, "--expect-log", TLB_WARNING,
+                                        "--expect-log", "frob")
+        self.assertEqual((status, lines[-1]), (1, "3 passed, 1 failed"))
+        self.assertIn("ERROR: no console line matched 'frob'", lines)
+
+    def test_expect_error(self):
+        status, lines = self.run_runner(self.fake_qemu(GLOB_ERROR, 35),
+                                        "--expect-error", "'nosuch[*]'.*matches no")
+        self.assertEqual((status, lines[-1]), (0, "1 passed, 0 failed"))
+        status, lines = self.run_runner(self.fake_qemu(GLOB_ERROR, 35))
+        self.assertEqual((status, lines[-1]), (1, "3 passed, 1 failed"))
+
+    def test_bad_regex_is_a_usage_error(self):
+        for option in ("--expect-log", "--expect-error", "--expect-panic"):
+            status, _ = self.run_runner(["true"], option, "(")
+            self.assertEqual(status, 2, option)
 
     def test_timeout(self):
         start = time.monotonic()

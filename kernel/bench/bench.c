@@ -13,13 +13,22 @@
  * bench_run_all checks.
  */
 #include "kernel/bench/bench.h"
-#include "kernel/boot_info.h"
+#include "kernel/cmdline.h"
 #include "kernel/mm/frame.h"
 #include "kernel/mm/mm.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
 #include "kernel/sched/thread.h"
 #include "lib/string.h"
+
+CMDLINE_PARAM(bench_param, .key = "bench", .kind = CMDLINE_FLAG, .def = "off",
+	      .help = "run the TLB benchmarks (docs/benchmarks.md), then exit");
+CMDLINE_PARAM(bench_scale_param, .key = "bench.scale", .kind = CMDLINE_U64, .min = 1, .max = 10000,
+	      .def = "100", .help = "benchmark operation counts, in percent");
+CMDLINE_PARAM(bench_spin_param, .key = "bench.spin", .kind = CMDLINE_FLAG, .def = "off",
+	      .help = "benchmark residents spin instead of halting between interrupts");
+CMDLINE_PARAM(bench_reps_param, .key = "bench.reps", .kind = CMDLINE_U64, .min = 1, .max = 1000,
+	      .def = "5", .help = "repetitions of each benchmark scenario");
 
 static char bench_mode[32];
 static bool bench_failed;
@@ -45,9 +54,7 @@ unsigned bench_nth_cpu(unsigned n)
 
 uint64_t bench_scaled(uint64_t ops)
 {
-	uint64_t percent = 100;
-	cmdline_get_u64("bench.scale", &percent);
-	return MAX(ops * percent / 100, 1u);
+	return MAX(ops * cmdline_u64("bench.scale") / 100, 1u);
 }
 
 void bench_touch(virt_addr_t va, uint64_t size)
@@ -220,6 +227,11 @@ static void nothing(void *arg)
 	(void)arg;
 }
 
+bool bench_requested(void)
+{
+	return cmdline_has("bench");
+}
+
 bool bench_run_all(void)
 {
 	/*
@@ -247,10 +259,9 @@ bool bench_run_all(void)
 	 * a fresh mm: the host compares the repetitions to see how much the
 	 * times scatter (under TCG other host load shows up directly).
 	 */
-	uint64_t reps = 5;
-	cmdline_get_u64("bench.reps", &reps);
+	uint64_t reps = cmdline_u64("bench.reps");
 	for (unsigned i = 0; i < ARRAY_SIZE(scenarios); i++)
-		for (bench_rep = 0; bench_rep < MAX(reps, 1u); bench_rep++)
+		for (bench_rep = 0; bench_rep < reps; bench_rep++)
 			run_one(scenarios[i].name, scenarios[i].run);
 	console_write("BENCH_END failed=%u\n", bench_failed ? 1u : 0u);
 	return !bench_failed;

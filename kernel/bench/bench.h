@@ -117,6 +117,8 @@ void bench_mprotect(void);
 void bench_tlb_flush2(void);
 void bench_concurrent(void);
 
+/* The command line asks for the benchmarks (`bench`). */
+bool bench_requested(void);
 /* Runs every scenario; returns false if any reported an error. */
 bool bench_run_all(void);
 

@@ -10,9 +10,15 @@
  *
  * The struct page array itself is carved out of the first usable region
  * large enough to hold it, before anything else is allocated.
+ *
+ * `mem=<size>` on the command line caps the RAM managed here: only the
+ * lowest <size> bytes of usable RAM (counted in address order, the kernel
+ * image and other reserved ranges inside it included, as Linux counts)
+ * are handed out; everything at or above frame_limit is left alone.
  */
 #include "kernel/mm/frame.h"
 #include "kernel/boot_info.h"
+#include "kernel/cmdline.h"
 #include "kernel/errno.h"
 #include "kernel/printk.h"
 #include "kernel/spinlock.h"
@@ -25,6 +31,11 @@ static spinlock_t frame_lock = SPINLOCK_INIT;
 static uint64_t nr_free, nr_managed;
 static int64_t fail_countdown = -1; /* test hook: -1 = off */
 static bool late_done; /* frames above boot_mapped_limit added */
+static phys_addr_t frame_limit = UINT64_MAX; /* mem=: no frame at or above it is managed */
+
+CMDLINE_PARAM(mem_param, .key = "mem", .kind = CMDLINE_SIZE, .min = MiB(16), .def = "all memory",
+	      .fallback = "all memory",
+	      .help = "use only the lowest <size> of usable RAM (e.g. mem=64M)");
 
 struct page *frame_to_page(phys_addr_t pa)
 {
@@ -211,22 +222,47 @@ void frame_init_late(void)
 	late_done = true;
 	uint64_t before = nr_free;
 	irqflags_t flags = spin_lock_irqsave(&frame_lock);
-	add_usable_frames(arch_mm_layout.boot_mapped_limit, UINT64_MAX);
+	add_usable_frames(arch_mm_layout.boot_mapped_limit, frame_limit);
 	spin_unlock_irqrestore(&frame_lock, flags);
 	if (nr_free != before)
 		printk("frames: %lu more above the boot-mapped limit",
 		       (unsigned long)(nr_free - before));
 }
 
+/* The address below which usable RAM adds up to `bytes`; UINT64_MAX if there is less. */
+static phys_addr_t usable_limit(uint64_t bytes)
+{
+	for (unsigned i = 0; i < boot_info.nr_mem; i++) {
+		const struct boot_mem_region *r = &boot_info.mem[i];
+		if (r->type != BOOT_MEM_USABLE)
+			continue;
+		if (r->size >= bytes)
+			return ALIGN_DOWN(r->base + bytes, PAGE_SIZE);
+		bytes -= r->size;
+	}
+	return UINT64_MAX;
+}
+
 void frame_init(void)
 {
+	uint64_t cap;
+	if (cmdline_get_u64("mem", &cap)) {
+		/* boot_info_finish sorted the map: regions come in address order. */
+		frame_limit = usable_limit(cap);
+		if (frame_limit == UINT64_MAX)
+			printk("frames: mem=%lu MiB is more than there is: using all memory",
+			       (unsigned long)(cap >> 20));
+		else
+			printk("frames: mem=%lu MiB: RAM at or above %#lx is not used",
+			       (unsigned long)(cap >> 20), (unsigned long)frame_limit);
+	}
 	phys_addr_t lo = UINT64_MAX, hi = 0;
 	for (unsigned i = 0; i < boot_info.nr_mem; i++) {
 		const struct boot_mem_region *r = &boot_info.mem[i];
 		if (r->type != BOOT_MEM_USABLE)
 			continue;
 		lo = MIN(lo, ALIGN_UP(r->base, PAGE_SIZE));
-		hi = MAX(hi, ALIGN_DOWN(r->base + r->size, PAGE_SIZE));
+		hi = MAX(hi, ALIGN_DOWN(MIN(r->base + r->size, frame_limit), PAGE_SIZE));
 	}
 	if (hi <= lo)
 		panic("frame_init: boot_info has no usable memory");
@@ -241,7 +277,8 @@ void frame_init(void)
 		if (r->type != BOOT_MEM_USABLE)
 			continue;
 		phys_addr_t pa = ALIGN_UP(r->base, PAGE_SIZE);
-		phys_addr_t end = MIN(r->base + r->size, arch_mm_layout.boot_mapped_limit);
+		phys_addr_t end =
+		    MIN(MIN(r->base + r->size, arch_mm_layout.boot_mapped_limit), frame_limit);
 		while (pa + array_bytes <= end) {
 			phys_addr_t skip;
 			bool clash = false;
@@ -270,7 +307,7 @@ void frame_init(void)
 	for (unsigned o = 0; o <= FRAME_MAX_ORDER; o++)
 		free_lists[o].next = free_lists[o].prev = &free_lists[o];
 
-	add_usable_frames(0, arch_mm_layout.boot_mapped_limit);
+	add_usable_frames(0, MIN(arch_mm_layout.boot_mapped_limit, frame_limit));
 	printk("frames: %lu free of %lu (%lu MiB), metadata %lu KiB at %#lx",
 	       (unsigned long)nr_free, (unsigned long)nr_pfns, (unsigned long)(nr_free >> 8),
 	       (unsigned long)(array_bytes >> 10), (unsigned long)array_pa);

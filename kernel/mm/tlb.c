@@ -8,7 +8,9 @@
  * generation that it read after the flush it did for it.
  */
 #include "kernel/mm/tlb.h"
+#include "kernel/cmdline.h"
 #include "kernel/mm/asid.h"
+#include "kernel/mm/gather.h"
 #include "kernel/mm/frame.h"
 #include "kernel/mm/mm.h"
 #include "kernel/mm/pt_arch.h"
@@ -379,4 +381,53 @@ void tlb_trace_event(enum tlb_trace_kind kind, uint64_t arg)
 	unsigned i = atomic_fetch_add(&trace_len, 1);
 	if (i < trace_cap)
 		buf[i] = (struct tlb_trace_event){kind, arg};
+}
+
+/* ---- Command line ----------------------------------------------------------- */
+
+/* The words of `tlb=`, in enum tlb_cmdline_mode order. */
+enum tlb_cmdline_mode { TLB_CMD_GEN, TLB_CMD_IPI, TLB_CMD_MMGEN, TLB_CMD_BROADCAST };
+CMDLINE_PARAM(tlb_mode_param, .key = "tlb", .kind = CMDLINE_ENUM,
+	      .values = "gen|ipi|mmgen|broadcast", .def = "broadcast",
+	      .help = "shootdown: gen and ipi (generations, IPIs), mmgen (per-mm generations "
+		      "only), broadcast (hardware broadcast where there is one, else gen)");
+/* The words of `tlb.break=`, in enum tlb_cmdline_break order. */
+enum tlb_cmdline_break {
+	TLB_BREAK_NONE,
+	TLB_BREAK_FREE_BEFORE_FLUSH,
+	TLB_BREAK_NO_DEFER_BUMP,
+	TLB_BREAK_SKIP_LAZY_ALWAYS,
+	TLB_BREAK_ASID_NO_CARRY,
+};
+CMDLINE_PARAM(tlb_break_param, .key = "tlb.break", .kind = CMDLINE_ENUM,
+	      .values = "none|free_before_flush|no_defer_bump|skip_lazy_always|asid_no_carry",
+	      .def = "none",
+	      .help = "test-only: break one invariant of the TLB layer (tests must then fail)");
+CMDLINE_PARAM(tlb_skip_flush_param, .key = "tlb.skip_flush", .kind = CMDLINE_FLAG, .def = "off",
+	      .help = "test-only: skip every gather's flush (the stale-TLB test must then fail)");
+
+void tlb_setup(void)
+{
+	unsigned mode = cmdline_enum("tlb");
+	tlb_broadcast = mode == TLB_CMD_BROADCAST && arch_tlb_broadcast_available();
+	tlb_mode = mode == TLB_CMD_MMGEN ? TLB_MODE_MMGEN : TLB_MODE_GEN;
+	unsigned broken = cmdline_enum("tlb.break");
+	if (broken != TLB_BREAK_NONE) {
+		tlb_break_free_before_flush = broken == TLB_BREAK_FREE_BEFORE_FLUSH;
+		tlb_break_no_defer_bump = broken == TLB_BREAK_NO_DEFER_BUMP;
+		tlb_break_skip_lazy_always = broken == TLB_BREAK_SKIP_LAZY_ALWAYS;
+		asid_test_break_carry = broken == TLB_BREAK_ASID_NO_CARRY;
+		char name[32];
+		cmdline_get("tlb.break", name, sizeof(name));
+		printk("tlb: WARNING: invariant '%s' broken on purpose: tests must fail", name);
+	}
+	printk("tlb: mode %s, %s",
+	       tlb_mode == TLB_MODE_MMGEN ? "mmgen (per-mm generations only)"
+					  : "gen (per-table deferral, ring)",
+	       tlb_broadcast ? "broadcast invalidation" : "IPIs");
+	if (cmdline_has("tlb.skip_flush")) {
+		/* Test-only: proves the stale-TLB test can see a missing flush. */
+		tlb_test_skip_flush = true;
+		printk("tlb: WARNING: flushes are skipped (tlb.skip_flush): tests must fail");
+	}
 }

@@ -73,10 +73,10 @@ extern enum tlb_mode tlb_mode;
 /*
  * Transport: IPIs to the CPUs that need it (each flushes its own TLB), or,
  * where the hardware has it, one broadcast invalidation reaching every
- * CPU (arm64's default; `tlb=ipi` or `tlb=broadcast` choose). A broadcast
- * flushes only the request's range, so it never lets a gather skip its
- * flush by completed generation, and nested gathers escalate to the whole
- * mm, as with per-mm generations.
+ * CPU (arm64's default; `tlb=ipi` or `tlb=broadcast` choose, see
+ * tlb_setup). A broadcast flushes only the request's range, so it never
+ * lets a gather skip its flush by completed generation, and nested gathers
+ * escalate to the whole mm, as with per-mm generations.
  */
 extern bool tlb_broadcast;
 
@@ -87,6 +87,14 @@ extern bool tlb_broadcast;
 extern bool tlb_break_no_defer_bump; /* a deferral reuses the current generation */
 extern bool tlb_break_free_before_flush; /* the gather frees before it flushes */
 extern bool tlb_break_skip_lazy_always; /* lazy CPUs skipped even when tables were freed */
+
+/*
+ * Reads the TLB layer's command-line keys (`tlb=`, `tlb.break=`,
+ * `tlb.skip_flush`), sets the mode and the test-only switches above, and
+ * prints the mode. Runs once on the boot CPU, after arch_init (broadcast
+ * availability) and before any address space but the kernel's is used.
+ */
+void tlb_setup(void);
 
 /*
  * Bumps mm's generation for a change to [start, end) that has already been
