@@ -101,15 +101,16 @@ size_t strlcpy(char *dst, const char *src, size_t size)
 	return len;
 }
 
-bool glob_match(const char *p, const char *t)
+/* glob_match over the pattern [p, end): lets glob_match_list match one item in place. */
+static bool glob_match_range(const char *p, const char *end, const char *t)
 {
 	/* Iterative matcher: remember the last '*' and retry from there. */
 	const char *star = NULL, *resume = NULL;
 	while (*t) {
-		if (*p == '*') {
+		if (p < end && *p == '*') {
 			star = p++;
 			resume = t;
-		} else if (*p == '?' || *p == *t) {
+		} else if (p < end && (*p == '?' || *p == *t)) {
 			p++;
 			t++;
 		} else if (star) {
@@ -119,9 +120,27 @@ bool glob_match(const char *p, const char *t)
 			return false;
 		}
 	}
-	while (*p == '*')
+	while (p < end && *p == '*')
 		p++;
-	return *p == 0;
+	return p == end;
+}
+
+bool glob_match(const char *p, const char *t)
+{
+	return glob_match_range(p, p + strlen(p), t);
+}
+
+bool glob_match_list(const char *list, const char *t)
+{
+	for (;;) {
+		const char *comma = strchr(list, ',');
+		const char *end = comma ? comma : list + strlen(list);
+		if (glob_match_range(list, end, t))
+			return true;
+		if (!comma)
+			return false;
+		list = comma + 1;
+	}
 }
 
 bool parse_u64(const char *s, uint64_t *out)

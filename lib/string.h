@@ -23,6 +23,8 @@ char *strchr(const char *s, int c);
 size_t strlcpy(char *dst, const char *src, size_t size);
 /* Shell-style match: '*' any run, '?' one character. */
 bool glob_match(const char *pattern, const char *text);
+/* True when any glob of a comma-separated list matches ("ipi,tlb*"); no item matches ','. */
+bool glob_match_list(const char *list, const char *text);
 /* Parses decimal or 0x-hex; returns false on junk or overflow. */
 bool parse_u64(const char *s, uint64_t *out);
 

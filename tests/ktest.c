@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * The in-kernel test runner. It walks the .ktest_suites section, runs the
- * suites whose names match the filter glob, and prints KTAP version 1 in
- * KUnit's shape:
+ * suites whose names match the filter (a glob, or comma-separated globs),
+ * and prints KTAP version 1 in KUnit's shape:
  *
  *   KTAP version 1
  *   1..<suites>
@@ -195,7 +195,7 @@ unsigned ktest_run_all(const char *filter)
 	const struct ktest_suite *const *end = __ktest_suites_end;
 	unsigned nr_suites = 0;
 	for (const struct ktest_suite *const *s = begin; s < end; s++)
-		if (glob_match(filter, (*s)->name))
+		if (glob_match_list(filter, (*s)->name))
 			nr_suites++;
 	printk("ktest: running %u suites matching '%s'", nr_suites, filter);
 	case_thread = thread_current();
@@ -207,7 +207,7 @@ unsigned ktest_run_all(const char *filter)
 	unsigned index = 0;
 	for (const struct ktest_suite *const *sp = begin; sp < end; sp++) {
 		const struct ktest_suite *s = *sp;
-		if (!glob_match(filter, s->name))
+		if (!glob_match_list(filter, s->name))
 			continue;
 		unsigned nr_cases = 0;
 		while (s->cases[nr_cases].run)

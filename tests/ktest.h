@@ -2,8 +2,9 @@
 /*
  * Pagoda's in-kernel test framework. Suites are registered in the
  * .ktest_suites linker section by KTEST_SUITE(); the runner (tests/ktest.c)
- * runs every suite whose name matches the `ktest=` glob on the kernel
- * command line and prints KTAP version 1 in KUnit's shape on the console.
+ * runs every suite whose name matches the `ktest=` glob (or one of a
+ * comma-separated list of globs) on the kernel command line and prints
+ * KTAP version 1 in KUnit's shape on the console.
  *
  *   EXPECT_*  records a failure (file:line and both values) and continues.
  *   ASSERT_*  records a failure and aborts the case (longjmp to the runner).

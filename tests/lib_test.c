@@ -40,6 +40,14 @@ static void glob_matches(struct ktest *t)
 	EXPECT_FALSE(t, glob_match("ipi", "ipis"));
 	EXPECT_FALSE(t, glob_match("a*c", "abd"));
 	EXPECT_FALSE(t, glob_match("?", ""));
+	/* The suite filter takes a comma-separated list of globs. */
+	EXPECT_TRUE(t, glob_match_list("acpi,tlb", "tlb"));
+	EXPECT_TRUE(t, glob_match_list("acpi,t*", "tlb"));
+	EXPECT_TRUE(t, glob_match_list("acpi", "acpi"));
+	EXPECT_FALSE(t, glob_match_list("acpi,tlb", "acpi,tlb"));
+	EXPECT_FALSE(t, glob_match_list("acpi,tl", "tlb"));
+	EXPECT_FALSE(t, glob_match_list("acp,", "acpi"));
+	EXPECT_TRUE(t, glob_match_list("ipi,", ""));
 }
 
 static void parse_numbers(struct ktest *t)
