@@ -13,9 +13,20 @@
 
 extern const char __kernel_phys_start[], __kernel_end[];
 
+/*
+ * The boot CPU's APIC id as the MADT lists it: the 32-bit x2APIC id from
+ * CPUID leaf 0xB when the CPU has that leaf (ids past 255 exist only
+ * there), else the 8-bit initial APIC id of leaf 1.
+ */
 static uint32_t boot_cpu_apic_id(void)
 {
 	uint32_t a, b, c, d;
+	cpuid(0, 0, &a, &b, &c, &d);
+	if (a >= 0xB) {
+		cpuid(0xB, 0, &a, &b, &c, &d);
+		if (b != 0) /* EBX = 0: leaf 0xB not implemented */
+			return d;
+	}
 	cpuid(1, 0, &a, &b, &c, &d);
 	return b >> 24;
 }
