@@ -50,7 +50,7 @@ void kernel_main(void)
 	/* tlb=gen|ipi (generations, IPIs), broadcast (arm64's default), mmgen (per-mm only). */
 	char mode[16] = "";
 	cmdline_get("tlb", mode, sizeof(mode));
-	tlb_broadcast = arch_tlb_broadcast_available() && strcmp(mode, "ipi") != 0 &&
+	tlb_broadcast = arch_tlb_caps()->broadcast && strcmp(mode, "ipi") != 0 &&
 			strcmp(mode, "gen") != 0 && strcmp(mode, "mmgen") != 0;
 	if (strcmp(mode, "mmgen") == 0)
 		tlb_mode = TLB_MODE_MMGEN;

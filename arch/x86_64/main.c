@@ -37,6 +37,7 @@ __noreturn void x86_boot_main(uint32_t multiboot_info_pa)
 	x86_serial_init();
 	console_puts("\n");
 	x86_cpu_tables_init(0);
+	x86_cpuinfo_init();
 
 	boot_info.kernel_start = (phys_addr_t)(uintptr_t)__kernel_phys_start;
 	boot_info.kernel_end = arch_virt_to_phys(__kernel_end);

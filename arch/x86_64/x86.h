@@ -109,6 +109,8 @@ bool x86_apic_can_address(uint32_t apic_id);
 extern bool x86_stopping;
 void x86_apic_send_init_sipi(uint32_t apic_id, uint8_t vector_page, bool init);
 void x86_time_calibrate(void);
+/* Reads CPUID once on the boot CPU: logs the CPU and its TLB, fills arch_tlb_caps(). */
+void x86_cpuinfo_init(void);
 void x86_acpi_init(void);
 /* Parses Multiboot2 information into boot_info; panics naming tag and field. */
 void multiboot2_parse(phys_addr_t info_pa);
