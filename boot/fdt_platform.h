@@ -11,7 +11,7 @@
 #ifndef PAGODA_BOOT_FDT_PLATFORM_H
 #define PAGODA_BOOT_FDT_PLATFORM_H
 
-#include "kernel/types.h"
+#include "kernel/cpumask.h"
 
 enum psci_method { PSCI_NONE = 0, PSCI_HVC, PSCI_SMC };
 enum cpu_enable_method { CPU_ENABLE_NONE = 0, CPU_ENABLE_PSCI, CPU_ENABLE_SPIN_TABLE };
@@ -22,7 +22,7 @@ struct fdt_platform {
 	uint32_t psci_cpu_on; /* function id; 0xC4000003 when the node gives none */
 	/* enable-method of the secondary CPUs (first non-boot CPU's) */
 	enum cpu_enable_method cpu_enable;
-	uint64_t cpu_release_addr[16]; /* spin-table release address per boot_info cpu index */
+	uint64_t cpu_release_addr[CPU_MAX]; /* spin-table release address per boot_info cpu index */
 
 	/* interrupt controller: 2 for arm,gic-400/arm,cortex-a15-gic, 3 for arm,gic-v3 */
 	unsigned gic_version;

@@ -146,21 +146,35 @@ void arch_mm_deactivate(void);
  * only a loaded mm can: loading another root flushed them.
  */
 bool arch_mm_holds_translations(unsigned asid, bool loaded);
-/* Width of the hardware address-space tag (arm64: 8 or 16; 0: untagged TLB). */
-unsigned arch_asid_bits(void);
-/* Does loading another root drop every user translation of the old one? */
-bool arch_mm_switch_flushes(void);
+/*
+ * What the TLB offers, in one description: the arch fills it once on the
+ * boot CPU, before kernel_main, from what the CPU reports (arm64 ID
+ * registers, x86 CPUID) and how the arch configured it; it never changes
+ * afterwards. Secondary CPUs must offer at least the same (the arch checks
+ * as they start). Generic code asks these questions only here.
+ */
+struct tlb_caps {
+	/* Width of the address-space tag in use (arm64: 8 or 16); 0: untagged TLB. */
+	unsigned asid_bits;
+	/* Loading another root drops every user translation of the old one (untagged). */
+	bool switch_flushes;
+	/* Hardware broadcast invalidation (arm64 TLBI ...IS): no IPIs needed. */
+	bool broadcast;
+	/* One instruction invalidates a range of pages (arm64 FEAT_TLBIRANGE). */
+	bool range;
+	/* Ranges longer than this many pages are flushed as the whole mm (x86 33, arm64 512). */
+	unsigned range_max_pages;
+};
+/* The boot CPU's TLB description; valid from kernel_main on. */
+const struct tlb_caps *arch_tlb_caps(void);
 /* Invalidate one user page / all user translations tagged `asid` on this CPU. */
 void arch_tlb_flush_user_page(unsigned asid, virt_addr_t va);
 void arch_tlb_flush_user_all(unsigned asid);
-/* Ranges longer than this many pages are flushed as the whole mm (x86 33, arm64 512). */
-unsigned arch_tlb_range_max_pages(void);
 /*
- * Hardware broadcast invalidation (arm64 TLBI ...IS): every CPU's TLB at
- * once, one wait at the end. arch_tlb_broadcast_available() is false where
- * there is none (x86-64: flushes need IPIs).
+ * Hardware broadcast invalidation, only where arch_tlb_caps()->broadcast:
+ * every CPU's TLB at once, one wait at the end (x86-64 has none: flushes
+ * need IPIs). Uses range instructions where the caps offer them.
  */
-bool arch_tlb_broadcast_available(void);
 void arch_tlb_broadcast_user(unsigned asid, virt_addr_t start, virt_addr_t end,
 			     unsigned stride_shift, bool all);
 

@@ -42,8 +42,12 @@ void boot_info_add_cpu(uint64_t hw_id, bool is_boot_cpu)
 		if (boot_info.cpus[i].hw_id == hw_id)
 			panic("boot_info_add_cpu: hardware id %#lx listed twice",
 			      (unsigned long)hw_id);
-	if (boot_info.nr_cpus >= CPU_MAX)
-		return;
+	if (boot_info.nr_cpus >= CPU_MAX) {
+		if (!is_boot_cpu)
+			return;
+		/* The boot CPU must be among those kept: it replaces the last other one. */
+		boot_info.nr_cpus--;
+	}
 	struct boot_cpu c = {hw_id, is_boot_cpu};
 	if (is_boot_cpu) {
 		/* The boot CPU is logical CPU 0: shift the others up. */

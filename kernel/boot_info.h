@@ -66,7 +66,11 @@ extern struct boot_info boot_info;
 void boot_info_add_mem(phys_addr_t base, uint64_t size, enum boot_mem_type type,
 		       const char *source);
 void boot_info_add_reserved(phys_addr_t base, uint64_t size, const char *source);
-/* Adds a CPU; past CPU_MAX the CPU is counted but not started. */
+/*
+ * Adds a CPU; past CPU_MAX the CPU is counted but not started (the boot
+ * CPU is always kept: it displaces the last other CPU). Panics on a
+ * repeated hardware id.
+ */
 void boot_info_add_cpu(uint64_t hw_id, bool is_boot_cpu);
 /* Sorts and checks the memory map; panics on overlap. */
 void boot_info_finish(void);

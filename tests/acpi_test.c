@@ -2,12 +2,14 @@
 /*
  * acpi suite: the firmware's tables as parsed at boot (x86-64; skipped
  * where the firmware gave no RSDP), and the MADT walker fed synthetic
- * tables, well formed and malformed, to show that a bad table is reported
- * with the entry and field named instead of being read out of bounds.
+ * tables, well formed and malformed (local APIC and local x2APIC CPU
+ * entries, alone and mixed), to show that a bad table is reported with the
+ * entry and field named instead of being read out of bounds.
  */
 #include "kernel/acpi/acpi.h"
 #include "kernel/boot_info.h"
 #include "kernel/cmdline.h"
+#include "kernel/printk.h"
 #include "lib/string.h"
 #include "tests/ktest.h"
 
@@ -47,7 +49,7 @@ static void tables_checksum_to_zero(struct ktest *t)
 
 /* A synthetic MADT builder: header, fixed fields, then entries. */
 struct madt_buf {
-	uint8_t bytes[256];
+	uint8_t bytes[1280]; /* room for 67 x2APIC entries */
 	uint32_t len;
 };
 
@@ -63,6 +65,9 @@ static void madt_begin(struct madt_buf *b)
 
 static void madt_entry(struct madt_buf *b, const uint8_t *e, uint8_t len)
 {
+	if (b->len + len > sizeof(b->bytes))
+		panic("madt_entry: synthetic MADT larger than its %u-byte buffer",
+		      (unsigned)sizeof(b->bytes));
 	memcpy(b->bytes + b->len, e, len);
 	b->len += len;
 }
@@ -107,12 +112,63 @@ static void madt_synthetic_cpus(struct ktest *t)
 	EXPECT_EQ(t, m.apic_ids[0], 0u);
 	EXPECT_EQ(t, m.apic_ids[1], 2u);
 	EXPECT_EQ(t, m.apic_ids[2], 300u);
+	EXPECT_EQ(t, m.listed_by[0], ACPI_MADT_BY_LAPIC | ACPI_MADT_BY_X2APIC);
+	EXPECT_EQ(t, m.listed_by[2], ACPI_MADT_BY_X2APIC);
 	EXPECT_EQ(t, m.nr_disabled, 1u);
 	EXPECT_EQ(t, m.nr_lapic_entries, 3u);
 	EXPECT_EQ(t, m.nr_x2apic_entries, 2u);
 	ASSERT_EQ(t, m.nr_ioapics, 1u);
 	EXPECT_EQ(t, m.ioapics[0].id, 7u);
 	EXPECT_EQ(t, m.ioapics[0].address, 0xFEC00000u);
+}
+
+/*
+ * Processor Local x2APIC entries (type 9) alone, as firmware gives them
+ * for ids past 254 (QEMU with many CPUs, x2APIC-only machines): every CPU
+ * comes from them, disabled ones are skipped, ids are 32 bits, and a type
+ * 0 entry listed after its type 9 twin adds nothing.
+ */
+static void madt_x2apic_only(struct ktest *t)
+{
+	struct madt_buf b;
+	madt_begin(&b);
+	madt_x2apic(&b, 0, 1);
+	madt_x2apic(&b, 255, 1);	/* the first id an 8-bit entry cannot hold */
+	madt_x2apic(&b, 256, 0);	/* disabled: skipped */
+	madt_x2apic(&b, 0x12345678, 2); /* online-capable */
+	madt_lapic(&b, 0, 1);		/* the twin of the first entry: same CPU */
+	madt_finish(&b);
+	struct acpi_madt_result m;
+	char err[128];
+	ASSERT_TRUE(t,
+		    acpi_madt_walk((const struct acpi_sdt_header *)b.bytes, &m, err, sizeof(err)));
+	ASSERT_EQ(t, m.nr_cpus, 3u);
+	EXPECT_EQ(t, m.apic_ids[0], 0u);
+	EXPECT_EQ(t, m.apic_ids[1], 255u);
+	EXPECT_EQ(t, m.apic_ids[2], 0x12345678u);
+	EXPECT_EQ(t, m.listed_by[0], ACPI_MADT_BY_LAPIC | ACPI_MADT_BY_X2APIC);
+	EXPECT_EQ(t, m.listed_by[1], ACPI_MADT_BY_X2APIC);
+	EXPECT_EQ(t, m.nr_disabled, 1u);
+	EXPECT_EQ(t, m.nr_x2apic_entries, 4u);
+	EXPECT_EQ(t, m.nr_lapic_entries, 1u);
+	EXPECT_EQ(t, m.nr_cpus_unstored, 0u);
+}
+
+/* More enabled CPUs than the result stores: the rest are counted, not lost. */
+static void madt_counts_cpus_past_the_array(struct ktest *t)
+{
+	struct madt_buf b;
+	madt_begin(&b);
+	enum { N = ARRAY_SIZE(((struct acpi_madt_result *)0)->apic_ids) + 3 };
+	for (uint32_t id = 0; id < N; id++)
+		madt_x2apic(&b, 1000 + id, 1);
+	madt_finish(&b);
+	static struct acpi_madt_result m;
+	char err[128];
+	ASSERT_TRUE(t,
+		    acpi_madt_walk((const struct acpi_sdt_header *)b.bytes, &m, err, sizeof(err)));
+	EXPECT_EQ(t, m.nr_cpus, (unsigned)ARRAY_SIZE(m.apic_ids));
+	EXPECT_EQ(t, m.nr_cpus_unstored, 3u);
 }
 
 /* Expects the walk to fail with a message containing `needle`. */
@@ -164,6 +220,39 @@ static void madt_rejects_malformed(struct ktest *t)
 	madt_finish(&b);
 	expect_madt_error(t, &b, "too short");
 
+	madt_begin(&b); /* one CPU twice in the same form */
+	madt_x2apic(&b, 300, 1);
+	madt_x2apic(&b, 300, 1);
+	madt_finish(&b);
+	expect_madt_error(t, &b, "entry type 9 at offset 60: APIC id 0x12c listed twice");
+
+	madt_begin(&b);
+	madt_lapic(&b, 4, 1);
+	madt_x2apic(&b, 4, 1); /* the same CPU in both forms is fine ... */
+	madt_lapic(&b, 4, 1);  /* ... but not a second local APIC entry for it */
+	madt_finish(&b);
+	expect_madt_error(t, &b, "entry type 0 at offset 68: APIC id 0x4 listed twice");
+
+	madt_begin(&b); /* an enabled CPU cannot have the broadcast id */
+	madt_x2apic(&b, 0xFFFFFFFF, 1);
+	madt_finish(&b);
+	expect_madt_error(t, &b, "entry type 9 at offset 44: enabled CPU with the broadcast");
+	madt_begin(&b);
+	madt_lapic(&b, 0xFF, 1);
+	madt_finish(&b);
+	expect_madt_error(t, &b, "entry type 0 at offset 44: enabled CPU with the broadcast");
+	madt_begin(&b); /* a disabled placeholder with it is fine */
+	madt_lapic(&b, 0, 1);
+	madt_lapic(&b, 0xFF, 0);
+	madt_x2apic(&b, 0xFFFFFFFF, 0);
+	madt_finish(&b);
+	struct acpi_madt_result m;
+	char err[160];
+	EXPECT_TRUE(t,
+		    acpi_madt_walk((const struct acpi_sdt_header *)b.bytes, &m, err, sizeof(err)));
+	EXPECT_EQ(t, m.nr_cpus, 1u);
+	EXPECT_EQ(t, m.nr_disabled, 2u);
+
 	madt_begin(&b);
 	memcpy(b.bytes, "APIX", 4);
 	madt_finish(&b);
@@ -174,6 +263,8 @@ static const struct ktest_case acpi_cases[] = {
 	KTEST_CASE(madt_cpus_match_smp),
 	KTEST_CASE(tables_checksum_to_zero),
 	KTEST_CASE(madt_synthetic_cpus),
+	KTEST_CASE(madt_x2apic_only),
+	KTEST_CASE(madt_counts_cpus_past_the_array),
 	KTEST_CASE(madt_rejects_malformed),
 	KTEST_END,
 };

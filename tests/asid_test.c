@@ -40,7 +40,7 @@ static bool visit(unsigned cpu, struct mm *mm)
  */
 static void idle_cpu_keeps_the_id_its_mm_has(struct ktest *t)
 {
-	if (arch_asid_bits() == 0)
+	if (arch_tlb_caps()->asid_bits == 0)
 		KTEST_SKIP(t, "no ASIDs on this arch (loading a root flushes)");
 	cpumask_t on = cpumask_read(&cpu_online_mask);
 	if (cpumask_weight(on) < 2)

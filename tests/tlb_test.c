@@ -537,7 +537,7 @@ static void switched_out_and_back_catches_up(struct ktest *t)
 	ASSERT_EQ(t, vm_unmap(mm, UVA(0), PAGE_SIZE), 0);
 	/* `cpu` runs another mm: not interrupted for this one. */
 	EXPECT_EQ(t, xcall_stats_cpu(me).requests_posted - x0.requests_posted, 0u);
-	if (arch_asid_bits())
+	if (arch_tlb_caps()->asid_bits)
 		EXPECT_GE(t, tlb_counters_cpu(me).switched_away_skipped - c0.switched_away_skipped,
 			  (uint64_t)(tlb_broadcast ? 0 : 1));
 	atomic_store_release(&a.stop, true);
@@ -549,7 +549,7 @@ static void switched_out_and_back_catches_up(struct ktest *t)
 	ASSERT_TRUE(t, th != NULL);
 	thread_join(th);
 	EXPECT_TRUE(t, faulted); /* no stale translation survived the switch back */
-	if (arch_asid_bits() && !tlb_broadcast) {
+	if (arch_tlb_caps()->asid_bits && !tlb_broadcast) {
 		/*
 		 * QEMU's TLB is not ASID-tagged (it flushes itself when TTBR0's
 		 * ASID changes), so on arm64 the fault above would come anyway:
@@ -575,7 +575,7 @@ static void switched_out_and_back_catches_up(struct ktest *t)
  */
 static void asid_rollover_keeps_mms_apart(struct ktest *t)
 {
-	if (arch_asid_bits() == 0)
+	if (arch_tlb_caps()->asid_bits == 0)
 		KTEST_SKIP(t, "no ASIDs on this arch (loading a root flushes)");
 	cpumask_t o = others();
 	unsigned cpu = cpumask_empty(o) ? arch_cpu_id() : (unsigned)__builtin_ctzll(o.bits);
@@ -610,8 +610,105 @@ static void asid_rollover_keeps_mms_apart(struct ktest *t)
 	}
 }
 
+/*
+ * The arch's one TLB description agrees with itself and with the mode the
+ * kernel chose: a tag width the allocator can use, untagged exactly when a
+ * root switch flushes, range instructions only with broadcast (arm64), and
+ * every mm that ran has an id inside the width.
+ */
+static void tlb_caps_consistent(struct ktest *t)
+{
+	const struct tlb_caps *c = arch_tlb_caps();
+	ktest_log(t, "asid_bits %u, switch_flushes %d, broadcast %d, range %d, range_max_pages %u",
+		  c->asid_bits, c->switch_flushes, c->broadcast, c->range, c->range_max_pages);
+	EXPECT_TRUE(t, c->asid_bits == 0 || c->asid_bits == 8 || c->asid_bits == 16);
+	EXPECT_EQ(t, c->switch_flushes, c->asid_bits == 0);
+	EXPECT_TRUE(t, !c->range || c->broadcast);
+	EXPECT_GE(t, c->range_max_pages, 1u);
+	EXPECT_TRUE(t, !tlb_broadcast || c->broadcast);
+	struct mm *mm = mm_with(1);
+	ASSERT_TRUE(t, mm != NULL);
+	struct thread *th = thread_create_mm("asid", arch_cpu_id(), mm, read_first_page, NULL);
+	ASSERT_TRUE(t, th != NULL);
+	thread_join(th);
+	if (c->asid_bits) {
+		EXPECT_NE(t, asid_hw(mm), 0u);
+		EXPECT_LT(t, (uint64_t)asid_hw(mm), 1ull << c->asid_bits);
+	} else {
+		EXPECT_EQ(t, asid_hw(mm), 0u);
+	}
+	mm_destroy(mm);
+}
+
+/*
+ * A reader on another CPU caches every page of a range, then the range is
+ * unmapped: each page must fault afterwards. Sizes and offsets are chosen
+ * for the encodings a flush may use: one page, an odd count, ranges that
+ * need two scales of a range TLBI (arm64 FEAT_TLBIRANGE: 2..64 pages per
+ * step at scale 0, 64..2048 at scale 1), and a count past range_max_pages.
+ */
+struct range_reader {
+	virt_addr_t va;
+	unsigned pages;
+	uint32_t cached;
+	bool unmapped;
+	unsigned still_readable;
+};
+
+static void read_one(void *arg)
+{
+	(void)*(volatile uint32_t *)arg;
+}
+
+static void range_reader(void *arg)
+{
+	struct range_reader *r = arg;
+	for (unsigned i = 0; i < r->pages; i++)
+		(void)*(volatile uint32_t *)(r->va + i * PAGE_SIZE);
+	atomic_store_release(&r->cached, 1);
+	/* Spin, not sleep: the mm stays loaded and its translations cached here. */
+	while (!atomic_load_acquire(&r->unmapped))
+		arch_cpu_relax();
+	struct fault_info f;
+	for (unsigned i = 0; i < r->pages; i++)
+		if (!ktest_expect_fault(read_one, (void *)(r->va + i * PAGE_SIZE), &f))
+			r->still_readable++;
+}
+
+static void range_flush_reaches_every_page(struct ktest *t)
+{
+	cpumask_t o = others();
+	if (cpumask_empty(o))
+		KTEST_SKIP(t, "needs 2 CPUs");
+	unsigned cpu = (unsigned)__builtin_ctzll(o.bits);
+	static const struct {
+		unsigned first, pages;
+	} cases[] = {{5, 1}, {3, 3}, {1, 64}, {7, 99}, {2, 511}, {0, 600}};
+	for (unsigned k = 0; k < ARRAY_SIZE(cases); k++) {
+		struct mm *mm = mm_with(cases[k].first + cases[k].pages + 1);
+		ASSERT_TRUE(t, mm != NULL);
+		static struct range_reader r;
+		r = (struct range_reader){.va = UVA(cases[k].first * PAGE_SIZE),
+					  .pages = cases[k].pages};
+		struct thread *th = thread_create_mm("range", cpu, mm, range_reader, &r);
+		ASSERT_TRUE(t, th != NULL);
+		while (!atomic_load_acquire(&r.cached))
+			thread_sleep_ns(1000000);
+		ASSERT_EQ(t, vm_unmap(mm, r.va, (uint64_t)r.pages * PAGE_SIZE), 0);
+		atomic_store_release(&r.unmapped, true);
+		thread_join(th);
+		if (r.still_readable)
+			ktest_fail_msg(t, __FILE__, __LINE__,
+				       "%u of %u pages from page %u still readable after the unmap",
+				       r.still_readable, r.pages, cases[k].first);
+		mm_destroy(mm);
+	}
+}
+
 static const struct ktest_case tlb_cases[] = {
+	KTEST_CASE(tlb_caps_consistent),
 	KTEST_CASE(unmap_512_one_ipi_per_other_cpu),
+	KTEST_CASE(range_flush_reaches_every_page),
 	KTEST_CASE(mm_active_only_here_sends_no_ipi),
 	KTEST_CASE(lazy_cpu_spared_unless_tables_freed),
 	KTEST_CASE(completed_flush_is_skipped),

@@ -2,7 +2,9 @@
 #
 # Host tests of the generic page-table code: kernel/mm/pt.c compiled for the
 # host, with ASan and UBSan, against the scrambled fake architecture and the
-# host stubs in tests/host/ (see tests/host/pt_host_test.c). Needs only gcc.
+# host stubs in tests/host/ (see tests/host/pt_host_test.c). One more case
+# decodes arm64's range TLBI operands (arch/aarch64/tlbi_range.h, pure
+# arithmetic). Needs only gcc.
 #
 # Standalone, from the repository root (or any directory, with the path):
 #     make -f tools/host_test.mk                 # same as host-pt-test
@@ -27,7 +29,7 @@ HOST_PT_ARGS ?=
 HOST_PT_DIR := $(HOST_PT_ROOT)/build/host
 HOST_PT_BIN := $(HOST_PT_DIR)/pt_host_test
 HOST_PT_SRCS := $(HOST_PT_ROOT)/kernel/mm/pt.c $(sort $(wildcard $(HOST_PT_ROOT)/tests/host/*.c))
-HOST_PT_DEPS := $(HOST_PT_SRCS) $(HOST_PT_MK) \
+HOST_PT_DEPS := $(HOST_PT_SRCS) $(HOST_PT_MK) $(HOST_PT_ROOT)/arch/aarch64/tlbi_range.h \
 	$(wildcard $(HOST_PT_ROOT)/tests/host/*.h $(HOST_PT_ROOT)/kernel/*.h \
 		$(HOST_PT_ROOT)/kernel/mm/*.h $(HOST_PT_ROOT)/lib/*.h)
 HOST_PT_Q := $(if $(filter 1,$(V)),,@)

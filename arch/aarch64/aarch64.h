@@ -90,6 +90,13 @@ uint64_t aarch64_semihosting_call(uint64_t op, const void *arg);
 /* Physical address the image was loaded at (arch_virt_to_phys uses it). */
 extern phys_addr_t aarch64_image_pa;
 
+/*
+ * Reads the boot CPU's ID registers once: logs the CPU and its TLB and
+ * fills arch_tlb_caps(). Before kernel_main.
+ */
+void aarch64_cpuinfo_init(void);
+/* On a starting secondary: panics, naming it, if it offers less than the caps promise. */
+void aarch64_cpuinfo_check(unsigned cpu);
 /* Fills this CPU's arch block; TPIDR_EL1 is already set by head.S. */
 void aarch64_percpu_init(unsigned cpu);
 /* Console: (re)points the PL011 driver at `base` (physical, 0 = no console). */

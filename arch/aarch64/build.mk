@@ -5,13 +5,18 @@
 # which passes the device tree in x0 and the command line in
 # /chosen/bootargs.
 #
-# Knobs: GIC=2|3 (interrupt controller, default 2), EL=1|2 (EL=2 turns on
-# virtualization=on: the kernel enters at EL2 and PSCI uses smc), DTB=path
-# (boot with this device tree instead of QEMU's own), EARLY_UART=address
-# (PL011 used before the device tree is read; 0 disables it).
+# Knobs: GIC=2|3 (interrupt controller; default 2, or 3 when CPUS > 8,
+# because a GICv2 addresses at most 8 CPU interfaces and QEMU's virt refuses
+# more), EL=1|2 (EL=2 turns on virtualization=on: the kernel enters at EL2
+# and PSCI uses smc), QEMU_CPU=model (-cpu: cortex-a53, cortex-a57,
+# cortex-a72 (default), max, ...), DTB=path (boot with this device tree
+# instead of QEMU's own), EARLY_UART=address (PL011 used before the device
+# tree is read; 0 disables it).
 
-GIC ?= 2
+CPUS_PAST_GICV2 := $(filter-out 1 2 3 4 5 6 7 8,$(CPUS))
+GIC ?= $(if $(CPUS_PAST_GICV2),3,2)
 EL ?= 1
+QEMU_CPU ?= cortex-a72
 DTB ?=
 EARLY_UART ?= 0x09000000
 
@@ -25,6 +30,9 @@ EXIT_STYLE := semihosting
 
 ifeq ($(filter 2 3,$(GIC)),)
 $(error GIC=$(GIC): choose 2 or 3)
+endif
+ifeq ($(GIC)$(if $(CPUS_PAST_GICV2),+),2+)
+$(error GIC=2 with CPUS=$(CPUS): a GICv2 addresses at most 8 CPUs; use GIC=3 (the default above 8 CPUs))
 endif
 ifeq ($(EL),2)
 VIRT_OPTS := ,virtualization=on
@@ -46,13 +54,13 @@ define arch_boot_image
 endef
 
 QEMU_COMMON := qemu-system-aarch64 -machine virt,gic-version=$(GIC)$(VIRT_OPTS) \
-	-cpu cortex-a72 -accel tcg,thread=multi -smp $(CPUS) -m $(MEM) -display none -nic none \
+	-cpu $(QEMU_CPU) -accel tcg,thread=multi -smp $(CPUS) -m $(MEM) -display none -nic none \
 	-semihosting $(if $(DTB),-dtb $(DTB)) -kernel $(ARCH_IMAGE)
 QEMU_RUN = $(QEMU_COMMON) -serial mon:stdio -append "$$(cat $(BUILD)/run.cmdline)"
 
 # Negative check of the DTB parser: QEMU's own tree with /cpus broken must
 # stop the kernel with a panic naming the node and property.
-QEMU_MACHINE_ARGS := -machine virt,gic-version=$(GIC)$(VIRT_OPTS) -cpu cortex-a72 -smp $(CPUS) \
+QEMU_MACHINE_ARGS := -machine virt,gic-version=$(GIC)$(VIRT_OPTS) -cpu $(QEMU_CPU) -smp $(CPUS) \
 	-m $(MEM)
 arch-negative: kernel
 	$(Q)sh tools/make_bad_dtb.sh $(BUILD)/bad-cpus.dtb $(QEMU_MACHINE_ARGS)

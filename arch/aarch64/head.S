@@ -30,8 +30,12 @@
  */
 #include "arch/aarch64/layout.h"
 
-/* \reg = TCR_VALUE with IPS = the CPU's physical address range, capped at 48 bits. */
-.macro tcr_with_ips reg, tmp
+/*
+ * \reg = TCR_VALUE with IPS = the CPU's physical address range, capped at
+ * 48 bits, and AS = 1 (16-bit ASIDs) when ID_AA64MMFR0_EL1.ASIDBits says
+ * the CPU has them. cpuinfo.c reads the ASID width back from TCR_EL1.
+ */
+.macro tcr_for_cpu reg, tmp
 	ldr	\reg, =TCR_VALUE
 	mrs	\tmp, id_aa64mmfr0_el1
 	and	\tmp, \tmp, #0x7	/* PARange */
@@ -40,6 +44,12 @@
 	mov	\tmp, #5
 .Ltcr_ips\@:
 	bfi	\reg, \tmp, #32, #3	/* IPS */
+	mrs	\tmp, id_aa64mmfr0_el1
+	ubfx	\tmp, \tmp, #4, #4	/* ASIDBits: 0 = 8 bits, 2 = 16 bits */
+	cmp	\tmp, #2
+	b.ne	.Ltcr_as\@
+	orr	\reg, \reg, #TCR_AS
+.Ltcr_as\@:
 .endm
 
 	.section .head.text, "ax"
@@ -149,7 +159,7 @@ build_boot_tables:
 mmu_enable:
 	ldr	x0, =MAIR_VALUE
 	msr	mair_el1, x0
-	tcr_with_ips x0, x1
+	tcr_for_cpu x0, x1
 	msr	tcr_el1, x0
 	adrp	x0, boot_l0_low
 	msr	ttbr0_el1, x0
@@ -272,7 +282,7 @@ secondary_entry:
 	ldp	x22, x23, [x19, #AP_BOOT_STACK]	/* stack top (virtual), logical id */
 	ldr	x0, =MAIR_VALUE
 	msr	mair_el1, x0
-	tcr_with_ips x0, x1
+	tcr_for_cpu x0, x1
 	msr	tcr_el1, x0
 	msr	ttbr0_el1, x20
 	msr	ttbr1_el1, x21

@@ -87,11 +87,13 @@
 
 /*
  * TCR_EL1: T0SZ = T1SZ = 16, 4 KiB granules, walks inner shareable and
- * write-back cacheable. IPS is filled in at run time from ID_AA64MMFR0_EL1.
+ * write-back cacheable. IPS and AS are filled in at run time from
+ * ID_AA64MMFR0_EL1 (head.S, tcr_for_cpu).
  * TCR_EPD0 turns off walks through TTBR0 once a CPU no longer needs it.
  */
 #define TCR_VALUE 0xB5103510
 #define TCR_EPD0  (1 << 7)
+#define TCR_AS	  (UL(1) << 36) /* 16-bit ASIDs (set at boot when the CPU has them) */
 
 /* SCTLR_EL1: RES1 bits of ARMv8.0 with the MMU, both caches and SP alignment checks on. */
 #define SCTLR_EL1_RES1	 0x30D00800

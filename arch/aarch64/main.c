@@ -64,6 +64,7 @@ __noreturn void aarch64_boot_main(phys_addr_t dtb_pa, phys_addr_t image_pa, uint
 		      (unsigned long)dtb_pa);
 	fdt_boot_parse(dtb_pa, aarch64_this_cpu()->mpidr);
 	switch_console();
+	aarch64_cpuinfo_init();
 	kernel_main();
 }
 

@@ -1,23 +1,28 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * Address spaces on aarch64: a struct mm's tables go in TTBR0 tagged with
- * its 8-bit ASID (TCR_EL1.A1 = 0: the ASID comes from TTBR0; AS = 0: 8
- * bits), the kernel stays in TTBR1 with global entries. Tagged entries
- * survive a switch, so a CPU may hold an mm's translations after it
- * stopped running it (generic code keeps it in the mm's set).
+ * its ASID (TCR_EL1.A1 = 0: the ASID comes from TTBR0; 16 bits wide when
+ * the CPU has them, TCR_EL1.AS set by head.S, else 8; cpuinfo.c puts the
+ * width in arch_tlb_caps()), the kernel stays in TTBR1 with global
+ * entries. Tagged entries survive a switch, so a CPU may hold an mm's
+ * translations after it stopped running it (generic code keeps it in the
+ * mm's set).
  *
  * TLB maintenance comes in two transports, chosen on the command line:
  * by IPI (each CPU runs local `tlbi ... ` for itself) or by broadcast
  * (`tlbi ...is` reaches every CPU's TLB in hardware; one `dsb ish` at the
- * end waits for all of them). Broadcast is the default.
+ * end waits for all of them). Broadcast is the default. A broadcast of a
+ * page range uses range TLBIs (FEAT_TLBIRANGE, tlbi_range.h) when the CPU
+ * has them: at most five instructions instead of one per page.
  */
 #include "arch/aarch64/aarch64.h"
 #include "arch/aarch64/layout.h"
+#include "arch/aarch64/tlbi_range.h"
 #include "kernel/arch.h"
+#include "kernel/mm/frame.h"
 #include "kernel/mm/pt_arch.h"
 
-#define ASID_SHIFT 48
-#define TLBI_VA(va) (((va) >> 12) & ((1ull << 44) - 1))
+#define ASID_SHIFT TLBI_ASID_SHIFT
 
 void arch_mm_root_init(phys_addr_t root)
 {
@@ -44,21 +49,6 @@ bool arch_mm_holds_translations(unsigned asid, bool loaded)
 	return asid != 0;
 }
 
-bool arch_mm_switch_flushes(void)
-{
-	return false;
-}
-
-unsigned arch_asid_bits(void)
-{
-	return 8;
-}
-
-unsigned arch_tlb_range_max_pages(void)
-{
-	return 512; /* past this, one ASID invalidation beats 512 by-address ones */
-}
-
 void arch_tlb_flush_user_page(unsigned asid, virt_addr_t va)
 {
 	__asm__ __volatile__("dsb nshst\n\t"
@@ -77,9 +67,15 @@ void arch_tlb_flush_user_all(unsigned asid)
 			     : "memory");
 }
 
-bool arch_tlb_broadcast_available(void)
+static void tlbi_vae1is(uint64_t arg)
 {
-	return true;
+	__asm__ __volatile__("tlbi vae1is, %0" ::"r"(arg) : "memory");
+}
+
+/* `sys` encoding: the assembler is told armv8-a, which has no range TLBIs. */
+static void tlbi_rvae1is(uint64_t arg)
+{
+	__asm__ __volatile__("sys #0, c8, c2, #1, %0" /* tlbi rvae1is */ ::"r"(arg) : "memory");
 }
 
 void arch_tlb_broadcast_user(unsigned asid, virt_addr_t start, virt_addr_t end,
@@ -89,9 +85,19 @@ void arch_tlb_broadcast_user(unsigned asid, virt_addr_t start, virt_addr_t end,
 	__asm__ __volatile__("dsb ishst" ::: "memory");
 	if (all) {
 		__asm__ __volatile__("tlbi aside1is, %0" ::"r"(tag) : "memory");
+	} else if (arch_tlb_caps()->range && stride_shift == PAGE_SHIFT &&
+		   (end - start) >> PAGE_SHIFT < TLBI_RANGE_MAX_PAGES) {
+		struct tlbi_op ops[TLBI_RANGE_MAX_OPS];
+		unsigned n = tlbi_range_ops(asid, start, (end - start) >> PAGE_SHIFT, ops);
+		for (unsigned i = 0; i < n; i++) {
+			if (ops[i].range)
+				tlbi_rvae1is(ops[i].arg);
+			else
+				tlbi_vae1is(ops[i].arg);
+		}
 	} else {
 		for (virt_addr_t va = start; va < end; va += 1ull << stride_shift)
-			__asm__ __volatile__("tlbi vae1is, %0" ::"r"(tag | TLBI_VA(va)) : "memory");
+			tlbi_vae1is(tag | TLBI_VA(va));
 	}
 	/* One wait for the whole batch, on every CPU of the inner-shareable domain. */
 	__asm__ __volatile__("dsb ish\n\tisb" ::: "memory");

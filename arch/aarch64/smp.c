@@ -47,6 +47,7 @@ __noreturn void aarch64_secondary_main(unsigned cpu);
 __noreturn void aarch64_secondary_main(unsigned cpu)
 {
 	aarch64_percpu_init(cpu);
+	aarch64_cpuinfo_check(cpu);
 	arch_mm_switch_kernel(kernel_pt.root);
 	__atomic_store_n(&ap_started, (int)cpu, __ATOMIC_RELEASE);
 	__asm__ __volatile__("msr daifclr, #4" ::: "memory"); /* report SErrors */

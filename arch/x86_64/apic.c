@@ -41,6 +41,8 @@
 
 #define APIC_BASE_ENABLE (1u << 11)
 #define APIC_BASE_X2APIC (1u << 10)
+#define MSR_X2APIC_BASE	 0x800 /* x2APIC register r is MSR 0x800 + r / 16 */
+#define MSR_X2APIC_ICR	 0x830
 
 bool x86_x2apic;
 static volatile uint32_t *xapic_mmio;
@@ -49,24 +51,28 @@ uint32_t x86_apic_timer_count; /* LAPIC timer counts per tick, set by calibratio
 uint32_t x86_apic_read(uint32_t reg)
 {
 	if (x86_x2apic)
-		return (uint32_t)rdmsr(0x800 + (reg >> 4));
+		return (uint32_t)rdmsr(MSR_X2APIC_BASE + (reg >> 4));
 	return xapic_mmio[reg / 4];
 }
 
 void x86_apic_write(uint32_t reg, uint32_t v)
 {
 	if (x86_x2apic)
-		wrmsr(0x800 + (reg >> 4), v);
+		wrmsr(MSR_X2APIC_BASE + (reg >> 4), v);
 	else
 		xapic_mmio[reg / 4] = v;
 }
 
 static void apic_enable_this_cpu(void)
 {
+	/*
+	 * Enable first, then x2APIC: going from disabled straight to x2APIC
+	 * mode is an invalid transition (#GP, SDM "x2APIC State Transitions").
+	 */
 	uint64_t base = rdmsr(MSR_APIC_BASE) | APIC_BASE_ENABLE;
-	if (x86_x2apic)
-		base |= APIC_BASE_X2APIC;
 	wrmsr(MSR_APIC_BASE, base);
+	if (x86_x2apic)
+		wrmsr(MSR_APIC_BASE, base | APIC_BASE_X2APIC);
 	x86_apic_write(APIC_TPR, 0);
 	x86_apic_write(APIC_LVT_LINT0, LVT_MASKED);
 	x86_apic_write(APIC_LVT_LINT1, LVT_MASKED);
@@ -83,7 +89,7 @@ void x86_apic_init_boot(void)
 {
 	uint32_t a, b, c, d;
 	cpuid(1, 0, &a, &b, &c, &d);
-	x86_x2apic = c & (1u << 21);
+	x86_x2apic = c & CPUID_1_ECX_X2APIC;
 	if (!x86_x2apic) {
 		phys_addr_t pa = rdmsr(MSR_APIC_BASE) & 0xFFFFFF000ull;
 		xapic_mmio = vm_map_mmio(pa, PAGE_SIZE, "local APIC");
@@ -92,12 +98,25 @@ void x86_apic_init_boot(void)
 	outb(0x21, 0xFF);
 	outb(0xA1, 0xFF);
 	apic_enable_this_cpu();
-	printk("apic: %s mode, boot CPU APIC id %u", x86_x2apic ? "x2APIC" : "xAPIC",
+	printk("apic: %s, boot CPU APIC id %u",
+	       x86_x2apic ? "x2APIC mode (MSR access, 32-bit ids)"
+			  : "xAPIC mode (MMIO, 8-bit ids; CPUID offers no x2APIC)",
 	       x86_apic_id());
+}
+
+bool x86_apic_can_address(uint32_t apic_id)
+{
+	/* xAPIC: an 8-bit destination, and 0xff is the broadcast. */
+	return x86_x2apic ? apic_id != 0xFFFFFFFFu : apic_id < 0xFF;
 }
 
 void x86_apic_init_ap(void)
 {
+	uint32_t a, b, c, d;
+	cpuid(1, 0, &a, &b, &c, &d);
+	if (x86_x2apic && !(c & CPUID_1_ECX_X2APIC))
+		panic("x86_apic_init_ap: the boot CPU runs the APICs in x2APIC mode, this CPU "
+		      "offers no x2APIC");
 	apic_enable_this_cpu();
 }
 
@@ -116,7 +135,17 @@ void arch_timer_start(void)
 static void apic_send(uint32_t apic_id, uint32_t low)
 {
 	if (x86_x2apic) {
-		wrmsr(0x830, ((uint64_t)apic_id << 32) | low);
+		/*
+		 * A WRMSR to an x2APIC register is not serializing (SDM
+		 * "x2APIC Register Access"): the IPI could reach the target
+		 * before our earlier stores (the request it announces) are
+		 * visible. mfence orders those stores, lfence keeps the WRMSR
+		 * from starting before the mfence is done (Linux's
+		 * weak_wrmsr_fence). The ICR is one 64-bit MSR, destination in
+		 * bits 63:32, and has no delivery-status bit to poll.
+		 */
+		__asm__ __volatile__("mfence; lfence" ::: "memory");
+		wrmsr(MSR_X2APIC_ICR, ((uint64_t)apic_id << 32) | low);
 		return;
 	}
 	x86_apic_write(APIC_ICR_HIGH, apic_id << 24);
@@ -124,8 +153,6 @@ static void apic_send(uint32_t apic_id, uint32_t low)
 	while (x86_apic_read(APIC_ICR_LOW) & ICR_DELIVERY_PENDING)
 		arch_cpu_relax();
 }
-
-extern bool x86_stopping;
 
 void arch_ipi_send(cpumask_t targets, enum ipi_kind kind)
 {

@@ -2,9 +2,11 @@
 #
 # x86-64 build and boot: a Multiboot2 ELF packed into a hybrid GRUB ISO
 # that boots under SeaBIOS (FIRMWARE=bios, default) or OVMF (FIRMWARE=uefi)
-# on QEMU's q35 machine.
+# on QEMU's q35 machine. QEMU_CPU=model passes -cpu (e.g. max, which offers
+# x2APIC); empty keeps QEMU's default CPU for q35.
 
 FIRMWARE ?= bios
+QEMU_CPU ?=
 CROSS :=
 ARCH_CFLAGS := -m64 -mcmodel=kernel -mno-red-zone -mgeneral-regs-only -fno-pie
 ARCH_LDFLAGS :=
@@ -38,7 +40,8 @@ iso: kernel
 	$(call arch_boot_image,$(CMDLINE),run)
 	@echo "  ISO     $(BUILD)/run.iso"
 
-QEMU_COMMON := qemu-system-x86_64 -machine q35 -accel tcg,thread=multi -smp $(CPUS) -m $(MEM) \
+QEMU_COMMON := qemu-system-x86_64 -machine q35 $(if $(QEMU_CPU),-cpu $(QEMU_CPU)) \
+	-accel tcg,thread=multi -smp $(CPUS) -m $(MEM) \
 	-display none -nic none -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 	$(FIRMWARE_ARGS)
 QEMU_RUN = $(QEMU_COMMON) -serial mon:stdio -cdrom $(BUILD)/run.iso

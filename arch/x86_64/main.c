@@ -13,9 +13,20 @@
 
 extern const char __kernel_phys_start[], __kernel_end[];
 
+/*
+ * The boot CPU's APIC id as the MADT lists it: the 32-bit x2APIC id from
+ * CPUID leaf 0xB when the CPU has that leaf (ids past 255 exist only
+ * there), else the 8-bit initial APIC id of leaf 1.
+ */
 static uint32_t boot_cpu_apic_id(void)
 {
 	uint32_t a, b, c, d;
+	cpuid(0, 0, &a, &b, &c, &d);
+	if (a >= 0xB) {
+		cpuid(0xB, 0, &a, &b, &c, &d);
+		if (b != 0) /* EBX = 0: leaf 0xB not implemented */
+			return d;
+	}
 	cpuid(1, 0, &a, &b, &c, &d);
 	return b >> 24;
 }
@@ -26,6 +37,7 @@ __noreturn void x86_boot_main(uint32_t multiboot_info_pa)
 	x86_serial_init();
 	console_puts("\n");
 	x86_cpu_tables_init(0);
+	x86_cpuinfo_init();
 
 	boot_info.kernel_start = (phys_addr_t)(uintptr_t)__kernel_phys_start;
 	boot_info.kernel_end = arch_virt_to_phys(__kernel_end);

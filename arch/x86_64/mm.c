@@ -14,7 +14,6 @@
 #include "kernel/mm/pt_arch.h"
 #include "kernel/mm/vm.h"
 #include "kernel/printk.h"
-#include "kernel/printk.h"
 
 const struct arch_mm_layout arch_mm_layout = {
 	.direct_map_base = DIRECT_MAP_BASE,
@@ -90,31 +89,11 @@ bool arch_mm_holds_translations(unsigned asid, bool loaded)
 	return loaded;
 }
 
-unsigned arch_tlb_range_max_pages(void)
-{
-	return 33; /* about where 33 invlpg cost as much as a CR3 reload and the refills */
-}
-
-bool arch_tlb_broadcast_available(void)
-{
-	return false;
-}
-
 void arch_tlb_broadcast_user(unsigned asid, virt_addr_t start, virt_addr_t end,
 			     unsigned stride_shift, bool all)
 {
 	(void)asid, (void)start, (void)end, (void)stride_shift, (void)all;
 	panic("arch_tlb_broadcast_user: x86-64 has no broadcast invalidation");
-}
-
-unsigned arch_asid_bits(void)
-{
-	return 0; /* no PCID support yet: CR3 loads flush, nothing is tagged */
-}
-
-bool arch_mm_switch_flushes(void)
-{
-	return true;
 }
 
 void arch_tlb_flush_user_page(unsigned asid, virt_addr_t va)

@@ -44,6 +44,12 @@ static __noreturn void x86_ap_main(unsigned cpu)
 
 bool arch_cpu_start(unsigned cpu, void *stack_top)
 {
+	uint32_t apic_id = (uint32_t)boot_info.cpus[cpu].hw_id;
+	if (!x86_apic_can_address(apic_id)) {
+		printk("smp: cpu%u: APIC id %#x needs x2APIC mode, which this CPU does not offer",
+		       cpu, apic_id);
+		return false;
+	}
 	char *page = arch_phys_to_virt(AP_TRAMPOLINE_PHYS);
 	size_t len = (size_t)(ap_trampoline_end - ap_trampoline_start);
 	memcpy(page, ap_trampoline_start, len);
@@ -62,7 +68,6 @@ bool arch_cpu_start(unsigned cpu, void *stack_top)
 	if (err)
 		panic("arch_cpu_start: cannot map the trampoline page: %d", err);
 
-	uint32_t apic_id = (uint32_t)boot_info.cpus[cpu].hw_id;
 	uint8_t vector_page = AP_TRAMPOLINE_PHYS >> 12;
 	x86_apic_send_init_sipi(apic_id, 0, true);
 	time_delay_ns(10000000);

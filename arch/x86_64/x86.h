@@ -64,6 +64,9 @@ static inline uint64_t read_cr3(void)
 	return v;
 }
 
+#define CPUID_1_ECX_PCID   (1u << 17)
+#define CPUID_1_ECX_X2APIC (1u << 21)
+
 #define MSR_APIC_BASE 0x1B
 #define MSR_EFER 0xC0000080
 #define MSR_GS_BASE 0xC0000101
@@ -100,8 +103,14 @@ void x86_apic_eoi(void);
 uint32_t x86_apic_read(uint32_t reg);
 void x86_apic_write(uint32_t reg, uint32_t v);
 uint32_t x86_apic_id(void);
+/* Can an IPI reach `apic_id` in the mode the APIC runs in (xAPIC: ids below 255)? */
+bool x86_apic_can_address(uint32_t apic_id);
+/* Set by the panicking CPU before it sends the stop NMI (traps.c). */
+extern bool x86_stopping;
 void x86_apic_send_init_sipi(uint32_t apic_id, uint8_t vector_page, bool init);
 void x86_time_calibrate(void);
+/* Reads CPUID once on the boot CPU: logs the CPU and its TLB, fills arch_tlb_caps(). */
+void x86_cpuinfo_init(void);
 void x86_acpi_init(void);
 /* Parses Multiboot2 information into boot_info; panics naming tag and field. */
 void multiboot2_parse(phys_addr_t info_pa);

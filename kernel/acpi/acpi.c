@@ -121,7 +121,10 @@ void acpi_init(phys_addr_t rsdp_pa, uint32_t boot_apic_id)
 	memcpy(acpi_info.ioapics, m.ioapics, sizeof(m.ioapics));
 	for (unsigned i = 0; i < m.nr_cpus; i++)
 		boot_info_add_cpu(m.apic_ids[i], m.apic_ids[i] == boot_apic_id);
-	printk("acpi: OEM %s, revision %u, %s with %u tables; %u CPUs, %u I/O APICs",
+	boot_info.nr_cpus_firmware += m.nr_cpus_unstored;
+	printk("acpi: OEM %s, revision %u, %s with %u tables; %u CPUs (%u local APIC, %u x2APIC "
+	       "entries), %u I/O APICs",
 	       acpi_info.oem_id, acpi_info.revision, root_is_xsdt ? "XSDT" : "RSDT",
-	       acpi_info.nr_tables, m.nr_cpus, acpi_info.nr_ioapics);
+	       acpi_info.nr_tables, m.nr_cpus + m.nr_cpus_unstored, m.nr_lapic_entries,
+	       m.nr_x2apic_entries, acpi_info.nr_ioapics);
 }

@@ -55,9 +55,13 @@ const struct acpi_sdt_header *acpi_find_table(const char signature[4]);
 /* Sum of `len` bytes modulo 256: zero for a valid ACPI structure. */
 uint8_t acpi_checksum(const void *p, size_t len);
 /* What a MADT describes, as acpi_madt_walk() found it. */
+#define ACPI_MADT_BY_LAPIC  1u /* listed_by: a type 0 (local APIC) entry names the CPU */
+#define ACPI_MADT_BY_X2APIC 2u /* listed_by: a type 9 (local x2APIC) entry names it */
 struct acpi_madt_result {
 	uint32_t apic_ids[64]; /* CPUs that are enabled or online-capable, in table order */
+	uint8_t listed_by[64]; /* per CPU: which entry types named it (ACPI_MADT_BY_*) */
 	unsigned nr_cpus;
+	unsigned nr_cpus_unstored; /* enabled CPUs past the 64 stored (never started) */
 	unsigned nr_lapic_entries, nr_x2apic_entries, nr_disabled;
 	uint32_t lapic_address;
 	struct acpi_ioapic ioapics[ACPI_IOAPIC_MAX];
@@ -66,8 +70,10 @@ struct acpi_madt_result {
 /*
  * Walks a MADT of `madt->length` bytes (checksum not checked here) and
  * fills *out. Returns true when well formed; otherwise writes a message
- * naming the entry and field to err and returns false. Never reads past
- * madt->length. Tests feed it synthetic tables.
+ * naming the entry and field to err and returns false. Malformed: a bad
+ * length, an enabled CPU with the broadcast id, an id repeated by entries
+ * of one type (a type 0 and a type 9 entry for one id are one CPU). Never
+ * reads past madt->length. Tests feed it synthetic tables.
  */
 bool acpi_madt_walk(const struct acpi_sdt_header *madt, struct acpi_madt_result *out, char *err,
 		    size_t err_size);

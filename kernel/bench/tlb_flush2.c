@@ -12,7 +12,7 @@
  * halted CPU, ~0.5 ms under TCG) rather than the discard's flush.
  *
  * With today's flush engine a discard of 256 pages is above the ranged
- * flush limit (arch_tlb_range_max_pages()), so it is a whole-mm flush on every
+ * flush limit (arch_tlb_caps()->range_max_pages), so it is a whole-mm flush on every
  * CPU where the mm is loaded and not lazy: the other threads' CPUs, unless
  * they are blocked on mm->lock (then their CPU is lazy and is skipped).
  * The regions never share a leaf table, and their guards keep those

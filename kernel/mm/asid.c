@@ -39,7 +39,7 @@ static unsigned limit_override;
 
 static unsigned id_bits(void)
 {
-	return arch_asid_bits();
+	return arch_tlb_caps()->asid_bits;
 }
 
 static unsigned id_count(void)

@@ -55,7 +55,7 @@ static void drop_mm_here(void *arg)
 	struct thread *cur = thread_current();
 	if (cur && cur->active_mm == mm)
 		cur->active_mm = NULL;
-	if (arch_mm_switch_flushes())
+	if (arch_tlb_caps()->switch_flushes)
 		cpumask_clear_atomic(&mm->cpus, me);
 }
 
@@ -112,7 +112,7 @@ void mm_switch_thread(struct thread *prev, struct thread *next)
 	atomic_store_release(&s->lazy, false);
 	smp_mb();
 	arch_mm_activate(target->pt.root, asid_for_switch(target));
-	if (arch_mm_switch_flushes()) {
+	if (arch_tlb_caps()->switch_flushes) {
 		/* Loading the root flushed everything: this CPU stands at the current generation. */
 		tlb_gen_loaded(me, target);
 		if (old)

@@ -17,6 +17,7 @@
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
 #include "kernel/xcall.h"
+#include "lib/fmt.h"
 
 struct tlb_cpu_state tlb_cpu[CPU_MAX];
 static struct tlb_counters counters[CPU_MAX];
@@ -96,7 +97,7 @@ static void flush_local(struct mm *mm, const struct flush_range *r)
 	struct tlb_counters *c = &counters[arch_cpu_id()];
 	unsigned asid = asid_hw(mm);
 	uint64_t pages = r->all ? 0 : (r->end - r->start) >> r->stride_shift;
-	if (r->all || pages > arch_tlb_range_max_pages()) {
+	if (r->all || pages > arch_tlb_caps()->range_max_pages) {
 		arch_tlb_flush_user_all(asid);
 		c->local_full_flushes++;
 		return;
@@ -110,7 +111,7 @@ static void flush_local(struct mm *mm, const struct flush_range *r)
 /*
  * Brings this CPU from `local` to mm's current generation. Each generation
  * missed since `local` left its range in the ring; if every one of them is
- * still there and together they cover at most arch_tlb_range_max_pages(),
+ * still there and together they cover at most the caps' range_max_pages,
  * they are flushed one by one (merging the lagging requests; the request in
  * hand is among them, since every generation is published in the ring when
  * it is bumped). Otherwise (an overwritten entry, freed tables, too many
@@ -140,7 +141,7 @@ static uint64_t catch_up(struct mm *mm, uint64_t local, const struct flush_range
 		ranges[n++] = (struct flush_range){e.start, e.end, e.stride_shift, false};
 		pages += (e.end - e.start) >> e.stride_shift;
 	}
-	if (!merged || pages > arch_tlb_range_max_pages()) {
+	if (!merged || pages > arch_tlb_caps()->range_max_pages) {
 		struct flush_range all = {.all = true};
 		flush_local(mm, &all);
 		return now;
@@ -197,7 +198,8 @@ void tlb_flush_mm_range(const struct tlb_flush_request *req)
 	struct mm *mm = req->mm;
 	if (tlb_broadcast) {
 		uint64_t pages = (req->end - req->start) >> req->stride_shift;
-		bool all = req->full || req->freed_tables || pages > arch_tlb_range_max_pages();
+		bool all =
+		    req->full || req->freed_tables || pages > arch_tlb_caps()->range_max_pages;
 		arch_tlb_broadcast_user(asid_hw(mm), req->start, req->end, req->stride_shift, all);
 		c->requests++;
 		c->broadcasts++;
@@ -342,12 +344,12 @@ static void print_one(const char *who, const struct tlb_counters *c, const struc
 
 void tlb_counters_print(void)
 {
-	char who[8] = "cpuN";
+	char who[8];
 	cpumask_t on = cpumask_read(&cpu_online_mask);
 	for_each_cpu(cpu, on)
 	{
 		struct xcall_stats x = xcall_stats_cpu(cpu);
-		who[3] = (char)('0' + cpu % 10);
+		snprintf(who, sizeof(who), "cpu%u", cpu); /* two digits from cpu10 on */
 		print_one(who, &counters[cpu], &x);
 	}
 	struct tlb_counters t = tlb_counters_total();
@@ -409,7 +411,7 @@ CMDLINE_PARAM(tlb_skip_flush_param, .key = "tlb.skip_flush", .kind = CMDLINE_FLA
 void tlb_setup(void)
 {
 	unsigned mode = cmdline_enum("tlb");
-	tlb_broadcast = mode == TLB_CMD_BROADCAST && arch_tlb_broadcast_available();
+	tlb_broadcast = mode == TLB_CMD_BROADCAST && arch_tlb_caps()->broadcast;
 	tlb_mode = mode == TLB_CMD_MMGEN ? TLB_MODE_MMGEN : TLB_MODE_GEN;
 	unsigned broken = cmdline_enum("tlb.break");
 	if (broken != TLB_BREAK_NONE) {

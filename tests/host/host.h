@@ -107,4 +107,9 @@ extern void (*host_panic_hook)(const char *msg);
 extern bool host_irqs_enabled; /* the fake interrupt flag */
 void host_stubs_reset(void);   /* injection off, pages on, offset 0, irqs on */
 
+/* ---- arm64 range TLBI operands (tlbi_range_host_test.c) ----------------- */
+
+/* Decodes arch/aarch64/tlbi_range.h's operations for many runs; returns the wrong ones. */
+unsigned tlbi_range_host_check(void);
+
 #endif

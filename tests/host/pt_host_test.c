@@ -11,6 +11,9 @@
  * that case and the run goes on; every frame still allocated after a case is
  * a leak and fails it. An optional argument runs only the cases whose name
  * contains it.
+ *
+ * One case is not about pt.c: tlbi_range_operands checks arm64's range
+ * TLBI operands (tlbi_range_host_test.c), pure arithmetic QEMU cannot check.
  */
 #include <setjmp.h>
 #include <stdio.h>
@@ -1983,6 +1986,13 @@ static void test_random_differential_scrambled_seed2(void)
 	random_differential(&c);
 }
 
+/* ---- arm64 range TLBI operands (tlbi_range_host_test.c) ------------------------------------- */
+
+static void test_tlbi_range_operands(void)
+{
+	CHECK_EQ(tlbi_range_host_check(), 0);
+}
+
 /* ---- Main ------------------------------------------------------------------------------------ */
 
 struct test_case {
@@ -2039,6 +2049,7 @@ static const struct test_case cases[] = {
 	CASE(test_random_differential_layout0),
 	CASE(test_random_differential_scrambled_seed1),
 	CASE(test_random_differential_scrambled_seed2),
+	CASE(test_tlbi_range_operands),
 };
 /* clang-format on */
 
