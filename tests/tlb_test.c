@@ -705,6 +705,81 @@ static void range_flush_reaches_every_page(struct ktest *t)
 	}
 }
 
+/*
+ * Switch-in ordering on an untagged TLB (x86-64): the generation must be
+ * read before the root is loaded. The hook fills this CPU's TLB right
+ * after the load (as the page walker may at any time) and holds the
+ * window open until a flusher on another CPU has cleared and bumped. A
+ * CPU that read the generation only now would count that bump as flushed
+ * by the root load, skip the flush IPI, and read the freed frame.
+ */
+struct switch_race {
+	struct mm *mm;
+	unsigned flusher;
+	uint64_t posted_before;
+	uint32_t filled;
+	uint32_t remapped;
+	uint32_t seen;
+};
+
+static void switch_hook_fill_and_wait(void *arg)
+{
+	struct switch_race *r = arg;
+	(void)*(volatile uint32_t *)UVA(MiB(48)); /* the TLB now holds the old translation */
+	atomic_store_release(&r->filled, 1);
+	/* Hold the window until the flusher has bumped and posted its flush to us. */
+	uint64_t deadline = arch_time_ns() + 2000000000ull;
+	while (xcall_stats_cpu(r->flusher).requests_posted == r->posted_before &&
+	       arch_time_ns() < deadline)
+		arch_cpu_relax();
+}
+
+static void read_after_switch(void *arg)
+{
+	struct switch_race *r = arg;
+	while (!atomic_load_acquire(&r->remapped))
+		arch_cpu_relax();
+	r->seen = *(volatile uint32_t *)UVA(MiB(48));
+}
+
+static void switch_in_reads_gen_before_loading_root(struct ktest *t)
+{
+	if (!arch_tlb_caps()->switch_flushes)
+		KTEST_SKIP(t, "tagged TLB: switch-in catches up after loading (see docs/tlb.md)");
+	cpumask_t o = others();
+	if (cpumask_empty(o))
+		KTEST_SKIP(t, "needs a second CPU");
+	unsigned cpu = (unsigned)__builtin_ctzll(o.bits);
+	struct mm *mm = mm_create();
+	ASSERT_TRUE(t, mm != NULL);
+	phys_addr_t old_frame, new_frame;
+	ASSERT_EQ(t, frame_alloc_zeroed(&old_frame), 0);
+	ASSERT_EQ(t, frame_alloc_zeroed(&new_frame), 0);
+	*(volatile uint32_t *)kva(old_frame) = 1;
+	*(volatile uint32_t *)kva(new_frame) = 2;
+	ASSERT_EQ(t, vm_map_phys(mm, UVA(MiB(48)), old_frame, PAGE_SIZE, PT_READ), 0);
+	static struct switch_race r;
+	r = (struct switch_race){.mm = mm,
+				 .flusher = arch_cpu_id(),
+				 .posted_before = xcall_stats_cpu(arch_cpu_id()).requests_posted};
+	tlb_switch_test = (struct tlb_switch_test){.cpu = cpu, .fn = switch_hook_fill_and_wait,
+						   .arg = &r};
+	atomic_store_release(&tlb_switch_test.mm, mm);
+	struct thread *th = thread_create_mm("switch-race", cpu, mm, read_after_switch, &r);
+	ASSERT_TRUE(t, th != NULL);
+	while (!atomic_load_acquire(&r.filled))
+		arch_cpu_relax();
+	/* In the window: move the page to another frame (clear, bump, flush), as an unmap would. */
+	EXPECT_EQ(t, vm_unmap(mm, UVA(MiB(48)), PAGE_SIZE), 0);
+	EXPECT_EQ(t, vm_map_phys(mm, UVA(MiB(48)), new_frame, PAGE_SIZE, PT_READ), 0);
+	atomic_store_release(&r.remapped, 1);
+	thread_join(th);
+	EXPECT_EQ(t, r.seen, 2u); /* 1: the stale translation survived the switch */
+	mm_destroy(mm);
+	frame_free(old_frame, 0);
+	frame_free(new_frame, 0);
+}
+
 static const struct ktest_case tlb_cases[] = {
 	KTEST_CASE(tlb_caps_consistent),
 	KTEST_CASE(unmap_512_one_ipi_per_other_cpu),
@@ -717,6 +792,7 @@ static const struct ktest_case tlb_cases[] = {
 	KTEST_CASE_TIMEOUT(concurrent_gathers_fewer_full_flushes, 60000),
 	KTEST_CASE(asid_rollover_keeps_mms_apart),
 	KTEST_CASE(switched_out_and_back_catches_up),
+	KTEST_CASE(switch_in_reads_gen_before_loading_root),
 	KTEST_END,
 };
 KTEST_SUITE(tlb_suite, "tlb", tlb_cases);

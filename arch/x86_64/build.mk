@@ -34,7 +34,8 @@ endef
 
 # x86-64 has no extra negative checks (malformed ACPI and Multiboot2 data are
 # covered by the acpi suite's synthetic tables).
-arch-negative:
+arch-negative: kernel
+	$(call negative_check,tlb.break=switch_order,--expect-fail tlb.switch_in_reads_gen_before_loading_root,tlb)
 
 iso: kernel
 	$(call arch_boot_image,$(CMDLINE),run)

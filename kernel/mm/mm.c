@@ -107,17 +107,40 @@ void mm_switch_thread(struct thread *prev, struct thread *next)
 		return;
 	}
 	struct mm *old = s->loaded;
-	cpumask_set_atomic(&target->cpus, me); /* before reading its generation: see tlb.h */
+	/*
+	 * The switch-in ordering (docs/tlb.md, "Switching in"):
+	 *  1. the ASID is chosen first, so that a flusher that reads the mm's
+	 *     ASID after our fence and finds the old one bumped the generation
+	 *     before we read it below (and we flush that change ourselves);
+	 *  2. we publish that we hold the mm (cpus, loaded, not lazy), then a
+	 *     full fence, then read the generation: a flusher bumps, fences,
+	 *     then reads whom to interrupt, so one of us sees the other;
+	 *  3. on an untagged TLB the generation is read BEFORE loading the
+	 *     root: loading it flushes, but the walker may refill from the
+	 *     tables at once, so only changes published before the flush may
+	 *     be counted as flushed by it. A later bump finds us in `cpus`
+	 *     and its request is not skipped as already done.
+	 */
+	unsigned asid = asid_for_switch(target);
+	cpumask_set_atomic(&target->cpus, me);
 	atomic_store_release(&s->loaded, target);
 	atomic_store_release(&s->lazy, false);
 	smp_mb();
-	arch_mm_activate(target->pt.root, asid_for_switch(target));
 	if (arch_tlb_caps()->switch_flushes) {
-		/* Loading the root flushed everything: this CPU stands at the current generation. */
-		tlb_gen_loaded(me, target);
+		uint64_t gen = atomic_load_acquire(&target->tlb_gen);
+		if (tlb_test_break_switch_order) {
+			arch_mm_activate(target->pt.root, asid);
+			tlb_switch_test_hook(target);
+			gen = atomic_load_acquire(&target->tlb_gen); /* the old order, on purpose */
+		} else {
+			arch_mm_activate(target->pt.root, asid);
+			tlb_switch_test_hook(target);
+		}
+		tlb_gen_loaded(me, gen);
 		if (old)
 			cpumask_clear_atomic(&old->cpus, me);
 	} else {
+		arch_mm_activate(target->pt.root, asid);
 		/* Tagged entries may remain from an earlier visit: catch up from its slot. */
 		tlb_switch_tagged(me, old, target);
 	}

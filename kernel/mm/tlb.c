@@ -26,6 +26,7 @@ bool tlb_broadcast;
 bool tlb_break_no_defer_bump;
 bool tlb_break_free_before_flush;
 bool tlb_break_skip_lazy_always;
+bool tlb_test_break_switch_order;
 
 /* ---- The ring of recent generations --------------------------------------- */
 
@@ -243,9 +244,20 @@ void tlb_flush_mm_range(const struct tlb_flush_request *req)
 
 /* ---- Switching ------------------------------------------------------------- */
 
-void tlb_gen_loaded(unsigned cpu, struct mm *mm)
+void tlb_gen_loaded(unsigned cpu, uint64_t gen)
 {
-	tlb_cpu[cpu].gen = atomic_load_acquire(&mm->tlb_gen);
+	tlb_cpu[cpu].gen = gen;
+}
+
+struct tlb_switch_test tlb_switch_test;
+
+void tlb_switch_test_hook(struct mm *mm)
+{
+	struct tlb_switch_test *h = &tlb_switch_test;
+	if (likely(READ_ONCE(h->mm) != mm) || h->cpu != arch_cpu_id())
+		return;
+	WRITE_ONCE(h->mm, NULL); /* one shot */
+	h->fn(h->arg);
 }
 
 static struct tlb_slot *find_slot(struct tlb_cpu_state *s, struct mm *mm)
@@ -400,9 +412,11 @@ enum tlb_cmdline_break {
 	TLB_BREAK_NO_DEFER_BUMP,
 	TLB_BREAK_SKIP_LAZY_ALWAYS,
 	TLB_BREAK_ASID_NO_CARRY,
+	TLB_BREAK_SWITCH_ORDER,
 };
 CMDLINE_PARAM(tlb_break_param, .key = "tlb.break", .kind = CMDLINE_ENUM,
-	      .values = "none|free_before_flush|no_defer_bump|skip_lazy_always|asid_no_carry",
+	      .values = "none|free_before_flush|no_defer_bump|skip_lazy_always|asid_no_carry|"
+			"switch_order",
 	      .def = "none",
 	      .help = "test-only: break one invariant of the TLB layer (tests must then fail)");
 CMDLINE_PARAM(tlb_skip_flush_param, .key = "tlb.skip_flush", .kind = CMDLINE_FLAG, .def = "off",
@@ -419,6 +433,7 @@ void tlb_setup(void)
 		tlb_break_no_defer_bump = broken == TLB_BREAK_NO_DEFER_BUMP;
 		tlb_break_skip_lazy_always = broken == TLB_BREAK_SKIP_LAZY_ALWAYS;
 		asid_test_break_carry = broken == TLB_BREAK_ASID_NO_CARRY;
+		tlb_test_break_switch_order = broken == TLB_BREAK_SWITCH_ORDER;
 		char name[32];
 		cmdline_get("tlb.break", name, sizeof(name));
 		printk("tlb: WARNING: invariant '%s' broken on purpose: tests must fail", name);

@@ -87,6 +87,23 @@ extern bool tlb_broadcast;
 extern bool tlb_break_no_defer_bump; /* a deferral reuses the current generation */
 extern bool tlb_break_free_before_flush; /* the gather frees before it flushes */
 extern bool tlb_break_skip_lazy_always; /* lazy CPUs skipped even when tables were freed */
+/* Untagged switch-in reads the generation after loading the root (the old order). */
+extern bool tlb_test_break_switch_order;
+
+/*
+ * Test hook: when `mm` is armed, the next untagged switch into it on `cpu`
+ * calls fn(arg) right after loading the root, interrupts off. It lets a
+ * test fill the TLB and race a flush in the window the ordering rule is
+ * about (tlb suite: switch_in_reads_gen_before_loading_root).
+ */
+struct tlb_switch_test {
+	struct mm *mm;
+	unsigned cpu;
+	void (*fn)(void *arg);
+	void *arg;
+};
+extern struct tlb_switch_test tlb_switch_test;
+void tlb_switch_test_hook(struct mm *mm);
 
 /*
  * Reads the TLB layer's command-line keys (`tlb=`, `tlb.break=`,
@@ -106,8 +123,11 @@ uint64_t tlb_gen_bump(struct mm *mm, virt_addr_t start, virt_addr_t end, unsigne
 void tlb_gen_complete(struct mm *mm, uint64_t gen);
 /* May a CPU still hold a stale translation from the page table at `table`? */
 bool pt_table_flush_pending(struct mm *mm, phys_addr_t table);
-/* A CPU has just loaded `mm` on an untagged TLB (everything flushed): it stands at the current gen. */
-void tlb_gen_loaded(unsigned cpu, struct mm *mm);
+/*
+ * A CPU has just loaded an mm on an untagged TLB (everything flushed): it
+ * stands at `gen`, the generation it read before loading the root.
+ */
+void tlb_gen_loaded(unsigned cpu, uint64_t gen);
 /*
  * Tagged TLB: `cpu` switches from `old` (may be NULL) to `mm`, already
  * running with mm's ASID. Saves how far it had caught up with `old`, and
