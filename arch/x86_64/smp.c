@@ -9,10 +9,18 @@
  * the trampoline page is also mapped at its physical address (the code
  * runs there until it jumps to the higher half); the mapping is removed as
  * soon as the AP reports from C.
+ *
+ * One trampoline serves every AP in turn. An AP that has not reported when
+ * the BSP gives up may still be running it, late: it would read the next
+ * AP's data block (its stack and logical id) or run into an unmapped page.
+ * So after a give-up the trampoline is left as it is, mapped, for that AP
+ * alone, and no further AP is started (INIT would not reliably stop it:
+ * QEMU's TCG let such an AP run on). It may still come online by itself.
  */
 #include "arch/x86_64/x86.h"
 #include "kernel/arch.h"
 #include "kernel/boot_info.h"
+#include "kernel/cmdline.h"
 #include "kernel/printk.h"
 #include "kernel/mm/frame.h"
 #include "kernel/mm/vm.h"
@@ -27,7 +35,12 @@ struct ap_data {
 	uint32_t reserved;
 };
 
+CMDLINE_PARAM(smp_test_give_up_param, .key = "smp.test_give_up", .kind = CMDLINE_U64, .min = 0,
+	      .max = CPU_MAX - 1, .def = "0",
+	      .help = "test-only (x86-64): give up starting this AP at once, as if it were late (0: none)");
+
 static volatile int ap_started = -1; /* logical id of the AP that last reached C */
+static int trampoline_held_by = -1; /* an AP given up on that may still run the trampoline */
 
 extern const char ap_trampoline_start[], ap_trampoline_end[], ap_trampoline_data[];
 
@@ -48,6 +61,11 @@ bool arch_cpu_start(unsigned cpu, void *stack_top)
 	if (!x86_apic_can_address(apic_id)) {
 		printk("smp: cpu%u: APIC id %#x needs x2APIC mode, which this CPU does not offer",
 		       cpu, apic_id);
+		return false;
+	}
+	if (trampoline_held_by >= 0) {
+		printk("smp: cpu%u not started: cpu%d may still be running the trampoline", cpu,
+		       trampoline_held_by);
 		return false;
 	}
 	char *page = arch_phys_to_virt(AP_TRAMPOLINE_PHYS);
@@ -72,12 +90,20 @@ bool arch_cpu_start(unsigned cpu, void *stack_top)
 	x86_apic_send_init_sipi(apic_id, 0, true);
 	time_delay_ns(10000000);
 	bool started = false;
+	/* Test-only (smp.test_give_up=N): give up on cpuN at once, as if it were slow. */
+	uint64_t give_up = 0;
+	bool impatient = cmdline_get_u64("smp.test_give_up", &give_up) && give_up == cpu;
 	for (int attempt = 0; attempt < 2 && !started; attempt++) {
 		x86_apic_send_init_sipi(apic_id, vector_page, false);
-		uint64_t deadline = arch_time_ns() + 200000000ull;
+		uint64_t deadline = arch_time_ns() + (impatient ? 0 : 200000000ull);
 		while (arch_time_ns() < deadline && !started)
 			started = __atomic_load_n(&ap_started, __ATOMIC_ACQUIRE) == (int)cpu;
 	}
+	if (!started) {
+		/* Late or lost: the trampoline stays its own; no other AP may use it now. */
+		trampoline_held_by = (int)cpu;
+		return false;
+	}
 	pt_unmap(&kernel_pt, AP_TRAMPOLINE_PHYS, PAGE_SIZE);
-	return started;
+	return true;
 }
