@@ -42,7 +42,7 @@ bool arch_irq_enabled(void);
 
 enum ipi_kind {
 	IPI_CALL, /* run the cross-call requests queued for this CPU */
-	IPI_RESCHEDULE, /* reserved for the scheduler */
+	IPI_RESCHEDULE, /* thread_wake on another CPU: reschedule at interrupt exit */
 	IPI_STOP, /* panic: stop now (NMI on x86 so it gets through masked code) */
 	IPI_KIND_COUNT,
 };

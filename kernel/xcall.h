@@ -29,9 +29,12 @@ enum xcall_flags {
 
 /*
  * Runs fn(arg) on every online CPU in `targets` (the caller included if it
- * is in the set). With XCALL_NOWAIT, `arg` must stay valid until the
- * targets have run: the next call from this CPU to the same target waits
- * for the previous one. Must not be called from an interrupt handler.
+ * is in the set; its own share runs with interrupts off, while the others
+ * run theirs). With XCALL_NOWAIT, `arg` must stay valid until the targets
+ * have run: the next call from this CPU to the same target waits for the
+ * previous one. Must not be called from an interrupt handler, nor while
+ * holding a lock a target may spin on with interrupts off (it could never
+ * run the request, and a waiting caller would wait forever).
  */
 void xcall(cpumask_t targets, xcall_fn fn, void *arg, enum xcall_flags flags);
 /* Waits until every request this CPU posted has been run. */
