@@ -14,7 +14,6 @@
 #include "kernel/percpu.h"
 #include "lib/fmt.h"
 
-extern int console_panic_cpu;
 
 void panic(const char *fmt, ...)
 {

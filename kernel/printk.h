@@ -35,4 +35,7 @@ const char *symbol_lookup(uintptr_t addr, uintptr_t *offset);
 			panic("%s: BUG_ON(%s) at %s:%d", __func__, #cond, __FILE__, __LINE__);     \
 	} while (0)
 
+/* The CPU that owns the console after a panic (-1: none); set once by panic(). */
+extern int console_panic_cpu;
+
 #endif

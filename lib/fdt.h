@@ -28,7 +28,7 @@
 #ifndef PAGODA_LIB_FDT_H
 #define PAGODA_LIB_FDT_H
 
-#include "kernel/types.h"
+#include "lib/base.h"
 
 #define FDT_MAGIC      0xd00dfeedu
 #define FDT_BEGIN_NODE 1u

@@ -8,7 +8,7 @@
 #ifndef PAGODA_LIB_FMT_H
 #define PAGODA_LIB_FMT_H
 
-#include "kernel/types.h"
+#include "lib/base.h"
 
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 int snprintf(char *buf, size_t size, const char *fmt, ...) __printf(3, 4);

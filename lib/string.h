@@ -7,7 +7,7 @@
 #ifndef PAGODA_LIB_STRING_H
 #define PAGODA_LIB_STRING_H
 
-#include "kernel/types.h"
+#include "lib/base.h"
 
 void *memcpy(void *dst, const void *src, size_t n);
 void *memmove(void *dst, const void *src, size_t n);

@@ -17,7 +17,6 @@
 static uint64_t tsc_at_boot;
 static uint64_t tsc_mult;
 uint64_t x86_tsc_hz;
-extern uint32_t x86_apic_timer_count;
 
 /* Programs PIT channel 2 for a one-shot of `ms` and waits for it to expire. */
 static void pit_wait_ms(unsigned ms)

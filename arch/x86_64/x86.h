@@ -115,4 +115,7 @@ void x86_acpi_init(void);
 /* Parses Multiboot2 information into boot_info; panics naming tag and field. */
 void multiboot2_parse(phys_addr_t info_pa);
 
+/* LAPIC timer initial count for one tick, from the calibration in time.c. */
+extern uint32_t x86_apic_timer_count;
+
 #endif

@@ -15,14 +15,11 @@
 #include "kernel/mm/asid.h"
 #include "kernel/mm/frame.h"
 #include "kernel/mm/gather.h"
+#include "kernel/mm/mm_internal.h"
 #include "kernel/mm/tlb.h"
 #include "kernel/printk.h"
 #include "kernel/xcall.h"
 #include "lib/string.h"
-
-struct vma *vma_find(struct mm *mm, virt_addr_t va);
-void vma_unmap_all(struct mm *mm, struct mmu_gather *g);
-int vm_fault_fill(struct mm *mm, virt_addr_t page, const struct vma *v);
 
 struct mm *mm_create(void)
 {

@@ -13,6 +13,7 @@
 #include "kernel/mm/frame.h"
 #include "kernel/mm/gather.h"
 #include "kernel/mm/mm.h"
+#include "kernel/mm/mm_internal.h"
 #include "kernel/printk.h"
 #include "lib/string.h"
 

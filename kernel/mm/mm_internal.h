@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Between the address-space files of kernel/mm (mm.c: lifetime and faults;
+ * vma.c: the VMA list and the range operations). Not for other subsystems:
+ * every function here expects mm->lock held, as stated on each.
+ */
+#ifndef PAGODA_KERNEL_MM_MM_INTERNAL_H
+#define PAGODA_KERNEL_MM_MM_INTERNAL_H
+
+#include "kernel/mm/mm.h"
+
+struct mmu_gather;
+
+/* The VMA containing `va`, or NULL. mm->lock held. */
+struct vma *vma_find(struct mm *mm, virt_addr_t va);
+/* Unmaps every VMA and sweeps the user half into `g` (teardown). mm->lock held or mm unused. */
+void vma_unmap_all(struct mm *mm, struct mmu_gather *g);
+/* Maps a fresh zero page at `page` of anonymous VMA `v`. mm->lock held. */
+int vm_fault_fill(struct mm *mm, virt_addr_t page, const struct vma *v);
+
+#endif
