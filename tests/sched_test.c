@@ -6,7 +6,7 @@
  */
 #include "kernel/percpu.h"
 #include "kernel/sched/thread.h"
-#include "kernel/sched/wait.h"
+#include "kernel/sync/wait.h"
 #include "kernel/time.h"
 #include "lib/string.h"
 #include "tests/ktest.h"

@@ -21,7 +21,7 @@
 #include "kernel/mm/pt.h"
 #include "kernel/mm/tlb.h"
 #include "kernel/sched/thread.h"
-#include "kernel/sched/wait.h"
+#include "kernel/sync/wait.h"
 
 struct fault_info;
 

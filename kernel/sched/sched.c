@@ -17,7 +17,7 @@
 #include "kernel/mm/mm.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
-#include "kernel/sched/wait.h"
+#include "kernel/sync/wait.h"
 #include "kernel/sched/sched_internal.h"
 #include "kernel/time.h"
 #include "lib/string.h"

@@ -14,7 +14,8 @@
  * more vCPUs than host cores, that herd once made a 16-thread test on 8
  * CPUs run past its timeout. Hand-over is also fair: FIFO, no starvation.
  */
-#include "kernel/sched/wait.h"
+#include "kernel/sync/wait.h"
+#include "kernel/sched/thread.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
 

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * Wait queues and the sleeping mutex.
+ * Wait queues and the sleeping mutex: the sleeping synchronisation that
+ * both the scheduler (thread_join) and the MMU layer (mm->lock) use. It
+ * lives apart from both so that neither owns what the other needs; it
+ * calls the scheduler only through thread.h's sleep and wake contract.
  *
- * wait_event(wq, cond) sleeps until `cond` is true; a thread that makes
+ * wait_queue_wait(wq, cond, arg) sleeps until cond(arg) is true; a thread that makes
  * `cond` true calls wait_queue_wake_all(wq) afterwards. The condition is
  * re-checked after enqueuing and before sleeping, under the queue's lock,
  * so a wake-up between the check and the sleep is not lost.
@@ -10,10 +13,12 @@
  * A mutex sleeps instead of spinning when contended; it must not be taken
  * from interrupt context or with interrupts disabled.
  */
-#ifndef PAGODA_KERNEL_SCHED_WAIT_H
-#define PAGODA_KERNEL_SCHED_WAIT_H
+#ifndef PAGODA_KERNEL_SYNC_WAIT_H
+#define PAGODA_KERNEL_SYNC_WAIT_H
 
-#include "kernel/sched/thread.h"
+#include "kernel/spinlock.h"
+
+struct thread;
 
 struct wait_queue {
 	spinlock_t lock;
