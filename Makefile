@@ -175,6 +175,7 @@ test-negative: deps kernel
 	$(call negative_check,tlb.break=free_before_flush,--expect-fail mm.stale_tlb_never_writes_freed_frame,mm)
 	$(call negative_check,tlb=ipi tlb.break=no_defer_bump,--expect-fail tlb.deferral_reaches_cpu_that_switched_in,tlb)
 	$(call negative_check,tlb=ipi tlb.break=skip_lazy_always,--expect-fail tlb.lazy_cpu_spared_unless_tables_freed,tlb)
+	$(call negative_check,tlb.break=kernel_local_only,--expect-fail kpt.unmap_reaches_other_cpus,kpt)
 	$(call negative_check,tlb=bogus mem=abc,$(CMDLINE_REPORTS),cmdline,lenient)
 	$(call negative_check,cmdline.strict tlb=bogus,--expect-panic "cmdline_check: 'tlb=bogus': tlb expects",cmdline,lenient)
 	$(call negative_check,,--expect-error "'nosuch[*]' .*matches no suite or case",ktest$(comma)nosuch*)

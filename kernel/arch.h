@@ -177,6 +177,12 @@ void arch_tlb_flush_user_all(unsigned asid);
  */
 void arch_tlb_broadcast_user(unsigned asid, virt_addr_t start, virt_addr_t end,
 			     unsigned stride_shift, bool all);
+/*
+ * The same for kernel translations (global entries included): `pages` pages
+ * from `start`, or every translation when `all`, on every CPU, returning
+ * once every CPU has dropped them. Only where arch_tlb_caps()->broadcast.
+ */
+void arch_tlb_broadcast_kernel(virt_addr_t start, uint64_t pages, bool all);
 
 /* The page-table root that translates `va` on the calling CPU (for fault reports). */
 phys_addr_t arch_mm_root_for(virt_addr_t va);

@@ -14,6 +14,7 @@
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
 #include "kernel/mm/frame.h"
+#include "kernel/mm/pt_arch.h"
 #include "kernel/mm/vm.h"
 #include "kernel/sched/thread.h"
 #include "kernel/time.h"
@@ -81,6 +82,13 @@ void smp_secondary_main(unsigned cpu)
 	sched_init_cpu(cpu);
 	arch_timer_start();
 	cpumask_set_atomic(&cpu_online_mask, cpu);
+	/*
+	 * Kernel mapping changes are flushed on the CPUs online when they are
+	 * made (tlb_flush_kernel_range). One made while this CPU was on its way
+	 * did not reach it: online first, then (full fence) drop everything.
+	 */
+	smp_mb();
+	arch_tlb_flush_local_all();
 	atomic_store_release(&cpus[cpu].online, true);
 	printk("online (hw id %#lx)", (unsigned long)cpus[cpu].hw_id);
 	sched_idle_loop();

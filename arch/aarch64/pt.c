@@ -30,15 +30,17 @@
  *    EL1-executable (PXN), so PT_EXEC means "executable at the leaf's own
  *    privilege".
  *  - value 0 is absent at every level (the valid bit is clear).
- *  - a live valid entry is never replaced by a different valid one in a
- *    single store when the architecture requires break-before-make (output
- *    address, size or memory type change): arch_pte_replace() and, as a
- *    safety net, arch_pte_write() go through an invalid entry and a TLB
- *    invalidation.
+ *  - a valid entry is never replaced by a valid one that needs
+ *    break-before-make (output address, size, memory type, shareability or
+ *    nG change) in a single store: arch_pt_needs_bbm() says the generic
+ *    walker must go through an invalid entry and an invalidation on every
+ *    CPU (kernel/mm/pt.c does it), and arch_pte_write() panics if asked to
+ *    skip that.
  */
 #include "arch/aarch64/aarch64.h"
 #include "kernel/arch.h"
 #include "kernel/mm/pt_arch.h"
+#include "kernel/printk.h"
 
 #define D_VALID	      (1ull << 0)
 #define D_TABLE	      (1ull << 1) /* also "page" at level 0 */
@@ -176,56 +178,27 @@ static void store(pte_t *slot, pte_t value)
 			     : "memory");
 }
 
-/*
- * Break-before-make, with the TLB invalidated in between on every CPU of
- * the inner shareable domain (another CPU may hold the old entry). A page
- * is invalidated by its address (vaae1is: all ASIDs, global entries
- * included). Anything larger uses vmalle1is: a 2 MiB or 1 GiB block may sit
- * in a TLB as several smaller entries, which one by-VA operation need not
- * all reach, and a table entry may be cached by the walk caches for every
- * address below it; invalidating each page of a 1 GiB block by VA would be
- * 262144 operations. Splits are rare (boot, tests), so the full flush is
- * cheap overall. IRQs are masked so that no handler on this CPU runs into
- * the range while it is invalid. The caller must not itself need the range
- * in between (its code, stack, or the table holding `slot`).
- */
-static void break_before_make(pte_t *slot, pte_t next, bool one_page, virt_addr_t va)
+bool arch_pt_needs_bbm(void)
 {
-	irqflags_t flags = arch_irq_save();
-	store(slot, 0);
-	if (one_page)
-		__asm__ __volatile__("tlbi vaae1is, %0" ::"r"((va >> 12) & TLBI_VA_MASK)
-				     : "memory");
-	else
-		__asm__ __volatile__("tlbi vmalle1is" ::: "memory");
-	dsb(ish);
-	isb();
-	store(slot, next);
-	arch_irq_restore(flags);
-}
-
-void arch_pte_replace(pte_t *slot, pte_t next, unsigned level, virt_addr_t va)
-{
-	pte_t old = READ_ONCE(*slot);
-	if ((old & D_VALID) && (next & D_VALID) && needs_bbm(old, next))
-		break_before_make(slot, next, level == 0, va);
-	else
-		store(slot, next);
+	/*
+	 * Always, whatever FEAT_BBM level the CPU reports: level 1 and 2 relax
+	 * only block-size changes and may still raise TLB conflict aborts.
+	 */
+	return true;
 }
 
 void arch_pte_write(pte_t *slot, pte_t value)
 {
 	/*
-	 * The generic walker changes valid entries in place only to change
-	 * permissions, which needs no break-before-make. Should a memory type
-	 * change come this way, there is no address to invalidate by: go
-	 * through an invalid entry and a full invalidation.
+	 * The walker breaks first (arch_pt_needs_bbm): a valid entry replaced
+	 * by one that needs break-before-make here is a bug in generic code,
+	 * which on hardware could leave two conflicting TLB entries.
 	 */
 	pte_t old = READ_ONCE(*slot);
 	if ((old & D_VALID) && (value & D_VALID) && needs_bbm(old, value))
-		break_before_make(slot, value, false, 0);
-	else
-		store(slot, value);
+		panic("arch_pte_write: %#lx replaced by %#lx without break-before-make",
+		      (unsigned long)old, (unsigned long)value);
+	store(slot, value);
 }
 
 void arch_tlb_flush_local_page(virt_addr_t va)
@@ -250,6 +223,25 @@ void arch_tlb_flush_local_all(void)
 			     "dsb nsh\n\t"
 			     "isb" ::
 				 : "memory");
+}
+
+void arch_tlb_broadcast_kernel(virt_addr_t start, uint64_t pages, bool all)
+{
+	/*
+	 * The same operations as the local ones, inner shareable: vaae1is (any
+	 * ASID, global entries included) per page, or vmalle1is; the dsb ishst
+	 * first makes the table changes visible to every walker, the dsb ish
+	 * after waits until every CPU has dropped the entries.
+	 */
+	__asm__ __volatile__("dsb ishst" ::: "memory");
+	if (all)
+		__asm__ __volatile__("tlbi vmalle1is" ::: "memory");
+	else
+		for (uint64_t i = 0; i < pages; i++)
+			__asm__ __volatile__("tlbi vaae1is, %0" ::"r"(
+						 ((start + (i << PT_PAGE_SHIFT)) >> 12) & TLBI_VA_MASK)
+					     : "memory");
+	__asm__ __volatile__("dsb ish\n\tisb" ::: "memory");
 }
 
 unsigned arch_pte_clear_run(pte_t *slots, unsigned n, unsigned level)

@@ -96,6 +96,12 @@ void arch_tlb_broadcast_user(unsigned asid, virt_addr_t start, virt_addr_t end,
 	panic("arch_tlb_broadcast_user: x86-64 has no broadcast invalidation");
 }
 
+void arch_tlb_broadcast_kernel(virt_addr_t start, uint64_t pages, bool all)
+{
+	(void)start, (void)pages, (void)all;
+	panic("arch_tlb_broadcast_kernel: x86-64 has no broadcast invalidation");
+}
+
 void arch_tlb_flush_user_page(unsigned asid, virt_addr_t va)
 {
 	(void)asid;

@@ -113,16 +113,16 @@ void arch_pte_write(pte_t *slot, pte_t value)
 	__atomic_store_n(slot, value, __ATOMIC_RELEASE);
 }
 
-void arch_pte_replace(pte_t *slot, pte_t new, unsigned level, virt_addr_t va)
+bool arch_pt_needs_bbm(void)
 {
 	/*
-	 * x86 allows replacing a live large page by a table mapping the same
-	 * memory; the old large TLB entry stays correct until the flush that
-	 * the caller issues for whatever it changes next.
+	 * x86 lets a live large page be replaced by a table mapping the same
+	 * memory in one store. The old large entry must still be invalidated
+	 * before the new pages change (a TLB holding both sizes for one address
+	 * with different attributes is undefined, SDM 4.10.2.3): the walker
+	 * does that after the split.
 	 */
-	(void)level;
-	(void)va;
-	arch_pte_write(slot, new);
+	return false;
 }
 
 void arch_tlb_flush_local_page(virt_addr_t va)

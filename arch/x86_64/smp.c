@@ -8,7 +8,8 @@
  * The AP turns paging on with the kernel's own tables, so while it starts
  * the trampoline page is also mapped at its physical address (the code
  * runs there until it jumps to the higher half); the mapping is removed as
- * soon as the AP reports from C.
+ * soon as the AP reports from C, which it does only after flushing its own
+ * TLB (it is not online yet, so the unmap's shootdown does not reach it).
  *
  * One trampoline serves every AP in turn. An AP that has not reported when
  * the BSP gives up may still be running it, late: it would read the next
@@ -47,8 +48,13 @@ extern const char ap_trampoline_start[], ap_trampoline_end[], ap_trampoline_data
 static __noreturn void x86_ap_main(unsigned cpu)
 {
 	x86_percpu_init(cpu, 0);
-	__atomic_store_n(&ap_started, (int)cpu, __ATOMIC_RELEASE);
+	/*
+	 * Flush (arch_mm_switch_kernel) before reporting: the boot CPU then
+	 * unmaps the trampoline and frees its tables, and this CPU is not
+	 * online yet, so that unmap's flush does not reach it.
+	 */
 	arch_mm_switch_kernel(kernel_pt.root);
+	__atomic_store_n(&ap_started, (int)cpu, __ATOMIC_RELEASE);
 	x86_cpu_tables_init(cpu);
 	x86_apic_init_ap();
 	x86_percpu[cpu].apic_id = x86_apic_id();

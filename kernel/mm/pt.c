@@ -11,15 +11,37 @@
  *
  * Ranges are carried as [first, last] (inclusive) so that a range ending at
  * the very top of the address space does not overflow to 0.
+ *
+ * A commit may stop part-way and resume (pt_run): when a gather has no room
+ * for a leaf's frames, and after a live valid entry was replaced by one
+ * that translates differently (a block split, a memory-type change). The
+ * old entry must be gone from every CPU's TLB before anything else in its
+ * range changes, and flushing may wait for other CPUs, which must never
+ * happen under the table lock with interrupts off (a CPU spinning on that
+ * lock could not answer). So the walk stops, pt_run drops the lock,
+ * invalidates everywhere ("settles"), takes the lock again and goes on.
+ * Where the arch requires break-before-make, the entry is made invalid
+ * before the stop and the new one written (the make) only after the
+ * invalidation; meanwhile the tree is "breaking" and other operations on
+ * it wait for the make, so none of them takes the invalid slot for a hole.
  */
 #include "kernel/mm/pt.h"
 #include "kernel/errno.h"
 #include "kernel/mm/frame.h"
 #include "kernel/mm/gather.h"
+#include "kernel/mm/tlb.h"
 #include "kernel/printk.h"
 #include "lib/string.h"
 
 enum pt_op_kind { PT_OP_MAP, PT_OP_UNMAP, PT_OP_PROTECT };
+/* Why a commit walk stopped before resume_va. */
+enum pt_stop {
+	STOP_NONE,
+	STOP_NO_ROOM, /* the gather has no room for a leaf's frames: settle it */
+	STOP_REPLACED, /* a live entry was replaced: invalidate it everywhere first */
+};
+
+void (*pt_test_after_replace)(struct pt *pt, virt_addr_t va);
 
 struct pt_op {
 	struct pt *pt;
@@ -32,17 +54,20 @@ struct pt_op {
 	uint64_t tables_needed; /* counting pass result */
 	phys_addr_t reserve; /* commit: zeroed tables chained through their first word */
 	uint64_t reserve_left;
-	struct page *freed; /* commit: tables unhooked, freed after the flush */
-	phys_addr_t freed_list; /* same, when frame metadata is unavailable */
+	phys_addr_t freed_list; /* commit: tables unhooked, freed after the flush */
 	bool flush, flush_all;
 	virt_addr_t flush_first, flush_last;
+	uint64_t flush_pages; /* set when the commit ends: 0 with flush_all */
 	struct mmu_gather *gather; /* when set: it flushes and frees, not us */
 	bool free_frames; /* unmap: queue the frames cleared leaves mapped */
 	/* Leaves cleared or downgraded in the table being walked (for per-table deferral). */
 	virt_addr_t chg_first, chg_last;
-	/* Unmap commit: the gather had no room left; the walk stopped before resume_va. */
-	bool stopped;
+	/* Commit: the walk stopped before resume_va (settle, then resume there). */
+	enum pt_stop stop;
 	virt_addr_t resume_va;
+	/* STOP_REPLACED under break-before-make: what to write once the break is invalidated. */
+	pte_t *make_slot;
+	pte_t make_value;
 };
 
 static void note_change(struct pt_op *op, virt_addr_t first, virt_addr_t last)
@@ -125,6 +150,64 @@ static void defer_table_free(struct pt_op *op, phys_addr_t table)
 	*first_word = op->freed_list;
 	op->freed_list = table;
 	op->flush_all = true; /* paging-structure caches may hold the unhooked table */
+	op->pt->stats.tables_freed++; /* counted under the lock; freed once settled */
+}
+
+/* Does some CPU translate through the tree? Then a change counts only once invalidated. */
+static bool tree_in_use(const struct pt_op *op)
+{
+	return op->gather || op->pt->live;
+}
+
+/* Does leaf `next` translate differently from the valid leaf `old` (more than permissions)? */
+static bool retranslates(pte_t old, pte_t next, unsigned level)
+{
+	unsigned diff = arch_pte_attrs(old, level) ^ arch_pte_attrs(next, level);
+	return arch_pte_address(old, level) != arch_pte_address(next, level) ||
+	       (diff & (PT_DEVICE | PT_GLOBAL)) != 0;
+}
+
+/*
+ * Commit: the valid entry at *slot, which maps the whole `level` slot
+ * holding `va`, becomes `next`, which translates some of it differently (a
+ * block becomes the table of its children; a leaf changes memory type).
+ * Where the arch requires break-before-make the entry goes through invalid.
+ * On a tree in use the walk then stops at `va` (returns true): pt_run
+ * invalidates the old entry on every CPU before anything else in the slot
+ * changes (a CPU holding the old block and the new pages at once is
+ * undefined on x86 too), and under break-before-make it writes `next` only
+ * after that. The old entry's range is invalidated page by page (or
+ * whole): a block may sit in a TLB as several smaller entries.
+ */
+static bool replace_valid(struct pt_op *op, pte_t *slot, pte_t next, unsigned level,
+			  virt_addr_t va)
+{
+	virt_addr_t first = va & ~(slot_bytes(level) - 1);
+	bool bbm = arch_pt_needs_bbm();
+	if (!tree_in_use(op)) {
+		/* Nobody walks it: the break needs no invalidation. */
+		if (bbm)
+			arch_pte_write(slot, 0);
+		arch_pte_write(slot, next);
+		return false;
+	}
+	if (bbm) {
+		arch_pte_write(slot, 0); /* break */
+		op->make_slot = slot;
+		op->make_value = next;
+		op->pt->stats.breaks++;
+	} else {
+		arch_pte_write(slot, next);
+	}
+	if (op->gather) {
+		tlb_note_changed(op->gather, first, slot_bytes(level), 0);
+		note_change(op, first, first + (slot_bytes(level) - 1));
+	} else {
+		note_flush(op, first, first + (slot_bytes(level) - 1));
+	}
+	op->stop = STOP_REPLACED;
+	op->resume_va = va;
+	return true;
 }
 
 static void walk(struct pt_op *op, pte_t *table, pte_t synth, unsigned level, virt_addr_t first,
@@ -171,17 +254,21 @@ static void visit_map(struct pt_op *op, pte_t *table, unsigned idx, pte_t pte, u
 	walk(op, table_ptr(t), 0, level - 1, va, seg_last);
 }
 
-/* Replaces a block by a table of its children (commit pass); returns that table. */
+/*
+ * Replaces a block by a table of its children (commit pass); returns that
+ * table, or NULL when the walk stopped to invalidate the block everywhere
+ * (it resumes into the table). The children are complete before the table
+ * is published.
+ */
 static pte_t *split_block(struct pt_op *op, pte_t *slot, pte_t block, unsigned level,
-			  virt_addr_t slot_first)
+			  virt_addr_t va)
 {
 	phys_addr_t t = reserve_take(op, level - 1);
 	pte_t *child = table_ptr(t);
 	for (unsigned i = 0; i < PT_ENTRIES; i++)
 		child[i] = split_child(block, level - 1, i);
-	arch_pte_replace(slot, arch_pte_make_table(t, level), level, slot_first);
 	op->pt->stats.blocks_split++;
-	return child;
+	return replace_valid(op, slot, arch_pte_make_table(t, level), level, va) ? NULL : child;
 }
 
 /*
@@ -212,7 +299,7 @@ static unsigned clear_leaves(struct pt_op *op, pte_t *table, unsigned idx, unsig
 		unsigned fit = tlb_reserve_space(op->gather, n * per_leaf) / per_leaf;
 		if (fit == 0) {
 			/* No room to queue the frames: stop before clearing; pt_run settles, resumes. */
-			op->stopped = true;
+			op->stop = STOP_NO_ROOM;
 			op->resume_va = va;
 			return 1;
 		}
@@ -248,8 +335,9 @@ static unsigned visit_change(struct pt_op *op, pte_t *table, unsigned idx, pte_t
 		pte_t *child = child_table(table, pte, level);
 		walk(op, child, 0, level - 1, va, seg_last);
 		bool top = level == PT_LEVELS - 1;
-		if (op->commit && op->kind == PT_OP_UNMAP && !(top && op->pt->keep_top_tables) &&
-		    table_is_empty(child, level - 1)) {
+		/* A stopped walk comes back here (a slot under break-before-make looks empty). */
+		if (op->commit && op->kind == PT_OP_UNMAP && op->stop == STOP_NONE &&
+		    !(top && op->pt->keep_top_tables) && table_is_empty(child, level - 1)) {
 			arch_pte_write(&table[idx], 0);
 			if (!op->gather)
 				note_flush(op, slot_first, slot_last);
@@ -267,8 +355,9 @@ static unsigned visit_change(struct pt_op *op, pte_t *table, unsigned idx, pte_t
 			walk(op, NULL, pte, level - 1, va, seg_last);
 			return 1;
 		}
-		pte_t *child = split_block(op, &table[idx], pte, level, slot_first);
-		walk(op, child, 0, level - 1, va, seg_last);
+		pte_t *child = split_block(op, &table[idx], pte, level, va);
+		if (child)
+			walk(op, child, 0, level - 1, va, seg_last);
 		return 1;
 	}
 	if (!op->commit)
@@ -280,9 +369,19 @@ static unsigned visit_change(struct pt_op *op, pte_t *table, unsigned idx, pte_t
 	pte_t updated = arch_pte_make_leaf(arch_pte_address(pte, level), level, new);
 	if (updated == pte)
 		return 1;
-	arch_pte_write(&table[idx], updated);
 	op->pt->stats.leaves_set++;
-	if (arch_pte_needs_flush(pte, updated, level)) {
+	if (arch_pt_needs_bbm() && retranslates(pte, updated, level)) {
+		replace_valid(op, &table[idx], updated, level, va);
+		return 1;
+	}
+	arch_pte_write(&table[idx], updated);
+	/*
+	 * An added permission needs no flush in an address space: a stale,
+	 * stricter entry causes a spurious fault, which mm_handle_fault()
+	 * retries. A kernel fault is never retried, so in the kernel's tables
+	 * (ungathered) every rewritten leaf is invalidated.
+	 */
+	if (arch_pte_needs_flush(pte, updated, level) || !op->gather) {
 		if (op->gather) {
 			tlb_note_changed(op->gather, slot_first, slot_bytes(level), level);
 			note_change(op, slot_first, slot_last);
@@ -320,7 +419,7 @@ static void walk(struct pt_op *op, pte_t *table, pte_t synth, unsigned level, vi
 			visit_map(op, table, idx, pte, level, va, seg_last, full);
 		else
 			consumed = visit_change(op, table, idx, pte, level, va, seg_last, full, last);
-		if (op->stopped)
+		if (op->stop != STOP_NONE)
 			break; /* the changes made so far are still deferred below */
 		/* A run clear consumed whole slots: continue after the last of them. */
 		if (consumed > 1)
@@ -339,7 +438,7 @@ static void walk(struct pt_op *op, pte_t *table, pte_t synth, unsigned level, vi
 	op->chg_last = MAX(outer_last, op->chg_last);
 }
 
-static void free_chain(phys_addr_t chain, struct pt_stats *stats)
+static void free_chain(phys_addr_t chain)
 {
 	while (chain) {
 		uint64_t *first_word = kva(chain);
@@ -348,28 +447,62 @@ static void free_chain(phys_addr_t chain, struct pt_stats *stats)
 		if (page)
 			page->flags &= (uint16_t)~PAGE_TABLE;
 		frame_free(chain, 0);
-		if (stats)
-			stats->tables_freed++;
 		chain = next;
 	}
 }
 
-/* Unhooked already; now flush (if some CPU may translate through it), then free. */
-static void finish(struct pt_op *op)
+/* End of a commit, lock held: decide the flush (and count it) while the stats are ours. */
+static void commit_done(struct pt_op *op)
 {
 	struct pt *pt = op->pt;
-	if (op->flush && pt->live) {
-		uint64_t pages = ((op->flush_last - op->flush_first) >> PAGE_SHIFT) + 1;
-		if (op->flush_all || pages > FLUSH_PAGES_MAX) {
-			arch_tlb_flush_local_all();
-			pt->stats.local_full_flushes++;
-		} else {
-			for (uint64_t i = 0; i < pages; i++)
-				arch_tlb_flush_local_page(op->flush_first + (i << PAGE_SHIFT));
-			pt->stats.local_flushes += pages;
-		}
+	if (op->make_slot)
+		pt->breaking = op->make_slot; /* other operations wait for our make */
+	if (!op->flush || !pt->live || op->gather) {
+		op->flush = false;
+		return;
 	}
-	free_chain(op->freed_list, &pt->stats);
+	uint64_t pages = ((op->flush_last - op->flush_first) >> PAGE_SHIFT) + 1;
+	if (op->flush_all || pages > FLUSH_PAGES_MAX) {
+		op->flush_all = true;
+		pt->stats.full_flushes++;
+	} else {
+		op->flush_pages = pages;
+		pt->stats.page_flushes += pages;
+	}
+}
+
+/*
+ * After a commit, with the lock dropped: a gathered walk that stopped
+ * settles its gather (flush, then free); an ungathered change to a live
+ * tree (the kernel's, which every CPU translates through) is invalidated on
+ * every online CPU; only then are the tables it unhooked freed.
+ */
+static void settle(struct pt_op *op)
+{
+	if (op->gather) {
+		if (op->stop != STOP_NONE)
+			tlb_flush_mmu(op->gather);
+	} else {
+		if (op->flush)
+			tlb_flush_kernel_range(op->flush_first, op->flush_pages, op->flush_all);
+		free_chain(op->freed_list);
+	}
+	if (op->stop == STOP_REPLACED && pt_test_after_replace)
+		pt_test_after_replace(op->pt, op->resume_va);
+}
+
+/* Takes pt->lock once no other operation's break waits for its make. */
+static irqflags_t lock_tree(struct pt *pt, const pte_t *my_break)
+{
+	for (;;) {
+		irqflags_t flags = spin_lock_irqsave(&pt->lock);
+		if (!pt->breaking || pt->breaking == my_break)
+			return flags;
+		spin_unlock_irqrestore(&pt->lock, flags);
+		/* Interrupts as the caller had them: the breaker's flush may need this CPU. */
+		while (READ_ONCE(pt->breaking))
+			arch_cpu_relax();
+	}
 }
 
 static int pt_run(struct pt *pt, enum pt_op_kind kind, virt_addr_t va, phys_addr_t pa,
@@ -396,13 +529,21 @@ static int pt_run(struct pt *pt, enum pt_op_kind kind, virt_addr_t va, phys_addr
 	/* Tables reserved but not used by a stopped commit: the resumed walk needs no more. */
 	phys_addr_t carried = 0;
 	uint64_t carried_count = 0;
+	/* A break invalidated everywhere, waiting for its make. */
+	pte_t *make_slot = NULL, make_value = 0;
 	for (bool resumed = false;; resumed = true) {
-		irqflags_t flags = spin_lock_irqsave(&pt->lock);
+		irqflags_t flags = lock_tree(pt, make_slot);
+		if (make_slot) {
+			if (READ_ONCE(*make_slot) != 0)
+				panic("pt_run: a slot changed between its break and its make");
+			arch_pte_write(make_slot, make_value);
+			pt->breaking = NULL;
+		}
 
 		/* Prepare: count, and refuse before anything changes. */
 		walk(&op, table_ptr(pt->root), 0, PT_LEVELS - 1, op.va, last);
 		if (op.error) {
-			free_chain(carried, NULL);
+			free_chain(carried);
 			spin_unlock_irqrestore(&pt->lock, flags);
 			return op.error;
 		}
@@ -414,7 +555,7 @@ static int pt_run(struct pt *pt, enum pt_op_kind kind, virt_addr_t va, phys_addr
 		for (uint64_t i = carried_count; i < op.tables_needed; i++) {
 			phys_addr_t t;
 			if (frame_alloc_zeroed(&t) != 0) {
-				free_chain(op.reserve, NULL);
+				free_chain(op.reserve);
 				spin_unlock_irqrestore(&pt->lock, flags);
 				return -ENOMEM; /* only before the first commit: see below */
 			}
@@ -427,28 +568,30 @@ static int pt_run(struct pt *pt, enum pt_op_kind kind, virt_addr_t va, phys_addr
 		/* Commit: cannot fail from here on. */
 		op.commit = true;
 		walk(&op, table_ptr(pt->root), 0, PT_LEVELS - 1, op.va, last);
-		if (!op.stopped && op.reserve_left != reserved - op.tables_needed)
+		if (op.stop == STOP_NONE && op.reserve_left != reserved - op.tables_needed)
 			panic("pt_run: prepare counted %lu tables, commit used %lu",
 			      (unsigned long)op.tables_needed,
 			      (unsigned long)(reserved - op.reserve_left));
-		finish(&op);
+		commit_done(&op);
 		spin_unlock_irqrestore(&pt->lock, flags);
-		if (!op.stopped) {
-			free_chain(op.reserve, NULL);
+		/*
+		 * Settle with the lock dropped and interrupts as the caller had
+		 * them (the flush may wait for other CPUs). A stopped walk then
+		 * resumes where it stopped; the tables the first prepare counted
+		 * for the rest are carried over, so the resumed prepare allocates
+		 * nothing and cannot fail.
+		 */
+		settle(&op);
+		if (op.stop == STOP_NONE) {
+			free_chain(op.reserve);
 			return 0;
 		}
-		/*
-		 * The gather is full: settle it here, with the lock dropped and
-		 * interrupts as the caller had them (the flush may wait for other
-		 * CPUs), then resume where the walk stopped. The tables the first
-		 * prepare counted for the rest are carried over, so the resumed
-		 * prepare allocates nothing and cannot fail.
-		 */
-		if (resumed && op.resume_va == op.va)
+		if (op.stop == STOP_NO_ROOM && resumed && op.resume_va == op.va)
 			panic("pt_run: a leaf's frames do not fit an empty gather and no batch can be allocated");
-		tlb_flush_mmu(g);
 		carried = op.reserve;
 		carried_count = op.reserve_left;
+		make_slot = op.make_slot;
+		make_value = op.make_value;
 		op = (struct pt_op){.pt = pt,
 				    .kind = kind,
 				    .va = op.resume_va,
@@ -563,7 +706,7 @@ static uint64_t subtree(pte_t *table, unsigned level, bool release)
 		if (release) {
 			table[i] = 0;
 			*(uint64_t *)kva(child) = 0;
-			free_chain(child, NULL);
+			free_chain(child);
 		}
 	}
 	return n;
@@ -572,7 +715,7 @@ static uint64_t subtree(pte_t *table, unsigned level, bool release)
 void pt_destroy(struct pt *pt)
 {
 	subtree(table_ptr(pt->root), PT_LEVELS - 1, true);
-	free_chain(pt->root, NULL);
+	free_chain(pt->root);
 	pt->root = 0;
 }
 

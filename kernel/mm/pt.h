@@ -13,8 +13,22 @@
  *    that reserve and must use every one of them (a count that disagrees is
  *    a bug and panics).
  *  - Unhook, flush, free. A table emptied by an unmap is unhooked, the TLB
- *    is flushed (on the calling CPU, for a live table), and only then is the
- *    table freed.
+ *    is flushed, and only then is the table freed. A live tree is the
+ *    kernel's, which every CPU translates through: its changes (unmap,
+ *    protect, a split, a table unhooked) are invalidated on every online
+ *    CPU before the operation returns and before any table is freed, with
+ *    the lock dropped (the flush waits for the other CPUs). Added
+ *    permissions too: a kernel fault on a stale, stricter entry is not
+ *    retried. Mapping into a hole needs no flush (no TLB holds an invalid
+ *    entry).
+ *  - A live valid entry replaced by one that translates differently (a
+ *    block split into a table, a new memory type) is invalidated on every
+ *    CPU before anything else in its range changes; where the arch needs
+ *    break-before-make (arch_pt_needs_bbm) it is made invalid first and
+ *    the new entry written only after that invalidation. Meanwhile the
+ *    slot's range is unmapped: nothing may use it, the caller included
+ *    (its stack, its code, the table holding the slot). Other operations
+ *    on the tree wait for the make.
  *  - Leaves are chosen by alignment: the largest level the arch allows
  *    whose block fits the remaining range and whose virtual and physical
  *    addresses are both aligned to it.
@@ -31,18 +45,25 @@ struct pt_stats {
 	uint64_t blocks_split;
 	uint64_t leaves_set; /* leaves written by map or protect */
 	uint64_t leaves_cleared;
-	uint64_t local_flushes; /* single-page invalidations */
-	uint64_t local_full_flushes;
+	uint64_t page_flushes; /* live tree: pages invalidated by address, on every CPU */
+	uint64_t full_flushes; /* live tree: whole-TLB invalidations, on every CPU */
+	uint64_t breaks; /* live entries made invalid before their replacement (break-before-make) */
 	uint64_t runs_cleared; /* contiguous runs cleared with one arch call */
 };
 
 struct pt {
 	phys_addr_t root;
-	/* true when some CPU may translate through it: changes then flush the local TLB */
+	/*
+	 * true for the kernel's tables once CPUs translate through them: every
+	 * ungathered change is then invalidated on every online CPU
+	 * (tlb_flush_kernel_range) before the tables it unhooked are freed
+	 */
 	bool live;
 	/* never free tables directly below the root (their entries are copied elsewhere) */
 	bool keep_top_tables;
 	spinlock_t lock;
+	/* the slot of a break waiting for its make (lock dropped); others wait, see pt.c */
+	pte_t *breaking;
 	struct pt_stats stats;
 };
 
@@ -65,7 +86,12 @@ void pt_destroy(struct pt *pt);
  * or -ENOMEM (nothing changed).
  */
 int pt_map(struct pt *pt, virt_addr_t va, phys_addr_t pa, uint64_t size, unsigned attrs);
-/* Unmaps [va, va + size); holes are fine. Splits blocks it partly covers. 0, -EINVAL or -ENOMEM. */
+/*
+ * Unmaps [va, va + size); holes are fine. Splits blocks it partly covers. 0, -EINVAL or -ENOMEM.
+ * On a live tree, pt_unmap and pt_protect wait for every online CPU (the flush), and any
+ * operation may wait for another's break-before-make: call them with interrupts enabled,
+ * never from an interrupt handler.
+ */
 int pt_unmap(struct pt *pt, virt_addr_t va, uint64_t size);
 /*
  * Gives every leaf in [va, va + size) the permissions and memory type in
@@ -92,5 +118,13 @@ int pt_protect_gather(struct pt *pt, virt_addr_t va, uint64_t size, unsigned att
 		      struct mmu_gather *g);
 /* Ensures the root has a table for `va`'s top-level slot (shared kernel halves). */
 int pt_ensure_top_table(struct pt *pt, virt_addr_t va);
+
+/*
+ * Test hook: when set, called after a live entry that a walk replaced (a
+ * split, a memory-type change) was invalidated on every CPU, with the lock
+ * dropped, before the walk goes on; under break-before-make, before the
+ * make (the slot at `va` is still invalid).
+ */
+extern void (*pt_test_after_replace)(struct pt *pt, virt_addr_t va);
 
 #endif

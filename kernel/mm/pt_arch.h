@@ -63,13 +63,21 @@ phys_addr_t arch_pte_address(pte_t pte, unsigned level);
 unsigned arch_pte_attrs(pte_t pte, unsigned level);
 
 /*
- * Installs `new` over the live descriptor at *slot for the address `va`,
- * following the architecture's rules for changing a live entry (arm64:
- * break-before-make, with the TLB invalidated in between, when a valid
- * entry changes its output or size). Used for splitting blocks.
+ * Must a valid descriptor that some CPU may walk be made invalid, and that
+ * invalidated on every CPU, before a valid one that translates differently
+ * (a block replaced by a table, another output address, memory type or
+ * global bit) is written in its place? arm64: yes (break-before-make);
+ * x86-64: no, the new entry may be written over the old one, which is then
+ * invalidated. Generic code (kernel/mm/pt.c) does the sequence; the arch
+ * only answers. Where it says yes, generic code never writes a valid entry
+ * over a valid one that translates differently, live or not.
  */
-void arch_pte_replace(pte_t *slot, pte_t new, unsigned level, virt_addr_t va);
-/* Stores a descriptor with ordering the page-table walker observes. */
+bool arch_pt_needs_bbm(void);
+/*
+ * Stores a descriptor with ordering the page-table walker observes: what
+ * was written before (a table's contents) is visible to the walker first,
+ * and the walker sees the old or the new entry, never a mix.
+ */
 void arch_pte_write(pte_t *slot, pte_t value);
 
 /*
@@ -83,12 +91,17 @@ unsigned arch_pte_clear_run(pte_t *slots, unsigned n, unsigned level);
  * Does replacing leaf `old` by leaf `new` at `level` need a TLB flush? Not
  * when a permission is only added, or nothing the hardware uses changed: a
  * stale, stricter entry can then only cause a spurious fault, after which
- * the fault handler finds the access allowed and retries.
+ * the fault handler finds the access allowed and retries. That holds for
+ * address spaces only: a kernel fault is not retried, so the kernel's
+ * tables flush every rewritten leaf (pt.c).
  */
 bool arch_pte_needs_flush(pte_t old, pte_t new, unsigned level);
 
-/* Local TLB maintenance on the calling CPU. */
+/*
+ * Local TLB maintenance on the calling CPU, kernel (global) entries
+ * included. Other CPUs are reached by tlb_flush_kernel_range (kernel/mm/tlb.h).
+ */
 void arch_tlb_flush_local_page(virt_addr_t va);
-void arch_tlb_flush_local_all(void); /* includes global (kernel) entries */
+void arch_tlb_flush_local_all(void);
 
 #endif

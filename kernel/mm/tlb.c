@@ -27,6 +27,7 @@ bool tlb_break_no_defer_bump;
 bool tlb_break_free_before_flush;
 bool tlb_break_skip_lazy_always;
 bool tlb_test_break_switch_order;
+bool tlb_break_kernel_local_only;
 
 /* ---- The ring of recent generations --------------------------------------- */
 
@@ -242,6 +243,50 @@ void tlb_flush_mm_range(const struct tlb_flush_request *req)
 		tlb_gen_complete(mm, req->gen);
 }
 
+/* ---- Kernel mappings -------------------------------------------------------- */
+
+struct kernel_flush {
+	virt_addr_t start;
+	uint64_t pages;
+	bool all;
+};
+
+/* Runs with interrupts off (xcall, or the caller below): the counter is this CPU's alone. */
+static void kernel_flush_here(void *arg)
+{
+	const struct kernel_flush *r = arg;
+	counters[arch_cpu_id()].kernel_flushes++;
+	if (r->all) {
+		arch_tlb_flush_local_all();
+		return;
+	}
+	for (uint64_t i = 0; i < r->pages; i++)
+		arch_tlb_flush_local_page(r->start + (i << PAGE_SHIFT));
+}
+
+void tlb_flush_kernel_range(virt_addr_t start, uint64_t pages, bool all)
+{
+	struct kernel_flush r = {start, pages, all};
+	irqflags_t flags = arch_irq_save();
+	unsigned me = arch_cpu_id();
+	struct tlb_counters *c = &counters[me];
+	c->kernel_requests++;
+	/* The tables changed before this point: read who is online only now (see tlb.h). */
+	smp_mb();
+	cpumask_t online = cpumask_read(&cpu_online_mask);
+	cpumask_set(&online, me);
+	if (cpumask_weight(online) == 1 || tlb_break_kernel_local_only) {
+		kernel_flush_here(&r);
+	} else if (tlb_broadcast) {
+		arch_tlb_broadcast_kernel(start, pages, all);
+		c->kernel_broadcasts++;
+	} else {
+		/* xcall serves requests to this CPU while it waits: interrupts off is fine. */
+		xcall(online, kernel_flush_here, &r, XCALL_WAIT);
+	}
+	arch_irq_restore(flags);
+}
+
 /* ---- Switching ------------------------------------------------------------- */
 
 void tlb_gen_loaded(unsigned cpu, uint64_t gen)
@@ -337,6 +382,9 @@ struct tlb_counters tlb_counters_total(void)
 		t.switched_away_skipped += c->switched_away_skipped;
 		t.switch_catch_ups += c->switch_catch_ups;
 		t.switch_full_flushes += c->switch_full_flushes;
+		t.kernel_requests += c->kernel_requests;
+		t.kernel_broadcasts += c->kernel_broadcasts;
+		t.kernel_flushes += c->kernel_flushes;
 	}
 	return t;
 }
@@ -413,10 +461,11 @@ enum tlb_cmdline_break {
 	TLB_BREAK_SKIP_LAZY_ALWAYS,
 	TLB_BREAK_ASID_NO_CARRY,
 	TLB_BREAK_SWITCH_ORDER,
+	TLB_BREAK_KERNEL_LOCAL_ONLY,
 };
 CMDLINE_PARAM(tlb_break_param, .key = "tlb.break", .kind = CMDLINE_ENUM,
 	      .values = "none|free_before_flush|no_defer_bump|skip_lazy_always|asid_no_carry|"
-			"switch_order",
+			"switch_order|kernel_local_only",
 	      .def = "none",
 	      .help = "test-only: break one invariant of the TLB layer (tests must then fail)");
 CMDLINE_PARAM(tlb_skip_flush_param, .key = "tlb.skip_flush", .kind = CMDLINE_FLAG, .def = "off",
@@ -434,6 +483,7 @@ void tlb_setup(void)
 		tlb_break_skip_lazy_always = broken == TLB_BREAK_SKIP_LAZY_ALWAYS;
 		asid_test_break_carry = broken == TLB_BREAK_ASID_NO_CARRY;
 		tlb_test_break_switch_order = broken == TLB_BREAK_SWITCH_ORDER;
+		tlb_break_kernel_local_only = broken == TLB_BREAK_KERNEL_LOCAL_ONLY;
 		char name[32];
 		cmdline_get("tlb.break", name, sizeof(name));
 		printk("tlb: WARNING: invariant '%s' broken on purpose: tests must fail", name);

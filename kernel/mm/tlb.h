@@ -89,6 +89,8 @@ extern bool tlb_break_free_before_flush; /* the gather frees before it flushes *
 extern bool tlb_break_skip_lazy_always; /* lazy CPUs skipped even when tables were freed */
 /* Untagged switch-in reads the generation after loading the root (the old order). */
 extern bool tlb_test_break_switch_order;
+/* Kernel mapping changes flushed on the calling CPU only (the old behaviour). */
+extern bool tlb_break_kernel_local_only;
 
 /*
  * Test hook: when `mm` is armed, the next untagged switch into it on `cpu`
@@ -140,6 +142,24 @@ void tlb_forget_mm(unsigned cpu, struct mm *mm);
 /* Flushes the request's translations on every CPU that may hold them; waits. */
 void tlb_flush_mm_range(const struct tlb_flush_request *req);
 
+/*
+ * Kernel mappings are shared by every CPU: invalidates `pages` pages from
+ * `start`, or every translation when `all`, on every online CPU, and
+ * returns once all have done it (kernel/mm/pt.c calls it for the kernel's
+ * tables, after the change and before freeing tables). The caller holds no
+ * lock that another CPU may spin on with interrupts off: the flush waits
+ * for the other CPUs. Transport: hardware broadcast where tlb_broadcast,
+ * else a cross-call to every online CPU.
+ *
+ * With no other CPU online (early boot, a single CPU) a local flush is the
+ * whole job. A CPU coming online later is not missed: the caller changed
+ * the tables, then (full fence) reads cpu_online_mask; the new CPU joins
+ * the mask, then (full fence) flushes its whole TLB (smp_secondary_main).
+ * Either it is in the set read here, or its own flush comes after the
+ * change.
+ */
+void tlb_flush_kernel_range(virt_addr_t start, uint64_t pages, bool all);
+
 
 /*
  * On a tagged TLB (arm64 ASIDs) a CPU keeps an mm's entries after it
@@ -180,6 +200,9 @@ struct tlb_counters {
 	uint64_t switched_away_skipped; /* CPUs not running the mm: stale, not interrupted */
 	uint64_t switch_catch_ups; /* switch-ins that replayed missed generations */
 	uint64_t switch_full_flushes; /* switch-ins with no usable slot: the whole ASID */
+	uint64_t kernel_requests; /* kernel mapping flushes this CPU initiated */
+	uint64_t kernel_broadcasts; /* of those, carried out by hardware broadcast */
+	uint64_t kernel_flushes; /* kernel mapping flushes run here (own or by cross-call) */
 };
 /* Prints every CPU's counters and the totals (one line each). */
 void tlb_counters_print(void);

@@ -50,11 +50,11 @@
  * permutation of the 64 bit positions places all 50 logical bits (the 40
  * frame bits scattered individually), `invert` and `pfn_xor` are random too.
  *
- * arch_pte_write and arch_pte_replace are plain stores; they, and the TLB
- * functions, count calls in `fake_arch` and append to the host event log.
- * arch_pte_replace also checks that the new table already holds the split
- * block's 512 children (same memory, same attributes) before it is
- * published.
+ * arch_pte_write is a plain store; it, and the TLB functions, count calls
+ * in `fake_arch` and append to the host event log (with the old and the new
+ * value, so the tests can check the order of breaks, makes and flushes).
+ * arch_pt_needs_bbm() answers `fake_bbm`: false like x86-64, true like
+ * arm64, so the walker's two ways of replacing a live entry both run here.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,6 +96,7 @@ struct level_layout {
 };
 
 enum fake_leaf_mode fake_leaf_mode = FAKE_LEAVES_ALL;
+bool fake_bbm;
 struct fake_arch_counters fake_arch;
 
 static unsigned current_layout = ~0u;
@@ -265,6 +266,7 @@ void fake_arch_reset(void)
 {
 	fake_arch = (struct fake_arch_counters){0};
 	fake_leaf_mode = FAKE_LEAVES_ALL;
+	fake_bbm = false;
 	fake_arch_set_layout(0);
 }
 
@@ -446,35 +448,9 @@ unsigned arch_pte_attrs(pte_t pte, unsigned level)
 	return a;
 }
 
-void arch_pte_replace(pte_t *slot, pte_t new, unsigned level, virt_addr_t va)
+bool arch_pt_needs_bbm(void)
 {
-	check_level(level, "arch_pte_replace");
-	pte_t old = *slot;
-	fake_arch.pte_replaces++;
-	host_event_log(EV_PTE_REPLACE, level, (uint64_t)(uintptr_t)slot, old, new, va);
-	if (level == 0 || level == PT_LEVELS - 1)
-		violation("arch_pte_replace: level %u holds no blocks", level);
-	if (arch_pte_kind(old, level) != PTE_LEAF)
-		violation("arch_pte_replace: the slot at level %u holds no block", level);
-	if (arch_pte_kind(new, level) != PTE_TABLE)
-		violation("arch_pte_replace: the new level-%u descriptor is not a table", level);
-	uint64_t block = 1ull << pt_level_shift(level), child_size = block >> 9;
-	if (!IS_ALIGNED(va, block))
-		violation("arch_pte_replace: va %#lx is not the start of its level-%u slot",
-			  (unsigned long)va, level);
-	/* Break-before-make needs the new table complete before it is published. */
-	phys_addr_t base = arch_pte_address(old, level);
-	unsigned attrs = arch_pte_attrs(old, level);
-	const pte_t *child = kva(arch_pte_address(new, level));
-	for (unsigned i = 0; i < PT_ENTRIES; i++) {
-		if (arch_pte_kind(child[i], level - 1) != PTE_LEAF ||
-		    arch_pte_address(child[i], level - 1) != base + i * child_size ||
-		    arch_pte_attrs(child[i], level - 1) != attrs)
-			violation("arch_pte_replace: child %u of the new table does not map the "
-				  "block's memory with its attributes",
-				  i);
-	}
-	*slot = new;
+	return fake_bbm;
 }
 
 void arch_pte_write(pte_t *slot, pte_t value)

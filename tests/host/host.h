@@ -23,6 +23,8 @@ enum fake_leaf_mode {
 	FAKE_LEAVES_4K_ONLY, /* only level 0: no blocks at all */
 };
 extern enum fake_leaf_mode fake_leaf_mode;
+/* What arch_pt_needs_bbm() answers (false after fake_arch_reset). */
+extern bool fake_bbm;
 
 /*
  * Selects the descriptor encoding: 0 is the hand-written table documented in
@@ -36,14 +38,13 @@ void fake_arch_print_layout(void);
 
 struct fake_arch_counters {
 	uint64_t pte_writes;   /* arch_pte_write calls */
-	uint64_t pte_replaces; /* arch_pte_replace calls */
 	uint64_t flush_page;   /* arch_tlb_flush_local_page calls */
 	uint64_t flush_all;    /* arch_tlb_flush_local_all calls */
 	uint64_t violations;   /* contract violations seen (each also panics) */
 };
 extern struct fake_arch_counters fake_arch;
 
-/* Resets the counters, the leaf mode (ALL) and the layout (0). */
+/* Resets the counters, the leaf mode (ALL), break-before-make (off) and the layout (0). */
 void fake_arch_reset(void);
 /*
  * A nonzero descriptor that arch_pte_kind() reports as absent at `level`
@@ -59,9 +60,9 @@ enum host_event_kind {
 	EV_ALLOC_FAIL,	/* injected failure */
 	EV_FREE,	/* a = pa, b = order */
 	EV_PTE_WRITE,	/* a = slot address, b = old value, c = new value */
-	EV_PTE_REPLACE, /* a = slot address, b = old, c = new, level, d = va */
 	EV_FLUSH_PAGE,	/* a = va */
 	EV_FLUSH_ALL,
+	EV_KERNEL_FLUSH, /* tlb_flush_kernel_range: a = start, b = pages, c = all */
 };
 struct host_event {
 	enum host_event_kind kind;
@@ -105,6 +106,7 @@ uint64_t host_frames_release_all(void);
  */
 extern void (*host_panic_hook)(const char *msg);
 extern bool host_irqs_enabled; /* the fake interrupt flag */
+extern uint64_t host_kernel_flushes; /* tlb_flush_kernel_range calls */
 void host_stubs_reset(void);   /* injection off, pages on, offset 0, irqs on */
 
 /* ---- arm64 range TLBI operands (tlbi_range_host_test.c) ----------------- */

@@ -4,7 +4,8 @@
  * allocator (aligned_alloc, with a registry that catches double frees,
  * frees of unknown frames and accesses through kva() to frames that are not
  * live, plus failure injection), frame_to_page (a side table), no-op
- * spinlocks and interrupt masking that still check balance, panic(), and
+ * spinlocks and interrupt masking that still check balance, the kernel
+ * mapping shootdown (one CPU: the local flush, logged), panic(), and
  * console output to stdout.
  */
 #include <stdio.h>
@@ -13,6 +14,8 @@
 
 #include "kernel/arch.h"
 #include "kernel/errno.h"
+#include "kernel/mm/pt_arch.h"
+#include "kernel/mm/tlb.h"
 #include "kernel/printk.h"
 #include "kernel/spinlock.h"
 #include "tests/host/host.h"
@@ -250,6 +253,24 @@ uint64_t host_frames_release_all(void)
 /* ---- Interrupts and spinlocks ------------------------------------------------- */
 
 bool host_irqs_enabled = true;
+uint64_t host_kernel_flushes;
+
+void arch_cpu_relax(void)
+{
+}
+
+/* One host "CPU": every online CPU is this one, so the flush is the local one. */
+void tlb_flush_kernel_range(virt_addr_t start, uint64_t pages, bool all)
+{
+	host_kernel_flushes++;
+	host_event_log(EV_KERNEL_FLUSH, 0, start, pages, all, 0);
+	if (all) {
+		arch_tlb_flush_local_all();
+		return;
+	}
+	for (uint64_t i = 0; i < pages; i++)
+		arch_tlb_flush_local_page(start + i * PAGE_SIZE);
+}
 
 irqflags_t arch_irq_save(void)
 {
@@ -363,5 +384,6 @@ void host_stubs_reset(void)
 	host_alloc_failures = 0;
 	host_freed_marked_table = 0;
 	host_irqs_enabled = true;
+	host_kernel_flushes = 0;
 	host_events_reset();
 }

@@ -226,6 +226,7 @@ static void case_free_all(void)
 
 struct snap_table {
 	phys_addr_t pa;
+	uintptr_t at; /* kva(pa) when taken: the table may be freed since */
 	unsigned level;
 	pte_t *parent_slot; /* NULL for the root */
 	pte_t e[PT_ENTRIES];
@@ -250,6 +251,7 @@ static void snap_add(struct snap *s, phys_addr_t pa, unsigned level, pte_t *pare
 	}
 	struct snap_table *st = &s->t[s->n++];
 	st->pa = pa;
+	st->at = (uintptr_t)kva(pa);
 	st->level = level;
 	st->parent_slot = parent;
 	memcpy(st->e, kva(pa), sizeof(st->e));
@@ -667,7 +669,6 @@ static void test_partial_unmap_splits_2m_block(void)
 	CHECK_EQ(pt.stats.blocks_split, 1);
 	CHECK_EQ(pt.stats.leaves_cleared, 1);
 	CHECK_EQ(pt_count_tables(&pt), 4);
-	CHECK_EQ(fake_arch.pte_replaces, 1);
 	CHECK_FRAMES(&pt);
 	CHECK_TREE(&pt);
 	pt_destroy(&pt);
@@ -851,12 +852,12 @@ static void test_protect_holes_ok(void)
 	do {                                                                                       \
 		struct snap before_ = {0}, after_ = {0};                                           \
 		snap_take(pt, &before_);                                                           \
-		uint64_t w_ = fake_arch.pte_writes + fake_arch.pte_replaces;                       \
+		uint64_t w_ = fake_arch.pte_writes;                       \
 		uint64_t a_ = host_alloc_attempts, l_ = host_live_frames();                        \
 		CHECK_EQ((int64_t)(call), (int64_t)(err));                                         \
 		snap_take(pt, &after_);                                                            \
 		CHECK_SNAP_EQUAL(&before_, &after_);                                               \
-		CHECK_EQ(fake_arch.pte_writes + fake_arch.pte_replaces, w_);                       \
+		CHECK_EQ(fake_arch.pte_writes, w_);                       \
 		CHECK_EQ(host_alloc_attempts, a_);                                                 \
 		CHECK_EQ(host_live_frames(), l_);                                                  \
 		snap_free(&before_);                                                               \
@@ -1119,7 +1120,7 @@ static void enomem_sweep_at(const char *f, int l, struct pt *pt, const struct op
 	struct snap before = {0}, after = {0};
 	for (unsigned n = 0; n < needed; n++) {
 		snap_take(pt, &before);
-		uint64_t writes = fake_arch.pte_writes + fake_arch.pte_replaces;
+		uint64_t writes = fake_arch.pte_writes;
 		uint64_t attempts = host_alloc_attempts, live = host_live_frames();
 		frame_fail_after(n);
 		int r = run_op(pt, op);
@@ -1131,7 +1132,7 @@ static void enomem_sweep_at(const char *f, int l, struct pt *pt, const struct op
 		if (!snap_equal_at(f, l, &before, &after))
 			fail_at(f, l, "  (failure injected after %u allocations)", n);
 		check_eq(host_live_frames(), live, f, l, "live frames after -ENOMEM", "before");
-		check_eq(fake_arch.pte_writes + fake_arch.pte_replaces, writes, f, l,
+		check_eq(fake_arch.pte_writes, writes, f, l,
 			 "descriptor writes after -ENOMEM", "before");
 		check_eq(host_alloc_attempts - attempts, n + 1, f, l, "allocations tried", "n + 1");
 	}
@@ -1238,23 +1239,111 @@ static void test_enomem_protect_split_at_every_allocation(void)
 
 /* ---- TLB maintenance ------------------------------------------------------------------------ */
 
-/* Every flush event comes after every descriptor write of the operation. */
+static bool is_flush(const struct host_event *e)
+{
+	return e->kind == EV_FLUSH_ALL || e->kind == EV_FLUSH_PAGE;
+}
+
+/* Event i writes a valid entry into a slot the operation broke (made invalid) earlier. */
+static bool is_make(size_t i)
+{
+	const struct host_event *e = host_event_get(i);
+	if (e->kind != EV_PTE_WRITE || e->b != 0 || e->c == 0)
+		return false;
+	for (size_t k = 0; k < i; k++) {
+		const struct host_event *w = host_event_get(k);
+		if (w->kind == EV_PTE_WRITE && w->a == e->a && w->b != 0 && w->c == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The tree is final when the operation's last flush runs: no descriptor
+ * write comes after it but a make, which fills a slot that flush emptied.
+ * (Earlier flushes are the invalidations of replaced entries.)
+ */
 static void check_flush_after_writes_at(const char *f, int l)
 {
-	size_t last_write = 0, first_flush = SIZE_MAX;
-	for (size_t i = 0; i < host_event_count(); i++) {
-		const struct host_event *e = host_event_get(i);
-		if (e->kind == EV_PTE_WRITE || e->kind == EV_PTE_REPLACE)
-			last_write = i;
-		if ((e->kind == EV_FLUSH_ALL || e->kind == EV_FLUSH_PAGE) &&
-		    first_flush == SIZE_MAX)
-			first_flush = i;
-	}
-	if (first_flush != SIZE_MAX && first_flush < last_write)
-		fail_at(f, l,
-			"TLB flushed (event %zu) before the last descriptor write (event %zu)",
-			first_flush, last_write);
+	size_t last_flush = SIZE_MAX;
+	for (size_t i = 0; i < host_event_count(); i++)
+		if (is_flush(host_event_get(i)))
+			last_flush = i;
+	if (last_flush == SIZE_MAX)
+		return;
+	for (size_t i = last_flush + 1; i < host_event_count(); i++)
+		if (host_event_get(i)->kind == EV_PTE_WRITE && !is_make(i))
+			fail_at(f, l,
+				"descriptor written (event %zu) after the last TLB flush (event %zu)",
+				i, last_flush);
 }
+
+/* The level of the table holding `slot` in `before`; ~0u for a table made since. */
+static unsigned slot_level(const struct snap *before, uint64_t slot)
+{
+	for (size_t i = 0; i < before->n; i++) {
+		if (slot - before->t[i].at < PG)
+			return before->t[i].level;
+	}
+	return ~0u;
+}
+
+/* Does valid `new` translate differently from valid `old` at `level` (more than permissions)? */
+static bool retranslates(pte_t old, pte_t new, unsigned level)
+{
+	enum pte_kind ok = arch_pte_kind(old, level), nk = arch_pte_kind(new, level);
+	if (ok != nk || arch_pte_address(old, level) != arch_pte_address(new, level))
+		return true;
+	return ok == PTE_LEAF && ((arch_pte_attrs(old, level) ^ arch_pte_attrs(new, level)) &
+				  (PT_DEVICE | PT_GLOBAL)) != 0;
+}
+
+/*
+ * Replacing valid entries, over the events of one operation on a tree that
+ * was `before`: under break-before-make (fake_bbm) no valid entry is written
+ * over one that translates differently, and a break is followed by its make
+ * with no other descriptor written in between; on a live tree, a break or a
+ * block replaced by a table is invalidated (a full flush; a page flush does
+ * for a page) before the next descriptor write.
+ */
+static void check_replacements_at(const char *f, int l, const struct snap *before, bool live)
+{
+	size_t n = host_event_count();
+	for (size_t i = 0; i < n; i++) {
+		const struct host_event *e = host_event_get(i);
+		unsigned level = e->kind == EV_PTE_WRITE ? slot_level(before, e->a) : ~0u;
+		if (level == ~0u)
+			continue;
+		enum pte_kind was = arch_pte_kind(e->b, level), now = arch_pte_kind(e->c, level);
+		bool split = was == PTE_LEAF && now == PTE_TABLE;
+		if (fake_bbm && was != PTE_ABSENT && now != PTE_ABSENT &&
+		    retranslates(e->b, e->c, level))
+			fail_at(f, l, "event %zu: level-%u %#llx replaced by %#llx without a break",
+				i, level, (unsigned long long)e->b, (unsigned long long)e->c);
+		size_t next = i + 1;
+		while (next < n && host_event_get(next)->kind != EV_PTE_WRITE)
+			next++;
+		bool broke = false;
+		if (was != PTE_ABSENT && now == PTE_ABSENT) {
+			for (size_t k = next; k < n && !broke; k++)
+				broke = host_event_get(k)->a == e->a && is_make(k);
+			if (broke && (next >= n || host_event_get(next)->a != e->a))
+				fail_at(f, l, "event %zu: a write between a break (event %zu) and its make",
+					next, i);
+		}
+		if (!live || !(split || broke))
+			continue;
+		bool flushed = false;
+		for (size_t k = i + 1; k < next; k++) {
+			const struct host_event *x = host_event_get(k);
+			flushed |= x->kind == EV_FLUSH_ALL || (level == 0 && x->kind == EV_FLUSH_PAGE);
+		}
+		if (!flushed)
+			fail_at(f, l, "event %zu: level-%u %s not invalidated before the next write", i,
+				level, split ? "block replaced by a table" : "break");
+	}
+}
+#define CHECK_REPLACEMENTS(before, live) check_replacements_at(__FILE__, __LINE__, before, live)
 
 /* Pages in three 1 GiB regions of two root slots: 8 tables below the root. */
 static void build_sparse(struct pt *pt)
@@ -1317,7 +1406,7 @@ static void test_unhook_flush_free_order(void)
 	check_flush_after_writes_at(__FILE__, __LINE__); /* the tree was final when flushed */
 	CHECK_EQ(frees, 8);
 	CHECK_EQ(fake_arch.flush_all - full, 1);
-	CHECK_EQ(pt.stats.local_full_flushes, 1);
+	CHECK_EQ(pt.stats.full_flushes, 1);
 	CHECK_EQ(pt.stats.tables_freed, 8);
 	snap_free(&s);
 	pt_destroy(&pt);
@@ -1335,8 +1424,8 @@ static void test_not_live_no_flush(void)
 	CHECK_EQ(pt_count_tables(&pt), 1);
 	CHECK_EQ(fake_arch.flush_all, 0);
 	CHECK_EQ(fake_arch.flush_page, 0);
-	CHECK_EQ(pt.stats.local_flushes, 0);
-	CHECK_EQ(pt.stats.local_full_flushes, 0);
+	CHECK_EQ(pt.stats.page_flushes, 0);
+	CHECK_EQ(pt.stats.full_flushes, 0);
 	CHECK_EQ(pt.stats.tables_freed, pt.stats.tables_allocated - 1);
 	pt_destroy(&pt);
 }
@@ -1364,7 +1453,7 @@ static void test_live_unmap_flushes(void)
 	CHECK_EQ(UNMAP(&pt, v, 3 * PG), 0);
 	CHECK_EQ(fake_arch.flush_page, 3);
 	CHECK_EQ(fake_arch.flush_all, 0);
-	CHECK_EQ(pt.stats.local_flushes, 3);
+	CHECK_EQ(pt.stats.page_flushes, 3);
 	for (unsigned i = 0; i < 3; i++)
 		CHECK(page_flushed(v + i * PG));
 	check_flush_after_writes_at(__FILE__, __LINE__);
@@ -1403,15 +1492,20 @@ static void test_live_protect_flush_rules(void)
 		unsigned writes; /* leaves rewritten */
 		bool flush;
 	} steps[] = {
-	    {RWX, 4, false},		  /* adding exec */
+	    /*
+	     * A live tree is the kernel's, whose faults are not retried: adding a
+	     * permission is flushed too (arch_pte_needs_flush says no, for address
+	     * spaces, which go through a gather).
+	     */
+	    {RWX, 4, true},		  /* adding exec */
 	    {RX, 4, true},		  /* removing write */
 	    {RX, 0, false},		  /* no change */
 	    {RX | PT_ACCESSED, 0, false}, /* A/D are not the caller's to set */
 	    {RX | PT_DEVICE, 4, true},	  /* memory type */
 	    {RX | PT_DEVICE | PT_USER, 4, true},
 	    {RX | PT_USER, 4, true},
-	    {RWX | PT_USER, 4, false}, /* adding write */
-	    {RO | PT_USER, 4, true},   /* removing write and exec */
+	    {RWX | PT_USER, 4, true}, /* adding write */
+	    {RO | PT_USER, 4, true},  /* removing write and exec */
 	};
 	for (unsigned i = 0; i < ARRAY_SIZE(steps); i++) {
 		host_events_reset();
@@ -1484,6 +1578,200 @@ static void test_attrs_need_flush_truth_table(void)
 	CHECK_EQ(bad, 0);
 }
 
+/* ---- Replacing live entries: splits, break-before-make ------------------------------------ */
+
+/*
+ * The operation's events as letters: a allocation, F free; descriptor
+ * writes b (valid -> 0: a clear or a break), m (0 -> valid: a map or a
+ * make), r (valid -> valid); K a kernel-range flush request, then A (all)
+ * or P (a page) for the local flushes it did.
+ */
+static const char *event_letters(void)
+{
+	static char buf[256];
+	size_t n = 0;
+	for (size_t i = 0; i < host_event_count() && n + 1 < sizeof(buf); i++) {
+		const struct host_event *e = host_event_get(i);
+		char c = 0;
+		switch (e->kind) {
+		case EV_ALLOC:
+			c = 'a';
+			break;
+		case EV_FREE:
+			c = 'F';
+			break;
+		case EV_PTE_WRITE:
+			c = e->b && !e->c ? 'b' : !e->b && e->c ? 'm' : 'r';
+			break;
+		case EV_KERNEL_FLUSH:
+			c = 'K';
+			break;
+		case EV_FLUSH_ALL:
+			c = 'A';
+			break;
+		case EV_FLUSH_PAGE:
+			c = 'P';
+			break;
+		default:
+			c = '?';
+		}
+		buf[n++] = c;
+	}
+	buf[n] = 0;
+	return buf;
+}
+#define CHECK_EVENTS(want)                                                                         \
+	do {                                                                                       \
+		const char *got_ = event_letters();                                                \
+		if (strcmp(got_, want) != 0)                                                       \
+			fail_at(__FILE__, __LINE__, "events \"%s\", expected \"%s\"", got_, want); \
+	} while (0)
+
+static struct {
+	struct pt *pt;
+	unsigned calls;
+	uint64_t va;
+	bool mapped; /* pt_query(va) at the call */
+	unsigned level;
+} replaced;
+
+static void after_replace(struct pt *pt, virt_addr_t va)
+{
+	struct pt_query_result q;
+	replaced.pt = pt;
+	replaced.calls++;
+	replaced.va = va;
+	replaced.mapped = pt_query(pt, va, &q);
+	replaced.level = replaced.mapped ? q.level : ~0u;
+	/* The lock is dropped while the replaced entry is invalidated. */
+	CHECK_EQ(pt->lock.holder, 0);
+}
+
+/* Unmaps one page of a 2 MiB block; returns the events. */
+static void split_one_page(struct pt *pt, bool live, bool bbm)
+{
+	fake_bbm = bbm;
+	pt->live = live;
+	uint64_t v = 5 * SZ_1G + 6 * SZ_2M, hole = v + 9 * PG;
+	REQUIRE_EQ(MAP(pt, v, PA0 + 6 * SZ_2M, SZ_2M, RW | PT_GLOBAL), 0);
+	replaced.calls = 0;
+	pt_test_after_replace = after_replace;
+	host_events_reset();
+	int r = UNMAP(pt, hole, PG);
+	pt_test_after_replace = NULL;
+	CHECK_EQ(r, 0);
+	EXPECT_UNMAPPED(pt, hole);
+	EXPECT_MAPPED(pt, hole - PG, PA0 + 6 * SZ_2M + 8 * PG, 0, RW | PT_GLOBAL);
+	EXPECT_MAPPED(pt, v, PA0 + 6 * SZ_2M, 0, RW | PT_GLOBAL);
+	CHECK_EQ(pt->stats.blocks_split, 1);
+	CHECK_EQ(replaced.calls, live ? 1 : 0);
+	if (live) {
+		CHECK(replaced.pt == pt);
+		CHECK_EQ(replaced.va, hole);
+	}
+	CHECK_FRAMES(pt);
+	CHECK_TREE(pt);
+}
+
+static void test_live_split_invalidated_before_its_pages_change(void)
+{
+	struct pt pt;
+	init_pt(&pt);
+	/* Like x86: the table goes in over the block, the block is invalidated, then the page. */
+	split_one_page(&pt, true, false);
+	CHECK_EVENTS("arKAbKP");
+	CHECK(replaced.mapped); /* the table was in when the block was invalidated */
+	CHECK_EQ(replaced.level, 0);
+	CHECK_EQ(pt.stats.breaks, 0);
+	check_flush_after_writes_at(__FILE__, __LINE__);
+	pt_destroy(&pt);
+}
+
+static void test_bbm_split_breaks_invalidates_makes(void)
+{
+	struct pt pt;
+	init_pt(&pt);
+	/* Like arm64: break, invalidate everywhere, make, then the page. */
+	split_one_page(&pt, true, true);
+	CHECK_EVENTS("abKAmbKP");
+	CHECK(!replaced.mapped); /* invalidated while the slot was still broken */
+	CHECK_EQ(pt.stats.breaks, 1);
+	CHECK_EQ(host_kernel_flushes, 2);
+	check_flush_after_writes_at(__FILE__, __LINE__);
+	pt_destroy(&pt);
+}
+
+static void test_split_not_live(void)
+{
+	struct pt pt;
+	init_pt(&pt);
+	/* Nobody walks the tree: no flush, no stop; a break still precedes the make. */
+	split_one_page(&pt, false, true);
+	CHECK_EVENTS("abmb");
+	CHECK_EQ(pt.stats.breaks, 0);
+	pt_destroy(&pt);
+	init_pt(&pt);
+	split_one_page(&pt, false, false);
+	CHECK_EVENTS("arb");
+	pt_destroy(&pt);
+}
+
+static void test_bbm_retype_and_permissions(void)
+{
+	struct pt pt;
+	init_pt(&pt);
+	fake_bbm = true;
+	pt.live = true;
+	uint64_t v = 3 * SZ_1G + 4 * SZ_2M;
+	CHECK_EQ(MAP(&pt, v, PA0, 2 * PG, RW | PT_GLOBAL), 0);
+	/* A new memory type: break, invalidate, make, one page at a time. */
+	host_events_reset();
+	CHECK_EQ(PROTECT(&pt, v, 2 * PG, RW | PT_GLOBAL | PT_DEVICE), 0);
+	CHECK_EVENTS("bKPmbKPm");
+	EXPECT_RANGE(&pt, v, PA0, 2 * PG, 0, RW | PT_GLOBAL | PT_DEVICE);
+	CHECK_EQ(pt.stats.breaks, 2);
+	/* Permissions only: in place, then invalidated (added ones too: a kernel tree). */
+	host_events_reset();
+	CHECK_EQ(PROTECT(&pt, v, 2 * PG, RO | PT_GLOBAL | PT_DEVICE), 0);
+	CHECK_EVENTS("rrKPP");
+	host_events_reset();
+	CHECK_EQ(PROTECT(&pt, v, 2 * PG, RWX | PT_GLOBAL | PT_DEVICE), 0);
+	CHECK_EVENTS("rrKPP");
+	CHECK_EQ(pt.stats.breaks, 2);
+	CHECK_EQ(UNMAP(&pt, v, 2 * PG), 0);
+	pt_destroy(&pt);
+}
+
+static void test_enomem_live_splits(void)
+{
+	/* The splitting sweeps again, on live trees: every split stops, settles and resumes. */
+	for (int bbm = 0; bbm <= 1; bbm++) {
+		struct pt pt;
+		init_pt(&pt);
+		build_blocks(&pt);
+		pt.live = true;
+		fake_bbm = bbm;
+		struct op unmap = {OP_UNMAP, SZ_1G + PG, 0, SZ_1G + SZ_2M, 0};
+		ENOMEM_SWEEP(&pt, &unmap, 3);
+		CHECK_EQ(pt.stats.blocks_split, 3);
+		CHECK_EQ(pt.stats.breaks, bbm ? 3 : 0);
+		EXPECT_MAPPED(&pt, SZ_1G, PA0 + SZ_1G, 0, RWX | PT_ACCESSED);
+		EXPECT_UNMAPPED(&pt, SZ_1G + PG);
+		EXPECT_MAPPED(&pt, 2 * SZ_1G + SZ_2M + PG, PA0 + 2 * SZ_1G + SZ_2M + PG, 0, RW);
+		/* A new block in the L1 table the unmap left: one split, its table reserved. */
+		REQUIRE_EQ(MAP(&pt, 3 * SZ_1G, PA0 + 3 * SZ_1G, SZ_2M, RWX), 0);
+		struct op protect = {OP_PROTECT, 3 * SZ_1G + 3 * PG, 0, 2 * PG, RO};
+		ENOMEM_SWEEP(&pt, &protect, 1);
+		CHECK_EQ(pt.stats.blocks_split, 4);
+		CHECK_EQ(pt.stats.breaks, bbm ? 4 : 0);
+		EXPECT_MAPPED(&pt, 3 * SZ_1G + 2 * PG, PA0 + 3 * SZ_1G + 2 * PG, 0, RWX);
+		EXPECT_MAPPED(&pt, 3 * SZ_1G + 4 * PG, PA0 + 3 * SZ_1G + 4 * PG, 0, RO);
+		EXPECT_MAPPED(&pt, 3 * SZ_1G + 5 * PG, PA0 + 3 * SZ_1G + 5 * PG, 0, RWX);
+		CHECK_TREE(&pt);
+		pt_destroy(&pt);
+	}
+}
+
 /* ---- Statistics
  * ---------------------------------------------------------------------------------- */
 
@@ -1508,7 +1796,7 @@ static void test_stats_counters(void)
 		CHECK_EQ(s->leaves_set, 6);
 		CHECK_EQ(PROTECT(&pt, v + SZ_2M, SZ_2M, RX), 0);
 		CHECK_EQ(s->leaves_set, 6);
-		CHECK_EQ(PROTECT(&pt, v + SZ_2M, SZ_2M, RWX), 0); /* adding: no flush */
+		CHECK_EQ(PROTECT(&pt, v + SZ_2M, SZ_2M, RWX), 0); /* adding: a full flush when live */
 		CHECK_EQ(s->leaves_set, 7);
 		CHECK_EQ(UNMAP(&pt, v, 2 * SZ_2M + 3 * PG), 0);
 		CHECK_EQ(s->leaves_cleared, 1 + 511 + 1 + 3);
@@ -1516,16 +1804,21 @@ static void test_stats_counters(void)
 		CHECK_EQ(s->blocks_split, 1);
 		CHECK_EQ(s->tables_allocated - s->tables_freed, pt_count_tables(&pt));
 		if (!live) {
-			CHECK_EQ(s->local_flushes, 0);
-			CHECK_EQ(s->local_full_flushes, 0);
+			CHECK_EQ(s->page_flushes, 0);
+			CHECK_EQ(s->full_flushes, 0);
 		} else {
-			/* 1 page (split unmap), then protect RW->RX of a block (512 pages: full),
-			 * then the final unmap (tables freed: full). */
-			CHECK_EQ(s->local_flushes, 1);
-			CHECK_EQ(s->local_full_flushes, 2);
-			CHECK_EQ(s->local_flushes, fake_arch.flush_page);
-			CHECK_EQ(s->local_full_flushes, fake_arch.flush_all);
+			/*
+			 * The split block (512 pages: full) before its page is unmapped (1
+			 * page), protect RW->RX and RX->RWX of a block (full each), then the
+			 * final unmap (tables freed: full).
+			 */
+			CHECK_EQ(s->page_flushes, 1);
+			CHECK_EQ(s->full_flushes, 4);
+			CHECK_EQ(s->page_flushes, fake_arch.flush_page);
+			CHECK_EQ(s->full_flushes, fake_arch.flush_all);
+			CHECK_EQ(host_kernel_flushes, 5);
 		}
+		CHECK_EQ(s->breaks, 0);
 		pt_destroy(&pt);
 		fake_arch.flush_page = fake_arch.flush_all = 0;
 	}
@@ -1638,6 +1931,7 @@ struct rcfg {
 	unsigned layout;
 	enum fake_leaf_mode mode;
 	bool live, pages;
+	bool bbm; /* fake_bbm: the arch requires break-before-make */
 	phys_addr_t pa_offset;
 	uint64_t seed;
 	unsigned ops;
@@ -1765,6 +2059,7 @@ static void random_differential(const struct rcfg *c)
 {
 	fake_arch_set_layout(c->layout);
 	fake_leaf_mode = c->mode;
+	fake_bbm = c->bbm;
 	host_frame_pages = c->pages;
 	host_pa_offset = c->pa_offset;
 	rng_state = c->seed;
@@ -1772,7 +2067,7 @@ static void random_differential(const struct rcfg *c)
 	struct pt pt;
 	init_pt(&pt);
 	pt.live = c->live;
-	struct snap before = {0}, after = {0};
+	struct snap before = {0}, after = {0}, tree = {0};
 	unsigned counts[3][4] = {{0}}; /* per kind: ok, EEXIST, ENOMEM, splits */
 	static uint8_t flushed[WIN_PAGES];
 
@@ -1843,8 +2138,9 @@ static void random_differential(const struct rcfg *c)
 		bool refused = expect != 0;
 		if (refused || inject)
 			snap_take(&pt, &before);
-		uint64_t writes = fake_arch.pte_writes + fake_arch.pte_replaces;
-		uint64_t replaces = fake_arch.pte_replaces;
+		if (c->live || c->bbm)
+			snap_take(&pt, &tree); /* the levels of the slots the operation writes */
+		uint64_t writes = fake_arch.pte_writes;
 		uint64_t allocated = pt.stats.tables_allocated,
 			 split_before = pt.stats.blocks_split;
 		host_events_reset();
@@ -1873,16 +2169,16 @@ static void random_differential(const struct rcfg *c)
 			snap_take(&pt, &after);
 			if (!CHECK_SNAP_EQUAL(&before, &after))
 				case_abort();
-			CHECK_EQ(fake_arch.pte_writes + fake_arch.pte_replaces, writes);
+			CHECK_EQ(fake_arch.pte_writes, writes);
 		} else {
 			counts[kind][3] += splits;
 			CHECK_EQ(pt.stats.tables_allocated - allocated, needed);
 			CHECK_EQ(pt.stats.blocks_split - split_before, splits);
-			CHECK_EQ(fake_arch.pte_replaces - replaces,
-				 splits); /* splits go through replace */
 		}
 		if (!compare_with_model(&pt, step))
 			case_abort();
+		if ((c->live || c->bbm) && !host_events_overflowed())
+			CHECK_REPLACEMENTS(&tree, c->live);
 		uint64_t tables = pt_count_tables(&pt);
 		if (!CHECK_EQ(tables, model_tables(model)) || !CHECK_EQ(host_live_frames(), tables))
 			case_abort();
@@ -1941,6 +2237,7 @@ static void random_differential(const struct rcfg *c)
 	CHECK_EQ(fake_arch.violations, 0);
 	snap_free(&before);
 	snap_free(&after);
+	snap_free(&tree);
 	printf("#   %s: map ok %u eexist %u enomem %u; unmap ok %u enomem %u splits %u; "
 	       "protect ok %u enomem %u splits %u\n",
 	       c->what, counts[0][0], counts[0][1], counts[0][2], counts[1][0], counts[1][2],
@@ -1954,6 +2251,7 @@ static void test_random_differential_layout0(void)
 			 FAKE_LEAVES_ALL,
 			 false,
 			 true,
+			 false,
 			 0,
 			 0x5EED0001,
 			 1200};
@@ -1966,6 +2264,7 @@ static void test_random_differential_scrambled_seed1(void)
 			 1,
 			 FAKE_LEAVES_NO_1G,
 			 true,
+			 false,
 			 false,
 			 1ull << 50,
 			 0x5EED0002,
@@ -1980,8 +2279,37 @@ static void test_random_differential_scrambled_seed2(void)
 			 FAKE_LEAVES_4K_ONLY,
 			 true,
 			 true,
+			 false,
 			 0,
 			 0x5EED0003,
+			 600};
+	random_differential(&c);
+}
+
+static void test_random_differential_bbm_live(void)
+{
+	struct rcfg c = {"generated layout 3, all leaves, live, break-before-make",
+			 3,
+			 FAKE_LEAVES_ALL,
+			 true,
+			 true,
+			 true,
+			 0,
+			 0x5EED0004,
+			 1000};
+	random_differential(&c);
+}
+
+static void test_random_differential_bbm_not_live(void)
+{
+	struct rcfg c = {"hand layout, no 1G, not live, break-before-make",
+			 0,
+			 FAKE_LEAVES_NO_1G,
+			 false,
+			 true,
+			 true,
+			 0,
+			 0x5EED0005,
 			 600};
 	random_differential(&c);
 }
@@ -2041,6 +2369,11 @@ static const struct test_case cases[] = {
 	CASE(test_not_live_no_flush),
 	CASE(test_live_unmap_flushes),
 	CASE(test_live_protect_flush_rules),
+	CASE(test_live_split_invalidated_before_its_pages_change),
+	CASE(test_bbm_split_breaks_invalidates_makes),
+	CASE(test_split_not_live),
+	CASE(test_bbm_retype_and_permissions),
+	CASE(test_enomem_live_splits),
 	CASE(test_attrs_need_flush_truth_table),
 	CASE(test_stats_counters),
 	CASE(test_nonzero_absent_descriptors_are_absent),
@@ -2049,6 +2382,8 @@ static const struct test_case cases[] = {
 	CASE(test_random_differential_layout0),
 	CASE(test_random_differential_scrambled_seed1),
 	CASE(test_random_differential_scrambled_seed2),
+	CASE(test_random_differential_bbm_live),
+	CASE(test_random_differential_bbm_not_live),
 	CASE(test_tlbi_range_operands),
 };
 /* clang-format on */
