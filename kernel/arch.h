@@ -4,6 +4,8 @@
  * tests/) reaches hardware. Each architecture implements every function
  * here under arch/<arch>/; generic code never includes an arch's private
  * header, never uses inline assembly and never names a descriptor bit.
+ * The other direction, what the kernel provides for the arch to call
+ * (interrupt, fault and boot entry points), is kernel/entry.h.
  *
  * Naming: arch_<subsystem>_<verb>(). Unless a comment says otherwise a
  * function may be called on any CPU, with interrupts on or off.
@@ -52,8 +54,6 @@ enum ipi_kind {
  * never count interrupts. On receipt the arch calls ipi_handle(kind).
  */
 void arch_ipi_send(cpumask_t targets, enum ipi_kind kind);
-/* Generic handler called by the arch with interrupts disabled. */
-void ipi_handle(enum ipi_kind kind);
 
 /* ---- Time --------------------------------------------------------------- */
 
@@ -61,8 +61,6 @@ void ipi_handle(enum ipi_kind kind);
 uint64_t arch_time_ns(void);
 /* Periodic tick rate installed by arch_timer_start (per CPU). */
 #define TIMER_HZ 100
-/* Called by the arch on every CPU's timer tick, interrupts disabled. */
-void timer_tick(void);
 
 /* ---- Console and exit --------------------------------------------------- */
 
@@ -186,8 +184,6 @@ void arch_tlb_broadcast_kernel(virt_addr_t start, uint64_t pages, bool all);
 
 /* The page-table root that translates `va` on the calling CPU (for fault reports). */
 phys_addr_t arch_mm_root_for(virt_addr_t va);
-/* Prints the walk for `va` from `root`, one line per level (kernel/mm/pt_dump.c). */
-void pt_dump_walk(phys_addr_t root, virt_addr_t va);
 
 /* ---- SMP bring-up ------------------------------------------------------- */
 
@@ -197,8 +193,6 @@ void pt_dump_walk(phys_addr_t root, virt_addr_t va);
  * smp_secondary_main(cpu). Returns false if the CPU never answered.
  */
 bool arch_cpu_start(unsigned cpu, void *stack_top);
-/* Generic entry for an application processor; never returns. */
-__noreturn void smp_secondary_main(unsigned cpu);
 
 /* ---- Saving and resuming a context (tests, fault fixtures) ------------- */
 
@@ -234,59 +228,15 @@ void arch_context_init(struct arch_context *ctx, void *stack_top, void (*entry)(
  * resumes `to`. Returns when something switches back to `from`.
  */
 void arch_context_switch(struct arch_context *from, struct arch_context *to);
-/*
- * Called by the arch at the end of every interrupt taken from kernel code,
- * with interrupts disabled, after the interrupt is acknowledged: the
- * scheduler may switch threads here (preemption).
- */
-void sched_irq_exit(void);
 
 /* ---- Debugging ---------------------------------------------------------- */
 
 /* Raises the architecture's breakpoint trap (x86 int3, arm64 brk). */
 void arch_breakpoint(void);
 
-/*
- * What a synchronous exception reports to generic code. The arch decodes
- * its own syndrome into this; `name` is a short architectural name
- * ("#PF", "#BP", "Data Abort", ...).
- */
-enum fault_kind {
-	FAULT_BREAKPOINT = 1,
-	FAULT_PAGE, /* translation or permission fault on a data access or fetch */
-	FAULT_ILLEGAL, /* undefined instruction */
-	FAULT_GENERAL, /* anything else */
-};
-struct fault_info {
-	enum fault_kind kind;
-	const char *name;
-	uintptr_t pc;
-	uintptr_t address; /* faulting data address (CR2 / FAR), 0 if none */
-	uint64_t code; /* x86 error code / arm64 ESR */
-	bool write;
-	bool exec;
-	bool irqs_were_on; /* the faulting context had interrupts enabled */
-};
-/*
- * Called by the arch for every synchronous exception before it prints
- * anything. Returns true when the fault was resolved (a user page filled,
- * a spurious fault): the arch then returns and the instruction runs again.
- * An armed test fixture longjmps away. When it returns false for a
- * FAULT_BREAKPOINT, the arch logs the breakpoint and resumes after the
- * breakpoint instruction (x86: RIP already points past int3; arm64: ELR
- * points at brk, so it adds 4); every other unresolved fault panics.
- */
-bool fault_dispatch(const struct fault_info *info);
-/* Breakpoints taken on each CPU and resumed (tests read it). */
-extern uint64_t breakpoints_resumed[CPU_MAX];
 
 /* ---- Boot ---------------------------------------------------------------- */
 
-/*
- * Generic kernel entry on the boot CPU, called by the arch after it has a
- * stack, a console and has filled boot_info. Never returns.
- */
-__noreturn void kernel_main(void);
 /*
  * Called by kernel_main: finish per-arch setup on the boot CPU (interrupt
  * controller, exception vectors, timer) so that interrupts can be enabled.

@@ -10,6 +10,7 @@
  * panics.
  */
 #include "kernel/arch.h"
+#include "kernel/entry.h"
 #include "kernel/mm/mm.h"
 #include "kernel/percpu.h"
 

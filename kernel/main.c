@@ -9,6 +9,7 @@
  * docs/benchmarks.md) and exits, or prints a banner and idles (`make run`).
  * The keys themselves belong to the subsystems that read them.
  */
+#include "kernel/entry.h"
 #include "kernel/arch.h"
 #include "kernel/bench/bench.h"
 #include "kernel/boot_info.h"

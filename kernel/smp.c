@@ -9,6 +9,7 @@
  * nothing to run it sits in arch_cpu_idle() (hlt/wfi), woken only by
  * interrupts, the tick and IPIs.
  */
+#include "kernel/entry.h"
 #include "kernel/smp.h"
 #include "kernel/boot_info.h"
 #include "kernel/percpu.h"

@@ -2,6 +2,7 @@
 /*
  * The periodic tick: counts ticks per CPU and runs the boot CPU's hook.
  */
+#include "kernel/entry.h"
 #include "kernel/time.h"
 #include "kernel/percpu.h"
 #include "kernel/sched/sched_internal.h"

@@ -6,6 +6,7 @@
  * and leaves nothing armed behind it.
  */
 #include "kernel/arch.h"
+#include "kernel/entry.h"
 #include "kernel/percpu.h"
 #include "kernel/sched/thread.h"
 #include "tests/ktest.h"

@@ -15,6 +15,7 @@
  * Invariant of the fixture: one remote at a time; it runs commands one by
  * one and CPU 0 waits for each (bounded) before it goes on.
  */
+#include "kernel/entry.h"
 #include "kernel/mm/frame.h"
 #include "kernel/mm/tlb.h"
 #include "kernel/mm/vm.h"

@@ -11,6 +11,7 @@
  * (`tlb.skip_flush`) or the frame freed before the flush
  * (`tlb.break=free_before_flush`) this case fails, and CI checks that.
  */
+#include "kernel/entry.h"
 #include "kernel/errno.h"
 #include "kernel/mm/frame.h"
 #include "kernel/mm/gather.h"

@@ -6,6 +6,7 @@
  * is invalidated), and a permission that is not enforced shows up as an
  * access that does not fault.
  */
+#include "kernel/entry.h"
 #include "kernel/boot_info.h"
 #include "kernel/errno.h"
 #include "kernel/mm/frame.h"

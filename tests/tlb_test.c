@@ -6,6 +6,7 @@
  * spinning inside it, so a flush has real targets; counts are taken as
  * deltas around one operation, from the initiating CPU's counters.
  */
+#include "kernel/entry.h"
 #include "kernel/mm/asid.h"
 #include "kernel/mm/frame.h"
 #include "kernel/mm/gather.h"

@@ -17,6 +17,7 @@
 #include "arch/aarch64/aarch64.h"
 #include "arch/aarch64/gic.h"
 #include "kernel/arch.h"
+#include "kernel/entry.h"
 #include "kernel/printk.h"
 
 /* SPSR_EL1.M[3:0]: the exception level and stack the IRQ interrupted. */

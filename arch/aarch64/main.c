@@ -13,6 +13,7 @@
 #include "arch/aarch64/gic.h"
 #include "boot/fdt_platform.h"
 #include "kernel/arch.h"
+#include "kernel/entry.h"
 #include "kernel/boot_info.h"
 #include "kernel/printk.h"
 

@@ -15,6 +15,7 @@
  */
 #include "arch/aarch64/aarch64.h"
 #include "kernel/arch.h"
+#include "kernel/entry.h"
 #include "kernel/printk.h"
 
 /* ESR_EL1 exception classes Pagoda names. */

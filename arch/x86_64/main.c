@@ -8,6 +8,7 @@
 #include "arch/x86_64/x86.h"
 #include "kernel/acpi/acpi.h"
 #include "kernel/arch.h"
+#include "kernel/entry.h"
 #include "kernel/boot_info.h"
 #include "kernel/printk.h"
 

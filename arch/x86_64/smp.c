@@ -20,6 +20,7 @@
  */
 #include "arch/x86_64/x86.h"
 #include "kernel/arch.h"
+#include "kernel/entry.h"
 #include "kernel/boot_info.h"
 #include "kernel/cmdline.h"
 #include "kernel/printk.h"

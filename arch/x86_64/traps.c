@@ -9,6 +9,7 @@
  */
 #include "arch/x86_64/x86.h"
 #include "kernel/arch.h"
+#include "kernel/entry.h"
 #include "kernel/printk.h"
 #include "kernel/xcall.h"
 

@@ -9,6 +9,7 @@
  * flushes it, or this CPU loads the root after the change and cannot have
  * cached the old entry.
  */
+#include "kernel/entry.h"
 #include "kernel/mm/mm.h"
 #include "kernel/percpu.h"
 #include "kernel/errno.h"

@@ -4,6 +4,7 @@
  * with the index, the raw descriptor and what the arch says it is. It only
  * reads tables through the direct map, so it cannot fault itself.
  */
+#include "kernel/entry.h"
 #include "kernel/mm/frame.h"
 #include "kernel/mm/pt_arch.h"
 #include "kernel/printk.h"

@@ -12,6 +12,7 @@
  * the thread that runs next marks it DEAD (sched_finish_switch), and only
  * then may a joiner free its memory.
  */
+#include "kernel/entry.h"
 #include "kernel/sched/thread.h"
 #include "kernel/mm/frame.h"
 #include "kernel/mm/mm.h"
