@@ -44,6 +44,10 @@ SECTIONS
 		KEEP(*(.ktest_suites))
 		__ktest_suites_end = .;
 		. = ALIGN(8);
+		__bench_scenarios_start = .;
+		KEEP(*(SORT(.bench_scenarios.*)))
+		__bench_scenarios_end = .;
+		. = ALIGN(8);
 		__cmdline_params_start = .;
 		KEEP(*(.cmdline_params))
 		__cmdline_params_end = .;

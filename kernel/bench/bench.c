@@ -32,6 +32,10 @@ CMDLINE_PARAM(bench_reps_param, .key = "bench.reps", .kind = CMDLINE_U64, .min =
 
 static char bench_mode[32];
 static bool bench_failed;
+
+/* The registered scenarios, in rank order (BENCH_SCENARIO, the linker script). */
+extern const struct bench_scenario *const __bench_scenarios_start[];
+extern const struct bench_scenario *const __bench_scenarios_end[];
 static unsigned bench_rep; /* which repetition of the current scenario runs */
 
 cpumask_t bench_online(void)
@@ -246,23 +250,16 @@ bool bench_run_all(void)
 	if (!cmdline_get("tlb", bench_mode, sizeof(bench_mode)) || !bench_mode[0])
 		strlcpy(bench_mode, "gen", sizeof(bench_mode));
 	printk("bench: mode %s on %u CPUs", bench_mode, cpumask_weight(bench_online()));
-	static const struct {
-		const char *name;
-		void (*run)(void);
-	} scenarios[] = {
-	    {"munmap_1", bench_munmap_1},     {"munmap_32", bench_munmap_32},
-	    {"munmap_512", bench_munmap_512}, {"mprotect", bench_mprotect},
-	    {"tlb_flush2", bench_tlb_flush2}, {"concurrent", bench_concurrent},
-	};
 	/*
 	 * Each scenario runs `bench.reps=` times (5 by default), each time in
 	 * a fresh mm: the host compares the repetitions to see how much the
 	 * times scatter (under TCG other host load shows up directly).
 	 */
 	uint64_t reps = cmdline_u64("bench.reps");
-	for (unsigned i = 0; i < ARRAY_SIZE(scenarios); i++)
+	for (const struct bench_scenario *const *sc = __bench_scenarios_start;
+	     sc < __bench_scenarios_end; sc++)
 		for (bench_rep = 0; bench_rep < reps; bench_rep++)
-			run_one(scenarios[i].name, scenarios[i].run);
+			run_one((*sc)->name, (*sc)->run);
 	console_write("BENCH_END failed=%u\n", bench_failed ? 1u : 0u);
 	return !bench_failed;
 }

@@ -109,13 +109,21 @@ uint64_t bench_scaled(uint64_t ops);
 /* Writes one word to each page of [va, va + size): faults them in if needed. */
 void bench_touch(virt_addr_t va, uint64_t size);
 
-/* Scenarios: munmap.c (munmap_N, mprotect), tlb_flush2.c, concurrent.c. */
-void bench_munmap_1(void);
-void bench_munmap_32(void);
-void bench_munmap_512(void);
-void bench_mprotect(void);
-void bench_tlb_flush2(void);
-void bench_concurrent(void);
+/*
+ * A scenario registers itself, as a test suite does: BENCH_SCENARIO(var,
+ * "name", rank, fn) at file scope puts it in the .bench_scenarios.<rank>
+ * linker section; the runner takes them in rank order (two digits), so
+ * adding a scenario is adding a file. Today: munmap.c (munmap_N,
+ * mprotect), tlb_flush2.c, concurrent.c.
+ */
+struct bench_scenario {
+	const char *name;
+	void (*run)(void);
+};
+#define BENCH_SCENARIO(var, scenario_name, rank, fn)                                               \
+	static const struct bench_scenario var = {.name = scenario_name, .run = fn};              \
+	static const struct bench_scenario *const var##_ptr                                        \
+	    __section(".bench_scenarios." #rank) __used = &var
 
 /* The command line asks for the benchmarks (`bench`). */
 bool bench_requested(void);

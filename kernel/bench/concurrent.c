@@ -40,7 +40,7 @@ static void unmapper_loop(void *arg)
 	}
 }
 
-void bench_concurrent(void)
+static void bench_concurrent(void)
 {
 	const char *name = "concurrent";
 	struct bench_env env;
@@ -83,3 +83,5 @@ void bench_concurrent(void)
 	}
 	bench_env_stop(&env);
 }
+
+BENCH_SCENARIO(concurrent_scenario, "concurrent", 60, bench_concurrent);

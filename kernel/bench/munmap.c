@@ -85,22 +85,27 @@ static void run_single(const char *name, void (*loop)(void *arg), unsigned pages
 }
 
 /* ~0.3-0.7 s per repetition under TCG on a 2-core host with CPUS=4 (docs/benchmarks.md). */
-void bench_munmap_1(void)
+static void bench_munmap_1(void)
 {
 	run_single("munmap_1", munmap_loop, 1, bench_scaled(6000), false);
 }
 
-void bench_munmap_32(void)
+static void bench_munmap_32(void)
 {
 	run_single("munmap_32", munmap_loop, 32, bench_scaled(800), false);
 }
 
-void bench_munmap_512(void)
+static void bench_munmap_512(void)
 {
 	run_single("munmap_512", munmap_loop, 512, bench_scaled(80), false);
 }
 
-void bench_mprotect(void)
+static void bench_mprotect(void)
 {
 	run_single("mprotect", mprotect_loop, 64, bench_scaled(3000), true);
 }
+
+BENCH_SCENARIO(munmap_1_scenario, "munmap_1", 10, bench_munmap_1);
+BENCH_SCENARIO(munmap_32_scenario, "munmap_32", 20, bench_munmap_32);
+BENCH_SCENARIO(munmap_512_scenario, "munmap_512", 30, bench_munmap_512);
+BENCH_SCENARIO(mprotect_scenario, "mprotect", 40, bench_mprotect);

@@ -45,7 +45,7 @@ static void flusher_loop(void *arg)
 	}
 }
 
-void bench_tlb_flush2(void)
+static void bench_tlb_flush2(void)
 {
 	const char *name = "tlb_flush2";
 	unsigned n = MIN(cpumask_weight(bench_online()), FLUSH2_THREADS_MAX);
@@ -85,3 +85,5 @@ void bench_tlb_flush2(void)
 	}
 	bench_env_stop(&env);
 }
+
+BENCH_SCENARIO(tlb_flush2_scenario, "tlb_flush2", 50, bench_tlb_flush2);
