@@ -13,6 +13,7 @@
 #include "kernel/entry.h"
 #include "kernel/mm/mm.h"
 #include "kernel/percpu.h"
+#include "kernel/sched/thread.h"
 
 uint64_t breakpoints_resumed[CPU_MAX];
 

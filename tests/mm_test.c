@@ -18,6 +18,7 @@
 #include "kernel/mm/mm.h"
 #include "kernel/percpu.h"
 #include "kernel/time.h"
+#include "kernel/sched/thread.h"
 #include "lib/string.h"
 #include "tests/ktest.h"
 

@@ -15,6 +15,7 @@
 #include "kernel/percpu.h"
 #include "kernel/time.h"
 #include "kernel/xcall.h"
+#include "kernel/sched/thread.h"
 #include "lib/string.h"
 #include "tests/ktest.h"
 

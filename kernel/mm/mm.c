@@ -20,6 +20,7 @@
 #include "kernel/mm/tlb.h"
 #include "kernel/printk.h"
 #include "kernel/xcall.h"
+#include "kernel/sched/thread.h"
 #include "lib/string.h"
 
 struct mm *mm_create(void)

@@ -20,8 +20,9 @@
 
 #include "kernel/mm/pt.h"
 #include "kernel/mm/tlb.h"
-#include "kernel/sched/thread.h"
 #include "kernel/sync/wait.h"
+
+struct thread;
 
 struct fault_info;
 
