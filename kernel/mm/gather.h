@@ -32,8 +32,10 @@
  *
  * A settle (early or final) may skip its flush only when every change it
  * covers was published by a deferral that a completed flush already
- * covers. Changes noted after the last deferral (a walk stopped in the
- * middle of a table, before that table's deferral) always get a flush.
+ * covers. Changes noted after the last deferral always get a flush. (The walker
+ * defers the table it stops in before it settles, so today only a direct
+ * user of the gather API can reach that case: the rule is the safety net
+ * that makes a settle correct wherever it is called from.)
  */
 #ifndef PAGODA_KERNEL_MM_GATHER_H
 #define PAGODA_KERNEL_MM_GATHER_H

@@ -46,16 +46,24 @@ static void drop_mm_here(void *arg)
 	unsigned me = arch_cpu_id();
 	struct tlb_cpu_state *s = &tlb_cpu[me];
 	tlb_forget_mm(me, mm);
-	if (s->loaded != mm)
-		return;
-	arch_mm_deactivate();
-	s->loaded = NULL;
-	s->lazy = false;
-	struct thread *cur = thread_current();
-	if (cur && cur->active_mm == mm)
-		cur->active_mm = NULL;
-	if (arch_tlb_caps()->switch_flushes)
-		cpumask_clear_atomic(&mm->cpus, me);
+	if (s->loaded == mm) {
+		arch_mm_deactivate();
+		s->loaded = NULL;
+		s->lazy = false;
+		struct thread *cur = thread_current();
+		if (cur && cur->active_mm == mm)
+			cur->active_mm = NULL;
+		if (arch_tlb_caps()->switch_flushes)
+			cpumask_clear_atomic(&mm->cpus, me);
+	}
+	/*
+	 * A tagged TLB may still hold entries of this mm's id (a CPU that ran
+	 * it and switched away). Drop them here, once no root of this mm is
+	 * loaded: the teardown flush below skips CPUs that no longer hold the
+	 * mm, and the id may be given to another mm right after.
+	 */
+	if (!arch_tlb_caps()->switch_flushes)
+		arch_tlb_flush_user_all(asid_hw(mm));
 }
 
 void mm_destroy(struct mm *mm)
@@ -139,9 +147,12 @@ void mm_switch_thread(struct thread *prev, struct thread *next)
 		if (old)
 			cpumask_clear_atomic(&old->cpus, me);
 	} else {
-		arch_mm_activate(target->pt.root, asid);
-		/* Tagged entries may remain from an earlier visit: catch up from its slot. */
+		/*
+		 * Tagged entries may remain from an earlier visit: catch up from
+		 * its slot (or flush the ASID) before the walker can use them.
+		 */
 		tlb_switch_tagged(me, old, target);
+		arch_mm_activate(target->pt.root, asid);
 	}
 }
 

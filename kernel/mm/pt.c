@@ -22,8 +22,12 @@
  * invalidates everywhere ("settles"), takes the lock again and goes on.
  * Where the arch requires break-before-make, the entry is made invalid
  * before the stop and the new one written (the make) only after the
- * invalidation; meanwhile the tree is "breaking" and other operations on
- * it wait for the make, so none of them takes the invalid slot for a hole.
+ * invalidation. While a change to a tree others walk is stopped (a break
+ * waiting for its make, or an x86 split whose old block is not yet
+ * invalidated everywhere), the tree belongs to that operation: every other
+ * operation, queries included, waits until it resumes, so none of them
+ * takes an invalid slot for a hole or adds entries beside a stale block.
+ * (User trees are already serialised by their mm's lock.)
  */
 #include "kernel/mm/pt.h"
 #include "kernel/errno.h"
@@ -455,8 +459,8 @@ static void free_chain(phys_addr_t chain)
 static void commit_done(struct pt_op *op)
 {
 	struct pt *pt = op->pt;
-	if (op->make_slot)
-		pt->breaking = op->make_slot; /* other operations wait for our make */
+	if (op->make_slot || (op->stop != STOP_NONE && !op->gather))
+		pt->stopped_by = op; /* pt_run's op: the same object on every resume */
 	if (!op->flush || !pt->live || op->gather) {
 		op->flush = false;
 		return;
@@ -491,16 +495,16 @@ static void settle(struct pt_op *op)
 		pt_test_after_replace(op->pt, op->resume_va);
 }
 
-/* Takes pt->lock once no other operation's break waits for its make. */
-static irqflags_t lock_tree(struct pt *pt, const pte_t *my_break)
+/* Takes pt->lock once no other operation (than `me`, NULL: none) has the tree stopped. */
+static irqflags_t lock_tree(struct pt *pt, const void *me)
 {
 	for (;;) {
 		irqflags_t flags = spin_lock_irqsave(&pt->lock);
-		if (!pt->breaking || pt->breaking == my_break)
+		if (!pt->stopped_by || pt->stopped_by == me)
 			return flags;
 		spin_unlock_irqrestore(&pt->lock, flags);
-		/* Interrupts as the caller had them: the breaker's flush may need this CPU. */
-		while (READ_ONCE(pt->breaking))
+		/* Interrupts as the caller had them: the stopped operation's flush may need us. */
+		while (READ_ONCE(pt->stopped_by))
 			arch_cpu_relax();
 	}
 }
@@ -532,13 +536,14 @@ static int pt_run(struct pt *pt, enum pt_op_kind kind, virt_addr_t va, phys_addr
 	/* A break invalidated everywhere, waiting for its make. */
 	pte_t *make_slot = NULL, make_value = 0;
 	for (bool resumed = false;; resumed = true) {
-		irqflags_t flags = lock_tree(pt, make_slot);
+		irqflags_t flags = lock_tree(pt, &op);
 		if (make_slot) {
 			if (READ_ONCE(*make_slot) != 0)
 				panic("pt_run: a slot changed between its break and its make");
 			arch_pte_write(make_slot, make_value);
-			pt->breaking = NULL;
 		}
+		if (pt->stopped_by == &op)
+			pt->stopped_by = NULL;
 
 		/* Prepare: count, and refuse before anything changes. */
 		walk(&op, table_ptr(pt->root), 0, PT_LEVELS - 1, op.va, last);
@@ -654,6 +659,7 @@ int pt_ensure_top_table(struct pt *pt, virt_addr_t va)
 
 bool pt_query(struct pt *pt, virt_addr_t va, struct pt_query_result *out)
 {
+	/* Does not wait for a stopped change: a slot in the middle of a break reads as a hole. */
 	irqflags_t flags = spin_lock_irqsave(&pt->lock);
 	pte_t *table = table_ptr(pt->root);
 	bool found = false;

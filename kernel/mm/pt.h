@@ -62,8 +62,12 @@ struct pt {
 	/* never free tables directly below the root (their entries are copied elsewhere) */
 	bool keep_top_tables;
 	spinlock_t lock;
-	/* the slot of a break waiting for its make (lock dropped); others wait, see pt.c */
-	pte_t *breaking;
+	/*
+	 * An operation on a tree others walk that stopped mid-change (a break
+	 * waiting for its make, or a split waiting for its invalidation), lock
+	 * dropped: until it resumes, every other operation waits (see pt.c).
+	 */
+	const void *stopped_by;
 	struct pt_stats stats;
 };
 

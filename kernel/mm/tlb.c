@@ -216,11 +216,16 @@ void tlb_flush_mm_range(const struct tlb_flush_request *req)
 	{
 		if (cpu == me)
 			continue;
-		if (atomic_load_acquire(&tlb_cpu[cpu].loaded) != mm) {
+		if (!arch_tlb_caps()->switch_flushes &&
+		    atomic_load_acquire(&tlb_cpu[cpu].loaded) != mm) {
 			/*
 			 * Switched away (tagged TLB): it flushes this mm's id when it
 			 * switches back in, before any use, so it is left stale
-			 * instead of interrupted. (It set `loaded` before that flush,
+			 * instead of interrupted. Not on an untagged TLB: a CPU
+			 * that has published its switch may not have loaded the new
+			 * root yet, and tables may be freed after this request; it
+			 * stays in the mask until the load, and waiting for its
+			 * answer is what proves it has left our root. (It set `loaded` before that flush,
 			 * and we changed the tables before reading `loaded`.)
 			 */
 			cpumask_clear(&targets, cpu);
