@@ -89,6 +89,16 @@ extern bool tlb_break_free_before_flush; /* the gather frees before it flushes *
 extern bool tlb_break_skip_lazy_always; /* lazy CPUs skipped even when tables were freed */
 /* Untagged switch-in reads the generation after loading the root (the old order). */
 extern bool tlb_test_break_switch_order;
+/* An early settle (a walk out of gather room) frees what it holds without flushing. */
+extern bool tlb_break_settle_no_flush;
+/* A nested gather neither escalates nor takes on the other gather's pending tables. */
+extern bool tlb_break_nested_blind;
+/* A CPU leaving lazy mode does not catch up on the generations it skipped. */
+extern bool tlb_break_lazy_no_catch_up;
+/* Tagged switch-in trusts the slot's entries: no replay of the generations missed. */
+extern bool tlb_break_switch_no_catch_up;
+/* A catch-up flushes only the request in hand, not the generations missed before it. */
+extern bool tlb_break_catch_up_skips_ring;
 
 /*
  * Test hook: when `mm` is armed, the next untagged switch into it on `cpu`
