@@ -141,11 +141,14 @@ test: deps kernel check-size host-test
 
 # The runner must see failures: each test-only switch must make it report
 # one (a failed case, a panic, a timeout, an unexpected fault, a stale TLB
-# entry when flushes are skipped). Only one suite runs, so each check is
-# one short boot. negative_check: $(1) extra command line, $(2) runner
-# options, $(3) the ktest= list (default: the ktest suite), $(4) non-empty
-# to boot without cmdline.strict.
+# entry when flushes are skipped). Only the suites or cases named run, so
+# each check is one short boot. negative_check: $(1) extra command line,
+# $(2) runner options, $(3) the ktest= list (default: the ktest suite),
+# $(4) non-empty to boot without cmdline.strict. The log is named after
+# $(1) and $(3).
 comma := ,
+empty :=
+space := $(empty) $(empty)
 # $(1) as one single-quoted shell word.
 shell_quote = '$(subst ','\'',$(1))'
 NEGATIVE_CMDLINE = ktest=$(or $(2),ktest) test.cpus=$(CPUS) test.mem=$(MEM) \
@@ -154,7 +157,7 @@ define negative_check
 	$(call arch_boot_image,$(call NEGATIVE_CMDLINE,$(1),$(3),$(4)),test)
 	@echo $(call shell_quote,negative check: $(or $(1),ktest=$(3)) must give $(2))
 	$(Q)python3 tools/ktest_run.py \
-		--log $(BUILD)/negative-$(subst *,,$(subst $(comma),_,$(lastword $(or $(1),ktest=$(3))))).log \
+		--log $(BUILD)/negative-$(subst *,,$(subst $(comma),_,$(subst $(space),_,$(strip $(1) $(if $(1),$(3),ktest=$(3)))))).log \
 		--timeout 60 \
 		--exit-style $(EXIT_STYLE) $(2) -- $(QEMU_TEST)
 endef
@@ -164,6 +167,12 @@ CMDLINE_TLB_REPORT := "cmdline: 'tlb=bogus': tlb expects one of gen[|]ipi[|]mmge
 CMDLINE_MEM_REPORT := "cmdline: 'mem=abc': mem expects a size [(]e[.]g[.] 64M, 1G[)]; using all memory\Z"
 CMDLINE_REPORTS := --expect-log $(CMDLINE_TLB_REPORT) --expect-log $(CMDLINE_MEM_REPORT)
 MEM_CAP_REPORT := --expect-log "frames: mem=64 MiB: RAM at or above 0x[0-9a-f]+ is not used"
+# The cases a tlb.break= switch must make fail, each booted alone (docs/tlb.md lists them).
+LAZY_CASE := tlb.lazy_cpu_spared_unless_tables_freed
+ORDER_CASE := gather.unmap_512_pages_flushes_once
+SETTLE_CASE := gather.batch_failure_settles_early
+NESTED_CASE := gather.nested_gathers_flush_everything
+CONCURRENT_CASE := tlb.concurrent_gathers_fewer_full_flushes
 
 test-negative: deps kernel
 	$(Q)$(MAKE) --no-print-directory arch-negative
@@ -176,6 +185,13 @@ test-negative: deps kernel
 	$(call negative_check,tlb=ipi tlb.break=no_defer_bump,--expect-fail tlb.deferral_reaches_cpu_that_switched_in,tlb)
 	$(call negative_check,tlb=ipi tlb.break=skip_lazy_always,--expect-fail tlb.lazy_cpu_spared_unless_tables_freed,tlb)
 	$(call negative_check,tlb.break=kernel_local_only,--expect-fail kpt.unmap_reaches_other_cpus,kpt)
+	$(call negative_check,tlb=ipi tlb.break=lazy_no_catch_up,--expect-fail $(LAZY_CASE),$(LAZY_CASE))
+	$(call negative_check,tlb.break=free_before_flush,--expect-fail $(ORDER_CASE),$(ORDER_CASE))
+	$(call negative_check,tlb.break=settle_no_flush,--expect-fail $(SETTLE_CASE),$(SETTLE_CASE))
+	$(call negative_check,tlb=ipi tlb.break=nested_blind,--expect-fail $(NESTED_CASE),$(NESTED_CASE))
+	$(call negative_check,tlb=mmgen tlb.break=nested_blind,--expect-fail $(NESTED_CASE),$(NESTED_CASE))
+	$(call negative_check,tlb=ipi tlb.break=catch_up_skips_ring,--expect-fail $(CONCURRENT_CASE),$(CONCURRENT_CASE))
+	$(call negative_check,xcall.break=drain_early,--expect-fail ipi.nowait_then_drain,ipi.nowait_then_drain)
 	$(call negative_check,tlb=bogus mem=abc,$(CMDLINE_REPORTS),cmdline,lenient)
 	$(call negative_check,cmdline.strict tlb=bogus,--expect-panic "cmdline_check: 'tlb=bogus': tlb expects",cmdline,lenient)
 	$(call negative_check,,--expect-error "'nosuch[*]' .*matches no suite or case",ktest$(comma)nosuch*)

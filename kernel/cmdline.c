@@ -289,7 +289,7 @@ unsigned cmdline_check_line(const struct cmdline_table *table, const char *line,
 	const char *p = line;
 	struct word w;
 	while (next_word(&p, &w)) {
-		char word[CMDLINE_WORD_MAX + 4], msg[384];
+		char word[CMDLINE_WORD_MAX + 4], msg[512];
 		quote_word(word, &w);
 		const struct cmdline_param *param = find_n(table, w.start, w.klen);
 		enum cmdline_problem problem;
@@ -321,7 +321,7 @@ unsigned cmdline_check_line(const struct cmdline_table *table, const char *line,
 						    parse_size(param, w.value, w.vlen, &v)) ||
 						   (param->kind == CMDLINE_U64 &&
 						    parse_number(w.value, w.vlen, &v)));
-				char expected[160], fallback[96];
+				char expected[256], fallback[96]; /* tlb.break's words: ~180 */
 				describe_expected(expected, sizeof(expected), param, range_only);
 				describe_fallback(fallback, sizeof(fallback), param);
 				problem = CMDLINE_BAD_VALUE;
@@ -453,7 +453,7 @@ void cmdline_print_help(void)
 		}
 		if (!next)
 			break;
-		char kind[128];
+		char kind[256]; /* the longest is tlb.break's list of words */
 		describe_kind(kind, sizeof(kind), next);
 		printk("cmdline:   %-15s %-32s %-11s %s", next->key, kind,
 		       next->def ? next->def : "none", next->help);

@@ -20,6 +20,7 @@
 #include "kernel/mm/vm.h"
 #include "kernel/sched/thread.h"
 #include "kernel/smp.h"
+#include "kernel/xcall.h"
 #include "tests/ktest.h"
 
 static void print_memory_map(void)
@@ -51,6 +52,7 @@ void kernel_main(void)
 	arch_irq_enable();
 	smp_start_secondaries();
 
+	xcall_setup();
 	tlb_setup();
 	if (bench_requested())
 		arch_exit(bench_run_all() ? EXIT_SUCCESS_ALL : EXIT_TESTS_FAILED);

@@ -12,6 +12,7 @@
  */
 #include "kernel/xcall.h"
 #include "kernel/arch.h"
+#include "kernel/cmdline.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
 
@@ -28,6 +29,23 @@ struct xcall_queue {
 
 static struct xcall_slot slots[CPU_MAX][CPU_MAX]; /* [target][initiator] */
 static struct xcall_queue queues[CPU_MAX];
+/* Test-only (xcall.break=drain_early): xcall_drain() returns without waiting. */
+static bool break_drain_early;
+
+/* The words of `xcall.break=`, in this order. */
+enum xcall_cmdline_break { XCALL_BREAK_NONE, XCALL_BREAK_DRAIN_EARLY };
+CMDLINE_PARAM(xcall_break_param, .key = "xcall.break", .kind = CMDLINE_ENUM,
+	      .values = "none|drain_early", .def = "none",
+	      .help = "test-only: break the cross-call layer (tests must then fail)");
+
+void xcall_setup(void)
+{
+	if (cmdline_enum("xcall.break") == XCALL_BREAK_DRAIN_EARLY) {
+		break_drain_early = true;
+		printk("xcall: WARNING: xcall_drain() does not wait (xcall.break=drain_early): "
+		       "tests must fail");
+	}
+}
 
 /* Runs every request queued for this CPU; loops until the mask stays empty. */
 static void xcall_run_pending(unsigned me)
@@ -99,6 +117,8 @@ void xcall(cpumask_t targets, xcall_fn fn, void *arg, enum xcall_flags flags)
 
 void xcall_drain(void)
 {
+	if (break_drain_early)
+		return; /* broken on purpose: requests posted may still be running */
 	irqflags_t irq = arch_irq_save();
 	unsigned me = arch_cpu_id();
 	for (unsigned t = 0; t < CPU_MAX; t++)

@@ -39,6 +39,11 @@ enum xcall_flags {
 void xcall(cpumask_t targets, xcall_fn fn, void *arg, enum xcall_flags flags);
 /* Waits until every request this CPU posted has been run. */
 void xcall_drain(void);
+/*
+ * Reads the layer's command-line key (`xcall.break=`, test-only). Runs
+ * once on the boot CPU, before the tests.
+ */
+void xcall_setup(void);
 
 struct xcall_stats {
 	uint64_t ipis_sent; /* IPI_CALL interrupts this CPU requested */

@@ -80,21 +80,62 @@ static void wait_means_finished(struct ktest *t)
 	for_each_cpu(c, others) EXPECT_EQ(t, atomic_load_acquire(&ran_on[c]), 1u);
 }
 
+/*
+ * A no-wait call returns before its targets have run, and xcall_drain()
+ * returns only after they have. Each target holds in the called function
+ * until the initiator lets it go (a no-wait call that waited could never
+ * return: the targets give up after a second, and the case fails), then
+ * takes 20 ms before it counts its hit, so right after xcall_drain()
+ * returns every hit must be there. xcall.break=drain_early makes
+ * xcall_drain() return at once, and this case fail (make test-negative).
+ */
+struct gated_arg {
+	unsigned initiator;
+	uint32_t release;
+	uint32_t gave_up;
+};
+
+static void gated_hit(void *p)
+{
+	struct gated_arg *a = p;
+	unsigned me = arch_cpu_id();
+	uint64_t deadline = arch_time_ns() + 1000000000ull;
+	while (!atomic_load_acquire(&a->release))
+		if (arch_time_ns() > deadline) {
+			atomic_fetch_add(&a->gave_up, 1);
+			break;
+		}
+	time_delay_ns(20000000ull);
+	atomic_fetch_add(&hits[me][a->initiator], 1);
+	atomic_store_release(&ran_on[me], 1);
+}
+
 static void nowait_then_drain(struct ktest *t)
 {
 	require_cpus(t, 2);
 	reset_counts();
-	static struct ipi_arg a; /* must outlive the call: XCALL_NOWAIT */
-	a = (struct ipi_arg){arch_cpu_id(), 5000000ull};
+	static struct gated_arg a; /* must outlive the call: XCALL_NOWAIT */
+	a = (struct gated_arg){.initiator = arch_cpu_id()};
 	cpumask_t others = online();
 	cpumask_clear(&others, arch_cpu_id());
-	uint64_t start = arch_time_ns();
-	xcall(others, count_hit, &a, XCALL_NOWAIT);
-	uint64_t returned = arch_time_ns() - start;
+	xcall(others, gated_hit, &a, XCALL_NOWAIT);
+	/* Back while every target is still held: nothing has run to its end. */
+	unsigned early = 0;
+	for_each_cpu(c, others) early += atomic_load_acquire(&ran_on[c]);
+	atomic_store_release(&a.release, 1);
 	xcall_drain();
-	for_each_cpu(c, others) EXPECT_EQ(t, hits[c][a.initiator], 1u);
-	/* Not a timing test: a no-wait call that waited would still pass; record it. */
-	ktest_log(t, "no-wait call returned after %lu us", (unsigned long)(returned / 1000));
+	unsigned drained = 0;
+	for_each_cpu(c, others) drained += atomic_load_acquire(&hits[c][a.initiator]) == 1;
+	EXPECT_EQ(t, early, 0u);
+	EXPECT_EQ(t, drained, cpumask_weight(others));
+	EXPECT_EQ(t, atomic_load_acquire(&a.gave_up), 0u);
+	/* (If the drain did not wait, let the targets finish before the counters are reused.) */
+	uint64_t deadline = arch_time_ns() + 2000000000ull;
+	for_each_cpu(c, others)
+	{
+		while (!atomic_load_acquire(&ran_on[c]) && arch_time_ns() < deadline)
+			arch_cpu_relax();
+	}
 }
 
 static void local_share_runs_on_caller(struct ktest *t)

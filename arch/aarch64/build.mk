@@ -59,7 +59,11 @@ QEMU_COMMON := qemu-system-aarch64 -machine virt,gic-version=$(GIC)$(VIRT_OPTS) 
 QEMU_RUN = $(QEMU_COMMON) -serial mon:stdio -append "$$(cat $(BUILD)/run.cmdline)"
 
 # Negative check of the DTB parser: QEMU's own tree with /cpus broken must
-# stop the kernel with a panic naming the node and property.
+# stop the kernel with a panic naming the node and property. Then the
+# arm64-only tlb.break= switches, each with the case it must make fail
+# (docs/tlb.md), and the nested-gather switch under the broadcast default.
+ROLLOVER_CASE := tlb.asid_rollover_keeps_mms_apart
+SWITCHED_CASE := tlb.switched_out_and_back_catches_up
 QEMU_MACHINE_ARGS := -machine virt,gic-version=$(GIC)$(VIRT_OPTS) -cpu $(QEMU_CPU) -smp $(CPUS) \
 	-m $(MEM)
 arch-negative: kernel
@@ -70,4 +74,7 @@ arch-negative: kernel
 		--exit-style $(EXIT_STYLE) --expect-panic "fdt_boot_parse: .*node /cpus.*#address-cells" \
 		-- $(subst -kernel ,-dtb $(BUILD)/bad-cpus.dtb -kernel ,$(QEMU_TEST))
 	$(call negative_check,tlb.break=asid_no_carry,--expect-fail asid.idle_cpu_keeps_the_id_its_mm_has,asid)
+	$(call negative_check,tlb.break=asid_forget_reserved,--expect-fail $(ROLLOVER_CASE),$(ROLLOVER_CASE))
+	$(call negative_check,tlb=ipi tlb.break=switch_no_catch_up,--expect-fail $(SWITCHED_CASE),$(SWITCHED_CASE))
+	$(call negative_check,tlb.break=nested_blind,--expect-fail $(NESTED_CASE),$(NESTED_CASE))
 QEMU_TEST = $(QEMU_COMMON) -serial stdio -monitor none -append "$$(cat $(BUILD)/test.cmdline)"

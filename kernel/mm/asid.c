@@ -29,6 +29,7 @@
 
 struct asid_stats asid_stats;
 bool asid_test_break_carry;
+bool asid_test_break_reserved;
 static spinlock_t asid_lock = SPINLOCK_INIT;
 static uint64_t generation; /* multiple of 1 << bits; 0 until first use */
 static uint64_t map[ASID_MAP_BITS / 64];
@@ -83,9 +84,10 @@ static void rollover(void)
 	generation += 1ull << id_bits();
 	memset(map, 0, sizeof(map));
 	for (unsigned c = 0; c < CPU_MAX; c++) {
-		reserved[c] = active[c];
-		if (active[c] & id_mask())
-			id_take((unsigned)(active[c] & id_mask()));
+		/* Broken on purpose: the ids CPUs run with go back into the pool. */
+		reserved[c] = asid_test_break_reserved ? 0 : active[c];
+		if (reserved[c] & id_mask())
+			id_take((unsigned)(reserved[c] & id_mask()));
 	}
 	flush_pending = cpumask_read(&cpu_online_mask);
 	next_id = 1;

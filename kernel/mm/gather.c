@@ -91,7 +91,7 @@ void tlb_note_pending_table(struct mmu_gather *g, phys_addr_t table, virt_addr_t
 	 * gathers escalate, so there is no pending flush to take on (and
 	 * `completed` is not maintained in that mode).
 	 */
-	if (tlb_mode != TLB_MODE_GEN || tlb_broadcast || g->fullmm ||
+	if (tlb_mode != TLB_MODE_GEN || tlb_broadcast || g->fullmm || tlb_break_nested_blind ||
 	    !pt_table_flush_pending(g->mm, table))
 		return;
 	/* Not our change, but our caller must not return before it is flushed. */
@@ -103,6 +103,9 @@ void tlb_remove_table(struct mmu_gather *g, phys_addr_t table)
 {
 	*(uint64_t *)kva(table) = g->tables;
 	g->tables = table;
+	/* Once per flush round: a nested gather cannot tell which range such a table served. */
+	if (!g->freed_tables)
+		atomic_fetch_add(&g->mm->tables_unflushed, 1);
 	g->freed_tables = true;
 	g->need_flush = true;
 }
@@ -160,28 +163,42 @@ void tlb_remove_pages(struct mmu_gather *g, phys_addr_t pa, unsigned n)
 
 static void free_frame_after_flush(struct mmu_gather *g, phys_addr_t pa)
 {
-	if (g->need_flush && !tlb_test_skip_flush)
+	/* Changes noted and not flushed yet: the frame may still be reachable somewhere. */
+	if (g->need_flush)
 		atomic_fetch_add(&gather_stats.order_violations, 1);
 	tlb_trace_event(TLB_TRACE_FREE, pa);
 	frame_free(pa, 0);
+}
+
+/*
+ * Another gather is open on the mm and may have cleared entries in our
+ * range whose flush it has not issued yet; can we not tell which? With
+ * per-mm generations only, or a broadcast (nothing is deferred per table),
+ * nobody can. With per-table generations, every leaf table we walked that
+ * had such a pending flush made us bump past it, so our request makes
+ * each target catch up through the other gather's published ranges; but a
+ * table the other gather unhooked is no longer on our walk, and the
+ * entries cached through it are not in any range: then we cannot either.
+ * A blind gather flushes the whole mm, even if it cleared nothing itself.
+ */
+static bool nested_blind(const struct mmu_gather *g)
+{
+	struct mm *mm = g->mm;
+	if (tlb_break_nested_blind || atomic_load_relaxed(&mm->gathers_active) <= 1)
+		return false;
+	if (tlb_mode == TLB_MODE_MMGEN || tlb_broadcast)
+		return true;
+	/* Our own unhooked tables make our flush a full one anyway. */
+	return atomic_load_acquire(&mm->tables_unflushed) > (g->freed_tables ? 1u : 0u);
 }
 
 /* Issues the one flush for what is gathered, or learns that it is already done. */
 static void flush_gathered(struct mmu_gather *g)
 {
 	struct mm *mm = g->mm;
-	bool concurrent = atomic_load_relaxed(&mm->gathers_active) > 1;
-	if (concurrent)
+	if (atomic_load_relaxed(&mm->gathers_active) > 1)
 		atomic_fetch_add(&gather_stats.nested, 1);
-	/*
-	 * Another gather may have cleared entries in our range whose flush it
-	 * has not issued yet. With per-mm generations only, nobody can tell
-	 * which: flush everything. With per-table generations, every table
-	 * we walked that had such a pending flush made us bump past it, so our
-	 * request makes each target catch up through the other gather's
-	 * published ranges: no escalation needed.
-	 */
-	bool nested = concurrent && (tlb_mode == TLB_MODE_MMGEN || tlb_broadcast);
+	bool nested = nested_blind(g);
 	/*
 	 * Every entry this gather cleared was published by a deferral at or
 	 * before defer_gen. If a flush that completed covered that generation,
@@ -214,8 +231,19 @@ static void flush_gathered(struct mmu_gather *g)
 
 static void free_gathered(struct mmu_gather *g);
 
-void tlb_flush_mmu(struct mmu_gather *g)
+/* Flush, then free. `final`: the gather's finish, not an early settle of a walk out of room. */
+static void settle(struct mmu_gather *g, bool final)
 {
+	if (tlb_break_settle_no_flush && !final && g->need_flush) {
+		/*
+		 * Broken on purpose: an early settle only makes room, and leaves
+		 * the flush to the finish. The window is held open a millisecond
+		 * per settle so that writers on other CPUs are seen to land.
+		 */
+		free_gathered(g);
+		time_delay_ns(1000000);
+		return;
+	}
 	if (tlb_break_free_before_flush && g->need_flush) {
 		/*
 		 * The invariant broken on purpose: free first, and hold the window
@@ -226,11 +254,19 @@ void tlb_flush_mmu(struct mmu_gather *g)
 		time_delay_ns(5000000);
 	}
 	if (g->need_flush) {
+		bool held_tables = g->freed_tables;
 		flush_gathered(g);
 		g->flush_seq++;
 		reset_range(g);
+		if (held_tables)
+			atomic_fetch_sub(&g->mm->tables_unflushed, 1);
 	}
 	free_gathered(g);
+}
+
+void tlb_flush_mmu(struct mmu_gather *g)
+{
+	settle(g, false);
 }
 
 /* Everything queued was unhooked before the flush above (or needed none). */
@@ -261,9 +297,17 @@ static void free_gathered(struct mmu_gather *g)
 
 void tlb_gather_finish(struct mmu_gather *g)
 {
+	/*
+	 * A nested gather that cannot tell what the other one left pending
+	 * must not let its caller return before that is flushed, even when it
+	 * found nothing to clear itself (the other gather got there first).
+	 */
+	if (!g->need_flush && nested_blind(g))
+		note_range(g, arch_mm_layout.user_base,
+			   arch_mm_layout.user_top - arch_mm_layout.user_base, 0);
 	if (!g->need_flush && g->nr_local == 0 && !g->tables)
 		atomic_fetch_add(&gather_stats.flushes_elided, 1);
-	tlb_flush_mmu(g);
+	settle(g, true);
 	while (g->batches) {
 		struct gather_batch *b = g->batches;
 		g->batches = b->next;

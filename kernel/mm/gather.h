@@ -17,9 +17,13 @@
  *
  * Nothing is flushed when nothing was cleared or only permissions were
  * added. `fullmm` means the whole address space is being torn down (its
- * CPUs have left it); it never means "flush everything". Two gathers on one
- * mm at once (nested) escalate the final flush to the whole mm, because
- * each may have skipped flushes the other's range relies on.
+ * CPUs have left it); it never means "flush everything". A gather that
+ * finishes while another is open on the mm (nested) must not return before
+ * the entries the other one cleared in its range are flushed too: with
+ * per-table generations it takes on the pending flush of every leaf table
+ * it walks; where it cannot tell what is pending (per-mm generations,
+ * broadcast, or tables the other gather unhooked) it flushes the whole mm,
+ * even when it cleared nothing itself.
  *
  * Pages are queued in a few slots inside the gather, then in page-sized
  * batches chained behind it. tlb_reserve_space() makes room for a run of
@@ -63,7 +67,7 @@ struct gather_stats {
 	uint64_t batches_allocated;
 	uint64_t batch_alloc_failures; /* fell back to flush-and-free-now */
 	uint64_t nested; /* finishes that found another gather active on the mm */
-	uint64_t order_violations; /* a frame freed before its flush: must stay 0 */
+	uint64_t order_violations; /* frames freed with changes still unflushed: must stay 0 */
 	uint64_t completed_skips; /* flushes skipped: another flush already covered them */
 	uint64_t deferrals; /* per-table deferrals (generations bumped by gathers) */
 };

@@ -49,6 +49,8 @@ struct mm {
 	struct mutex lock; /* VMAs and tables */
 	struct vma *vmas;
 	uint32_t gathers_active; /* mmu_gathers running now: >1 means nested */
+	/* Gathers holding unhooked tables whose flush is still to come (gather.c). */
+	uint32_t tables_unflushed;
 	/* TLB generations (kernel/mm/tlb.h). */
 	uint64_t tlb_gen;
 	uint64_t tlb_gen_completed;

@@ -28,6 +28,11 @@ bool tlb_break_free_before_flush;
 bool tlb_break_skip_lazy_always;
 bool tlb_test_break_switch_order;
 bool tlb_break_kernel_local_only;
+bool tlb_break_settle_no_flush;
+bool tlb_break_nested_blind;
+bool tlb_break_lazy_no_catch_up;
+bool tlb_break_switch_no_catch_up;
+bool tlb_break_catch_up_skips_ring;
 
 /* ---- The ring of recent generations --------------------------------------- */
 
@@ -124,6 +129,12 @@ static uint64_t catch_up(struct mm *mm, uint64_t local, const struct flush_range
 {
 	struct tlb_counters *c = &counters[arch_cpu_id()];
 	uint64_t now = atomic_load_acquire(&mm->tlb_gen);
+	if (tlb_break_catch_up_skips_ring && tlb_mode == TLB_MODE_GEN) {
+		/* Broken on purpose: the generations missed before the request are not replayed. */
+		if (extra)
+			flush_local(mm, extra);
+		return now;
+	}
 	struct flush_range ranges[TLB_RING_SIZE + 1];
 	unsigned n = 0;
 	uint64_t pages = 0;
@@ -332,6 +343,10 @@ void tlb_switch_tagged(unsigned cpu, struct mm *old, struct mm *mm)
 	}
 	struct tlb_slot *slot = find_slot(s, mm);
 	uint64_t now = atomic_load_acquire(&mm->tlb_gen);
+	if (slot && tlb_break_switch_no_catch_up) {
+		s->gen = now; /* broken on purpose: the entries it kept are trusted as they are */
+		return;
+	}
 	if (slot) {
 		/* Its entries survived; replay what it missed while away. */
 		s->gen = slot->gen < now ? catch_up(mm, slot->gen, NULL) : slot->gen;
@@ -354,6 +369,9 @@ void tlb_forget_mm(unsigned cpu, struct mm *mm)
 void tlb_leave_lazy(unsigned cpu, struct mm *mm)
 {
 	atomic_store_relaxed(&tlb_cpu[cpu].lazy, false);
+	/* Broken on purpose: what was skipped while lazy stays cached. */
+	if (tlb_break_lazy_no_catch_up)
+		return;
 	smp_mb(); /* clear lazy, then read the generation: see tlb.h */
 	uint64_t now = atomic_load_acquire(&mm->tlb_gen);
 	if (tlb_cpu[cpu].gen < now)
@@ -467,10 +485,17 @@ enum tlb_cmdline_break {
 	TLB_BREAK_ASID_NO_CARRY,
 	TLB_BREAK_SWITCH_ORDER,
 	TLB_BREAK_KERNEL_LOCAL_ONLY,
+	TLB_BREAK_SETTLE_NO_FLUSH,
+	TLB_BREAK_NESTED_BLIND,
+	TLB_BREAK_LAZY_NO_CATCH_UP,
+	TLB_BREAK_SWITCH_NO_CATCH_UP,
+	TLB_BREAK_CATCH_UP_SKIPS_RING,
+	TLB_BREAK_ASID_FORGET_RESERVED,
 };
 CMDLINE_PARAM(tlb_break_param, .key = "tlb.break", .kind = CMDLINE_ENUM,
 	      .values = "none|free_before_flush|no_defer_bump|skip_lazy_always|asid_no_carry|"
-			"switch_order|kernel_local_only",
+			"switch_order|kernel_local_only|settle_no_flush|nested_blind|"
+			"lazy_no_catch_up|switch_no_catch_up|catch_up_skips_ring|asid_forget_reserved",
 	      .def = "none",
 	      .help = "test-only: break one invariant of the TLB layer (tests must then fail)");
 CMDLINE_PARAM(tlb_skip_flush_param, .key = "tlb.skip_flush", .kind = CMDLINE_FLAG, .def = "off",
@@ -489,6 +514,12 @@ void tlb_setup(void)
 		asid_test_break_carry = broken == TLB_BREAK_ASID_NO_CARRY;
 		tlb_test_break_switch_order = broken == TLB_BREAK_SWITCH_ORDER;
 		tlb_break_kernel_local_only = broken == TLB_BREAK_KERNEL_LOCAL_ONLY;
+		tlb_break_settle_no_flush = broken == TLB_BREAK_SETTLE_NO_FLUSH;
+		tlb_break_nested_blind = broken == TLB_BREAK_NESTED_BLIND;
+		tlb_break_lazy_no_catch_up = broken == TLB_BREAK_LAZY_NO_CATCH_UP;
+		tlb_break_switch_no_catch_up = broken == TLB_BREAK_SWITCH_NO_CATCH_UP;
+		tlb_break_catch_up_skips_ring = broken == TLB_BREAK_CATCH_UP_SKIPS_RING;
+		asid_test_break_reserved = broken == TLB_BREAK_ASID_FORGET_RESERVED;
 		char name[32];
 		cmdline_get("tlb.break", name, sizeof(name));
 		printk("tlb: WARNING: invariant '%s' broken on purpose: tests must fail", name);

@@ -91,6 +91,16 @@ extern bool tlb_break_skip_lazy_always; /* lazy CPUs skipped even when tables we
 extern bool tlb_test_break_switch_order;
 /* Kernel mapping changes flushed on the calling CPU only (the old behaviour). */
 extern bool tlb_break_kernel_local_only;
+/* An early settle (a walk out of gather room) frees what it holds without flushing. */
+extern bool tlb_break_settle_no_flush;
+/* A nested gather neither escalates nor takes on the other gather's pending tables. */
+extern bool tlb_break_nested_blind;
+/* A CPU leaving lazy mode does not catch up on the generations it skipped. */
+extern bool tlb_break_lazy_no_catch_up;
+/* Tagged switch-in trusts the slot's entries: no replay of the generations missed. */
+extern bool tlb_break_switch_no_catch_up;
+/* A catch-up flushes only the request in hand, not the generations missed before it. */
+extern bool tlb_break_catch_up_skips_ring;
 
 /*
  * Test hook: when `mm` is armed, the next untagged switch into it on `cpu`
