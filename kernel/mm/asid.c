@@ -21,6 +21,7 @@
 #include "kernel/arch.h"
 #include "kernel/mm/mm.h"
 #include "kernel/mm/pt_arch.h"
+#include "kernel/mm/tlb.h"
 #include "kernel/percpu.h"
 #include "kernel/spinlock.h"
 #include "lib/string.h"
@@ -28,8 +29,6 @@
 #define ASID_MAP_BITS 65536
 
 struct asid_stats asid_stats;
-bool asid_test_break_carry;
-bool asid_test_break_reserved;
 static spinlock_t asid_lock = SPINLOCK_INIT;
 static uint64_t generation; /* multiple of 1 << bits; 0 until first use */
 static uint64_t map[ASID_MAP_BITS / 64];
@@ -85,7 +84,7 @@ static void rollover(void)
 	memset(map, 0, sizeof(map));
 	for (unsigned c = 0; c < CPU_MAX; c++) {
 		/* Broken on purpose: the ids CPUs run with go back into the pool. */
-		reserved[c] = asid_test_break_reserved ? 0 : active[c];
+		reserved[c] = tlb_broken_is(TLB_BREAK_ASID_FORGET_RESERVED) ? 0 : active[c];
 		if (reserved[c] & id_mask())
 			id_take((unsigned)(reserved[c] & id_mask()));
 	}
@@ -111,7 +110,7 @@ static uint64_t new_asid(struct mm *mm)
 	for (unsigned c = 0; c < CPU_MAX; c++) {
 		if (mm->asid && reserved[c] == mm->asid) {
 			uint64_t kept = generation | (mm->asid & id_mask());
-			if (!asid_test_break_carry)
+			if (!tlb_broken_is(TLB_BREAK_ASID_NO_CARRY))
 				carry_reserved(mm->asid, kept);
 			return kept;
 		}

@@ -37,9 +37,5 @@ extern struct asid_stats asid_stats;
 void asid_test_limit(unsigned n);
 /* The hardware id CPU `cpu` runs with now (0: none). For tests and reports. */
 unsigned asid_active_hw(unsigned cpu);
-/* Test-only switch (tlb.break=asid_no_carry): do not move CPUs' records with a kept id. */
-extern bool asid_test_break_carry;
-/* Test-only switch (tlb.break=asid_forget_reserved): a rollover keeps no id for running mms. */
-extern bool asid_test_break_reserved;
 
 #endif

@@ -64,7 +64,7 @@ void tlb_defer_table(struct mmu_gather *g, phys_addr_t table, virt_addr_t start,
 		return;
 	struct mm *mm = g->mm;
 	uint64_t gen;
-	if (tlb_break_no_defer_bump && g->defer_gen)
+	if (tlb_broken_is(TLB_BREAK_NO_DEFER_BUMP) && g->defer_gen)
 		gen = atomic_load_acquire(&mm->tlb_gen); /* the review's bug, on purpose */
 	else
 		gen = tlb_gen_bump(mm, start, end, stride_shift, false);
@@ -91,7 +91,7 @@ void tlb_note_pending_table(struct mmu_gather *g, phys_addr_t table, virt_addr_t
 	 * gathers escalate, so there is no pending flush to take on (and
 	 * `completed` is not maintained in that mode).
 	 */
-	if (tlb_mode != TLB_MODE_GEN || tlb_broadcast || g->fullmm || tlb_break_nested_blind ||
+	if (tlb_mode != TLB_MODE_GEN || tlb_broadcast || g->fullmm || tlb_broken_is(TLB_BREAK_NESTED_BLIND) ||
 	    !pt_table_flush_pending(g->mm, table))
 		return;
 	/* Not our change, but our caller must not return before it is flushed. */
@@ -184,7 +184,7 @@ static void free_frame_after_flush(struct mmu_gather *g, phys_addr_t pa)
 static bool nested_blind(const struct mmu_gather *g)
 {
 	struct mm *mm = g->mm;
-	if (tlb_break_nested_blind || atomic_load_relaxed(&mm->gathers_active) <= 1)
+	if (tlb_broken_is(TLB_BREAK_NESTED_BLIND) || atomic_load_relaxed(&mm->gathers_active) <= 1)
 		return false;
 	if (tlb_mode == TLB_MODE_MMGEN || tlb_broadcast)
 		return true;
@@ -234,7 +234,7 @@ static void free_gathered(struct mmu_gather *g);
 /* Flush, then free. `final`: the gather's finish, not an early settle of a walk out of room. */
 static void settle(struct mmu_gather *g, bool final)
 {
-	if (tlb_break_settle_no_flush && !final && g->need_flush) {
+	if (tlb_broken_is(TLB_BREAK_SETTLE_NO_FLUSH) && !final && g->need_flush) {
 		/*
 		 * Broken on purpose: an early settle only makes room, and leaves
 		 * the flush to the finish. The window is held open a millisecond
@@ -244,7 +244,7 @@ static void settle(struct mmu_gather *g, bool final)
 		time_delay_ns(1000000);
 		return;
 	}
-	if (tlb_break_free_before_flush && g->need_flush) {
+	if (tlb_broken_is(TLB_BREAK_FREE_BEFORE_FLUSH) && g->need_flush) {
 		/*
 		 * The invariant broken on purpose: free first, and hold the window
 		 * open a few milliseconds (a broadcast flush would otherwise close

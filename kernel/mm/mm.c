@@ -135,7 +135,7 @@ void mm_switch_thread(struct thread *prev, struct thread *next)
 	smp_mb();
 	if (arch_tlb_caps()->switch_flushes) {
 		uint64_t gen = atomic_load_acquire(&target->tlb_gen);
-		if (tlb_test_break_switch_order) {
+		if (tlb_broken_is(TLB_BREAK_SWITCH_ORDER)) {
 			arch_mm_activate(target->pt.root, asid);
 			tlb_switch_test_hook(target);
 			gen = atomic_load_acquire(&target->tlb_gen); /* the old order, on purpose */

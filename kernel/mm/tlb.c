@@ -23,16 +23,7 @@ struct tlb_cpu_state tlb_cpu[CPU_MAX];
 static struct tlb_counters counters[CPU_MAX];
 enum tlb_mode tlb_mode = TLB_MODE_GEN;
 bool tlb_broadcast;
-bool tlb_break_no_defer_bump;
-bool tlb_break_free_before_flush;
-bool tlb_break_skip_lazy_always;
-bool tlb_test_break_switch_order;
-bool tlb_break_kernel_local_only;
-bool tlb_break_settle_no_flush;
-bool tlb_break_nested_blind;
-bool tlb_break_lazy_no_catch_up;
-bool tlb_break_switch_no_catch_up;
-bool tlb_break_catch_up_skips_ring;
+enum tlb_break tlb_broken;
 
 /* ---- The ring of recent generations --------------------------------------- */
 
@@ -129,7 +120,7 @@ static uint64_t catch_up(struct mm *mm, uint64_t local, const struct flush_range
 {
 	struct tlb_counters *c = &counters[arch_cpu_id()];
 	uint64_t now = atomic_load_acquire(&mm->tlb_gen);
-	if (tlb_break_catch_up_skips_ring && tlb_mode == TLB_MODE_GEN) {
+	if (tlb_broken_is(TLB_BREAK_CATCH_UP_SKIPS_RING) && tlb_mode == TLB_MODE_GEN) {
 		/* Broken on purpose: the generations missed before the request are not replayed. */
 		if (extra)
 			flush_local(mm, extra);
@@ -222,7 +213,7 @@ void tlb_flush_mm_range(const struct tlb_flush_request *req)
 	smp_mb();
 	cpumask_t targets = cpumask_read(&mm->cpus);
 	cpumask_set(&targets, me);
-	bool freed = req->freed_tables && !tlb_break_skip_lazy_always;
+	bool freed = req->freed_tables && !tlb_broken_is(TLB_BREAK_SKIP_LAZY_ALWAYS);
 	for_each_cpu(cpu, targets)
 	{
 		if (cpu == me)
@@ -291,7 +282,7 @@ void tlb_flush_kernel_range(virt_addr_t start, uint64_t pages, bool all)
 	smp_mb();
 	cpumask_t online = cpumask_read(&cpu_online_mask);
 	cpumask_set(&online, me);
-	if (cpumask_weight(online) == 1 || tlb_break_kernel_local_only) {
+	if (cpumask_weight(online) == 1 || tlb_broken_is(TLB_BREAK_KERNEL_LOCAL_ONLY)) {
 		kernel_flush_here(&r);
 	} else if (tlb_broadcast) {
 		arch_tlb_broadcast_kernel(start, pages, all);
@@ -343,7 +334,7 @@ void tlb_switch_tagged(unsigned cpu, struct mm *old, struct mm *mm)
 	}
 	struct tlb_slot *slot = find_slot(s, mm);
 	uint64_t now = atomic_load_acquire(&mm->tlb_gen);
-	if (slot && tlb_break_switch_no_catch_up) {
+	if (slot && tlb_broken_is(TLB_BREAK_SWITCH_NO_CATCH_UP)) {
 		s->gen = now; /* broken on purpose: the entries it kept are trusted as they are */
 		return;
 	}
@@ -370,7 +361,7 @@ void tlb_leave_lazy(unsigned cpu, struct mm *mm)
 {
 	atomic_store_relaxed(&tlb_cpu[cpu].lazy, false);
 	/* Broken on purpose: what was skipped while lazy stays cached. */
-	if (tlb_break_lazy_no_catch_up)
+	if (tlb_broken_is(TLB_BREAK_LAZY_NO_CATCH_UP))
 		return;
 	smp_mb(); /* clear lazy, then read the generation: see tlb.h */
 	uint64_t now = atomic_load_acquire(&mm->tlb_gen);
@@ -476,22 +467,7 @@ CMDLINE_PARAM(tlb_mode_param, .key = "tlb", .kind = CMDLINE_ENUM,
 	      .values = "gen|ipi|mmgen|broadcast", .def = "broadcast",
 	      .help = "shootdown: gen and ipi (generations, IPIs), mmgen (per-mm generations "
 		      "only), broadcast (hardware broadcast where there is one, else gen)");
-/* The words of `tlb.break=`, in enum tlb_cmdline_break order. */
-enum tlb_cmdline_break {
-	TLB_BREAK_NONE,
-	TLB_BREAK_FREE_BEFORE_FLUSH,
-	TLB_BREAK_NO_DEFER_BUMP,
-	TLB_BREAK_SKIP_LAZY_ALWAYS,
-	TLB_BREAK_ASID_NO_CARRY,
-	TLB_BREAK_SWITCH_ORDER,
-	TLB_BREAK_KERNEL_LOCAL_ONLY,
-	TLB_BREAK_SETTLE_NO_FLUSH,
-	TLB_BREAK_NESTED_BLIND,
-	TLB_BREAK_LAZY_NO_CATCH_UP,
-	TLB_BREAK_SWITCH_NO_CATCH_UP,
-	TLB_BREAK_CATCH_UP_SKIPS_RING,
-	TLB_BREAK_ASID_FORGET_RESERVED,
-};
+/* The words of `tlb.break=`, in enum tlb_break order (tlb.h). */
 CMDLINE_PARAM(tlb_break_param, .key = "tlb.break", .kind = CMDLINE_ENUM,
 	      .values = "none|free_before_flush|no_defer_bump|skip_lazy_always|asid_no_carry|"
 			"switch_order|kernel_local_only|settle_no_flush|nested_blind|"
@@ -508,18 +484,7 @@ void tlb_setup(void)
 	tlb_mode = mode == TLB_CMD_MMGEN ? TLB_MODE_MMGEN : TLB_MODE_GEN;
 	unsigned broken = cmdline_enum("tlb.break");
 	if (broken != TLB_BREAK_NONE) {
-		tlb_break_free_before_flush = broken == TLB_BREAK_FREE_BEFORE_FLUSH;
-		tlb_break_no_defer_bump = broken == TLB_BREAK_NO_DEFER_BUMP;
-		tlb_break_skip_lazy_always = broken == TLB_BREAK_SKIP_LAZY_ALWAYS;
-		asid_test_break_carry = broken == TLB_BREAK_ASID_NO_CARRY;
-		tlb_test_break_switch_order = broken == TLB_BREAK_SWITCH_ORDER;
-		tlb_break_kernel_local_only = broken == TLB_BREAK_KERNEL_LOCAL_ONLY;
-		tlb_break_settle_no_flush = broken == TLB_BREAK_SETTLE_NO_FLUSH;
-		tlb_break_nested_blind = broken == TLB_BREAK_NESTED_BLIND;
-		tlb_break_lazy_no_catch_up = broken == TLB_BREAK_LAZY_NO_CATCH_UP;
-		tlb_break_switch_no_catch_up = broken == TLB_BREAK_SWITCH_NO_CATCH_UP;
-		tlb_break_catch_up_skips_ring = broken == TLB_BREAK_CATCH_UP_SKIPS_RING;
-		asid_test_break_reserved = broken == TLB_BREAK_ASID_FORGET_RESERVED;
+		tlb_broken = (enum tlb_break)broken;
 		char name[32];
 		cmdline_get("tlb.break", name, sizeof(name));
 		printk("tlb: WARNING: invariant '%s' broken on purpose: tests must fail", name);

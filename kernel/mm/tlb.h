@@ -82,25 +82,29 @@ extern bool tlb_broadcast;
 
 /*
  * Test-only switches that break one invariant each (command line
- * tlb.break=<name>); the tests that guard the invariant must then fail.
+ * tlb.break=<name>, in this order); the tests that guard the invariant must
+ * then fail (docs/tlb.md lists which). At most one is set per boot.
  */
-extern bool tlb_break_no_defer_bump; /* a deferral reuses the current generation */
-extern bool tlb_break_free_before_flush; /* the gather frees before it flushes */
-extern bool tlb_break_skip_lazy_always; /* lazy CPUs skipped even when tables were freed */
-/* Untagged switch-in reads the generation after loading the root (the old order). */
-extern bool tlb_test_break_switch_order;
-/* Kernel mapping changes flushed on the calling CPU only (the old behaviour). */
-extern bool tlb_break_kernel_local_only;
-/* An early settle (a walk out of gather room) frees what it holds without flushing. */
-extern bool tlb_break_settle_no_flush;
-/* A nested gather neither escalates nor takes on the other gather's pending tables. */
-extern bool tlb_break_nested_blind;
-/* A CPU leaving lazy mode does not catch up on the generations it skipped. */
-extern bool tlb_break_lazy_no_catch_up;
-/* Tagged switch-in trusts the slot's entries: no replay of the generations missed. */
-extern bool tlb_break_switch_no_catch_up;
-/* A catch-up flushes only the request in hand, not the generations missed before it. */
-extern bool tlb_break_catch_up_skips_ring;
+enum tlb_break {
+	TLB_BREAK_NONE,
+	TLB_BREAK_FREE_BEFORE_FLUSH, /* the gather frees before it flushes */
+	TLB_BREAK_NO_DEFER_BUMP, /* a deferral reuses the current generation */
+	TLB_BREAK_SKIP_LAZY_ALWAYS, /* lazy CPUs skipped even when tables were freed */
+	TLB_BREAK_ASID_NO_CARRY, /* a kept ASID does not move CPUs' records along */
+	TLB_BREAK_SWITCH_ORDER, /* untagged switch-in reads the generation after the root load */
+	TLB_BREAK_KERNEL_LOCAL_ONLY, /* kernel mapping changes flushed on the calling CPU only */
+	TLB_BREAK_SETTLE_NO_FLUSH, /* an early settle frees what it holds without flushing */
+	TLB_BREAK_NESTED_BLIND, /* a nested gather neither escalates nor takes on pending tables */
+	TLB_BREAK_LAZY_NO_CATCH_UP, /* a CPU leaving lazy mode does not catch up */
+	TLB_BREAK_SWITCH_NO_CATCH_UP, /* tagged switch-in does not replay what it missed */
+	TLB_BREAK_CATCH_UP_SKIPS_RING, /* a catch-up flushes only the request in hand */
+	TLB_BREAK_ASID_FORGET_RESERVED, /* a rollover keeps no id for running mms */
+};
+extern enum tlb_break tlb_broken;
+static inline bool tlb_broken_is(enum tlb_break b)
+{
+	return tlb_broken == b;
+}
 
 /*
  * Test hook: when `mm` is armed, the next untagged switch into it on `cpu`
