@@ -16,6 +16,7 @@
  *   47:12  output address (blocks: only the bits above the block size)
  *   53     PXN: EL1 may not execute
  *   54     UXN: EL0 may not execute
+ *   56     software: PT_SOFT_DIRTY (written since tracking was cleared)
  *   55     software dirty bit (PT_DIRTY). Bits 55-58 are reserved for
  *          software; with no hardware dirty-state management (no DBM),
  *          the hardware never sets or reads it.
@@ -54,6 +55,7 @@
 #define D_PXN	      (1ull << 53)
 #define D_UXN	      (1ull << 54)
 #define D_SW_DIRTY    (1ull << 55)
+#define D_SOFT_DIRTY  (1ull << 56) /* software: PT_SOFT_DIRTY */
 #define D_ADDR_MASK   0x0000FFFFFFFFF000ull
 #define D_TYPE_MASK   (D_VALID | D_TABLE)
 #define D_ATTR(index) ((pte_t)(index) << D_ATTR_SHIFT)
@@ -97,6 +99,8 @@ pte_t arch_pte_make_leaf(phys_addr_t pa, unsigned level, unsigned attrs)
 		pte |= D_NG;
 	if (attrs & PT_DIRTY)
 		pte |= D_SW_DIRTY;
+	if (attrs & PT_SOFT_DIRTY)
+		pte |= D_SOFT_DIRTY;
 	return pte;
 }
 
@@ -142,6 +146,8 @@ unsigned arch_pte_attrs(pte_t pte, unsigned level)
 		a |= PT_ACCESSED;
 	if (pte & D_SW_DIRTY)
 		a |= PT_DIRTY;
+	if (pte & D_SOFT_DIRTY)
+		a |= PT_SOFT_DIRTY;
 	return a;
 }
 

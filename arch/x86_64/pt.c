@@ -21,6 +21,7 @@
 #define X86_D (1ull << 6)
 #define X86_PS (1ull << 7)
 #define X86_G (1ull << 8)
+#define X86_SOFT_DIRTY (1ull << 11) /* available to software: PT_SOFT_DIRTY */
 #define X86_NX (1ull << 63)
 #define X86_ADDR_MASK 0x000FFFFFFFFFF000ull
 
@@ -65,6 +66,8 @@ pte_t arch_pte_make_leaf(phys_addr_t pa, unsigned level, unsigned attrs)
 		pte |= X86_A;
 	if (attrs & PT_DIRTY)
 		pte |= X86_D;
+	if (attrs & PT_SOFT_DIRTY)
+		pte |= X86_SOFT_DIRTY;
 	return pte;
 }
 
@@ -104,6 +107,8 @@ unsigned arch_pte_attrs(pte_t pte, unsigned level)
 		a |= PT_ACCESSED;
 	if (pte & X86_D)
 		a |= PT_DIRTY;
+	if (pte & X86_SOFT_DIRTY)
+		a |= PT_SOFT_DIRTY;
 	return a;
 }
 

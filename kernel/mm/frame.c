@@ -85,6 +85,28 @@ static void buddy_insert(phys_addr_t pa, unsigned order)
 	list_push(order, p);
 }
 
+uint64_t frame_poison_violations;
+phys_addr_t frame_poison_last;
+
+/* Lock held: the block was free until now, so nobody may have written to it. */
+static void check_poison(phys_addr_t block, unsigned order)
+{
+	for (uint64_t i = 0; i < (1ull << order); i++) {
+		struct page *p = frame_to_page(block + (i << PAGE_SHIFT));
+		if (!(p->flags & PAGE_POISONED))
+			continue;
+		p->flags &= (uint16_t)~PAGE_POISONED;
+		const uint64_t *w = kva(block + (i << PAGE_SHIFT));
+		for (unsigned j = 0; j < PAGE_SIZE / 8; j++) {
+			if (w[j] != 0x0101010101010101ull * FRAME_POISON) {
+				frame_poison_violations++;
+				frame_poison_last = block + (i << PAGE_SHIFT) + j * 8;
+				break;
+			}
+		}
+	}
+}
+
 int frame_alloc(unsigned order, phys_addr_t *pa)
 {
 	if (order > FRAME_MAX_ORDER)
@@ -116,6 +138,7 @@ int frame_alloc(unsigned order, phys_addr_t *pa)
 	p->refcount = 1;
 	p->order = (uint8_t)order;
 	nr_free -= 1ull << order;
+	check_poison(block, order);
 	if (fail_countdown > 0)
 		fail_countdown--;
 	spin_unlock_irqrestore(&frame_lock, flags);
@@ -140,7 +163,8 @@ void frame_poison_on_free(bool on)
 
 void frame_free(phys_addr_t pa, unsigned order)
 {
-	if (atomic_load_acquire(&poison_on_free))
+	bool poison = atomic_load_acquire(&poison_on_free);
+	if (poison)
 		memset(kva(pa), FRAME_POISON, PAGE_SIZE << order);
 	struct page *p = frame_to_page(pa);
 	if (!p || !IS_ALIGNED(pa, PAGE_SIZE << order) || order > FRAME_MAX_ORDER)
@@ -154,6 +178,9 @@ void frame_free(phys_addr_t pa, unsigned order)
 	p->flags = 0;
 	p->pt_level = 0;
 	p->pt_tlb_gen = 0;
+	if (poison)
+		for (uint64_t i = 0; i < (1ull << order); i++)
+			p[i].flags |= PAGE_POISONED;
 	buddy_insert(pa, order);
 	nr_free += 1ull << order;
 	spin_unlock_irqrestore(&frame_lock, flags);

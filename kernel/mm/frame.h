@@ -25,6 +25,7 @@ enum page_flags {
 	PAGE_FREE = 1u << 0, /* head of a free buddy block */
 	PAGE_RESERVED = 1u << 1, /* never allocatable (hole, image, firmware) */
 	PAGE_TABLE = 1u << 2, /* holds a page table */
+	PAGE_POISONED = 1u << 3, /* freed with poisoning on: checked when next allocated */
 };
 
 /*
@@ -80,6 +81,14 @@ void frame_fail_clear(void);
  */
 #define FRAME_POISON 0x5Au
 void frame_poison_on_free(bool on);
+/*
+ * A frame freed with poisoning on is checked when it is next allocated:
+ * a changed byte means something wrote to it while it was free (a stale
+ * translation, a device that was not told). Each such frame is counted
+ * here and its address kept in frame_poison_last; tests read deltas.
+ */
+extern uint64_t frame_poison_violations;
+extern phys_addr_t frame_poison_last;
 
 /* A kernel pointer to physical memory through the direct map. */
 void *kva(phys_addr_t pa);

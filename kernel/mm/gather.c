@@ -8,6 +8,7 @@
  * whole safety argument, so it is kept in one short function.
  */
 #include "kernel/mm/gather.h"
+#include "kernel/mm/notifier.h"
 #include "kernel/atomic.h"
 #include "kernel/mm/frame.h"
 #include "kernel/mm/mm.h"
@@ -192,6 +193,24 @@ static bool nested_blind(const struct mmu_gather *g)
 	return atomic_load_acquire(&mm->tables_unflushed) > (g->freed_tables ? 1u : 0u);
 }
 
+/*
+ * Secondary TLBs (notifier.h rule 2): told at the same point as the CPUs,
+ * before anything gathered is freed, even when the CPU flush itself was
+ * found done already (a completed generation says nothing about a
+ * device's TLB).
+ */
+static void flush_secondary(struct mmu_gather *g, bool full)
+{
+	if (mn_broken == MN_BREAK_SKIP_SECONDARY)
+		return;
+	if (mn_broken == MN_BREAK_SECONDARY_AFTER_FREE) {
+		g->secondary_late = true;
+		g->secondary_full |= full;
+		return;
+	}
+	mn_invalidate_secondary_tlbs(g->mm, g->start, g->end, g->freed_tables, full);
+}
+
 /* Issues the one flush for what is gathered, or learns that it is already done. */
 static void flush_gathered(struct mmu_gather *g)
 {
@@ -209,6 +228,7 @@ static void flush_gathered(struct mmu_gather *g)
 			!g->undeferred && !g->freed_tables && !nested;
 	if (deferred && atomic_load_acquire(&mm->tlb_gen_completed) >= g->defer_gen) {
 		atomic_fetch_add(&gather_stats.completed_skips, 1);
+		flush_secondary(g, false);
 		return;
 	}
 	struct tlb_flush_request req = {
@@ -223,6 +243,7 @@ static void flush_gathered(struct mmu_gather *g)
 			   : tlb_gen_bump(mm, g->start, g->end, g->stride_shift, g->freed_tables);
 	if (!tlb_test_skip_flush)
 		tlb_flush_mm_range(&req);
+	flush_secondary(g, req.full);
 	tlb_trace_event(TLB_TRACE_FLUSH, g->start);
 	atomic_fetch_add(&gather_stats.flushes, 1);
 	if (req.full)
@@ -253,8 +274,9 @@ static void settle(struct mmu_gather *g, bool final)
 		free_gathered(g);
 		time_delay_ns(5000000);
 	}
+	virt_addr_t start = g->start, end = g->end;
+	bool held_tables = g->freed_tables;
 	if (g->need_flush) {
-		bool held_tables = g->freed_tables;
 		flush_gathered(g);
 		g->flush_seq++;
 		reset_range(g);
@@ -262,6 +284,12 @@ static void settle(struct mmu_gather *g, bool final)
 			atomic_fetch_sub(&g->mm->tables_unflushed, 1);
 	}
 	free_gathered(g);
+	if (g->secondary_late) {
+		/* mn.break=secondary_after_free: the device is told only now, the window held open. */
+		time_delay_ns(2000000);
+		mn_invalidate_secondary_tlbs(g->mm, start, end, held_tables, g->secondary_full);
+		g->secondary_late = g->secondary_full = false;
+	}
 }
 
 void tlb_flush_mmu(struct mmu_gather *g)

@@ -9,7 +9,8 @@
  *      freed afterwards (the frames the leaves mapped, emptied tables);
  *   2. invalidate: tlb_gather_finish() (or an early tlb_flush_mmu()) issues
  *      ONE flush covering everything gathered, on every CPU that may hold
- *      the translations;
+ *      the translations, and tells every secondary TLB (notifier.h) of the
+ *      same range in the same place;
  *   3. free: only after that flush are the gathered frames and tables
  *      returned to the allocator.
  * A page is never reused while any CPU can still reach it through a stale
@@ -89,6 +90,7 @@ struct mmu_gather {
 	uint64_t flush_seq; /* bumped by every flush: freeing checks it */
 	uint64_t defer_gen; /* the last generation this gather deferred (0: none) */
 	bool undeferred; /* changes noted since the last deferral: the flush cannot be skipped */
+	bool secondary_late, secondary_full; /* mn.break=secondary_after_free only */
 };
 
 void tlb_gather_begin(struct mmu_gather *g, struct mm *mm, bool fullmm);

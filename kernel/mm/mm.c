@@ -17,6 +17,7 @@
 #include "kernel/mm/frame.h"
 #include "kernel/mm/gather.h"
 #include "kernel/mm/mm_internal.h"
+#include "kernel/mm/notifier.h"
 #include "kernel/mm/tlb.h"
 #include "kernel/printk.h"
 #include "kernel/xcall.h"
@@ -75,12 +76,15 @@ void mm_destroy(struct mm *mm)
 	cpumask_set(&targets, arch_cpu_id());
 	xcall(targets, drop_mm_here, mm, XCALL_WAIT);
 
+	/* Secondary MMUs let go of it before its tables and frames do. */
+	mn_mm_release(mm);
 	mutex_lock(&mm->lock);
 	struct mmu_gather g;
 	tlb_gather_begin(&g, mm, true);
 	vma_unmap_all(mm, &g);
 	tlb_gather_finish(&g);
 	mutex_unlock(&mm->lock);
+	mn_mm_free(mm);
 	/* Its tagged entries are gone everywhere (the flush above): the id may be reused. */
 	asid_release(mm);
 
@@ -195,6 +199,14 @@ bool mm_handle_fault(const struct fault_info *info)
 			arch_tlb_flush_user_page(asid_hw(mm), page);
 			mm->stats.faults_spurious++;
 			handled = true;
+		} else if (v->kind == VMA_ANON) {
+			/*
+			 * Write-protected by soft-dirty tracking, the VMA allowing
+			 * the write: give the page its permission back, marked as
+			 * written. A promotion: nothing to flush or notify.
+			 */
+			handled = pt_protect(&mm->pt, page, PAGE_SIZE, v->attrs | PT_SOFT_DIRTY) == 0;
+			mm->stats.faults_soft_dirty += handled;
 		} else {
 			mm->stats.faults_refused++;
 		}
@@ -213,7 +225,8 @@ int vm_fault_fill(struct mm *mm, virt_addr_t page, const struct vma *v)
 	int err = frame_alloc_zeroed(&pa);
 	if (err)
 		return err;
-	err = pt_map(&mm->pt, page, pa, PAGE_SIZE, v->attrs | PT_PAGES_ONLY);
+	/* A new page counts as written for soft-dirty tracking. */
+	err = pt_map(&mm->pt, page, pa, PAGE_SIZE, v->attrs | PT_SOFT_DIRTY | PT_PAGES_ONLY);
 	if (err) {
 		frame_free(pa, 0);
 		return err;

@@ -25,6 +25,7 @@
 struct thread;
 
 struct fault_info;
+struct mn_mm;
 
 enum vma_kind { VMA_ANON, VMA_PHYS };
 
@@ -40,6 +41,7 @@ struct mm_stats {
 	uint64_t faults_filled; /* anonymous pages zero-filled on first touch */
 	uint64_t faults_spurious; /* stale, stricter TLB entries met after an upgrade */
 	uint64_t faults_refused; /* no VMA, or the VMA forbids the access */
+	uint64_t faults_soft_dirty; /* writes to pages write-protected by soft-dirty tracking */
 };
 
 struct mm {
@@ -57,6 +59,7 @@ struct mm {
 	uint64_t tlb_gen_deferred;
 	struct tlb_ring_entry ring[TLB_RING_SIZE];
 	uint32_t users; /* threads whose mm this is */
+	struct mn_mm *mn; /* notifier subscriptions (notifier.c); NULL: none */
 	struct mm_stats stats;
 };
 
@@ -77,13 +80,23 @@ void mm_destroy(struct mm *mm);
  *  vm_unmap:     removes mappings (holes allowed), freeing anonymous frames;
  *  vm_protect:   changes permissions; a pure upgrade flushes nothing;
  *  vm_discard:   drops anonymous pages but keeps the mapping (madvise
- *                DONTNEED): the next touch sees a fresh zero page.
+ *                DONTNEED): the next touch sees a fresh zero page;
+ *  vm_discard_nowait: the same without sleeping: -EAGAIN when mm->lock is
+ *                taken or a notifier subscriber refuses (nothing changed);
+ *  vm_soft_dirty_clear: clears the soft-dirty state of the anonymous pages
+ *                in the range and write-protects them; the next write to
+ *                each faults, and the fault marks it soft-dirty again.
+ * Every change is announced to notifier subscribers (notifier.h).
  */
 int vm_map_anon(struct mm *mm, virt_addr_t va, uint64_t size, unsigned attrs);
 int vm_map_phys(struct mm *mm, virt_addr_t va, phys_addr_t pa, uint64_t size, unsigned attrs);
 int vm_unmap(struct mm *mm, virt_addr_t va, uint64_t size);
 int vm_protect(struct mm *mm, virt_addr_t va, uint64_t size, unsigned attrs);
 int vm_discard(struct mm *mm, virt_addr_t va, uint64_t size);
+int vm_discard_nowait(struct mm *mm, virt_addr_t va, uint64_t size);
+int vm_soft_dirty_clear(struct mm *mm, virt_addr_t va, uint64_t size);
+/* Has the page at `va` been written (or filled) since its soft-dirty state was cleared? */
+bool vm_soft_dirty(struct mm *mm, virt_addr_t va);
 /* Populates [va, va + size) of an anonymous VMA now (as if touched). */
 int vm_populate(struct mm *mm, virt_addr_t va, uint64_t size);
 /* A non-empty, page-aligned range inside the user half that does not wrap. */

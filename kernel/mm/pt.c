@@ -369,7 +369,13 @@ static unsigned visit_change(struct pt_op *op, pte_t *table, unsigned idx, pte_t
 	if (op->kind == PT_OP_UNMAP)
 		return clear_leaves(op, table, idx, level, va, last);
 	unsigned old = arch_pte_attrs(pte, level);
-	unsigned new = (op->attrs & ~(PT_ACCESSED | PT_DIRTY)) | (old & (PT_ACCESSED | PT_DIRTY));
+	/*
+	 * Permissions are replaced; accessed and dirty kept; soft-dirty kept
+	 * unless cleared, and set when asked (the soft-dirty write fault).
+	 */
+	unsigned keep = PT_ACCESSED | PT_DIRTY |
+			(op->attrs & PT_CLEAR_SOFT_DIRTY ? 0 : PT_SOFT_DIRTY);
+	unsigned new = (op->attrs & ~(PT_ACCESSED | PT_DIRTY | PT_CLEAR_SOFT_DIRTY)) | (old & keep);
 	pte_t updated = arch_pte_make_leaf(arch_pte_address(pte, level), level, new);
 	if (updated == pte)
 		return 1;

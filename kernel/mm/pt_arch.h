@@ -33,8 +33,12 @@ enum pt_attr {
 	PT_DEVICE = 1u << 5, /* uncached device memory (x86 PCD/PWT, arm64 Device-nGnRE) */
 	PT_ACCESSED = 1u << 6, /* hardware-set on access */
 	PT_DIRTY = 1u << 7, /* hardware-set on write */
+	/* Software: written since soft-dirty tracking last cleared it (notifier.h, vm_soft_dirty_clear). */
+	PT_SOFT_DIRTY = 1u << 8,
 	/* Not a descriptor bit: tells pt_map to use 4 KiB leaves only (never passed to the arch). */
 	PT_PAGES_ONLY = 1u << 16,
+	/* Not a descriptor bit: tells pt_protect to clear PT_SOFT_DIRTY (it keeps it otherwise). */
+	PT_CLEAR_SOFT_DIRTY = 1u << 17,
 };
 #define PT_PERMS (PT_READ | PT_WRITE | PT_EXEC | PT_USER)
 

@@ -5,7 +5,9 @@
  *
  * Every operation holds mm->lock and, when it changes tables, runs one
  * mmu_gather: all its unhooking is flushed once at the end, and frames are
- * freed only after that flush. An operation that may split VMAs takes the
+ * freed only after that flush. Subscribers (notifier.h) hear of it first:
+ * invalidate_range_start before the first entry changes, range end after
+ * the flush; a change that only adds permissions tells nobody. An operation that may split VMAs takes the
  * two spare VMAs it could need before it changes anything, so it cannot
  * fail halfway.
  */
@@ -14,6 +16,7 @@
 #include "kernel/mm/gather.h"
 #include "kernel/mm/mm.h"
 #include "kernel/mm/mm_internal.h"
+#include "kernel/mm/notifier.h"
 #include "kernel/printk.h"
 #include "lib/string.h"
 
@@ -149,10 +152,55 @@ static void split_at(struct mm *mm, virt_addr_t at, struct vma **spare)
 	v->next = tail;
 }
 
-enum vma_op { VMA_OP_UNMAP, VMA_OP_PROTECT, VMA_OP_DISCARD };
+enum vma_op { VMA_OP_UNMAP, VMA_OP_PROTECT, VMA_OP_DISCARD, VMA_OP_CLEAR_SOFT_DIRTY };
+
+static const enum mn_event op_event[] = {
+	[VMA_OP_UNMAP] = MN_EVENT_UNMAP,
+	[VMA_OP_PROTECT] = MN_EVENT_PROTECTION_VMA,
+	[VMA_OP_DISCARD] = MN_EVENT_CLEAR,
+	[VMA_OP_CLEAR_SOFT_DIRTY] = MN_EVENT_SOFT_DIRTY,
+};
+
+/* Would giving [start, end) `attrs` take a permission away from any VMA there? */
+static bool protect_downgrades(struct mm *mm, virt_addr_t start, virt_addr_t end, unsigned attrs)
+{
+	for (struct vma *v = mm->vmas; v && v->start < end; v = v->next)
+		if (v->end > start && (v->attrs & ~attrs & (PT_READ | PT_WRITE | PT_EXEC)))
+			return true;
+	return false;
+}
+
+/* Changes one VMA's part [s, e) of the range; may unlink and free `*link`. */
+static int change_vma(struct mm *mm, struct vma **link, virt_addr_t s, virt_addr_t e,
+		      enum vma_op op, unsigned attrs, struct mmu_gather *g)
+{
+	struct vma *v = *link;
+	switch (op) {
+	case VMA_OP_UNMAP: {
+		int err = pt_unmap_gather(&mm->pt, s, e - s, g, v->kind == VMA_ANON);
+		*link = v->next;
+		vma_free(v);
+		return err;
+	}
+	case VMA_OP_PROTECT:
+		v->attrs = attrs | PT_USER;
+		return pt_protect_gather(&mm->pt, s, e - s, v->attrs, g);
+	case VMA_OP_DISCARD:
+		return v->kind == VMA_ANON ? pt_unmap_gather(&mm->pt, s, e - s, g, true) : 0;
+	case VMA_OP_CLEAR_SOFT_DIRTY:
+		/* Write-protect so that the next write faults and marks the page again. */
+		if (v->kind != VMA_ANON || !(v->attrs & PT_WRITE))
+			return 0;
+		if (mn_broken == MN_BREAK_SOFT_DIRTY_KEEP_WRITE)
+			return pt_protect_gather(&mm->pt, s, e - s, v->attrs | PT_CLEAR_SOFT_DIRTY, g);
+		return pt_protect_gather(&mm->pt, s, e - s,
+					 (v->attrs & ~PT_WRITE) | PT_CLEAR_SOFT_DIRTY, g);
+	}
+	return 0;
+}
 
 static int change_range(struct mm *mm, virt_addr_t va, uint64_t size, enum vma_op op,
-			unsigned attrs)
+			unsigned attrs, bool blockable)
 {
 	if (!vm_user_range_ok(va, size) || (op == VMA_OP_PROTECT && !user_attrs_ok(attrs)))
 		return -EINVAL;
@@ -163,14 +211,29 @@ static int change_range(struct mm *mm, virt_addr_t va, uint64_t size, enum vma_o
 		return -ENOMEM;
 	}
 	virt_addr_t end = va + size;
-	mutex_lock(&mm->lock);
-	if (op != VMA_OP_DISCARD) {
+	int err = 0;
+	if (blockable)
+		mutex_lock(&mm->lock);
+	else if (!mutex_trylock(&mm->lock))
+		err = -EAGAIN;
+	struct mn_range range = {.mm = mm, .start = va, .end = end, .event = op_event[op],
+				 .flags = blockable ? MN_RANGE_BLOCKABLE : 0};
+	/* A promotion needs no flush, so no subscriber needs to hear of it either. */
+	bool notify = op != VMA_OP_PROTECT || protect_downgrades(mm, va, end, attrs) ||
+		      mn_broken == MN_BREAK_NO_PROMOTION_SKIP;
+	if (!err && notify && (err = mn_invalidate_start(&range)) != 0)
+		mutex_unlock(&mm->lock); /* refused: back off with nothing changed */
+	if (err) {
+		vma_free(spare[0]);
+		vma_free(spare[1]);
+		return err;
+	}
+	if (op == VMA_OP_UNMAP || op == VMA_OP_PROTECT) {
 		split_at(mm, va, &spare[0]);
 		split_at(mm, end, &spare[1]);
 	}
 	struct mmu_gather g;
 	tlb_gather_begin(&g, mm, false);
-	int err = 0;
 	struct vma **link = &mm->vmas;
 	while (*link && !err) {
 		struct vma *v = *link;
@@ -178,25 +241,13 @@ static int change_range(struct mm *mm, virt_addr_t va, uint64_t size, enum vma_o
 			link = &v->next;
 			continue;
 		}
-		virt_addr_t s = MAX(v->start, va), e = MIN(v->end, end);
-		switch (op) {
-		case VMA_OP_UNMAP:
-			err = pt_unmap_gather(&mm->pt, s, e - s, &g, v->kind == VMA_ANON);
-			*link = v->next;
-			vma_free(v);
-			continue;
-		case VMA_OP_PROTECT:
-			v->attrs = attrs | PT_USER;
-			err = pt_protect_gather(&mm->pt, s, e - s, v->attrs, &g);
-			break;
-		case VMA_OP_DISCARD:
-			if (v->kind == VMA_ANON)
-				err = pt_unmap_gather(&mm->pt, s, e - s, &g, true);
-			break;
-		}
-		link = &v->next;
+		err = change_vma(mm, link, MAX(v->start, va), MIN(v->end, end), op, attrs, &g);
+		if (*link == v)
+			link = &v->next;
 	}
 	tlb_gather_finish(&g);
+	if (notify)
+		mn_invalidate_end(&range);
 	mutex_unlock(&mm->lock);
 	vma_free(spare[0]);
 	vma_free(spare[1]);
@@ -208,17 +259,33 @@ static int change_range(struct mm *mm, virt_addr_t va, uint64_t size, enum vma_o
 
 int vm_unmap(struct mm *mm, virt_addr_t va, uint64_t size)
 {
-	return change_range(mm, va, size, VMA_OP_UNMAP, 0);
+	return change_range(mm, va, size, VMA_OP_UNMAP, 0, true);
 }
 
 int vm_protect(struct mm *mm, virt_addr_t va, uint64_t size, unsigned attrs)
 {
-	return change_range(mm, va, size, VMA_OP_PROTECT, attrs);
+	return change_range(mm, va, size, VMA_OP_PROTECT, attrs, true);
 }
 
 int vm_discard(struct mm *mm, virt_addr_t va, uint64_t size)
 {
-	return change_range(mm, va, size, VMA_OP_DISCARD, 0);
+	return change_range(mm, va, size, VMA_OP_DISCARD, 0, true);
+}
+
+int vm_discard_nowait(struct mm *mm, virt_addr_t va, uint64_t size)
+{
+	return change_range(mm, va, size, VMA_OP_DISCARD, 0, false);
+}
+
+int vm_soft_dirty_clear(struct mm *mm, virt_addr_t va, uint64_t size)
+{
+	return change_range(mm, va, size, VMA_OP_CLEAR_SOFT_DIRTY, 0, true);
+}
+
+bool vm_soft_dirty(struct mm *mm, virt_addr_t va)
+{
+	struct pt_query_result q;
+	return pt_query(&mm->pt, va, &q) && (q.attrs & PT_SOFT_DIRTY);
 }
 
 /* Unmaps everything (teardown): every VMA and, through emptiness, every table. */

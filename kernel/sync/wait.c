@@ -112,6 +112,17 @@ void mutex_lock(struct mutex *m)
 	spin_unlock_irqrestore(&m->waiters.lock, flags);
 }
 
+bool mutex_trylock(struct mutex *m)
+{
+	struct thread *me = thread_current();
+	irqflags_t flags = spin_lock_irqsave(&m->waiters.lock);
+	bool taken = !m->owner;
+	if (taken)
+		m->owner = me;
+	spin_unlock_irqrestore(&m->waiters.lock, flags);
+	return taken;
+}
+
 void mutex_unlock(struct mutex *m)
 {
 	irqflags_t flags = spin_lock_irqsave(&m->waiters.lock);

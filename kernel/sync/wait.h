@@ -44,6 +44,8 @@ struct mutex {
 
 /* Takes `m`, sleeping while another thread holds it. Thread context, interrupts on. */
 void mutex_lock(struct mutex *m);
+/* Takes `m` if nobody holds it; never sleeps. True when taken. */
+bool mutex_trylock(struct mutex *m);
 /* Releases `m` (held by the caller), handing it to the oldest waiter if any. */
 void mutex_unlock(struct mutex *m);
 bool mutex_is_held_by_me(struct mutex *m);
