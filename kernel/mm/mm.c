@@ -63,7 +63,7 @@ static void drop_mm_here(void *arg)
 	 * mm, and the id may be given to another mm right after.
 	 */
 	if (!arch_tlb_caps()->switch_flushes)
-		arch_tlb_flush_user_all(asid_hw(mm));
+		arch_tlb_flush_user_full(asid_hw(mm));
 }
 
 void mm_destroy(struct mm *mm)

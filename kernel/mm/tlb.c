@@ -87,16 +87,16 @@ bool pt_table_flush_pending(struct mm *mm, phys_addr_t table)
 struct flush_range {
 	virt_addr_t start, end;
 	unsigned stride_shift;
-	bool all;
+	bool full;
 };
 
 static void flush_local(struct mm *mm, const struct flush_range *r)
 {
 	struct tlb_counters *c = &counters[arch_cpu_id()];
 	unsigned asid = asid_hw(mm);
-	uint64_t pages = r->all ? 0 : (r->end - r->start) >> r->stride_shift;
-	if (r->all || pages > arch_tlb_caps()->range_max_pages) {
-		arch_tlb_flush_user_all(asid);
+	uint64_t pages = r->full ? 0 : (r->end - r->start) >> r->stride_shift;
+	if (r->full || pages > arch_tlb_caps()->range_max_pages) {
+		arch_tlb_flush_user_full(asid);
 		c->local_full_flushes++;
 		return;
 	}
@@ -130,7 +130,7 @@ static uint64_t catch_up(struct mm *mm, uint64_t local, const struct flush_range
 	unsigned n = 0;
 	uint64_t pages = 0;
 	bool merged = tlb_mode == TLB_MODE_GEN && local != 0 && now - local <= TLB_RING_SIZE &&
-		      !(extra && extra->all);
+		      !(extra && extra->full);
 	for (uint64_t g = local + 1; merged && g <= now; g++) {
 		struct tlb_ring_entry e;
 		if (!ring_read(mm, g, &e)) {
@@ -146,8 +146,8 @@ static uint64_t catch_up(struct mm *mm, uint64_t local, const struct flush_range
 		pages += (e.end - e.start) >> e.stride_shift;
 	}
 	if (!merged || pages > arch_tlb_caps()->range_max_pages) {
-		struct flush_range all = {.all = true};
-		flush_local(mm, &all);
+		struct flush_range full = {.full = true};
+		flush_local(mm, &full);
 		return now;
 	}
 	for (unsigned i = 0; i < n; i++)
@@ -202,9 +202,9 @@ void tlb_flush_mm_range(const struct tlb_flush_request *req)
 	struct mm *mm = req->mm;
 	if (tlb_broadcast) {
 		uint64_t pages = (req->end - req->start) >> req->stride_shift;
-		bool all =
+		bool full =
 		    req->full || req->freed_tables || pages > arch_tlb_caps()->range_max_pages;
-		arch_tlb_broadcast_user(asid_hw(mm), req->start, req->end, req->stride_shift, all);
+		arch_tlb_broadcast_user(asid_hw(mm), req->start, req->end, req->stride_shift, full);
 		c->requests++;
 		c->broadcasts++;
 		return;
@@ -255,7 +255,7 @@ void tlb_flush_mm_range(const struct tlb_flush_request *req)
 struct kernel_flush {
 	virt_addr_t start;
 	uint64_t pages;
-	bool all;
+	bool full;
 };
 
 /* Runs with interrupts off (xcall, or the caller below): the counter is this CPU's alone. */
@@ -263,17 +263,17 @@ static void kernel_flush_here(void *arg)
 {
 	const struct kernel_flush *r = arg;
 	counters[arch_cpu_id()].kernel_flushes++;
-	if (r->all) {
-		arch_tlb_flush_local_all();
+	if (r->full) {
+		arch_tlb_flush_local_full();
 		return;
 	}
 	for (uint64_t i = 0; i < r->pages; i++)
 		arch_tlb_flush_local_page(r->start + (i << PAGE_SHIFT));
 }
 
-void tlb_flush_kernel_range(virt_addr_t start, uint64_t pages, bool all)
+void tlb_flush_kernel_range(virt_addr_t start, uint64_t pages, bool full)
 {
-	struct kernel_flush r = {start, pages, all};
+	struct kernel_flush r = {start, pages, full};
 	irqflags_t flags = arch_irq_save();
 	unsigned me = arch_cpu_id();
 	struct tlb_counters *c = &counters[me];
@@ -285,7 +285,7 @@ void tlb_flush_kernel_range(virt_addr_t start, uint64_t pages, bool all)
 	if (cpumask_weight(online) == 1 || tlb_broken_is(TLB_BREAK_KERNEL_LOCAL_ONLY)) {
 		kernel_flush_here(&r);
 	} else if (tlb_broadcast) {
-		arch_tlb_broadcast_kernel(start, pages, all);
+		arch_tlb_broadcast_kernel(start, pages, full);
 		c->kernel_broadcasts++;
 	} else {
 		/* xcall serves requests to this CPU while it waits: interrupts off is fine. */
@@ -344,7 +344,7 @@ void tlb_switch_tagged(unsigned cpu, struct mm *old, struct mm *mm)
 		c->switch_catch_ups += slot->gen < now;
 		return;
 	}
-	arch_tlb_flush_user_all(asid_hw(mm));
+	arch_tlb_flush_user_full(asid_hw(mm));
 	c->switch_full_flushes++;
 	s->gen = now;
 }

@@ -158,7 +158,7 @@ void tlb_flush_mm_range(const struct tlb_flush_request *req);
 
 /*
  * Kernel mappings are shared by every CPU: invalidates `pages` pages from
- * `start`, or every translation when `all`, on every online CPU, and
+ * `start`, or every translation when `full`, on every online CPU, and
  * returns once all have done it (kernel/mm/pt.c calls it for the kernel's
  * tables, after the change and before freeing tables). The caller holds no
  * lock that another CPU may spin on with interrupts off: the flush waits
@@ -172,7 +172,7 @@ void tlb_flush_mm_range(const struct tlb_flush_request *req);
  * Either it is in the set read here, or its own flush comes after the
  * change.
  */
-void tlb_flush_kernel_range(virt_addr_t start, uint64_t pages, bool all);
+void tlb_flush_kernel_range(virt_addr_t start, uint64_t pages, bool full);
 
 
 /*
