@@ -116,8 +116,12 @@ extern const struct arch_mm_layout arch_mm_layout;
 /*
  * Each arch's linker script defines, page aligned: __text_start/__text_end,
  * __rodata_start/__rodata_end, __data_start and __kernel_end (data and bss
- * run to the end of the image). kernel/mm/vm.c maps them W^X from these.
+ * run to the end of the image). kernel/mm/vm.c maps them W^X from these;
+ * __kernel_start is where the image starts.
  */
+extern const char __kernel_start[], __kernel_end[];
+extern const char __text_start[], __text_end[], __rodata_start[], __rodata_end[];
+extern const char __data_start[];
 /*
  * Makes the calling CPU translate kernel addresses through `root` (the
  * kernel's own tables) instead of the boot tables, and flushes its TLB. On
