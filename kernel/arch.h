@@ -116,8 +116,12 @@ extern const struct arch_mm_layout arch_mm_layout;
 /*
  * Each arch's linker script defines, page aligned: __text_start/__text_end,
  * __rodata_start/__rodata_end, __data_start and __kernel_end (data and bss
- * run to the end of the image). kernel/mm/vm.c maps them W^X from these.
+ * run to the end of the image). kernel/mm/vm.c maps them W^X from these;
+ * __kernel_start is where the image starts.
  */
+extern const char __kernel_start[], __kernel_end[];
+extern const char __text_start[], __text_end[], __rodata_start[], __rodata_end[];
+extern const char __data_start[];
 /*
  * Makes the calling CPU translate kernel addresses through `root` (the
  * kernel's own tables) instead of the boot tables, and flushes its TLB. On
@@ -165,22 +169,22 @@ struct tlb_caps {
 };
 /* The boot CPU's TLB description; valid from kernel_main on. */
 const struct tlb_caps *arch_tlb_caps(void);
-/* Invalidate one user page / all user translations tagged `asid` on this CPU. */
+/* Invalidate one user page / every user translation tagged `asid` (full) on this CPU. */
 void arch_tlb_flush_user_page(unsigned asid, virt_addr_t va);
-void arch_tlb_flush_user_all(unsigned asid);
+void arch_tlb_flush_user_full(unsigned asid);
 /*
  * Hardware broadcast invalidation, only where arch_tlb_caps()->broadcast:
  * every CPU's TLB at once, one wait at the end (x86-64 has none: flushes
  * need IPIs). Uses range instructions where the caps offer them.
  */
 void arch_tlb_broadcast_user(unsigned asid, virt_addr_t start, virt_addr_t end,
-			     unsigned stride_shift, bool all);
+			     unsigned stride_shift, bool full);
 /*
  * The same for kernel translations (global entries included): `pages` pages
- * from `start`, or every translation when `all`, on every CPU, returning
+ * from `start`, or every translation when `full`, on every CPU, returning
  * once every CPU has dropped them. Only where arch_tlb_caps()->broadcast.
  */
-void arch_tlb_broadcast_kernel(virt_addr_t start, uint64_t pages, bool all);
+void arch_tlb_broadcast_kernel(virt_addr_t start, uint64_t pages, bool full);
 
 /* The page-table root that translates `va` on the calling CPU (for fault reports). */
 phys_addr_t arch_mm_root_for(virt_addr_t va);

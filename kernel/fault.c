@@ -19,9 +19,9 @@ uint64_t breakpoints_resumed[CPU_MAX];
 
 bool fault_dispatch(const struct fault_info *info)
 {
-	if (mm_handle_fault(info))
-		return true;
 	struct thread *t = thread_current();
+	if (mm_handle_fault(t ? t->mm : NULL, info))
+		return true;
 	struct arch_jmpbuf *fixup = t ? t->fault_fixup : NULL;
 	if (!fixup)
 		return false;

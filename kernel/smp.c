@@ -89,7 +89,7 @@ void smp_secondary_main(unsigned cpu)
 	 * did not reach it: online first, then (full fence) drop everything.
 	 */
 	smp_mb();
-	arch_tlb_flush_local_all();
+	arch_tlb_flush_local_full();
 	atomic_store_release(&cpus[cpu].online, true);
 	printk("online (hw id %#lx)", (unsigned long)cpus[cpu].hw_id);
 	sched_idle_loop();

@@ -24,7 +24,6 @@ struct ksym {
 extern const struct ksym ksym_table[] __attribute__((weak));
 extern const uint64_t ksym_count __attribute__((weak));
 extern const char ksym_names[] __attribute__((weak));
-extern const char __text_start[], __text_end[];
 
 const char *symbol_lookup(uintptr_t addr, uintptr_t *offset)
 {
@@ -56,8 +55,6 @@ static void print_address(unsigned depth, uintptr_t addr)
 	else
 		console_write("  #%u %p ?\n", depth, (void *)addr);
 }
-
-extern const char __kernel_start[], __kernel_end[];
 
 void backtrace_print(uintptr_t fp)
 {

@@ -451,15 +451,15 @@ static void settle_after_undeferred_change_flushes(struct ktest *t)
 	ASSERT_EQ(t, frame_alloc_zeroed(&table), 0); /* stands in for a walked leaf table */
 	struct mmu_gather g, other;
 	tlb_gather_begin(&g, mm, false);
-	tlb_note_cleared(&g, UVA(0), PAGE_SIZE, 0);
+	tlb_record_cleared(&g, UVA(0), PAGE_SIZE, 0);
 	tlb_defer_table(&g, table, UVA(0), UVA(PAGE_SIZE), 12);
 	/* Another flush of the mm completes past g's deferral. */
 	tlb_gather_begin(&other, mm, false);
-	tlb_note_changed(&other, UVA(0), PAGE_SIZE, 0);
+	tlb_record_downgraded(&other, UVA(0), PAGE_SIZE, 0);
 	tlb_gather_finish(&other);
 	EXPECT_GE(t, atomic_load_acquire(&mm->tlb_gen_completed), g.defer_gen);
 	/* A change not yet deferred, then an early settle: */
-	tlb_note_cleared(&g, UVA(PAGE_SIZE), PAGE_SIZE, 0);
+	tlb_record_cleared(&g, UVA(PAGE_SIZE), PAGE_SIZE, 0);
 	struct gather_stats before = gather_stats;
 	tlb_flush_mmu(&g);
 	EXPECT_EQ(t, gather_stats.flushes - before.flushes, 1u);

@@ -236,7 +236,7 @@ static void early_wake_leaves_the_sleep_list(struct ktest *t)
 
 static uint32_t ran_on_cpu[CPU_MAX];
 
-static void note_cpu(void *arg)
+static void record_cpu(void *arg)
 {
 	(void)arg;
 	atomic_fetch_add(&ran_on_cpu[arch_cpu_id()], 1);
@@ -249,7 +249,7 @@ static void threads_stay_pinned(struct ktest *t)
 	memset(ran_on_cpu, 0, sizeof(ran_on_cpu));
 	cpumask_t on = cpumask_read(&cpu_online_mask);
 	struct thread *th[CPU_MAX] = {0};
-	for_each_cpu(c, on) th[c] = thread_create("pinned", c, note_cpu, NULL);
+	for_each_cpu(c, on) th[c] = thread_create("pinned", c, record_cpu, NULL);
 	for_each_cpu(c, on) if (th[c]) thread_join(th[c]);
 	for_each_cpu(c, on) EXPECT_EQ(t, ran_on_cpu[c], 2u);
 }

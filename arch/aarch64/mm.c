@@ -62,7 +62,7 @@ static void drop_lower_half(void)
 	write_sysreg(ttbr0_el1, aarch64_empty_table());
 	write_sysreg(tcr_el1, read_sysreg(tcr_el1) | TCR_EPD0);
 	isb();
-	arch_tlb_flush_local_all();
+	arch_tlb_flush_local_full();
 }
 
 /* aarch64_idmap_replace_ttbr1, called at its physical address. */

@@ -58,7 +58,7 @@ void arch_tlb_flush_user_page(unsigned asid, virt_addr_t va)
 			     : "memory");
 }
 
-void arch_tlb_flush_user_all(unsigned asid)
+void arch_tlb_flush_user_full(unsigned asid)
 {
 	__asm__ __volatile__("dsb nshst\n\t"
 			     "tlbi aside1, %0\n\t"
@@ -79,11 +79,11 @@ static void tlbi_rvae1is(uint64_t arg)
 }
 
 void arch_tlb_broadcast_user(unsigned asid, virt_addr_t start, virt_addr_t end,
-			     unsigned stride_shift, bool all)
+			     unsigned stride_shift, bool full)
 {
 	uint64_t tag = (uint64_t)asid << ASID_SHIFT;
 	__asm__ __volatile__("dsb ishst" ::: "memory");
-	if (all) {
+	if (full) {
 		__asm__ __volatile__("tlbi aside1is, %0" ::"r"(tag) : "memory");
 	} else if (arch_tlb_caps()->range && stride_shift == PAGE_SHIFT &&
 		   (end - start) >> PAGE_SHIFT < TLBI_RANGE_MAX_PAGES) {

@@ -221,7 +221,7 @@ void arch_tlb_flush_local_page(virt_addr_t va)
 			     : "memory");
 }
 
-void arch_tlb_flush_local_all(void)
+void arch_tlb_flush_local_full(void)
 {
 	/* vmalle1: every stage-1 EL1&0 entry of this CPU, global ones included. */
 	__asm__ __volatile__("dsb nshst\n\t"
@@ -231,7 +231,7 @@ void arch_tlb_flush_local_all(void)
 				 : "memory");
 }
 
-void arch_tlb_broadcast_kernel(virt_addr_t start, uint64_t pages, bool all)
+void arch_tlb_broadcast_kernel(virt_addr_t start, uint64_t pages, bool full)
 {
 	/*
 	 * The same operations as the local ones, inner shareable: vaae1is (any
@@ -240,7 +240,7 @@ void arch_tlb_broadcast_kernel(virt_addr_t start, uint64_t pages, bool all)
 	 * after waits until every CPU has dropped the entries.
 	 */
 	__asm__ __volatile__("dsb ishst" ::: "memory");
-	if (all)
+	if (full)
 		__asm__ __volatile__("tlbi vmalle1is" ::: "memory");
 	else
 		for (uint64_t i = 0; i < pages; i++)

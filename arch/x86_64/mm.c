@@ -41,7 +41,7 @@ void arch_mm_switch_kernel(phys_addr_t root)
 	__asm__ __volatile__("mov %%cr4, %0" : "=r"(cr4));
 	__asm__ __volatile__("mov %0, %%cr4" ::"r"(cr4 | (1u << 7)) : "memory");
 	load_cr3(root);
-	arch_tlb_flush_local_all();
+	arch_tlb_flush_local_full();
 	if (arch_cpu_id() == 0) {
 		/* COM1 is port I/O and the APIC is mapped later: no device pointers to move. */
 		frame_release_reserved(arch_virt_to_phys(boot_tables_start),
@@ -90,15 +90,15 @@ bool arch_mm_holds_translations(unsigned asid, bool loaded)
 }
 
 void arch_tlb_broadcast_user(unsigned asid, virt_addr_t start, virt_addr_t end,
-			     unsigned stride_shift, bool all)
+			     unsigned stride_shift, bool full)
 {
-	(void)asid, (void)start, (void)end, (void)stride_shift, (void)all;
+	(void)asid, (void)start, (void)end, (void)stride_shift, (void)full;
 	panic("arch_tlb_broadcast_user: x86-64 has no broadcast invalidation");
 }
 
-void arch_tlb_broadcast_kernel(virt_addr_t start, uint64_t pages, bool all)
+void arch_tlb_broadcast_kernel(virt_addr_t start, uint64_t pages, bool full)
 {
-	(void)start, (void)pages, (void)all;
+	(void)start, (void)pages, (void)full;
 	panic("arch_tlb_broadcast_kernel: x86-64 has no broadcast invalidation");
 }
 
@@ -108,7 +108,7 @@ void arch_tlb_flush_user_page(unsigned asid, virt_addr_t va)
 	arch_tlb_flush_local_page(va);
 }
 
-void arch_tlb_flush_user_all(unsigned asid)
+void arch_tlb_flush_user_full(unsigned asid)
 {
 	(void)asid;
 	load_cr3(read_cr3()); /* drops non-global entries: all user ones */

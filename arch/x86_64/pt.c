@@ -135,7 +135,7 @@ void arch_tlb_flush_local_page(virt_addr_t va)
 	__asm__ __volatile__("invlpg (%0)" ::"r"(va) : "memory");
 }
 
-void arch_tlb_flush_local_all(void)
+void arch_tlb_flush_local_full(void)
 {
 	/* Toggling CR4.PGE flushes global entries too; a CR3 reload alone would keep them. */
 	uint64_t cr4;

@@ -33,7 +33,7 @@ static spinlock_t asid_lock = SPINLOCK_INIT;
 static uint64_t generation; /* multiple of 1 << bits; 0 until first use */
 static uint64_t map[ASID_MAP_BITS / 64];
 static uint64_t active[CPU_MAX], reserved[CPU_MAX];
-static cpumask_t flush_pending;
+static cpumask_t flush_due; /* CPUs that flush their whole TLB at their next switch (rollover) */
 static unsigned next_id = 1;
 static unsigned limit_override;
 
@@ -88,7 +88,7 @@ static void rollover(void)
 		if (reserved[c] & id_mask())
 			id_take((unsigned)(reserved[c] & id_mask()));
 	}
-	flush_pending = cpumask_read(&cpu_online_mask);
+	flush_due = cpumask_read(&cpu_online_mask);
 	next_id = 1;
 	asid_stats.rollovers++;
 }
@@ -140,15 +140,15 @@ unsigned asid_for_switch(struct mm *mm)
 		generation = 1ull << id_bits();
 	if ((mm->asid & ~id_mask()) != generation)
 		mm->asid = new_asid(mm);
-	bool flush = cpumask_test(flush_pending, me);
+	bool flush = cpumask_test(flush_due, me);
 	if (flush) {
-		cpumask_clear(&flush_pending, me);
+		cpumask_clear(&flush_due, me);
 		asid_stats.rollover_flushes++;
 	}
 	active[me] = mm->asid;
 	spin_unlock_irqrestore(&asid_lock, f);
 	if (flush)
-		arch_tlb_flush_local_all();
+		arch_tlb_flush_local_full();
 	return (unsigned)(mm->asid & id_mask());
 }
 

@@ -30,14 +30,14 @@ static void reset_range(struct mmu_gather *g)
 	g->undeferred = false;
 }
 
-void tlb_gather_begin(struct mmu_gather *g, struct mm *mm, bool fullmm)
+void tlb_gather_begin(struct mmu_gather *g, struct mm *mm, bool teardown)
 {
-	*g = (struct mmu_gather){.mm = mm, .fullmm = fullmm};
+	*g = (struct mmu_gather){.mm = mm, .teardown = teardown};
 	reset_range(g);
 	atomic_fetch_add(&mm->gathers_active, 1);
 }
 
-static void note_range(struct mmu_gather *g, virt_addr_t va, uint64_t size, unsigned level)
+static void record_range(struct mmu_gather *g, virt_addr_t va, uint64_t size, unsigned level)
 {
 	unsigned shift = 12 + 9 * level;
 	g->start = MIN(g->start, va);
@@ -47,21 +47,21 @@ static void note_range(struct mmu_gather *g, virt_addr_t va, uint64_t size, unsi
 	g->undeferred = true;
 }
 
-void tlb_note_cleared(struct mmu_gather *g, virt_addr_t va, uint64_t size, unsigned level)
+void tlb_record_cleared(struct mmu_gather *g, virt_addr_t va, uint64_t size, unsigned level)
 {
-	note_range(g, va, size, level);
+	record_range(g, va, size, level);
 	g->cleared_levels |= 1u << level;
 }
 
-void tlb_note_changed(struct mmu_gather *g, virt_addr_t va, uint64_t size, unsigned level)
+void tlb_record_downgraded(struct mmu_gather *g, virt_addr_t va, uint64_t size, unsigned level)
 {
-	note_range(g, va, size, level);
+	record_range(g, va, size, level);
 }
 
 void tlb_defer_table(struct mmu_gather *g, phys_addr_t table, virt_addr_t start, virt_addr_t end,
 		     unsigned stride_shift)
 {
-	if (tlb_mode != TLB_MODE_GEN || g->fullmm)
+	if (tlb_mode != TLB_MODE_GEN || g->teardown)
 		return;
 	struct mm *mm = g->mm;
 	uint64_t gen;
@@ -75,7 +75,7 @@ void tlb_defer_table(struct mmu_gather *g, phys_addr_t table, virt_addr_t start,
 	g->defer_gen = gen;
 	/*
 	 * The walker defers a table after visiting all of it, children
-	 * included, so this generation publishes every change noted so far.
+	 * included, so this generation publishes every change recorded so far.
 	 */
 	g->undeferred = false;
 	uint64_t d = atomic_load_relaxed(&mm->tlb_gen_deferred);
@@ -84,19 +84,19 @@ void tlb_defer_table(struct mmu_gather *g, phys_addr_t table, virt_addr_t start,
 	atomic_fetch_add(&gather_stats.deferrals, 1);
 }
 
-void tlb_note_pending_table(struct mmu_gather *g, phys_addr_t table, virt_addr_t start,
-			    virt_addr_t end, unsigned stride_shift)
+void tlb_adopt_pending_table(struct mmu_gather *g, phys_addr_t table, virt_addr_t start,
+			     virt_addr_t end, unsigned stride_shift)
 {
 	/*
 	 * A broadcast flush finishes on every CPU before it returns and nested
-	 * gathers escalate, so there is no pending flush to take on (and
+	 * gathers escalate, so there is no pending flush to adopt (and
 	 * `completed` is not maintained in that mode).
 	 */
-	if (tlb_mode != TLB_MODE_GEN || tlb_broadcast || g->fullmm || tlb_broken_is(TLB_BREAK_NESTED_BLIND) ||
-	    !pt_table_flush_pending(g->mm, table))
+	if (tlb_mode != TLB_MODE_GEN || tlb_broadcast || g->teardown ||
+	    tlb_broken_is(TLB_BREAK_NESTED_BLIND) || !pt_table_flush_pending(g->mm, table))
 		return;
 	/* Not our change, but our caller must not return before it is flushed. */
-	tlb_note_changed(g, start, end - start, 0);
+	tlb_record_downgraded(g, start, end - start, 0);
 	tlb_defer_table(g, table, start, end, stride_shift);
 }
 
@@ -164,7 +164,7 @@ void tlb_remove_pages(struct mmu_gather *g, phys_addr_t pa, unsigned n)
 
 static void free_frame_after_flush(struct mmu_gather *g, phys_addr_t pa)
 {
-	/* Changes noted and not flushed yet: the frame may still be reachable somewhere. */
+	/* Changes recorded and not flushed yet: the frame may still be reachable somewhere. */
 	if (g->need_flush)
 		atomic_fetch_add(&gather_stats.order_violations, 1);
 	tlb_trace_event(TLB_TRACE_FREE, pa);
@@ -331,8 +331,8 @@ void tlb_gather_finish(struct mmu_gather *g)
 	 * found nothing to clear itself (the other gather got there first).
 	 */
 	if (!g->need_flush && nested_blind(g))
-		note_range(g, arch_mm_layout.user_base,
-			   arch_mm_layout.user_top - arch_mm_layout.user_base, 0);
+		record_range(g, arch_mm_layout.user_base,
+			     arch_mm_layout.user_top - arch_mm_layout.user_base, 0);
 	if (!g->need_flush && g->nr_local == 0 && !g->tables)
 		atomic_fetch_add(&gather_stats.flushes_elided, 1);
 	settle(g, true);

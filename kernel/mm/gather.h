@@ -17,7 +17,7 @@
  * translation, and a table is never freed while a CPU may still walk it.
  *
  * Nothing is flushed when nothing was cleared or only permissions were
- * added. `fullmm` means the whole address space is being torn down (its
+ * added. `teardown` means the whole address space is being torn down (its
  * CPUs have left it); it never means "flush everything". A gather that
  * finishes while another is open on the mm (nested) must not return before
  * the entries the other one cleared in its range are flushed too: with
@@ -37,7 +37,7 @@
  *
  * A settle (early or final) may skip its flush only when every change it
  * covers was published by a deferral that a completed flush already
- * covers. Changes noted after the last deferral always get a flush. (The walker
+ * covers. Changes recorded after the last deferral always get a flush. (The walker
  * defers the table it stops in before it settles, so today only a direct
  * user of the gather API can reach that case: the rule is the safety net
  * that makes a settle correct wherever it is called from.)
@@ -75,7 +75,7 @@ struct gather_stats {
 
 struct mmu_gather {
 	struct mm *mm;
-	bool fullmm;
+	bool teardown; /* the address space is being destroyed (not: "flush everything") */
 	/* What was unhooked since the last flush. */
 	virt_addr_t start, end; /* [start, end), start > end when empty */
 	unsigned stride_shift; /* smallest page size cleared: 12, 21 or 30 */
@@ -89,20 +89,24 @@ struct mmu_gather {
 	phys_addr_t tables; /* unhooked tables, chained through their first word */
 	uint64_t flush_seq; /* bumped by every flush: freeing checks it */
 	uint64_t defer_gen; /* the last generation this gather deferred (0: none) */
-	bool undeferred; /* changes noted since the last deferral: the flush cannot be skipped */
+	bool undeferred; /* changes recorded since the last deferral: the flush cannot be skipped */
 	bool secondary_late, secondary_full; /* mn.break=secondary_after_free only */
 };
 
-void tlb_gather_begin(struct mmu_gather *g, struct mm *mm, bool fullmm);
+void tlb_gather_begin(struct mmu_gather *g, struct mm *mm, bool teardown);
 /* Flushes once if anything needs it, then frees everything gathered. */
 void tlb_gather_finish(struct mmu_gather *g);
 /* Flushes now and frees what is gathered; the gather stays usable. */
 void tlb_flush_mmu(struct mmu_gather *g);
 
 /* Records that leaves mapping [va, va + size) at `level` were cleared. */
-void tlb_note_cleared(struct mmu_gather *g, virt_addr_t va, uint64_t size, unsigned level);
-/* Records a permission downgrade of [va, va + size) at `level` (flush, nothing to free). */
-void tlb_note_changed(struct mmu_gather *g, virt_addr_t va, uint64_t size, unsigned level);
+void tlb_record_cleared(struct mmu_gather *g, virt_addr_t va, uint64_t size, unsigned level);
+/*
+ * Records that [va, va + size) at `level` was downgraded: it may still be
+ * mapped, but entries cached from before must go (a permission removed, a
+ * block split, a memory type changed). It needs a flush and frees nothing.
+ */
+void tlb_record_downgraded(struct mmu_gather *g, virt_addr_t va, uint64_t size, unsigned level);
 /*
  * The entries cleared or downgraded in page table `table` (covering
  * [start, end)) are now unhooked, their flush deferred to this gather:
@@ -113,11 +117,11 @@ void tlb_defer_table(struct mmu_gather *g, phys_addr_t table, virt_addr_t start,
 /*
  * The walk went through `table` ([start, end) of it) without changing it:
  * if another gather's flush for that table is still pending, this gather
- * takes it on (a new generation past it), because its caller must not
+ * adopts it (a new generation past it), because its caller must not
  * return before entries in its range are gone from every TLB.
  */
-void tlb_note_pending_table(struct mmu_gather *g, phys_addr_t table, virt_addr_t start,
-			    virt_addr_t end, unsigned stride_shift);
+void tlb_adopt_pending_table(struct mmu_gather *g, phys_addr_t table, virt_addr_t start,
+			     virt_addr_t end, unsigned stride_shift);
 /* Queues an unhooked page table for freeing after the flush. */
 void tlb_remove_table(struct mmu_gather *g, phys_addr_t table);
 /*

@@ -1,28 +1,28 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * Address spaces: creation, teardown, switching, and user page faults.
+ * Address spaces: creation and teardown. The rest of an mm's life is in
+ * the files around this one: switch.c loads it on a CPU, fault.c fills its
+ * pages, vma.c maps and unmaps its ranges.
  *
- * Switching follows the order the shootdown relies on: the CPU first adds
- * itself to mm->cpus (a sequentially consistent RMW), and only then loads
- * the mm's root and looks at any TLB state. A flusher changes the tables
- * first and reads mm->cpus afterwards; so either it sees this CPU and
- * flushes it, or this CPU loads the root after the change and cannot have
- * cached the old entry.
+ * Invariants:
+ *  - A new mm has an empty user half, the kernel half every mm shares
+ *    (arch_mm_root_init), no ASID yet, and TLB generation 1 (a CPU at
+ *    generation 0 has never caught up with anything).
+ *  - An mm is destroyed only once no thread uses it (users == 0). Before
+ *    its tables go, every CPU that may still hold it lets go of it (a
+ *    kernel thread borrowed it, or a tagged TLB kept its entries after
+ *    switching away); then its mappings and tables go through one teardown
+ *    gather; its ASID is released only after that, when no CPU holds an
+ *    entry tagged with it.
  */
-#include "kernel/entry.h"
 #include "kernel/mm/mm.h"
-#include "kernel/percpu.h"
-#include "kernel/errno.h"
 #include "kernel/mm/asid.h"
 #include "kernel/mm/frame.h"
 #include "kernel/mm/gather.h"
 #include "kernel/mm/mm_internal.h"
 #include "kernel/mm/notifier.h"
-#include "kernel/mm/tlb.h"
 #include "kernel/printk.h"
 #include "kernel/xcall.h"
-#include "kernel/sched/thread.h"
-#include "lib/string.h"
 
 struct mm *mm_create(void)
 {
@@ -41,30 +41,10 @@ struct mm *mm_create(void)
 	return mm;
 }
 
-static void drop_mm_here(void *arg)
+/* Cross-call: this CPU lets go of the mm (switch.c). */
+static void unload_here(void *mm)
 {
-	struct mm *mm = arg;
-	unsigned me = arch_cpu_id();
-	struct tlb_cpu_state *s = &tlb_cpu[me];
-	tlb_forget_mm(me, mm);
-	if (s->loaded == mm) {
-		arch_mm_deactivate();
-		s->loaded = NULL;
-		s->lazy = false;
-		struct thread *cur = thread_current();
-		if (cur && cur->active_mm == mm)
-			cur->active_mm = NULL;
-		if (arch_tlb_caps()->switch_flushes)
-			cpumask_clear_atomic(&mm->cpus, me);
-	}
-	/*
-	 * A tagged TLB may still hold entries of this mm's id (a CPU that ran
-	 * it and switched away). Drop them here, once no root of this mm is
-	 * loaded: the teardown flush below skips CPUs that no longer hold the
-	 * mm, and the id may be given to another mm right after.
-	 */
-	if (!arch_tlb_caps()->switch_flushes)
-		arch_tlb_flush_user_all(asid_hw(mm));
+	mm_unload_here(mm);
 }
 
 void mm_destroy(struct mm *mm)
@@ -74,7 +54,7 @@ void mm_destroy(struct mm *mm)
 	/* CPUs that borrowed it for a kernel thread let go of it first. */
 	cpumask_t targets = cpumask_read(&mm->cpus);
 	cpumask_set(&targets, arch_cpu_id());
-	xcall(targets, drop_mm_here, mm, XCALL_WAIT);
+	xcall(targets, unload_here, mm, XCALL_WAIT);
 
 	/* Secondary MMUs let go of it before its tables and frames do. */
 	mn_mm_release(mm);
@@ -90,169 +70,4 @@ void mm_destroy(struct mm *mm)
 
 	frame_free(mm->pt.root, 0);
 	frame_free(kva_to_pa(mm), 0);
-}
-
-void thread_set_mm(struct thread *t, struct mm *mm)
-{
-	t->mm = mm;
-	atomic_fetch_add(&mm->users, 1);
-}
-
-void mm_switch_thread(struct thread *prev, struct thread *next)
-{
-	(void)prev;
-	unsigned me = arch_cpu_id();
-	struct tlb_cpu_state *s = &tlb_cpu[me];
-	struct mm *target = next->mm;
-	if (!target) {
-		/* A kernel thread borrows whatever is loaded and touches no user address. */
-		next->active_mm = s->loaded;
-		if (s->loaded)
-			atomic_store_release(&s->lazy, true);
-		return;
-	}
-	next->active_mm = target;
-	if (s->loaded == target) {
-		if (s->lazy)
-			tlb_leave_lazy(me, target);
-		return;
-	}
-	struct mm *old = s->loaded;
-	/*
-	 * The switch-in ordering (docs/tlb.md, "Switching in"):
-	 *  1. the ASID is chosen first, so that a flusher that reads the mm's
-	 *     ASID after our fence and finds the old one bumped the generation
-	 *     before we read it below (and we flush that change ourselves);
-	 *  2. we publish that we hold the mm (cpus, loaded, not lazy), then a
-	 *     full fence, then read the generation: a flusher bumps, fences,
-	 *     then reads whom to interrupt, so one of us sees the other;
-	 *  3. on an untagged TLB the generation is read BEFORE loading the
-	 *     root: loading it flushes, but the walker may refill from the
-	 *     tables at once, so only changes published before the flush may
-	 *     be counted as flushed by it. A later bump finds us in `cpus`
-	 *     and its request is not skipped as already done.
-	 */
-	unsigned asid = asid_for_switch(target);
-	cpumask_set_atomic(&target->cpus, me);
-	atomic_store_release(&s->loaded, target);
-	atomic_store_release(&s->lazy, false);
-	smp_mb();
-	if (arch_tlb_caps()->switch_flushes) {
-		uint64_t gen = atomic_load_acquire(&target->tlb_gen);
-		if (tlb_broken_is(TLB_BREAK_SWITCH_ORDER)) {
-			arch_mm_activate(target->pt.root, asid);
-			tlb_switch_test_hook(target);
-			gen = atomic_load_acquire(&target->tlb_gen); /* the old order, on purpose */
-		} else {
-			arch_mm_activate(target->pt.root, asid);
-			tlb_switch_test_hook(target);
-		}
-		tlb_gen_loaded(me, gen);
-		if (old)
-			cpumask_clear_atomic(&old->cpus, me);
-	} else {
-		/*
-		 * Tagged entries may remain from an earlier visit: catch up from
-		 * its slot (or flush the ASID) before the walker can use them.
-		 */
-		tlb_switch_tagged(me, old, target);
-		arch_mm_activate(target->pt.root, asid);
-	}
-}
-
-static bool access_allowed(unsigned attrs, const struct fault_info *info)
-{
-	if (info->write && !(attrs & PT_WRITE))
-		return false;
-	if (info->exec && !(attrs & PT_EXEC))
-		return false;
-	return true;
-}
-
-bool mm_handle_fault(const struct fault_info *info)
-{
-	virt_addr_t va = info->address;
-	if (info->kind != FAULT_PAGE || va < arch_mm_layout.user_base ||
-	    va >= arch_mm_layout.user_top)
-		return false;
-	struct thread *t = thread_current();
-	struct mm *mm = t ? t->mm : NULL;
-	/*
-	 * Filling takes mm->lock, a sleeping lock: only for a fault from a
-	 * context that had interrupts on (a thread touching its memory, on its
-	 * own stack), and with them on again for as long as it takes. A fault
-	 * under a spinlock or with interrupts off is not resolved here.
-	 */
-	if (!mm || !info->irqs_were_on || this_cpu()->preempt_count)
-		return false;
-	virt_addr_t page = ALIGN_DOWN(va, PAGE_SIZE);
-	bool handled = false;
-	arch_irq_enable();
-	mutex_lock(&mm->lock);
-	struct vma *v = vma_find(mm, va);
-	struct pt_query_result q;
-	if (!v || !access_allowed(v->attrs, info)) {
-		mm->stats.faults_refused++;
-	} else if (pt_query(&mm->pt, page, &q)) {
-		/* Mapped, and the mapping allows it: a stale stricter TLB entry. */
-		if (access_allowed(q.attrs, info)) {
-			arch_tlb_flush_user_page(asid_hw(mm), page);
-			mm->stats.faults_spurious++;
-			handled = true;
-		} else if (v->kind == VMA_ANON) {
-			/*
-			 * Write-protected by soft-dirty tracking, the VMA allowing
-			 * the write: give the page its permission back, marked as
-			 * written. A promotion: nothing to flush or notify.
-			 */
-			handled = pt_protect(&mm->pt, page, PAGE_SIZE, v->attrs | PT_SOFT_DIRTY) == 0;
-			mm->stats.faults_soft_dirty += handled;
-		} else {
-			mm->stats.faults_refused++;
-		}
-	} else if (v->kind == VMA_ANON) {
-		handled = vm_fault_fill(mm, page, v) == 0;
-	}
-	mutex_unlock(&mm->lock);
-	arch_irq_disable();
-	return handled;
-}
-
-/* Maps a fresh zero page at `page` of anonymous VMA `v`. mm->lock held. */
-int vm_fault_fill(struct mm *mm, virt_addr_t page, const struct vma *v)
-{
-	phys_addr_t pa;
-	int err = frame_alloc_zeroed(&pa);
-	if (err)
-		return err;
-	/* A new page counts as written for soft-dirty tracking. */
-	err = pt_map(&mm->pt, page, pa, PAGE_SIZE, v->attrs | PT_SOFT_DIRTY | PT_PAGES_ONLY);
-	if (err) {
-		frame_free(pa, 0);
-		return err;
-	}
-	mm->stats.faults_filled++;
-	return 0;
-}
-
-int vm_populate(struct mm *mm, virt_addr_t va, uint64_t size)
-{
-	/* A range that wraps past the top would make the loop below run forever. */
-	if (!size || va + size < va)
-		return -EINVAL;
-	virt_addr_t first = ALIGN_DOWN(va, PAGE_SIZE), end = ALIGN_UP(va + size, PAGE_SIZE);
-	if (end < first || !vm_user_range_ok(first, end - first))
-		return -EINVAL;
-	int err = 0;
-	mutex_lock(&mm->lock);
-	for (virt_addr_t p = ALIGN_DOWN(va, PAGE_SIZE); p < va + size && !err; p += PAGE_SIZE) {
-		struct vma *v = vma_find(mm, p);
-		struct pt_query_result q;
-		if (!v || v->kind != VMA_ANON)
-			err = -EINVAL;
-		else if (!pt_query(&mm->pt, p, &q))
-			err = vm_fault_fill(mm, p, v);
-	}
-	mutex_unlock(&mm->lock);
-	return err;
 }

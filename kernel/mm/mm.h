@@ -22,8 +22,6 @@
 #include "kernel/mm/tlb.h"
 #include "kernel/sync/wait.h"
 
-struct thread;
-
 struct fault_info;
 struct mn_mm;
 
@@ -97,19 +95,24 @@ int vm_discard_nowait(struct mm *mm, virt_addr_t va, uint64_t size);
 int vm_soft_dirty_clear(struct mm *mm, virt_addr_t va, uint64_t size);
 /* Has the page at `va` been written (or filled) since its soft-dirty state was cleared? */
 bool vm_soft_dirty(struct mm *mm, virt_addr_t va);
-/* Populates [va, va + size) of an anonymous VMA now (as if touched). */
+/* Populates [va, va + size) of an anonymous VMA now, as if touched (kernel/mm/fault.c). */
 int vm_populate(struct mm *mm, virt_addr_t va, uint64_t size);
 /* A non-empty, page-aligned range inside the user half that does not wrap. */
 bool vm_user_range_ok(virt_addr_t va, uint64_t size);
 
-/* Makes `t` use `mm` (before it first runs). */
-void thread_set_mm(struct thread *t, struct mm *mm);
-/* Loads next's address space (or keeps the current one, lazily, for a kernel thread). */
-void mm_switch_thread(struct thread *prev, struct thread *next);
 /*
- * Page faults at user addresses: fills anonymous pages, recognises
- * spurious faults. Returns true when the access can be retried.
+ * The mm side of a context switch, on the CPU that switches, interrupts
+ * off (kernel/mm/switch.c): user addresses translate through `next` from
+ * now on; for a kernel thread (`next` NULL) the CPU keeps whatever mm is
+ * loaded, lazily (it touches no user address).
  */
-bool mm_handle_fault(const struct fault_info *info);
+void mm_switch(struct mm *next);
+/*
+ * Page faults at user addresses (kernel/mm/fault.c): fills anonymous pages,
+ * recognises spurious faults. `mm` is the address space of the thread that
+ * faulted (NULL for a kernel thread: nothing is resolved). Returns true
+ * when the access can be retried.
+ */
+bool mm_handle_fault(struct mm *mm, const struct fault_info *info);
 
 #endif

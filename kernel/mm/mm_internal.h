@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * Between the address-space files of kernel/mm (mm.c: lifetime and faults;
- * vma.c: the VMA list and the range operations). Not for other subsystems:
- * every function here expects mm->lock held, as stated on each.
+ * Between the address-space files of kernel/mm (mm.c: lifetime; switch.c:
+ * loading an mm on a CPU; fault.c: faults; vma.c: the VMA list and the
+ * range operations). Not for other subsystems. Each function says which
+ * lock or context it expects.
  */
 #ifndef PAGODA_KERNEL_MM_MM_INTERNAL_H
 #define PAGODA_KERNEL_MM_MM_INTERNAL_H
@@ -17,5 +18,11 @@ struct vma *vma_find(struct mm *mm, virt_addr_t va);
 void vma_unmap_all(struct mm *mm, struct mmu_gather *g);
 /* Maps a fresh zero page at `page` of anonymous VMA `v`. mm->lock held. */
 int vm_fault_fill(struct mm *mm, virt_addr_t page, const struct vma *v);
+/*
+ * mm_destroy's cross-call, on every CPU that may hold `mm`, interrupts off:
+ * this CPU lets go of it for good (unloads it if it is loaded, forgets its
+ * slots, drops its tagged entries). No thread uses `mm` any more.
+ */
+void mm_unload_here(struct mm *mm);
 
 #endif

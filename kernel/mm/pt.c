@@ -59,9 +59,9 @@ struct pt_op {
 	phys_addr_t reserve; /* commit: zeroed tables chained through their first word */
 	uint64_t reserve_left;
 	phys_addr_t freed_list; /* commit: tables unhooked, freed after the flush */
-	bool flush, flush_all;
+	bool flush, flush_full;
 	virt_addr_t flush_first, flush_last;
-	uint64_t flush_pages; /* set when the commit ends: 0 with flush_all */
+	uint64_t flush_pages; /* set when the commit ends: 0 with flush_full */
 	struct mmu_gather *gather; /* when set: it flushes and frees, not us */
 	bool free_frames; /* unmap: queue the frames cleared leaves mapped */
 	/* Leaves cleared or downgraded in the table being walked (for per-table deferral). */
@@ -74,7 +74,7 @@ struct pt_op {
 	pte_t make_value;
 };
 
-static void note_change(struct pt_op *op, virt_addr_t first, virt_addr_t last)
+static void record_change(struct pt_op *op, virt_addr_t first, virt_addr_t last)
 {
 	op->chg_first = MIN(op->chg_first, first);
 	op->chg_last = MAX(op->chg_last, last);
@@ -131,7 +131,7 @@ static phys_addr_t reserve_take(struct pt_op *op, unsigned level)
 	return pa;
 }
 
-static void note_flush(struct pt_op *op, virt_addr_t first, virt_addr_t last)
+static void record_flush(struct pt_op *op, virt_addr_t first, virt_addr_t last)
 {
 	if (!op->flush) {
 		op->flush = true;
@@ -143,7 +143,7 @@ static void note_flush(struct pt_op *op, virt_addr_t first, virt_addr_t last)
 	op->flush_last = MAX(op->flush_last, last);
 }
 
-static void defer_table_free(struct pt_op *op, phys_addr_t table)
+static void queue_table_free(struct pt_op *op, phys_addr_t table)
 {
 	if (op->gather) {
 		tlb_remove_table(op->gather, table);
@@ -153,7 +153,7 @@ static void defer_table_free(struct pt_op *op, phys_addr_t table)
 	uint64_t *first_word = kva(table);
 	*first_word = op->freed_list;
 	op->freed_list = table;
-	op->flush_all = true; /* paging-structure caches may hold the unhooked table */
+	op->flush_full = true; /* paging-structure caches may hold the unhooked table */
 	op->pt->stats.tables_freed++; /* counted under the lock; freed once settled */
 }
 
@@ -204,10 +204,10 @@ static bool replace_valid(struct pt_op *op, pte_t *slot, pte_t next, unsigned le
 		arch_pte_write(slot, next);
 	}
 	if (op->gather) {
-		tlb_note_changed(op->gather, first, slot_bytes(level), 0);
-		note_change(op, first, first + (slot_bytes(level) - 1));
+		tlb_record_downgraded(op->gather, first, slot_bytes(level), 0);
+		record_change(op, first, first + (slot_bytes(level) - 1));
 	} else {
-		note_flush(op, first, first + (slot_bytes(level) - 1));
+		record_flush(op, first, first + (slot_bytes(level) - 1));
 	}
 	op->stop = STOP_REPLACED;
 	op->resume_va = va;
@@ -315,11 +315,11 @@ static unsigned clear_leaves(struct pt_op *op, pte_t *table, unsigned idx, unsig
 	if (n > 1)
 		op->pt->stats.runs_cleared++;
 	if (!op->gather) {
-		note_flush(op, va, va + bytes - 1);
+		record_flush(op, va, va + bytes - 1);
 		return n;
 	}
-	tlb_note_cleared(op->gather, va, bytes, level);
-	note_change(op, va, va + bytes - 1);
+	tlb_record_cleared(op->gather, va, bytes, level);
+	record_change(op, va, va + bytes - 1);
 	if (op->free_frames)
 		tlb_remove_pages(op->gather, pa, (unsigned)(bytes >> PAGE_SHIFT));
 	return n;
@@ -344,8 +344,8 @@ static unsigned visit_change(struct pt_op *op, pte_t *table, unsigned idx, pte_t
 		    !(top && op->pt->keep_top_tables) && table_is_empty(child, level - 1)) {
 			arch_pte_write(&table[idx], 0);
 			if (!op->gather)
-				note_flush(op, slot_first, slot_last);
-			defer_table_free(op, arch_pte_address(pte, level));
+				record_flush(op, slot_first, slot_last);
+			queue_table_free(op, arch_pte_address(pte, level));
 		}
 		return 1;
 	}
@@ -393,11 +393,11 @@ static unsigned visit_change(struct pt_op *op, pte_t *table, unsigned idx, pte_t
 	 */
 	if (arch_pte_needs_flush(pte, updated, level) || !op->gather) {
 		if (op->gather) {
-			tlb_note_changed(op->gather, slot_first, slot_bytes(level), level);
-			note_change(op, slot_first, slot_last);
+			tlb_record_downgraded(op->gather, slot_first, slot_bytes(level), level);
+			record_change(op, slot_first, slot_last);
 		}
 		else
-			note_flush(op, slot_first, slot_last);
+			record_flush(op, slot_first, slot_last);
 	}
 	return 1;
 }
@@ -442,8 +442,8 @@ static void walk(struct pt_op *op, pte_t *table, pte_t synth, unsigned level, vi
 		tlb_defer_table(op->gather, kva_to_pa(table), op->chg_first, op->chg_last + 1,
 				pt_level_shift(level));
 	else if (op->commit && op->gather && op->kind != PT_OP_MAP && level == 0)
-		tlb_note_pending_table(op->gather, kva_to_pa(table), first, last + 1,
-				       pt_level_shift(level));
+		tlb_adopt_pending_table(op->gather, kva_to_pa(table), first, last + 1,
+					pt_level_shift(level));
 	op->chg_first = MIN(outer_first, op->chg_first);
 	op->chg_last = MAX(outer_last, op->chg_last);
 }
@@ -472,8 +472,8 @@ static void commit_done(struct pt_op *op)
 		return;
 	}
 	uint64_t pages = ((op->flush_last - op->flush_first) >> PAGE_SHIFT) + 1;
-	if (op->flush_all || pages > FLUSH_PAGES_MAX) {
-		op->flush_all = true;
+	if (op->flush_full || pages > FLUSH_PAGES_MAX) {
+		op->flush_full = true;
 		pt->stats.full_flushes++;
 	} else {
 		op->flush_pages = pages;
@@ -494,7 +494,7 @@ static void settle(struct pt_op *op)
 			tlb_flush_mmu(op->gather);
 	} else {
 		if (op->flush)
-			tlb_flush_kernel_range(op->flush_first, op->flush_pages, op->flush_all);
+			tlb_flush_kernel_range(op->flush_first, op->flush_pages, op->flush_full);
 		free_chain(op->freed_list);
 	}
 	if (op->stop == STOP_REPLACED && pt_test_after_replace)

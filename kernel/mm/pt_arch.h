@@ -106,6 +106,6 @@ bool arch_pte_needs_flush(pte_t old, pte_t new, unsigned level);
  * included. Other CPUs are reached by tlb_flush_kernel_range (kernel/mm/tlb.h).
  */
 void arch_tlb_flush_local_page(virt_addr_t va);
-void arch_tlb_flush_local_all(void);
+void arch_tlb_flush_local_full(void);
 
 #endif

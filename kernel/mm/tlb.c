@@ -1,29 +1,29 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * The shootdown engine with TLB generations (the rules are in tlb.h; the
- * timeline is drawn in docs/tlb.md).
+ * The TLB flush engine for address spaces and kernel mappings (the rules
+ * are in tlb.h; the timeline and the ordering rules are in docs/tlb.md):
+ * generations (bump, complete, per-table pending), the ring of recent
+ * ranges, and a flush request's path: which CPUs must take it, the flush
+ * each of them runs locally, and the catch-up of a CPU more than one
+ * generation behind. Around it, in their own files: the counters and the
+ * trace (tlb_stats.c), the command line and the mode (tlb_config.c), and
+ * what a CPU does with its TLB state when it switches address space
+ * (switch.c, which calls tlb_catch_up()).
  *
  * Every comparison of generations here reads "a >= b: a has caught up to b".
  * A CPU's generation only moves forward, and only to a value of the mm's
  * generation that it read after the flush it did for it.
  */
 #include "kernel/mm/tlb.h"
-#include "kernel/cmdline.h"
 #include "kernel/mm/asid.h"
-#include "kernel/mm/gather.h"
 #include "kernel/mm/frame.h"
 #include "kernel/mm/mm.h"
 #include "kernel/mm/pt_arch.h"
+#include "kernel/mm/tlb_internal.h"
 #include "kernel/percpu.h"
-#include "kernel/printk.h"
 #include "kernel/xcall.h"
-#include "lib/fmt.h"
 
 struct tlb_cpu_state tlb_cpu[CPU_MAX];
-static struct tlb_counters counters[CPU_MAX];
-enum tlb_mode tlb_mode = TLB_MODE_GEN;
-bool tlb_broadcast;
-enum tlb_break tlb_broken;
 
 /* ---- The ring of recent generations --------------------------------------- */
 
@@ -87,16 +87,16 @@ bool pt_table_flush_pending(struct mm *mm, phys_addr_t table)
 struct flush_range {
 	virt_addr_t start, end;
 	unsigned stride_shift;
-	bool all;
+	bool full;
 };
 
 static void flush_local(struct mm *mm, const struct flush_range *r)
 {
-	struct tlb_counters *c = &counters[arch_cpu_id()];
+	struct tlb_counters *c = &tlb_cpu_counters[arch_cpu_id()];
 	unsigned asid = asid_hw(mm);
-	uint64_t pages = r->all ? 0 : (r->end - r->start) >> r->stride_shift;
-	if (r->all || pages > arch_tlb_caps()->range_max_pages) {
-		arch_tlb_flush_user_all(asid);
+	uint64_t pages = r->full ? 0 : (r->end - r->start) >> r->stride_shift;
+	if (r->full || pages > arch_tlb_caps()->range_max_pages) {
+		arch_tlb_flush_user_full(asid);
 		c->local_full_flushes++;
 		return;
 	}
@@ -118,7 +118,7 @@ static void flush_local(struct mm *mm, const struct flush_range *r)
  */
 static uint64_t catch_up(struct mm *mm, uint64_t local, const struct flush_range *extra)
 {
-	struct tlb_counters *c = &counters[arch_cpu_id()];
+	struct tlb_counters *c = &tlb_cpu_counters[arch_cpu_id()];
 	uint64_t now = atomic_load_acquire(&mm->tlb_gen);
 	if (tlb_broken_is(TLB_BREAK_CATCH_UP_SKIPS_RING) && tlb_mode == TLB_MODE_GEN) {
 		/* Broken on purpose: the generations missed before the request are not replayed. */
@@ -130,7 +130,7 @@ static uint64_t catch_up(struct mm *mm, uint64_t local, const struct flush_range
 	unsigned n = 0;
 	uint64_t pages = 0;
 	bool merged = tlb_mode == TLB_MODE_GEN && local != 0 && now - local <= TLB_RING_SIZE &&
-		      !(extra && extra->all);
+		      !(extra && extra->full);
 	for (uint64_t g = local + 1; merged && g <= now; g++) {
 		struct tlb_ring_entry e;
 		if (!ring_read(mm, g, &e)) {
@@ -146,8 +146,8 @@ static uint64_t catch_up(struct mm *mm, uint64_t local, const struct flush_range
 		pages += (e.end - e.start) >> e.stride_shift;
 	}
 	if (!merged || pages > arch_tlb_caps()->range_max_pages) {
-		struct flush_range all = {.all = true};
-		flush_local(mm, &all);
+		struct flush_range full = {.full = true};
+		flush_local(mm, &full);
 		return now;
 	}
 	for (unsigned i = 0; i < n; i++)
@@ -156,10 +156,15 @@ static uint64_t catch_up(struct mm *mm, uint64_t local, const struct flush_range
 	return now;
 }
 
+uint64_t tlb_catch_up(struct mm *mm, uint64_t from)
+{
+	return catch_up(mm, from, NULL);
+}
+
 static void flush_here(const struct tlb_flush_request *req)
 {
 	unsigned me = arch_cpu_id();
-	struct tlb_counters *c = &counters[me];
+	struct tlb_counters *c = &tlb_cpu_counters[me];
 	struct tlb_cpu_state *s = &tlb_cpu[me];
 	struct mm *mm = req->mm;
 	bool loaded = s->loaded == mm;
@@ -198,13 +203,13 @@ static void flush_handler(void *arg)
 void tlb_flush_mm_range(const struct tlb_flush_request *req)
 {
 	unsigned me = arch_cpu_id();
-	struct tlb_counters *c = &counters[me];
+	struct tlb_counters *c = &tlb_cpu_counters[me];
 	struct mm *mm = req->mm;
 	if (tlb_broadcast) {
 		uint64_t pages = (req->end - req->start) >> req->stride_shift;
-		bool all =
+		bool full =
 		    req->full || req->freed_tables || pages > arch_tlb_caps()->range_max_pages;
-		arch_tlb_broadcast_user(asid_hw(mm), req->start, req->end, req->stride_shift, all);
+		arch_tlb_broadcast_user(asid_hw(mm), req->start, req->end, req->stride_shift, full);
 		c->requests++;
 		c->broadcasts++;
 		return;
@@ -255,28 +260,28 @@ void tlb_flush_mm_range(const struct tlb_flush_request *req)
 struct kernel_flush {
 	virt_addr_t start;
 	uint64_t pages;
-	bool all;
+	bool full;
 };
 
 /* Runs with interrupts off (xcall, or the caller below): the counter is this CPU's alone. */
 static void kernel_flush_here(void *arg)
 {
 	const struct kernel_flush *r = arg;
-	counters[arch_cpu_id()].kernel_flushes++;
-	if (r->all) {
-		arch_tlb_flush_local_all();
+	tlb_cpu_counters[arch_cpu_id()].kernel_flushes++;
+	if (r->full) {
+		arch_tlb_flush_local_full();
 		return;
 	}
 	for (uint64_t i = 0; i < r->pages; i++)
 		arch_tlb_flush_local_page(r->start + (i << PAGE_SHIFT));
 }
 
-void tlb_flush_kernel_range(virt_addr_t start, uint64_t pages, bool all)
+void tlb_flush_kernel_range(virt_addr_t start, uint64_t pages, bool full)
 {
-	struct kernel_flush r = {start, pages, all};
+	struct kernel_flush r = {start, pages, full};
 	irqflags_t flags = arch_irq_save();
 	unsigned me = arch_cpu_id();
-	struct tlb_counters *c = &counters[me];
+	struct tlb_counters *c = &tlb_cpu_counters[me];
 	c->kernel_requests++;
 	/* The tables changed before this point: read who is online only now (see tlb.h). */
 	smp_mb();
@@ -285,217 +290,11 @@ void tlb_flush_kernel_range(virt_addr_t start, uint64_t pages, bool all)
 	if (cpumask_weight(online) == 1 || tlb_broken_is(TLB_BREAK_KERNEL_LOCAL_ONLY)) {
 		kernel_flush_here(&r);
 	} else if (tlb_broadcast) {
-		arch_tlb_broadcast_kernel(start, pages, all);
+		arch_tlb_broadcast_kernel(start, pages, full);
 		c->kernel_broadcasts++;
 	} else {
 		/* xcall serves requests to this CPU while it waits: interrupts off is fine. */
 		xcall(online, kernel_flush_here, &r, XCALL_WAIT);
 	}
 	arch_irq_restore(flags);
-}
-
-/* ---- Switching ------------------------------------------------------------- */
-
-void tlb_gen_loaded(unsigned cpu, uint64_t gen)
-{
-	tlb_cpu[cpu].gen = gen;
-}
-
-struct tlb_switch_test tlb_switch_test;
-
-void tlb_switch_test_hook(struct mm *mm)
-{
-	struct tlb_switch_test *h = &tlb_switch_test;
-	if (likely(READ_ONCE(h->mm) != mm) || h->cpu != arch_cpu_id())
-		return;
-	WRITE_ONCE(h->mm, NULL); /* one shot */
-	h->fn(h->arg);
-}
-
-static struct tlb_slot *find_slot(struct tlb_cpu_state *s, struct mm *mm)
-{
-	for (unsigned i = 0; i < TLB_SLOTS; i++)
-		if (s->slots[i].mm == mm && s->slots[i].asid == mm->asid)
-			return &s->slots[i];
-	return NULL;
-}
-
-void tlb_switch_tagged(unsigned cpu, struct mm *old, struct mm *mm)
-{
-	struct tlb_cpu_state *s = &tlb_cpu[cpu];
-	struct tlb_counters *c = &counters[cpu];
-	if (old) {
-		struct tlb_slot *slot = find_slot(s, old);
-		if (!slot) {
-			slot = &s->slots[s->next_slot];
-			s->next_slot = (s->next_slot + 1) % TLB_SLOTS;
-		}
-		*slot = (struct tlb_slot){old, old->asid, s->gen};
-	}
-	struct tlb_slot *slot = find_slot(s, mm);
-	uint64_t now = atomic_load_acquire(&mm->tlb_gen);
-	if (slot && tlb_broken_is(TLB_BREAK_SWITCH_NO_CATCH_UP)) {
-		s->gen = now; /* broken on purpose: the entries it kept are trusted as they are */
-		return;
-	}
-	if (slot) {
-		/* Its entries survived; replay what it missed while away. */
-		s->gen = slot->gen < now ? catch_up(mm, slot->gen, NULL) : slot->gen;
-		c->switch_catch_ups += slot->gen < now;
-		return;
-	}
-	arch_tlb_flush_user_all(asid_hw(mm));
-	c->switch_full_flushes++;
-	s->gen = now;
-}
-
-void tlb_forget_mm(unsigned cpu, struct mm *mm)
-{
-	struct tlb_cpu_state *s = &tlb_cpu[cpu];
-	for (unsigned i = 0; i < TLB_SLOTS; i++)
-		if (s->slots[i].mm == mm)
-			s->slots[i] = (struct tlb_slot){0};
-}
-
-void tlb_leave_lazy(unsigned cpu, struct mm *mm)
-{
-	atomic_store_relaxed(&tlb_cpu[cpu].lazy, false);
-	/* Broken on purpose: what was skipped while lazy stays cached. */
-	if (tlb_broken_is(TLB_BREAK_LAZY_NO_CATCH_UP))
-		return;
-	smp_mb(); /* clear lazy, then read the generation: see tlb.h */
-	uint64_t now = atomic_load_acquire(&mm->tlb_gen);
-	if (tlb_cpu[cpu].gen < now)
-		tlb_cpu[cpu].gen = catch_up(mm, tlb_cpu[cpu].gen, NULL);
-}
-
-/* ---- Counters -------------------------------------------------------------- */
-
-struct tlb_counters tlb_counters_cpu(unsigned cpu)
-{
-	return counters[cpu];
-}
-
-struct tlb_counters tlb_counters_total(void)
-{
-	struct tlb_counters t = {0};
-	for (unsigned i = 0; i < CPU_MAX; i++) {
-		const struct tlb_counters *c = &counters[i];
-		t.requests += c->requests;
-		t.remote_targets += c->remote_targets;
-		t.lazy_skipped += c->lazy_skipped;
-		t.local_page_flushes += c->local_page_flushes;
-		t.local_ranged += c->local_ranged;
-		t.local_full_flushes += c->local_full_flushes;
-		t.not_loaded += c->not_loaded;
-		t.skipped_by_gen += c->skipped_by_gen;
-		t.ring_merges += c->ring_merges;
-		t.ring_overruns += c->ring_overruns;
-		t.completed_skips += c->completed_skips;
-		t.broadcasts += c->broadcasts;
-		t.switched_away_skipped += c->switched_away_skipped;
-		t.switch_catch_ups += c->switch_catch_ups;
-		t.switch_full_flushes += c->switch_full_flushes;
-		t.kernel_requests += c->kernel_requests;
-		t.kernel_broadcasts += c->kernel_broadcasts;
-		t.kernel_flushes += c->kernel_flushes;
-	}
-	return t;
-}
-
-static void print_one(const char *who, const struct tlb_counters *c, const struct xcall_stats *x)
-{
-	printk("tlb %s: ipis sent %lu recv %lu, requests %lu (merged into queues %lu), ranged %lu, "
-	       "full %lu, skipped by gen %lu, ring merges %lu, overruns %lu, lazy skipped %lu, "
-	       "completed skips %lu, broadcasts %lu",
-	       who, (unsigned long)x->ipis_sent, (unsigned long)x->ipis_received,
-	       (unsigned long)c->requests, (unsigned long)x->requests_coalesced,
-	       (unsigned long)c->local_ranged, (unsigned long)c->local_full_flushes,
-	       (unsigned long)c->skipped_by_gen, (unsigned long)c->ring_merges,
-	       (unsigned long)c->ring_overruns, (unsigned long)c->lazy_skipped,
-	       (unsigned long)c->completed_skips, (unsigned long)c->broadcasts);
-}
-
-void tlb_counters_print(void)
-{
-	char who[8];
-	cpumask_t on = cpumask_read(&cpu_online_mask);
-	for_each_cpu(cpu, on)
-	{
-		struct xcall_stats x = xcall_stats_cpu(cpu);
-		snprintf(who, sizeof(who), "cpu%u", cpu); /* two digits from cpu10 on */
-		print_one(who, &counters[cpu], &x);
-	}
-	struct tlb_counters t = tlb_counters_total();
-	struct xcall_stats x = xcall_stats_total();
-	print_one("total", &t, &x);
-}
-
-/* ---- Trace (tests) --------------------------------------------------------- */
-
-static struct tlb_trace_event *trace_buf;
-static unsigned trace_cap, trace_len;
-
-void tlb_trace_start(struct tlb_trace_event *buf, unsigned capacity)
-{
-	trace_len = 0;
-	trace_cap = capacity;
-	atomic_store_release(&trace_buf, buf);
-}
-
-unsigned tlb_trace_stop(void)
-{
-	atomic_store_release(&trace_buf, NULL);
-	return MIN(trace_len, trace_cap);
-}
-
-void tlb_trace_event(enum tlb_trace_kind kind, uint64_t arg)
-{
-	struct tlb_trace_event *buf = atomic_load_acquire(&trace_buf);
-	if (!buf)
-		return;
-	unsigned i = atomic_fetch_add(&trace_len, 1);
-	if (i < trace_cap)
-		buf[i] = (struct tlb_trace_event){kind, arg};
-}
-
-/* ---- Command line ----------------------------------------------------------- */
-
-/* The words of `tlb=`, in enum tlb_cmdline_mode order. */
-enum tlb_cmdline_mode { TLB_CMD_GEN, TLB_CMD_IPI, TLB_CMD_MMGEN, TLB_CMD_BROADCAST };
-CMDLINE_PARAM(tlb_mode_param, .key = "tlb", .kind = CMDLINE_ENUM,
-	      .values = "gen|ipi|mmgen|broadcast", .def = "broadcast",
-	      .help = "shootdown: gen and ipi (generations, IPIs), mmgen (per-mm generations "
-		      "only), broadcast (hardware broadcast where there is one, else gen)");
-/* The words of `tlb.break=`, in enum tlb_break order (tlb.h). */
-CMDLINE_PARAM(tlb_break_param, .key = "tlb.break", .kind = CMDLINE_ENUM,
-	      .values = "none|free_before_flush|no_defer_bump|skip_lazy_always|asid_no_carry|"
-			"switch_order|kernel_local_only|settle_no_flush|nested_blind|"
-			"lazy_no_catch_up|switch_no_catch_up|catch_up_skips_ring|asid_forget_reserved",
-	      .def = "none",
-	      .help = "test-only: break one invariant of the TLB layer (tests must then fail)");
-CMDLINE_PARAM(tlb_skip_flush_param, .key = "tlb.skip_flush", .kind = CMDLINE_FLAG, .def = "off",
-	      .help = "test-only: skip every gather's flush (the stale-TLB test must then fail)");
-
-void tlb_setup(void)
-{
-	unsigned mode = cmdline_enum("tlb");
-	tlb_broadcast = mode == TLB_CMD_BROADCAST && arch_tlb_caps()->broadcast;
-	tlb_mode = mode == TLB_CMD_MMGEN ? TLB_MODE_MMGEN : TLB_MODE_GEN;
-	unsigned broken = cmdline_enum("tlb.break");
-	if (broken != TLB_BREAK_NONE) {
-		tlb_broken = (enum tlb_break)broken;
-		char name[32];
-		cmdline_get("tlb.break", name, sizeof(name));
-		printk("tlb: WARNING: invariant '%s' broken on purpose: tests must fail", name);
-	}
-	printk("tlb: mode %s, %s",
-	       tlb_mode == TLB_MODE_MMGEN ? "mmgen (per-mm generations only)"
-					  : "gen (per-table deferral, ring)",
-	       tlb_broadcast ? "broadcast invalidation" : "IPIs");
-	if (cmdline_has("tlb.skip_flush")) {
-		/* Test-only: proves the stale-TLB test can see a missing flush. */
-		tlb_test_skip_flush = true;
-		printk("tlb: WARNING: flushes are skipped (tlb.skip_flush): tests must fail");
-	}
 }

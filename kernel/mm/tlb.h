@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * TLB shootdown for address spaces, with generations.
+ * TLB shootdown for address spaces, with generations. The layer's files:
+ * tlb.c (the flush engine), switch.c (what a CPU does with this state when
+ * it changes address space), tlb_stats.c (counters, trace) and
+ * tlb_config.c (command line); tlb_internal.h is what they share.
  *
  * Per mm:   tlb_gen        bumped before every flush request and every
  *                          deferral; a change to the tables made before a
@@ -108,9 +111,10 @@ static inline bool tlb_broken_is(enum tlb_break b)
 
 /*
  * Test hook: when `mm` is armed, the next untagged switch into it on `cpu`
- * calls fn(arg) right after loading the root, interrupts off. It lets a
- * test fill the TLB and race a flush in the window the ordering rule is
- * about (tlb suite: switch_in_reads_gen_before_loading_root).
+ * calls fn(arg) right after loading the root, interrupts off (mm_switch,
+ * kernel/mm/switch.c). It lets a test fill the TLB and race a flush in the
+ * window the ordering rule is about (tlb suite:
+ * switch_in_reads_gen_before_loading_root).
  */
 struct tlb_switch_test {
 	struct mm *mm;
@@ -119,13 +123,13 @@ struct tlb_switch_test {
 	void *arg;
 };
 extern struct tlb_switch_test tlb_switch_test;
-void tlb_switch_test_hook(struct mm *mm);
 
 /*
  * Reads the TLB layer's command-line keys (`tlb=`, `tlb.break=`,
  * `tlb.skip_flush`), sets the mode and the test-only switches above, and
- * prints the mode. Runs once on the boot CPU, after arch_init (broadcast
- * availability) and before any address space but the kernel's is used.
+ * prints the mode (kernel/mm/tlb_config.c). Runs once on the boot CPU,
+ * after arch_init (broadcast availability) and before any address space
+ * but the kernel's is used.
  */
 void tlb_setup(void);
 
@@ -139,26 +143,13 @@ uint64_t tlb_gen_bump(struct mm *mm, virt_addr_t start, virt_addr_t end, unsigne
 void tlb_gen_complete(struct mm *mm, uint64_t gen);
 /* May a CPU still hold a stale translation from the page table at `table`? */
 bool pt_table_flush_pending(struct mm *mm, phys_addr_t table);
-/*
- * A CPU has just loaded an mm on an untagged TLB (everything flushed): it
- * stands at `gen`, the generation it read before loading the root.
- */
-void tlb_gen_loaded(unsigned cpu, uint64_t gen);
-/*
- * Tagged TLB: `cpu` switches from `old` (may be NULL) to `mm`, already
- * running with mm's ASID. Saves how far it had caught up with `old`, and
- * catches up with `mm` from its slot (ring merge) or flushes the ASID.
- */
-void tlb_switch_tagged(unsigned cpu, struct mm *old, struct mm *mm);
-/* `mm` is going away: forget it in this CPU's slots. */
-void tlb_forget_mm(unsigned cpu, struct mm *mm);
 
 /* Flushes the request's translations on every CPU that may hold them; waits. */
 void tlb_flush_mm_range(const struct tlb_flush_request *req);
 
 /*
  * Kernel mappings are shared by every CPU: invalidates `pages` pages from
- * `start`, or every translation when `all`, on every online CPU, and
+ * `start`, or every translation when `full`, on every online CPU, and
  * returns once all have done it (kernel/mm/pt.c calls it for the kernel's
  * tables, after the change and before freeing tables). The caller holds no
  * lock that another CPU may spin on with interrupts off: the flush waits
@@ -172,7 +163,7 @@ void tlb_flush_mm_range(const struct tlb_flush_request *req);
  * Either it is in the set read here, or its own flush comes after the
  * change.
  */
-void tlb_flush_kernel_range(virt_addr_t start, uint64_t pages, bool all);
+void tlb_flush_kernel_range(virt_addr_t start, uint64_t pages, bool full);
 
 
 /*
@@ -181,6 +172,11 @@ void tlb_flush_kernel_range(virt_addr_t start, uint64_t pages, bool all);
  * back in only replays the generations it missed (ring merge) instead of
  * flushing the whole ASID. Slots are matched on the mm and its full asid
  * (generation included), so a recycled id never matches.
+ *
+ * Each CPU's state is written by that CPU only: `loaded`, `lazy` and the
+ * slots when it switches (kernel/mm/switch.c), `gen` there and when it
+ * flushes for a request (tlb.c). Flushers on other CPUs read `loaded` and
+ * `lazy`.
  */
 #define TLB_SLOTS 4
 struct tlb_slot {
@@ -218,12 +214,10 @@ struct tlb_counters {
 	uint64_t kernel_broadcasts; /* of those, carried out by hardware broadcast */
 	uint64_t kernel_flushes; /* kernel mapping flushes run here (own or by cross-call) */
 };
-/* Prints every CPU's counters and the totals (one line each). */
+/* Prints every CPU's counters and the totals (one line each; kernel/mm/tlb_stats.c). */
 void tlb_counters_print(void);
 struct tlb_counters tlb_counters_cpu(unsigned cpu);
 struct tlb_counters tlb_counters_total(void);
-/* Runs on a CPU leaving lazy mode: catch up on what was skipped meanwhile. */
-void tlb_leave_lazy(unsigned cpu, struct mm *mm);
 
 /* A tiny event trace for tests that check the unhook -> flush -> free order. */
 enum tlb_trace_kind { TLB_TRACE_FLUSH = 1, TLB_TRACE_FREE, TLB_TRACE_FREE_TABLE };

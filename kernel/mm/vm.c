@@ -25,10 +25,6 @@ struct range {
 	phys_addr_t start, end;
 };
 
-/* Linker-script symbols, the same on every arch (see kernel/arch.h). */
-extern const char __text_start[], __text_end[], __rodata_start[], __rodata_end[];
-extern const char __data_start[], __kernel_end[];
-
 /* The kernel image, W^X: code read+execute, constants read-only, data read-write. */
 static const struct image_section {
 	const char *name;

@@ -120,7 +120,7 @@ void schedule(void)
 	next->switches++;
 	rq->stats.switches++;
 	spin_unlock(&rq->lock);
-	mm_switch_thread(prev, next);
+	mm_switch(next->mm);
 	arch_context_switch(&prev->ctx, &next->ctx);
 	sched_finish_switch();
 	arch_irq_restore(flags);
@@ -264,8 +264,10 @@ struct thread *thread_create_mm(const char *name, unsigned cpu, struct mm *mm,
 	t->arg = arg;
 	t->block = block;
 	t->state = THREAD_RUNNING;
-	if (mm)
-		thread_set_mm(t, mm);
+	if (mm) {
+		t->mm = mm;
+		atomic_fetch_add(&mm->users, 1); /* dropped by thread_join */
+	}
 	arch_context_init(&t->ctx, (uint8_t *)t + (PAGE_SIZE << THREAD_BLOCK_ORDER), thread_entry);
 
 	struct run_queue *rq = &run_queues[cpu];

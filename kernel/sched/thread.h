@@ -46,7 +46,6 @@ struct thread {
 	void *arg;
 	phys_addr_t block; /* the frames holding this struct and the stack */
 	struct mm *mm; /* the address space it uses; NULL for a pure kernel thread */
-	struct mm *active_mm; /* the one loaded while it runs (borrowed when mm == NULL) */
 	uint64_t switches; /* times switched in */
 	bool joined;
 	/* Armed by ktest_expect_fault: where a fault in this thread resumes. */

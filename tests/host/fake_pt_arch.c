@@ -487,14 +487,14 @@ bool arch_pte_needs_flush(pte_t old, pte_t new, unsigned level)
 
 void arch_tlb_flush_local_page(virt_addr_t va)
 {
-	fake_arch.flush_page++;
+	fake_arch.page_flushes++;
 	host_event_log(EV_FLUSH_PAGE, 0, va, 0, 0, 0);
 }
 
-void arch_tlb_flush_local_all(void)
+void arch_tlb_flush_local_full(void)
 {
-	fake_arch.flush_all++;
-	host_event_log(EV_FLUSH_ALL, 0, 0, 0, 0, 0);
+	fake_arch.full_flushes++;
+	host_event_log(EV_FLUSH_FULL, 0, 0, 0, 0, 0);
 }
 
 pte_t fake_pte_absent_junk(unsigned level, uint64_t seed)

@@ -9,16 +9,16 @@
 #include "kernel/mm/gather.h"
 #include "kernel/printk.h"
 
-void tlb_note_cleared(struct mmu_gather *g, virt_addr_t va, uint64_t size, unsigned level)
+void tlb_record_cleared(struct mmu_gather *g, virt_addr_t va, uint64_t size, unsigned level)
 {
 	(void)g, (void)va, (void)size, (void)level;
-	panic("host: tlb_note_cleared: gathers are not modelled on the host");
+	panic("host: tlb_record_cleared: gathers are not modelled on the host");
 }
 
-void tlb_note_changed(struct mmu_gather *g, virt_addr_t va, uint64_t size, unsigned level)
+void tlb_record_downgraded(struct mmu_gather *g, virt_addr_t va, uint64_t size, unsigned level)
 {
 	(void)g, (void)va, (void)size, (void)level;
-	panic("host: tlb_note_changed: gathers are not modelled on the host");
+	panic("host: tlb_record_downgraded: gathers are not modelled on the host");
 }
 
 void tlb_remove_table(struct mmu_gather *g, phys_addr_t table)
@@ -52,9 +52,9 @@ void tlb_defer_table(struct mmu_gather *g, phys_addr_t table, virt_addr_t start,
 	panic("host: tlb_defer_table: gathers are not modelled on the host");
 }
 
-void tlb_note_pending_table(struct mmu_gather *g, phys_addr_t table, virt_addr_t start,
-			    virt_addr_t end, unsigned stride_shift)
+void tlb_adopt_pending_table(struct mmu_gather *g, phys_addr_t table, virt_addr_t start,
+			     virt_addr_t end, unsigned stride_shift)
 {
 	(void)g, (void)table, (void)start, (void)end, (void)stride_shift;
-	panic("host: tlb_note_pending_table: gathers are not modelled on the host");
+	panic("host: tlb_adopt_pending_table: gathers are not modelled on the host");
 }

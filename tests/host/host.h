@@ -38,8 +38,8 @@ void fake_arch_print_layout(void);
 
 struct fake_arch_counters {
 	uint64_t pte_writes;   /* arch_pte_write calls */
-	uint64_t flush_page;   /* arch_tlb_flush_local_page calls */
-	uint64_t flush_all;    /* arch_tlb_flush_local_all calls */
+	uint64_t page_flushes; /* arch_tlb_flush_local_page calls */
+	uint64_t full_flushes; /* arch_tlb_flush_local_full calls */
 	uint64_t violations;   /* contract violations seen (each also panics) */
 };
 extern struct fake_arch_counters fake_arch;
@@ -61,8 +61,8 @@ enum host_event_kind {
 	EV_FREE,	/* a = pa, b = order */
 	EV_PTE_WRITE,	/* a = slot address, b = old value, c = new value */
 	EV_FLUSH_PAGE,	/* a = va */
-	EV_FLUSH_ALL,
-	EV_KERNEL_FLUSH, /* tlb_flush_kernel_range: a = start, b = pages, c = all */
+	EV_FLUSH_FULL,
+	EV_KERNEL_FLUSH, /* tlb_flush_kernel_range: a = start, b = pages, c = full */
 };
 struct host_event {
 	enum host_event_kind kind;

@@ -260,12 +260,12 @@ void arch_cpu_relax(void)
 }
 
 /* One host "CPU": every online CPU is this one, so the flush is the local one. */
-void tlb_flush_kernel_range(virt_addr_t start, uint64_t pages, bool all)
+void tlb_flush_kernel_range(virt_addr_t start, uint64_t pages, bool full)
 {
 	host_kernel_flushes++;
-	host_event_log(EV_KERNEL_FLUSH, 0, start, pages, all, 0);
-	if (all) {
-		arch_tlb_flush_local_all();
+	host_event_log(EV_KERNEL_FLUSH, 0, start, pages, full, 0);
+	if (full) {
+		arch_tlb_flush_local_full();
 		return;
 	}
 	for (uint64_t i = 0; i < pages; i++)

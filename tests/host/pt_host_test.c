@@ -1241,7 +1241,7 @@ static void test_enomem_protect_split_at_every_allocation(void)
 
 static bool is_flush(const struct host_event *e)
 {
-	return e->kind == EV_FLUSH_ALL || e->kind == EV_FLUSH_PAGE;
+	return e->kind == EV_FLUSH_FULL || e->kind == EV_FLUSH_PAGE;
 }
 
 /* Event i writes a valid entry into a slot the operation broke (made invalid) earlier. */
@@ -1336,7 +1336,8 @@ static void check_replacements_at(const char *f, int l, const struct snap *befor
 		bool flushed = false;
 		for (size_t k = i + 1; k < next; k++) {
 			const struct host_event *x = host_event_get(k);
-			flushed |= x->kind == EV_FLUSH_ALL || (level == 0 && x->kind == EV_FLUSH_PAGE);
+			flushed |=
+			    x->kind == EV_FLUSH_FULL || (level == 0 && x->kind == EV_FLUSH_PAGE);
 		}
 		if (!flushed)
 			fail_at(f, l, "event %zu: level-%u %s not invalidated before the next write", i,
@@ -1363,7 +1364,7 @@ static void test_unhook_flush_free_order(void)
 	struct snap s = {0};
 	snap_take(&pt, &s);
 	host_events_reset();
-	uint64_t full = fake_arch.flush_all;
+	uint64_t full = fake_arch.full_flushes;
 	CHECK_EQ(UNMAP(&pt, 0, 4 * SZ_512G), 0);
 	CHECK_EQ(pt_count_tables(&pt), 1);
 	CHECK(!host_events_overflowed());
@@ -1395,7 +1396,7 @@ static void test_unhook_flush_free_order(void)
 		/* A full flush strictly between the unhook and the free. */
 		bool flushed = false;
 		for (size_t k = unhook + 1; k < i; k++)
-			flushed |= host_event_get(k)->kind == EV_FLUSH_ALL;
+			flushed |= host_event_get(k)->kind == EV_FLUSH_FULL;
 		if (!flushed)
 			fail_at(
 			    __FILE__, __LINE__,
@@ -1405,7 +1406,7 @@ static void test_unhook_flush_free_order(void)
 	}
 	check_flush_after_writes_at(__FILE__, __LINE__); /* the tree was final when flushed */
 	CHECK_EQ(frees, 8);
-	CHECK_EQ(fake_arch.flush_all - full, 1);
+	CHECK_EQ(fake_arch.full_flushes - full, 1);
 	CHECK_EQ(pt.stats.full_flushes, 1);
 	CHECK_EQ(pt.stats.tables_freed, 8);
 	snap_free(&s);
@@ -1422,8 +1423,8 @@ static void test_not_live_no_flush(void)
 	CHECK_EQ(PROTECT(&pt, SZ_1G + PG, SZ_2M, RO), 0);
 	CHECK_EQ(UNMAP(&pt, 0, 4 * SZ_512G), 0);
 	CHECK_EQ(pt_count_tables(&pt), 1);
-	CHECK_EQ(fake_arch.flush_all, 0);
-	CHECK_EQ(fake_arch.flush_page, 0);
+	CHECK_EQ(fake_arch.full_flushes, 0);
+	CHECK_EQ(fake_arch.page_flushes, 0);
 	CHECK_EQ(pt.stats.page_flushes, 0);
 	CHECK_EQ(pt.stats.full_flushes, 0);
 	CHECK_EQ(pt.stats.tables_freed, pt.stats.tables_allocated - 1);
@@ -1434,7 +1435,7 @@ static bool page_flushed(uint64_t va)
 {
 	for (size_t i = 0; i < host_event_count(); i++) {
 		const struct host_event *e = host_event_get(i);
-		if (e->kind == EV_FLUSH_ALL || (e->kind == EV_FLUSH_PAGE && e->a == va))
+		if (e->kind == EV_FLUSH_FULL || (e->kind == EV_FLUSH_PAGE && e->a == va))
 			return true;
 	}
 	return false;
@@ -1447,12 +1448,13 @@ static void test_live_unmap_flushes(void)
 	pt.live = true;
 	uint64_t v = 3 * SZ_1G + 4 * SZ_2M;
 	CHECK_EQ(MAP(&pt, v, PA0, 64 * PG, RW), 0);
-	CHECK_EQ(MAP(&pt, v + SZ_2M / 2, PA0, PG, RW), 0);	 /* keeps the L0 table alive */
-	CHECK_EQ(fake_arch.flush_page + fake_arch.flush_all, 0); /* mapping into holes: no flush */
+	CHECK_EQ(MAP(&pt, v + SZ_2M / 2, PA0, PG, RW), 0); /* keeps the L0 table alive */
+	/* Mapping into holes: no flush. */
+	CHECK_EQ(fake_arch.page_flushes + fake_arch.full_flushes, 0);
 	host_events_reset();
 	CHECK_EQ(UNMAP(&pt, v, 3 * PG), 0);
-	CHECK_EQ(fake_arch.flush_page, 3);
-	CHECK_EQ(fake_arch.flush_all, 0);
+	CHECK_EQ(fake_arch.page_flushes, 3);
+	CHECK_EQ(fake_arch.full_flushes, 0);
 	CHECK_EQ(pt.stats.page_flushes, 3);
 	for (unsigned i = 0; i < 3; i++)
 		CHECK(page_flushed(v + i * PG));
@@ -1509,13 +1511,13 @@ static void test_live_protect_flush_rules(void)
 	};
 	for (unsigned i = 0; i < ARRAY_SIZE(steps); i++) {
 		host_events_reset();
-		uint64_t w = fake_arch.pte_writes, fp = fake_arch.flush_page,
-			 fa = fake_arch.flush_all;
+		uint64_t w = fake_arch.pte_writes, fp = fake_arch.page_flushes,
+			 ff = fake_arch.full_flushes;
 		CHECK_EQ(PROTECT(&pt, v, 4 * PG, steps[i].attrs), 0);
 		EXPECT_RANGE(&pt, v, PA0, 4 * PG, 0, steps[i].attrs & ~(unsigned)AD);
 		if (!CHECK_EQ(fake_arch.pte_writes - w, steps[i].writes))
 			printf("#   (step %u)\n", i);
-		bool flushed = fake_arch.flush_page != fp || fake_arch.flush_all != fa;
+		bool flushed = fake_arch.page_flushes != fp || fake_arch.full_flushes != ff;
 		if (!CHECK_EQ(flushed, steps[i].flush))
 			printf("#   (step %u)\n", i);
 		if (steps[i].flush)
@@ -1583,8 +1585,8 @@ static void test_attrs_need_flush_truth_table(void)
 /*
  * The operation's events as letters: a allocation, F free; descriptor
  * writes b (valid -> 0: a clear or a break), m (0 -> valid: a map or a
- * make), r (valid -> valid); K a kernel-range flush request, then A (all)
- * or P (a page) for the local flushes it did.
+ * make), r (valid -> valid); K a kernel-range flush request, then E (a
+ * full flush: every entry) or P (a page) for the local flushes it did.
  */
 static const char *event_letters(void)
 {
@@ -1606,8 +1608,8 @@ static const char *event_letters(void)
 		case EV_KERNEL_FLUSH:
 			c = 'K';
 			break;
-		case EV_FLUSH_ALL:
-			c = 'A';
+		case EV_FLUSH_FULL:
+			c = 'E';
 			break;
 		case EV_FLUSH_PAGE:
 			c = 'P';
@@ -1679,7 +1681,7 @@ static void test_live_split_invalidated_before_its_pages_change(void)
 	init_pt(&pt);
 	/* Like x86: the table goes in over the block, the block is invalidated, then the page. */
 	split_one_page(&pt, true, false);
-	CHECK_EVENTS("arKAbKP");
+	CHECK_EVENTS("arKEbKP");
 	CHECK(replaced.mapped); /* the table was in when the block was invalidated */
 	CHECK_EQ(replaced.level, 0);
 	CHECK_EQ(pt.stats.breaks, 0);
@@ -1693,7 +1695,7 @@ static void test_bbm_split_breaks_invalidates_makes(void)
 	init_pt(&pt);
 	/* Like arm64: break, invalidate everywhere, make, then the page. */
 	split_one_page(&pt, true, true);
-	CHECK_EVENTS("abKAmbKP");
+	CHECK_EVENTS("abKEmbKP");
 	CHECK(!replaced.mapped); /* invalidated while the slot was still broken */
 	CHECK_EQ(pt.stats.breaks, 1);
 	CHECK_EQ(host_kernel_flushes, 2);
@@ -1814,13 +1816,13 @@ static void test_stats_counters(void)
 			 */
 			CHECK_EQ(s->page_flushes, 1);
 			CHECK_EQ(s->full_flushes, 4);
-			CHECK_EQ(s->page_flushes, fake_arch.flush_page);
-			CHECK_EQ(s->full_flushes, fake_arch.flush_all);
+			CHECK_EQ(s->page_flushes, fake_arch.page_flushes);
+			CHECK_EQ(s->full_flushes, fake_arch.full_flushes);
 			CHECK_EQ(host_kernel_flushes, 5);
 		}
 		CHECK_EQ(s->breaks, 0);
 		pt_destroy(&pt);
-		fake_arch.flush_page = fake_arch.flush_all = 0;
+		fake_arch.page_flushes = fake_arch.full_flushes = 0;
 	}
 }
 
@@ -2188,7 +2190,7 @@ static void random_differential(const struct rcfg *c)
 		/* TLB: a live tree flushes every page whose translation was removed or restricted.
 		 */
 		if (!c->live) {
-			if (fake_arch.flush_page || fake_arch.flush_all)
+			if (fake_arch.page_flushes || fake_arch.full_flushes)
 				fail_at(__FILE__, __LINE__,
 					"op %u: TLB flushed for a tree not live", step);
 			continue;
@@ -2199,7 +2201,7 @@ static void random_differential(const struct rcfg *c)
 		bool full = false, freed = false;
 		for (size_t i = 0; i < host_event_count(); i++) {
 			const struct host_event *e = host_event_get(i);
-			if (e->kind == EV_FLUSH_ALL)
+			if (e->kind == EV_FLUSH_FULL)
 				full = true;
 			if (e->kind == EV_FLUSH_PAGE && e->a >= WIN_BASE &&
 			    e->a - WIN_BASE < WIN_PAGES * PG)
@@ -2224,7 +2226,7 @@ static void random_differential(const struct rcfg *c)
 					"op %u: va %#llx changed but not flushed", step,
 					(unsigned long long)page_va(i));
 		}
-		fake_arch.flush_page = fake_arch.flush_all = 0;
+		fake_arch.page_flushes = fake_arch.full_flushes = 0;
 	}
 
 	/* Everything off: only the root is left, and then nothing. */

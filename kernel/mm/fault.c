@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * User page faults, and populating anonymous memory ahead of them. An
+ * anonymous page is filled with a fresh zero frame on first touch (or by
+ * vm_populate, as if touched); a fault on a page that is mapped and allows
+ * the access is a stale, stricter TLB entry left by a permission upgrade
+ * (upgrades flush nothing, see gather.h): the entry is dropped on this CPU
+ * and the access retried. Everything else is refused, and the caller
+ * (fault_dispatch) decides what a refused fault means.
+ *
+ * Invariants:
+ *  - Faults are resolved under mm->lock, a sleeping lock: only for a fault
+ *    from a context that had interrupts on and may be preempted, and with
+ *    interrupts on again for as long as it takes.
+ *  - A page is filled only inside an anonymous VMA whose permissions allow
+ *    the access, with the VMA's attributes; the frame then belongs to the
+ *    VMA (freed when it is unmapped or discarded).
+ *  - Filling maps into a hole, which no TLB caches: it flushes nothing.
+ */
+#include "kernel/entry.h"
+#include "kernel/errno.h"
+#include "kernel/mm/asid.h"
+#include "kernel/mm/frame.h"
+#include "kernel/mm/mm.h"
+#include "kernel/mm/mm_internal.h"
+#include "kernel/percpu.h"
+
+static bool access_allowed(unsigned attrs, const struct fault_info *info)
+{
+	if (info->write && !(attrs & PT_WRITE))
+		return false;
+	if (info->exec && !(attrs & PT_EXEC))
+		return false;
+	return true;
+}
+
+bool mm_handle_fault(struct mm *mm, const struct fault_info *info)
+{
+	virt_addr_t va = info->address;
+	if (info->kind != FAULT_PAGE || va < arch_mm_layout.user_base ||
+	    va >= arch_mm_layout.user_top)
+		return false;
+	/*
+	 * Filling takes mm->lock, a sleeping lock: only for a fault from a
+	 * context that had interrupts on (a thread touching its memory, on its
+	 * own stack), and with them on again for as long as it takes. A fault
+	 * under a spinlock or with interrupts off is not resolved here.
+	 */
+	if (!mm || !info->irqs_were_on || this_cpu()->preempt_count)
+		return false;
+	virt_addr_t page = ALIGN_DOWN(va, PAGE_SIZE);
+	bool handled = false;
+	arch_irq_enable();
+	mutex_lock(&mm->lock);
+	struct vma *v = vma_find(mm, va);
+	struct pt_query_result q;
+	if (!v || !access_allowed(v->attrs, info)) {
+		mm->stats.faults_refused++;
+	} else if (pt_query(&mm->pt, page, &q)) {
+		/* Mapped, and the mapping allows it: a stale stricter TLB entry. */
+		if (access_allowed(q.attrs, info)) {
+			arch_tlb_flush_user_page(asid_hw(mm), page);
+			mm->stats.faults_spurious++;
+			handled = true;
+		} else if (v->kind == VMA_ANON) {
+			/*
+			 * Write-protected by soft-dirty tracking, the VMA allowing
+			 * the write: give the page its permission back, marked as
+			 * written. A promotion: nothing to flush or notify.
+			 */
+			handled = pt_protect(&mm->pt, page, PAGE_SIZE, v->attrs | PT_SOFT_DIRTY) == 0;
+			mm->stats.faults_soft_dirty += handled;
+		} else {
+			mm->stats.faults_refused++;
+		}
+	} else if (v->kind == VMA_ANON) {
+		handled = vm_fault_fill(mm, page, v) == 0;
+	}
+	mutex_unlock(&mm->lock);
+	arch_irq_disable();
+	return handled;
+}
+
+/* Maps a fresh zero page at `page` of anonymous VMA `v`. mm->lock held. */
+int vm_fault_fill(struct mm *mm, virt_addr_t page, const struct vma *v)
+{
+	phys_addr_t pa;
+	int err = frame_alloc_zeroed(&pa);
+	if (err)
+		return err;
+	/* A new page counts as written for soft-dirty tracking. */
+	err = pt_map(&mm->pt, page, pa, PAGE_SIZE, v->attrs | PT_SOFT_DIRTY | PT_PAGES_ONLY);
+	if (err) {
+		frame_free(pa, 0);
+		return err;
+	}
+	mm->stats.faults_filled++;
+	return 0;
+}
+
+int vm_populate(struct mm *mm, virt_addr_t va, uint64_t size)
+{
+	/* A range that wraps past the top would make the loop below run forever. */
+	if (!size || va + size < va)
+		return -EINVAL;
+	virt_addr_t first = ALIGN_DOWN(va, PAGE_SIZE), end = ALIGN_UP(va + size, PAGE_SIZE);
+	if (end < first || !vm_user_range_ok(first, end - first))
+		return -EINVAL;
+	int err = 0;
+	mutex_lock(&mm->lock);
+	for (virt_addr_t p = ALIGN_DOWN(va, PAGE_SIZE); p < va + size && !err; p += PAGE_SIZE) {
+		struct vma *v = vma_find(mm, p);
+		struct pt_query_result q;
+		if (!v || v->kind != VMA_ANON)
+			err = -EINVAL;
+		else if (!pt_query(&mm->pt, p, &q))
+			err = vm_fault_fill(mm, p, v);
+	}
+	mutex_unlock(&mm->lock);
+	return err;
+}
