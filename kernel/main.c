@@ -16,6 +16,7 @@
 #include "kernel/cmdline.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
+#include "kernel/iommu/iommu.h"
 #include "kernel/mm/notifier.h"
 #include "kernel/mm/tlb.h"
 #include "kernel/mm/vm.h"
@@ -56,6 +57,7 @@ void kernel_main(void)
 	xcall_setup();
 	tlb_setup();
 	mn_setup();
+	iommu_setup();
 	if (bench_requested())
 		arch_exit(bench_run_all() ? EXIT_SUCCESS_ALL : EXIT_TESTS_FAILED);
 	char filter[KTEST_FILTER_MAX];

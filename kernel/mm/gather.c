@@ -286,7 +286,7 @@ static void settle(struct mmu_gather *g, bool final)
 	free_gathered(g);
 	if (g->secondary_late) {
 		/* mn.break=secondary_after_free: the device is told only now, the window held open. */
-		time_delay_ns(2000000);
+		time_delay_ns(300000);
 		mn_invalidate_secondary_tlbs(g->mm, start, end, held_tables, g->secondary_full);
 		g->secondary_late = g->secondary_full = false;
 	}

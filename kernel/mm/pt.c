@@ -341,7 +341,8 @@ static unsigned visit_change(struct pt_op *op, pte_t *table, unsigned idx, pte_t
 		bool top = level == PT_LEVELS - 1;
 		/* A stopped walk comes back here (a slot under break-before-make looks empty). */
 		if (op->commit && op->kind == PT_OP_UNMAP && op->stop == STOP_NONE &&
-		    !(top && op->pt->keep_top_tables) && table_is_empty(child, level - 1)) {
+		    !(top && op->pt->keep_top_tables) && !op->pt->keep_tables &&
+		    table_is_empty(child, level - 1)) {
 			arch_pte_write(&table[idx], 0);
 			if (!op->gather)
 				record_flush(op, slot_first, slot_last);

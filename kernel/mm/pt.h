@@ -61,6 +61,11 @@ struct pt {
 	bool live;
 	/* never free tables directly below the root (their entries are copied elsewhere) */
 	bool keep_top_tables;
+	/*
+	 * never free an emptied table before pt_destroy: for a tree a device
+	 * walks with no flush protocol of its own (an IOMMU shadow domain)
+	 */
+	bool keep_tables;
 	spinlock_t lock;
 	/*
 	 * An operation on a tree others walk that stopped mid-change (a break

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The generic IOMMU layer: what every IOMMU driver (Pagoda's emulated one
+ * today; SMMUv3 and VT-d are meant to be the next) provides, and the two
+ * ways a device gets an address space through it (docs/iommu.md):
+ *
+ *  - Shared (SVA): the device's stream translates through an mm's own
+ *    page tables. The IOMMU caches those translations, so the binding
+ *    subscribes to the mm's notifier: the gather's flush point calls
+ *    invalidate_secondary_tlbs, which issues ONE range invalidation for
+ *    the gather's range (or one for the whole address space), then a sync,
+ *    and returns only when it completed; only then does the gather free
+ *    frames (notifier.h rule 2). Teardown of the mm (release) makes the
+ *    stream abort and drops its cached translations before any table goes.
+ *  - Shadow (shadow.c): the driver keeps its own tables, mirrored from
+ *    the mm on request through an interval subscription; an invalidation
+ *    of the interval unmaps the mirror, invalidates, then lets the change
+ *    go on.
+ *
+ * Driver contract: `attach` and `detach` take effect (configuration
+ * caches invalidated) before they return; `invalidate` returns once the
+ * IOMMU can no longer use any translation it covers (its sync completed).
+ */
+#ifndef PAGODA_KERNEL_IOMMU_IOMMU_H
+#define PAGODA_KERNEL_IOMMU_IOMMU_H
+
+#include "kernel/mm/notifier.h"
+
+struct iommu;
+
+struct iommu_ops {
+	/* Stream `stream` translates through the tables at `root`, tagged `asid`. */
+	int (*attach)(struct iommu *io, unsigned stream, phys_addr_t root, unsigned asid);
+	/* Every access by `stream` now faults; its cached configuration is gone. */
+	void (*detach)(struct iommu *io, unsigned stream);
+	/*
+	 * Drops cached translations of `asid` for [start, end) (`full`: all
+	 * of them), including cached walks when `walks` (tables were freed).
+	 * Synchronous: returns when the IOMMU has completed it.
+	 */
+	void (*invalidate)(struct iommu *io, unsigned asid, virt_addr_t start, virt_addr_t end,
+			   bool walks, bool full);
+};
+
+struct iommu_stats {
+	uint64_t range_invalidations; /* commands covering a range */
+	uint64_t asid_invalidations; /* commands covering a whole address space */
+	uint64_t syncs;
+};
+
+struct iommu {
+	const char *name;
+	const struct iommu_ops *ops;
+	unsigned nr_streams;
+	uint32_t next_asid; /* IOMMU-side ids, one per attached address space */
+	struct iommu_stats stats;
+};
+
+/* A device stream bound to an mm (SVA). */
+struct iommu_sva {
+	struct mn_subscription sub; /* first: the notifier hands it back */
+	struct iommu *io;
+	unsigned stream;
+	unsigned asid;
+	bool released; /* the mm was torn down: the stream aborts */
+};
+
+/*
+ * Binds `stream` to `mm`'s own page tables: from now on the device
+ * translates through them and is kept coherent by the notifier. 0,
+ * -EINVAL or -ENOMEM. `bond` is the caller's storage until unbind.
+ */
+int iommu_sva_bind(struct iommu_sva *bond, struct iommu *io, unsigned stream, struct mm *mm);
+/* Ends the binding (stream aborts); fine after the mm was torn down. Sleeps. */
+void iommu_sva_unbind(struct iommu_sva *bond);
+
+/* An IOMMU-side address-space id, never 0. */
+unsigned iommu_alloc_asid(struct iommu *io);
+
+/*
+ * Test-only (command line iommu.break=): drop_sync makes the emulated
+ * driver post its invalidations without waiting for their sync.
+ */
+enum iommu_break { IOMMU_BREAK_NONE, IOMMU_BREAK_DROP_SYNC };
+extern enum iommu_break iommu_broken;
+/* Reads iommu.break= (boot, once). */
+void iommu_setup(void);
+
+#endif

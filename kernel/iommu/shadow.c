@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Shadow domains (shadow.h): a mirror of part of an mm in tables the
+ * IOMMU walks, built under the interval sequence protocol.
+ */
+#include "kernel/iommu/shadow.h"
+#include "kernel/errno.h"
+#include "kernel/mm/frame.h"
+#include "kernel/printk.h"
+#include "kernel/mm/mm.h"
+#include "lib/string.h"
+
+#define BUILD_BATCH 16
+
+static bool shadow_invalidate(struct mn_interval *iv, const struct mn_range *r, uint64_t seq)
+{
+	struct iommu_shadow *sh = (struct iommu_shadow *)iv;
+	if (mn_range_blockable(r))
+		mutex_lock(&sh->lock);
+	else if (!mutex_trylock(&sh->lock))
+		return false;
+	mn_interval_set_seq(iv, seq);
+	virt_addr_t start = MAX(r->start, iv->start), end = MIN(r->end, iv->end);
+	if (pt_unmap(&sh->pt, start, end - start))
+		panic("shadow_invalidate: unmapping the mirror failed");
+	sh->io->ops->invalidate(sh->io, sh->asid, start, end, false, false);
+	sh->invalidations++;
+	mutex_unlock(&sh->lock);
+	return true;
+}
+
+static const struct mn_interval_ops shadow_ops = {.invalidate = shadow_invalidate};
+
+int iommu_shadow_create(struct iommu_shadow *sh, struct iommu *io, unsigned stream, struct mm *mm,
+			virt_addr_t start, uint64_t len)
+{
+	if (stream >= io->nr_streams || !vm_user_range_ok(start, len))
+		return -EINVAL;
+	memset(sh, 0, sizeof(*sh));
+	sh->io = io;
+	sh->stream = stream;
+	sh->mm = mm;
+	sh->lock = (struct mutex)MUTEX_INIT;
+	sh->asid = iommu_alloc_asid(io);
+	int err = pt_init(&sh->pt);
+	if (err)
+		return err;
+	sh->pt.keep_tables = true;
+	err = mn_interval_insert(&sh->iv, mm, start, len, &shadow_ops);
+	if (!err)
+		err = io->ops->attach(io, stream, sh->pt.root, sh->asid);
+	if (err) {
+		mn_interval_remove(&sh->iv);
+		pt_destroy(&sh->pt);
+	}
+	return err;
+}
+
+int iommu_shadow_fault_in(struct iommu_shadow *sh, virt_addr_t va, uint64_t len)
+{
+	if (va < sh->iv.start || len > sh->iv.end - va || !IS_ALIGNED(va | len, PAGE_SIZE))
+		return -EINVAL;
+	for (virt_addr_t batch = va; batch < va + len; batch += BUILD_BATCH * PAGE_SIZE) {
+		unsigned n = (unsigned)MIN((uint64_t)BUILD_BATCH, (va + len - batch) >> PAGE_SHIFT);
+		struct pt_query_result q[BUILD_BATCH];
+		for (;;) {
+			uint64_t seq = mn_interval_read_begin(&sh->iv);
+			int err = vm_populate(sh->mm, batch, (uint64_t)n << PAGE_SHIFT);
+			for (unsigned i = 0; i < n && !err; i++)
+				if (!pt_query(&sh->mm->pt, batch + ((uint64_t)i << PAGE_SHIFT), &q[i]))
+					err = -EINVAL; /* not a populated anonymous page (or just unmapped) */
+			mutex_lock(&sh->lock);
+			if (mn_interval_read_retry(&sh->iv, seq)) {
+				/* An invalidation overlapped the lookup: what we read may be stale. */
+				mutex_unlock(&sh->lock);
+				sh->retries++;
+				continue;
+			}
+			if (err) {
+				mutex_unlock(&sh->lock);
+				return err;
+			}
+			for (unsigned i = 0; i < n && !err; i++) {
+				virt_addr_t page = batch + ((uint64_t)i << PAGE_SHIFT);
+				struct pt_query_result have;
+				if (pt_query(&sh->pt, page, &have) && have.pa == q[i].pa)
+					continue;
+				unsigned attrs = PT_READ | PT_USER | (q[i].attrs & PT_WRITE) | PT_PAGES_ONLY;
+				err = pt_map(&sh->pt, page, ALIGN_DOWN(q[i].pa, PAGE_SIZE), PAGE_SIZE, attrs);
+			}
+			sh->builds++;
+			mutex_unlock(&sh->lock);
+			if (err)
+				return err;
+			break;
+		}
+	}
+	return 0;
+}
+
+void iommu_shadow_destroy(struct iommu_shadow *sh)
+{
+	sh->io->ops->detach(sh->io, sh->stream);
+	sh->io->ops->invalidate(sh->io, sh->asid, 0, 0, true, true);
+	mn_interval_remove(&sh->iv);
+	pt_destroy(&sh->pt);
+}

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Shared address spaces (SVA): a device stream translating through an
+ * mm's own page tables, kept coherent through the mm's notifier.
+ *
+ * The only callback that matters for correctness is
+ * invalidate_secondary_tlbs: it runs at the gather's flush point, after
+ * the entries were unhooked and before their frames are freed, and
+ * returns only once the IOMMU completed the invalidation. Range start
+ * and end are not used: a hardware walker may refill its TLB at any
+ * moment between them, so only the flush point can make it forget.
+ * Release (mm teardown, or unbind) makes the stream abort first, then
+ * drops every cached translation of its id: from then on the device
+ * reaches nothing, and the mm's tables may go.
+ */
+#include "kernel/iommu/iommu.h"
+#include "kernel/atomic.h"
+#include "kernel/cmdline.h"
+#include "kernel/errno.h"
+#include "kernel/mm/mm.h"
+#include "kernel/printk.h"
+
+enum iommu_break iommu_broken;
+
+unsigned iommu_alloc_asid(struct iommu *io)
+{
+	return (atomic_add_return(&io->next_asid, 1) % 0xFFFFu) + 1;
+}
+
+static void sva_invalidate(struct mn_subscription *sub, struct mm *mm, virt_addr_t start,
+			   virt_addr_t end, bool freed_tables, bool full)
+{
+	(void)mm;
+	struct iommu_sva *bond = (struct iommu_sva *)sub;
+	bond->io->ops->invalidate(bond->io, bond->asid, start, end, freed_tables, full);
+}
+
+static void sva_release(struct mn_subscription *sub, struct mm *mm)
+{
+	(void)mm;
+	struct iommu_sva *bond = (struct iommu_sva *)sub;
+	bond->io->ops->detach(bond->io, bond->stream);
+	bond->io->ops->invalidate(bond->io, bond->asid, 0, 0, true, true);
+	bond->released = true;
+}
+
+static const struct mn_ops sva_ops = {
+	.release = sva_release,
+	.invalidate_secondary_tlbs = sva_invalidate,
+};
+
+int iommu_sva_bind(struct iommu_sva *bond, struct iommu *io, unsigned stream, struct mm *mm)
+{
+	if (stream >= io->nr_streams)
+		return -EINVAL;
+	*bond = (struct iommu_sva){.io = io, .stream = stream, .asid = iommu_alloc_asid(io)};
+	bond->sub.ops = &sva_ops;
+	/* Subscribed before the device may translate: no change can slip between. */
+	int err = mn_register(&bond->sub, mm);
+	if (err)
+		return err;
+	err = io->ops->attach(io, stream, mm->pt.root, bond->asid);
+	if (err)
+		mn_unregister(&bond->sub);
+	return err;
+}
+
+void iommu_sva_unbind(struct iommu_sva *bond)
+{
+	mn_unregister(&bond->sub); /* runs release unless the teardown did */
+}
+
+CMDLINE_PARAM(iommu_break_param, .key = "iommu.break", .kind = CMDLINE_ENUM,
+	      .values = "none|drop_sync", .def = "none",
+	      .help = "test-only: break the IOMMU driver (drop_sync: do not wait for syncs)");
+
+void iommu_setup(void)
+{
+	iommu_broken = (enum iommu_break)cmdline_enum("iommu.break");
+	if (iommu_broken != IOMMU_BREAK_NONE)
+		printk("iommu: WARNING: syncs dropped on purpose (iommu.break=drop_sync): tests must fail");
+}
