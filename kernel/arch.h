@@ -143,6 +143,14 @@ void arch_mm_root_init(phys_addr_t root);
 void arch_mm_activate(phys_addr_t root, unsigned asid);
 void arch_mm_deactivate(void);
 /*
+ * The tag the calling CPU's hardware uses for user translations right now,
+ * read back from the register the walker uses (arm64: TTBR0_EL1.ASID,
+ * masked to the width in use; x86-64: the PCID in CR3 when CR4.PCIDE is
+ * set, else 0, as it is today). 0 with no mm loaded. Tests compare it with
+ * the allocator's record (kernel/mm/asid.h), which could be wrong.
+ */
+unsigned arch_mm_active_asid(void);
+/*
  * May this CPU hold TLB entries of the mm tagged `asid`? `loaded` says
  * whether the mm is loaded here now. Without tags (x86-64 without PCID)
  * only a loaded mm can: loading another root flushed them.

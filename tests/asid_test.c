@@ -6,13 +6,16 @@
  * QEMU cannot show this bug as a stale access: its software TLB drops
  * every entry of the translation regime on a TLBI by ASID, whatever the
  * ASID. A real core keeps entries tagged with other ids, so the test checks
- * the invariant itself: the hardware id a CPU runs with (asid_active_hw)
- * equals the id its mm's flushes use (asid_hw).
+ * the invariant itself: the id a CPU's hardware runs with, read back from
+ * the register the walker uses (arch_mm_active_asid: TTBR0_EL1.ASID), equals
+ * the id its mm's flushes use (asid_hw). The allocator's own record
+ * (asid_active_hw) is not evidence: it is what a bug would get wrong.
  */
 #include "kernel/mm/asid.h"
 #include "kernel/mm/mm.h"
 #include "kernel/percpu.h"
 #include "kernel/sched/thread.h"
+#include "kernel/xcall.h"
 #include "tests/ktest.h"
 
 static void nothing(void *arg)
@@ -28,6 +31,19 @@ static bool visit(unsigned cpu, struct mm *mm)
 		return false;
 	thread_join(th);
 	return true;
+}
+
+static void read_active_asid(void *arg)
+{
+	*(unsigned *)arg = arch_mm_active_asid();
+}
+
+/* The id CPU `cpu`'s hardware runs with now (whatever thread runs there). */
+static unsigned hw_asid_on(unsigned cpu)
+{
+	unsigned id = ~0u;
+	xcall(cpumask_of(cpu), read_active_asid, &id, XCALL_WAIT);
+	return id;
 }
 
 /*
@@ -68,17 +84,52 @@ static void idle_cpu_keeps_the_id_its_mm_has(struct ktest *t)
 	asid_test_limit(0);
 	EXPECT_TRUE(t, ok);
 	EXPECT_GE(t, asid_stats.rollovers - rollovers, 2u);
-	/* The idle CPU still runs M: flushes of M must use the id it runs with. */
-	EXPECT_EQ(t, asid_active_hw(idle), asid_hw(m));
-	ktest_log(t, "cpu%u runs id %u, M is flushed by id %u, %lu rollovers", idle,
-		  asid_active_hw(idle), asid_hw(m), (unsigned long)(asid_stats.rollovers - rollovers));
+	/* The idle CPU still runs M: flushes of M must use the id its TTBR0 holds. */
+	unsigned runs = hw_asid_on(idle);
+	EXPECT_EQ(t, runs, asid_hw(m));
+	EXPECT_NE(t, runs, 0u);
+	ktest_log(t, "cpu%u runs id %u (allocator's record %u), M is flushed by id %u, %lu "
+		  "rollovers",
+		  idle, runs, asid_active_hw(idle), asid_hw(m),
+		  (unsigned long)(asid_stats.rollovers - rollovers));
 	mm_destroy(m);
 	for (unsigned i = 0; i < OTHERS; i++)
 		mm_destroy(o[i]);
 }
 
+/*
+ * A switch to an mm whose id is of the current generation takes the
+ * allocator's fast path (no lock) and loads that id: here two mms take
+ * turns on this CPU, each switch back keeping its id.
+ */
+static void current_id_switch_takes_no_lock(struct ktest *t)
+{
+	if (arch_tlb_caps()->asid_bits == 0)
+		KTEST_SKIP(t, "no ASIDs on this arch (loading a root flushes)");
+	unsigned here = arch_cpu_id();
+	struct mm *a = mm_create(), *b = mm_create();
+	ASSERT_TRUE(t, a != NULL && b != NULL);
+	bool ok = visit(here, a) && visit(here, b); /* both get ids (the slow path) */
+	unsigned ida = asid_hw(a), idb = asid_hw(b);
+	uint64_t rollovers = asid_stats.rollovers, fast = asid_fast_switches(here);
+	for (unsigned i = 0; i < 4; i++)
+		ok = ok && visit(here, a) && visit(here, b);
+	EXPECT_TRUE(t, ok);
+	uint64_t took = asid_fast_switches(here) - fast;
+	ktest_log(t, "8 switches, %lu on the fast path", (unsigned long)took);
+	if (asid_stats.rollovers == rollovers) {
+		EXPECT_EQ(t, took, 8u);
+		EXPECT_EQ(t, asid_hw(a), ida);
+		EXPECT_EQ(t, asid_hw(b), idb);
+	}
+	EXPECT_EQ(t, hw_asid_on(here), asid_hw(b)); /* this thread borrows b, still loaded */
+	mm_destroy(a);
+	mm_destroy(b);
+}
+
 static const struct ktest_case asid_cases[] = {
 	KTEST_CASE(idle_cpu_keeps_the_id_its_mm_has),
+	KTEST_CASE(current_id_switch_takes_no_lock),
 	KTEST_END,
 };
 KTEST_SUITE(asid_suite, "asid", asid_cases);

@@ -14,14 +14,21 @@
  *
  * Invariant of the fixture: one remote at a time; it runs commands one by
  * one and CPU 0 waits for each (bounded) before it goes on.
+ *
+ * Two cases work differently: split_drops_the_block_on_every_cpu reads on
+ * every CPU at once by cross-call (an idle CPU switches no thread, so its
+ * TLB stays as it was), and live_break_of_memory_in_use_is_refused asks for
+ * changes the walker must refuse (arm64).
  */
 #include "kernel/entry.h"
+#include "kernel/errno.h"
 #include "kernel/mm/frame.h"
 #include "kernel/mm/tlb.h"
 #include "kernel/mm/vm.h"
 #include "kernel/percpu.h"
 #include "kernel/sched/thread.h"
 #include "kernel/time.h"
+#include "kernel/xcall.h"
 #include "tests/ktest.h"
 
 /* Far from what the pt suite uses in the test window. */
@@ -370,6 +377,167 @@ static void retype_breaks_before_make(struct ktest *t)
 	frame_free(pa, 0);
 }
 
+/* Every online CPU reads one word (its own slot of `seen`), without switching thread. */
+static struct {
+	virt_addr_t va;
+	uint32_t seen[CPU_MAX];
+} everywhere;
+
+static void read_here(void *arg)
+{
+	(void)arg;
+	everywhere.seen[arch_cpu_id()] = *(volatile uint32_t *)everywhere.va;
+}
+
+/* Reads everywhere.va on every online CPU; returns how many did not read `want`. */
+static unsigned read_everywhere(uint32_t want)
+{
+	cpumask_t on = cpumask_read(&cpu_online_mask);
+	xcall(on, read_here, NULL, XCALL_WAIT);
+	unsigned wrong = 0;
+	for_each_cpu(c, on) if (everywhere.seen[c] != want) wrong++;
+	return wrong;
+}
+
+/* The level-0 slot of the kernel's tables that maps `va`, or NULL (no page table there). */
+static pte_t *kernel_page_slot(virt_addr_t va)
+{
+	pte_t *table = kva(kernel_pt.root);
+	for (unsigned level = PT_LEVELS - 1; level > 0; level--) {
+		pte_t pte = table[(va >> pt_level_shift(level)) & (PT_ENTRIES - 1)];
+		if (arch_pte_kind(pte, level) != PTE_TABLE)
+			return NULL;
+		table = kva(arch_pte_address(pte, level));
+	}
+	return &table[(va >> PAGE_SHIFT) & (PT_ENTRIES - 1)];
+}
+
+static struct {
+	virt_addr_t va; /* the page whose new entry is pointed elsewhere */
+	phys_addr_t elsewhere;
+	unsigned calls, wrong;
+	bool repointed;
+} split_probe;
+
+/* After the split's invalidation, before the walk goes on (x86-64: the table is in). */
+static void repoint_and_read(struct pt *pt, virt_addr_t va)
+{
+	(void)va;
+	if (pt != &kernel_pt)
+		return;
+	split_probe.calls++;
+	pte_t *slot = kernel_page_slot(split_probe.va);
+	if (!slot || arch_pte_kind(*slot, 0) != PTE_LEAF)
+		return;
+	/*
+	 * No flush of our own: nothing touched this page since the block was
+	 * invalidated, so only a TLB that kept the block can translate it.
+	 */
+	unsigned attrs = arch_pte_attrs(*slot, 0);
+	arch_pte_write(slot, arch_pte_make_leaf(split_probe.elsewhere, 0, attrs));
+	split_probe.repointed = true;
+	everywhere.va = split_probe.va;
+	split_probe.wrong = read_everywhere(0xE15E);
+}
+
+/*
+ * x86-64 splits a block by writing the table over it and then invalidating
+ * the block on every CPU, before the walk goes on. Every CPU reads page 5
+ * through a 2 MiB block; a protect of page 3 splits it; right after the
+ * invalidation (pt_test_after_replace) the test points page 5's new entry
+ * at another frame, then every CPU reads page 5 again and must see that
+ * frame, not the block's. QEMU keeps a translation until that CPU
+ * invalidates it, and drops every entry when it invalidates any page
+ * inside a large page it holds, so the reads are made in that window,
+ * where only the split's invalidation can have dropped the block.
+ * tlb.break=replace_no_flush skips it: then this fails.
+ */
+static void split_drops_the_block_on_every_cpu(struct ktest *t)
+{
+	if (arch_pt_needs_bbm())
+		KTEST_SKIP(t, "break-before-make: the block is invalid until the make "
+			      "(split_is_invalidated_before_the_walk_goes_on reads it meanwhile)");
+	virt_addr_t va = KPT_VA(GiB(3));
+	phys_addr_t pa;
+	ASSERT_EQ(t, frame_alloc(9, &pa), 0);
+	phys_addr_t elsewhere = frame_with(t, 0xE15E);
+	*(volatile uint32_t *)kva(pa + 5 * PAGE_SIZE) = 0xB10C;
+	ASSERT_EQ(t, pt_map(&kernel_pt, va, pa, MiB(2), PT_READ | PT_WRITE | PT_GLOBAL), 0);
+	struct pt_query_result q;
+	ASSERT_TRUE(t, pt_query(&kernel_pt, va, &q));
+	ASSERT_EQ(t, q.level, 1u);
+	everywhere.va = va + 5 * PAGE_SIZE;
+	EXPECT_EQ(t, read_everywhere(0xB10C), 0u); /* the block, cached on every CPU */
+
+	split_probe.va = va + 5 * PAGE_SIZE;
+	split_probe.elsewhere = elsewhere;
+	split_probe.calls = 0;
+	split_probe.repointed = false;
+	pt_test_after_replace = repoint_and_read;
+	int err = pt_protect(&kernel_pt, va + 3 * PAGE_SIZE, PAGE_SIZE, PT_READ | PT_GLOBAL);
+	pt_test_after_replace = NULL;
+	ASSERT_EQ(t, err, 0);
+	EXPECT_EQ(t, split_probe.calls, 1u);
+	ASSERT_TRUE(t, split_probe.repointed);
+	EXPECT_EQ(t, split_probe.wrong, 0u); /* CPUs that still read through the old block */
+	if (split_probe.wrong)
+		ktest_log(t, "%u of %u CPUs read %#x (the block's frame) after the split",
+			  split_probe.wrong, cpumask_weight(cpumask_read(&cpu_online_mask)),
+			  0xB10Cu);
+	everywhere.va = va + 5 * PAGE_SIZE;
+	EXPECT_EQ(t, read_everywhere(0xE15E), 0u);
+	ASSERT_EQ(t, pt_unmap(&kernel_pt, va, MiB(2)), 0);
+	frame_free(pa, 9);
+	frame_free(elsewhere, 0);
+}
+
+/*
+ * Under break-before-make a split or a new memory type makes the old
+ * entry invalid on every CPU until the make. In the direct map (page
+ * tables, thread stacks, every frame) or the MMIO window (the interrupt
+ * controller) that would fault the caller or any other CPU, so the walker
+ * refuses: -EBUSY, nothing changed. Asked here: a split of the direct-map
+ * block holding a frame (by unmap, and by protect with its own
+ * attributes), and a new memory type for a page of the MMIO window.
+ */
+static void live_break_of_memory_in_use_is_refused(struct ktest *t)
+{
+	if (!arch_pt_needs_bbm())
+		KTEST_SKIP(t, "no break-before-make: entries are replaced in place");
+	phys_addr_t pa;
+	ASSERT_EQ(t, frame_alloc_zeroed(&pa), 0);
+	virt_addr_t va = (virt_addr_t)kva(pa);
+	struct pt_query_result before, after;
+	ASSERT_TRUE(t, pt_query(&kernel_pt, va, &before));
+	ASSERT_GE(t, before.level, 1u); /* a block: the direct map uses the largest leaves */
+	struct pt_stats stats = kernel_pt.stats;
+	uint64_t frames = frame_free_count();
+
+	EXPECT_EQ(t, pt_unmap(&kernel_pt, va, PAGE_SIZE), -EBUSY);
+	EXPECT_EQ(t, pt_protect(&kernel_pt, va, PAGE_SIZE, before.attrs), -EBUSY);
+	ASSERT_TRUE(t, pt_query(&kernel_pt, va, &after));
+	EXPECT_EQ(t, after.pte, before.pte);
+	EXPECT_EQ(t, after.level, before.level);
+	*(volatile uint32_t *)va = 0x5AFE; /* still mapped, still writable */
+	EXPECT_EQ(t, *(volatile uint32_t *)va, 0x5AFEu);
+	EXPECT_EQ(t, frame_free_count(), frames); /* no split table taken */
+
+	volatile uint32_t *dev = vm_map_mmio(pa, PAGE_SIZE, "kpt test");
+	virt_addr_t page = (virt_addr_t)dev;
+	struct pt_query_result mmio;
+	ASSERT_TRUE(t, pt_query(&kernel_pt, page, &mmio));
+	int err = pt_protect(&kernel_pt, page, PAGE_SIZE, PT_READ | PT_WRITE | PT_GLOBAL);
+	EXPECT_EQ(t, err, -EBUSY); /* Normal memory: a new memory type */
+	ASSERT_TRUE(t, pt_query(&kernel_pt, page, &after));
+	EXPECT_EQ(t, after.pte, mmio.pte); /* still Device memory */
+	EXPECT_EQ(t, *dev, 0x5AFEu);
+
+	EXPECT_EQ(t, kernel_pt.stats.blocks_split, stats.blocks_split);
+	EXPECT_EQ(t, kernel_pt.stats.breaks, stats.breaks);
+	ASSERT_EQ(t, pt_unmap(&kernel_pt, page, PAGE_SIZE), 0); /* a clear, not a break */
+	frame_free(pa, 0);
+}
+
 static const struct ktest_case kpt_cases[] = {
 	KTEST_CASE(unmap_reaches_other_cpus),
 	KTEST_CASE(remap_reaches_other_cpus),
@@ -378,6 +546,8 @@ static const struct ktest_case kpt_cases[] = {
 	KTEST_CASE(upgrade_reaches_other_cpus),
 	KTEST_CASE(split_is_invalidated_before_the_walk_goes_on),
 	KTEST_CASE(retype_breaks_before_make),
+	KTEST_CASE(split_drops_the_block_on_every_cpu),
+	KTEST_CASE(live_break_of_memory_in_use_is_refused),
 	KTEST_END,
 };
 KTEST_SUITE(kpt_suite, "kpt", kpt_cases, .exit = remote_stop);

@@ -12,6 +12,7 @@
 #include "kernel/mm/frame.h"
 #include "kernel/mm/vm.h"
 #include "kernel/percpu.h"
+#include "kernel/sched/thread.h"
 #include "kernel/smp.h"
 #include "lib/string.h"
 #include "tests/ktest.h"
@@ -290,6 +291,98 @@ static void mmio_is_uncached_and_not_executable(struct ktest *t)
 	frame_free(pa, 0);
 }
 
+/*
+ * vm_map_mmio carves windows out of one cursor. Threads on every CPU map
+ * MMIO_PER_CPU windows each at the same time (alternately one and two
+ * pages, each onto its own frames): every window must map its own frames,
+ * and no two may overlap. Without the lock two CPUs read the same cursor
+ * and map the same addresses (the second pt_map finds them mapped: a panic).
+ */
+#define MMIO_PER_CPU 32
+
+static struct {
+	uint32_t started, ncpus;
+	phys_addr_t pa[CPU_MAX][MMIO_PER_CPU];
+	virt_addr_t va[CPU_MAX][MMIO_PER_CPU];
+} mmio_race;
+
+static uint64_t mmio_bytes(unsigned i)
+{
+	return (i % 2 + 1) * PAGE_SIZE;
+}
+
+static void mmio_mapper(void *arg)
+{
+	unsigned cpu = (unsigned)(uintptr_t)arg;
+	atomic_fetch_add(&mmio_race.started, 1);
+	while (atomic_load_acquire(&mmio_race.started) < mmio_race.ncpus)
+		arch_cpu_relax(); /* all at once */
+	for (unsigned i = 0; i < MMIO_PER_CPU; i++)
+		mmio_race.va[cpu][i] =
+		    (virt_addr_t)vm_map_mmio(mmio_race.pa[cpu][i], mmio_bytes(i), "pt test race");
+}
+
+/* How many windows overlap window (c, i), itself excluded. */
+static unsigned mmio_overlaps(cpumask_t on, unsigned c, unsigned i)
+{
+	virt_addr_t va = mmio_race.va[c][i];
+	unsigned n = 0;
+	for_each_cpu(d, on)
+	{
+		for (unsigned j = 0; j < MMIO_PER_CPU; j++) {
+			virt_addr_t other = mmio_race.va[d][j];
+			if ((d != c || j != i) && va < other + mmio_bytes(j) &&
+			    other < va + mmio_bytes(i))
+				n++;
+		}
+	}
+	return n;
+}
+
+static void mmio_windows_from_many_cpus_are_disjoint(struct ktest *t)
+{
+	cpumask_t on = cpumask_read(&cpu_online_mask);
+	memset(&mmio_race, 0, sizeof(mmio_race));
+	mmio_race.ncpus = cpumask_weight(on);
+	struct thread *th[CPU_MAX] = {0};
+	for_each_cpu(c, on)
+	{
+		for (unsigned i = 0; i < MMIO_PER_CPU; i++)
+			ASSERT_EQ(t, frame_alloc(i % 2, &mmio_race.pa[c][i]), 0);
+	}
+	for_each_cpu(c, on)
+	{
+		th[c] = thread_create("mmio race", c, mmio_mapper, (void *)(uintptr_t)c);
+		ASSERT_TRUE(t, th[c] != NULL);
+	}
+	for_each_cpu(c, on) thread_join(th[c]);
+	unsigned overlaps = 0, wrong = 0;
+	for_each_cpu(c, on)
+	{
+		for (unsigned i = 0; i < MMIO_PER_CPU; i++) {
+			overlaps += mmio_overlaps(on, c, i);
+			for (uint64_t off = 0; off < mmio_bytes(i); off += PAGE_SIZE) {
+				struct pt_query_result q;
+				phys_addr_t want = mmio_race.pa[c][i] + off;
+				if (!pt_query(&kernel_pt, mmio_race.va[c][i] + off, &q) ||
+				    q.pa != want || !(q.attrs & PT_DEVICE))
+					wrong++;
+			}
+		}
+	}
+	ktest_log(t, "%u CPUs mapped %u windows each: %u overlapping pairs, %u pages wrong",
+		  mmio_race.ncpus, MMIO_PER_CPU, overlaps / 2, wrong);
+	EXPECT_EQ(t, overlaps, 0u);
+	EXPECT_EQ(t, wrong, 0u);
+	for_each_cpu(c, on)
+	{
+		for (unsigned i = 0; i < MMIO_PER_CPU; i++) {
+			ASSERT_EQ(t, pt_unmap(&kernel_pt, mmio_race.va[c][i], mmio_bytes(i)), 0);
+			frame_free(mmio_race.pa[c][i], i % 2);
+		}
+	}
+}
+
 static const struct ktest_case pt_cases[] = {
 	KTEST_CASE(map_use_unmap_across_tables),
 	KTEST_CASE(unmapped_page_faults_after_use),
@@ -302,6 +395,7 @@ static const struct ktest_case pt_cases[] = {
 	KTEST_CASE(direct_map_covers_all_ram),
 	KTEST_CASE(stack_guards_are_unmapped),
 	KTEST_CASE(mmio_is_uncached_and_not_executable),
+	KTEST_CASE(mmio_windows_from_many_cpus_are_disjoint),
 	KTEST_END,
 };
 KTEST_SUITE(pt_suite, "pt", pt_cases);

@@ -712,16 +712,17 @@ static void switched_out_and_back_catches_up(struct ktest *t)
 
 /*
  * ASIDs recycled by rollovers must keep address spaces apart. Three
- * threads per CPU, on every CPU (up to ASID_CPUS_MAX), each in one of more
- * address spaces than there are ids (most mms run on two CPUs), yield to
- * each other, so each yield switches mm; the id space is cut to one id
- * more than there are such CPUs (the least that works), so rollovers
- * follow one another. Each thread, while it runs (preemption off, a tenth
- * of a millisecond per turn), checks over and over:
- *   - the id its CPU runs with (asid_active_hw) is its mm's (asid_hw), the
- *     id the mm's flushes target;
- *   - no other CPU runs a different mm with the same id at the same moment
- *     (each running thread publishes its mm, seqlock-style);
+ * threads per CPU, on every CPU, each in one of more address spaces than
+ * there are ids (most mms run on two CPUs), yield to each other, so each
+ * yield switches mm; the id space is cut to one id more than there are
+ * CPUs (the least that works), so rollovers follow one another. Each
+ * thread, while it runs (preemption off, a tenth of a millisecond per
+ * turn), checks over and over:
+ *   - the id its CPU's hardware runs with (arch_mm_active_asid, read from
+ *     TTBR0_EL1) is its mm's (asid_hw), the id the mm's flushes target;
+ *   - no other CPU runs a different mm with the same hardware id at the
+ *     same moment (each running thread publishes its mm and the id it read
+ *     from its register, seqlock-style);
  *   - its mm's page reads its mm's value.
  * QEMU's TLB is not ASID-tagged (it drops every entry when the ASID
  * changes), so the last check alone could not see two mms share an id; the
@@ -730,15 +731,14 @@ static void switched_out_and_back_catches_up(struct ktest *t)
  */
 #define ASID_THREADS_PER_CPU 3
 /*
- * CPUs that churn: all of them up to 4 (the default CPU count). Every
- * switch takes the allocator's lock (a ticket lock). With more busy vCPUs
- * than host cores, QEMU runs each one a fraction of the time and a ticket
- * handed to a descheduled vCPU stalls every CPU behind it; once a switch
- * waits longer than a timer tick, the tick pending on return preempts the
- * thread just switched in, and with 8 churning CPUs on a 2-core host no
- * thread got past its next instruction for seconds.
+ * CPUs that churn: all of them. This used to stop at 4: every switch took
+ * the allocator's lock (a ticket lock), and with more busy vCPUs than host
+ * cores a ticket handed to a descheduled vCPU stalled every CPU behind it
+ * for seconds. A switch to a current id now takes no lock (asid.c, the fast
+ * path), and the threads read their id from the hardware instead of asking
+ * the allocator under its lock; only new ids and rollovers still queue.
  */
-#define ASID_CPUS_MAX 4
+#define ASID_CPUS_MAX CPU_MAX
 #define ASID_TURN_NS  100000ull
 /*
  * The threads run until this many rollovers (and at least ASID_MIN_NS), or
@@ -752,7 +752,9 @@ static void switched_out_and_back_catches_up(struct ktest *t)
 struct asid_churn {
 	struct mm *mms[ASID_CPUS_MAX + 3];
 	unsigned nmms;
-	struct mm *running[CPU_MAX]; /* the mm a thread runs there, while seq[cpu] is odd */
+	/* The mm a thread runs on that CPU and the id read from its register, while seq is odd. */
+	struct mm *running[CPU_MAX];
+	unsigned hw[CPU_MAX];
 	uint32_t seq[CPU_MAX];
 	uint32_t checks, mismatched, shared, wrong_marker;
 	bool stop;
@@ -763,10 +765,12 @@ struct asid_churner {
 	unsigned index; /* which of c->mms */
 };
 
-/* The other CPUs and the marker (see above), by the thread running `mm` on CPU `me`. */
-static void asid_check_others(struct asid_churn *c, unsigned me, struct mm *mm, unsigned index)
+/* One check (see above) by the thread running `mm` on CPU `me` with hardware id `hw`. */
+static void asid_check(struct asid_churn *c, unsigned me, struct mm *mm, unsigned hw,
+		       unsigned index)
 {
-	unsigned hw = asid_hw(mm);
+	if (hw == 0 || hw != asid_hw(mm) || arch_mm_active_asid() != hw)
+		atomic_fetch_add(&c->mismatched, 1);
 	cpumask_t on = cpumask_read(&cpu_online_mask);
 	for_each_cpu(other, on)
 	{
@@ -776,7 +780,7 @@ static void asid_check_others(struct asid_churn *c, unsigned me, struct mm *mm, 
 		if (!(s1 & 1))
 			continue;
 		struct mm *them = atomic_load_relaxed(&c->running[other]);
-		unsigned their_hw = them ? asid_hw(them) : 0;
+		unsigned their_hw = atomic_load_relaxed(&c->hw[other]);
 		smp_rmb();
 		bool still = atomic_load_relaxed(&c->seq[other]) == s1;
 		if (still && them && them != mm && their_hw == hw)
@@ -794,21 +798,14 @@ static void asid_churn_thread(void *arg)
 	struct mm *mm = c->mms[ch->index];
 	while (!atomic_load_acquire(&c->stop)) {
 		preempt_disable(); /* this CPU runs `mm` until preempt_enable() */
-		unsigned me = arch_cpu_id();
+		unsigned me = arch_cpu_id(), hw = arch_mm_active_asid();
 		atomic_store_relaxed(&c->running[me], mm);
+		atomic_store_relaxed(&c->hw[me], hw);
 		atomic_fetch_add(&c->seq[me], 1); /* odd: published */
 		uint64_t until = arch_time_ns() + ASID_TURN_NS;
 		do
-			asid_check_others(c, me, mm, ch->index);
+			asid_check(c, me, mm, hw, ch->index);
 		while (arch_time_ns() < until);
-		/*
-		 * Our id against our mm's, once per turn: asid_active_hw takes the
-		 * allocator's lock, and a wrong id, once there, stays until this
-		 * CPU switches again.
-		 */
-		unsigned hw = asid_hw(mm);
-		if (hw == 0 || hw != asid_active_hw(me))
-			atomic_fetch_add(&c->mismatched, 1);
 		atomic_fetch_add(&c->seq[me], 1);
 		atomic_store_relaxed(&c->running[me], NULL);
 		preempt_enable();
@@ -875,8 +872,8 @@ static void asid_rollover_keeps_mms_apart(struct ktest *t)
 		  k, c.nmms, churning + 1, (unsigned long)rolled,
 		  (unsigned long)((arch_time_ns() - start) / 1000000), c.checks, c.mismatched,
 		  c.shared);
-	EXPECT_EQ(t, c.mismatched, 0u); /* a CPU ran its mm with an id the mm's flushes miss */
-	EXPECT_EQ(t, c.shared, 0u);	/* two CPUs ran different mms with one id */
+	EXPECT_EQ(t, c.mismatched, 0u); /* a CPU's TTBR0 held an id its mm's flushes miss */
+	EXPECT_EQ(t, c.shared, 0u);	/* two CPUs' TTBR0 held one id for different mms */
 	EXPECT_EQ(t, c.wrong_marker, 0u);
 	EXPECT_GE(t, rolled, 2u);
 	for (unsigned i = 0; i < c.nmms; i++) {

@@ -43,6 +43,13 @@ void arch_mm_deactivate(void)
 	isb();
 }
 
+unsigned arch_mm_active_asid(void)
+{
+	/* With TCR_EL1.AS clear (8-bit ASIDs) the hardware ignores TTBR0's top 8 bits. */
+	uint64_t mask = (1ull << arch_tlb_caps()->asid_bits) - 1;
+	return (unsigned)((read_sysreg(ttbr0_el1) >> ASID_SHIFT) & mask);
+}
+
 bool arch_mm_holds_translations(unsigned asid, bool loaded)
 {
 	(void)loaded; /* tagged: entries outlive the switch away */

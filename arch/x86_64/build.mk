@@ -32,12 +32,15 @@ define arch_boot_image
 		{ cat $(BUILD)/grub-mkrescue.log; exit 1; }
 endef
 
-# x86-64's own negative checks: the switch-in ordering, and an AP given up
+# x86-64's own negative checks: the switch-in ordering, an AP given up
 # on (smp.test_give_up=1) that starts late: the trampoline stays its own, so
-# the boot goes on with fewer CPUs (the old code reused it: a triple fault).
+# the boot goes on with fewer CPUs (the old code reused it: a triple fault),
+# and a split kernel block left in the TLBs (replace_no_flush).
+SPLIT_CASE := kpt.split_drops_the_block_on_every_cpu
 arch-negative: kernel
 	$(call negative_check,smp.test_give_up=1,--expect-fail smp.all_cpus_online,smp)
 	$(call negative_check,tlb.break=switch_order,--expect-fail tlb.switch_in_reads_gen_before_loading_root,tlb)
+	$(call negative_check,tlb.break=replace_no_flush,--expect-fail $(SPLIT_CASE),$(SPLIT_CASE))
 
 iso: kernel
 	$(call arch_boot_image,$(CMDLINE),run)

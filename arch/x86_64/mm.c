@@ -83,6 +83,17 @@ void arch_mm_deactivate(void)
 	load_cr3(kernel_pt.root);
 }
 
+#define CR4_PCIDE     (1ull << 17)
+#define CR3_PCID_MASK 0xFFFull
+
+unsigned arch_mm_active_asid(void)
+{
+	/* Without CR4.PCIDE (never set today) CR3's low bits are PWT/PCD, not a tag. */
+	uint64_t cr4;
+	__asm__ __volatile__("mov %%cr4, %0" : "=r"(cr4));
+	return cr4 & CR4_PCIDE ? (unsigned)(read_cr3() & CR3_PCID_MASK) : 0;
+}
+
 bool arch_mm_holds_translations(unsigned asid, bool loaded)
 {
 	(void)asid;

@@ -4,18 +4,36 @@
  *
  * Id 0 is never handed out: it tags "no address space" (a CPU that has
  * none loaded). `active[cpu]` is the full asid (generation | id) each CPU
- * runs with; at a rollover they become `reserved`, so the mms still running
- * keep their ids in the new generation instead of having them reused.
+ * switched to last, or 0: then it has not switched since the last rollover
+ * and `reserved[cpu]` holds what it runs. A rollover moves every CPU's
+ * active value into `reserved`, so the mms still running keep their ids in
+ * the new generation instead of having them reused.
  *
- * Invariant: every CPU's active[] value equals the asid of the mm it runs
- * (in full, generation included). When an mm moves to a new generation by
- * keeping a reserved id, every active[] and reserved[] entry holding its
+ * Fast path (Linux arm64's check_and_switch_context): a switch to an mm
+ * whose asid is of the current generation takes no lock. The CPU swaps its
+ * own active[] entry from the nonzero value it holds to the mm's asid with
+ * one compare-and-exchange. A rollover (under the lock) exchanges every
+ * active[] entry with 0 before it reads them as reservations. Both are
+ * read-modify-writes of the same word, so one comes first: either the
+ * CPU's exchange, and the rollover then reserves the mm's id; or the
+ * rollover's, and the CPU finds 0, fails, and takes the lock, where it
+ * sees the new generation and does its rollover flush. So a nonzero
+ * active[] entry is always of the current generation, and only the slow
+ * path allocates, rolls over or flushes. A switch to a current id, the
+ * common case, never waits for another CPU: the lock is taken only for an
+ * mm whose id is of an older generation (or none), and by a CPU's first
+ * switch after a rollover.
+ *
+ * Invariant: a CPU runs with its active[] value or, when that is 0, with
+ * its reserved[] value (or nothing), and it equals the asid of the mm it
+ * runs (in full, generation included). When an mm moves to a new
+ * generation by keeping a reserved id, every reserved[] entry holding its
  * old value is moved with it (Linux's check_update_reserved_asid). A CPU
  * that has not switched since an earlier rollover would otherwise still
- * hold the old value: at the next rollover its reservation would no
- * longer match the mm, the mm would get a different id, and flushes for
- * the mm would target that id while the CPU still runs it with the old
- * one, keeping stale entries (asid suite: idle_cpu_keeps_the_id_its_mm_has).
+ * hold the old value: at the next rollover its reservation would no longer
+ * match the mm, the mm would get a different id, and flushes for the mm
+ * would target that id while the CPU still runs it with the old one,
+ * keeping stale entries (asid suite: idle_cpu_keeps_the_id_its_mm_has).
  */
 #include "kernel/mm/asid.h"
 #include "kernel/arch.h"
@@ -30,10 +48,13 @@
 
 struct asid_stats asid_stats;
 static spinlock_t asid_lock = SPINLOCK_INIT;
-static uint64_t generation; /* multiple of 1 << bits; 0 until first use */
+/* Multiple of 1 << bits; 0 until first use. Written under the lock, read by the fast path. */
+static uint64_t generation;
 static uint64_t map[ASID_MAP_BITS / 64];
+/* active[]: the CPU's own compare-and-exchange, or under the lock; reserved[]: under the lock. */
 static uint64_t active[CPU_MAX], reserved[CPU_MAX];
 static cpumask_t flush_due; /* CPUs that flush their whole TLB at their next switch (rollover) */
+static uint64_t fast_switches[CPU_MAX]; /* each CPU counts its own */
 static unsigned next_id = 1;
 static unsigned limit_override;
 
@@ -80,11 +101,15 @@ static void id_take(unsigned id)
 /* The ids run out: new generation, keep what CPUs run with, flush everyone later. */
 static void rollover(void)
 {
-	generation += 1ull << id_bits();
+	atomic_store_relaxed(&generation, generation + (1ull << id_bits()));
 	memset(map, 0, sizeof(map));
 	for (unsigned c = 0; c < CPU_MAX; c++) {
+		/* After this a fast-path exchange on `c` fails: it must see the new generation. */
+		uint64_t runs = atomic_exchange(&active[c], 0);
+		if (!runs)
+			runs = reserved[c]; /* no switch since the last rollover */
 		/* Broken on purpose: the ids CPUs run with go back into the pool. */
-		reserved[c] = tlb_broken_is(TLB_BREAK_ASID_FORGET_RESERVED) ? 0 : active[c];
+		reserved[c] = tlb_broken_is(TLB_BREAK_ASID_FORGET_RESERVED) ? 0 : runs;
 		if (reserved[c] & id_mask())
 			id_take((unsigned)(reserved[c] & id_mask()));
 	}
@@ -93,15 +118,15 @@ static void rollover(void)
 	asid_stats.rollovers++;
 }
 
-/* Moves every CPU's record of `old` to `new` (same hardware id, new generation). */
+/*
+ * Moves every CPU's reservation of `old` to `new` (same hardware id, new
+ * generation). active[] never holds an old generation (see above).
+ */
 static void carry_reserved(uint64_t old, uint64_t new)
 {
-	for (unsigned c = 0; c < CPU_MAX; c++) {
+	for (unsigned c = 0; c < CPU_MAX; c++)
 		if (reserved[c] == old)
 			reserved[c] = new;
-		if (active[c] == old)
-			active[c] = new;
-	}
 }
 
 static uint64_t new_asid(struct mm *mm)
@@ -135,17 +160,24 @@ unsigned asid_for_switch(struct mm *mm)
 	if (!id_bits())
 		return 0;
 	unsigned me = arch_cpu_id();
+	uint64_t asid = atomic_load_relaxed(&mm->asid);
+	uint64_t was = atomic_load_relaxed(&active[me]);
+	if (was && (asid & ~id_mask()) == atomic_load_relaxed(&generation) &&
+	    atomic_cmpxchg(&active[me], &was, asid)) {
+		atomic_store_relaxed(&fast_switches[me], fast_switches[me] + 1);
+		return (unsigned)(asid & id_mask());
+	}
 	irqflags_t f = spin_lock_irqsave(&asid_lock);
 	if (generation == 0)
-		generation = 1ull << id_bits();
+		atomic_store_relaxed(&generation, 1ull << id_bits());
 	if ((mm->asid & ~id_mask()) != generation)
-		mm->asid = new_asid(mm);
+		atomic_store_relaxed(&mm->asid, new_asid(mm));
 	bool flush = cpumask_test(flush_due, me);
 	if (flush) {
 		cpumask_clear(&flush_due, me);
 		asid_stats.rollover_flushes++;
 	}
-	active[me] = mm->asid;
+	atomic_store_relaxed(&active[me], mm->asid);
 	spin_unlock_irqrestore(&asid_lock, f);
 	if (flush)
 		arch_tlb_flush_local_full();
@@ -155,9 +187,15 @@ unsigned asid_for_switch(struct mm *mm)
 unsigned asid_active_hw(unsigned cpu)
 {
 	irqflags_t f = spin_lock_irqsave(&asid_lock);
-	unsigned id = (unsigned)(active[cpu] & id_mask());
+	uint64_t runs = atomic_load_relaxed(&active[cpu]);
+	unsigned id = (unsigned)((runs ? runs : reserved[cpu]) & id_mask());
 	spin_unlock_irqrestore(&asid_lock, f);
 	return id;
+}
+
+uint64_t asid_fast_switches(unsigned cpu)
+{
+	return atomic_load_relaxed(&fast_switches[cpu]);
 }
 
 void asid_release(struct mm *mm)
@@ -168,11 +206,12 @@ void asid_release(struct mm *mm)
 	if ((mm->asid & ~id_mask()) == generation && (mm->asid & id_mask()))
 		map[(mm->asid & id_mask()) / 64] &= ~(1ull << ((mm->asid & id_mask()) % 64));
 	for (unsigned c = 0; c < CPU_MAX; c++) {
-		if (active[c] == mm->asid)
-			active[c] = 0;
+		/* mm_destroy unloaded it everywhere: that CPU's next switch takes the lock. */
+		uint64_t was = mm->asid;
+		atomic_cmpxchg(&active[c], &was, 0);
 		if (reserved[c] == mm->asid)
 			reserved[c] = 0;
 	}
-	mm->asid = 0;
+	atomic_store_relaxed(&mm->asid, 0);
 	spin_unlock_irqrestore(&asid_lock, f);
 }

@@ -10,8 +10,9 @@
  * its whole TLB before it next switches address space: entries tagged with
  * a recycled id would otherwise hit for the wrong mm.
  *
- * Allocation takes one global lock, and only when a CPU switches to a
- * different mm: simple, and cheap enough for a teaching kernel.
+ * A switch to an mm whose id is of the current generation takes no lock
+ * (one compare-and-exchange on the CPU's own record, asid.c); getting a new
+ * id or rolling over takes one global lock.
  */
 #ifndef PAGODA_KERNEL_MM_ASID_H
 #define PAGODA_KERNEL_MM_ASID_H
@@ -35,7 +36,12 @@ struct asid_stats {
 extern struct asid_stats asid_stats;
 /* Test hook: pretend only `n` hardware ids exist (0: all of them). */
 void asid_test_limit(unsigned n);
-/* The hardware id CPU `cpu` runs with now (0: none). For tests and reports. */
+/*
+ * The hardware id the allocator records for CPU `cpu` (0: none). For tests
+ * and reports; arch_mm_active_asid() says what the CPU really uses.
+ */
 unsigned asid_active_hw(unsigned cpu);
+/* Switches on CPU `cpu` that kept a current id without taking the lock. */
+uint64_t asid_fast_switches(unsigned cpu);
 
 #endif

@@ -214,6 +214,34 @@ static bool replace_valid(struct pt_op *op, pte_t *slot, pte_t next, unsigned le
 	return true;
 }
 
+/*
+ * Prepare pass: the valid entry mapping [first, last] would go through
+ * invalid (break-before-make on a live tree). Inside a range the running
+ * kernel uses (pt.in_use) every CPU touching it, the caller included (its
+ * stack, its code, the table it writes the make into), would fault until
+ * the make: refuse the operation before anything changes, and say why.
+ */
+static bool break_refused(struct pt_op *op, virt_addr_t first, virt_addr_t last)
+{
+	const struct pt *pt = op->pt;
+	if (!pt->live || op->gather || !arch_pt_needs_bbm())
+		return false;
+	for (unsigned i = 0; i < pt->nr_in_use; i++) {
+		const struct pt_range *r = &pt->in_use[i];
+		if (first > r->last || last < r->first)
+			continue;
+		if (!op->error) {
+			op->error = -EBUSY;
+			printk("pt: refused: break-before-make of the live entry for %#lx-%#lx "
+			       "would unmap part of the %s (%#lx-%#lx) on every CPU until the make",
+			       (unsigned long)first, (unsigned long)last, r->name,
+			       (unsigned long)r->first, (unsigned long)r->last);
+		}
+		return true;
+	}
+	return false;
+}
+
 static void walk(struct pt_op *op, pte_t *table, pte_t synth, unsigned level, virt_addr_t first,
 		 virt_addr_t last);
 
@@ -356,6 +384,8 @@ static unsigned visit_change(struct pt_op *op, pte_t *table, unsigned idx, pte_t
 	if (!full) {
 		/* Part of a block changes: split it, then change the part. */
 		if (!op->commit) {
+			if (break_refused(op, slot_first, slot_last))
+				return 1;
 			op->tables_needed++;
 			walk(op, NULL, pte, level - 1, va, seg_last);
 			return 1;
@@ -365,10 +395,8 @@ static unsigned visit_change(struct pt_op *op, pte_t *table, unsigned idx, pte_t
 			walk(op, child, 0, level - 1, va, seg_last);
 		return 1;
 	}
-	if (!op->commit)
-		return 1;
 	if (op->kind == PT_OP_UNMAP)
-		return clear_leaves(op, table, idx, level, va, last);
+		return op->commit ? clear_leaves(op, table, idx, level, va, last) : 1;
 	unsigned old = arch_pte_attrs(pte, level);
 	/*
 	 * Permissions are replaced; accessed and dirty kept; soft-dirty kept
@@ -380,8 +408,14 @@ static unsigned visit_change(struct pt_op *op, pte_t *table, unsigned idx, pte_t
 	pte_t updated = arch_pte_make_leaf(arch_pte_address(pte, level), level, new);
 	if (updated == pte)
 		return 1;
+	bool breaks = arch_pt_needs_bbm() && retranslates(pte, updated, level);
+	if (!op->commit) {
+		if (breaks)
+			break_refused(op, slot_first, slot_last);
+		return 1;
+	}
 	op->pt->stats.leaves_set++;
-	if (arch_pt_needs_bbm() && retranslates(pte, updated, level)) {
+	if (breaks) {
 		replace_valid(op, &table[idx], updated, level, va);
 		return 1;
 	}
@@ -494,7 +528,9 @@ static void settle(struct pt_op *op)
 		if (op->stop != STOP_NONE)
 			tlb_flush_mmu(op->gather);
 	} else {
-		if (op->flush)
+		/* Broken on purpose: a replaced live entry stays in the TLBs that hold it. */
+		bool skip = op->stop == STOP_REPLACED && tlb_broken_is(TLB_BREAK_REPLACE_NO_FLUSH);
+		if (op->flush && !skip)
 			tlb_flush_kernel_range(op->flush_first, op->flush_pages, op->flush_full);
 		free_chain(op->freed_list);
 	}

@@ -28,7 +28,9 @@
  *    the new entry written only after that invalidation. Meanwhile the
  *    slot's range is unmapped: nothing may use it, the caller included
  *    (its stack, its code, the table holding the slot). Other operations
- *    on the tree wait for the make.
+ *    on the tree wait for the make. A break inside a range the tree's
+ *    owner marks in use (pt.in_use) is refused with -EBUSY before anything
+ *    changes.
  *  - Leaves are chosen by alignment: the largest level the arch allows
  *    whose block fits the remaining range and whose virtual and physical
  *    addresses are both aligned to it.
@@ -51,6 +53,12 @@ struct pt_stats {
 	uint64_t runs_cleared; /* contiguous runs cleared with one arch call */
 };
 
+/* A range of a tree's virtual addresses, [first, last], named for messages. */
+struct pt_range {
+	virt_addr_t first, last;
+	const char *name;
+};
+
 struct pt {
 	phys_addr_t root;
 	/*
@@ -66,6 +74,16 @@ struct pt {
 	 * walks with no flush protocol of its own (an IOMMU shadow domain)
 	 */
 	bool keep_tables;
+	/*
+	 * Live tree: ranges the running kernel uses (its code, stacks, page
+	 * tables, devices), set by the tree's owner. Where the arch needs
+	 * break-before-make, an operation that would break a valid entry
+	 * overlapping one is refused (-EBUSY, nothing changed, a message
+	 * naming both ranges): until the make, every CPU touching it, the
+	 * caller included, would fault.
+	 */
+	const struct pt_range *in_use;
+	unsigned nr_in_use;
 	spinlock_t lock;
 	/*
 	 * An operation on a tree others walk that stopped mid-change (a break
@@ -96,7 +114,8 @@ void pt_destroy(struct pt *pt);
  */
 int pt_map(struct pt *pt, virt_addr_t va, phys_addr_t pa, uint64_t size, unsigned attrs);
 /*
- * Unmaps [va, va + size); holes are fine. Splits blocks it partly covers. 0, -EINVAL or -ENOMEM.
+ * Unmaps [va, va + size); holes are fine. Splits blocks it partly covers. 0, -EINVAL, -ENOMEM
+ * or -EBUSY (a break-before-make inside pt.in_use; nothing changed).
  * On a live tree, pt_unmap and pt_protect wait for every online CPU (the flush), and any
  * operation may wait for another's break-before-make: call them with interrupts enabled,
  * never from an interrupt handler.
@@ -105,7 +124,7 @@ int pt_unmap(struct pt *pt, virt_addr_t va, uint64_t size);
 /*
  * Gives every leaf in [va, va + size) the permissions and memory type in
  * `attrs` (accessed/dirty are kept). Holes are skipped; partly covered
- * blocks are split. 0, -EINVAL or -ENOMEM (nothing changed).
+ * blocks are split. 0, -EINVAL, -ENOMEM or -EBUSY (nothing changed).
  */
 int pt_protect(struct pt *pt, virt_addr_t va, uint64_t size, unsigned attrs);
 /* Looks up `va`; false when it is not mapped. */

@@ -19,6 +19,8 @@
 #define RANGES_MAX		(BOOT_MEM_MAX)
 
 struct pt kernel_pt;
+/* The next free address of the MMIO window; windows are carved out under the lock. */
+static spinlock_t mmio_lock = SPINLOCK_INIT;
 static virt_addr_t mmio_next;
 
 struct range {
@@ -66,7 +68,7 @@ static void map_or_panic(virt_addr_t va, phys_addr_t pa, uint64_t size, unsigned
 {
 	int err = pt_map(&kernel_pt, va, pa, size, attrs);
 	if (err)
-		panic("mm_init: mapping %s (%#lx -> %#lx, %#lx bytes) failed: %d", what,
+		panic("vm: mapping %s (%#lx -> %#lx, %#lx bytes) failed: %d", what,
 		      (unsigned long)va, (unsigned long)pa, (unsigned long)size, err);
 }
 
@@ -74,15 +76,21 @@ void *vm_map_mmio(phys_addr_t pa, uint64_t size, const char *what)
 {
 	phys_addr_t start = ALIGN_DOWN(pa, PAGE_SIZE);
 	uint64_t bytes = ALIGN_UP(pa + size, PAGE_SIZE) - start;
-	if (mmio_next == 0)
-		mmio_next = arch_mm_layout.mmio_base;
 	/* Align like the physical address so large devices can use large leaves. */
 	uint64_t align = bytes >= MiB(2) ? MiB(2) : PAGE_SIZE;
+	/* Reserve the window first, so that callers on other CPUs get disjoint ones. */
+	irqflags_t flags = spin_lock_irqsave(&mmio_lock);
+	if (mmio_next == 0)
+		mmio_next = arch_mm_layout.mmio_base;
 	virt_addr_t va = ALIGN_UP(mmio_next, align) + (start & (align - 1));
-	if (va + bytes > arch_mm_layout.mmio_base + arch_mm_layout.mmio_size)
+	bool full = va + bytes > arch_mm_layout.mmio_base + arch_mm_layout.mmio_size;
+	if (!full)
+		mmio_next = va + bytes;
+	spin_unlock_irqrestore(&mmio_lock, flags);
+	if (full)
 		panic("vm_map_mmio: %s: MMIO window full", what);
+	/* Outside the lock: pt_map may wait for another operation on the kernel's tables. */
 	map_or_panic(va, start, bytes, PT_READ | PT_WRITE | PT_DEVICE | PT_GLOBAL, what);
-	mmio_next = va + bytes;
 	return (void *)(va + (pa - start));
 }
 
@@ -107,6 +115,30 @@ static void prepare_shared_top_tables(phys_addr_t ram_end)
 		for (uint64_t off = 0; off < regions[i].size; off += top)
 			if (pt_ensure_top_table(&kernel_pt, regions[i].base + off) != 0)
 				panic("mm_init: no frame for a shared kernel table");
+}
+
+/*
+ * What the running kernel uses, on every CPU: no live break-before-make
+ * may unmap any of it, even briefly (pt.h, in_use). The direct map holds
+ * the page tables, thread stacks and every frame; the image holds the
+ * code and the boot stacks; the MMIO window the devices interrupt
+ * handlers touch. Only the test window is left to break in.
+ */
+static struct pt_range kernel_in_use[3];
+
+static void mark_kernel_in_use(void)
+{
+	const struct arch_mm_layout *l = &arch_mm_layout;
+	kernel_in_use[0] = (struct pt_range){l->direct_map_base,
+					     l->direct_map_base + (l->direct_map_size - 1),
+					     "direct map"};
+	kernel_in_use[1] = (struct pt_range){(virt_addr_t)__text_start,
+					     ALIGN_UP((virt_addr_t)__kernel_end, PAGE_SIZE) - 1,
+					     "kernel image"};
+	kernel_in_use[2] = (struct pt_range){l->mmio_base, l->mmio_base + (l->mmio_size - 1),
+					     "MMIO window"};
+	kernel_pt.in_use = kernel_in_use;
+	kernel_pt.nr_in_use = ARRAY_SIZE(kernel_in_use);
 }
 
 void mm_init(void)
@@ -140,6 +172,7 @@ void mm_init(void)
 		if (pt_unmap(&kernel_pt, cpu_stack_guard(c), PAGE_SIZE) != 0)
 			panic("mm_init: cannot unmap the stack guard of cpu%u", c);
 	prepare_shared_top_tables(ranges[n - 1].end);
+	mark_kernel_in_use();
 
 	arch_mm_switch_kernel(kernel_pt.root);
 	kernel_pt.live = true;

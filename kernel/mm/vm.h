@@ -22,8 +22,11 @@ extern struct pt kernel_pt;
 void mm_init(void);
 /*
  * Maps [pa, pa + size) as uncached device memory and returns the kernel
- * address of `pa`. Boot-time only: panics naming the caller's `what` on
- * failure, because a device the kernel cannot reach is fatal anyway.
+ * address of `pa`. Panics naming the caller's `what` on failure, because a
+ * device the kernel cannot reach is fatal anyway. Any CPU may call it, at
+ * once with others (thread context, not from an interrupt handler): each
+ * window is reserved under a lock before it is mapped, so windows never
+ * overlap. The window's addresses are never reused.
  */
 void *vm_map_mmio(phys_addr_t pa, uint64_t size, const char *what);
 /* The guard page below CPU `cpu`'s stack (the boot CPU's included). */

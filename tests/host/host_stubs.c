@@ -259,6 +259,8 @@ void arch_cpu_relax(void)
 {
 }
 
+enum tlb_break tlb_broken; /* pt.c reads one switch (replace_no_flush); never set here */
+
 /* One host "CPU": every online CPU is this one, so the flush is the local one. */
 void tlb_flush_kernel_range(virt_addr_t start, uint64_t pages, bool full)
 {

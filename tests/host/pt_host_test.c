@@ -1744,6 +1744,62 @@ static void test_bbm_retype_and_permissions(void)
 	pt_destroy(&pt);
 }
 
+/*
+ * A live tree under break-before-make refuses a break that overlaps a
+ * range its owner marks in use (the kernel: direct map, image, MMIO
+ * window): -EBUSY before anything changes (no allocation, no descriptor
+ * written, no flush). A split of a block partly inside, and a new memory
+ * type for a page inside, are refused; the same outside the range, or
+ * without break-before-make, or on a tree nobody walks, go through.
+ */
+static void test_bbm_live_break_in_use_refused(void)
+{
+	for (int bbm = 0; bbm <= 1; bbm++) {
+		for (int live = 0; live <= 1; live++) {
+			struct pt pt;
+			init_pt(&pt);
+			uint64_t v = 6 * SZ_1G, page = v - PG;
+			REQUIRE_EQ(MAP(&pt, v, PA0, 2 * SZ_2M, RW | PT_GLOBAL), 0);
+			REQUIRE_EQ(MAP(&pt, page, PA0 + 3 * SZ_2M, PG, RW | PT_GLOBAL), 0);
+			/* The page and the first block's first page; the second block is out. */
+			const struct pt_range in_use = {page, v, "in-use range"};
+			pt.in_use = &in_use;
+			pt.nr_in_use = 1;
+			pt.live = live;
+			fake_bbm = bbm;
+			bool refused = bbm && live;
+			struct snap before = {0}, after = {0};
+			snap_take(&pt, &before);
+			uint64_t writes = fake_arch.pte_writes, attempts = host_alloc_attempts;
+			host_events_reset();
+			int expect = refused ? -EBUSY : 0;
+			CHECK_EQ(UNMAP(&pt, v + 5 * PG, PG), expect);
+			CHECK_EQ(PROTECT(&pt, v + 7 * PG, PG, RO | PT_GLOBAL), expect);
+			CHECK_EQ(PROTECT(&pt, page, PG, RW | PT_GLOBAL | PT_DEVICE), expect);
+			if (refused) {
+				snap_take(&pt, &after);
+				CHECK_SNAP_EQUAL(&before, &after);
+				CHECK_EQ(fake_arch.pte_writes, writes);
+				CHECK_EQ(host_alloc_attempts, attempts);
+				CHECK_EVENTS("");
+			} else {
+				EXPECT_UNMAPPED(&pt, v + 5 * PG);
+				EXPECT_MAPPED(&pt, page, PA0 + 3 * SZ_2M, 0,
+					      RW | PT_GLOBAL | PT_DEVICE);
+			}
+			/* Outside the range a break goes through either way. */
+			CHECK_EQ(UNMAP(&pt, v + SZ_2M + 5 * PG, PG), 0);
+			EXPECT_UNMAPPED(&pt, v + SZ_2M + 5 * PG);
+			CHECK_EQ(pt.stats.breaks, refused ? 1 : 0);
+			CHECK_FRAMES(&pt);
+			CHECK_TREE(&pt);
+			snap_free(&before);
+			snap_free(&after);
+			pt_destroy(&pt);
+		}
+	}
+}
+
 static void test_enomem_live_splits(void)
 {
 	/* The splitting sweeps again, on live trees: every split stops, settles and resumes. */
@@ -2376,6 +2432,7 @@ static const struct test_case cases[] = {
 	CASE(test_split_not_live),
 	CASE(test_bbm_retype_and_permissions),
 	CASE(test_enomem_live_splits),
+	CASE(test_bbm_live_break_in_use_refused),
 	CASE(test_attrs_need_flush_truth_table),
 	CASE(test_stats_counters),
 	CASE(test_nonzero_absent_descriptors_are_absent),
