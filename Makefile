@@ -174,6 +174,10 @@ SETTLE_CASE := gather.batch_failure_settles_early
 NESTED_CASE := gather.nested_gathers_flush_everything
 CONCURRENT_CASE := tlb.concurrent_gathers_fewer_full_flushes
 
+# The notifier's rules (docs/notifier.md) are guarded by the notifier suite and by
+# DMA_CASE, which races DMA against unmaps.
+DMA_CASE := iommu.dma_never_touches_freed_frames
+
 test-negative: deps kernel
 	$(Q)$(MAKE) --no-print-directory arch-negative
 	$(call negative_check,ktest.fail,--expect-fail ktest.deliberate_failure)
@@ -196,6 +200,17 @@ test-negative: deps kernel
 	$(call negative_check,cmdline.strict tlb=bogus,--expect-panic "cmdline_check: 'tlb=bogus': tlb expects",cmdline,lenient)
 	$(call negative_check,,--expect-error "'nosuch[*]' .*matches no suite or case",ktest$(comma)nosuch*)
 	$(call negative_check,mem=64M,$(MEM_CAP_REPORT),frame)
+	$(call negative_check,mn.break=skip_secondary,--expect-fail notifier.secondary_tlbs_told_before_free,notifier.secondary_tlbs_told_before_free)
+	$(call negative_check,mn.break=secondary_after_free,--expect-fail notifier.secondary_tlbs_told_before_free,notifier.secondary_tlbs_told_before_free)
+	$(call negative_check,mn.break=ignore_eagain,--expect-fail notifier.eagain_backs_off_with_nothing_changed,notifier.eagain_backs_off_with_nothing_changed)
+	$(call negative_check,mn.break=release_twice,--expect-fail notifier.release_once_either_order,notifier.release_once_either_order)
+	$(call negative_check,mn.break=no_reader_wait,--expect-fail notifier.unregister_waits_for_running_callback,notifier.unregister_waits_for_running_callback)
+	$(call negative_check,mn.break=no_interval_seq,--expect-fail notifier.interval_sequence_forces_retry,notifier.interval_sequence_forces_retry)
+	$(call negative_check,mn.break=no_promotion_skip,--expect-fail notifier.events_bracket_every_change,notifier.events_bracket_every_change)
+	$(call negative_check,mn.break=soft_dirty_keep_write,--expect-fail notifier.soft_dirty_tracks_the_next_write,notifier.soft_dirty_tracks_the_next_write)
+	$(call negative_check,mn.break=skip_secondary,--expect-fail $(DMA_CASE),$(DMA_CASE))
+	$(call negative_check,mn.break=secondary_after_free,--expect-fail $(DMA_CASE),$(DMA_CASE))
+	$(call negative_check,iommu.break=drop_sync,--expect-fail $(DMA_CASE),$(DMA_CASE))
 
 # TLB benchmarks (docs/benchmarks.md): one image and one boot per mode in
 # BENCH_MODES, with `bench tlb=<mode>`; tools/bench.py replaces @MODE@ in the

@@ -151,7 +151,14 @@ struct lazy_setup {
 	uint32_t lazy_now;
 };
 
-#define LAZY_VA UVA(MiB(32))
+/*
+ * QEMU's software TLB is indexed by the low bits of the page number, and
+ * a stale entry survives only while nothing else lands in its slot (and
+ * its victim cache). A page-number ending in zeros shares its slot with
+ * the kernel's most aligned pages (text, stacks), which the CPU keeps
+ * touching while it waits; an odd page number keeps the entry alive.
+ */
+#define LAZY_VA UVA(MiB(32) + 0x7B000)
 
 /*
  * Loads the mm on this CPU and caches LAZY_VA's translation, for writing
