@@ -223,7 +223,16 @@ $(call arch_boot_image,bench tlb=$(1) $(CMDLINE),bench-$(1))
 
 endef
 
-.PHONY: bench
+.PHONY: bench pictures
+# Pictures in docs/ (docs/pictures/*.dot), rendered with graphviz: SVG for
+# the docs, PNG to look at. Committed, so readers need not run this.
+pictures:
+	$(Q)sh tools/deps.sh pictures $(ARCH)
+	$(Q)for f in docs/pictures/*.dot; do \
+		echo "  DOT     $${f%.dot}.svg $${f%.dot}.png"; \
+		dot -Tsvg "$$f" -o "$${f%.dot}.svg" && dot -Tpng -Gdpi=110 "$$f" -o "$${f%.dot}.png" || exit 1; \
+	done
+
 bench: deps kernel
 	$(foreach m,$(BENCH_MODES),$(call bench_image,$(m)))
 	$(Q)python3 tools/bench.py --modes '$(BENCH_MODES)' --log-dir $(BUILD) \

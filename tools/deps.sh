@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: BSD-2-Clause
 #
 # Makes sure the Debian packages a make target needs are installed.
-# Usage: deps.sh build|all ARCH
-#   build: what compiling needs; all: also what booting and testing need.
+# Usage: deps.sh build|all|pictures ARCH
+#   build: what compiling needs; all: also what booting and testing need;
+#   pictures: what `make pictures` needs (graphviz), whatever ARCH.
 # As root it installs what is missing with apt-get; otherwise it names the
 # missing packages and the exact command, and fails.
 #
@@ -37,6 +38,10 @@ need_qemu() { # need_qemu BINARY PACKAGE
 
 need_cmd make make
 need_cmd python3 python3
+if [ "$what" = pictures ]; then
+	need_cmd dot graphviz
+	arch=none
+fi
 case "$arch" in
 x86_64)
 	need_cmd gcc gcc

@@ -30,7 +30,6 @@
 #include "kernel/mm/mm.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
-#include "kernel/sched/thread.h"
 #include "lib/string.h"
 
 const char *const mn_event_names[MN_EVENT_COUNT] = {
@@ -72,9 +71,17 @@ static unsigned epoch_enter(void)
 	return side;
 }
 
+/* A writer waiting for readers sleeps here; the last reader out wakes it. */
+static struct wait_queue epoch_wq = WAIT_QUEUE_INIT;
+static uint32_t epoch_waiting;
+
 static void epoch_exit(unsigned side)
 {
 	atomic_fetch_add(&epoch_cpu[arch_cpu_id()].unlocks[side], 1);
+	/* Our count before their check, or their flag before our read: store->load needs a fence. */
+	smp_mb();
+	if (atomic_load_relaxed(&epoch_waiting))
+		wait_queue_wake_all(&epoch_wq);
 }
 
 static bool epoch_side_idle(unsigned side)
@@ -88,15 +95,20 @@ static bool epoch_side_idle(unsigned side)
 	return locks == unlocks;
 }
 
+static bool side_idle(void *arg)
+{
+	return epoch_side_idle((unsigned)(uintptr_t)arg);
+}
+
 static void epoch_wait_side(unsigned side)
 {
-	bool waited = false;
-	while (!epoch_side_idle(side)) {
-		waited = true;
-		thread_sleep_ns(20000);
-	}
-	if (waited)
-		atomic_fetch_add(&mn_stats.readers_waited, 1);
+	if (epoch_side_idle(side))
+		return;
+	atomic_fetch_add(&mn_stats.readers_waited, 1);
+	/* Announced before the condition is checked again under the queue's lock: no lost wake-up. */
+	atomic_fetch_add(&epoch_waiting, 1);
+	wait_queue_wait(&epoch_wq, side_idle, (void *)(uintptr_t)side);
+	atomic_fetch_sub(&epoch_waiting, 1);
 }
 
 /* Returns once every reader that entered before the call has left. Sleeps. */
@@ -161,6 +173,15 @@ static void unlink_sub(struct mn_subscription *sub)
 	atomic_store_release(&sub->state, SUB_UNLINKED);
 }
 
+/* Teardown's releases end here; an unregister that found one claimed waits for it. */
+static struct wait_queue release_wq = WAIT_QUEUE_INIT;
+
+static bool is_released(void *arg)
+{
+	struct mn_subscription *sub = arg;
+	return atomic_load_acquire(&sub->state) == SUB_RELEASED;
+}
+
 /* Runs `release` unless someone else has claimed it; returns once it has run. */
 static void release_once(struct mn_subscription *sub, struct mm *mm)
 {
@@ -177,8 +198,7 @@ static void release_once(struct mn_subscription *sub, struct mm *mm)
 		atomic_fetch_add(&mn_stats.releases, 1);
 	}
 	/* Teardown claimed it: its release must be over before we say "removed". */
-	while (atomic_load_acquire(&sub->state) != SUB_RELEASED)
-		thread_sleep_ns(20000);
+	wait_queue_wait(&release_wq, is_released, sub);
 }
 
 void mn_unregister(struct mn_subscription *sub)
@@ -466,6 +486,7 @@ void mn_mm_release(struct mm *mm)
 		atomic_fetch_add(&mn_stats.releases, 1);
 		atomic_store_release(&s->state, SUB_RELEASED);
 	}
+	wait_queue_wake_all(&release_wq);
 }
 
 void mn_mm_free(struct mm *mm)
