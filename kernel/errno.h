@@ -11,6 +11,7 @@
 #define EEXIST 17 /* the range is already (partly) mapped */
 #define EINVAL 22 /* misaligned or out-of-range argument */
 #define EBUSY 16
+#define ENOSPC 28 /* no free id or slot left */
 #define EAGAIN 11 /* would have to wait or sleep where the caller may not: try again later */
 #define EFAULT 14 /* a device access met no translation or too few permissions */
 

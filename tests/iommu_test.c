@@ -236,11 +236,14 @@ static void quarantine_drain(struct quarantine *q)
 }
 
 /*
- * The invariant: no device reaches a frame after it is freed. DMA engines
- * on every other CPU sweep the pages while this CPU unmaps one page at a
- * time (frame poisoned as it is freed), reuses it, remaps, populates and
- * tags the new page; every 16th cycle it downgrades a page to read-only
- * and back, every 64th it discards one.
+ * The invariant: no device reaches a frame after it is freed. A DMA
+ * engine on another CPU (the IOMMU's command thread on a third, where
+ * there is one) sweeps the pages while this CPU unmaps one page at a time
+ * (frame poisoned as it is freed), reuses it, remaps, populates and tags
+ * the new page; every 16th cycle it downgrades a page to read-only and
+ * back, every 64th it discards one, every 512th it unmaps all 16 (the
+ * leaf table is emptied and freed too) and maps them again. At the end it
+ * unbinds with the engine still running, then unmaps everything.
  */
 static void dma_never_touches_freed_frames(struct ktest *t)
 {
@@ -264,10 +267,15 @@ static void dma_never_touches_freed_frames(struct ktest *t)
 		ASSERT_EQ(t, dma_engine_start(&engines[n], c), 0);
 		n++;
 	}
-	if (n == 0) { /* one CPU: the engine shares it, running when this thread sleeps or yields */
+	if (n == 0) {
+		/*
+		 * Two CPUs: the engine shares the other one with the command
+		 * thread (it yields after every access). One CPU: it shares
+		 * this one, running while this thread waits for syncs.
+		 */
 		engines[0] = (struct dma_engine){.hw = &drv.hw, .stream = STREAM, .iova = IOVA(0),
 						 .pages = STRESS_PAGES};
-		ASSERT_EQ(t, dma_engine_start(&engines[0], arch_cpu_id()), 0);
+		ASSERT_EQ(t, dma_engine_start(&engines[0], last_cpu()), 0);
 		n = 1;
 	}
 	uint64_t violations = frame_poison_violations;
@@ -277,6 +285,17 @@ static void dma_never_touches_freed_frames(struct ktest *t)
 	for (cycle = 0; cycle < STRESS_CYCLES; cycle++) {
 		unsigned i = (cycle * 7) % STRESS_PAGES;
 		virt_addr_t va = IOVA((uint64_t)i << PAGE_SHIFT);
+		if (cycle % 512 == 511) {
+			/* The only mapping in its leaf table: the table goes too. */
+			ASSERT_EQ(t, vm_unmap(mm, IOVA(0), STRESS_PAGES * PAGE_SIZE), 0);
+			quarantine_cycle(&q);
+			ASSERT_EQ(t, vm_map_anon(mm, IOVA(0), STRESS_PAGES * PAGE_SIZE,
+						 PT_READ | PT_WRITE), 0);
+			ASSERT_EQ(t, vm_populate(mm, IOVA(0), STRESS_PAGES * PAGE_SIZE), 0);
+			for (unsigned k = 0; k < STRESS_PAGES; k++)
+				*cpu_word(mm, IOVA((uint64_t)k << PAGE_SHIFT)) = DMA_TAG(k);
+			continue;
+		}
 		if (cycle % 64 == 63) {
 			ASSERT_EQ(t, vm_discard(mm, va, PAGE_SIZE), 0);
 		} else {
@@ -295,6 +314,10 @@ static void dma_never_touches_freed_frames(struct ktest *t)
 		if (cycle % 128 == 0)
 			emu_drv_events(&drv, (struct emu_event[EMU_EVTQ_SIZE]){}, EMU_EVTQ_SIZE);
 	}
+	/* Unbind while the device runs; what is freed afterwards must be out of its reach. */
+	iommu_sva_unbind(&bond);
+	ASSERT_EQ(t, vm_unmap(mm, IOVA(0), STRESS_PAGES * PAGE_SIZE), 0);
+	thread_sleep_ns(20000000);
 	for (unsigned e = 0; e < n; e++)
 		dma_engine_stop(&engines[e]);
 	frame_poison_on_free(false);
@@ -317,7 +340,6 @@ static void dma_never_touches_freed_frames(struct ktest *t)
 	EXPECT_EQ(t, q.poison_changed, 0u); /* no write to a quarantined one */
 	EXPECT_GT(t, reads, 0u);
 	EXPECT_GT(t, writes, 0u);
-	iommu_sva_unbind(&bond);
 	mm_destroy(mm);
 	emu_drv_events(&drv, (struct emu_event[EMU_EVTQ_SIZE]){}, EMU_EVTQ_SIZE);
 	emu_drv_stop(&drv);
@@ -351,6 +373,17 @@ static void shadow_domain_follows_the_mm(struct ktest *t)
 	EXPECT_EQ(t, v, 0u); /* the fresh zero page */
 	EXPECT_EQ(t, dma_write(STREAM, IOVA(0), 5), -EFAULT); /* read-only, mirrored as such */
 	EXPECT_EQ(t, iommu_shadow_fault_in(&sh, IOVA(8 * PAGE_SIZE), PAGE_SIZE), -EINVAL);
+	/* A non-blockable change: the mirror cannot be invalidated without sleeping, so it backs off. */
+	*cpu_word(mm, IOVA(PAGE_SIZE)) = 0x77;
+	ASSERT_EQ(t, iommu_shadow_fault_in(&sh, IOVA(PAGE_SIZE), PAGE_SIZE), 0);
+	EXPECT_EQ(t, vm_discard_nowait(mm, IOVA(PAGE_SIZE), PAGE_SIZE), -EAGAIN);
+	EXPECT_EQ(t, dma_read(STREAM, IOVA(PAGE_SIZE), &v), 0);
+	EXPECT_EQ(t, v, 0x77u);
+	/* A promotion tells nobody; the next build catches up with it. */
+	EXPECT_EQ(t, vm_protect(mm, IOVA(0), PAGE_SIZE, PT_READ | PT_WRITE), 0);
+	ASSERT_EQ(t, iommu_shadow_fault_in(&sh, IOVA(0), PAGE_SIZE), 0);
+	EXPECT_EQ(t, dma_write(STREAM, IOVA(0), 6), 0);
+	EXPECT_EQ(t, *cpu_word(mm, IOVA(0)), 6u);
 	emu_drv_events(&drv, (struct emu_event[8]){}, 8);
 	iommu_shadow_destroy(&sh);
 	mm_destroy(mm);

@@ -72,7 +72,11 @@ static int emu_attach(struct iommu *io, unsigned stream, phys_addr_t root, unsig
 {
 	struct emu_drv *d = to_drv(io);
 	mutex_lock(&d->cmd_lock);
-	d->hw.strtab[stream] = (struct emu_ste){EMU_STE_TRANSLATE, (uint16_t)asid, root};
+	/* Fields first, mode last: a device reading the entry uncached never sees it torn. */
+	struct emu_ste *ste = &d->hw.strtab[stream];
+	ste->asid = (uint16_t)asid;
+	ste->root = root;
+	atomic_store_release(&ste->mode, (uint32_t)EMU_STE_TRANSLATE);
 	post(d, (struct emu_cmd){.op = EMU_CMD_CFGI_STE, .stream = stream});
 	sync_and_unlock(d);
 	return 0;
@@ -82,7 +86,7 @@ static void emu_detach(struct iommu *io, unsigned stream)
 {
 	struct emu_drv *d = to_drv(io);
 	mutex_lock(&d->cmd_lock);
-	d->hw.strtab[stream].mode = EMU_STE_ABORT;
+	atomic_store_release(&d->hw.strtab[stream].mode, (uint32_t)EMU_STE_ABORT);
 	post(d, (struct emu_cmd){.op = EMU_CMD_CFGI_STE, .stream = stream});
 	sync_and_unlock(d);
 }
@@ -113,7 +117,8 @@ static const struct iommu_ops emu_ops = {
 int emu_drv_start(struct emu_drv *d, unsigned iotlb_entries, unsigned cpu)
 {
 	memset(d, 0, sizeof(*d));
-	d->io = (struct iommu){.name = "emu-iommu", .ops = &emu_ops, .nr_streams = EMU_STREAMS};
+	d->io = (struct iommu){.name = "emu-iommu", .ops = &emu_ops, .nr_streams = EMU_STREAMS,
+			       .asid_lock = SPINLOCK_INIT};
 	d->cmd_lock = (struct mutex)MUTEX_INIT;
 	int err = emu_iommu_start(&d->hw, iotlb_entries, cpu);
 	/* No stream is attached, no device can access yet: every stream aborts. */

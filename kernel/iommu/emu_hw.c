@@ -15,6 +15,8 @@
  *    (pt_arch.h), refusing leaves that user mode could not reach.
  */
 #include "kernel/iommu/emu.h"
+#include "kernel/iommu/iommu.h"
+#include "kernel/time.h"
 #include "kernel/atomic.h"
 #include "kernel/errno.h"
 #include "kernel/mm/frame.h"
@@ -121,6 +123,12 @@ static void command_thread(void *arg)
 		uint32_t prod = atomic_load_acquire(&hw->cmdq_prod);
 		if (prod == hw->cmdq_cons && atomic_load_acquire(&hw->stop))
 			return;
+		/*
+		 * iommu.break=drop_sync: the driver no longer waits, so hold the
+		 * window open as a slower IOMMU would (a stale access must land).
+		 */
+		if (iommu_broken == IOMMU_BREAK_DROP_SYNC)
+			time_delay_ns(300000);
 		while (hw->cmdq_cons != prod) {
 			struct emu_cmd c = hw->cmdq[hw->cmdq_cons % EMU_CMDQ_SIZE];
 			execute(hw, &c);
@@ -214,13 +222,21 @@ static bool translate(struct emu_iommu *hw, unsigned stream, virt_addr_t iova, b
 		return false;
 	}
 	if (!hw->ste_cached[stream]) {
-		hw->ste_cache[stream] = hw->strtab[stream];
+		struct emu_ste *ste = &hw->strtab[stream];
+		hw->ste_cache[stream].mode = atomic_load_acquire(&ste->mode);
+		hw->ste_cache[stream].asid = ste->asid;
+		hw->ste_cache[stream].root = ste->root;
 		hw->ste_cached[stream] = true;
 	}
 	const struct emu_ste *ste = &hw->ste_cache[stream];
 	if (ste->mode != EMU_STE_TRANSLATE) {
 		report(hw, ste->mode == EMU_STE_ABORT ? EMU_EVT_ABORT : EMU_EVT_BAD_STE, stream, iova,
 		       write);
+		return false;
+	}
+	/* Input addresses beyond the user half fault: the kernel half is never a device's. */
+	if (iova < arch_mm_layout.user_base || iova >= arch_mm_layout.user_top) {
+		report(hw, EMU_EVT_TRANSLATION, stream, iova, write);
 		return false;
 	}
 	uint64_t vpn = iova >> PAGE_SHIFT;

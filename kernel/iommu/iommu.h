@@ -25,8 +25,11 @@
 #define PAGODA_KERNEL_IOMMU_IOMMU_H
 
 #include "kernel/mm/notifier.h"
+#include "kernel/spinlock.h"
 
 struct iommu;
+
+#define IOMMU_ASIDS 4096
 
 struct iommu_ops {
 	/* Stream `stream` translates through the tables at `root`, tagged `asid`. */
@@ -52,7 +55,9 @@ struct iommu {
 	const char *name;
 	const struct iommu_ops *ops;
 	unsigned nr_streams;
-	uint32_t next_asid; /* IOMMU-side ids, one per attached address space */
+	/* IOMMU-side ids, one per attached address space; bit set = in use (id 0 never). */
+	spinlock_t asid_lock;
+	uint64_t asid_map[IOMMU_ASIDS / 64];
 	struct iommu_stats stats;
 };
 
@@ -71,11 +76,22 @@ struct iommu_sva {
  * -EINVAL or -ENOMEM. `bond` is the caller's storage until unbind.
  */
 int iommu_sva_bind(struct iommu_sva *bond, struct iommu *io, unsigned stream, struct mm *mm);
-/* Ends the binding (stream aborts); fine after the mm was torn down. Sleeps. */
+/*
+ * Ends the binding: the stream aborts and its translations are dropped
+ * BEFORE the subscription is removed (from the unlink until release the
+ * notifier no longer tells the device anything). Fine after the mm was
+ * torn down. Sleeps.
+ */
 void iommu_sva_unbind(struct iommu_sva *bond);
 
-/* An IOMMU-side address-space id, never 0. */
+/*
+ * An IOMMU-side address-space id (never 0), or 0 when all are in use. An
+ * id is given back only after every cached translation tagged with it
+ * was invalidated (and that invalidation completed), so a new user never
+ * meets an old user's entries.
+ */
 unsigned iommu_alloc_asid(struct iommu *io);
+void iommu_free_asid(struct iommu *io, unsigned asid);
 
 /*
  * Test-only (command line iommu.break=): drop_sync makes the emulated

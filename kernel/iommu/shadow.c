@@ -4,6 +4,7 @@
  * IOMMU walks, built under the interval sequence protocol.
  */
 #include "kernel/iommu/shadow.h"
+#include "kernel/atomic.h"
 #include "kernel/errno.h"
 #include "kernel/mm/frame.h"
 #include "kernel/printk.h"
@@ -15,10 +16,10 @@
 static bool shadow_invalidate(struct mn_interval *iv, const struct mn_range *r, uint64_t seq)
 {
 	struct iommu_shadow *sh = (struct iommu_shadow *)iv;
-	if (mn_range_blockable(r))
-		mutex_lock(&sh->lock);
-	else if (!mutex_trylock(&sh->lock))
+	/* Invalidating the IOMMU means waiting for its sync: impossible without sleeping. */
+	if (!mn_range_blockable(r))
 		return false;
+	mutex_lock(&sh->lock);
 	mn_interval_set_seq(iv, seq);
 	virt_addr_t start = MAX(r->start, iv->start), end = MIN(r->end, iv->end);
 	if (pt_unmap(&sh->pt, start, end - start))
@@ -42,9 +43,13 @@ int iommu_shadow_create(struct iommu_shadow *sh, struct iommu *io, unsigned stre
 	sh->mm = mm;
 	sh->lock = (struct mutex)MUTEX_INIT;
 	sh->asid = iommu_alloc_asid(io);
+	if (!sh->asid)
+		return -ENOSPC;
 	int err = pt_init(&sh->pt);
-	if (err)
+	if (err) {
+		iommu_free_asid(io, sh->asid);
 		return err;
+	}
 	sh->pt.keep_tables = true;
 	err = mn_interval_insert(&sh->iv, mm, start, len, &shadow_ops);
 	if (!err)
@@ -52,6 +57,7 @@ int iommu_shadow_create(struct iommu_shadow *sh, struct iommu *io, unsigned stre
 	if (err) {
 		mn_interval_remove(&sh->iv);
 		pt_destroy(&sh->pt);
+		iommu_free_asid(io, sh->asid);
 	}
 	return err;
 }
@@ -70,6 +76,10 @@ int iommu_shadow_fault_in(struct iommu_shadow *sh, virt_addr_t va, uint64_t len)
 				if (!pt_query(&sh->mm->pt, batch + ((uint64_t)i << PAGE_SHIFT), &q[i]))
 					err = -EINVAL; /* not a populated anonymous page (or just unmapped) */
 			mutex_lock(&sh->lock);
+			if (atomic_load_acquire(&sh->iv.released)) {
+				mutex_unlock(&sh->lock);
+				return -ENOENT; /* the mm is being torn down */
+			}
 			if (mn_interval_read_retry(&sh->iv, seq)) {
 				/* An invalidation overlapped the lookup: what we read may be stale. */
 				mutex_unlock(&sh->lock);
@@ -82,11 +92,19 @@ int iommu_shadow_fault_in(struct iommu_shadow *sh, virt_addr_t va, uint64_t len)
 			}
 			for (unsigned i = 0; i < n && !err; i++) {
 				virt_addr_t page = batch + ((uint64_t)i << PAGE_SHIFT);
+				unsigned attrs = PT_READ | PT_USER | (q[i].attrs & PT_WRITE);
 				struct pt_query_result have;
-				if (pt_query(&sh->pt, page, &have) && have.pa == q[i].pa)
-					continue;
-				unsigned attrs = PT_READ | PT_USER | (q[i].attrs & PT_WRITE) | PT_PAGES_ONLY;
-				err = pt_map(&sh->pt, page, ALIGN_DOWN(q[i].pa, PAGE_SIZE), PAGE_SIZE, attrs);
+				if (pt_query(&sh->pt, page, &have)) {
+					if (have.pa == q[i].pa && (have.attrs & PT_WRITE) == (attrs & PT_WRITE))
+						continue;
+					/* A promotion notifies nobody: catch up with it here. */
+					err = pt_unmap(&sh->pt, page, PAGE_SIZE);
+					sh->io->ops->invalidate(sh->io, sh->asid, page, page + PAGE_SIZE,
+								false, false);
+				}
+				if (!err)
+					err = pt_map(&sh->pt, page, ALIGN_DOWN(q[i].pa, PAGE_SIZE), PAGE_SIZE,
+						     attrs | PT_PAGES_ONLY);
 			}
 			sh->builds++;
 			mutex_unlock(&sh->lock);
@@ -104,4 +122,5 @@ void iommu_shadow_destroy(struct iommu_shadow *sh)
 	sh->io->ops->invalidate(sh->io, sh->asid, 0, 0, true, true);
 	mn_interval_remove(&sh->iv);
 	pt_destroy(&sh->pt);
+	iommu_free_asid(sh->io, sh->asid);
 }

@@ -24,7 +24,30 @@ enum iommu_break iommu_broken;
 
 unsigned iommu_alloc_asid(struct iommu *io)
 {
-	return (atomic_add_return(&io->next_asid, 1) % 0xFFFFu) + 1;
+	unsigned found = 0;
+	irqflags_t flags = spin_lock_irqsave(&io->asid_lock);
+	for (unsigned id = 1; id < IOMMU_ASIDS && !found; id++) {
+		if (!(io->asid_map[id / 64] & (1ull << (id % 64)))) {
+			io->asid_map[id / 64] |= 1ull << (id % 64);
+			found = id;
+		}
+	}
+	spin_unlock_irqrestore(&io->asid_lock, flags);
+	return found;
+}
+
+void iommu_free_asid(struct iommu *io, unsigned asid)
+{
+	irqflags_t flags = spin_lock_irqsave(&io->asid_lock);
+	io->asid_map[asid / 64] &= ~(1ull << (asid % 64));
+	spin_unlock_irqrestore(&io->asid_lock, flags);
+}
+
+/* The stream aborts, then nothing tagged with the bond's id stays cached. */
+static void sva_stop_device(struct iommu_sva *bond)
+{
+	bond->io->ops->detach(bond->io, bond->stream);
+	bond->io->ops->invalidate(bond->io, bond->asid, 0, 0, true, true);
 }
 
 static void sva_invalidate(struct mn_subscription *sub, struct mm *mm, virt_addr_t start,
@@ -39,9 +62,9 @@ static void sva_release(struct mn_subscription *sub, struct mm *mm)
 {
 	(void)mm;
 	struct iommu_sva *bond = (struct iommu_sva *)sub;
-	bond->io->ops->detach(bond->io, bond->stream);
-	bond->io->ops->invalidate(bond->io, bond->asid, 0, 0, true, true);
+	sva_stop_device(bond);
 	bond->released = true;
+	iommu_free_asid(bond->io, bond->asid);
 }
 
 static const struct mn_ops sva_ops = {
@@ -54,11 +77,15 @@ int iommu_sva_bind(struct iommu_sva *bond, struct iommu *io, unsigned stream, st
 	if (stream >= io->nr_streams)
 		return -EINVAL;
 	*bond = (struct iommu_sva){.io = io, .stream = stream, .asid = iommu_alloc_asid(io)};
+	if (!bond->asid)
+		return -ENOSPC;
 	bond->sub.ops = &sva_ops;
 	/* Subscribed before the device may translate: no change can slip between. */
 	int err = mn_register(&bond->sub, mm);
-	if (err)
+	if (err) {
+		iommu_free_asid(io, bond->asid);
 		return err;
+	}
 	err = io->ops->attach(io, stream, mm->pt.root, bond->asid);
 	if (err)
 		mn_unregister(&bond->sub);
@@ -67,7 +94,13 @@ int iommu_sva_bind(struct iommu_sva *bond, struct iommu *io, unsigned stream, st
 
 void iommu_sva_unbind(struct iommu_sva *bond)
 {
-	mn_unregister(&bond->sub); /* runs release unless the teardown did */
+	/*
+	 * Stop the device first: once unlinked, the gathers no longer tell it
+	 * of unmaps, and until release runs it could reach freed frames.
+	 */
+	if (!bond->released)
+		sva_stop_device(bond);
+	mn_unregister(&bond->sub); /* runs release (again harmless) unless the teardown did */
 }
 
 CMDLINE_PARAM(iommu_break_param, .key = "iommu.break", .kind = CMDLINE_ENUM,

@@ -79,8 +79,10 @@ void mm_destroy(struct mm *mm);
  *  vm_protect:   changes permissions; a pure upgrade flushes nothing;
  *  vm_discard:   drops anonymous pages but keeps the mapping (madvise
  *                DONTNEED): the next touch sees a fresh zero page;
- *  vm_discard_nowait: the same without sleeping: -EAGAIN when mm->lock is
- *                taken or a notifier subscriber refuses (nothing changed);
+ *  vm_discard_nowait: the same, but -EAGAIN (nothing changed) instead of
+ *                waiting for mm->lock or for a subscriber that cannot act
+ *                without blocking; it may still sleep in the flush (an
+ *                IOMMU's sync), so it is for thread context;
  *  vm_soft_dirty_clear: clears the soft-dirty state of the anonymous pages
  *                in the range and write-protects them; the next write to
  *                each faults, and the fault marks it soft-dirty again.

@@ -49,6 +49,7 @@ struct mn_mm {
 	uint64_t invalidate_seq; /* odd while `active` > 0 */
 	uint32_t active; /* invalidations covering intervals now running */
 	struct wait_queue seq_wait; /* read_begin waiting for an even sequence */
+	bool dead; /* torn down: no new subscription (under mn_lock) */
 };
 
 static spinlock_t mn_lock = SPINLOCK_INIT;
@@ -68,6 +69,8 @@ static unsigned epoch_enter(void)
 {
 	unsigned side = atomic_load_relaxed(&epoch) & 1;
 	atomic_fetch_add(&epoch_cpu[arch_cpu_id()].locks[side], 1);
+	/* Our count before our reads of the lists: a store->load order, which needs a fence. */
+	smp_mb();
 	return side;
 }
 
@@ -107,6 +110,7 @@ static void epoch_wait_side(unsigned side)
 	atomic_fetch_add(&mn_stats.readers_waited, 1);
 	/* Announced before the condition is checked again under the queue's lock: no lost wake-up. */
 	atomic_fetch_add(&epoch_waiting, 1);
+	smp_mb();
 	wait_queue_wait(&epoch_wq, side_idle, (void *)(uintptr_t)side);
 	atomic_fetch_sub(&epoch_waiting, 1);
 }
@@ -127,6 +131,12 @@ static void epoch_synchronize(void)
 
 /* ---- Subscriptions ---- */
 
+/*
+ * The mm's notifier state, created on first use under mm->lock: every
+ * change holds that lock from its mn_invalidate_start to its end, so the
+ * state never appears in the middle of one (an interval inserted then
+ * would miss it).
+ */
 static struct mn_mm *mn_mm_get(struct mm *mm)
 {
 	struct mn_mm *m = atomic_load_acquire(&mm->mn);
@@ -139,8 +149,11 @@ static struct mn_mm *mn_mm_get(struct mm *mm)
 	fresh->seq_lock = (spinlock_t)SPINLOCK_INIT;
 	fresh->seq_wait = (struct wait_queue)WAIT_QUEUE_INIT;
 	fresh->invalidate_seq = 2; /* even: idle; intervals start at seq - 1 */
+	mutex_lock(&mm->lock);
 	struct mn_mm *expected = NULL;
-	if (!atomic_cmpxchg(&mm->mn, &expected, fresh)) {
+	bool won = atomic_cmpxchg(&mm->mn, &expected, fresh);
+	mutex_unlock(&mm->lock);
+	if (!won) {
 		frame_free(pa, 0);
 		return expected;
 	}
@@ -154,6 +167,10 @@ int mn_register(struct mn_subscription *sub, struct mm *mm)
 		return -ENOMEM;
 	sub->mm = mm;
 	irqflags_t flags = spin_lock_irqsave(&mn_lock);
+	if (m->dead) {
+		spin_unlock_irqrestore(&mn_lock, flags);
+		return -EINVAL;
+	}
 	sub->next = m->subs;
 	atomic_store_release(&sub->state, SUB_LINKED);
 	atomic_store_release(&m->subs, sub);
@@ -216,12 +233,18 @@ struct mn_subscription *mn_get(const struct mn_ops *ops, struct mm *mm)
 {
 	mutex_lock(&mn_get_lock);
 	struct mn_mm *m = atomic_load_acquire(&mm->mn);
-	for (struct mn_subscription *s = m ? m->subs : NULL; s; s = s->next) {
-		if (s->ops == ops && s->state == SUB_LINKED) {
-			s->refs++;
-			mutex_unlock(&mn_get_lock);
-			return s;
-		}
+	struct mn_subscription *found = NULL;
+	/* Under mn_lock: a plain subscription on the list may be unregistered and freed meanwhile. */
+	irqflags_t flags = spin_lock_irqsave(&mn_lock);
+	for (struct mn_subscription *s = m ? m->subs : NULL; s && !found; s = s->next)
+		if (s->ops == ops && s->state == SUB_LINKED)
+			found = s;
+	if (found)
+		found->refs++;
+	spin_unlock_irqrestore(&mn_lock, flags);
+	if (found) {
+		mutex_unlock(&mn_get_lock);
+		return found;
 	}
 	struct mn_subscription *sub = ops->alloc(mm);
 	if (sub) {
@@ -267,18 +290,25 @@ int mn_interval_insert(struct mn_interval *iv, struct mm *mm, virt_addr_t start,
 	iv->mm = mm;
 	iv->start = start;
 	iv->end = start + len;
+	iv->released = false;
 	irqflags_t flags = spin_lock_irqsave(&mn_lock);
+	if (m->dead) {
+		spin_unlock_irqrestore(&mn_lock, flags);
+		return -EINVAL;
+	}
 	spin_lock(&m->seq_lock);
 	/*
 	 * Inserted while an invalidation runs: it may have missed us, so make
 	 * read_begin wait for its end. Otherwise any odd value before the
-	 * current one: nothing to wait for, and the next invalidation changes it.
+	 * current one: nothing to wait for, and the next invalidation changes
+	 * it. Linked before seq_lock drops, so an invalidation that begins
+	 * after this point finds it on the list.
 	 */
 	iv->seq = m->active ? m->invalidate_seq : m->invalidate_seq - 1;
-	spin_unlock(&m->seq_lock);
 	iv->next = m->intervals;
 	iv->linked = true;
 	atomic_store_release(&m->intervals, iv);
+	spin_unlock(&m->seq_lock);
 	spin_unlock_irqrestore(&mn_lock, flags);
 	return 0;
 }
@@ -332,7 +362,7 @@ uint64_t mn_interval_read_begin(struct mn_interval *iv)
 
 bool mn_interval_read_retry(struct mn_interval *iv, uint64_t seq)
 {
-	return atomic_load_acquire(&iv->seq) != seq;
+	return atomic_load_acquire(&iv->released) || atomic_load_acquire(&iv->seq) != seq;
 }
 
 void mn_interval_set_seq(struct mn_interval *iv, uint64_t seq)
@@ -355,7 +385,7 @@ static void intervals_end(struct mn_mm *m)
 {
 	irqflags_t flags = spin_lock_irqsave(&m->seq_lock);
 	if (m->active == 0) {
-		/* Only mn.break=ignore_eagain gets here: an end without its start. */
+		/* Only mn.break=ignore_eagain gets here: an end whose start backed off. */
 		spin_unlock_irqrestore(&m->seq_lock, flags);
 		return;
 	}
@@ -393,8 +423,8 @@ int mn_invalidate_start(const struct mn_range *r)
 			err = -EAGAIN;
 	}
 	bool intervals_refused = err != 0;
-	struct mn_subscription *refuser = NULL;
-	for (struct mn_subscription *s = atomic_load_acquire(&m->subs); s && !err;
+	struct mn_subscription *refuser = NULL, *first = atomic_load_acquire(&m->subs);
+	for (struct mn_subscription *s = first; s && !err;
 	     s = atomic_load_acquire(&s->next)) {
 		if (s->ops->invalidate_range_start && (err = s->ops->invalidate_range_start(s, r)))
 			refuser = s;
@@ -403,8 +433,8 @@ int mn_invalidate_start(const struct mn_range *r)
 		if (mn_range_blockable(r))
 			panic("mn_invalidate_start: a subscriber refused a blockable range (%d)", err);
 		/* Those that accepted before the refusal see their end; the refuser does not. */
-		for (struct mn_subscription *t = atomic_load_acquire(&m->subs);
-		     !intervals_refused && t != refuser; t = atomic_load_acquire(&t->next))
+		for (struct mn_subscription *t = first; !intervals_refused && t != refuser;
+		     t = atomic_load_acquire(&t->next))
 			if (t->ops->invalidate_range_end)
 				t->ops->invalidate_range_end(t, r);
 		intervals_end(m);
@@ -468,12 +498,15 @@ void mn_mm_release(struct mm *mm)
 	 * (and cannot free a subscription this loop still has to visit).
 	 */
 	irqflags_t flags = spin_lock_irqsave(&mn_lock);
+	m->dead = true;
 	struct mn_subscription *subs = m->subs;
 	for (struct mn_subscription *s = subs; s; s = s->next)
 		atomic_store_release(&s->state, SUB_RELEASING);
 	atomic_store_release(&m->subs, NULL);
-	for (struct mn_interval *iv = m->intervals; iv; iv = iv->next)
+	for (struct mn_interval *iv = m->intervals; iv; iv = iv->next) {
 		iv->linked = false;
+		atomic_store_release(&iv->released, true); /* every later read_retry says retry */
+	}
 	atomic_store_release(&m->intervals, NULL);
 	spin_unlock_irqrestore(&mn_lock, flags);
 	epoch_synchronize();

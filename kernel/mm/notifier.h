@@ -26,6 +26,9 @@
  *     invalidate_range_start; the caller then calls invalidate_range_end
  *     for the subscribers that had already accepted, and backs off having
  *     changed nothing (vm_discard_nowait returns -EAGAIN).
+ *     A subscriber whose device walks the mm (invalidate_secondary_tlbs)
+ *     must stop that device BEFORE mn_unregister/mn_put: from the unlink
+ *     until its release runs, no gather tells it anything.
  *  4. Release once. `release` is called exactly once per subscription,
  *     when the mm is torn down or the subscription is removed, whichever
  *     comes first; after it returns no callback of that subscription runs
@@ -111,7 +114,7 @@ struct mn_subscription {
 };
 
 /*
- * Subscribes `sub` (ops set by the caller) to `mm`. 0, or -ENOMEM.
+ * Subscribes `sub` (ops set by the caller) to `mm`. 0, -ENOMEM, or -EINVAL once torn down.
  * Callbacks may start before it returns.
  */
 int mn_register(struct mn_subscription *sub, struct mm *mm);
@@ -147,6 +150,7 @@ struct mn_interval {
 	uint64_t seq; /* odd; the last invalidation that covered the interval */
 	struct mn_interval *next;
 	bool linked;
+	bool released; /* the mm was torn down: every read_retry is true from then on */
 };
 
 /* Subscribes `iv` to [start, start + len) of `mm`. 0, -EINVAL or -ENOMEM. */
@@ -156,7 +160,10 @@ int mn_interval_insert(struct mn_interval *iv, struct mm *mm, virt_addr_t start,
 void mn_interval_remove(struct mn_interval *iv);
 /* Waits until no invalidation covering `iv` is running; returns the sequence to check. */
 uint64_t mn_interval_read_begin(struct mn_interval *iv);
-/* True when an invalidation began since read_begin returned `seq`: rebuild. */
+/*
+ * True when an invalidation began since read_begin returned `seq`: rebuild
+ * (or, once iv->released, stop: the mm is being torn down).
+ */
 bool mn_interval_read_retry(struct mn_interval *iv, uint64_t seq);
 /* From the invalidate callback, under the driver's lock. */
 void mn_interval_set_seq(struct mn_interval *iv, uint64_t seq);
