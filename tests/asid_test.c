@@ -63,7 +63,7 @@ static void idle_cpu_keeps_the_id_its_mm_has(struct ktest *t)
 		KTEST_SKIP(t, "needs a second CPU that stays in the mm");
 	unsigned here = arch_cpu_id(), idle = here;
 	for_each_cpu(c, on) if (c != here) idle = c;
-	enum { OTHERS = 4 };
+	enum { OTHERS = 6 };
 	struct mm *m = mm_create(), *o[OTHERS];
 	ASSERT_TRUE(t, m != NULL);
 	for (unsigned i = 0; i < OTHERS; i++) {
@@ -71,15 +71,23 @@ static void idle_cpu_keeps_the_id_its_mm_has(struct ktest *t)
 		ASSERT_TRUE(t, o[i] != NULL);
 	}
 	uint64_t rollovers = asid_stats.rollovers;
-	asid_test_limit(3); /* ids 1 and 2 only */
+	/*
+	 * Ids 1 to 4: enough that a rollover always frees one (two CPUs hold
+	 * reservations here), few enough to roll over twice.
+	 */
+	asid_test_limit(5);
 	bool ok = visit(idle, m);
 	/* Rollover 1: M keeps its id there, reserved by the idle CPU. */
-	for (unsigned i = 0; i < 2; i++)
+	for (unsigned i = 0; i < 4; i++) {
 		ok = ok && visit(here, o[i]);
+		EXPECT_NE(t, asid_hw(o[i]), 0u);
+	}
 	ok = ok && visit(here, m); /* M moves to the new generation, same id */
 	/* Rollover 2 (M no longer on this CPU): */
-	for (unsigned i = 2; i < OTHERS; i++)
+	for (unsigned i = 4; i < OTHERS; i++) {
 		ok = ok && visit(here, o[i]);
+		EXPECT_NE(t, asid_hw(o[i]), 0u);
+	}
 	ok = ok && visit(here, m); /* M is given an id again */
 	asid_test_limit(0);
 	EXPECT_TRUE(t, ok);

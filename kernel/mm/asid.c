@@ -36,6 +36,7 @@
  * keeping stale entries (asid suite: idle_cpu_keeps_the_id_its_mm_has).
  */
 #include "kernel/mm/asid.h"
+#include "kernel/printk.h"
 #include "kernel/arch.h"
 #include "kernel/mm/mm.h"
 #include "kernel/mm/pt_arch.h"
@@ -152,7 +153,12 @@ static uint64_t new_asid(struct mm *mm)
 		}
 		rollover();
 	}
-	return generation | 0; /* unreachable: a fresh generation has free ids */
+	/*
+	 * Two rollovers freed nothing: every id is reserved by a CPU running
+	 * it (only a test limit below the number of busy CPUs + 2 gets here).
+	 * Id 0 would be shared and never flushed by id: refuse.
+	 */
+	panic("new_asid: no free id after two rollovers (%u ids, every one reserved)", id_count() - 1);
 }
 
 unsigned asid_for_switch(struct mm *mm)
@@ -208,8 +214,8 @@ void asid_release(struct mm *mm)
 	for (unsigned c = 0; c < CPU_MAX; c++) {
 		/* mm_destroy unloaded it everywhere: that CPU's next switch takes the lock. */
 		uint64_t was = mm->asid;
-		atomic_cmpxchg(&active[c], &was, 0);
-		if (reserved[c] == mm->asid)
+		/* A CPU whose active id goes runs nothing: its reservation describes nothing either. */
+		if (atomic_cmpxchg(&active[c], &was, 0) || reserved[c] == mm->asid)
 			reserved[c] = 0;
 	}
 	atomic_store_relaxed(&mm->asid, 0);

@@ -34,7 +34,11 @@ struct asid_stats {
 	uint64_t rollover_flushes; /* full local flushes done because of a rollover */
 };
 extern struct asid_stats asid_stats;
-/* Test hook: pretend only `n` hardware ids exist (0: all of them). */
+/*
+ * Test hook: pretend only `n` hardware ids exist (0: all of them). `n`
+ * must exceed the number of CPUs running user mms + 1, or a rollover can
+ * free nothing (new_asid then panics).
+ */
 void asid_test_limit(unsigned n);
 /*
  * The hardware id the allocator records for CPU `cpu` (0: none). For tests

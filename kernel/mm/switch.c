@@ -168,8 +168,8 @@ void mm_unload_here(struct mm *mm)
 			s->slots[i] = (struct tlb_slot){0};
 	if (s->loaded == mm) {
 		arch_mm_deactivate();
-		s->loaded = NULL;
-		s->lazy = false;
+		atomic_store_release(&s->loaded, NULL);
+		atomic_store_release(&s->lazy, false);
 		if (arch_tlb_caps()->switch_flushes)
 			cpumask_clear_atomic(&mm->cpus, me);
 	}
