@@ -18,7 +18,23 @@ KTEST_ARGS ?=
 CMDLINE ?=
 V ?= 0
 
+# NOTIFIER=off: the baseline `make bench` compares against, with the MMU
+# layer's notifier hooks compiled out (kernel/mm/notifier.h), in a
+# directory of its own. For benchmarks only: the notifier and iommu suites
+# fail on it.
+NOTIFIER ?= on
+NO_NOTIFIER_BUILD := build/$(ARCH)-nonotifier
+ifeq ($(NOTIFIER),on)
 BUILD := build/$(ARCH)
+else ifeq ($(NOTIFIER),off)
+BUILD := $(NO_NOTIFIER_BUILD)
+ifneq ($(filter-out all kernel bench-images clean,$(MAKECMDGOALS)),)
+$(error NOTIFIER=off is make bench's baseline: it builds `kernel` and `bench-images` only)
+endif
+else
+$(error NOTIFIER=$(NOTIFIER): choose on or off)
+endif
+
 # arch/<arch>/build.mk defines targets too: the default stays "all".
 .DEFAULT_GOAL := all
 ifeq ($(V),0)
@@ -33,7 +49,7 @@ endif
 
 COMMON_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -ffreestanding -fno-builtin \
 	-fno-stack-protector -fno-omit-frame-pointer -fno-optimize-sibling-calls -fno-tree-loop-distribute-patterns \
-	-fno-pic -fno-common -I. -MMD -MP
+	-fno-pic -fno-common -I. -MMD -MP $(if $(filter off,$(NOTIFIER)),-DPAGODA_NO_NOTIFIER)
 COMMON_SRCS := $(filter-out $(WIP_EXCLUDE),$(wildcard kernel/*.c kernel/*/*.c lib/*.c tests/*.c))
 
 include arch/$(ARCH)/build.mk
@@ -213,17 +229,21 @@ test-negative: deps kernel
 	$(call negative_check,iommu.break=drop_sync,--expect-fail $(DMA_CASE),$(DMA_CASE))
 
 # TLB benchmarks (docs/benchmarks.md): one image and one boot per mode in
-# BENCH_MODES, with `bench tlb=<mode>`; tools/bench.py replaces @MODE@ in the
-# test boot's QEMU command and writes the tables to $(BUILD)/bench.md.
+# BENCH_MODES, with `bench tlb=<mode>`, then one boot of the NOTIFIER=off
+# build in BENCH_BASELINE (a mode; empty: none); tools/bench.py replaces
+# @BUILD@ and @MODE@ in the test boot's QEMU command and writes the tables
+# to $(BUILD)/bench.md.
 BENCH_MODES ?= gen mmgen
+BENCH_BASELINE ?= $(firstword $(BENCH_MODES))
 BENCH_TIMEOUT ?= 100
-BENCH_QEMU = $(subst $(BUILD)/test.,$(BUILD)/bench-@MODE@.,$(QEMU_TEST))
+BENCH_QEMU = $(subst $(BUILD)/,@BUILD@/,$(subst $(BUILD)/test.,$(BUILD)/bench-@MODE@.,\
+	$(QEMU_TEST)))
 define bench_image
 $(call arch_boot_image,bench tlb=$(1) $(CMDLINE),bench-$(1))
 
 endef
 
-.PHONY: bench pictures
+.PHONY: pictures
 # Pictures in docs/ (docs/pictures/*.dot), rendered with graphviz: SVG for
 # the docs, PNG to look at. Committed, so readers need not run this.
 pictures:
@@ -233,18 +253,28 @@ pictures:
 		dot -Tsvg "$$f" -o "$${f%.dot}.svg" && dot -Tpng -Gdpi=110 "$$f" -o "$${f%.dot}.png" || exit 1; \
 	done
 
-bench: deps kernel
-	$(foreach m,$(BENCH_MODES),$(call bench_image,$(m)))
+.PHONY: bench bench-images
+bench: deps bench-images
+ifneq ($(BENCH_BASELINE),)
+	$(Q)$(MAKE) --no-print-directory NOTIFIER=off BENCH_MODES='$(BENCH_BASELINE)' bench-images
+endif
 	$(Q)python3 tools/bench.py --modes '$(BENCH_MODES)' --log-dir $(BUILD) \
+		--build-dir $(BUILD) $(if $(BENCH_BASELINE),--baseline-dir $(NO_NOTIFIER_BUILD) \
+			--baseline-mode $(BENCH_BASELINE)) \
 		--timeout $(BENCH_TIMEOUT) --exit-style $(EXIT_STYLE) --markdown $(BUILD)/bench.md \
 		--title 'Pagoda TLB benchmarks ($(ARCH), CPUS=$(CPUS))' -- sh -c 'exec $(BENCH_QEMU)'
 
-# Host-side checks that need no QEMU: the runner's own parser tests, and the
+# One bench image per mode in BENCH_MODES (make bench builds the baseline's this way).
+bench-images: kernel
+	$(foreach m,$(BENCH_MODES),$(call bench_image,$(m)))
+
+# Host-side checks that need no QEMU: the runners' own parser tests, and the
 # generic page-table code against a scrambled fake architecture under
 # AddressSanitizer and UndefinedBehaviorSanitizer (tools/host_test.mk).
 include tools/host_test.mk
 host-test: host-pt-test
 	$(Q)python3 tools/test_ktest_run.py 2>&1 | tail -n 1
+	$(Q)python3 tools/test_bench.py 2>&1 | tail -n 1
 
 clean:
 	rm -rf build

@@ -7,15 +7,25 @@ prints (one per repetition of a scenario), and prints one table per
 scenario comparing the modes: the median ops/s over the repetitions and how
 far they scatter, the ratio of that median to a reference mode measured in
 the same run (`mmgen`, or the first mode if `mmgen` is not run), and counts
-per operation (summed over the repetitions: exact, not sampled).
+per operation (summed over the repetitions: exact, not sampled). A counter
+a scenario adds to its lines (say iommu_range=) gets a per-op column in that
+scenario's table; iommu_range and iommu_syncs also a per-flush one.
+
+With --baseline-dir, it boots one more image once: the NOTIFIER=off build
+(the MMU layer's notifier hooks compiled out), in --baseline-mode, and
+prints the "notifier cost" table: ns/op of each scenario it ran against
+the same scenario of the normal build in that mode (no subscriber), and
+its `<scenario>_sub` (one subscriber with no callbacks).
 
 The QEMU command follows "--", as for tools/ktest_run.py; every "@MODE@" in
-it is replaced by the mode (the Makefile builds one image per mode, named
-after it). Invariants: exactly one QEMU boot per mode; the exit status is 0
-only if every boot ended cleanly (the kernel's success exit, no panic, no
-BENCH_ERROR, a BENCH_END line) and printed a line for every expected
-scenario in the mode it was asked for. Parsing and formatting are pure
-functions of text, so they can be checked without QEMU.
+it is replaced by the mode and every "@BUILD@" by the build directory (the
+Makefile builds one image per mode, named after it, in each build).
+Invariants: exactly one QEMU boot per mode, and one for the baseline, right
+after the boot of its mode; the exit status is 0 only if every boot ended
+cleanly (the kernel's success exit, no panic, no BENCH_ERROR, a BENCH_END
+line) and printed a line for every expected scenario in the mode it was
+asked for. Parsing and formatting are pure functions of text, so they can
+be checked without QEMU.
 """
 
 import argparse
@@ -27,12 +37,19 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ktest_run import PANIC_RE, classify_exit, describe_exit, run_qemu, strip_noise  # noqa: E402
 
-SCENARIOS = ["munmap_1", "munmap_32", "munmap_512", "mprotect", "tlb_flush2", "concurrent"]
+SCENARIOS = ["munmap_1", "munmap_1_sub", "munmap_32", "munmap_32_sub", "munmap_512", "mprotect",
+             "tlb_flush2", "concurrent", "iommu_unmap_1", "iommu_unmap_32", "iommu_unmap_512"]
+# Those the NOTIFIER=off baseline build does not have (kernel/bench/secondary.c).
+NOTIFIER_SCENARIOS = ["munmap_1_sub", "munmap_32_sub", "iommu_unmap_1", "iommu_unmap_32",
+                      "iommu_unmap_512"]
 REFERENCE_MODE = "mmgen"
 # Counter fields every BENCH line carries (per-op columns are derived from them).
 COUNT_FIELDS = ["ops", "ns", "ipis", "remote_flush_targets", "local_full", "local_page",
                 "flushes", "full_flushes", "elided"]
 INT_FIELDS = COUNT_FIELDS + ["lazy_skipped", "cpus", "rep"]
+TEXT_FIELDS = ["scenario", "mode"]
+# A scenario's own counters (any other integer field) that are also shown per flush round.
+PER_FLUSH_FIELDS = ["iommu_range", "iommu_syncs"]
 # Searched, not matched: the console may leave junk before a line.
 BENCH_RE = re.compile(r"(?:^|\s)(BENCH|BENCH_ERROR|BENCH_END)(?:\s+(.*))?$")
 MODE_RE = re.compile(r"[A-Za-z0-9_.-]+$")
@@ -54,20 +71,30 @@ COLUMNS = [
 
 
 def parse_fields(text):
-    """{key: value} of "key=value" words; values of INT_FIELDS become ints."""
+    """{key: value} of "key=value" words, in order; every value but TEXT_FIELDS' is an int.
+
+    A word of INT_FIELDS that is not a number is left out (the line is then
+    malformed); one of another key stays text and gets no column.
+    """
     fields = {}
     for word in text.split():
         key, sep, value = word.partition("=")
         if not sep:
             continue
-        if key in INT_FIELDS:
-            try:
-                fields[key] = int(value)
-            except ValueError:
-                continue
-        else:
+        if key in TEXT_FIELDS:
             fields[key] = value
+            continue
+        try:
+            fields[key] = int(value)
+        except ValueError:
+            if key not in INT_FIELDS:
+                fields[key] = value
     return fields
+
+
+def extra_fields(fields):
+    """A line's own counters: its integer fields beyond INT_FIELDS, in order."""
+    return [k for k, v in fields.items() if k not in INT_FIELDS and isinstance(v, int)]
 
 
 def parse_output(text):
@@ -102,22 +129,24 @@ def parse_output(text):
     return results, errors, end_seen, panics
 
 
-def check_boot(mode, results, errors, end_seen, panics, exit_problem, expected):
+def check_boot(mode, results, errors, end_seen, panics, exit_problem, expected, label=None):
     """Every reason this boot's results cannot be used, as messages.
 
-    exit_problem is None when QEMU ended with the kernel's success exit.
+    exit_problem is None when QEMU ended with the kernel's success exit;
+    label names the boot in the messages (default: the mode).
     """
-    problems = [f"{mode}: {e}" for e in errors]
-    problems += [f"{mode}: kernel panic: {p}" for p in panics]
+    label = label or mode
+    problems = [f"{label}: {e}" for e in errors]
+    problems += [f"{label}: kernel panic: {p}" for p in panics]
     if exit_problem:
-        problems.append(f"{mode}: boot failed (QEMU exit: {exit_problem})")
+        problems.append(f"{label}: boot failed (QEMU exit: {exit_problem})")
     if not end_seen:
-        problems.append(f"{mode}: no BENCH_END line")
+        problems.append(f"{label}: no BENCH_END line")
     for name in expected:
         if name not in results:
-            problems.append(f"{mode}: no result for scenario {name}")
+            problems.append(f"{label}: no result for scenario {name}")
         elif any(r["mode"] != mode for r in results[name]):
-            problems.append(f"{mode}: scenario {name} ran in mode {results[name][0]['mode']}")
+            problems.append(f"{label}: scenario {name} ran in mode {results[name][0]['mode']}")
     return problems
 
 
@@ -127,75 +156,151 @@ def median(values):
     return v[mid] if len(v) % 2 else (v[mid - 1] + v[mid]) / 2
 
 
+def spread(values, middle):
+    """(max - min) / middle."""
+    return (max(values) - min(values)) / middle
+
+
 def summarize(mode, reps):
     """One mode's figures for one scenario from its repetitions' fields.
 
     ops_s is the median of the repetitions' ops/s, best the highest, spread
-    (max - min) / median of them; every count is summed over the repetitions
-    (per_op divides by the summed ops).
+    (max - min) / median of them; every count (the scenario's own counters
+    included, if every repetition has them) is summed over the repetitions
+    (per_op divides by the summed ops). `extra` lists the own counters.
     """
     rates = [r["ops"] * 1e9 / r["ns"] for r in reps]
     s = {"mode": mode, "reps": len(reps), "ops_s": median(rates), "best": max(rates)}
-    s["spread"] = (max(rates) - min(rates)) / s["ops_s"]
-    for field in COUNT_FIELDS:
+    s["spread"] = spread(rates, s["ops_s"])
+    s["extra"] = [k for k in extra_fields(reps[0]) if all(k in r for r in reps)]
+    for field in COUNT_FIELDS + s["extra"]:
         s[field] = sum(r[field] for r in reps)
     return s
 
 
 def per_op(s, field):
-    return f"{s[field] / s['ops']:.2f}"
+    return f"{s[field] / s['ops']:.2f}" if field in s else "-"
+
+
+def per_flush(s, field):
+    return f"{s[field] / s['flushes']:.2f}" if field in s and s["flushes"] else "-"
+
+
+def extra_columns(summaries):
+    """(heading, cell) columns for the own counters any of these summaries has."""
+    keys = []
+    for s in summaries:
+        keys += [k for k in s["extra"] if k not in keys]
+    cols = [(f"{k}/op", lambda r, ref, k=k: per_op(r, k)) for k in keys]
+    cols += [(f"{k}/flush", lambda r, ref, k=k: per_flush(r, k))
+             for k in PER_FLUSH_FIELDS if k in keys]
+    return cols
 
 
 def reference_mode(modes):
     return REFERENCE_MODE if REFERENCE_MODE in modes else modes[0]
 
 
-def scenario_rows(name, modes, by_mode):
-    """Table rows (lists of cells) for one scenario, one per mode that has a result."""
+def scenario_table(name, modes, by_mode):
+    """(headings, rows) of one scenario's table, one row per mode that has a result."""
     summaries = {m: summarize(m, by_mode[m][name]) for m in modes
                  if by_mode.get(m, {}).get(name)}
     ref_summary = summaries.get(reference_mode(modes))
     ref = ref_summary["ops_s"] if ref_summary else 0
-    return [[cell(summaries[m], ref) for _, cell in COLUMNS] for m in modes if m in summaries]
+    columns = COLUMNS + extra_columns(summaries.values())
+    rows = [[cell(summaries[m], ref) for _, cell in columns] for m in modes if m in summaries]
+    return [h for h, _ in columns], rows
 
 
-def format_text(scenarios, modes, by_mode):
-    """Plain-text tables, one per scenario."""
+def ns_per_op(reps):
+    """(median ns/op, spread) over the repetitions, or None without any."""
+    if not reps:
+        return None
+    values = [r["ns"] / r["ops"] for r in reps]
+    mid = median(values)
+    return mid, spread(values, mid)
+
+
+def baseline_table(scenarios, mode, by_mode, baseline):
+    """(headings, rows) of the notifier cost: ns/op of the baseline against the normal build.
+
+    ratio: the baseline's ns/op divided by the other's (below 1: the other is slower).
+    """
+    heads = ["scenario", "no notifier ns/op", "spread", "no subscriber ns/op", "spread", "ratio",
+             "1 empty subscriber ns/op", "spread", "ratio"]
+    rows = []
+    for name in scenarios:
+        base = ns_per_op(baseline.get(name))
+        if not base:
+            continue
+        row = [name, f"{base[0]:.0f}", f"{base[1] * 100:.0f}%"]
+        for other in (name, f"{name}_sub"):
+            figures = ns_per_op(by_mode.get(mode, {}).get(other))
+            row += ([f"{figures[0]:.0f}", f"{figures[1] * 100:.0f}%", f"{base[0] / figures[0]:.2f}"]
+                    if figures else ["-", "-", "-"])
+        rows.append(row)
+    return heads, rows
+
+
+def text_table(heads, rows):
+    """Lines of a plain-text table: the first column left-aligned, the others right."""
+    widths = [max(len(x) for x in col) for col in zip(heads, *rows)]
+    lines = []
+    for row in [heads] + rows:
+        cells = [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:], widths[1:])]
+        lines.append("  " + "  ".join(cells).rstrip())
+    return lines
+
+
+def markdown_table(heads, rows):
+    """Lines of the same table in Markdown."""
+    return (["| " + " | ".join(heads) + " |",
+             "|" + "|".join(["---"] + ["---:"] * (len(heads) - 1)) + "|"]
+            + ["| " + " | ".join(row) + " |" for row in rows])
+
+
+BASELINE_NOTE = ("ns/op (median of the repetitions; spread: (max - min) / median) of the "
+                 "NOTIFIER=off build (no notifier hooks), of the normal build with no subscriber, "
+                 "and with one subscriber that has no callbacks ({sub}); ratio: no-notifier "
+                 "ns/op / that column's ns/op")
+
+
+def format_text(scenarios, modes, by_mode, baseline=None, baseline_mode=None):
+    """Plain-text tables, one per scenario, then the notifier cost (with a baseline)."""
     out = [f"ops/s: median of the repetitions; best: the fastest; spread: (max - min) / median; "
            f"ratio: median ops/s relative to {reference_mode(modes)} in this run; counts per op "
            "are exact"]
-    heads = [h for h, _ in COLUMNS]
     for name in scenarios:
-        rows = scenario_rows(name, modes, by_mode)
+        heads, rows = scenario_table(name, modes, by_mode)
         out.append("")
         if not rows:
             out.append(f"{name}: no results")
             continue
-        widths = [max(len(x) for x in col) for col in zip(heads, *rows)]
         out.append(name)
-        for row in [heads] + rows:
-            cells = [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:], widths[1:])]
-            out.append("  " + "  ".join(cells).rstrip())
+        out += text_table(heads, rows)
+    if baseline is not None:
+        heads, rows = baseline_table(scenarios, baseline_mode, by_mode, baseline)
+        out += ["", f"notifier cost, mode {baseline_mode}: "
+                + BASELINE_NOTE.format(sub="<scenario>_sub")]
+        out += text_table(heads, rows) if rows else ["  no results"]
     return "\n".join(out)
 
 
-def format_markdown(scenarios, modes, by_mode, title):
+def format_markdown(scenarios, modes, by_mode, title, baseline=None, baseline_mode=None):
     """The same tables in Markdown."""
     out = [f"# {title}", "",
            f"Modes: {', '.join(modes)}. ops/s: median of the repetitions; best: the fastest; "
            "spread: (max - min) / median of their ops/s; ratio: median ops/s relative to "
            f"`{reference_mode(modes)}` in the same run. Counts are exact, per operation.", ""]
-    heads = [h for h, _ in COLUMNS]
     for name in scenarios:
-        rows = scenario_rows(name, modes, by_mode)
+        heads, rows = scenario_table(name, modes, by_mode)
         out += [f"## {name}", ""]
-        if not rows:
-            out += ["No results.", ""]
-            continue
-        out += ["| " + " | ".join(heads) + " |",
-                "|" + "|".join(["---"] + ["---:"] * (len(heads) - 1)) + "|"]
-        out += ["| " + " | ".join(row) + " |" for row in rows]
-        out.append("")
+        out += (markdown_table(heads, rows) if rows else ["No results."]) + [""]
+    if baseline is not None:
+        heads, rows = baseline_table(scenarios, baseline_mode, by_mode, baseline)
+        out += ["## Notifier cost", "", f"Mode `{baseline_mode}`: "
+                + BASELINE_NOTE.format(sub="`<scenario>_sub`") + ".", ""]
+        out += (markdown_table(heads, rows) if rows else ["No results."]) + [""]
     return "\n".join(out)
 
 
@@ -210,6 +315,10 @@ def parse_args(argv):
                     help="scenarios every boot must report (default: all)")
     ap.add_argument("--log-dir", type=Path, default=Path("build"),
                     help="where bench-<mode>.log goes (default: %(default)s)")
+    ap.add_argument("--build-dir", help="what @BUILD@ stands for in the mode boots")
+    ap.add_argument("--baseline-dir", help="what @BUILD@ stands for in the baseline boot "
+                    "(the NOTIFIER=off build); without it, no baseline boot")
+    ap.add_argument("--baseline-mode", help="the baseline boot's mode (default: the first mode)")
     ap.add_argument("--timeout", type=float, default=100, help="per boot, seconds")
     ap.add_argument("--exit-style", choices=["x86", "semihosting", "none"], default="none")
     ap.add_argument("--markdown", type=Path, metavar="FILE", help="also write the tables here")
@@ -232,23 +341,34 @@ def parse_args(argv):
         ap.error(f"bad mode name(s): {' '.join(bad)}")
     if args.timeout <= 0:
         ap.error("--timeout must be positive")
+    uses_build = any("@BUILD@" in a for a in cmd)
+    if uses_build and not args.build_dir:
+        ap.error("the QEMU command has @BUILD@: give --build-dir")
+    if args.baseline_dir and not uses_build:
+        ap.error("--baseline-dir needs @BUILD@ in the QEMU command")
+    args.baseline_mode = args.baseline_mode or args.modes[0]
+    if args.baseline_mode not in args.modes:
+        ap.error("--baseline-mode must be one of the modes (it is compared with that boot)")
     return args, cmd
 
 
-def boot(mode, cmd, args):
-    """Boots one mode; returns (results, problems)."""
-    log = args.log_dir / f"bench-{mode}.log"
-    print(f"bench: mode {mode}: booting, log in {log}", flush=True)
+def boot(mode, cmd, args, baseline=False):
+    """Boots one mode (of the baseline build if `baseline`); returns (results, problems)."""
+    label = f"baseline (NOTIFIER=off) mode {mode}" if baseline else f"mode {mode}"
+    log = args.log_dir / (f"bench-nonotifier-{mode}.log" if baseline else f"bench-{mode}.log")
+    build = args.baseline_dir if baseline else args.build_dir
+    expected = [s for s in args.scenarios if not baseline or s not in NOTIFIER_SCENARIOS]
+    print(f"bench: {label}: booting, log in {log}", flush=True)
     start = time.monotonic()
-    run = run_qemu([a.replace("@MODE@", mode) for a in cmd], log, args.timeout, 0,
-                   lambda chunk: None)
+    run = run_qemu([a.replace("@MODE@", mode).replace("@BUILD@", build or "@BUILD@")
+                    for a in cmd], log, args.timeout, 0, lambda chunk: None)
     text = log.read_bytes().decode("utf-8", errors="replace") if log.exists() else ""
     results, errors, end_seen, panics = parse_output(text)
     clean = (not run.start_error and not run.killed
              and classify_exit(args.exit_style, run.exit_code) in ("passed", "ignored"))
     exit_problem = None if clean else describe_exit(args.exit_style, run)
-    problems = check_boot(mode, results, errors, end_seen, panics, exit_problem, args.scenarios)
-    print(f"bench: mode {mode}: {len(results)} scenarios in {time.monotonic() - start:.1f} s"
+    problems = check_boot(mode, results, errors, end_seen, panics, exit_problem, expected, label)
+    print(f"bench: {label}: {len(results)} scenarios in {time.monotonic() - start:.1f} s"
           + (", FAILED" if problems else ""), flush=True)
     return results, problems
 
@@ -256,19 +376,24 @@ def boot(mode, cmd, args):
 def main(argv=None):
     """Runs every mode; returns the process exit status."""
     args, cmd = parse_args(sys.argv[1:] if argv is None else argv)
-    by_mode, problems = {}, []
+    by_mode, baseline, problems = {}, None, []
     try:
         for mode in args.modes:
             by_mode[mode], p = boot(mode, cmd, args)
             problems += p
+            # Right after the boot it is compared with, so that the host changed least.
+            if args.baseline_dir and mode == args.baseline_mode:
+                baseline, p = boot(mode, cmd, args, baseline=True)
+                problems += p
     except KeyboardInterrupt:
         print("\nbench: interrupted; QEMU killed", file=sys.stderr)
         return 130
     print()
-    print(format_text(args.scenarios, args.modes, by_mode))
+    print(format_text(args.scenarios, args.modes, by_mode, baseline, args.baseline_mode))
     if args.markdown:
         args.markdown.parent.mkdir(parents=True, exist_ok=True)
-        args.markdown.write_text(format_markdown(args.scenarios, args.modes, by_mode, args.title))
+        args.markdown.write_text(format_markdown(args.scenarios, args.modes, by_mode, args.title,
+                                                 baseline, args.baseline_mode))
         print(f"\nmarkdown: {args.markdown}")
     for p in problems:
         print(f"ERROR: {p}")

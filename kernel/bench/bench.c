@@ -19,6 +19,7 @@
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
 #include "kernel/sched/thread.h"
+#include "lib/fmt.h"
 #include "lib/string.h"
 
 CMDLINE_PARAM(bench_param, .key = "bench", .kind = CMDLINE_FLAG, .def = "off",
@@ -67,8 +68,11 @@ void bench_touch(virt_addr_t va, uint64_t size)
 		*(volatile uint64_t *)p = p;
 }
 
-void bench_snap_take(struct bench_snap *s)
+void bench_snap_take(struct bench_snap *s, const struct bench_extra *extra)
 {
+	s->extra = extra;
+	if (extra)
+		extra->read(extra->ctx, s->extra_values);
 	s->xcall = xcall_stats_total();
 	s->tlb = tlb_counters_total();
 	/* One field at a time: other CPUs may be updating them (atomically). */
@@ -82,13 +86,19 @@ void bench_report(const char *scenario, uint64_t ops, const struct bench_snap *a
 		  const struct bench_snap *b)
 {
 #define D(field) ((unsigned long)(b->field - a->field))
+	char extra[192] = "";
+	size_t len = 0;
+	for (unsigned i = 0;
+	     b->extra && i < BENCH_EXTRA_MAX && b->extra->keys[i] && len < sizeof(extra); i++)
+		len += snprintf(extra + len, sizeof(extra) - len, " %s=%lu", b->extra->keys[i],
+				D(extra_values[i]));
 	console_write("BENCH scenario=%s mode=%s ops=%lu ns=%lu ipis=%lu remote_flush_targets=%lu "
 		      "local_full=%lu local_page=%lu flushes=%lu full_flushes=%lu elided=%lu "
-		      "lazy_skipped=%lu cpus=%u rep=%u\n",
+		      "lazy_skipped=%lu cpus=%u rep=%u%s\n",
 		      scenario, bench_mode, (unsigned long)ops, D(ns), D(xcall.ipis_sent),
 		      D(tlb.remote_targets), D(tlb.local_full_flushes), D(tlb.local_page_flushes),
 		      D(gather.flushes), D(gather.full_flushes), D(gather.flushes_elided),
-		      D(tlb.lazy_skipped), cpumask_weight(bench_online()), bench_rep);
+		      D(tlb.lazy_skipped), cpumask_weight(bench_online()), bench_rep, extra);
 #undef D
 }
 
@@ -200,11 +210,11 @@ bool bench_team_run(struct bench_team *team, unsigned n, void (*fn)(void *arg), 
 	while (created < n && t[created])
 		created++;
 	wait_count(&team->ready, created);
-	bench_snap_take(&team->start);
+	bench_snap_take(&team->start, team->extra);
 	atomic_store_release(&team->go, true);
 	for (unsigned i = 0; i < created; i++)
 		thread_join(t[i]);
-	bench_snap_take(&team->end);
+	bench_snap_take(&team->end, team->extra);
 	return ok;
 }
 

@@ -12,16 +12,19 @@
  *         flushes=<n> full_flushes=<n> elided=<n> lazy_skipped=<n>
  *         cpus=<n> rep=<i>
  *
- * (on one line). Counts are deltas of the kernel's global counters taken
- * around the measured loop only: setup (mapping the resident page, starting
- * threads) and teardown are outside it. The runner ends with
- * "BENCH_END failed=<0|1>". `mode` echoes `tlb=` (default gen).
+ * (on one line), then `key=<n>` for each counter of the scenario's own
+ * (struct bench_extra: the IOMMU's commands in secondary.c). Counts are
+ * deltas of the kernel's counters taken around the measured loop only:
+ * setup (mapping the resident page, starting threads) and teardown are
+ * outside it. The runner ends with "BENCH_END failed=<0|1>". `mode` echoes
+ * `tlb=` (default gen).
  *
  * Invariants: a scenario leaves nothing behind (threads joined, mm
  * destroyed, frame_free_count() back where it was; a leak is reported as a
  * "BENCH_ERROR" line and fails the run). The code only uses the public mm,
- * TLB, xcall and scheduler interfaces: it must not depend on how a given
- * `tlb=` mode does its flushing.
+ * TLB, xcall and scheduler interfaces (secondary.c also the notifier's and
+ * the IOMMU's): it must not depend on how a given `tlb=` mode does its
+ * flushing.
  */
 #ifndef PAGODA_KERNEL_BENCH_BENCH_H
 #define PAGODA_KERNEL_BENCH_BENCH_H
@@ -48,14 +51,29 @@ struct thread;
 #define BENCH_RESIDENT_VA   BENCH_VA(0)
 #define BENCH_WORK_VA(slot) BENCH_VA(MiB(4) * (slot) + KiB(64)) /* slot >= 1 */
 
+/*
+ * Counters of a scenario's own, beyond the common ones: `read` stores the
+ * current value of each key's counter in values[i]; the BENCH line
+ * carries key=<delta> for each. Read at the same instants as the rest.
+ */
+#define BENCH_EXTRA_MAX 6
+struct bench_extra {
+	const char *keys[BENCH_EXTRA_MAX]; /* NULL after the last */
+	void (*read)(void *ctx, uint64_t *values);
+	void *ctx;
+};
+
 /* Counter values at one instant. */
 struct bench_snap {
 	uint64_t ns;
 	struct xcall_stats xcall;
 	struct tlb_counters tlb;
 	struct gather_stats gather;
+	const struct bench_extra *extra; /* NULL: none */
+	uint64_t extra_values[BENCH_EXTRA_MAX];
 };
-void bench_snap_take(struct bench_snap *s);
+/* Takes the common counters, and `extra`'s (NULL: none). */
+void bench_snap_take(struct bench_snap *s, const struct bench_extra *extra);
 
 /* Prints the BENCH line for `ops` operations measured between `a` and `b`. */
 void bench_report(const char *scenario, uint64_t ops, const struct bench_snap *a,
@@ -86,12 +104,13 @@ int bench_map_guarded(struct mm *mm, virt_addr_t va, uint64_t size);
  * A scenario's own threads, started together in env->mm. bench_team_run
  * starts fn(args[i]) on the i-th online CPU (wrapping around) for i < n,
  * waits until each has called bench_team_ready (after its own setup),
- * takes `start`, lets them go, joins them all and takes `end`. It returns
- * false if a thread could not be created (those that were are still run
- * and joined).
+ * takes `start`, lets them go, joins them all and takes `end` (with
+ * `extra`'s counters if set). It returns false if a thread could not be
+ * created (those that were are still run and joined).
  */
 struct bench_team {
 	struct bench_env *env;
+	const struct bench_extra *extra; /* optional */
 	uint32_t ready;
 	bool go;
 	struct bench_snap start, end;
@@ -110,11 +129,34 @@ uint64_t bench_scaled(uint64_t ops);
 void bench_touch(virt_addr_t va, uint64_t size);
 
 /*
+ * Something a munmap_N scenario attaches to its mm (secondary.c: a notifier
+ * subscriber, an IOMMU stream bound to the mm). `attach` runs once the mm,
+ * its residents and guards exist, before the start line (0 or an errno);
+ * `use`, if set, in every operation between populating and unmapping (0
+ * or an errno, which ends the run as an operation's error does);
+ * `detach` after the last operation, before the mm is destroyed (only if
+ * `attach` succeeded). `attach` is given the last online CPU for a device
+ * thread; with `own_cpu` no resident runs there (with one CPU, the
+ * scenario's thread still does). `extra` (optional) goes on the BENCH line.
+ */
+struct bench_attach {
+	int (*attach)(void *ctx, struct mm *mm, unsigned cpu);
+	int (*use)(void *ctx, virt_addr_t va, uint64_t size);
+	void (*detach)(void *ctx);
+	bool own_cpu;
+	const struct bench_extra *extra;
+	void *ctx;
+};
+/* Runs munmap_N (munmap.c) as scenario `name`: k operations on `pages` pages, `at` attached. */
+void bench_munmap(const char *name, unsigned pages, uint64_t k, const struct bench_attach *at);
+
+/*
  * A scenario registers itself, as a test suite does: BENCH_SCENARIO(var,
  * "name", rank, fn) at file scope puts it in the .bench_scenarios.<rank>
  * linker section; the runner takes them in rank order (two digits), so
  * adding a scenario is adding a file. Today: munmap.c (munmap_N,
- * mprotect), tlb_flush2.c, concurrent.c.
+ * mprotect), tlb_flush2.c, concurrent.c, secondary.c (munmap_N_sub,
+ * iommu_unmap_N; not in the NOTIFIER=off baseline build).
  */
 struct bench_scenario {
 	const char *name;

@@ -201,9 +201,9 @@ static bool nested_blind(const struct mmu_gather *g)
  */
 static void flush_secondary(struct mmu_gather *g, bool full)
 {
-	if (mn_broken == MN_BREAK_SKIP_SECONDARY)
+	if (mn_broken_is(MN_BREAK_SKIP_SECONDARY))
 		return;
-	if (mn_broken == MN_BREAK_SECONDARY_AFTER_FREE) {
+	if (mn_broken_is(MN_BREAK_SECONDARY_AFTER_FREE)) {
 		g->secondary_late = true;
 		g->secondary_full |= full;
 		return;

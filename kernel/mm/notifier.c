@@ -22,6 +22,8 @@
  * unregister may race, and after teardown the mm is gone while the
  * driver's subscription still points at it.
  */
+/* The real hooks, even in the baseline build (notifier.h), where nothing calls them. */
+#define PAGODA_NOTIFIER_IMPL
 #include "kernel/mm/notifier.h"
 #include "kernel/atomic.h"
 #include "kernel/cmdline.h"

@@ -43,8 +43,9 @@
  *     mn_interval_read_retry() before installing (the seqcount pattern
  *     with many writers).
  *
- * With no subscriber an mm's `mn` pointer is NULL, and every hook is one
- * load and a branch.
+ * With no subscriber an mm's `mn` pointer is NULL, and every hook is a
+ * call, one load and a branch; `make bench` compares that with a build
+ * without the hooks (NOTIFIER=off, below).
  */
 #ifndef PAGODA_KERNEL_MM_NOTIFIER_H
 #define PAGODA_KERNEL_MM_NOTIFIER_H
@@ -173,6 +174,7 @@ void mn_interval_set_seq(struct mn_interval *iv, uint64_t seq);
  * -EAGAIN (non-blockable range refused: nothing may be changed, and
  * mn_invalidate_end must not be called).
  */
+#if !defined(PAGODA_NO_NOTIFIER) || defined(PAGODA_NOTIFIER_IMPL)
 int mn_invalidate_start(const struct mn_range *r);
 void mn_invalidate_end(const struct mn_range *r);
 void mn_invalidate_secondary_tlbs(struct mm *mm, virt_addr_t start, virt_addr_t end,
@@ -181,6 +183,37 @@ void mn_invalidate_secondary_tlbs(struct mm *mm, virt_addr_t start, virt_addr_t 
 void mn_mm_release(struct mm *mm);
 /* Frees the mm's notifier state (after mn_mm_release, when the mm is freed). */
 void mn_mm_free(struct mm *mm);
+#else
+/*
+ * `make bench`'s baseline build (NOTIFIER=off, docs/benchmarks.md): for
+ * the MMU layer the hooks are empty and its test switches below constant
+ * false, so it compiles as if there were no notifier layer (notifier.c
+ * still defines the hooks; nothing calls them). Subscriptions can be made
+ * but hear nothing: run no test on this build.
+ */
+static inline int mn_invalidate_start(const struct mn_range *r)
+{
+	(void)r;
+	return 0;
+}
+static inline void mn_invalidate_end(const struct mn_range *r)
+{
+	(void)r;
+}
+static inline void mn_invalidate_secondary_tlbs(struct mm *mm, virt_addr_t start, virt_addr_t end,
+						bool freed_tables, bool full)
+{
+	(void)mm, (void)start, (void)end, (void)freed_tables, (void)full;
+}
+static inline void mn_mm_release(struct mm *mm)
+{
+	(void)mm;
+}
+static inline void mn_mm_free(struct mm *mm)
+{
+	(void)mm;
+}
+#endif
 /* Reads mn.break= (boot, once). */
 void mn_setup(void);
 
@@ -206,5 +239,15 @@ enum mn_break {
 	MN_BREAK_SOFT_DIRTY_KEEP_WRITE, /* clearing soft-dirty leaves pages writable */
 };
 extern enum mn_break mn_broken;
+/* Is `rule` broken? The MMU layer asks this way (never in the baseline build). */
+static inline bool mn_broken_is(enum mn_break rule)
+{
+#ifndef PAGODA_NO_NOTIFIER
+	return mn_broken == rule;
+#else
+	(void)rule;
+	return false;
+#endif
+}
 
 #endif

@@ -191,7 +191,7 @@ static int change_vma(struct mm *mm, struct vma **link, virt_addr_t s, virt_addr
 		/* Write-protect so that the next write faults and marks the page again. */
 		if (v->kind != VMA_ANON || !(v->attrs & PT_WRITE))
 			return 0;
-		if (mn_broken == MN_BREAK_SOFT_DIRTY_KEEP_WRITE)
+		if (mn_broken_is(MN_BREAK_SOFT_DIRTY_KEEP_WRITE))
 			return pt_protect_gather(&mm->pt, s, e - s, v->attrs | PT_CLEAR_SOFT_DIRTY, g);
 		return pt_protect_gather(&mm->pt, s, e - s,
 					 (v->attrs & ~PT_WRITE) | PT_CLEAR_SOFT_DIRTY, g);
@@ -220,7 +220,7 @@ static int change_range(struct mm *mm, virt_addr_t va, uint64_t size, enum vma_o
 				 .flags = blockable ? MN_RANGE_BLOCKABLE : 0};
 	/* A promotion needs no flush, so no subscriber needs to hear of it either. */
 	bool notify = op != VMA_OP_PROTECT || protect_downgrades(mm, va, end, attrs) ||
-		      mn_broken == MN_BREAK_NO_PROMOTION_SKIP;
+		      mn_broken_is(MN_BREAK_NO_PROMOTION_SKIP);
 	if (!err && notify && (err = mn_invalidate_start(&range)) != 0)
 		mutex_unlock(&mm->lock); /* refused: back off with nothing changed */
 	if (err) {

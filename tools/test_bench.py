@@ -1,0 +1,105 @@
+# SPDX-License-Identifier: BSD-2-Clause
+"""Unit tests for tools/bench.py: parsing BENCH lines (the scenarios' own
+counters included), the per-scenario tables with their extra columns, the
+notifier cost table against the NOTIFIER=off baseline, and one end-to-end
+run with a fake "QEMU" (sh -c printing canned lines) for @MODE@/@BUILD@.
+
+Invariants: no QEMU, no network, no files outside a temporary directory;
+the whole file runs in well under a second with `python3 tools/test_bench.py`.
+"""
+
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench  # noqa: E402
+
+BENCH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench.py")
+
+
+def line(scenario, mode, ns, ops=10, rep=0, extra=""):
+    """One BENCH line with fixed counts (flushes = ops) and the given time."""
+    return (f"BENCH scenario={scenario} mode={mode} ops={ops} ns={ns} ipis={3 * ops} "
+            f"remote_flush_targets={3 * ops} local_full=0 local_page={4 * ops} flushes={ops} "
+            f"full_flushes=0 elided=0 lazy_skipped=0 cpus=4 rep={rep}{extra}")
+
+
+class ParseTest(unittest.TestCase):
+    def test_own_counters_are_ints_in_order(self):
+        fields = bench.parse_fields(line("iommu_unmap_1", "gen", 1000,
+                                         extra=" iommu_range=10 iommu_syncs=10 note=x"))
+        self.assertEqual(fields["scenario"], "iommu_unmap_1")
+        self.assertEqual(bench.extra_fields(fields), ["iommu_range", "iommu_syncs"])
+        self.assertEqual(fields["note"], "x")
+
+    def test_bad_common_count_makes_the_line_malformed(self):
+        results, errors, _, _ = bench.parse_output(line("munmap_1", "gen", 1000).replace(
+            "ipis=30", "ipis=x"))
+        self.assertEqual(results, {})
+        self.assertIn("no ipis", errors[0])
+
+
+class TableTest(unittest.TestCase):
+    def test_extra_columns_only_where_the_lines_have_them(self):
+        text = "\n".join([line("munmap_1", "gen", 1000),
+                          line("iommu_unmap_1", "gen", 2000,
+                               extra=" iommu_range=10 iommu_syncs=20")])
+        by_mode = {"gen": bench.parse_output(text)[0]}
+        heads, rows = bench.scenario_table("munmap_1", ["gen"], by_mode)
+        self.assertEqual(heads, [h for h, _ in bench.COLUMNS])
+        heads, rows = bench.scenario_table("iommu_unmap_1", ["gen"], by_mode)
+        self.assertEqual(heads[-4:], ["iommu_range/op", "iommu_syncs/op", "iommu_range/flush",
+                                      "iommu_syncs/flush"])
+        self.assertEqual(rows[0][-4:], ["1.00", "2.00", "1.00", "2.00"])
+
+    def test_notifier_cost_ratios(self):
+        by_mode = {"gen": bench.parse_output("\n".join([
+            line("munmap_1", "gen", 1000), line("munmap_1_sub", "gen", 1250),
+            line("munmap_32", "gen", 4000)]))[0]}
+        baseline = bench.parse_output("\n".join([
+            line("munmap_1", "gen", 900, rep=0), line("munmap_1", "gen", 1100, rep=1),
+            line("munmap_32", "gen", 4000)]))[0]
+        heads, rows = bench.baseline_table(["munmap_1", "munmap_32", "mprotect"], "gen",
+                                           by_mode, baseline)
+        self.assertEqual(len(heads), len(rows[0]))
+        # munmap_1: baseline 100 ns/op (90 and 110: 20% spread), 100 without, 125 with a subscriber.
+        self.assertEqual(rows[0], ["munmap_1", "100", "20%", "100", "0%", "1.00", "125", "0%",
+                                   "0.80"])
+        self.assertEqual(rows[1][-3:], ["-", "-", "-"])
+        self.assertEqual(len(rows), 2)
+
+
+class RunTest(unittest.TestCase):
+    """bench.py end to end, with a shell script standing in for QEMU."""
+
+    def test_modes_and_baseline(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            builds = (("main", ["munmap_1", "munmap_1_sub"]), ("base", ["munmap_1"]))
+            for build, scenarios in builds:
+                os.mkdir(os.path.join(tmp, build))
+                for mode in ("gen", "mmgen"):
+                    with open(os.path.join(tmp, build, f"{mode}.txt"), "w") as f:
+                        f.write("\n".join(line(s, mode, 1000) for s in scenarios))
+                        f.write("\nBENCH_END failed=0\n")
+            cmd = ["sh", "-c", f"cat {tmp}/@BUILD@/@MODE@.txt"]
+            out = subprocess.run([sys.executable, BENCH, "--modes", "gen mmgen", "--scenarios",
+                                  "munmap_1 munmap_1_sub", "--log-dir", tmp, "--build-dir", "main",
+                                  "--baseline-dir", "base", "--", *cmd],
+                                 capture_output=True, text=True, check=False)
+            self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+            self.assertIn("bench: baseline (NOTIFIER=off) mode gen: 1 scenarios", out.stdout)
+            self.assertRegex(out.stdout, r"munmap_1 +100 +0% +100 +0% +1.00 +100 +0% +1.00")
+            self.assertTrue(os.path.exists(os.path.join(tmp, "bench-nonotifier-gen.log")))
+
+    def test_baseline_needs_build_placeholder(self):
+        out = subprocess.run([sys.executable, BENCH, "--baseline-dir", "x", "--", "true"],
+                             capture_output=True, text=True, check=False)
+        self.assertNotEqual(out.returncode, 0)
+        self.assertIn("needs @BUILD@", out.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
