@@ -273,8 +273,10 @@ bench-images: kernel
 # AddressSanitizer and UndefinedBehaviorSanitizer (tools/host_test.mk).
 include tools/host_test.mk
 host-test: host-pt-test
-	$(Q)python3 tools/test_ktest_run.py 2>&1 | tail -n 1
-	$(Q)python3 tools/test_bench.py 2>&1 | tail -n 1
+	$(Q)for t in tools/test_ktest_run.py tools/test_bench.py; do \
+		out=$$(python3 $$t 2>&1) || { echo "$$out"; echo "host-test: $$t failed"; exit 1; }; \
+		echo "$$out" | tail -n 1; \
+	done
 
 clean:
 	rm -rf build

@@ -36,7 +36,7 @@ static unsigned last_cpu(void)
 
 static bool start_iommu(struct ktest *t)
 {
-	int err = emu_drv_start(&drv, 256, last_cpu());
+	int err = emu_drv_start(&drv, emu_drv_iotlb_entries(), last_cpu());
 	EXPECT_EQ(t, err, 0);
 	return err == 0;
 }

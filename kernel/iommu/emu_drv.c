@@ -6,6 +6,7 @@
 #include "kernel/iommu/emu_drv.h"
 #include "kernel/arch.h"
 #include "kernel/atomic.h"
+#include "kernel/cmdline.h"
 #include "kernel/errno.h"
 #include "lib/string.h"
 
@@ -106,6 +107,14 @@ static void emu_invalidate(struct iommu *io, unsigned asid, virt_addr_t start, v
 		io->stats.range_invalidations++;
 	}
 	sync_and_unlock(d);
+}
+
+CMDLINE_PARAM(emu_iotlb_param, .key = "iommu.iotlb", .kind = CMDLINE_U64, .min = 4, .max = 1024,
+	      .def = "256", .help = "emulated IOMMU: IOTLB entries (4 ways; the set count follows)");
+
+unsigned emu_drv_iotlb_entries(void)
+{
+	return (unsigned)cmdline_u64("iommu.iotlb");
 }
 
 static const struct iommu_ops emu_ops = {

@@ -29,6 +29,8 @@ struct emu_drv {
  * its driver. 0, -EINVAL or -ENOMEM.
  */
 int emu_drv_start(struct emu_drv *d, unsigned iotlb_entries, unsigned cpu);
+/* The IOTLB size the command line asks for (`iommu.iotlb=`, default 256). */
+unsigned emu_drv_iotlb_entries(void);
 /* Stops both; every stream must have been detached. */
 void emu_drv_stop(struct emu_drv *d);
 /* Copies up to `max` pending fault events to `out` and consumes them; returns how many. */
