@@ -98,6 +98,12 @@ static const struct mn_ops rec_ops = {
 	.invalidate_secondary_tlbs = rec_secondary,
 };
 
+static void recorder_reset(struct recorder *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->sub.ops = &rec_ops;
+}
+
 static struct mm *mm_with_page(struct ktest *t, virt_addr_t va, uint64_t size)
 {
 	struct mm *mm = mm_create();
@@ -118,8 +124,7 @@ static uint32_t *user_word(struct mm *mm, virt_addr_t va)
 static void events_bracket_every_change(struct ktest *t)
 {
 	static struct recorder r;
-	memset(&r, 0, sizeof(r));
-	r.sub.ops = &rec_ops;
+	recorder_reset(&r);
 	struct mm *mm = mm_with_page(t, UVA(0), 4 * PAGE_SIZE);
 	ASSERT_TRUE(t, mm != NULL);
 	ASSERT_EQ(t, mn_register(&r.sub, mm), 0);
@@ -159,9 +164,8 @@ static void events_bracket_every_change(struct ktest *t)
 static void eagain_backs_off_with_nothing_changed(struct ktest *t)
 {
 	static struct recorder accept, refuse;
-	memset(&accept, 0, sizeof(accept));
-	memset(&refuse, 0, sizeof(refuse));
-	accept.sub.ops = refuse.sub.ops = &rec_ops;
+	recorder_reset(&accept);
+	recorder_reset(&refuse);
 	refuse.refuse_nonblocking = true;
 	struct mm *mm = mm_with_page(t, UVA(0), PAGE_SIZE);
 	ASSERT_TRUE(t, mm != NULL);
@@ -198,8 +202,7 @@ static void eagain_backs_off_with_nothing_changed(struct ktest *t)
 static void secondary_tlbs_told_before_free(struct ktest *t)
 {
 	static struct recorder r;
-	memset(&r, 0, sizeof(r));
-	r.sub.ops = &rec_ops;
+	recorder_reset(&r);
 	struct mm *mm = mm_with_page(t, UVA(0), 16 * PAGE_SIZE);
 	ASSERT_TRUE(t, mm != NULL);
 	struct pt_query_result q;
@@ -225,9 +228,8 @@ static void secondary_tlbs_told_before_free(struct ktest *t)
 static void release_once_either_order(struct ktest *t)
 {
 	static struct recorder a, b;
-	memset(&a, 0, sizeof(a));
-	memset(&b, 0, sizeof(b));
-	a.sub.ops = b.sub.ops = &rec_ops;
+	recorder_reset(&a);
+	recorder_reset(&b);
 	struct mm *mm = mm_create();
 	ASSERT_TRUE(t, mm != NULL);
 	ASSERT_EQ(t, mn_register(&a.sub, mm), 0);
@@ -269,9 +271,8 @@ static unsigned other_cpu(void)
 static void unregister_waits_for_running_callback(struct ktest *t)
 {
 	static struct recorder r, late;
-	memset(&r, 0, sizeof(r));
-	memset(&late, 0, sizeof(late));
-	r.sub.ops = late.sub.ops = &rec_ops;
+	recorder_reset(&r);
+	recorder_reset(&late);
 	r.sleep_in_start_ns = 30000000;
 	struct mm *mm = mm_with_page(t, UVA(0), PAGE_SIZE);
 	ASSERT_TRUE(t, mm != NULL);
@@ -395,8 +396,7 @@ static void interval_sequence_forces_retry(struct ktest *t)
 
 	/* A read_begin during an invalidation returns after its end: the change is done. */
 	static struct recorder slow;
-	memset(&slow, 0, sizeof(slow));
-	slow.sub.ops = &rec_ops;
+	recorder_reset(&slow);
 	slow.sleep_in_start_ns = 30000000;
 	ASSERT_EQ(t, mn_register(&slow.sub, mm), 0);
 	atomic_store_release(&m.seen, 0);
@@ -448,8 +448,7 @@ static void write_from(struct ktest *t, struct mm *mm, unsigned cpu, virt_addr_t
 static void soft_dirty_tracks_the_next_write(struct ktest *t)
 {
 	static struct recorder r;
-	memset(&r, 0, sizeof(r));
-	r.sub.ops = &rec_ops;
+	recorder_reset(&r);
 	struct mm *mm = mm_with_page(t, UVA(0), 2 * PAGE_SIZE);
 	ASSERT_TRUE(t, mm != NULL);
 	unsigned cpu = other_cpu();
