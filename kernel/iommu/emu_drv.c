@@ -8,6 +8,7 @@
 #include "kernel/atomic.h"
 #include "kernel/cmdline.h"
 #include "kernel/errno.h"
+#include "kernel/sched/thread.h"
 #include "lib/string.h"
 
 static struct emu_drv *to_drv(struct iommu *io)
@@ -65,7 +66,7 @@ static void sync_and_unlock(struct emu_drv *d)
 	struct sync_arg a = {d, seq};
 	uint64_t until = arch_time_ns() + SYNC_POLL_NS;
 	while (!sync_reached(&a) && arch_time_ns() < until)
-		arch_cpu_relax();
+		thread_yield(); /* the command thread may share this CPU */
 	wait_queue_wait(&d->hw.sync_irq, sync_reached, &a);
 }
 

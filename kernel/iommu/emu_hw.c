@@ -117,8 +117,9 @@ static void command_thread(void *arg)
 	struct emu_iommu *hw = arg;
 	for (;;) {
 		uint64_t until = arch_time_ns() + EMU_POLL_NS;
+		/* Yielding, so that a DMA engine sharing this CPU keeps running. */
 		while (!has_work(hw) && arch_time_ns() < until)
-			arch_cpu_relax();
+			thread_yield();
 		wait_queue_wait(&hw->doorbell, has_work, hw);
 		uint32_t prod = atomic_load_acquire(&hw->cmdq_prod);
 		if (prod == hw->cmdq_cons && atomic_load_acquire(&hw->stop))
