@@ -58,7 +58,7 @@ void edu_init(void)
 {
 	pdev = pci_find(EDU_VENDOR, EDU_DEVICE);
 	if (!pdev) {
-		printk("edu: no device (QEMU -device edu)");
+		printk("edu: no 1234:11e8 on the PCI bus (QEMU -device edu)");
 		return;
 	}
 	int err = pci_enable(pdev, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
