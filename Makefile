@@ -136,8 +136,11 @@ cpu-sweep:
 doctor:
 	@sh tools/doctor.sh
 
-RUN_CMDLINE := $(CMDLINE)
-TEST_CMDLINE := ktest=$(KTEST) test.cpus=$(CPUS) test.mem=$(MEM) cmdline.strict $(KTEST_ARGS) $(CMDLINE)
+# ARCH_CMDLINE: words an arch's QEMU command line implies (build.mk), e.g. the
+# edu device's DMA width.
+RUN_CMDLINE := $(strip $(ARCH_CMDLINE) $(CMDLINE))
+TEST_CMDLINE := ktest=$(KTEST) test.cpus=$(CPUS) test.mem=$(MEM) cmdline.strict $(ARCH_CMDLINE) \
+	$(KTEST_ARGS) $(CMDLINE)
 
 run: deps kernel
 	$(call arch_boot_image,$(RUN_CMDLINE),run)
@@ -168,7 +171,7 @@ space := $(empty) $(empty)
 # $(1) as one single-quoted shell word.
 shell_quote = '$(subst ','\'',$(1))'
 NEGATIVE_CMDLINE = ktest=$(or $(2),ktest) test.cpus=$(CPUS) test.mem=$(MEM) \
-	$(if $(3),,cmdline.strict) $(1)
+	$(if $(3),,cmdline.strict) $(ARCH_CMDLINE) $(1)
 define negative_check
 	$(call arch_boot_image,$(call NEGATIVE_CMDLINE,$(1),$(3),$(4)),test)
 	@echo $(call shell_quote,negative check: $(or $(1),ktest=$(3)) must give $(2))
@@ -239,7 +242,7 @@ BENCH_TIMEOUT ?= 100
 BENCH_QEMU = $(subst $(BUILD)/,@BUILD@/,$(subst $(BUILD)/test.,$(BUILD)/bench-@MODE@.,\
 	$(QEMU_TEST)))
 define bench_image
-$(call arch_boot_image,bench tlb=$(1) $(CMDLINE),bench-$(1))
+$(call arch_boot_image,bench tlb=$(1) $(ARCH_CMDLINE) $(CMDLINE),bench-$(1))
 
 endef
 

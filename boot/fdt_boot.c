@@ -2,14 +2,15 @@
 /*
  * fdt_boot_parse(): turns the device tree the aarch64 firmware handed us
  * into struct boot_info (memory, reserved ranges, command line, CPUs) and
- * struct fdt_platform (PSCI, GIC, timer, console UART, PCIe).
+ * struct fdt_platform (PSCI, GIC, timer, console UART). The PCIe host
+ * bridge is the PCI layer's to read (kernel/pci/pci.c), from boot_info.dtb.
  *
  * The blob is validated whole by fdt_check before anything is read, so a
  * corrupt blob panics with fdt_check's message ("fdt_boot_parse: fdt:
  * header: magic ..."). Semantic problems (a memory node without reg, a CPU
  * with a bad MPIDR, no GIC) panic in the same shape, naming the node path
  * and property: "fdt_boot_parse: fdt: node /cpus/cpu@1: property 'reg': ...".
- * Optional things (PCIe, a UART, PSCI when every CPU uses spin tables) are
+ * Optional things (a UART, PSCI when every CPU uses spin tables) are
  * left zero with a log line instead.
  *
  * Invariants: runs once, on the boot CPU, before any other CPU is started;
@@ -467,51 +468,6 @@ static void parse_gic(const struct fdt *f)
 	       fdt_platform.timer_ppi_phys, fdt_platform.timer_ppi_virt);
 }
 
-/* ---- PCIe ------------------------------------------------------------------------------ */
-
-static void parse_pcie(const struct fdt *f)
-{
-	static const char *const compat[] = {"pci-host-ecam-generic"};
-	struct fdt_error err;
-	struct fdt_cells c;
-	uint64_t base, size, start = 0, end = 255, buses;
-	int node = find_okay(f, compat, 1, NULL);
-
-	if (node < 0) {
-		printk("fdt: pcie: none");
-		return;
-	}
-	reg_entry(f, node, 0, &base, &size);
-	if (fdt_prop_cells(f, node, "bus-range", 2, &c, &err) == FDT_OK) {
-		if (fdt_cells_left(&c) != 2)
-			die(f, node, "bus-range", "%u cells, expected 2", fdt_cells_left(&c));
-		fdt_cells_read(&c, 1, &start);
-		fdt_cells_read(&c, 1, &end);
-		if (start > end || end > 255)
-			die(f, node, "bus-range", "<%llu %llu> is not a range of bus numbers",
-			    (unsigned long long)start, (unsigned long long)end);
-	} else if (err.code != FDT_ERR_NOTFOUND) {
-		die_err(&err);
-	}
-	/* ECAM gives every bus 1 MiB; never let config accesses run past the window. */
-	buses = size >> 20;
-	if (buses == 0)
-		die(f, node, "reg", "ECAM window of 0x%llx bytes holds no bus",
-		    (unsigned long long)size);
-	if (end - start + 1 > buses) {
-		printk("fdt: pcie: ECAM window covers %llu buses; bus-range cut to %llu-%llu",
-		       (unsigned long long)buses, (unsigned long long)start,
-		       (unsigned long long)(start + buses - 1));
-		end = start + buses - 1;
-	}
-	fdt_platform.pcie_ecam_base = base;
-	fdt_platform.pcie_ecam_size = size;
-	fdt_platform.pcie_bus_start = (unsigned)start;
-	fdt_platform.pcie_bus_end = (unsigned)end;
-	printk("fdt: pcie: ECAM 0x%llx size 0x%llx, buses %u-%u", (unsigned long long)base,
-	       (unsigned long long)size, fdt_platform.pcie_bus_start, fdt_platform.pcie_bus_end);
-}
-
 void fdt_boot_parse(phys_addr_t dtb, uint64_t boot_mpidr)
 {
 	static struct fdt f; /* kept off the early boot stack */
@@ -540,5 +496,4 @@ void fdt_boot_parse(phys_addr_t dtb, uint64_t boot_mpidr)
 	parse_psci(&f);
 	parse_cpus(&f, boot_mpidr);
 	parse_gic(&f);
-	parse_pcie(&f);
 }

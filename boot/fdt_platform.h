@@ -2,7 +2,8 @@
 /*
  * What Pagoda reads from a flattened device tree besides memory and CPUs
  * (those go to struct boot_info): the devices an aarch64 arch layer needs
- * to bring up a console, interrupts, timers, secondary CPUs and PCIe.
+ * to bring up a console, interrupts, timers and secondary CPUs (PCIe is
+ * read by kernel/pci/ from boot_info.dtb).
  *
  * fdt_boot_parse() fills both boot_info and fdt_platform from one blob.
  * Every value comes from the blob; nothing is assumed from the machine
@@ -41,11 +42,6 @@ struct fdt_platform {
 	phys_addr_t uart_base;
 	uint64_t uart_size;
 	char stdout_path[64];
-
-	/* PCIe host bridge (pci-host-ecam-generic), 0 when absent */
-	phys_addr_t pcie_ecam_base;
-	uint64_t pcie_ecam_size;
-	unsigned pcie_bus_start, pcie_bus_end;
 };
 
 extern struct fdt_platform fdt_platform;

@@ -14,5 +14,6 @@
 #define ENOSPC 28 /* no free id or slot left */
 #define EAGAIN 11 /* would have to wait or sleep where the caller may not: try again later */
 #define EFAULT 14 /* a device access met no translation or too few permissions */
+#define ETIMEDOUT 110 /* a device did not finish within its bound */
 
 #endif

@@ -3,7 +3,8 @@
  * kernel_main: the generic boot sequence once the arch has a stack, a
  * console and a filled boot_info. It checks the command line against the
  * table of keys first (docs/cmdline.md), so a typo is reported before
- * anything acts on the line; then it brings up every CPU and either runs
+ * anything acts on the line; then it brings up every CPU, scans PCI (and
+ * finds the edu device, when QEMU has one), and either runs
  * the test suite (command line `ktest` or `ktest=<globs>`) and exits with
  * its verdict, or runs the benchmarks (command line `bench`, see
  * docs/benchmarks.md) and exits, or prints a banner and idles (`make run`).
@@ -14,12 +15,14 @@
 #include "kernel/bench/bench.h"
 #include "kernel/boot_info.h"
 #include "kernel/cmdline.h"
+#include "kernel/drivers/edu.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
 #include "kernel/iommu/iommu.h"
 #include "kernel/mm/notifier.h"
 #include "kernel/mm/tlb.h"
 #include "kernel/mm/vm.h"
+#include "kernel/pci/pci.h"
 #include "kernel/sched/thread.h"
 #include "kernel/smp.h"
 #include "kernel/xcall.h"
@@ -58,6 +61,8 @@ void kernel_main(void)
 	tlb_setup();
 	mn_setup();
 	iommu_setup();
+	pci_init();
+	edu_init();
 	if (bench_requested())
 		arch_exit(bench_run_all() ? EXIT_SUCCESS_ALL : EXIT_TESTS_FAILED);
 	char filter[KTEST_FILTER_MAX];

@@ -26,6 +26,11 @@ ARCH_CFLAGS := -march=armv8-a -mgeneral-regs-only -mno-outline-atomics -mstrict-
 ARCH_LDFLAGS :=
 ARCH_SRCS := $(wildcard arch/aarch64/*.c arch/aarch64/*.S) boot/fdt_boot.c
 ARCH_IMAGE := $(BUILD)/Image
+# virt's RAM starts at 1 GiB, beyond edu's default 28-bit DMA mask: widen the
+# device's mask and tell the driver (kernel/drivers/edu.h).
+EDU_DMA_BITS := 40
+EDU_DMA_MASK := 0xffffffffff
+ARCH_CMDLINE := edu.dma_bits=$(EDU_DMA_BITS)
 EXIT_STYLE := semihosting
 
 ifeq ($(filter 2 3,$(GIC)),)
@@ -55,7 +60,8 @@ endef
 
 QEMU_COMMON := qemu-system-aarch64 -machine virt,gic-version=$(GIC)$(VIRT_OPTS) \
 	-cpu $(QEMU_CPU) -accel tcg,thread=multi -smp $(CPUS) -m $(MEM) -display none -nic none \
-	-semihosting $(if $(DTB),-dtb $(DTB)) -kernel $(ARCH_IMAGE)
+	-semihosting -device edu,dma_mask=$(EDU_DMA_MASK) $(if $(DTB),-dtb $(DTB)) \
+	-kernel $(ARCH_IMAGE)
 QEMU_RUN = $(QEMU_COMMON) -serial mon:stdio -append "$$(cat $(BUILD)/run.cmdline)"
 
 # Negative check of the DTB parser: QEMU's own tree with /cpus broken must

@@ -2,8 +2,9 @@
 #
 # x86-64 build and boot: a Multiboot2 ELF packed into a hybrid GRUB ISO
 # that boots under SeaBIOS (FIRMWARE=bios, default) or OVMF (FIRMWARE=uefi)
-# on QEMU's q35 machine. QEMU_CPU=model passes -cpu (e.g. max, which offers
-# x2APIC); empty keeps QEMU's default CPU for q35.
+# on QEMU's q35 machine (its MCFG table gives PCI's ECAM window), with
+# QEMU's edu device at its default 28-bit DMA mask. QEMU_CPU=model passes
+# -cpu (e.g. max, which offers x2APIC); empty keeps QEMU's default CPU for q35.
 
 FIRMWARE ?= bios
 QEMU_CPU ?=
@@ -12,6 +13,7 @@ ARCH_CFLAGS := -m64 -mcmodel=kernel -mno-red-zone -mgeneral-regs-only -fno-pie
 ARCH_LDFLAGS :=
 ARCH_SRCS := $(wildcard arch/x86_64/*.c arch/x86_64/*.S) boot/multiboot2.c
 ARCH_IMAGE :=
+ARCH_CMDLINE :=
 EXIT_STYLE := x86
 
 OVMF_CODE := /usr/share/OVMF/OVMF_CODE.fd
@@ -49,6 +51,6 @@ iso: kernel
 QEMU_COMMON := qemu-system-x86_64 -machine q35 $(if $(QEMU_CPU),-cpu $(QEMU_CPU)) \
 	-accel tcg,thread=multi -smp $(CPUS) -m $(MEM) \
 	-display none -nic none -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-	$(FIRMWARE_ARGS)
+	-device edu $(FIRMWARE_ARGS)
 QEMU_RUN = $(QEMU_COMMON) -serial mon:stdio -cdrom $(BUILD)/run.iso
 QEMU_TEST = $(QEMU_COMMON) -serial stdio -monitor none -cdrom $(BUILD)/test.iso

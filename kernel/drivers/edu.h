@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Driver for QEMU's `edu` teaching device (PCI 1234:11e8, hw/misc/edu.c):
+ * an identity register, a liveness register that reads back the inverse
+ * of what was written, a factorial unit, and a DMA engine moving up to
+ * 4 KiB between RAM and the device's buffer at device address 0x40000.
+ *
+ * Completion is polled, with a bounded wait: the factorial by the status
+ * register's "computing" bit, a DMA by the command register's "run" bit
+ * (edu starts a transfer 100 ms of virtual time after the command, so a
+ * DMA waits by sleeping, one tick at a time). Interrupts (MSI or INTx) are
+ * a later step.
+ *
+ * Invariants: the device is used only after its identity register read
+ * 0x010000ed; DMA addresses are physical (no IOMMU in between) and every
+ * one lies within the device's DMA mask (edu ANDs addresses with it, so a
+ * wider address would silently reach other memory): the mask is QEMU's
+ * default of 28 bits unless `edu.dma_bits=` says what `-device
+ * edu,dma_mask=` was given; one caller at a time drives the device (a
+ * mutex serialises them).
+ */
+#ifndef PAGODA_KERNEL_DRIVERS_EDU_H
+#define PAGODA_KERNEL_DRIVERS_EDU_H
+
+#include "kernel/types.h"
+
+#define EDU_VENDOR    0x1234
+#define EDU_DEVICE    0x11e8
+#define EDU_IDENTITY  0x010000edu /* major 1, minor 0, 0xed */
+#define EDU_BUF_ADDR  0x40000u	  /* device address of the DMA buffer */
+#define EDU_BUF_SIZE  4096u
+
+enum edu_dma_dir {
+	EDU_TO_DEVICE,	 /* RAM -> the device's buffer */
+	EDU_FROM_DEVICE, /* the device's buffer -> RAM */
+};
+
+/*
+ * Finds the device on the PCI bus, turns on memory decoding and bus
+ * mastering, maps BAR0 and checks the identity register; logs one line.
+ * Boot CPU, after pci_init(). Without the device nothing else works
+ * (edu_present() is false).
+ */
+void edu_init(void);
+bool edu_present(void);
+/* Raw register 0 (EDU_IDENTITY on a healthy device). */
+uint32_t edu_identity(void);
+/* Writes `v` to the liveness register and returns what it reads back (~v). */
+uint32_t edu_liveness(uint32_t v);
+/*
+ * n! computed by the device (32 bits, wrapping as the device does). 0 and
+ * the result in *out, or -ETIMEDOUT when the device stayed busy for 100 ms.
+ */
+int edu_factorial(uint32_t n, uint32_t *out);
+/* The highest physical address the device's DMA reaches (its mask). */
+uint64_t edu_dma_limit(void);
+/*
+ * Moves `len` bytes between RAM at physical address `ram` and the device
+ * buffer at offset `off`, and waits for the transfer (at most 1 s).
+ * Returns 0; -EINVAL when len is 0, the range leaves the 4 KiB buffer or
+ * the RAM range is beyond edu_dma_limit(); -ENOENT without the device;
+ * -ETIMEDOUT when the device never finished. The caller keeps the RAM
+ * range allocated and does not touch it until this returns.
+ */
+int edu_dma(enum edu_dma_dir dir, phys_addr_t ram, uint32_t off, uint32_t len);
+
+#endif

@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * PCI (Express) through ECAM: one host bridge, found from the ACPI MCFG
+ * table (x86-64 q35) or the device tree's pci-host-ecam-generic node
+ * (aarch64 virt); a scan of its buses; BARs sized, and assigned from the
+ * bridge's windows where no firmware did (the device-tree case); memory
+ * decoding and bus mastering turned on by the driver that owns a device.
+ *
+ * Invariants:
+ *  - Config space is reached only through the ECAM window, mapped once
+ *    with vm_map_mmio() for the buses the host decodes; an access outside
+ *    [bus_start, bus_end] is refused (reads give all ones).
+ *  - pci_init() runs once, on the boot CPU, before anything else calls in
+ *    here; afterwards the device table is read-only except for a device's
+ *    command register, which its driver owns.
+ *  - A malformed MCFG or device-tree node is reported on one line naming
+ *    the table or property and the field; the kernel goes on without PCI.
+ *  - A BAR's `addr` is a CPU physical address (bus address translated by
+ *    the window it lies in); 0 means unassigned, and then it is never
+ *    mapped or enabled.
+ */
+#ifndef PAGODA_KERNEL_PCI_PCI_H
+#define PAGODA_KERNEL_PCI_PCI_H
+
+#include "kernel/types.h"
+
+struct acpi_sdt_header;
+struct fdt;
+
+#define PCI_DEV_MAX 64
+#define PCI_NR_BARS 6
+
+/* Config-space offsets (type 0 and 1 headers). */
+#define PCI_VENDOR_ID	    0x00
+#define PCI_DEVICE_ID	    0x02
+#define PCI_COMMAND	    0x04
+#define PCI_CLASS_REVISION  0x08 /* revision 7:0, class code 31:8 */
+#define PCI_HEADER_TYPE	    0x0e
+#define PCI_BAR0	    0x10
+#define PCI_SECONDARY_BUS   0x19 /* type 1 */
+#define PCI_COMMAND_IO	    0x1
+#define PCI_COMMAND_MEMORY  0x2
+#define PCI_COMMAND_MASTER  0x4
+#define PCI_CLASS_BRIDGE_HOST 0x060000 /* class code of a host bridge */
+
+/* An address window of the host bridge: CPU address `cpu` is PCI bus address `bus`. */
+struct pci_window {
+	phys_addr_t cpu;
+	uint64_t bus;
+	uint64_t size; /* 0: absent */
+};
+
+struct pci_host {
+	phys_addr_t ecam; /* CPU physical address of bus_start's config space */
+	unsigned segment, bus_start, bus_end;
+	/* Windows for BARs: 32-bit memory, 64-bit memory, I/O (device tree only). */
+	struct pci_window mem32, mem64, io;
+	bool assign; /* no firmware assigned BARs: the kernel must (device tree) */
+	char source[24]; /* "ACPI MCFG" or the device-tree path */
+};
+
+enum pci_bar_kind { PCI_BAR_NONE, PCI_BAR_MEM32, PCI_BAR_MEM64, PCI_BAR_IO };
+
+struct pci_bar {
+	enum pci_bar_kind kind; /* MEM64 occupies this slot and the next (left NONE) */
+	bool prefetch;
+	phys_addr_t addr; /* CPU physical address; 0: unassigned */
+	uint64_t size;
+};
+
+struct pci_dev {
+	uint8_t bus, dev, fn;
+	uint8_t header_type; /* bits 6:0: 0 device, 1 bridge */
+	uint16_t vendor, device;
+	uint32_t class_code; /* base class 23:16, subclass 15:8, prog-if 7:0 */
+	uint8_t revision;
+	struct pci_bar bar[PCI_NR_BARS];
+};
+
+/* ---- Finding the host bridge (pure: tests feed synthetic input) ------------------ */
+
+/*
+ * Reads the first segment-0 entry of an MCFG table of mcfg->length bytes
+ * (checksum already verified) into *out. Returns true when well formed;
+ * otherwise writes a one-line message naming the field to err and returns
+ * false. Never reads past mcfg->length.
+ */
+bool pci_host_from_mcfg(const struct acpi_sdt_header *mcfg, struct pci_host *out, char *err,
+			size_t err_size);
+
+/* The raw properties of a pci-host-ecam-generic node, as the tree holds them. */
+struct pci_dt_node {
+	const uint8_t *reg, *bus_range, *ranges; /* big-endian cells; NULL when absent */
+	uint32_t reg_len, bus_range_len, ranges_len; /* bytes */
+	unsigned parent_addr_cells, parent_size_cells; /* of the node's parent */
+	unsigned addr_cells, size_cells; /* the node's own (3 and 2 for PCI) */
+};
+/*
+ * Decodes a pci-host-ecam-generic node: reg (the ECAM window), bus-range
+ * (default 0-255, cut to what the window holds) and ranges (the memory and
+ * I/O windows). Returns true when well formed; otherwise a one-line
+ * message naming the property and entry goes to err. Sets out->assign.
+ */
+bool pci_host_from_dt(const struct pci_dt_node *node, struct pci_host *out, char *err,
+		      size_t err_size);
+
+/*
+ * The BAR that sizing found: `orig` and `probe` are the register(s) as read
+ * before and after writing all ones (hi words for a 64-bit BAR, else 0).
+ * Fills kind, prefetch and size; addr is the bus address the BAR held.
+ */
+void pci_bar_decode(uint32_t orig_lo, uint32_t probe_lo, uint32_t orig_hi, uint32_t probe_hi,
+		    struct pci_bar *bar);
+
+/* ---- The running system ------------------------------------------------------------ */
+
+/*
+ * Finds the host bridge (MCFG when the firmware gave ACPI tables, else the
+ * device tree), maps its ECAM window, scans the buses, sizes every BAR and
+ * assigns unassigned ones when the host says so. Logs one line per device.
+ * Boot CPU, thread context, after mm_init. Without a host (or with a bad
+ * description, reported) the device table stays empty.
+ */
+void pci_init(void);
+/* The host bridge in use, or NULL when there is none. */
+const struct pci_host *pci_host(void);
+/* Devices found, in scan order (bus, device, function). */
+unsigned pci_dev_count(void);
+struct pci_dev *pci_dev_at(unsigned i);
+/* The first device with these ids, or NULL. */
+struct pci_dev *pci_find(uint16_t vendor, uint16_t device);
+
+/*
+ * Config access to `d` (any offset below 4096, naturally aligned for its
+ * width). Reads outside the decoded buses give all ones.
+ */
+uint8_t pci_cfg_read8(const struct pci_dev *d, unsigned off);
+uint16_t pci_cfg_read16(const struct pci_dev *d, unsigned off);
+uint32_t pci_cfg_read32(const struct pci_dev *d, unsigned off);
+void pci_cfg_write16(const struct pci_dev *d, unsigned off, uint16_t v);
+void pci_cfg_write32(const struct pci_dev *d, unsigned off, uint32_t v);
+
+/*
+ * Sets `bits` (PCI_COMMAND_*) in d's command register. Refuses (-EINVAL,
+ * nothing changed) to turn on memory or I/O decoding while a BAR of that
+ * kind is unassigned. The owner of the device calls it, once.
+ */
+int pci_enable(struct pci_dev *d, uint16_t bits);
+/* Maps memory BAR `i` of `d` uncached; NULL when it is not an assigned memory BAR. */
+void *pci_map_bar(const struct pci_dev *d, unsigned i, const char *what);
+
+#endif
