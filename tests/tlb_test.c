@@ -1069,7 +1069,7 @@ static const struct ktest_case tlb_cases[] = {
 	KTEST_CASE(completed_comparison_direction),
 	KTEST_CASE_TIMEOUT(deferral_reaches_cpu_that_switched_in, 20000),
 	KTEST_CASE_TIMEOUT(concurrent_gathers_fewer_full_flushes, 60000),
-	KTEST_CASE(asid_rollover_keeps_mms_apart),
+	KTEST_CASE_TIMEOUT_CPUS(asid_rollover_keeps_mms_apart, 10000, 2000),
 	KTEST_CASE(switched_out_and_back_catches_up),
 	KTEST_CASE(switch_in_reads_gen_before_loading_root),
 	KTEST_END,
