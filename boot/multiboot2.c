@@ -73,24 +73,8 @@ static void parse_mmap(const struct mb2_tag *tag)
 		      tag->size, entry_size);
 	for (; p < end; p += entry_size) {
 		const struct mb2_mmap_entry *e = (const struct mb2_mmap_entry *)p;
-		enum boot_mem_type type;
-		switch (e->type) {
-		case 1:
-			type = BOOT_MEM_USABLE;
-			break;
-		case 3:
-			type = BOOT_MEM_ACPI_RECLAIM;
-			break;
-		case 4:
-			type = BOOT_MEM_ACPI_NVS;
-			break;
-		case 5:
-			type = BOOT_MEM_BAD;
-			break;
-		default:
-			type = BOOT_MEM_RESERVED;
-		}
-		boot_info_add_mem(e->base, e->length, type, "multiboot2 tag 6 (memory map)");
+		boot_info_add_mem(e->base, e->length, boot_mem_type_from_e820(e->type),
+				  "multiboot2 tag 6 (memory map)");
 	}
 }
 

@@ -35,6 +35,22 @@ void boot_info_add_reserved(phys_addr_t base, uint64_t size, const char *source)
 		(struct boot_mem_region){base, size, BOOT_MEM_RESERVED};
 }
 
+enum boot_mem_type boot_mem_type_from_e820(uint32_t type)
+{
+	switch (type) {
+	case 1:
+		return BOOT_MEM_USABLE;
+	case 3:
+		return BOOT_MEM_ACPI_RECLAIM;
+	case 4:
+		return BOOT_MEM_ACPI_NVS;
+	case 5:
+		return BOOT_MEM_BAD;
+	default:
+		return BOOT_MEM_RESERVED;
+	}
+}
+
 void boot_info_add_cpu(uint64_t hw_id, bool is_boot_cpu)
 {
 	boot_info.nr_cpus_firmware++;

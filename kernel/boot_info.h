@@ -72,6 +72,8 @@ void boot_info_add_reserved(phys_addr_t base, uint64_t size, const char *source)
  * repeated hardware id.
  */
 void boot_info_add_cpu(uint64_t hw_id, bool is_boot_cpu);
+/* An E820 type (Multiboot2 and PVH memory maps): 1 RAM, 3 ACPI, 4 NVS, 5 bad, else reserved. */
+enum boot_mem_type boot_mem_type_from_e820(uint32_t type);
 /* Sorts and checks the memory map; panics on overlap. */
 void boot_info_finish(void);
 /* Total bytes of usable RAM in the memory map. */

@@ -4,6 +4,7 @@
  * physical load address; everything else runs in the top 2 GiB at
  * KERNEL_VMA + physical. .ksyms (the embedded symbol table) comes after
  * .text so that embedding it moves no function between the two links.
+ * The PVH entry note (.note.Xen) is the only note kept.
  */
 #include "arch/x86_64/layout.h"
 
@@ -18,6 +19,10 @@ SECTIONS
 		KEEP(*(.multiboot))
 		*(.boot.text)
 		*(.boot.data)
+	}
+	/* The PVH entry note (boot.S): kept, and so given a PT_NOTE segment by ld. */
+	.note.Xen : {
+		KEEP(*(.note.Xen))
 	}
 	.boot.bss (NOLOAD) : ALIGN(4096) {
 		*(.boot.bss)

@@ -1,14 +1,19 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * x86-64 entry from a Multiboot2 loader (GRUB, under SeaBIOS or OVMF).
+ * x86-64 entry from a Multiboot2 loader (GRUB, under SeaBIOS or OVMF) or
+ * through the PVH boot protocol (QEMU's `-kernel`, via the ELF note below).
  *
  * GRUB enters _start in 32-bit protected mode, paging off, with EAX = the
  * Multiboot2 magic and EBX = the physical address of the boot information.
- * This file: checks the magic and that the CPU has long mode, zeroes .bss,
+ * A PVH loader enters pvh_start in the same mode with EBX = the physical
+ * address of struct hvm_start_info (checked in C, boot/pvh.c). Both entries
+ * keep EBX in EDI and the protocol (BOOT_PROTO_*, layout.h) in EBP, then share
+ * one path: it checks that the CPU has long mode, zeroes .bss,
  * builds temporary boot page tables (the low 4 GiB with 2 MiB pages, both
  * identity-mapped and at the direct-map base DIRECT_MAP_BASE, and the top
  * 2 GiB mapping physical 0..2 GiB for the kernel),
- * enables long mode and jumps to x86_boot_main in the higher half.
+ * enables long mode and calls x86_boot_main(info, protocol) in the higher
+ * half. EDI and EBP are not touched between the entries and that call.
  *
  * This code runs at its physical address (section .boot is linked there),
  * so it may only reference high-half symbols as (symbol - KERNEL_VMA).
@@ -20,6 +25,7 @@
 #define MB2_MAGIC 0xe85250d6
 #define MB2_ARCH_I386 0
 #define MB2_BOOT_MAGIC 0x36d76289
+#define XEN_ELFNOTE_PHYS32_ENTRY 18
 
 #define PTE_P 0x1
 #define PTE_W 0x2
@@ -40,6 +46,22 @@ mb2_header:
 	.long 8
 mb2_header_end:
 
+	/*
+	 * PVH: the 32-bit physical entry point, as an ELF note (PT_NOTE) named
+	 * "Xen". 4-byte aligned like every ELF note: QEMU finds the descriptor
+	 * after the name rounded up to the segment's alignment, and reads it as
+	 * a 64-bit value from a 64-bit ELF.
+	 */
+	.section .note.Xen, "a", @note
+	.balign 4
+	.long 4 /* namesz */
+	.long 8 /* descsz */
+	.long XEN_ELFNOTE_PHYS32_ENTRY
+	.asciz "Xen"
+	.balign 4
+	.quad pvh_start
+	.balign 4
+
 	.section .boot.text, "ax"
 	.code32
 	.globl _start
@@ -50,6 +72,18 @@ _start:
 	cmpl $MB2_BOOT_MAGIC, %eax
 	jne fail_magic
 	movl %ebx, %edi /* keep the boot information pointer in EDI */
+	movl $BOOT_PROTO_MB2, %ebp
+	jmp boot_common
+
+	.globl pvh_start
+pvh_start:
+	cli
+	cld
+	movl $(boot_stack_top - KERNEL_VMA), %esp
+	movl %ebx, %edi /* struct hvm_start_info, validated in C */
+	movl $BOOT_PROTO_PVH, %ebp
+
+boot_common:
 
 	/* Long mode available? CPUID 0x80000001 EDX bit 29. */
 	movl $0x80000000, %eax
@@ -155,8 +189,10 @@ long_mode_entry:
 	movw %ax, %fs
 	movw %ax, %gs
 	movabsq $boot_stack_top, %rsp
-	xorl %ebp, %ebp /* terminates backtraces */
 	/* EDI still holds the boot information's physical address: first argument. */
+	movl %edi, %edi
+	movl %ebp, %esi /* the protocol: second argument */
+	xorl %ebp, %ebp /* terminates backtraces */
 	movabsq $x86_boot_main, %rax
 	call *%rax
 1:	hlt

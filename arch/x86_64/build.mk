@@ -2,16 +2,19 @@
 #
 # x86-64 build and boot: a Multiboot2 ELF packed into a hybrid GRUB ISO
 # that boots under SeaBIOS (FIRMWARE=bios, default) or OVMF (FIRMWARE=uefi)
-# on QEMU's q35 machine (its MCFG table gives PCI's ECAM window), with
+# (BOOT=iso, default), or the same ELF booted directly with QEMU's -kernel
+# through its PVH note (BOOT=kernel, SeaBIOS only: the fast path), on QEMU's q35 machine (its MCFG table gives PCI's ECAM window), with
 # QEMU's edu device at its default 28-bit DMA mask. QEMU_CPU=model passes
 # -cpu (e.g. max, which offers x2APIC); empty keeps QEMU's default CPU for q35.
 
 FIRMWARE ?= bios
+BOOT ?= iso
 QEMU_CPU ?=
 CROSS :=
 ARCH_CFLAGS := -m64 -mcmodel=kernel -mno-red-zone -mgeneral-regs-only -fno-pie
 ARCH_LDFLAGS :=
-ARCH_SRCS := $(wildcard arch/x86_64/*.c arch/x86_64/*.S) boot/multiboot2.c
+ARCH_SRCS := $(wildcard arch/x86_64/*.c arch/x86_64/*.S) boot/multiboot2.c boot/pvh.c \
+	$(wildcard tests/x86_64/*.c)
 ARCH_IMAGE :=
 ARCH_CMDLINE :=
 EXIT_STYLE := x86
@@ -25,6 +28,17 @@ else
 $(error FIRMWARE=$(FIRMWARE): choose bios or uefi)
 endif
 
+ifeq ($(BOOT),kernel)
+ifneq ($(FIRMWARE),bios)
+$(error BOOT=kernel boots through QEMU's PVH option ROM, which needs SeaBIOS: use FIRMWARE=bios)
+endif
+# $(1): kernel command line, $(2): image name. QEMU passes it with -append.
+define arch_boot_image
+	@test -f $(KERNEL)
+	@printf '%s\n' '$(1)' > $(BUILD)/$(2).cmdline
+endef
+BOOT_ARGS = -kernel $(KERNEL) -append "$$(cat $(BUILD)/$(1).cmdline)"
+else ifeq ($(BOOT),iso)
 # $(1): kernel command line, $(2): image name. Writes grub.cfg and packs the ISO.
 define arch_boot_image
 	@mkdir -p $(BUILD)/$(2)-iso/boot/grub
@@ -33,6 +47,10 @@ define arch_boot_image
 	$(Q)grub-mkrescue -o $(BUILD)/$(2).iso $(BUILD)/$(2)-iso >$(BUILD)/grub-mkrescue.log 2>&1 || \
 		{ cat $(BUILD)/grub-mkrescue.log; exit 1; }
 endef
+BOOT_ARGS = -cdrom $(BUILD)/$(1).iso
+else
+$(error BOOT=$(BOOT): choose iso or kernel)
+endif
 
 # x86-64's own negative checks: the switch-in ordering, an AP given up
 # on (smp.test_give_up=1) that starts late: the trampoline stays its own, so
@@ -52,5 +70,5 @@ QEMU_COMMON := qemu-system-x86_64 -machine q35 $(if $(QEMU_CPU),-cpu $(QEMU_CPU)
 	-accel tcg,thread=multi -smp $(CPUS) -m $(MEM) \
 	-display none -nic none -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 	-device edu $(FIRMWARE_ARGS)
-QEMU_RUN = $(QEMU_COMMON) -serial mon:stdio -cdrom $(BUILD)/run.iso
-QEMU_TEST = $(QEMU_COMMON) -serial stdio -monitor none -cdrom $(BUILD)/test.iso
+QEMU_RUN = $(QEMU_COMMON) -serial mon:stdio $(call BOOT_ARGS,run)
+QEMU_TEST = $(QEMU_COMMON) -serial stdio -monitor none $(call BOOT_ARGS,test)

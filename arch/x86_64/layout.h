@@ -26,6 +26,10 @@
 /* Boot tables identity-map this much physical memory (and the high half maps 2 GiB). */
 #define BOOT_IDENTITY_GIB 4
 
+/* How boot.S was entered: x86_boot_main's second argument. */
+#define BOOT_PROTO_MB2 0 /* _start, from a Multiboot2 loader (GRUB) */
+#define BOOT_PROTO_PVH 1 /* pvh_start, through the PVH ELF note (QEMU -kernel) */
+
 #define GDT_KERNEL_CODE 0x08
 #define GDT_KERNEL_DATA 0x10
 #define GDT_TSS 0x18

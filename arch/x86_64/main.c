@@ -6,6 +6,7 @@
  * tables (exceptions become reportable), then the boot information.
  */
 #include "arch/x86_64/x86.h"
+#include "boot/pvh.h"
 #include "kernel/acpi/acpi.h"
 #include "kernel/arch.h"
 #include "kernel/entry.h"
@@ -32,7 +33,7 @@ static uint32_t boot_cpu_apic_id(void)
 	return b >> 24;
 }
 
-__noreturn void x86_boot_main(uint32_t multiboot_info_pa)
+__noreturn void x86_boot_main(uint32_t info_pa, uint32_t protocol)
 {
 	x86_percpu_init(0, boot_cpu_apic_id());
 	x86_serial_init();
@@ -47,7 +48,10 @@ __noreturn void x86_boot_main(uint32_t multiboot_info_pa)
 	/* Real-mode IVT/BDA and the AP trampoline page stay out of the allocator. */
 	boot_info_add_reserved(0, 0x1000, "real-mode IVT and BIOS data");
 	boot_info_add_reserved(AP_TRAMPOLINE_PHYS, 0x1000, "AP trampoline");
-	multiboot2_parse(multiboot_info_pa);
+	if (protocol == BOOT_PROTO_PVH)
+		pvh_parse(info_pa);
+	else
+		multiboot2_parse(info_pa);
 	acpi_init(boot_info.acpi_rsdp, boot_cpu_apic_id());
 	kernel_main();
 }
