@@ -131,17 +131,29 @@ uint64_t edu_dma_limit(void)
 	return bits >= 64 ? ~0ull : (1ull << bits) - 1;
 }
 
+struct pci_dev *edu_pci_dev(void)
+{
+	return regs ? pdev : NULL;
+}
+
 int edu_dma(enum edu_dma_dir dir, phys_addr_t ram, uint32_t off, uint32_t len)
+{
+	if (ram + len - 1 < ram || ram + len - 1 > edu_dma_limit())
+		return regs ? -EINVAL : -ENOENT;
+	return edu_dma_bus(dir, ram, off, len);
+}
+
+int edu_dma_bus(enum edu_dma_dir dir, uint64_t bus, uint32_t off, uint32_t len)
 {
 	if (!regs)
 		return -ENOENT;
-	if (len == 0 || off > EDU_BUF_SIZE || len > EDU_BUF_SIZE - off || ram + len - 1 < ram ||
-	    ram + len - 1 > edu_dma_limit())
+	if (len == 0 || off > EDU_BUF_SIZE || len > EDU_BUF_SIZE - off || bus + len - 1 < bus ||
+	    bus + len - 1 > edu_dma_limit())
 		return -EINVAL;
 	uint64_t dev = EDU_BUF_ADDR + off;
 	mutex_lock(&edu_lock);
-	mmio_write64(regs + EDU_DMA_SRC, dir == EDU_TO_DEVICE ? ram : dev);
-	mmio_write64(regs + EDU_DMA_DST, dir == EDU_TO_DEVICE ? dev : ram);
+	mmio_write64(regs + EDU_DMA_SRC, dir == EDU_TO_DEVICE ? bus : dev);
+	mmio_write64(regs + EDU_DMA_DST, dir == EDU_TO_DEVICE ? dev : bus);
 	mmio_write64(regs + EDU_DMA_COUNT, len);
 	mmio_wmb(); /* the source bytes before the command that reads them */
 	mmio_write64(regs + EDU_DMA_CMD,

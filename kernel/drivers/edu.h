@@ -24,6 +24,8 @@
 
 #include "kernel/types.h"
 
+struct pci_dev;
+
 #define EDU_VENDOR    0x1234
 #define EDU_DEVICE    0x11e8
 #define EDU_IDENTITY  0x010000edu /* major 1, minor 0, 0xed */
@@ -63,5 +65,16 @@ uint64_t edu_dma_limit(void);
  * range allocated and does not touch it until this returns.
  */
 int edu_dma(enum edu_dma_dir dir, phys_addr_t ram, uint32_t off, uint32_t len);
+/*
+ * The same with a bus address: what the device puts on the bus, which an
+ * IOMMU in between translates (an I/O virtual address; with a shared
+ * address space, the user virtual address itself). Only the device's
+ * DMA mask is checked here; whether the address reaches memory is the
+ * IOMMU's business (a translation fault leaves the transfer undone, and
+ * the IOMMU reports it). Same return values as edu_dma().
+ */
+int edu_dma_bus(enum edu_dma_dir dir, uint64_t bus, uint32_t off, uint32_t len);
+/* The device on the bus (its requester id is the IOMMU's stream id), or NULL. */
+struct pci_dev *edu_pci_dev(void);
 
 #endif

@@ -77,6 +77,12 @@ struct pci_dev {
 	struct pci_bar bar[PCI_NR_BARS];
 };
 
+/* The requester id the device puts on its DMA (bus:dev.fn): an IOMMU's stream id. */
+static inline uint16_t pci_rid(const struct pci_dev *d)
+{
+	return (uint16_t)(d->bus << 8 | d->dev << 3 | d->fn);
+}
+
 /* ---- Finding the host bridge (pure: tests feed synthetic input) ------------------ */
 
 /*
