@@ -62,6 +62,7 @@ void kernel_main(void)
 	mn_setup();
 	iommu_setup();
 	pci_init();
+	iommu_init();
 	edu_init();
 	if (bench_requested())
 		arch_exit(bench_run_all() ? EXIT_SUCCESS_ALL : EXIT_TESTS_FAILED);

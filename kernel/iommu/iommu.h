@@ -102,4 +102,18 @@ extern enum iommu_break iommu_broken;
 /* Reads iommu.break= (boot, once). */
 void iommu_setup(void);
 
+/*
+ * Probes for the machine's hardware IOMMU (boot CPU, after pci_init(),
+ * before any driver starts DMA) and logs what it found, or that there is
+ * none and the emulated IOMMU is what the tests use.
+ */
+void iommu_init(void);
+/* The hardware IOMMU in use, or NULL. */
+struct iommu *iommu_hw(void);
+/* A hardware driver hands over its enabled IOMMU (from its probe). */
+void iommu_register_hw(struct iommu *io);
+/* Hardware drivers' probes: each returns quietly when its firmware describes no such unit. */
+void smmuv3_probe(void);
+void vtd_probe(void);
+
 #endif
