@@ -235,14 +235,14 @@ test-negative: deps kernel
 # BENCH_MODES, with `bench tlb=<mode>`, then one boot of the NOTIFIER=off
 # build in BENCH_BASELINE (a mode; empty: none); tools/bench.py replaces
 # @BUILD@ and @MODE@ in the test boot's QEMU command and writes the tables
-# to $(BUILD)/bench.md.
+# to $(BUILD)/bench.md. BENCH_ONLY=glob runs only the matching scenarios.
 BENCH_MODES ?= gen mmgen
 BENCH_BASELINE ?= $(firstword $(BENCH_MODES))
 BENCH_TIMEOUT ?= 100
 BENCH_QEMU = $(subst $(BUILD)/,@BUILD@/,$(subst $(BUILD)/test.,$(BUILD)/bench-@MODE@.,\
 	$(QEMU_TEST)))
 define bench_image
-$(call arch_boot_image,bench tlb=$(1) $(ARCH_CMDLINE) $(CMDLINE),bench-$(1))
+$(call arch_boot_image,bench tlb=$(1) $(if $(BENCH_ONLY),bench.only=$(BENCH_ONLY)) $(ARCH_CMDLINE) $(CMDLINE),bench-$(1))
 
 endef
 
@@ -264,7 +264,7 @@ endif
 	$(Q)python3 tools/bench.py --modes '$(BENCH_MODES)' --log-dir $(BUILD) \
 		--build-dir $(BUILD) $(if $(BENCH_BASELINE),--baseline-dir $(NO_NOTIFIER_BUILD) \
 			--baseline-mode $(BENCH_BASELINE)) \
-		--timeout $(BENCH_TIMEOUT) --exit-style $(EXIT_STYLE) --markdown $(BUILD)/bench.md \
+		$(if $(BENCH_ONLY),--only '$(BENCH_ONLY)') --timeout $(BENCH_TIMEOUT) --exit-style $(EXIT_STYLE) --markdown $(BUILD)/bench.md \
 		--title 'Pagoda TLB benchmarks ($(ARCH), CPUS=$(CPUS))' -- sh -c 'exec $(BENCH_QEMU)'
 
 # One bench image per mode in BENCH_MODES (make bench builds the baseline's this way).
@@ -275,7 +275,7 @@ bench-images: kernel
 # generic page-table code against a scrambled fake architecture under
 # AddressSanitizer and UndefinedBehaviorSanitizer (tools/host_test.mk).
 include tools/host_test.mk
-host-test: host-pt-test
+host-test: host-pt-test host-mem-test
 	$(Q)for t in tools/test_ktest_run.py tools/test_bench.py; do \
 		out=$$(python3 $$t 2>&1) || { echo "$$out"; echo "host-test: $$t failed"; exit 1; }; \
 		echo "$$out" | tail -n 1; \

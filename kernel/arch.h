@@ -83,6 +83,17 @@ __noreturn void arch_exit(enum exit_status status);
 /* ---- Memory ------------------------------------------------------------- */
 
 /*
+ * Bulk zeroing and copying of RAM, as fast as the CPU does it (rep
+ * stosq/movsq on x86-64; DC ZVA and LDP/STP pairs on aarch64): what page
+ * allocation and page copies use. Any length and any alignment; exactly
+ * [dst, dst + n) is written. Normal memory only (RAM with the MMU on),
+ * never MMIO; the ranges of a copy do not overlap. Checked for every
+ * length and alignment by tests/host/mem_host_test.c.
+ */
+void arch_mem_zero(void *dst, size_t n);
+void arch_mem_copy(void *dst, const void *src, size_t n);
+
+/*
  * Boot-time access to physical memory: the arch's boot page tables already
  * map physical memory below arch_mm_layout.boot_mapped_limit at the
  * direct-map address, so this returns direct_map_base + pa there and NULL

@@ -61,6 +61,9 @@ aarch64)
 	if [ "$what" = all ]; then
 		need_qemu qemu-system-aarch64 qemu-system-arm
 		need_cmd dtc device-tree-compiler
+		# the host test of arch/aarch64/mem.S: a static arm64 program under qemu-user
+		need_cmd qemu-aarch64-static qemu-user-static
+		need_file /usr/aarch64-linux-gnu/lib/libc.a libc6-dev-arm64-cross
 	fi
 	;;
 esac

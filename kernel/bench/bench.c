@@ -30,6 +30,8 @@ CMDLINE_PARAM(bench_spin_param, .key = "bench.spin", .kind = CMDLINE_FLAG, .def 
 	      .help = "benchmark residents spin instead of halting between interrupts");
 CMDLINE_PARAM(bench_reps_param, .key = "bench.reps", .kind = CMDLINE_U64, .min = 1, .max = 1000,
 	      .def = "5", .help = "repetitions of each benchmark scenario");
+CMDLINE_PARAM(bench_only_param, .key = "bench.only", .kind = CMDLINE_STRING, .def = "*",
+	      .help = "run only the scenarios whose name matches this glob (e.g. page_*)");
 
 static char bench_mode[32];
 static bool bench_failed;
@@ -266,9 +268,12 @@ bool bench_run_all(void)
 	 * times scatter (under TCG other host load shows up directly).
 	 */
 	uint64_t reps = cmdline_u64("bench.reps");
+	char only[64];
+	if (!cmdline_get("bench.only", only, sizeof(only)) || !only[0])
+		strlcpy(only, "*", sizeof(only));
 	for (const struct bench_scenario *const *sc = __bench_scenarios_start;
 	     sc < __bench_scenarios_end; sc++)
-		for (bench_rep = 0; bench_rep < reps; bench_rep++)
+		for (bench_rep = 0; bench_rep < reps && glob_match(only, (*sc)->name); bench_rep++)
 			run_one((*sc)->name, (*sc)->run);
 	console_write("BENCH_END failed=%u\n", bench_failed ? 1u : 0u);
 	return !bench_failed;
