@@ -30,6 +30,14 @@ void arch_cpu_relax(void);
 void arch_cpu_idle(void);
 /* Disables interrupts and stops this CPU for good. */
 __noreturn void arch_cpu_halt(void);
+/*
+ * Turns the machine off (x86-64: ACPI S5; aarch64: PSCI SYSTEM_OFF), or
+ * restarts it (x86-64: FADT reset register, 0xCF9, keyboard controller;
+ * aarch64: PSCI SYSTEM_RESET). Each says which method it tries; when
+ * none works the CPU halts. Interrupts are disabled first.
+ */
+__noreturn void arch_poweroff(void);
+__noreturn void arch_reset(void);
 
 /* ---- Interrupt masking ------------------------------------------------- */
 

@@ -56,6 +56,24 @@ endif
 # on (smp.test_give_up=1) that starts late: the trampoline stays its own, so
 # the boot goes on with fewer CPUs (the old code reused it: a triple fault),
 # and a split kernel block left in the TLBs (replace_no_flush).
+# Real-PC paths under QEMU (docs/boot.md): the TSC calibrated against the
+# HPET, or the ACPI PM timer when the machine has no HPET; the run ended by
+# ACPI S5 power off, and by a reset (QEMU exits on it: -no-reboot), instead
+# of isa-debug-exit, so QEMU's own exit status 0 is the only way to pass.
+# power_boot: $(1) command line, $(2) runner options, $(3) extra QEMU options.
+define power_boot
+	$(call arch_boot_image,$(call NEGATIVE_CMDLINE,$(1),power$(comma)time),test)
+	@echo $(call shell_quote,power check: $(1) $(3))
+	$(Q)python3 tools/ktest_run.py --log $(BUILD)/power-$(subst =,_,$(subst $(space),_,$(strip $(1) $(3)))).log \
+		--timeout 60 $(2) -- $(QEMU_TEST) $(3)
+endef
+power-check: deps kernel
+	$(call power_boot,,--exit-style x86 --expect-log "time: .*measured against the HPET")
+	$(call power_boot,,--exit-style x86 --expect-log "time: .*measured against the ACPI PM timer",-machine hpet=off)
+	$(call power_boot,time.source=pit,--exit-style x86 --expect-log "time: .*measured against the PIT")
+	$(call power_boot,exit.via=acpi,--exit-style poweroff --expect-log "power: powering off [(]ACPI S5[)]")
+	$(call power_boot,exit.via=reset,--exit-style poweroff --expect-log "power: resetting through the FADT reset register")
+
 SPLIT_CASE := kpt.split_drops_the_block_on_every_cpu
 arch-negative: kernel
 	$(call negative_check,smp.test_give_up=1,--expect-fail smp.all_cpus_online,smp)
