@@ -280,6 +280,8 @@ host-test: host-pt-test host-mem-test
 		out=$$(python3 $$t 2>&1) || { echo "$$out"; echo "host-test: $$t failed"; exit 1; }; \
 		echo "$$out" | tail -n 1; \
 	done
+	$(Q)out=$$(sh tools/test_usb_write.sh 2>&1) || { echo "$$out"; echo "host-test: tools/test_usb_write.sh failed"; exit 1; }; \
+		echo "$$out" | tail -n 1
 
 clean:
 	rm -rf build

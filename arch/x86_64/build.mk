@@ -84,6 +84,12 @@ iso: kernel
 	$(call arch_boot_image,$(CMDLINE),run)
 	@echo "  ISO     $(BUILD)/run.iso"
 
+# Writes the run ISO (hybrid: BIOS and UEFI) to a USB stick, after checks
+# and a confirmation (tools/usb_write.sh; README, "On a real PC").
+usb: iso
+	@test -n "$(DEV)" || { echo "usb: say which device: make usb DEV=/dev/sdX"; exit 1; }
+	$(Q)sh tools/usb_write.sh $(BUILD)/run.iso $(DEV)
+
 QEMU_COMMON := qemu-system-x86_64 -machine q35 $(if $(QEMU_CPU),-cpu $(QEMU_CPU)) \
 	-accel tcg,thread=multi -smp $(CPUS) -m $(MEM) \
 	-display none -nic none -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 \

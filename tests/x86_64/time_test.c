@@ -6,9 +6,12 @@
  * at the right speed. Under QEMU all of them follow the virtual clock, so
  * they agree within a fraction of a percent unless the host preempts the
  * vCPU inside a measurement window; the best of five windows is used.
+ * The LAPIC timer, calibrated at boot, must count at QEMU's fixed rate
+ * within 1%.
  */
 #include "arch/x86_64/x86.h"
 #include "kernel/printk.h"
+#include "kernel/time.h"
 #include "tests/ktest.h"
 
 #define WINDOW_MS     20
@@ -44,7 +47,23 @@ static void every_clock_agrees_on_the_tsc_rate(struct ktest *t)
 	EXPECT_GE(t, measured, 2u);
 }
 
+/* QEMU's local APIC timer counts at 1 GHz before its divider (hw/intc/apic.c): /16 here. */
+#define QEMU_LAPIC_COUNTS_PER_TICK (1000000000u / 16u / TIMER_HZ)
+
+static void lapic_timer_matches_qemus_rate(struct ktest *t)
+{
+	uint32_t a, b, c, d;
+	cpuid(1, 0, &a, &b, &c, &d);
+	if (!(c & (1u << 31)))
+		KTEST_SKIP(t, "not under a hypervisor: the LAPIC timer's rate is the board's");
+	uint64_t want = QEMU_LAPIC_COUNTS_PER_TICK, got = x86_apic_timer_count;
+	printk("time: LAPIC timer %llu counts per tick, QEMU's rate gives %llu",
+	       (unsigned long long)got, (unsigned long long)want);
+	EXPECT_LE(t, (got > want ? got - want : want - got) * 100, want); /* within 1% */
+}
+
 static const struct ktest_case time_cases[] = {
+	KTEST_CASE(lapic_timer_matches_qemus_rate),
 	KTEST_CASE_TIMEOUT(every_clock_agrees_on_the_tsc_rate, 10000),
 	KTEST_END,
 };
