@@ -128,9 +128,10 @@ inline flush_local(fl_c, fl_r, fl_all)
 }
 
 /*
- * catch_up: from `local` to the mm's generation now, replaying the ring's
- * ranges, or the whole mm when one is missing or freed tables. `xr`/`xf`:
- * the request in hand (0/0 for none). Runs inside a d_step.
+ * catch_up: CPU cu_c from generation cu_from to the mm's generation now,
+ * replaying the ring's ranges, or the whole mm when one is missing or
+ * freed tables. cu_xr/cu_xf: the request in hand's range and fullness (0/0
+ * for none). The result goes to cu_res. Runs inside a d_step.
  */
 inline catch_up(cu_c, cu_from, cu_xr, cu_xf, cu_res)
 {
@@ -182,7 +183,7 @@ inline flush_here_body(fh_c, fh_q)
 	pending[fh_c] = pending[fh_c] & ~BIT(fh_q)
 }
 
-/* An interrupt: CPU c runs one of the requests posted to it. */
+/* An interrupt: CPU sv_c runs one of the requests posted to it. */
 inline serve(sv_c)
 {
 	if
