@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: BSD-2-Clause
 #
 # Makes sure the Debian packages a make target needs are installed.
-# Usage: deps.sh build|all|pictures ARCH
+# Usage: deps.sh build|all|pictures|model ARCH
 #   build: what compiling needs; all: also what booting and testing need;
-#   pictures: what `make pictures` needs (graphviz), whatever ARCH.
+#   pictures: what `make pictures` needs (graphviz), whatever ARCH;
+#   model: what `make model` needs (spin and a host gcc), whatever ARCH.
 # As root it installs what is missing with apt-get; otherwise it names the
 # missing packages and the exact command, and fails.
 #
@@ -40,6 +41,11 @@ need_cmd make make
 need_cmd python3 python3
 if [ "$what" = pictures ]; then
 	need_cmd dot graphviz
+	arch=none
+fi
+if [ "$what" = model ]; then
+	need_cmd spin spin
+	need_cmd gcc gcc
 	arch=none
 fi
 case "$arch" in
