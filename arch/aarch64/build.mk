@@ -72,6 +72,7 @@ QEMU_RUN = $(QEMU_COMMON) -serial mon:stdio -append "$$(cat $(BUILD)/run.cmdline
 ROLLOVER_CASE := tlb.asid_rollover_keeps_mms_apart
 SWITCHED_CASE := tlb.switched_out_and_back_catches_up
 BREAK_CASE := kpt.split_is_invalidated_before_the_walk_goes_on
+PIN_CASE := asid.pinned_id_survives_rollover
 QEMU_MACHINE_ARGS := -machine virt,gic-version=$(GIC)$(VIRT_OPTS) -cpu $(QEMU_CPU) -smp $(CPUS) \
 	-m $(MEM)
 arch-negative: kernel
@@ -86,4 +87,5 @@ arch-negative: kernel
 	$(call negative_check,tlb=ipi tlb.break=switch_no_catch_up,--expect-fail $(SWITCHED_CASE),$(SWITCHED_CASE))
 	$(call negative_check,tlb.break=nested_blind,--expect-fail $(NESTED_CASE),$(NESTED_CASE))
 	$(call negative_check,tlb.break=replace_no_flush,--expect-fail $(BREAK_CASE),$(BREAK_CASE))
+	$(call negative_check,tlb.break=asid_pin_ignored,--expect-fail $(PIN_CASE),$(PIN_CASE))
 QEMU_TEST = $(QEMU_COMMON) -serial stdio -monitor none -append "$$(cat $(BUILD)/test.cmdline)"
