@@ -11,7 +11,8 @@
 # and PSCI uses smc), QEMU_CPU=model (-cpu: cortex-a53, cortex-a57,
 # cortex-a72 (default), max, ...), DTB=path (boot with this device tree
 # instead of QEMU's own), EARLY_UART=address (PL011 used before the device
-# tree is read; 0 disables it).
+# tree is read; 0 disables it), IOMMU=none|smmuv3 (smmuv3: virt's SMMUv3 in
+# front of the PCI bus, `-machine virt,iommu=smmuv3`; docs/iommu.md).
 
 CPUS_PAST_GICV2 := $(filter-out 1 2 3 4 5 6 7 8,$(CPUS))
 GIC ?= $(if $(CPUS_PAST_GICV2),3,2)
@@ -19,6 +20,7 @@ EL ?= 1
 QEMU_CPU ?= cortex-a72
 DTB ?=
 EARLY_UART ?= 0x09000000
+IOMMU ?= none
 
 CROSS := aarch64-linux-gnu-
 ARCH_CFLAGS := -march=armv8-a -mgeneral-regs-only -mno-outline-atomics -mstrict-align \
@@ -45,6 +47,11 @@ else ifeq ($(EL),1)
 VIRT_OPTS :=
 else
 $(error EL=$(EL): choose 1 or 2)
+endif
+ifeq ($(IOMMU),smmuv3)
+VIRT_OPTS := $(VIRT_OPTS),iommu=smmuv3
+else ifneq ($(IOMMU),none)
+$(error IOMMU=$(IOMMU): choose none or smmuv3 (aarch64))
 endif
 
 # The Image is the ELF's loadable bytes from the header on; .bss is not in it.
