@@ -60,6 +60,7 @@
 #define CR1_WB_INNER_SHAREABLE 0xd75u
 #define CR2_RECINVSID	       (1u << 1) /* record C_BAD_STREAMID */
 #define GERROR_CMDQ_ERR	       (1u << 0)
+#define GERROR_EVENTQ_ABT      (1u << 2)
 #define CMDQ_CONS_ERR(v)       (((v) >> 24) & 0x7f)
 #define Q_BASE_RA	       (1ull << 62)
 #define Q_ADDR_MASK	       0x000fffffffffffe0ull

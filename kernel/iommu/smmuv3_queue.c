@@ -26,6 +26,7 @@
 #include "kernel/printk.h"
 #include "lib/string.h"
 
+#define SMMU_EVENTS_LOGGED 4 /* lines per drain */
 #define SYNC_WAIT_NS 100000000ull /* 100 ms: QEMU consumes at once, hardware in microseconds */
 
 static uint32_t rd32(struct smmu *s, unsigned off)
@@ -79,7 +80,8 @@ static void recover_cmd_error(struct smmu *s, uint32_t gerrorn)
 /* Other global errors are reported and acknowledged; none stops the command queue. */
 static void ack_other_errors(struct smmu *s, uint32_t pending, uint32_t gerrorn)
 {
-	printk("smmuv3: global error %#x (GERROR) acknowledged", pending);
+	printk("smmuv3: global error %#x (GERROR%s) acknowledged", pending,
+	       pending & GERROR_EVENTQ_ABT ? ": event queue full, events lost" : "");
 	wr32(s, SMMU_GERRORN, gerrorn ^ pending);
 }
 
@@ -141,7 +143,11 @@ static const char *event_name(unsigned type)
 void smmu_drain_events_locked(struct smmu *s)
 {
 	struct smmu_queue *q = &s->evtq;
-	uint32_t prod = rd32(s, SMMU_EVENTQ_PROD);
+	uint32_t prod = rd32(s, SMMU_EVENTQ_PROD), gerrorn = rd32(s, SMMU_GERRORN);
+	uint32_t pending = (rd32(s, SMMU_GERROR) ^ gerrorn) & ~GERROR_CMDQ_ERR;
+	unsigned seen = 0;
+	if (pending)
+		ack_other_errors(s, pending, gerrorn); /* e.g. EVENTQ_ABT_ERR: a full queue */
 	if (prod & (1u << 31)) {
 		s->lost_events++; /* overflow flag: acknowledged by copying it into CONS below */
 		printk("smmuv3: event queue overflowed: events were lost");
@@ -154,10 +160,15 @@ void smmu_drain_events_locked(struct smmu *s)
 					.addr = e[2],
 					.read = (e[1] >> 35) & 1};
 		s->events[s->nr_events++ % SMMU_EVENTS_KEPT] = ev;
-		printk("smmuv3: %s (%#x) stream %u, %s at %#llx", event_name(ev.type), ev.type, ev.sid,
-		       ev.read ? "read" : "write", (unsigned long long)ev.addr);
+		/* A faulting DMA can raise one event per word: the first few say enough. */
+		if (seen++ < SMMU_EVENTS_LOGGED)
+			printk("smmuv3: %s (%#x) stream %u, %s at %#llx", event_name(ev.type), ev.type,
+			       ev.sid, ev.read ? "read" : "write", (unsigned long long)ev.addr);
 		q->cons = (q->cons + 1) & q_mask(q);
 	}
+	if (seen > SMMU_EVENTS_LOGGED)
+		printk("smmuv3: ... and %u more events (%llu since boot)", seen - SMMU_EVENTS_LOGGED,
+		       (unsigned long long)s->nr_events);
 	wr32(s, SMMU_EVENTQ_CONS, q->cons | (prod & (1u << 31)));
 }
 
