@@ -278,6 +278,8 @@ static void stale_translation_is_invalidated(struct ktest *t)
 		EXPECT_EQ(t, edu_dma_bus(EDU_TO_DEVICE, VA(0), 0, EDU_BUF_SIZE), 0);
 		EXPECT_EQ(t, edu_dma_bus(EDU_FROM_DEVICE, VA(1), 0, EDU_BUF_SIZE), 0);
 		EXPECT_TRUE(t, page_is(out, 0xbb)); /* 0xaa: the SMMU used the stale entry */
+		ktest_log(t, "after the remap the device read %#x (A holds 0xaa, B 0xbb)",
+			  ((const uint8_t *)kva(out))[0]);
 		unbind(&b);
 	}
 	frame_free(a, 0);

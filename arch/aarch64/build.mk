@@ -95,4 +95,25 @@ arch-negative: kernel
 	$(call negative_check,tlb.break=nested_blind,--expect-fail $(NESTED_CASE),$(NESTED_CASE))
 	$(call negative_check,tlb.break=replace_no_flush,--expect-fail $(BREAK_CASE),$(BREAK_CASE))
 	$(call negative_check,tlb.break=asid_pin_ignored,--expect-fail $(PIN_CASE),$(PIN_CASE))
+	$(Q)$(MAKE) --no-print-directory iommu-negative IOMMU=smmuv3
+
+# The SMMUv3's checks, on a machine that has one: with the IOTLB invalidation
+# skipped the stale-DMA case must fail, and a malformed iommu-map must be
+# named in one line while Pagoda goes on without the SMMU (edu then DMAs
+# untranslated, and the smmu suite skips all but its parser case).
+STALE_CASE := smmu.stale_translation_is_invalidated
+BAD_IOMMU_MAP := "smmuv3: fdt: node /pcie@[0-9a-f]+: property 'iommu-map': length 12 is not a whole number of 4-cell entries; not using the SMMU"
+.PHONY: iommu-negative
+iommu-negative: kernel
+ifneq ($(IOMMU),smmuv3)
+	$(error iommu-negative needs IOMMU=smmuv3)
+endif
+	$(call negative_check,smmu.break=skip_tlbi,--expect-fail $(STALE_CASE),$(STALE_CASE))
+	$(Q)sh tools/make_bad_dtb.sh --iommu-map $(BUILD)/bad-iommu-map.dtb $(QEMU_MACHINE_ARGS)
+	$(call arch_boot_image,$(call NEGATIVE_CMDLINE,,smmu$(comma)edu),test)
+	@echo "negative check: a malformed iommu-map must be named, and the smmu and edu suites pass without the SMMU"
+	$(Q)python3 tools/ktest_run.py --log $(BUILD)/negative-bad-iommu-map.log --timeout 60 \
+		--exit-style $(EXIT_STYLE) --expect-log $(BAD_IOMMU_MAP) \
+		--expect-log "iommu: no hardware IOMMU" \
+		-- $(subst -kernel ,-dtb $(BUILD)/bad-iommu-map.dtb -kernel ,$(QEMU_TEST))
 QEMU_TEST = $(QEMU_COMMON) -serial stdio -monitor none -append "$$(cat $(BUILD)/test.cmdline)"
