@@ -48,6 +48,26 @@ static unsigned hw_asid_on(unsigned cpu)
 	return id;
 }
 
+/* M and `n` other mms, or false (the case then ends). */
+static bool make_mms(struct ktest *t, struct mm **m, struct mm **o, unsigned n)
+{
+	*m = mm_create();
+	for (unsigned i = 0; i < n; i++)
+		o[i] = mm_create();
+	bool ok = *m != NULL;
+	for (unsigned i = 0; i < n; i++)
+		ok = ok && o[i] != NULL;
+	EXPECT_TRUE(t, ok);
+	return ok;
+}
+
+static void destroy_mms(struct mm *m, struct mm **o, unsigned n)
+{
+	mm_destroy(m);
+	for (unsigned i = 0; i < n; i++)
+		mm_destroy(o[i]);
+}
+
 /*
  * CPU `idle` runs M and never switches again. Two rollovers happen on
  * another CPU, M visiting that CPU in between (so M's asid moves to the
@@ -66,12 +86,9 @@ static void idle_cpu_keeps_the_id_its_mm_has(struct ktest *t)
 	unsigned here = arch_cpu_id(), idle = here;
 	for_each_cpu(c, on) if (c != here) idle = c;
 	enum { OTHERS = 6 };
-	struct mm *m = mm_create(), *o[OTHERS];
-	ASSERT_TRUE(t, m != NULL);
-	for (unsigned i = 0; i < OTHERS; i++) {
-		o[i] = mm_create();
-		ASSERT_TRUE(t, o[i] != NULL);
-	}
+	struct mm *m, *o[OTHERS];
+	if (!make_mms(t, &m, o, OTHERS))
+		return;
 	uint64_t rollovers = asid_stats.rollovers;
 	/*
 	 * Ids 1 to 4: enough that a rollover always frees one (two CPUs hold
@@ -102,9 +119,7 @@ static void idle_cpu_keeps_the_id_its_mm_has(struct ktest *t)
 		  "rollovers",
 		  idle, runs, asid_active_hw(idle), asid_hw(m),
 		  (unsigned long)(asid_stats.rollovers - rollovers));
-	mm_destroy(m);
-	for (unsigned i = 0; i < OTHERS; i++)
-		mm_destroy(o[i]);
+	destroy_mms(m, o, OTHERS);
 }
 
 /*
@@ -151,12 +166,9 @@ static void pinned_id_survives_rollover(struct ktest *t)
 		KTEST_SKIP(t, "no ASIDs on this arch (nothing to pin)");
 	unsigned here = arch_cpu_id();
 	enum { OTHERS = 10 };
-	struct mm *m = mm_create(), *o[OTHERS];
-	ASSERT_TRUE(t, m != NULL);
-	for (unsigned i = 0; i < OTHERS; i++) {
-		o[i] = mm_create();
-		ASSERT_TRUE(t, o[i] != NULL);
-	}
+	struct mm *m, *o[OTHERS];
+	if (!make_mms(t, &m, o, OTHERS))
+		return;
 	uint64_t rollovers = asid_stats.rollovers;
 	/* Six ids: one pinned, two reserved by the CPUs here, so every rollover frees some. */
 	asid_test_limit(6);
@@ -181,9 +193,7 @@ static void pinned_id_survives_rollover(struct ktest *t)
 		  (unsigned long)(asid_stats.rollovers - rollovers), runs);
 	asid_unpin(m);
 	asid_unpin(m);
-	mm_destroy(m);
-	for (unsigned i = 0; i < OTHERS; i++)
-		mm_destroy(o[i]);
+	destroy_mms(m, o, OTHERS);
 }
 
 static const struct ktest_case asid_cases[] = {

@@ -25,7 +25,7 @@
 #include "lib/string.h"
 #include "tests/ktest.h"
 
-#define VA(page) (arch_mm_layout.user_base + MiB(64) + (uint64_t)(page) * PAGE_SIZE)
+#define VA(page) (arch_mm_layout.user_base + MiB(64) + (uint64_t)(page)*PAGE_SIZE)
 #define RW_USER	 (PT_READ | PT_WRITE | PT_USER)
 
 struct bound {
@@ -133,11 +133,13 @@ static void iommu_map_and_reg_are_parsed_strictly(struct ktest *t)
 
 	/* QEMU's map, and one shifted by 0x100 with another IOMMU's entry first. */
 	static const uint32_t qemu[] = {0, 0x8007, 0, 0x10000};
-	ASSERT_TRUE(t, smmu_dt_iommu_map(buf, make_map(buf, qemu, 1), 0x8007, &dt, err, sizeof(err)));
+	ASSERT_TRUE(t,
+		    smmu_dt_iommu_map(buf, make_map(buf, qemu, 1), 0x8007, &dt, err, sizeof(err)));
 	EXPECT_TRUE(t, smmu_dt_sid(&dt, 0x0010, &sid));
 	EXPECT_EQ(t, sid, 0x10u);
 	static const uint32_t two[] = {0, 0x9999, 0, 0x100, 0x100, 0x8007, 0x1000, 0x100};
-	ASSERT_TRUE(t, smmu_dt_iommu_map(buf, make_map(buf, two, 2), 0x8007, &dt, err, sizeof(err)));
+	ASSERT_TRUE(t,
+		    smmu_dt_iommu_map(buf, make_map(buf, two, 2), 0x8007, &dt, err, sizeof(err)));
 	EXPECT_EQ(t, dt.nr_maps, 1u);
 	EXPECT_FALSE(t, smmu_dt_sid(&dt, 0x00ff, &sid)); /* the other IOMMU's device */
 	EXPECT_TRUE(t, smmu_dt_sid(&dt, 0x0105, &sid));
@@ -149,13 +151,17 @@ static void iommu_map_and_reg_are_parsed_strictly(struct ktest *t)
 	EXPECT_FALSE(t, smmu_dt_iommu_map(NULL, 0, 0x8007, &dt, err, sizeof(err)));
 	EXPECT_TRUE(t, glob_match("*missing*", err));
 	static const uint32_t empty[] = {0, 0x8007, 0, 0};
-	EXPECT_FALSE(t, smmu_dt_iommu_map(buf, make_map(buf, empty, 1), 0x8007, &dt, err, sizeof(err)));
+	EXPECT_FALSE(
+	    t, smmu_dt_iommu_map(buf, make_map(buf, empty, 1), 0x8007, &dt, err, sizeof(err)));
 	EXPECT_TRUE(t, glob_match("*entry 0*", err));
 	static const uint32_t past[] = {0xff00, 0x8007, 0, 0x200};
-	EXPECT_FALSE(t, smmu_dt_iommu_map(buf, make_map(buf, past, 1), 0x8007, &dt, err, sizeof(err)));
+	EXPECT_FALSE(t,
+		     smmu_dt_iommu_map(buf, make_map(buf, past, 1), 0x8007, &dt, err, sizeof(err)));
 	static const uint32_t wraps[] = {0, 0x8007, 0xffffff00u, 0x200};
-	EXPECT_FALSE(t, smmu_dt_iommu_map(buf, make_map(buf, wraps, 1), 0x8007, &dt, err, sizeof(err)));
-	EXPECT_FALSE(t, smmu_dt_iommu_map(buf, make_map(buf, qemu, 1), 0x1234, &dt, err, sizeof(err)));
+	EXPECT_FALSE(
+	    t, smmu_dt_iommu_map(buf, make_map(buf, wraps, 1), 0x8007, &dt, err, sizeof(err)));
+	EXPECT_FALSE(t,
+		     smmu_dt_iommu_map(buf, make_map(buf, qemu, 1), 0x1234, &dt, err, sizeof(err)));
 	EXPECT_TRUE(t, glob_match("*no entry names the SMMU*", err));
 	uint32_t many[4 * (SMMU_SID_MAPS + 1)];
 	for (unsigned i = 0; i <= SMMU_SID_MAPS; i++) {
@@ -337,12 +343,12 @@ static void illegal_command_is_reported_and_skipped(struct ktest *t)
 }
 
 static const struct ktest_case smmu_cases[] = {
-	KTEST_CASE(iommu_map_and_reg_are_parsed_strictly),
-	KTEST_CASE(device_shares_the_cpu_view),
-	KTEST_CASE(unmapped_page_faults_and_freed_frame_is_untouched),
-	KTEST_CASE(stale_translation_is_invalidated),
-	KTEST_CASE(unbound_stream_aborts),
-	KTEST_CASE(illegal_command_is_reported_and_skipped),
-	KTEST_END,
+    KTEST_CASE(iommu_map_and_reg_are_parsed_strictly),
+    KTEST_CASE(device_shares_the_cpu_view),
+    KTEST_CASE(unmapped_page_faults_and_freed_frame_is_untouched),
+    KTEST_CASE(stale_translation_is_invalidated),
+    KTEST_CASE(unbound_stream_aborts),
+    KTEST_CASE(illegal_command_is_reported_and_skipped),
+    KTEST_END,
 };
 KTEST_SUITE(smmu_suite, "smmu", smmu_cases);

@@ -59,7 +59,8 @@ static unsigned oas_bits(unsigned code)
 /* Why this SMMU cannot be driven, or NULL. */
 static const char *missing_caps(struct smmu *s)
 {
-	unsigned ttf = (s->idr0 >> IDR0_TTF_SHIFT) & 3, endian = (s->idr0 >> IDR0_TTENDIAN_SHIFT) & 3;
+	unsigned ttf = (s->idr0 >> IDR0_TTF_SHIFT) & 3,
+		 endian = (s->idr0 >> IDR0_TTENDIAN_SHIFT) & 3;
 	if (!(s->idr0 & IDR0_S1P))
 		return "no stage-1 translation (IDR0.S1P)";
 	if (!(ttf & 2))
@@ -152,8 +153,8 @@ void smmuv3_probe(void)
 	       s->dt.path, (unsigned long long)s->dt.base, s->asid_bits, s->oas_bits,
 	       s->ril ? "range TLBI" : "TLBI per page", s->io.nr_streams, s->dt.nr_maps,
 	       smmu_broken == SMMU_BREAK_SKIP_TLBI
-		       ? "; WARNING: TLBIs skipped on purpose (smmu.break=skip_tlbi): tests must fail"
-		       : "");
+		   ? "; WARNING: TLBIs skipped on purpose (smmu.break=skip_tlbi): tests must fail"
+		   : "");
 	iommu_register_hw(&s->io);
 }
 

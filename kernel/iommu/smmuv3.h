@@ -31,7 +31,8 @@ struct pci_dev;
 
 #define SMMU_SID_MAPS 8
 
-/* One iommu-map entry: requester ids [rid_base, rid_base + length) -> sid_base + (rid - rid_base). */
+/* One iommu-map entry: requester ids [rid_base, rid_base + length) -> sid_base + (rid - rid_base).
+ */
 struct smmu_sid_map {
 	uint32_t rid_base, sid_base, length;
 };
@@ -86,7 +87,7 @@ struct smmu_event {
 	uint8_t type; /* SMMU_EVT_* */
 	uint32_t sid;
 	uint64_t addr; /* input address, for translation-class faults */
-	bool read; /* RnW */
+	bool read;     /* RnW */
 };
 #define SMMU_EVT_C_BAD_STREAMID 0x02
 #define SMMU_EVT_C_BAD_STE	0x04

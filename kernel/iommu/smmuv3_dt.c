@@ -83,16 +83,17 @@ bool smmu_dt_iommu_map(const uint8_t *map, uint32_t len, uint32_t phandle, struc
 		if (ph != phandle)
 			continue; /* another IOMMU's devices */
 		if (out->nr_maps == SMMU_SID_MAPS) {
-			snprintf(err, err_size, "property 'iommu-map': more than %u entries for the SMMU",
+			snprintf(err, err_size,
+				 "property 'iommu-map': more than %u entries for the SMMU",
 				 SMMU_SID_MAPS);
 			return false;
 		}
 		out->map[out->nr_maps++] = (struct smmu_sid_map){
-			.rid_base = (uint32_t)rid, .sid_base = (uint32_t)sid, .length = (uint32_t)n};
+		    .rid_base = (uint32_t)rid, .sid_base = (uint32_t)sid, .length = (uint32_t)n};
 	}
 	if (!out->nr_maps) {
-		snprintf(err, err_size, "property 'iommu-map': no entry names the SMMU (phandle %#x)",
-			 phandle);
+		snprintf(err, err_size,
+			 "property 'iommu-map': no entry names the SMMU (phandle %#x)", phandle);
 		return false;
 	}
 	return true;
@@ -142,12 +143,14 @@ int smmu_dt_find(struct smmu_dt *out, char *err, size_t err_size)
 	fdt_node_path(&f, node, out->path, sizeof(out->path));
 	uint32_t cells;
 	if (!fdt_prop_u32(&f, node, "#iommu-cells", &cells) || cells != 1) {
-		snprintf(err, err_size, "fdt: node %s: property '#iommu-cells': not <1>", out->path);
+		snprintf(err, err_size, "fdt: node %s: property '#iommu-cells': not <1>",
+			 out->path);
 		return -1;
 	}
 	if (!fdt_prop_u32(&f, node, "phandle", &out->phandle) &&
 	    !fdt_prop_u32(&f, node, "linux,phandle", &out->phandle)) {
-		snprintf(err, err_size, "fdt: node %s: property 'phandle': missing (no device names it)",
+		snprintf(err, err_size,
+			 "fdt: node %s: property 'phandle': missing (no device names it)",
 			 out->path);
 		return -1;
 	}

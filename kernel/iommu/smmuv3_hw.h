@@ -41,21 +41,21 @@
 #define SMMU_EVENTQ_CONS     0x100ac
 #define SMMU_REG_SIZE	     0x20000
 
-#define IDR0_S1P	  (1u << 1)
-#define IDR0_TTF_SHIFT	  2 /* 2: AArch64 tables, 3: both */
-#define IDR0_COHACC	  (1u << 4)
-#define IDR0_ASID16	  (1u << 12)
+#define IDR0_S1P	    (1u << 1)
+#define IDR0_TTF_SHIFT	    2 /* 2: AArch64 tables, 3: both */
+#define IDR0_COHACC	    (1u << 4)
+#define IDR0_ASID16	    (1u << 12)
 #define IDR0_TTENDIAN_SHIFT 21 /* 0 mixed, 2 little, 3 big */
-#define IDR1_SIDSIZE(v)	  ((v) & 0x3f)
-#define IDR1_EVENTQS(v)	  (((v) >> 16) & 0x1f)
-#define IDR1_CMDQS(v)	  (((v) >> 21) & 0x1f)
-#define IDR3_RIL	  (1u << 10)
-#define IDR5_OAS(v)	  ((v) & 7)
-#define IDR5_GRAN4K	  (1u << 4)
+#define IDR1_SIDSIZE(v)	    ((v)&0x3f)
+#define IDR1_EVENTQS(v)	    (((v) >> 16) & 0x1f)
+#define IDR1_CMDQS(v)	    (((v) >> 21) & 0x1f)
+#define IDR3_RIL	    (1u << 10)
+#define IDR5_OAS(v)	    ((v)&7)
+#define IDR5_GRAN4K	    (1u << 4)
 
-#define CR0_SMMUEN  (1u << 0)
+#define CR0_SMMUEN   (1u << 0)
 #define CR0_EVENTQEN (1u << 2)
-#define CR0_CMDQEN  (1u << 3)
+#define CR0_CMDQEN   (1u << 3)
 /* CR1: tables and queues inner-shareable, inner and outer write-back. */
 #define CR1_WB_INNER_SHAREABLE 0xd75u
 #define CR2_RECINVSID	       (1u << 1) /* record C_BAD_STREAMID */
@@ -66,48 +66,48 @@
 #define Q_ADDR_MASK	       0x000fffffffffffe0ull
 
 /* Sizes Pagoda uses: one frame per queue; a linear table for SIDs below 2^8. */
-#define SMMU_CMDQ_SHIFT	  8 /* 256 x 16 bytes */
-#define SMMU_EVTQ_SHIFT	  7 /* 128 x 32 bytes */
-#define SMMU_STREAM_BITS  8 /* 256 STEs x 64 bytes = 16 KiB; QEMU translates bus 0 only */
-#define SMMU_TABLE_ORDER  2 /* frames for 256 STEs, and for 256 CDs */
+#define SMMU_CMDQ_SHIFT	 8 /* 256 x 16 bytes */
+#define SMMU_EVTQ_SHIFT	 7 /* 128 x 32 bytes */
+#define SMMU_STREAM_BITS 8 /* 256 STEs x 64 bytes = 16 KiB; QEMU translates bus 0 only */
+#define SMMU_TABLE_ORDER 2 /* frames for 256 STEs, and for 256 CDs */
 
 /* Commands: two 64-bit words. */
-#define CMD_CFGI_STE	 0x03
-#define CMD_CFGI_ALL	 0x04 /* CFGI_STE_RANGE with range 31 */
-#define CMD_CFGI_CD	 0x05
-#define CMD_TLBI_NH_ASID 0x11
-#define CMD_TLBI_NH_VA	 0x12
+#define CMD_CFGI_STE	  0x03
+#define CMD_CFGI_ALL	  0x04 /* CFGI_STE_RANGE with range 31 */
+#define CMD_CFGI_CD	  0x05
+#define CMD_TLBI_NH_ASID  0x11
+#define CMD_TLBI_NH_VA	  0x12
 #define CMD_TLBI_NSNH_ALL 0x30
-#define CMD_SYNC	 0x46
-#define CMD_SID(sid)	 ((uint64_t)(sid) << 32)
-#define CMD_ASID(asid)	 ((uint64_t)(asid) << 48)
-#define CMD_LEAF	 1ull /* word 1: CFGI_STE/CD leaf, TLBI leaf only */
+#define CMD_SYNC	  0x46
+#define CMD_SID(sid)	  ((uint64_t)(sid) << 32)
+#define CMD_ASID(asid)	  ((uint64_t)(asid) << 48)
+#define CMD_LEAF	  1ull /* word 1: CFGI_STE/CD leaf, TLBI leaf only */
 
 /* STE: eight 64-bit words; Pagoda writes the first two. */
-#define STE_V		 1ull
-#define STE_CFG_ABORT	 (0ull << 1)
-#define STE_CFG_BYPASS	 (4ull << 1)
-#define STE_CFG_S1	 (5ull << 1)
-#define STE_CTXPTR_MASK	 0x000fffffffffffc0ull
+#define STE_V		1ull
+#define STE_CFG_ABORT	(0ull << 1)
+#define STE_CFG_BYPASS	(4ull << 1)
+#define STE_CFG_S1	(5ull << 1)
+#define STE_CTXPTR_MASK 0x000fffffffffffc0ull
 /* Word 1: CD fetches write-back inner shareable; bypassed traffic keeps its shareability. */
-#define STE_W1		 ((1ull << 2) | (1ull << 4) | (3ull << 6) | (1ull << 44))
+#define STE_W1 ((1ull << 2) | (1ull << 4) | (3ull << 6) | (1ull << 44))
 /* CD word 0 flags (the TCR-like fields are built from the arch's description). */
-#define CD_EPD1		 (1ull << 30)
-#define CD_V		 (1ull << 31)
-#define CD_AA64		 (1ull << 41)
-#define CD_R		 (1ull << 45) /* record faults */
-#define CD_A		 (1ull << 46) /* abort (not stall) faulting transactions */
-#define CD_TTB_MASK	 0x000ffffffffffff0ull
-#define SMMU_STE_WORDS	 8
-#define SMMU_CD_WORDS	 8
+#define CD_EPD1	       (1ull << 30)
+#define CD_V	       (1ull << 31)
+#define CD_AA64	       (1ull << 41)
+#define CD_R	       (1ull << 45) /* record faults */
+#define CD_A	       (1ull << 46) /* abort (not stall) faulting transactions */
+#define CD_TTB_MASK    0x000ffffffffffff0ull
+#define SMMU_STE_WORDS 8
+#define SMMU_CD_WORDS  8
 
 #define SMMU_EVENTS_KEPT 8
 
 struct smmu_queue {
 	uint64_t *entries; /* kernel mapping */
 	phys_addr_t pa;
-	unsigned shift; /* log2 of the entry count */
-	unsigned words; /* 64-bit words per entry */
+	unsigned shift;	     /* log2 of the entry count */
+	unsigned words;	     /* 64-bit words per entry */
 	uint32_t prod, cons; /* index with the wrap bit above it */
 };
 

@@ -26,8 +26,8 @@
 #include "kernel/printk.h"
 #include "lib/string.h"
 
-#define SMMU_EVENTS_LOGGED 4 /* lines per drain */
-#define SYNC_WAIT_NS 100000000ull /* 100 ms: QEMU consumes at once, hardware in microseconds */
+#define SMMU_EVENTS_LOGGED 4		/* lines per drain */
+#define SYNC_WAIT_NS	   100000000ull /* 100 ms: QEMU consumes at once, hardware in microseconds */
 
 static uint32_t rd32(struct smmu *s, unsigned off)
 {
@@ -109,7 +109,8 @@ void smmu_issue(struct smmu *s, const uint64_t (*cmds)[2], unsigned n)
 		else if (pending)
 			ack_other_errors(s, pending, gerrorn);
 		if (arch_time_ns() > deadline)
-			panic("smmu_issue: the SMMU did not consume CMD_SYNC in 100 ms (CMDQ_CONS %#x, "
+			panic("smmu_issue: the SMMU did not consume CMD_SYNC in 100 ms (CMDQ_CONS "
+			      "%#x, "
 			      "PROD %#x, GERROR %#x)",
 			      cons, q->prod, gerror);
 		arch_cpu_relax();
@@ -162,13 +163,14 @@ void smmu_drain_events_locked(struct smmu *s)
 		s->events[s->nr_events++ % SMMU_EVENTS_KEPT] = ev;
 		/* A faulting DMA can raise one event per word: the first few say enough. */
 		if (seen++ < SMMU_EVENTS_LOGGED)
-			printk("smmuv3: %s (%#x) stream %u, %s at %#llx", event_name(ev.type), ev.type,
-			       ev.sid, ev.read ? "read" : "write", (unsigned long long)ev.addr);
+			printk("smmuv3: %s (%#x) stream %u, %s at %#llx", event_name(ev.type),
+			       ev.type, ev.sid, ev.read ? "read" : "write",
+			       (unsigned long long)ev.addr);
 		q->cons = (q->cons + 1) & q_mask(q);
 	}
 	if (seen > SMMU_EVENTS_LOGGED)
-		printk("smmuv3: ... and %u more events (%llu since boot)", seen - SMMU_EVENTS_LOGGED,
-		       (unsigned long long)s->nr_events);
+		printk("smmuv3: ... and %u more events (%llu since boot)",
+		       seen - SMMU_EVENTS_LOGGED, (unsigned long long)s->nr_events);
 	wr32(s, SMMU_EVENTQ_CONS, q->cons | (prod & (1u << 31)));
 }
 
@@ -176,8 +178,8 @@ static int queue_alloc(struct smmu_queue *q, unsigned shift, unsigned words)
 {
 	if (frame_alloc_zeroed(&q->pa) != 0)
 		return -ENOMEM;
-	*q = (struct smmu_queue){
-		.entries = kva(q->pa), .pa = q->pa, .shift = shift, .words = words};
+	*q =
+	    (struct smmu_queue){.entries = kva(q->pa), .pa = q->pa, .shift = shift, .words = words};
 	return 0;
 }
 
@@ -185,7 +187,8 @@ int smmu_queues_init(struct smmu *s)
 {
 	if (queue_alloc(&s->cmdq, SMMU_CMDQ_SHIFT, 2) || queue_alloc(&s->evtq, SMMU_EVTQ_SHIFT, 4))
 		return -ENOMEM;
-	mmio_write64(s->regs + SMMU_CMDQ_BASE, Q_BASE_RA | (s->cmdq.pa & Q_ADDR_MASK) | SMMU_CMDQ_SHIFT);
+	mmio_write64(s->regs + SMMU_CMDQ_BASE,
+		     Q_BASE_RA | (s->cmdq.pa & Q_ADDR_MASK) | SMMU_CMDQ_SHIFT);
 	wr32(s, SMMU_CMDQ_PROD, 0);
 	wr32(s, SMMU_CMDQ_CONS, 0);
 	mmio_write64(s->regs + SMMU_EVENTQ_BASE, (s->evtq.pa & Q_ADDR_MASK) | SMMU_EVTQ_SHIFT);

@@ -80,11 +80,11 @@ static int smmu_attach(struct iommu *io, unsigned stream, phys_addr_t root, unsi
 	memset(cd, 0, SMMU_CD_WORDS * sizeof(*cd));
 	cd[1] = root & CD_TTB_MASK;
 	cd[3] = a->mair;
-	uint64_t word0 = (uint64_t)(64 - a->va_bits) | (uint64_t)a->walk_inner << 8 |
-			 (uint64_t)a->walk_outer << 10 | (uint64_t)a->walk_share << 12 | CD_EPD1 |
-			 CD_V | (uint64_t)ips_code(a->pa_bits < s->oas_bits ? a->pa_bits : s->oas_bits)
-						<< 32 |
-			 CD_AA64 | CD_R | CD_A | CMD_ASID(asid); /* TG0 = 0: 4 KiB */
+	uint64_t word0 =
+	    (uint64_t)(64 - a->va_bits) | (uint64_t)a->walk_inner << 8 |
+	    (uint64_t)a->walk_outer << 10 | (uint64_t)a->walk_share << 12 | CD_EPD1 | CD_V |
+	    (uint64_t)ips_code(a->pa_bits < s->oas_bits ? a->pa_bits : s->oas_bits) << 32 |
+	    CD_AA64 | CD_R | CD_A | CMD_ASID(asid); /* TG0 = 0: 4 KiB */
 	atomic_store_release(&cd[0], word0);
 	ste_set(s, stream, STE_V | STE_CFG_S1 | (s->cds_pa + stream * SMMU_CD_WORDS * 8));
 	return 0;
@@ -165,9 +165,9 @@ static void smmu_invalidate(struct iommu *io, unsigned asid, virt_addr_t start, 
 }
 
 const struct iommu_ops smmu_ops = {
-	.attach = smmu_attach,
-	.detach = smmu_detach,
-	.invalidate = smmu_invalidate,
+    .attach = smmu_attach,
+    .detach = smmu_detach,
+    .invalidate = smmu_invalidate,
 };
 
 int smmu_tables_init(struct smmu *s)
