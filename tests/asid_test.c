@@ -48,16 +48,23 @@ static unsigned hw_asid_on(unsigned cpu)
 	return id;
 }
 
-/* M and `n` other mms, or false (the case then ends). */
+/* M and `n` other mms, or false (none left allocated; the case then ends). */
 static bool make_mms(struct ktest *t, struct mm **m, struct mm **o, unsigned n)
 {
 	*m = mm_create();
-	for (unsigned i = 0; i < n; i++)
-		o[i] = mm_create();
 	bool ok = *m != NULL;
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < n; i++) {
+		o[i] = mm_create();
 		ok = ok && o[i] != NULL;
+	}
 	EXPECT_TRUE(t, ok);
+	if (!ok) {
+		if (*m)
+			mm_destroy(*m);
+		for (unsigned i = 0; i < n; i++)
+			if (o[i])
+				mm_destroy(o[i]);
+	}
 	return ok;
 }
 
