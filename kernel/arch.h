@@ -216,6 +216,30 @@ void arch_tlb_broadcast_kernel(virt_addr_t start, uint64_t pages, bool full);
 /* The page-table root that translates `va` on the calling CPU (for fault reports). */
 phys_addr_t arch_mm_root_for(virt_addr_t va);
 
+/*
+ * How this CPU walks an mm's tables, for an IOMMU that is to walk the same
+ * tables the same way (an Arm SMMU stage-1 context descriptor whose TTB0
+ * is an mm's root, SVA-style). The walk attributes use the Arm encodings
+ * that TCR_EL1 and the SMMU's CD share (IRGN/ORGN: 0 non-cacheable, 1
+ * write-back write-allocate, 2 write-through, 3 write-back no-allocate;
+ * SH: 0 non-, 2 outer, 3 inner shareable); `mair` is the attribute table
+ * the leaves' indexes select, in MAIR_EL1's format.
+ */
+struct arch_iommu_stage1 {
+	unsigned va_bits; /* input addresses the root covers: [0, 2^va_bits) */
+	unsigned granule_shift; /* 12: 4 KiB pages */
+	unsigned pa_bits; /* output address size the CPU uses */
+	unsigned walk_inner, walk_outer, walk_share;
+	uint64_t mair;
+};
+/*
+ * Fills *s and returns true where an IOMMU can walk an mm's tables in the
+ * CPU's own format (aarch64); false where there is no such sharing through
+ * this description (x86-64: VT-d's first stage reads CR3-format tables and
+ * needs nothing from here).
+ */
+bool arch_mm_iommu_stage1(struct arch_iommu_stage1 *s);
+
 /* ---- SMP bring-up ------------------------------------------------------- */
 
 /*

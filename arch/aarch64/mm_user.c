@@ -109,3 +109,25 @@ void arch_tlb_broadcast_user(unsigned asid, virt_addr_t start, virt_addr_t end,
 	/* One wait for the whole batch, on every CPU of the inner-shareable domain. */
 	__asm__ __volatile__("dsb ish\n\tisb" ::: "memory");
 }
+
+/* IPS/PARange code -> bits (the SMMU's IPS uses the same table). */
+static const unsigned ips_bits[] = {32, 36, 40, 42, 44, 48};
+
+bool arch_mm_iommu_stage1(struct arch_iommu_stage1 *s)
+{
+	/* Read back what head.S programmed, so the IOMMU walks exactly as the CPU does. */
+	uint64_t tcr = read_sysreg(tcr_el1);
+	unsigned ips = (unsigned)(tcr >> 32) & 7;
+	if ((tcr >> 14 & 3) != 0 || ips >= ARRAY_SIZE(ips_bits))
+		return false; /* TG0 is not 4 KiB, or an output size this table does not know */
+	*s = (struct arch_iommu_stage1){
+		.va_bits = 64 - (unsigned)(tcr & 0x3f),
+		.granule_shift = 12,
+		.pa_bits = ips_bits[ips],
+		.walk_inner = (unsigned)(tcr >> 8) & 3,
+		.walk_outer = (unsigned)(tcr >> 10) & 3,
+		.walk_share = (unsigned)(tcr >> 12) & 3,
+		.mair = read_sysreg(mair_el1),
+	};
+	return true;
+}

@@ -124,3 +124,9 @@ void arch_tlb_flush_user_full(unsigned asid)
 	(void)asid;
 	load_cr3(read_cr3()); /* drops non-global entries: all user ones */
 }
+
+bool arch_mm_iommu_stage1(struct arch_iommu_stage1 *s)
+{
+	(void)s; /* no Arm-format stage 1 here: VT-d reads CR3-format tables itself */
+	return false;
+}

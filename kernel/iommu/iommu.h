@@ -55,6 +55,14 @@ struct iommu {
 	const char *name;
 	const struct iommu_ops *ops;
 	unsigned nr_streams;
+	/*
+	 * The IOMMU tags an SVA binding's translations with the mm's own CPU
+	 * ASID (SMMUv3, sharing the CPU's ASID space as Linux's arm64 SVA
+	 * does): bind pins it (asid_pin) instead of taking an id from
+	 * asid_map, and release unpins it once the stream aborts and its
+	 * translations are gone. Off for the emulated IOMMU (own ids).
+	 */
+	bool shares_cpu_asid;
 	/* IOMMU-side ids, one per attached address space; bit set = in use (id 0 never). */
 	spinlock_t asid_lock;
 	uint64_t asid_map[IOMMU_ASIDS / 64];

@@ -103,6 +103,7 @@ enum tlb_break {
 	TLB_BREAK_CATCH_UP_SKIPS_RING, /* a catch-up flushes only the request in hand */
 	TLB_BREAK_ASID_FORGET_RESERVED, /* a rollover keeps no id for running mms */
 	TLB_BREAK_REPLACE_NO_FLUSH, /* a replaced live kernel entry (a split) is not invalidated */
+	TLB_BREAK_ASID_PIN_IGNORED, /* a rollover neither keeps nor reserves pinned ids */
 };
 extern enum tlb_break tlb_broken;
 static inline bool tlb_broken_is(enum tlb_break b)
