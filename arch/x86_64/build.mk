@@ -78,6 +78,29 @@ arch-negative: kernel
 	$(call negative_check,smp.test_give_up=1,--expect-fail smp.all_cpus_online,smp)
 	$(call negative_check,tlb.break=switch_order,--expect-fail tlb.switch_in_reads_gen_before_loading_root,tlb)
 	$(call negative_check,tlb.break=replace_no_flush,--expect-fail $(SPLIT_CASE),$(SPLIT_CASE))
+	$(Q)$(MAKE) --no-print-directory iommu-negative IOMMU=vtd
+	$(Q)$(MAKE) --no-print-directory iommu-negative IOMMU=vtd-ss
+
+# VT-d's negative checks: with the IOTLB descriptor of every invalidation
+# skipped (vtd.break=skip_iotlb) edu reads a remapped page's old frame
+# and writes through an unmapped page's stale translation, in shared mode
+# (IOMMU=vtd) and in shadow mode (IOMMU=vtd-ss); a DMAR with a bad
+# checksum (vtd.break=corrupt_dmar) is named on one line and the boot goes
+# on without VT-d, its suite skipping.
+VTD_STALE_CASE := vtd.shared_remap_is_not_stale
+VTD_UNMAP_CASE := vtd.shared_unmap_makes_dma_fault
+VTD_SHADOW_CASE := vtd.second_stage_shadow_follows_the_mm
+VTD_DMAR_REPORT := --expect-log "vtd: DMAR: checksum mismatch over [0-9]+ bytes; VT-d not used"
+iommu-negative: kernel
+ifeq ($(IOMMU),vtd)
+	$(call negative_check,vtd.break=skip_iotlb,--expect-fail $(VTD_STALE_CASE),$(VTD_STALE_CASE))
+	$(call negative_check,vtd.break=skip_iotlb,--expect-fail $(VTD_UNMAP_CASE),$(VTD_UNMAP_CASE))
+	$(call negative_check,vtd.break=corrupt_dmar,$(VTD_DMAR_REPORT),vtd)
+else ifeq ($(IOMMU),vtd-ss)
+	$(call negative_check,vtd.break=skip_iotlb,--expect-fail $(VTD_SHADOW_CASE),$(VTD_SHADOW_CASE))
+else
+	$(error iommu-negative needs IOMMU=vtd or IOMMU=vtd-ss on x86_64)
+endif
 
 iso: kernel
 	$(call arch_boot_image,$(CMDLINE),run)

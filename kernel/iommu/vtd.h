@@ -83,7 +83,7 @@ struct vtd_fault {
 };
 
 /* The fault reasons the tests expect (VT-d spec, appendix; QEMU's numbers). */
-#define VTD_FR_SS_PAGING_ENTRY_P 0x07 /* second stage: entry not present (legacy code) */
+#define VTD_FR_SS_WRITE		 0x05 /* second stage: no write permission (QEMU: a cleared leaf too) */
 #define VTD_FR_PASID_ENTRY_INV	 0x5b /* PASID entry not present or invalid (detached) */
 #define VTD_FR_FS_PAGING_ENTRY_P 0x71 /* first stage: entry not present */
 #define VTD_FR_SM_WRITE		 0x85 /* scalable mode: write to a read-only page */
