@@ -207,9 +207,9 @@ static void second_stage_shadow_follows_the_mm(struct ktest *t)
 static size_t build_dmar(uint8_t *t)
 {
 	static const uint8_t drhd[] = {
-	    0, 0, 24, 0, 1, 0, 0, 0,			/* type 0, length 24, INCLUDE_PCI_ALL */
-	    0x00, 0x00, 0xd9, 0xfe, 0, 0, 0, 0,		/* register base */
-	    1, 8, 0, 0, 0, 0, 2, 0,			/* endpoint, bus 0, path 02.0 */
+	    0,	  0,	24,   0,    1, 0, 0, 0, /* type 0, length 24, INCLUDE_PCI_ALL */
+	    0x00, 0x00, 0xd9, 0xfe, 0, 0, 0, 0, /* register base */
+	    1,	  8,	0,    0,    0, 0, 2, 0, /* endpoint, bus 0, path 02.0 */
 	};
 	memset(t, 0, 256);
 	struct acpi_sdt_header *h = (struct acpi_sdt_header *)t;

@@ -35,10 +35,10 @@
 #include "lib/fmt.h"
 #include "lib/string.h"
 
-#define GSTS_WAIT_NS	   10000000ull /* 10 ms: QEMU answers at once */
-#define RANGE_MAX_PAGES	   64	       /* above this one PASID/domain-wide command is cheaper */
-#define VTD_STREAMS	   65536       /* requester ids */
-#define REGS_SIZE	   4096
+#define GSTS_WAIT_NS	10000000ull /* 10 ms: QEMU answers at once */
+#define RANGE_MAX_PAGES 64	    /* above this one PASID/domain-wide command is cheaper */
+#define VTD_STREAMS	65536	    /* requester ids */
+#define REGS_SIZE	4096
 
 struct vtd_unit vtd_unit;
 
@@ -136,8 +136,8 @@ static struct vtd_pasid_entry *rid_pasid_entry(struct vtd_unit *u, uint16_t rid,
 static struct vtd_desc domain_flush(struct vtd_unit *u, unsigned did)
 {
 	if (u->did_pgtt[did] == VTD_PGTT_SECOND)
-		return (struct vtd_desc){{VTD_DESC_IOTLB | VTD_DESC_G(VTD_IOTLB_DOMAIN) |
-					  VTD_DESC_DID(did)}};
+		return (struct vtd_desc){
+		    {VTD_DESC_IOTLB | VTD_DESC_G(VTD_IOTLB_DOMAIN) | VTD_DESC_DID(did)}};
 	return (struct vtd_desc){{VTD_DESC_PIOTLB | VTD_DESC_G(VTD_PIOTLB_PASID) |
 				  VTD_DESC_DID(did) | VTD_DESC_PASID(VTD_PASID_RID)}};
 }
@@ -169,7 +169,8 @@ static int attach(struct vtd_unit *u, unsigned stream, unsigned did, uint64_t pg
 	if (stream >= VTD_STREAMS || did == 0 || did >= IOMMU_ASIDS || (root & 0xfff))
 		return -EINVAL;
 	if (!(u->ecap & (pgtt == VTD_PGTT_FIRST ? VTD_ECAP_FSTS : VTD_ECAP_SSTS)))
-		return -EINVAL; /* this stage is not offered: QEMU 10 has one or the other (x-flts) */
+		return -EINVAL; /* this stage is not offered: QEMU 10 has one or the other (x-flts)
+				 */
 	mutex_lock(&u->table_lock);
 	struct vtd_pasid_entry *pe = rid_pasid_entry(u, (uint16_t)stream, true);
 	if (!pe) {
@@ -237,12 +238,11 @@ static void vtd_invalidate(struct iommu *io, unsigned asid, virt_addr_t start, v
 	} else {
 		bool second = u->did_pgtt[asid] == VTD_PGTT_SECOND;
 		uint64_t addr = ((first >> am) << am) << PAGE_SHIFT;
-		d = (struct vtd_desc){{second ? VTD_DESC_IOTLB | VTD_DESC_G(VTD_IOTLB_PAGE) |
-						     VTD_DESC_DID(asid)
-					      : VTD_DESC_PIOTLB | VTD_DESC_G(VTD_PIOTLB_PAGE) |
-						     VTD_DESC_DID(asid) |
-						     VTD_DESC_PASID(VTD_PASID_RID),
-				       addr | am}};
+		d = (struct vtd_desc){
+		    {second ? VTD_DESC_IOTLB | VTD_DESC_G(VTD_IOTLB_PAGE) | VTD_DESC_DID(asid)
+			    : VTD_DESC_PIOTLB | VTD_DESC_G(VTD_PIOTLB_PAGE) | VTD_DESC_DID(asid) |
+				  VTD_DESC_PASID(VTD_PASID_RID),
+		     addr | am}};
 		io->stats.range_invalidations++;
 	}
 	/* vtd.break=skip_iotlb: the wait alone, as a driver that forgot the IOTLB would. */
@@ -250,10 +250,10 @@ static void vtd_invalidate(struct iommu *io, unsigned asid, virt_addr_t start, v
 }
 
 static const struct iommu_ops vtd_ops = {
-	.attach = vtd_attach,
-	.detach = vtd_detach,
-	.invalidate = vtd_invalidate,
-	.iopt = &vtd_iopt_ops,
+    .attach = vtd_attach,
+    .detach = vtd_detach,
+    .invalidate = vtd_invalidate,
+    .iopt = &vtd_iopt_ops,
 };
 
 /* ---- Bring-up -------------------------------------------------------------------- */
@@ -283,13 +283,13 @@ static bool gcmd_set(struct vtd_unit *u, uint32_t bit, bool persistent, const ch
 /* What the driver needs of the unit; false (named) when something is missing. */
 static bool capable(struct vtd_unit *u)
 {
-	const char *missing = !(u->ecap & VTD_ECAP_QI)	      ? "queued invalidation (ECAP.QI)"
-			      : !(u->ecap & VTD_ECAP_SMTS)    ? "scalable mode (ECAP.SMTS)"
+	const char *missing = !(u->ecap & VTD_ECAP_QI)	   ? "queued invalidation (ECAP.QI)"
+			      : !(u->ecap & VTD_ECAP_SMTS) ? "scalable mode (ECAP.SMTS)"
 			      : !(u->ecap & (VTD_ECAP_FSTS | VTD_ECAP_SSTS))
 				  ? "first- or second-stage translation (ECAP.FSTS, ECAP.SSTS)"
-			      : VTD_CAP_MGAW(u->cap) < 48     ? "48-bit guest addresses (CAP.MGAW)"
-			      : !(u->cap & VTD_CAP_PSI)	      ? "page-selective invalidation (CAP.PSI)"
-							      : NULL;
+			      : VTD_CAP_MGAW(u->cap) < 48 ? "48-bit guest addresses (CAP.MGAW)"
+			      : !(u->cap & VTD_CAP_PSI)	  ? "page-selective invalidation (CAP.PSI)"
+							  : NULL;
 	if (missing)
 		printk("vtd: unit lacks %s (CAP %#llx ECAP %#llx); VT-d not used", missing,
 		       (unsigned long long)u->cap, (unsigned long long)u->ecap);
@@ -341,7 +341,8 @@ static const void *dmar_table(size_t *avail)
 	memcpy(copy, h, h->length);
 	copy[9]++; /* the checksum byte */
 	*avail = sizeof(copy);
-	printk("vtd: WARNING: parsing a corrupted copy of DMAR on purpose (vtd.break=corrupt_dmar)");
+	printk(
+	    "vtd: WARNING: parsing a corrupted copy of DMAR on purpose (vtd.break=corrupt_dmar)");
 	return copy;
 }
 
@@ -355,7 +356,8 @@ static void log_unit(const struct vtd_unit *u, const struct vtd_dmar_unit *du)
 		snprintf(pasid, sizeof(pasid), "no PASID");
 	printk("vtd: %s at %#llx (%s, %u device scopes), version %u.%u: scalable mode, %s, %s, "
 	       "%s, queued invalidation, %u-bit, %u fault record(s), MAMV %u; translating "
-	       "(interrupt remapping off)", u->io.name, (unsigned long long)du->reg_base,
+	       "(interrupt remapping off)",
+	       u->io.name, (unsigned long long)du->reg_base,
 	       du->include_pci_all ? "all PCI devices" : "listed devices", du->nr_scopes,
 	       (ver >> 4) & 0xf, ver & 0xf,
 	       (u->ecap & VTD_ECAP_FSTS) ? "first stage" : "no first stage",
@@ -384,7 +386,9 @@ void vtd_probe(void)
 	if (dmar.nr_units > 1)
 		printk("vtd: DMAR lists %u units; only the first (%#llx) is driven", dmar.nr_units,
 		       (unsigned long long)du->reg_base);
-	u->io = (struct iommu){.name = "intel-vtd", .ops = &vtd_ops, .nr_streams = VTD_STREAMS,
+	u->io = (struct iommu){.name = "intel-vtd",
+			       .ops = &vtd_ops,
+			       .nr_streams = VTD_STREAMS,
 			       .asid_lock = SPINLOCK_INIT};
 	u->table_lock = (struct mutex)MUTEX_INIT;
 	u->qi_lock = (spinlock_t)SPINLOCK_INIT;

@@ -40,21 +40,21 @@ enum vtd_scope_type {
 
 struct vtd_dmar_scope {
 	uint8_t type, enumeration_id, bus; /* bus: the path's start bus */
-	uint8_t dev, fn; /* the path's last hop */
+	uint8_t dev, fn;		   /* the path's last hop */
 };
 
 struct vtd_dmar_unit {
 	phys_addr_t reg_base;
 	uint16_t segment;
 	bool include_pci_all; /* every PCI device of the segment not listed elsewhere */
-	unsigned nr_scopes; /* stored, at most VTD_DMAR_SCOPES_MAX */
+	unsigned nr_scopes;   /* stored, at most VTD_DMAR_SCOPES_MAX */
 	struct vtd_dmar_scope scopes[VTD_DMAR_SCOPES_MAX];
 };
 
 struct vtd_dmar {
 	unsigned host_address_width; /* bits: the table's field + 1 */
-	uint8_t flags; /* bit 0 INTR_REMAP, bit 1 X2APIC_OPT_OUT */
-	unsigned nr_units; /* DRHDs stored */
+	uint8_t flags;		     /* bit 0 INTR_REMAP, bit 1 X2APIC_OPT_OUT */
+	unsigned nr_units;	     /* DRHDs stored */
 	struct vtd_dmar_unit units[VTD_DMAR_UNITS_MAX];
 	unsigned nr_other; /* RMRR, ATSR, RHSA, ... structures (skipped) */
 };
@@ -74,7 +74,7 @@ bool vtd_dmar_parse(const void *table, size_t avail, struct vtd_dmar *out, char 
 
 /* A fault the unit recorded, as its fault recording register said. */
 struct vtd_fault {
-	uint16_t sid; /* requester id */
+	uint16_t sid;	/* requester id */
 	uint8_t reason; /* VT-d fault reason (e.g. 0x71 first-stage entry not present) */
 	bool write;
 	bool pasid_present;
@@ -111,7 +111,7 @@ uint64_t vtd_fault_count(void);
 /* Invalidation-queue errors met and recovered since boot, and the last failing descriptor. */
 struct vtd_iqe_info {
 	uint64_t count;
-	unsigned index; /* its slot in the queue */
+	unsigned index;	  /* its slot in the queue */
 	uint64_t desc[2]; /* its first two quadwords */
 };
 void vtd_iqe_info(struct vtd_iqe_info *out);

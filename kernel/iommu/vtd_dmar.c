@@ -15,12 +15,12 @@
 #include "lib/fmt.h"
 #include "lib/string.h"
 
-#define DMAR_HEADER	   36
-#define DMAR_STRUCTS	   48 /* header, host address width, flags, 10 reserved bytes */
-#define DMAR_TYPE_DRHD	   0
-#define DRHD_SCOPES	   16 /* type, length, flags, size, segment, register base */
-#define DRHD_INCLUDE_ALL   0x1
-#define SCOPE_HEADER	   6 /* type, length, reserved, enumeration id, start bus */
+#define DMAR_HEADER	 36
+#define DMAR_STRUCTS	 48 /* header, host address width, flags, 10 reserved bytes */
+#define DMAR_TYPE_DRHD	 0
+#define DRHD_SCOPES	 16 /* type, length, flags, size, segment, register base */
+#define DRHD_INCLUDE_ALL 0x1
+#define SCOPE_HEADER	 6 /* type, length, reserved, enumeration id, start bus */
 
 static uint16_t rd16(const uint8_t *p)
 {
@@ -42,14 +42,18 @@ static bool parse_scopes(const uint8_t *d, unsigned len, unsigned at, struct vtd
 {
 	for (unsigned off = DRHD_SCOPES; off < len;) {
 		if (len - off < SCOPE_HEADER) {
-			snprintf(err, n, "DMAR: DRHD at offset %u: device scope at +%u: %u bytes left, "
-				 "a scope needs %u", at, off, len - off, SCOPE_HEADER);
+			snprintf(err, n,
+				 "DMAR: DRHD at offset %u: device scope at +%u: %u bytes left, "
+				 "a scope needs %u",
+				 at, off, len - off, SCOPE_HEADER);
 			return false;
 		}
 		unsigned slen = d[off + 1];
 		if (slen < SCOPE_HEADER + 2 || (slen - SCOPE_HEADER) % 2 || slen > len - off) {
-			snprintf(err, n, "DMAR: DRHD at offset %u: device scope at +%u: length %u is "
-				 "not 6 + 2 * hops within the DRHD's %u bytes", at, off, slen, len);
+			snprintf(err, n,
+				 "DMAR: DRHD at offset %u: device scope at +%u: length %u is "
+				 "not 6 + 2 * hops within the DRHD's %u bytes",
+				 at, off, slen, len);
 			return false;
 		}
 		if (u->nr_scopes < VTD_DMAR_SCOPES_MAX) {
@@ -65,12 +69,14 @@ static bool parse_scopes(const uint8_t *d, unsigned len, unsigned at, struct vtd
 	return true;
 }
 
-static bool parse_drhd(const uint8_t *d, unsigned len, unsigned at, struct vtd_dmar *out,
-		       char *err, size_t n)
+static bool parse_drhd(const uint8_t *d, unsigned len, unsigned at, struct vtd_dmar *out, char *err,
+		       size_t n)
 {
 	if (len < DRHD_SCOPES) {
-		snprintf(err, n, "DMAR: DRHD at offset %u: length %u is shorter than its %u fixed "
-			 "bytes (truncated)", at, len, DRHD_SCOPES);
+		snprintf(err, n,
+			 "DMAR: DRHD at offset %u: length %u is shorter than its %u fixed "
+			 "bytes (truncated)",
+			 at, len, DRHD_SCOPES);
 		return false;
 	}
 	uint64_t base = rd64(d + 8);
@@ -79,8 +85,8 @@ static bool parse_drhd(const uint8_t *d, unsigned len, unsigned at, struct vtd_d
 			 (unsigned long long)base, base ? "not 4 KiB aligned" : "missing (zero)");
 		return false;
 	}
-	struct vtd_dmar_unit u = {.reg_base = base, .segment = rd16(d + 6),
-				  .include_pci_all = d[4] & DRHD_INCLUDE_ALL};
+	struct vtd_dmar_unit u = {
+	    .reg_base = base, .segment = rd16(d + 6), .include_pci_all = d[4] & DRHD_INCLUDE_ALL};
 	if (!parse_scopes(d, len, at, &u, err, n))
 		return false;
 	if (out->nr_units < VTD_DMAR_UNITS_MAX)
@@ -94,8 +100,7 @@ bool vtd_dmar_parse(const void *table, size_t avail, struct vtd_dmar *out, char 
 	const uint8_t *t = table;
 	memset(out, 0, sizeof(*out));
 	if (avail < DMAR_HEADER) {
-		snprintf(err, err_size, "DMAR: only %zu bytes, shorter than a table header",
-			 avail);
+		snprintf(err, err_size, "DMAR: only %zu bytes, shorter than a table header", avail);
 		return false;
 	}
 	const struct acpi_sdt_header *h = table;
@@ -116,15 +121,18 @@ bool vtd_dmar_parse(const void *table, size_t avail, struct vtd_dmar *out, char 
 	out->flags = t[DMAR_HEADER + 1];
 	for (unsigned off = DMAR_STRUCTS; off < h->length;) {
 		if (h->length - off < 4) {
-			snprintf(err, err_size, "DMAR: structure at offset %u: %u bytes left, "
-				 "shorter than its type and length", off, h->length - off);
+			snprintf(err, err_size,
+				 "DMAR: structure at offset %u: %u bytes left, "
+				 "shorter than its type and length",
+				 off, h->length - off);
 			return false;
 		}
 		unsigned type = rd16(t + off), len = rd16(t + off + 2);
 		if (len < 4 || len > h->length - off) {
-			snprintf(err, err_size, "DMAR: structure at offset %u (type %u): length %u "
-				 "runs past the table's %u bytes (truncated)", off, type, len,
-				 h->length);
+			snprintf(err, err_size,
+				 "DMAR: structure at offset %u (type %u): length %u "
+				 "runs past the table's %u bytes (truncated)",
+				 off, type, len, h->length);
 			return false;
 		}
 		if (type == DMAR_TYPE_DRHD) {

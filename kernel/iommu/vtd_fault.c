@@ -46,14 +46,15 @@ unsigned vtd_poll_faults(void)
 		if (!(hi & FRCD_F))
 			continue;
 		struct vtd_fault f = {
-			.sid = (uint16_t)hi,
-			.reason = FRCD_REASON(hi),
-			.write = !(hi & FRCD_T1),
-			.pasid_present = hi & FRCD_PP,
-			.pasid = FRCD_PASID(hi),
-			.addr = vtd_read64(off) & ~0xfffull,
+		    .sid = (uint16_t)hi,
+		    .reason = FRCD_REASON(hi),
+		    .write = !(hi & FRCD_T1),
+		    .pasid_present = hi & FRCD_PP,
+		    .pasid = FRCD_PASID(hi),
+		    .addr = vtd_read64(off) & ~0xfffull,
 		};
-		vtd_write32(off + 12, (uint32_t)(FRCD_F >> 32)); /* write 1 to F: the record is ours */
+		vtd_write32(off + 12,
+			    (uint32_t)(FRCD_F >> 32)); /* write 1 to F: the record is ours */
 		printk("vtd: fault: %02x:%02x.%u %s %#llx: reason %#x%s", f.sid >> 8,
 		       (f.sid >> 3) & 0x1f, f.sid & 7, f.write ? "write" : "read",
 		       (unsigned long long)f.addr, f.reason,

@@ -54,7 +54,7 @@
 #define VTD_CAP_PSI	 (1ull << 39)
 #define VTD_CAP_NFR(c)	 ((unsigned)(((c) >> 40) & 0xff) + 1)
 #define VTD_CAP_MAMV(c)	 ((unsigned)(((c) >> 48) & 0x3f))
-#define VTD_CAP_ND(c)	 ((unsigned)((c) & 7))
+#define VTD_CAP_ND(c)	 ((unsigned)((c)&7))
 
 /* ECAP bits. */
 #define VTD_ECAP_QI	(1ull << 1)
@@ -85,23 +85,23 @@ struct vtd_desc {
 #define VTD_WAIT_SW	  (1ull << 5)
 #define VTD_WAIT_DATA(v)  ((uint64_t)(v) << 32)
 /* Granularities. */
-#define VTD_CC_GLOBAL	       1
-#define VTD_IOTLB_DOMAIN       2
-#define VTD_IOTLB_PAGE	       3
-#define VTD_PIOTLB_PASID       2
-#define VTD_PIOTLB_PAGE	       3
-#define VTD_PC_PASID	       1
+#define VTD_CC_GLOBAL	 1
+#define VTD_IOTLB_DOMAIN 2
+#define VTD_IOTLB_PAGE	 3
+#define VTD_PIOTLB_PASID 2
+#define VTD_PIOTLB_PAGE	 3
+#define VTD_PC_PASID	 1
 
 /* Scalable-mode tables. */
-#define VTD_P		     1ull /* present, in every entry below */
-#define VTD_PASID_RID	     0	  /* the PASID untagged requests use (context RID_PASID = 0) */
-#define VTD_PGTT_FIRST	     1ull
-#define VTD_PGTT_SECOND	     2ull
-#define VTD_PE_PGTT(t)	     ((t) << 6)
-#define VTD_PE_AW_48	     (2ull << 2) /* second stage: 4-level, 48-bit */
-#define VTD_PE_FSPM_4LEVEL   (0ull << 2) /* in qw2 */
-#define VTD_CTX_PER_TABLE    128 /* 32-byte context entries per 4 KiB half */
-#define VTD_PASID_PER_TABLE  64	 /* 64-byte PASID entries per 4 KiB table */
+#define VTD_P		    1ull /* present, in every entry below */
+#define VTD_PASID_RID	    0	 /* the PASID untagged requests use (context RID_PASID = 0) */
+#define VTD_PGTT_FIRST	    1ull
+#define VTD_PGTT_SECOND	    2ull
+#define VTD_PE_PGTT(t)	    ((t) << 6)
+#define VTD_PE_AW_48	    (2ull << 2) /* second stage: 4-level, 48-bit */
+#define VTD_PE_FSPM_4LEVEL  (0ull << 2) /* in qw2 */
+#define VTD_CTX_PER_TABLE   128		/* 32-byte context entries per 4 KiB half */
+#define VTD_PASID_PER_TABLE 64		/* 64-byte PASID entries per 4 KiB table */
 
 struct vtd_pasid_entry {
 	uint64_t qw[8];
@@ -110,7 +110,7 @@ struct vtd_pasid_entry {
 /* Second-stage entries: read, write, address 51:12. */
 #define VTD_SS_R    (1ull << 0)
 #define VTD_SS_W    (1ull << 1)
-#define VTD_ADDR(e) ((e) & 0x000ffffffffff000ull)
+#define VTD_ADDR(e) ((e)&0x000ffffffffff000ull)
 
 /* The unit Pagoda drives (at most one). */
 struct vtd_unit {

@@ -24,9 +24,9 @@
 #include "kernel/printk.h"
 #include "lib/string.h"
 
-#define QI_WAIT_NS 100000000ull /* 100 ms: QEMU completes a batch when the tail is written */
-#define STATUS_SCRATCH 1	/* status word a replaced descriptor writes (slot 0 is the seq) */
-#define BAD_DESC_TYPE 0xf	/* defined by no VT-d version */
+#define QI_WAIT_NS     100000000ull /* 100 ms: QEMU completes a batch when the tail is written */
+#define STATUS_SCRATCH 1   /* status word a replaced descriptor writes (slot 0 is the seq) */
+#define BAD_DESC_TYPE  0xf /* defined by no VT-d version */
 
 bool vtd_qi_enable(struct vtd_unit *u)
 {
@@ -66,8 +66,9 @@ static void recover_iqe(struct vtd_unit *u)
 	unsigned at = (unsigned)(vtd_read64(VTD_REG_IQH) >> VTD_DESC_SHIFT) % VTD_QUEUE_SLOTS;
 	struct vtd_desc *bad = &u->queue[at];
 	printk("vtd: invalidation queue error at descriptor %u (type %#llx): %016llx %016llx; "
-	       "skipped", at, (unsigned long long)(bad->qw[0] & 0xf),
-	       (unsigned long long)bad->qw[0], (unsigned long long)bad->qw[1]);
+	       "skipped",
+	       at, (unsigned long long)(bad->qw[0] & 0xf), (unsigned long long)bad->qw[0],
+	       (unsigned long long)bad->qw[1]);
 	u->iqe.count++;
 	u->iqe.index = at;
 	u->iqe.desc[0] = bad->qw[0];
@@ -93,7 +94,8 @@ void vtd_qi_submit(struct vtd_unit *u, const struct vtd_desc *d, unsigned n)
 			recover_iqe(u);
 		else if (arch_time_ns() > deadline)
 			panic("vtd_qi_submit: wait descriptor %u never completed (IQH %#llx, IQT "
-			      "%#llx)", seq, (unsigned long long)vtd_read64(VTD_REG_IQH),
+			      "%#llx)",
+			      seq, (unsigned long long)vtd_read64(VTD_REG_IQH),
 			      (unsigned long long)vtd_read64(VTD_REG_IQT));
 		else
 			arch_cpu_relax();

@@ -114,10 +114,10 @@ static void ss_free(struct iommu *io, phys_addr_t root)
 }
 
 const struct iommu_iopt_ops vtd_iopt_ops = {
-	.alloc = ss_alloc,
-	.map = ss_map,
-	.unmap = ss_unmap,
-	.query = ss_query,
-	.free = ss_free,
-	.attach = vtd_attach_second_stage,
+    .alloc = ss_alloc,
+    .map = ss_map,
+    .unmap = ss_unmap,
+    .query = ss_query,
+    .free = ss_free,
+    .attach = vtd_attach_second_stage,
 };
