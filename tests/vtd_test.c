@@ -114,13 +114,21 @@ static void check_unmap_faults(struct ktest *t, struct mm *mm, uint8_t fault_rea
 	EXPECT_EQ(t, frame_poison_violations, violations);
 }
 
+/* An mm with `pages` populated pages at VA(0), edu bound to it (shared mode). */
+static struct mm *bound_mm(struct ktest *t, struct iommu *io, unsigned pages,
+			   struct iommu_sva *bond)
+{
+	struct mm *mm = mm_with_pages(t, pages);
+	ASSERT_TRUE(t, mm != NULL);
+	ASSERT_EQ(t, iommu_sva_bind(bond, io, edu_rid(), mm), 0);
+	return mm;
+}
+
 static void shared_device_sees_cpu_data(struct ktest *t)
 {
 	struct iommu *io = vtd_or_skip(t, false);
-	struct mm *mm = mm_with_pages(t, 2);
-	ASSERT_TRUE(t, mm != NULL);
 	static struct iommu_sva bond;
-	ASSERT_EQ(t, iommu_sva_bind(&bond, io, edu_rid(), mm), 0);
+	struct mm *mm = bound_mm(t, io, 2, &bond);
 	check_round_trip(t, mm);
 	iommu_sva_unbind(&bond);
 	mm_destroy(mm);
@@ -129,10 +137,8 @@ static void shared_device_sees_cpu_data(struct ktest *t)
 static void shared_unmap_makes_dma_fault(struct ktest *t)
 {
 	struct iommu *io = vtd_or_skip(t, false);
-	struct mm *mm = mm_with_pages(t, 1);
-	ASSERT_TRUE(t, mm != NULL);
 	static struct iommu_sva bond;
-	ASSERT_EQ(t, iommu_sva_bind(&bond, io, edu_rid(), mm), 0);
+	struct mm *mm = bound_mm(t, io, 1, &bond);
 	/* Warm the IOTLB: the unmap must take this translation away. */
 	ASSERT_EQ(t, edu_dma_bus(EDU_TO_DEVICE, VA(0), 0, EDU_BUF_SIZE), 0);
 	uint64_t ranges = io->stats.range_invalidations;
@@ -236,6 +242,15 @@ static bool err_has(const char *err, const char *what)
 	return false;
 }
 
+/* The parser refuses the table, naming `what`. */
+static void expect_rejected(struct ktest *t, const uint8_t *tab, size_t avail, const char *what)
+{
+	static struct vtd_dmar d;
+	char err[160] = "";
+	EXPECT_FALSE(t, vtd_dmar_parse(tab, avail, &d, err, sizeof(err)));
+	EXPECT_TRUE(t, err_has(err, what));
+}
+
 static void dmar_parser_names_malformed_tables(struct ktest *t)
 {
 	static uint8_t tab[256];
@@ -252,41 +267,29 @@ static void dmar_parser_names_malformed_tables(struct ktest *t)
 	EXPECT_EQ(t, d.units[0].scopes[0].type, VTD_SCOPE_PCI_ENDPOINT);
 	EXPECT_EQ(t, d.units[0].scopes[0].dev, 2u);
 
-	/* The table claims more bytes than there are. */
-	EXPECT_FALSE(t, vtd_dmar_parse(tab, len - 1, &d, err, sizeof(err)));
-	EXPECT_TRUE(t, err_has(err, "length"));
-	/* A byte changed behind the checksum. */
+	/* The table claims more bytes than there are; a byte changed behind the checksum. */
+	expect_rejected(t, tab, len - 1, "length");
 	tab[60] ^= 1;
-	EXPECT_FALSE(t, vtd_dmar_parse(tab, sizeof(tab), &d, err, sizeof(err)));
-	EXPECT_TRUE(t, err_has(err, "checksum"));
-	/* A DRHD cut short of its fixed fields. */
-	build_dmar(tab);
-	tab[50] = 12;
-	((struct acpi_sdt_header *)tab)->length = 48 + 12;
-	fix_checksum(tab);
-	EXPECT_FALSE(t, vtd_dmar_parse(tab, sizeof(tab), &d, err, sizeof(err)));
-	EXPECT_TRUE(t, err_has(err, "truncated"));
-	/* A DRHD running past the table. */
-	build_dmar(tab);
-	tab[50] = 40;
-	fix_checksum(tab);
-	EXPECT_FALSE(t, vtd_dmar_parse(tab, sizeof(tab), &d, err, sizeof(err)));
-	EXPECT_TRUE(t, err_has(err, "runs past"));
-	/* No register base. */
-	build_dmar(tab);
-	memset(tab + 56, 0, 8);
-	fix_checksum(tab);
-	EXPECT_FALSE(t, vtd_dmar_parse(tab, sizeof(tab), &d, err, sizeof(err)));
-	EXPECT_TRUE(t, err_has(err, "register base"));
-	/* A device scope whose length does not fit its DRHD. */
-	build_dmar(tab);
-	tab[65] = 10;
-	fix_checksum(tab);
-	EXPECT_FALSE(t, vtd_dmar_parse(tab, sizeof(tab), &d, err, sizeof(err)));
-	EXPECT_TRUE(t, err_has(err, "device scope"));
-	/* Shorter than a header at all. */
-	EXPECT_FALSE(t, vtd_dmar_parse(tab, 20, &d, err, sizeof(err)));
-	EXPECT_TRUE(t, err_has(err, "header"));
+	expect_rejected(t, tab, sizeof(tab), "checksum");
+	expect_rejected(t, tab, 20, "header");
+	/* Structures made malformed, the checksum fixed after: each is named. */
+	static const struct {
+		const char *named;
+		unsigned at[2];
+		uint8_t value[2];
+	} bad[] = {
+	    {"truncated", {50, 4}, {12, 60}},	  /* a DRHD (and table) cut to 12 bytes */
+	    {"runs past", {50, 50}, {40, 40}},	  /* a DRHD longer than the table */
+	    {"register base", {58, 59}, {0, 0}},  /* base 0 */
+	    {"device scope", {65, 65}, {10, 10}}, /* a scope longer than its DRHD */
+	};
+	for (unsigned i = 0; i < ARRAY_SIZE(bad); i++) {
+		build_dmar(tab);
+		for (unsigned j = 0; j < 2; j++)
+			tab[bad[i].at[j]] = bad[i].value[j];
+		fix_checksum(tab);
+		expect_rejected(t, tab, sizeof(tab), bad[i].named);
+	}
 }
 
 /* ---- Invalidation queue errors ------------------------------------------------------ */
@@ -303,14 +306,15 @@ static void queue_error_reported_and_recovered(struct ktest *t)
 	EXPECT_EQ(t, after.desc[0] & 0xf, 0xfull);
 	EXPECT_EQ(t, io->stats.syncs, syncs + 1); /* the wait behind it completed */
 	/* The queue still works: attach, DMA, unmap and fault go through it. */
-	struct mm *mm = mm_with_pages(t, 2);
-	ASSERT_TRUE(t, mm != NULL);
+	struct mm *mm;
 	if (vtd_first_stage()) {
 		static struct iommu_sva bond;
-		ASSERT_EQ(t, iommu_sva_bind(&bond, io, edu_rid(), mm), 0);
+		mm = bound_mm(t, io, 2, &bond);
 		check_round_trip(t, mm);
 		iommu_sva_unbind(&bond);
 	} else {
+		mm = mm_with_pages(t, 2);
+		ASSERT_TRUE(t, mm != NULL);
 		static struct iommu_shadow sh;
 		ASSERT_EQ(t, iommu_shadow_create(&sh, io, edu_rid(), mm, VA(0), 2 * PAGE_SIZE), 0);
 		ASSERT_EQ(t, iommu_shadow_fault_in(&sh, VA(0), 2 * PAGE_SIZE), 0);
