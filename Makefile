@@ -68,7 +68,7 @@ SRCS := $(COMMON_SRCS) $(ARCH_SRCS)
 OBJS := $(patsubst %,$(BUILD)/%.o,$(SRCS))
 KERNEL := $(BUILD)/pagoda.elf
 
-.PHONY: all kernel iso run test test-negative debug clean deps deps-build host-test check-size doctor power-check
+.PHONY: all kernel iso run test test-negative iommu-negative debug clean deps deps-build host-test check-size doctor power-check
 all: kernel
 
 kernel: deps-build $(KERNEL) $(ARCH_IMAGE)

@@ -88,6 +88,18 @@ const struct acpi_sdt_header *acpi_find_table(const char signature[4])
 	return NULL;
 }
 
+const struct acpi_sdt_header *acpi_find_table_unchecked(const char signature[4], size_t *avail)
+{
+	for (unsigned i = 0; root && i < acpi_info.nr_tables; i++) {
+		const struct acpi_sdt_header *h = arch_phys_to_virt(root_entry(i));
+		if (h && memcmp(h->signature, signature, 4) == 0) {
+			*avail = ACPI_TABLE_MAX;
+			return h;
+		}
+	}
+	return NULL;
+}
+
 void acpi_init(phys_addr_t rsdp_pa, uint32_t boot_apic_id)
 {
 	if (!rsdp_pa)

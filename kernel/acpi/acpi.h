@@ -52,6 +52,13 @@ struct acpi_sdt_header {
 void acpi_init(phys_addr_t rsdp_pa, uint32_t boot_apic_id);
 /* Finds a table by signature ("APIC", "HPET", ...); NULL when absent. */
 const struct acpi_sdt_header *acpi_find_table(const char signature[4]);
+/*
+ * The same without validating the table: for a table whose driver must
+ * survive a malformed one (DMAR: the machine goes on without the
+ * IOMMU). *avail is how many bytes from the header are reachable; the
+ * caller checks the length and checksum itself. NULL when absent.
+ */
+const struct acpi_sdt_header *acpi_find_table_unchecked(const char signature[4], size_t *avail);
 /* Sum of `len` bytes modulo 256: zero for a valid ACPI structure. */
 uint8_t acpi_checksum(const void *p, size_t len);
 /* What a MADT describes, as acpi_madt_walk() found it. */
