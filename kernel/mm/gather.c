@@ -74,8 +74,10 @@ void tlb_defer_table(struct mmu_gather *g, phys_addr_t table, virt_addr_t start,
 		atomic_store_release(&p->pt_tlb_gen, gen);
 	g->defer_gen = gen;
 	/*
-	 * The walker defers a table after visiting all of it, children
-	 * included, so this generation publishes every change recorded so far.
+	 * The walker defers each table it changed once it leaves that table,
+	 * the root last, and only then can pt_run settle: by then every change
+	 * recorded is published by one of this gather's deferrals, all of
+	 * them at or before this one (generations only grow).
 	 */
 	g->undeferred = false;
 	uint64_t d = atomic_load_relaxed(&mm->tlb_gen_deferred);
@@ -219,15 +221,22 @@ static void flush_gathered(struct mmu_gather *g)
 		atomic_fetch_add(&gather_stats.nested, 1);
 	bool nested = nested_blind(g);
 	/*
-	 * Every entry this gather cleared was published by a deferral at or
-	 * before defer_gen. If a flush that completed covered that generation,
-	 * and no table was unhooked (whose walk caches need their own flush),
-	 * there is nothing left to do.
+	 * Every entry this gather changed was published by a deferral at or
+	 * before defer_gen (unless `undeferred`): the request carries that
+	 * generation instead of bumping another one, so a 1-page unmap is one
+	 * bump in all. Not when a table was unhooked (its walk caches need a
+	 * whole-mm flush that no target may skip as done: a fresh generation
+	 * marked freed_tables), nor when nested and blind (the same, for the
+	 * other gather's). If a flush that completed covered that generation
+	 * there is nothing left to do; a broadcast does not maintain
+	 * `completed`, so it always flushes.
 	 */
-	bool deferred = tlb_mode == TLB_MODE_GEN && !tlb_broadcast && g->defer_gen &&
-			!g->undeferred && !g->freed_tables && !nested;
+	bool published = tlb_mode == TLB_MODE_GEN && g->defer_gen && !g->undeferred &&
+			 !g->freed_tables && !nested;
+	bool deferred = published && !tlb_broadcast;
 	if (deferred && atomic_load_acquire(&mm->tlb_gen_completed) >= g->defer_gen) {
 		atomic_fetch_add(&gather_stats.completed_skips, 1);
+		tlb_count_completed_skip();
 		flush_secondary(g, false);
 		return;
 	}
@@ -239,8 +248,8 @@ static void flush_gathered(struct mmu_gather *g)
 		.freed_tables = g->freed_tables,
 		.full = nested,
 	};
-	req.gen = deferred ? g->defer_gen
-			   : tlb_gen_bump(mm, g->start, g->end, g->stride_shift, g->freed_tables);
+	req.gen = published ? g->defer_gen
+			    : tlb_gen_bump(mm, g->start, g->end, g->stride_shift, g->freed_tables);
 	if (!tlb_test_skip_flush)
 		tlb_flush_mm_range(&req);
 	flush_secondary(g, req.full);
