@@ -97,6 +97,16 @@ void tlb_adopt_pending_table(struct mmu_gather *g, phys_addr_t table, virt_addr_
 	if (tlb_mode != TLB_MODE_GEN || tlb_broadcast || g->teardown ||
 	    tlb_broken_is(TLB_BREAK_NESTED_BLIND) || !pt_table_flush_pending(g->mm, table))
 		return;
+	/*
+	 * Pending at or below our own last deferral (ours, or older): our own
+	 * request carries at least that generation and no target reaches it
+	 * without flushing every one before it (nor does `completed`), so our
+	 * flush covers it already. Spares a second bump when one gather walks
+	 * a table it changed earlier (several VMAs under one upper table).
+	 */
+	struct page *p = frame_to_page(table);
+	if (p && atomic_load_acquire(&p->pt_tlb_gen) <= g->defer_gen)
+		return;
 	/* Not our change, but our caller must not return before it is flushed. */
 	tlb_record_downgraded(g, start, end - start, 0);
 	tlb_defer_table(g, table, start, end, stride_shift);
@@ -177,7 +187,7 @@ static void free_frame_after_flush(struct mmu_gather *g, phys_addr_t pa)
  * Another gather is open on the mm and may have cleared entries in our
  * range whose flush it has not issued yet; can we not tell which? With
  * per-mm generations only, or a broadcast (nothing is deferred per table),
- * nobody can. With per-table generations, every leaf table we walked that
+ * nobody can. With per-table generations, every table we walked that
  * had such a pending flush made us bump past it, so our request makes
  * each target catch up through the other gather's published ranges; but a
  * table the other gather unhooked is no longer on our walk, and the
