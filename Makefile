@@ -192,6 +192,7 @@ ORDER_CASE := gather.unmap_512_pages_flushes_once
 SETTLE_CASE := gather.batch_failure_settles_early
 NESTED_CASE := gather.nested_gathers_flush_everything
 CONCURRENT_CASE := tlb.concurrent_gathers_fewer_full_flushes
+ONE_PAGE_CASE := tlb_count.one_page_unmap_bumps_once
 
 # The notifier's rules (docs/notifier.md) are guarded by the notifier suite and by
 # DMA_CASE, which races DMA against unmaps.
@@ -214,6 +215,7 @@ test-negative: deps kernel
 	$(call negative_check,tlb=ipi tlb.break=nested_blind,--expect-fail $(NESTED_CASE),$(NESTED_CASE))
 	$(call negative_check,tlb=mmgen tlb.break=nested_blind,--expect-fail $(NESTED_CASE),$(NESTED_CASE))
 	$(call negative_check,tlb=ipi tlb.break=catch_up_skips_ring,--expect-fail $(CONCURRENT_CASE),$(CONCURRENT_CASE))
+	$(call negative_check,tlb.break=defer_every_level,--expect-fail $(ONE_PAGE_CASE),$(ONE_PAGE_CASE))
 	$(call negative_check,xcall.break=drain_early,--expect-fail ipi.nowait_then_drain,ipi.nowait_then_drain)
 	$(call negative_check,tlb=bogus mem=abc,$(CMDLINE_REPORTS),cmdline,lenient)
 	$(call negative_check,cmdline.strict tlb=bogus,--expect-panic "cmdline_check: 'tlb=bogus': tlb expects",cmdline,lenient)

@@ -199,13 +199,20 @@ const struct tlb_caps *arch_tlb_caps(void);
 /* Invalidate one user page / every user translation tagged `asid` (full) on this CPU. */
 void arch_tlb_flush_user_page(unsigned asid, virt_addr_t va);
 void arch_tlb_flush_user_full(unsigned asid);
+/* The invalidation instructions one call issued, by kind (the TLB counters add them up). */
+struct tlb_invals {
+	unsigned pages;	 /* one page each */
+	unsigned ranges; /* a range of pages each (arm64 FEAT_TLBIRANGE) */
+	unsigned full;	 /* every translation of the ASID */
+};
 /*
  * Hardware broadcast invalidation, only where arch_tlb_caps()->broadcast:
  * every CPU's TLB at once, one wait at the end (x86-64 has none: flushes
- * need IPIs). Uses range instructions where the caps offer them.
+ * need IPIs). Uses range instructions where the caps offer them. Returns
+ * what it issued.
  */
-void arch_tlb_broadcast_user(unsigned asid, virt_addr_t start, virt_addr_t end,
-			     unsigned stride_shift, bool full);
+struct tlb_invals arch_tlb_broadcast_user(unsigned asid, virt_addr_t start, virt_addr_t end,
+					  unsigned stride_shift, bool full);
 /*
  * The same for kernel translations (global entries included): `pages` pages
  * from `start`, or every translation when `full`, on every CPU, returning

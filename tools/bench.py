@@ -49,7 +49,7 @@ NOTIFIER_SCENARIOS = ["munmap_1_sub", "munmap_32_sub", "iommu_unmap_1", "iommu_u
 REFERENCE_MODE = "mmgen"
 # Counter fields every BENCH line carries (per-op columns are derived from them).
 COUNT_FIELDS = ["ops", "ns", "ipis", "remote_flush_targets", "local_full", "local_page",
-                "flushes", "full_flushes", "elided"]
+                "flushes", "full_flushes", "elided", "deferrals"]
 INT_FIELDS = COUNT_FIELDS + ["lazy_skipped", "cpus", "rep"]
 TEXT_FIELDS = ["scenario", "mode"]
 # A scenario's own counters (any other integer field) that are also shown per flush round.
@@ -71,6 +71,7 @@ COLUMNS = [
     ("local full/op", lambda r, ref: per_op(r, "local_full")),
     ("local page/op", lambda r, ref: per_op(r, "local_page")),
     ("elided/op", lambda r, ref: per_op(r, "elided")),
+    ("deferrals/op", lambda r, ref: per_op(r, "deferrals")),
 ]
 
 

@@ -85,29 +85,37 @@ static void tlbi_rvae1is(uint64_t arg)
 	__asm__ __volatile__("sys #0, c8, c2, #1, %0" /* tlbi rvae1is */ ::"r"(arg) : "memory");
 }
 
-void arch_tlb_broadcast_user(unsigned asid, virt_addr_t start, virt_addr_t end,
-			     unsigned stride_shift, bool full)
+struct tlb_invals arch_tlb_broadcast_user(unsigned asid, virt_addr_t start, virt_addr_t end,
+					  unsigned stride_shift, bool full)
 {
 	uint64_t tag = (uint64_t)asid << ASID_SHIFT;
+	struct tlb_invals done = {0};
 	__asm__ __volatile__("dsb ishst" ::: "memory");
 	if (full) {
 		__asm__ __volatile__("tlbi aside1is, %0" ::"r"(tag) : "memory");
+		done.full++;
 	} else if (arch_tlb_caps()->range && stride_shift == PAGE_SHIFT &&
 		   (end - start) >> PAGE_SHIFT < TLBI_RANGE_MAX_PAGES) {
 		struct tlbi_op ops[TLBI_RANGE_MAX_OPS];
 		unsigned n = tlbi_range_ops(asid, start, (end - start) >> PAGE_SHIFT, ops);
 		for (unsigned i = 0; i < n; i++) {
-			if (ops[i].range)
+			if (ops[i].range) {
 				tlbi_rvae1is(ops[i].arg);
-			else
+				done.ranges++;
+			} else {
 				tlbi_vae1is(ops[i].arg);
+				done.pages++;
+			}
 		}
 	} else {
-		for (virt_addr_t va = start; va < end; va += 1ull << stride_shift)
+		for (virt_addr_t va = start; va < end; va += 1ull << stride_shift) {
 			tlbi_vae1is(tag | TLBI_VA(va));
+			done.pages++;
+		}
 	}
 	/* One wait for the whole batch, on every CPU of the inner-shareable domain. */
 	__asm__ __volatile__("dsb ish\n\tisb" ::: "memory");
+	return done;
 }
 
 /* IPS/PARange code -> bits (the SMMU's IPS uses the same table). */

@@ -81,6 +81,7 @@ void bench_snap_take(struct bench_snap *s, const struct bench_extra *extra)
 	s->gather.flushes = atomic_load_relaxed(&gather_stats.flushes);
 	s->gather.full_flushes = atomic_load_relaxed(&gather_stats.full_flushes);
 	s->gather.flushes_elided = atomic_load_relaxed(&gather_stats.flushes_elided);
+	s->gather.deferrals = atomic_load_relaxed(&gather_stats.deferrals);
 	s->ns = arch_time_ns();
 }
 
@@ -96,11 +97,12 @@ void bench_report(const char *scenario, uint64_t ops, const struct bench_snap *a
 				D(extra_values[i]));
 	console_write("BENCH scenario=%s mode=%s ops=%lu ns=%lu ipis=%lu remote_flush_targets=%lu "
 		      "local_full=%lu local_page=%lu flushes=%lu full_flushes=%lu elided=%lu "
-		      "lazy_skipped=%lu cpus=%u rep=%u%s\n",
+		      "deferrals=%lu lazy_skipped=%lu cpus=%u rep=%u%s\n",
 		      scenario, bench_mode, (unsigned long)ops, D(ns), D(xcall.ipis_sent),
 		      D(tlb.remote_targets), D(tlb.local_full_flushes), D(tlb.local_page_flushes),
 		      D(gather.flushes), D(gather.full_flushes), D(gather.flushes_elided),
-		      D(tlb.lazy_skipped), cpumask_weight(bench_online()), bench_rep, extra);
+		      D(gather.deferrals), D(tlb.lazy_skipped), cpumask_weight(bench_online()),
+		      bench_rep, extra);
 #undef D
 }
 
