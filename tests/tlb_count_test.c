@@ -152,8 +152,81 @@ static void one_page_unmap_bumps_once(struct ktest *t)
 	mm_destroy(u.mm);
 }
 
+/* Runs in `arg`'s mm (on the other CPU) until told to stop: that CPU has switched away. */
+static void sit_in_other_mm(void *arg)
+{
+	struct one_unmap *u = arg;
+	*(volatile uint64_t *)SPIN_VA = 1;
+	atomic_fetch_add(&u->spinning, 1);
+	while (!atomic_load_acquire(&u->stop))
+		arch_cpu_relax();
+}
+
+static void touch_first_page(void *arg)
+{
+	(void)arg;
+	*(volatile uint64_t *)UVA(0) = 1;
+}
+
+/*
+ * A tagged TLB (arm64, tlb=ipi) leaves a CPU that switched away from the
+ * mm stale instead of interrupting it, since it flushes the mm's ASID
+ * when it comes back. Not when the unmap frees a page table: mm_switch
+ * publishes `loaded` before it loads the new root, so a CPU seen as
+ * switched away may still be walking, and caching pointers into, the
+ * table about to be freed; only its answer to the request proves it has
+ * left. QEMU caches no walks, so the hazard itself cannot be observed
+ * (the spin model finds it, docs/reliability.md); this counts that the
+ * request reaches the switched-away CPU. tlb.break=spare_switched_away
+ * (the old rule) makes it fail.
+ */
+static void freed_tables_reach_switched_away_cpus(struct ktest *t)
+{
+	if (arch_tlb_caps()->switch_flushes || tlb_broadcast)
+		KTEST_SKIP(t, "only a tagged TLB flushed by IPIs spares switched-away CPUs");
+	unsigned me = arch_cpu_id(), other = me;
+	for_each_cpu(cpu, cpumask_read(&cpu_online_mask)) if (cpu != me) other = cpu;
+	if (other == me)
+		KTEST_SKIP(t, "needs a second CPU");
+	static struct one_unmap u;
+	memset(&u, 0, sizeof(u));
+	u.mm = mm_create();
+	struct mm *elsewhere = mm_create();
+	ASSERT_TRUE(t, u.mm != NULL && elsewhere != NULL);
+	/* The page is alone in its leaf table: unmapping it frees the table. */
+	ASSERT_EQ(t, vm_map_anon(u.mm, UVA(0), PAGE_SIZE, PT_READ | PT_WRITE), 0);
+	ASSERT_EQ(t, vm_populate(u.mm, UVA(0), PAGE_SIZE), 0);
+	ASSERT_EQ(t, vm_map_anon(elsewhere, SPIN_VA, PAGE_SIZE, PT_READ | PT_WRITE), 0);
+	ASSERT_EQ(t, vm_populate(elsewhere, SPIN_VA, PAGE_SIZE), 0);
+	/* `other` runs the mm, then switches to another one and stays there. */
+	struct thread *th = thread_create_mm("visit", other, u.mm, touch_first_page, NULL);
+	ASSERT_TRUE(t, th != NULL);
+	thread_join(th);
+	struct thread *sitter = thread_create_mm("elsewhere", other, elsewhere, sit_in_other_mm, &u);
+	ASSERT_TRUE(t, sitter != NULL);
+	while (!atomic_load_acquire(&u.spinning))
+		thread_sleep_ns(1000000);
+	bool still_listed = cpumask_test(cpumask_read(&u.mm->cpus), other);
+	th = thread_create_mm("unmap", me, u.mm, unmap_one_page, &u);
+	ASSERT_TRUE(t, th != NULL);
+	thread_join(th);
+	atomic_store_release(&u.stop, true);
+	thread_join(sitter);
+	EXPECT_EQ(t, u.err, 0);
+	/* Tagged: the CPU keeps the mm's ASID entries, so it stays in the mm's mask. */
+	EXPECT_TRUE(t, still_listed);
+	ktest_log(t, "cpu%u (switched away): requests %lu; initiator skipped %lu as switched away",
+		  other, (unsigned long)DELTA(&u, other, requests_received),
+		  (unsigned long)DELTA(&u, me, switched_away_skipped));
+	EXPECT_EQ(t, DELTA(&u, other, requests_received), 1u);
+	EXPECT_EQ(t, DELTA(&u, me, switched_away_skipped), 0u);
+	mm_destroy(u.mm);
+	mm_destroy(elsewhere);
+}
+
 static const struct ktest_case tlb_count_cases[] = {
 	KTEST_CASE(one_page_unmap_bumps_once),
+	KTEST_CASE(freed_tables_reach_switched_away_cpus),
 	KTEST_END,
 };
 KTEST_SUITE(tlb_count_suite, "tlb_count", tlb_count_cases);

@@ -82,6 +82,7 @@ BREAK_CASE := kpt.split_is_invalidated_before_the_walk_goes_on
 PIN_CASE := asid.pinned_id_survives_rollover
 QEMU_MACHINE_ARGS := -machine virt,gic-version=$(GIC)$(VIRT_OPTS) -cpu $(QEMU_CPU) -smp $(CPUS) \
 	-m $(MEM)
+SWITCHED_FREED_CASE := tlb_count.freed_tables_reach_switched_away_cpus
 arch-negative: kernel
 	$(Q)sh tools/make_bad_dtb.sh $(BUILD)/bad-cpus.dtb $(QEMU_MACHINE_ARGS)
 	$(call arch_boot_image,$(call NEGATIVE_CMDLINE,),test)
@@ -94,6 +95,7 @@ arch-negative: kernel
 	$(call negative_check,tlb=ipi tlb.break=switch_no_catch_up,--expect-fail $(SWITCHED_CASE),$(SWITCHED_CASE))
 	$(call negative_check,tlb.break=nested_blind,--expect-fail $(NESTED_CASE),$(NESTED_CASE))
 	$(call negative_check,tlb.break=replace_no_flush,--expect-fail $(BREAK_CASE),$(BREAK_CASE))
+	$(call negative_check,tlb=ipi tlb.break=spare_switched_away,--expect-fail $(SWITCHED_FREED_CASE),$(SWITCHED_FREED_CASE))
 	$(call negative_check,tlb.break=asid_pin_ignored,--expect-fail $(PIN_CASE),$(PIN_CASE))
 	$(Q)$(MAKE) --no-print-directory iommu-negative IOMMU=smmuv3
 

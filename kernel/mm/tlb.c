@@ -239,17 +239,21 @@ void tlb_flush_mm_range(const struct tlb_flush_request *req)
 	{
 		if (cpu == me)
 			continue;
-		if (!arch_tlb_caps()->switch_flushes &&
+		bool spare_anyway = tlb_broken_is(TLB_BREAK_SPARE_SWITCHED_AWAY); /* the old bug */
+		if (!arch_tlb_caps()->switch_flushes && (!freed || spare_anyway) &&
 		    atomic_load_acquire(&tlb_cpu[cpu].loaded) != mm) {
 			/*
 			 * Switched away (tagged TLB): it flushes this mm's id when it
 			 * switches back in, before any use, so it is left stale
-			 * instead of interrupted. Not on an untagged TLB: a CPU
-			 * that has published its switch may not have loaded the new
-			 * root yet, and tables may be freed after this request; it
-			 * stays in the mask until the load, and waiting for its
-			 * answer is what proves it has left our root. (It set `loaded` before that flush,
-			 * and we changed the tables before reading `loaded`.)
+			 * instead of interrupted. Not when tables are freed, and not
+			 * on an untagged TLB: a CPU that has published its switch
+			 * may not have loaded the new root yet (mm_switch publishes
+			 * `loaded` before arch_mm_activate, with interrupts off), so
+			 * its walker may still walk, and cache pointers into, our
+			 * tables; it stays in the mask, and waiting for its answer
+			 * is what proves it has left our root before a table is
+			 * freed. (Found by the spin model, docs/reliability.md: QEMU
+			 * caches no walks, so no test can see it.)
 			 */
 			cpumask_clear(&targets, cpu);
 			c->switched_away_skipped++;

@@ -43,7 +43,7 @@
 #define CACHING 1 /* gatherer CPUs below this one hold translations of the mm */
 #endif
 #ifndef FIX_SWITCHED_AWAY_FREED
-#define FIX_SWITCHED_AWAY_FREED 0 /* the proposed fix (docs/reliability.md): 1 applies it */
+#define FIX_SWITCHED_AWAY_FREED 1 /* the kernel's rule since the model found the gap; 0: tlb.break=spare_switched_away */
 #endif
 #ifdef BREAK_SKIP_FLUSH
 #define SKIP_FLUSH 1 /* tlb.skip_flush */
