@@ -225,22 +225,30 @@ void tlb_flush_mm_range(const struct tlb_flush_request *req)
 		    req->full || req->freed_tables || pages > arch_tlb_caps()->range_max_pages;
 		struct tlb_invals done = arch_tlb_broadcast_user(asid_hw(mm), req->start, req->end,
 								 req->stride_shift, full);
+		/*
+		 * Interrupts off around the counter updates: the caller runs with
+		 * them on, and a tick could switch to another thread of this CPU
+		 * that flushes too (a lost read-modify-write).
+		 */
+		irqflags_t irq = arch_irq_save();
 		c->requests++;
 		c->broadcasts++;
 		c->broadcast_pages += done.pages;
 		c->broadcast_ranges += done.ranges;
 		c->broadcast_full += done.full;
+		arch_irq_restore(irq);
 		return;
 	}
 	cpumask_t targets = cpumask_read(&mm->cpus);
 	cpumask_set(&targets, me);
 	bool freed = req->freed_tables && !tlb_broken_is(TLB_BREAK_SKIP_LAZY_ALWAYS);
+	uint64_t switched_away = 0, lazy = 0;
 	for_each_cpu(cpu, targets)
 	{
 		if (cpu == me)
 			continue;
 		bool spare_anyway = tlb_broken_is(TLB_BREAK_SPARE_SWITCHED_AWAY); /* the old bug */
-		if (!arch_tlb_caps()->switch_flushes && (!freed || spare_anyway) &&
+		if (!arch_tlb_caps()->switch_flushes && (!req->freed_tables || spare_anyway) &&
 		    atomic_load_acquire(&tlb_cpu[cpu].loaded) != mm) {
 			/*
 			 * Switched away (tagged TLB): it flushes this mm's id when it
@@ -256,7 +264,7 @@ void tlb_flush_mm_range(const struct tlb_flush_request *req)
 			 * caches no walks, so no test can see it.)
 			 */
 			cpumask_clear(&targets, cpu);
-			c->switched_away_skipped++;
+			switched_away++;
 			continue;
 		}
 		if (freed)
@@ -264,11 +272,15 @@ void tlb_flush_mm_range(const struct tlb_flush_request *req)
 		if (atomic_load_acquire(&tlb_cpu[cpu].lazy)) {
 			/* It catches up by generation when it stops being lazy. */
 			cpumask_clear(&targets, cpu);
-			c->lazy_skipped++;
+			lazy++;
 		}
 	}
+	irqflags_t irq = arch_irq_save(); /* as above: this CPU's counters, not preempted */
+	c->switched_away_skipped += switched_away;
+	c->lazy_skipped += lazy;
 	c->requests++;
 	c->remote_targets += cpumask_weight(targets) - 1;
+	arch_irq_restore(irq);
 	xcall(targets, flush_handler, (void *)req, XCALL_WAIT);
 	/* Only worth the shared write when someone deferred and may be waiting on it. */
 	if (atomic_load_relaxed(&mm->tlb_gen_deferred) > atomic_load_relaxed(&mm->tlb_gen_completed))

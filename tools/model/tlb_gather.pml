@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
+
 /*
  * A gatherer: one CPU running one unmap through an mmu_gather
  * (kernel/mm/gather.c, the walk of kernel/mm/pt.c) and the shootdown it
@@ -25,6 +26,26 @@
  * tlb_user.pml).
  */
 
+/* Gens semantics (kernel/mm/pt.c walk, gather.c) and the mutants of adoption checked by run.sh. */
+#ifdef NO_ADOPT_SKIP
+#define ADOPT_SKIP(pg) 1
+#elif defined(MUT_SKIP_ANY)
+#define ADOPT_SKIP(pg) (gdefer == 0)
+#else
+#define ADOPT_SKIP(pg) ((pg) > gdefer)
+#endif
+#ifdef NO_ROOT_ADOPT
+#define ROOT_ADOPT 0
+#else
+#define ROOT_ADOPT 1
+#endif
+#ifdef BREAK_NESTED_BLIND
+#define NESTED_ADOPT 0
+#else
+#define NESTED_ADOPT 1
+#endif
+byte root_gen; /* struct page.pt_tlb_gen of the root */
+
 /*
  * tlb_defer_table: publish the changes in table dt_tab (NPAGE: the root)
  * as a generation. In a d_step: the walk holds the page-table lock, so no
@@ -45,6 +66,7 @@ inline defer_body(dt_tab, dt_r)
 #endif
 		if
 		:: dt_tab < NPAGE && table_gen[dt_tab] < newgen -> table_gen[dt_tab] = newgen
+		:: dt_tab == NPAGE && root_gen < newgen -> root_gen = newgen
 		:: else
 		fi;
 		gdefer = newgen;
@@ -81,14 +103,18 @@ inline walk_leaf(wl_t)
 		pte = pte & ~BIT(wl_t);
 		grange = grange | BIT(wl_t); gneed = 1; gundef = 1;
 		qframes = qframes | BIT(wl_t);
+#ifdef DEFER_EVERY_LEVEL
 		chg = chg | BIT(wl_t)
+#else
+		skip
+#endif
 	   };
 		d_step { defer_body(wl_t, BIT(wl_t)) }
 	:: d_step {
 		(tbl & BIT(wl_t)) && !(pte & BIT(wl_t)) ->
 #ifndef BREAK_NESTED_BLIND
 		if
-		:: !IS_MMGEN && table_gen[wl_t] > completed ->
+		:: !IS_MMGEN && table_gen[wl_t] > completed && ADOPT_SKIP(table_gen[wl_t]) ->
 			grange = grange | BIT(wl_t); gneed = 1; gundef = 1; /* tlb_record_downgraded */
 			defer_body(wl_t, BIT(wl_t))
 		:: else
@@ -103,6 +129,7 @@ inline walk_leaf(wl_t)
 	:: ftab && (tbl & BIT(wl_t)) ->
 		d_step {
 			tbl = tbl & ~BIT(wl_t); /* the root entry cleared, then tlb_remove_table */
+			chg = chg | BIT(wl_t); /* record_change in the root: its own entry */
 			qtables = qtables | BIT(wl_t);
 			if
 			:: !gfreed -> tables_unflushed++
@@ -186,7 +213,11 @@ inline settle(st_final)
 		if
 		:: rs ->
 			nested_blind(nested);
+#ifdef MUT_REUSE_FREED
+			dfr = !IS_MMGEN && gdefer != 0 && !gundef && !nested;
+#else
 			dfr = !IS_MMGEN && gdefer != 0 && !gundef && !gfreed && !nested;
+#endif
 			if
 			:: dfr && completed >= gdefer -> skip /* completed_skips */
 			:: else ->
@@ -267,7 +298,7 @@ inline settle(st_final)
 
 proctype gatherer(byte q)
 {
-	byte rng, t, c, chg, newgen, grange, gdefer, qframes, qtables;
+	byte rng, t, c, chg, newgen, grange, gdefer, qframes, qtables, wr;
 	bool ftab, early, gneed, gundef, gfreed, nested, dfr, go, rs;
 	ENGINE_LOCALS;
 
@@ -295,7 +326,16 @@ walk:
 	:: else
 	fi;
 	if
-	:: early -> skip /* no gather room for table 1: stop before clearing it */
+	:: early && (rng & BIT(1)) -> /* no gather room: stopped before clearing; walk() adopts */
+		d_step {
+			if
+			:: !IS_MMGEN && NESTED_ADOPT && (tbl & BIT(1)) && table_gen[1] > completed && ADOPT_SKIP(table_gen[1]) ->
+				grange = grange | BIT(1); gneed = 1; gundef = 1;
+				defer_body(1, BIT(1))
+			:: else
+			fi
+		}
+	:: early && !(rng & BIT(1)) -> skip
 	:: !early && (rng & BIT(1)) -> walk_leaf(1)
 	:: else
 	fi;
@@ -303,7 +343,19 @@ walk:
 	d_step {
 		if
 		:: chg != 0 -> defer_body(NPAGE, chg)
-		:: else
+		:: else ->
+			/* walk() at the root, unchanged: adopt a pending root (gens: every level) */
+			if
+			:: ROOT_ADOPT && !IS_MMGEN && NESTED_ADOPT && root_gen > completed && ADOPT_SKIP(root_gen) ->
+				if
+				:: t == 1 -> wr = rng & BIT(1)
+				:: else -> wr = rng
+				fi;
+				grange = grange | wr; gneed = 1; gundef = 1;
+				defer_body(NPAGE, wr);
+				wr = 0
+			:: else
+			fi
 		fi;
 		chg = 0;
 		ptlock = 0
