@@ -45,8 +45,8 @@ void gicv2m_init(void)
 	unsigned first = typer >> 16 & 0x3FF, count = typer & 0x3FF;
 	if (first < 32 || count == 0 || count > V2M_MAX_SPIS || first + count > gic_lines()) {
 		printk("gicv2m: frame %#llx: MSI_TYPER %#x gives INTIDs %u+%u, not SPIs of this "
-		       "GIC (%u lines); no MSI", (unsigned long long)fdt_platform.v2m_base, typer,
-		       first, count, gic_lines());
+		       "GIC (%u lines); no MSI",
+		       (unsigned long long)fdt_platform.v2m_base, typer, first, count, gic_lines());
 		return;
 	}
 	v2m_first = first;
@@ -99,7 +99,8 @@ bool arch_irq_from_fdt(const uint32_t *cells, unsigned n, unsigned *irq, bool *l
 		return false;
 	}
 	if (cells[1] + 32 >= gic_lines()) {
-		snprintf(err, err_size, "SPI %u is beyond the GIC's %u lines", cells[1], gic_lines());
+		snprintf(err, err_size, "SPI %u is beyond the GIC's %u lines", cells[1],
+			 gic_lines());
 		return false;
 	}
 	*irq = cells[1] + 32;

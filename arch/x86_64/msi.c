@@ -20,9 +20,9 @@
 #include "kernel/spinlock.h"
 #include "lib/fmt.h"
 
-#define VEC_DEVICE_FIRST 0x30
-#define VEC_DEVICE_LAST	 0xEF
-#define MSI_ADDR_BASE	 0xFEE00000ull
+#define VEC_DEVICE_FIRST    0x30
+#define VEC_DEVICE_LAST	    0xEF
+#define MSI_ADDR_BASE	    0xFEE00000ull
 #define MSI_ADDR_DEST_SHIFT 12 /* destination APIC id, bits 19:12 */
 
 static bool vec_used[256];

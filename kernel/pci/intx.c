@@ -38,7 +38,8 @@ bool pci_intx_map_decode(const struct pci_intx_dt *in, struct pci_intx_map *out,
 	}
 	if (in->mask) {
 		if (in->mask_len != CHILD_CELLS * 4) {
-			snprintf(err, err_size, "property 'interrupt-map-mask': %u bytes, expected %u",
+			snprintf(err, err_size,
+				 "property 'interrupt-map-mask': %u bytes, expected %u",
 				 in->mask_len, CHILD_CELLS * 4);
 			return false;
 		}
@@ -69,15 +70,18 @@ bool pci_intx_map_decode(const struct pci_intx_dt *in, struct pci_intx_map *out,
 		uint32_t phandle = fdt_be32(m + 4 * (pos + CHILD_CELLS));
 		pos += CHILD_CELLS + 1;
 		if (!in->parent_cells || !in->parent_cells(in->ctx, phandle, &pa, &pi)) {
-			snprintf(err, err_size,
-				 "property 'interrupt-map': entry %u: phandle %#x names no interrupt "
-				 "controller", e, phandle);
+			snprintf(
+			    err, err_size,
+			    "property 'interrupt-map': entry %u: phandle %#x names no interrupt "
+			    "controller",
+			    e, phandle);
 			return false;
 		}
 		if (pi == 0 || pi > PCI_INTX_SPEC_MAX || pa > 3) {
-			snprintf(err, err_size,
-				 "property 'interrupt-map': entry %u: parent cells %u+%u not supported",
-				 e, pa, pi);
+			snprintf(
+			    err, err_size,
+			    "property 'interrupt-map': entry %u: parent cells %u+%u not supported",
+			    e, pa, pi);
 			return false;
 		}
 		if (cells - pos < pa + pi) {

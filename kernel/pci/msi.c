@@ -63,7 +63,8 @@ static void msi_enable(struct pci_dev *d, unsigned irq)
 	if (cmdline_enum("pci.break") == 1)
 		data += 1; /* test only: the device raises an interrupt nobody handles */
 	/* Off while the message changes: a half-written one must not be sent. */
-	pci_cfg_write16(d, cap + PCI_MSI_FLAGS, flags & ~(PCI_MSI_FLAGS_ENABLE | PCI_MSI_FLAGS_QSIZE));
+	pci_cfg_write16(d, cap + PCI_MSI_FLAGS,
+			flags & ~(PCI_MSI_FLAGS_ENABLE | PCI_MSI_FLAGS_QSIZE));
 	pci_cfg_write32(d, cap + PCI_MSI_ADDR_LO, (uint32_t)addr);
 	if (is64)
 		pci_cfg_write32(d, cap + PCI_MSI_ADDR_HI, (uint32_t)(addr >> 32));
