@@ -113,6 +113,20 @@ static void irq_expect(uint32_t bits)
 	__atomic_fetch_and(&irq_seen, ~bits, __ATOMIC_RELAXED);
 }
 
+/* Writes `v` to register `off` and waits for the interrupt with `cause`. edu_lock held. */
+static int write_and_wait(unsigned off, uint32_t v, uint32_t cause)
+{
+	irq_expect(cause);
+	wr32(off, v);
+	return wait_irq(cause);
+}
+
+/* 0 when the device is there and has an interrupt; otherwise why it cannot be used. */
+static int edu_usable(void)
+{
+	return !regs ? -ENOENT : irq.kind == PCI_IRQ_NONE ? -ENODEV : 0;
+}
+
 /* Chooses and installs the interrupt; false (logged) when the device has none. */
 static bool edu_irq_init(char *how, size_t n)
 {
@@ -175,16 +189,13 @@ struct edu_irq_stats edu_irq_stats(void)
 
 int edu_raise(uint32_t bits, uint32_t *status)
 {
-	if (!regs)
-		return -ENOENT;
-	if (irq.kind == PCI_IRQ_NONE)
-		return -ENODEV;
+	int err = edu_usable();
+	if (err)
+		return err;
 	if (!bits)
 		return -EINVAL;
 	mutex_lock(&edu_lock);
-	irq_expect(bits);
-	wr32(EDU_IRQ_RAISE, bits);
-	int err = wait_irq(bits);
+	err = write_and_wait(EDU_IRQ_RAISE, bits, bits);
 	*status = __atomic_load_n(&irq_last, __ATOMIC_RELAXED);
 	mutex_unlock(&edu_lock);
 	return err;
@@ -213,14 +224,11 @@ uint32_t edu_liveness(uint32_t v)
 
 int edu_factorial(uint32_t n, uint32_t *out)
 {
-	if (!regs)
-		return -ENOENT;
-	if (irq.kind == PCI_IRQ_NONE)
-		return -ENODEV;
+	int err = edu_usable();
+	if (err)
+		return err;
 	mutex_lock(&edu_lock);
-	irq_expect(EDU_IRQ_FACTORIAL);
-	wr32(EDU_FACTORIAL, n);
-	int err = wait_irq(EDU_IRQ_FACTORIAL);
+	err = write_and_wait(EDU_FACTORIAL, n, EDU_IRQ_FACTORIAL);
 	if (!err)
 		*out = rd32(EDU_FACTORIAL);
 	mutex_unlock(&edu_lock);
@@ -247,10 +255,9 @@ int edu_dma(enum edu_dma_dir dir, phys_addr_t ram, uint32_t off, uint32_t len)
 
 int edu_dma_bus(enum edu_dma_dir dir, uint64_t bus, uint32_t off, uint32_t len)
 {
-	if (!regs)
-		return -ENOENT;
-	if (irq.kind == PCI_IRQ_NONE)
-		return -ENODEV;
+	int err = edu_usable();
+	if (err)
+		return err;
 	if (len == 0 || off > EDU_BUF_SIZE || len > EDU_BUF_SIZE - off || bus + len - 1 < bus ||
 	    bus + len - 1 > edu_dma_limit())
 		return -EINVAL;
@@ -263,7 +270,7 @@ int edu_dma_bus(enum edu_dma_dir dir, uint64_t bus, uint32_t off, uint32_t len)
 	mmio_wmb(); /* the source bytes before the command that reads them */
 	mmio_write64(regs + EDU_DMA_CMD, EDU_DMA_RUN | EDU_DMA_IRQ |
 					     (dir == EDU_FROM_DEVICE ? EDU_DMA_DIR_TO_RAM : 0));
-	int err = wait_irq(EDU_IRQ_DMA);
+	err = wait_irq(EDU_IRQ_DMA);
 	mmio_rmb(); /* the completion before the bytes the device wrote */
 	mutex_unlock(&edu_lock);
 	return err;

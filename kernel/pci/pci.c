@@ -2,9 +2,10 @@
 /*
  * The PCI layer at run time: finding the host bridge (ACPI MCFG or the
  * device tree, decoded by host.c), config-space access through the mapped
- * ECAM window, the bus scan that fills the device table, and the calls a
- * driver makes (find, enable, map a BAR). BAR sizing and assignment are in
- * bar.c.
+ * ECAM window, the bus scan that fills the device table (with each
+ * device's MSI capability and INTx route), and the calls a driver makes
+ * (find, enable, map a BAR). BAR sizing and assignment are in bar.c,
+ * interrupts in msi.c and intx.c.
  *
  * Invariants: the ECAM window is mapped once and covers exactly the buses
  * [bus_start, bus_end]; config addresses are computed only through

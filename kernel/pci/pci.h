@@ -4,7 +4,10 @@
  * table (x86-64 q35) or the device tree's pci-host-ecam-generic node
  * (aarch64 virt); a scan of its buses; BARs sized, and assigned from the
  * bridge's windows where no firmware did (the device-tree case); memory
- * decoding and bus mastering turned on by the driver that owns a device.
+ * decoding and bus mastering turned on by the driver that owns a device;
+ * one interrupt per device for its driver, MSI where the platform offers it
+ * and legacy INTx (from the device tree's interrupt-map) otherwise (msi.c,
+ * intx.c).
  *
  * Invariants:
  *  - Config space is reached only through the ECAM window, mapped once
@@ -15,6 +18,8 @@
  *    command register, which its driver owns.
  *  - A malformed MCFG or device-tree node is reported on one line naming
  *    the table or property and the field; the kernel goes on without PCI.
+ *  - A device signals in one way at a time: MSI enabled means INTx
+ *    disabled in its command register, and the reverse.
  *  - A BAR's `addr` is a CPU physical address (bus address translated by
  *    the window it lies in); 0 means unassigned, and then it is never
  *    mapped or enabled.
