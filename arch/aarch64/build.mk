@@ -67,8 +67,9 @@ QEMU_RUN = $(QEMU_COMMON) -serial mon:stdio -append "$$(cat $(BUILD)/run.cmdline
 # Negative check of the DTB parser: QEMU's own tree with /cpus broken must
 # stop the kernel with a panic naming the node and property. Then the
 # arm64-only tlb.break= switches, each with the case it must make fail
-# (docs/tlb.md), the nested-gather switch under the broadcast default, and
-# a break left in the TLBs until the make (replace_no_flush).
+# (docs/tlb.md), the nested-gather switch under the broadcast default, a
+# break left in the TLBs until the make (replace_no_flush), and edu's
+# completion count on the INTx path (pci.msi=off; docs/pci.md).
 ROLLOVER_CASE := tlb.asid_rollover_keeps_mms_apart
 SWITCHED_CASE := tlb.switched_out_and_back_catches_up
 BREAK_CASE := kpt.split_is_invalidated_before_the_walk_goes_on
@@ -86,4 +87,5 @@ arch-negative: kernel
 	$(call negative_check,tlb=ipi tlb.break=switch_no_catch_up,--expect-fail $(SWITCHED_CASE),$(SWITCHED_CASE))
 	$(call negative_check,tlb.break=nested_blind,--expect-fail $(NESTED_CASE),$(NESTED_CASE))
 	$(call negative_check,tlb.break=replace_no_flush,--expect-fail $(BREAK_CASE),$(BREAK_CASE))
+	$(call negative_check,pci.msi=off edu.break=double_count,--expect-fail $(IRQ_CASE),$(IRQ_CASE))
 QEMU_TEST = $(QEMU_COMMON) -serial stdio -monitor none -append "$$(cat $(BUILD)/test.cmdline)"
