@@ -68,7 +68,7 @@ SRCS := $(COMMON_SRCS) $(ARCH_SRCS)
 OBJS := $(patsubst %,$(BUILD)/%.o,$(SRCS))
 KERNEL := $(BUILD)/pagoda.elf
 
-.PHONY: all kernel iso run test test-negative debug clean deps deps-build host-test check-size doctor
+.PHONY: all kernel iso run test test-negative iommu-negative debug clean deps deps-build host-test check-size doctor power-check
 all: kernel
 
 kernel: deps-build $(KERNEL) $(ARCH_IMAGE)
@@ -192,6 +192,7 @@ ORDER_CASE := gather.unmap_512_pages_flushes_once
 SETTLE_CASE := gather.batch_failure_settles_early
 NESTED_CASE := gather.nested_gathers_flush_everything
 CONCURRENT_CASE := tlb.concurrent_gathers_fewer_full_flushes
+ONE_PAGE_CASE := tlb_count.one_page_unmap_bumps_once
 
 # PCI interrupts (docs/pci.md): an MSI whose data names another vector, and a
 # handler that counts each completion twice, must both fail IRQ_CASE.
@@ -218,6 +219,7 @@ test-negative: deps kernel
 	$(call negative_check,tlb=ipi tlb.break=nested_blind,--expect-fail $(NESTED_CASE),$(NESTED_CASE))
 	$(call negative_check,tlb=mmgen tlb.break=nested_blind,--expect-fail $(NESTED_CASE),$(NESTED_CASE))
 	$(call negative_check,tlb=ipi tlb.break=catch_up_skips_ring,--expect-fail $(CONCURRENT_CASE),$(CONCURRENT_CASE))
+	$(call negative_check,tlb.break=defer_every_level,--expect-fail $(ONE_PAGE_CASE),$(ONE_PAGE_CASE))
 	$(call negative_check,xcall.break=drain_early,--expect-fail ipi.nowait_then_drain,ipi.nowait_then_drain)
 	$(call negative_check,tlb=bogus mem=abc,$(CMDLINE_REPORTS),cmdline,lenient)
 	$(call negative_check,cmdline.strict tlb=bogus,--expect-panic "cmdline_check: 'tlb=bogus': tlb expects",cmdline,lenient)
@@ -241,14 +243,14 @@ test-negative: deps kernel
 # BENCH_MODES, with `bench tlb=<mode>`, then one boot of the NOTIFIER=off
 # build in BENCH_BASELINE (a mode; empty: none); tools/bench.py replaces
 # @BUILD@ and @MODE@ in the test boot's QEMU command and writes the tables
-# to $(BUILD)/bench.md.
+# to $(BUILD)/bench.md. BENCH_ONLY=glob runs only the matching scenarios.
 BENCH_MODES ?= gen mmgen
 BENCH_BASELINE ?= $(firstword $(BENCH_MODES))
 BENCH_TIMEOUT ?= 100
 BENCH_QEMU = $(subst $(BUILD)/,@BUILD@/,$(subst $(BUILD)/test.,$(BUILD)/bench-@MODE@.,\
 	$(QEMU_TEST)))
 define bench_image
-$(call arch_boot_image,bench tlb=$(1) $(ARCH_CMDLINE) $(CMDLINE),bench-$(1))
+$(call arch_boot_image,bench tlb=$(1) $(if $(BENCH_ONLY),bench.only=$(BENCH_ONLY)) $(ARCH_CMDLINE) $(CMDLINE),bench-$(1))
 
 endef
 
@@ -270,7 +272,7 @@ endif
 	$(Q)python3 tools/bench.py --modes '$(BENCH_MODES)' --log-dir $(BUILD) \
 		--build-dir $(BUILD) $(if $(BENCH_BASELINE),--baseline-dir $(NO_NOTIFIER_BUILD) \
 			--baseline-mode $(BENCH_BASELINE)) \
-		--timeout $(BENCH_TIMEOUT) --exit-style $(EXIT_STYLE) --markdown $(BUILD)/bench.md \
+		$(if $(BENCH_ONLY),--only '$(BENCH_ONLY)') --timeout $(BENCH_TIMEOUT) --exit-style $(EXIT_STYLE) --markdown $(BUILD)/bench.md \
 		--title 'Pagoda TLB benchmarks ($(ARCH), CPUS=$(CPUS))' -- sh -c 'exec $(BENCH_QEMU)'
 
 # One bench image per mode in BENCH_MODES (make bench builds the baseline's this way).
@@ -281,11 +283,21 @@ bench-images: kernel
 # generic page-table code against a scrambled fake architecture under
 # AddressSanitizer and UndefinedBehaviorSanitizer (tools/host_test.mk).
 include tools/host_test.mk
-host-test: host-pt-test
+host-test: host-pt-test host-mem-test
 	$(Q)for t in tools/test_ktest_run.py tools/test_bench.py; do \
 		out=$$(python3 $$t 2>&1) || { echo "$$out"; echo "host-test: $$t failed"; exit 1; }; \
 		echo "$$out" | tail -n 1; \
 	done
+	$(Q)out=$$(sh tools/test_usb_write.sh 2>&1) || { echo "$$out"; echo "host-test: tools/test_usb_write.sh failed"; exit 1; }; \
+		echo "$$out" | tail -n 1
+
+# The TLB generation protocol checked exhaustively by spin, unbroken and with
+# each protocol-breaking switch (tools/model/, docs/reliability.md). Host
+# only, the same for both arches: one line per variant, then "N passed, N failed".
+.PHONY: model
+model:
+	$(Q)sh tools/deps.sh model $(ARCH)
+	$(Q)sh tools/model/run.sh build/model
 
 clean:
 	rm -rf build

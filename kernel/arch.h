@@ -30,6 +30,14 @@ void arch_cpu_relax(void);
 void arch_cpu_idle(void);
 /* Disables interrupts and stops this CPU for good. */
 __noreturn void arch_cpu_halt(void);
+/*
+ * Turns the machine off (x86-64: ACPI S5; aarch64: PSCI SYSTEM_OFF), or
+ * restarts it (x86-64: FADT reset register, 0xCF9, keyboard controller;
+ * aarch64: PSCI SYSTEM_RESET). Each says which method it tries; when
+ * none works the CPU halts. Interrupts are disabled first.
+ */
+__noreturn void arch_poweroff(void);
+__noreturn void arch_reset(void);
 
 /* ---- Interrupt masking ------------------------------------------------- */
 
@@ -118,6 +126,17 @@ enum exit_status {
 __noreturn void arch_exit(enum exit_status status);
 
 /* ---- Memory ------------------------------------------------------------- */
+
+/*
+ * Bulk zeroing and copying of RAM, as fast as the CPU does it (rep
+ * stosq/movsq on x86-64; DC ZVA and LDP/STP pairs on aarch64): what page
+ * allocation and page copies use. Any length and any alignment; exactly
+ * [dst, dst + n) is written. Normal memory only (RAM with the MMU on),
+ * never MMIO; the ranges of a copy do not overlap. Checked for every
+ * length and alignment by tests/host/mem_host_test.c.
+ */
+void arch_mem_zero(void *dst, size_t n);
+void arch_mem_copy(void *dst, const void *src, size_t n);
 
 /*
  * Boot-time access to physical memory: the arch's boot page tables already
@@ -217,13 +236,20 @@ const struct tlb_caps *arch_tlb_caps(void);
 /* Invalidate one user page / every user translation tagged `asid` (full) on this CPU. */
 void arch_tlb_flush_user_page(unsigned asid, virt_addr_t va);
 void arch_tlb_flush_user_full(unsigned asid);
+/* The invalidation instructions one call issued, by kind (the TLB counters add them up). */
+struct tlb_invals {
+	unsigned pages;	 /* one page each */
+	unsigned ranges; /* a range of pages each (arm64 FEAT_TLBIRANGE) */
+	unsigned full;	 /* every translation of the ASID */
+};
 /*
  * Hardware broadcast invalidation, only where arch_tlb_caps()->broadcast:
  * every CPU's TLB at once, one wait at the end (x86-64 has none: flushes
- * need IPIs). Uses range instructions where the caps offer them.
+ * need IPIs). Uses range instructions where the caps offer them. Returns
+ * what it issued.
  */
-void arch_tlb_broadcast_user(unsigned asid, virt_addr_t start, virt_addr_t end,
-			     unsigned stride_shift, bool full);
+struct tlb_invals arch_tlb_broadcast_user(unsigned asid, virt_addr_t start, virt_addr_t end,
+					  unsigned stride_shift, bool full);
 /*
  * The same for kernel translations (global entries included): `pages` pages
  * from `start`, or every translation when `full`, on every CPU, returning
@@ -233,6 +259,30 @@ void arch_tlb_broadcast_kernel(virt_addr_t start, uint64_t pages, bool full);
 
 /* The page-table root that translates `va` on the calling CPU (for fault reports). */
 phys_addr_t arch_mm_root_for(virt_addr_t va);
+
+/*
+ * How this CPU walks an mm's tables, for an IOMMU that is to walk the same
+ * tables the same way (an Arm SMMU stage-1 context descriptor whose TTB0
+ * is an mm's root, SVA-style). The walk attributes use the Arm encodings
+ * that TCR_EL1 and the SMMU's CD share (IRGN/ORGN: 0 non-cacheable, 1
+ * write-back write-allocate, 2 write-through, 3 write-back no-allocate;
+ * SH: 0 non-, 2 outer, 3 inner shareable); `mair` is the attribute table
+ * the leaves' indexes select, in MAIR_EL1's format.
+ */
+struct arch_iommu_stage1 {
+	unsigned va_bits; /* input addresses the root covers: [0, 2^va_bits) */
+	unsigned granule_shift; /* 12: 4 KiB pages */
+	unsigned pa_bits; /* output address size the CPU uses */
+	unsigned walk_inner, walk_outer, walk_share;
+	uint64_t mair;
+};
+/*
+ * Fills *s and returns true where an IOMMU can walk an mm's tables in the
+ * CPU's own format (aarch64); false where there is no such sharing through
+ * this description (x86-64: VT-d's first stage reads CR3-format tables and
+ * needs nothing from here).
+ */
+bool arch_mm_iommu_stage1(struct arch_iommu_stage1 *s);
 
 /* ---- SMP bring-up ------------------------------------------------------- */
 

@@ -151,3 +151,12 @@ bool parse_u64(const char *s, uint64_t *out)
 	*out = v;
 	return true;
 }
+
+char *strstr(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+	for (; *hay; hay++)
+		if (strncmp(hay, needle, n) == 0)
+			return (char *)hay;
+	return n == 0 ? (char *)hay : NULL;
+}

@@ -19,6 +19,8 @@ size_t strnlen(const char *s, size_t max);
 int strcmp(const char *a, const char *b);
 int strncmp(const char *a, const char *b, size_t n);
 char *strchr(const char *s, int c);
+/* The first occurrence of `needle` in `hay`, or NULL. */
+char *strstr(const char *hay, const char *needle);
 /* Copies at most size-1 bytes and always terminates; returns strlen(src). */
 size_t strlcpy(char *dst, const char *src, size_t size);
 /* Shell-style match: '*' any run, '?' one character. */

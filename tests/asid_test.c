@@ -10,6 +10,8 @@
  * the register the walker uses (arch_mm_active_asid: TTBR0_EL1.ASID), equals
  * the id its mm's flushes use (asid_hw). The allocator's own record
  * (asid_active_hw) is not evidence: it is what a bug would get wrong.
+ * A pinned id (an IOMMU shares it) must survive rollovers and stay the
+ * pinned mm's alone.
  */
 #include "kernel/mm/asid.h"
 #include "kernel/mm/mm.h"
@@ -46,6 +48,33 @@ static unsigned hw_asid_on(unsigned cpu)
 	return id;
 }
 
+/* M and `n` other mms, or false (none left allocated; the case then ends). */
+static bool make_mms(struct ktest *t, struct mm **m, struct mm **o, unsigned n)
+{
+	*m = mm_create();
+	bool ok = *m != NULL;
+	for (unsigned i = 0; i < n; i++) {
+		o[i] = mm_create();
+		ok = ok && o[i] != NULL;
+	}
+	EXPECT_TRUE(t, ok);
+	if (!ok) {
+		if (*m)
+			mm_destroy(*m);
+		for (unsigned i = 0; i < n; i++)
+			if (o[i])
+				mm_destroy(o[i]);
+	}
+	return ok;
+}
+
+static void destroy_mms(struct mm *m, struct mm **o, unsigned n)
+{
+	mm_destroy(m);
+	for (unsigned i = 0; i < n; i++)
+		mm_destroy(o[i]);
+}
+
 /*
  * CPU `idle` runs M and never switches again. Two rollovers happen on
  * another CPU, M visiting that CPU in between (so M's asid moves to the
@@ -64,12 +93,9 @@ static void idle_cpu_keeps_the_id_its_mm_has(struct ktest *t)
 	unsigned here = arch_cpu_id(), idle = here;
 	for_each_cpu(c, on) if (c != here) idle = c;
 	enum { OTHERS = 6 };
-	struct mm *m = mm_create(), *o[OTHERS];
-	ASSERT_TRUE(t, m != NULL);
-	for (unsigned i = 0; i < OTHERS; i++) {
-		o[i] = mm_create();
-		ASSERT_TRUE(t, o[i] != NULL);
-	}
+	struct mm *m, *o[OTHERS];
+	if (!make_mms(t, &m, o, OTHERS))
+		return;
 	uint64_t rollovers = asid_stats.rollovers;
 	/*
 	 * Ids 1 to 4: enough that a rollover always frees one (two CPUs hold
@@ -100,9 +126,7 @@ static void idle_cpu_keeps_the_id_its_mm_has(struct ktest *t)
 		  "rollovers",
 		  idle, runs, asid_active_hw(idle), asid_hw(m),
 		  (unsigned long)(asid_stats.rollovers - rollovers));
-	mm_destroy(m);
-	for (unsigned i = 0; i < OTHERS; i++)
-		mm_destroy(o[i]);
+	destroy_mms(m, o, OTHERS);
 }
 
 /*
@@ -135,9 +159,54 @@ static void current_id_switch_takes_no_lock(struct ktest *t)
 	mm_destroy(b);
 }
 
+/*
+ * A pinned id (asid_pin: an SMMU context descriptor tags the mm's
+ * translations with it) outlives rollovers: M is pinned, never runs, and
+ * other mms churn through ids 1 to 5 until at least two rollovers have
+ * happened. No other mm may be given M's id meanwhile (the IOMMU would
+ * take its translations for M's), and when M runs its CPU uses that id.
+ * Fails under tlb.break=asid_pin_ignored.
+ */
+static void pinned_id_survives_rollover(struct ktest *t)
+{
+	if (arch_tlb_caps()->asid_bits == 0)
+		KTEST_SKIP(t, "no ASIDs on this arch (nothing to pin)");
+	unsigned here = arch_cpu_id();
+	enum { OTHERS = 10 };
+	struct mm *m, *o[OTHERS];
+	if (!make_mms(t, &m, o, OTHERS))
+		return;
+	uint64_t rollovers = asid_stats.rollovers;
+	/* Six ids: one pinned, two reserved by the CPUs here, so every rollover frees some. */
+	asid_test_limit(6);
+	unsigned id = asid_pin(m);
+	EXPECT_NE(t, id, 0u);
+	EXPECT_EQ(t, asid_pin(m), id); /* pins nest */
+	bool ok = true;
+	for (unsigned round = 0; round < 2; round++) {
+		for (unsigned i = 0; i < OTHERS; i++) {
+			ok = ok && visit(here, o[i]);
+			EXPECT_NE(t, asid_hw(o[i]), id);
+		}
+	}
+	ok = ok && visit(here, m);
+	unsigned runs = hw_asid_on(here);
+	asid_test_limit(0);
+	EXPECT_TRUE(t, ok);
+	EXPECT_GE(t, asid_stats.rollovers - rollovers, 2u);
+	EXPECT_EQ(t, asid_hw(m), id);
+	EXPECT_EQ(t, runs, id);
+	ktest_log(t, "pinned id %u, %lu rollovers, M runs with id %u", id,
+		  (unsigned long)(asid_stats.rollovers - rollovers), runs);
+	asid_unpin(m);
+	asid_unpin(m);
+	destroy_mms(m, o, OTHERS);
+}
+
 static const struct ktest_case asid_cases[] = {
 	KTEST_CASE(idle_cpu_keeps_the_id_its_mm_has),
 	KTEST_CASE(current_id_switch_takes_no_lock),
+	KTEST_CASE(pinned_id_survives_rollover),
 	KTEST_END,
 };
 KTEST_SUITE(asid_suite, "asid", asid_cases);

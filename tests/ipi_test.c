@@ -153,8 +153,15 @@ static void local_share_runs_on_caller(struct ktest *t)
 	EXPECT_EQ(t, hits[me][me], 2u);
 }
 
-/* Several CPUs initiate at once; each sends `calls_per_cpu` calls to all others. */
-#define STORM_TOTAL_CALLS 10000u
+/*
+ * Several CPUs initiate at once; each sends `calls_per_cpu` calls to all
+ * others. Initiators spin with interrupts off while they wait, so under
+ * TCG on a loaded host (vCPU threads outnumbering host cores) each call
+ * can cost a scheduling slice: 4000 calls still make every slot and the
+ * coalescing path busy many times over, with a 4x margin on the timeout
+ * where 10000 timed out on a 2-core host also running other builds.
+ */
+#define STORM_TOTAL_CALLS 4000u
 static unsigned storm_calls_per_cpu;
 static struct ipi_arg storm_args[CPU_MAX];
 

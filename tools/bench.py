@@ -29,6 +29,7 @@ be checked without QEMU.
 """
 
 import argparse
+import fnmatch
 import re
 import sys
 import time
@@ -38,14 +39,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ktest_run import PANIC_RE, classify_exit, describe_exit, run_qemu, strip_noise  # noqa: E402
 
 SCENARIOS = ["munmap_1", "munmap_1_sub", "munmap_32", "munmap_32_sub", "munmap_512", "mprotect",
-             "tlb_flush2", "concurrent", "iommu_unmap_1", "iommu_unmap_32", "iommu_unmap_512"]
+             "tlb_flush2", "concurrent", "iommu_unmap_1", "iommu_unmap_32", "iommu_unmap_512",
+             "page_zero", "page_zero_bytes", "page_copy", "page_copy_bytes"]
+# Fast page operations and the byte-loop baselines they are compared with (kernel/bench/page_ops.c).
+PAGE_OP_PAIRS = [("page_zero", "page_zero_bytes"), ("page_copy", "page_copy_bytes")]
 # Those the NOTIFIER=off baseline build does not have (kernel/bench/secondary.c).
 NOTIFIER_SCENARIOS = ["munmap_1_sub", "munmap_32_sub", "iommu_unmap_1", "iommu_unmap_32",
                       "iommu_unmap_512"]
 REFERENCE_MODE = "mmgen"
 # Counter fields every BENCH line carries (per-op columns are derived from them).
 COUNT_FIELDS = ["ops", "ns", "ipis", "remote_flush_targets", "local_full", "local_page",
-                "flushes", "full_flushes", "elided"]
+                "flushes", "full_flushes", "elided", "deferrals"]
 INT_FIELDS = COUNT_FIELDS + ["lazy_skipped", "cpus", "rep"]
 TEXT_FIELDS = ["scenario", "mode"]
 # A scenario's own counters (any other integer field) that are also shown per flush round.
@@ -67,6 +71,7 @@ COLUMNS = [
     ("local full/op", lambda r, ref: per_op(r, "local_full")),
     ("local page/op", lambda r, ref: per_op(r, "local_page")),
     ("elided/op", lambda r, ref: per_op(r, "elided")),
+    ("deferrals/op", lambda r, ref: per_op(r, "deferrals")),
 ]
 
 
@@ -242,6 +247,23 @@ def baseline_table(scenarios, mode, by_mode, baseline):
     return heads, rows
 
 
+def page_ops_table(mode, by_mode):
+    """(headings, rows): ns/op of each fast page operation against its byte loop, same boot."""
+    heads = ["operation", "arch ns/page", "spread", "byte loop ns/page", "spread", "speedup"]
+    rows = []
+    for fast, slow in PAGE_OP_PAIRS:
+        f = ns_per_op(by_mode.get(mode, {}).get(fast))
+        b = ns_per_op(by_mode.get(mode, {}).get(slow))
+        if f and b:
+            rows.append([fast, f"{f[0]:.0f}", f"{f[1] * 100:.0f}%", f"{b[0]:.0f}",
+                         f"{b[1] * 100:.0f}%", f"{b[0] / f[0]:.1f}x"])
+    return heads, rows
+
+
+PAGE_OPS_NOTE = ("one 4 KiB page per op, median of the repetitions; speedup: byte-loop ns/op "
+                 "divided by arch_mem_zero/arch_mem_copy ns/op in the same boot")
+
+
 def text_table(heads, rows):
     """Lines of a plain-text table: the first column left-aligned, the others right."""
     widths = [max(len(x) for x in col) for col in zip(heads, *rows)]
@@ -283,6 +305,9 @@ def format_text(scenarios, modes, by_mode, baseline=None, baseline_mode=None):
         out += ["", f"notifier cost, mode {baseline_mode}: "
                 + BASELINE_NOTE.format(sub="<scenario>_sub")]
         out += text_table(heads, rows) if rows else ["  no results"]
+    heads, rows = page_ops_table(modes[0], by_mode)
+    if rows:
+        out += ["", f"page operations, mode {modes[0]}: {PAGE_OPS_NOTE}"] + text_table(heads, rows)
     return "\n".join(out)
 
 
@@ -301,6 +326,10 @@ def format_markdown(scenarios, modes, by_mode, title, baseline=None, baseline_mo
         out += ["## Notifier cost", "", f"Mode `{baseline_mode}`: "
                 + BASELINE_NOTE.format(sub="`<scenario>_sub`") + ".", ""]
         out += (markdown_table(heads, rows) if rows else ["No results."]) + [""]
+    heads, rows = page_ops_table(modes[0], by_mode)
+    if rows:
+        out += ["## Page zeroing and copying", "", f"Mode `{modes[0]}`: {PAGE_OPS_NOTE}.", ""]
+        out += markdown_table(heads, rows) + [""]
     return "\n".join(out)
 
 
@@ -313,6 +342,8 @@ def parse_args(argv):
                     help="TLB modes, space- or comma-separated (default: %(default)s)")
     ap.add_argument("--scenarios", default=" ".join(SCENARIOS),
                     help="scenarios every boot must report (default: all)")
+    ap.add_argument("--only", metavar="GLOB",
+                    help="expect only the scenarios matching GLOB (the boots' bench.only=)")
     ap.add_argument("--log-dir", type=Path, default=Path("build"),
                     help="where bench-<mode>.log goes (default: %(default)s)")
     ap.add_argument("--build-dir", help="what @BUILD@ stands for in the mode boots")
@@ -332,6 +363,10 @@ def parse_args(argv):
         ap.error("no QEMU command after --")
     args.modes = args.modes.replace(",", " ").split()
     args.scenarios = args.scenarios.replace(",", " ").split()
+    if args.only:
+        args.scenarios = [s for s in args.scenarios if fnmatch.fnmatchcase(s, args.only)]
+        if not args.scenarios:
+            ap.error(f"--only {args.only}: matches no scenario")
     if not args.modes:
         ap.error("no modes")
     if len(set(args.modes)) != len(args.modes):

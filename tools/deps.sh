@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: BSD-2-Clause
 #
 # Makes sure the Debian packages a make target needs are installed.
-# Usage: deps.sh build|all|pictures ARCH
+# Usage: deps.sh build|all|pictures|model ARCH
 #   build: what compiling needs; all: also what booting and testing need;
-#   pictures: what `make pictures` needs (graphviz), whatever ARCH.
+#   pictures: what `make pictures` needs (graphviz), whatever ARCH;
+#   model: what `make model` needs (spin and a host gcc), whatever ARCH.
 # As root it installs what is missing with apt-get; otherwise it names the
 # missing packages and the exact command, and fails.
 #
@@ -42,6 +43,11 @@ if [ "$what" = pictures ]; then
 	need_cmd dot graphviz
 	arch=none
 fi
+if [ "$what" = model ]; then
+	need_cmd spin spin
+	need_cmd gcc gcc
+	arch=none
+fi
 case "$arch" in
 x86_64)
 	need_cmd gcc gcc
@@ -61,6 +67,9 @@ aarch64)
 	if [ "$what" = all ]; then
 		need_qemu qemu-system-aarch64 qemu-system-arm
 		need_cmd dtc device-tree-compiler
+		# the host test of arch/aarch64/mem.S: a static arm64 program under qemu-user
+		need_cmd qemu-aarch64-static qemu-user-static
+		need_file /usr/aarch64-linux-gnu/lib/libc.a libc6-dev-arm64-cross
 	fi
 	;;
 esac

@@ -51,3 +51,22 @@ host-pt-clean:
 ifneq ($(firstword $(MAKEFILE_LIST)),$(HOST_PT_MK))
 .DEFAULT_GOAL := $(HOST_PT_SAVED_GOAL)
 endif
+
+# Host test of arch_mem_zero/arch_mem_copy for $(ARCH) (x86_64 when unset):
+# the architecture's own assembly linked into a user program, native for
+# x86-64, a static aarch64 program run by qemu-user (qemu-aarch64-static)
+# for arm64.
+HOST_MEM_ARCH := $(or $(ARCH),x86_64)
+HOST_MEM_SRC := $(HOST_PT_ROOT)/tests/host/mem/mem_host_test.c
+HOST_MEM_BIN := $(HOST_PT_DIR)/mem_$(HOST_MEM_ARCH)
+HOST_MEM_CC_x86_64 := gcc
+HOST_MEM_CC_aarch64 := aarch64-linux-gnu-gcc -static
+HOST_MEM_RUN_aarch64 := qemu-aarch64-static
+.PHONY: host-mem-test
+host-mem-test: $(HOST_MEM_BIN)
+	$(HOST_PT_Q)$(HOST_MEM_RUN_$(HOST_MEM_ARCH)) $(HOST_MEM_BIN)
+
+$(HOST_MEM_BIN): $(HOST_MEM_SRC) $(HOST_PT_ROOT)/arch/$(HOST_MEM_ARCH)/mem.S
+	@mkdir -p $(HOST_PT_DIR)
+	@echo "  HOSTCC  $@"
+	$(HOST_PT_Q)$(HOST_MEM_CC_$(HOST_MEM_ARCH)) -O2 -Wall -Wextra -Werror $^ -o $@

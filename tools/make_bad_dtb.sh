@@ -6,8 +6,16 @@
 # set to 5 (the spec allows at most 2 for a CPU's reg; Pagoda's reader
 # refuses more than 4 cells). QEMU accepts the blob and passes it on, so
 # the kernel, not QEMU, must catch it and panic naming the node and property.
-# Usage: make_bad_dtb.sh OUT.dtb QEMU-ARGS...
+# With --iommu-map (a machine with iommu=smmuv3), the PCI host's iommu-map
+# loses its last cell instead (3 cells: not a whole entry); the kernel must
+# name the property and go on without the SMMU.
+# Usage: make_bad_dtb.sh [--iommu-map] OUT.dtb QEMU-ARGS...
 set -eu
+what=cpus
+if [ "$1" = --iommu-map ]; then
+	what=iommu-map
+	shift
+fi
 out=$1
 shift
 tmp=$(mktemp -d)
@@ -15,9 +23,15 @@ trap 'rm -rf "$tmp"' EXIT
 qemu-system-aarch64 "$@" -machine dumpdtb="$tmp/good.dtb" -display none >/dev/null 2>&1 || true
 [ -s "$tmp/good.dtb" ] || { echo "make_bad_dtb: QEMU did not dump a DTB" >&2; exit 1; }
 dtc -q -I dtb -O dts -o "$tmp/good.dts" "$tmp/good.dtb"
-# Only the first #address-cells after "cpus {" changes.
-awk '/^\tcpus \{/ { in_cpus = 1 }
-     in_cpus && /#address-cells/ && !done { sub(/<0x[0-9a-f]+>/, "<0x05>"); done = 1 }
-     { print }' "$tmp/good.dts" > "$tmp/bad.dts"
-cmp -s "$tmp/good.dts" "$tmp/bad.dts" && { echo "make_bad_dtb: /cpus #address-cells not found" >&2; exit 1; }
+if [ $what = cpus ]; then
+	# Only the first #address-cells after "cpus {" changes.
+	awk '/^\tcpus \{/ { in_cpus = 1 }
+	     in_cpus && /#address-cells/ && !done { sub(/<0x[0-9a-f]+>/, "<0x05>"); done = 1 }
+	     { print }' "$tmp/good.dts" > "$tmp/bad.dts"
+else
+	# <rid phandle sid length> becomes <rid phandle sid>.
+	sed -E 's/(iommu-map = <0x[0-9a-f]+ 0x[0-9a-f]+ 0x[0-9a-f]+) 0x[0-9a-f]+>/\1>/' \
+		"$tmp/good.dts" > "$tmp/bad.dts"
+fi
+cmp -s "$tmp/good.dts" "$tmp/bad.dts" && { echo "make_bad_dtb: $what not found" >&2; exit 1; }
 dtc -q -I dts -O dtb -o "$out" "$tmp/bad.dts"

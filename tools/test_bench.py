@@ -24,7 +24,7 @@ def line(scenario, mode, ns, ops=10, rep=0, extra=""):
     """One BENCH line with fixed counts (flushes = ops) and the given time."""
     return (f"BENCH scenario={scenario} mode={mode} ops={ops} ns={ns} ipis={3 * ops} "
             f"remote_flush_targets={3 * ops} local_full=0 local_page={4 * ops} flushes={ops} "
-            f"full_flushes=0 elided=0 lazy_skipped=0 cpus=4 rep={rep}{extra}")
+            f"full_flushes=0 elided=0 deferrals={ops} lazy_skipped=0 cpus=4 rep={rep}{extra}")
 
 
 class ParseTest(unittest.TestCase):

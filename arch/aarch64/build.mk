@@ -11,7 +11,8 @@
 # and PSCI uses smc), QEMU_CPU=model (-cpu: cortex-a53, cortex-a57,
 # cortex-a72 (default), max, ...), DTB=path (boot with this device tree
 # instead of QEMU's own), EARLY_UART=address (PL011 used before the device
-# tree is read; 0 disables it).
+# tree is read; 0 disables it), IOMMU=none|smmuv3 (smmuv3: virt's SMMUv3 in
+# front of the PCI bus, `-machine virt,iommu=smmuv3`; docs/iommu.md).
 
 CPUS_PAST_GICV2 := $(filter-out 1 2 3 4 5 6 7 8,$(CPUS))
 GIC ?= $(if $(CPUS_PAST_GICV2),3,2)
@@ -19,6 +20,7 @@ EL ?= 1
 QEMU_CPU ?= cortex-a72
 DTB ?=
 EARLY_UART ?= 0x09000000
+IOMMU ?= none
 
 CROSS := aarch64-linux-gnu-
 ARCH_CFLAGS := -march=armv8-a -mgeneral-regs-only -mno-outline-atomics -mstrict-align \
@@ -45,6 +47,11 @@ else ifeq ($(EL),1)
 VIRT_OPTS :=
 else
 $(error EL=$(EL): choose 1 or 2)
+endif
+ifeq ($(IOMMU),smmuv3)
+VIRT_OPTS := $(VIRT_OPTS),iommu=smmuv3
+else ifneq ($(IOMMU),none)
+$(error IOMMU=$(IOMMU): choose none or smmuv3 (aarch64))
 endif
 
 # The Image is the ELF's loadable bytes from the header on; .bss is not in it.
@@ -73,6 +80,7 @@ QEMU_RUN = $(QEMU_COMMON) -serial mon:stdio -append "$$(cat $(BUILD)/run.cmdline
 ROLLOVER_CASE := tlb.asid_rollover_keeps_mms_apart
 SWITCHED_CASE := tlb.switched_out_and_back_catches_up
 BREAK_CASE := kpt.split_is_invalidated_before_the_walk_goes_on
+PIN_CASE := asid.pinned_id_survives_rollover
 QEMU_MACHINE_ARGS := -machine virt,gic-version=$(GIC)$(VIRT_OPTS) -cpu $(QEMU_CPU) -smp $(CPUS) \
 	-m $(MEM)
 arch-negative: kernel
@@ -87,5 +95,27 @@ arch-negative: kernel
 	$(call negative_check,tlb=ipi tlb.break=switch_no_catch_up,--expect-fail $(SWITCHED_CASE),$(SWITCHED_CASE))
 	$(call negative_check,tlb.break=nested_blind,--expect-fail $(NESTED_CASE),$(NESTED_CASE))
 	$(call negative_check,tlb.break=replace_no_flush,--expect-fail $(BREAK_CASE),$(BREAK_CASE))
+	$(call negative_check,tlb.break=asid_pin_ignored,--expect-fail $(PIN_CASE),$(PIN_CASE))
 	$(call negative_check,pci.msi=off edu.break=double_count,--expect-fail $(IRQ_CASE),$(IRQ_CASE))
+	$(Q)$(MAKE) --no-print-directory iommu-negative IOMMU=smmuv3
+
+# The SMMUv3's checks, on a machine that has one: with the IOTLB invalidation
+# skipped the stale-DMA case must fail, and a malformed iommu-map must be
+# named in one line while Pagoda goes on without the SMMU (edu then DMAs
+# untranslated, and the smmu suite skips all but its parser case).
+STALE_CASE := smmu.stale_translation_is_invalidated
+BAD_IOMMU_MAP := "smmuv3: fdt: node /pcie@[0-9a-f]+: property 'iommu-map': length 12 is not a whole number of 4-cell entries; not using the SMMU"
+.PHONY: iommu-negative
+iommu-negative: kernel
+ifneq ($(IOMMU),smmuv3)
+	$(error iommu-negative needs IOMMU=smmuv3)
+endif
+	$(call negative_check,smmu.break=skip_tlbi,--expect-fail $(STALE_CASE),$(STALE_CASE))
+	$(Q)sh tools/make_bad_dtb.sh --iommu-map $(BUILD)/bad-iommu-map.dtb $(QEMU_MACHINE_ARGS)
+	$(call arch_boot_image,$(call NEGATIVE_CMDLINE,,smmu$(comma)edu),test)
+	@echo "negative check: a malformed iommu-map must be named, and the smmu and edu suites pass without the SMMU"
+	$(Q)python3 tools/ktest_run.py --log $(BUILD)/negative-bad-iommu-map.log --timeout 60 \
+		--exit-style $(EXIT_STYLE) --expect-log $(BAD_IOMMU_MAP) \
+		--expect-log "iommu: no hardware IOMMU" \
+		-- $(subst -kernel ,-dtb $(BUILD)/bad-iommu-map.dtb -kernel ,$(QEMU_TEST))
 QEMU_TEST = $(QEMU_COMMON) -serial stdio -monitor none -append "$$(cat $(BUILD)/test.cmdline)"

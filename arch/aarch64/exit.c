@@ -10,10 +10,12 @@
 #include "arch/aarch64/aarch64.h"
 #include "boot/fdt_platform.h"
 #include "kernel/arch.h"
+#include "kernel/printk.h"
 
 #define SEMIHOSTING_SYS_EXIT	     0x18
 #define ADP_STOPPED_APPLICATION_EXIT 0x20026
 #define PSCI_SYSTEM_OFF		     0x84000008
+#define PSCI_SYSTEM_RESET	     0x84000009
 
 void arch_exit(enum exit_status status)
 {
@@ -21,5 +23,23 @@ void arch_exit(enum exit_status status)
 	const uint64_t block[2] = {ADP_STOPPED_APPLICATION_EXIT, (uint64_t)status};
 	aarch64_semihosting_call(SEMIHOSTING_SYS_EXIT, block);
 	aarch64_psci_call(PSCI_SYSTEM_OFF, 0, 0, 0);
+	arch_cpu_halt();
+}
+
+__noreturn void arch_poweroff(void)
+{
+	arch_irq_disable();
+	printk("power: powering off (PSCI SYSTEM_OFF)");
+	int64_t err = aarch64_psci_call(PSCI_SYSTEM_OFF, 0, 0, 0);
+	printk("power: PSCI SYSTEM_OFF returned %s: halting", aarch64_psci_error(err));
+	arch_cpu_halt();
+}
+
+__noreturn void arch_reset(void)
+{
+	arch_irq_disable();
+	printk("power: resetting (PSCI SYSTEM_RESET)");
+	int64_t err = aarch64_psci_call(PSCI_SYSTEM_RESET, 0, 0, 0);
+	printk("power: PSCI SYSTEM_RESET returned %s: halting", aarch64_psci_error(err));
 	arch_cpu_halt();
 }

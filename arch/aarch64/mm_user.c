@@ -85,27 +85,57 @@ static void tlbi_rvae1is(uint64_t arg)
 	__asm__ __volatile__("sys #0, c8, c2, #1, %0" /* tlbi rvae1is */ ::"r"(arg) : "memory");
 }
 
-void arch_tlb_broadcast_user(unsigned asid, virt_addr_t start, virt_addr_t end,
-			     unsigned stride_shift, bool full)
+struct tlb_invals arch_tlb_broadcast_user(unsigned asid, virt_addr_t start, virt_addr_t end,
+					  unsigned stride_shift, bool full)
 {
 	uint64_t tag = (uint64_t)asid << ASID_SHIFT;
+	struct tlb_invals done = {0};
 	__asm__ __volatile__("dsb ishst" ::: "memory");
 	if (full) {
 		__asm__ __volatile__("tlbi aside1is, %0" ::"r"(tag) : "memory");
+		done.full++;
 	} else if (arch_tlb_caps()->range && stride_shift == PAGE_SHIFT &&
 		   (end - start) >> PAGE_SHIFT < TLBI_RANGE_MAX_PAGES) {
 		struct tlbi_op ops[TLBI_RANGE_MAX_OPS];
 		unsigned n = tlbi_range_ops(asid, start, (end - start) >> PAGE_SHIFT, ops);
 		for (unsigned i = 0; i < n; i++) {
-			if (ops[i].range)
+			if (ops[i].range) {
 				tlbi_rvae1is(ops[i].arg);
-			else
+				done.ranges++;
+			} else {
 				tlbi_vae1is(ops[i].arg);
+				done.pages++;
+			}
 		}
 	} else {
-		for (virt_addr_t va = start; va < end; va += 1ull << stride_shift)
+		for (virt_addr_t va = start; va < end; va += 1ull << stride_shift) {
 			tlbi_vae1is(tag | TLBI_VA(va));
+			done.pages++;
+		}
 	}
 	/* One wait for the whole batch, on every CPU of the inner-shareable domain. */
 	__asm__ __volatile__("dsb ish\n\tisb" ::: "memory");
+	return done;
+}
+
+/* IPS/PARange code -> bits (the SMMU's IPS uses the same table). */
+static const unsigned ips_bits[] = {32, 36, 40, 42, 44, 48};
+
+bool arch_mm_iommu_stage1(struct arch_iommu_stage1 *s)
+{
+	/* Read back what head.S programmed, so the IOMMU walks exactly as the CPU does. */
+	uint64_t tcr = read_sysreg(tcr_el1);
+	unsigned ips = (unsigned)(tcr >> 32) & 7;
+	if ((tcr >> 14 & 3) != 0 || ips >= ARRAY_SIZE(ips_bits))
+		return false; /* TG0 is not 4 KiB, or an output size this table does not know */
+	*s = (struct arch_iommu_stage1){
+		.va_bits = 64 - (unsigned)(tcr & 0x3f),
+		.granule_shift = 12,
+		.pa_bits = ips_bits[ips],
+		.walk_inner = (unsigned)(tcr >> 8) & 3,
+		.walk_outer = (unsigned)(tcr >> 10) & 3,
+		.walk_share = (unsigned)(tcr >> 12) & 3,
+		.mair = read_sysreg(mair_el1),
+	};
+	return true;
 }

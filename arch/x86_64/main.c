@@ -61,4 +61,5 @@ void arch_init(void)
 	x86_apic_init_boot();
 	x86_percpu[0].apic_id = x86_apic_id();
 	x86_time_calibrate();
+	x86_power_init();
 }

@@ -100,8 +100,8 @@ bool arch_mm_holds_translations(unsigned asid, bool loaded)
 	return loaded;
 }
 
-void arch_tlb_broadcast_user(unsigned asid, virt_addr_t start, virt_addr_t end,
-			     unsigned stride_shift, bool full)
+struct tlb_invals arch_tlb_broadcast_user(unsigned asid, virt_addr_t start, virt_addr_t end,
+					  unsigned stride_shift, bool full)
 {
 	(void)asid, (void)start, (void)end, (void)stride_shift, (void)full;
 	panic("arch_tlb_broadcast_user: x86-64 has no broadcast invalidation");
@@ -123,4 +123,10 @@ void arch_tlb_flush_user_full(unsigned asid)
 {
 	(void)asid;
 	load_cr3(read_cr3()); /* drops non-global entries: all user ones */
+}
+
+bool arch_mm_iommu_stage1(struct arch_iommu_stage1 *s)
+{
+	(void)s; /* no Arm-format stage 1 here: VT-d reads CR3-format tables itself */
+	return false;
 }

@@ -19,6 +19,10 @@ static inline uint8_t inb(uint16_t port)
 	__asm__ __volatile__("inb %1, %0" : "=a"(v) : "Nd"(port));
 	return v;
 }
+static inline void outw(uint16_t port, uint16_t v)
+{
+	__asm__ __volatile__("outw %0, %1" ::"a"(v), "Nd"(port));
+}
 static inline void outl(uint16_t port, uint32_t v)
 {
 	__asm__ __volatile__("outl %0, %1" ::"a"(v), "Nd"(port));
@@ -111,6 +115,29 @@ bool x86_apic_can_address(uint32_t apic_id);
 extern bool x86_stopping;
 void x86_apic_send_init_sipi(uint32_t apic_id, uint8_t vector_page, bool init);
 void x86_time_calibrate(void);
+/*
+ * The clocks the TSC and LAPIC timer can be calibrated against, best first
+ * (time.c): CPUID leaf 0x15 (the TSC's crystal ratio, where the CPU
+ * reports it), the HPET and the ACPI PM timer (from the ACPI tables), the
+ * PIT (always there on a PC). `time.source=` picks one.
+ */
+enum x86_clock { X86_CLOCK_CPUID15, X86_CLOCK_HPET, X86_CLOCK_PMTIMER, X86_CLOCK_PIT,
+		 X86_CLOCK_COUNT };
+extern const char *const x86_clock_names[X86_CLOCK_COUNT];
+/* The TSC's rate, measured at boot. */
+extern uint64_t x86_tsc_hz;
+/* The clock the boot calibrated against. */
+extern enum x86_clock x86_clock_used;
+/*
+ * Measures the TSC's rate against `clock` over `ms` milliseconds into *hz;
+ * false when the machine has no such clock. CPUID 0x15 is a ratio, not a
+ * clock: it reports the rate without waiting.
+ */
+bool x86_clock_measure_tsc(enum x86_clock clock, unsigned ms, uint64_t *hz);
+/* Power off (ACPI S5) and reset (FADT reset register, 0xCF9, keyboard controller): power.c. */
+void x86_power_init(void);
+/* exit.via=: 0 isa-debug-exit (default), 1 ACPI S5 power off, 2 reset. */
+unsigned x86_exit_via(void);
 /* Reads CPUID once on the boot CPU: logs the CPU and its TLB, fills arch_tlb_caps(). */
 void x86_cpuinfo_init(void);
 void x86_acpi_init(void);

@@ -56,6 +56,15 @@ static const struct acpi_sdt_header *acpi_map_table(phys_addr_t pa, const char *
 	return h;
 }
 
+const struct acpi_sdt_header *acpi_table_at(phys_addr_t pa)
+{
+	const struct acpi_sdt_header *h = pa ? arch_phys_to_virt(pa) : NULL;
+	if (!h || h->length < sizeof(*h) || h->length > ACPI_TABLE_MAX ||
+	    acpi_checksum(h, h->length) != 0)
+		return NULL;
+	return h;
+}
+
 static phys_addr_t root_entry(unsigned i)
 {
 	const uint8_t *entries = (const uint8_t *)(root + 1);
@@ -75,6 +84,18 @@ const struct acpi_sdt_header *acpi_find_table(const char signature[4])
 		const struct acpi_sdt_header *h = arch_phys_to_virt(root_entry(i));
 		if (h && memcmp(h->signature, signature, 4) == 0)
 			return acpi_map_table(root_entry(i), "table");
+	}
+	return NULL;
+}
+
+const struct acpi_sdt_header *acpi_find_table_unchecked(const char signature[4], size_t *avail)
+{
+	for (unsigned i = 0; root && i < acpi_info.nr_tables; i++) {
+		const struct acpi_sdt_header *h = arch_phys_to_virt(root_entry(i));
+		if (h && memcmp(h->signature, signature, 4) == 0) {
+			*avail = ACPI_TABLE_MAX;
+			return h;
+		}
 	}
 	return NULL;
 }

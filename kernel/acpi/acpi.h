@@ -52,6 +52,13 @@ struct acpi_sdt_header {
 void acpi_init(phys_addr_t rsdp_pa, uint32_t boot_apic_id);
 /* Finds a table by signature ("APIC", "HPET", ...); NULL when absent. */
 const struct acpi_sdt_header *acpi_find_table(const char signature[4]);
+/*
+ * The same without validating the table: for a table whose driver must
+ * survive a malformed one (DMAR: the machine goes on without the
+ * IOMMU). *avail is how many bytes from the header are reachable; the
+ * caller checks the length and checksum itself. NULL when absent.
+ */
+const struct acpi_sdt_header *acpi_find_table_unchecked(const char signature[4], size_t *avail);
 /* Sum of `len` bytes modulo 256: zero for a valid ACPI structure. */
 uint8_t acpi_checksum(const void *p, size_t len);
 /* What a MADT describes, as acpi_madt_walk() found it. */
@@ -77,5 +84,47 @@ struct acpi_madt_result {
  */
 bool acpi_madt_walk(const struct acpi_sdt_header *madt, struct acpi_madt_result *out, char *err,
 		    size_t err_size);
+
+/* ---- Power management and timers (fadt.c; pure, tests feed synthetic input) ---- */
+
+/* A Generic Address Structure: a register in some address space. */
+#define ACPI_GAS_MEMORY 0
+#define ACPI_GAS_IO	1
+struct acpi_gas {
+	uint8_t space; /* ACPI_GAS_* */
+	uint8_t bit_width, bit_offset, access_size;
+	uint64_t address;
+};
+
+#define ACPI_FADT_MIN_LENGTH 116 /* ACPI 1.0's FADT, up to and including its flags */
+struct acpi_fadt_info {
+	uint64_t pm1a_cnt, pm1b_cnt; /* PM1 control I/O ports (0: absent) */
+	uint64_t pm_tmr; /* ACPI PM timer I/O port (0: absent) */
+	bool pm_tmr_32bit; /* TMR_VAL_EXT: 32 bits, else 24 */
+	bool reset_supported; /* RESET_REG_SUP and a reset register given */
+	struct acpi_gas reset_reg;
+	uint8_t reset_value;
+	phys_addr_t dsdt;
+};
+/*
+ * Reads a FADT of fadt->length bytes (checksum already verified): the 64-bit
+ * fields where the table has them and they are set, else the ACPI 1.0 ones.
+ * False, with one line in err naming the field, when it is malformed.
+ */
+bool acpi_fadt_parse(const struct acpi_sdt_header *fadt, struct acpi_fadt_info *out, char *err,
+		     size_t err_size);
+/* The HPET's MMIO base from an HPET table; false (err set) when malformed. */
+bool acpi_hpet_parse(const struct acpi_sdt_header *hpet, phys_addr_t *base, char *err,
+		     size_t err_size);
+/*
+ * Finds `Name (_S5_, Package () {SLP_TYPa, SLP_TYPb, ...})` in `len` bytes
+ * of AML (a DSDT's or SSDT's body) and returns the two sleep types (b = a
+ * when the package has one element). False, err set, when there is no
+ * such declaration or it is not a package of small integers.
+ */
+bool acpi_aml_find_s5(const uint8_t *aml, size_t len, uint8_t *slp_typ_a, uint8_t *slp_typ_b,
+		      char *err, size_t err_size);
+/* Maps an ACPI table at `pa` (header, then its whole length); NULL when out of reach. */
+const struct acpi_sdt_header *acpi_table_at(phys_addr_t pa);
 
 #endif

@@ -30,6 +30,8 @@ CMDLINE_PARAM(bench_spin_param, .key = "bench.spin", .kind = CMDLINE_FLAG, .def 
 	      .help = "benchmark residents spin instead of halting between interrupts");
 CMDLINE_PARAM(bench_reps_param, .key = "bench.reps", .kind = CMDLINE_U64, .min = 1, .max = 1000,
 	      .def = "5", .help = "repetitions of each benchmark scenario");
+CMDLINE_PARAM(bench_only_param, .key = "bench.only", .kind = CMDLINE_STRING, .def = "*",
+	      .help = "run only the scenarios whose name matches this glob (e.g. page_*)");
 
 static char bench_mode[32];
 static bool bench_failed;
@@ -79,6 +81,7 @@ void bench_snap_take(struct bench_snap *s, const struct bench_extra *extra)
 	s->gather.flushes = atomic_load_relaxed(&gather_stats.flushes);
 	s->gather.full_flushes = atomic_load_relaxed(&gather_stats.full_flushes);
 	s->gather.flushes_elided = atomic_load_relaxed(&gather_stats.flushes_elided);
+	s->gather.deferrals = atomic_load_relaxed(&gather_stats.deferrals);
 	s->ns = arch_time_ns();
 }
 
@@ -94,11 +97,12 @@ void bench_report(const char *scenario, uint64_t ops, const struct bench_snap *a
 				D(extra_values[i]));
 	console_write("BENCH scenario=%s mode=%s ops=%lu ns=%lu ipis=%lu remote_flush_targets=%lu "
 		      "local_full=%lu local_page=%lu flushes=%lu full_flushes=%lu elided=%lu "
-		      "lazy_skipped=%lu cpus=%u rep=%u%s\n",
+		      "deferrals=%lu lazy_skipped=%lu cpus=%u rep=%u%s\n",
 		      scenario, bench_mode, (unsigned long)ops, D(ns), D(xcall.ipis_sent),
 		      D(tlb.remote_targets), D(tlb.local_full_flushes), D(tlb.local_page_flushes),
 		      D(gather.flushes), D(gather.full_flushes), D(gather.flushes_elided),
-		      D(tlb.lazy_skipped), cpumask_weight(bench_online()), bench_rep, extra);
+		      D(gather.deferrals), D(tlb.lazy_skipped), cpumask_weight(bench_online()),
+		      bench_rep, extra);
 #undef D
 }
 
@@ -266,9 +270,12 @@ bool bench_run_all(void)
 	 * times scatter (under TCG other host load shows up directly).
 	 */
 	uint64_t reps = cmdline_u64("bench.reps");
+	char only[64];
+	if (!cmdline_get("bench.only", only, sizeof(only)) || !only[0])
+		strlcpy(only, "*", sizeof(only));
 	for (const struct bench_scenario *const *sc = __bench_scenarios_start;
 	     sc < __bench_scenarios_end; sc++)
-		for (bench_rep = 0; bench_rep < reps; bench_rep++)
+		for (bench_rep = 0; bench_rep < reps && glob_match(only, (*sc)->name); bench_rep++)
 			run_one((*sc)->name, (*sc)->run);
 	console_write("BENCH_END failed=%u\n", bench_failed ? 1u : 0u);
 	return !bench_failed;

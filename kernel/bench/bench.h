@@ -9,7 +9,7 @@
  *
  *   BENCH scenario=<name> mode=<tlb=> ops=<n> ns=<n> ipis=<n>
  *         remote_flush_targets=<n> local_full=<n> local_page=<n>
- *         flushes=<n> full_flushes=<n> elided=<n> lazy_skipped=<n>
+ *         flushes=<n> full_flushes=<n> elided=<n> deferrals=<n> lazy_skipped=<n>
  *         cpus=<n> rep=<i>
  *
  * (on one line), then `key=<n>` for each counter of the scenario's own

@@ -31,6 +31,28 @@ struct iommu;
 
 #define IOMMU_ASIDS 4096
 
+/*
+ * Tables in an IOMMU's own format, for shadow domains on an IOMMU that
+ * does not walk the CPU's format there (VT-d second stage). `root`
+ * names one domain's tables. map installs one 4 KiB page (`attrs`:
+ * PT_READ, PT_WRITE) where none is; unmap clears [start, end) and keeps
+ * the emptied tables (the IOMMU walks them with no flush protocol of
+ * its own) until free. Callers serialise per domain.
+ */
+struct iommu_iopt_ops {
+	int (*alloc)(struct iommu *io, phys_addr_t *root);
+	int (*map)(struct iommu *io, phys_addr_t root, virt_addr_t va, phys_addr_t pa,
+		   unsigned attrs);
+	void (*unmap)(struct iommu *io, phys_addr_t root, virt_addr_t start, virt_addr_t end);
+	/* The page mapped at `va`: true with its address and PT_READ/PT_WRITE. */
+	bool (*query)(struct iommu *io, phys_addr_t root, virt_addr_t va, phys_addr_t *pa,
+		      unsigned *attrs);
+	/* Frees every table; the stream was detached and its translations invalidated. */
+	void (*free)(struct iommu *io, phys_addr_t root);
+	/* Like iommu_ops.attach, for tables made by alloc. */
+	int (*attach)(struct iommu *io, unsigned stream, phys_addr_t root, unsigned asid);
+};
+
 struct iommu_ops {
 	/* Stream `stream` translates through the tables at `root`, tagged `asid`. */
 	int (*attach)(struct iommu *io, unsigned stream, phys_addr_t root, unsigned asid);
@@ -43,6 +65,8 @@ struct iommu_ops {
 	 */
 	void (*invalidate)(struct iommu *io, unsigned asid, virt_addr_t start, virt_addr_t end,
 			   bool walks, bool full);
+	/* Optional: shadow domains use these tables (NULL: CPU-format struct pt). */
+	const struct iommu_iopt_ops *iopt;
 };
 
 struct iommu_stats {
@@ -55,6 +79,14 @@ struct iommu {
 	const char *name;
 	const struct iommu_ops *ops;
 	unsigned nr_streams;
+	/*
+	 * The IOMMU tags an SVA binding's translations with the mm's own CPU
+	 * ASID (SMMUv3, sharing the CPU's ASID space as Linux's arm64 SVA
+	 * does): bind pins it (asid_pin) instead of taking an id from
+	 * asid_map, and release unpins it once the stream aborts and its
+	 * translations are gone. Off for the emulated IOMMU (own ids).
+	 */
+	bool shares_cpu_asid;
 	/* IOMMU-side ids, one per attached address space; bit set = in use (id 0 never). */
 	spinlock_t asid_lock;
 	uint64_t asid_map[IOMMU_ASIDS / 64];

@@ -13,6 +13,48 @@
 
 #define BUILD_BATCH 16
 
+/* The mirror's tables: the driver's own format when it has one, else a CPU-format pt. */
+static const struct iommu_iopt_ops *own_tables(const struct iommu_shadow *sh)
+{
+	return sh->io->ops->iopt;
+}
+
+static int mirror_map(struct iommu_shadow *sh, virt_addr_t page, phys_addr_t pa, unsigned attrs)
+{
+	if (own_tables(sh))
+		return own_tables(sh)->map(sh->io, sh->iopt_root, page, pa, attrs);
+	return pt_map(&sh->pt, page, pa, PAGE_SIZE, attrs | PT_PAGES_ONLY);
+}
+
+static int mirror_unmap(struct iommu_shadow *sh, virt_addr_t start, virt_addr_t end)
+{
+	if (!own_tables(sh))
+		return pt_unmap(&sh->pt, start, end - start);
+	own_tables(sh)->unmap(sh->io, sh->iopt_root, start, end);
+	return 0;
+}
+
+static bool mirror_query(struct iommu_shadow *sh, virt_addr_t page, phys_addr_t *pa,
+			 unsigned *attrs)
+{
+	if (own_tables(sh))
+		return own_tables(sh)->query(sh->io, sh->iopt_root, page, pa, attrs);
+	struct pt_query_result q;
+	if (!pt_query(&sh->pt, page, &q))
+		return false;
+	*pa = q.pa;
+	*attrs = q.attrs;
+	return true;
+}
+
+static void mirror_free(struct iommu_shadow *sh)
+{
+	if (own_tables(sh))
+		own_tables(sh)->free(sh->io, sh->iopt_root);
+	else
+		pt_destroy(&sh->pt);
+}
+
 static bool shadow_invalidate(struct mn_interval *iv, const struct mn_range *r, uint64_t seq)
 {
 	struct iommu_shadow *sh = (struct iommu_shadow *)iv;
@@ -22,7 +64,7 @@ static bool shadow_invalidate(struct mn_interval *iv, const struct mn_range *r, 
 	mutex_lock(&sh->lock);
 	mn_interval_set_seq(iv, seq);
 	virt_addr_t start = MAX(r->start, iv->start), end = MIN(r->end, iv->end);
-	if (pt_unmap(&sh->pt, start, end - start))
+	if (mirror_unmap(sh, start, end))
 		panic("shadow_invalidate: unmapping the mirror failed");
 	sh->io->ops->invalidate(sh->io, sh->asid, start, end, false, false);
 	sh->invalidations++;
@@ -45,7 +87,8 @@ int iommu_shadow_create(struct iommu_shadow *sh, struct iommu *io, unsigned stre
 	sh->asid = iommu_alloc_asid(io);
 	if (!sh->asid)
 		return -ENOSPC;
-	int err = pt_init(&sh->pt);
+	const struct iommu_iopt_ops *own = own_tables(sh);
+	int err = own ? own->alloc(io, &sh->iopt_root) : pt_init(&sh->pt);
 	if (err) {
 		iommu_free_asid(io, sh->asid);
 		return err;
@@ -53,10 +96,11 @@ int iommu_shadow_create(struct iommu_shadow *sh, struct iommu *io, unsigned stre
 	sh->pt.keep_tables = true;
 	err = mn_interval_insert(&sh->iv, mm, start, len, &shadow_ops);
 	if (!err)
-		err = io->ops->attach(io, stream, sh->pt.root, sh->asid);
+		err = own ? own->attach(io, stream, sh->iopt_root, sh->asid)
+			  : io->ops->attach(io, stream, sh->pt.root, sh->asid);
 	if (err) {
 		mn_interval_remove(&sh->iv);
-		pt_destroy(&sh->pt);
+		mirror_free(sh);
 		iommu_free_asid(io, sh->asid);
 	}
 	return err;
@@ -93,18 +137,18 @@ int iommu_shadow_fault_in(struct iommu_shadow *sh, virt_addr_t va, uint64_t len)
 			for (unsigned i = 0; i < n && !err; i++) {
 				virt_addr_t page = batch + ((uint64_t)i << PAGE_SHIFT);
 				unsigned attrs = PT_READ | PT_USER | (q[i].attrs & PT_WRITE);
-				struct pt_query_result have;
-				if (pt_query(&sh->pt, page, &have)) {
-					if (have.pa == q[i].pa && (have.attrs & PT_WRITE) == (attrs & PT_WRITE))
+				phys_addr_t have_pa;
+				unsigned have_attrs;
+				if (mirror_query(sh, page, &have_pa, &have_attrs)) {
+					if (have_pa == q[i].pa && (have_attrs & PT_WRITE) == (attrs & PT_WRITE))
 						continue;
 					/* A promotion notifies nobody: catch up with it here. */
-					err = pt_unmap(&sh->pt, page, PAGE_SIZE);
+					err = mirror_unmap(sh, page, page + PAGE_SIZE);
 					sh->io->ops->invalidate(sh->io, sh->asid, page, page + PAGE_SIZE,
 								false, false);
 				}
 				if (!err)
-					err = pt_map(&sh->pt, page, ALIGN_DOWN(q[i].pa, PAGE_SIZE), PAGE_SIZE,
-						     attrs | PT_PAGES_ONLY);
+					err = mirror_map(sh, page, ALIGN_DOWN(q[i].pa, PAGE_SIZE), attrs);
 			}
 			sh->builds++;
 			mutex_unlock(&sh->lock);
@@ -121,6 +165,6 @@ void iommu_shadow_destroy(struct iommu_shadow *sh)
 	sh->io->ops->detach(sh->io, sh->stream);
 	sh->io->ops->invalidate(sh->io, sh->asid, 0, 0, true, true);
 	mn_interval_remove(&sh->iv);
-	pt_destroy(&sh->pt);
+	mirror_free(sh);
 	iommu_free_asid(sh->io, sh->asid);
 }

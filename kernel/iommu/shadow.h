@@ -11,7 +11,9 @@
  * its sequence, unmaps the mirror's range and invalidates the IOMMU
  * (synchronously) before the CPU side changes anything. The mirror's
  * emptied tables are kept until the domain is destroyed: the IOMMU walks
- * them with no flush protocol between.
+ * them with no flush protocol between. An IOMMU whose tables have a
+ * format of their own (iommu_ops.iopt) gets the same protocol with its
+ * driver writing them.
  */
 #ifndef PAGODA_KERNEL_IOMMU_SHADOW_H
 #define PAGODA_KERNEL_IOMMU_SHADOW_H
@@ -24,7 +26,8 @@ struct iommu_shadow {
 	struct iommu *io;
 	unsigned stream, asid;
 	struct mm *mm;
-	struct pt pt; /* the device's tables */
+	struct pt pt; /* the device's tables (CPU format: io->ops->iopt is NULL) */
+	phys_addr_t iopt_root; /* or the driver's own tables (io->ops->iopt) */
 	struct mutex lock; /* installing vs invalidating */
 	uint64_t builds, retries, invalidations;
 };

@@ -12,11 +12,18 @@
  * Release (mm teardown, or unbind) makes the stream abort first, then
  * drops every cached translation of its id: from then on the device
  * reaches nothing, and the mm's tables may go.
+ *
+ * The id is the IOMMU's own (iommu_alloc_asid) or, for an IOMMU that
+ * shares the CPU's ASID space (io->shares_cpu_asid: SMMUv3), the mm's own
+ * ASID pinned for the binding's lifetime (asid_pin), so a CPU rollover
+ * can neither move it nor hand it to another mm while the IOMMU tags the
+ * mm's translations with it.
  */
 #include "kernel/iommu/iommu.h"
 #include "kernel/atomic.h"
 #include "kernel/cmdline.h"
 #include "kernel/errno.h"
+#include "kernel/mm/asid.h"
 #include "kernel/mm/mm.h"
 #include "kernel/printk.h"
 
@@ -58,13 +65,21 @@ static void sva_invalidate(struct mn_subscription *sub, struct mm *mm, virt_addr
 	bond->io->ops->invalidate(bond->io, bond->asid, start, end, freed_tables, full);
 }
 
+/* The id goes back only after the invalidation that dropped its last entries completed. */
+static void sva_put_asid(struct iommu *io, struct mm *mm, unsigned asid)
+{
+	if (io->shares_cpu_asid)
+		asid_unpin(mm);
+	else
+		iommu_free_asid(io, asid);
+}
+
 static void sva_release(struct mn_subscription *sub, struct mm *mm)
 {
-	(void)mm;
 	struct iommu_sva *bond = (struct iommu_sva *)sub;
 	sva_stop_device(bond);
 	bond->released = true;
-	iommu_free_asid(bond->io, bond->asid);
+	sva_put_asid(bond->io, mm, bond->asid);
 }
 
 static const struct mn_ops sva_ops = {
@@ -76,14 +91,16 @@ int iommu_sva_bind(struct iommu_sva *bond, struct iommu *io, unsigned stream, st
 {
 	if (stream >= io->nr_streams)
 		return -EINVAL;
-	*bond = (struct iommu_sva){.io = io, .stream = stream, .asid = iommu_alloc_asid(io)};
+	/* Sharing the CPU's ASID: pinned, so a rollover never gives it to another mm. */
+	unsigned asid = io->shares_cpu_asid ? asid_pin(mm) : iommu_alloc_asid(io);
+	*bond = (struct iommu_sva){.io = io, .stream = stream, .asid = asid};
 	if (!bond->asid)
-		return -ENOSPC;
+		return -ENOSPC; /* all ids in use, or (shared) none on this arch or too many pins */
 	bond->sub.ops = &sva_ops;
 	/* Subscribed before the device may translate: no change can slip between. */
 	int err = mn_register(&bond->sub, mm);
 	if (err) {
-		iommu_free_asid(io, bond->asid);
+		sva_put_asid(io, mm, bond->asid);
 		return err;
 	}
 	err = io->ops->attach(io, stream, mm->pt.root, bond->asid);

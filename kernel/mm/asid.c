@@ -34,6 +34,13 @@
  * match the mm, the mm would get a different id, and flushes for the mm
  * would target that id while the CPU still runs it with the old one,
  * keeping stale entries (asid suite: idle_cpu_keeps_the_id_its_mm_has).
+ *
+ * Pinned ids (asid_pin, for an IOMMU that tags the mm's translations with
+ * the same id): `pinned` marks them. A rollover takes them into the new
+ * generation's map before anything is allocated, so no other mm gets one,
+ * and new_asid gives a pinned mm its own id back in the new generation
+ * (asid suite: pinned_id_survives_rollover). At most ASID_MAX_PINNED are
+ * pinned, so a rollover still frees ids.
  */
 #include "kernel/mm/asid.h"
 #include "kernel/printk.h"
@@ -58,6 +65,8 @@ static cpumask_t flush_due; /* CPUs that flush their whole TLB at their next swi
 static uint64_t fast_switches[CPU_MAX]; /* each CPU counts its own */
 static unsigned next_id = 1;
 static unsigned limit_override;
+static uint64_t pinned[ASID_MAP_BITS / 64]; /* ids of pinned mms; under the lock */
+static unsigned nr_pinned;
 
 static unsigned id_bits(void)
 {
@@ -114,6 +123,10 @@ static void rollover(void)
 		if (reserved[c] & id_mask())
 			id_take((unsigned)(reserved[c] & id_mask()));
 	}
+	/* Broken on purpose: pinned ids go back into the pool too. */
+	if (!tlb_broken_is(TLB_BREAK_ASID_PIN_IGNORED))
+		for (unsigned w = 0; w < ASID_MAP_BITS / 64; w++)
+			map[w] |= pinned[w];
 	flush_due = cpumask_read(&cpu_online_mask);
 	next_id = 1;
 	asid_stats.rollovers++;
@@ -141,6 +154,9 @@ static uint64_t new_asid(struct mm *mm)
 			return kept;
 		}
 	}
+	/* Pinned: the device still tags with this id, and the rollover kept it for the mm. */
+	if (mm->asid_pins && !tlb_broken_is(TLB_BREAK_ASID_PIN_IGNORED))
+		return generation | (mm->asid & id_mask());
 	for (int pass = 0; pass < 2; pass++) {
 		for (unsigned i = 0; i < id_count() - 1; i++) {
 			unsigned id = 1 + (next_id - 1 + i) % (id_count() - 1);
@@ -161,6 +177,15 @@ static uint64_t new_asid(struct mm *mm)
 	panic("new_asid: no free id after two rollovers (%u ids, every one reserved)", id_count() - 1);
 }
 
+/* Gives `mm` an id of the current generation (under the lock). */
+static void make_current(struct mm *mm)
+{
+	if (generation == 0)
+		atomic_store_relaxed(&generation, 1ull << id_bits());
+	if ((mm->asid & ~id_mask()) != generation)
+		atomic_store_relaxed(&mm->asid, new_asid(mm));
+}
+
 unsigned asid_for_switch(struct mm *mm)
 {
 	if (!id_bits())
@@ -174,10 +199,7 @@ unsigned asid_for_switch(struct mm *mm)
 		return (unsigned)(asid & id_mask());
 	}
 	irqflags_t f = spin_lock_irqsave(&asid_lock);
-	if (generation == 0)
-		atomic_store_relaxed(&generation, 1ull << id_bits());
-	if ((mm->asid & ~id_mask()) != generation)
-		atomic_store_relaxed(&mm->asid, new_asid(mm));
+	make_current(mm);
 	bool flush = cpumask_test(flush_due, me);
 	if (flush) {
 		cpumask_clear(&flush_due, me);
@@ -204,10 +226,45 @@ uint64_t asid_fast_switches(unsigned cpu)
 	return atomic_load_relaxed(&fast_switches[cpu]);
 }
 
+unsigned asid_pin(struct mm *mm)
+{
+	if (!id_bits())
+		return 0;
+	irqflags_t f = spin_lock_irqsave(&asid_lock);
+	unsigned id = 0;
+	if (mm->asid_pins || nr_pinned < ASID_MAX_PINNED) {
+		make_current(mm);
+		id = (unsigned)(mm->asid & id_mask());
+		if (mm->asid_pins++ == 0) {
+			pinned[id / 64] |= 1ull << (id % 64);
+			nr_pinned++;
+		}
+	}
+	spin_unlock_irqrestore(&asid_lock, f);
+	return id;
+}
+
+void asid_unpin(struct mm *mm)
+{
+	if (!id_bits())
+		return;
+	irqflags_t f = spin_lock_irqsave(&asid_lock);
+	if (mm->asid_pins == 0)
+		panic("asid_unpin: mm %p is not pinned", (void *)mm);
+	if (--mm->asid_pins == 0) {
+		unsigned id = (unsigned)(mm->asid & id_mask());
+		pinned[id / 64] &= ~(1ull << (id % 64));
+		nr_pinned--;
+	}
+	spin_unlock_irqrestore(&asid_lock, f);
+}
+
 void asid_release(struct mm *mm)
 {
 	if (!id_bits())
 		return;
+	if (mm->asid_pins)
+		panic("asid_release: mm %p still has %u pins", (void *)mm, mm->asid_pins);
 	irqflags_t f = spin_lock_irqsave(&asid_lock);
 	if ((mm->asid & ~id_mask()) == generation && (mm->asid & id_mask()))
 		map[(mm->asid & id_mask()) / 64] &= ~(1ull << ((mm->asid & id_mask()) % 64));

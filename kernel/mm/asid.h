@@ -25,8 +25,23 @@ struct mm;
 unsigned asid_for_switch(struct mm *mm);
 /* The hardware id part of an mm's asid (0 when the arch has none). */
 unsigned asid_hw(const struct mm *mm);
-/* An mm is going away: its id may be reused. */
+/* An mm is going away: its id may be reused. Panics while the mm is pinned. */
 void asid_release(struct mm *mm);
+/*
+ * Pins `mm`'s id for a device that tags the mm's translations with it (an
+ * SMMU context descriptor shares the CPU's ASID, SVA-style): gives the mm
+ * an id of the current generation if it has none, and from then until the
+ * last asid_unpin the mm keeps that hardware id across rollovers and no
+ * other mm is given it (Linux's arm64_mm_context_get). Pins nest. Returns
+ * the hardware id, or 0 where the arch has no ids (x86-64 without PCID:
+ * nothing to share) or when pinning it would leave a rollover nothing to
+ * free (more than ASID_MAX_PINNED pinned mms).
+ */
+unsigned asid_pin(struct mm *mm);
+/* Drops one pin; the id stays the mm's, but a rollover may now recycle it. */
+void asid_unpin(struct mm *mm);
+/* At most this many mms are pinned at once, so that a rollover always frees ids. */
+#define ASID_MAX_PINNED 16
 
 struct asid_stats {
 	uint64_t allocated;

@@ -150,7 +150,7 @@ int frame_alloc_zeroed(phys_addr_t *pa)
 {
 	int err = frame_alloc(0, pa);
 	if (err == 0)
-		memset(kva(*pa), 0, PAGE_SIZE);
+		arch_mem_zero(kva(*pa), PAGE_SIZE);
 	return err;
 }
 

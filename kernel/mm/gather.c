@@ -74,8 +74,10 @@ void tlb_defer_table(struct mmu_gather *g, phys_addr_t table, virt_addr_t start,
 		atomic_store_release(&p->pt_tlb_gen, gen);
 	g->defer_gen = gen;
 	/*
-	 * The walker defers a table after visiting all of it, children
-	 * included, so this generation publishes every change recorded so far.
+	 * The walker defers each table it changed once it leaves that table,
+	 * the root last, and only then can pt_run settle: by then every change
+	 * recorded is published by one of this gather's deferrals, all of
+	 * them at or before this one (generations only grow).
 	 */
 	g->undeferred = false;
 	uint64_t d = atomic_load_relaxed(&mm->tlb_gen_deferred);
@@ -94,6 +96,16 @@ void tlb_adopt_pending_table(struct mmu_gather *g, phys_addr_t table, virt_addr_
 	 */
 	if (tlb_mode != TLB_MODE_GEN || tlb_broadcast || g->teardown ||
 	    tlb_broken_is(TLB_BREAK_NESTED_BLIND) || !pt_table_flush_pending(g->mm, table))
+		return;
+	/*
+	 * Pending at or below our own last deferral (ours, or older): our own
+	 * request carries at least that generation and no target reaches it
+	 * without flushing every one before it (nor does `completed`), so our
+	 * flush covers it already. Spares a second bump when one gather walks
+	 * a table it changed earlier (several VMAs under one upper table).
+	 */
+	struct page *p = frame_to_page(table);
+	if (p && atomic_load_acquire(&p->pt_tlb_gen) <= g->defer_gen)
 		return;
 	/* Not our change, but our caller must not return before it is flushed. */
 	tlb_record_downgraded(g, start, end - start, 0);
@@ -175,7 +187,7 @@ static void free_frame_after_flush(struct mmu_gather *g, phys_addr_t pa)
  * Another gather is open on the mm and may have cleared entries in our
  * range whose flush it has not issued yet; can we not tell which? With
  * per-mm generations only, or a broadcast (nothing is deferred per table),
- * nobody can. With per-table generations, every leaf table we walked that
+ * nobody can. With per-table generations, every table we walked that
  * had such a pending flush made us bump past it, so our request makes
  * each target catch up through the other gather's published ranges; but a
  * table the other gather unhooked is no longer on our walk, and the
@@ -219,15 +231,22 @@ static void flush_gathered(struct mmu_gather *g)
 		atomic_fetch_add(&gather_stats.nested, 1);
 	bool nested = nested_blind(g);
 	/*
-	 * Every entry this gather cleared was published by a deferral at or
-	 * before defer_gen. If a flush that completed covered that generation,
-	 * and no table was unhooked (whose walk caches need their own flush),
-	 * there is nothing left to do.
+	 * Every entry this gather changed was published by a deferral at or
+	 * before defer_gen (unless `undeferred`): the request carries that
+	 * generation instead of bumping another one, so a 1-page unmap is one
+	 * bump in all. Not when a table was unhooked (its walk caches need a
+	 * whole-mm flush that no target may skip as done: a fresh generation
+	 * marked freed_tables), nor when nested and blind (the same, for the
+	 * other gather's). If a flush that completed covered that generation
+	 * there is nothing left to do; a broadcast does not maintain
+	 * `completed`, so it always flushes.
 	 */
-	bool deferred = tlb_mode == TLB_MODE_GEN && !tlb_broadcast && g->defer_gen &&
-			!g->undeferred && !g->freed_tables && !nested;
+	bool published = tlb_mode == TLB_MODE_GEN && g->defer_gen && !g->undeferred &&
+			 !g->freed_tables && !nested;
+	bool deferred = published && !tlb_broadcast;
 	if (deferred && atomic_load_acquire(&mm->tlb_gen_completed) >= g->defer_gen) {
 		atomic_fetch_add(&gather_stats.completed_skips, 1);
+		tlb_count_completed_skip();
 		flush_secondary(g, false);
 		return;
 	}
@@ -239,8 +258,8 @@ static void flush_gathered(struct mmu_gather *g)
 		.freed_tables = g->freed_tables,
 		.full = nested,
 	};
-	req.gen = deferred ? g->defer_gen
-			   : tlb_gen_bump(mm, g->start, g->end, g->stride_shift, g->freed_tables);
+	req.gen = published ? g->defer_gen
+			    : tlb_gen_bump(mm, g->start, g->end, g->stride_shift, g->freed_tables);
 	if (!tlb_test_skip_flush)
 		tlb_flush_mm_range(&req);
 	flush_secondary(g, req.full);

@@ -21,7 +21,7 @@
  * CPUs have left it); it never means "flush everything". A gather that
  * finishes while another is open on the mm (nested) must not return before
  * the entries the other one cleared in its range are flushed too: with
- * per-table generations it takes on the pending flush of every leaf table
+ * per-table generations it takes on the pending flush of every table
  * it walks; where it cannot tell what is pending (per-mm generations,
  * broadcast, or tables the other gather unhooked) it flushes the whole mm,
  * even when it cleared nothing itself.
@@ -108,17 +108,21 @@ void tlb_record_cleared(struct mmu_gather *g, virt_addr_t va, uint64_t size, uns
  */
 void tlb_record_downgraded(struct mmu_gather *g, virt_addr_t va, uint64_t size, unsigned level);
 /*
- * The entries cleared or downgraded in page table `table` (covering
- * [start, end)) are now unhooked, their flush deferred to this gather:
- * publish that as a new generation (tlb.h) and record it on the table.
+ * Entries of page table `table` itself were cleared, downgraded or
+ * unhooked (covering [start, end), cached at 1 << stride_shift or larger),
+ * their flush deferred to this gather: publish that as a new generation
+ * (tlb.h) and record it on the table. Once per changed table and walk; a
+ * table the walk only passed through is not deferred (its parent's entry
+ * did not change), so a 1-page unmap publishes one generation.
  */
 void tlb_defer_table(struct mmu_gather *g, phys_addr_t table, virt_addr_t start, virt_addr_t end,
 		     unsigned stride_shift);
 /*
- * The walk went through `table` ([start, end) of it) without changing it:
- * if another gather's flush for that table is still pending, this gather
- * adopts it (a new generation past it), because its caller must not
- * return before entries in its range are gone from every TLB.
+ * The walk went through `table` (at any level; [start, end) of it) without
+ * changing it: if another gather's flush of that table's own entries is
+ * still pending, this gather adopts it (a new generation past it, over
+ * [start, end) page by page), because its caller must not return before
+ * entries in its range are gone from every TLB.
  */
 void tlb_adopt_pending_table(struct mmu_gather *g, phys_addr_t table, virt_addr_t start,
 			     virt_addr_t end, unsigned stride_shift);

@@ -64,8 +64,13 @@ struct pt_op {
 	uint64_t flush_pages; /* set when the commit ends: 0 with flush_full */
 	struct mmu_gather *gather; /* when set: it flushes and frees, not us */
 	bool free_frames; /* unmap: queue the frames cleared leaves mapped */
-	/* Leaves cleared or downgraded in the table being walked (for per-table deferral). */
+	/*
+	 * The entries of the table being walked that this walk changed (leaves
+	 * cleared or downgraded, a block split, a child table unhooked), and
+	 * the smallest page size a TLB may hold for them: that table's deferral.
+	 */
 	virt_addr_t chg_first, chg_last;
+	unsigned chg_stride;
 	/* Commit: the walk stopped before resume_va (settle, then resume there). */
 	enum pt_stop stop;
 	virt_addr_t resume_va;
@@ -74,10 +79,13 @@ struct pt_op {
 	pte_t make_value;
 };
 
-static void record_change(struct pt_op *op, virt_addr_t first, virt_addr_t last)
+/* An entry of the table being walked changed: [first, last], cached at `stride_shift` or more. */
+static void record_change(struct pt_op *op, virt_addr_t first, virt_addr_t last,
+			  unsigned stride_shift)
 {
 	op->chg_first = MIN(op->chg_first, first);
 	op->chg_last = MAX(op->chg_last, last);
+	op->chg_stride = MIN(op->chg_stride, stride_shift);
 }
 
 #define FLUSH_PAGES_MAX 32 /* past this many pages one full flush is cheaper */
@@ -205,7 +213,7 @@ static bool replace_valid(struct pt_op *op, pte_t *slot, pte_t next, unsigned le
 	}
 	if (op->gather) {
 		tlb_record_downgraded(op->gather, first, slot_bytes(level), 0);
-		record_change(op, first, first + (slot_bytes(level) - 1));
+		record_change(op, first, first + (slot_bytes(level) - 1), PAGE_SHIFT);
 	} else {
 		record_flush(op, first, first + (slot_bytes(level) - 1));
 	}
@@ -347,7 +355,7 @@ static unsigned clear_leaves(struct pt_op *op, pte_t *table, unsigned idx, unsig
 		return n;
 	}
 	tlb_record_cleared(op->gather, va, bytes, level);
-	record_change(op, va, va + bytes - 1);
+	record_change(op, va, va + bytes - 1, pt_level_shift(level));
 	if (op->free_frames)
 		tlb_remove_pages(op->gather, pa, (unsigned)(bytes >> PAGE_SHIFT));
 	return n;
@@ -372,7 +380,15 @@ static unsigned visit_change(struct pt_op *op, pte_t *table, unsigned idx, pte_t
 		    !(top && op->pt->keep_top_tables) && !op->pt->keep_tables &&
 		    table_is_empty(child, level - 1)) {
 			arch_pte_write(&table[idx], 0);
-			if (!op->gather)
+			/*
+			 * This table's own entry changed. What the child mapped was
+			 * cleared (and deferred) in the child; what a walk cache
+			 * holds of the child goes with the gather's flush, which is
+			 * whole-mm and never skipped once a table is unhooked.
+			 */
+			if (op->gather)
+				record_change(op, slot_first, slot_last, pt_level_shift(level));
+			else
 				record_flush(op, slot_first, slot_last);
 			queue_table_free(op, arch_pte_address(pte, level));
 		}
@@ -429,7 +445,7 @@ static unsigned visit_change(struct pt_op *op, pte_t *table, unsigned idx, pte_t
 	if (arch_pte_needs_flush(pte, updated, level) || !op->gather) {
 		if (op->gather) {
 			tlb_record_downgraded(op->gather, slot_first, slot_bytes(level), level);
-			record_change(op, slot_first, slot_last);
+			record_change(op, slot_first, slot_last, pt_level_shift(level));
 		}
 		else
 			record_flush(op, slot_first, slot_last);
@@ -450,8 +466,10 @@ static void walk(struct pt_op *op, pte_t *table, pte_t synth, unsigned level, vi
 	virt_addr_t va = first;
 	/* Changes made in this table are deferred (and published) as one generation. */
 	virt_addr_t outer_first = op->chg_first, outer_last = op->chg_last;
+	unsigned outer_stride = op->chg_stride;
 	op->chg_first = ~(virt_addr_t)0;
 	op->chg_last = 0;
+	op->chg_stride = pt_level_shift(PT_LEVELS - 1);
 	for (;;) {
 		unsigned idx = slot_index(va, level);
 		virt_addr_t slot_first = va & ~(size - 1);
@@ -475,12 +493,30 @@ static void walk(struct pt_op *op, pte_t *table, pte_t synth, unsigned level, vi
 	}
 	if (op->commit && op->gather && op->chg_first <= op->chg_last)
 		tlb_defer_table(op->gather, kva_to_pa(table), op->chg_first, op->chg_last + 1,
-				pt_level_shift(level));
-	else if (op->commit && op->gather && op->kind != PT_OP_MAP && level == 0)
-		tlb_adopt_pending_table(op->gather, kva_to_pa(table), first, last + 1,
-					pt_level_shift(level));
-	op->chg_first = MIN(outer_first, op->chg_first);
-	op->chg_last = MAX(outer_last, op->chg_last);
+				op->chg_stride);
+	else if (op->commit && op->gather && op->kind != PT_OP_MAP)
+		tlb_adopt_pending_table(op->gather, kva_to_pa(table), first, last + 1, PAGE_SHIFT);
+	/*
+	 * The table we came from changed only if one of its own entries did:
+	 * a change down here is published by this table's deferral alone, so
+	 * a 1-page unmap bumps one generation, not one per level. Nothing
+	 * needed the merge: a table is pending (pt_table_flush_pending) only
+	 * for changes to its own entries, and that is what adoption asks about
+	 * at every level; a gather's last deferral is its newest generation,
+	 * so completing it completes every table it deferred; the walk defers
+	 * every changed table before pt_run can settle; and an unhooked table
+	 * is flushed by the gather's own whole-mm request (gather.c), not by a
+	 * deferral. tlb.break=defer_every_level restores the merge.
+	 */
+	if (tlb_broken_is(TLB_BREAK_DEFER_EVERY_LEVEL)) {
+		op->chg_first = MIN(outer_first, op->chg_first);
+		op->chg_last = MAX(outer_last, op->chg_last);
+		op->chg_stride = MIN(outer_stride, op->chg_stride);
+	} else {
+		op->chg_first = outer_first;
+		op->chg_last = outer_last;
+		op->chg_stride = outer_stride;
+	}
 }
 
 static void free_chain(phys_addr_t chain)

@@ -179,6 +179,8 @@ void mm_unload_here(struct mm *mm)
 	 * loaded: the teardown flush skips CPUs that no longer hold the mm,
 	 * and the id may be given to another mm right after.
 	 */
-	if (!arch_tlb_caps()->switch_flushes)
+	if (!arch_tlb_caps()->switch_flushes) {
 		arch_tlb_flush_user_full(asid_hw(mm));
+		tlb_cpu_counters[me].unload_full_flushes++;
+	}
 }

@@ -90,19 +90,26 @@ struct flush_range {
 	bool full;
 };
 
+/* How many invalidations [start, end) takes one per 1 << stride_shift from start. */
+static uint64_t range_pages(virt_addr_t start, virt_addr_t end, unsigned stride_shift)
+{
+	return (end - start + (1ull << stride_shift) - 1) >> stride_shift;
+}
+
 static void flush_local(struct mm *mm, const struct flush_range *r)
 {
 	struct tlb_counters *c = &tlb_cpu_counters[arch_cpu_id()];
 	unsigned asid = asid_hw(mm);
-	uint64_t pages = r->full ? 0 : (r->end - r->start) >> r->stride_shift;
+	uint64_t pages = r->full ? 0 : range_pages(r->start, r->end, r->stride_shift);
 	if (r->full || pages > arch_tlb_caps()->range_max_pages) {
 		arch_tlb_flush_user_full(asid);
 		c->local_full_flushes++;
 		return;
 	}
-	for (virt_addr_t va = r->start; va < r->end; va += 1ull << r->stride_shift)
+	for (virt_addr_t va = r->start; va < r->end; va += 1ull << r->stride_shift) {
 		arch_tlb_flush_user_page(asid, va);
-	c->local_page_flushes += pages;
+		c->local_page_flushes++;
+	}
 	c->local_ranged++;
 }
 
@@ -143,7 +150,7 @@ static uint64_t catch_up(struct mm *mm, uint64_t local, const struct flush_range
 			break;
 		}
 		ranges[n++] = (struct flush_range){e.start, e.end, e.stride_shift, false};
-		pages += (e.end - e.start) >> e.stride_shift;
+		pages += range_pages(e.start, e.end, e.stride_shift);
 	}
 	if (!merged || pages > arch_tlb_caps()->range_max_pages) {
 		struct flush_range full = {.full = true};
@@ -168,6 +175,7 @@ static void flush_here(const struct tlb_flush_request *req)
 	struct tlb_cpu_state *s = &tlb_cpu[me];
 	struct mm *mm = req->mm;
 	bool loaded = s->loaded == mm;
+	c->requests_received++;
 	if (!arch_mm_holds_translations(asid_hw(mm), loaded)) {
 		c->not_loaded++;
 		return;
@@ -205,17 +213,25 @@ void tlb_flush_mm_range(const struct tlb_flush_request *req)
 	unsigned me = arch_cpu_id();
 	struct tlb_counters *c = &tlb_cpu_counters[me];
 	struct mm *mm = req->mm;
+	/*
+	 * The request's generation was bumped before this point (by the
+	 * gather's flush, or by its last deferral, earlier in the walk): only
+	 * now read who may need it, or (broadcast) the ASID to flush (rule 4).
+	 */
+	smp_mb();
 	if (tlb_broadcast) {
-		uint64_t pages = (req->end - req->start) >> req->stride_shift;
+		uint64_t pages = range_pages(req->start, req->end, req->stride_shift);
 		bool full =
 		    req->full || req->freed_tables || pages > arch_tlb_caps()->range_max_pages;
-		arch_tlb_broadcast_user(asid_hw(mm), req->start, req->end, req->stride_shift, full);
+		struct tlb_invals done = arch_tlb_broadcast_user(asid_hw(mm), req->start, req->end,
+								 req->stride_shift, full);
 		c->requests++;
 		c->broadcasts++;
+		c->broadcast_pages += done.pages;
+		c->broadcast_ranges += done.ranges;
+		c->broadcast_full += done.full;
 		return;
 	}
-	/* The request's generation was bumped before this point: now read who may need it. */
-	smp_mb();
 	cpumask_t targets = cpumask_read(&mm->cpus);
 	cpumask_set(&targets, me);
 	bool freed = req->freed_tables && !tlb_broken_is(TLB_BREAK_SKIP_LAZY_ALWAYS);

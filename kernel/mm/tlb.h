@@ -103,6 +103,8 @@ enum tlb_break {
 	TLB_BREAK_CATCH_UP_SKIPS_RING, /* a catch-up flushes only the request in hand */
 	TLB_BREAK_ASID_FORGET_RESERVED, /* a rollover keeps no id for running mms */
 	TLB_BREAK_REPLACE_NO_FLUSH, /* a replaced live kernel entry (a split) is not invalidated */
+	TLB_BREAK_ASID_PIN_IGNORED, /* a rollover neither keeps nor reserves pinned ids */
+	TLB_BREAK_DEFER_EVERY_LEVEL, /* a change defers every table the walk passed through */
 };
 extern enum tlb_break tlb_broken;
 static inline bool tlb_broken_is(enum tlb_break b)
@@ -195,30 +197,49 @@ struct tlb_cpu_state {
 };
 extern struct tlb_cpu_state tlb_cpu[CPU_MAX];
 
+/*
+ * Per CPU, what the hardware was asked to do (each invalidation instruction
+ * counted once, where it was issued) and every flush not done, by reason.
+ * A CPU's TLB is asked for user invalidations in four places: a request
+ * or a catch-up (local_*), a tagged switch-in with no usable slot
+ * (switch_full_flushes), dropping a destroyed mm (unload_full_flushes), and
+ * a broadcast another CPU issued (counted on that CPU, broadcast_*).
+ */
 struct tlb_counters {
 	uint64_t requests; /* flush requests this CPU initiated */
+	uint64_t requests_received; /* requests handled here (its own included) */
 	uint64_t remote_targets; /* CPUs other than itself it asked to flush */
-	uint64_t lazy_skipped; /* lazy CPUs left out */
-	uint64_t local_page_flushes; /* single-page invalidations run here */
-	uint64_t local_ranged; /* requests handled here with a ranged flush */
-	uint64_t local_full_flushes; /* whole-mm invalidations run here */
-	uint64_t not_loaded; /* requests that found the mm not loaded here */
-	uint64_t skipped_by_gen; /* requests this CPU was already past */
+	uint64_t local_page_flushes; /* single-page invalidations run here (no local range ones) */
+	uint64_t local_ranged; /* flushes by range (page by page) run here */
+	uint64_t local_full_flushes; /* whole-mm invalidations run here: requests, catch-ups */
+	uint64_t broadcasts; /* requests carried out by hardware broadcast, no IPI */
+	uint64_t broadcast_pages; /* of those: single-page invalidations issued (every CPU's TLB) */
+	uint64_t broadcast_ranges; /* range invalidations issued */
+	uint64_t broadcast_full; /* whole-ASID invalidations issued */
 	uint64_t ring_merges; /* catch-ups done by merging ring ranges */
 	uint64_t ring_overruns; /* catch-ups that found the ring overwritten */
-	uint64_t completed_skips; /* gathers that skipped their flush: already completed */
-	uint64_t broadcasts; /* requests carried out by hardware broadcast, no IPI */
-	uint64_t switched_away_skipped; /* CPUs not running the mm: stale, not interrupted */
 	uint64_t switch_catch_ups; /* switch-ins that replayed missed generations */
 	uint64_t switch_full_flushes; /* switch-ins with no usable slot: the whole ASID */
+	uint64_t unload_full_flushes; /* a destroyed mm's ASID dropped here (tagged TLBs) */
+	/* Flushes not done, by reason. */
+	uint64_t skipped_by_gen; /* already done: a request found this CPU at its generation */
+	uint64_t not_loaded; /* requests that found the mm not loaded (nor cached) here */
+	uint64_t lazy_skipped; /* lazy CPUs this CPU's requests left out */
+	uint64_t switched_away_skipped; /* CPUs not running the mm: left stale, not interrupted */
+	uint64_t completed_skips; /* covered: gathers here that a completed generation covered */
 	uint64_t kernel_requests; /* kernel mapping flushes this CPU initiated */
 	uint64_t kernel_broadcasts; /* of those, carried out by hardware broadcast */
 	uint64_t kernel_flushes; /* kernel mapping flushes run here (own or by cross-call) */
 };
-/* Prints every CPU's counters and the totals (one line each; kernel/mm/tlb_stats.c). */
+/*
+ * Prints every CPU's counters and the totals, two lines each (what the
+ * hardware did, what was skipped and why; kernel/mm/tlb_stats.c).
+ */
 void tlb_counters_print(void);
 struct tlb_counters tlb_counters_cpu(unsigned cpu);
 struct tlb_counters tlb_counters_total(void);
+/* A gather on this CPU skipped its flush: a completed flush covered it (gather.c). */
+void tlb_count_completed_skip(void);
 
 /* A tiny event trace for tests that check the unhook -> flush -> free order. */
 enum tlb_trace_kind { TLB_TRACE_FLUSH = 1, TLB_TRACE_FREE, TLB_TRACE_FREE_TABLE };

@@ -33,7 +33,8 @@ CMDLINE_PARAM(tlb_break_param, .key = "tlb.break", .kind = CMDLINE_ENUM,
 	      .values = "none|free_before_flush|no_defer_bump|skip_lazy_always|asid_no_carry|"
 			"switch_order|kernel_local_only|settle_no_flush|nested_blind|"
 			"lazy_no_catch_up|switch_no_catch_up|catch_up_skips_ring|"
-			"asid_forget_reserved|replace_no_flush",
+			"asid_forget_reserved|replace_no_flush|asid_pin_ignored|"
+			"defer_every_level",
 	      .def = "none",
 	      .help = "test-only: break one invariant of the TLB layer (tests must then fail)");
 CMDLINE_PARAM(tlb_skip_flush_param, .key = "tlb.skip_flush", .kind = CMDLINE_FLAG, .def = "off",

@@ -32,20 +32,25 @@ struct tlb_counters tlb_counters_total(void)
 	for (unsigned i = 0; i < CPU_MAX; i++) {
 		const struct tlb_counters *c = &tlb_cpu_counters[i];
 		t.requests += c->requests;
+		t.requests_received += c->requests_received;
 		t.remote_targets += c->remote_targets;
-		t.lazy_skipped += c->lazy_skipped;
 		t.local_page_flushes += c->local_page_flushes;
 		t.local_ranged += c->local_ranged;
 		t.local_full_flushes += c->local_full_flushes;
-		t.not_loaded += c->not_loaded;
-		t.skipped_by_gen += c->skipped_by_gen;
+		t.broadcasts += c->broadcasts;
+		t.broadcast_pages += c->broadcast_pages;
+		t.broadcast_ranges += c->broadcast_ranges;
+		t.broadcast_full += c->broadcast_full;
 		t.ring_merges += c->ring_merges;
 		t.ring_overruns += c->ring_overruns;
-		t.completed_skips += c->completed_skips;
-		t.broadcasts += c->broadcasts;
-		t.switched_away_skipped += c->switched_away_skipped;
 		t.switch_catch_ups += c->switch_catch_ups;
 		t.switch_full_flushes += c->switch_full_flushes;
+		t.unload_full_flushes += c->unload_full_flushes;
+		t.skipped_by_gen += c->skipped_by_gen;
+		t.not_loaded += c->not_loaded;
+		t.lazy_skipped += c->lazy_skipped;
+		t.switched_away_skipped += c->switched_away_skipped;
+		t.completed_skips += c->completed_skips;
 		t.kernel_requests += c->kernel_requests;
 		t.kernel_broadcasts += c->kernel_broadcasts;
 		t.kernel_flushes += c->kernel_flushes;
@@ -53,18 +58,34 @@ struct tlb_counters tlb_counters_total(void)
 	return t;
 }
 
+void tlb_count_completed_skip(void)
+{
+	/* Interrupts off: the thread stays on the CPU whose counter it writes. */
+	irqflags_t flags = arch_irq_save();
+	tlb_cpu_counters[arch_cpu_id()].completed_skips++;
+	arch_irq_restore(flags);
+}
+
+#define U(field) ((unsigned long)c->field)
+
 static void print_one(const char *who, const struct tlb_counters *c, const struct xcall_stats *x)
 {
-	printk("tlb %s: ipis sent %lu recv %lu, requests %lu (merged into queues %lu), ranged %lu, "
-	       "full %lu, skipped by gen %lu, ring merges %lu, overruns %lu, lazy skipped %lu, "
-	       "completed skips %lu, broadcasts %lu",
-	       who, (unsigned long)x->ipis_sent, (unsigned long)x->ipis_received,
-	       (unsigned long)c->requests, (unsigned long)x->requests_coalesced,
-	       (unsigned long)c->local_ranged, (unsigned long)c->local_full_flushes,
-	       (unsigned long)c->skipped_by_gen, (unsigned long)c->ring_merges,
-	       (unsigned long)c->ring_overruns, (unsigned long)c->lazy_skipped,
-	       (unsigned long)c->completed_skips, (unsigned long)c->broadcasts);
+	printk("tlb %s: ipis sent %lu recv %lu, requests %lu recv %lu (merged into queues %lu); "
+	       "invalidations: page %lu, full %lu (ranged flushes %lu), switch-in full %lu, "
+	       "unload full %lu; broadcast: %lu requests, page %lu, range %lu, full %lu",
+	       who, (unsigned long)x->ipis_sent, (unsigned long)x->ipis_received, U(requests),
+	       U(requests_received), (unsigned long)x->requests_coalesced, U(local_page_flushes),
+	       U(local_full_flushes), U(local_ranged), U(switch_full_flushes),
+	       U(unload_full_flushes), U(broadcasts), U(broadcast_pages), U(broadcast_ranges),
+	       U(broadcast_full));
+	printk("tlb %s: skipped: already done %lu, not loaded %lu, lazy %lu, switched away %lu, "
+	       "covered by a completed generation %lu; catch-ups: ring merges %lu, overruns %lu, "
+	       "at switch-in %lu",
+	       who, U(skipped_by_gen), U(not_loaded), U(lazy_skipped), U(switched_away_skipped),
+	       U(completed_skips), U(ring_merges), U(ring_overruns), U(switch_catch_ups));
 }
+
+#undef U
 
 void tlb_counters_print(void)
 {

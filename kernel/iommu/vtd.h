@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Intel VT-d (QEMU's `-device intel-iommu,x-scalable-mode=on,x-flts=on`),
+ * what the rest of the kernel and the tests see of it (docs/iommu.md).
+ *
+ * The driver runs the unit in scalable mode. A device's untagged DMA
+ * uses its context entry's RID_PASID, PASID 0, whose PASID entry is
+ * either first-stage (the mm's own x86 page tables: shared, SVA) or
+ * second-stage (tables the driver writes from a shadow domain). Every
+ * invalidation goes through the invalidation queue and ends with one
+ * wait descriptor that writes a status word, polled with a bound.
+ *
+ * Invariants:
+ *  - The DMAR table is parsed by a pure function that reads nothing past
+ *    the length it was given; a malformed one is named on one line and
+ *    the machine goes on without the IOMMU, never half set up.
+ *  - The IOMMU is registered (iommu_register_hw) only once translation
+ *    is on and the queue answered a wait descriptor.
+ *  - Interrupt remapping stays off (GCMD.IRE is never set), so MSIs keep
+ *    passing in compatibility format.
+ */
+#ifndef PAGODA_KERNEL_IOMMU_VTD_H
+#define PAGODA_KERNEL_IOMMU_VTD_H
+
+#include "kernel/types.h"
+
+/* ---- The ACPI DMAR table (pure: tests feed synthetic tables) ---------------------- */
+
+#define VTD_DMAR_UNITS_MAX  4
+#define VTD_DMAR_SCOPES_MAX 8
+
+/* Device-scope entry types (ACPI DMAR). */
+enum vtd_scope_type {
+	VTD_SCOPE_PCI_ENDPOINT = 1,
+	VTD_SCOPE_PCI_SUBHIERARCHY = 2,
+	VTD_SCOPE_IOAPIC = 3,
+	VTD_SCOPE_HPET = 4,
+	VTD_SCOPE_ACPI_NAMESPACE = 5,
+};
+
+struct vtd_dmar_scope {
+	uint8_t type, enumeration_id, bus; /* bus: the path's start bus */
+	uint8_t dev, fn;		   /* the path's last hop */
+};
+
+struct vtd_dmar_unit {
+	phys_addr_t reg_base;
+	uint16_t segment;
+	bool include_pci_all; /* every PCI device of the segment not listed elsewhere */
+	unsigned nr_scopes;   /* stored, at most VTD_DMAR_SCOPES_MAX */
+	struct vtd_dmar_scope scopes[VTD_DMAR_SCOPES_MAX];
+};
+
+struct vtd_dmar {
+	unsigned host_address_width; /* bits: the table's field + 1 */
+	uint8_t flags;		     /* bit 0 INTR_REMAP, bit 1 X2APIC_OPT_OUT */
+	unsigned nr_units;	     /* DRHDs stored */
+	struct vtd_dmar_unit units[VTD_DMAR_UNITS_MAX];
+	unsigned nr_other; /* RMRR, ATSR, RHSA, ... structures (skipped) */
+};
+
+/*
+ * Decodes a DMAR table of which `avail` bytes may be read: header (its
+ * length must fit in `avail`, its checksum must be zero), the remapping
+ * structures (each with a length that fits), every DRHD (register base
+ * non-zero and 4 KiB aligned, device scopes well formed). true with *out
+ * filled; otherwise a one-line message naming the structure and field in
+ * err. Never reads past min(avail, the table's length).
+ */
+bool vtd_dmar_parse(const void *table, size_t avail, struct vtd_dmar *out, char *err,
+		    size_t err_size);
+
+/* ---- The running unit ------------------------------------------------------------ */
+
+/* A fault the unit recorded, as its fault recording register said. */
+struct vtd_fault {
+	uint16_t sid;	/* requester id */
+	uint8_t reason; /* VT-d fault reason (e.g. 0x71 first-stage entry not present) */
+	bool write;
+	bool pasid_present;
+	uint32_t pasid;
+	uint64_t addr; /* page of the faulting address */
+};
+
+/* The fault reasons the tests expect (VT-d spec, appendix; QEMU's numbers). */
+#define VTD_FR_SS_WRITE		 0x05 /* second stage: no write permission (QEMU: a cleared leaf too) */
+#define VTD_FR_PASID_ENTRY_INV	 0x5b /* PASID entry not present or invalid (detached) */
+#define VTD_FR_FS_PAGING_ENTRY_P 0x71 /* first stage: entry not present */
+#define VTD_FR_SM_WRITE		 0x85 /* scalable mode: write to a read-only page */
+
+/* Is a VT-d unit driven (found, enabled, registered)? */
+bool vtd_present(void);
+/*
+ * Can it translate with the mm's own tables (first stage: shared mode),
+ * with tables of the driver (second stage: shadow mode)? QEMU 10 offers
+ * one or the other: x-flts=on trades second stage for first stage.
+ */
+bool vtd_first_stage(void);
+bool vtd_second_stage(void);
+/*
+ * Reads and clears the fault recording registers (and FSTS), logging one
+ * line per fault; returns how many it found. Faults are polled: the
+ * driver masks the fault event interrupt.
+ */
+unsigned vtd_poll_faults(void);
+/* The last fault vtd_poll_faults found since boot: true and *f, or false. */
+bool vtd_last_fault(struct vtd_fault *f);
+/* Faults seen since boot (a test compares deltas). */
+uint64_t vtd_fault_count(void);
+
+/* Invalidation-queue errors met and recovered since boot, and the last failing descriptor. */
+struct vtd_iqe_info {
+	uint64_t count;
+	unsigned index;	  /* its slot in the queue */
+	uint64_t desc[2]; /* its first two quadwords */
+};
+void vtd_iqe_info(struct vtd_iqe_info *out);
+/*
+ * Test hook: queues a descriptor of an undefined type before a wait
+ * descriptor and waits for it, so the unit stops with FSTS.IQE; the
+ * driver must report it and recover. Returns 0, or -ENOENT without VT-d.
+ */
+int vtd_inject_bad_descriptor(void);
+
+/*
+ * Test-only (command line vtd.break=): skip_iotlb makes the invalidate
+ * op skip its IOTLB descriptor (the wait is still issued), so a device
+ * keeps stale translations; corrupt_dmar makes the probe parse a copy
+ * of the DMAR table with a wrong checksum (the boot must go on without
+ * VT-d and say why).
+ */
+enum vtd_break { VTD_BREAK_NONE, VTD_BREAK_SKIP_IOTLB, VTD_BREAK_CORRUPT_DMAR };
+enum vtd_break vtd_broken(void);
+
+#endif

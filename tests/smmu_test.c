@@ -1,0 +1,354 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * smmu suite: QEMU's edu device DMAing through the SMMUv3 with a user
+ * mm's own page tables and ASID (iommu_sva_bind; `make test
+ * IOMMU=smmuv3`). Without an SMMU every case but the parser's skips.
+ *
+ * QEMU's SMMU keeps each translation in its IOTLB until a TLBI removes it
+ * (256 entries, emptied whole when full: every case keeps only a handful
+ * live), so a missing invalidation is a stale DMA:
+ * stale_translation_is_invalidated fails under smmu.break=skip_tlbi
+ * (make test-negative IOMMU=smmuv3). Each DMA takes 100 ms of virtual time
+ * (edu starts it from a timer), so the cases do few.
+ *
+ * The CPU side writes and reads the user addresses from a thread running
+ * in the mm, so "the same virtual address" is literally that.
+ */
+#include "kernel/drivers/edu.h"
+#include "kernel/errno.h"
+#include "kernel/iommu/iommu.h"
+#include "kernel/iommu/smmuv3.h"
+#include "kernel/mm/asid.h"
+#include "kernel/mm/frame.h"
+#include "kernel/mm/mm.h"
+#include "kernel/sched/thread.h"
+#include "lib/string.h"
+#include "tests/ktest.h"
+
+#define VA(page) (arch_mm_layout.user_base + MiB(64) + (uint64_t)(page)*PAGE_SIZE)
+#define RW_USER	 (PT_READ | PT_WRITE | PT_USER)
+
+struct bound {
+	struct mm *mm;
+	struct iommu_sva bond;
+	unsigned sid;
+};
+
+static void need_smmu(struct ktest *t)
+{
+	if (!smmu_present() || !edu_present())
+		KTEST_SKIP(t, "no SMMUv3 with edu behind it (make test ARCH=aarch64 IOMMU=smmuv3)");
+}
+
+/* A fresh mm with edu's stream bound to it. */
+static bool bind(struct ktest *t, struct bound *b)
+{
+	b->mm = mm_create();
+	if (!b->mm)
+		return false;
+	int err = smmu_stream_of(edu_pci_dev(), &b->sid);
+	EXPECT_EQ(t, err, 0);
+	if (!err)
+		err = iommu_sva_bind(&b->bond, iommu_hw(), b->sid, b->mm);
+	EXPECT_EQ(t, err, 0);
+	if (err) {
+		mm_destroy(b->mm);
+		return false;
+	}
+	return true;
+}
+
+/* Unbinds (the stream aborts), gives the stream back to bypass, frees the mm. */
+static void unbind(struct bound *b)
+{
+	iommu_sva_unbind(&b->bond);
+	smmu_stream_bypass(b->sid);
+	mm_destroy(b->mm);
+}
+
+/* CPU accesses at user addresses, by a thread running in the mm. */
+struct cpu_access {
+	virt_addr_t va;
+	uint8_t value;
+	bool write;
+	bool all_equal; /* read: every byte of the page was `value` */
+};
+
+static void cpu_access_fn(void *arg)
+{
+	struct cpu_access *a = arg;
+	volatile uint8_t *p = (volatile uint8_t *)a->va;
+	a->all_equal = true;
+	for (unsigned i = 0; i < PAGE_SIZE; i++) {
+		if (a->write)
+			p[i] = a->value;
+		else if (p[i] != a->value)
+			a->all_equal = false;
+	}
+}
+
+static bool cpu_access(struct mm *mm, virt_addr_t va, uint8_t value, bool write)
+{
+	struct cpu_access a = {.va = va, .value = value, .write = write};
+	struct thread *th = thread_create_mm("smmu-cpu", arch_cpu_id(), mm, cpu_access_fn, &a);
+	if (!th)
+		return false;
+	thread_join(th);
+	return a.all_equal;
+}
+
+static bool page_is(phys_addr_t pa, uint8_t value)
+{
+	const uint8_t *p = kva(pa);
+	for (unsigned i = 0; i < PAGE_SIZE; i++)
+		if (p[i] != value)
+			return false;
+	return true;
+}
+
+/* ---- The firmware description (no SMMU needed) --------------------------------------- */
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+/* Writes `n` 4-cell iommu-map entries from `cells`; returns the byte length. */
+static uint32_t make_map(uint8_t *buf, const uint32_t *cells, unsigned n)
+{
+	for (unsigned i = 0; i < n * 4; i++)
+		put_be32(buf + 4 * i, cells[i]);
+	return n * 16;
+}
+
+static void iommu_map_and_reg_are_parsed_strictly(struct ktest *t)
+{
+	uint8_t buf[16 * (SMMU_SID_MAPS + 2)];
+	char err[160];
+	struct smmu_dt dt;
+	uint32_t sid = 0;
+
+	/* QEMU's map, and one shifted by 0x100 with another IOMMU's entry first. */
+	static const uint32_t qemu[] = {0, 0x8007, 0, 0x10000};
+	ASSERT_TRUE(t,
+		    smmu_dt_iommu_map(buf, make_map(buf, qemu, 1), 0x8007, &dt, err, sizeof(err)));
+	EXPECT_TRUE(t, smmu_dt_sid(&dt, 0x0010, &sid));
+	EXPECT_EQ(t, sid, 0x10u);
+	static const uint32_t two[] = {0, 0x9999, 0, 0x100, 0x100, 0x8007, 0x1000, 0x100};
+	ASSERT_TRUE(t,
+		    smmu_dt_iommu_map(buf, make_map(buf, two, 2), 0x8007, &dt, err, sizeof(err)));
+	EXPECT_EQ(t, dt.nr_maps, 1u);
+	EXPECT_FALSE(t, smmu_dt_sid(&dt, 0x00ff, &sid)); /* the other IOMMU's device */
+	EXPECT_TRUE(t, smmu_dt_sid(&dt, 0x0105, &sid));
+	EXPECT_EQ(t, sid, 0x1005u);
+
+	/* Malformed: each refused with the property named. */
+	EXPECT_FALSE(t, smmu_dt_iommu_map(buf, 12, 0x8007, &dt, err, sizeof(err)));
+	EXPECT_TRUE(t, glob_match("*iommu-map*length 12*", err));
+	EXPECT_FALSE(t, smmu_dt_iommu_map(NULL, 0, 0x8007, &dt, err, sizeof(err)));
+	EXPECT_TRUE(t, glob_match("*missing*", err));
+	static const uint32_t empty[] = {0, 0x8007, 0, 0};
+	EXPECT_FALSE(
+	    t, smmu_dt_iommu_map(buf, make_map(buf, empty, 1), 0x8007, &dt, err, sizeof(err)));
+	EXPECT_TRUE(t, glob_match("*entry 0*", err));
+	static const uint32_t past[] = {0xff00, 0x8007, 0, 0x200};
+	EXPECT_FALSE(t,
+		     smmu_dt_iommu_map(buf, make_map(buf, past, 1), 0x8007, &dt, err, sizeof(err)));
+	static const uint32_t wraps[] = {0, 0x8007, 0xffffff00u, 0x200};
+	EXPECT_FALSE(
+	    t, smmu_dt_iommu_map(buf, make_map(buf, wraps, 1), 0x8007, &dt, err, sizeof(err)));
+	EXPECT_FALSE(t,
+		     smmu_dt_iommu_map(buf, make_map(buf, qemu, 1), 0x1234, &dt, err, sizeof(err)));
+	EXPECT_TRUE(t, glob_match("*no entry names the SMMU*", err));
+	uint32_t many[4 * (SMMU_SID_MAPS + 1)];
+	for (unsigned i = 0; i <= SMMU_SID_MAPS; i++) {
+		uint32_t e[4] = {i * 8, 0x8007, i * 8, 8};
+		memcpy(&many[4 * i], e, sizeof(e));
+	}
+	EXPECT_FALSE(t, smmu_dt_iommu_map(buf, make_map(buf, many, SMMU_SID_MAPS + 1), 0x8007, &dt,
+					  err, sizeof(err)));
+
+	/* reg: QEMU's frame, then too small and misaligned ones. */
+	static const uint32_t reg[] = {0, 0x9050000, 0, 0x20000};
+	ASSERT_TRUE(t, smmu_dt_reg(buf, make_map(buf, reg, 1), 2, 2, &dt, err, sizeof(err)));
+	EXPECT_EQ(t, dt.base, 0x9050000ull);
+	static const uint32_t small[] = {0, 0x9050000, 0, 0x10000};
+	EXPECT_FALSE(t, smmu_dt_reg(buf, make_map(buf, small, 1), 2, 2, &dt, err, sizeof(err)));
+	EXPECT_TRUE(t, glob_match("*'reg'*", err));
+	static const uint32_t odd[] = {0, 0x9051000, 0, 0x20000};
+	EXPECT_FALSE(t, smmu_dt_reg(buf, make_map(buf, odd, 1), 2, 2, &dt, err, sizeof(err)));
+	EXPECT_FALSE(t, smmu_dt_reg(buf, 12, 2, 2, &dt, err, sizeof(err)));
+}
+
+/* ---- Through the SMMU ------------------------------------------------------------------ */
+
+/*
+ * (a) The device reads what the CPU wrote at a virtual address and writes
+ * where the CPU then reads, through the mm's own tables, tagged with the
+ * mm's own ASID. Nothing faults.
+ */
+static void device_shares_the_cpu_view(struct ktest *t)
+{
+	need_smmu(t);
+	struct bound b;
+	ASSERT_TRUE(t, bind(t, &b));
+	EXPECT_EQ(t, b.bond.asid, asid_hw(b.mm)); /* shared, SVA-style */
+	EXPECT_EQ(t, vm_map_anon(b.mm, VA(0), 2 * PAGE_SIZE, RW_USER), 0);
+	uint64_t events = smmu_events(NULL);
+	EXPECT_TRUE(t, cpu_access(b.mm, VA(0), 0x3c, true));
+	EXPECT_TRUE(t, cpu_access(b.mm, VA(1), 0x00, true));
+	EXPECT_EQ(t, edu_dma_bus(EDU_TO_DEVICE, VA(0), 0, EDU_BUF_SIZE), 0);
+	EXPECT_EQ(t, edu_dma_bus(EDU_FROM_DEVICE, VA(1), 0, EDU_BUF_SIZE), 0);
+	EXPECT_TRUE(t, cpu_access(b.mm, VA(1), 0x3c, false));
+	EXPECT_EQ(t, smmu_events(NULL), events);
+	unbind(&b);
+}
+
+/*
+ * (b) After vm_unmap the page's frame is freed (and poisoned): a device
+ * write at that address must fault, reported with the stream, the
+ * address and the direction, and the freed frame must keep its poison.
+ */
+static void unmapped_page_faults_and_freed_frame_is_untouched(struct ktest *t)
+{
+	need_smmu(t);
+	struct bound b;
+	ASSERT_TRUE(t, bind(t, &b));
+	EXPECT_EQ(t, vm_map_anon(b.mm, VA(0), PAGE_SIZE, RW_USER), 0);
+	EXPECT_TRUE(t, cpu_access(b.mm, VA(0), 0xc3, true));
+	/* The device buffer holds 0xc3 and the IOTLB holds VA(0): a stale write would show. */
+	EXPECT_EQ(t, edu_dma_bus(EDU_TO_DEVICE, VA(0), 0, EDU_BUF_SIZE), 0);
+	struct pt_query_result q;
+	ASSERT_TRUE(t, pt_query(&b.mm->pt, VA(0), &q));
+	frame_poison_on_free(true);
+	EXPECT_EQ(t, vm_unmap(b.mm, VA(0), PAGE_SIZE), 0);
+	frame_poison_on_free(false);
+	EXPECT_TRUE(t, page_is(q.pa, FRAME_POISON));
+
+	/* One word: QEMU raises an event per faulting word, and the newest must be at VA(0). */
+	struct smmu_event ev = {0};
+	uint64_t before = smmu_events(NULL);
+	EXPECT_EQ(t, edu_dma_bus(EDU_FROM_DEVICE, VA(0), 0, 4), 0);
+	EXPECT_GT(t, smmu_events(&ev), before);
+	EXPECT_EQ(t, ev.type, SMMU_EVT_F_TRANSLATION);
+	EXPECT_EQ(t, ev.addr, VA(0));
+	EXPECT_EQ(t, ev.sid, b.sid);
+	EXPECT_FALSE(t, ev.read);
+	/* A whole page, and a read of it: faults (several events), nothing reaches the frame. */
+	before = smmu_events(NULL);
+	EXPECT_EQ(t, edu_dma_bus(EDU_FROM_DEVICE, VA(0), 0, EDU_BUF_SIZE), 0);
+	EXPECT_GT(t, smmu_events(NULL), before + 1); /* read out: room for the next ones */
+	EXPECT_EQ(t, edu_dma_bus(EDU_TO_DEVICE, VA(0), 0, EDU_BUF_SIZE), 0);
+	EXPECT_GT(t, smmu_events(&ev), before + 2);
+	EXPECT_TRUE(t, ev.read);
+	EXPECT_EQ(t, ev.type, SMMU_EVT_F_TRANSLATION);
+	EXPECT_TRUE(t, page_is(q.pa, FRAME_POISON));
+	unbind(&b);
+}
+
+/*
+ * (c) The stale-DMA test: the device reads VA(0) (mapped to frame A,
+ * 0xaa), which puts the translation in the IOTLB; VA(0) is then unmapped
+ * and mapped to frame B (0xbb). The unmap's flush point must have told the
+ * SMMU (TLBI + CMD_SYNC): the next device read sees B. Under
+ * smmu.break=skip_tlbi it sees A, and this case fails.
+ */
+static void stale_translation_is_invalidated(struct ktest *t)
+{
+	need_smmu(t);
+	phys_addr_t a, bb, out;
+	ASSERT_EQ(t, frame_alloc_zeroed(&a), 0);
+	ASSERT_EQ(t, frame_alloc_zeroed(&bb), 0);
+	ASSERT_EQ(t, frame_alloc_zeroed(&out), 0);
+	memset(kva(a), 0xaa, PAGE_SIZE);
+	memset(kva(bb), 0xbb, PAGE_SIZE);
+	struct bound b;
+	bool bound = bind(t, &b);
+	if (bound) {
+		struct iommu_stats *st = &iommu_hw()->stats;
+		EXPECT_EQ(t, vm_map_phys(b.mm, VA(0), a, PAGE_SIZE, RW_USER), 0);
+		EXPECT_EQ(t, vm_map_phys(b.mm, VA(1), out, PAGE_SIZE, RW_USER), 0);
+		EXPECT_EQ(t, edu_dma_bus(EDU_TO_DEVICE, VA(0), 0, EDU_BUF_SIZE), 0);
+		EXPECT_EQ(t, edu_dma_bus(EDU_FROM_DEVICE, VA(1), 0, EDU_BUF_SIZE), 0);
+		EXPECT_TRUE(t, page_is(out, 0xaa)); /* warmed: VA(0) -> A is in the IOTLB */
+
+		uint64_t ranges = st->range_invalidations, syncs = st->syncs;
+		EXPECT_EQ(t, vm_unmap(b.mm, VA(0), PAGE_SIZE), 0);
+		EXPECT_EQ(t, vm_map_phys(b.mm, VA(0), bb, PAGE_SIZE, RW_USER), 0);
+		/* One page: one TLBI_NH_VA (one range command with RIL) and one sync. */
+		EXPECT_EQ(t, st->range_invalidations - ranges, 1u);
+		EXPECT_EQ(t, st->syncs - syncs, 1u);
+		EXPECT_EQ(t, edu_dma_bus(EDU_TO_DEVICE, VA(0), 0, EDU_BUF_SIZE), 0);
+		EXPECT_EQ(t, edu_dma_bus(EDU_FROM_DEVICE, VA(1), 0, EDU_BUF_SIZE), 0);
+		EXPECT_TRUE(t, page_is(out, 0xbb)); /* 0xaa: the SMMU used the stale entry */
+		ktest_log(t, "after the remap the device read %#x (A holds 0xaa, B 0xbb)",
+			  ((const uint8_t *)kva(out))[0]);
+		unbind(&b);
+	}
+	frame_free(a, 0);
+	frame_free(bb, 0);
+	frame_free(out, 0);
+}
+
+/*
+ * Unbinding makes the stream abort: a DMA to a page the mm still maps
+ * reaches nothing (and an abort records no event).
+ */
+static void unbound_stream_aborts(struct ktest *t)
+{
+	need_smmu(t);
+	phys_addr_t pa;
+	ASSERT_EQ(t, frame_alloc_zeroed(&pa), 0);
+	struct bound b;
+	if (bind(t, &b)) {
+		EXPECT_EQ(t, vm_map_phys(b.mm, VA(0), pa, PAGE_SIZE, RW_USER), 0);
+		EXPECT_EQ(t, edu_dma_bus(EDU_FROM_DEVICE, VA(0), 0, EDU_BUF_SIZE), 0);
+		EXPECT_FALSE(t, page_is(pa, 0)); /* bound: the device's buffer landed */
+		memset(kva(pa), 0, PAGE_SIZE);
+		iommu_sva_unbind(&b.bond);
+		uint64_t events = smmu_events(NULL);
+		EXPECT_EQ(t, edu_dma_bus(EDU_FROM_DEVICE, VA(0), 0, EDU_BUF_SIZE), 0);
+		EXPECT_TRUE(t, page_is(pa, 0));
+		EXPECT_EQ(t, smmu_events(NULL), events);
+		smmu_stream_bypass(b.sid);
+		mm_destroy(b.mm);
+	}
+	frame_free(pa, 0);
+}
+
+/*
+ * A command the SMMU refuses (an undefined opcode) is reported with its
+ * words and skipped; the sync behind it and later commands complete.
+ */
+static void illegal_command_is_reported_and_skipped(struct ktest *t)
+{
+	need_smmu(t);
+	struct iommu *io = iommu_hw();
+	struct smmu_cmd_error e = {0};
+	uint64_t errors = smmu_cmd_errors(NULL), syncs = io->stats.syncs;
+	smmu_test_command(0x3f | 0xabcdull << 32, 0x1234);
+	EXPECT_EQ(t, smmu_cmd_errors(&e), errors + 1);
+	EXPECT_EQ(t, e.opcode, 0x3fu);
+	EXPECT_EQ(t, e.cerror, 1u); /* CERROR_ILL */
+	EXPECT_EQ(t, e.cmd[0], 0x3f | 0xabcdull << 32);
+	EXPECT_EQ(t, e.cmd[1], 0x1234ull);
+	EXPECT_EQ(t, io->stats.syncs - syncs, 1u);
+	/* The queue goes on: a full invalidation and its sync complete without an error. */
+	io->ops->invalidate(io, 1, 0, 0, true, true);
+	EXPECT_EQ(t, io->stats.syncs - syncs, 2u);
+	EXPECT_EQ(t, smmu_cmd_errors(NULL), errors + 1);
+}
+
+static const struct ktest_case smmu_cases[] = {
+    KTEST_CASE(iommu_map_and_reg_are_parsed_strictly),
+    KTEST_CASE(device_shares_the_cpu_view),
+    KTEST_CASE(unmapped_page_faults_and_freed_frame_is_untouched),
+    KTEST_CASE(stale_translation_is_invalidated),
+    KTEST_CASE(unbound_stream_aborts),
+    KTEST_CASE(illegal_command_is_reported_and_skipped),
+    KTEST_END,
+};
+KTEST_SUITE(smmu_suite, "smmu", smmu_cases);

@@ -1,0 +1,112 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
+#
+# `make model`: checks the TLB generation model (tools/model/tlb_gen.pml)
+# exhaustively with spin, once per variant below, one at a time. The
+# kernel's protocol must verify; each broken variant (a -DBREAK_... switch
+# mirroring a `tlb.break=` or `tlb.skip_flush` of the kernel) must be
+# rejected with a counterexample trail. Prints one line per variant and
+# ends with "N passed, N failed" (a variant passes when spin's verdict is
+# the expected one); exits non-zero when any did not.
+#
+# Usage: run.sh [OUT_DIR] [NAME...]   (default build/model; NAME: only those)
+# Each variant gets OUT_DIR/NAME/ with pan's output (pan.out) and, when
+# rejected, the trail (tlb_gen.pml.trail) and its replay (trail.txt:
+# `spin -t -p`). Memory is capped (MODEL_MEMLIM MiB, default 2048) and the
+# search is exhaustive: a search that runs out of memory or depth fails.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+out=${1:-build/model}
+[ $# -gt 0 ] && shift
+only="$*"
+memlim=${MODEL_MEMLIM:-2048}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+
+# The configurations: x86-64 (untagged, tlb=gen), its tlb=mmgen, and arm64
+# with tlb=ipi (tagged). Three CPUs (two gatherers and the user CPU) where
+# the state space allows it, two for the tagged one.
+X86="-DNGATHER=2"
+MMGEN="-DNGATHER=2 -DMMGEN"
+ARM="-DNGATHER=1 -DTAGGED"
+ARM_FIXED="$ARM -DFIX_SWITCHED_AWAY_FREED=1"
+
+# name|flags|expected (verified, rejected)|what
+VARIANTS="x86|$X86|verified|the protocol, x86-64 tlb=gen, 3 CPUs
+x86-mmgen|$MMGEN|verified|the protocol, tlb=mmgen, 3 CPUs
+arm64-ipi|$ARM|rejected|the protocol, arm64 tlb=ipi, 2 CPUs: known gap (docs/reliability.md)
+arm64-ipi-fixed|$ARM_FIXED|verified|arm64 tlb=ipi with the proposed fix, 2 CPUs
+arm64-mmgen-fixed|$ARM_FIXED -DMMGEN|verified|arm64 tlb=mmgen with the proposed fix, 2 CPUs
+skip_flush|$X86 -DBREAK_SKIP_FLUSH|rejected|tlb.skip_flush
+free_before_flush|$X86 -DBREAK_FREE_BEFORE_FLUSH|rejected|tlb.break=free_before_flush
+no_defer_bump|$X86 -DBREAK_NO_DEFER_BUMP|rejected|tlb.break=no_defer_bump
+skip_lazy_always|$X86 -DBREAK_SKIP_LAZY_ALWAYS|rejected|tlb.break=skip_lazy_always
+switch_order|$X86 -DBREAK_SWITCH_ORDER|rejected|tlb.break=switch_order
+settle_no_flush|$X86 -DBREAK_SETTLE_NO_FLUSH|rejected|tlb.break=settle_no_flush
+nested_blind|$X86 -DBREAK_NESTED_BLIND|rejected|tlb.break=nested_blind
+nested_blind-mmgen|$MMGEN -DBREAK_NESTED_BLIND|rejected|tlb=mmgen tlb.break=nested_blind
+lazy_no_catch_up|$X86 -DBREAK_LAZY_NO_CATCH_UP|rejected|tlb.break=lazy_no_catch_up
+catch_up_skips_ring|$X86 -DBREAK_CATCH_UP_SKIPS_RING|rejected|tlb.break=catch_up_skips_ring
+switch_no_catch_up|$ARM_FIXED -DBREAK_SWITCH_NO_CATCH_UP|rejected|tlb.break=switch_no_catch_up"
+
+command -v spin >/dev/null 2>&1 || { echo "model: spin is not installed (make model installs it as root)"; exit 1; }
+passed=0
+failed=0
+# Field splitting on newlines only, for the variant list.
+nl='
+'
+IFS_SAVED=$IFS
+IFS=$nl
+for v in $VARIANTS; do
+	IFS=$IFS_SAVED
+	name=${v%%|*}
+	rest=${v#*|}
+	flags=${rest%%|*}
+	rest=${rest#*|}
+	expect=${rest%%|*}
+	what=${rest#*|}
+	if [ -n "$only" ] && ! echo " $only " | grep -q " $name "; then
+		IFS=$nl
+		continue
+	fi
+	dir=$out/$name
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	start=$(date +%s.%N)
+	# shellcheck disable=SC2086
+	(cd "$dir" && spin $flags -a "$here/tlb_gen.pml" >spin.out 2>&1 &&
+		gcc -O2 -w -DSAFETY -DCOLLAPSE -DMEMLIM="$memlim" -o pan pan.c >gcc.out 2>&1 &&
+		./pan -m20000 -w24 >pan.out 2>&1)
+	secs=$(echo "$(date +%s.%N) $start" | awk '{ printf "%.1f", $1 - $2 }')
+	states=$(sed -n 's/^ *\([0-9][0-9]*\) states, stored.*/\1/p' "$dir/pan.out" 2>/dev/null | head -n 1)
+	errors=$(sed -n 's/.*errors: \([0-9][0-9]*\).*/\1/p' "$dir/pan.out" 2>/dev/null | head -n 1)
+	if [ -z "$errors" ]; then
+		verdict="no verdict (see $dir)"
+	elif [ "$errors" != 0 ]; then
+		verdict=rejected
+	elif grep -q "Search not completed\|max search depth too small" "$dir/pan.out"; then
+		verdict="incomplete (memory or depth)"
+	else
+		verdict=verified
+	fi
+	detail=""
+	if [ "$verdict" = rejected ]; then
+		trail=$(ls "$dir"/*.trail 2>/dev/null | head -n 1)
+		# shellcheck disable=SC2086
+		(cd "$dir" && spin $flags -t -k "$trail" -p "$here/tlb_gen.pml" >trail.txt 2>&1)
+		why=$(sed -n 's/^pan:1: \(.*\) (at depth \([0-9]*\))/\1, depth \2/p' "$dir/pan.out" | head -n 1)
+		detail=" with trail ${trail#"$PWD"/} ($why)"
+	fi
+	if [ "$verdict" = "$expect" ]; then
+		passed=$((passed + 1))
+		mark=ok
+	else
+		failed=$((failed + 1))
+		mark="FAILED, expected $expect"
+	fi
+	echo "$name: $verdict$detail, ${states:-?} states, $secs s [$mark] - $what"
+	IFS=$nl
+done
+IFS=$IFS_SAVED
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ]
