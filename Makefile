@@ -194,6 +194,10 @@ NESTED_CASE := gather.nested_gathers_flush_everything
 CONCURRENT_CASE := tlb.concurrent_gathers_fewer_full_flushes
 ONE_PAGE_CASE := tlb_count.one_page_unmap_bumps_once
 
+# PCI interrupts (docs/pci.md): an MSI whose data names another vector, and a
+# handler that counts each completion twice, must both fail IRQ_CASE.
+IRQ_CASE := edu.dma_completion_interrupt_once
+
 # The notifier's rules (docs/notifier.md) are guarded by the notifier suite and by
 # DMA_CASE, which races DMA against unmaps.
 DMA_CASE := iommu.dma_never_touches_freed_frames
@@ -232,6 +236,8 @@ test-negative: deps kernel
 	$(call negative_check,mn.break=skip_secondary,--expect-fail $(DMA_CASE),$(DMA_CASE))
 	$(call negative_check,mn.break=secondary_after_free,--expect-fail $(DMA_CASE),$(DMA_CASE))
 	$(call negative_check,iommu.break=drop_sync,--expect-fail $(DMA_CASE),$(DMA_CASE))
+	$(call negative_check,pci.break=msi_wrong_vector,--expect-fail $(IRQ_CASE),$(IRQ_CASE))
+	$(call negative_check,edu.break=double_count,--expect-fail $(IRQ_CASE),$(IRQ_CASE))
 
 # TLB benchmarks (docs/benchmarks.md): one image and one boot per mode in
 # BENCH_MODES, with `bench tlb=<mode>`, then one boot of the NOTIFIER=off

@@ -426,6 +426,33 @@ static void parse_timer(const struct fdt *f)
 	fdt_platform.timer_ppi_virt = (unsigned)num[2];
 }
 
+/*
+ * The first okay GICv2m MSI frame. Optional: a malformed one is reported on
+ * one line and left out (PCI devices then use INTx), never a panic.
+ */
+static void parse_v2m(const struct fdt *f)
+{
+	static const char *const v2m[] = {"arm,gic-v2m-frame"};
+	struct fdt_error err;
+	uint64_t base, size;
+	int node = find_okay(f, v2m, 1, NULL);
+	if (node < 0)
+		return;
+	if (fdt_reg_get(f, node, 0, &base, &size, &err) != FDT_OK) {
+		printk("%s; no GICv2m MSI", err.message);
+		return;
+	}
+	if (!base || base % 4096) {
+		char path[64];
+		fdt_node_path(f, node, path, sizeof(path));
+		printk("fdt: node %s: property 'reg': frame address %#llx is not a non-zero "
+		       "multiple of 4 KiB; no GICv2m MSI", path, (unsigned long long)base);
+		return;
+	}
+	fdt_platform.v2m_base = base;
+	fdt_platform.v2m_size = size;
+}
+
 static void parse_gic(const struct fdt *f)
 {
 	static const char *const v3[] = {"arm,gic-v3"};
@@ -460,6 +487,7 @@ static void parse_gic(const struct fdt *f)
 	} else {
 		fdt_platform.gicc_base = b1;
 		fdt_platform.gicc_size = s1;
+		parse_v2m(f);
 	}
 	parse_timer(f);
 	printk("fdt: gic: v%u gicd 0x%llx %s 0x%llx; timer PPI phys %u virt %u",

@@ -33,6 +33,9 @@ struct fdt_platform {
 	uint64_t gicc_size;
 	phys_addr_t gicr_base; /* GICv3 redistributors */
 	uint64_t gicr_size;
+	/* GICv2m MSI frame (arm,gic-v2m-frame under a GICv2); 0: none, or malformed (logged) */
+	phys_addr_t v2m_base;
+	uint64_t v2m_size;
 
 	/* arm,armv8-timer: PPI numbers (interrupt specifier cell 1) */
 	unsigned timer_ppi_virt;

@@ -63,6 +63,43 @@ enum ipi_kind {
  */
 void arch_ipi_send(cpumask_t targets, enum ipi_kind kind);
 
+/* ---- Device interrupts ---------------------------------------------------- */
+
+/*
+ * Interrupt numbers are the arch's own: x86-64 IDT vectors, aarch64 GIC
+ * INTIDs. Every device interrupt is delivered to the boot CPU. Handlers
+ * are installed with irq_request() (kernel/irq.h).
+ *
+ * arch_msi_alloc: a free interrupt a device can raise by a memory write
+ * (MSI), or -ENODEV when the platform has no MSI target this kernel drives
+ * (aarch64 GICv3: the ITS has no driver), -ENOSPC when all are taken.
+ * arch_msi_free gives it back. arch_msi_compose: the address and data a
+ * device writes to raise `irq` (x86-64: the LAPIC window with the boot
+ * CPU's APIC id, data = vector, edge, fixed; GICv2m: the frame's
+ * MSI_SETSPI_NS register, data = INTID).
+ */
+int arch_msi_alloc(void);
+void arch_msi_free(unsigned irq);
+void arch_msi_compose(unsigned irq, uint64_t *addr, uint32_t *data);
+/*
+ * Decodes an interrupt specifier of the arch's interrupt controller as a
+ * device tree writes it (`n` cells, already in CPU byte order): true with
+ * the interrupt number and its trigger; false with a one-line reason in
+ * err when the specifier is not one this kernel handles (x86-64 has no
+ * device-tree interrupts: always false).
+ */
+bool arch_irq_from_fdt(const uint32_t *cells, unsigned n, unsigned *irq, bool *level, char *err,
+		       size_t err_size);
+/*
+ * Unmasks `irq` at the interrupt controller, routed to the boot CPU,
+ * level- or edge-triggered; arch_irq_mask masks it again. x86-64 MSI
+ * vectors have no mask at the LAPIC: both do nothing there.
+ */
+void arch_irq_unmask(unsigned irq, bool level);
+void arch_irq_mask(unsigned irq);
+/* Writes a short name of `irq` for log lines ("vector 0x30", "GIC INTID 80"). */
+void arch_irq_describe(unsigned irq, char *buf, size_t size);
+
 /* ---- Time --------------------------------------------------------------- */
 
 /* Monotonic nanoseconds since boot, the same clock on every CPU. */

@@ -12,6 +12,7 @@
 #define EINVAL 22 /* misaligned or out-of-range argument */
 #define EBUSY 16
 #define ENOSPC 28 /* no free id or slot left */
+#define ENODEV 19 /* no such device, or the platform lacks what it needs (an MSI target) */
 #define EAGAIN 11 /* would have to wait or sleep where the caller may not: try again later */
 #define EFAULT 14 /* a device access met no translation or too few permissions */
 #define ETIMEDOUT 110 /* a device did not finish within its bound */

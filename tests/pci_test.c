@@ -8,8 +8,13 @@
  * synthetic input: MCFG tables and device-tree properties, well formed and
  * broken one field at a time (each must be refused with that field named),
  * and BAR sizing values for the BAR kinds QEMU's devices here lack.
+ * Interrupts: edu's MSI capability as the capability walk found it, the
+ * interrupt chosen for it (MSI where the platform offers it and pci.msi
+ * is on, else INTx, never both), and the interrupt-map decoder on QEMU
+ * virt's map and broken copies of it.
  */
 #include "kernel/acpi/acpi.h"
+#include "kernel/arch.h"
 #include "kernel/drivers/edu.h"
 #include "kernel/pci/pci.h"
 #include "lib/string.h"
@@ -287,6 +292,138 @@ static void bar_decode_kinds(struct ktest *t)
 	EXPECT_EQ(t, b.size, 0u);
 }
 
+/* ---- Interrupts ---------------------------------------------------------------------- */
+
+/* QEMU's edu has one MSI capability (64-bit, no mask bits) and no MSI-X. */
+static void msi_capability_parsed(struct ktest *t)
+{
+	const struct pci_dev *d = pci_find(EDU_VENDOR, EDU_DEVICE);
+	ASSERT_TRUE(t, d != NULL);
+	ASSERT_NE(t, d->msi_cap, 0);
+	EXPECT_EQ(t, pci_find_cap(d, PCI_CAP_ID_MSI), (unsigned)d->msi_cap);
+	EXPECT_EQ(t, pci_cfg_read8(d, d->msi_cap), PCI_CAP_ID_MSI);
+	EXPECT_GE(t, d->msi_cap, 0x40);
+	uint16_t flags = pci_cfg_read16(d, d->msi_cap + PCI_MSI_FLAGS);
+	EXPECT_TRUE(t, flags & PCI_MSI_FLAGS_64BIT);
+	EXPECT_FALSE(t, flags & PCI_MSI_FLAGS_MASKBIT);
+	EXPECT_EQ(t, d->msix_cap, 0);
+	EXPECT_EQ(t, pci_find_cap(d, 0x7f), 0u);
+	EXPECT_EQ(t, d->int_pin, 1); /* INTA# */
+}
+
+/*
+ * edu's interrupt is MSI exactly when the platform has an MSI target and
+ * pci.msi is on, else INTx through the host's map; the device signals in
+ * that one way only, and an MSI carries the message the arch composed.
+ */
+static void edu_interrupt_as_the_platform_offers(struct ktest *t)
+{
+	struct pci_dev *d = edu_pci_dev();
+	const struct pci_irq *irq = edu_irq();
+	ASSERT_TRUE(t, d != NULL && irq != NULL);
+	int probe = arch_msi_alloc();
+	if (probe >= 0)
+		arch_msi_free((unsigned)probe);
+	bool msi = probe >= 0 && pci_msi_wanted();
+	uint16_t cmd = pci_cfg_read16(d, PCI_COMMAND);
+	uint16_t flags = pci_cfg_read16(d, d->msi_cap + PCI_MSI_FLAGS);
+	if (msi) {
+		ASSERT_EQ(t, (unsigned)irq->kind, (unsigned)PCI_IRQ_MSI);
+		EXPECT_TRUE(t, flags & PCI_MSI_FLAGS_ENABLE);
+		EXPECT_EQ(t, flags & PCI_MSI_FLAGS_QSIZE, 0);
+		EXPECT_TRUE(t, cmd & PCI_COMMAND_INTX_DISABLE);
+		uint64_t addr;
+		uint32_t data;
+		arch_msi_compose(irq->irq, &addr, &data);
+		EXPECT_EQ(t, pci_cfg_read32(d, d->msi_cap + PCI_MSI_ADDR_LO), (uint32_t)addr);
+		EXPECT_EQ(t, pci_cfg_read32(d, d->msi_cap + PCI_MSI_ADDR_HI), (uint32_t)(addr >> 32));
+		EXPECT_EQ(t, pci_cfg_read16(d, d->msi_cap + PCI_MSI_DATA_64), (uint16_t)data);
+		EXPECT_FALSE(t, irq->level);
+	} else {
+		ASSERT_EQ(t, (unsigned)irq->kind, (unsigned)PCI_IRQ_INTX);
+		EXPECT_FALSE(t, flags & PCI_MSI_FLAGS_ENABLE);
+		EXPECT_FALSE(t, cmd & PCI_COMMAND_INTX_DISABLE);
+		EXPECT_TRUE(t, d->intx_routed);
+		EXPECT_EQ(t, irq->irq, d->intx_irq);
+		EXPECT_TRUE(t, irq->level); /* PCI INTx is level-triggered */
+	}
+}
+
+/* QEMU virt's interrupt-map: slot & 3 and pin select one of SPIs 3-6, swizzled. */
+#define GIC_PHANDLE 0x8005
+static uint8_t imap[16 * 10 * 4], imask[16];
+
+static bool gic_cells(void *ctx, uint32_t phandle, unsigned *addr_cells, unsigned *intr_cells)
+{
+	(void)ctx;
+	*addr_cells = 2;
+	*intr_cells = 3;
+	return phandle == GIC_PHANDLE;
+}
+
+static struct pci_intx_dt imap_build(void)
+{
+	static const uint32_t mask[] = {0x1800, 0, 0, 7};
+	for (unsigned slot = 0; slot < 4; slot++) {
+		for (unsigned pin = 1; pin <= 4; pin++) {
+			uint32_t e[10] = {slot << 11, 0, 0, pin, GIC_PHANDLE, 0, 0,
+					  0, 3 + (slot + pin - 1) % 4, 4};
+			put_cells(imap + 40 * (slot * 4 + pin - 1), 10, e);
+		}
+	}
+	put_cells(imask, 4, mask);
+	return (struct pci_intx_dt){.map = imap, .map_len = sizeof(imap), .mask = imask,
+				    .mask_len = sizeof(imask), .addr_cells = 3, .intr_cells = 1,
+				    .parent_cells = gic_cells};
+}
+
+static void imap_refused(struct ktest *t, const struct pci_intx_dt *in, const char *glob)
+{
+	static struct pci_intx_map m;
+	char err[160] = "";
+	EXPECT_FALSE(t, pci_intx_map_decode(in, &m, err, sizeof(err)));
+	if (!glob_match(glob, err))
+		ktest_fail_msg(t, __FILE__, __LINE__, "message \"%s\" does not match %s", err,
+			       glob);
+}
+
+static void intx_map_decoder(struct ktest *t)
+{
+	static struct pci_intx_map m;
+	char err[160];
+	struct pci_intx_dt in = imap_build();
+	ASSERT_TRUE(t, pci_intx_map_decode(&in, &m, err, sizeof(err)));
+	ASSERT_EQ(t, m.n, 16u);
+	/* 00:01.0 INTA# (edu on virt) -> SPI 4 level; slot 5 wraps to slot 1's entries. */
+	const struct pci_intx_entry *e = pci_intx_lookup(&m, 0, 1, 0, 1);
+	ASSERT_TRUE(t, e != NULL);
+	EXPECT_EQ(t, e->spec_cells, 3u);
+	EXPECT_EQ(t, e->spec[0], 0u);
+	EXPECT_EQ(t, e->spec[1], 4u);
+	EXPECT_EQ(t, e->spec[2], 4u);
+	EXPECT_TRUE(t, pci_intx_lookup(&m, 0, 5, 0, 1) == e);
+	e = pci_intx_lookup(&m, 0, 3, 2, 4); /* the function is masked off */
+	ASSERT_TRUE(t, e != NULL);
+	EXPECT_EQ(t, e->spec[1], 3 + (3 + 3) % 4u);
+	EXPECT_TRUE(t, pci_intx_lookup(&m, 0, 1, 0, 0) == NULL); /* no pin */
+	in.map = NULL;
+	ASSERT_TRUE(t, pci_intx_map_decode(&in, &m, err, sizeof(err)));
+	EXPECT_EQ(t, m.n, 0u);
+
+	in = imap_build();
+	in.map_len -= 4;
+	imap_refused(t, &in, "property 'interrupt-map': entry 15: truncated");
+	in = imap_build();
+	in.mask_len = 12;
+	imap_refused(t, &in, "property 'interrupt-map-mask': 12 bytes, expected 16");
+	in = imap_build();
+	imap[40 * 2 + 19] ^= 1; /* entry 2's phandle */
+	imap_refused(t, &in, "property 'interrupt-map': entry 2: phandle 0x8004 names no *");
+	in = imap_build();
+	in.intr_cells = 2;
+	imap_refused(t, &in, "#address-cells 3 and #interrupt-cells 2, expected 3 and 1 *");
+}
+
 static const struct ktest_case pci_cases[] = {
     KTEST_CASE(host_bridge_found),
     KTEST_CASE(edu_found_with_ids_and_bar),
@@ -294,6 +431,9 @@ static const struct ktest_case pci_cases[] = {
     KTEST_CASE(mcfg_decoder),
     KTEST_CASE(dt_decoder),
     KTEST_CASE(bar_decode_kinds),
+    KTEST_CASE(msi_capability_parsed),
+    KTEST_CASE(edu_interrupt_as_the_platform_offers),
+    KTEST_CASE(intx_map_decoder),
     KTEST_END,
 };
 KTEST_SUITE(pci_suite, "pci", pci_cases);

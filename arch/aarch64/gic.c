@@ -32,6 +32,7 @@ void gic_init(void)
 		      fdt_platform.gic_version);
 	}
 	gic->init();
+	gicv2m_init();
 }
 
 void gic_init_cpu(void)
@@ -57,6 +58,24 @@ void gic_send_sgi(cpumask_t targets, unsigned sgi)
 void gic_enable_ppi(unsigned intid)
 {
 	gic->enable_ppi(intid);
+}
+
+unsigned gic_lines(void)
+{
+	return gic->lines();
+}
+
+void gic_enable_spi(unsigned intid, bool level)
+{
+	if (intid < 32 || intid >= gic_lines())
+		panic("gic_enable_spi: INTID %u is not an SPI this GIC has", intid);
+	gic->enable_spi(intid, level);
+}
+
+void gic_disable_spi(unsigned intid)
+{
+	if (intid >= 32 && intid < gic_lines())
+		gic->disable_spi(intid);
 }
 
 uintptr_t gic_map(phys_addr_t base, uint64_t size, uint64_t fallback, const char *what)

@@ -5,8 +5,8 @@
  * redistributors); the device tree says which. Only arch/aarch64/ uses it.
  *
  * Pagoda's interrupts: SGIs 0..IPI_KIND_COUNT-1 carry the IPIs (SGI number
- * = enum ipi_kind), the virtual timer PPI ticks; SPIs stay disabled. All of
- * them are Group 1 (GICv3) or the group the firmware left (GICv2), at one
+ * = enum ipi_kind), the virtual timer PPI ticks; an SPI is enabled only
+ * when a device driver asks (INTx, or a GICv2m MSI). All of them are Group 1 (GICv3) or the group the firmware left (GICv2), at one
  * priority, signalled as IRQ.
  */
 #ifndef PAGODA_ARCH_AARCH64_GIC_H
@@ -26,11 +26,16 @@ struct gic_ops {
 	void (*eoi)(uint32_t raw);
 	void (*send_sgi)(cpumask_t targets, unsigned sgi);
 	void (*enable_ppi)(unsigned intid);
+	void (*enable_spi)(unsigned intid, bool level);
+	void (*disable_spi)(unsigned intid);
+	unsigned (*lines)(void);
 };
 extern const struct gic_ops gicv2_ops, gicv3_ops;
 
 /* Picks the driver from fdt_platform and sets up the distributor. Boot CPU, once. */
 void gic_init(void);
+/* Finds the GICv2m MSI frame's SPIs (msi.c); no MSI without one. Boot CPU, after gic_init. */
+void gicv2m_init(void);
 /* Sets up the calling CPU's interface (and redistributor). Every CPU, IRQs masked. */
 void gic_init_cpu(void);
 /*
@@ -44,6 +49,15 @@ void gic_eoi(uint32_t raw);
 void gic_send_sgi(cpumask_t targets, unsigned sgi);
 /* Enables PPI `intid` (16..31) on the calling CPU. */
 void gic_enable_ppi(unsigned intid);
+/*
+ * Configures SPI `intid` (32..1019) level- or edge-triggered and enables it,
+ * routed to the boot CPU (every SPI is, from gic_init); gic_disable_spi
+ * disables it. The configuration is changed only while the SPI is off.
+ */
+void gic_enable_spi(unsigned intid, bool level);
+void gic_disable_spi(unsigned intid);
+/* Interrupt lines the distributor implements (GICD_TYPER), capped at 1020. */
+unsigned gic_lines(void);
 /*
  * Maps a GIC register frame with vm_map_mmio() (after mm_init: the kernel's
  * tables have no other mapping of devices). `size` is the device tree's,

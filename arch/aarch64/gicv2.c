@@ -37,6 +37,7 @@
 #define CTLR_ENABLE 0x3
 
 static uintptr_t gicd, gicc;
+static unsigned nr_lines;
 
 static uint32_t priority_word(void)
 {
@@ -64,6 +65,7 @@ static void gicv2_init(void)
 	unsigned lines = ((mmio_read32(gicd + GICD_TYPER) & 0x1F) + 1) * 32;
 	if (lines > 1020)
 		lines = 1020;
+	nr_lines = lines;
 	uint32_t boot_target = own_target() * 0x01010101u;
 	/* SPIs: off, not pending, not active; routed to the boot CPU, level triggered. */
 	for (unsigned i = 32; i < lines; i += 32) {
@@ -128,6 +130,26 @@ static void gicv2_enable_ppi(unsigned intid)
 	mmio_write32(gicd + GICD_ISENABLER, 1u << intid);
 }
 
+/* GICD_ICFGR: two bits per interrupt, the upper one set for edge-triggered. */
+static void gicv2_enable_spi(unsigned intid, bool level)
+{
+	uintptr_t cfg = gicd + GICD_ICFGR + intid / 16 * 4;
+	uint32_t edge = 2u << (intid % 16 * 2);
+	mmio_write32(gicd + GICD_ICENABLER + intid / 32 * 4, 1u << (intid % 32));
+	mmio_write32(cfg, level ? mmio_read32(cfg) & ~edge : mmio_read32(cfg) | edge);
+	mmio_write32(gicd + GICD_ISENABLER + intid / 32 * 4, 1u << (intid % 32));
+}
+
+static void gicv2_disable_spi(unsigned intid)
+{
+	mmio_write32(gicd + GICD_ICENABLER + intid / 32 * 4, 1u << (intid % 32));
+}
+
+static unsigned gicv2_lines(void)
+{
+	return nr_lines;
+}
+
 const struct gic_ops gicv2_ops = {
     .name = "GICv2",
     .init = gicv2_init,
@@ -136,4 +158,7 @@ const struct gic_ops gicv2_ops = {
     .eoi = gicv2_eoi,
     .send_sgi = gicv2_send_sgi,
     .enable_ppi = gicv2_enable_ppi,
+    .enable_spi = gicv2_enable_spi,
+    .disable_spi = gicv2_disable_spi,
+    .lines = gicv2_lines,
 };

@@ -23,9 +23,11 @@
 #define GICD_CTLR	0x0000
 #define GICD_TYPER	0x0004
 #define GICD_IGROUPR	0x0080
+#define GICD_ISENABLER	0x0100
 #define GICD_ICENABLER	0x0180
 #define GICD_ICPENDR	0x0280
 #define GICD_IPRIORITYR 0x0400
+#define GICD_ICFGR	0x0C00
 #define GICD_IROUTER	0x6000
 
 #define GICD_CTLR_RWP	    (1u << 31)
@@ -51,6 +53,7 @@
 
 static uintptr_t gicd;
 static uintptr_t gicr; /* the redistributor region, every CPU's frames */
+static unsigned nr_lines;
 
 static void wait_rwp(void)
 {
@@ -76,6 +79,7 @@ static void gicv3_init(void)
 	unsigned lines = ((mmio_read32(gicd + GICD_TYPER) & 0x1F) + 1) * 32;
 	if (lines > 1020)
 		lines = 1020;
+	nr_lines = lines;
 	uint64_t boot = aarch64_this_cpu()->mpidr;
 	uint64_t route = (boot & 0xFFFFFF) | ((boot >> 32 & 0xFF) << 32);
 	/* SPIs: Group 1, off, not pending, one priority, routed to the boot CPU. */
@@ -183,6 +187,28 @@ static void gicv3_enable_ppi(unsigned intid)
 	mmio_write32(aarch64_this_cpu()->gicr + GICR_ISENABLER0, 1u << intid);
 }
 
+/* As on GICv2: GICD_ICFGR's upper bit of each pair means edge; routing was set at init. */
+static void gicv3_enable_spi(unsigned intid, bool level)
+{
+	uintptr_t cfg = gicd + GICD_ICFGR + intid / 16 * 4;
+	uint32_t edge = 2u << (intid % 16 * 2);
+	mmio_write32(gicd + GICD_ICENABLER + intid / 32 * 4, 1u << (intid % 32));
+	wait_rwp();
+	mmio_write32(cfg, level ? mmio_read32(cfg) & ~edge : mmio_read32(cfg) | edge);
+	mmio_write32(gicd + GICD_ISENABLER + intid / 32 * 4, 1u << (intid % 32));
+}
+
+static void gicv3_disable_spi(unsigned intid)
+{
+	mmio_write32(gicd + GICD_ICENABLER + intid / 32 * 4, 1u << (intid % 32));
+	wait_rwp();
+}
+
+static unsigned gicv3_lines(void)
+{
+	return nr_lines;
+}
+
 const struct gic_ops gicv3_ops = {
     .name = "GICv3",
     .init = gicv3_init,
@@ -191,4 +217,7 @@ const struct gic_ops gicv3_ops = {
     .eoi = gicv3_eoi,
     .send_sgi = gicv3_send_sgi,
     .enable_ppi = gicv3_enable_ppi,
+    .enable_spi = gicv3_enable_spi,
+    .disable_spi = gicv3_disable_spi,
+    .lines = gicv3_lines,
 };

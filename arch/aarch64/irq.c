@@ -6,7 +6,11 @@
  * timer_tick() may leave by arch_longjmp (a test timeout) and
  * ipi_handle(IPI_STOP) never returns: nothing may stay active behind them.
  *
- * Preemption: after the timer and the IPIs, sched_irq_exit() may switch
+ * A device interrupt (an SPI with a handler, kernel/irq.h) is ended only
+ * after its handler ran, which acknowledged the device: ending a
+ * level-triggered SPI first would take it again at once.
+ *
+ * Preemption: after the timer, the IPIs and device interrupts, sched_irq_exit() may switch
  * threads from inside this handler. That is safe because Pagoda only
  * takes IRQs at EL1 on the interrupted thread's own stack: the exception
  * frame, including ELR_EL1 and SPSR_EL1, stays there while other threads
@@ -40,6 +44,9 @@ void aarch64_irq(struct aarch64_frame *f)
 		aarch64_timer_rearm();
 		gic_eoi(raw);
 		timer_tick();
+	} else if (intid >= 32 && irq_dispatch(intid)) {
+		/* After the handler: it quietened a level-triggered device (kernel/irq.h). */
+		gic_eoi(raw);
 	} else {
 		gic_eoi(raw);
 		printk("aarch64_irq: unexpected interrupt %u", intid);

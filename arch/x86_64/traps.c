@@ -125,6 +125,12 @@ void x86_interrupt(struct x86_frame *f)
 	case VEC_SPURIOUS:
 		break; /* spurious interrupts take no EOI */
 	default:
+		/* A device's MSI: its handler first, then the EOI (kernel/irq.h). */
+		if (x86_vector_is_device(v) && irq_dispatch(v)) {
+			x86_apic_eoi();
+			sched_irq_exit();
+			break;
+		}
 		x86_apic_eoi();
 		printk("x86_interrupt: unexpected vector %u", v);
 	}

@@ -5,11 +5,15 @@
  * of what was written, a factorial unit, and a DMA engine moving up to
  * 4 KiB between RAM and the device's buffer at device address 0x40000.
  *
- * Completion is polled, with a bounded wait: the factorial by the status
- * register's "computing" bit, a DMA by the command register's "run" bit
- * (edu starts a transfer 100 ms of virtual time after the command, so a
- * DMA waits by sleeping, one tick at a time). Interrupts (MSI or INTx) are
- * a later step.
+ * Completion is by interrupt: a DMA command carries the "raise an
+ * interrupt" bit and the status register's IRQFACT bit is kept set, so
+ * the device raises DMA_IRQ (0x100) or FACT_IRQ (0x1) in its interrupt
+ * status register when done; the handler reads that register,
+ * acknowledges what it read and wakes the waiter, which sleeps at most
+ * 1 s (edu starts a transfer 100 ms of virtual time after the command).
+ * There is no fallback to polling: without an interrupt (no MSI target
+ * and no INTx route, or it never comes) the calls fail. The interrupt is
+ * MSI where the platform offers it, INTx otherwise (kernel/pci/msi.c).
  *
  * Invariants: the device is used only after its identity register read
  * 0x010000ed; DMA addresses are physical (no IOMMU in between) and every
@@ -25,12 +29,15 @@
 #include "kernel/types.h"
 
 struct pci_dev;
+struct pci_irq;
 
 #define EDU_VENDOR    0x1234
 #define EDU_DEVICE    0x11e8
 #define EDU_IDENTITY  0x010000edu /* major 1, minor 0, 0xed */
 #define EDU_BUF_ADDR  0x40000u	  /* device address of the DMA buffer */
 #define EDU_BUF_SIZE  4096u
+#define EDU_IRQ_FACTORIAL 0x001u /* interrupt status causes QEMU's edu raises itself */
+#define EDU_IRQ_DMA	  0x100u
 
 enum edu_dma_dir {
 	EDU_TO_DEVICE,	 /* RAM -> the device's buffer */
@@ -51,7 +58,8 @@ uint32_t edu_identity(void);
 uint32_t edu_liveness(uint32_t v);
 /*
  * n! computed by the device (32 bits, wrapping as the device does). 0 and
- * the result in *out, or -ETIMEDOUT when the device stayed busy for 100 ms.
+ * the result in *out; -ETIMEDOUT when its interrupt did not come within
+ * 1 s; -ENODEV when the device has no interrupt; -ENOENT without it.
  */
 int edu_factorial(uint32_t n, uint32_t *out);
 /* The highest physical address the device's DMA reaches (its mask). */
@@ -61,7 +69,8 @@ uint64_t edu_dma_limit(void);
  * buffer at offset `off`, and waits for the transfer (at most 1 s).
  * Returns 0; -EINVAL when len is 0, the range leaves the 4 KiB buffer or
  * the RAM range is beyond edu_dma_limit(); -ENOENT without the device;
- * -ETIMEDOUT when the device never finished. The caller keeps the RAM
+ * -ENODEV when it has no interrupt; -ETIMEDOUT when the completion
+ * interrupt did not come within 1 s. The caller keeps the RAM
  * range allocated and does not touch it until this returns.
  */
 int edu_dma(enum edu_dma_dir dir, phys_addr_t ram, uint32_t off, uint32_t len);
@@ -76,5 +85,23 @@ int edu_dma(enum edu_dma_dir dir, phys_addr_t ram, uint32_t off, uint32_t len);
 int edu_dma_bus(enum edu_dma_dir dir, uint64_t bus, uint32_t off, uint32_t len);
 /* The device on the bus (its requester id is the IOMMU's stream id), or NULL. */
 struct pci_dev *edu_pci_dev(void);
+
+/* What the interrupt handler has seen since boot. */
+struct edu_irq_stats {
+	uint64_t handled;   /* invocations that found a cause in the status register */
+	uint64_t spurious;  /* invocations that found none (not raised by the device) */
+	uint64_t dma;	    /* of the handled: DMA completions */
+	uint64_t factorial; /* of the handled: factorial completions */
+};
+struct edu_irq_stats edu_irq_stats(void);
+/* The interrupt edu_init chose (kind PCI_IRQ_NONE: none), or NULL without the device. */
+const struct pci_irq *edu_irq(void);
+/*
+ * Writes `bits` to the raise register (0x60), so the device raises its
+ * interrupt with those causes, and waits (at most 1 s) for the handler to
+ * see them. 0 and the interrupt status the handler read in *status;
+ * -ETIMEDOUT, -ENODEV, -ENOENT as above; -EINVAL for bits 0.
+ */
+int edu_raise(uint32_t bits, uint32_t *status);
 
 #endif

@@ -2,9 +2,10 @@
 /*
  * The PCI layer at run time: finding the host bridge (ACPI MCFG or the
  * device tree, decoded by host.c), config-space access through the mapped
- * ECAM window, the bus scan that fills the device table, and the calls a
- * driver makes (find, enable, map a BAR). BAR sizing and assignment are in
- * bar.c.
+ * ECAM window, the bus scan that fills the device table (with each
+ * device's MSI capability and INTx route), and the calls a driver makes
+ * (find, enable, map a BAR). BAR sizing and assignment are in bar.c,
+ * interrupts in msi.c and intx.c.
  *
  * Invariants: the ECAM window is mapped once and covers exactly the buses
  * [bus_start, bus_end]; config addresses are computed only through
@@ -13,6 +14,7 @@
  * scanned at most once, so a bridge loop cannot make the scan run away.
  */
 #include "kernel/acpi/acpi.h"
+#include "kernel/arch.h"
 #include "kernel/boot_info.h"
 #include "kernel/errno.h"
 #include "kernel/mm/frame.h"
@@ -29,6 +31,7 @@ static bool have_host;
 static volatile uint8_t *ecam_va;
 static struct pci_dev devs[PCI_DEV_MAX];
 static unsigned nr_devs;
+static struct pci_intx_map intx_map; /* the device-tree host's interrupt-map; n 0: none */
 
 /* ---- Config space ------------------------------------------------------------------ */
 
@@ -84,6 +87,43 @@ void pci_cfg_write32(const struct pci_dev *d, unsigned off, uint32_t v)
 
 /* ---- Finding the host bridge ---------------------------------------------------------- */
 
+/* An interrupt parent's #address-cells (default 0) and #interrupt-cells (required). */
+static bool intx_parent_cells(void *ctx, uint32_t phandle, unsigned *addr_cells,
+			      unsigned *intr_cells)
+{
+	const struct fdt *f = ctx;
+	uint32_t a = 0, i;
+	int node = fdt_node_by_phandle(f, phandle);
+	if (node < 0 || !fdt_prop_u32(f, node, "#interrupt-cells", &i))
+		return false;
+	fdt_prop_u32(f, node, "#address-cells", &a);
+	*addr_cells = a;
+	*intr_cells = i;
+	return true;
+}
+
+/* Decodes the host node's interrupt-map; a bad one is reported and leaves INTx unrouted. */
+static void intx_from_dtb(const struct fdt *f, int node, const char *path)
+{
+	struct pci_intx_dt in = {.addr_cells = 3, .intr_cells = 1, .parent_cells = intx_parent_cells,
+				 .ctx = (void *)f};
+	struct fdt_prop p;
+	uint32_t v;
+	char msg[160];
+	if (fdt_get_prop(f, node, "interrupt-map", &p) == FDT_OK)
+		in.map = p.data, in.map_len = p.len;
+	if (fdt_get_prop(f, node, "interrupt-map-mask", &p) == FDT_OK)
+		in.mask = p.data, in.mask_len = p.len;
+	if (fdt_prop_u32(f, node, "#address-cells", &v))
+		in.addr_cells = v;
+	if (fdt_prop_u32(f, node, "#interrupt-cells", &v))
+		in.intr_cells = v;
+	if (!pci_intx_map_decode(&in, &intx_map, msg, sizeof(msg))) {
+		printk("pci: fdt: node %s: %s; no INTx routing", path, msg);
+		intx_map.n = 0;
+	}
+}
+
 /* The first okay pci-host-ecam-generic node of the boot device tree. 1 found, 0 none, -1 bad. */
 static int host_from_dtb(struct pci_host *h, char *err, size_t n)
 {
@@ -122,6 +162,7 @@ static int host_from_dtb(struct pci_host *h, char *err, size_t n)
 		return -1;
 	}
 	strlcpy(h->source, path, sizeof(h->source));
+	intx_from_dtb(&f, node, path);
 	return 1;
 }
 
@@ -141,6 +182,32 @@ static int find_host(struct pci_host *h, char *err, size_t n)
 
 /* ---- Scan ------------------------------------------------------------------------------ */
 
+/*
+ * Where the host's interrupt-map sends d's pin. Only devices on the root
+ * bus: one behind a bridge would need its pin swizzled through each
+ * bridge, and QEMU's machines here have none.
+ */
+static void route_intx(struct pci_dev *d)
+{
+	char err[120];
+	if (!d->int_pin || !intx_map.n || d->bus != host.bus_start)
+		return;
+	const struct pci_intx_entry *e = pci_intx_lookup(&intx_map, d->bus, d->dev, d->fn,
+							 d->int_pin);
+	if (!e) {
+		printk("pci: %02x:%02x.%u: INT%c# not in the host's interrupt-map", d->bus, d->dev,
+		       d->fn, 'A' + d->int_pin - 1);
+		return;
+	}
+	if (!arch_irq_from_fdt(e->spec, e->spec_cells, &d->intx_irq, &d->intx_level, err,
+			       sizeof(err))) {
+		printk("pci: %02x:%02x.%u: INT%c#: %s; no INTx", d->bus, d->dev, d->fn,
+		       'A' + d->int_pin - 1, err);
+		return;
+	}
+	d->intx_routed = true;
+}
+
 static void add_device(unsigned bus, unsigned dev, unsigned fn, uint32_t id)
 {
 	if (nr_devs == PCI_DEV_MAX) {
@@ -156,6 +223,12 @@ static void add_device(unsigned bus, unsigned dev, unsigned fn, uint32_t id)
 	d->header_type = (uint8_t)pci_raw_read(bus, dev, fn, PCI_HEADER_TYPE, 1);
 	unsigned type = d->header_type & 0x7f;
 	pci_size_bars(d, type == 0 ? 6 : type == 1 ? 2 : 0, &host);
+	d->msi_cap = (uint8_t)pci_find_cap(d, PCI_CAP_ID_MSI);
+	d->msix_cap = (uint8_t)pci_find_cap(d, PCI_CAP_ID_MSIX);
+	d->int_pin = (uint8_t)pci_raw_read(bus, dev, fn, PCI_INTERRUPT_PIN, 1);
+	if (d->int_pin > 4)
+		d->int_pin = 0;
+	route_intx(d);
 }
 
 /* Scans `bus`; appends the secondary buses of bridges the firmware numbered to `queue`. */
@@ -200,6 +273,16 @@ static void log_device(const struct pci_dev *d)
 		len += snprintf(line + len, sizeof(line) - (size_t)len, " BAR%u %s%s %#llx+%#llx",
 				i, kinds[b->kind], b->prefetch ? "/pf" : "",
 				(unsigned long long)b->addr, (unsigned long long)b->size);
+	}
+	if (d->msi_cap && len < (int)sizeof(line))
+		len += snprintf(line + len, sizeof(line) - (size_t)len, " MSI@%#x", d->msi_cap);
+	if (d->msix_cap && len < (int)sizeof(line))
+		len += snprintf(line + len, sizeof(line) - (size_t)len, " MSI-X@%#x", d->msix_cap);
+	if (d->intx_routed && len < (int)sizeof(line)) {
+		char irq[40];
+		arch_irq_describe(d->intx_irq, irq, sizeof(irq));
+		snprintf(line + len, sizeof(line) - (size_t)len, " INT%c#->%s", 'A' + d->int_pin - 1,
+			 irq);
 	}
 	printk("%s", line);
 }

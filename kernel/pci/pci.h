@@ -4,7 +4,10 @@
  * table (x86-64 q35) or the device tree's pci-host-ecam-generic node
  * (aarch64 virt); a scan of its buses; BARs sized, and assigned from the
  * bridge's windows where no firmware did (the device-tree case); memory
- * decoding and bus mastering turned on by the driver that owns a device.
+ * decoding and bus mastering turned on by the driver that owns a device;
+ * one interrupt per device for its driver, MSI where the platform offers it
+ * and legacy INTx (from the device tree's interrupt-map) otherwise (msi.c,
+ * intx.c).
  *
  * Invariants:
  *  - Config space is reached only through the ECAM window, mapped once
@@ -15,6 +18,8 @@
  *    command register, which its driver owns.
  *  - A malformed MCFG or device-tree node is reported on one line naming
  *    the table or property and the field; the kernel goes on without PCI.
+ *  - A device signals in one way at a time: MSI enabled means INTx
+ *    disabled in its command register, and the reverse.
  *  - A BAR's `addr` is a CPU physical address (bus address translated by
  *    the window it lies in); 0 means unassigned, and then it is never
  *    mapped or enabled.
@@ -22,6 +27,7 @@
 #ifndef PAGODA_KERNEL_PCI_PCI_H
 #define PAGODA_KERNEL_PCI_PCI_H
 
+#include "kernel/irq.h"
 #include "kernel/types.h"
 
 struct acpi_sdt_header;
@@ -34,13 +40,32 @@ struct fdt;
 #define PCI_VENDOR_ID	    0x00
 #define PCI_DEVICE_ID	    0x02
 #define PCI_COMMAND	    0x04
+#define PCI_STATUS	    0x06
 #define PCI_CLASS_REVISION  0x08 /* revision 7:0, class code 31:8 */
 #define PCI_HEADER_TYPE	    0x0e
 #define PCI_BAR0	    0x10
 #define PCI_SECONDARY_BUS   0x19 /* type 1 */
+#define PCI_CAP_PTR	    0x34 /* type 0 and 1 */
+#define PCI_INTERRUPT_PIN   0x3d /* 1-4: INTA#-INTD#, 0: none */
 #define PCI_COMMAND_IO	    0x1
 #define PCI_COMMAND_MEMORY  0x2
 #define PCI_COMMAND_MASTER  0x4
+#define PCI_COMMAND_INTX_DISABLE 0x400
+#define PCI_STATUS_CAP_LIST 0x10
+#define PCI_CAP_ID_MSI	    0x05
+#define PCI_CAP_ID_MSIX	    0x11
+/* MSI capability: message control at +2, then the address and data words. */
+#define PCI_MSI_FLAGS	    0x02
+#define PCI_MSI_ADDR_LO	    0x04
+#define PCI_MSI_ADDR_HI	    0x08 /* 64-bit capability only */
+#define PCI_MSI_DATA_32	    0x08
+#define PCI_MSI_DATA_64	    0x0c
+#define PCI_MSI_MASK_32	    0x0c /* with per-vector masking */
+#define PCI_MSI_MASK_64	    0x10
+#define PCI_MSI_FLAGS_ENABLE 0x0001
+#define PCI_MSI_FLAGS_QSIZE  0x0070 /* multiple message enable: 0 = one vector */
+#define PCI_MSI_FLAGS_64BIT  0x0080
+#define PCI_MSI_FLAGS_MASKBIT 0x0100
 #define PCI_CLASS_BRIDGE_HOST 0x060000 /* class code of a host bridge */
 
 /* An address window of the host bridge: CPU address `cpu` is PCI bus address `bus`. */
@@ -75,6 +100,11 @@ struct pci_dev {
 	uint32_t class_code; /* base class 23:16, subclass 15:8, prog-if 7:0 */
 	uint8_t revision;
 	struct pci_bar bar[PCI_NR_BARS];
+	uint8_t msi_cap, msix_cap; /* config offsets of the capabilities; 0: absent */
+	uint8_t int_pin; /* 1-4 for INTA#-INTD#; 0: no INTx */
+	/* Where the host routes int_pin (device tree interrupt-map); false: nowhere known. */
+	bool intx_routed, intx_level;
+	unsigned intx_irq; /* the arch's interrupt number (GIC INTID) */
 };
 
 /* The requester id the device puts on its DMA (bus:dev.fn): an IOMMU's stream id. */
@@ -118,6 +148,45 @@ bool pci_host_from_dt(const struct pci_dt_node *node, struct pci_host *out, char
 void pci_bar_decode(uint32_t orig_lo, uint32_t probe_lo, uint32_t orig_hi, uint32_t probe_hi,
 		    struct pci_bar *bar);
 
+/*
+ * A host's interrupt-map (device-tree PCI binding): for each child unit
+ * address (phys.hi with bus/device/function, two more cells) and pin, the
+ * interrupt parent's specifier. `mask` is interrupt-map-mask (all ones when
+ * the node has none).
+ */
+#define PCI_INTX_MAP_MAX  64
+#define PCI_INTX_SPEC_MAX 4
+struct pci_intx_entry {
+	uint32_t child[4]; /* phys.hi, phys.mid, phys.lo, pin */
+	uint32_t spec[PCI_INTX_SPEC_MAX]; /* the parent's interrupt specifier */
+	unsigned spec_cells;
+};
+struct pci_intx_map {
+	uint32_t mask[4];
+	unsigned n;
+	struct pci_intx_entry e[PCI_INTX_MAP_MAX];
+};
+/* The raw properties, and how to learn an interrupt parent's cell counts from its phandle. */
+struct pci_intx_dt {
+	const uint8_t *map, *mask; /* big-endian cells; map NULL: no INTx routing */
+	uint32_t map_len, mask_len; /* bytes */
+	unsigned addr_cells, intr_cells; /* the host node's own (3 and 1 for PCI) */
+	/* False when `phandle` names no interrupt controller. */
+	bool (*parent_cells)(void *ctx, uint32_t phandle, unsigned *addr_cells,
+			     unsigned *intr_cells);
+	void *ctx;
+};
+/*
+ * Decodes an interrupt-map into *out. True when well formed (a missing map
+ * gives n = 0); otherwise a one-line message naming the property and entry
+ * goes to err. Never reads past either property.
+ */
+bool pci_intx_map_decode(const struct pci_intx_dt *in, struct pci_intx_map *out, char *err,
+			 size_t err_size);
+/* The entry routing pin `pin` (1-4) of bus:dev.fn, or NULL. */
+const struct pci_intx_entry *pci_intx_lookup(const struct pci_intx_map *m, unsigned bus,
+					     unsigned dev, unsigned fn, unsigned pin);
+
 /* ---- The running system ------------------------------------------------------------ */
 
 /*
@@ -154,5 +223,36 @@ void pci_cfg_write32(const struct pci_dev *d, unsigned off, uint32_t v);
 int pci_enable(struct pci_dev *d, uint16_t bits);
 /* Maps memory BAR `i` of `d` uncached; NULL when it is not an assigned memory BAR. */
 void *pci_map_bar(const struct pci_dev *d, unsigned i, const char *what);
+
+/* ---- Interrupts (msi.c) --------------------------------------------------------------- */
+
+/*
+ * Config offset of d's first capability with this id, or 0. Follows the
+ * list from PCI_CAP_PTR only when the status register says there is one,
+ * and stops at a pointer into the header or after 48 hops (a loop).
+ */
+unsigned pci_find_cap(const struct pci_dev *d, uint8_t id);
+
+enum pci_irq_kind { PCI_IRQ_NONE, PCI_IRQ_MSI, PCI_IRQ_INTX };
+struct pci_irq {
+	enum pci_irq_kind kind;
+	unsigned irq; /* the arch's interrupt number the handler is installed on */
+	bool level;
+};
+/*
+ * Gives d one interrupt and installs fn(arg) on it: MSI when the device
+ * has the capability, the platform an MSI target (arch_msi_alloc) and the
+ * command line does not say pci.msi=off; then INTx is disabled in the
+ * command register. Otherwise INTx where the host routes d's pin, with
+ * INTx enabled. The handler runs with the device's interrupt masked at
+ * the controller until it returns, and must quieten a level-triggered
+ * device. 0 and *out filled; -ENODEV when neither exists (out->kind
+ * PCI_IRQ_NONE), or irq_request's error. The device's owner, once.
+ */
+int pci_irq_setup(struct pci_dev *d, irq_handler_t fn, void *arg, struct pci_irq *out);
+/* Undoes pci_irq_setup: the device stops signalling, the handler and vector are freed. */
+void pci_irq_release(struct pci_dev *d, struct pci_irq *irq);
+/* Whether pci.msi allows MSI (it is not "off"). */
+bool pci_msi_wanted(void);
 
 #endif

@@ -153,6 +153,20 @@ void thread_prepare_sleep(struct thread *me)
 	spin_unlock(&rq->lock);
 }
 
+void thread_prepare_sleep_until(struct thread *me, uint64_t deadline_ns)
+{
+	struct run_queue *rq = &run_queues[me->cpu];
+	spin_lock(&rq->lock);
+	me->state = THREAD_SLEEPING;
+	me->wake_at_ns = deadline_ns;
+	if (!me->on_sleep_list) {
+		me->rq_next = rq->sleepers;
+		me->on_sleep_list = true;
+		rq->sleepers = me;
+	}
+	spin_unlock(&rq->lock);
+}
+
 void thread_wake(struct thread *t)
 {
 	unsigned cpu = t->cpu; /* pinned for life: read once, used after the unlock */

@@ -85,6 +85,12 @@ void thread_wake(struct thread *t);
  * under a lock its waker takes, so the wake-up cannot be lost.
  */
 void thread_prepare_sleep(struct thread *me);
+/*
+ * The same, and also puts the caller on its CPU's sleep list so that the
+ * tick wakes it at `deadline_ns` (arch_time_ns) if nothing else does
+ * first: the sleeping half of a wait with a timeout.
+ */
+void thread_prepare_sleep_until(struct thread *me, uint64_t deadline_ns);
 
 /*
  * Switches to the next runnable thread of this CPU (or keeps running the

@@ -66,6 +66,52 @@ void wait_queue_wait(struct wait_queue *wq, bool (*cond)(void *arg), void *arg)
 	}
 }
 
+/* Unlinks `t` from `wq` if it is still there (a timed-out waiter). Queue lock held. */
+static void wq_remove(struct wait_queue *wq, struct thread *t)
+{
+	struct thread *prev = NULL;
+	for (struct thread *p = wq->head; p; prev = p, p = p->wait_next) {
+		if (p != t)
+			continue;
+		if (prev)
+			prev->wait_next = t->wait_next;
+		else
+			wq->head = t->wait_next;
+		if (wq->tail == t)
+			wq->tail = prev;
+		t->wait_next = NULL;
+		t->waiting_on = NULL;
+		return;
+	}
+}
+
+bool wait_queue_wait_timeout(struct wait_queue *wq, bool (*cond)(void *arg), void *arg,
+			     uint64_t timeout_ns)
+{
+	uint64_t deadline = arch_time_ns() + timeout_ns;
+	struct thread *me = thread_current();
+	for (;;) {
+		irqflags_t flags = spin_lock_irqsave(&wq->lock);
+		bool done = cond(arg);
+		if (done || arch_time_ns() >= deadline) {
+			if (me->waiting_on == wq)
+				wq_remove(wq, me);
+			me->blocked_on = NULL;
+			spin_unlock_irqrestore(&wq->lock, flags);
+			return done;
+		}
+		if (me->waiting_on != wq)
+			wq_append(wq, me);
+		if (!me->blocked_on)
+			me->blocked_on = "wait_queue_wait_timeout";
+		/* A wake-up takes us off the sleep list; the tick takes us off it at the deadline. */
+		thread_prepare_sleep_until(me, deadline);
+		spin_unlock(&wq->lock);
+		schedule();
+		arch_irq_restore(flags);
+	}
+}
+
 unsigned wait_queue_wake_all(struct wait_queue *wq)
 {
 	irqflags_t flags = spin_lock_irqsave(&wq->lock);

@@ -28,6 +28,13 @@ struct wait_queue {
 
 /* Sleeps until cond(arg) is true. */
 void wait_queue_wait(struct wait_queue *wq, bool (*cond)(void *arg), void *arg);
+/*
+ * Sleeps until cond(arg) is true or `timeout_ns` have passed (checked at
+ * the timer tick, so up to a tick late). Returns cond's last value: false
+ * only on a timeout, and then the caller is off the queue.
+ */
+bool wait_queue_wait_timeout(struct wait_queue *wq, bool (*cond)(void *arg), void *arg,
+			     uint64_t timeout_ns);
 /* Wakes every waiter; returns how many. */
 unsigned wait_queue_wake_all(struct wait_queue *wq);
 

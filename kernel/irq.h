@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Device interrupts, the generic half: a table of handlers indexed by the
+ * arch's interrupt number (x86-64: the IDT vector; aarch64: the GIC
+ * INTID), which the arch's interrupt entry calls through irq_dispatch()
+ * (kernel/entry.h). Allocating an MSI, composing its message, decoding a
+ * device-tree interrupt specifier and unmasking a line at the interrupt
+ * controller are the arch's (kernel/arch.h, "Device interrupts").
+ *
+ * Invariants:
+ *  - One handler per interrupt number; a second irq_request() for a
+ *    number in use is refused, never silently replaces the first.
+ *  - A handler runs with interrupts disabled, on the CPU the interrupt was
+ *    routed to (the boot CPU for every device interrupt here), before the
+ *    arch ends the interrupt at the controller: a level-triggered source
+ *    must be quietened (the device acknowledged) inside the handler.
+ *  - irq_count() counts handler invocations, so a test can tell one
+ *    interrupt per event from none or a storm.
+ */
+#ifndef PAGODA_KERNEL_IRQ_H
+#define PAGODA_KERNEL_IRQ_H
+
+#include "kernel/types.h"
+
+#define IRQ_MAX 1024 /* covers GIC INTIDs (below 1020) and x86 vectors (below 256) */
+
+typedef void (*irq_handler_t)(void *arg);
+
+/*
+ * Installs fn(arg) as the handler of `irq`. 0; -EINVAL for a number at or
+ * above IRQ_MAX or a NULL fn; -EBUSY when `irq` already has a handler.
+ * Any context but an interrupt handler. The caller unmasks the line (or
+ * points the device at it) afterwards.
+ */
+int irq_request(unsigned irq, irq_handler_t fn, void *arg);
+/*
+ * Removes the handler of `irq`. The caller has silenced the source first
+ * (line masked, device's MSI disabled): an interrupt still in flight finds
+ * no handler and is reported as unexpected by the arch.
+ */
+void irq_free(unsigned irq);
+/* How many times irq's handler has run since boot (0 for an unused number). */
+uint64_t irq_count(unsigned irq);
+
+#endif
