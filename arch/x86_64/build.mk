@@ -20,7 +20,17 @@ CROSS :=
 ARCH_CFLAGS := -m64 -mcmodel=kernel -mno-red-zone -mgeneral-regs-only -fno-pie
 ARCH_LDFLAGS :=
 ARCH_SRCS := $(wildcard arch/x86_64/*.c arch/x86_64/*.S) boot/multiboot2.c boot/pvh.c \
-	$(wildcard tests/x86_64/*.c)
+	$(wildcard kernel/console/*.c) $(wildcard tests/x86_64/*.c)
+# The screen console's font (docs/boot.md, "Screen console"): a Debian console
+# font (console-setup-linux) turned into C at build time, never committed.
+CONSOLE_FONT ?= /usr/share/consolefonts/Lat15-Fixed16.psf.gz
+ARCH_OBJS := $(BUILD)/console_font.c.o
+$(BUILD)/console_font.c: $(CONSOLE_FONT) tools/psf_font.py
+	@mkdir -p $(dir $@)
+	@echo "  FONT    $<"
+	$(Q)python3 tools/psf_font.py c $< $@
+$(BUILD)/console_font.c.o: $(BUILD)/console_font.c
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 ARCH_IMAGE :=
 ARCH_CMDLINE :=
 EXIT_STYLE := x86
@@ -119,6 +129,31 @@ else ifeq ($(IOMMU),vtd-ss)
 else
 	$(error iommu-negative needs IOMMU=vtd or IOMMU=vtd-ss on x86_64)
 endif
+
+# The screen console checked from outside (docs/boot.md, "Screen console"):
+# for each firmware, boot the run ISO with a VGA card, let tools/screen_check.py
+# take QEMU's screendump once the banner is out and compare every character
+# cell with the font; then the same with console.break=glyph, which must fail.
+SCREEN_FIRMWARES ?= bios uefi
+SCREEN_QEMU = $(QEMU_COMMON) -vga std -serial stdio -monitor none $(call BOOT_ARGS,screen)
+# screen_boot: $(1) extra command line, $(2) log name, $(3) checker options.
+define screen_boot
+	$(call arch_boot_image,cmdline.strict $(RUN_CMDLINE) $(1),screen)
+	@echo $(call shell_quote,screen check: FIRMWARE=$(FIRMWARE) $(1))
+	$(Q)python3 tools/screen_check.py --log $(BUILD)/screen-$(2).log --font $(CONSOLE_FONT) $(3) \
+		-- $(SCREEN_QEMU)
+endef
+.PHONY: screen-check screen-check-one
+screen-check:
+	$(Q)for f in $(SCREEN_FIRMWARES); do \
+		$(MAKE) --no-print-directory screen-check-one FIRMWARE=$$f || exit 1; \
+	done
+screen-check-one: deps kernel
+ifneq ($(BOOT),iso)
+	$(error screen-check boots the GRUB ISO (BOOT=iso): QEMU's PVH boot sets no screen mode)
+endif
+	$(call screen_boot,,$(FIRMWARE))
+	$(call screen_boot,console.break=glyph,$(FIRMWARE)-broken,--expect-mismatch)
 
 iso: kernel
 	$(call arch_boot_image,$(CMDLINE),run)
