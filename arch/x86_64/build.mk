@@ -82,7 +82,8 @@ endif
 # x86-64's own negative checks: the switch-in ordering, an AP given up
 # on (smp.test_give_up=1) that starts late: the trampoline stays its own, so
 # the boot goes on with fewer CPUs (the old code reused it: a triple fault),
-# and a split kernel block left in the TLBs (replace_no_flush).
+# and a split kernel block left in the TLBs (replace_no_flush), and a glyph
+# drawn wrong by the screen console (console.break=glyph).
 # Real-PC paths under QEMU (docs/boot.md): the TSC calibrated against the
 # HPET, or the ACPI PM timer when the machine has no HPET; the run ended by
 # ACPI S5 power off, and by a reset (QEMU exits on it: -no-reboot), instead
@@ -106,6 +107,7 @@ arch-negative: kernel
 	$(call negative_check,smp.test_give_up=1,--expect-fail smp.all_cpus_online,smp)
 	$(call negative_check,tlb.break=switch_order,--expect-fail tlb.switch_in_reads_gen_before_loading_root,tlb)
 	$(call negative_check,tlb.break=replace_no_flush,--expect-fail $(SPLIT_CASE),$(SPLIT_CASE))
+	$(call negative_check,console.break=glyph,--expect-fail console.glyphs_drawn_exactly,console)
 	$(Q)$(MAKE) --no-print-directory iommu-negative IOMMU=vtd
 	$(Q)$(MAKE) --no-print-directory iommu-negative IOMMU=vtd-ss
 

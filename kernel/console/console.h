@@ -98,6 +98,9 @@ bool console_fb_check(const struct boot_framebuffer *fb, const struct console_fo
 /* Bytes the screen spans: pitch * height. */
 uint64_t console_fb_bytes(const struct boot_framebuffer *fb);
 
+/* console.break=glyph (test-only): back-ends must draw 'a' wrong. */
+bool console_break_glyph(void);
+
 /*
  * Boot CPU, once the kernel's page tables are live (vm_map_mmio works):
  * checks boot_info.framebuffer, maps it uncached, clears it and registers

@@ -26,6 +26,11 @@ static struct console_text screen;
 static struct console_fb screen_fb;
 static struct console_vga screen_vga;
 
+bool console_break_glyph(void)
+{
+	return cmdline_enum("console.break") == 1;
+}
+
 static void screen_write(const char *s, size_t len)
 {
 	console_text_write(&screen, s, len);
@@ -49,7 +54,7 @@ void console_screen_init(void)
 		return;
 	}
 	void *base = vm_map_mmio(d->addr, console_fb_bytes(d), "screen");
-	bool broken = cmdline_enum("console.break") == 1;
+	bool broken = console_break_glyph();
 	unsigned cols, rows;
 	if (d->kind == BOOT_FB_EGA_TEXT) {
 		screen_vga =
