@@ -9,6 +9,18 @@
 
 FIRMWARE ?= bios
 BOOT ?= iso
+# SCREEN=text: GRUB leaves VGA text mode (SeaBIOS only) instead of a framebuffer.
+SCREEN ?= fb
+ifeq ($(SCREEN),text)
+ifneq ($(FIRMWARE),bios)
+$(error SCREEN=text needs FIRMWARE=bios: UEFI has no VGA text mode)
+endif
+GFXPAYLOAD := set gfxpayload=text
+else ifeq ($(SCREEN),fb)
+GFXPAYLOAD :=
+else
+$(error SCREEN=$(SCREEN): choose fb or text)
+endif
 # IOMMU=vtd puts QEMU's Intel VT-d in front of the PCI devices (scalable
 # mode with first-stage translation, 48-bit); IOMMU=vtd-ss the same with
 # second-stage translation instead; it must come before edu.
@@ -70,7 +82,8 @@ else ifeq ($(BOOT),iso)
 define arch_boot_image
 	@mkdir -p $(BUILD)/$(2)-iso/boot/grub
 	@cp $(BUILD)/pagoda.stripped.elf $(BUILD)/$(2)-iso/boot/pagoda.elf
-	@sed -e 's|@CMDLINE@|$(1)|' boot/grub.cfg.in > $(BUILD)/$(2)-iso/boot/grub/grub.cfg
+	@sed -e 's|@CMDLINE@|$(1)|' -e 's|@GFXPAYLOAD@|$(GFXPAYLOAD)|' boot/grub.cfg.in \
+		> $(BUILD)/$(2)-iso/boot/grub/grub.cfg
 	$(Q)grub-mkrescue -o $(BUILD)/$(2).iso $(BUILD)/$(2)-iso >$(BUILD)/grub-mkrescue.log 2>&1 || \
 		{ cat $(BUILD)/grub-mkrescue.log; exit 1; }
 endef
@@ -136,26 +149,29 @@ endif
 # for each firmware, boot the run ISO with a VGA card, let tools/screen_check.py
 # take QEMU's screendump once the banner is out and compare every character
 # cell with the font; then the same with console.break=glyph, which must fail.
+# Under SeaBIOS also in VGA text mode (SCREEN=text), where the text memory is
+# read back (QMP pmemsave) instead of the pixels.
 SCREEN_FIRMWARES ?= bios uefi
 SCREEN_QEMU = $(QEMU_COMMON) -vga std -serial stdio -monitor none $(call BOOT_ARGS,screen)
 # screen_boot: $(1) extra command line, $(2) log name, $(3) checker options.
 define screen_boot
 	$(call arch_boot_image,cmdline.strict $(RUN_CMDLINE) $(1),screen)
-	@echo $(call shell_quote,screen check: FIRMWARE=$(FIRMWARE) $(1))
+	@echo $(call shell_quote,screen check: FIRMWARE=$(FIRMWARE) SCREEN=$(SCREEN) $(1))
 	$(Q)python3 tools/screen_check.py --log $(BUILD)/screen-$(2).log --font $(CONSOLE_FONT) $(3) \
 		-- $(SCREEN_QEMU)
 endef
 .PHONY: screen-check screen-check-one
+SCREEN_RUNS := $(foreach f,$(SCREEN_FIRMWARES),$(f)-fb) $(if $(filter bios,$(SCREEN_FIRMWARES)),bios-text)
 screen-check:
-	$(Q)for f in $(SCREEN_FIRMWARES); do \
-		$(MAKE) --no-print-directory screen-check-one FIRMWARE=$$f || exit 1; \
-	done
+	$(Q)rc=0; for run in $(SCREEN_RUNS); do \
+		$(MAKE) --no-print-directory screen-check-one FIRMWARE=$${run%-*} SCREEN=$${run#*-} || rc=1; \
+	done; exit $$rc
 screen-check-one: deps kernel
 ifneq ($(BOOT),iso)
 	$(error screen-check boots the GRUB ISO (BOOT=iso): QEMU's PVH boot sets no screen mode)
 endif
-	$(call screen_boot,,$(FIRMWARE))
-	$(call screen_boot,console.break=glyph,$(FIRMWARE)-broken,--expect-mismatch)
+	$(call screen_boot,,$(FIRMWARE)-$(SCREEN))
+	$(call screen_boot,console.break=glyph,$(FIRMWARE)-$(SCREEN)-broken,--expect-mismatch)
 
 iso: kernel
 	$(call arch_boot_image,$(CMDLINE),run)
