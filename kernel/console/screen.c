@@ -18,7 +18,7 @@
 CMDLINE_PARAM(console_break_param, .key = "console.break", .kind = CMDLINE_ENUM,
 	      .values = "none|glyph", .def = "none",
 	      .help = "test-only: draw one glyph wrong ('a': a pixel row flipped; VGA text: shown "
-		      "as '`') so make screen-check fails");
+		      "as a backquote) so make screen-check fails");
 
 static uint8_t cells_want[CONSOLE_COLS_MAX * CONSOLE_ROWS_MAX];
 static uint8_t cells_shown[CONSOLE_COLS_MAX * CONSOLE_ROWS_MAX];
