@@ -287,7 +287,7 @@ def main(argv):
     if bad:
         print(f"screen check: MISMATCH at {bad}")
     else:
-        print("screen check: every cell matches the font")
+        print("screen check: every cell matches")
     ok = bool(bad) == args.expect_mismatch
     if args.expect_mismatch:
         print("screen check: a mismatch was expected (console.break=glyph): "
