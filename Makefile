@@ -50,7 +50,8 @@ endif
 COMMON_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -ffreestanding -fno-builtin \
 	-fno-stack-protector -fno-omit-frame-pointer -fno-optimize-sibling-calls -fno-tree-loop-distribute-patterns \
 	-fno-pic -fno-common -I. -MMD -MP $(if $(filter off,$(NOTIFIER)),-DPAGODA_NO_NOTIFIER)
-COMMON_SRCS := $(filter-out $(WIP_EXCLUDE),$(wildcard kernel/*.c kernel/*/*.c lib/*.c tests/*.c))
+# kernel/console/ (the screen console) is x86-64's alone for now: its build.mk lists it.
+COMMON_SRCS := $(filter-out $(WIP_EXCLUDE) kernel/console/%,$(wildcard kernel/*.c kernel/*/*.c lib/*.c tests/*.c))
 
 include arch/$(ARCH)/build.mk
 
@@ -65,7 +66,8 @@ LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,max-page-size=40
 	-Wl,--no-warn-rwx-segments -Wl,-z,noexecstack $(ARCH_LDFLAGS)
 
 SRCS := $(COMMON_SRCS) $(ARCH_SRCS)
-OBJS := $(patsubst %,$(BUILD)/%.o,$(SRCS))
+# ARCH_OBJS: objects built from generated sources (x86-64: the console font).
+OBJS := $(patsubst %,$(BUILD)/%.o,$(SRCS)) $(ARCH_OBJS)
 KERNEL := $(BUILD)/pagoda.elf
 
 .PHONY: all kernel iso run test test-negative iommu-negative debug clean deps deps-build host-test check-size doctor power-check
@@ -284,7 +286,7 @@ bench-images: kernel
 # AddressSanitizer and UndefinedBehaviorSanitizer (tools/host_test.mk).
 include tools/host_test.mk
 host-test: host-pt-test host-mem-test
-	$(Q)for t in tools/test_ktest_run.py tools/test_bench.py; do \
+	$(Q)for t in tools/test_ktest_run.py tools/test_bench.py tools/test_screen_check.py; do \
 		out=$$(python3 $$t 2>&1) || { echo "$$out"; echo "host-test: $$t failed"; exit 1; }; \
 		echo "$$out" | tail -n 1; \
 	done

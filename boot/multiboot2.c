@@ -9,6 +9,9 @@
  * violation panics naming the tag type and the field, so a malformed
  * block never turns into silent corruption.
  *
+ * The framebuffer tag is the exception: a malformed one costs only the
+ * screen, so it is reported on one line and the boot goes on without it.
+ *
  * Everything kept is copied (command line, loader name): the block itself
  * lives in memory the frame allocator may later hand out.
  */
@@ -24,6 +27,7 @@ enum mb2_tag_type {
 	MB2_TAG_CMDLINE = 1,
 	MB2_TAG_LOADER_NAME = 2,
 	MB2_TAG_MMAP = 6,
+	MB2_TAG_FRAMEBUFFER = 8,
 	MB2_TAG_EFI64 = 12,
 	MB2_TAG_ACPI_OLD = 14,
 	MB2_TAG_ACPI_NEW = 15,
@@ -78,6 +82,60 @@ static void parse_mmap(const struct mb2_tag *tag)
 	}
 }
 
+/* Tag 8: address, pitch, width, height, bpp, type, reserved, then the colour info. */
+struct mb2_framebuffer {
+	struct mb2_tag tag;
+	uint64_t addr;
+	uint32_t pitch, width, height;
+	uint8_t bpp, type;
+	uint16_t reserved;
+	uint8_t red_pos, red_size, green_pos, green_size, blue_pos, blue_size; /* type 1 only */
+} __packed;
+
+enum { MB2_FB_INDEXED = 0, MB2_FB_RGB = 1, MB2_FB_EGA_TEXT = 2 };
+
+static void parse_framebuffer(const struct mb2_tag *tag)
+{
+	const struct mb2_framebuffer *t = (const struct mb2_framebuffer *)tag;
+	size_t common = offsetof(struct mb2_framebuffer, red_pos);
+	if (tag->size < common) {
+		printk("multiboot2: tag 8 (framebuffer): size %u < %u; no screen console",
+		       tag->size, (unsigned)common);
+		return;
+	}
+	if (t->type == MB2_FB_RGB && tag->size < sizeof(*t)) {
+		printk(
+		    "multiboot2: tag 8 (framebuffer): size %u < %u for the RGB colour fields; no "
+		    "screen console",
+		    tag->size, (unsigned)sizeof(*t));
+		return;
+	}
+	if (t->type != MB2_FB_RGB && t->type != MB2_FB_EGA_TEXT) {
+		printk("multiboot2: tag 8 (framebuffer): type %u (%s) not supported; no screen "
+		       "console",
+		       t->type, t->type == MB2_FB_INDEXED ? "indexed colour" : "unknown");
+		return;
+	}
+	/* The geometry is checked by the console, which owns those rules (console_fb_check). */
+	struct boot_framebuffer *fb = &boot_info.framebuffer;
+	*fb = (struct boot_framebuffer){
+	    .kind = t->type == MB2_FB_RGB ? BOOT_FB_RGB : BOOT_FB_EGA_TEXT,
+	    .addr = t->addr,
+	    .pitch = t->pitch,
+	    .width = t->width,
+	    .height = t->height,
+	    .bpp = t->bpp,
+	};
+	if (t->type == MB2_FB_RGB) {
+		fb->red_pos = t->red_pos;
+		fb->red_size = t->red_size;
+		fb->green_pos = t->green_pos;
+		fb->green_size = t->green_size;
+		fb->blue_pos = t->blue_pos;
+		fb->blue_size = t->blue_size;
+	}
+}
+
 static void parse_rsdp(const struct mb2_tag *tag, unsigned revision)
 {
 	/* RSDP v1 is 20 bytes; v2 is 36. The tag holds a copy. */
@@ -124,6 +182,9 @@ void multiboot2_parse(phys_addr_t info_pa)
 			break;
 		case MB2_TAG_MMAP:
 			parse_mmap(tag);
+			break;
+		case MB2_TAG_FRAMEBUFFER:
+			parse_framebuffer(tag);
 			break;
 		case MB2_TAG_ACPI_OLD:
 			parse_rsdp(tag, 0);

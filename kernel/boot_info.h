@@ -31,6 +31,27 @@ struct boot_mem_region {
 	enum boot_mem_type type;
 };
 
+/*
+ * The screen the boot loader left set up (x86-64: Multiboot2 tag 8), as the
+ * loader described it; kernel/console/ checks it before use. kind NONE: no
+ * screen (or a tag that was reported as malformed).
+ */
+enum boot_fb_kind {
+	BOOT_FB_NONE,
+	BOOT_FB_RGB,	  /* linear framebuffer, direct colour */
+	BOOT_FB_EGA_TEXT, /* VGA text mode: width x height character cells */
+};
+
+struct boot_framebuffer {
+	enum boot_fb_kind kind;
+	phys_addr_t addr;
+	uint32_t pitch;		/* bytes per scan line (text mode: per row of cells) */
+	uint32_t width, height; /* pixels (text mode: cells) */
+	uint8_t bpp;
+	/* RGB only: each colour's lowest bit and width in a pixel. */
+	uint8_t red_pos, red_size, green_pos, green_size, blue_pos, blue_size;
+};
+
 struct boot_cpu {
 	uint64_t hw_id; /* x86: APIC id; aarch64: MPIDR affinity bits */
 	bool boot_cpu;
@@ -49,6 +70,8 @@ struct boot_info {
 	unsigned acpi_revision; /* 0 for ACPI 1.0 (RSDT), 2 for XSDT */
 	phys_addr_t efi_system_table; /* 0 when not booted through UEFI */
 	bool efi_memory_map; /* the loader handed us the EFI memory map */
+
+	struct boot_framebuffer framebuffer;
 
 	phys_addr_t dtb; /* 0 when absent */
 	uint64_t dtb_size;

@@ -3,6 +3,13 @@
  * The console: formatted output over the arch's polled console. One lock
  * serialises whole calls so lines from different CPUs never interleave.
  *
+ * Everything written is also kept in a history ring, so a screen console
+ * that appears later in the boot (once its framebuffer is mapped) starts
+ * with the same text the serial port already showed; registration replays
+ * the history and installs the screen under the lock, so no byte is lost
+ * or shown twice. The screen's writer runs under the lock and must never
+ * print.
+ *
  * A CPU that panics takes the console for itself (console_panic_cpu), and
  * every later print from it bypasses the lock: the CPU it interrupted may
  * have been holding it, and the panic message matters more than tidiness.
@@ -15,6 +22,12 @@
 
 static spinlock_t console_lock = SPINLOCK_INIT;
 int console_panic_cpu = -1;
+
+/* Enough for a screen of 240 x 67 cells, the largest mode a console font fills (1920x1080). */
+#define CONSOLE_HISTORY 32768
+static char history[CONSOLE_HISTORY];
+static uint64_t history_len; /* bytes ever written: the ring's head is history_len % size */
+static console_screen_fn screen_write;
 
 static irqflags_t console_enter(bool *locked)
 {
@@ -41,11 +54,33 @@ static void console_leave(irqflags_t flags, bool locked)
 
 static void emit(const char *s)
 {
+	const char *start = s;
 	for (; *s; s++) {
 		if (*s == '\n')
 			arch_console_putc('\r');
 		arch_console_putc(*s);
+		history[history_len++ % CONSOLE_HISTORY] = *s;
 	}
+	if (screen_write)
+		screen_write(start, (size_t)(s - start));
+}
+
+void console_add_screen(console_screen_fn write)
+{
+	bool locked;
+	irqflags_t flags = console_enter(&locked);
+	size_t head = history_len % CONSOLE_HISTORY;
+	if (history_len > CONSOLE_HISTORY) {
+		/* The ring wrapped: start at its first whole line. */
+		size_t skip = head;
+		while (skip < CONSOLE_HISTORY && history[skip] != '\n')
+			skip++;
+		if (skip + 1 < CONSOLE_HISTORY)
+			write(history + skip + 1, CONSOLE_HISTORY - skip - 1);
+	}
+	write(history, head);
+	screen_write = write;
+	console_leave(flags, locked);
 }
 
 void console_puts(const char *s)

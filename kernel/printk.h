@@ -18,6 +18,14 @@ void vprintk(const char *fmt, va_list ap);
 /* Raw text, no prefix, no newline added. */
 void console_write(const char *fmt, ...) __printf(1, 2);
 void console_puts(const char *s);
+/*
+ * A screen console: receives every byte written to the console (raw text,
+ * '\n' for a new line), called with the console lock held and interrupts
+ * off; it must never print. console_add_screen first replays the text
+ * written since boot (as much as the history keeps), then installs it.
+ */
+typedef void (*console_screen_fn)(const char *s, size_t len);
+void console_add_screen(console_screen_fn write);
 __noreturn void panic(const char *fmt, ...) __printf(1, 2);
 /* Prints a frame-pointer backtrace starting at `fp`, with symbol names. */
 void backtrace_print(uintptr_t fp);

@@ -51,6 +51,8 @@ fi
 case "$arch" in
 x86_64)
 	need_cmd gcc gcc
+	# the screen console's font, turned into C at build time
+	need_file /usr/share/consolefonts/Lat15-Fixed16.psf.gz console-setup-linux
 	if [ "$what" = all ]; then
 		need_qemu qemu-system-x86_64 qemu-system-x86
 		need_cmd grub-mkrescue grub-common

@@ -25,6 +25,8 @@
 #define MB2_MAGIC 0xe85250d6
 #define MB2_ARCH_I386 0
 #define MB2_BOOT_MAGIC 0x36d76289
+#define MB2_HEADER_TAG_FRAMEBUFFER 5
+#define MB2_HEADER_TAG_OPTIONAL 1
 #define XEN_ELFNOTE_PHYS32_ENTRY 18
 
 #define PTE_P 0x1
@@ -40,6 +42,15 @@ mb2_header:
 	.long MB2_ARCH_I386
 	.long mb2_header_end - mb2_header
 	.long -(MB2_MAGIC + MB2_ARCH_I386 + (mb2_header_end - mb2_header))
+	/*
+	 * Framebuffer tag (type 5), optional: ask for 1024x768 at 32 bpp, so GRUB
+	 * leaves a linear framebuffer under SeaBIOS (VBE) and OVMF (GOP) for the
+	 * screen console; without one (or with gfxpayload=text) it hands EGA text.
+	 */
+	.balign 8
+	.short MB2_HEADER_TAG_FRAMEBUFFER, MB2_HEADER_TAG_OPTIONAL
+	.long 20
+	.long 1024, 768, 32
 	/* end tag */
 	.balign 8
 	.short 0, 0

@@ -9,6 +9,18 @@
 
 FIRMWARE ?= bios
 BOOT ?= iso
+# SCREEN=text: GRUB leaves VGA text mode (SeaBIOS only) instead of a framebuffer.
+SCREEN ?= fb
+ifeq ($(SCREEN),text)
+ifneq ($(FIRMWARE),bios)
+$(error SCREEN=text needs FIRMWARE=bios: UEFI has no VGA text mode)
+endif
+GFXPAYLOAD := set gfxpayload=text
+else ifeq ($(SCREEN),fb)
+GFXPAYLOAD :=
+else
+$(error SCREEN=$(SCREEN): choose fb or text)
+endif
 # IOMMU=vtd puts QEMU's Intel VT-d in front of the PCI devices (scalable
 # mode with first-stage translation, 48-bit); IOMMU=vtd-ss the same with
 # second-stage translation instead; it must come before edu.
@@ -20,7 +32,17 @@ CROSS :=
 ARCH_CFLAGS := -m64 -mcmodel=kernel -mno-red-zone -mgeneral-regs-only -fno-pie
 ARCH_LDFLAGS :=
 ARCH_SRCS := $(wildcard arch/x86_64/*.c arch/x86_64/*.S) boot/multiboot2.c boot/pvh.c \
-	$(wildcard tests/x86_64/*.c)
+	$(wildcard kernel/console/*.c) $(wildcard tests/x86_64/*.c)
+# The screen console's font (docs/boot.md, "Screen console"): a Debian console
+# font (console-setup-linux) turned into C at build time, never committed.
+CONSOLE_FONT ?= /usr/share/consolefonts/Lat15-Fixed16.psf.gz
+ARCH_OBJS := $(BUILD)/console_font.c.o
+$(BUILD)/console_font.c: $(CONSOLE_FONT) tools/psf_font.py
+	@mkdir -p $(dir $@)
+	@echo "  FONT    $<"
+	$(Q)python3 tools/psf_font.py c $< $@
+$(BUILD)/console_font.c.o: $(BUILD)/console_font.c
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 ARCH_IMAGE :=
 ARCH_CMDLINE :=
 EXIT_STYLE := x86
@@ -60,7 +82,8 @@ else ifeq ($(BOOT),iso)
 define arch_boot_image
 	@mkdir -p $(BUILD)/$(2)-iso/boot/grub
 	@cp $(BUILD)/pagoda.stripped.elf $(BUILD)/$(2)-iso/boot/pagoda.elf
-	@sed -e 's|@CMDLINE@|$(1)|' boot/grub.cfg.in > $(BUILD)/$(2)-iso/boot/grub/grub.cfg
+	@sed -e 's|@CMDLINE@|$(1)|' -e 's|@GFXPAYLOAD@|$(GFXPAYLOAD)|' boot/grub.cfg.in \
+		> $(BUILD)/$(2)-iso/boot/grub/grub.cfg
 	$(Q)grub-mkrescue -o $(BUILD)/$(2).iso $(BUILD)/$(2)-iso >$(BUILD)/grub-mkrescue.log 2>&1 || \
 		{ cat $(BUILD)/grub-mkrescue.log; exit 1; }
 endef
@@ -72,7 +95,8 @@ endif
 # x86-64's own negative checks: the switch-in ordering, an AP given up
 # on (smp.test_give_up=1) that starts late: the trampoline stays its own, so
 # the boot goes on with fewer CPUs (the old code reused it: a triple fault),
-# and a split kernel block left in the TLBs (replace_no_flush).
+# and a split kernel block left in the TLBs (replace_no_flush), and a glyph
+# drawn wrong by the screen console (console.break=glyph).
 # Real-PC paths under QEMU (docs/boot.md): the TSC calibrated against the
 # HPET, or the ACPI PM timer when the machine has no HPET; the run ended by
 # ACPI S5 power off, and by a reset (QEMU exits on it: -no-reboot), instead
@@ -96,6 +120,7 @@ arch-negative: kernel
 	$(call negative_check,smp.test_give_up=1,--expect-fail smp.all_cpus_online,smp)
 	$(call negative_check,tlb.break=switch_order,--expect-fail tlb.switch_in_reads_gen_before_loading_root,tlb)
 	$(call negative_check,tlb.break=replace_no_flush,--expect-fail $(SPLIT_CASE),$(SPLIT_CASE))
+	$(call negative_check,console.break=glyph,--expect-fail console.glyphs_drawn_exactly,console)
 	$(Q)$(MAKE) --no-print-directory iommu-negative IOMMU=vtd
 	$(Q)$(MAKE) --no-print-directory iommu-negative IOMMU=vtd-ss
 
@@ -119,6 +144,34 @@ else ifeq ($(IOMMU),vtd-ss)
 else
 	$(error iommu-negative needs IOMMU=vtd or IOMMU=vtd-ss on x86_64)
 endif
+
+# The screen console checked from outside (docs/boot.md, "Screen console"):
+# for each firmware, boot the run ISO with a VGA card, let tools/screen_check.py
+# take QEMU's screendump once the banner is out and compare every character
+# cell with the font; then the same with console.break=glyph, which must fail.
+# Under SeaBIOS also in VGA text mode (SCREEN=text), where the text memory is
+# read back (QMP pmemsave) instead of the pixels.
+SCREEN_FIRMWARES ?= bios uefi
+SCREEN_QEMU = $(QEMU_COMMON) -vga std -serial stdio -monitor none $(call BOOT_ARGS,screen)
+# screen_boot: $(1) extra command line, $(2) log name, $(3) checker options.
+define screen_boot
+	$(call arch_boot_image,cmdline.strict $(RUN_CMDLINE) $(1),screen)
+	@echo $(call shell_quote,screen check: FIRMWARE=$(FIRMWARE) SCREEN=$(SCREEN) $(1))
+	$(Q)python3 tools/screen_check.py --log $(BUILD)/screen-$(2).log --font $(CONSOLE_FONT) $(3) \
+		-- $(SCREEN_QEMU)
+endef
+.PHONY: screen-check screen-check-one
+SCREEN_RUNS := $(foreach f,$(SCREEN_FIRMWARES),$(f)-fb) $(if $(filter bios,$(SCREEN_FIRMWARES)),bios-text)
+screen-check:
+	$(Q)rc=0; for run in $(SCREEN_RUNS); do \
+		$(MAKE) --no-print-directory screen-check-one FIRMWARE=$${run%-*} SCREEN=$${run#*-} || rc=1; \
+	done; exit $$rc
+screen-check-one: deps kernel
+ifneq ($(BOOT),iso)
+	$(error screen-check boots the GRUB ISO (BOOT=iso): QEMU's PVH boot sets no screen mode)
+endif
+	$(call screen_boot,,$(FIRMWARE)-$(SCREEN))
+	$(call screen_boot,console.break=glyph,$(FIRMWARE)-$(SCREEN)-broken,--expect-mismatch)
 
 iso: kernel
 	$(call arch_boot_image,$(CMDLINE),run)

@@ -11,6 +11,7 @@
 #include "kernel/arch.h"
 #include "kernel/entry.h"
 #include "kernel/boot_info.h"
+#include "kernel/console/console.h"
 #include "kernel/printk.h"
 
 extern const char __kernel_phys_start[], __kernel_end[];
@@ -58,6 +59,8 @@ __noreturn void x86_boot_main(uint32_t info_pa, uint32_t protocol)
 
 void arch_init(void)
 {
+	/* First: the kernel's tables are live (vm_map_mmio), and the screen shows the rest. */
+	console_screen_init();
 	x86_apic_init_boot();
 	x86_percpu[0].apic_id = x86_apic_id();
 	x86_time_calibrate();

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * The screen console's grid of character cells (console.h): a cursor that
+ * wraps, new lines, tabs and scrolling, kept as text in `want`, then drawn
+ * by comparing it with `shown`, the text already drawn. Scrolling is a
+ * memmove of bytes, not of pixels, and the redraw touches only the cells
+ * whose character changed; log lines share their "[    1.234567] cpuN: "
+ * shape, so many cells survive a scroll unchanged.
+ *
+ * Invariants: row < rows and col <= cols between calls (col == cols only
+ * while a full line waits for its wrap); draw() is called only for
+ * row < rows and col < cols, and the cursor is clamped on entry in case a
+ * panicking CPU wrote without the lock in the middle of another's call.
+ */
+#include "kernel/console/console.h"
+#include "lib/string.h"
+
+void console_text_init(struct console_text *t, unsigned cols, unsigned rows, uint8_t *want,
+		       uint8_t *shown, console_draw_fn draw, void *backend)
+{
+	*t = (struct console_text){
+	    .cols = cols,
+	    .rows = rows,
+	    .want = want,
+	    .shown = shown,
+	    .dirty_first = 1,
+	    .dirty_last = 0,
+	    .draw = draw,
+	    .backend = backend,
+	};
+	memset(want, ' ', (size_t)cols * rows);
+	memset(shown, ' ', (size_t)cols * rows);
+}
+
+static void mark_dirty(struct console_text *t, unsigned first, unsigned last)
+{
+	if (t->dirty_first > t->dirty_last) {
+		t->dirty_first = first;
+		t->dirty_last = last;
+		return;
+	}
+	if (first < t->dirty_first)
+		t->dirty_first = first;
+	if (last > t->dirty_last)
+		t->dirty_last = last;
+}
+
+static void new_line(struct console_text *t)
+{
+	t->col = 0;
+	if (t->row + 1 < t->rows) {
+		t->row++;
+		return;
+	}
+	size_t line = t->cols;
+	memmove(t->want, t->want + line, (t->rows - 1) * line);
+	memset(t->want + (t->rows - 1) * line, ' ', line);
+	mark_dirty(t, 0, t->rows - 1);
+}
+
+static void put(struct console_text *t, uint8_t ch)
+{
+	if (t->col >= t->cols)
+		new_line(t);
+	t->want[t->row * t->cols + t->col] = ch;
+	mark_dirty(t, t->row, t->row);
+	t->col++;
+}
+
+static void flush(struct console_text *t)
+{
+	for (unsigned r = t->dirty_first; r <= t->dirty_last && r < t->rows; r++) {
+		size_t at = (size_t)r * t->cols;
+		for (unsigned c = 0; c < t->cols; c++) {
+			uint8_t ch = t->want[at + c];
+			if (t->shown[at + c] != ch) {
+				t->draw(t, r, c, ch);
+				t->shown[at + c] = ch;
+			}
+		}
+	}
+	t->dirty_first = 1;
+	t->dirty_last = 0;
+}
+
+void console_text_write(struct console_text *t, const char *s, size_t len)
+{
+	if (t->row >= t->rows)
+		t->row = t->rows - 1;
+	if (t->col > t->cols)
+		t->col = t->cols;
+	for (size_t i = 0; i < len; i++) {
+		uint8_t ch = (uint8_t)s[i];
+		if (ch == '\n') {
+			new_line(t);
+		} else if (ch == '\r') {
+			t->col = 0;
+		} else if (ch == '\t') {
+			do
+				put(t, ' ');
+			while (t->col % CONSOLE_TAB && t->col < t->cols);
+		} else {
+			put(t, ch >= 0x20 && ch < 0x7f ? ch : '?');
+		}
+	}
+	flush(t);
+}
