@@ -91,6 +91,12 @@ uint64_t vtd_clean_count(void)
 	return atomic_load_relaxed(&vtd_unit.cleans);
 }
 
+const struct vtd_caps *vtd_caps(void)
+{
+	static const struct vtd_caps none;
+	return registered ? &vtd_unit.caps : &none;
+}
+
 bool vtd_bring_up_undone(void)
 {
 	return vtd_unit.undone;

@@ -185,6 +185,8 @@ int vtd_inject_bad_descriptor(void);
  * ECAP.C or SMPWC needs them; a test compares deltas).
  */
 uint64_t vtd_clean_count(void);
+/* How the driven unit is used (vtd_caps_check's verdict); all false without VT-d. */
+const struct vtd_caps *vtd_caps(void);
 /* Did the probe find a unit, fail to bring it up and leave it off with nothing held? */
 bool vtd_bring_up_undone(void);
 
