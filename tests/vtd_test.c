@@ -134,7 +134,7 @@ static struct mm *bound_mm(struct ktest *t, struct iommu *io, unsigned pages,
 /* edu's stream given an address space by whichever stage the unit has. */
 struct edu_owner {
 	struct mm *mm;
-	struct iommu_sva bond;	 /* first stage: shared */
+	struct iommu_sva bond;	/* first stage: shared */
 	struct iommu_shadow sh; /* second stage: shadow */
 };
 
@@ -452,8 +452,8 @@ static void caps_check_decides_coherence(struct ktest *t)
 	EXPECT_TRUE(t, c.second_stage && !c.first_stage && c.clean_tables && c.clean_sspt);
 	EXPECT_EQ(t, note[0], '\0');
 	/* A coherent unit: PWSNP set in PASID entries, nothing cleaned. */
-	ASSERT_TRUE(t, vtd_caps_check(QEMU_CAP_FLTS, QEMU_ECAP_FLTS | ECAP_C | ECAP_SMPWC, false, &c,
-				      note, err, 160));
+	ASSERT_TRUE(t, vtd_caps_check(QEMU_CAP_FLTS, QEMU_ECAP_FLTS | ECAP_C | ECAP_SMPWC, false,
+				      &c, note, err, 160));
 	EXPECT_TRUE(t, c.first_stage && c.pwsnp && !c.clean_tables && !c.clean_sspt);
 	EXPECT_FALSE(t, c.first_stage_unsnooped);
 	/* Caching mode, too few domain ids (ND 3: 1024), no queue. */
@@ -484,6 +484,7 @@ static bool fake_bridge(uint8_t bus, uint8_t dev, uint8_t fn, uint8_t *secondary
  */
 static size_t build_two_unit_dmar(uint8_t *t)
 {
+	/* clang-format off */
 	static const uint8_t units[] = {
 	    0, 0, 42, 0, 0, 0, 0, 0, 0x00, 0x00, 0xd9, 0xfe, 0, 0, 0, 0, /* unit 0 */
 	    1, 8, 0, 0, 0, 0, 0x02, 0,					 /* endpoint 00:02.0 */
@@ -493,6 +494,7 @@ static size_t build_two_unit_dmar(uint8_t *t)
 	    3, 8, 0, 0, 2, 0xf0, 0x1f, 0,				  /* I/O APIC */
 	    0, 0, 16, 0, 1, 0, 1, 0, 0x00, 0x20, 0xd9, 0xfe, 0, 0, 0, 0, /* unit 2: segment 1 */
 	};
+	/* clang-format on */
 	memset(t, 0, 256);
 	struct acpi_sdt_header *h = (struct acpi_sdt_header *)t;
 	memcpy(h->signature, "DMAR", 4);
@@ -520,10 +522,10 @@ static void dmar_scopes_pick_the_unit(struct ktest *t)
 	ASSERT_EQ(t, d.nr_units, 3u);
 	EXPECT_EQ(t, d.units[0].nr_scopes, 3u);
 	EXPECT_EQ(t, d.units[0].scopes[2].hops, 2u);
-	EXPECT_EQ(t, unit_for(&d, 0, 0, 2, 0), 0);   /* listed */
-	EXPECT_EQ(t, unit_for(&d, 0, 0, 3, 0), 1);   /* not listed: the catch-all */
+	EXPECT_EQ(t, unit_for(&d, 0, 0, 2, 0), 0);    /* listed */
+	EXPECT_EQ(t, unit_for(&d, 0, 0, 3, 0), 1);    /* not listed: the catch-all */
 	EXPECT_EQ(t, unit_for(&d, 0, 0, 0x1c, 0), 0); /* the bridge itself */
-	EXPECT_EQ(t, unit_for(&d, 0, 2, 0, 0), 0);   /* behind it: buses 2-3 */
+	EXPECT_EQ(t, unit_for(&d, 0, 2, 0, 0), 0);    /* behind it: buses 2-3 */
 	EXPECT_EQ(t, unit_for(&d, 0, 3, 5, 1), 0);
 	EXPECT_EQ(t, unit_for(&d, 0, 4, 0, 0), 1);
 	EXPECT_EQ(t, unit_for(&d, 0, 5, 0, 0), 0); /* the two-hop endpoint */

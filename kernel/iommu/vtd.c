@@ -226,7 +226,7 @@ static int attach(struct vtd_unit *u, unsigned stream, unsigned did, uint64_t pg
 	if (stream >= VTD_STREAMS || did == 0 || did >= IOMMU_ASIDS || (root & 0xfff))
 		return -EINVAL;
 	if (!(pgtt == VTD_PGTT_FIRST ? u->caps.first_stage : u->caps.second_stage))
-		return -EINVAL; /* not offered (QEMU 10 has one or the other: x-flts), or not coherent */
+		return -EINVAL; /* not offered (QEMU 10: one or the other), or not coherent */
 	if (!stream_covered(u, stream))
 		return -ENOENT; /* another unit (or none) translates it */
 	mutex_lock(&u->table_lock);
@@ -537,7 +537,7 @@ static void log_unit(const struct vtd_unit *u, const struct vtd_dmar_unit *du)
 	       u->caps.first_stage ? "first stage" : "no first stage",
 	       u->caps.second_stage ? "second stage" : "no second stage", pasid,
 	       VTD_CAP_MGAW(u->cap), VTD_CAP_NFR(u->cap), VTD_CAP_MAMV(u->cap),
-	       u->caps.pwsnp		? "snooped walks (PWSNP)"
+	       u->caps.pwsnp	      ? "snooped walks (PWSNP)"
 	       : u->caps.clean_tables ? "tables cleaned to memory (no ECAP.C, no SMPWC)"
 				      : "second-stage tables cleaned to memory (no SMPWC)",
 	       (unsigned long long)u->cap, (unsigned long long)u->ecap);

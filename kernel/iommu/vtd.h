@@ -125,8 +125,8 @@ struct vtd_caps {
  * made coherent is dropped (note says why in one line, else note is
  * empty); the unit is refused only if no stage is left.
  */
-bool vtd_caps_check(uint64_t cap, uint64_t ecap, bool emulated, struct vtd_caps *out,
-		    char *note, char *err, size_t size);
+bool vtd_caps_check(uint64_t cap, uint64_t ecap, bool emulated, struct vtd_caps *out, char *note,
+		    char *err, size_t size);
 
 /* ---- The running unit ------------------------------------------------------------ */
 
