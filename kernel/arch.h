@@ -137,6 +137,21 @@ __noreturn void arch_exit(enum exit_status status);
  */
 void arch_mem_zero(void *dst, size_t n);
 void arch_mem_copy(void *dst, const void *src, size_t n);
+/*
+ * Writes the data-cache lines holding [p, p + n) back to memory and
+ * returns once those writes are complete, ordered before any later store
+ * (an MMIO doorbell included): for a device that reads memory without
+ * snooping the CPU's caches (a VT-d unit without ECAP.C walking its
+ * driver's tables). The lines may stay cached. Normal memory only.
+ */
+void arch_dcache_clean_range(const void *p, size_t n);
+/*
+ * True when the CPU says it runs under a hypervisor (x86-64: CPUID leaf 1
+ * ECX bit 31; aarch64 has no architectural indication: false). Devices
+ * such a machine shows may be emulated by software, which reads memory
+ * through the host's coherent caches.
+ */
+bool arch_cpu_hypervisor(void);
 
 /*
  * Boot-time access to physical memory: the arch's boot page tables already

@@ -13,9 +13,14 @@
  * descriptor) it reads the old frame from its IOTLB and the case fails
  * (make iommu-negative). Shadow mode (IOMMU=vtd-ss: QEMU 10 has second
  * stage only without x-flts) does the same through tables the driver
- * writes. The DMAR parser is fed synthetic tables, malformed ones too;
- * an invalidation-queue error is injected and must be reported and
- * recovered from.
+ * writes. The DMAR parser is fed synthetic tables, malformed ones too,
+ * and decides which unit translates a device from their scopes; the
+ * capability check is fed QEMU's registers and made-up ones (coherence,
+ * caching mode, domain ids). A stream has one owner: a second attach is
+ * refused and the owner keeps working (vtd.break=steal_stream fails it);
+ * a unit that does not snoop gets its tables cleaned (vtd.break=skip_clean
+ * fails it). An invalidation-queue error is injected and must be reported
+ * and recovered from.
  *
  * Cases that need the unit skip without it, so the default configs pass.
  * Each edu DMA takes 100 ms of virtual time: the cases do few.
@@ -28,6 +33,8 @@
 #include "kernel/mm/mm.h"
 #include "kernel/pci/pci.h"
 #include "kernel/acpi/acpi.h"
+#include "kernel/arch.h"
+#include "kernel/boot_info.h"
 #include "lib/string.h"
 #include "tests/ktest.h"
 
@@ -122,6 +129,35 @@ static struct mm *bound_mm(struct ktest *t, struct iommu *io, unsigned pages,
 	ASSERT_TRUE(t, mm != NULL);
 	ASSERT_EQ(t, iommu_sva_bind(bond, io, edu_rid(), mm), 0);
 	return mm;
+}
+
+/* edu's stream given an address space by whichever stage the unit has. */
+struct edu_owner {
+	struct mm *mm;
+	struct iommu_sva bond;	/* first stage: shared */
+	struct iommu_shadow sh; /* second stage: shadow */
+};
+
+/* A fresh mm with two populated pages at VA(0), edu attached to it. */
+static void edu_own(struct ktest *t, struct iommu *io, struct edu_owner *o)
+{
+	if (vtd_first_stage()) {
+		o->mm = bound_mm(t, io, 2, &o->bond);
+		return;
+	}
+	o->mm = mm_with_pages(t, 2);
+	ASSERT_TRUE(t, o->mm != NULL);
+	ASSERT_EQ(t, iommu_shadow_create(&o->sh, io, edu_rid(), o->mm, VA(0), 2 * PAGE_SIZE), 0);
+	ASSERT_EQ(t, iommu_shadow_fault_in(&o->sh, VA(0), 2 * PAGE_SIZE), 0);
+}
+
+static void edu_disown(struct edu_owner *o)
+{
+	if (vtd_first_stage())
+		iommu_sva_unbind(&o->bond);
+	else
+		iommu_shadow_destroy(&o->sh);
+	mm_destroy(o->mm);
 }
 
 static void shared_device_sees_cpu_data(struct ktest *t)
@@ -306,33 +342,232 @@ static void queue_error_reported_and_recovered(struct ktest *t)
 	EXPECT_EQ(t, after.desc[0] & 0xf, 0xfull);
 	EXPECT_EQ(t, io->stats.syncs, syncs + 1); /* the wait behind it completed */
 	/* The queue still works: attach, DMA, unmap and fault go through it. */
-	struct mm *mm;
-	if (vtd_first_stage()) {
-		static struct iommu_sva bond;
-		mm = bound_mm(t, io, 2, &bond);
-		check_round_trip(t, mm);
-		iommu_sva_unbind(&bond);
-	} else {
-		mm = mm_with_pages(t, 2);
-		ASSERT_TRUE(t, mm != NULL);
-		static struct iommu_shadow sh;
-		ASSERT_EQ(t, iommu_shadow_create(&sh, io, edu_rid(), mm, VA(0), 2 * PAGE_SIZE), 0);
-		ASSERT_EQ(t, iommu_shadow_fault_in(&sh, VA(0), 2 * PAGE_SIZE), 0);
-		check_round_trip(t, mm);
-		iommu_shadow_destroy(&sh);
-	}
+	static struct edu_owner o;
+	edu_own(t, io, &o);
+	check_round_trip(t, o.mm);
+	edu_disown(&o);
 	vtd_iqe_info(&after);
 	EXPECT_EQ(t, after.count, before.count + 1);
-	mm_destroy(mm);
+}
+
+/* ---- One owner per stream, and only the unit's own devices ------------------------- */
+
+/*
+ * edu attached, then another domain's attach of the same stream is
+ * refused (-EBUSY) and the owner still works (the old driver detached
+ * the owner quietly; vtd.break=steal_stream does). A requester id no
+ * DMAR scope puts behind the unit is refused (-ENOENT).
+ */
+static void stream_has_one_owner(struct ktest *t)
+{
+	struct iommu *io = vtd_or_skip(t, !vtd_first_stage());
+	static struct edu_owner o;
+	edu_own(t, io, &o);
+	struct mm *other = mm_create();
+	ASSERT_TRUE(t, other != NULL);
+	phys_addr_t root = other->pt.root;
+	int (*attach)(struct iommu *, unsigned, phys_addr_t, unsigned) = io->ops->attach;
+	if (!vtd_first_stage()) {
+		ASSERT_EQ(t, io->ops->iopt->alloc(io, &root), 0);
+		attach = io->ops->iopt->attach;
+	}
+	unsigned asid = iommu_alloc_asid(io);
+	ASSERT_NE(t, asid, 0u);
+	EXPECT_EQ(t, attach(io, edu_rid(), root, asid), -EBUSY);
+	EXPECT_EQ(t, attach(io, 0xffff, root, asid), -ENOENT); /* 255:1f.7: no such device */
+	/* Whatever happened, nothing of `asid` stays cached when it goes back. */
+	io->ops->invalidate(io, asid, 0, 0, true, true);
+	iommu_free_asid(io, asid);
+	check_round_trip(t, o.mm); /* under steal_stream: faults, edu reads nothing */
+	edu_disown(&o);
+	if (!vtd_first_stage())
+		io->ops->iopt->free(io, root);
+	mm_destroy(other);
+}
+
+/* ---- Coherence on a unit that does not snoop ------------------------------------- */
+
+/*
+ * QEMU 10 reports neither ECAP.C nor ECAP.SMPWC: attaching edu (PASID
+ * entry) and, in shadow mode, mapping its pages (second-stage entries)
+ * must clean what was written to memory (vtd.break=skip_clean skips it).
+ * QEMU reads memory coherently anyway, so only the count can show it.
+ */
+static void tables_cleaned_for_a_non_snooping_unit(struct ktest *t)
+{
+	struct iommu *io = vtd_or_skip(t, !vtd_first_stage());
+	const struct vtd_caps *caps = vtd_caps();
+	if (!caps->clean_tables && !caps->clean_sspt)
+		KTEST_SKIP(t, "the unit snoops every table walk (ECAP.C and SMPWC)");
+	uint64_t before = vtd_clean_count();
+	static struct edu_owner o;
+	edu_own(t, io, &o);
+	uint64_t cleans = vtd_clean_count() - before;
+	/* The PASID entry: its fields, then its present bit (and the shadow's leaves). */
+	EXPECT_GE(t, cleans, caps->clean_tables ? 2u : 0u);
+	if (caps->second_stage && caps->clean_sspt)
+		EXPECT_GE(t, cleans, 2u + 2u); /* + one per leaf mapped */
+	check_round_trip(t, o.mm);
+	before = vtd_clean_count();
+	edu_disown(&o);
+	EXPECT_GE(t, vtd_clean_count() - before, caps->clean_tables ? 1u : 0u); /* not present */
+}
+
+/* ---- What a unit offers (pure) ------------------------------------------------------ */
+
+#define QEMU_CAP_FLTS  0x1d2008c222f0606ull /* QEMU 10, x-scalable-mode=on,x-flts=on */
+#define QEMU_ECAP_FLTS 0x880000f00f4aull
+#define QEMU_CAP_SS    0xd2008c222f0606ull /* the same without x-flts */
+#define QEMU_ECAP_SS   0x480080f00f4aull
+#define ECAP_C	       (1ull << 0)
+#define ECAP_QI	       (1ull << 1)
+#define ECAP_SMPWC     (1ull << 48)
+#define CAP_CM	       (1ull << 7)
+
+/* vtd_caps_check refuses, naming `what` in its line. */
+static void expect_caps_refused(struct ktest *t, uint64_t cap, uint64_t ecap, bool emulated,
+				const char *what)
+{
+	struct vtd_caps c;
+	char note[160], err[160] = "";
+	EXPECT_FALSE(t, vtd_caps_check(cap, ecap, emulated, &c, note, err, sizeof(err)));
+	EXPECT_TRUE(t, err_has(err, what));
+}
+
+static void caps_check_decides_coherence(struct ktest *t)
+{
+	struct vtd_caps c;
+	char note[160], err[160];
+	/* QEMU's first-stage unit: no C, no SMPWC; usable only because it is emulated. */
+	ASSERT_TRUE(t, vtd_caps_check(QEMU_CAP_FLTS, QEMU_ECAP_FLTS, true, &c, note, err, 160));
+	EXPECT_TRUE(t, c.first_stage && !c.second_stage && c.first_stage_unsnooped);
+	EXPECT_TRUE(t, c.clean_tables && c.clean_sspt && !c.pwsnp);
+	EXPECT_TRUE(t, err_has(note, "SMPWC"));
+	/* On hardware the same registers leave no stage: refused, one line each. */
+	expect_caps_refused(t, QEMU_CAP_FLTS, QEMU_ECAP_FLTS, false, "ECAP.FSTS");
+	ASSERT_FALSE(t, vtd_caps_check(QEMU_CAP_FLTS, QEMU_ECAP_FLTS, false, &c, note, err, 160));
+	EXPECT_TRUE(t, err_has(note, "first stage not used"));
+	/* QEMU's second-stage unit: the driver cleans its own tables; nothing to note. */
+	ASSERT_TRUE(t, vtd_caps_check(QEMU_CAP_SS, QEMU_ECAP_SS, false, &c, note, err, 160));
+	EXPECT_TRUE(t, c.second_stage && !c.first_stage && c.clean_tables && c.clean_sspt);
+	EXPECT_EQ(t, note[0], '\0');
+	/* A coherent unit: PWSNP set in PASID entries, nothing cleaned. */
+	ASSERT_TRUE(t, vtd_caps_check(QEMU_CAP_FLTS, QEMU_ECAP_FLTS | ECAP_C | ECAP_SMPWC, false,
+				      &c, note, err, 160));
+	EXPECT_TRUE(t, c.first_stage && c.pwsnp && !c.clean_tables && !c.clean_sspt);
+	EXPECT_FALSE(t, c.first_stage_unsnooped);
+	/* Caching mode, too few domain ids (ND 3: 1024), no queue. */
+	expect_caps_refused(t, QEMU_CAP_SS | CAP_CM, QEMU_ECAP_SS, false, "CAP.CM");
+	expect_caps_refused(t, (QEMU_CAP_SS & ~7ull) | 3, QEMU_ECAP_SS, false, "CAP.ND");
+	expect_caps_refused(t, QEMU_CAP_SS, QEMU_ECAP_SS & ~ECAP_QI, false, "ECAP.QI");
+}
+
+/* ---- Which unit translates a device (pure) ------------------------------------------ */
+
+/* Bridges of the made-up machine: 00:1c.0 -> buses 2-3, 00:1d.0 -> bus 5. */
+static bool fake_bridge(uint8_t bus, uint8_t dev, uint8_t fn, uint8_t *secondary,
+			uint8_t *subordinate, void *ctx)
+{
+	(void)ctx;
+	if (bus != 0 || fn != 0 || (dev != 0x1c && dev != 0x1d))
+		return false;
+	*secondary = dev == 0x1c ? 2 : 5;
+	*subordinate = dev == 0x1c ? 3 : 5;
+	return true;
+}
+
+/*
+ * Unit 0 lists 00:02.0 (endpoint), the bridge 00:1c.0 (sub-hierarchy)
+ * and 05:00.0 through the bridge 00:1d.0 (a two-hop endpoint); unit 1
+ * is INCLUDE_PCI_ALL with an I/O APIC scope, as real PCs have them
+ * (graphics unit first, the catch-all last); unit 2 is segment 1's.
+ */
+static size_t build_two_unit_dmar(uint8_t *t)
+{
+	/* clang-format off */
+	static const uint8_t units[] = {
+	    0, 0, 42, 0, 0, 0, 0, 0, 0x00, 0x00, 0xd9, 0xfe, 0, 0, 0, 0, /* unit 0 */
+	    1, 8, 0, 0, 0, 0, 0x02, 0,					 /* endpoint 00:02.0 */
+	    2, 8, 0, 0, 0, 0, 0x1c, 0,					 /* bridge 00:1c.0 */
+	    1, 10, 0, 0, 0, 0, 0x1d, 0, 0, 0, /* 00:1d.0, then 00.0 behind it */
+	    0, 0, 24, 0, 1, 0, 0, 0, 0x00, 0x10, 0xd9, 0xfe, 0, 0, 0, 0, /* unit 1: all */
+	    3, 8, 0, 0, 2, 0xf0, 0x1f, 0,				  /* I/O APIC */
+	    0, 0, 16, 0, 1, 0, 1, 0, 0x00, 0x20, 0xd9, 0xfe, 0, 0, 0, 0, /* unit 2: segment 1 */
+	};
+	/* clang-format on */
+	memset(t, 0, 256);
+	struct acpi_sdt_header *h = (struct acpi_sdt_header *)t;
+	memcpy(h->signature, "DMAR", 4);
+	h->length = 48 + sizeof(units);
+	t[36] = 47;
+	memcpy(t + 48, units, sizeof(units));
+	fix_checksum(t);
+	return h->length;
+}
+
+static int unit_for(const struct vtd_dmar *d, unsigned segment, uint8_t bus, uint8_t dev,
+		    uint8_t fn)
+{
+	return vtd_dmar_unit_for(d, segment, (uint16_t)(bus << 8 | dev << 3 | fn), fake_bridge,
+				 NULL);
+}
+
+static void dmar_scopes_pick_the_unit(struct ktest *t)
+{
+	static uint8_t tab[256];
+	static struct vtd_dmar d;
+	char err[160];
+	build_two_unit_dmar(tab);
+	ASSERT_TRUE(t, vtd_dmar_parse(tab, sizeof(tab), &d, err, sizeof(err)));
+	ASSERT_EQ(t, d.nr_units, 3u);
+	EXPECT_EQ(t, d.units[0].nr_scopes, 3u);
+	EXPECT_EQ(t, d.units[0].scopes[2].hops, 2u);
+	EXPECT_EQ(t, unit_for(&d, 0, 0, 2, 0), 0);    /* listed */
+	EXPECT_EQ(t, unit_for(&d, 0, 0, 3, 0), 1);    /* not listed: the catch-all */
+	EXPECT_EQ(t, unit_for(&d, 0, 0, 0x1c, 0), 0); /* the bridge itself */
+	EXPECT_EQ(t, unit_for(&d, 0, 2, 0, 0), 0);    /* behind it: buses 2-3 */
+	EXPECT_EQ(t, unit_for(&d, 0, 3, 5, 1), 0);
+	EXPECT_EQ(t, unit_for(&d, 0, 4, 0, 0), 1);
+	EXPECT_EQ(t, unit_for(&d, 0, 5, 0, 0), 0); /* the two-hop endpoint */
+	EXPECT_EQ(t, unit_for(&d, 0, 5, 1, 0), 1);
+	EXPECT_EQ(t, unit_for(&d, 1, 0, 2, 0), 2); /* segment 1 */
+	EXPECT_EQ(t, unit_for(&d, 2, 0, 2, 0), -1);
+	/* A scope unit 0 could not keep may name any unlisted device: no guess. */
+	d.units[0].nr_dropped = 1;
+	EXPECT_EQ(t, unit_for(&d, 0, 0, 3, 0), -1);
+	EXPECT_EQ(t, unit_for(&d, 0, 0, 2, 0), 0);
+}
+
+/* The DMAR is read no further than its memory-map region (and at most 1 MiB). */
+static void dmar_reads_stay_in_its_region(struct ktest *t)
+{
+	size_t avail = 0;
+	const struct acpi_sdt_header *h = acpi_find_table_unchecked("DMAR", &avail);
+	if (!h)
+		KTEST_SKIP(t, "no DMAR (make test IOMMU=vtd or IOMMU=vtd-ss)");
+	phys_addr_t pa = kva_to_pa(h);
+	EXPECT_GE(t, avail, (size_t)h->length);
+	EXPECT_LE(t, avail, (size_t)MiB(1));
+	EXPECT_LE(t, pa + avail, arch_mm_layout.boot_mapped_limit);
+	for (unsigned i = 0; i < boot_info.nr_mem; i++) {
+		const struct boot_mem_region *r = &boot_info.mem[i];
+		if (pa >= r->base && pa - r->base < r->size)
+			EXPECT_LE(t, pa + avail, r->base + r->size);
+	}
 }
 
 static const struct ktest_case vtd_cases[] = {
     KTEST_CASE(dmar_parser_names_malformed_tables),
+    KTEST_CASE(dmar_scopes_pick_the_unit),
+    KTEST_CASE(dmar_reads_stay_in_its_region),
+    KTEST_CASE(caps_check_decides_coherence),
     KTEST_CASE(shared_device_sees_cpu_data),
     KTEST_CASE(shared_unmap_makes_dma_fault),
     KTEST_CASE(shared_remap_is_not_stale),
     KTEST_CASE(second_stage_shadow_follows_the_mm),
     KTEST_CASE(queue_error_reported_and_recovered),
+    KTEST_CASE(stream_has_one_owner),
+    KTEST_CASE(tables_cleaned_for_a_non_snooping_unit),
     KTEST_END,
 };
 KTEST_SUITE(vtd_suite, "vtd", vtd_cases);

@@ -56,6 +56,20 @@ void aarch64_dcache_clean_inval(const void *va, size_t size)
 	dsb(sy);
 }
 
+void arch_dcache_clean_range(const void *p, size_t n)
+{
+	uint64_t line = 4ull << ((read_sysreg(ctr_el0) >> 16) & 0xF); /* DminLine, in words */
+	dsb(sy); /* the stores to clean come first */
+	for (uintptr_t q = ALIGN_DOWN((uintptr_t)p, line); q < (uintptr_t)p + n; q += line)
+		__asm__ __volatile__("dc cvac, %0" ::"r"(q) : "memory");
+	dsb(sy);
+}
+
+bool arch_cpu_hypervisor(void)
+{
+	return false; /* nothing architectural says so at EL1 */
+}
+
 /* This CPU: nothing through TTBR0 from now on, and no stale entry of any kind. */
 static void drop_lower_half(void)
 {

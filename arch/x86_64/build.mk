@@ -129,18 +129,31 @@ arch-negative: kernel
 # and writes through an unmapped page's stale translation, in shared mode
 # (IOMMU=vtd) and in shadow mode (IOMMU=vtd-ss); a DMAR with a bad
 # checksum (vtd.break=corrupt_dmar) is named on one line and the boot goes
-# on without VT-d, its suite skipping.
+# on without VT-d, its suite skipping. In both: an attach that takes an
+# attached stream over (steal_stream) breaks its owner, table writes left
+# in the caches (skip_clean) are caught by the clean count, and a bring-up
+# whose translation enable never comes (fail_enable) is rolled back.
 VTD_STALE_CASE := vtd.shared_remap_is_not_stale
 VTD_UNMAP_CASE := vtd.shared_unmap_makes_dma_fault
 VTD_SHADOW_CASE := vtd.second_stage_shadow_follows_the_mm
+VTD_OWNER_CASE := vtd.stream_has_one_owner
+VTD_CLEAN_CASE := vtd.tables_cleaned_for_a_non_snooping_unit
 VTD_DMAR_REPORT := --expect-log "vtd: DMAR: checksum mismatch over [0-9]+ bytes; VT-d not used"
+VTD_UNDO_REPORT := --expect-log "vtd: bring-up undone: translation and queued invalidation off, [1-9][0-9]* frames given back"
+define vtd_negative_both
+	$(call negative_check,vtd.break=steal_stream,--expect-fail $(VTD_OWNER_CASE),$(VTD_OWNER_CASE))
+	$(call negative_check,vtd.break=skip_clean,--expect-fail $(VTD_CLEAN_CASE),$(VTD_CLEAN_CASE))
+	$(call negative_check,vtd.break=fail_enable,$(VTD_UNDO_REPORT),vtd)
+endef
 iommu-negative: kernel
 ifeq ($(IOMMU),vtd)
 	$(call negative_check,vtd.break=skip_iotlb,--expect-fail $(VTD_STALE_CASE),$(VTD_STALE_CASE))
 	$(call negative_check,vtd.break=skip_iotlb,--expect-fail $(VTD_UNMAP_CASE),$(VTD_UNMAP_CASE))
 	$(call negative_check,vtd.break=corrupt_dmar,$(VTD_DMAR_REPORT),vtd)
+	$(vtd_negative_both)
 else ifeq ($(IOMMU),vtd-ss)
 	$(call negative_check,vtd.break=skip_iotlb,--expect-fail $(VTD_SHADOW_CASE),$(VTD_SHADOW_CASE))
+	$(vtd_negative_both)
 else
 	$(error iommu-negative needs IOMMU=vtd or IOMMU=vtd-ss on x86_64)
 endif

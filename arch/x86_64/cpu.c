@@ -199,3 +199,24 @@ void arch_context_init(struct arch_context *ctx, void *stack_top, void (*entry)(
 		*--sp = 0; /* rbp = 0 ends backtraces */
 	ctx->sp = (uintptr_t)sp;
 }
+
+void arch_dcache_clean_range(const void *p, size_t n)
+{
+	uint32_t a, b, c, d;
+	cpuid(1, 0, &a, &b, &c, &d);
+	uintptr_t line = ((b >> 8) & 0xff) * 8; /* CLFLUSH line size, in 8-byte units */
+	if (!line)
+		line = 64;
+	/* mfence around: CLFLUSH is ordered only against writes to its own line. */
+	__asm__ __volatile__("mfence" ::: "memory");
+	for (uintptr_t q = ALIGN_DOWN((uintptr_t)p, line); q < (uintptr_t)p + n; q += line)
+		__asm__ __volatile__("clflush (%0)" ::"r"(q) : "memory");
+	__asm__ __volatile__("mfence" ::: "memory");
+}
+
+bool arch_cpu_hypervisor(void)
+{
+	uint32_t a, b, c, d;
+	cpuid(1, 0, &a, &b, &c, &d);
+	return c & CPUID_1_ECX_HYPERVISOR;
+}

@@ -70,6 +70,7 @@ static inline uint64_t read_cr3(void)
 
 #define CPUID_1_ECX_PCID   (1u << 17)
 #define CPUID_1_ECX_X2APIC (1u << 21)
+#define CPUID_1_ECX_HYPERVISOR (1u << 31)
 
 #define MSR_APIC_BASE 0x1B
 #define MSR_EFER 0xC0000080

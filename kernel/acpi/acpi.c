@@ -4,7 +4,9 @@
  * arch_phys_to_virt; a table outside what the kernel can reach is a named
  * panic rather than a wild pointer. A table is trusted only after its
  * length has been bounded (at least a header, at most 1 MiB) and its
- * checksum verified.
+ * checksum verified. A table handed out unchecked comes with the bytes
+ * that may be read from it: to the end of the firmware memory-map region
+ * holding it, at most 1 MiB, and never past what the boot tables map.
  */
 #include "kernel/acpi/acpi.h"
 #include "kernel/arch.h"
@@ -88,12 +90,26 @@ const struct acpi_sdt_header *acpi_find_table(const char signature[4])
 	return NULL;
 }
 
+/* Bytes readable from `pa` on (see the top); 0 when not even a header is. */
+static size_t acpi_readable(phys_addr_t pa)
+{
+	phys_addr_t limit = arch_mm_layout.boot_mapped_limit;
+	uint64_t n = pa < limit ? MIN((uint64_t)ACPI_TABLE_MAX, limit - pa) : 0;
+	for (unsigned i = 0; i < boot_info.nr_mem; i++) {
+		const struct boot_mem_region *r = &boot_info.mem[i];
+		if (pa >= r->base && pa - r->base < r->size)
+			n = MIN(n, r->base + r->size - pa);
+	}
+	return n >= sizeof(struct acpi_sdt_header) ? (size_t)n : 0;
+}
+
 const struct acpi_sdt_header *acpi_find_table_unchecked(const char signature[4], size_t *avail)
 {
 	for (unsigned i = 0; root && i < acpi_info.nr_tables; i++) {
-		const struct acpi_sdt_header *h = arch_phys_to_virt(root_entry(i));
+		size_t n = acpi_readable(root_entry(i));
+		const struct acpi_sdt_header *h = n ? arch_phys_to_virt(root_entry(i)) : NULL;
 		if (h && memcmp(h->signature, signature, 4) == 0) {
-			*avail = ACPI_TABLE_MAX;
+			*avail = n;
 			return h;
 		}
 	}

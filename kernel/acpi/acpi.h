@@ -55,8 +55,10 @@ const struct acpi_sdt_header *acpi_find_table(const char signature[4]);
 /*
  * The same without validating the table: for a table whose driver must
  * survive a malformed one (DMAR: the machine goes on without the
- * IOMMU). *avail is how many bytes from the header are reachable; the
- * caller checks the length and checksum itself. NULL when absent.
+ * IOMMU). *avail is how many bytes from the header may be read: to the
+ * end of the firmware memory-map region holding the table, at most
+ * 1 MiB, within what the boot tables map; the caller checks the length
+ * (against *avail) and checksum itself. NULL when absent.
  */
 const struct acpi_sdt_header *acpi_find_table_unchecked(const char signature[4], size_t *avail);
 /* Sum of `len` bytes modulo 256: zero for a valid ACPI structure. */

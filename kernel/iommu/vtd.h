@@ -27,7 +27,8 @@
 /* ---- The ACPI DMAR table (pure: tests feed synthetic tables) ---------------------- */
 
 #define VTD_DMAR_UNITS_MAX  4
-#define VTD_DMAR_SCOPES_MAX 8
+#define VTD_DMAR_SCOPES_MAX 16
+#define VTD_SCOPE_HOPS_MAX  4 /* path entries (device, function) of one scope */
 
 /* Device-scope entry types (ACPI DMAR). */
 enum vtd_scope_type {
@@ -41,6 +42,8 @@ enum vtd_scope_type {
 struct vtd_dmar_scope {
 	uint8_t type, enumeration_id, bus; /* bus: the path's start bus */
 	uint8_t dev, fn;		   /* the path's last hop */
+	uint8_t hops;			   /* path entries: bridges on the way, then the device */
+	uint8_t path[VTD_SCOPE_HOPS_MAX][2]; /* (device, function) per hop */
 };
 
 struct vtd_dmar_unit {
@@ -49,6 +52,8 @@ struct vtd_dmar_unit {
 	bool include_pci_all; /* every PCI device of the segment not listed elsewhere */
 	unsigned nr_scopes;   /* stored, at most VTD_DMAR_SCOPES_MAX */
 	struct vtd_dmar_scope scopes[VTD_DMAR_SCOPES_MAX];
+	/* Well-formed scopes not stored (too many, or paths too long): coverage unknown. */
+	unsigned nr_dropped;
 };
 
 struct vtd_dmar {
@@ -69,6 +74,59 @@ struct vtd_dmar {
  */
 bool vtd_dmar_parse(const void *table, size_t avail, struct vtd_dmar *out, char *err,
 		    size_t err_size);
+
+/*
+ * The bus range behind the PCI-to-PCI bridge at bus:dev.fn: true with
+ * *secondary and *subordinate, false when there is no bridge there.
+ */
+typedef bool vtd_bridge_fn(uint8_t bus, uint8_t dev, uint8_t fn, uint8_t *secondary,
+			   uint8_t *subordinate, void *ctx);
+/*
+ * Which unit of `d` translates DMA from requester `rid` of PCI segment
+ * `segment`: the unit with a PCI endpoint or sub-hierarchy scope naming
+ * the device (paths followed through `bridge`), else the segment's
+ * INCLUDE_PCI_ALL unit. -1 when none does, or when a unit whose scopes
+ * were not all stored might list it (no guess). Pure.
+ */
+int vtd_dmar_unit_for(const struct vtd_dmar *d, unsigned segment, uint16_t rid,
+		      vtd_bridge_fn *bridge, void *ctx);
+
+/* ---- What a unit offers (pure: tests feed synthetic registers) ----------------- */
+
+/* How the driver must use a unit, from its CAP and ECAP registers. */
+struct vtd_caps {
+	bool first_stage, second_stage; /* usable translation stages */
+	/*
+	 * No ECAP.C: the unit reads root, context and PASID tables without
+	 * snooping, so every write to them is cleaned to memory
+	 * (arch_dcache_clean_range) before the unit may look.
+	 */
+	bool clean_tables;
+	/*
+	 * No ECAP.SMPWC: walks through a PASID entry are not snooped either;
+	 * the driver's second-stage tables are cleaned the same way. With
+	 * SMPWC, PASID entries set PWSNP (snooped walks) instead.
+	 */
+	bool clean_sspt;
+	bool pwsnp;
+	/*
+	 * First stage without SMPWC walks the CPU's own page tables, which
+	 * the driver cannot clean: offered only when `emulated` (the unit is
+	 * software under a hypervisor, reading memory coherently); then true.
+	 */
+	bool first_stage_unsnooped;
+};
+/*
+ * Checks what the driver needs of a unit (queued invalidation, scalable
+ * mode, a usable stage, 48-bit addresses, page-selective invalidation,
+ * caching mode off, at least IOMMU_ASIDS domain ids) and how to keep its
+ * walks coherent. true with *out; false with one line in err naming the
+ * register field that rules the unit out. A first stage that cannot be
+ * made coherent is dropped (note says why in one line, else note is
+ * empty); the unit is refused only if no stage is left.
+ */
+bool vtd_caps_check(uint64_t cap, uint64_t ecap, bool emulated, struct vtd_caps *out, char *note,
+		    char *err, size_t size);
 
 /* ---- The running unit ------------------------------------------------------------ */
 
@@ -123,13 +181,34 @@ void vtd_iqe_info(struct vtd_iqe_info *out);
 int vtd_inject_bad_descriptor(void);
 
 /*
+ * Cache-line cleans of the driver's tables done so far (a unit without
+ * ECAP.C or SMPWC needs them; a test compares deltas).
+ */
+uint64_t vtd_clean_count(void);
+/* How the driven unit is used (vtd_caps_check's verdict); all false without VT-d. */
+const struct vtd_caps *vtd_caps(void);
+/* Did the probe find a unit, fail to bring it up and leave it off with nothing held? */
+bool vtd_bring_up_undone(void);
+
+/*
  * Test-only (command line vtd.break=): skip_iotlb makes the invalidate
  * op skip its IOTLB descriptor (the wait is still issued), so a device
  * keeps stale translations; corrupt_dmar makes the probe parse a copy
  * of the DMAR table with a wrong checksum (the boot must go on without
- * VT-d and say why).
+ * VT-d and say why); steal_stream makes attach take over a stream that
+ * is already attached (detaching its owner) instead of refusing it;
+ * skip_clean skips the cache cleans of the driver's tables; fail_enable
+ * makes the probe see translation-enable never acknowledged, so the
+ * unit must be turned off again and everything given back.
  */
-enum vtd_break { VTD_BREAK_NONE, VTD_BREAK_SKIP_IOTLB, VTD_BREAK_CORRUPT_DMAR };
+enum vtd_break {
+	VTD_BREAK_NONE,
+	VTD_BREAK_SKIP_IOTLB,
+	VTD_BREAK_CORRUPT_DMAR,
+	VTD_BREAK_STEAL_STREAM,
+	VTD_BREAK_SKIP_CLEAN,
+	VTD_BREAK_FAIL_ENABLE,
+};
 enum vtd_break vtd_broken(void);
 
 #endif

@@ -8,7 +8,9 @@
  * Invariant: no byte past min(avail, the header's length) is read, and
  * every length is checked before the structure it bounds is looked at;
  * the first problem found is named in one line (structure, offset,
- * field) and nothing is half filled in for the caller to use.
+ * field) and nothing is half filled in for the caller to use. Which unit
+ * translates a device is decided from the stored scopes only, and never
+ * guessed when a scope could not be stored.
  */
 #include "kernel/acpi/acpi.h"
 #include "kernel/iommu/vtd.h"
@@ -56,13 +58,18 @@ static bool parse_scopes(const uint8_t *d, unsigned len, unsigned at, struct vtd
 				 at, off, slen, len);
 			return false;
 		}
-		if (u->nr_scopes < VTD_DMAR_SCOPES_MAX) {
+		unsigned hops = (slen - SCOPE_HEADER) / 2;
+		if (u->nr_scopes < VTD_DMAR_SCOPES_MAX && hops <= VTD_SCOPE_HOPS_MAX) {
 			struct vtd_dmar_scope *s = &u->scopes[u->nr_scopes++];
 			s->type = d[off];
 			s->enumeration_id = d[off + 4];
 			s->bus = d[off + 5];
 			s->dev = d[off + slen - 2];
 			s->fn = d[off + slen - 1];
+			s->hops = (uint8_t)hops;
+			memcpy(s->path, d + off + SCOPE_HEADER, 2 * hops);
+		} else {
+			u->nr_dropped++;
 		}
 		off += slen;
 	}
@@ -148,4 +155,49 @@ bool vtd_dmar_parse(const void *table, size_t avail, struct vtd_dmar *out, char 
 		return false;
 	}
 	return true;
+}
+
+static uint16_t rid_of(uint8_t bus, uint8_t dev, uint8_t fn)
+{
+	return (uint16_t)(bus << 8 | (dev & 0x1f) << 3 | (fn & 7));
+}
+
+/* Does scope `s` name the device `rid`, or a bridge with `rid` behind it? */
+static bool scope_covers(const struct vtd_dmar_scope *s, uint16_t rid, vtd_bridge_fn *bridge,
+			 void *ctx)
+{
+	if (s->type != VTD_SCOPE_PCI_ENDPOINT && s->type != VTD_SCOPE_PCI_SUBHIERARCHY)
+		return false; /* I/O APIC, HPET, ACPI namespace: not a requester id of ours */
+	uint8_t bus = s->bus, secondary, subordinate;
+	for (unsigned i = 0; i + 1 < s->hops; i++) {
+		if (!bridge(bus, s->path[i][0], s->path[i][1], &secondary, &subordinate, ctx))
+			return false; /* the path leads nowhere on this machine */
+		bus = secondary;
+	}
+	uint8_t dev = s->path[s->hops - 1][0], fn = s->path[s->hops - 1][1];
+	if (rid_of(bus, dev, fn) == rid)
+		return true;
+	return s->type == VTD_SCOPE_PCI_SUBHIERARCHY &&
+	       bridge(bus, dev, fn, &secondary, &subordinate, ctx) && (rid >> 8) >= secondary &&
+	       (rid >> 8) <= subordinate;
+}
+
+int vtd_dmar_unit_for(const struct vtd_dmar *d, unsigned segment, uint16_t rid,
+		      vtd_bridge_fn *bridge, void *ctx)
+{
+	int include_all = -1;
+	bool unsure = false;
+	for (unsigned i = 0; i < d->nr_units; i++) {
+		const struct vtd_dmar_unit *u = &d->units[i];
+		if (u->segment != segment)
+			continue;
+		for (unsigned j = 0; j < u->nr_scopes; j++)
+			if (scope_covers(&u->scopes[j], rid, bridge, ctx))
+				return (int)i;
+		if (u->include_pci_all)
+			include_all = (int)i;
+		else if (u->nr_dropped)
+			unsure = true; /* a scope we did not keep may name the device */
+	}
+	return unsure ? -1 : include_all;
 }

@@ -17,6 +17,7 @@
 
 #include "kernel/iommu/iommu.h"
 #include "kernel/iommu/vtd.h"
+#include "kernel/pci/pci.h"
 #include "kernel/sync/wait.h"
 
 /* Registers (offsets from the DRHD's register base). */
@@ -48,7 +49,9 @@
 #define VTD_IECTL_IM (1u << 31)
 
 /* CAP fields. */
+#define VTD_CAP_CM	 (1ull << 7) /* caching mode: not-present entries may be cached */
 #define VTD_CAP_SAGAW(c) (((c) >> 8) & 0x1f)
+#define VTD_SAGAW_4LEVEL (1u << 2)
 #define VTD_CAP_MGAW(c)	 ((unsigned)(((c) >> 16) & 0x3f) + 1)
 #define VTD_CAP_FRO(c)	 ((unsigned)(((c) >> 24) & 0x3ff) * 16)
 #define VTD_CAP_PSI	 (1ull << 39)
@@ -57,6 +60,7 @@
 #define VTD_CAP_ND(c)	 ((unsigned)((c)&7))
 
 /* ECAP bits. */
+#define VTD_ECAP_C	(1ull << 0) /* root, context and PASID table reads are snooped */
 #define VTD_ECAP_QI	(1ull << 1)
 #define VTD_ECAP_IR	(1ull << 3)
 #define VTD_ECAP_PT	(1ull << 6)
@@ -65,6 +69,7 @@
 #define VTD_ECAP_SMTS	(1ull << 43)
 #define VTD_ECAP_SSTS	(1ull << 46)
 #define VTD_ECAP_FSTS	(1ull << 47)
+#define VTD_ECAP_SMPWC	(1ull << 48) /* walks through a PASID entry snoop when it sets PWSNP */
 #define VTD_ECAP_PSS(e) ((unsigned)(((e) >> 35) & 0x1f) + 1)
 
 /* Invalidation descriptors: 256 bits (IQA.DW = 1, as scalable mode wants). */
@@ -100,6 +105,7 @@ struct vtd_desc {
 #define VTD_PE_PGTT(t)	    ((t) << 6)
 #define VTD_PE_AW_48	    (2ull << 2) /* second stage: 4-level, 48-bit */
 #define VTD_PE_FSPM_4LEVEL  (0ull << 2) /* in qw2 */
+#define VTD_PE_PWSNP	    (1ull << 23) /* in qw1 (entry bit 87): snooped page walks */
 #define VTD_CTX_PER_TABLE   128		/* 32-byte context entries per 4 KiB half */
 #define VTD_PASID_PER_TABLE 64		/* 64-byte PASID entries per 4 KiB table */
 
@@ -117,10 +123,17 @@ struct vtd_unit {
 	struct iommu io; /* first: the ops get it back */
 	volatile uint8_t *regs;
 	uint64_t cap, ecap;
+	struct vtd_caps caps;
+	/* Requester ids of the scanned PCI devices this unit translates (DMAR scopes). */
+	uint16_t rids[PCI_DEV_MAX];
+	unsigned nr_rids;
+	uint64_t cleans; /* cache-line cleans of tables (atomic: sspt runs per domain) */
+	bool undone;	 /* bring-up failed and was rolled back */
 	uint32_t gcmd; /* enables set so far (GCMD is written whole) */
 	phys_addr_t root_pa;
 	struct mutex table_lock;
-	uint8_t did_pgtt[IOMMU_ASIDS]; /* per domain id: what its PASID entry translates with */
+	/* Per domain id: what its PASID entry translates with (atomic bytes: read unlocked). */
+	uint8_t did_pgtt[IOMMU_ASIDS];
 	/* Invalidation queue. */
 	spinlock_t qi_lock;
 	struct vtd_desc *queue;
@@ -135,6 +148,12 @@ struct vtd_unit {
 
 extern struct vtd_unit vtd_unit;
 
+/* The unit behind an iommu the ops were handed (io is its first member). */
+static inline struct vtd_unit *vtd_to_unit(struct iommu *io)
+{
+	return (struct vtd_unit *)io;
+}
+
 uint32_t vtd_read32(unsigned off);
 uint64_t vtd_read64(unsigned off);
 void vtd_write32(unsigned off, uint32_t v);
@@ -144,16 +163,26 @@ void vtd_write64(unsigned off, uint64_t v);
 /* Allocates the queue and enables queued invalidation; false (reported) if it did not come up. */
 bool vtd_qi_enable(struct vtd_unit *u);
 /*
- * Posts `n` descriptors (n < VTD_QUEUE_SLOTS) and one wait descriptor,
+ * Posts `n` descriptors (n + 1 < VTD_QUEUE_SLOTS: with the wait they must
+ * not fill the ring, whose full state looks empty) and one wait descriptor,
  * and returns when the unit wrote the wait's status, recovering from
  * invalidation-queue errors on the way. Panics naming the function if
  * the wait never completes.
  */
 void vtd_qi_submit(struct vtd_unit *u, const struct vtd_desc *d, unsigned n);
+/* Queued invalidation off again (bring-up failed) and its frames given back. */
+void vtd_qi_disable(struct vtd_unit *u);
 
 /* vtd_fault.c */
 /* Masks the fault event interrupt (faults are polled) and clears stale records. */
 void vtd_fault_init(struct vtd_unit *u);
+
+/* vtd.c */
+/*
+ * The unit may read [p, p + n) without snooping (caps.clean_tables, or
+ * `sspt` and caps.clean_sspt): written back to memory before it looks.
+ */
+void vtd_clean(struct vtd_unit *u, const void *p, size_t n, bool sspt);
 
 /* vtd_sspt.c */
 extern const struct iommu_iopt_ops vtd_iopt_ops;

@@ -17,6 +17,7 @@
  * again so the unit resumes.
  */
 #include "kernel/arch.h"
+#include "kernel/atomic.h"
 #include "kernel/errno.h"
 #include "kernel/iommu/vtd_hw.h"
 #include "kernel/mm/frame.h"
@@ -41,6 +42,13 @@ bool vtd_qi_enable(struct vtd_unit *u)
 	vtd_write64(VTD_REG_IQT, 0);
 	vtd_write64(VTD_REG_IQA, u->queue_pa | VTD_IQA_DW); /* QS = 0: one page */
 	return true;
+}
+
+void vtd_qi_disable(struct vtd_unit *u)
+{
+	vtd_write64(VTD_REG_IQA, 0); /* QIE is off: the unit no longer reads the queue */
+	u->queue = NULL;
+	u->status = NULL;
 }
 
 static struct vtd_desc wait_desc(phys_addr_t status, uint32_t value)
@@ -81,12 +89,16 @@ static void recover_iqe(struct vtd_unit *u)
 
 void vtd_qi_submit(struct vtd_unit *u, const struct vtd_desc *d, unsigned n)
 {
+	/* A batch filling all slots would put the tail on the head: an empty-looking queue. */
+	if (n + 1 >= VTD_QUEUE_SLOTS)
+		panic("vtd_qi_submit: %u descriptors and a wait do not fit %u slots", n,
+		      VTD_QUEUE_SLOTS);
 	irqflags_t flags = spin_lock_irqsave(&u->qi_lock);
 	for (unsigned i = 0; i < n; i++)
 		post(u, d[i]);
 	uint32_t seq = ++u->seq;
 	post(u, wait_desc(u->status_pa, seq));
-	u->io.stats.syncs++;
+	atomic_fetch_add(&u->io.stats.syncs, 1);
 	ring(u);
 	uint64_t deadline = arch_time_ns() + QI_WAIT_NS;
 	while (__atomic_load_n(&u->status[0], __ATOMIC_ACQUIRE) != seq) {

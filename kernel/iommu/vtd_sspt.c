@@ -12,7 +12,9 @@
  * invalidates before it replaces one); tables stay until free, emptied or
  * not, since the unit walks them with no flush protocol of its own;
  * every store is one aligned 8-byte write, the new table's contents
- * before the entry that links it.
+ * before the entry that links it; on a unit whose walks through a PASID
+ * entry do not snoop (no ECAP.SMPWC) each is cleaned to memory in that
+ * order (vtd_clean), before the caller's invalidation.
  */
 #include "kernel/errno.h"
 #include "kernel/iommu/vtd_hw.h"
@@ -21,6 +23,13 @@
 
 #define SS_LEVELS  4
 #define SS_PRESENT (VTD_SS_R | VTD_SS_W)
+
+/* One entry, then (no SMPWC) cleaned to memory. */
+static void ss_store(struct vtd_unit *u, uint64_t *slot, uint64_t v)
+{
+	__atomic_store_n(slot, v, __ATOMIC_RELEASE);
+	vtd_clean(u, slot, sizeof(*slot), true);
+}
 
 static unsigned ss_index(virt_addr_t va, unsigned level)
 {
@@ -32,7 +41,8 @@ static unsigned ss_index(virt_addr_t va, unsigned level)
  * table on the way is absent (then *skip is the bytes that absent entry
  * covers) or out of memory.
  */
-static uint64_t *ss_walk(phys_addr_t root, virt_addr_t va, bool create, uint64_t *skip)
+static uint64_t *ss_walk(struct vtd_unit *u, phys_addr_t root, virt_addr_t va, bool create,
+			 uint64_t *skip)
 {
 	uint64_t *table = kva(root);
 	for (unsigned level = SS_LEVELS - 1; level > 0; level--) {
@@ -44,7 +54,8 @@ static uint64_t *ss_walk(phys_addr_t root, virt_addr_t va, bool create, uint64_t
 					*skip = 1ull << pt_level_shift(level);
 				return NULL;
 			}
-			__atomic_store_n(e, next | SS_PRESENT, __ATOMIC_RELEASE);
+			vtd_clean(u, kva(next), PAGE_SIZE, true);
+			ss_store(u, e, next | SS_PRESENT);
 		}
 		table = kva(VTD_ADDR(*e));
 	}
@@ -53,32 +64,32 @@ static uint64_t *ss_walk(phys_addr_t root, virt_addr_t va, bool create, uint64_t
 
 static int ss_alloc(struct iommu *io, phys_addr_t *root)
 {
-	(void)io;
-	return frame_alloc_zeroed(root);
+	int err = frame_alloc_zeroed(root);
+	if (!err)
+		vtd_clean(vtd_to_unit(io), kva(*root), PAGE_SIZE, true);
+	return err;
 }
 
 static int ss_map(struct iommu *io, phys_addr_t root, virt_addr_t va, phys_addr_t pa,
 		  unsigned attrs)
 {
-	(void)io;
-	uint64_t *slot = ss_walk(root, va, true, NULL);
+	uint64_t *slot = ss_walk(vtd_to_unit(io), root, va, true, NULL);
 	if (!slot)
 		return -ENOMEM;
 	if (*slot & SS_PRESENT)
 		return -EEXIST;
 	uint64_t e = VTD_ADDR(pa) | VTD_SS_R | ((attrs & PT_WRITE) ? VTD_SS_W : 0);
-	__atomic_store_n(slot, e, __ATOMIC_RELEASE);
+	ss_store(vtd_to_unit(io), slot, e);
 	return 0;
 }
 
 static void ss_unmap(struct iommu *io, phys_addr_t root, virt_addr_t start, virt_addr_t end)
 {
-	(void)io;
 	for (virt_addr_t va = start; va < end;) {
 		uint64_t skip = PAGE_SIZE;
-		uint64_t *slot = ss_walk(root, va, false, &skip);
+		uint64_t *slot = ss_walk(vtd_to_unit(io), root, va, false, &skip);
 		if (slot)
-			__atomic_store_n(slot, 0, __ATOMIC_RELEASE);
+			ss_store(vtd_to_unit(io), slot, 0);
 		virt_addr_t next = ALIGN_DOWN(va, skip) + skip;
 		if (next < va)
 			break; /* wrapped at the top of the address space */
@@ -89,8 +100,7 @@ static void ss_unmap(struct iommu *io, phys_addr_t root, virt_addr_t start, virt
 static bool ss_query(struct iommu *io, phys_addr_t root, virt_addr_t va, phys_addr_t *pa,
 		     unsigned *attrs)
 {
-	(void)io;
-	uint64_t *slot = ss_walk(root, va, false, NULL);
+	uint64_t *slot = ss_walk(vtd_to_unit(io), root, va, false, NULL);
 	if (!slot || !(*slot & SS_PRESENT))
 		return false;
 	*pa = VTD_ADDR(*slot);
