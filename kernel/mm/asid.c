@@ -361,8 +361,10 @@ void asid_release(struct mm *mm)
 	unsigned id = (unsigned)(mm->asid & id_mask());
 	struct pin_slot *slot = slot_of_mm(mm);
 	/* Still pinned (an unbind racing this teardown): orphaned, the id stays taken. */
-	if (slot)
+	if (slot) {
 		slot->owner = NULL;
+		asid_stats.orphaned++;
+	}
 	/* Broken on purpose: a pinned id goes back into the pool with its mm. */
 	bool keep = slot && !tlb_broken_is(TLB_BREAK_ASID_ORPHAN_FREED);
 	if (!keep && (mm->asid & ~id_mask()) == generation && id)

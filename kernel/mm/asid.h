@@ -65,6 +65,7 @@ struct asid_stats {
 	uint64_t allocated;
 	uint64_t rollovers;
 	uint64_t rollover_flushes; /* full local flushes done because of a rollover */
+	uint64_t orphaned; /* mms released while still pinned (an unbind raced the teardown) */
 };
 extern struct asid_stats asid_stats;
 /*
