@@ -112,8 +112,8 @@ struct iommu_sva {
 	unsigned stream;
 	unsigned asid;
 	struct mutex lock; /* attach against release (sva.c) */
-	bool attached; /* this binding attached the stream and has not stopped it */
-	bool released; /* release ran (teardown or unbind): the stream is not attached again */
+	bool attached;	   /* this binding attached the stream and has not stopped it */
+	bool released;	   /* release ran (teardown or unbind): the stream is not attached again */
 };
 
 /*

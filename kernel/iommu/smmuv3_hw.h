@@ -60,7 +60,7 @@
 #define CR1_WB_INNER_SHAREABLE 0xd75u
 #define CR2_RECINVSID	       (1u << 1) /* record C_BAD_STREAMID */
 #define GERROR_CMDQ_ERR	       (1u << 0)
-#define GERROR_EVENTQ_ABT      (1u << 2) /* EVENTQ_ABT_ERR: an event queue access aborted */
+#define GERROR_EVENTQ_ABT      (1u << 2)  /* EVENTQ_ABT_ERR: an event queue access aborted */
 #define EVTQ_OVFLG	       (1u << 31) /* EVENTQ_PROD.OVFLG, EVENTQ_CONS.OVACKFLG */
 #define CMDQ_CONS_ERR(v)       (((v) >> 24) & 0x7f)
 #define Q_BASE_RA	       (1ull << 62)
@@ -128,7 +128,7 @@ struct smmu {
 	spinlock_t lock; /* command queue, event queue and the records below */
 	struct smmu_queue cmdq, evtq;
 	uint64_t nr_events, nr_cmd_errors, lost_events;
-	uint32_t evtq_ovflg; /* the OVFLG value last acknowledged (EVTQ_OVFLG or 0) */
+	uint32_t evtq_ovflg;   /* the OVFLG value last acknowledged (EVTQ_OVFLG or 0) */
 	struct mutex cfg_lock; /* STE and CD changes (attach, detach, bypass) */
 	struct smmu_event events[SMMU_EVENTS_KEPT]; /* ring, newest at (nr_events - 1) % KEPT */
 	struct smmu_cmd_error last_cmd_error;

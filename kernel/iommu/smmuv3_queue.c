@@ -128,9 +128,10 @@ int smmu_issue_bounded(struct smmu *s, const uint64_t (*cmds)[2], unsigned n)
 		else if (pending)
 			ack_other_errors(s, pending, gerrorn);
 		if (arch_time_ns() > deadline) {
-			printk("smmuv3: the SMMU did not consume CMD_SYNC in 100 ms (CMDQ_CONS %#x, "
-			       "PROD %#x, GERROR %#x)",
-			       cons, q->prod, gerror);
+			printk(
+			    "smmuv3: the SMMU did not consume CMD_SYNC in 100 ms (CMDQ_CONS %#x, "
+			    "PROD %#x, GERROR %#x)",
+			    cons, q->prod, gerror);
 			err = -ETIMEDOUT;
 			break;
 		}

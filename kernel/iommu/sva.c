@@ -118,8 +118,7 @@ int iommu_sva_bind(struct iommu_sva *bond, struct iommu *io, unsigned stream, st
 	 * orphans the pin (asid_release) and mn_register then refuses.
 	 */
 	unsigned asid = io->shares_cpu_asid ? asid_pin(mm) : iommu_alloc_asid(io);
-	*bond = (struct iommu_sva){.io = io, .stream = stream, .asid = asid,
-				   .lock = MUTEX_INIT};
+	*bond = (struct iommu_sva){.io = io, .stream = stream, .asid = asid, .lock = MUTEX_INIT};
 	if (!bond->asid)
 		return -ENOSPC; /* all ids in use, or (shared) none on this arch or too many pins */
 	bond->sub.ops = &sva_ops;
