@@ -160,6 +160,16 @@ static void current_id_switch_takes_no_lock(struct ktest *t)
 	mm_destroy(b);
 }
 
+enum { OTHERS = 10 };
+
+/* The pinning cases' start (skipped without ASIDs): M and OTHERS other mms, or false. */
+static bool pin_case_mms(struct ktest *t, struct mm **m, struct mm **o)
+{
+	if (arch_tlb_caps()->asid_bits == 0)
+		KTEST_SKIP(t, "no ASIDs on this arch (nothing to pin)");
+	return make_mms(t, m, o, OTHERS);
+}
+
 /*
  * A pinned id (asid_pin: an SMMU context descriptor tags the mm's
  * translations with it) outlives rollovers: M is pinned, never runs, and
@@ -170,12 +180,9 @@ static void current_id_switch_takes_no_lock(struct ktest *t)
  */
 static void pinned_id_survives_rollover(struct ktest *t)
 {
-	if (arch_tlb_caps()->asid_bits == 0)
-		KTEST_SKIP(t, "no ASIDs on this arch (nothing to pin)");
 	unsigned here = arch_cpu_id();
-	enum { OTHERS = 10 };
 	struct mm *m, *o[OTHERS];
-	if (!make_mms(t, &m, o, OTHERS))
+	if (!pin_case_mms(t, &m, o))
 		return;
 	uint64_t rollovers = asid_stats.rollovers;
 	/* Six ids: one pinned, two reserved by the CPUs here, so every rollover frees some. */
@@ -215,12 +222,9 @@ static void pinned_id_survives_rollover(struct ktest *t)
  */
 static void pins_without_an_mm_keep_their_ids(struct ktest *t)
 {
-	if (arch_tlb_caps()->asid_bits == 0)
-		KTEST_SKIP(t, "no ASIDs on this arch (nothing to pin)");
 	unsigned here = arch_cpu_id();
-	enum { OTHERS = 10 };
 	struct mm *m, *o[OTHERS];
-	if (!make_mms(t, &m, o, OTHERS))
+	if (!pin_case_mms(t, &m, o))
 		return;
 	unsigned held = asid_pins_held();
 	uint64_t rollovers = asid_stats.rollovers;
