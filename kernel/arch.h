@@ -99,6 +99,21 @@ void arch_irq_unmask(unsigned irq, bool level);
 void arch_irq_mask(unsigned irq);
 /* Writes a short name of `irq` for log lines ("vector 0x30", "GIC INTID 80"). */
 void arch_irq_describe(unsigned irq, char *buf, size_t size);
+/* ---- Device memory ordering ---------------------------------------------- */
+
+/*
+ * Ordering between normal memory a device reads or writes (its queues,
+ * tables, DMA buffers) and register accesses. A device is not in the
+ * CPUs' inner-shareable domain, so a CPU-to-CPU barrier is not enough on
+ * arm64 (these are dmb osh*, like Linux's __iowmb/__iormb); x86 mfence.
+ * Generic code uses them through kernel/mmio.h.
+ */
+/* Earlier stores reach the device before later MMIO writes (fill, then doorbell). */
+void arch_mmio_wmb(void);
+/* Earlier MMIO reads complete before later loads (status, then what it covers). */
+void arch_mmio_rmb(void);
+/* Every earlier load and store before every later one (read entries, then free their slots). */
+void arch_mmio_mb(void);
 
 /* ---- Time --------------------------------------------------------------- */
 

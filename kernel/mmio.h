@@ -9,12 +9,15 @@
  * Ordering against normal memory (a DMA buffer the CPU filled before it
  * writes a device's "start" register) is the caller's job: mmio_wmb()
  * before the doorbell, mmio_rmb() after reading a "done" bit and before
- * reading what the device wrote.
+ * reading what the device wrote, mmio_mb() after reading entries the
+ * device wrote and before the register write that lets it reuse them.
+ * They are the arch's device barriers (kernel/arch.h: outer shareable on
+ * arm64), not smp_*(), which order only what CPUs see of each other.
  */
 #ifndef PAGODA_KERNEL_MMIO_H
 #define PAGODA_KERNEL_MMIO_H
 
-#include "kernel/atomic.h"
+#include "kernel/arch.h"
 #include "kernel/types.h"
 
 static inline uint8_t mmio_read8(const volatile void *p)
@@ -50,8 +53,10 @@ static inline void mmio_write64(volatile void *p, uint64_t v)
 	*(volatile uint64_t *)p = v;
 }
 /* Normal-memory stores before this are visible to a device before later MMIO writes. */
-#define mmio_wmb() smp_mb()
+#define mmio_wmb() arch_mmio_wmb()
 /* MMIO reads before this complete before later normal-memory reads. */
-#define mmio_rmb() smp_mb()
+#define mmio_rmb() arch_mmio_rmb()
+/* Every access before this (reads of device-written entries) before every later one. */
+#define mmio_mb() arch_mmio_mb()
 
 #endif

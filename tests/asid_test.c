@@ -11,7 +11,8 @@
  * the id its mm's flushes use (asid_hw). The allocator's own record
  * (asid_active_hw) is not evidence: it is what a bug would get wrong.
  * A pinned id (an IOMMU shares it) must survive rollovers and stay the
- * pinned mm's alone.
+ * pinned mm's alone, and one reserved without an mm, or outliving its mm,
+ * must stay nobody's until it is unpinned.
  */
 #include "kernel/mm/asid.h"
 #include "kernel/mm/mm.h"
@@ -159,6 +160,16 @@ static void current_id_switch_takes_no_lock(struct ktest *t)
 	mm_destroy(b);
 }
 
+enum { OTHERS = 10 };
+
+/* The pinning cases' start (skipped without ASIDs): M and OTHERS other mms, or false. */
+static bool pin_case_mms(struct ktest *t, struct mm **m, struct mm **o)
+{
+	if (arch_tlb_caps()->asid_bits == 0)
+		KTEST_SKIP(t, "no ASIDs on this arch (nothing to pin)");
+	return make_mms(t, m, o, OTHERS);
+}
+
 /*
  * A pinned id (asid_pin: an SMMU context descriptor tags the mm's
  * translations with it) outlives rollovers: M is pinned, never runs, and
@@ -169,12 +180,9 @@ static void current_id_switch_takes_no_lock(struct ktest *t)
  */
 static void pinned_id_survives_rollover(struct ktest *t)
 {
-	if (arch_tlb_caps()->asid_bits == 0)
-		KTEST_SKIP(t, "no ASIDs on this arch (nothing to pin)");
 	unsigned here = arch_cpu_id();
-	enum { OTHERS = 10 };
 	struct mm *m, *o[OTHERS];
-	if (!make_mms(t, &m, o, OTHERS))
+	if (!pin_case_mms(t, &m, o))
 		return;
 	uint64_t rollovers = asid_stats.rollovers;
 	/* Six ids: one pinned, two reserved by the CPUs here, so every rollover frees some. */
@@ -198,15 +206,72 @@ static void pinned_id_survives_rollover(struct ktest *t)
 	EXPECT_EQ(t, runs, id);
 	ktest_log(t, "pinned id %u, %lu rollovers, M runs with id %u", id,
 		  (unsigned long)(asid_stats.rollovers - rollovers), runs);
-	asid_unpin(m);
-	asid_unpin(m);
+	asid_unpin_id(id);
+	asid_unpin_id(id);
 	destroy_mms(m, o, OTHERS);
+}
+
+/*
+ * Pinned ids that no mm owns: R is reserved (asid_reserve, as for a
+ * shadow domain on the SMMU) and M's pinned id P outlives M (mm_destroy
+ * while pinned: an SVA unbind racing the teardown). Neither id may be
+ * given to another mm across two rollovers; asid_unpin_id then frees
+ * both without any mm, and ids are handed out again. Fails under
+ * tlb.break=asid_orphan_freed (P goes back to the pool with M) and
+ * tlb.break=asid_pin_ignored.
+ */
+static void pins_without_an_mm_keep_their_ids(struct ktest *t)
+{
+	unsigned here = arch_cpu_id();
+	struct mm *m, *o[OTHERS];
+	if (!pin_case_mms(t, &m, o))
+		return;
+	unsigned held = asid_pins_held();
+	uint64_t rollovers = asid_stats.rollovers;
+	/* Seven ids: two pinned, two reserved by the CPUs here, so every rollover frees some. */
+	asid_test_limit(7);
+	unsigned r = asid_reserve(), p = asid_pin(m);
+	EXPECT_NE(t, r, 0u);
+	EXPECT_NE(t, p, 0u);
+	EXPECT_NE(t, r, p);
+	mm_destroy(m); /* still pinned: no panic, and P stays taken */
+	EXPECT_EQ(t, asid_pins_held(), held + 2);
+	bool ok = true;
+	for (unsigned round = 0; round < 2; round++) {
+		for (unsigned i = 0; i < OTHERS; i++) {
+			ok = ok && visit(here, o[i]);
+			EXPECT_NE(t, asid_hw(o[i]), r);
+			EXPECT_NE(t, asid_hw(o[i]), p);
+		}
+	}
+	EXPECT_GE(t, asid_stats.rollovers - rollovers, 2u);
+	asid_unpin_id(r);
+	asid_unpin_id(p);
+	EXPECT_EQ(t, asid_pins_held(), held);
+	/* Both free again: churning the others through the five ids gives both out. */
+	bool r_reused = false, p_reused = false;
+	for (unsigned round = 0; round < 2; round++) {
+		for (unsigned i = 0; i < OTHERS; i++) {
+			ok = ok && visit(here, o[i]);
+			r_reused = r_reused || asid_hw(o[i]) == r;
+			p_reused = p_reused || asid_hw(o[i]) == p;
+		}
+	}
+	asid_test_limit(0);
+	EXPECT_TRUE(t, ok);
+	EXPECT_TRUE(t, r_reused);
+	EXPECT_TRUE(t, p_reused);
+	ktest_log(t, "reserved id %u, orphaned id %u, %lu rollovers", r, p,
+		  (unsigned long)(asid_stats.rollovers - rollovers));
+	for (unsigned i = 0; i < OTHERS; i++)
+		mm_destroy(o[i]);
 }
 
 static const struct ktest_case asid_cases[] = {
 	KTEST_CASE(idle_cpu_keeps_the_id_its_mm_has),
 	KTEST_CASE(current_id_switch_takes_no_lock),
 	KTEST_CASE(pinned_id_survives_rollover),
+	KTEST_CASE(pins_without_an_mm_keep_their_ids),
 	KTEST_END,
 };
 KTEST_SUITE(asid_suite, "asid", asid_cases);

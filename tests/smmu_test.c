@@ -13,14 +13,22 @@
  *
  * The CPU side writes and reads the user addresses from a thread running
  * in the mm, so "the same virtual address" is literally that.
+ *
+ * The last cases are about ownership and lifetime: a stream that already
+ * translates is refused to a second binding or a shadow domain (and left
+ * working), a shadow domain's id is reserved in the CPU's ASID space, and
+ * an unbind racing the mm's last mm_destroy neither panics nor leaks or
+ * frees the pinned ASID early.
  */
 #include "kernel/drivers/edu.h"
 #include "kernel/errno.h"
 #include "kernel/iommu/iommu.h"
+#include "kernel/iommu/shadow.h"
 #include "kernel/iommu/smmuv3.h"
 #include "kernel/mm/asid.h"
 #include "kernel/mm/frame.h"
 #include "kernel/mm/mm.h"
+#include "kernel/percpu.h"
 #include "kernel/sched/thread.h"
 #include "lib/string.h"
 #include "tests/ktest.h"
@@ -342,6 +350,184 @@ static void illegal_command_is_reported_and_skipped(struct ktest *t)
 	EXPECT_EQ(t, smmu_cmd_errors(NULL), errors + 1);
 }
 
+/* ---- Ownership and lifetime ------------------------------------------------------------ */
+
+/*
+ * A second binding of a bound stream, and a shadow domain on it, are
+ * refused with -EBUSY: rewriting the live CD in place could let the SMMU
+ * cache the second mm's walk under the first one's ASID. The refusal
+ * leaves the stream to the first binding (a failed bind must not detach
+ * it either): edu still DMAs through the first mm. Pins balance.
+ */
+static void bound_stream_is_not_taken_over(struct ktest *t)
+{
+	need_smmu(t);
+	phys_addr_t pa;
+	ASSERT_EQ(t, frame_alloc_zeroed(&pa), 0);
+	unsigned pins = asid_pins_held();
+	struct bound b;
+	struct mm *other = mm_create();
+	if (other && bind(t, &b)) {
+		EXPECT_EQ(t, vm_map_phys(b.mm, VA(0), pa, PAGE_SIZE, RW_USER), 0);
+		EXPECT_EQ(t, vm_map_anon(other, VA(0), PAGE_SIZE, RW_USER), 0);
+		static struct iommu_sva second;
+		EXPECT_EQ(t, iommu_sva_bind(&second, iommu_hw(), b.sid, other), -EBUSY);
+		static struct iommu_shadow sh;
+		EXPECT_EQ(t, iommu_shadow_create(&sh, iommu_hw(), b.sid, other, VA(0), PAGE_SIZE),
+			  -EBUSY);
+		EXPECT_EQ(t, asid_pins_held(), pins + 1); /* only the first binding's */
+		EXPECT_EQ(t, edu_dma_bus(EDU_FROM_DEVICE, VA(0), 0, EDU_BUF_SIZE), 0);
+		EXPECT_FALSE(t, page_is(pa, 0)); /* through the first mm's tables */
+		unbind(&b);
+	}
+	EXPECT_EQ(t, asid_pins_held(), pins);
+	if (other)
+		mm_destroy(other);
+	frame_free(pa, 0);
+}
+
+/*
+ * A shadow domain on the SMMU tags its own tables with an id of the CPU's
+ * ASID space (the SMMU's TLB is tagged by ASID, not by stream): it must
+ * be reserved there (asid_reserve), or an mm given the same id and bound
+ * elsewhere would share IOTLB entries with it. The domain also works:
+ * edu writes through the mirror into the mm's page.
+ */
+static void shadow_domain_reserves_its_id(struct ktest *t)
+{
+	need_smmu(t);
+	unsigned pins = asid_pins_held(), sid;
+	ASSERT_EQ(t, smmu_stream_of(edu_pci_dev(), &sid), 0);
+	struct mm *mm = mm_create();
+	ASSERT_TRUE(t, mm != NULL);
+	EXPECT_EQ(t, vm_map_anon(mm, VA(0), PAGE_SIZE, RW_USER), 0);
+	static struct iommu_shadow sh;
+	int err = iommu_shadow_create(&sh, iommu_hw(), sid, mm, VA(0), PAGE_SIZE);
+	EXPECT_EQ(t, err, 0);
+	if (!err) {
+		EXPECT_EQ(t, asid_pins_held(), pins + 1);
+		EXPECT_TRUE(t, cpu_access(mm, VA(0), 0x00, true)); /* populated, and mm has an id */
+		EXPECT_NE(t, asid_hw(mm), sh.asid);
+		EXPECT_EQ(t, iommu_shadow_fault_in(&sh, VA(0), PAGE_SIZE), 0);
+		EXPECT_EQ(t, edu_dma_bus(EDU_FROM_DEVICE, VA(0), 0, EDU_BUF_SIZE), 0);
+		EXPECT_FALSE(t, cpu_access(mm, VA(0), 0x00, false)); /* edu's buffer landed */
+		ktest_log(t, "shadow id %u, the mm's id %u", sh.asid, asid_hw(mm));
+		iommu_shadow_destroy(&sh);
+		smmu_stream_bypass(sid);
+	}
+	EXPECT_EQ(t, asid_pins_held(), pins);
+	mm_destroy(mm);
+}
+
+struct unbinder {
+	struct iommu_sva *bond;
+	unsigned delay_ns;
+};
+
+static void unbinder_fn(void *arg)
+{
+	struct unbinder *u = arg;
+	uint64_t until = arch_time_ns() + u->delay_ns;
+	while (arch_time_ns() < until)
+		arch_cpu_relax();
+	iommu_sva_unbind(u->bond);
+}
+
+static void unregister_fn(void *sub)
+{
+	mn_unregister(sub);
+}
+
+/*
+ * The narrow interleaving, forced. iommu_sva_unbind is two steps: stop
+ * the device (under bond->lock), then mn_unregister, whose release drops
+ * the ASID pin. Here this CPU does the first step as unbind does and
+ * keeps bond->lock; another CPU runs the second, unlinks, and its
+ * release waits for the lock. Meanwhile mm_destroy finishes: it releases
+ * nothing (unlinked) and frees the mm while it is still pinned. The pin
+ * must be orphaned, not a panic (asid_release), keep the id taken, and
+ * go when the release runs without the mm. False: the case cannot go on.
+ */
+static bool unbind_outlives_mm(struct ktest *t, unsigned other, unsigned pins)
+{
+	struct bound b;
+	if (!bind(t, &b))
+		return false;
+	struct iommu *io = iommu_hw();
+	EXPECT_EQ(t, vm_map_anon(b.mm, VA(0), PAGE_SIZE, RW_USER), 0);
+	uint32_t linked = atomic_load_acquire(&b.bond.sub.state);
+	uint64_t orphaned = asid_stats.orphaned;
+	mutex_lock(&b.bond.lock);
+	io->ops->detach(io, b.sid);
+	io->ops->invalidate(io, b.bond.asid, 0, 0, true, true);
+	b.bond.attached = false;
+	struct thread *th = thread_create("smmu-unreg", other, unregister_fn, &b.bond.sub);
+	if (!th)
+		mutex_unlock(&b.bond.lock);
+	ASSERT_TRUE(t, th != NULL);
+	while (atomic_load_acquire(&b.bond.sub.state) == linked)
+		arch_cpu_relax();
+	mm_destroy(b.mm);
+	EXPECT_EQ(t, asid_stats.orphaned - orphaned, 1u);
+	EXPECT_EQ(t, asid_pins_held(), pins + 1); /* the id outlives its mm */
+	mutex_unlock(&b.bond.lock);
+	thread_join(th);
+	EXPECT_TRUE(t, b.bond.released);
+	EXPECT_EQ(t, asid_pins_held(), pins);
+	smmu_stream_bypass(b.sid);
+	return true;
+}
+
+/*
+ * An unbind on another CPU races the mm's last mm_destroy here: first
+ * free-running with a different head start each round, then with the
+ * narrow interleaving forced (unbind_outlives_mm), then in order (the
+ * teardown releases, the unbind after it finds nothing to do). No panic,
+ * and the pins balance every time. The log says how often the
+ * free-running rounds went the narrow way (asid_stats.orphaned).
+ */
+static void unbind_races_teardown(struct ktest *t)
+{
+	need_smmu(t);
+	unsigned pins = asid_pins_held(), other = arch_cpu_id();
+	for_each_cpu(c, cpumask_read(&cpu_online_mask))
+	{
+		if (c != arch_cpu_id())
+			other = c;
+	}
+	if (other == arch_cpu_id())
+		KTEST_SKIP(t, "needs two CPUs");
+	uint64_t orphaned = asid_stats.orphaned;
+	enum { ROUNDS = 32 };
+	for (unsigned round = 0; round < ROUNDS; round++) {
+		struct bound b;
+		if (!bind(t, &b))
+			return;
+		EXPECT_EQ(t, vm_map_anon(b.mm, VA(0), 4 * PAGE_SIZE, RW_USER), 0);
+		struct unbinder u = {.bond = &b.bond, .delay_ns = (round % 16) * 20000};
+		struct thread *th = thread_create("smmu-unbind", other, unbinder_fn, &u);
+		ASSERT_TRUE(t, th != NULL);
+		mm_destroy(b.mm);
+		thread_join(th);
+		smmu_stream_bypass(b.sid);
+		EXPECT_EQ(t, asid_pins_held(), pins);
+	}
+	ktest_log(t, "%u free-running rounds, the unbind outlived the mm in %lu", ROUNDS,
+		  (unsigned long)(asid_stats.orphaned - orphaned));
+	if (!unbind_outlives_mm(t, other, pins))
+		return;
+	struct bound b;
+	if (bind(t, &b)) {
+		EXPECT_EQ(t, asid_pins_held(), pins + 1);
+		mm_destroy(b.mm);
+		EXPECT_EQ(t, asid_pins_held(), pins);
+		EXPECT_TRUE(t, b.bond.released);
+		iommu_sva_unbind(&b.bond);
+		smmu_stream_bypass(b.sid);
+	}
+	EXPECT_EQ(t, asid_pins_held(), pins);
+}
+
 static const struct ktest_case smmu_cases[] = {
     KTEST_CASE(iommu_map_and_reg_are_parsed_strictly),
     KTEST_CASE(device_shares_the_cpu_view),
@@ -349,6 +535,9 @@ static const struct ktest_case smmu_cases[] = {
     KTEST_CASE(stale_translation_is_invalidated),
     KTEST_CASE(unbound_stream_aborts),
     KTEST_CASE(illegal_command_is_reported_and_skipped),
+    KTEST_CASE(bound_stream_is_not_taken_over),
+    KTEST_CASE(shadow_domain_reserves_its_id),
+    KTEST_CASE(unbind_races_teardown),
     KTEST_END,
 };
 KTEST_SUITE(smmu_suite, "smmu", smmu_cases);

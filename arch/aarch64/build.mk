@@ -84,6 +84,7 @@ ROLLOVER_CASE := tlb.asid_rollover_keeps_mms_apart
 SWITCHED_CASE := tlb.switched_out_and_back_catches_up
 BREAK_CASE := kpt.split_is_invalidated_before_the_walk_goes_on
 PIN_CASE := asid.pinned_id_survives_rollover
+ORPHAN_CASE := asid.pins_without_an_mm_keep_their_ids
 QEMU_MACHINE_ARGS := -machine virt,gic-version=$(GIC)$(VIRT_OPTS) -cpu $(QEMU_CPU) -smp $(CPUS) \
 	-m $(MEM)
 SWITCHED_FREED_CASE := tlb_count.freed_tables_reach_switched_away_cpus
@@ -102,6 +103,7 @@ arch-negative: kernel
 	$(call negative_check,tlb=ipi tlb.break=spare_switched_away,--expect-fail $(SWITCHED_FREED_CASE),$(SWITCHED_FREED_CASE))
 	$(call negative_check,tlb.break=asid_pin_ignored,--expect-fail $(PIN_CASE),$(PIN_CASE))
 	$(call negative_check,pci.msi=off edu.break=double_count,--expect-fail $(IRQ_CASE),$(IRQ_CASE))
+	$(call negative_check,tlb.break=asid_orphan_freed,--expect-fail $(ORPHAN_CASE),$(ORPHAN_CASE))
 	$(Q)$(MAKE) --no-print-directory iommu-negative IOMMU=smmuv3
 
 # The SMMUv3's checks, on a machine that has one: with the IOTLB invalidation

@@ -38,6 +38,22 @@ void arch_cpu_relax(void)
 	__asm__ __volatile__("yield" ::: "memory");
 }
 
+/* Devices are outer shareable: an ish barrier would order only the CPUs' view. */
+void arch_mmio_wmb(void)
+{
+	__asm__ __volatile__("dmb oshst" ::: "memory");
+}
+
+void arch_mmio_rmb(void)
+{
+	__asm__ __volatile__("dmb oshld" ::: "memory");
+}
+
+void arch_mmio_mb(void)
+{
+	__asm__ __volatile__("dmb osh" ::: "memory");
+}
+
 /*
  * wfi with IRQs masked, then unmask: a pending interrupt is a wake-up event
  * for wfi even while PSTATE.I masks it, so one that arrives after the mask

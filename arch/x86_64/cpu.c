@@ -122,6 +122,22 @@ void arch_cpu_relax(void)
 	__asm__ __volatile__("pause" ::: "memory");
 }
 
+/* mfence for all three: it also orders write-combining and uncached accesses. */
+void arch_mmio_wmb(void)
+{
+	__asm__ __volatile__("mfence" ::: "memory");
+}
+
+void arch_mmio_rmb(void)
+{
+	__asm__ __volatile__("mfence" ::: "memory");
+}
+
+void arch_mmio_mb(void)
+{
+	__asm__ __volatile__("mfence" ::: "memory");
+}
+
 void arch_cpu_idle(void)
 {
 	/* sti takes effect after the next instruction, so no wake-up is lost before hlt. */

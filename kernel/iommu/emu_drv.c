@@ -57,7 +57,7 @@ static void sync_and_unlock(struct emu_drv *d)
 {
 	uint64_t seq = ++d->sync_seq;
 	post(d, (struct emu_cmd){.op = EMU_CMD_SYNC, .value = seq, .sync_word = &d->sync_done});
-	d->io.stats.syncs++;
+	iommu_stat_add(&d->io.stats.syncs, 1);
 	mutex_unlock(&d->cmd_lock);
 	emu_iommu_doorbell(&d->hw);
 	if (iommu_broken == IOMMU_BREAK_DROP_SYNC)
@@ -101,11 +101,11 @@ static void emu_invalidate(struct iommu *io, unsigned asid, virt_addr_t start, v
 	mutex_lock(&d->cmd_lock);
 	if (full) {
 		post(d, (struct emu_cmd){.op = EMU_CMD_INV_ASID, .asid = (uint16_t)asid});
-		io->stats.asid_invalidations++;
+		iommu_stat_add(&io->stats.asid_invalidations, 1);
 	} else {
 		post(d, (struct emu_cmd){.op = EMU_CMD_INV_RANGE, .asid = (uint16_t)asid,
 					 .start = start, .end = end});
-		io->stats.range_invalidations++;
+		iommu_stat_add(&io->stats.range_invalidations, 1);
 	}
 	sync_and_unlock(d);
 }

@@ -24,8 +24,10 @@
 #ifndef PAGODA_KERNEL_IOMMU_IOMMU_H
 #define PAGODA_KERNEL_IOMMU_IOMMU_H
 
+#include "kernel/atomic.h"
 #include "kernel/mm/notifier.h"
 #include "kernel/spinlock.h"
+#include "kernel/sync/wait.h"
 
 struct iommu;
 
@@ -69,11 +71,21 @@ struct iommu_ops {
 	const struct iommu_iopt_ops *iopt;
 };
 
+/*
+ * Counters; gathers on several CPUs invalidate at once, so drivers count
+ * with iommu_stat_add (one atomic add), never with a plain increment.
+ */
 struct iommu_stats {
 	uint64_t range_invalidations; /* commands covering a range */
 	uint64_t asid_invalidations; /* commands covering a whole address space */
 	uint64_t syncs;
 };
+
+/* Adds `n` to one counter of an iommu_stats (e.g. &io->stats.syncs). */
+static inline void iommu_stat_add(uint64_t *counter, uint64_t n)
+{
+	atomic_fetch_add(counter, n);
+}
 
 struct iommu {
 	const char *name;
@@ -99,13 +111,18 @@ struct iommu_sva {
 	struct iommu *io;
 	unsigned stream;
 	unsigned asid;
-	bool released; /* the mm was torn down: the stream aborts */
+	struct mutex lock; /* attach against release (sva.c) */
+	bool attached;	   /* this binding attached the stream and has not stopped it */
+	bool released;	   /* release ran (teardown or unbind): the stream is not attached again */
 };
 
 /*
  * Binds `stream` to `mm`'s own page tables: from now on the device
  * translates through them and is kept coherent by the notifier. 0,
- * -EINVAL or -ENOMEM. `bond` is the caller's storage until unbind.
+ * -EINVAL (also: `mm` is being torn down), -ENOMEM, -ENOSPC (no id), or
+ * -EBUSY (the stream already translates for another binding or domain;
+ * it is left as it was). `bond` is the caller's storage until unbind;
+ * `mm` must not be freed before bind returns.
  */
 int iommu_sva_bind(struct iommu_sva *bond, struct iommu *io, unsigned stream, struct mm *mm);
 /*
@@ -120,7 +137,10 @@ void iommu_sva_unbind(struct iommu_sva *bond);
  * An IOMMU-side address-space id (never 0), or 0 when all are in use. An
  * id is given back only after every cached translation tagged with it
  * was invalidated (and that invalidation completed), so a new user never
- * meets an old user's entries.
+ * meets an old user's entries. On an IOMMU sharing the CPU's ASID space
+ * (shares_cpu_asid) the id is reserved in the CPU's allocator
+ * (asid_reserve: no mm has it), and iommu_free_asid drops that
+ * reservation, or a binding's pin on its mm's id.
  */
 unsigned iommu_alloc_asid(struct iommu *io);
 void iommu_free_asid(struct iommu *io, unsigned asid);

@@ -17,9 +17,11 @@
  * (at every sync and when a test asks); no interrupt is used.
  *
  * Invariant (probe.c's): the SMMU is registered with the IOMMU layer only
- * once enabled with its queues working; a failure on the way leaves it
- * disabled (CR0 = 0: traffic passes untranslated, as with no SMMU) and
- * says why in one line.
+ * once enabled with its queues working; a failure on the way (no CR0
+ * acknowledgement, no memory, the initial CMD_SYNC never consumed) leaves
+ * it disabled (CR0 = 0: traffic passes untranslated, as with no SMMU),
+ * frees its tables and queues once it acknowledged CR0 = 0 (until then it
+ * may still read them: they are left), and says why in one line.
  */
 #include "kernel/cmdline.h"
 #include "kernel/errno.h"
@@ -93,26 +95,27 @@ static bool enable(struct smmu *s, const char **why)
 	mmio_write32(s->regs + SMMU_CR1, CR1_WB_INNER_SHAREABLE);
 	mmio_write32(s->regs + SMMU_CR2, CR2_RECINVSID);
 	mmio_write32(s->regs + SMMU_IRQ_CTRL, 0); /* polled */
-	if (smmu_tables_init(s) || smmu_queues_init(s)) {
-		*why = "out of memory for the stream table or queues";
-		return false;
-	}
-	uint32_t pending = mmio_read32(s->regs + SMMU_GERROR) ^ mmio_read32(s->regs + SMMU_GERRORN);
-	mmio_write32(s->regs + SMMU_GERRORN, mmio_read32(s->regs + SMMU_GERRORN) ^ pending);
-	if (!cr0_set(s, CR0_CMDQEN)) {
-		*why = "CR0ACK never acknowledged the command queue";
-		return false;
-	}
+	/* Errors whoever ran before left pending: acknowledged (GERRORN = GERROR). */
+	mmio_write32(s->regs + SMMU_GERRORN, mmio_read32(s->regs + SMMU_GERROR));
 	/* Whatever firmware or a previous kernel left cached goes. */
 	static const uint64_t flush[2][2] = {{CMD_CFGI_ALL, 31}, {CMD_TLBI_NSNH_ALL, 0}};
-	smmu_issue(s, flush, 2);
-	if (!cr0_set(s, CR0_CMDQEN | CR0_EVENTQEN) ||
-	    !cr0_set(s, CR0_CMDQEN | CR0_EVENTQEN | CR0_SMMUEN)) {
-		cr0_set(s, 0);
+	if (smmu_tables_init(s) || smmu_queues_init(s))
+		*why = "out of memory for the stream table or queues";
+	else if (!cr0_set(s, CR0_CMDQEN))
+		*why = "CR0ACK never acknowledged the command queue";
+	else if (smmu_issue_bounded(s, flush, 2))
+		*why = "the initial CFGI_ALL and TLBI_NSNH_ALL never completed";
+	else if (!cr0_set(s, CR0_CMDQEN | CR0_EVENTQEN) ||
+		 !cr0_set(s, CR0_CMDQEN | CR0_EVENTQEN | CR0_SMMUEN))
 		*why = "CR0ACK never acknowledged the event queue or SMMUEN";
-		return false;
+	else
+		return true;
+	/* Off again; only once it says so does it stop reading the tables and queues. */
+	if (cr0_set(s, 0)) {
+		smmu_queues_free(s);
+		smmu_tables_free(s);
 	}
-	return true;
+	return false;
 }
 
 void smmuv3_probe(void)
@@ -122,6 +125,7 @@ void smmuv3_probe(void)
 	const char *why;
 
 	smmu_broken = (enum smmu_break)cmdline_enum("smmu.break");
+	s->cfg_lock = (struct mutex)MUTEX_INIT;
 	int found = smmu_dt_find(&s->dt, err, sizeof(err));
 	if (found < 0)
 		printk("smmuv3: %s; not using the SMMU", err);
@@ -136,8 +140,8 @@ void smmuv3_probe(void)
 	s->oas_bits = oas_bits(IDR5_OAS(s->idr5));
 	s->ril = s->idr3 & IDR3_RIL;
 	why = missing_caps(s);
-	if (!why && !enable(s, &why))
-		why = why ? why : "enable failed";
+	if (!why)
+		enable(s, &why);
 	if (why) {
 		printk("smmuv3: %s at %#llx: %s; not using the SMMU", s->dt.path,
 		       (unsigned long long)s->dt.base, why);

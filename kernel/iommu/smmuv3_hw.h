@@ -60,7 +60,8 @@
 #define CR1_WB_INNER_SHAREABLE 0xd75u
 #define CR2_RECINVSID	       (1u << 1) /* record C_BAD_STREAMID */
 #define GERROR_CMDQ_ERR	       (1u << 0)
-#define GERROR_EVENTQ_ABT      (1u << 2)
+#define GERROR_EVENTQ_ABT      (1u << 2)  /* EVENTQ_ABT_ERR: an event queue access aborted */
+#define EVTQ_OVFLG	       (1u << 31) /* EVENTQ_PROD.OVFLG, EVENTQ_CONS.OVACKFLG */
 #define CMDQ_CONS_ERR(v)       (((v) >> 24) & 0x7f)
 #define Q_BASE_RA	       (1ull << 62)
 #define Q_ADDR_MASK	       0x000fffffffffffe0ull
@@ -88,6 +89,7 @@
 #define STE_CFG_ABORT	(0ull << 1)
 #define STE_CFG_BYPASS	(4ull << 1)
 #define STE_CFG_S1	(5ull << 1)
+#define STE_CFG_MASK	(7ull << 1)
 #define STE_CTXPTR_MASK 0x000fffffffffffc0ull
 /* Word 1: CD fetches write-back inner shareable; bypassed traffic keeps its shareability. */
 #define STE_W1 ((1ull << 2) | (1ull << 4) | (3ull << 6) | (1ull << 44))
@@ -126,6 +128,8 @@ struct smmu {
 	spinlock_t lock; /* command queue, event queue and the records below */
 	struct smmu_queue cmdq, evtq;
 	uint64_t nr_events, nr_cmd_errors, lost_events;
+	uint32_t evtq_ovflg;   /* the OVFLG value last acknowledged (EVTQ_OVFLG or 0) */
+	struct mutex cfg_lock; /* STE and CD changes (attach, detach, bypass) */
 	struct smmu_event events[SMMU_EVENTS_KEPT]; /* ring, newest at (nr_events - 1) % KEPT */
 	struct smmu_cmd_error last_cmd_error;
 };
@@ -138,18 +142,24 @@ extern enum smmu_break smmu_broken;
  * Queues `n` commands (2 words each) and a CMD_SYNC, rings the doorbell
  * and waits until the SMMU consumed the sync, recovering from command
  * errors on the way; then reads new events. Panics when the SMMU stops
- * consuming. Takes s->lock; n is small (a batch never fills the queue).
+ * consuming. Takes s->lock; n + 1 must fit in the queue (asserted).
  */
 void smmu_issue(struct smmu *s, const uint64_t (*cmds)[2], unsigned n);
+/* The same, but 0 or -ETIMEDOUT (one line said why) when the sync is not consumed in time. */
+int smmu_issue_bounded(struct smmu *s, const uint64_t (*cmds)[2], unsigned n);
 /* Reads new events under s->lock (the caller holds it). */
 void smmu_drain_events_locked(struct smmu *s);
 /* Allocates both queues and programs their base registers (SMMU disabled). */
 int smmu_queues_init(struct smmu *s);
+/* Frees whatever queues are allocated (the SMMU acknowledged CR0 = 0: it reads none). */
+void smmu_queues_free(struct smmu *s);
 
 /* ---- smmuv3_ste.c ---- */
 extern const struct iommu_ops smmu_ops;
 /* Allocates the stream table (every stream bypassing) and the CDs; programs STRTAB_BASE*. */
 int smmu_tables_init(struct smmu *s);
+/* Frees the stream table and CDs if allocated (the SMMU acknowledged CR0 = 0). */
+void smmu_tables_free(struct smmu *s);
 
 /* ---- smmuv3_dt.c ---- */
 /* Reads the boot DTB: 1 found (filled), 0 no SMMU node, -1 malformed (message in err). */

@@ -16,8 +16,20 @@
  * GERRORN; the SMMU then resumes at CONS, so the batch completes and
  * later commands work.
  *
+ * Events: EVENTQ_PROD.OVFLG toggles on each overflow, so an overflow is
+ * pending while it differs from the flag last acknowledged through
+ * EVENTQ_CONS.OVACKFLG (evtq_ovflg), not while it is set. QEMU never
+ * overflows that way: with the queue full it aborts the write and raises
+ * GERROR.EVENTQ_ABT_ERR, reported like the other global errors.
+ *
+ * Ordering against the SMMU (mmio.h, the arch's outer-shareable
+ * barriers): entries before the PROD doorbell; the CONS read before what
+ * it covers; the event entries read before the CONS write that lets the
+ * SMMU overwrite them.
+ *
  * Invariants: only a holder of s->lock writes commands or reads events;
- * the queue is empty whenever the lock is free; a wait is bounded.
+ * the queue is empty whenever the lock is free, and a batch (its
+ * commands and the sync) fits in it; a wait is bounded.
  */
 #include "kernel/errno.h"
 #include "kernel/iommu/smmuv3_hw.h"
@@ -81,13 +93,20 @@ static void recover_cmd_error(struct smmu *s, uint32_t gerrorn)
 static void ack_other_errors(struct smmu *s, uint32_t pending, uint32_t gerrorn)
 {
 	printk("smmuv3: global error %#x (GERROR%s) acknowledged", pending,
-	       pending & GERROR_EVENTQ_ABT ? ": event queue full, events lost" : "");
+	       pending & GERROR_EVENTQ_ABT
+		   ? ": EVENTQ_ABT_ERR, a write to the event queue aborted (QEMU: queue full)"
+		   : "");
 	wr32(s, SMMU_GERRORN, gerrorn ^ pending);
 }
 
-void smmu_issue(struct smmu *s, const uint64_t (*cmds)[2], unsigned n)
+int smmu_issue_bounded(struct smmu *s, const uint64_t (*cmds)[2], unsigned n)
 {
 	struct smmu_queue *q = &s->cmdq;
+	/* The queue is empty now (lock free): it holds 1 << shift entries, wrap bit apart. */
+	if (n + 1 > (1u << q->shift))
+		panic("smmu_issue: %u commands and a sync exceed the %u-entry queue", n,
+		      1u << q->shift);
+	int err = 0;
 	irqflags_t f = spin_lock_irqsave(&s->lock);
 	for (unsigned i = 0; i <= n; i++) {
 		uint64_t *e = q_entry(q, q->prod);
@@ -108,17 +127,30 @@ void smmu_issue(struct smmu *s, const uint64_t (*cmds)[2], unsigned n)
 			recover_cmd_error(s, gerrorn);
 		else if (pending)
 			ack_other_errors(s, pending, gerrorn);
-		if (arch_time_ns() > deadline)
-			panic("smmu_issue: the SMMU did not consume CMD_SYNC in 100 ms (CMDQ_CONS "
-			      "%#x, "
-			      "PROD %#x, GERROR %#x)",
-			      cons, q->prod, gerror);
+		if (arch_time_ns() > deadline) {
+			printk(
+			    "smmuv3: the SMMU did not consume CMD_SYNC in 100 ms (CMDQ_CONS %#x, "
+			    "PROD %#x, GERROR %#x)",
+			    cons, q->prod, gerror);
+			err = -ETIMEDOUT;
+			break;
+		}
 		arch_cpu_relax();
 	}
 	mmio_rmb(); /* the sync's completion before anything the caller reads next */
-	s->io.stats.syncs++;
-	smmu_drain_events_locked(s);
+	if (!err) {
+		iommu_stat_add(&s->io.stats.syncs, 1);
+		smmu_drain_events_locked(s);
+	}
 	spin_unlock_irqrestore(&s->lock, f);
+	return err;
+}
+
+void smmu_issue(struct smmu *s, const uint64_t (*cmds)[2], unsigned n)
+{
+	/* Past enable, an SMMU that stops consuming leaves no safe way on. */
+	if (smmu_issue_bounded(s, cmds, n))
+		panic("smmu_issue: the SMMU stopped consuming commands");
 }
 
 static const char *event_name(unsigned type)
@@ -148,9 +180,11 @@ void smmu_drain_events_locked(struct smmu *s)
 	uint32_t pending = (rd32(s, SMMU_GERROR) ^ gerrorn) & ~GERROR_CMDQ_ERR;
 	unsigned seen = 0;
 	if (pending)
-		ack_other_errors(s, pending, gerrorn); /* e.g. EVENTQ_ABT_ERR: a full queue */
-	if (prod & (1u << 31)) {
-		s->lost_events++; /* overflow flag: acknowledged by copying it into CONS below */
+		ack_other_errors(s, pending, gerrorn); /* e.g. EVENTQ_ABT_ERR: QEMU's full queue */
+	/* A toggle: a new overflow only when it differs from what CONS acknowledged last. */
+	if ((prod & EVTQ_OVFLG) != s->evtq_ovflg) {
+		s->lost_events++;
+		s->evtq_ovflg = prod & EVTQ_OVFLG; /* acknowledged with the CONS write below */
 		printk("smmuv3: event queue overflowed: events were lost");
 	}
 	mmio_rmb(); /* PROD before the entries it covers */
@@ -171,22 +205,34 @@ void smmu_drain_events_locked(struct smmu *s)
 	if (seen > SMMU_EVENTS_LOGGED)
 		printk("smmuv3: ... and %u more events (%llu since boot)",
 		       seen - SMMU_EVENTS_LOGGED, (unsigned long long)s->nr_events);
-	wr32(s, SMMU_EVENTQ_CONS, q->cons | (prod & (1u << 31)));
+	mmio_mb(); /* the entries read before the SMMU may overwrite them */
+	wr32(s, SMMU_EVENTQ_CONS, q->cons | s->evtq_ovflg);
 }
 
 static int queue_alloc(struct smmu_queue *q, unsigned shift, unsigned words)
 {
-	if (frame_alloc_zeroed(&q->pa) != 0)
+	phys_addr_t pa;
+	if (frame_alloc_zeroed(&pa) != 0)
 		return -ENOMEM;
-	*q =
-	    (struct smmu_queue){.entries = kva(q->pa), .pa = q->pa, .shift = shift, .words = words};
+	*q = (struct smmu_queue){.entries = kva(pa), .pa = pa, .shift = shift, .words = words};
 	return 0;
+}
+
+void smmu_queues_free(struct smmu *s)
+{
+	struct smmu_queue *qs[] = {&s->cmdq, &s->evtq};
+	for (unsigned i = 0; i < ARRAY_SIZE(qs); i++) {
+		if (qs[i]->entries)
+			frame_free(qs[i]->pa, 0);
+		*qs[i] = (struct smmu_queue){0};
+	}
 }
 
 int smmu_queues_init(struct smmu *s)
 {
 	if (queue_alloc(&s->cmdq, SMMU_CMDQ_SHIFT, 2) || queue_alloc(&s->evtq, SMMU_EVTQ_SHIFT, 4))
-		return -ENOMEM;
+		return -ENOMEM; /* smmu_queues_free gives back what was allocated */
+	s->evtq_ovflg = 0;
 	mmio_write64(s->regs + SMMU_CMDQ_BASE,
 		     Q_BASE_RA | (s->cmdq.pa & Q_ADDR_MASK) | SMMU_CMDQ_SHIFT);
 	wr32(s, SMMU_CMDQ_PROD, 0);

@@ -14,6 +14,10 @@
  *  - The SMMU never sees a half-written entry it may use: a CD is written
  *    while no valid STE points at it, valid bit last; an STE changes by
  *    one 64-bit store of word 0 (word 1 is the same in every state).
+ *    Hence attach refuses (-EBUSY) a stream whose STE already translates:
+ *    rewriting its live CD in place could let the SMMU fetch a new TTB0
+ *    with the old ASID. Configuration changes hold s->cfg_lock, so the
+ *    check and the writes are one step.
  *  - Every change is followed by CFGI_STE/CFGI_CD and a CMD_SYNC before
  *    the call returns (QEMU caches the decoded STE+CD until then).
  *  - `invalidate` issues TLBI_NH_VA per page (or its range form with
@@ -75,6 +79,11 @@ static int smmu_attach(struct iommu *io, unsigned stream, phys_addr_t root, unsi
 	const struct arch_iommu_stage1 *a = &s->s1;
 	if (stream >= io->nr_streams || asid == 0 || asid >= (1u << s->asid_bits))
 		return -EINVAL;
+	mutex_lock(&s->cfg_lock);
+	if ((ste_of(s, stream)[0] & STE_CFG_MASK) == STE_CFG_S1) {
+		mutex_unlock(&s->cfg_lock);
+		return -EBUSY; /* another binding or domain translates through this CD */
+	}
 	/* Not live: the stream bypasses or aborts, so the CD can be written in any order. */
 	uint64_t *cd = cd_of(s, stream);
 	memset(cd, 0, SMMU_CD_WORDS * sizeof(*cd));
@@ -87,6 +96,7 @@ static int smmu_attach(struct iommu *io, unsigned stream, phys_addr_t root, unsi
 	    CD_AA64 | CD_R | CD_A | CMD_ASID(asid); /* TG0 = 0: 4 KiB */
 	atomic_store_release(&cd[0], word0);
 	ste_set(s, stream, STE_V | STE_CFG_S1 | (s->cds_pa + stream * SMMU_CD_WORDS * 8));
+	mutex_unlock(&s->cfg_lock);
 	return 0;
 }
 
@@ -95,16 +105,21 @@ static void smmu_detach(struct iommu *io, unsigned stream)
 	struct smmu *s = to_smmu(io);
 	if (stream >= io->nr_streams)
 		return;
+	mutex_lock(&s->cfg_lock);
 	ste_set(s, stream, STE_V | STE_CFG_ABORT);
 	/* No STE points at the CD any more, and the sync above made the SMMU forget it. */
 	memset(cd_of(s, stream), 0, SMMU_CD_WORDS * sizeof(uint64_t));
+	mutex_unlock(&s->cfg_lock);
 }
 
 void smmu_stream_bypass(unsigned sid)
 {
 	struct smmu *s = &smmu_dev;
-	if (smmu_present() && sid < s->io.nr_streams)
-		ste_set(s, sid, STE_V | STE_CFG_BYPASS);
+	if (!smmu_present() || sid >= s->io.nr_streams)
+		return;
+	mutex_lock(&s->cfg_lock);
+	ste_set(s, sid, STE_V | STE_CFG_BYPASS);
+	mutex_unlock(&s->cfg_lock);
 }
 
 /* TLBI_NH_VA word 1: the address, TTL 0 (any level), leaf only unless tables went. */
@@ -148,16 +163,16 @@ static void smmu_invalidate(struct iommu *io, unsigned asid, virt_addr_t start, 
 	if (full || pages > limit) {
 		cmds[n][0] = CMD_TLBI_NH_ASID | CMD_ASID(asid);
 		cmds[n++][1] = 0;
-		io->stats.asid_invalidations++;
+		iommu_stat_add(&io->stats.asid_invalidations, 1);
 	} else if (s->ril) {
 		n = range_cmds(asid, start, pages, walks, cmds);
-		io->stats.range_invalidations += n;
+		iommu_stat_add(&io->stats.range_invalidations, n);
 	} else {
 		for (; n < pages; n++) {
 			cmds[n][0] = CMD_TLBI_NH_VA | CMD_ASID(asid);
 			cmds[n][1] = va_word(start + ((uint64_t)n << PAGE_SHIFT), walks);
 		}
-		io->stats.range_invalidations += n;
+		iommu_stat_add(&io->stats.range_invalidations, n);
 	}
 	if (smmu_broken == SMMU_BREAK_SKIP_TLBI)
 		n = 0; /* test-only: the IOTLB keeps what the CPU side unmapped */
@@ -169,6 +184,15 @@ const struct iommu_ops smmu_ops = {
     .detach = smmu_detach,
     .invalidate = smmu_invalidate,
 };
+
+void smmu_tables_free(struct smmu *s)
+{
+	if (s->strtab)
+		frame_free(s->strtab_pa, SMMU_TABLE_ORDER);
+	if (s->cds)
+		frame_free(s->cds_pa, SMMU_TABLE_ORDER);
+	s->strtab = s->cds = NULL;
+}
 
 int smmu_tables_init(struct smmu *s)
 {

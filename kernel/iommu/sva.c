@@ -17,7 +17,16 @@
  * shares the CPU's ASID space (io->shares_cpu_asid: SMMUv3), the mm's own
  * ASID pinned for the binding's lifetime (asid_pin), so a CPU rollover
  * can neither move it nor hand it to another mm while the IOMMU tags the
- * mm's translations with it.
+ * mm's translations with it. The pin is dropped by id (asid_unpin_id),
+ * never through the mm: release may run from an unbind that raced the
+ * mm's teardown, after the mm was freed (asid.c says why that is safe).
+ *
+ * Attach and release of one binding are serialised by bond->lock, and
+ * only a binding whose attach succeeded (bond->attached) ever detaches
+ * the stream: a teardown that releases the binding between mn_register
+ * and attach makes bind give up instead of attaching the stream to
+ * tables about to be freed, and a bind refused by the driver (the stream
+ * belongs to someone else: -EBUSY) leaves the stream as it was.
  */
 #include "kernel/iommu/iommu.h"
 #include "kernel/atomic.h"
@@ -31,6 +40,9 @@ enum iommu_break iommu_broken;
 
 unsigned iommu_alloc_asid(struct iommu *io)
 {
+	/* The IOMMU tags by the CPU's ids: take one no mm has (and none gets). */
+	if (io->shares_cpu_asid)
+		return asid_reserve();
 	unsigned found = 0;
 	irqflags_t flags = spin_lock_irqsave(&io->asid_lock);
 	for (unsigned id = 1; id < IOMMU_ASIDS && !found; id++) {
@@ -45,16 +57,26 @@ unsigned iommu_alloc_asid(struct iommu *io)
 
 void iommu_free_asid(struct iommu *io, unsigned asid)
 {
+	if (io->shares_cpu_asid) {
+		asid_unpin_id(asid); /* a reservation, or a bond's pin on its mm's id */
+		return;
+	}
 	irqflags_t flags = spin_lock_irqsave(&io->asid_lock);
 	io->asid_map[asid / 64] &= ~(1ull << (asid % 64));
 	spin_unlock_irqrestore(&io->asid_lock, flags);
 }
 
-/* The stream aborts, then nothing tagged with the bond's id stays cached. */
+/*
+ * The stream aborts, then nothing tagged with the bond's id stays cached.
+ * Only if this binding attached it; under bond->lock.
+ */
 static void sva_stop_device(struct iommu_sva *bond)
 {
+	if (!bond->attached)
+		return;
 	bond->io->ops->detach(bond->io, bond->stream);
 	bond->io->ops->invalidate(bond->io, bond->asid, 0, 0, true, true);
+	bond->attached = false;
 }
 
 static void sva_invalidate(struct mn_subscription *sub, struct mm *mm, virt_addr_t start,
@@ -65,21 +87,20 @@ static void sva_invalidate(struct mn_subscription *sub, struct mm *mm, virt_addr
 	bond->io->ops->invalidate(bond->io, bond->asid, start, end, freed_tables, full);
 }
 
-/* The id goes back only after the invalidation that dropped its last entries completed. */
-static void sva_put_asid(struct iommu *io, struct mm *mm, unsigned asid)
-{
-	if (io->shares_cpu_asid)
-		asid_unpin(mm);
-	else
-		iommu_free_asid(io, asid);
-}
-
+/*
+ * `mm` may already be freed here (an unbind that raced the teardown):
+ * only the bond is used. The id goes back after the invalidation that
+ * dropped its last entries completed.
+ */
 static void sva_release(struct mn_subscription *sub, struct mm *mm)
 {
+	(void)mm;
 	struct iommu_sva *bond = (struct iommu_sva *)sub;
+	mutex_lock(&bond->lock);
 	sva_stop_device(bond);
 	bond->released = true;
-	sva_put_asid(bond->io, mm, bond->asid);
+	mutex_unlock(&bond->lock);
+	iommu_free_asid(bond->io, bond->asid);
 }
 
 static const struct mn_ops sva_ops = {
@@ -91,19 +112,30 @@ int iommu_sva_bind(struct iommu_sva *bond, struct iommu *io, unsigned stream, st
 {
 	if (stream >= io->nr_streams)
 		return -EINVAL;
-	/* Sharing the CPU's ASID: pinned, so a rollover never gives it to another mm. */
+	/*
+	 * Sharing the CPU's ASID: pinned, so a rollover never gives it to
+	 * another mm. Pinned before mn_register: a teardown in between
+	 * orphans the pin (asid_release) and mn_register then refuses.
+	 */
 	unsigned asid = io->shares_cpu_asid ? asid_pin(mm) : iommu_alloc_asid(io);
-	*bond = (struct iommu_sva){.io = io, .stream = stream, .asid = asid};
+	*bond = (struct iommu_sva){.io = io, .stream = stream, .asid = asid, .lock = MUTEX_INIT};
 	if (!bond->asid)
 		return -ENOSPC; /* all ids in use, or (shared) none on this arch or too many pins */
 	bond->sub.ops = &sva_ops;
 	/* Subscribed before the device may translate: no change can slip between. */
 	int err = mn_register(&bond->sub, mm);
 	if (err) {
-		sva_put_asid(io, mm, bond->asid);
+		iommu_free_asid(io, bond->asid);
 		return err;
 	}
-	err = io->ops->attach(io, stream, mm->pt.root, bond->asid);
+	/* From here the id is the subscription's: its release (exactly once) gives it back. */
+	mutex_lock(&bond->lock);
+	if (bond->released)
+		err = -EINVAL; /* the mm is being torn down: its tables are about to go */
+	else
+		err = io->ops->attach(io, stream, mm->pt.root, bond->asid);
+	bond->attached = err == 0;
+	mutex_unlock(&bond->lock);
 	if (err)
 		mn_unregister(&bond->sub);
 	return err;
@@ -115,8 +147,9 @@ void iommu_sva_unbind(struct iommu_sva *bond)
 	 * Stop the device first: once unlinked, the gathers no longer tell it
 	 * of unmaps, and until release runs it could reach freed frames.
 	 */
-	if (!bond->released)
-		sva_stop_device(bond);
+	mutex_lock(&bond->lock);
+	sva_stop_device(bond);
+	mutex_unlock(&bond->lock);
 	mn_unregister(&bond->sub); /* runs release (again harmless) unless the teardown did */
 }
 

@@ -36,11 +36,28 @@
  * keeping stale entries (asid suite: idle_cpu_keeps_the_id_its_mm_has).
  *
  * Pinned ids (asid_pin, for an IOMMU that tags the mm's translations with
- * the same id): `pinned` marks them. A rollover takes them into the new
- * generation's map before anything is allocated, so no other mm gets one,
- * and new_asid gives a pinned mm its own id back in the new generation
- * (asid suite: pinned_id_survives_rollover). At most ASID_MAX_PINNED are
- * pinned, so a rollover still frees ids.
+ * the same id; asid_reserve, an id no mm has): one slot each, keyed by the
+ * hardware id, naming the mm that owns it or none. A rollover takes them
+ * into the new generation's map before anything is allocated, so no other
+ * mm gets one, and new_asid gives a pinned mm its own id back in the new
+ * generation (asid suite: pinned_id_survives_rollover). At most
+ * ASID_MAX_PINNED are pinned, so a rollover still frees ids.
+ *
+ * Why unpinning takes the id, not the mm: an SVA unbind may race the last
+ * mm_destroy (notifier.h allows it). The unbind stops the device and
+ * unlinks its subscription, so the teardown no longer releases it; the
+ * teardown then frees the mm while the unbind still waits to run its
+ * release, which drops the pin. Every pin change and asid_release run
+ * under asid_lock, so one of two things happens. The unpin comes first:
+ * the mm still exists (asid_release has not run, and mm_destroy frees
+ * the mm only after it), the slot empties, and the id stays the mm's
+ * until asid_release frees it as usual. Or asid_release comes first: it
+ * cuts the slot's link to the mm (owner = NULL: orphaned) and leaves the
+ * id taken; the later unpin finds the slot by id, touches no mm, and as
+ * the last pin gives the id back to the map. Either way the id is never
+ * free while a pin holds it (the device may still tag with it until its
+ * release invalidated), and nothing touches a freed mm (asid suite:
+ * pins_without_an_mm_keep_their_ids; smmu suite: unbind_races_teardown).
  */
 #include "kernel/mm/asid.h"
 #include "kernel/printk.h"
@@ -65,8 +82,40 @@ static cpumask_t flush_due; /* CPUs that flush their whole TLB at their next swi
 static uint64_t fast_switches[CPU_MAX]; /* each CPU counts its own */
 static unsigned next_id = 1;
 static unsigned limit_override;
-static uint64_t pinned[ASID_MAP_BITS / 64]; /* ids of pinned mms; under the lock */
-static unsigned nr_pinned;
+/* mm->asid after asid_release: asid_pin refuses it (a dead mm gets no fresh id). */
+#define ASID_RELEASED UINT64_MAX
+
+/* One pinned hardware id (free while pins == 0); under the lock. */
+struct pin_slot {
+	unsigned id;
+	unsigned pins;
+	struct mm *owner; /* NULL: reserved without an mm, or orphaned by asid_release */
+};
+static struct pin_slot pin_slots[ASID_MAX_PINNED];
+
+static struct pin_slot *slot_of_mm(const struct mm *mm)
+{
+	for (unsigned i = 0; i < ASID_MAX_PINNED; i++)
+		if (pin_slots[i].pins && pin_slots[i].owner == mm)
+			return &pin_slots[i];
+	return NULL;
+}
+
+static struct pin_slot *slot_of_id(unsigned id)
+{
+	for (unsigned i = 0; i < ASID_MAX_PINNED; i++)
+		if (pin_slots[i].pins && pin_slots[i].id == id)
+			return &pin_slots[i];
+	return NULL;
+}
+
+static struct pin_slot *free_slot(void)
+{
+	for (unsigned i = 0; i < ASID_MAX_PINNED; i++)
+		if (!pin_slots[i].pins)
+			return &pin_slots[i];
+	return NULL;
+}
 
 static unsigned id_bits(void)
 {
@@ -108,6 +157,11 @@ static void id_take(unsigned id)
 	map[id / 64] |= 1ull << (id % 64);
 }
 
+static void id_give_back(unsigned id)
+{
+	map[id / 64] &= ~(1ull << (id % 64));
+}
+
 /* The ids run out: new generation, keep what CPUs run with, flush everyone later. */
 static void rollover(void)
 {
@@ -125,8 +179,9 @@ static void rollover(void)
 	}
 	/* Broken on purpose: pinned ids go back into the pool too. */
 	if (!tlb_broken_is(TLB_BREAK_ASID_PIN_IGNORED))
-		for (unsigned w = 0; w < ASID_MAP_BITS / 64; w++)
-			map[w] |= pinned[w];
+		for (unsigned i = 0; i < ASID_MAX_PINNED; i++)
+			if (pin_slots[i].pins)
+				id_take(pin_slots[i].id);
 	flush_due = cpumask_read(&cpu_online_mask);
 	next_id = 1;
 	asid_stats.rollovers++;
@@ -143,6 +198,8 @@ static void carry_reserved(uint64_t old, uint64_t new)
 			reserved[c] = new;
 }
 
+static uint64_t alloc_id(void);
+
 static uint64_t new_asid(struct mm *mm)
 {
 	/* Still running somewhere from before the rollover: keep the id. */
@@ -155,8 +212,14 @@ static uint64_t new_asid(struct mm *mm)
 		}
 	}
 	/* Pinned: the device still tags with this id, and the rollover kept it for the mm. */
-	if (mm->asid_pins && !tlb_broken_is(TLB_BREAK_ASID_PIN_IGNORED))
+	if (slot_of_mm(mm) && !tlb_broken_is(TLB_BREAK_ASID_PIN_IGNORED))
 		return generation | (mm->asid & id_mask());
+	return alloc_id();
+}
+
+/* A free id of the current generation (rolling over when there is none). */
+static uint64_t alloc_id(void)
+{
 	for (int pass = 0; pass < 2; pass++) {
 		for (unsigned i = 0; i < id_count() - 1; i++) {
 			unsigned id = 1 + (next_id - 1 + i) % (id_count() - 1);
@@ -177,11 +240,16 @@ static uint64_t new_asid(struct mm *mm)
 	panic("new_asid: no free id after two rollovers (%u ids, every one reserved)", id_count() - 1);
 }
 
-/* Gives `mm` an id of the current generation (under the lock). */
-static void make_current(struct mm *mm)
+static void generation_init(void)
 {
 	if (generation == 0)
 		atomic_store_relaxed(&generation, 1ull << id_bits());
+}
+
+/* Gives `mm` an id of the current generation (under the lock). */
+static void make_current(struct mm *mm)
+{
+	generation_init();
 	if ((mm->asid & ~id_mask()) != generation)
 		atomic_store_relaxed(&mm->asid, new_asid(mm));
 }
@@ -231,43 +299,76 @@ unsigned asid_pin(struct mm *mm)
 	if (!id_bits())
 		return 0;
 	irqflags_t f = spin_lock_irqsave(&asid_lock);
-	unsigned id = 0;
-	if (mm->asid_pins || nr_pinned < ASID_MAX_PINNED) {
+	struct pin_slot *slot = slot_of_mm(mm);
+	if (!slot && mm->asid != ASID_RELEASED && (slot = free_slot())) {
 		make_current(mm);
-		id = (unsigned)(mm->asid & id_mask());
-		if (mm->asid_pins++ == 0) {
-			pinned[id / 64] |= 1ull << (id % 64);
-			nr_pinned++;
-		}
+		*slot = (struct pin_slot){.id = (unsigned)(mm->asid & id_mask()), .owner = mm};
+	}
+	unsigned id = 0;
+	if (slot) {
+		slot->pins++;
+		id = slot->id;
 	}
 	spin_unlock_irqrestore(&asid_lock, f);
 	return id;
 }
 
-void asid_unpin(struct mm *mm)
+unsigned asid_reserve(void)
+{
+	if (!id_bits())
+		return 0;
+	irqflags_t f = spin_lock_irqsave(&asid_lock);
+	struct pin_slot *slot = free_slot();
+	unsigned id = 0;
+	if (slot) {
+		generation_init();
+		id = (unsigned)(alloc_id() & id_mask());
+		*slot = (struct pin_slot){.id = id, .pins = 1, .owner = NULL};
+	}
+	spin_unlock_irqrestore(&asid_lock, f);
+	return id;
+}
+
+void asid_unpin_id(unsigned id)
 {
 	if (!id_bits())
 		return;
 	irqflags_t f = spin_lock_irqsave(&asid_lock);
-	if (mm->asid_pins == 0)
-		panic("asid_unpin: mm %p is not pinned", (void *)mm);
-	if (--mm->asid_pins == 0) {
-		unsigned id = (unsigned)(mm->asid & id_mask());
-		pinned[id / 64] &= ~(1ull << (id % 64));
-		nr_pinned--;
-	}
+	struct pin_slot *slot = slot_of_id(id);
+	if (!slot)
+		panic("asid_unpin_id: id %u is not pinned", id);
+	/* No mm has it (reserved, or its mm is gone): rollovers kept it taken until now. */
+	if (--slot->pins == 0 && !slot->owner)
+		id_give_back(id);
 	spin_unlock_irqrestore(&asid_lock, f);
+}
+
+unsigned asid_pins_held(void)
+{
+	unsigned n = 0;
+	irqflags_t f = spin_lock_irqsave(&asid_lock);
+	for (unsigned i = 0; i < ASID_MAX_PINNED; i++)
+		n += pin_slots[i].pins != 0;
+	spin_unlock_irqrestore(&asid_lock, f);
+	return n;
 }
 
 void asid_release(struct mm *mm)
 {
 	if (!id_bits())
 		return;
-	if (mm->asid_pins)
-		panic("asid_release: mm %p still has %u pins", (void *)mm, mm->asid_pins);
 	irqflags_t f = spin_lock_irqsave(&asid_lock);
-	if ((mm->asid & ~id_mask()) == generation && (mm->asid & id_mask()))
-		map[(mm->asid & id_mask()) / 64] &= ~(1ull << ((mm->asid & id_mask()) % 64));
+	unsigned id = (unsigned)(mm->asid & id_mask());
+	struct pin_slot *slot = slot_of_mm(mm);
+	/* Still pinned (an unbind racing this teardown): orphaned, the id stays taken. */
+	if (slot) {
+		slot->owner = NULL;
+		asid_stats.orphaned++;
+	}
+	/* Broken on purpose: a pinned id goes back into the pool with its mm. */
+	bool keep = slot && !tlb_broken_is(TLB_BREAK_ASID_ORPHAN_FREED);
+	if (!keep && (mm->asid & ~id_mask()) == generation && id)
+		id_give_back(id);
 	for (unsigned c = 0; c < CPU_MAX; c++) {
 		/* mm_destroy unloaded it everywhere: that CPU's next switch takes the lock. */
 		uint64_t was = mm->asid;
@@ -275,6 +376,6 @@ void asid_release(struct mm *mm)
 		if (atomic_cmpxchg(&active[c], &was, 0) || reserved[c] == mm->asid)
 			reserved[c] = 0;
 	}
-	atomic_store_relaxed(&mm->asid, 0);
+	atomic_store_relaxed(&mm->asid, ASID_RELEASED);
 	spin_unlock_irqrestore(&asid_lock, f);
 }

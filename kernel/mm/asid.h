@@ -25,7 +25,11 @@ struct mm;
 unsigned asid_for_switch(struct mm *mm);
 /* The hardware id part of an mm's asid (0 when the arch has none). */
 unsigned asid_hw(const struct mm *mm);
-/* An mm is going away: its id may be reused. Panics while the mm is pinned. */
+/*
+ * An mm is going away: its id may be reused, unless it is still pinned
+ * (an unbind racing the teardown): then the id stays taken, owned by no
+ * mm, until its last asid_unpin_id. The mm is never touched again here.
+ */
 void asid_release(struct mm *mm);
 /*
  * Pins `mm`'s id for a device that tags the mm's translations with it (an
@@ -34,19 +38,34 @@ void asid_release(struct mm *mm);
  * last asid_unpin the mm keeps that hardware id across rollovers and no
  * other mm is given it (Linux's arm64_mm_context_get). Pins nest. Returns
  * the hardware id, or 0 where the arch has no ids (x86-64 without PCID:
- * nothing to share) or when pinning it would leave a rollover nothing to
- * free (more than ASID_MAX_PINNED pinned mms).
+ * nothing to share), when pinning it would leave a rollover nothing to
+ * free (more than ASID_MAX_PINNED pinned ids), or once `mm` was released.
  */
 unsigned asid_pin(struct mm *mm);
-/* Drops one pin; the id stays the mm's, but a rollover may now recycle it. */
-void asid_unpin(struct mm *mm);
-/* At most this many mms are pinned at once, so that a rollover always frees ids. */
+/*
+ * An id of the CPU's space that no mm has and none is given until its
+ * asid_unpin_id: for an IOMMU that shares the CPU's ASID space and tags a
+ * domain of its own (a shadow domain on the SMMU). Counts as one pin; 0
+ * where the arch has no ids or ASID_MAX_PINNED are already pinned.
+ */
+unsigned asid_reserve(void);
+/*
+ * Drops one pin of hardware id `id` (from asid_pin or asid_reserve). Needs
+ * no mm: the pinned mm may have been destroyed meanwhile (then the last
+ * unpin frees the id). Otherwise the id stays the mm's, but a rollover may
+ * now recycle it. Panics when `id` is not pinned.
+ */
+void asid_unpin_id(unsigned id);
+/* At most this many ids are pinned at once, so that a rollover always frees ids. */
 #define ASID_MAX_PINNED 16
+/* How many ids are pinned or reserved now (for tests: a leaked pin shows). */
+unsigned asid_pins_held(void);
 
 struct asid_stats {
 	uint64_t allocated;
 	uint64_t rollovers;
 	uint64_t rollover_flushes; /* full local flushes done because of a rollover */
+	uint64_t orphaned; /* mms released while still pinned (an unbind raced the teardown) */
 };
 extern struct asid_stats asid_stats;
 /*

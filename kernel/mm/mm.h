@@ -46,7 +46,6 @@ struct mm {
 	struct pt pt;
 	cpumask_t cpus;
 	uint64_t asid; /* generation | hardware id (kernel/mm/asid.h) */
-	uint32_t asid_pins; /* asid_pin() calls not yet undone; under the ASID lock */
 	struct mutex lock; /* VMAs and tables */
 	struct vma *vmas;
 	uint32_t gathers_active; /* mmu_gathers running now: >1 means nested */

@@ -87,6 +87,10 @@ struct mn_ops {
 	/*
 	 * The mm is going away or the subscription is being removed: tear
 	 * down every secondary translation and stop using the mm. Once.
+	 * From mn_unregister, `mm` may already be freed (the subscription
+	 * was unlinked before a racing teardown, which then did not wait):
+	 * a subscriber that must stop the device first does so before
+	 * mn_unregister, and its release must not dereference `mm`.
 	 */
 	void (*release)(struct mn_subscription *sub, struct mm *mm);
 	/* See rule 3: 0, or -EAGAIN only when !mn_range_blockable(r). */
