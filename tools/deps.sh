@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: BSD-2-Clause
 #
 # Makes sure the Debian packages a make target needs are installed.
-# Usage: deps.sh build|all|pictures|model ARCH
+# Usage: deps.sh build|all|pictures|plots|model ARCH
 #   build: what compiling needs; all: also what booting and testing need;
 #   pictures: what `make pictures` needs (graphviz), whatever ARCH;
+#   plots: what `make dma-plot` adds to `all` (matplotlib), whatever ARCH;
 #   model: what `make model` needs (spin and a host gcc), whatever ARCH.
 # As root it installs what is missing with apt-get; otherwise it names the
 # missing packages and the exact command, and fails.
@@ -31,6 +32,9 @@ need_file() { # need_file PATH PACKAGE
 qemu_major() { # qemu_major BINARY: prints the major version, or 0
 	"$1" --version 2>/dev/null | sed -n 's/^QEMU emulator version \([0-9]*\)\..*/\1/p' | head -n 1 | grep . || echo 0
 }
+need_pymod() { # need_pymod MODULE PACKAGE
+	python3 -c "import $1" >/dev/null 2>&1 || missing="$missing $2"
+}
 need_qemu() { # need_qemu BINARY PACKAGE
 	if [ "$(qemu_major "$1")" -lt $QEMU_MIN_MAJOR ]; then
 		qemu_pkgs="$qemu_pkgs $2"
@@ -41,6 +45,10 @@ need_cmd make make
 need_cmd python3 python3
 if [ "$what" = pictures ]; then
 	need_cmd dot graphviz
+	arch=none
+fi
+if [ "$what" = plots ]; then
+	need_pymod matplotlib python3-matplotlib
 	arch=none
 fi
 if [ "$what" = model ]; then
