@@ -32,8 +32,9 @@ need_file() { # need_file PATH PACKAGE
 qemu_major() { # qemu_major BINARY: prints the major version, or 0
 	"$1" --version 2>/dev/null | sed -n 's/^QEMU emulator version \([0-9]*\)\..*/\1/p' | head -n 1 | grep . || echo 0
 }
-need_pymod() { # need_pymod MODULE PACKAGE
-	python3 -c "import $1" >/dev/null 2>&1 || missing="$missing $2"
+need_pymod() { # need_pymod MODULE PACKAGE: in python3, or Debian's own (python3 may be another)
+	python3 -c "import $1" >/dev/null 2>&1 || /usr/bin/python3 -c "import $1" >/dev/null 2>&1 ||
+		missing="$missing $2"
 }
 need_qemu() { # need_qemu BINARY PACKAGE
 	if [ "$(qemu_major "$1")" -lt $QEMU_MIN_MAJOR ]; then
