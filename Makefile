@@ -286,13 +286,14 @@ bench-images: kernel
 # docs/pictures/dma_<IOMMU>.png (dma_emu_<ARCH>.png without a hardware
 # IOMMU: the emulated IOMMU's device). PLOT_PYTHON: a python3 that has
 # matplotlib (Debian's python3-matplotlib is for /usr/bin/python3).
-DMA_PLOT_PNG ?= docs/pictures/dma_$(if $(filter none,$(IOMMU)),emu_$(ARCH),$(IOMMU)).png
+DMA_PLOT_NAME := dma_$(if $(filter none,$(IOMMU)),emu_$(ARCH),$(IOMMU))
+DMA_PLOT_PNG ?= docs/pictures/$(DMA_PLOT_NAME).png
 PLOT_PYTHON ?= $(shell python3 -c 'import matplotlib' 2>/dev/null && echo python3 || echo /usr/bin/python3)
 .PHONY: dma-plot
 dma-plot: deps kernel
 	$(Q)sh tools/deps.sh plots $(ARCH)
 	$(call arch_boot_image,bench bench.dma_plot $(ARCH_CMDLINE) $(CMDLINE),dmaplot)
-	$(Q)$(PLOT_PYTHON) tools/dma_plot.py --out $(DMA_PLOT_PNG) --log $(BUILD)/dmaplot.log \
+	$(Q)$(PLOT_PYTHON) tools/dma_plot.py --out $(DMA_PLOT_PNG) --log $(BUILD)/$(DMA_PLOT_NAME).log \
 		--arch $(ARCH) --timeout $(BENCH_TIMEOUT) --exit-style $(EXIT_STYLE) \
 		-- sh -c 'exec $(subst $(BUILD)/test.,$(BUILD)/dmaplot.,$(QEMU_TEST))'
 
