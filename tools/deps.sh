@@ -117,7 +117,7 @@ fix_hint() {
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 	export DEBIAN_FRONTEND=noninteractive
-	if [ -n "$qemu_pkgs" ] && ! backports_configured; then
+	if [ -n "$(echo $qemu_pkgs)" ] && ! backports_configured; then
 		uri=$(archive_uri) || {
 			echo "deps: QEMU >= $QEMU_MIN_MAJOR.0 is needed and no Debian bookworm source was found in /etc/apt to derive bookworm-backports from" >&2
 			fix_hint
@@ -133,7 +133,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 		# shellcheck disable=SC2086
 		apt-get install -y -qq $missing >/dev/null
 	fi
-	if [ -n "$qemu_pkgs" ]; then
+	if [ -n "$(echo $qemu_pkgs)" ]; then
 		echo "deps: installing QEMU from bookworm-backports:$qemu_pkgs"
 		# shellcheck disable=SC2086
 		apt-get install -y -qq -t bookworm-backports $qemu_pkgs >/dev/null || true
@@ -155,7 +155,7 @@ fi
 	echo "deps: missing Debian packages:$missing" >&2
 	echo "deps: install them with: sudo apt-get install -y $missing" >&2
 }
-if [ -n "$qemu_pkgs" ]; then
+if [ -n "$(echo $qemu_pkgs)" ]; then
 	echo "deps: QEMU $QEMU_MIN_MAJOR.0 or newer is needed (found: x86_64 $(qemu_major qemu-system-x86_64), aarch64 $(qemu_major qemu-system-aarch64); 0 = none)" >&2
 	fix_hint
 fi
