@@ -134,7 +134,10 @@ static void read_iommu(void *ctx, uint64_t *v)
 	v[4] = atomic_load_relaxed(&io->stats.syncs);
 }
 
-#define IOMMU_EXTRA_KEYS {"mn_starts", "mn_secondary", "iommu_range", "iommu_asid", "iommu_syncs"}
+#define IOMMU_EXTRA_KEYS                                                                           \
+	{                                                                                          \
+		"mn_starts", "mn_secondary", "iommu_range", "iommu_asid", "iommu_syncs"            \
+	}
 
 static const struct bench_extra sva_extra = {
 	.keys = IOMMU_EXTRA_KEYS,
