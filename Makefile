@@ -281,12 +281,28 @@ endif
 bench-images: kernel
 	$(foreach m,$(BENCH_MODES),$(call bench_image,$(m)))
 
+# DMA throughput while unmapping (kernel/bench/dma_plot.c, tools/dma_plot.py):
+# one boot with `bench bench.dma_plot`, its samples drawn with matplotlib to
+# docs/pictures/dma_<IOMMU>.png (dma_emu_<ARCH>.png without a hardware
+# IOMMU: the emulated IOMMU's device). PLOT_PYTHON: a python3 that has
+# matplotlib (Debian's python3-matplotlib is for /usr/bin/python3).
+DMA_PLOT_NAME := dma_$(if $(filter none,$(IOMMU)),emu_$(ARCH),$(IOMMU))
+DMA_PLOT_PNG ?= docs/pictures/$(DMA_PLOT_NAME).png
+PLOT_PYTHON ?= $(shell python3 -c 'import matplotlib' 2>/dev/null && echo python3 || echo /usr/bin/python3)
+.PHONY: dma-plot
+dma-plot: deps kernel
+	$(Q)sh tools/deps.sh plots $(ARCH)
+	$(call arch_boot_image,bench bench.dma_plot $(ARCH_CMDLINE) $(CMDLINE),dmaplot)
+	$(Q)$(PLOT_PYTHON) tools/dma_plot.py --out $(DMA_PLOT_PNG) --log $(BUILD)/$(DMA_PLOT_NAME).log \
+		--arch $(ARCH) --timeout $(BENCH_TIMEOUT) --exit-style $(EXIT_STYLE) \
+		-- sh -c 'exec $(subst $(BUILD)/test.,$(BUILD)/dmaplot.,$(QEMU_TEST))'
+
 # Host-side checks that need no QEMU: the runners' own parser tests, and the
 # generic page-table code against a scrambled fake architecture under
 # AddressSanitizer and UndefinedBehaviorSanitizer (tools/host_test.mk).
 include tools/host_test.mk
 host-test: host-pt-test host-mem-test
-	$(Q)for t in tools/test_ktest_run.py tools/test_bench.py tools/test_screen_check.py; do \
+	$(Q)for t in tools/test_ktest_run.py tools/test_bench.py tools/test_screen_check.py tools/test_dma_plot.py; do \
 		out=$$(python3 $$t 2>&1) || { echo "$$out"; echo "host-test: $$t failed"; exit 1; }; \
 		echo "$$out" | tail -n 1; \
 	done

@@ -9,7 +9,10 @@ far they scatter, the ratio of that median to a reference mode measured in
 the same run (`mmgen`, or the first mode if `mmgen` is not run), and counts
 per operation (summed over the repetitions: exact, not sampled). A counter
 a scenario adds to its lines (say iommu_range=) gets a per-op column in that
-scenario's table; iommu_range and iommu_syncs also a per-flush one.
+scenario's table; the IOMMU's commands and syncs also a per-gather one
+(divided by the gathers' flush rounds, `flushes`). A scenario the machine
+cannot run (say, with no hardware IOMMU) prints BENCH_SKIP with a reason:
+that is not an error, and its table says why it is missing.
 
 With --baseline-dir, it boots one more image once: the NOTIFIER=off build
 (the MMU layer's notifier hooks compiled out), in --baseline-mode, and
@@ -40,22 +43,24 @@ from ktest_run import PANIC_RE, classify_exit, describe_exit, run_qemu, strip_no
 
 SCENARIOS = ["munmap_1", "munmap_1_sub", "munmap_32", "munmap_32_sub", "munmap_512", "mprotect",
              "tlb_flush2", "concurrent", "iommu_unmap_1", "iommu_unmap_32", "iommu_unmap_512",
-             "page_zero", "page_zero_bytes", "page_copy", "page_copy_bytes"]
+             "hwiommu_unmap_1", "hwiommu_unmap_32", "hwiommu_unmap_512", "page_zero", "page_zero_bytes", "page_copy", "page_copy_bytes"]
 # Fast page operations and the byte-loop baselines they are compared with (kernel/bench/page_ops.c).
 PAGE_OP_PAIRS = [("page_zero", "page_zero_bytes"), ("page_copy", "page_copy_bytes")]
 # Those the NOTIFIER=off baseline build does not have (kernel/bench/secondary.c).
 NOTIFIER_SCENARIOS = ["munmap_1_sub", "munmap_32_sub", "iommu_unmap_1", "iommu_unmap_32",
-                      "iommu_unmap_512"]
+                      "iommu_unmap_512", "hwiommu_unmap_1", "hwiommu_unmap_32",
+                      "hwiommu_unmap_512"]
 REFERENCE_MODE = "mmgen"
 # Counter fields every BENCH line carries (per-op columns are derived from them).
 COUNT_FIELDS = ["ops", "ns", "ipis", "remote_flush_targets", "local_full", "local_page",
                 "flushes", "full_flushes", "elided", "deferrals"]
 INT_FIELDS = COUNT_FIELDS + ["lazy_skipped", "cpus", "rep"]
 TEXT_FIELDS = ["scenario", "mode"]
-# A scenario's own counters (any other integer field) that are also shown per flush round.
-PER_FLUSH_FIELDS = ["iommu_range", "iommu_syncs"]
+# A scenario's own counters (any other integer field) that are also shown per gather (flush round).
+PER_FLUSH_FIELDS = ["iommu_range", "iommu_asid", "iommu_syncs"]
 # Searched, not matched: the console may leave junk before a line.
 BENCH_RE = re.compile(r"(?:^|\s)(BENCH|BENCH_ERROR|BENCH_END)(?:\s+(.*))?$")
+SKIP_RE = re.compile(r"(?:^|\s)BENCH_SKIP\s+scenario=(\S+).*?\sreason=(.*)$")
 MODE_RE = re.compile(r"[A-Za-z0-9_.-]+$")
 # (heading, how to compute it from one mode's summary and the reference's ops/s).
 COLUMNS = [
@@ -134,11 +139,23 @@ def parse_output(text):
     return results, errors, end_seen, panics
 
 
-def check_boot(mode, results, errors, end_seen, panics, exit_problem, expected, label=None):
+def parse_skips(text):
+    """{scenario: reason} of the BENCH_SKIP lines in one boot's console text."""
+    skips = {}
+    for raw in text.splitlines():
+        m = SKIP_RE.search(strip_noise(raw))
+        if m:
+            skips[m[1]] = m[2].strip()
+    return skips
+
+
+def check_boot(mode, results, errors, end_seen, panics, exit_problem, expected, label=None,
+               skipped=None):
     """Every reason this boot's results cannot be used, as messages.
 
     exit_problem is None when QEMU ended with the kernel's success exit;
-    label names the boot in the messages (default: the mode).
+    label names the boot in the messages (default: the mode); a scenario
+    in `skipped` (its BENCH_SKIP reasons) needs no result.
     """
     label = label or mode
     problems = [f"{label}: {e}" for e in errors]
@@ -148,6 +165,8 @@ def check_boot(mode, results, errors, end_seen, panics, exit_problem, expected, 
     if not end_seen:
         problems.append(f"{label}: no BENCH_END line")
     for name in expected:
+        if name in (skipped or {}) and name not in results:
+            continue
         if name not in results:
             problems.append(f"{label}: no result for scenario {name}")
         elif any(r["mode"] != mode for r in results[name]):
@@ -197,7 +216,7 @@ def extra_columns(summaries):
     for s in summaries:
         keys += [k for k in s["extra"] if k not in keys]
     cols = [(f"{k}/op", lambda r, ref, k=k: per_op(r, k)) for k in keys]
-    cols += [(f"{k}/flush", lambda r, ref, k=k: per_flush(r, k))
+    cols += [(f"{k}/gather", lambda r, ref, k=k: per_flush(r, k))
              for k in PER_FLUSH_FIELDS if k in keys]
     return cols
 
@@ -287,8 +306,17 @@ BASELINE_NOTE = ("ns/op (median of the repetitions; spread: (max - min) / median
                  "ns/op / that column's ns/op")
 
 
-def format_text(scenarios, modes, by_mode, baseline=None, baseline_mode=None):
-    """Plain-text tables, one per scenario, then the notifier cost (with a baseline)."""
+def skip_note(name, skipped):
+    """"skipped: <reason>" when some boot skipped scenario `name`, else None."""
+    reasons = sorted({r for boot in (skipped or {}).values() for n, r in boot.items() if n == name})
+    return f"skipped: {'; '.join(reasons)}" if reasons else None
+
+
+def format_text(scenarios, modes, by_mode, baseline=None, baseline_mode=None, skipped=None):
+    """Plain-text tables, one per scenario, then the notifier cost (with a baseline).
+
+    skipped maps a mode to its boot's {scenario: reason} (parse_skips).
+    """
     out = [f"ops/s: median of the repetitions; best: the fastest; spread: (max - min) / median; "
            f"ratio: median ops/s relative to {reference_mode(modes)} in this run; counts per op "
            "are exact"]
@@ -296,7 +324,7 @@ def format_text(scenarios, modes, by_mode, baseline=None, baseline_mode=None):
         heads, rows = scenario_table(name, modes, by_mode)
         out.append("")
         if not rows:
-            out.append(f"{name}: no results")
+            out.append(f"{name}: {skip_note(name, skipped) or 'no results'}")
             continue
         out.append(name)
         out += text_table(heads, rows)
@@ -311,7 +339,8 @@ def format_text(scenarios, modes, by_mode, baseline=None, baseline_mode=None):
     return "\n".join(out)
 
 
-def format_markdown(scenarios, modes, by_mode, title, baseline=None, baseline_mode=None):
+def format_markdown(scenarios, modes, by_mode, title, baseline=None, baseline_mode=None,
+                    skipped=None):
     """The same tables in Markdown."""
     out = [f"# {title}", "",
            f"Modes: {', '.join(modes)}. ops/s: median of the repetitions; best: the fastest; "
@@ -320,7 +349,9 @@ def format_markdown(scenarios, modes, by_mode, title, baseline=None, baseline_mo
     for name in scenarios:
         heads, rows = scenario_table(name, modes, by_mode)
         out += [f"## {name}", ""]
-        out += (markdown_table(heads, rows) if rows else ["No results."]) + [""]
+        note = skip_note(name, skipped)
+        out += (markdown_table(heads, rows) if rows
+                else [f"{note[0].upper()}{note[1:]}." if note else "No results."]) + [""]
     if baseline is not None:
         heads, rows = baseline_table(scenarios, baseline_mode, by_mode, baseline)
         out += ["## Notifier cost", "", f"Mode `{baseline_mode}`: "
@@ -388,7 +419,7 @@ def parse_args(argv):
 
 
 def boot(mode, cmd, args, baseline=False):
-    """Boots one mode (of the baseline build if `baseline`); returns (results, problems)."""
+    """Boots one mode (of the baseline build if `baseline`); returns (results, skips, problems)."""
     label = f"baseline (NOTIFIER=off) mode {mode}" if baseline else f"mode {mode}"
     log = args.log_dir / (f"bench-nonotifier-{mode}.log" if baseline else f"bench-{mode}.log")
     build = args.baseline_dir if baseline else args.build_dir
@@ -399,36 +430,39 @@ def boot(mode, cmd, args, baseline=False):
                     for a in cmd], log, args.timeout, 0, lambda chunk: None)
     text = log.read_bytes().decode("utf-8", errors="replace") if log.exists() else ""
     results, errors, end_seen, panics = parse_output(text)
+    skips = parse_skips(text)
     clean = (not run.start_error and not run.killed
              and classify_exit(args.exit_style, run.exit_code) in ("passed", "ignored"))
     exit_problem = None if clean else describe_exit(args.exit_style, run)
-    problems = check_boot(mode, results, errors, end_seen, panics, exit_problem, expected, label)
+    problems = check_boot(mode, results, errors, end_seen, panics, exit_problem, expected, label,
+                          skips)
     print(f"bench: {label}: {len(results)} scenarios in {time.monotonic() - start:.1f} s"
+          + (f", {len(skips)} skipped" if skips else "")
           + (", FAILED" if problems else ""), flush=True)
-    return results, problems
+    return results, skips, problems
 
 
 def main(argv=None):
     """Runs every mode; returns the process exit status."""
     args, cmd = parse_args(sys.argv[1:] if argv is None else argv)
-    by_mode, baseline, problems = {}, None, []
+    by_mode, skipped, baseline, problems = {}, {}, None, []
     try:
         for mode in args.modes:
-            by_mode[mode], p = boot(mode, cmd, args)
+            by_mode[mode], skipped[mode], p = boot(mode, cmd, args)
             problems += p
             # Right after the boot it is compared with, so that the host changed least.
             if args.baseline_dir and mode == args.baseline_mode:
-                baseline, p = boot(mode, cmd, args, baseline=True)
+                baseline, _, p = boot(mode, cmd, args, baseline=True)
                 problems += p
     except KeyboardInterrupt:
         print("\nbench: interrupted; QEMU killed", file=sys.stderr)
         return 130
     print()
-    print(format_text(args.scenarios, args.modes, by_mode, baseline, args.baseline_mode))
+    print(format_text(args.scenarios, args.modes, by_mode, baseline, args.baseline_mode, skipped))
     if args.markdown:
         args.markdown.parent.mkdir(parents=True, exist_ok=True)
         args.markdown.write_text(format_markdown(args.scenarios, args.modes, by_mode, args.title,
-                                                 baseline, args.baseline_mode))
+                                                 baseline, args.baseline_mode, skipped))
         print(f"\nmarkdown: {args.markdown}")
     for p in problems:
         print(f"ERROR: {p}")

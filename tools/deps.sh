@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: BSD-2-Clause
 #
 # Makes sure the Debian packages a make target needs are installed.
-# Usage: deps.sh build|all|pictures|model ARCH
+# Usage: deps.sh build|all|pictures|plots|model ARCH
 #   build: what compiling needs; all: also what booting and testing need;
 #   pictures: what `make pictures` needs (graphviz), whatever ARCH;
+#   plots: what `make dma-plot` adds to `all` (matplotlib), whatever ARCH;
 #   model: what `make model` needs (spin and a host gcc), whatever ARCH.
 # As root it installs what is missing with apt-get; otherwise it names the
 # missing packages and the exact command, and fails.
@@ -31,6 +32,10 @@ need_file() { # need_file PATH PACKAGE
 qemu_major() { # qemu_major BINARY: prints the major version, or 0
 	"$1" --version 2>/dev/null | sed -n 's/^QEMU emulator version \([0-9]*\)\..*/\1/p' | head -n 1 | grep . || echo 0
 }
+need_pymod() { # need_pymod MODULE PACKAGE: in python3, or Debian's own (python3 may be another)
+	python3 -c "import $1" >/dev/null 2>&1 || /usr/bin/python3 -c "import $1" >/dev/null 2>&1 ||
+		missing="$missing $2"
+}
 need_qemu() { # need_qemu BINARY PACKAGE
 	if [ "$(qemu_major "$1")" -lt $QEMU_MIN_MAJOR ]; then
 		qemu_pkgs="$qemu_pkgs $2"
@@ -41,6 +46,10 @@ need_cmd make make
 need_cmd python3 python3
 if [ "$what" = pictures ]; then
 	need_cmd dot graphviz
+	arch=none
+fi
+if [ "$what" = plots ]; then
+	need_pymod matplotlib python3-matplotlib
 	arch=none
 fi
 if [ "$what" = model ]; then
@@ -108,7 +117,7 @@ fix_hint() {
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 	export DEBIAN_FRONTEND=noninteractive
-	if [ -n "$qemu_pkgs" ] && ! backports_configured; then
+	if [ -n "$(echo $qemu_pkgs)" ] && ! backports_configured; then
 		uri=$(archive_uri) || {
 			echo "deps: QEMU >= $QEMU_MIN_MAJOR.0 is needed and no Debian bookworm source was found in /etc/apt to derive bookworm-backports from" >&2
 			fix_hint
@@ -124,7 +133,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 		# shellcheck disable=SC2086
 		apt-get install -y -qq $missing >/dev/null
 	fi
-	if [ -n "$qemu_pkgs" ]; then
+	if [ -n "$(echo $qemu_pkgs)" ]; then
 		echo "deps: installing QEMU from bookworm-backports:$qemu_pkgs"
 		# shellcheck disable=SC2086
 		apt-get install -y -qq -t bookworm-backports $qemu_pkgs >/dev/null || true
@@ -146,7 +155,7 @@ fi
 	echo "deps: missing Debian packages:$missing" >&2
 	echo "deps: install them with: sudo apt-get install -y $missing" >&2
 }
-if [ -n "$qemu_pkgs" ]; then
+if [ -n "$(echo $qemu_pkgs)" ]; then
 	echo "deps: QEMU $QEMU_MIN_MAJOR.0 or newer is needed (found: x86_64 $(qemu_major qemu-system-x86_64), aarch64 $(qemu_major qemu-system-aarch64); 0 = none)" >&2
 	fix_hint
 fi

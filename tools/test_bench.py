@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: BSD-2-Clause
 """Unit tests for tools/bench.py: parsing BENCH lines (the scenarios' own
 counters included), the per-scenario tables with their extra columns, the
-notifier cost table against the NOTIFIER=off baseline, and one end-to-end
-run with a fake "QEMU" (sh -c printing canned lines) for @MODE@/@BUILD@.
+notifier cost table against the NOTIFIER=off baseline, skipped scenarios
+(BENCH_SKIP: no hardware IOMMU) accepted and explained, and end-to-end
+runs with a fake "QEMU" (sh -c printing canned lines) for @MODE@/@BUILD@.
 
 Invariants: no QEMU, no network, no files outside a temporary directory;
 the whole file runs in well under a second with `python3 tools/test_bench.py`.
@@ -42,6 +43,31 @@ class ParseTest(unittest.TestCase):
         self.assertIn("no ipis", errors[0])
 
 
+class SkipTest(unittest.TestCase):
+    SKIP = "BENCH_SKIP scenario=hwiommu_unmap_1 rep=0 reason=no hardware IOMMU (make bench IOMMU=...)"
+
+    def test_skip_is_parsed_with_its_reason(self):
+        skips = bench.parse_skips("junk " + self.SKIP + "\n" + line("munmap_1", "gen", 1000))
+        self.assertEqual(skips, {"hwiommu_unmap_1": "no hardware IOMMU (make bench IOMMU=...)"})
+
+    def test_skipped_scenario_is_not_missing_but_an_absent_one_is(self):
+        results, errors, end, panics = bench.parse_output(line("munmap_1", "gen", 1000))
+        expected = ["munmap_1", "hwiommu_unmap_1"]
+        skips = bench.parse_skips(self.SKIP)
+        self.assertEqual(bench.check_boot("gen", results, errors, True, panics, None, expected,
+                                          skipped=skips), [])
+        problems = bench.check_boot("gen", results, errors, True, panics, None, expected)
+        self.assertEqual(problems, ["gen: no result for scenario hwiommu_unmap_1"])
+
+    def test_tables_say_why(self):
+        skipped = {"gen": bench.parse_skips(self.SKIP)}
+        text = bench.format_text(["hwiommu_unmap_1"], ["gen"], {"gen": {}}, skipped=skipped)
+        self.assertIn("hwiommu_unmap_1: skipped: no hardware IOMMU", text)
+        md = bench.format_markdown(["hwiommu_unmap_1"], ["gen"], {"gen": {}}, "t",
+                                   skipped=skipped)
+        self.assertIn("Skipped: no hardware IOMMU", md)
+
+
 class TableTest(unittest.TestCase):
     def test_extra_columns_only_where_the_lines_have_them(self):
         text = "\n".join([line("munmap_1", "gen", 1000),
@@ -51,8 +77,8 @@ class TableTest(unittest.TestCase):
         heads, rows = bench.scenario_table("munmap_1", ["gen"], by_mode)
         self.assertEqual(heads, [h for h, _ in bench.COLUMNS])
         heads, rows = bench.scenario_table("iommu_unmap_1", ["gen"], by_mode)
-        self.assertEqual(heads[-4:], ["iommu_range/op", "iommu_syncs/op", "iommu_range/flush",
-                                      "iommu_syncs/flush"])
+        self.assertEqual(heads[-4:], ["iommu_range/op", "iommu_syncs/op", "iommu_range/gather",
+                                      "iommu_syncs/gather"])
         self.assertEqual(rows[0][-4:], ["1.00", "2.00", "1.00", "2.00"])
 
     def test_notifier_cost_ratios(self):
@@ -93,6 +119,19 @@ class RunTest(unittest.TestCase):
             self.assertIn("bench: baseline (NOTIFIER=off) mode gen: 1 scenarios", out.stdout)
             self.assertRegex(out.stdout, r"munmap_1 +100 +0% +100 +0% +1.00 +100 +0% +1.00")
             self.assertTrue(os.path.exists(os.path.join(tmp, "bench-nonotifier-gen.log")))
+
+    def test_skip_exits_zero(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            with open(os.path.join(tmp, "gen.txt"), "w") as f:
+                f.write(line("munmap_1", "gen", 1000) + "\n" + SkipTest.SKIP
+                        + "\nBENCH_END failed=0\n")
+            out = subprocess.run([sys.executable, BENCH, "--modes", "gen", "--scenarios",
+                                  "munmap_1 hwiommu_unmap_1", "--log-dir", tmp, "--",
+                                  "sh", "-c", f"cat {tmp}/@MODE@.txt"],
+                                 capture_output=True, text=True, check=False)
+            self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+            self.assertIn("1 scenarios in", out.stdout)
+            self.assertIn("1 skipped", out.stdout)
 
     def test_baseline_needs_build_placeholder(self):
         out = subprocess.run([sys.executable, BENCH, "--baseline-dir", "x", "--", "true"],

@@ -30,6 +30,9 @@ CMDLINE_PARAM(bench_spin_param, .key = "bench.spin", .kind = CMDLINE_FLAG, .def 
 	      .help = "benchmark residents spin instead of halting between interrupts");
 CMDLINE_PARAM(bench_reps_param, .key = "bench.reps", .kind = CMDLINE_U64, .min = 1, .max = 1000,
 	      .def = "5", .help = "repetitions of each benchmark scenario");
+CMDLINE_PARAM(bench_dma_plot_param, .key = "bench.dma_plot", .kind = CMDLINE_FLAG, .def = "off",
+	      .help = "instead of the scenarios, sample DMA throughput while unmapping (make "
+		      "dma-plot)");
 CMDLINE_PARAM(bench_only_param, .key = "bench.only", .kind = CMDLINE_STRING, .def = "*",
 	      .help = "run only the scenarios whose name matches this glob (e.g. page_*)");
 
@@ -110,6 +113,11 @@ void bench_fail(const char *scenario, const char *what, long value)
 {
 	console_write("BENCH_ERROR scenario=%s rep=%u %s=%ld\n", scenario, bench_rep, what, value);
 	bench_failed = true;
+}
+
+void bench_skip(const char *scenario, const char *reason)
+{
+	console_write("BENCH_SKIP scenario=%s rep=%u reason=%s\n", scenario, bench_rep, reason);
 }
 
 /* Spins until *counter reaches n, letting other threads of this CPU run meanwhile. */
@@ -269,6 +277,11 @@ bool bench_run_all(void)
 	 * a fresh mm: the host compares the repetitions to see how much the
 	 * times scatter (under TCG other host load shows up directly).
 	 */
+	if (cmdline_has("bench.dma_plot")) {
+		bench_failed = !bench_dma_plot();
+		console_write("BENCH_END failed=%u\n", bench_failed ? 1u : 0u);
+		return !bench_failed;
+	}
 	uint64_t reps = cmdline_u64("bench.reps");
 	char only[64];
 	if (!cmdline_get("bench.only", only, sizeof(only)) || !only[0])

@@ -31,6 +31,7 @@
 
 #include "kernel/arch.h"
 #include "kernel/cpumask.h"
+#include "kernel/iommu/shadow.h"
 #include "kernel/mm/frame.h"
 #include "kernel/mm/gather.h"
 #include "kernel/mm/tlb.h"
@@ -80,6 +81,12 @@ void bench_report(const char *scenario, uint64_t ops, const struct bench_snap *a
 		  const struct bench_snap *b);
 /* Prints a BENCH_ERROR line and marks the run failed. */
 void bench_fail(const char *scenario, const char *what, long value);
+/*
+ * Prints "BENCH_SKIP scenario=<name> rep=<i> reason=<reason>": this machine
+ * cannot run the scenario (say, it has no hardware IOMMU). Not a failure;
+ * tools/bench.py shows the reason instead of a table.
+ */
+void bench_skip(const char *scenario, const char *reason);
 
 /*
  * An mm plus its residents. bench_env_start creates the mm, maps and
@@ -151,12 +158,42 @@ struct bench_attach {
 void bench_munmap(const char *name, unsigned pages, uint64_t k, const struct bench_attach *at);
 
 /*
+ * edu's stream on the machine's hardware IOMMU (iommu_hw()) bound to an mm
+ * (hw_bind.c): shared (iommu_sva_bind: SMMUv3, VT-d first stage) or, on a
+ * unit that cannot walk the CPU's tables (VT-d second stage only), a
+ * shadow domain over [start, start + len). bench_hw_bind: 0, -ENOENT (no
+ * hardware IOMMU or no edu) or the binding's error. bench_hw_use makes
+ * [va, va + len) reachable by the device (shadow: mirrors it; shared:
+ * nothing to do). bench_hw_unbind ends the binding and gives an SMMU
+ * stream back to bypass. Not in the NOTIFIER=off build.
+ */
+struct bench_hw_bond {
+	struct iommu *io;
+	unsigned sid;
+	bool shadow;
+	struct iommu_sva sva;
+	struct iommu_shadow sh;
+};
+int bench_hw_bind(struct bench_hw_bond *b, struct mm *mm, virt_addr_t start, uint64_t len);
+int bench_hw_use(struct bench_hw_bond *b, virt_addr_t va, uint64_t len);
+void bench_hw_unbind(struct bench_hw_bond *b);
+/* Faults the hardware IOMMU has recorded since boot (each call reads new ones out). */
+uint64_t bench_hw_faults(void);
+
+/*
+ * DMA throughput while unmapping (dma_plot.c; command line `bench
+ * bench.dma_plot`, `make dma-plot`): prints DMAPLOT sample lines instead
+ * of running the scenarios. false if it could not run.
+ */
+bool bench_dma_plot(void);
+
+/*
  * A scenario registers itself, as a test suite does: BENCH_SCENARIO(var,
  * "name", rank, fn) at file scope puts it in the .bench_scenarios.<rank>
  * linker section; the runner takes them in rank order (two digits), so
  * adding a scenario is adding a file. Today: munmap.c (munmap_N,
  * mprotect), tlb_flush2.c, concurrent.c, secondary.c (munmap_N_sub,
- * iommu_unmap_N; not in the NOTIFIER=off baseline build).
+ * iommu_unmap_N, hwiommu_unmap_N; not in the NOTIFIER=off baseline build).
  */
 struct bench_scenario {
 	const char *name;
