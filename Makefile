@@ -182,21 +182,6 @@ define negative_check
 		--timeout 60 \
 		--exit-style $(EXIT_STYLE) $(2) -- $(QEMU_TEST)
 endef
-# The same for a check whose hazard QEMU shows only while its software TLB
-# still holds the stale entry, which unrelated activity (a TTBR0 write with
-# another ASID, a full flush) can drop first: up to 3 boots, and the check
-# holds when one of them shows the failure. Only the last attempt's report
-# is printed, so CI counts one result.
-define negative_check_retry
-	$(call arch_boot_image,$(call NEGATIVE_CMDLINE,$(1),$(3),$(4)),test)
-	@echo $(call shell_quote,negative check: $(or $(1),ktest=$(3)) must give $(2) (in one of 3 boots))
-	$(Q)for attempt in 1 2 3; do \
-		out=$$(python3 tools/ktest_run.py \
-			--log $(BUILD)/negative-retry-$$attempt.log --timeout 60 \
-			--exit-style $(EXIT_STYLE) $(2) -- $(QEMU_TEST) 2>&1) && { echo "$$out"; exit 0; }; \
-		echo "negative check: boot $$attempt did not show it (the stale entry was dropped); again"; \
-	done; echo "$$out"; exit 1
-endef
 
 # The command-line checker's one-line reports (kernel/cmdline.c), as whole lines.
 CMDLINE_TLB_REPORT := "cmdline: 'tlb=bogus': tlb expects one of gen[|]ipi[|]mmgen[|]broadcast; using the default [(]broadcast[)]\Z"
@@ -230,7 +215,7 @@ test-negative: deps kernel
 	$(call negative_check,tlb=ipi tlb.break=no_defer_bump,--expect-fail tlb.deferral_reaches_cpu_that_switched_in,tlb)
 	$(call negative_check,tlb=ipi tlb.break=skip_lazy_always,--expect-fail tlb.lazy_cpu_spared_unless_tables_freed,tlb)
 	$(call negative_check,tlb.break=kernel_local_only,--expect-fail kpt.unmap_reaches_other_cpus,kpt)
-	$(call negative_check_retry,tlb=ipi tlb.break=lazy_no_catch_up,--expect-fail $(LAZY_CASE),$(LAZY_CASE))
+	$(call negative_check,tlb=ipi tlb.break=lazy_no_catch_up,--expect-fail $(LAZY_CASE),$(LAZY_CASE))
 	$(call negative_check,tlb.break=free_before_flush,--expect-fail $(ORDER_CASE),$(ORDER_CASE))
 	$(call negative_check,tlb.break=settle_no_flush,--expect-fail $(SETTLE_CASE),$(SETTLE_CASE))
 	$(call negative_check,tlb=ipi tlb.break=nested_blind,--expect-fail $(NESTED_CASE),$(NESTED_CASE))

@@ -204,10 +204,18 @@ static void write_lazy_va(void *arg)
 	*(volatile uint32_t *)LAZY_VA = 0xBAD;
 }
 
+/* What the user thread that follows a lazy spell sees on its CPU. */
+struct lazy_return {
+	uint64_t gen_on_entry; /* tlb_cpu[].gen before it touches a user address */
+	bool faulted;	       /* its write to LAZY_VA faulted */
+};
+
 static void lazy_writer(void *arg)
 {
+	struct lazy_return *r = arg;
 	struct fault_info f;
-	*(bool *)arg = ktest_expect_fault(write_lazy_va, NULL, &f);
+	r->gen_on_entry = tlb_cpu[arch_cpu_id()].gen;
+	r->faulted = ktest_expect_fault(write_lazy_va, NULL, &f);
 }
 
 /*
@@ -219,7 +227,10 @@ static void lazy_writer(void *arg)
  * thread of the mm writes LAZY_VA on that CPU: it must fault, and the
  * poison must survive. QEMU keeps the stale translation until it is
  * invalidated, so tlb.break=lazy_no_catch_up (leaving lazy does not catch
- * up) makes it write the reused frame, and this case fail.
+ * up) makes it write the reused frame, and this case fail. QEMU may also
+ * drop the stale entry by itself (another CPU's kernel invalidation can
+ * flush its whole TLB), so the catch-up is also checked where it cannot
+ * be missed: the CPU's generation when the user thread starts.
  * Second, when tables are freed the lazy CPU must be interrupted too: its
  * page walker could otherwise wander through a freed table. QEMU does not
  * walk speculatively and caches no paging structures, so that cannot be
@@ -254,6 +265,7 @@ static void lazy_cpu_spared_unless_tables_freed(struct ktest *t)
 	struct tlb_counters c0 = tlb_counters_cpu(me);
 	struct xcall_stats x0 = xcall_stats_cpu(me);
 	ASSERT_EQ(t, vm_unmap(l.mm, LAZY_VA, PAGE_SIZE), 0);
+	uint64_t unmap_gen = atomic_load_acquire(&l.mm->tlb_gen);
 	EXPECT_EQ(t, tlb_counters_cpu(me).lazy_skipped - c0.lazy_skipped, 1u);
 	EXPECT_EQ(t, xcall_stats_cpu(me).requests_posted - x0.requests_posted, 0u);
 	/* ...and catches up before it uses the mm again. */
@@ -261,16 +273,17 @@ static void lazy_cpu_spared_unless_tables_freed(struct ktest *t)
 	for (unsigned i = 0; i < PAGE_SIZE / 4; i++)
 		reused[i] = 0x5A5A5A5Au;
 	lazy_stop(&l, k);
-	static bool faulted;
-	faulted = false;
-	a = thread_create_mm("back", cpu, l.mm, lazy_writer, &faulted);
+	static struct lazy_return back;
+	back = (struct lazy_return){0};
+	a = thread_create_mm("back", cpu, l.mm, lazy_writer, &back);
 	ASSERT_TRUE(t, a != NULL);
 	thread_join(a);
 	unsigned changed = 0;
 	for (unsigned i = 0; i < PAGE_SIZE / 4; i++)
 		changed += reused[i] != 0x5A5A5A5Au;
-	EXPECT_TRUE(t, faulted);   /* the write after leaving lazy faulted... */
-	EXPECT_EQ(t, changed, 0u); /* ...instead of landing in the reused frame */
+	EXPECT_GE(t, back.gen_on_entry, unmap_gen); /* it caught up on leaving lazy, */
+	EXPECT_TRUE(t, back.faulted); /* so its write faulted... */
+	EXPECT_EQ(t, changed, 0u);    /* ...instead of landing in the reused frame */
 
 	/* Everything else: tables are freed, and then even a lazy CPU must flush. */
 	k = lazy_start(&l, cpu);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * Time on x86-64: the TSC is the clock (QEMU keeps it in step on every
- * CPU), its rate measured once at boot against the best clock the machine
- * describes: CPUID leaf 0x15 when the CPU states the TSC's crystal ratio,
+ * CPU), its rate measured at boot (the median of five windows) against
+ * the best clock the machine describes: CPUID leaf 0x15 when the CPU states the TSC's crystal ratio,
  * else the HPET or the ACPI PM timer (both found in the ACPI tables, both
  * fixed-rate by specification), else PIT channel 2, whose 1.193182 MHz
  * input every PC has. A real PC may lack the PIT's speaker gate or have
@@ -25,6 +25,7 @@
 #define PIT_HZ		1193182u
 #define PM_TIMER_HZ	3579545u
 #define CALIBRATION_MS	10u
+#define CALIBRATION_WINDOWS 5u /* odd, so that one is the median */
 #define HPET_CAP	0x000 /* bits 63:32: counter period in femtoseconds; bit 13: 64-bit */
 #define HPET_CONFIG	0x010 /* bit 0: counter enabled */
 #define HPET_COUNTER	0x0f0
@@ -200,6 +201,21 @@ static void calibration_window(enum x86_clock clock, uint64_t *tsc, uint32_t *ap
 	x86_apic_write(0x380, 0);
 }
 
+/* The index of a window whose TSC count is the median of CALIBRATION_WINDOWS. */
+static unsigned median_window(const uint64_t *tsc)
+{
+	for (unsigned i = 0; i < CALIBRATION_WINDOWS; i++) {
+		unsigned below = 0, equal = 0;
+		for (unsigned j = 0; j < CALIBRATION_WINDOWS; j++) {
+			below += tsc[j] < tsc[i];
+			equal += tsc[j] == tsc[i];
+		}
+		if (below <= CALIBRATION_WINDOWS / 2 && below + equal > CALIBRATION_WINDOWS / 2)
+			return i;
+	}
+	return 0; /* not reached: one of them is the median */
+}
+
 void x86_time_calibrate(void)
 {
 	x86_clock_used = clock_choose();
@@ -208,23 +224,29 @@ void x86_time_calibrate(void)
 	if (x86_clock_used == X86_CLOCK_CPUID15)
 		x86_tsc_hz = cpuid15_tsc_hz(); /* then the window below is timed by the TSC */
 	/*
-	 * Twice, keeping the second: the first pays for cold caches (and, under
-	 * QEMU, for translating this code), about 1-2% of a 10 ms window.
+	 * One window to warm up (cold caches and, under QEMU, translating this
+	 * code cost 1-2% of a window), then CALIBRATION_WINDOWS kept, of which
+	 * the median counts: a host that preempts the vCPU between reading the
+	 * TSC and the reference clock stretches one window by whole
+	 * milliseconds (seen: 19%), and the median ignores up to two of those.
 	 */
-	uint64_t tsc_elapsed;
-	uint32_t apic_elapsed;
-	calibration_window(x86_clock_used, &tsc_elapsed, &apic_elapsed);
-	uint64_t t0 = rdtsc(); /* time 0: the start of the window kept */
-	calibration_window(x86_clock_used, &tsc_elapsed, &apic_elapsed);
+	uint64_t tsc_elapsed[CALIBRATION_WINDOWS], t0[CALIBRATION_WINDOWS];
+	uint32_t apic_elapsed[CALIBRATION_WINDOWS];
+	calibration_window(x86_clock_used, &tsc_elapsed[0], &apic_elapsed[0]);
+	for (unsigned i = 0; i < CALIBRATION_WINDOWS; i++) {
+		t0[i] = rdtsc();
+		calibration_window(x86_clock_used, &tsc_elapsed[i], &apic_elapsed[i]);
+	}
+	unsigned m = median_window(tsc_elapsed);
 
 	if (x86_clock_used != X86_CLOCK_CPUID15)
-		x86_tsc_hz = tsc_elapsed * (1000 / CALIBRATION_MS);
+		x86_tsc_hz = tsc_elapsed[m] * (1000 / CALIBRATION_MS);
 	if (x86_tsc_hz < 1000000)
 		panic("x86_time_calibrate: TSC runs at %lu Hz, too slow to be a clock",
 		      (unsigned long)x86_tsc_hz);
 	tsc_mult = (1000000000ull << 32) / x86_tsc_hz;
-	tsc_at_boot = t0;
-	x86_apic_timer_count = apic_elapsed * (1000 / CALIBRATION_MS) / TIMER_HZ;
+	tsc_at_boot = t0[0];
+	x86_apic_timer_count = apic_elapsed[m] * (1000 / CALIBRATION_MS) / TIMER_HZ;
 	if (x86_apic_timer_count == 0)
 		panic("x86_time_calibrate: LAPIC timer did not count");
 	printk("time: TSC %lu kHz, LAPIC timer %u counts per %u Hz tick, measured against the %s",
