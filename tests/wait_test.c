@@ -11,7 +11,6 @@
 #include "kernel/percpu.h"
 #include "kernel/sched/thread.h"
 #include "kernel/sync/wait.h"
-#include "lib/string.h"
 #include "tests/ktest.h"
 
 #define MS 1000000ull
@@ -55,9 +54,10 @@ static void timeout_returns_false_off_the_queue(struct ktest *t)
 	EXPECT_EQ(t, wait_queue_wake_all(&wq), 0u);
 
 	/* A caller's own label is the caller's to clear. */
-	thread_current()->blocked_on = "wait_test";
+	static const char label[] = "wait_test";
+	thread_current()->blocked_on = label;
 	EXPECT_FALSE(t, wait_queue_wait_timeout(&wq, flag_set, NULL, 10 * MS));
-	EXPECT_STREQ(t, thread_current()->blocked_on, "wait_test");
+	EXPECT_TRUE(t, thread_current()->blocked_on == label);
 	thread_current()->blocked_on = NULL;
 }
 
