@@ -199,6 +199,10 @@ ONE_PAGE_CASE := tlb_count.one_page_unmap_bumps_once
 # PCI interrupts (docs/pci.md): an MSI whose data names another vector, and a
 # handler that counts each completion twice, must both fail IRQ_CASE.
 IRQ_CASE := edu.dma_completion_interrupt_once
+# A timed-out DMA must leave the device idle (edu.break=no_quiesce: it returns
+# while the transfer still runs), and irq_free must wait for a running handler.
+EDU_TIMEOUT_CASE := edu.dma_timeout_leaves_the_device_idle
+IRQ_FREE_CASE := irq.free_waits_for_the_running_handler
 
 # The notifier's rules (docs/notifier.md) are guarded by the notifier suite and by
 # DMA_CASE, which races DMA against unmaps.
@@ -240,6 +244,8 @@ test-negative: deps kernel
 	$(call negative_check,iommu.break=drop_sync,--expect-fail $(DMA_CASE),$(DMA_CASE))
 	$(call negative_check,pci.break=msi_wrong_vector,--expect-fail $(IRQ_CASE),$(IRQ_CASE))
 	$(call negative_check,edu.break=double_count,--expect-fail $(IRQ_CASE),$(IRQ_CASE))
+	$(call negative_check,edu.break=no_quiesce,--expect-fail $(EDU_TIMEOUT_CASE),$(EDU_TIMEOUT_CASE))
+	$(call negative_check,irq.break=free_no_wait,--expect-fail $(IRQ_FREE_CASE),$(IRQ_FREE_CASE))
 
 # TLB benchmarks (docs/benchmarks.md): one image and one boot per mode in
 # BENCH_MODES, with `bench tlb=<mode>`, then one boot of the NOTIFIER=off

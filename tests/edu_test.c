@@ -169,7 +169,9 @@ static void raise_register_reaches_handler(struct ktest *t)
 /*
  * An interrupt on edu's line that the device did not raise (its status
  * register reads 0) is not counted as a completion: delivered here by
- * calling the dispatch the arch calls, interrupts off as there.
+ * calling the dispatch the arch calls, interrupts off as there. Safe on
+ * any CPU: the handler tolerates a status of 0 and its statistics are
+ * under a lock, not under "the handler runs on CPU 0 alone".
  */
 static void stray_interrupt_not_counted(struct ktest *t)
 {
@@ -186,6 +188,43 @@ static void stray_interrupt_not_counted(struct ktest *t)
 	EXPECT_EQ(t, after.factorial - before.factorial, 0u);
 }
 
+/*
+ * A DMA that times out (here: a 10 ms wait for a transfer edu starts after
+ * 100 ms) returns only once the device is idle again: what it transfers
+ * late is in RAM when the call returns, and nothing changes afterwards; the
+ * next transfer is not dropped by a busy device and not ended early by the
+ * late completion. edu.break=no_quiesce returns at once and must fail this.
+ */
+static void dma_timeout_leaves_the_device_idle(struct ktest *t)
+{
+	need_irq(t);
+	if (iommu_hw())
+		KTEST_SKIP(t, "an IOMMU translates edu's DMA, so physical addresses fault");
+	phys_addr_t src_pa = arch_virt_to_phys(src), dst_pa = arch_virt_to_phys(dst);
+	for (unsigned i = 0; i < 256; i++)
+		src[i] = (uint8_t)(i ^ 0x5c);
+	ASSERT_EQ(t, edu_dma(EDU_TO_DEVICE, src_pa, 0, 256), 0);
+	memset(dst, 0, sizeof(dst));
+	struct edu_irq_stats before = edu_irq_stats();
+
+	edu_test_set_irq_wait_ns(10000000ull);
+	int err = edu_dma(EDU_FROM_DEVICE, dst_pa, 0, 256);
+	edu_test_set_irq_wait_ns(0);
+	bool landed = memcmp(dst, src, 256) == 0;
+	memset(dst, 0, 256); /* the range is the caller's again */
+	int next = edu_dma(EDU_FROM_DEVICE, dst_pa + 2048, 0, 256);
+	thread_sleep_ns(200000000ull); /* twice edu's delay: a transfer still running lands */
+	EXPECT_EQ(t, err, -ETIMEDOUT);
+	EXPECT_TRUE(t, landed);
+	EXPECT_EQ(t, next, 0);
+	EXPECT_EQ(t, memcmp(dst + 2048, src, 256), 0);
+	bool untouched = true;
+	for (unsigned i = 0; i < 256; i++)
+		untouched &= dst[i] == 0;
+	EXPECT_TRUE(t, untouched);
+	EXPECT_EQ(t, edu_irq_stats().dma - before.dma, 2u);
+}
+
 static const struct ktest_case edu_cases[] = {
     KTEST_CASE(identity),
     KTEST_CASE(liveness_inverts),
@@ -196,6 +235,7 @@ static const struct ktest_case edu_cases[] = {
     KTEST_CASE(factorial_by_interrupt),
     KTEST_CASE(raise_register_reaches_handler),
     KTEST_CASE(stray_interrupt_not_counted),
+    KTEST_CASE(dma_timeout_leaves_the_device_idle),
     KTEST_END,
 };
 KTEST_SUITE(edu_suite, "edu", edu_cases);

@@ -15,6 +15,7 @@
 #include "kernel/arch.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
+#include "kernel/spinlock.h"
 
 #define GICD_CTLR	0x000
 #define GICD_TYPER	0x004
@@ -130,14 +131,27 @@ static void gicv2_enable_ppi(unsigned intid)
 	mmio_write32(gicd + GICD_ISENABLER, 1u << intid);
 }
 
-/* GICD_ICFGR: two bits per interrupt, the upper one set for edge-triggered. */
+/* Serialises the read-modify-write of GICD_ICFGR, whose words hold 16 SPIs each. */
+static spinlock_t cfg_lock = SPINLOCK_INIT;
+
+/*
+ * GICD_ICFGR: two bits per interrupt, the upper one set for edge-triggered.
+ * An edge SPI's stale pending state (a previous owner's late MSI) is cleared
+ * before it is enabled: its handler is installed but the device not yet
+ * told to signal, so nothing of the new owner's is lost.
+ */
 static void gicv2_enable_spi(unsigned intid, bool level)
 {
 	uintptr_t cfg = gicd + GICD_ICFGR + intid / 16 * 4;
 	uint32_t edge = 2u << (intid % 16 * 2);
-	mmio_write32(gicd + GICD_ICENABLER + intid / 32 * 4, 1u << (intid % 32));
+	uint32_t bit = 1u << (intid % 32);
+	irqflags_t flags = spin_lock_irqsave(&cfg_lock);
+	mmio_write32(gicd + GICD_ICENABLER + intid / 32 * 4, bit);
 	mmio_write32(cfg, level ? mmio_read32(cfg) & ~edge : mmio_read32(cfg) | edge);
-	mmio_write32(gicd + GICD_ISENABLER + intid / 32 * 4, 1u << (intid % 32));
+	if (!level)
+		mmio_write32(gicd + GICD_ICPENDR + intid / 32 * 4, bit);
+	mmio_write32(gicd + GICD_ISENABLER + intid / 32 * 4, bit);
+	spin_unlock_irqrestore(&cfg_lock, flags);
 }
 
 static void gicv2_disable_spi(unsigned intid)

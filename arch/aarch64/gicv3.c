@@ -19,6 +19,7 @@
 #include "kernel/boot_info.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
+#include "kernel/spinlock.h"
 
 #define GICD_CTLR	0x0000
 #define GICD_TYPER	0x0004
@@ -187,15 +188,27 @@ static void gicv3_enable_ppi(unsigned intid)
 	mmio_write32(aarch64_this_cpu()->gicr + GICR_ISENABLER0, 1u << intid);
 }
 
-/* As on GICv2: GICD_ICFGR's upper bit of each pair means edge; routing was set at init. */
+/* Serialises the read-modify-write of GICD_ICFGR, whose words hold 16 SPIs each. */
+static spinlock_t cfg_lock = SPINLOCK_INIT;
+
+/*
+ * As on GICv2: GICD_ICFGR's upper bit of each pair means edge, under
+ * cfg_lock, and an edge SPI's stale pending state is cleared before it is
+ * enabled; routing was set at init.
+ */
 static void gicv3_enable_spi(unsigned intid, bool level)
 {
 	uintptr_t cfg = gicd + GICD_ICFGR + intid / 16 * 4;
 	uint32_t edge = 2u << (intid % 16 * 2);
-	mmio_write32(gicd + GICD_ICENABLER + intid / 32 * 4, 1u << (intid % 32));
+	uint32_t bit = 1u << (intid % 32);
+	irqflags_t flags = spin_lock_irqsave(&cfg_lock);
+	mmio_write32(gicd + GICD_ICENABLER + intid / 32 * 4, bit);
 	wait_rwp();
 	mmio_write32(cfg, level ? mmio_read32(cfg) & ~edge : mmio_read32(cfg) | edge);
-	mmio_write32(gicd + GICD_ISENABLER + intid / 32 * 4, 1u << (intid % 32));
+	if (!level)
+		mmio_write32(gicd + GICD_ICPENDR + intid / 32 * 4, bit);
+	mmio_write32(gicd + GICD_ISENABLER + intid / 32 * 4, bit);
+	spin_unlock_irqrestore(&cfg_lock, flags);
 }
 
 static void gicv3_disable_spi(unsigned intid)

@@ -7,8 +7,9 @@
  * ipi_handle(IPI_STOP) never returns: nothing may stay active behind them.
  *
  * A device interrupt (an SPI with a handler, kernel/irq.h) is ended only
- * after its handler ran, which acknowledged the device: ending a
- * level-triggered SPI first would take it again at once.
+ * after its handler ran, which acknowledged the device and flushed that
+ * posted write with a read: ending a level-triggered SPI while the line is
+ * still high would take it again at once.
  *
  * Preemption: after the timer, the IPIs and device interrupts, sched_irq_exit() may switch
  * threads from inside this handler. That is safe because Pagoda only

@@ -59,7 +59,11 @@ uint32_t edu_liveness(uint32_t v);
 /*
  * n! computed by the device (32 bits, wrapping as the device does). 0 and
  * the result in *out; -ETIMEDOUT when its interrupt did not come within
- * 1 s; -ENODEV when the device has no interrupt; -ENOENT without it.
+ * 1 s (the call then waited until the device finished, so the next
+ * command is not dropped); -EIO when the device never finished a command
+ * and is no longer used; -EBUSY when it is still running one (which this
+ * driver never leaves behind); -ENODEV when the device has no interrupt;
+ * -ENOENT without it.
  */
 int edu_factorial(uint32_t n, uint32_t *out);
 /* The highest physical address the device's DMA reaches (its mask). */
@@ -70,8 +74,11 @@ uint64_t edu_dma_limit(void);
  * Returns 0; -EINVAL when len is 0, the range leaves the 4 KiB buffer or
  * the RAM range is beyond edu_dma_limit(); -ENOENT without the device;
  * -ENODEV when it has no interrupt; -ETIMEDOUT when the completion
- * interrupt did not come within 1 s. The caller keeps the RAM
- * range allocated and does not touch it until this returns.
+ * interrupt did not come within 1 s: the transfer may still have happened
+ * (late), but the call returns only once the device is idle again; -EIO
+ * when it never became idle (the device is not used again, and the range
+ * may still be written: keep it); -EBUSY as for edu_factorial(). The caller
+ * keeps the RAM range allocated and does not touch it until this returns.
  */
 int edu_dma(enum edu_dma_dir dir, phys_addr_t ram, uint32_t off, uint32_t len);
 /*
@@ -93,14 +100,20 @@ struct edu_irq_stats {
 	uint64_t dma;	    /* of the handled: DMA completions */
 	uint64_t factorial; /* of the handled: factorial completions */
 };
+/* A consistent snapshot, from any CPU (the handler updates it under a lock). */
 struct edu_irq_stats edu_irq_stats(void);
+/*
+ * Test only: how long a command waits for its interrupt before it times out
+ * (0: the default 1 s). Returns the previous value.
+ */
+uint64_t edu_test_set_irq_wait_ns(uint64_t ns);
 /* The interrupt edu_init chose (kind PCI_IRQ_NONE: none), or NULL without the device. */
 const struct pci_irq *edu_irq(void);
 /*
  * Writes `bits` to the raise register (0x60), so the device raises its
  * interrupt with those causes, and waits (at most 1 s) for the handler to
  * see them. 0 and the interrupt status the handler read in *status;
- * -ETIMEDOUT, -ENODEV, -ENOENT as above; -EINVAL for bits 0.
+ * -ETIMEDOUT, -EIO, -ENODEV, -ENOENT as above; -EINVAL for bits 0.
  */
 int edu_raise(uint32_t bits, uint32_t *status);
 

@@ -110,6 +110,7 @@ int pci_irq_setup(struct pci_dev *d, irq_handler_t fn, void *arg, struct pci_irq
 		return err;
 	if (!d->intx_routed)
 		return -ENODEV;
+	/* -EBUSY when another device's pin shares the line: INTx lines are not shared here. */
 	err = irq_request(d->intx_irq, fn, arg);
 	if (err)
 		return err;
@@ -126,7 +127,7 @@ void pci_irq_release(struct pci_dev *d, struct pci_irq *irq)
 	if (irq->kind == PCI_IRQ_MSI) {
 		msi_disable(d);
 		arch_irq_mask(irq->irq);
-		irq_free(irq->irq);
+		irq_free(irq->irq); /* returns once no CPU runs the handler: only then reuse */
 		arch_msi_free(irq->irq);
 	} else if (irq->kind == PCI_IRQ_INTX) {
 		pci_cfg_write16(d, PCI_COMMAND,

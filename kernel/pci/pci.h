@@ -244,13 +244,20 @@ struct pci_irq {
  * has the capability, the platform an MSI target (arch_msi_alloc) and the
  * command line does not say pci.msi=off; then INTx is disabled in the
  * command register. Otherwise INTx where the host routes d's pin, with
- * INTx enabled. The handler runs with the device's interrupt masked at
- * the controller until it returns, and must quieten a level-triggered
- * device. 0 and *out filled; -ENODEV when neither exists (out->kind
- * PCI_IRQ_NONE), or irq_request's error. The device's owner, once.
+ * INTx enabled. The handler runs with the device's interrupt active at
+ * the controller until it returns (not taken again; a new edge is latched,
+ * not lost), and must quieten a level-triggered device and flush that
+ * write by a read from the device (kernel/irq.h). INTx lines are not
+ * shared: a second device on a line in use gets -EBUSY. 0 and *out
+ * filled; -ENODEV when neither exists (out->kind PCI_IRQ_NONE), or
+ * irq_request's error. The device's owner, once.
  */
 int pci_irq_setup(struct pci_dev *d, irq_handler_t fn, void *arg, struct pci_irq *out);
-/* Undoes pci_irq_setup: the device stops signalling, the handler and vector are freed. */
+/*
+ * Undoes pci_irq_setup: the device stops signalling, the handler is freed
+ * (irq_free waits for a running one, so the caller may then free its
+ * argument) and then the vector. Thread context.
+ */
 void pci_irq_release(struct pci_dev *d, struct pci_irq *irq);
 /* Whether pci.msi allows MSI (it is not "off"). */
 bool pci_msi_wanted(void);

@@ -6,6 +6,10 @@
  * after checking its condition under that same lock; a waker changes the
  * condition first and then takes the lock to wake. So either the waiter
  * sees the new condition, or it is already queued when the waker looks.
+A waiter keeps interrupts off from its first check until it returns
+(schedule() switches away with them off), so it is never interrupted while
+linked, and it always returns unlinked. Nothing here may run in a device
+interrupt handler: it would sleep with that interrupt active.
  *
  * The mutex hands ownership over: mutex_unlock() makes the oldest waiter
  * the owner and wakes only that one thread. Waking every waiter on each
@@ -16,6 +20,7 @@
  */
 #include "kernel/sync/wait.h"
 #include "kernel/sched/thread.h"
+#include "kernel/irq.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
 
@@ -45,28 +50,7 @@ static struct thread *wq_pop(struct wait_queue *wq)
 	return t;
 }
 
-void wait_queue_wait(struct wait_queue *wq, bool (*cond)(void *arg), void *arg)
-{
-	for (;;) {
-		irqflags_t flags = spin_lock_irqsave(&wq->lock);
-		if (cond(arg)) {
-			spin_unlock_irqrestore(&wq->lock, flags);
-			return;
-		}
-		struct thread *me = thread_current();
-		/* A stray thread_wake may have run us while still queued: never link twice. */
-		if (me->waiting_on != wq)
-			wq_append(wq, me);
-		if (!me->blocked_on)
-			me->blocked_on = "wait_queue_wait";
-		thread_prepare_sleep(me);
-		spin_unlock(&wq->lock);
-		schedule();
-		arch_irq_restore(flags);
-	}
-}
-
-/* Unlinks `t` from `wq` if it is still there (a timed-out waiter). Queue lock held. */
+/* Unlinks `t` from `wq` if it is still there. Queue lock held. */
 static void wq_remove(struct wait_queue *wq, struct thread *t)
 {
 	struct thread *prev = NULL;
@@ -85,31 +69,66 @@ static void wq_remove(struct wait_queue *wq, struct thread *t)
 	}
 }
 
+/* Sleeping from a device interrupt handler would block that interrupt (and, on CPU 0, all). */
+static void wait_check_context(const char *fn, struct thread *me)
+{
+	if (irq_in_handler())
+		panic("%s: %s would sleep in an interrupt handler", fn, me->name);
+}
+
+/*
+ * Both waits. Interrupts stay off from the first check to the return, so
+ * the thread is linked on `wq` only while it cannot be interrupted (or is
+ * switched out): nothing that leaves by longjmp from the tick (a ktest
+ * timeout) can tear it away while still linked. On every return it is off
+ * the queue, even when a stray thread_wake ran it while still linked and
+ * the condition then held. `blocked_on` is set only when the caller left it
+ * empty, and then cleared again. deadline UINT64_MAX: no timeout.
+ */
+static bool wait_until(struct wait_queue *wq, bool (*cond)(void *arg), void *arg, uint64_t deadline,
+		       const char *label)
+{
+	struct thread *me = thread_current();
+	wait_check_context(label, me);
+	bool labelled = false;
+	irqflags_t flags = spin_lock_irqsave(&wq->lock);
+	bool done;
+	while (!(done = cond(arg)) && arch_time_ns() < deadline) {
+		if (me->waiting_on != wq)
+			wq_append(wq, me);
+		if (!me->blocked_on) {
+			me->blocked_on = label;
+			labelled = true;
+		}
+		/* A wake-up takes us off the sleep list; the tick takes us off it at the deadline. */
+		if (deadline == UINT64_MAX)
+			thread_prepare_sleep(me);
+		else
+			thread_prepare_sleep_until(me, deadline);
+		spin_unlock(&wq->lock);
+		schedule();
+		spin_lock(&wq->lock);
+	}
+	if (me->waiting_on == wq)
+		wq_remove(wq, me);
+	if (labelled)
+		me->blocked_on = NULL;
+	spin_unlock_irqrestore(&wq->lock, flags);
+	return done;
+}
+
+void wait_queue_wait(struct wait_queue *wq, bool (*cond)(void *arg), void *arg)
+{
+	wait_until(wq, cond, arg, UINT64_MAX, "wait_queue_wait");
+}
+
 bool wait_queue_wait_timeout(struct wait_queue *wq, bool (*cond)(void *arg), void *arg,
 			     uint64_t timeout_ns)
 {
-	uint64_t deadline = arch_time_ns() + timeout_ns;
-	struct thread *me = thread_current();
-	for (;;) {
-		irqflags_t flags = spin_lock_irqsave(&wq->lock);
-		bool done = cond(arg);
-		if (done || arch_time_ns() >= deadline) {
-			if (me->waiting_on == wq)
-				wq_remove(wq, me);
-			me->blocked_on = NULL;
-			spin_unlock_irqrestore(&wq->lock, flags);
-			return done;
-		}
-		if (me->waiting_on != wq)
-			wq_append(wq, me);
-		if (!me->blocked_on)
-			me->blocked_on = "wait_queue_wait_timeout";
-		/* A wake-up takes us off the sleep list; the tick takes us off it at the deadline. */
-		thread_prepare_sleep_until(me, deadline);
-		spin_unlock(&wq->lock);
-		schedule();
-		arch_irq_restore(flags);
-	}
+	uint64_t now = arch_time_ns();
+	/* Saturated: a huge timeout means "forever", not a wrapped deadline in the past. */
+	uint64_t deadline = timeout_ns > UINT64_MAX - 1 - now ? UINT64_MAX - 1 : now + timeout_ns;
+	return wait_until(wq, cond, arg, deadline, "wait_queue_wait_timeout");
 }
 
 unsigned wait_queue_wake_all(struct wait_queue *wq)
@@ -133,6 +152,7 @@ unsigned wait_queue_wake_all(struct wait_queue *wq)
 void mutex_lock(struct mutex *m)
 {
 	struct thread *me = thread_current();
+	wait_check_context("mutex_lock", me);
 	if (!arch_irq_enabled())
 		panic("mutex_lock: %s would sleep with interrupts off", me->name);
 	if (this_cpu()->preempt_count)

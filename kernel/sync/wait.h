@@ -26,12 +26,19 @@ struct wait_queue {
 };
 #define WAIT_QUEUE_INIT {SPINLOCK_INIT, NULL, NULL}
 
-/* Sleeps until cond(arg) is true. */
+/*
+ * Sleeps until cond(arg) is true. Thread context, never from an interrupt
+ * handler (it panics: irq_in_handler()). cond runs under the queue lock
+ * with interrupts off. Returns off the queue.
+ */
 void wait_queue_wait(struct wait_queue *wq, bool (*cond)(void *arg), void *arg);
 /*
  * Sleeps until cond(arg) is true or `timeout_ns` have passed (checked at
- * the timer tick, so up to a tick late). Returns cond's last value: false
- * only on a timeout, and then the caller is off the queue.
+ * the timer tick, so up to a tick late; a timeout too large to add to the
+ * clock waits as long as the clock runs). Returns cond's last value, which
+ * is checked once more at the deadline: false only on a timeout. Either
+ * way the caller is off the queue and off the scheduler's sleep list.
+ * Same context rules as wait_queue_wait.
  */
 bool wait_queue_wait_timeout(struct wait_queue *wq, bool (*cond)(void *arg), void *arg,
 			     uint64_t timeout_ns);
