@@ -179,7 +179,7 @@ define negative_check
 	@echo $(call shell_quote,negative check: $(or $(1),ktest=$(3)) must give $(2))
 	$(Q)python3 tools/ktest_run.py \
 		--log $(BUILD)/negative-$(subst *,,$(subst $(comma),_,$(subst $(space),_,$(strip $(1) $(if $(1),$(3),ktest=$(3)))))).log \
-		--timeout 60 \
+		--timeout 120 \
 		--exit-style $(EXIT_STYLE) $(2) -- $(QEMU_TEST)
 endef
 
