@@ -94,6 +94,10 @@ bool arch_irq_from_fdt(const uint32_t *cells, unsigned n, unsigned *irq, bool *l
  * Unmasks `irq` at the interrupt controller, routed to the boot CPU,
  * level- or edge-triggered; arch_irq_mask masks it again. x86-64 MSI
  * vectors have no mask at the LAPIC: both do nothing there.
+ * arch_irq_unmask is the first enable of a newly allocated interrupt, not
+ * a re-enable after a temporary mask: on the GIC it discards an edge left
+ * pending by a previous owner, so an edge that arrived while masked would
+ * be lost too. (Pagoda never masks temporarily.)
  */
 void arch_irq_unmask(unsigned irq, bool level);
 void arch_irq_mask(unsigned irq);

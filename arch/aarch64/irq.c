@@ -46,7 +46,15 @@ void aarch64_irq(struct aarch64_frame *f)
 		gic_eoi(raw);
 		timer_tick();
 	} else if (intid >= 32 && irq_dispatch(intid)) {
-		/* After the handler: it quietened a level-triggered device (kernel/irq.h). */
+		/*
+		 * After the handler: it quietened a level-triggered device
+		 * (kernel/irq.h) with an acknowledgement and a read back. The
+		 * DSB makes that read complete before the EOI (a system
+		 * register write on GICv3, another device's register on
+		 * GICv2), or the line could still be high when the GIC
+		 * looks at it again.
+		 */
+		dsb(sy);
 		gic_eoi(raw);
 	} else {
 		gic_eoi(raw);

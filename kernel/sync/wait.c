@@ -6,10 +6,10 @@
  * after checking its condition under that same lock; a waker changes the
  * condition first and then takes the lock to wake. So either the waiter
  * sees the new condition, or it is already queued when the waker looks.
-A waiter keeps interrupts off from its first check until it returns
-(schedule() switches away with them off), so it is never interrupted while
-linked, and it always returns unlinked. Nothing here may run in a device
-interrupt handler: it would sleep with that interrupt active.
+ * A waiter keeps interrupts off from its first check until it returns
+ * (schedule() switches away with them off), so it is never interrupted while
+ * linked, and it always returns unlinked. Nothing here may run in a device
+ * interrupt handler: it would sleep with that interrupt active.
  *
  * The mutex hands ownership over: mutex_unlock() makes the oldest waiter
  * the owner and wakes only that one thread. Waking every waiter on each
