@@ -29,6 +29,8 @@
 
 struct efi_block_range {
 	uint64_t base, size;
+	uint32_t efi_type; /* kept: the EFI memory type; mem: EFI_CONVENTIONAL_MEMORY */
+	uint32_t pad;
 };
 
 struct efi_boot_block {

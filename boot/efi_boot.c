@@ -5,7 +5,10 @@
  * checks it whole, then copies it into boot_info: usable RAM from the EFI
  * memory map (under UEFI the device tree's /memory nodes are ignored:
  * fdt_boot_parse checks boot_info.efi_memory_map), the command line from
- * LoadOptions, the RSDP and the system table's address.
+ * LoadOptions, the RSDP and the system table's address. The RAM the
+ * firmware keeps goes into the memory map too, typed and never usable, so
+ * the direct map reaches what lives there (the device tree edk2 installed,
+ * the ACPI tables).
  *
  * Invariants: nothing is read from a block whose magic, version or size is
  * wrong (a named panic instead: the block is the only description of
@@ -14,6 +17,7 @@
  * map lists them as loader data; the ranges the firmware keeps are
  * remembered for the tests, which check none of them is usable.
  */
+#include "boot/efi.h"
 #include "boot/efi_block.h"
 #include "kernel/arch.h"
 #include "kernel/boot_info.h"
@@ -34,6 +38,21 @@ const struct efi_block_range *efi_boot_kept(unsigned *count)
 {
 	*count = nr_kept;
 	return kept;
+}
+
+/* How boot_info lists RAM the firmware keeps: ACPI tables and NVS by name, the rest reserved. */
+static enum boot_mem_type kept_type(uint32_t efi_type)
+{
+	switch (efi_type) {
+	case EFI_ACPI_RECLAIM_MEMORY:
+		return BOOT_MEM_ACPI_RECLAIM;
+	case EFI_ACPI_MEMORY_NVS:
+		return BOOT_MEM_ACPI_NVS;
+	case EFI_UNUSABLE_MEMORY:
+		return BOOT_MEM_BAD;
+	default:
+		return BOOT_MEM_RESERVED;
+	}
 }
 
 static void check_ranges(const struct efi_block_range *r, uint32_t n, const char *list)
@@ -70,6 +89,10 @@ phys_addr_t efi_boot_parse(phys_addr_t block)
 
 	for (uint32_t i = 0; i < b->nr_mem; i++)
 		boot_info_add_mem(b->mem[i].base, b->mem[i].size, BOOT_MEM_USABLE, "EFI memory map");
+	/* Listed, not usable: the direct map then covers the tables the firmware left there. */
+	for (uint32_t i = 0; i < b->nr_kept; i++)
+		boot_info_add_mem(b->kept[i].base, b->kept[i].size, kept_type(b->kept[i].efi_type),
+				  "EFI memory map (firmware)");
 	memcpy(kept, b->kept, b->nr_kept * sizeof(kept[0]));
 	nr_kept = b->nr_kept;
 	if (b->mem_dropped || b->kept_dropped)

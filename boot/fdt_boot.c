@@ -186,8 +186,13 @@ static void parse_memory(const struct fdt *f, phys_addr_t dtb)
 	}
 	boot_info_add_reserved(dtb, f->totalsize, "fdt blob");
 
-	printk("fdt: memory: %u region(s), %llu MiB; %u reserved range(s) + the blob", regions,
-	       (unsigned long long)(total >> 20), reserved);
+	if (boot_info.efi_memory_map)
+		printk("fdt: memory: from the EFI map (/memory ignored); %u reserved range(s) + "
+		       "the blob",
+		       reserved);
+	else
+		printk("fdt: memory: %u region(s), %llu MiB; %u reserved range(s) + the blob",
+		       regions, (unsigned long long)(total >> 20), reserved);
 }
 
 /* ---- /chosen and the console ------------------------------------------------------ */

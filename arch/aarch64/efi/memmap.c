@@ -6,7 +6,8 @@
  *
  * Invariants: only descriptors with the write-back attribute are RAM
  * (MMIO and the like appear in neither list); each list stays sorted by
- * base with touching or overlapping ranges merged, so the kernel gets few
+ * base with touching ranges merged (usable ones whatever their EFI type,
+ * kept ones only with their own type, which they carry), so the kernel gets few
  * ranges however fragmented the firmware's map is; a range that does not
  * fit is counted in *_dropped (the kernel says so), never written past the
  * array. Boot-services and loader memory is usable: after ExitBootServices
@@ -22,37 +23,36 @@ static bool is_usable(uint32_t type)
 	       type == EFI_CONVENTIONAL_MEMORY;
 }
 
-/* Inserts [base, base + size) into the sorted list r[0..*n), merging neighbours. */
+/*
+ * Inserts [base, base + size) of EFI `type` into the list r[0..*n), sorted
+ * by base, merging it with neighbours of the same type that it touches.
+ */
 static void range_add(struct efi_block_range *r, uint32_t *n, uint32_t max, uint32_t *dropped,
-		      uint64_t base, uint64_t size)
+		      uint64_t base, uint64_t size, uint32_t type)
 {
 	uint32_t i = 0, j;
-	uint64_t end = base + size;
 
-	while (i < *n && r[i].base + r[i].size < base)
+	while (i < *n && r[i].base <= base)
 		i++;
-	if (i < *n && r[i].base <= end) { /* touches r[i]: grow it, then swallow followers */
-		uint64_t new_end = MAX(end, r[i].base + r[i].size);
-		r[i].base = MIN(base, r[i].base);
-		r[i].size = new_end - r[i].base;
-		while (i + 1 < *n && r[i + 1].base <= r[i].base + r[i].size) {
-			new_end = MAX(r[i].base + r[i].size, r[i + 1].base + r[i + 1].size);
-			r[i].size = new_end - r[i].base;
-			for (j = i + 1; j + 1 < *n; j++)
-				r[j] = r[j + 1];
-			(*n)--;
+	if (i > 0 && r[i - 1].efi_type == type && r[i - 1].base + r[i - 1].size >= base) {
+		i--;
+		r[i].size = MAX(r[i].base + r[i].size, base + size) - r[i].base;
+	} else {
+		if (*n == max) {
+			(*dropped)++;
+			return;
 		}
-		return;
+		for (j = *n; j > i; j--)
+			r[j] = r[j - 1];
+		r[i] = (struct efi_block_range){.base = base, .size = size, .efi_type = type};
+		(*n)++;
 	}
-	if (*n == max) {
-		(*dropped)++;
-		return;
+	while (i + 1 < *n && r[i + 1].efi_type == type && r[i + 1].base <= r[i].base + r[i].size) {
+		r[i].size = MAX(r[i].base + r[i].size, r[i + 1].base + r[i + 1].size) - r[i].base;
+		for (j = i + 1; j + 1 < *n; j++)
+			r[j] = r[j + 1];
+		(*n)--;
 	}
-	for (j = *n; j > i; j--)
-		r[j] = r[j - 1];
-	r[i].base = base;
-	r[i].size = size;
-	(*n)++;
 }
 
 void efi_block_fill_memory(struct efi_boot_block *blk, const void *map, uint64_t map_size,
@@ -75,10 +75,10 @@ void efi_block_fill_memory(struct efi_boot_block *blk, const void *map, uint64_t
 			continue;
 		if (is_usable(d->type) || (runtime && brk == EFI_BREAK_RUNTIME_USABLE))
 			range_add(blk->mem, &blk->nr_mem, EFI_BLOCK_MEM_MAX, &blk->mem_dropped,
-				  d->physical_start, size);
+				  d->physical_start, size, EFI_CONVENTIONAL_MEMORY);
 		if (!is_usable(d->type) && d->type != EFI_MEMORY_MAPPED_IO &&
 		    d->type != EFI_MEMORY_MAPPED_IO_PORT_SPACE && d->type != EFI_PERSISTENT_MEMORY)
 			range_add(blk->kept, &blk->nr_kept, EFI_BLOCK_KEPT_MAX, &blk->kept_dropped,
-				  d->physical_start, size);
+				  d->physical_start, size, d->type);
 	}
 }
