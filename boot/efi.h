@@ -30,11 +30,26 @@ typedef struct {
 } efi_guid_t;
 
 #define EFI_LOADED_IMAGE_PROTOCOL_GUID                                                             \
-	{0x5b1b31a1, 0x9562, 0x11d2, {0x8e, 0x3f, 0x00, 0xa0, 0xc9, 0x69, 0x72, 0x3b}}
+	{                                                                                          \
+		0x5b1b31a1, 0x9562, 0x11d2,                                                        \
+		{                                                                                  \
+			0x8e, 0x3f, 0x00, 0xa0, 0xc9, 0x69, 0x72, 0x3b                             \
+		}                                                                                  \
+	}
 #define EFI_DTB_TABLE_GUID                                                                         \
-	{0xb1b621d5, 0xf19c, 0x41a5, {0x83, 0x0b, 0xd9, 0x15, 0x2c, 0x69, 0xaa, 0xe0}}
+	{                                                                                          \
+		0xb1b621d5, 0xf19c, 0x41a5,                                                        \
+		{                                                                                  \
+			0x83, 0x0b, 0xd9, 0x15, 0x2c, 0x69, 0xaa, 0xe0                             \
+		}                                                                                  \
+	}
 #define EFI_ACPI_20_TABLE_GUID                                                                     \
-	{0x8868e871, 0xe4f1, 0x11d3, {0xbc, 0x22, 0x00, 0x80, 0xc7, 0xc3, 0xc4, 0x81}}
+	{                                                                                          \
+		0x8868e871, 0xe4f1, 0x11d3,                                                        \
+		{                                                                                  \
+			0xbc, 0x22, 0x00, 0x80, 0xc7, 0xc3, 0xc4, 0x81                             \
+		}                                                                                  \
+	}
 
 struct efi_table_header {
 	uint64_t signature;
@@ -82,8 +97,9 @@ struct efi_simple_text_output {
 struct efi_boot_services {
 	struct efi_table_header hdr;
 	void *raise_tpl, *restore_tpl;
-	efi_status_t (*allocate_pages)(enum efi_allocate_type type, enum efi_memory_type memory_type,
-				       uint64_t pages, uint64_t *memory);
+	efi_status_t (*allocate_pages)(enum efi_allocate_type type,
+				       enum efi_memory_type memory_type, uint64_t pages,
+				       uint64_t *memory);
 	void *free_pages;
 	efi_status_t (*get_memory_map)(uint64_t *map_size, struct efi_memory_descriptor *map,
 				       uint64_t *map_key, uint64_t *descriptor_size,

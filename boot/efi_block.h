@@ -25,7 +25,8 @@
 #define EFI_BLOCK_CMDLINE_MAX  512
 
 /* block.flags */
-#define EFI_BLOCK_IMAGE_MOVED 0x1u /* the firmware's copy was not 2 MiB aligned: the stub moved it */
+#define EFI_BLOCK_IMAGE_MOVED                                                                      \
+	0x1u /* the firmware's copy was not 2 MiB aligned: the stub moved it */
 
 struct efi_block_range {
 	uint64_t base, size;

@@ -88,7 +88,8 @@ phys_addr_t efi_boot_parse(phys_addr_t block)
 	check_ranges(b->kept, b->nr_kept, "kept");
 
 	for (uint32_t i = 0; i < b->nr_mem; i++)
-		boot_info_add_mem(b->mem[i].base, b->mem[i].size, BOOT_MEM_USABLE, "EFI memory map");
+		boot_info_add_mem(b->mem[i].base, b->mem[i].size, BOOT_MEM_USABLE,
+				  "EFI memory map");
 	/* Listed, not usable: the direct map then covers the tables the firmware left there. */
 	for (uint32_t i = 0; i < b->nr_kept; i++)
 		boot_info_add_mem(b->kept[i].base, b->kept[i].size, kept_type(b->kept[i].efi_type),

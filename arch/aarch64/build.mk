@@ -174,7 +174,7 @@ arch-negative: kernel
 # version must stop the kernel with a panic naming the field, and a block
 # that lists the firmware's runtime-services RAM as usable must fail the
 # efi suite's check. Three UEFI boots (edk2 and GRUB each time).
-EFI_BAD_MAGIC := "efi_boot_parse: boot block at 0x[0-9a-f]+: magic 0xafb7bdba, expected 0x50474245"
+EFI_BAD_MAGIC := "efi_boot_parse: boot block at 0x[0-9a-f]+: magic 0xafb8bdba, expected 0x50474245"
 EFI_BAD_VERSION := "efi_boot_parse: boot block at 0x[0-9a-f]+: version 2, expected 1"
 .PHONY: efi-negative
 efi-negative: kernel

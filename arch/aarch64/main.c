@@ -45,11 +45,15 @@ __noreturn void aarch64_boot_main(phys_addr_t boot_pa, phys_addr_t image_pa, uin
 static phys_addr_t efi_boot(phys_addr_t block)
 {
 	phys_addr_t dtb = efi_boot_parse(block);
+	unsigned usable = 0;
+
+	for (unsigned i = 0; i < boot_info.nr_mem; i++)
+		usable += boot_info.mem[i].type == BOOT_MEM_USABLE;
 	printk("boot: UEFI, %s, %u memory ranges from the EFI map",
-	       dtb		      ? "DTB from the EFI config table"
+	       dtb		     ? "DTB from the EFI config table"
 	       : boot_info.acpi_rsdp ? "ACPI only (no DTB in the EFI config table)"
 				     : "no DTB and no ACPI RSDP",
-	       boot_info.nr_mem);
+	       usable);
 	if (dtb) {
 		if (!arch_phys_to_virt(dtb))
 			panic("aarch64_boot_main: device tree at %#lx is outside the boot mappings "

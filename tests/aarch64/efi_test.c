@@ -72,8 +72,8 @@ static void firmware_ram_never_usable(struct ktest *t)
 }
 
 static const struct ktest_case efi_cases[] = {
-	KTEST_CASE(boot_path_matches_the_configuration),
-	KTEST_CASE(firmware_ram_never_usable),
-	KTEST_END,
+    KTEST_CASE(boot_path_matches_the_configuration),
+    KTEST_CASE(firmware_ram_never_usable),
+    KTEST_END,
 };
 KTEST_SUITE(efi_suite, "efi", efi_cases);

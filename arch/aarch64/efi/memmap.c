@@ -66,8 +66,8 @@ void efi_block_fill_memory(struct efi_boot_block *blk, const void *map, uint64_t
 	for (off = 0; desc_size && off + desc_size <= map_size; off += desc_size) {
 		const struct efi_memory_descriptor *d = (const void *)(p + off);
 		uint64_t size = d->number_of_pages * EFI_PAGE_SIZE;
-		bool runtime = d->type == EFI_RUNTIME_SERVICES_CODE ||
-			       d->type == EFI_RUNTIME_SERVICES_DATA;
+		bool runtime =
+		    d->type == EFI_RUNTIME_SERVICES_CODE || d->type == EFI_RUNTIME_SERVICES_DATA;
 
 		blk->map_entries++;
 		if (!size || !(d->attribute & EFI_MEMORY_WB) ||

@@ -88,8 +88,8 @@ static efi_status_t place_image(struct efi_system_table *st, uint64_t *image, ui
  * map in the same buffer. On success map, map_size and desc_size describe
  * the map the firmware exited with.
  */
-static efi_status_t exit_boot_services(efi_handle_t handle, struct efi_system_table *st,
-				       void **map, uint64_t *map_size, uint64_t *desc_size)
+static efi_status_t exit_boot_services(efi_handle_t handle, struct efi_system_table *st, void **map,
+				       uint64_t *map_size, uint64_t *desc_size)
 {
 	struct efi_boot_services *bs = st->boot_services;
 	uint64_t cap = 0, key;
@@ -134,7 +134,8 @@ efi_status_t efi_pe_entry(efi_handle_t handle, struct efi_system_table *st)
 	if (s != EFI_SUCCESS)
 		return efi_con_fail(st, "HandleProtocol (loaded image)", s);
 	if ((uintptr_t)li->image_base != here)
-		return efi_con_fail(st, "loaded image base is not where the stub runs", EFI_LOAD_ERROR);
+		return efi_con_fail(st, "loaded image base is not where the stub runs",
+				    EFI_LOAD_ERROR);
 	s = bs->allocate_pages(EFI_ALLOCATE_ANY_PAGES, EFI_LOADER_DATA,
 			       ALIGN_UP(sizeof(*blk), EFI_PAGE_SIZE) / EFI_PAGE_SIZE, &block_pa);
 	if (s != EFI_SUCCESS)
@@ -146,7 +147,8 @@ efi_status_t efi_pe_entry(efi_handle_t handle, struct efi_system_table *st)
 	brk = efi_cmdline_break(blk->cmdline);
 	find_tables(st, blk);
 	if (!blk->dtb && !blk->rsdp)
-		efi_con_puts(st, "efi: no device tree and no ACPI 2.0 RSDP in the configuration table\n");
+		efi_con_puts(
+		    st, "efi: no device tree and no ACPI 2.0 RSDP in the configuration table\n");
 	s = place_image(st, &image, size, &flags);
 	if (s != EFI_SUCCESS)
 		return s;
@@ -159,7 +161,8 @@ efi_status_t efi_pe_entry(efi_handle_t handle, struct efi_system_table *st)
 	/* Boot services are gone: from here on, computation only. */
 	efi_block_fill_memory(blk, map, map_size, desc_size, brk);
 	blk->magic = brk == EFI_BREAK_MAGIC ? ~EFI_BOOT_BLOCK_MAGIC : EFI_BOOT_BLOCK_MAGIC;
-	blk->version = brk == EFI_BREAK_VERSION ? EFI_BOOT_BLOCK_VERSION + 1 : EFI_BOOT_BLOCK_VERSION;
+	blk->version =
+	    brk == EFI_BREAK_VERSION ? EFI_BOOT_BLOCK_VERSION + 1 : EFI_BOOT_BLOCK_VERSION;
 	blk->size = sizeof(*blk);
 	blk->flags = flags;
 	blk->system_table = (uintptr_t)st;
