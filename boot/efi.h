@@ -43,11 +43,12 @@ typedef struct {
 			0x83, 0x0b, 0xd9, 0x15, 0x2c, 0x69, 0xaa, 0xe0                             \
 		}                                                                                  \
 	}
+/* 8868e871-e4f1-11d3-bc22-0080c73c8881 (as edk2 and GRUB's lsefisystab write it) */
 #define EFI_ACPI_20_TABLE_GUID                                                                     \
 	{                                                                                          \
 		0x8868e871, 0xe4f1, 0x11d3,                                                        \
 		{                                                                                  \
-			0xbc, 0x22, 0x00, 0x80, 0xc7, 0xc3, 0xc4, 0x81                             \
+			0xbc, 0x22, 0x00, 0x80, 0xc7, 0x3c, 0x88, 0x81                             \
 		}                                                                                  \
 	}
 

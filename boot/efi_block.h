@@ -55,8 +55,9 @@ struct efi_boot_block {
 /*
  * Reads the block at `block` (physical, reachable with arch_phys_to_virt)
  * into boot_info: memory ranges, command line, RSDP, the EFI system table,
- * and reserves the block itself. Returns the DTB's physical address (0 when
- * the firmware gave none). Panics naming the field when the block is
+ * and reserves the block itself. Returns the DTB's physical address: 0
+ * when the firmware gave none, or when an RSDP is there and the tree is a
+ * boot loader's empty one (no /cpus). Panics naming the field when the block is
  * malformed (magic, version, size, counts, a range that wraps).
  */
 phys_addr_t efi_boot_parse(phys_addr_t block);

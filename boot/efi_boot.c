@@ -23,6 +23,7 @@
 #include "kernel/boot_info.h"
 #include "kernel/cmdline.h"
 #include "kernel/printk.h"
+#include "lib/fdt.h"
 #include "lib/string.h"
 
 CMDLINE_PARAM(efi_break_param, .key = "efi.break", .kind = CMDLINE_ENUM,
@@ -61,6 +62,27 @@ static void check_ranges(const struct efi_block_range *r, uint32_t n, const char
 		if (!r[i].size || r[i].base + r[i].size < r[i].base)
 			panic("efi_boot_parse: boot block: %s[%u] = %#lx+%#lx is empty or wraps",
 			      list, i, (unsigned long)r[i].base, (unsigned long)r[i].size);
+}
+
+/*
+ * GRUB's arm64 `linux` command always installs a device tree, an empty one
+ * holding only /chosen when the firmware gave none (ACPI-only). Such a
+ * tree describes no platform: with an RSDP present, ACPI is the truth.
+ * A tree that does not even validate is left to fdt_boot_parse to name.
+ */
+static bool dtb_is_empty(phys_addr_t dtb)
+{
+	static struct fdt f; /* kept off the early boot stack */
+	struct fdt_error err;
+	const void *blob = arch_phys_to_virt(dtb);
+	size_t avail;
+
+	if (!blob)
+		return false;
+	avail = MIN(MAX(fdt_peek_totalsize(blob), FDT_HEADER_SIZE), MiB(2));
+	if (fdt_init(&f, blob, avail, &err) != FDT_OK)
+		return false;
+	return fdt_find_path(&f, "/cpus") < 0;
 }
 
 phys_addr_t efi_boot_parse(phys_addr_t block)
@@ -108,8 +130,16 @@ phys_addr_t efi_boot_parse(phys_addr_t block)
 	if (b->rsdp)
 		boot_info.acpi_revision = 2; /* the ACPI 2.0 table GUID: an XSDT */
 	boot_info.loader_name = "UEFI (Pagoda EFI stub)";
-	printk("efi: %u map entries: %u usable and %u firmware RAM ranges; image at %#lx%s",
-	       b->map_entries, b->nr_mem, b->nr_kept, (unsigned long)b->image,
+	printk("efi: %u map entries: %u usable and %u firmware RAM ranges; DTB %#lx, RSDP %#lx; "
+	       "image at %#lx%s",
+	       b->map_entries, b->nr_mem, b->nr_kept, (unsigned long)b->dtb, (unsigned long)b->rsdp,
+	       (unsigned long)b->image,
 	       (b->flags & EFI_BLOCK_IMAGE_MOVED) ? " (moved to a 2 MiB boundary)" : "");
+	if (b->dtb && b->rsdp && dtb_is_empty(b->dtb)) {
+		printk("efi: the device tree at %#lx has no /cpus (the loader's empty tree): "
+		       "the platform comes from ACPI",
+		       (unsigned long)b->dtb);
+		return 0;
+	}
 	return b->dtb;
 }
