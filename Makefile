@@ -302,7 +302,7 @@ dma-plot: deps kernel
 # generic page-table code against a scrambled fake architecture under
 # AddressSanitizer and UndefinedBehaviorSanitizer (tools/host_test.mk).
 include tools/host_test.mk
-host-test: host-pt-test host-mem-test
+host-test: host-pt-test host-mem-test host-efi-test
 	$(Q)for t in tools/test_ktest_run.py tools/test_bench.py tools/test_screen_check.py tools/test_dma_plot.py \
 		tools/test_pe_check.py; do \
 		out=$$(python3 $$t 2>&1) || { echo "$$out"; echo "host-test: $$t failed"; exit 1; }; \
