@@ -1,32 +1,23 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * ACPI-only boot on aarch64 (UEFI firmware that gives ACPI tables and no
- * device tree, e.g. QEMU virt with acpi=on): the tables that replace the
- * device tree's description of the platform. The parsers live in
- * boot/acpi_arm.c; when that file is not part of the tree the build says
- * so (ACPI_ARM_BUILT is 0) and the boot stops with a named panic instead.
+ * Booting an Arm machine from ACPI alone (UEFI with no device tree): the
+ * tables fill the same boot_info and struct fdt_platform a DTB would, so
+ * everything after boot does not care which one the firmware gave.
  */
 #ifndef PAGODA_BOOT_ACPI_ARM_H
 #define PAGODA_BOOT_ACPI_ARM_H
 
 #include "kernel/types.h"
 
-#ifndef ACPI_ARM_BUILT
-#define ACPI_ARM_BUILT 0
-#endif
-
 /*
- * Reads the ACPI tables reached from the RSDP at `rsdp` (physical, ACPI
- * 2.0+, reachable with arch_phys_to_virt) and fills what fdt_boot_parse
- * fills from a device tree: boot_info's CPUs (MADT GICC entries; the one
- * whose MPIDR is `boot_mpidr` is the boot CPU) and struct fdt_platform
- * (GIC distributor, CPU interface or redistributors and GICv2m frame from
- * the MADT, the console PL011 from the SPCR, the timer PPIs from the GTDT,
- * the PSCI conduit from the FADT's ARM boot flags; the SMMUv3 from the
- * IORT). Memory is not its business: under UEFI it comes from the EFI
- * memory map. Runs once on the boot CPU before any other CPU starts. A
- * malformed table gives a one-line message naming the table and field;
- * one the boot cannot go on without (no MADT, no GIC) panics the same way.
+ * Reads the tables from the RSDP at `rsdp` (physical): CPUs (by MPIDR) and
+ * the GIC from the MADT, PSCI from the FADT, the console UART from the
+ * SPCR, the timer's PPIs from the GTDT. `boot_mpidr` marks the boot CPU.
+ * Memory and the command line are not in ACPI: the caller fills them
+ * (from the EFI memory map and LoadOptions). Panics naming the table and
+ * field when a table the machine cannot run without (MADT, GTDT) is
+ * missing or malformed; a malformed SPCR keeps the early console, a FADT
+ * without PSCI leaves the secondary CPUs off, each with one line.
  */
 void acpi_arm_boot_parse(phys_addr_t rsdp, uint64_t boot_mpidr);
 

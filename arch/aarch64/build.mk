@@ -24,17 +24,14 @@ IOMMU ?= none
 
 CROSS := aarch64-linux-gnu-
 ARCH_CFLAGS := -march=armv8-a -mgeneral-regs-only -mno-outline-atomics -mstrict-align \
-	-mcmodel=small -fno-pie -DAARCH64_EARLY_UART_BASE=$(EARLY_UART) \
-	$(if $(ACPI_ARM_SRC),-DACPI_ARM_BUILT=1)
+	-mcmodel=small -fno-pie -DAARCH64_EARLY_UART_BASE=$(EARLY_UART)
 ARCH_LDFLAGS :=
 # The EFI stub (arch/aarch64/efi/) runs under the firmware, which may use x18
 # as its platform register: the stub leaves it alone.
 EFI_STUB_SRCS := $(wildcard arch/aarch64/efi/*.c)
 EFI_STUB_OBJS := $(patsubst %,$(BUILD)/%.o,$(EFI_STUB_SRCS) arch/aarch64/efi/enter.S)
-# boot/acpi_arm.c (ACPI-only boot) is built when it is in the tree.
-ACPI_ARM_SRC := $(wildcard boot/acpi_arm.c)
 ARCH_SRCS := $(wildcard arch/aarch64/*.c arch/aarch64/*.S arch/aarch64/efi/*.S) $(EFI_STUB_SRCS) \
-	boot/fdt_boot.c boot/efi_boot.c $(ACPI_ARM_SRC) $(wildcard tests/aarch64/*.c)
+	boot/fdt_boot.c boot/efi_boot.c boot/acpi_arm.c $(wildcard tests/aarch64/*.c)
 $(EFI_STUB_OBJS): CFLAGS += -ffixed-x18
 ARCH_IMAGE := $(BUILD)/Image
 # virt's RAM starts at 1 GiB, beyond edu's default 28-bit DMA mask: widen the

@@ -63,8 +63,6 @@ static phys_addr_t efi_boot(phys_addr_t block)
 	}
 	if (!boot_info.acpi_rsdp)
 		panic("aarch64_boot_main: the firmware gave neither a device tree nor ACPI tables");
-	if (!ACPI_ARM_BUILT)
-		panic("boot: no DTB and ACPI-only boot is not built yet");
 	acpi_arm_boot_parse(boot_info.acpi_rsdp, aarch64_this_cpu()->mpidr);
 	return 0;
 }
