@@ -139,10 +139,11 @@ doctor:
 	@sh tools/doctor.sh
 
 # ARCH_CMDLINE: words an arch's QEMU command line implies (build.mk), e.g. the
-# edu device's DMA width.
+# edu device's DMA width; ARCH_TEST_CMDLINE: what test boots add (e.g. aarch64's
+# test.boot=, which boot path the tests must find).
 RUN_CMDLINE := $(strip $(ARCH_CMDLINE) $(CMDLINE))
 TEST_CMDLINE := ktest=$(KTEST) test.cpus=$(CPUS) test.mem=$(MEM) cmdline.strict $(ARCH_CMDLINE) \
-	$(KTEST_ARGS) $(CMDLINE)
+	$(ARCH_TEST_CMDLINE) $(KTEST_ARGS) $(CMDLINE)
 
 run: deps kernel
 	$(call arch_boot_image,$(RUN_CMDLINE),run)
@@ -173,7 +174,7 @@ space := $(empty) $(empty)
 # $(1) as one single-quoted shell word.
 shell_quote = '$(subst ','\'',$(1))'
 NEGATIVE_CMDLINE = ktest=$(or $(2),ktest) test.cpus=$(CPUS) test.mem=$(MEM) \
-	$(if $(3),,cmdline.strict) $(ARCH_CMDLINE) $(1)
+	$(if $(3),,cmdline.strict) $(ARCH_CMDLINE) $(ARCH_TEST_CMDLINE) $(1)
 define negative_check
 	$(call arch_boot_image,$(call NEGATIVE_CMDLINE,$(1),$(3),$(4)),test)
 	@echo $(call shell_quote,negative check: $(or $(1),ktest=$(3)) must give $(2))
@@ -307,8 +308,9 @@ dma-plot: deps kernel
 # generic page-table code against a scrambled fake architecture under
 # AddressSanitizer and UndefinedBehaviorSanitizer (tools/host_test.mk).
 include tools/host_test.mk
-host-test: host-pt-test host-mem-test
-	$(Q)for t in tools/test_ktest_run.py tools/test_bench.py tools/test_screen_check.py tools/test_dma_plot.py; do \
+host-test: host-pt-test host-mem-test host-efi-test
+	$(Q)for t in tools/test_ktest_run.py tools/test_bench.py tools/test_screen_check.py tools/test_dma_plot.py \
+		tools/test_pe_check.py; do \
 		out=$$(python3 $$t 2>&1) || { echo "$$out"; echo "host-test: $$t failed"; exit 1; }; \
 		echo "$$out" | tail -n 1; \
 	done

@@ -13,6 +13,10 @@
  * Optional things (a UART, PSCI when every CPU uses spin tables) are
  * left zero with a log line instead.
  *
+ * Under UEFI (boot_info.efi_memory_map set by efi_boot_parse first) the
+ * memory map and the command line are the EFI stub's: /memory nodes and
+ * /chosen/bootargs are ignored, reservations and the blob still count.
+ *
  * Invariants: runs once, on the boot CPU, before any other CPU is started;
  * every value in fdt_platform comes from the blob (nothing assumed from
  * the machine model); the blob itself is reserved so the allocator never
@@ -132,6 +136,8 @@ static void parse_memory(const struct fdt *f, phys_addr_t dtb)
 
 	fdt_for_each_child(f, root, node)
 	{
+		if (boot_info.efi_memory_map)
+			break; /* UEFI: the EFI memory map is the truth (efi_boot_parse) */
 		type = opt_string(f, node, "device_type");
 		if (!type || strcmp(type, "memory") != 0 || !fdt_node_okay(f, node))
 			continue;
@@ -149,7 +155,7 @@ static void parse_memory(const struct fdt *f, phys_addr_t dtb)
 			total += size;
 		}
 	}
-	if (!regions)
+	if (!regions && !boot_info.efi_memory_map)
 		die(f, root, NULL, "no memory node (device_type \"memory\") with a non-empty reg");
 
 	for (i = 0; fdt_rsv_get(f, i, &base, &size); i++) {
@@ -180,8 +186,13 @@ static void parse_memory(const struct fdt *f, phys_addr_t dtb)
 	}
 	boot_info_add_reserved(dtb, f->totalsize, "fdt blob");
 
-	printk("fdt: memory: %u region(s), %llu MiB; %u reserved range(s) + the blob", regions,
-	       (unsigned long long)(total >> 20), reserved);
+	if (boot_info.efi_memory_map)
+		printk("fdt: memory: from the EFI map (/memory ignored); %u reserved range(s) + "
+		       "the blob",
+		       reserved);
+	else
+		printk("fdt: memory: %u region(s), %llu MiB; %u reserved range(s) + the blob",
+		       regions, (unsigned long long)(total >> 20), reserved);
 }
 
 /* ---- /chosen and the console ------------------------------------------------------ */
@@ -200,6 +211,8 @@ static void parse_chosen(const struct fdt *f)
 		if (!out)
 			out = opt_string(f, chosen, "linux,stdout-path");
 	}
+	if (boot_info.efi_memory_map)
+		args = NULL; /* UEFI: the command line is the stub's, from LoadOptions */
 	if (args && strlcpy(boot_info.cmdline, args, sizeof(boot_info.cmdline)) >=
 			sizeof(boot_info.cmdline))
 		printk("fdt: /chosen/bootargs truncated to %u bytes",

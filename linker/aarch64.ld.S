@@ -16,9 +16,14 @@
  * not map them, and once the boot CPU has left them their frames go back
  * to the frame allocator.
  *
+ * The first 4 KiB hold the Image header and the PE/COFF header that make
+ * the Image a UEFI application too (efi/pe_header.S; RVA == file offset);
+ * .data ends on the PE file alignment so its raw size is whole.
+ *
  * .ksyms (the embedded symbol table) comes after .text, at the end of
  * .rodata, so that embedding it moves no function between the two links.
  */
+#include "arch/aarch64/efi/pe.h"
 #include "arch/aarch64/layout.h"
 
 OUTPUT_FORMAT("elf64-littleaarch64")
@@ -32,6 +37,9 @@ SECTIONS
 	.text : {
 		__text_start = .;
 		KEEP(*(.head.text))
+		KEEP(*(.head.pe))
+		. = ALIGN(PE_SECTION_ALIGN);
+		__efi_text_start = .;
 		*(.text .text.*)
 		__text_end = .;
 	}
@@ -59,6 +67,9 @@ SECTIONS
 	.data : {
 		__data_start = .;
 		*(.data .data.*)
+		/* the PE .data section's raw bytes end on a file-alignment boundary */
+		. = ALIGN(PE_FILE_ALIGN);
+		__efi_data_end = .;
 	}
 	.bss (NOLOAD) : ALIGN(16) {
 		__bss_start = .;
@@ -76,6 +87,19 @@ SECTIONS
 	}
 	__image_end = .;
 	__image_size = __image_end - __kernel_start;
+
+	/* The PE/COFF header's numbers (efi/pe_header.S): RVA == file offset. */
+	__efi_pe_offset = efi_pe_header - __kernel_start;
+	__efi_text_rva = __efi_text_start - __kernel_start;
+	__efi_text_size = __data_start - __efi_text_start;
+	__efi_data_rva = __data_start - __kernel_start;
+	__efi_data_raw = __efi_data_end - __data_start;
+	__efi_data_vsize = __image_end - __data_start;
+	__efi_entry_rva = efi_pe_entry - __kernel_start;
+	__efi_image_size = __image_size;
+	ASSERT(__efi_pe_offset == 64, "the PE header must follow the 64-byte Image header")
+	ASSERT(__efi_text_rva == PE_SECTION_ALIGN, "the PE headers must fit in their 4 KiB")
+	ASSERT((__efi_data_rva % PE_SECTION_ALIGN) == 0, "PE .data must start on a section boundary")
 
 	/DISCARD/ : {
 		*(.comment) *(.note*) *(.eh_frame*)

@@ -166,6 +166,12 @@ static void machine_tables_give_power_methods(struct ktest *t)
 		KTEST_SKIP(t, "firmware gave no ACPI tables (device-tree platform)");
 	const struct acpi_sdt_header *fadt = acpi_find_table("FACP");
 	ASSERT_TRUE(t, fadt != NULL);
+	/* FADT Flags (offset 112), HW_REDUCED_ACPI (bit 20): no PM1 blocks, no PM timer (Arm) */
+	uint32_t flags = 0;
+	if (fadt->length >= 116)
+		memcpy(&flags, (const uint8_t *)fadt + 112, sizeof(flags));
+	if (flags & (1u << 20))
+		KTEST_SKIP(t, "hardware-reduced ACPI: no PM1 control block or PM timer");
 	struct acpi_fadt_info f;
 	char err[128] = "";
 	ASSERT_TRUE(t, acpi_fadt_parse(fadt, &f, err, sizeof(err)));

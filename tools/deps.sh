@@ -3,10 +3,17 @@
 #
 # Makes sure the Debian packages a make target needs are installed.
 # Usage: deps.sh build|all|pictures|plots|model ARCH
+#        deps.sh grub-arm64 DIR
 #   build: what compiling needs; all: also what booting and testing need;
 #   pictures: what `make pictures` needs (graphviz), whatever ARCH;
 #   plots: what `make dma-plot` adds to `all` (matplotlib), whatever ARCH;
-#   model: what `make model` needs (spin and a host gcc), whatever ARCH.
+#   model: what `make model` needs (spin and a host gcc), whatever ARCH;
+#   grub-arm64: GRUB's arm64 EFI build (`make iso ARCH=aarch64`) unpacked
+#   under DIR (DIR/usr/lib/grub/arm64-efi). Debian ships grub-efi-arm64-bin
+#   for arm64 only, so it is downloaded with a private apt configuration
+#   (its own lists and cache, the archive's address read from the machine's
+#   apt sources) and unpacked with dpkg -x; the system's apt state is not
+#   touched, and root is not needed.
 # As root it installs what is missing with apt-get; otherwise it names the
 # missing packages and the exact command, and fails.
 #
@@ -81,11 +88,17 @@ aarch64)
 		# the host test of arch/aarch64/mem.S: a static arm64 program under qemu-user
 		need_cmd qemu-aarch64-static qemu-user-static
 		need_file /usr/aarch64-linux-gnu/lib/libc.a libc6-dev-arm64-cross
+		# FIRMWARE=uefi: edk2 for virt, and what grub-mkrescue needs for the ISO
+		# (GRUB's arm64 modules themselves come from `deps.sh grub-arm64`)
+		need_file /usr/share/qemu-efi-aarch64/QEMU_EFI.fd qemu-efi-aarch64
+		need_cmd grub-mkrescue grub-common
+		need_cmd xorriso xorriso
+		need_cmd mformat mtools
 	fi
 	;;
 esac
 
-[ -z "$missing" ] && [ -z "$qemu_pkgs" ] && exit 0
+[ "$what" != grub-arm64 ] && [ -z "$missing" ] && [ -z "$qemu_pkgs" ] && exit 0
 # Several commands can come from one package: list each once.
 missing=$(echo $missing | tr ' ' '\n' | sort -u | tr '\n' ' ')
 qemu_pkgs=$(echo $qemu_pkgs | tr ' ' '\n' | sort -u | tr '\n' ' ')
@@ -104,6 +117,47 @@ archive_uri() {
 		awk '$1 == "deb" && $0 ~ / bookworm / { for (i = 2; i <= NF; i++) if ($i ~ /:\/\//) { print $i; exit } }' "$f"
 	done | head -n 1 | grep .
 }
+
+# grub-arm64 DIR: download and unpack grub-efi-arm64-bin into DIR (see the top).
+if [ "$what" = grub-arm64 ]; then
+	dir=$arch
+	[ -d "$dir/usr/lib/grub/arm64-efi" ] && exit 0
+	need_cmd grub-mkrescue grub-common
+	need_cmd xorriso xorriso
+	need_cmd mformat mtools
+	need_cmd apt-get apt
+	need_cmd dpkg dpkg
+	if [ -n "$(echo $missing)" ]; then
+		echo "deps: grub-arm64 needs:$missing (install them first: make deps ARCH=aarch64)" >&2
+		exit 1
+	fi
+	uri=$(archive_uri) || {
+		echo "deps: grub-arm64: no Debian bookworm source in /etc/apt to download grub-efi-arm64-bin from" >&2
+		exit 1
+	}
+	tmp=$(mktemp -d)
+	trap 'rm -rf "$tmp"' EXIT
+	mkdir -p "$tmp/lists/partial" "$tmp/cache/archives/partial" "$tmp/parts"
+	printf 'Types: deb\nURIs: %s\nSuites: bookworm\nComponents: main\nArchitectures: arm64\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+		"$uri" >"$tmp/parts/arm64.sources"
+	o="-o APT::Architecture=arm64 -o APT::Architectures=arm64 -o Dir::Etc::SourceList=/dev/null"
+	o="$o -o Dir::Etc::SourceParts=$tmp/parts -o Dir::State::Lists=$tmp/lists -o Dir::Cache=$tmp/cache"
+	# as root, apt would hand the download to its _apt user, who cannot write $tmp
+	[ "$(id -u)" = 0 ] && o="$o -o APT::Sandbox::User=root"
+	echo "deps: downloading grub-efi-arm64-bin (arm64) from $uri into $dir"
+	# shellcheck disable=SC2086
+	apt-get -qq $o update >/dev/null && (cd "$tmp" && apt-get -qq $o download grub-efi-arm64-bin) || {
+		echo "deps: grub-arm64: apt-get could not download grub-efi-arm64-bin from $uri" >&2
+		exit 1
+	}
+	mkdir -p "$dir"
+	dpkg -x "$tmp"/grub-efi-arm64-bin_*.deb "$dir"
+	[ -d "$dir/usr/lib/grub/arm64-efi" ] || {
+		echo "deps: grub-arm64: the package has no usr/lib/grub/arm64-efi" >&2
+		exit 1
+	}
+	exit 0
+fi
 
 backports_configured() {
 	grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/

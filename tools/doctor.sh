@@ -30,7 +30,8 @@ for t in make gcc aarch64-linux-gnu-gcc python3 qemu-system-x86_64 qemu-system-a
 	esac
 	printf '%-28s %s\n' "$t" "$v"
 done
-for f in /usr/lib/grub/i386-pc /usr/lib/grub/x86_64-efi /usr/share/OVMF/OVMF_CODE.fd; do
+for f in /usr/lib/grub/i386-pc /usr/lib/grub/x86_64-efi /usr/share/OVMF/OVMF_CODE.fd \
+	/usr/share/qemu-efi-aarch64/QEMU_EFI.fd build/grub-arm64/usr/lib/grub/arm64-efi; do
 	if [ -e "$f" ]; then s=present; else s=missing; fi
 	printf '%-28s %s\n' "$(basename "$f")" "$s ($f)"
 done
@@ -60,6 +61,7 @@ EFI="[ -d /usr/lib/grub/x86_64-efi ] && [ -f /usr/share/OVMF/OVMF_CODE.fd ]|grub
 A64="command -v aarch64-linux-gnu-gcc|gcc-aarch64-linux-gnu"
 QA="[ $qa -ge $QEMU_MIN_MAJOR ]|QEMU >= $QEMU_MIN_MAJOR for aarch64 (have ${qa:-none}; make deps ARCH=aarch64)"
 DTC="command -v dtc|device-tree-compiler (negative DTB check)"
+A64EFI="[ -f /usr/share/qemu-efi-aarch64/QEMU_EFI.fd ] && command -v grub-mkrescue && command -v xorriso && command -v mformat|qemu-efi-aarch64, grub-common, xorriso, mtools (GRUB arm64-efi itself: downloaded by make)"
 check "x86_64 build" "$X86"
 check "x86_64 test, SeaBIOS (FIRMWARE=bios)" "$X86" "$QX" "$ISO"
 check "x86_64 test, UEFI (FIRMWARE=uefi)" "$X86" "$QX" "$ISO" "$EFI"
@@ -67,6 +69,7 @@ check "x86_64 x2APIC (QEMU_CPU=max)" "$X86" "$QX" "$ISO"
 check "aarch64 build" "$A64"
 check "aarch64 test, virt GICv2/GICv3, EL1/EL2" "$A64" "$QA"
 check "aarch64 negative checks (bad DTB)" "$A64" "$QA" "$DTC"
+check "aarch64 test, UEFI (FIRMWARE=uefi)" "$A64" "$QA" "$A64EFI"
 check "make debug" "command -v gdb-multiarch|gdb-multiarch"
 if [ -e /dev/kvm ]; then
 	echo "note: /dev/kvm exists but Pagoda uses TCG (-accel tcg): nested KVM here is far slower"

@@ -70,3 +70,19 @@ $(HOST_MEM_BIN): $(HOST_MEM_SRC) $(HOST_PT_ROOT)/arch/$(HOST_MEM_ARCH)/mem.S
 	@mkdir -p $(HOST_PT_DIR)
 	@echo "  HOSTCC  $@"
 	$(HOST_PT_Q)$(HOST_MEM_CC_$(HOST_MEM_ARCH)) -O2 -Wall -Wextra -Werror $^ -o $@
+
+# Host test of the EFI stub's pure parts (arch/aarch64/efi/memmap.c and
+# cmdline.c: the memory lists and the command line handed to the kernel),
+# under ASan and UBSan like the page-table test; needs only gcc.
+HOST_EFI_SRCS := $(HOST_PT_ROOT)/tests/host/efi/efi_stub_host_test.c \
+	$(HOST_PT_ROOT)/arch/aarch64/efi/memmap.c $(HOST_PT_ROOT)/arch/aarch64/efi/cmdline.c
+HOST_EFI_BIN := $(HOST_PT_DIR)/efi_stub_host_test
+.PHONY: host-efi-test
+host-efi-test: $(HOST_EFI_BIN)
+	$(HOST_PT_Q)$(HOST_EFI_BIN)
+
+$(HOST_EFI_BIN): $(HOST_EFI_SRCS) $(HOST_PT_ROOT)/arch/aarch64/efi/stub.h \
+		$(HOST_PT_ROOT)/boot/efi.h $(HOST_PT_ROOT)/boot/efi_block.h
+	@mkdir -p $(HOST_PT_DIR)
+	@echo "  HOSTCC  $@"
+	$(HOST_PT_Q)$(HOST_PT_CC) $(HOST_PT_CFLAGS) $(HOST_EFI_SRCS) -o $@

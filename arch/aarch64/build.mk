@@ -26,8 +26,13 @@ CROSS := aarch64-linux-gnu-
 ARCH_CFLAGS := -march=armv8-a -mgeneral-regs-only -mno-outline-atomics -mstrict-align \
 	-mcmodel=small -fno-pie -DAARCH64_EARLY_UART_BASE=$(EARLY_UART)
 ARCH_LDFLAGS :=
-ARCH_SRCS := $(wildcard arch/aarch64/*.c arch/aarch64/*.S) boot/fdt_boot.c boot/acpi_arm.c \
-	$(wildcard tests/aarch64/*.c)
+# The EFI stub (arch/aarch64/efi/) runs under the firmware, which may use x18
+# as its platform register: the stub leaves it alone.
+EFI_STUB_SRCS := $(wildcard arch/aarch64/efi/*.c)
+EFI_STUB_OBJS := $(patsubst %,$(BUILD)/%.o,$(EFI_STUB_SRCS) arch/aarch64/efi/enter.S)
+ARCH_SRCS := $(wildcard arch/aarch64/*.c arch/aarch64/*.S arch/aarch64/efi/*.S) $(EFI_STUB_SRCS) \
+	boot/fdt_boot.c boot/efi_boot.c boot/acpi_arm.c $(wildcard tests/aarch64/*.c)
+$(EFI_STUB_OBJS): CFLAGS += -ffixed-x18
 ARCH_IMAGE := $(BUILD)/Image
 # virt's RAM starts at 1 GiB, beyond edu's default 28-bit DMA mask: widen the
 # device's mask and tell the driver (kernel/drivers/edu.h).
@@ -59,21 +64,75 @@ $(error IOMMU=$(IOMMU): choose none or smmuv3 (aarch64))
 endif
 
 # The Image is the ELF's loadable bytes from the header on; .bss is not in it.
+# It is also a PE/COFF EFI application (efi/pe_header.S): the stub's objects
+# must need no relocation, and the header must describe the file.
 $(ARCH_IMAGE): $(BUILD)/pagoda.elf
 	@echo "  IMAGE   $@"
+	$(Q)sh tools/efi_pic_check.sh $(CROSS) $(EFI_STUB_OBJS)
 	$(Q)$(OBJCOPY) -O binary $< $@
+	$(Q)python3 tools/pe_check.py $@
 
+# The UEFI ISO (`make iso`, FIRMWARE=uefi): GRUB's arm64 EFI build, fetched
+# by tools/deps.sh (Debian ships it for arm64 only), loads the Image with its
+# `linux` command (grub.cfg: boot/grub-arm64.cfg.in), which starts the EFI stub.
+# $(1): kernel command line, $(2): image name.
+GRUB_ARM64 := build/grub-arm64
+define efi_iso
+	@test -f $(ARCH_IMAGE)
+	$(Q)sh tools/deps.sh grub-arm64 $(GRUB_ARM64)
+	@rm -rf $(BUILD)/$(2)-iso && mkdir -p $(BUILD)/$(2)-iso/boot/grub
+	@cp $(ARCH_IMAGE) $(BUILD)/$(2)-iso/pagoda
+	@sed -e 's|@CMDLINE@|$(1)|' boot/grub-arm64.cfg.in > $(BUILD)/$(2)-iso/boot/grub/grub.cfg
+	$(Q)grub-mkrescue -d $(GRUB_ARM64)/usr/lib/grub/arm64-efi -o $(BUILD)/$(2).iso \
+		$(BUILD)/$(2)-iso >$(BUILD)/grub-mkrescue.log 2>&1 || \
+		{ cat $(BUILD)/grub-mkrescue.log; exit 1; }
+endef
+
+iso: kernel
+	$(call efi_iso,$(RUN_CMDLINE),run)
+	@echo "  ISO     $(BUILD)/run.iso"
+
+# FIRMWARE=none: QEMU's -kernel loads the Image, passes the command line with
+# -append and the device tree in x0. FIRMWARE=uefi: edk2 (Debian's
+# qemu-efi-aarch64) boots the ISO from a virtio disk; ACPI=1 makes virt
+# give ACPI tables instead of a device tree (acpi=on), else acpi=off so
+# edk2 installs the device tree in its configuration table.
+FIRMWARE ?= none
+ACPI ?= 0
+QEMU_EFI := /usr/share/qemu-efi-aarch64/QEMU_EFI.fd
+ifeq ($(FIRMWARE),uefi)
+ifeq ($(ACPI),1)
+VIRT_OPTS := $(VIRT_OPTS),acpi=on
+else ifeq ($(ACPI),0)
+VIRT_OPTS := $(VIRT_OPTS),acpi=off
+else
+$(error ACPI=$(ACPI): choose 0 or 1)
+endif
+ifneq ($(DTB),)
+$(error DTB=$(DTB) needs FIRMWARE=none: under UEFI the device tree is the firmware's)
+endif
+ARCH_TEST_CMDLINE := test.boot=uefi
+arch_boot_image = $(efi_iso)
+BOOT_ARGS = -bios $(QEMU_EFI) -drive file=$(BUILD)/$(1).iso,format=raw,if=virtio,readonly=on
+else ifeq ($(FIRMWARE),none)
+ifneq ($(ACPI),0)
+$(error ACPI=$(ACPI) needs FIRMWARE=uefi: only the firmware installs ACPI tables)
+endif
+ARCH_TEST_CMDLINE := test.boot=image
 # $(1): kernel command line, $(2): image name. QEMU passes it with -append.
 define arch_boot_image
 	@test -f $(ARCH_IMAGE)
 	@printf '%s\n' '$(1)' > $(BUILD)/$(2).cmdline
 endef
+BOOT_ARGS = -kernel $(ARCH_IMAGE) -append "$$(cat $(BUILD)/$(1).cmdline)"
+else
+$(error FIRMWARE=$(FIRMWARE): choose none or uefi (aarch64))
+endif
 
 QEMU_COMMON := qemu-system-aarch64 -machine virt,gic-version=$(GIC)$(VIRT_OPTS) \
 	-cpu $(QEMU_CPU) -accel tcg,thread=multi -smp $(CPUS) -m $(MEM) -display none -nic none \
-	-semihosting -device edu,dma_mask=$(EDU_DMA_MASK) $(if $(DTB),-dtb $(DTB)) \
-	-kernel $(ARCH_IMAGE)
-QEMU_RUN = $(QEMU_COMMON) -serial mon:stdio -append "$$(cat $(BUILD)/run.cmdline)"
+	-semihosting -device edu,dma_mask=$(EDU_DMA_MASK) $(if $(DTB),-dtb $(DTB))
+QEMU_RUN = $(QEMU_COMMON) -serial mon:stdio $(call BOOT_ARGS,run)
 
 # Negative check of the DTB parser: QEMU's own tree with /cpus broken must
 # stop the kernel with a panic naming the node and property. Then the
@@ -106,6 +165,22 @@ arch-negative: kernel
 	$(call negative_check,pci.msi=off edu.break=double_count,--expect-fail $(IRQ_CASE),$(IRQ_CASE))
 	$(call negative_check,tlb.break=asid_orphan_freed,--expect-fail $(ORPHAN_CASE),$(ORPHAN_CASE))
 	$(Q)$(MAKE) --no-print-directory iommu-negative IOMMU=smmuv3
+	$(Q)$(MAKE) --no-print-directory efi-negative FIRMWARE=uefi
+
+# The EFI stub's hand-over (docs/boot.md): a boot block with a wrong magic or
+# version must stop the kernel with a panic naming the field, and a block
+# that lists the firmware's runtime-services RAM as usable must fail the
+# efi suite's check. Three UEFI boots (edk2 and GRUB each time).
+EFI_BAD_MAGIC := "efi_boot_parse: boot block at 0x[0-9a-f]+: magic 0xafb8bdba, expected 0x50474245"
+EFI_BAD_VERSION := "efi_boot_parse: boot block at 0x[0-9a-f]+: version 2, expected 1"
+.PHONY: efi-negative
+efi-negative: kernel
+ifneq ($(FIRMWARE),uefi)
+	$(error efi-negative needs FIRMWARE=uefi)
+endif
+	$(call negative_check,efi.break=magic,--expect-panic $(EFI_BAD_MAGIC),efi)
+	$(call negative_check,efi.break=version,--expect-panic $(EFI_BAD_VERSION),efi)
+	$(call negative_check,efi.break=runtime_usable,--expect-fail efi.firmware_ram_never_usable,efi)
 
 # The SMMUv3's checks, on a machine that has one: with the IOTLB invalidation
 # skipped the stale-DMA case must fail, and a malformed iommu-map must be
@@ -126,4 +201,4 @@ endif
 		--exit-style $(EXIT_STYLE) --expect-log $(BAD_IOMMU_MAP) \
 		--expect-log "iommu: no hardware IOMMU" \
 		-- $(subst -kernel ,-dtb $(BUILD)/bad-iommu-map.dtb -kernel ,$(QEMU_TEST))
-QEMU_TEST = $(QEMU_COMMON) -serial stdio -monitor none -append "$$(cat $(BUILD)/test.cmdline)"
+QEMU_TEST = $(QEMU_COMMON) -serial stdio -monitor none $(call BOOT_ARGS,test)

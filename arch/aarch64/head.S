@@ -4,8 +4,10 @@
  * loader to C, the secondary CPUs' path from PSCI CPU_ON to C, and the one
  * routine that swaps the boot CPU's kernel tables.
  *
- * The loader (QEMU -kernel, or firmware) enters _start at EL2 or EL1 with
- * the MMU and D-cache off, x0 = physical address of the device tree, and
+ * The loader (QEMU -kernel, or firmware, or Pagoda's EFI stub) enters
+ * _start (or primary_entry) at EL2 or EL1 with the MMU and D-cache off,
+ * x0 = physical address of the device tree or of the EFI stub's boot block
+ * (efi/stub.c; aarch64_boot_main tells them apart by their magic), and
  * the image anywhere in RAM on a 2 MiB boundary. Until the MMU is on, this
  * code runs at that unknown physical address, so it uses only PC-relative
  * addressing (adr, adrp, literal loads); the image is linked at KERNEL_VMA.
@@ -28,6 +30,8 @@
  * A failure before any console exists (image not 2 MiB aligned, entered at
  * EL3) stops the CPU in a wfe loop: there is nothing to print with yet.
  */
+#include "arch/aarch64/efi/cache.h"
+#include "arch/aarch64/efi/pe.h"
 #include "arch/aarch64/layout.h"
 
 /*
@@ -52,18 +56,26 @@
 .Ltcr_as\@:
 .endm
 
+/*
+ * The Image header, and through code0's "MZ" and res5 also a DOS header
+ * whose e_lfanew names the PE/COFF header that follows (efi/pe_header.S):
+ * the same file is a UEFI application. Code starts after the 4 KiB of
+ * headers, in .text.
+ */
 	.section .head.text, "ax"
 	.globl _start
 _start:
-	b	primary_entry		/* code0 */
-	.long	0			/* code1 */
+	.long	PE_MZ_INSN		/* code0: "MZ", executed as a flag-setting no-op */
+	b	primary_entry		/* code1 */
 	.quad	0			/* text_offset: load at a 2 MiB boundary */
 	.quad	__image_size		/* image_size, .bss and boot tables included */
 	.quad	IMAGE_FLAGS
 	.quad	0, 0, 0			/* res2-res4 */
 	.ascii	"ARM\x64"		/* magic, offset 56 */
-	.long	0			/* res5: no PE/COFF header */
+	.long	__efi_pe_offset		/* res5: the PE header's offset */
 
+	.text
+	.globl primary_entry
 primary_entry:
 	msr	daifset, #0xf
 	mov	x19, x0			/* device tree, physical */
@@ -222,17 +234,7 @@ el2_to_el1:
 
 /* Invalidates data cache lines covering [x0, x1) to the point of coherency. Clobbers x2, x3. */
 dcache_inval_range:
-	mrs	x3, ctr_el0
-	ubfx	x3, x3, #16, #4		/* DminLine: log2 of the line size in words */
-	mov	x2, #4
-	lsl	x2, x2, x3
-	sub	x3, x2, #1
-	bic	x0, x0, x3
-1:	dc	ivac, x0
-	add	x0, x0, x2
-	cmp	x0, x1
-	b.lo	1b
-	dsb	sy
+	dcache_by_line ivac, x0, x1, x2, x3
 	ret
 
 early_stop:
