@@ -2,11 +2,12 @@
 # SPDX-License-Identifier: BSD-2-Clause
 #
 # Makes sure the Debian packages a make target needs are installed.
-# Usage: deps.sh build|all|pictures|plots|model ARCH
+# Usage: deps.sh build|all|pictures|plots|model|fuzz ARCH
 #   build: what compiling needs; all: also what booting and testing need;
 #   pictures: what `make pictures` needs (graphviz), whatever ARCH;
 #   plots: what `make dma-plot` adds to `all` (matplotlib), whatever ARCH;
-#   model: what `make model` needs (spin and a host gcc), whatever ARCH.
+#   model: what `make model` needs (spin and a host gcc), whatever ARCH;
+#   fuzz: what `make fuzz` needs (clang-14 and its libFuzzer runtime), whatever ARCH.
 # As root it installs what is missing with apt-get; otherwise it names the
 # missing packages and the exact command, and fails.
 #
@@ -50,6 +51,13 @@ if [ "$what" = pictures ]; then
 fi
 if [ "$what" = plots ]; then
 	need_pymod matplotlib python3-matplotlib
+	arch=none
+fi
+if [ "$what" = fuzz ]; then
+	need_cmd clang-14 clang-14
+	# shellcheck disable=SC2046 # the glob names the runtime whatever clang-14's point release
+	set -- /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a
+	need_file "$1" libclang-rt-14-dev
 	arch=none
 fi
 if [ "$what" = model ]; then

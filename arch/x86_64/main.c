@@ -6,6 +6,7 @@
  * tables (exceptions become reportable), then the boot information.
  */
 #include "arch/x86_64/x86.h"
+#include "boot/multiboot2.h"
 #include "boot/pvh.h"
 #include "kernel/acpi/acpi.h"
 #include "kernel/arch.h"

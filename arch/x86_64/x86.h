@@ -142,8 +142,6 @@ unsigned x86_exit_via(void);
 /* Reads CPUID once on the boot CPU: logs the CPU and its TLB, fills arch_tlb_caps(). */
 void x86_cpuinfo_init(void);
 void x86_acpi_init(void);
-/* Parses Multiboot2 information into boot_info; panics naming tag and field. */
-void multiboot2_parse(phys_addr_t info_pa);
 
 /* LAPIC timer initial count for one tick, from the calibration in time.c. */
 extern uint32_t x86_apic_timer_count;
