@@ -12,8 +12,8 @@
 #
 # A crash leaves its input in build/fuzz/crashes/<target>/ and fails the
 # make with the target, the input and a one-line reason (tools/fuzz_run.sh).
-# FUZZ_BREAK=FDT builds every target with -DFUZZ_BREAK_FDT (lib/fdt.c
-# then skips one bounds check) into build/fuzz-break-FDT/.
+# FUZZ_BREAK=MADT builds every target with -DFUZZ_BREAK_MADT (the MADT
+# walker then skips one bounds check) into build/fuzz-break-MADT/.
 #
 # Kernel sources call snprintf/vsnprintf: they are renamed to lib/fmt.c's
 # so the kernel's formatter runs, not libc's. The libc-named string
@@ -66,16 +66,16 @@ fuzz-repro: fuzz-deps $(call fuzz_bin,$(TARGET))
 		{ echo "usage: make fuzz-repro TARGET=<$(FUZZ_TARGETS)> INPUT=path"; exit 2; }
 	$(FUZZ_Q)sh tools/fuzz_run.sh repro $(FUZZ_OUT) $(TARGET) $(INPUT)
 
-# The harness must catch a bug: lib/fdt.c built without one bounds check
-# (FUZZ_BREAK=FDT) must crash on the checked-in input and, from the seed
-# corpus alone, within FUZZ_NEGATIVE_SECONDS of fuzzing; the intact build
-# must pass that input.
+# The harness must catch a bug: the MADT walker built without its entry
+# length check (FUZZ_BREAK=MADT) must crash on the checked-in input and,
+# from the seed corpus alone, within FUZZ_NEGATIVE_SECONDS of fuzzing; the
+# intact build must pass that input.
 FUZZ_NEGATIVE_SECONDS ?= 60
-FUZZ_NEGATIVE_INPUT := tests/fuzz/negative/fdt_unterminated_last_string.dtb
+FUZZ_NEGATIVE_INPUT := tests/fuzz/negative/madt_entry_past_the_end.bin
 fuzz-negative:
-	$(FUZZ_Q)$(MAKE) -s fuzz-build FUZZ_TARGETS=fdt
-	$(FUZZ_Q)$(MAKE) -s fuzz-build FUZZ_TARGETS=fdt FUZZ_BREAK=FDT
-	$(FUZZ_Q)sh tools/fuzz_run.sh negative build/fuzz build/fuzz-break-FDT fdt \
+	$(FUZZ_Q)$(MAKE) -s fuzz-build FUZZ_TARGETS=acpi_table
+	$(FUZZ_Q)$(MAKE) -s fuzz-build FUZZ_TARGETS=acpi_table FUZZ_BREAK=MADT
+	$(FUZZ_Q)sh tools/fuzz_run.sh negative build/fuzz build/fuzz-break-MADT acpi_table \
 		$(FUZZ_NEGATIVE_INPUT) $(FUZZ_NEGATIVE_SECONDS)
 
 define fuzz_link

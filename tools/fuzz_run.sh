@@ -21,10 +21,24 @@ mode=$1
 shift
 timeout=${FUZZ_TIMEOUT:-5} # seconds one input may take before it counts as a hang
 
-# The first line that says why a run failed: a sanitizer, a harness check, a hang.
+# One line that says why a run failed: a harness check, or the sanitizer's
+# kind of error with the first frame in Pagoda's sources, or a hang.
 reason() { # reason LOG
-	grep -m1 -E 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|FUZZ BUG:|^panic: ' "$1" |
-		sed -E 's/^==[0-9]+==//; s/^[^ ]*: runtime error:/runtime error:/' || true
+	line=$(grep -m1 -E 'FUZZ BUG:|^panic: |runtime error:' "$1")
+	if [ -z "$line" ] && kind=$(grep -m1 -oE 'ERROR: (AddressSanitizer|LeakSanitizer): [a-z-]+' "$1"); then
+		at=$(grep -E '^ +#[0-9]+ ' "$1" | grep -m1 -E " $PWD/[^ ]+\.c:[0-9]+" | sed -E 's/.* in ([^ ]+) (.*)$/\1 \2/')
+		line="$kind in ${at:-?}"
+	fi
+	[ -n "$line" ] || line=$(grep -m1 -E 'ERROR: libFuzzer' "$1")
+	echo "${line:-no reason found}" | sed -E "s/^==[0-9]+== *//; s|$PWD/||g"
+}
+
+# The seed directories of a target: its own, and dt_pci reads the DTBs fdt does.
+seed_dirs() { # seed_dirs TARGET: those that exist
+	for d in "$1" $([ "$1" = dt_pci ] && echo fdt); do
+		[ -d "tests/fuzz/corpus/$d" ] && echo "$PWD/tests/fuzz/corpus/$d"
+	done
+	true
 }
 
 # fuzz DIR TARGET SECONDS LOG: one libFuzzer run; exit status libFuzzer's.
@@ -36,7 +50,7 @@ fuzz() {
 	(cd "$1/run/$2" && rm -f fuzz-0.log &&
 		"../../fuzz_$2" -jobs=1 -workers=1 -max_total_time="$3" -timeout="$timeout" \
 			-rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$OLDPWD/$crashes/" \
-			"$OLDPWD/$work" "$OLDPWD/tests/fuzz/corpus/$2" >/dev/null 2>&1)
+			"$OLDPWD/$work" $(seed_dirs "$2") >/dev/null 2>&1)
 	rc=$?
 	cp "$1/run/$2/fuzz-0.log" "$4" 2>/dev/null || : >"$4"
 	return $rc

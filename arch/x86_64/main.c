@@ -55,6 +55,7 @@ __noreturn void x86_boot_main(uint32_t info_pa, uint32_t protocol)
 	else
 		multiboot2_parse(info_pa);
 	acpi_init(boot_info.acpi_rsdp, boot_cpu_apic_id());
+	x86_fwdump(info_pa, protocol);
 	kernel_main();
 }
 

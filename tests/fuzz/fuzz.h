@@ -25,11 +25,12 @@
 #include "kernel/types.h"
 
 #define FUZZ_PHYS_LIMIT (1ull << 32) /* x86-64's boot mappings end at 4 GiB too */
+#define FUZZ_PHYS_MAX	MiB(2)	     /* the largest block: the FDT parser's cap */
 
 /*
- * Makes fake physical memory of `size` bytes ending at FUZZ_PHYS_LIMIT,
- * holding `data` (len bytes; cut at size) followed by zeros. Frees the
- * previous block. Returns the block's physical address.
+ * Makes fake physical memory of `size` bytes (at most FUZZ_PHYS_MAX) ending
+ * at FUZZ_PHYS_LIMIT, holding `data` (len bytes; cut at size) followed by
+ * zeros; the previous block is gone. Returns the block's physical address.
  */
 phys_addr_t fuzz_phys_place(const void *data, size_t len, size_t size);
 

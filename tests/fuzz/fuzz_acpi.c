@@ -28,16 +28,16 @@
 #include "kernel/pci/pci.h"
 #include "tests/fuzz/fuzz.h"
 
-#define ACPI_FUZZ_MEM	KiB(64)
-#define FLAG_RAW	1u
-#define FLAG_RSDT	2u
-#define FLAG_SUMS	4u
-#define FLAG_LINK_DSDT	8u
-#define RSDP_LEN	36
-#define ROOT_AT		64
-#define TABLES_AT	512
-#define TABLES_MAX	32
-#define HDR		((uint32_t)sizeof(struct acpi_sdt_header))
+#define ACPI_FUZZ_MEM  KiB(64)
+#define FLAG_RAW       1u
+#define FLAG_RSDT      2u
+#define FLAG_SUMS      4u
+#define FLAG_LINK_DSDT 8u
+#define RSDP_LEN       36
+#define ROOT_AT	       64
+#define TABLES_AT      512
+#define TABLES_MAX     32
+#define HDR	       ((uint32_t)sizeof(struct acpi_sdt_header))
 
 static uint8_t image[ACPI_FUZZ_MEM];
 
@@ -67,8 +67,8 @@ static void build(const uint8_t *data, size_t size, unsigned flags, phys_addr_t 
 	bool xsdt = !(flags & FLAG_RSDT);
 	memset(image, 0, sizeof(image));
 	for (size_t off = 0; size - off >= HDR && n < TABLES_MAX;) {
-		uint32_t take = (uint32_t)MAX(MIN((size_t)le32(data + off + 4), size - off),
-					      (size_t)HDR);
+		uint32_t take =
+		    (uint32_t)MAX(MIN((size_t)le32(data + off + 4), size - off), (size_t)HDR);
 		if (take > ACPI_FUZZ_MEM - pos)
 			break;
 		memcpy(image + pos, data + off, take);

@@ -20,8 +20,8 @@
 #include "kernel/pci/pci.h"
 #include "tests/fuzz/fuzz.h"
 
-#define HDR		((uint32_t)sizeof(struct acpi_sdt_header))
-#define ACPI_TABLE_MAX	(1u << 20) /* kernel/acpi/acpi.c */
+#define HDR	       ((uint32_t)sizeof(struct acpi_sdt_header))
+#define ACPI_TABLE_MAX (1u << 20) /* kernel/acpi/acpi.c */
 
 /* A bridge at every device 1 of bus 0 and every function 7, leading to bus dev+fn. */
 static bool bridge(uint8_t bus, uint8_t dev, uint8_t fn, uint8_t *secondary, uint8_t *subordinate,
@@ -90,8 +90,8 @@ static void checked_table(const struct acpi_sdt_header *h)
 		struct pci_host host;
 		who = "pci_host_from_mcfg";
 		ok = pci_host_from_mcfg(h, &host, err, sizeof(err));
-		if (ok && (host.bus_start > host.bus_end || host.bus_end > 255 ||
-			   !host.ecam || host.ecam % MiB(1)))
+		if (ok && (host.bus_start > host.bus_end || host.bus_end > 255 || !host.ecam ||
+			   host.ecam % MiB(1)))
 			fuzz_bug("pci_host_from_mcfg: accepted ECAM %#llx buses %u-%u",
 				 (unsigned long long)host.ecam, host.bus_start, host.bus_end);
 	} else if (!memcmp(h->signature, "DSDT", 4) || !memcmp(h->signature, "SSDT", 4)) {

@@ -28,8 +28,11 @@ static const struct cmdline_param params[] = {
     {.key = "cpus", .kind = CMDLINE_U64, .min = 1, .max = 64, .def = "64"},
     {.key = "seed", .kind = CMDLINE_U64, .def = "0"},
     {.key = "ktest", .kind = CMDLINE_GLOBS, .bare_ok = true, .def = "*"},
-    {.key = "tlb.break", .kind = CMDLINE_ENUM, .values = "skip_flush|free_before_flush",
-     .def = "none", .fallback = "no breakage"},
+    {.key = "tlb.break",
+     .kind = CMDLINE_ENUM,
+     .values = "skip_flush|free_before_flush",
+     .def = "none",
+     .fallback = "no breakage"},
     {.key = "name", .kind = CMDLINE_STRING},
     {.key = "x", .kind = CMDLINE_FLAG},
 };
@@ -114,8 +117,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		first_word(line, params[i].key, &v, &vlen, &found);
 		bool good = found && cmdline_parse_value(&params[i], v, vlen, NULL);
 		if (got != good)
-			fuzz_bug("cmdline_lookup(%s): %d, but its first occurrence is %s", params[i].key,
-				 got, good ? "good" : "absent or bad");
+			fuzz_bug("cmdline_lookup(%s): %d, but its first occurrence is %s",
+				 params[i].key, got, good ? "good" : "absent or bad");
 		if (got && strlen(value) != MIN(vlen, sizeof(value) - 1))
 			fuzz_bug("cmdline_lookup(%s): copied %zu bytes of a %zu-byte value",
 				 params[i].key, strlen(value), vlen);

@@ -6,8 +6,8 @@
  * dt_pci target, such a read lands in the next property unnoticed).
  *
  * Input: byte 0 picks the decoder, bytes 1-2 are cell counts or a phandle,
- * then the properties, each as a length byte (0xff: absent) and that many
- * bytes (cut at the input's end):
+ * then the properties, each as a 16-bit little-endian length (0xffff:
+ * absent) and that many bytes (cut at the input's end):
  *   0 smmu_dt_reg          reg; #address-cells byte 1 & 3, #size-cells byte 2 & 3
  *   1 smmu_dt_iommu_map    iommu-map; the SMMU's phandle is byte 1
  *   2 pci_host_from_dt     reg, bus-range, ranges; parent cells byte 1, own cells byte 2
@@ -36,9 +36,9 @@ static void split(const uint8_t *p, size_t n, struct props *out)
 		out->len[i] = 0;
 		if (!n)
 			continue;
-		size_t len = p[0];
-		p++, n--;
-		if (len == 0xff)
+		size_t len = p[0] | (n > 1 ? p[1] << 8 : 0);
+		p += MIN(n, (size_t)2), n -= MIN(n, (size_t)2);
+		if (len == 0xffff)
 			continue;
 		len = MIN(len, n);
 		out->data[i] = malloc(len ? len : 1);
@@ -85,11 +85,16 @@ static void run(unsigned which, uint8_t a, uint8_t b, const struct props *pr)
 		break;
 	}
 	case 2: {
-		struct pci_dt_node n = {
-		    .reg = pr->data[0], .reg_len = pr->len[0], .bus_range = pr->data[1],
-		    .bus_range_len = pr->len[1], .ranges = pr->data[2], .ranges_len = pr->len[2],
-		    .parent_addr_cells = a & 3, .parent_size_cells = (a >> 2) & 3,
-		    .addr_cells = b & 3, .size_cells = (b >> 2) & 3};
+		struct pci_dt_node n = {.reg = pr->data[0],
+					.reg_len = pr->len[0],
+					.bus_range = pr->data[1],
+					.bus_range_len = pr->len[1],
+					.ranges = pr->data[2],
+					.ranges_len = pr->len[2],
+					.parent_addr_cells = a & 3,
+					.parent_size_cells = (a >> 2) & 3,
+					.addr_cells = b & 3,
+					.size_cells = (b >> 2) & 3};
 		struct pci_host h;
 		who = "pci_host_from_dt";
 		ok = pci_host_from_dt(&n, &h, err, sizeof(err));
@@ -100,9 +105,12 @@ static void run(unsigned which, uint8_t a, uint8_t b, const struct props *pr)
 	}
 	default: {
 		static struct pci_intx_map m;
-		struct pci_intx_dt in = {.map = pr->data[0], .map_len = pr->len[0],
-					 .mask = pr->data[1], .mask_len = pr->len[1],
-					 .addr_cells = a & 3 ? a & 3 : 3, .intr_cells = (a >> 2) & 3,
+		struct pci_intx_dt in = {.map = pr->data[0],
+					 .map_len = pr->len[0],
+					 .mask = pr->data[1],
+					 .mask_len = pr->len[1],
+					 .addr_cells = a & 3 ? a & 3 : 3,
+					 .intr_cells = (a >> 2) & 3,
 					 .parent_cells = parent_cells};
 		who = "pci_intx_map_decode";
 		ok = pci_intx_map_decode(&in, &m, err, sizeof(err));
