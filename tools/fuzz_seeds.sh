@@ -5,7 +5,8 @@
 # "Fuzzing"): QEMU virt's DTBs (-machine dumpdtb=, GICv2 and GICv3, with and
 # without the SMMUv3), and the Multiboot2 information, PVH start info and ACPI
 # tables of x86-64 boots with `fwdump` on the command line (q35 with
-# intel-iommu through GRUB, q35 through PVH, q35 with hpet=off). Every QEMU
+# intel-iommu through GRUB, q35 with OVMF through GRUB, q35 through PVH, q35
+# with hpet=off). Every QEMU
 # run takes the shared lock /tmp/pagoda-qemu.lock. Needs both kernels built.
 # The command-line seeds are written by hand (tests/fuzz/corpus/cmdline/).
 set -eu
@@ -29,6 +30,9 @@ done
 $lock make -s test ARCH=x86_64 KTEST=acpi KTEST_ARGS=fwdump IOMMU=vtd
 cp build/x86_64/test.log build/fuzz/seeds/q35-vtd-grub.log
 python3 tools/fuzz_seeds.py fwdump build/fuzz/seeds/q35-vtd-grub.log q35-vtd-grub "$out"
+$lock make -s test ARCH=x86_64 KTEST=acpi KTEST_ARGS=fwdump FIRMWARE=uefi
+cp build/x86_64/test.log build/fuzz/seeds/q35-uefi-grub.log
+python3 tools/fuzz_seeds.py fwdump build/fuzz/seeds/q35-uefi-grub.log q35-uefi-grub "$out"
 $lock make -s test ARCH=x86_64 KTEST=acpi KTEST_ARGS=fwdump BOOT=kernel
 cp build/x86_64/test.log build/fuzz/seeds/q35-pvh.log
 python3 tools/fuzz_seeds.py fwdump build/fuzz/seeds/q35-pvh.log q35-pvh "$out"

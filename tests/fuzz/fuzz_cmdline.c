@@ -7,11 +7,11 @@
  * The kernel's own table is a linker section; the host build has none, so
  * the target uses a table with a key of every kind and option the kernel's
  * keys use (values and ranges copied from real keys: tlb=, mem=, ktest=,
- * iommu.break= ...). Besides memory safety it checks the header's
- * invariants: every finding is one line naming its word; a key the checker
- * passed in its first occurrence reads as present, a key whose first
- * occurrence it refused (or that is absent) reads as absent; and the count
- * of findings equals the reports made. Neither function may panic here:
+ * tlb.break= ...). Besides memory safety it checks the header's
+ * invariants: every finding is one line naming its word; a key whose first
+ * occurrence has a good value (cmdline_parse_value, the checker's own
+ * judge) reads as present with that value, any other key as absent; and
+ * the count of findings equals the reports made. Neither function may panic here:
  * every key looked up is in the table.
  */
 #include <stdlib.h>
