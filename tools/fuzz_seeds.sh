@@ -6,8 +6,8 @@
 # without the SMMUv3), and the Multiboot2 information, PVH start info and ACPI
 # tables of x86-64 boots with `fwdump` on the command line (q35 with
 # intel-iommu through GRUB, q35 with OVMF through GRUB, q35 through PVH, q35
-# with hpet=off). Every QEMU
-# run takes the shared lock /tmp/pagoda-qemu.lock. Needs both kernels built.
+# with hpet=off). Every QEMU run takes the shared lock /tmp/pagoda-qemu.lock.
+# Needs both kernels built.
 # The command-line seeds are written by hand (tests/fuzz/corpus/cmdline/).
 set -eu
 cd "$(dirname "$0")/.."
