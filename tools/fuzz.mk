@@ -68,15 +68,15 @@ fuzz-repro: fuzz-deps $(call fuzz_bin,$(TARGET))
 
 # The harness must catch a bug: the MADT walker built without its entry
 # length check (FUZZ_BREAK=MADT) must crash on the checked-in input and,
-# from the seed corpus alone, within FUZZ_NEGATIVE_SECONDS of fuzzing; the
-# intact build must pass that input.
+# from the corpus's MADT seeds alone, within FUZZ_NEGATIVE_SECONDS of
+# fuzzing; the intact build must pass that input.
 FUZZ_NEGATIVE_SECONDS ?= 60
 FUZZ_NEGATIVE_INPUT := tests/fuzz/negative/madt_entry_past_the_end.bin
 fuzz-negative:
 	$(FUZZ_Q)$(MAKE) -s fuzz-build FUZZ_TARGETS=acpi_table
 	$(FUZZ_Q)$(MAKE) -s fuzz-build FUZZ_TARGETS=acpi_table FUZZ_BREAK=MADT
 	$(FUZZ_Q)sh tools/fuzz_run.sh negative build/fuzz build/fuzz-break-MADT acpi_table \
-		$(FUZZ_NEGATIVE_INPUT) $(FUZZ_NEGATIVE_SECONDS)
+		$(FUZZ_NEGATIVE_INPUT) $(FUZZ_NEGATIVE_SECONDS) $(wildcard tests/fuzz/corpus/acpi_table/*-APIC.bin)
 
 define fuzz_link
 $(call fuzz_bin,$(1)): $(call fuzz_objs,$(1))

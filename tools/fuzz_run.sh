@@ -7,8 +7,9 @@
 #
 #   fuzz_run.sh run DIR SECONDS TARGET...      fuzz each target SECONDS from its seeds
 #   fuzz_run.sh repro DIR TARGET INPUT         replay one input
-#   fuzz_run.sh negative GOOD_DIR BROKEN_DIR TARGET INPUT SECONDS
-#                                              the broken build must crash, the good one not
+#   fuzz_run.sh negative GOOD_DIR BROKEN_DIR TARGET INPUT SECONDS SEED...
+#                                              the broken build must crash (replaying INPUT,
+#                                              and fuzzing from the SEED files), the good one not
 #
 # The seeds are tests/fuzz/corpus/<target>/ (read only); inputs libFuzzer
 # finds go to DIR/corpus/<target>/ and crashing ones to DIR/crashes/<target>/
@@ -34,7 +35,11 @@ reason() { # reason LOG
 }
 
 # The seed directories of a target: its own, and dt_pci reads the DTBs fdt does.
-seed_dirs() { # seed_dirs TARGET: those that exist
+seed_dirs() { # seed_dirs TARGET: those that exist (or $FUZZ_SEED_DIR alone)
+	if [ -n "${FUZZ_SEED_DIR:-}" ]; then
+		echo "$PWD/$FUZZ_SEED_DIR"
+		return
+	fi
 	for d in "$1" $([ "$1" = dt_pci ] && echo fdt); do
 		[ -d "tests/fuzz/corpus/$d" ] && echo "$PWD/tests/fuzz/corpus/$d"
 	done
@@ -43,16 +48,22 @@ seed_dirs() { # seed_dirs TARGET: those that exist
 
 # fuzz DIR TARGET SECONDS LOG: one libFuzzer run; exit status libFuzzer's.
 fuzz() {
-	work=$1/corpus/$2
-	crashes=$1/crashes/$2
+	work=$PWD/$1/corpus/$2
+	crashes=$PWD/$1/crashes/$2
+	seeds=$(seed_dirs "$2")
 	mkdir -p "$work" "$crashes" "$1/run/$2"
 	# -jobs runs the fuzzer as a child whose log is fuzz-0.log in its directory.
+	# shellcheck disable=SC2086 # $seeds: one directory a word
 	(cd "$1/run/$2" && rm -f fuzz-0.log &&
 		"../../fuzz_$2" -jobs=1 -workers=1 -max_total_time="$3" -timeout="$timeout" \
-			-rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$OLDPWD/$crashes/" \
-			"$OLDPWD/$work" $(seed_dirs "$2") >/dev/null 2>&1)
+			-rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$crashes/" \
+			"$work" $seeds >/dev/null 2>&1)
 	rc=$?
 	cp "$1/run/$2/fuzz-0.log" "$4" 2>/dev/null || : >"$4"
+	if ! grep -q "INFO: seed corpus: files: [1-9]" "$4" && [ -n "$seeds" ]; then
+		echo "fuzz: $2: libFuzzer read no seeds from $seeds (see $4)" >&2
+		return 1
+	fi
 	return $rc
 }
 
@@ -98,6 +109,7 @@ repro)
 	;;
 negative)
 	good=$1 broken=$2 t=$3 input=$4 seconds=$5
+	shift 5
 	ok=1
 	if ! "$good/fuzz_$t" "$input" >"$good/run/$t.negative.log" 2>&1; then
 		echo "fuzz-negative: FAIL: the intact build crashes on $input: $(reason "$good/run/$t.negative.log")"
@@ -110,9 +122,12 @@ negative)
 	else
 		echo "fuzz-negative: ok   replaying $input crashes the broken build: $(reason "$broken/run/$t.replay.log")"
 	fi
-	rm -rf "${broken:?}/corpus/$t" "${broken:?}/crashes/$t" # from the seeds alone
+	# From the seeds alone: a fresh corpus, the seeds of the broken parser's input.
+	rm -rf "${broken:?}/corpus/$t" "${broken:?}/crashes/$t" "${broken:?}/seeds/$t"
+	mkdir -p "$broken/seeds/$t"
+	cp "$@" "$broken/seeds/$t/"
 	start=$(date +%s)
-	if fuzz "$broken" "$t" "$seconds" "$broken/run/$t.log"; then
+	if FUZZ_SEED_DIR=$broken/seeds/$t fuzz "$broken" "$t" "$seconds" "$broken/run/$t.log"; then
 		echo "fuzz-negative: FAIL: $seconds s of fuzzing $t found nothing in the broken build"
 		ok=0
 	else
