@@ -67,21 +67,32 @@ static size_t acpi_readable(phys_addr_t pa)
 	return n >= sizeof(struct acpi_sdt_header) ? n : 0;
 }
 
+/* A signature for a message: what is not printable shows as '?' (one line). */
+static const char *sig_text(const char sig[4], char out[5])
+{
+	for (unsigned i = 0; i < 4; i++)
+		out[i] = sig[i] >= 0x20 && sig[i] < 0x7f ? sig[i] : '?';
+	out[4] = 0;
+	return out;
+}
+
 /* Maps and validates the table at `pa`; `what` names it in messages. */
 static const struct acpi_sdt_header *acpi_map_table(phys_addr_t pa, const char *what)
 {
 	size_t avail = acpi_readable(pa);
 	const struct acpi_sdt_header *h = avail ? arch_phys_to_virt(pa) : NULL;
+	char sig[5];
 	if (!h)
 		panic("acpi: %s at %#lx: address not reachable", what, (unsigned long)pa);
 	/* The length may not run past the memory holding the table (a fault, not a panic). */
 	if (h->length < sizeof(*h) || h->length > avail)
-		panic("acpi: %s (%.4s) at %#lx: length %u out of range [%u, %zu] (to the end of "
+		panic("acpi: %s (%s) at %#lx: length %u out of range [%u, %zu] (to the end of "
 		      "its memory region, at most 1 MiB)",
-		      what, h->signature, (unsigned long)pa, h->length, (unsigned)sizeof(*h), avail);
+		      what, sig_text(h->signature, sig), (unsigned long)pa, h->length,
+		      (unsigned)sizeof(*h), avail);
 	if (acpi_checksum(h, h->length) != 0)
-		panic("acpi: %s (%.4s) at %#lx: checksum mismatch over %u bytes", what,
-		      h->signature, (unsigned long)pa, h->length);
+		panic("acpi: %s (%s) at %#lx: checksum mismatch over %u bytes", what,
+		      sig_text(h->signature, sig), (unsigned long)pa, h->length);
 	return h;
 }
 
@@ -159,8 +170,8 @@ void acpi_init(phys_addr_t rsdp_pa, uint32_t boot_apic_id)
 		root = acpi_map_table(r->rsdt_address, "RSDT");
 	}
 	if (memcmp(root->signature, root_is_xsdt ? "XSDT" : "RSDT", 4) != 0)
-		panic("acpi: root table signature is \"%.4s\", expected %s", root->signature,
-		      root_is_xsdt ? "XSDT" : "RSDT");
+		panic("acpi: root table signature is \"%s\", expected %s",
+		      sig_text(root->signature, (char[5]){0}), root_is_xsdt ? "XSDT" : "RSDT");
 	acpi_info.nr_tables = (root->length - (unsigned)sizeof(*root)) / (root_is_xsdt ? 8 : 4);
 
 	const struct acpi_sdt_header *madt = acpi_find_table("APIC");
