@@ -443,11 +443,12 @@ static int check_struct(struct checker *c, const struct fdt *f)
 				    "NUL-terminated inside the strings block",
 				    at, nameoff);
 			if (control_char(name, strlen(name)) >= 0)
-				return fail(c, FDT_ERR_STRINGS, at,
-					    "property at offset 0x%x: name at strings offset 0x%x has "
-					    "control character 0x%02x",
-					    at, nameoff,
-					    (unsigned char)name[control_char(name, strlen(name))]);
+				return fail(
+				    c, FDT_ERR_STRINGS, at,
+				    "property at offset 0x%x: name at strings offset 0x%x has "
+				    "control character 0x%02x",
+				    at, nameoff,
+				    (unsigned char)name[control_char(name, strlen(name))]);
 			if (len > size - pos - 12)
 				return fail(c, FDT_ERR_PROP, at,
 					    "property '%s': length %u runs past the struct block "

@@ -100,8 +100,7 @@ const struct acpi_sdt_header *acpi_table_at(phys_addr_t pa)
 {
 	size_t avail = acpi_readable(pa);
 	const struct acpi_sdt_header *h = avail ? arch_phys_to_virt(pa) : NULL;
-	if (!h || h->length < sizeof(*h) || h->length > avail ||
-	    acpi_checksum(h, h->length) != 0)
+	if (!h || h->length < sizeof(*h) || h->length > avail || acpi_checksum(h, h->length) != 0)
 		return NULL;
 	return h;
 }

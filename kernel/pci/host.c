@@ -251,8 +251,8 @@ static bool intx_parent_cells(void *ctx, uint32_t phandle, unsigned *addr_cells,
 static void intx_from_fdt(const struct fdt *f, int node, const char *path,
 			  struct pci_intx_map *intx)
 {
-	struct pci_intx_dt in = {.addr_cells = 3, .intr_cells = 1, .parent_cells = intx_parent_cells,
-				 .ctx = (void *)f};
+	struct pci_intx_dt in = {
+	    .addr_cells = 3, .intr_cells = 1, .parent_cells = intx_parent_cells, .ctx = (void *)f};
 	struct fdt_prop p;
 	uint32_t v;
 	char msg[160];
@@ -270,8 +270,8 @@ static void intx_from_fdt(const struct fdt *f, int node, const char *path,
 	}
 }
 
-int pci_host_from_fdt(const struct fdt *f, struct pci_host *h, struct pci_intx_map *intx,
-		      char *err, size_t n)
+int pci_host_from_fdt(const struct fdt *f, struct pci_host *h, struct pci_intx_map *intx, char *err,
+		      size_t n)
 {
 	struct fdt_error fe;
 	struct fdt_prop p;
@@ -287,8 +287,8 @@ int pci_host_from_fdt(const struct fdt *f, struct pci_host *h, struct pci_intx_m
 	if (node < 0)
 		return 0;
 	fdt_node_path(f, node, path, sizeof(path));
-	if (fdt_parent_cells(f, fdt_parent(f, node), &dn.parent_addr_cells,
-			     &dn.parent_size_cells, &fe) != FDT_OK ||
+	if (fdt_parent_cells(f, fdt_parent(f, node), &dn.parent_addr_cells, &dn.parent_size_cells,
+			     &fe) != FDT_OK ||
 	    fdt_parent_cells(f, node, &dn.addr_cells, &dn.size_cells, &fe) != FDT_OK) {
 		snprintf(err, n, "%s", fe.message);
 		return -1;

@@ -193,8 +193,8 @@ const struct pci_intx_entry *pci_intx_lookup(const struct pci_intx_map *m, unsig
  * leaves intx->n 0: no INTx routing, the host still usable). 1 found, 0 no
  * such node, -1 malformed (one line naming node and property in err).
  */
-int pci_host_from_fdt(const struct fdt *f, struct pci_host *h, struct pci_intx_map *intx,
-		      char *err, size_t n);
+int pci_host_from_fdt(const struct fdt *f, struct pci_host *h, struct pci_intx_map *intx, char *err,
+		      size_t n);
 
 /* ---- The running system ------------------------------------------------------------ */
 
