@@ -308,6 +308,8 @@ dma-plot: deps kernel
 # generic page-table code against a scrambled fake architecture under
 # AddressSanitizer and UndefinedBehaviorSanitizer (tools/host_test.mk).
 include tools/host_test.mk
+# libFuzzer targets for the parsers of firmware input (tools/fuzz.mk, docs/reliability.md).
+include tools/fuzz.mk
 host-test: host-pt-test host-mem-test host-efi-test
 	$(Q)for t in tools/test_ktest_run.py tools/test_bench.py tools/test_screen_check.py tools/test_dma_plot.py \
 		tools/test_pe_check.py; do \

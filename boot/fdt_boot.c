@@ -60,6 +60,10 @@ static __noreturn void die(const struct fdt *f, int node, const char *prop, cons
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
+	/* A quoted property value may hold anything: the panic stays one line. */
+	for (char *c = what; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
 	fdt_error_set(&err, FDT_ERR_BADVALUE, f, node, prop, what);
 	die_err(&err);
 }

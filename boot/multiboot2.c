@@ -15,6 +15,7 @@
  * Everything kept is copied (command line, loader name): the block itself
  * lives in memory the frame allocator may later hand out.
  */
+#include "boot/multiboot2.h"
 #include "kernel/arch.h"
 #include "kernel/boot_info.h"
 #include "kernel/printk.h"

@@ -274,11 +274,18 @@ static void describe_fallback(char *buf, size_t size, const struct cmdline_param
 		snprintf(buf, size, "the default (%s)", p->def ? p->def : "none");
 }
 
-/* The word as quoted in messages: at most CMDLINE_WORD_MAX bytes, "..." marks a cut. */
+/*
+ * The word as quoted in messages: at most CMDLINE_WORD_MAX bytes, "..."
+ * marks a cut, and a control character (a newline or tab from the boot
+ * loader's line) shows as '?', so the message stays one line.
+ */
 static void quote_word(char *buf, const struct word *w)
 {
 	size_t n = MIN(w->len, (size_t)CMDLINE_WORD_MAX);
-	memcpy(buf, w->start, n);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)w->start[i];
+		buf[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+	}
 	strlcpy(buf + n, w->len > n ? "..." : "", 4);
 }
 

@@ -9,6 +9,9 @@
  * step: they trust nothing fdt_check proved, so a stale or bogus handle
  * yields an error code, never an out-of-bounds read.
  *
+ * Names (nodes and properties) with control characters are refused by the
+ * check, so every message naming them stays one line.
+ *
  * Invariants: no read outside [blob, blob + avail) during the check or
  * outside [blob, blob + totalsize) afterwards; every multi-byte field is
  * read byte by byte through fdt_be32/fdt_be64; every walk advances by at
@@ -342,6 +345,15 @@ static int check_rsvmap(struct checker *c, uint32_t rsv, uint32_t total)
 	}
 }
 
+/* Index of the first control character (below 0x20, or 0x7f) in s[0..n), or -1. */
+static int control_char(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return (int)i;
+	return -1;
+}
+
 /* Walks the structure block token by token; c->depth tracks the open nodes. */
 static int check_struct(struct checker *c, const struct fdt *f)
 {
@@ -381,6 +393,11 @@ static int check_struct(struct checker *c, const struct fdt *f)
 			if (c->depth > 0 && n == 0)
 				return fail(c, FDT_ERR_NAME, at, "empty node name at offset 0x%x",
 					    at);
+			/* Names end up in one-line messages: no control characters. */
+			if (control_char(name, n) >= 0)
+				return fail(c, FDT_ERR_NAME, at,
+					    "node name at offset 0x%x has control character 0x%02x",
+					    at + 4, (unsigned char)name[control_char(name, n)]);
 			if (c->depth > 0 && strchr(name, '/'))
 				return fail(c, FDT_ERR_NAME, at, "node name '%s' contains '/'",
 					    name);
@@ -425,6 +442,13 @@ static int check_struct(struct checker *c, const struct fdt *f)
 				    "property at offset 0x%x: name at strings offset 0x%x not "
 				    "NUL-terminated inside the strings block",
 				    at, nameoff);
+			if (control_char(name, strlen(name)) >= 0)
+				return fail(
+				    c, FDT_ERR_STRINGS, at,
+				    "property at offset 0x%x: name at strings offset 0x%x has "
+				    "control character 0x%02x",
+				    at, nameoff,
+				    (unsigned char)name[control_char(name, strlen(name))]);
 			if (len > size - pos - 12)
 				return fail(c, FDT_ERR_PROP, at,
 					    "property '%s': length %u runs past the struct block "

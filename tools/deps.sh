@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-2-Clause
 #
 # Makes sure the Debian packages a make target needs are installed.
-# Usage: deps.sh build|all|pictures|plots|model ARCH
+# Usage: deps.sh build|all|pictures|plots|model|fuzz ARCH
 #        deps.sh grub-arm64 DIR
 #   build: what compiling needs; all: also what booting and testing need;
 #   pictures: what `make pictures` needs (graphviz), whatever ARCH;
@@ -14,6 +14,7 @@
 #   (its own lists and cache, the archive's address read from the machine's
 #   apt sources) and unpacked with dpkg -x; the system's apt state is not
 #   touched, and root is not needed.
+#   fuzz: what `make fuzz` needs (clang-14 and its libFuzzer runtime), whatever ARCH.
 # As root it installs what is missing with apt-get; otherwise it names the
 # missing packages and the exact command, and fails.
 #
@@ -57,6 +58,13 @@ if [ "$what" = pictures ]; then
 fi
 if [ "$what" = plots ]; then
 	need_pymod matplotlib python3-matplotlib
+	arch=none
+fi
+if [ "$what" = fuzz ]; then
+	need_cmd clang-14 clang-14
+	# shellcheck disable=SC2046 # the glob names the runtime whatever clang-14's point release
+	set -- /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a
+	need_file "$1" libclang-rt-14-dev
 	arch=none
 fi
 if [ "$what" = model ]; then

@@ -6,6 +6,7 @@
  * tables (exceptions become reportable), then the boot information.
  */
 #include "arch/x86_64/x86.h"
+#include "boot/multiboot2.h"
 #include "boot/pvh.h"
 #include "kernel/acpi/acpi.h"
 #include "kernel/arch.h"
@@ -54,6 +55,7 @@ __noreturn void x86_boot_main(uint32_t info_pa, uint32_t protocol)
 	else
 		multiboot2_parse(info_pa);
 	acpi_init(boot_info.acpi_rsdp, boot_cpu_apic_id());
+	x86_fwdump(info_pa, protocol);
 	kernel_main();
 }
 

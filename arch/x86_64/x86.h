@@ -142,8 +142,8 @@ unsigned x86_exit_via(void);
 /* Reads CPUID once on the boot CPU: logs the CPU and its TLB, fills arch_tlb_caps(). */
 void x86_cpuinfo_init(void);
 void x86_acpi_init(void);
-/* Parses Multiboot2 information into boot_info; panics naming tag and field. */
-void multiboot2_parse(phys_addr_t info_pa);
+/* With `fwdump` on the command line: the boot information and ACPI tables as hex (fwdump.c). */
+void x86_fwdump(uint32_t info_pa, uint32_t protocol);
 
 /* LAPIC timer initial count for one tick, from the calibration in time.c. */
 extern uint32_t x86_apic_timer_count;

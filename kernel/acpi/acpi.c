@@ -3,7 +3,9 @@
  * RSDP, XSDT/RSDT and table look-up. Tables are reached through
  * arch_phys_to_virt; a table outside what the kernel can reach is a named
  * panic rather than a wild pointer. A table is trusted only after its
- * length has been bounded (at least a header, at most 1 MiB) and its
+ * length has been bounded (at least a header, at most 1 MiB, and never
+ * past the memory-map region holding it or the boot mappings: a length
+ * running past them would fault instead of naming the table) and its
  * checksum verified. A table handed out unchecked comes with the bytes
  * that may be read from it: to the end of the firmware memory-map region
  * holding it, at most 1 MiB, and never past what the boot tables map.
@@ -42,27 +44,63 @@ uint8_t acpi_checksum(const void *p, size_t len)
 	return sum;
 }
 
+/*
+ * Bytes readable from `pa` on (see the top): to the end of the memory-map
+ * region holding it, at most 1 MiB, never past the boot mappings.
+ */
+static size_t acpi_bytes(phys_addr_t pa)
+{
+	phys_addr_t limit = arch_mm_layout.boot_mapped_limit;
+	uint64_t n = pa < limit ? MIN((uint64_t)ACPI_TABLE_MAX, limit - pa) : 0;
+	for (unsigned i = 0; i < boot_info.nr_mem; i++) {
+		const struct boot_mem_region *r = &boot_info.mem[i];
+		if (pa >= r->base && pa - r->base < r->size)
+			n = MIN(n, r->base + r->size - pa);
+	}
+	return pa ? (size_t)n : 0;
+}
+
+/* acpi_bytes(pa), or 0 when not even a table header is readable there. */
+static size_t acpi_readable(phys_addr_t pa)
+{
+	size_t n = acpi_bytes(pa);
+	return n >= sizeof(struct acpi_sdt_header) ? n : 0;
+}
+
+/* A signature for a message: what is not printable shows as '?' (one line). */
+static const char *sig_text(const char sig[4], char out[5])
+{
+	for (unsigned i = 0; i < 4; i++)
+		out[i] = sig[i] >= 0x20 && sig[i] < 0x7f ? sig[i] : '?';
+	out[4] = 0;
+	return out;
+}
+
 /* Maps and validates the table at `pa`; `what` names it in messages. */
 static const struct acpi_sdt_header *acpi_map_table(phys_addr_t pa, const char *what)
 {
-	const struct acpi_sdt_header *h = arch_phys_to_virt(pa);
+	size_t avail = acpi_readable(pa);
+	const struct acpi_sdt_header *h = avail ? arch_phys_to_virt(pa) : NULL;
+	char sig[5];
 	if (!h)
 		panic("acpi: %s at %#lx: address not reachable", what, (unsigned long)pa);
-	if (h->length < sizeof(*h) || h->length > ACPI_TABLE_MAX)
-		panic("acpi: %s (%.4s) at %#lx: length %u out of range [%u, %u]", what,
-		      h->signature, (unsigned long)pa, h->length, (unsigned)sizeof(*h),
-		      ACPI_TABLE_MAX);
+	/* The length may not run past the memory holding the table (a fault, not a panic). */
+	if (h->length < sizeof(*h) || h->length > avail)
+		panic("acpi: %s (%s) at %#lx: length %u out of range [%u, %zu] (to the end of "
+		      "its memory region, at most 1 MiB)",
+		      what, sig_text(h->signature, sig), (unsigned long)pa, h->length,
+		      (unsigned)sizeof(*h), avail);
 	if (acpi_checksum(h, h->length) != 0)
-		panic("acpi: %s (%.4s) at %#lx: checksum mismatch over %u bytes", what,
-		      h->signature, (unsigned long)pa, h->length);
+		panic("acpi: %s (%s) at %#lx: checksum mismatch over %u bytes", what,
+		      sig_text(h->signature, sig), (unsigned long)pa, h->length);
 	return h;
 }
 
 const struct acpi_sdt_header *acpi_table_at(phys_addr_t pa)
 {
-	const struct acpi_sdt_header *h = pa ? arch_phys_to_virt(pa) : NULL;
-	if (!h || h->length < sizeof(*h) || h->length > ACPI_TABLE_MAX ||
-	    acpi_checksum(h, h->length) != 0)
+	size_t avail = acpi_readable(pa);
+	const struct acpi_sdt_header *h = avail ? arch_phys_to_virt(pa) : NULL;
+	if (!h || h->length < sizeof(*h) || h->length > avail || acpi_checksum(h, h->length) != 0)
 		return NULL;
 	return h;
 }
@@ -83,24 +121,12 @@ static phys_addr_t root_entry(unsigned i)
 const struct acpi_sdt_header *acpi_find_table(const char signature[4])
 {
 	for (unsigned i = 0; root && i < acpi_info.nr_tables; i++) {
-		const struct acpi_sdt_header *h = arch_phys_to_virt(root_entry(i));
+		size_t n = acpi_readable(root_entry(i));
+		const struct acpi_sdt_header *h = n ? arch_phys_to_virt(root_entry(i)) : NULL;
 		if (h && memcmp(h->signature, signature, 4) == 0)
 			return acpi_map_table(root_entry(i), "table");
 	}
 	return NULL;
-}
-
-/* Bytes readable from `pa` on (see the top); 0 when not even a header is. */
-static size_t acpi_readable(phys_addr_t pa)
-{
-	phys_addr_t limit = arch_mm_layout.boot_mapped_limit;
-	uint64_t n = pa < limit ? MIN((uint64_t)ACPI_TABLE_MAX, limit - pa) : 0;
-	for (unsigned i = 0; i < boot_info.nr_mem; i++) {
-		const struct boot_mem_region *r = &boot_info.mem[i];
-		if (pa >= r->base && pa - r->base < r->size)
-			n = MIN(n, r->base + r->size - pa);
-	}
-	return n >= sizeof(struct acpi_sdt_header) ? (size_t)n : 0;
 }
 
 const struct acpi_sdt_header *acpi_find_table_unchecked(const char signature[4], size_t *avail)
@@ -120,7 +146,10 @@ void acpi_tables_init(phys_addr_t rsdp_pa)
 {
 	if (!rsdp_pa)
 		panic("acpi_tables_init: no RSDP from the boot loader (no ACPI tables)");
-	const struct rsdp *r = arch_phys_to_virt(rsdp_pa);
+	size_t avail = acpi_bytes(rsdp_pa);
+	const struct rsdp *r = avail >= 20 ? arch_phys_to_virt(rsdp_pa) : NULL;
+	if (!r)
+		panic("acpi: RSDP at %#lx: address not reachable", (unsigned long)rsdp_pa);
 	if (memcmp(r->signature, "RSD PTR ", 8) != 0)
 		panic("acpi: RSDP at %#lx: signature is not \"RSD PTR \"", (unsigned long)rsdp_pa);
 	if (acpi_checksum(r, 20) != 0)
@@ -129,7 +158,7 @@ void acpi_tables_init(phys_addr_t rsdp_pa)
 	memcpy(acpi_info.oem_id, r->oem_id, 6);
 	acpi_info.revision = r->revision;
 	if (r->revision >= 2) {
-		if (r->length < sizeof(*r) || r->length > 4096)
+		if (r->length < sizeof(*r) || r->length > MIN(avail, (size_t)4096))
 			panic("acpi: RSDP: length %u invalid for revision %u", r->length,
 			      r->revision);
 		if (acpi_checksum(r, r->length) != 0)
@@ -140,8 +169,8 @@ void acpi_tables_init(phys_addr_t rsdp_pa)
 		root = acpi_map_table(r->rsdt_address, "RSDT");
 	}
 	if (memcmp(root->signature, root_is_xsdt ? "XSDT" : "RSDT", 4) != 0)
-		panic("acpi: root table signature is \"%.4s\", expected %s", root->signature,
-		      root_is_xsdt ? "XSDT" : "RSDT");
+		panic("acpi: root table signature is \"%s\", expected %s",
+		      sig_text(root->signature, (char[5]){0}), root_is_xsdt ? "XSDT" : "RSDT");
 	acpi_info.nr_tables = (root->length - (unsigned)sizeof(*root)) / (root_is_xsdt ? 8 : 4);
 }
 

@@ -3,7 +3,9 @@
  * Where the host bridge's ECAM window and address windows are: decoded
  * from an ACPI MCFG table or from the properties of a device-tree
  * pci-host-ecam-generic node. Both decoders are pure functions of the
- * bytes they are given, so the pci suite feeds them malformed input.
+ * bytes they are given, so the pci suite feeds them malformed input;
+ * pci_host_from_fdt() finds the node and its properties in a validated
+ * device tree (pure over the blob: the fuzz target dt_pci runs it).
  *
  * Invariants: nothing is read past the length given; every number that
  * ends up in struct pci_host has been range checked (no wrapping window,
@@ -12,6 +14,7 @@
  */
 #include "kernel/acpi/acpi.h"
 #include "kernel/pci/pci.h"
+#include "kernel/printk.h"
 #include "lib/fdt.h"
 #include "lib/fmt.h"
 #include "lib/string.h"
@@ -225,4 +228,82 @@ bool pci_host_from_dt(const struct pci_dt_node *node, struct pci_host *out, char
 	out->bus_end = (unsigned)end;
 	out->assign = true;
 	return dt_ranges(node, out, err, err_size);
+}
+
+/* ---- The host node of a device tree ------------------------------------------------ */
+
+/* An interrupt parent's #address-cells (default 0) and #interrupt-cells (required). */
+static bool intx_parent_cells(void *ctx, uint32_t phandle, unsigned *addr_cells,
+			      unsigned *intr_cells)
+{
+	const struct fdt *f = ctx;
+	uint32_t a = 0, i;
+	int node = fdt_node_by_phandle(f, phandle);
+	if (node < 0 || !fdt_prop_u32(f, node, "#interrupt-cells", &i))
+		return false;
+	fdt_prop_u32(f, node, "#address-cells", &a);
+	*addr_cells = a;
+	*intr_cells = i;
+	return true;
+}
+
+/* Decodes the host node's interrupt-map; a bad one is reported and leaves INTx unrouted. */
+static void intx_from_fdt(const struct fdt *f, int node, const char *path,
+			  struct pci_intx_map *intx)
+{
+	struct pci_intx_dt in = {
+	    .addr_cells = 3, .intr_cells = 1, .parent_cells = intx_parent_cells, .ctx = (void *)f};
+	struct fdt_prop p;
+	uint32_t v;
+	char msg[160];
+	if (fdt_get_prop(f, node, "interrupt-map", &p) == FDT_OK)
+		in.map = p.data, in.map_len = p.len;
+	if (fdt_get_prop(f, node, "interrupt-map-mask", &p) == FDT_OK)
+		in.mask = p.data, in.mask_len = p.len;
+	if (fdt_prop_u32(f, node, "#address-cells", &v))
+		in.addr_cells = v;
+	if (fdt_prop_u32(f, node, "#interrupt-cells", &v))
+		in.intr_cells = v;
+	if (!pci_intx_map_decode(&in, intx, msg, sizeof(msg))) {
+		printk("pci: fdt: node %s: %s; no INTx routing", path, msg);
+		intx->n = 0;
+	}
+}
+
+int pci_host_from_fdt(const struct fdt *f, struct pci_host *h, struct pci_intx_map *intx, char *err,
+		      size_t n)
+{
+	struct fdt_error fe;
+	struct fdt_prop p;
+	struct pci_dt_node dn = {0};
+	char path[64], msg[160];
+	int node;
+
+	intx->n = 0;
+	for (node = fdt_find_compatible(f, -1, "pci-host-ecam-generic"); node >= 0;
+	     node = fdt_find_compatible(f, node, "pci-host-ecam-generic"))
+		if (fdt_node_okay(f, node))
+			break;
+	if (node < 0)
+		return 0;
+	fdt_node_path(f, node, path, sizeof(path));
+	if (fdt_parent_cells(f, fdt_parent(f, node), &dn.parent_addr_cells, &dn.parent_size_cells,
+			     &fe) != FDT_OK ||
+	    fdt_parent_cells(f, node, &dn.addr_cells, &dn.size_cells, &fe) != FDT_OK) {
+		snprintf(err, n, "%s", fe.message);
+		return -1;
+	}
+	if (fdt_get_prop(f, node, "reg", &p) == FDT_OK)
+		dn.reg = p.data, dn.reg_len = p.len;
+	if (fdt_get_prop(f, node, "bus-range", &p) == FDT_OK)
+		dn.bus_range = p.data, dn.bus_range_len = p.len;
+	if (fdt_get_prop(f, node, "ranges", &p) == FDT_OK)
+		dn.ranges = p.data, dn.ranges_len = p.len;
+	if (!pci_host_from_dt(&dn, h, msg, sizeof(msg))) {
+		snprintf(err, n, "fdt: node %s: %s", path, msg);
+		return -1;
+	}
+	strlcpy(h->source, path, sizeof(h->source));
+	intx_from_fdt(f, node, path, intx);
+	return 1;
 }

@@ -87,83 +87,17 @@ void pci_cfg_write32(const struct pci_dev *d, unsigned off, uint32_t v)
 
 /* ---- Finding the host bridge ---------------------------------------------------------- */
 
-/* An interrupt parent's #address-cells (default 0) and #interrupt-cells (required). */
-static bool intx_parent_cells(void *ctx, uint32_t phandle, unsigned *addr_cells,
-			      unsigned *intr_cells)
-{
-	const struct fdt *f = ctx;
-	uint32_t a = 0, i;
-	int node = fdt_node_by_phandle(f, phandle);
-	if (node < 0 || !fdt_prop_u32(f, node, "#interrupt-cells", &i))
-		return false;
-	fdt_prop_u32(f, node, "#address-cells", &a);
-	*addr_cells = a;
-	*intr_cells = i;
-	return true;
-}
-
-/* Decodes the host node's interrupt-map; a bad one is reported and leaves INTx unrouted. */
-static void intx_from_dtb(const struct fdt *f, int node, const char *path)
-{
-	struct pci_intx_dt in = {.addr_cells = 3, .intr_cells = 1, .parent_cells = intx_parent_cells,
-				 .ctx = (void *)f};
-	struct fdt_prop p;
-	uint32_t v;
-	char msg[160];
-	if (fdt_get_prop(f, node, "interrupt-map", &p) == FDT_OK)
-		in.map = p.data, in.map_len = p.len;
-	if (fdt_get_prop(f, node, "interrupt-map-mask", &p) == FDT_OK)
-		in.mask = p.data, in.mask_len = p.len;
-	if (fdt_prop_u32(f, node, "#address-cells", &v))
-		in.addr_cells = v;
-	if (fdt_prop_u32(f, node, "#interrupt-cells", &v))
-		in.intr_cells = v;
-	if (!pci_intx_map_decode(&in, &intx_map, msg, sizeof(msg))) {
-		printk("pci: fdt: node %s: %s; no INTx routing", path, msg);
-		intx_map.n = 0;
-	}
-}
-
 /* The first okay pci-host-ecam-generic node of the boot device tree. 1 found, 0 none, -1 bad. */
 static int host_from_dtb(struct pci_host *h, char *err, size_t n)
 {
 	static struct fdt f;
 	struct fdt_error fe;
-	struct fdt_prop p;
-	struct pci_dt_node dn = {0};
-	char path[64], msg[160];
-	int node;
 
 	if (fdt_init(&f, kva(boot_info.dtb), boot_info.dtb_size, &fe) != FDT_OK) {
 		snprintf(err, n, "%s", fe.message);
 		return -1;
 	}
-	for (node = fdt_find_compatible(&f, -1, "pci-host-ecam-generic"); node >= 0;
-	     node = fdt_find_compatible(&f, node, "pci-host-ecam-generic"))
-		if (fdt_node_okay(&f, node))
-			break;
-	if (node < 0)
-		return 0;
-	fdt_node_path(&f, node, path, sizeof(path));
-	if (fdt_parent_cells(&f, fdt_parent(&f, node), &dn.parent_addr_cells,
-			     &dn.parent_size_cells, &fe) != FDT_OK ||
-	    fdt_parent_cells(&f, node, &dn.addr_cells, &dn.size_cells, &fe) != FDT_OK) {
-		snprintf(err, n, "%s", fe.message);
-		return -1;
-	}
-	if (fdt_get_prop(&f, node, "reg", &p) == FDT_OK)
-		dn.reg = p.data, dn.reg_len = p.len;
-	if (fdt_get_prop(&f, node, "bus-range", &p) == FDT_OK)
-		dn.bus_range = p.data, dn.bus_range_len = p.len;
-	if (fdt_get_prop(&f, node, "ranges", &p) == FDT_OK)
-		dn.ranges = p.data, dn.ranges_len = p.len;
-	if (!pci_host_from_dt(&dn, h, msg, sizeof(msg))) {
-		snprintf(err, n, "fdt: node %s: %s", path, msg);
-		return -1;
-	}
-	strlcpy(h->source, path, sizeof(h->source));
-	intx_from_dtb(&f, node, path);
-	return 1;
+	return pci_host_from_fdt(&f, h, &intx_map, err, n);
 }
 
 /* 1 found, 0 none, -1 malformed (message in err). */

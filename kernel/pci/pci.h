@@ -186,6 +186,15 @@ bool pci_intx_map_decode(const struct pci_intx_dt *in, struct pci_intx_map *out,
 /* The entry routing pin `pin` (1-4) of bus:dev.fn, or NULL. */
 const struct pci_intx_entry *pci_intx_lookup(const struct pci_intx_map *m, unsigned bus,
 					     unsigned dev, unsigned fn, unsigned pin);
+/*
+ * Finds the first okay pci-host-ecam-generic node of the validated tree `f`
+ * and decodes it (pci_host_from_dt) into *h, with source = the node's path,
+ * and its interrupt-map into *intx (a bad map is logged in one line and
+ * leaves intx->n 0: no INTx routing, the host still usable). 1 found, 0 no
+ * such node, -1 malformed (one line naming node and property in err).
+ */
+int pci_host_from_fdt(const struct fdt *f, struct pci_host *h, struct pci_intx_map *intx, char *err,
+		      size_t n);
 
 /* ---- The running system ------------------------------------------------------------ */
 
