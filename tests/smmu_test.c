@@ -148,7 +148,7 @@ static void iommu_map_and_reg_are_parsed_strictly(struct ktest *t)
 	static const uint32_t two[] = {0, 0x9999, 0, 0x100, 0x100, 0x8007, 0x1000, 0x100};
 	ASSERT_TRUE(t,
 		    smmu_dt_iommu_map(buf, make_map(buf, two, 2), 0x8007, &dt, err, sizeof(err)));
-	EXPECT_EQ(t, dt.nr_maps, 1u);
+	EXPECT_EQ(t, dt.map.n, 1u);
 	EXPECT_FALSE(t, smmu_dt_sid(&dt, 0x00ff, &sid)); /* the other IOMMU's device */
 	EXPECT_TRUE(t, smmu_dt_sid(&dt, 0x0105, &sid));
 	EXPECT_EQ(t, sid, 0x1005u);

@@ -14,7 +14,8 @@
 
 #include "kernel/cpumask.h"
 
-#define GIC_SPURIOUS 1020 /* acknowledged ids from here up mean "nothing" */
+#define GIC_SPURIOUS 1020 /* acknowledged ids 1020..1023 mean "nothing" */
+#define GIC_SPECIAL_END 1024 /* LPIs (8192 up) are real interrupts again */
 #define GIC_PRIORITY 0xA0 /* every interrupt Pagoda enables */
 #define GIC_PMR	     0xF0 /* lets GIC_PRIORITY through */
 
@@ -40,7 +41,7 @@ void gicv2m_init(void);
 void gic_init_cpu(void);
 /*
  * Acknowledges the highest-priority pending interrupt and returns its id
- * (>= GIC_SPURIOUS when none); *raw is what gic_eoi needs back.
+ * (GIC_SPURIOUS..GIC_SPECIAL_END-1 when none); *raw is what gic_eoi needs back.
  */
 uint32_t gic_ack(uint32_t *raw);
 /* Ends the interrupt (priority drop and deactivation). */
