@@ -51,9 +51,6 @@ $(error EL=$(EL): choose 1 or 2)
 endif
 ifeq ($(IOMMU),smmuv3)
 VIRT_OPTS := $(VIRT_OPTS),iommu=smmuv3
-# The SMMUv3 translates edu's MSI write to the GICv2m doorbell like any DMA,
-# and its driver does not map the doorbell yet: edu uses INTx (docs/pci.md).
-ARCH_CMDLINE += pci.msi=off
 else ifneq ($(IOMMU),none)
 $(error IOMMU=$(IOMMU): choose none or smmuv3 (aarch64))
 endif
@@ -106,12 +103,37 @@ arch-negative: kernel
 	$(call negative_check,pci.msi=off edu.break=double_count,--expect-fail $(IRQ_CASE),$(IRQ_CASE))
 	$(call negative_check,tlb.break=asid_orphan_freed,--expect-fail $(ORPHAN_CASE),$(ORPHAN_CASE))
 	$(Q)$(MAKE) --no-print-directory iommu-negative IOMMU=smmuv3
+	$(Q)$(MAKE) --no-print-directory its-negative GIC=3
+
+# The GICv3 ITS's checks, on a GICv3: with MAPTI skipped edu's MSI is
+# never translated, and with the MSI's data off by one it names an event
+# nobody mapped; either way the completion interrupt never comes. A
+# malformed msi-map is named in one line, and edu goes on with INTx.
+ITS_INT_CASE := its.int_of_mapped_event_is_delivered_once
+BAD_MSI_MAP := "gicv3-its: fdt: node /pcie@[0-9a-f]+: property 'msi-map': length 12 is not a whole number of 4-cell entries; no ITS [(]PCI devices use INTx[)]"
+.PHONY: its-negative
+its-negative: kernel
+ifneq ($(GIC),3)
+	$(error its-negative needs GIC=3)
+endif
+	$(call negative_check,its.break=no_mapti,--expect-fail $(IRQ_CASE),$(IRQ_CASE))
+	$(call negative_check,its.break=no_mapti,--expect-fail $(ITS_INT_CASE),$(ITS_INT_CASE))
+	$(call negative_check,pci.break=msi_wrong_vector,--expect-fail $(IRQ_CASE),$(IRQ_CASE))
+	$(Q)sh tools/make_bad_dtb.sh --msi-map $(BUILD)/bad-msi-map.dtb $(QEMU_MACHINE_ARGS)
+	$(call arch_boot_image,$(call NEGATIVE_CMDLINE,,edu$(comma)its),test)
+	@echo "negative check: a malformed msi-map must be named, and edu must pass on INTx without the ITS"
+	$(Q)python3 tools/ktest_run.py --log $(BUILD)/negative-bad-msi-map.log --timeout 60 \
+		--exit-style $(EXIT_STYLE) --expect-log $(BAD_MSI_MAP) \
+		--expect-log "edu: .*; interrupt: INTx " \
+		-- $(subst -kernel ,-dtb $(BUILD)/bad-msi-map.dtb -kernel ,$(QEMU_TEST))
 
 # The SMMUv3's checks, on a machine that has one: with the IOTLB invalidation
-# skipped the stale-DMA case must fail, and a malformed iommu-map must be
+# skipped the stale-DMA case must fail, with bindings that leave the MSI
+# doorbell unmapped the MSI case must (edu's interrupt faults at the SMMU), and a malformed iommu-map must be
 # named in one line while Pagoda goes on without the SMMU (edu then DMAs
 # untranslated, and the smmu suite skips all but its parser case).
 STALE_CASE := smmu.stale_translation_is_invalidated
+MSI_SMMU_CASE := smmu.msi_reaches_the_cpu_through_the_binding
 BAD_IOMMU_MAP := "smmuv3: fdt: node /pcie@[0-9a-f]+: property 'iommu-map': length 12 is not a whole number of 4-cell entries; not using the SMMU"
 .PHONY: iommu-negative
 iommu-negative: kernel
@@ -119,6 +141,7 @@ ifneq ($(IOMMU),smmuv3)
 	$(error iommu-negative needs IOMMU=smmuv3)
 endif
 	$(call negative_check,smmu.break=skip_tlbi,--expect-fail $(STALE_CASE),$(STALE_CASE))
+	$(call negative_check,iommu.break=no_msi_map,--expect-fail $(MSI_SMMU_CASE),$(MSI_SMMU_CASE))
 	$(Q)sh tools/make_bad_dtb.sh --iommu-map $(BUILD)/bad-iommu-map.dtb $(QEMU_MACHINE_ARGS)
 	$(call arch_boot_image,$(call NEGATIVE_CMDLINE,,smmu$(comma)edu),test)
 	@echo "negative check: a malformed iommu-map must be named, and the smmu and edu suites pass without the SMMU"
