@@ -434,8 +434,8 @@ static void parse_timer(const struct fdt *f)
  * panic. Its node when *base was set, else a negative value.
  */
 static int parse_msi_target(const struct fdt *f, const char *compat, const char *what,
-			     uint64_t align, uint64_t min_size, phys_addr_t *base_out,
-			     uint64_t *size_out, uint32_t *phandle)
+			    uint64_t align, uint64_t min_size, phys_addr_t *base_out,
+			    uint64_t *size_out, uint32_t *phandle)
 {
 	struct fdt_error err;
 	uint64_t base, size;

@@ -14,7 +14,7 @@
 
 #include "kernel/cpumask.h"
 
-#define GIC_SPURIOUS 1020 /* acknowledged ids 1020..1023 mean "nothing" */
+#define GIC_SPURIOUS	1020 /* acknowledged ids 1020..1023 mean "nothing" */
 #define GIC_SPECIAL_END 1024 /* LPIs (8192 up) are real interrupts again */
 #define GIC_PRIORITY 0xA0 /* every interrupt Pagoda enables */
 #define GIC_PMR	     0xF0 /* lets GIC_PRIORITY through */

@@ -30,24 +30,24 @@
 #include "lib/fdt.h"
 #include "lib/string.h"
 
-#define GITS_CTLR	0x0000
-#define GITS_TYPER	0x0008
-#define GITS_CBASER	0x0080
-#define GITS_CWRITER	0x0088
-#define GITS_CREADR	0x0090
-#define GITS_BASER(n)	(0x0100 + 8 * (n))
-#define GITS_FRAMES	0x20000
+#define GITS_CTLR     0x0000
+#define GITS_TYPER    0x0008
+#define GITS_CBASER   0x0080
+#define GITS_CWRITER  0x0088
+#define GITS_CREADR   0x0090
+#define GITS_BASER(n) (0x0100 + 8 * (n))
+#define GITS_FRAMES   0x20000
 
 #define CTLR_ENABLED   1u
 #define CTLR_QUIESCENT (1u << 31)
 #define CREADR_STALLED 1ull
 
-#define TYPER_PHYSICAL	    1ull
-#define TYPER_ITT_SIZE(t)   ((unsigned)((t) >> 4 & 0xf) + 1)
-#define TYPER_ID_BITS(t)    ((unsigned)((t) >> 8 & 0x1f) + 1)
-#define TYPER_DEV_BITS(t)   ((unsigned)((t) >> 13 & 0x1f) + 1)
-#define TYPER_PTA	    (1ull << 19)
-#define TYPER_HCC(t)	    ((unsigned)((t) >> 24 & 0xff))
+#define TYPER_PHYSICAL	  1ull
+#define TYPER_ITT_SIZE(t) ((unsigned)((t) >> 4 & 0xf) + 1)
+#define TYPER_ID_BITS(t)  ((unsigned)((t) >> 8 & 0x1f) + 1)
+#define TYPER_DEV_BITS(t) ((unsigned)((t) >> 13 & 0x1f) + 1)
+#define TYPER_PTA	  (1ull << 19)
+#define TYPER_HCC(t)	  ((unsigned)((t) >> 24 & 0xff))
 
 /* GITS_BASER and GITS_CBASER share these fields. */
 #define BASER_VALID	    (1ull << 63)
@@ -64,28 +64,28 @@
 #define BASER_MAX_PAGES	    256
 
 /* Redistributor LPI registers (RD_base frame). */
-#define GICR_CTLR	     0x0000
-#define GICR_TYPER	     0x0008
-#define GICR_PROPBASER	     0x0070
-#define GICR_PENDBASER	     0x0078
-#define GICR_CTLR_LPIS	     1u
-#define GICR_TYPER_PLPIS     1ull
+#define GICR_CTLR	      0x0000
+#define GICR_TYPER	      0x0008
+#define GICR_PROPBASER	      0x0070
+#define GICR_PENDBASER	      0x0078
+#define GICR_CTLR_LPIS	      1u
+#define GICR_TYPER_PLPIS      1ull
 #define GICR_TYPER_PROCNUM(t) ((uint32_t)((t) >> 8 & 0xffff))
-#define GICR_CACHE_WB	     (7ull << 7)
-#define GICR_SHARE_INNER     (1ull << 10)
-#define GICR_SHARE_MASK	     (3ull << 10)
-#define GICR_PENDBASER_PTZ   (1ull << 62)
+#define GICR_CACHE_WB	      (7ull << 7)
+#define GICR_SHARE_INNER      (1ull << 10)
+#define GICR_SHARE_MASK	      (3ull << 10)
+#define GICR_PENDBASER_PTZ    (1ull << 62)
 
-#define LPI_ID_BITS  14 /* INTIDs below 16384: the smallest LPI space there is */
-#define PROP_BYTES   ((1u << LPI_ID_BITS) - ITS_LPI_BASE)
-#define PEND_ORDER   4 /* 64 KiB: the pending table's alignment (it needs 2 KiB) */
-#define CMDQ_SLOTS   (PAGE_SIZE / sizeof(struct its_cmd))
-#define CMD_WAIT_NS  100000000ull
+#define LPI_ID_BITS 14 /* INTIDs below 16384: the smallest LPI space there is */
+#define PROP_BYTES  ((1u << LPI_ID_BITS) - ITS_LPI_BASE)
+#define PEND_ORDER  4 /* 64 KiB: the pending table's alignment (it needs 2 KiB) */
+#define CMDQ_SLOTS  (PAGE_SIZE / sizeof(struct its_cmd))
+#define CMD_WAIT_NS 100000000ull
 
 struct its its;
 
-CMDLINE_PARAM(its_break_param, .key = "its.break", .kind = CMDLINE_ENUM,
-	      .values = "none|no_mapti", .def = "none",
+CMDLINE_PARAM(its_break_param, .key = "its.break", .kind = CMDLINE_ENUM, .values = "none|no_mapti",
+	      .def = "none",
 	      .help = "test-only: break the GICv3 ITS driver (no_mapti: events are never mapped)");
 
 static unsigned order_of(uint64_t pages)
@@ -124,12 +124,12 @@ static int baser_setup(unsigned n, uint64_t entries, const char *what)
 	phys_addr_t pa;
 	if (!table_alloc(order_of(pages), &pa))
 		return -ENOMEM;
-	uint64_t want = BASER_VALID | BASER_CACHE_WB | BASER_SHARE_INNER | (pa & BASER_PA_MASK) |
-			(pages - 1);
-	mmio_write64(its.regs + GITS_BASER(n), (v & ~(BASER_VALID | BASER_INDIRECT |
-						       BASER_CACHE_WB | BASER_SHARE_MASK |
-						       BASER_PAGE_MASK | BASER_PA_MASK | 0xff)) |
-						  want);
+	uint64_t want =
+	    BASER_VALID | BASER_CACHE_WB | BASER_SHARE_INNER | (pa & BASER_PA_MASK) | (pages - 1);
+	mmio_write64(its.regs + GITS_BASER(n),
+		     (v & ~(BASER_VALID | BASER_INDIRECT | BASER_CACHE_WB | BASER_SHARE_MASK |
+			    BASER_PAGE_MASK | BASER_PA_MASK | 0xff)) |
+			 want);
 	uint64_t got = mmio_read64(its.regs + GITS_BASER(n));
 	if ((got & (BASER_SHARE_MASK | BASER_PAGE_MASK | BASER_PA_MASK | BASER_VALID)) !=
 	    (want & (BASER_SHARE_MASK | BASER_PAGE_MASK | BASER_PA_MASK | BASER_VALID))) {
@@ -186,8 +186,9 @@ int its_init(phys_addr_t base, const struct id_map *map)
 		uint64_t deadline = arch_time_ns() + CMD_WAIT_NS;
 		while (!(mmio_read32(its.regs + GITS_CTLR) & CTLR_QUIESCENT))
 			if (arch_time_ns() > deadline) {
-				printk("gicv3-its: %#llx never went quiescent after disabling; no ITS",
-				       (unsigned long long)base);
+				printk(
+				    "gicv3-its: %#llx never went quiescent after disabling; no ITS",
+				    (unsigned long long)base);
 				return -EIO;
 			}
 	}
@@ -335,7 +336,8 @@ void its_probe_dt(void)
 	bool have = host >= 0 && fdt_get_prop(&f, host, "msi-map", &p) == FDT_OK;
 	if (!id_map_decode(have ? p.data : NULL, have ? p.len : 0, "msi-map",
 			   fdt_platform.its_phandle, "the ITS", &map, msg, sizeof(msg))) {
-		printk("gicv3-its: fdt: node %s: %s; no ITS (PCI devices use INTx)", host_path, msg);
+		printk("gicv3-its: fdt: node %s: %s; no ITS (PCI devices use INTx)", host_path,
+		       msg);
 		return;
 	}
 	its_init(fdt_platform.its_base, &map);

@@ -35,10 +35,10 @@
 #include "kernel/types.h"
 #include "lib/id_map.h"
 
-#define ITS_LPI_BASE	8192u /* the first LPI INTID */
-#define ITS_LPIS	64u   /* LPIs Pagoda hands out: ITS_LPI_BASE.. */
-#define ITS_EVENT_BITS	5u    /* events per device: 32 */
-#define ITS_DEVICES_MAX 8u    /* devices with mapped events at once */
+#define ITS_LPI_BASE	8192u	/* the first LPI INTID */
+#define ITS_LPIS	64u	/* LPIs Pagoda hands out: ITS_LPI_BASE.. */
+#define ITS_EVENT_BITS	5u	/* events per device: 32 */
+#define ITS_DEVICES_MAX 8u	/* devices with mapped events at once */
 #define ITS_TRANSLATER	0x10040 /* GITS_TRANSLATER: in the translation frame, 64 KiB up */
 
 /*
@@ -130,18 +130,18 @@ struct its_cmd its_cmd_event(unsigned op, uint32_t devid, uint32_t event, uint32
 
 /* What its_init found, shared by the driver's files. */
 struct its {
-	uintptr_t regs;	       /* the control frame, mapped */
-	phys_addr_t base;      /* physical */
-	struct id_map map;     /* requester id -> device id */
-	uint8_t *prop;	       /* LPI configuration table (kernel address) */
+	uintptr_t regs;	   /* the control frame, mapped */
+	phys_addr_t base;  /* physical */
+	struct id_map map; /* requester id -> device id */
+	uint8_t *prop;	   /* LPI configuration table (kernel address) */
 	phys_addr_t prop_pa;
-	uint64_t *cmdq;	       /* the command queue page */
+	uint64_t *cmdq; /* the command queue page */
 	phys_addr_t cmdq_pa;
-	unsigned cmd_next;     /* index of the next command slot */
+	unsigned cmd_next; /* index of the next command slot */
 	unsigned itt_entry_size;
-	bool pta;	       /* RDbase is a physical address (else a processor number) */
-	uint64_t sync_rdbase;  /* RDbase field of the boot CPU's redistributor, shifted */
-	bool ready;	       /* enabled, tables valid, boot CPU's collection mapped */
+	bool pta;	      /* RDbase is a physical address (else a processor number) */
+	uint64_t sync_rdbase; /* RDbase field of the boot CPU's redistributor, shifted */
+	bool ready;	      /* enabled, tables valid, boot CPU's collection mapped */
 	enum its_break broken;
 	struct its_stats stats;
 };

@@ -26,10 +26,10 @@
 #include "kernel/spinlock.h"
 #include "lib/string.h"
 
-#define CMD_VALID    (1ull << 63)
-#define PROP_ENABLE  1u
-#define PROP_RES1    2u /* bit 1 of a configuration byte is RES1 */
-#define NO_DEVICE    0xff
+#define CMD_VALID   (1ull << 63)
+#define PROP_ENABLE 1u
+#define PROP_RES1   2u /* bit 1 of a configuration byte is RES1 */
+#define NO_DEVICE   0xff
 
 struct its_device {
 	bool used;
@@ -156,8 +156,7 @@ void its_lpi_enable(unsigned lpi, bool on)
 		*cfg = (uint8_t)(on ? *cfg | PROP_ENABLE : *cfg & ~PROP_ENABLE);
 		dsb(ishst); /* the byte before the INV that makes the redistributor reread it */
 		const struct its_cmd cmds[2] = {
-		    its_cmd_event(ITS_CMD_INV, devices[l->dev].devid, l->event, 0),
-		    its_cmd_sync()};
+		    its_cmd_event(ITS_CMD_INV, devices[l->dev].devid, l->event, 0), its_cmd_sync()};
 		its_issue(cmds, 2, "INV");
 	}
 	spin_unlock_irqrestore(&its_lock, flags);

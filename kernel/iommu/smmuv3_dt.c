@@ -52,8 +52,7 @@ bool smmu_dt_reg(const uint8_t *reg, uint32_t len, unsigned addr_cells, unsigned
 bool smmu_dt_iommu_map(const uint8_t *map, uint32_t len, uint32_t phandle, struct smmu_dt *out,
 		       char *err, size_t err_size)
 {
-	return id_map_decode(map, len, "iommu-map", phandle, "the SMMU", &out->map, err,
-			     err_size);
+	return id_map_decode(map, len, "iommu-map", phandle, "the SMMU", &out->map, err, err_size);
 }
 
 bool smmu_dt_sid(const struct smmu_dt *dt, uint16_t rid, uint32_t *sid)

@@ -265,8 +265,8 @@ static int change_range(struct mm *mm, virt_addr_t va, uint64_t size, enum vma_o
 }
 
 /* A change the user asked for: never inside the reserved window. */
-static int user_change(struct mm *mm, virt_addr_t va, uint64_t size, enum vma_op op,
-		       unsigned attrs, bool blockable)
+static int user_change(struct mm *mm, virt_addr_t va, uint64_t size, enum vma_op op, unsigned attrs,
+		       bool blockable)
 {
 	if (vm_in_reserved_window(va, size))
 		return -EINVAL;
@@ -335,8 +335,12 @@ int vm_map_reserved(struct mm *mm, phys_addr_t pa, unsigned attrs)
 		else
 			err = -EINVAL;
 	} else {
-		*n = (struct vma){.start = window_start, .end = window_end, .attrs = attrs,
-				  .kind = VMA_PHYS, .pa = pa, .users = 1};
+		*n = (struct vma){.start = window_start,
+				  .end = window_end,
+				  .attrs = attrs,
+				  .kind = VMA_PHYS,
+				  .pa = pa,
+				  .users = 1};
 		err = pt_map(&mm->pt, window_start, pa, window_end - window_start,
 			     attrs | PT_PAGES_ONLY);
 		if (!err) {

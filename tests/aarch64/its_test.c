@@ -70,8 +70,8 @@ static void edu_msi_is_an_lpi_of_its_device(struct ktest *t)
 	EXPECT_EQ(t, addr, its.base + ITS_TRANSLATER);
 	EXPECT_EQ(t, data, e.event);
 	EXPECT_EQ(t, pci_cfg_read16(d, d->msi_cap + PCI_MSI_DATA_64), (uint16_t)e.event);
-	ktest_log(t, "edu %02x:%02x.%u (requester %#x): ITS device %#x, event %u, LPI %u",
-		  d->bus, d->dev, d->fn, pci_rid(d), e.devid, e.event, e.lpi);
+	ktest_log(t, "edu %02x:%02x.%u (requester %#x): ITS device %#x, event %u, LPI %u", d->bus,
+		  d->dev, d->fn, pci_rid(d), e.devid, e.event, e.lpi);
 }
 
 /* INT of edu's own event: one invocation of edu's handler (edu raised nothing: spurious). */
@@ -150,19 +150,17 @@ static void msi_map_is_parsed_strictly(struct ktest *t)
 	struct id_map m;
 	char err[160];
 	uint32_t id = 0;
-	ASSERT_TRUE(t, id_map_decode(qemu, 16, "msi-map", 0x8006, "the ITS", &m, err,
-				     sizeof(err)));
+	ASSERT_TRUE(t, id_map_decode(qemu, 16, "msi-map", 0x8006, "the ITS", &m, err, sizeof(err)));
 	EXPECT_TRUE(t, id_map_lookup(&m, 0x0008, &id));
 	EXPECT_EQ(t, id, 8u);
 	EXPECT_EQ(t, id_map_max(&m), 0xffffu);
-	EXPECT_FALSE(t, id_map_decode(qemu, 12, "msi-map", 0x8006, "the ITS", &m, err,
-				      sizeof(err)));
+	EXPECT_FALSE(t,
+		     id_map_decode(qemu, 12, "msi-map", 0x8006, "the ITS", &m, err, sizeof(err)));
 	EXPECT_TRUE(t, glob_match("property 'msi-map': length 12 *", err));
-	EXPECT_FALSE(t, id_map_decode(qemu, 16, "msi-map", 0x8007, "the ITS", &m, err,
-				      sizeof(err)));
+	EXPECT_FALSE(t,
+		     id_map_decode(qemu, 16, "msi-map", 0x8007, "the ITS", &m, err, sizeof(err)));
 	EXPECT_TRUE(t, glob_match("*no entry names the ITS (phandle 0x8007)*", err));
-	EXPECT_FALSE(t, id_map_decode(NULL, 0, "msi-map", 0x8006, "the ITS", &m, err,
-				      sizeof(err)));
+	EXPECT_FALSE(t, id_map_decode(NULL, 0, "msi-map", 0x8006, "the ITS", &m, err, sizeof(err)));
 	EXPECT_TRUE(t, glob_match("property 'msi-map': missing*", err));
 }
 
