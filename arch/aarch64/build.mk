@@ -105,6 +105,18 @@ arch-negative: kernel
 	$(Q)$(MAKE) --no-print-directory iommu-negative IOMMU=smmuv3
 	$(Q)$(MAKE) --no-print-directory its-negative GIC=3
 
+# A PCI host's id map ($(1): iommu-map or msi-map) cut to 3 cells by
+# make_bad_dtb.sh; the suites $(2) must pass and the runner find the log
+# lines $(3) (the map named in one line, the fallback taken).
+define bad_map_check
+	$(Q)sh tools/make_bad_dtb.sh --$(1) $(BUILD)/bad-$(1).dtb $(QEMU_MACHINE_ARGS)
+	$(call arch_boot_image,$(call NEGATIVE_CMDLINE,,$(2)),test)
+	@echo "negative check: a malformed $(1) must be named and the fallback taken"
+	$(Q)python3 tools/ktest_run.py --log $(BUILD)/negative-bad-$(1).log --timeout 60 \
+		--exit-style $(EXIT_STYLE) --expect-log $(3) \
+		-- $(subst -kernel ,-dtb $(BUILD)/bad-$(1).dtb -kernel ,$(QEMU_TEST))
+endef
+
 # The GICv3 ITS's checks, on a GICv3: with MAPTI skipped edu's MSI is
 # never translated, and with the MSI's data off by one it names an event
 # nobody mapped; either way the completion interrupt never comes. A
@@ -119,18 +131,12 @@ endif
 	$(call negative_check,its.break=no_mapti,--expect-fail $(IRQ_CASE),$(IRQ_CASE))
 	$(call negative_check,its.break=no_mapti,--expect-fail $(ITS_INT_CASE),$(ITS_INT_CASE))
 	$(call negative_check,pci.break=msi_wrong_vector,--expect-fail $(IRQ_CASE),$(IRQ_CASE))
-	$(Q)sh tools/make_bad_dtb.sh --msi-map $(BUILD)/bad-msi-map.dtb $(QEMU_MACHINE_ARGS)
-	$(call arch_boot_image,$(call NEGATIVE_CMDLINE,,edu$(comma)its),test)
-	@echo "negative check: a malformed msi-map must be named, and edu must pass on INTx without the ITS"
-	$(Q)python3 tools/ktest_run.py --log $(BUILD)/negative-bad-msi-map.log --timeout 60 \
-		--exit-style $(EXIT_STYLE) --expect-log $(BAD_MSI_MAP) \
-		--expect-log "edu: .*; interrupt: INTx " \
-		-- $(subst -kernel ,-dtb $(BUILD)/bad-msi-map.dtb -kernel ,$(QEMU_TEST))
+	$(call bad_map_check,msi-map,edu$(comma)its,$(BAD_MSI_MAP) --expect-log "edu: .*; interrupt: INTx ")
 
 # The SMMUv3's checks, on a machine that has one: with the IOTLB invalidation
 # skipped the stale-DMA case must fail, with bindings that leave the MSI
-# doorbell unmapped the MSI case must (edu's interrupt faults at the SMMU), and a malformed iommu-map must be
-# named in one line while Pagoda goes on without the SMMU (edu then DMAs
+# doorbell unmapped the MSI case must (edu's interrupt faults at the SMMU),
+# and a malformed iommu-map must be named in one line while Pagoda goes on without the SMMU (edu then DMAs
 # untranslated, and the smmu suite skips all but its parser case).
 STALE_CASE := smmu.stale_translation_is_invalidated
 MSI_SMMU_CASE := smmu.msi_reaches_the_cpu_through_the_binding
@@ -142,11 +148,5 @@ ifneq ($(IOMMU),smmuv3)
 endif
 	$(call negative_check,smmu.break=skip_tlbi,--expect-fail $(STALE_CASE),$(STALE_CASE))
 	$(call negative_check,iommu.break=no_msi_map,--expect-fail $(MSI_SMMU_CASE),$(MSI_SMMU_CASE))
-	$(Q)sh tools/make_bad_dtb.sh --iommu-map $(BUILD)/bad-iommu-map.dtb $(QEMU_MACHINE_ARGS)
-	$(call arch_boot_image,$(call NEGATIVE_CMDLINE,,smmu$(comma)edu),test)
-	@echo "negative check: a malformed iommu-map must be named, and the smmu and edu suites pass without the SMMU"
-	$(Q)python3 tools/ktest_run.py --log $(BUILD)/negative-bad-iommu-map.log --timeout 60 \
-		--exit-style $(EXIT_STYLE) --expect-log $(BAD_IOMMU_MAP) \
-		--expect-log "iommu: no hardware IOMMU" \
-		-- $(subst -kernel ,-dtb $(BUILD)/bad-iommu-map.dtb -kernel ,$(QEMU_TEST))
+	$(call bad_map_check,iommu-map,smmu$(comma)edu,$(BAD_IOMMU_MAP) --expect-log "iommu: no hardware IOMMU")
 QEMU_TEST = $(QEMU_COMMON) -serial stdio -monitor none -append "$$(cat $(BUILD)/test.cmdline)"
