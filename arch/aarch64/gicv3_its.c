@@ -174,23 +174,49 @@ static int tables_setup(uint64_t typer)
 	return 0;
 }
 
+/* Clears GITS_CTLR.Enabled and waits (bounded) for quiescence; false if it never comes. */
+static bool disable_quiescent(void)
+{
+	mmio_write32(its.regs + GITS_CTLR, mmio_read32(its.regs + GITS_CTLR) & ~CTLR_ENABLED);
+	uint64_t deadline = arch_time_ns() + CMD_WAIT_NS;
+	while (!(mmio_read32(its.regs + GITS_CTLR) & CTLR_QUIESCENT))
+		if (arch_time_ns() > deadline)
+			return false;
+	return true;
+}
+
+void its_disable(void)
+{
+	disable_quiescent();
+}
+
+/* The command queue at its first slot; the ITS is disabled and quiescent. */
+static void queue_start(void)
+{
+	mmio_write64(its.regs + GITS_CBASER,
+		     BASER_VALID | BASER_CACHE_WB | BASER_SHARE_INNER | its.cmdq_pa); /* 1 page */
+	mmio_write64(its.regs + GITS_CWRITER, 0);
+	its.cmd_next = 0;
+	mmio_write32(its.regs + GITS_CTLR, CTLR_ENABLED);
+}
+
+void its_queue_reset(void)
+{
+	if (!disable_quiescent())
+		printk("gicv3-its: never went quiescent; resetting the command queue anyway");
+	queue_start();
+}
+
 int its_init(phys_addr_t base, const struct id_map *map)
 {
 	its.broken = (enum its_break)cmdline_enum("its.break");
 	its.base = base;
 	its.map = *map;
 	its.regs = gic_map(base, GITS_FRAMES, GITS_FRAMES, "GICv3 ITS");
-	uint32_t ctlr = mmio_read32(its.regs + GITS_CTLR);
-	if (ctlr & CTLR_ENABLED) {
-		mmio_write32(its.regs + GITS_CTLR, ctlr & ~CTLR_ENABLED);
-		uint64_t deadline = arch_time_ns() + CMD_WAIT_NS;
-		while (!(mmio_read32(its.regs + GITS_CTLR) & CTLR_QUIESCENT))
-			if (arch_time_ns() > deadline) {
-				printk(
-				    "gicv3-its: %#llx never went quiescent after disabling; no ITS",
-				    (unsigned long long)base);
-				return -EIO;
-			}
+	if (!disable_quiescent()) {
+		printk("gicv3-its: %#llx never went quiescent after disabling; no ITS",
+		       (unsigned long long)base);
+		return -EIO;
 	}
 	uint64_t typer = mmio_read64(its.regs + GITS_TYPER);
 	if (!(typer & TYPER_PHYSICAL) || TYPER_ID_BITS(typer) < ITS_EVENT_BITS) {
@@ -210,11 +236,7 @@ int its_init(phys_addr_t base, const struct id_map *map)
 			printk("gicv3-its: out of memory for its tables; no ITS");
 		return err;
 	}
-	mmio_write64(its.regs + GITS_CBASER,
-		     BASER_VALID | BASER_CACHE_WB | BASER_SHARE_INNER | its.cmdq_pa); /* 1 page */
-	mmio_write64(its.regs + GITS_CWRITER, 0);
-	its.cmd_next = 0;
-	mmio_write32(its.regs + GITS_CTLR, CTLR_ENABLED);
+	queue_start();
 	printk("gicv3-its: %#llx: %u device id bits (table for %u), %u event id bits, ITT "
 	       "entries of %u bytes, %u msi-map entries; MSI doorbell GITS_TRANSLATER %#llx%s",
 	       (unsigned long long)base, TYPER_DEV_BITS(typer), id_map_max(&its.map) + 1,

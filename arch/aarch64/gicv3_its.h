@@ -101,6 +101,14 @@ struct its_stats its_stats(void);
  */
 int its_test_int(uint32_t devid, uint32_t event);
 
+/*
+ * Disables the ITS, queues a SYNC it cannot consume (its_issue must
+ * report the stuck queue and fail), then resets the queue and enables the
+ * ITS again (its tables are memory: every mapping survives). What
+ * its_issue returned: -EIO.
+ */
+int its_test_stuck_queue(void);
+
 /* Test-only (command line its.break=): no_mapti leaves allocated events unmapped. */
 enum its_break { ITS_BREAK_NONE, ITS_BREAK_NO_MAPTI };
 
@@ -115,6 +123,15 @@ struct its_cmd {
  * Callers serialise (its_lock).
  */
 int its_issue(const struct its_cmd *cmds, unsigned n, const char *what);
+/*
+ * Empties the command queue: the ITS is disabled (waiting for quiescence,
+ * bounded), CBASER rewritten (which zeroes CREADR), CWRITER and the next
+ * slot set to 0, and the ITS enabled again. Unconsumed commands are
+ * dropped. its_lock held.
+ */
+void its_queue_reset(void);
+/* Disables the ITS (it consumes no command and translates no write until reset). */
+void its_disable(void);
 /* A SYNC to the collection's redistributor. */
 struct its_cmd its_cmd_sync(void);
 /* Builders for the commands with a device id and an event id (INT, INV, DISCARD, MAPTI). */

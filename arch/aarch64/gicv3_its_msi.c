@@ -14,7 +14,8 @@
  * never interleave and a slot is never handed out twice; an LPI's
  * configuration byte is enabled only between its MAPTI and its DISCARD
  * (its_lpi_enable refuses an LPI not handed out); every change returns
- * only after its SYNC was consumed.
+ * only after its SYNC was consumed (or fails with -EIO once the queue was
+ * reported stuck).
  */
 #include "arch/aarch64/aarch64.h"
 #include "arch/aarch64/gic.h"
@@ -29,7 +30,6 @@
 #define CMD_VALID   (1ull << 63)
 #define PROP_ENABLE 1u
 #define PROP_RES1   2u /* bit 1 of a configuration byte is RES1 */
-#define NO_DEVICE   0xff
 
 struct its_device {
 	bool used;
@@ -55,28 +55,28 @@ bool its_is_lpi(unsigned irq)
 	return irq >= ITS_LPI_BASE && irq - ITS_LPI_BASE < ITS_LPIS;
 }
 
-/* The device slot of `devid`, mapped (MAPD) if new; NO_DEVICE when none is left or MAPD failed. */
-static unsigned device_get(uint32_t devid)
+/* The device slot of `devid`, mapped (MAPD) if new; -ENOSPC, -ENOMEM or -EIO (MAPD failed). */
+static int device_get(uint32_t devid)
 {
-	unsigned free = NO_DEVICE;
+	int free = -ENOSPC;
 	for (unsigned i = 0; i < ITS_DEVICES_MAX; i++) {
 		if (devices[i].used && devices[i].devid == devid)
-			return i;
-		if (!devices[i].used && free == NO_DEVICE)
-			free = i;
+			return (int)i;
+		if (!devices[i].used && free < 0)
+			free = (int)i;
 	}
-	if (free == NO_DEVICE)
-		return NO_DEVICE;
+	if (free < 0)
+		return free;
 	phys_addr_t itt;
 	if (frame_alloc_zeroed(&itt) != 0)
-		return NO_DEVICE;
+		return -ENOMEM;
 	dsb(ishst);
 	const struct its_cmd cmds[2] = {
 	    {{ITS_CMD_MAPD | (uint64_t)devid << 32, ITS_EVENT_BITS - 1, CMD_VALID | itt, 0}},
 	    its_cmd_sync()};
 	if (its_issue(cmds, 2, "MAPD") != 0) {
 		frame_free(itt, 0);
-		return NO_DEVICE;
+		return -EIO;
 	}
 	devices[free] = (struct its_device){.used = true, .devid = devid, .itt = itt};
 	return free;
@@ -92,9 +92,11 @@ int its_msi_alloc(uint16_t rid)
 	unsigned slot = 0;
 	while (slot < ITS_LPIS && lpis[slot].used)
 		slot++;
-	unsigned dev = slot < ITS_LPIS ? device_get(devid) : NO_DEVICE;
-	if (dev == NO_DEVICE)
+	int dev = slot < ITS_LPIS ? device_get(devid) : -ENOSPC;
+	if (dev < 0) {
+		ret = dev;
 		goto out;
+	}
 	unsigned event = 0;
 	while (event < (1u << ITS_EVENT_BITS) && devices[dev].events & (1u << event))
 		event++;
@@ -175,6 +177,19 @@ bool its_lpi_owner(unsigned lpi, uint32_t *devid, uint32_t *event)
 	}
 	spin_unlock_irqrestore(&its_lock, flags);
 	return used;
+}
+
+int its_test_stuck_queue(void)
+{
+	if (!its.ready)
+		return -ENODEV;
+	irqflags_t flags = spin_lock_irqsave(&its_lock);
+	its_disable();
+	const struct its_cmd sync = its_cmd_sync();
+	int err = its_issue(&sync, 1, "a SYNC queued while the ITS is disabled (its suite)");
+	its_queue_reset();
+	spin_unlock_irqrestore(&its_lock, flags);
+	return err;
 }
 
 int its_test_int(uint32_t devid, uint32_t event)

@@ -10,7 +10,9 @@
  * event) pair as if the device had written it) raises a mapped event's
  * LPI exactly once, and nothing for an event or device never mapped;
  * an LPI disabled in its configuration byte stays pending until it is
- * enabled again. Allocation and release balance, command for command.
+ * enabled again. Allocation and release balance, command for command; a
+ * queue the ITS stops consuming is reported within the bound, and a reset
+ * queue works again.
  * edu.dma_completion_interrupt_once fails under its.break=no_mapti
  * (make its-negative).
  */
@@ -143,6 +145,24 @@ static void alloc_and_free_balance(struct ktest *t)
 	EXPECT_EQ(t, its_stats().stuck, s0.stuck);
 }
 
+/*
+ * A queue the ITS does not consume (it is disabled) is reported within
+ * the driver's bound and the call fails instead of hanging; once the
+ * queue is reset the ITS translates again (its tables survived).
+ */
+static void stuck_queue_is_reported_and_recovered(struct ktest *t)
+{
+	struct edu_lpi e = need_edu_lpi(t);
+	uint64_t stuck = its_stats().stuck, raw = irq_count(e.lpi);
+	uint64_t t0 = arch_time_ns();
+	EXPECT_EQ(t, its_test_stuck_queue(), -EIO);
+	EXPECT_LT(t, arch_time_ns() - t0, 1000000000ull); /* the bound, not a hang */
+	EXPECT_EQ(t, its_stats().stuck - stuck, 1u);
+	ASSERT_EQ(t, its_test_int(e.devid, e.event), 0);
+	thread_sleep_ns(SETTLE_NS);
+	EXPECT_EQ(t, irq_count(e.lpi) - raw, 1u);
+}
+
 /* msi-map goes through the same decoder as iommu-map: its own name in every message. */
 static void msi_map_is_parsed_strictly(struct ktest *t)
 {
@@ -171,6 +191,7 @@ static const struct ktest_case its_cases[] = {
     KTEST_CASE(unmapped_event_is_not_delivered),
     KTEST_CASE(masked_lpi_waits_until_unmasked),
     KTEST_CASE(alloc_and_free_balance),
+    KTEST_CASE(stuck_queue_is_reported_and_recovered),
     KTEST_END,
 };
 KTEST_SUITE(its_suite, "its", its_cases);
