@@ -6,7 +6,8 @@
  *
  * Pagoda's interrupts: SGIs 0..IPI_KIND_COUNT-1 carry the IPIs (SGI number
  * = enum ipi_kind), the virtual timer PPI ticks; an SPI is enabled only
- * when a device driver asks (INTx, or a GICv2m MSI). All of them are Group 1 (GICv3) or the group the firmware left (GICv2), at one
+ * when a device driver asks (INTx, or a GICv2m MSI), an LPI likewise
+ * (an ITS MSI, gicv3_its.h). All of them are Group 1 (GICv3) or the group the firmware left (GICv2), at one
  * priority, signalled as IRQ.
  */
 #ifndef PAGODA_ARCH_AARCH64_GIC_H

@@ -7,7 +7,8 @@
  * message the arch composed (arch_msi_compose) to a target of its own, so
  * it is edge-triggered, never shared, and needs no routing table. INTx is
  * the fallback where the platform has no MSI target this kernel drives
- * (aarch64 GICv3: the ITS) or `pci.msi=off` asks for it: a level-triggered
+ * (no GICv2m frame, no usable ITS or msi-map, a doorbell an IOMMU in front
+ * cannot reach: iommu_msi_prepare) or `pci.msi=off` asks for it: a level-triggered
  * line whose GIC SPI the host's interrupt-map names (intx.c). x86-64 has
  * no INTx (no I/O APIC driver, no ACPI _PRT). MSI-X capabilities are
  * found and logged but not programmed: no device here has only MSI-X.
@@ -18,6 +19,8 @@
  * disabled in the command register, and while INTx is used, MSI is off
  * and INTx enabled: the device signals in exactly one way. The handler is
  * installed before the device can signal, and removed after it stopped.
+ * Behind an IOMMU that translates MSI writes, the message is programmed
+ * only once its doorbell was prepared there (iommu_msi_prepare).
  */
 #include "kernel/arch.h"
 #include "kernel/cmdline.h"
