@@ -26,7 +26,7 @@ CROSS := aarch64-linux-gnu-
 ARCH_CFLAGS := -march=armv8-a -mgeneral-regs-only -mno-outline-atomics -mstrict-align \
 	-mcmodel=small -fno-pie -DAARCH64_EARLY_UART_BASE=$(EARLY_UART)
 ARCH_LDFLAGS :=
-ARCH_SRCS := $(wildcard arch/aarch64/*.c arch/aarch64/*.S) boot/fdt_boot.c \
+ARCH_SRCS := $(wildcard arch/aarch64/*.c arch/aarch64/*.S) boot/fdt_boot.c boot/acpi_arm.c \
 	$(wildcard tests/aarch64/*.c)
 ARCH_IMAGE := $(BUILD)/Image
 # virt's RAM starts at 1 GiB, beyond edu's default 28-bit DMA mask: widen the

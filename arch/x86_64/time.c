@@ -2,12 +2,14 @@
 /*
  * Time on x86-64: the TSC is the clock (QEMU keeps it in step on every
  * CPU), its rate measured at boot (the median of five windows) against
- * the best clock the machine describes: CPUID leaf 0x15 when the CPU states the TSC's crystal ratio,
- * else the HPET or the ACPI PM timer (both found in the ACPI tables, both
+ * the best clock the machine describes: CPUID leaf 0x15 when the CPU
+ * states the TSC's crystal ratio, else the HPET or the ACPI PM timer (both found in the ACPI tables, both
  * fixed-rate by specification), else PIT channel 2, whose 1.193182 MHz
  * input every PC has. A real PC may lack the PIT's speaker gate or have
  * it emulated badly (SMM), which is why it is the last resort. The LAPIC
- * timer is measured against the TSC in the same window.
+ * timer is measured against the TSC in the same window. Counter reads are
+ * bracketed by TSC reads (clock_sample), so a read that stalls cannot
+ * stretch a window.
  * `time.source=` forces a clock, for tests and odd machines.
  *
  * ns = ((tsc - tsc_at_boot) * tsc_mult) >> 32 avoids a division per read
@@ -26,6 +28,7 @@
 #define PM_TIMER_HZ	3579545u
 #define CALIBRATION_MS	10u
 #define CALIBRATION_WINDOWS 5u /* odd, so that one is the median */
+#define SAMPLE_TRIES	    8u /* bracketed reads per clock sample, the narrowest kept */
 #define HPET_CAP	0x000 /* bits 63:32: counter period in femtoseconds; bit 13: 64-bit */
 #define HPET_CONFIG	0x010 /* bit 0: counter enabled */
 #define HPET_COUNTER	0x0f0
@@ -109,22 +112,64 @@ static uint64_t cpuid15_tsc_hz(void)
 	return a && b && c ? (uint64_t)c * b / a : 0;
 }
 
-static void hpet_wait_ms(unsigned ms)
+/* A counter clock (HPET or PM timer) read once: its value, and how many ns one count is. */
+static uint64_t counter_read(enum x86_clock clock)
 {
-	uint64_t ticks = (uint64_t)ms * 1000000000000ull / hpet_period_fs;
-	uint64_t start = mmio_read64(hpet + HPET_COUNTER);
-	for (uint64_t spins = 0; mmio_read64(hpet + HPET_COUNTER) - start < ticks; spins++)
-		if (spins > CLOCK_SPIN_MAX)
-			panic("hpet_wait_ms: the HPET counter does not advance");
+	if (clock == X86_CLOCK_HPET)
+		return mmio_read64(hpet + HPET_COUNTER);
+	return inl(pm_timer_port) & pm_timer_mask;
 }
 
-static void pm_timer_wait_ms(unsigned ms)
+/* Nanoseconds in `counts` of a counter clock (no overflow below 10^9 s of counts). */
+static uint64_t counter_ns(enum x86_clock clock, uint64_t counts)
 {
-	uint32_t ticks = PM_TIMER_HZ / 1000 * ms;
-	uint32_t start = inl(pm_timer_port) & pm_timer_mask;
-	for (uint64_t spins = 0; ((inl(pm_timer_port) - start) & pm_timer_mask) < ticks; spins++)
-		if (spins > CLOCK_SPIN_MAX)
-			panic("pm_timer_wait_ms: the ACPI PM timer does not advance");
+	if (clock == X86_CLOCK_HPET)
+		return counts * (hpet_period_fs / 1000) / 1000; /* fs -> ps, then ps -> ns */
+	return counts * 1000000000ull / PM_TIMER_HZ;
+}
+
+static uint64_t counter_delta(enum x86_clock clock, uint64_t from, uint64_t to)
+{
+	return clock == X86_CLOCK_HPET ? to - from : (to - from) & pm_timer_mask;
+}
+
+/*
+ * A reading of a counter clock paired with the TSC: the read bracketed by
+ * two TSC reads, the narrowest bracket of SAMPLE_TRIES kept, the TSC taken
+ * at its middle. A read that waits (QEMU's device lock, a host that
+ * preempts the vCPU) widens only its own bracket, so it cannot stretch a
+ * measurement window the way "read the TSC, then the clock" can.
+ */
+struct clock_sample {
+	uint64_t tsc, count;
+};
+
+static struct clock_sample clock_sample(uint64_t (*read)(enum x86_clock), enum x86_clock clock)
+{
+	struct clock_sample best = {0};
+	uint64_t narrowest = ~0ull;
+	for (unsigned i = 0; i < SAMPLE_TRIES; i++) {
+		uint64_t before = rdtsc(), v = read(clock), after = rdtsc();
+		if (after - before < narrowest) {
+			narrowest = after - before;
+			best = (struct clock_sample){before + (after - before) / 2, v};
+		}
+	}
+	return best;
+}
+
+/* The TSC's rate over at least `ms` of a counter clock, from two bracketed samples. */
+static uint64_t counter_measure_tsc(enum x86_clock clock, unsigned ms)
+{
+	struct clock_sample a = clock_sample(counter_read, clock), b;
+	uint64_t spins = 0;
+	do {
+		if (++spins > CLOCK_SPIN_MAX)
+			panic("counter_measure_tsc: the %s does not advance", x86_clock_names[clock]);
+		b = clock_sample(counter_read, clock);
+	} while (counter_ns(clock, counter_delta(clock, a.count, b.count)) < ms * 1000000ull);
+	uint64_t ns = counter_ns(clock, counter_delta(clock, a.count, b.count));
+	return (b.tsc - a.tsc) * 1000000000ull / ns;
 }
 
 static void tsc_wait_ms(unsigned ms)
@@ -145,28 +190,26 @@ static bool clock_present(enum x86_clock clock)
 	}
 }
 
-static void clock_wait_ms(enum x86_clock clock, unsigned ms)
-{
-	switch (clock) {
-	case X86_CLOCK_HPET: hpet_wait_ms(ms); break;
-	case X86_CLOCK_PMTIMER: pm_timer_wait_ms(ms); break;
-	case X86_CLOCK_PIT: pit_wait_ms(ms); break;
-	default: tsc_wait_ms(ms); break; /* CPUID 0x15: the TSC's rate is already known */
-	}
-}
-
 bool x86_clock_measure_tsc(enum x86_clock clock, unsigned ms, uint64_t *hz)
 {
 	if (!clock_present(clock))
 		return false;
-	if (clock == X86_CLOCK_CPUID15) {
+	switch (clock) {
+	case X86_CLOCK_CPUID15:
 		*hz = cpuid15_tsc_hz();
 		return true;
+	case X86_CLOCK_HPET:
+	case X86_CLOCK_PMTIMER:
+		*hz = counter_measure_tsc(clock, ms);
+		return true;
+	default: {
+		/* The PIT is a one-shot here (no counter read): the wait bounds the window. */
+		uint64_t t0 = rdtsc();
+		pit_wait_ms(ms);
+		*hz = (rdtsc() - t0) * 1000 / ms;
+		return true;
 	}
-	uint64_t t0 = rdtsc();
-	clock_wait_ms(clock, ms);
-	*hz = (rdtsc() - t0) * 1000 / ms;
-	return true;
+	}
 }
 
 /* The clock time.source= asks for, or the best one present. */
@@ -187,21 +230,33 @@ static enum x86_clock clock_choose(void)
 	return c;
 }
 
-/*
- * One calibration window: TSC ticks and LAPIC timer counts (divide by 16)
- * over CALIBRATION_MS of `clock`.
- */
-static void calibration_window(enum x86_clock clock, uint64_t *tsc, uint32_t *apic)
+static uint64_t apic_timer_read(enum x86_clock unused)
 {
-	x86_apic_write(0x380, 0xFFFFFFFFu);
-	uint64_t t0 = rdtsc();
-	clock_wait_ms(clock, CALIBRATION_MS);
-	*tsc = rdtsc() - t0;
-	*apic = 0xFFFFFFFFu - x86_apic_read(0x390);
-	x86_apic_write(0x380, 0);
+	(void)unused;
+	return x86_apic_read(0x390); /* current count */
 }
 
-/* The index of a window whose TSC count is the median of CALIBRATION_WINDOWS. */
+/*
+ * One calibration window of CALIBRATION_MS of `clock`: the TSC's rate, and
+ * the LAPIC timer's counts (divide by 16) per tick, its count read against
+ * the TSC with bracketed samples as well.
+ */
+static void calibration_window(enum x86_clock clock, uint64_t *tsc_hz, uint64_t *apic_per_tick)
+{
+	x86_apic_write(0x380, 0xFFFFFFFFu);
+	struct clock_sample a = clock_sample(apic_timer_read, clock);
+	if (clock == X86_CLOCK_CPUID15) {
+		tsc_wait_ms(CALIBRATION_MS); /* the rate is stated; the window times the LAPIC */
+		*tsc_hz = x86_tsc_hz;
+	} else {
+		x86_clock_measure_tsc(clock, CALIBRATION_MS, tsc_hz);
+	}
+	struct clock_sample b = clock_sample(apic_timer_read, clock);
+	x86_apic_write(0x380, 0);
+	*apic_per_tick = (a.count - b.count) * *tsc_hz / (b.tsc - a.tsc) / TIMER_HZ;
+}
+
+/* The index of a window whose TSC rate is the median of CALIBRATION_WINDOWS. */
 static unsigned median_window(const uint64_t *tsc)
 {
 	for (unsigned i = 0; i < CALIBRATION_WINDOWS; i++) {
@@ -230,23 +285,21 @@ void x86_time_calibrate(void)
 	 * TSC and the reference clock stretches one window by whole
 	 * milliseconds (seen: 19%), and the median ignores up to two of those.
 	 */
-	uint64_t tsc_elapsed[CALIBRATION_WINDOWS], t0[CALIBRATION_WINDOWS];
-	uint32_t apic_elapsed[CALIBRATION_WINDOWS];
-	calibration_window(x86_clock_used, &tsc_elapsed[0], &apic_elapsed[0]);
-	for (unsigned i = 0; i < CALIBRATION_WINDOWS; i++) {
-		t0[i] = rdtsc();
-		calibration_window(x86_clock_used, &tsc_elapsed[i], &apic_elapsed[i]);
-	}
-	unsigned m = median_window(tsc_elapsed);
+	uint64_t hz[CALIBRATION_WINDOWS], apic[CALIBRATION_WINDOWS];
+	uint64_t t0 = rdtsc(); /* time 0 */
+	calibration_window(x86_clock_used, &hz[0], &apic[0]);
+	for (unsigned i = 0; i < CALIBRATION_WINDOWS; i++)
+		calibration_window(x86_clock_used, &hz[i], &apic[i]);
+	unsigned m = median_window(hz);
 
 	if (x86_clock_used != X86_CLOCK_CPUID15)
-		x86_tsc_hz = tsc_elapsed[m] * (1000 / CALIBRATION_MS);
+		x86_tsc_hz = hz[m];
 	if (x86_tsc_hz < 1000000)
 		panic("x86_time_calibrate: TSC runs at %lu Hz, too slow to be a clock",
 		      (unsigned long)x86_tsc_hz);
 	tsc_mult = (1000000000ull << 32) / x86_tsc_hz;
-	tsc_at_boot = t0[0];
-	x86_apic_timer_count = apic_elapsed[m] * (1000 / CALIBRATION_MS) / TIMER_HZ;
+	tsc_at_boot = t0;
+	x86_apic_timer_count = (uint32_t)apic[m];
 	if (x86_apic_timer_count == 0)
 		panic("x86_time_calibrate: LAPIC timer did not count");
 	printk("time: TSC %lu kHz, LAPIC timer %u counts per %u Hz tick, measured against the %s",

@@ -116,10 +116,10 @@ const struct acpi_sdt_header *acpi_find_table_unchecked(const char signature[4],
 	return NULL;
 }
 
-void acpi_init(phys_addr_t rsdp_pa, uint32_t boot_apic_id)
+void acpi_tables_init(phys_addr_t rsdp_pa)
 {
 	if (!rsdp_pa)
-		panic("acpi_init: no RSDP from the boot loader (no ACPI tables)");
+		panic("acpi_tables_init: no RSDP from the boot loader (no ACPI tables)");
 	const struct rsdp *r = arch_phys_to_virt(rsdp_pa);
 	if (memcmp(r->signature, "RSD PTR ", 8) != 0)
 		panic("acpi: RSDP at %#lx: signature is not \"RSD PTR \"", (unsigned long)rsdp_pa);
@@ -143,6 +143,11 @@ void acpi_init(phys_addr_t rsdp_pa, uint32_t boot_apic_id)
 		panic("acpi: root table signature is \"%.4s\", expected %s", root->signature,
 		      root_is_xsdt ? "XSDT" : "RSDT");
 	acpi_info.nr_tables = (root->length - (unsigned)sizeof(*root)) / (root_is_xsdt ? 8 : 4);
+}
+
+void acpi_init(phys_addr_t rsdp_pa, uint32_t boot_apic_id)
+{
+	acpi_tables_init(rsdp_pa);
 
 	const struct acpi_sdt_header *madt = acpi_find_table("APIC");
 	if (!madt)

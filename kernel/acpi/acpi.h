@@ -32,6 +32,20 @@ struct acpi_info {
 
 extern struct acpi_info acpi_info;
 
+/* Little-endian fields at any alignment (tables pack 64-bit fields at 4-byte offsets). */
+static inline uint16_t acpi_get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+static inline uint32_t acpi_get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static inline uint64_t acpi_get64(const uint8_t *p)
+{
+	return acpi_get32(p) | (uint64_t)acpi_get32(p + 4) << 32;
+}
+
 /* Header common to every system description table. */
 struct acpi_sdt_header {
 	char signature[4];
@@ -46,8 +60,14 @@ struct acpi_sdt_header {
 } __packed;
 
 /*
- * Parses the tables starting at the RSDP copy at `rsdp_pa`; `boot_apic_id`
- * marks the boot CPU. Panics when the RSDP is absent or any table is bad.
+ * Validates the RSDP at `rsdp_pa` and its XSDT (or RSDT), after which
+ * acpi_find_table() works. Panics naming the field when either is bad.
+ */
+void acpi_tables_init(phys_addr_t rsdp_pa);
+/*
+ * x86-64: acpi_tables_init(), then the MADT's CPUs into boot_info;
+ * `boot_apic_id` marks the boot CPU. Panics when the RSDP is absent or any
+ * table is bad.
  */
 void acpi_init(phys_addr_t rsdp_pa, uint32_t boot_apic_id);
 /* Finds a table by signature ("APIC", "HPET", ...); NULL when absent. */

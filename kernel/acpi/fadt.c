@@ -20,20 +20,10 @@
 #define FADT_FLAGS_TMR_VAL_EXT (1u << 8)
 #define FADT_FLAGS_RESET_REG_SUP (1u << 10)
 
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-	return rd32(p) | (uint64_t)rd32(p + 4) << 32;
-}
-
 static struct acpi_gas rd_gas(const uint8_t *p)
 {
 	return (struct acpi_gas){.space = p[0], .bit_width = p[1], .bit_offset = p[2],
-				 .access_size = p[3], .address = rd64(p + 4)};
+				 .access_size = p[3], .address = acpi_get64(p + 4)};
 }
 
 /*
@@ -52,7 +42,7 @@ static bool fadt_port(const uint8_t *t, uint32_t len, unsigned legacy_off, unsig
 			return g.space == ACPI_GAS_IO;
 		}
 	}
-	*port = rd32(t + legacy_off);
+	*port = acpi_get32(t + legacy_off);
 	return true;
 }
 
@@ -73,8 +63,8 @@ bool acpi_fadt_parse(const struct acpi_sdt_header *fadt, struct acpi_fadt_info *
 		return false;
 	}
 	uint32_t len = fadt->length;
-	uint32_t flags = rd32(t + 112);
-	out->dsdt = len >= 148 && rd64(t + 140) ? rd64(t + 140) : rd32(t + 40);
+	uint32_t flags = acpi_get32(t + 112);
+	out->dsdt = len >= 148 && acpi_get64(t + 140) ? acpi_get64(t + 140) : acpi_get32(t + 40);
 	if (!fadt_port(t, len, 64, 172, &out->pm1a_cnt) ||
 	    !fadt_port(t, len, 68, 184, &out->pm1b_cnt)) {
 		snprintf(err, err_size, "FADT: X_PM1x_CNT_BLK is in memory space, not I/O");
@@ -128,7 +118,7 @@ static int aml_integer(const uint8_t *p, const uint8_t *end, uint64_t *v)
 	case 0xff: *v = ~0ull; return 1;
 	case 0x0a: if (end - p < 2) return -1; *v = p[1]; return 2;
 	case 0x0b: if (end - p < 3) return -1; *v = p[1] | (uint64_t)p[2] << 8; return 3;
-	case 0x0c: if (end - p < 5) return -1; *v = rd32(p + 1); return 5;
+	case 0x0c: if (end - p < 5) return -1; *v = acpi_get32(p + 1); return 5;
 	default: return -1;
 	}
 }

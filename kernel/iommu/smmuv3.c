@@ -23,6 +23,7 @@
  * frees its tables and queues once it acknowledged CR0 = 0 (until then it
  * may still read them: they are left), and says why in one line.
  */
+#include "kernel/boot_info.h"
 #include "kernel/cmdline.h"
 #include "kernel/errno.h"
 #include "kernel/iommu/smmuv3_hw.h"
@@ -126,7 +127,8 @@ void smmuv3_probe(void)
 
 	smmu_broken = (enum smmu_break)cmdline_enum("smmu.break");
 	s->cfg_lock = (struct mutex)MUTEX_INIT;
-	int found = smmu_dt_find(&s->dt, err, sizeof(err));
+	int found = boot_info.dtb ? smmu_dt_find(&s->dt, err, sizeof(err))
+				  : smmu_acpi_find(&s->dt, err, sizeof(err));
 	if (found < 0)
 		printk("smmuv3: %s; not using the SMMU", err);
 	if (found <= 0)

@@ -165,4 +165,8 @@ void smmu_tables_free(struct smmu *s);
 /* Reads the boot DTB: 1 found (filled), 0 no SMMU node, -1 malformed (message in err). */
 int smmu_dt_find(struct smmu_dt *out, char *err, size_t err_size);
 
+/* ---- smmuv3_acpi.c ---- */
+/* The same from the IORT (a machine booted from ACPI alone): 1 found, 0 none, -1 malformed. */
+int smmu_acpi_find(struct smmu_dt *out, char *err, size_t err_size);
+
 #endif

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-2-Clause
 #
 # `make model`: checks the TLB generation model (tools/model/tlb_gen.pml)
-# exhaustively with spin, once per variant below, one at a time. The
+# exhaustively with spin, once per variant below, MODEL_JOBS at a time. The
 # kernel's protocol must verify; each broken variant (a -DBREAK_... switch
 # mirroring a `tlb.break=` or `tlb.skip_flush` of the kernel) must be
 # rejected with a counterexample trail. Prints one line per variant and
@@ -52,6 +52,28 @@ skip_adoption_after_deferring|$X86 -DMUT_SKIP_ANY|rejected|mutant: skip adoption
 reuse_defer_gen_freeing|$X86 -DMUT_REUSE_FREED|rejected|mutant: a request that freed tables reuses defer_gen"
 
 command -v spin >/dev/null 2>&1 || { echo "model: spin is not installed (make model installs it as root)"; exit 1; }
+
+# With no names given, the variants run MODEL_JOBS at a time (default: one
+# per core), each as `run.sh OUT NAME`; their lines are printed in list order.
+jobs=${MODEL_JOBS:-$(nproc 2>/dev/null || echo 1)}
+if [ -z "$only" ] && [ "$jobs" -gt 1 ]; then
+	names=$(echo "$VARIANTS" | cut -d'|' -f1)
+	echo "$names" | xargs -P "$jobs" -I{} sh -c 'sh "$0" "$1" "$2" >"$1/$2.result" 2>&1' \
+		"$here/run.sh" "$out" {}
+	passed=0
+	failed=0
+	for name in $names; do
+		head -n 1 "$out/$name.result"
+		if grep -q "^1 passed, 0 failed" "$out/$name.result"; then
+			passed=$((passed + 1))
+		else
+			failed=$((failed + 1))
+		fi
+	done
+	echo "$passed passed, $failed failed"
+	[ $failed -eq 0 ]
+	exit
+fi
 passed=0
 failed=0
 # Field splitting on newlines only, for the variant list.
