@@ -444,30 +444,64 @@ static void parse_timer(const struct fdt *f)
 }
 
 /*
- * The first okay GICv2m MSI frame. Optional: a malformed one is reported on
- * one line and left out (PCI devices then use INTx), never a panic.
+ * The first okay MSI target compatible with `compat` (a GICv2m frame, a
+ * GICv3 ITS): its first reg entry, `align`ed and at least `min_size`
+ * long, and its phandle (0 when it has none). Optional: a malformed one is
+ * reported on one line and left out (PCI devices then use INTx), never a
+ * panic. Its node when *base was set, else a negative value.
  */
-static void parse_v2m(const struct fdt *f)
+static int parse_msi_target(const struct fdt *f, const char *compat, const char *what,
+			    uint64_t align, uint64_t min_size, phys_addr_t *base_out,
+			    uint64_t *size_out, uint32_t *phandle)
 {
-	static const char *const v2m[] = {"arm,gic-v2m-frame"};
 	struct fdt_error err;
 	uint64_t base, size;
-	int node = find_okay(f, v2m, 1, NULL);
+	char path[64];
+	int node = find_okay(f, &compat, 1, NULL);
+	if (node < 0)
+		return node;
+	if (fdt_reg_get(f, node, 0, &base, &size, &err) != FDT_OK) {
+		printk("%s; no %s", err.message, what);
+		return FDT_ERR_NOTFOUND;
+	}
+	fdt_node_path(f, node, path, sizeof(path));
+	if (!base || base % align || (min_size && size < min_size)) {
+		printk("fdt: node %s: property 'reg': frame %#llx+%#llx is not a non-zero "
+		       "multiple of %llu KiB of at least %llu KiB; no %s",
+		       path, (unsigned long long)base, (unsigned long long)size,
+		       (unsigned long long)(align >> 10), (unsigned long long)(min_size >> 10),
+		       what);
+		return FDT_ERR_NOTFOUND;
+	}
+	if (phandle && !fdt_prop_u32(f, node, "phandle", phandle) &&
+	    !fdt_prop_u32(f, node, "linux,phandle", phandle))
+		*phandle = 0;
+	*base_out = base;
+	*size_out = size;
+	return node;
+}
+
+/* An ITS that says it is no MSI controller, or has no phandle for msi-map, is not used. */
+static void parse_its(const struct fdt *f)
+{
+	phys_addr_t base;
+	uint64_t size;
+	uint32_t phandle;
+	struct fdt_prop p;
+	char path[64];
+	int node = parse_msi_target(f, "arm,gic-v3-its", "GICv3 ITS", KiB(64), KiB(128), &base,
+				    &size, &phandle);
 	if (node < 0)
 		return;
-	if (fdt_reg_get(f, node, 0, &base, &size, &err) != FDT_OK) {
-		printk("%s; no GICv2m MSI", err.message);
+	fdt_node_path(f, node, path, sizeof(path));
+	if (fdt_get_prop(f, node, "msi-controller", &p) != FDT_OK || !phandle) {
+		printk("fdt: node %s: property '%s': missing; no GICv3 ITS", path,
+		       phandle ? "msi-controller" : "phandle");
 		return;
 	}
-	if (!base || base % 4096) {
-		char path[64];
-		fdt_node_path(f, node, path, sizeof(path));
-		printk("fdt: node %s: property 'reg': frame address %#llx is not a non-zero "
-		       "multiple of 4 KiB; no GICv2m MSI", path, (unsigned long long)base);
-		return;
-	}
-	fdt_platform.v2m_base = base;
-	fdt_platform.v2m_size = size;
+	fdt_platform.its_base = base;
+	fdt_platform.its_size = size;
+	fdt_platform.its_phandle = phandle;
 }
 
 static void parse_gic(const struct fdt *f)
@@ -501,10 +535,12 @@ static void parse_gic(const struct fdt *f)
 	if (fdt_platform.gic_version == 3) {
 		fdt_platform.gicr_base = b1;
 		fdt_platform.gicr_size = s1;
+		parse_its(f);
 	} else {
 		fdt_platform.gicc_base = b1;
 		fdt_platform.gicc_size = s1;
-		parse_v2m(f);
+		parse_msi_target(f, "arm,gic-v2m-frame", "GICv2m MSI", KiB(4), 0,
+				 &fdt_platform.v2m_base, &fdt_platform.v2m_size, NULL);
 	}
 	parse_timer(f);
 	printk("fdt: gic: v%u gicd 0x%llx %s 0x%llx; timer PPI phys %u virt %u",

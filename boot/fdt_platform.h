@@ -36,6 +36,10 @@ struct fdt_platform {
 	/* GICv2m MSI frame (arm,gic-v2m-frame under a GICv2); 0: none, or malformed (logged) */
 	phys_addr_t v2m_base;
 	uint64_t v2m_size;
+	/* GICv3 ITS (arm,gic-v3-its, msi-controller) under a GICv3; 0: none, or malformed */
+	phys_addr_t its_base;
+	uint64_t its_size;
+	uint32_t its_phandle; /* what the PCI host's msi-map names */
 
 	/* arm,armv8-timer: PPI numbers (interrupt specifier cell 1) */
 	unsigned timer_ppi_virt;

@@ -70,15 +70,21 @@ void arch_ipi_send(cpumask_t targets, enum ipi_kind kind);
  * INTIDs. Every device interrupt is delivered to the boot CPU. Handlers
  * are installed with irq_request() (kernel/irq.h).
  *
- * arch_msi_alloc: a free interrupt a device can raise by a memory write
- * (MSI), or -ENODEV when the platform has no MSI target this kernel drives
- * (aarch64 GICv3: the ITS has no driver), -ENOSPC when all are taken.
- * arch_msi_free gives it back. arch_msi_compose: the address and data a
- * device writes to raise `irq` (x86-64: the LAPIC window with the boot
- * CPU's APIC id, data = vector, edge, fixed; GICv2m: the frame's
- * MSI_SETSPI_NS register, data = INTID).
+ * arch_msi_alloc: a free interrupt the PCI function with requester id
+ * `rid` (bus << 8 | devfn) can raise by a memory write (MSI), or -ENODEV
+ * when the platform has no MSI target this kernel drives for it (no
+ * GICv2m frame or ITS, or an ITS whose msi-map does not cover `rid`),
+ * -ENOSPC when all are taken. The requester id matters where the
+ * controller tells devices apart (the GICv3 ITS: device id and event);
+ * x86-64 and GICv2m ignore it. arch_msi_free gives it back.
+ * arch_msi_compose: the address and data a device writes to raise `irq`
+ * (x86-64: the LAPIC window with the boot CPU's APIC id, data = vector,
+ * edge, fixed; GICv2m: the frame's MSI_SETSPI_NS register, data = INTID;
+ * ITS: GITS_TRANSLATER, data = the event id). The address is the
+ * doorbell's physical one: behind an IOMMU that translates MSI writes the
+ * caller makes it reachable (kernel/iommu/iommu.h, iommu_msi_prepare).
  */
-int arch_msi_alloc(void);
+int arch_msi_alloc(uint16_t rid);
 void arch_msi_free(unsigned irq);
 void arch_msi_compose(unsigned irq, uint64_t *addr, uint32_t *data);
 /*

@@ -34,7 +34,7 @@ void timer_tick(void);
 void sched_irq_exit(void);
 /*
  * Called by the arch for a device interrupt (x86-64: a vector the arch
- * handed out with arch_msi_alloc; aarch64: an SPI), before it ends the
+ * handed out with arch_msi_alloc; aarch64: an SPI or an ITS LPI), before it ends the
  * interrupt at the controller. Runs the handler irq_request() installed
  * (kernel/irq.h) and returns true; false when there is none (the arch
  * reports the interrupt as unexpected).

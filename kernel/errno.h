@@ -16,6 +16,6 @@
 #define EAGAIN 11 /* would have to wait or sleep where the caller may not: try again later */
 #define EFAULT 14 /* a device access met no translation or too few permissions */
 #define ETIMEDOUT 110 /* a device did not finish within its bound */
-#define EIO 5 /* a device stopped working: it is not used again */
+#define EIO 5 /* a device stopped working, or stopped consuming commands: not used again */
 
 #endif

@@ -34,7 +34,11 @@
 
 #include "kernel/types.h"
 
-#define IRQ_MAX 1024 /* covers GIC INTIDs (below 1020) and x86 vectors (below 256) */
+/*
+ * Covers x86 vectors (below 256), GIC SGIs/PPIs/SPIs (below 1020) and the
+ * GIC LPIs the ITS driver hands out (8192..8255, arch/aarch64/gicv3_its.h).
+ */
+#define IRQ_MAX 8256
 
 typedef void (*irq_handler_t)(void *arg);
 

@@ -321,7 +321,7 @@ static void edu_interrupt_as_the_platform_offers(struct ktest *t)
 	struct pci_dev *d = edu_pci_dev();
 	const struct pci_irq *irq = edu_irq();
 	ASSERT_TRUE(t, d != NULL && irq != NULL);
-	int probe = arch_msi_alloc();
+	int probe = arch_msi_alloc(pci_rid(d));
 	if (probe >= 0)
 		arch_msi_free((unsigned)probe);
 	bool msi = probe >= 0 && pci_msi_wanted();

@@ -14,6 +14,12 @@
  * The CPU side writes and reads the user addresses from a thread running
  * in the mm, so "the same virtual address" is literally that.
  *
+ * edu's completion interrupt is an MSI, a write the SMMU translates like
+ * any DMA: msi_reaches_the_cpu_through_the_binding checks the doorbell is
+ * mapped in a bound mm (and fails under iommu.break=no_msi_map, where the
+ * write faults at the SMMU instead), and an aborting stream drops the MSI
+ * with the DMA.
+ *
  * The last cases are about ownership and lifetime: a stream that already
  * translates is refused to a second binding or a shadow domain (and left
  * working), a shadow domain's id is reserved in the CPU's ASID space, and
@@ -21,13 +27,16 @@
  * frees the pinned ASID early.
  */
 #include "kernel/drivers/edu.h"
+#include "kernel/arch.h"
 #include "kernel/errno.h"
 #include "kernel/iommu/iommu.h"
 #include "kernel/iommu/shadow.h"
 #include "kernel/iommu/smmuv3.h"
+#include "kernel/irq.h"
 #include "kernel/mm/asid.h"
 #include "kernel/mm/frame.h"
 #include "kernel/mm/mm.h"
+#include "kernel/pci/pci.h"
 #include "kernel/percpu.h"
 #include "kernel/sched/thread.h"
 #include "lib/string.h"
@@ -35,6 +44,7 @@
 
 #define VA(page) (arch_mm_layout.user_base + MiB(64) + (uint64_t)(page)*PAGE_SIZE)
 #define RW_USER	 (PT_READ | PT_WRITE | PT_USER)
+#define MSI_SETTLE_NS 30000000ull /* a duplicate interrupt would have come by then */
 
 struct bound {
 	struct mm *mm;
@@ -148,7 +158,7 @@ static void iommu_map_and_reg_are_parsed_strictly(struct ktest *t)
 	static const uint32_t two[] = {0, 0x9999, 0, 0x100, 0x100, 0x8007, 0x1000, 0x100};
 	ASSERT_TRUE(t,
 		    smmu_dt_iommu_map(buf, make_map(buf, two, 2), 0x8007, &dt, err, sizeof(err)));
-	EXPECT_EQ(t, dt.nr_maps, 1u);
+	EXPECT_EQ(t, dt.map.n, 1u);
 	EXPECT_FALSE(t, smmu_dt_sid(&dt, 0x00ff, &sid)); /* the other IOMMU's device */
 	EXPECT_TRUE(t, smmu_dt_sid(&dt, 0x0105, &sid));
 	EXPECT_EQ(t, sid, 0x1005u);
@@ -303,7 +313,9 @@ static void stale_translation_is_invalidated(struct ktest *t)
 
 /*
  * Unbinding makes the stream abort: a DMA to a page the mm still maps
- * reaches nothing (and an abort records no event).
+ * reaches nothing (and an abort records no event). Nor does the
+ * device's completion MSI, a write through the same stream: the DMA
+ * times out waiting for it, and no handler runs.
  */
 static void unbound_stream_aborts(struct ktest *t)
 {
@@ -317,14 +329,68 @@ static void unbound_stream_aborts(struct ktest *t)
 		EXPECT_FALSE(t, page_is(pa, 0)); /* bound: the device's buffer landed */
 		memset(kva(pa), 0, PAGE_SIZE);
 		iommu_sva_unbind(&b.bond);
-		uint64_t events = smmu_events(NULL);
-		EXPECT_EQ(t, edu_dma_bus(EDU_FROM_DEVICE, VA(0), 0, EDU_BUF_SIZE), 0);
+		const struct pci_irq *irq = edu_irq();
+		bool msi = irq && irq->kind == PCI_IRQ_MSI;
+		uint64_t events = smmu_events(NULL), raw = irq ? irq_count(irq->irq) : 0;
+		EXPECT_EQ(t, edu_dma_bus(EDU_FROM_DEVICE, VA(0), 0, EDU_BUF_SIZE),
+			  msi ? -ETIMEDOUT : 0);
 		EXPECT_TRUE(t, page_is(pa, 0));
 		EXPECT_EQ(t, smmu_events(NULL), events);
+		if (msi)
+			EXPECT_EQ(t, irq_count(irq->irq), raw);
 		smmu_stream_bypass(b.sid);
 		mm_destroy(b.mm);
 	}
 	frame_free(pa, 0);
+}
+
+/*
+ * (d) edu's completion MSI through a binding: the write goes to the
+ * doorbell's IOVA (its physical address, iommu_msi_prepare) and is
+ * translated through the mm's own tables, where bind mapped the doorbell
+ * kernel-only, as device memory; user mappings there are refused. One DMA
+ * gives exactly one interrupt and no SMMU event; unbind takes the doorbell
+ * away. Under iommu.break=no_msi_map the write faults at the SMMU (an
+ * F_TRANSLATION event at the doorbell, logged) and the DMA times out.
+ */
+static void msi_reaches_the_cpu_through_the_binding(struct ktest *t)
+{
+	need_smmu(t);
+	const struct pci_irq *irq = edu_irq();
+	if (!irq || irq->kind != PCI_IRQ_MSI)
+		KTEST_SKIP(t, "edu's interrupt is not an MSI (pci.msi=off)");
+	phys_addr_t bell = iommu_msi_doorbell();
+	uint64_t addr;
+	uint32_t data;
+	arch_msi_compose(irq->irq, &addr, &data);
+	ASSERT_NE(t, bell, 0ul);
+	EXPECT_EQ(t, ALIGN_DOWN(addr, PAGE_SIZE), bell);
+	struct bound b;
+	ASSERT_TRUE(t, bind(t, &b));
+	struct pt_query_result q = {0};
+	EXPECT_TRUE(t, pt_query(&b.mm->pt, bell, &q));
+	EXPECT_EQ(t, q.pa, bell);
+	EXPECT_TRUE(t, q.attrs & PT_DEVICE);
+	EXPECT_FALSE(t, q.attrs & PT_USER);
+	EXPECT_EQ(t, vm_map_anon(b.mm, bell, PAGE_SIZE, RW_USER), -EINVAL);
+	EXPECT_EQ(t, vm_unmap(b.mm, bell, PAGE_SIZE), -EINVAL);
+	EXPECT_EQ(t, vm_map_anon(b.mm, VA(0), PAGE_SIZE, RW_USER), 0);
+	EXPECT_TRUE(t, cpu_access(b.mm, VA(0), 0x5a, true)); /* populated: the DMA itself is fine */
+	struct smmu_event ev = {0};
+	struct edu_irq_stats before = edu_irq_stats();
+	uint64_t events = smmu_events(NULL), raw = irq_count(irq->irq);
+	EXPECT_EQ(t, edu_dma_bus(EDU_FROM_DEVICE, VA(0), 0, 64), 0);
+	thread_sleep_ns(MSI_SETTLE_NS);
+	EXPECT_EQ(t, edu_irq_stats().dma - before.dma, 1u);
+	EXPECT_EQ(t, irq_count(irq->irq) - raw, 1u);
+	if (smmu_events(&ev) != events)
+		ktest_log(t, "the SMMU recorded event %#x at %#llx (the doorbell is %#llx)",
+			  ev.type, (unsigned long long)ev.addr, (unsigned long long)bell);
+	EXPECT_EQ(t, smmu_events(NULL), events);
+	iommu_sva_unbind(&b.bond);
+	EXPECT_FALSE(t, pt_query(&b.mm->pt, bell, &q));
+	smmu_stream_bypass(b.sid);
+	mm_destroy(b.mm);
 }
 
 /*
@@ -534,6 +600,7 @@ static const struct ktest_case smmu_cases[] = {
     KTEST_CASE(unmapped_page_faults_and_freed_frame_is_untouched),
     KTEST_CASE(stale_translation_is_invalidated),
     KTEST_CASE(unbound_stream_aborts),
+    KTEST_CASE(msi_reaches_the_cpu_through_the_binding),
     KTEST_CASE(illegal_command_is_reported_and_skipped),
     KTEST_CASE(bound_stream_is_not_taken_over),
     KTEST_CASE(shadow_domain_reserves_its_id),

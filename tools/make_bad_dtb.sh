@@ -8,12 +8,14 @@
 # the kernel, not QEMU, must catch it and panic naming the node and property.
 # With --iommu-map (a machine with iommu=smmuv3), the PCI host's iommu-map
 # loses its last cell instead (3 cells: not a whole entry); the kernel must
-# name the property and go on without the SMMU.
-# Usage: make_bad_dtb.sh [--iommu-map] OUT.dtb QEMU-ARGS...
+# name the property and go on without the SMMU. With --msi-map (a GICv3
+# machine, whose ITS the host's msi-map names) the same happens to msi-map;
+# the kernel must name it and go on without the ITS (edu on INTx).
+# Usage: make_bad_dtb.sh [--iommu-map|--msi-map] OUT.dtb QEMU-ARGS...
 set -eu
 what=cpus
-if [ "$1" = --iommu-map ]; then
-	what=iommu-map
+if [ "$1" = --iommu-map ] || [ "$1" = --msi-map ]; then
+	what=${1#--}
 	shift
 fi
 out=$1
@@ -29,8 +31,8 @@ if [ $what = cpus ]; then
 	     in_cpus && /#address-cells/ && !done { sub(/<0x[0-9a-f]+>/, "<0x05>"); done = 1 }
 	     { print }' "$tmp/good.dts" > "$tmp/bad.dts"
 else
-	# <rid phandle sid length> becomes <rid phandle sid>.
-	sed -E 's/(iommu-map = <0x[0-9a-f]+ 0x[0-9a-f]+ 0x[0-9a-f]+) 0x[0-9a-f]+>/\1>/' \
+	# <rid phandle id-base length> becomes <rid phandle id-base>.
+	sed -E "s/($what = <0x[0-9a-f]+ 0x[0-9a-f]+ 0x[0-9a-f]+) 0x[0-9a-f]+>/\\1>/" \
 		"$tmp/good.dts" > "$tmp/bad.dts"
 fi
 cmp -s "$tmp/good.dts" "$tmp/bad.dts" && { echo "make_bad_dtb: $what not found" >&2; exit 1; }

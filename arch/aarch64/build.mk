@@ -56,9 +56,6 @@ $(error EL=$(EL): choose 1 or 2)
 endif
 ifeq ($(IOMMU),smmuv3)
 VIRT_OPTS := $(VIRT_OPTS),iommu=smmuv3
-# The SMMUv3 translates edu's MSI write to the GICv2m doorbell like any DMA,
-# and its driver does not map the doorbell yet: edu uses INTx (docs/pci.md).
-ARCH_CMDLINE += pci.msi=off
 else ifneq ($(IOMMU),none)
 $(error IOMMU=$(IOMMU): choose none or smmuv3 (aarch64))
 endif
@@ -165,6 +162,7 @@ arch-negative: kernel
 	$(call negative_check,pci.msi=off edu.break=double_count,--expect-fail $(IRQ_CASE),$(IRQ_CASE))
 	$(call negative_check,tlb.break=asid_orphan_freed,--expect-fail $(ORPHAN_CASE),$(ORPHAN_CASE))
 	$(Q)$(MAKE) --no-print-directory iommu-negative IOMMU=smmuv3
+	$(Q)$(MAKE) --no-print-directory its-negative GIC=3
 	$(Q)$(MAKE) --no-print-directory efi-negative FIRMWARE=uefi
 
 # The EFI stub's hand-over (docs/boot.md): a boot block with a wrong magic or
@@ -182,11 +180,41 @@ endif
 	$(call negative_check,efi.break=version,--expect-panic $(EFI_BAD_VERSION),efi)
 	$(call negative_check,efi.break=runtime_usable,--expect-fail efi.firmware_ram_never_usable,efi)
 
+# A PCI host's id map ($(1): iommu-map or msi-map) cut to 3 cells by
+# make_bad_dtb.sh; the suites $(2) must pass and the runner find the log
+# lines $(3) (the map named in one line, the fallback taken).
+define bad_map_check
+	$(Q)sh tools/make_bad_dtb.sh --$(1) $(BUILD)/bad-$(1).dtb $(QEMU_MACHINE_ARGS)
+	$(call arch_boot_image,$(call NEGATIVE_CMDLINE,,$(2)),test)
+	@echo "negative check: a malformed $(1) must be named and the fallback taken"
+	$(Q)python3 tools/ktest_run.py --log $(BUILD)/negative-bad-$(1).log --timeout 60 \
+		--exit-style $(EXIT_STYLE) --expect-log $(3) \
+		-- $(subst -kernel ,-dtb $(BUILD)/bad-$(1).dtb -kernel ,$(QEMU_TEST))
+endef
+
+# The GICv3 ITS's checks, on a GICv3: with MAPTI skipped edu's MSI is
+# never translated, and with the MSI's data off by one it names an event
+# nobody mapped; either way the completion interrupt never comes. A
+# malformed msi-map is named in one line, and edu goes on with INTx.
+ITS_INT_CASE := its.int_of_mapped_event_is_delivered_once
+BAD_MSI_MAP := "gicv3-its: fdt: node /pcie@[0-9a-f]+: property 'msi-map': length 12 is not a whole number of 4-cell entries; no ITS [(]PCI devices use INTx[)]"
+.PHONY: its-negative
+its-negative: kernel
+ifneq ($(GIC),3)
+	$(error its-negative needs GIC=3)
+endif
+	$(call negative_check,its.break=no_mapti,--expect-fail $(IRQ_CASE),$(IRQ_CASE))
+	$(call negative_check,its.break=no_mapti,--expect-fail $(ITS_INT_CASE),$(ITS_INT_CASE))
+	$(call negative_check,pci.break=msi_wrong_vector,--expect-fail $(IRQ_CASE),$(IRQ_CASE))
+	$(call bad_map_check,msi-map,edu$(comma)its,$(BAD_MSI_MAP) --expect-log "edu: .*; interrupt: INTx ")
+
 # The SMMUv3's checks, on a machine that has one: with the IOTLB invalidation
-# skipped the stale-DMA case must fail, and a malformed iommu-map must be
-# named in one line while Pagoda goes on without the SMMU (edu then DMAs
+# skipped the stale-DMA case must fail, with bindings that leave the MSI
+# doorbell unmapped the MSI case must (edu's interrupt faults at the SMMU),
+# and a malformed iommu-map must be named in one line while Pagoda goes on without the SMMU (edu then DMAs
 # untranslated, and the smmu suite skips all but its parser case).
 STALE_CASE := smmu.stale_translation_is_invalidated
+MSI_SMMU_CASE := smmu.msi_reaches_the_cpu_through_the_binding
 BAD_IOMMU_MAP := "smmuv3: fdt: node /pcie@[0-9a-f]+: property 'iommu-map': length 12 is not a whole number of 4-cell entries; not using the SMMU"
 .PHONY: iommu-negative
 iommu-negative: kernel
@@ -194,11 +222,6 @@ ifneq ($(IOMMU),smmuv3)
 	$(error iommu-negative needs IOMMU=smmuv3)
 endif
 	$(call negative_check,smmu.break=skip_tlbi,--expect-fail $(STALE_CASE),$(STALE_CASE))
-	$(Q)sh tools/make_bad_dtb.sh --iommu-map $(BUILD)/bad-iommu-map.dtb $(QEMU_MACHINE_ARGS)
-	$(call arch_boot_image,$(call NEGATIVE_CMDLINE,,smmu$(comma)edu),test)
-	@echo "negative check: a malformed iommu-map must be named, and the smmu and edu suites pass without the SMMU"
-	$(Q)python3 tools/ktest_run.py --log $(BUILD)/negative-bad-iommu-map.log --timeout 60 \
-		--exit-style $(EXIT_STYLE) --expect-log $(BAD_IOMMU_MAP) \
-		--expect-log "iommu: no hardware IOMMU" \
-		-- $(subst -kernel ,-dtb $(BUILD)/bad-iommu-map.dtb -kernel ,$(QEMU_TEST))
+	$(call negative_check,iommu.break=no_msi_map,--expect-fail $(MSI_SMMU_CASE),$(MSI_SMMU_CASE))
+	$(call bad_map_check,iommu-map,smmu$(comma)edu,$(BAD_IOMMU_MAP) --expect-log "iommu: no hardware IOMMU")
 QEMU_TEST = $(QEMU_COMMON) -serial stdio -monitor none $(call BOOT_ARGS,test)

@@ -8,6 +8,7 @@
  * gic_init(), which runs from arch_init(), after mm_init().
  */
 #include "arch/aarch64/gic.h"
+#include "arch/aarch64/gicv3_its.h"
 #include "boot/fdt_platform.h"
 #include "kernel/mm/vm.h"
 #include "kernel/printk.h"
@@ -33,6 +34,7 @@ void gic_init(void)
 	}
 	gic->init();
 	gicv2m_init();
+	its_probe_dt();
 }
 
 void gic_init_cpu(void)

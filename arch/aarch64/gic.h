@@ -6,7 +6,8 @@
  *
  * Pagoda's interrupts: SGIs 0..IPI_KIND_COUNT-1 carry the IPIs (SGI number
  * = enum ipi_kind), the virtual timer PPI ticks; an SPI is enabled only
- * when a device driver asks (INTx, or a GICv2m MSI). All of them are Group 1 (GICv3) or the group the firmware left (GICv2), at one
+ * when a device driver asks (INTx, or a GICv2m MSI), an LPI likewise
+ * (an ITS MSI, gicv3_its.h). All of them are Group 1 (GICv3) or the group the firmware left (GICv2), at one
  * priority, signalled as IRQ.
  */
 #ifndef PAGODA_ARCH_AARCH64_GIC_H
@@ -14,7 +15,8 @@
 
 #include "kernel/cpumask.h"
 
-#define GIC_SPURIOUS 1020 /* acknowledged ids from here up mean "nothing" */
+#define GIC_SPURIOUS	1020 /* acknowledged ids 1020..1023 mean "nothing" */
+#define GIC_SPECIAL_END 1024 /* LPIs (8192 up) are real interrupts again */
 #define GIC_PRIORITY 0xA0 /* every interrupt Pagoda enables */
 #define GIC_PMR	     0xF0 /* lets GIC_PRIORITY through */
 
@@ -40,7 +42,7 @@ void gicv2m_init(void);
 void gic_init_cpu(void);
 /*
  * Acknowledges the highest-priority pending interrupt and returns its id
- * (>= GIC_SPURIOUS when none); *raw is what gic_eoi needs back.
+ * (GIC_SPURIOUS..GIC_SPECIAL_END-1 when none); *raw is what gic_eoi needs back.
  */
 uint32_t gic_ack(uint32_t *raw);
 /* Ends the interrupt (priority drop and deactivation). */

@@ -14,6 +14,7 @@
  */
 #include "arch/aarch64/aarch64.h"
 #include "arch/aarch64/gic.h"
+#include "arch/aarch64/gicv3_its.h"
 #include "boot/fdt_platform.h"
 #include "kernel/arch.h"
 #include "kernel/boot_info.h"
@@ -150,6 +151,7 @@ static void gicv3_init_cpu(void)
 	write_sysreg(icc_ctlr_el1, 0); /* EOImode 0: EOIR drops priority and deactivates */
 	write_sysreg(icc_igrpen1_el1, 1);
 	isb();
+	its_init_cpu(rd, fdt_platform.gicr_base + (rd - gicr));
 }
 
 static uint32_t gicv3_ack(uint32_t *raw)

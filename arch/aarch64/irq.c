@@ -33,8 +33,8 @@ void aarch64_irq(struct aarch64_frame *f)
 {
 	uint32_t raw;
 	uint32_t intid = gic_ack(&raw);
-	if (intid >= GIC_SPURIOUS)
-		return; /* withdrawn or taken by another CPU: no EOI for these */
+	if (intid >= GIC_SPURIOUS && intid < GIC_SPECIAL_END)
+		return; /* withdrawn or taken by another CPU: no EOI for these (LPIs do get one) */
 	if (intid < 16) {
 		gic_eoi(raw);
 		if (intid < IPI_KIND_COUNT)

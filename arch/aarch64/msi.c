@@ -8,19 +8,21 @@
  * a write of an SPI's INTID to the frame's MSI_SETSPI_NS register pulses
  * that SPI, so an MSI here is an SPI from the frame's range
  * (MSI_TYPER: first INTID and count), configured edge-triggered. Under a
- * GICv3 MSIs go to the ITS, which needs command queue, device and
- * interrupt translation tables and LPI tables: not driven yet, so there is
- * no MSI there and PCI devices use INTx.
+ * GICv3 MSIs go to the ITS (gicv3_its*.c): an MSI there is an LPI, which
+ * has no trigger or routing of its own (its collection chose the CPU), and
+ * is masked and unmasked through its configuration byte.
  *
  * INTx lines come from the PCI host's interrupt-map as GIC specifiers
  * <type number flags>: type 0 (SPI) only, INTID = number + 32.
  *
  * Invariants: an MSI INTID is handed out to one owner at a time and lies
  * within both the frame's range and the lines the distributor has (a
- * frame claiming anything else is reported and not used).
+ * frame claiming anything else is reported and not used); with an ITS
+ * up, every MSI is an LPI (the GICv2m frame exists only under a GICv2).
  */
 #include "arch/aarch64/aarch64.h"
 #include "arch/aarch64/gic.h"
+#include "arch/aarch64/gicv3_its.h"
 #include "boot/fdt_platform.h"
 #include "kernel/arch.h"
 #include "kernel/errno.h"
@@ -55,8 +57,10 @@ void gicv2m_init(void)
 	       first, first + count - 1);
 }
 
-int arch_msi_alloc(void)
+int arch_msi_alloc(uint16_t rid)
 {
+	if (its_present())
+		return its_msi_alloc(rid);
 	if (!v2m_count)
 		return -ENODEV;
 	irqflags_t flags = spin_lock_irqsave(&v2m_lock);
@@ -74,6 +78,10 @@ int arch_msi_alloc(void)
 
 void arch_msi_free(unsigned irq)
 {
+	if (its_is_lpi(irq)) {
+		its_msi_free(irq);
+		return;
+	}
 	if (irq < v2m_first || irq - v2m_first >= v2m_count)
 		return;
 	irqflags_t flags = spin_lock_irqsave(&v2m_lock);
@@ -83,6 +91,10 @@ void arch_msi_free(unsigned irq)
 
 void arch_msi_compose(unsigned irq, uint64_t *addr, uint32_t *data)
 {
+	if (its_is_lpi(irq)) {
+		its_msi_compose(irq, addr, data);
+		return;
+	}
 	*addr = fdt_platform.v2m_base + V2M_MSI_SETSPI_NS;
 	*data = irq;
 }
@@ -110,15 +122,26 @@ bool arch_irq_from_fdt(const uint32_t *cells, unsigned n, unsigned *irq, bool *l
 
 void arch_irq_unmask(unsigned irq, bool level)
 {
-	gic_enable_spi(irq, level);
+	if (its_is_lpi(irq))
+		its_lpi_enable(irq, true); /* an LPI is edge-like: `level` does not apply */
+	else
+		gic_enable_spi(irq, level);
 }
 
 void arch_irq_mask(unsigned irq)
 {
-	gic_disable_spi(irq);
+	if (its_is_lpi(irq))
+		its_lpi_enable(irq, false);
+	else
+		gic_disable_spi(irq);
 }
 
 void arch_irq_describe(unsigned irq, char *buf, size_t size)
 {
-	snprintf(buf, size, "GIC INTID %u (SPI %u)", irq, irq - 32);
+	uint32_t devid, event;
+	if (its_lpi_owner(irq, &devid, &event))
+		snprintf(buf, size, "GIC INTID %u (LPI, ITS device %#x event %u)", irq, devid,
+			 event);
+	else
+		snprintf(buf, size, "GIC INTID %u (SPI %u)", irq, irq - 32);
 }

@@ -28,8 +28,9 @@
 static bool vec_used[256];
 static spinlock_t vec_lock = SPINLOCK_INIT;
 
-int arch_msi_alloc(void)
+int arch_msi_alloc(uint16_t rid)
 {
+	(void)rid; /* every MSI goes to the LAPIC window, whoever sends it */
 	/* The address holds an 8-bit destination: a boot CPU above 254 is unreachable. */
 	if (cpus[0].hw_id > 0xFE)
 		return -ENODEV;

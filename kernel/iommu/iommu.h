@@ -99,6 +99,12 @@ struct iommu {
 	 * translations are gone. Off for the emulated IOMMU (own ids).
 	 */
 	bool shares_cpu_asid;
+	/*
+	 * A device's MSI write is translated like its DMA (SMMUv3): the
+	 * doorbell must be mapped wherever the device translates (msi.c).
+	 * Off for VT-d (interrupt writes are not DMA there) and the emulated IOMMU.
+	 */
+	bool translates_msi;
 	/* IOMMU-side ids, one per attached address space; bit set = in use (id 0 never). */
 	spinlock_t asid_lock;
 	uint64_t asid_map[IOMMU_ASIDS / 64];
@@ -114,6 +120,7 @@ struct iommu_sva {
 	struct mutex lock; /* attach against release (sva.c) */
 	bool attached;	   /* this binding attached the stream and has not stopped it */
 	bool released;	   /* release ran (teardown or unbind): the stream is not attached again */
+	struct mm *mm;	   /* the bound mm while its MSI doorbell is mapped for this binding */
 };
 
 /*
@@ -147,9 +154,11 @@ void iommu_free_asid(struct iommu *io, unsigned asid);
 
 /*
  * Test-only (command line iommu.break=): drop_sync makes the emulated
- * driver post its invalidations without waiting for their sync.
+ * driver post its invalidations without waiting for their sync;
+ * no_msi_map binds streams without the MSI doorbell (msi.c), so a bound
+ * device's interrupt faults at the SMMU instead of reaching the GIC.
  */
-enum iommu_break { IOMMU_BREAK_NONE, IOMMU_BREAK_DROP_SYNC };
+enum iommu_break { IOMMU_BREAK_NONE, IOMMU_BREAK_DROP_SYNC, IOMMU_BREAK_NO_MSI_MAP };
 extern enum iommu_break iommu_broken;
 /* Reads iommu.break= (boot, once). */
 void iommu_setup(void);
@@ -164,6 +173,31 @@ void iommu_init(void);
 struct iommu *iommu_hw(void);
 /* A hardware driver hands over its enabled IOMMU (from its probe). */
 void iommu_register_hw(struct iommu *io);
+/* ---- MSI doorbell (msi.c) -------------------------------------------------------------- */
+
+struct pt;
+/*
+ * For a device MSI aimed at *addr (arch_msi_compose): makes the address
+ * reachable through the hardware IOMMU where that translates MSI writes
+ * (iommu->translates_msi), and rewrites *addr to the IOVA the device must
+ * write (today the same: see msi.c). Reserves the doorbell's page in
+ * every address space the first time. 0; -EINVAL (the page lies outside
+ * the user half) or -EBUSY (another doorbell page is in use): the caller
+ * does not use MSI. Boot, before address spaces are created.
+ */
+int iommu_msi_prepare(uint64_t *addr);
+/* The reserved doorbell page (its IOVA and physical address), or 0. */
+phys_addr_t iommu_msi_doorbell(void);
+/*
+ * Maps the doorbell into `mm` for a binding on `io` (nothing when `io`
+ * does not translate MSIs or no doorbell was prepared); undone, counted,
+ * by iommu_msi_unmap. 0 or -ENOMEM/-EINVAL from vm_map_reserved.
+ */
+int iommu_msi_map(struct iommu *io, struct mm *mm);
+void iommu_msi_unmap(struct iommu *io, struct mm *mm);
+/* The same for a shadow domain's CPU-format tables (freed with them). */
+int iommu_msi_map_pt(struct iommu *io, struct pt *pt);
+
 /* Hardware drivers' probes: each returns quietly when its firmware describes no such unit. */
 void smmuv3_probe(void);
 void vtd_probe(void);

@@ -94,7 +94,10 @@ int iommu_shadow_create(struct iommu_shadow *sh, struct iommu *io, unsigned stre
 		return err;
 	}
 	sh->pt.keep_tables = true;
-	err = mn_interval_insert(&sh->iv, mm, start, len, &shadow_ops);
+	/* The mirror is what the stream translates through: its MSIs need the doorbell too. */
+	err = own ? 0 : iommu_msi_map_pt(io, &sh->pt);
+	if (!err)
+		err = mn_interval_insert(&sh->iv, mm, start, len, &shadow_ops);
 	if (!err)
 		err = own ? own->attach(io, stream, sh->iopt_root, sh->asid)
 			  : io->ops->attach(io, stream, sh->pt.root, sh->asid);

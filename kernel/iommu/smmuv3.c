@@ -152,12 +152,13 @@ void smmuv3_probe(void)
 	s->io.name = "smmuv3";
 	s->io.ops = &smmu_ops;
 	s->io.shares_cpu_asid = true;
+	s->io.translates_msi = true; /* an MSI is a write through the stream like any DMA */
 	enabled = true;
 	printk("smmuv3: %s at %#llx: stage 1, AArch64 tables, 4K granule, %u-bit ASIDs "
 	       "(shared with the CPU), OAS %u bits, %s, coherent, linear stream table of %u "
 	       "streams (default bypass), %u iommu-map entries%s",
 	       s->dt.path, (unsigned long long)s->dt.base, s->asid_bits, s->oas_bits,
-	       s->ril ? "range TLBI" : "TLBI per page", s->io.nr_streams, s->dt.nr_maps,
+	       s->ril ? "range TLBI" : "TLBI per page", s->io.nr_streams, s->dt.map.n,
 	       smmu_broken == SMMU_BREAK_SKIP_TLBI
 		   ? "; WARNING: TLBIs skipped on purpose (smmu.break=skip_tlbi): tests must fail"
 		   : "");

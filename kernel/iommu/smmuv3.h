@@ -24,25 +24,19 @@
 #define PAGODA_KERNEL_IOMMU_SMMUV3_H
 
 #include "kernel/types.h"
+#include "lib/id_map.h"
 
 struct pci_dev;
 
 /* ---- Firmware description (pure: the smmu suite feeds synthetic bytes) ------------ */
 
-#define SMMU_SID_MAPS 8
-
-/* One iommu-map entry: requester ids [rid_base, rid_base + length) -> sid_base + (rid - rid_base).
- */
-struct smmu_sid_map {
-	uint32_t rid_base, sid_base, length;
-};
+#define SMMU_SID_MAPS ID_MAP_MAX
 
 struct smmu_dt {
 	phys_addr_t base; /* register frame (two 64 KiB pages) */
 	uint64_t size;
 	uint32_t phandle;
-	struct smmu_sid_map map[SMMU_SID_MAPS];
-	unsigned nr_maps;
+	struct id_map map; /* iommu-map: requester id -> stream id */
 	char path[48];
 };
 
@@ -55,10 +49,9 @@ bool smmu_dt_reg(const uint8_t *reg, uint32_t len, unsigned addr_cells, unsigned
 		 struct smmu_dt *out, char *err, size_t err_size);
 /*
  * Decodes a PCI host's `iommu-map` (4-cell entries: rid-base, IOMMU
- * phandle, sid-base, length), keeping the entries that name `phandle`.
- * Refuses a length that is not whole entries, an empty or wrapping entry,
- * requester ids past 0xffff, more than SMMU_SID_MAPS entries, and a map
- * that names this SMMU nowhere. True, or false with a message in err.
+ * phandle, sid-base, length) into out->map, keeping the entries that name
+ * `phandle` (id_map_decode says what is refused). True, or false with a
+ * message in err.
  */
 bool smmu_dt_iommu_map(const uint8_t *map, uint32_t len, uint32_t phandle, struct smmu_dt *out,
 		       char *err, size_t err_size);

@@ -39,10 +39,11 @@ int smmu_acpi_find(struct smmu_dt *out, char *err, size_t err_size)
 		return 0;
 	out->base = r.smmu_base;
 	out->size = SMMU_REG_SIZE;
+	_Static_assert(ACPI_IORT_MAPS_MAX <= SMMU_SID_MAPS, "every IORT mapping fits the id map");
 	for (unsigned i = 0; i < r.nr_rid_to_sid; i++)
-		out->map[i] = (struct smmu_sid_map){r.rid_to_sid[i].rid_base,
-						    r.rid_to_sid[i].out_base, r.rid_to_sid[i].count};
-	out->nr_maps = r.nr_rid_to_sid;
+		out->map.e[i] = (struct id_map_entry){r.rid_to_sid[i].rid_base,
+						      r.rid_to_sid[i].out_base, r.rid_to_sid[i].count};
+	out->map.n = r.nr_rid_to_sid;
 	snprintf(out->path, sizeof(out->path), "IORT SMMUv3 node at offset %u",
 		 r.smmu_node_offset);
 	return 1;

@@ -18,8 +18,6 @@
 #include "lib/fmt.h"
 #include "lib/string.h"
 
-#define MAP_ENTRY_CELLS 4
-
 bool smmu_dt_reg(const uint8_t *reg, uint32_t len, unsigned addr_cells, unsigned size_cells,
 		 struct smmu_dt *out, char *err, size_t err_size)
 {
@@ -54,61 +52,12 @@ bool smmu_dt_reg(const uint8_t *reg, uint32_t len, unsigned addr_cells, unsigned
 bool smmu_dt_iommu_map(const uint8_t *map, uint32_t len, uint32_t phandle, struct smmu_dt *out,
 		       char *err, size_t err_size)
 {
-	struct fdt_cells c;
-	uint64_t rid, ph, sid, n;
-
-	out->nr_maps = 0;
-	if (!map) {
-		snprintf(err, err_size, "property 'iommu-map': missing (no stream ids)");
-		return false;
-	}
-	if (!fdt_cells_init(&c, map, len) || len == 0 || len % (MAP_ENTRY_CELLS * 4)) {
-		snprintf(err, err_size,
-			 "property 'iommu-map': length %u is not a whole number of 4-cell entries",
-			 len);
-		return false;
-	}
-	for (unsigned i = 0; fdt_cells_left(&c); i++) {
-		fdt_cells_read(&c, 1, &rid);
-		fdt_cells_read(&c, 1, &ph);
-		fdt_cells_read(&c, 1, &sid);
-		fdt_cells_read(&c, 1, &n);
-		if (n == 0 || rid + n > 0x10000 || sid + n - 1 > 0xffffffffull) {
-			snprintf(err, err_size,
-				 "property 'iommu-map': entry %u: rid %#llx length %#llx is empty, "
-				 "past rid 0xffff or wraps the stream ids",
-				 i, (unsigned long long)rid, (unsigned long long)n);
-			return false;
-		}
-		if (ph != phandle)
-			continue; /* another IOMMU's devices */
-		if (out->nr_maps == SMMU_SID_MAPS) {
-			snprintf(err, err_size,
-				 "property 'iommu-map': more than %u entries for the SMMU",
-				 SMMU_SID_MAPS);
-			return false;
-		}
-		out->map[out->nr_maps++] = (struct smmu_sid_map){
-		    .rid_base = (uint32_t)rid, .sid_base = (uint32_t)sid, .length = (uint32_t)n};
-	}
-	if (!out->nr_maps) {
-		snprintf(err, err_size,
-			 "property 'iommu-map': no entry names the SMMU (phandle %#x)", phandle);
-		return false;
-	}
-	return true;
+	return id_map_decode(map, len, "iommu-map", phandle, "the SMMU", &out->map, err, err_size);
 }
 
 bool smmu_dt_sid(const struct smmu_dt *dt, uint16_t rid, uint32_t *sid)
 {
-	for (unsigned i = 0; i < dt->nr_maps; i++) {
-		const struct smmu_sid_map *m = &dt->map[i];
-		if (rid >= m->rid_base && rid - m->rid_base < m->length) {
-			*sid = m->sid_base + (rid - m->rid_base);
-			return true;
-		}
-	}
-	return false;
+	return id_map_lookup(&dt->map, rid, sid);
 }
 
 /* The first okay node compatible with `compat`, or a negative value. */

@@ -130,11 +130,19 @@ int iommu_sva_bind(struct iommu_sva *bond, struct iommu *io, unsigned stream, st
 	}
 	/* From here the id is the subscription's: its release (exactly once) gives it back. */
 	mutex_lock(&bond->lock);
-	if (bond->released)
+	if (bond->released) {
 		err = -EINVAL; /* the mm is being torn down: its tables are about to go */
-	else
-		err = io->ops->attach(io, stream, mm->pt.root, bond->asid);
+	} else {
+		/* The doorbell before the stream translates: no MSI is ever lost to a fault. */
+		err = iommu_msi_map(io, mm);
+		if (!err) {
+			err = io->ops->attach(io, stream, mm->pt.root, bond->asid);
+			if (err)
+				iommu_msi_unmap(io, mm);
+		}
+	}
 	bond->attached = err == 0;
+	bond->mm = err ? NULL : mm;
 	mutex_unlock(&bond->lock);
 	if (err)
 		mn_unregister(&bond->sub);
@@ -149,17 +157,26 @@ void iommu_sva_unbind(struct iommu_sva *bond)
 	 */
 	mutex_lock(&bond->lock);
 	sva_stop_device(bond);
+	/*
+	 * Not released: the teardown has not passed this binding's release
+	 * (which waits for bond->lock), so the mm is alive. Its doorbell goes
+	 * after the stream stopped using it.
+	 */
+	if (!bond->released && bond->mm)
+		iommu_msi_unmap(bond->io, bond->mm);
+	bond->mm = NULL;
 	mutex_unlock(&bond->lock);
 	mn_unregister(&bond->sub); /* runs release (again harmless) unless the teardown did */
 }
 
 CMDLINE_PARAM(iommu_break_param, .key = "iommu.break", .kind = CMDLINE_ENUM,
-	      .values = "none|drop_sync", .def = "none",
-	      .help = "test-only: break the IOMMU driver (drop_sync: do not wait for syncs)");
+	      .values = "none|drop_sync|no_msi_map", .def = "none",
+	      .help = "test-only: break the IOMMU layer (drop_sync: do not wait for syncs; "
+		      "no_msi_map: bindings leave the MSI doorbell unmapped)");
 
 void iommu_setup(void)
 {
 	iommu_broken = (enum iommu_break)cmdline_enum("iommu.break");
-	if (iommu_broken != IOMMU_BREAK_NONE)
+	if (iommu_broken == IOMMU_BREAK_DROP_SYNC)
 		printk("iommu: WARNING: syncs dropped on purpose (iommu.break=drop_sync): tests must fail");
 }

@@ -54,7 +54,8 @@ bool mm_handle_fault(struct mm *mm, const struct fault_info *info)
 	mutex_lock(&mm->lock);
 	struct vma *v = vma_find(mm, va);
 	struct pt_query_result q;
-	if (!v || !access_allowed(v->attrs, info)) {
+	/* The reserved window's VMA is the kernel's (no PT_USER): no fault there is resolved. */
+	if (!v || !(v->attrs & PT_USER) || !access_allowed(v->attrs, info)) {
 		mm->stats.faults_refused++;
 	} else if (pt_query(&mm->pt, page, &q)) {
 		/* Mapped, and the mapping allows it: a stale stricter TLB entry. */

@@ -33,6 +33,7 @@ struct vma {
 	unsigned attrs; /* enum pt_attr */
 	enum vma_kind kind;
 	phys_addr_t pa; /* VMA_PHYS: physical address of start */
+	uint32_t users; /* the reserved window's VMA: vm_map_reserved calls not yet undone */
 };
 
 struct mm_stats {
@@ -101,6 +102,28 @@ bool vm_soft_dirty(struct mm *mm, virt_addr_t va);
 int vm_populate(struct mm *mm, virt_addr_t va, uint64_t size);
 /* A non-empty, page-aligned range inside the user half that does not wrap. */
 bool vm_user_range_ok(virt_addr_t va, uint64_t size);
+
+/*
+ * The reserved window: one page-aligned range of the user half that the
+ * kernel keeps for itself in every address space (an IOMMU's MSI
+ * doorbell, kernel/iommu/msi.c). Set once at boot, before any address
+ * space maps anything: 0, -EINVAL (not a user range), -EBUSY (a different
+ * window is set). From then on every vm_* call above that touches the
+ * window fails with -EINVAL and changes nothing.
+ */
+int vm_reserve_window(virt_addr_t va, uint64_t size);
+/* Does [va, va + size) overlap the reserved window? */
+bool vm_in_reserved_window(virt_addr_t va, uint64_t size);
+/*
+ * Maps the whole window to `pa` in `mm`, kernel-only (never PT_USER:
+ * user code cannot reach what is there) with `attrs` (PT_READ, PT_WRITE,
+ * PT_DEVICE). Counted: a second call with the same `pa` only counts, and
+ * the mapping goes at the last vm_unmap_reserved, through the ordinary
+ * gather (subscribers are told, as of any unmap). 0, -EINVAL (no window,
+ * or it is mapped to another address), -ENOMEM.
+ */
+int vm_map_reserved(struct mm *mm, phys_addr_t pa, unsigned attrs);
+void vm_unmap_reserved(struct mm *mm);
 
 /*
  * The mm side of a context switch, on the CPU that switches, interrupts

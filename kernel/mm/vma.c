@@ -10,7 +10,13 @@
  * the flush; a change that only adds permissions tells nobody. An operation that may split VMAs takes the
  * two spare VMAs it could need before it changes anything, so it cannot
  * fail halfway.
+ *
+ * The reserved window (mm.h) is the one exception to "every VMA is the
+ * user's": its VMA is mapped kernel-only by vm_map_reserved, counted, and
+ * every user call that would touch the window is refused before anything
+ * changes.
  */
+#include "kernel/atomic.h"
 #include "kernel/errno.h"
 #include "kernel/mm/frame.h"
 #include "kernel/mm/gather.h"
@@ -24,6 +30,7 @@
 
 static struct vma vma_pool[VMA_POOL_SIZE];
 static struct vma *vma_free_list;
+static virt_addr_t window_start, window_end; /* the reserved window; end 0: none */
 static bool vma_pool_ready;
 static spinlock_t vma_pool_lock = SPINLOCK_INIT;
 
@@ -103,7 +110,7 @@ static int map_common(struct mm *mm, virt_addr_t va, phys_addr_t pa, uint64_t si
 		      unsigned attrs, enum vma_kind kind)
 {
 	if (!vm_user_range_ok(va, size) || !user_attrs_ok(attrs) ||
-	    (kind == VMA_PHYS && !IS_ALIGNED(pa, PAGE_SIZE)))
+	    vm_in_reserved_window(va, size) || (kind == VMA_PHYS && !IS_ALIGNED(pa, PAGE_SIZE)))
 		return -EINVAL;
 	struct vma *v = vma_alloc();
 	if (!v)
@@ -257,29 +264,105 @@ static int change_range(struct mm *mm, virt_addr_t va, uint64_t size, enum vma_o
 	return 0;
 }
 
+/* A change the user asked for: never inside the reserved window. */
+static int user_change(struct mm *mm, virt_addr_t va, uint64_t size, enum vma_op op, unsigned attrs,
+		       bool blockable)
+{
+	if (vm_in_reserved_window(va, size))
+		return -EINVAL;
+	return change_range(mm, va, size, op, attrs, blockable);
+}
+
 int vm_unmap(struct mm *mm, virt_addr_t va, uint64_t size)
 {
-	return change_range(mm, va, size, VMA_OP_UNMAP, 0, true);
+	return user_change(mm, va, size, VMA_OP_UNMAP, 0, true);
 }
 
 int vm_protect(struct mm *mm, virt_addr_t va, uint64_t size, unsigned attrs)
 {
-	return change_range(mm, va, size, VMA_OP_PROTECT, attrs, true);
+	return user_change(mm, va, size, VMA_OP_PROTECT, attrs, true);
 }
 
 int vm_discard(struct mm *mm, virt_addr_t va, uint64_t size)
 {
-	return change_range(mm, va, size, VMA_OP_DISCARD, 0, true);
+	return user_change(mm, va, size, VMA_OP_DISCARD, 0, true);
 }
 
 int vm_discard_nowait(struct mm *mm, virt_addr_t va, uint64_t size)
 {
-	return change_range(mm, va, size, VMA_OP_DISCARD, 0, false);
+	return user_change(mm, va, size, VMA_OP_DISCARD, 0, false);
 }
 
 int vm_soft_dirty_clear(struct mm *mm, virt_addr_t va, uint64_t size)
 {
-	return change_range(mm, va, size, VMA_OP_CLEAR_SOFT_DIRTY, 0, true);
+	return user_change(mm, va, size, VMA_OP_CLEAR_SOFT_DIRTY, 0, true);
+}
+
+/* ---- The reserved window -------------------------------------------------------------- */
+
+int vm_reserve_window(virt_addr_t va, uint64_t size)
+{
+	if (!vm_user_range_ok(va, size))
+		return -EINVAL;
+	if (window_end)
+		return window_start == va && window_end == va + size ? 0 : -EBUSY;
+	window_start = va;
+	atomic_store_release(&window_end, va + size);
+	return 0;
+}
+
+bool vm_in_reserved_window(virt_addr_t va, uint64_t size)
+{
+	virt_addr_t end = atomic_load_acquire(&window_end);
+	return end && va < end && window_start < va + size;
+}
+
+int vm_map_reserved(struct mm *mm, phys_addr_t pa, unsigned attrs)
+{
+	if (!atomic_load_acquire(&window_end) || !IS_ALIGNED(pa, PAGE_SIZE) ||
+	    (attrs & ~(PT_READ | PT_WRITE | PT_DEVICE)))
+		return -EINVAL;
+	struct vma *n = vma_alloc();
+	if (!n)
+		return -ENOMEM;
+	mutex_lock(&mm->lock);
+	struct vma *v = vma_find(mm, window_start);
+	int err = 0;
+	if (v) {
+		/* users 0: the last unmap is under way; a different pa: someone else's. */
+		if (v->pa == pa && v->users)
+			v->users++;
+		else
+			err = -EINVAL;
+	} else {
+		*n = (struct vma){.start = window_start,
+				  .end = window_end,
+				  .attrs = attrs,
+				  .kind = VMA_PHYS,
+				  .pa = pa,
+				  .users = 1};
+		err = pt_map(&mm->pt, window_start, pa, window_end - window_start,
+			     attrs | PT_PAGES_ONLY);
+		if (!err) {
+			vma_insert(mm, n);
+			n = NULL;
+		}
+	}
+	mutex_unlock(&mm->lock);
+	vma_free(n);
+	return err;
+}
+
+void vm_unmap_reserved(struct mm *mm)
+{
+	if (!atomic_load_acquire(&window_end))
+		return;
+	mutex_lock(&mm->lock);
+	struct vma *v = vma_find(mm, window_start);
+	bool last = v && v->users && --v->users == 0;
+	mutex_unlock(&mm->lock);
+	if (last)
+		change_range(mm, window_start, window_end - window_start, VMA_OP_UNMAP, 0, true);
 }
 
 bool vm_soft_dirty(struct mm *mm, virt_addr_t va)

@@ -7,7 +7,8 @@
  * message the arch composed (arch_msi_compose) to a target of its own, so
  * it is edge-triggered, never shared, and needs no routing table. INTx is
  * the fallback where the platform has no MSI target this kernel drives
- * (aarch64 GICv3: the ITS) or `pci.msi=off` asks for it: a level-triggered
+ * (no GICv2m frame, no usable ITS or msi-map, a doorbell an IOMMU in front
+ * cannot reach: iommu_msi_prepare) or `pci.msi=off` asks for it: a level-triggered
  * line whose GIC SPI the host's interrupt-map names (intx.c). x86-64 has
  * no INTx (no I/O APIC driver, no ACPI _PRT). MSI-X capabilities are
  * found and logged but not programmed: no device here has only MSI-X.
@@ -18,10 +19,13 @@
  * disabled in the command register, and while INTx is used, MSI is off
  * and INTx enabled: the device signals in exactly one way. The handler is
  * installed before the device can signal, and removed after it stopped.
+ * Behind an IOMMU that translates MSI writes, the message is programmed
+ * only once its doorbell was prepared there (iommu_msi_prepare).
  */
 #include "kernel/arch.h"
 #include "kernel/cmdline.h"
 #include "kernel/errno.h"
+#include "kernel/iommu/iommu.h"
 #include "kernel/pci/pci.h"
 
 CMDLINE_PARAM(pci_msi_param, .key = "pci.msi", .kind = CMDLINE_ENUM, .values = "on|off",
@@ -51,15 +55,12 @@ unsigned pci_find_cap(const struct pci_dev *d, uint8_t id)
 	return 0;
 }
 
-/* Programs d's MSI capability with the message for `irq` and enables it, INTx off. */
-static void msi_enable(struct pci_dev *d, unsigned irq)
+/* Programs d's MSI capability with the message {addr, data} and enables it, INTx off. */
+static void msi_enable(struct pci_dev *d, uint64_t addr, uint32_t data)
 {
 	unsigned cap = d->msi_cap;
 	uint16_t flags = pci_cfg_read16(d, cap + PCI_MSI_FLAGS);
 	bool is64 = flags & PCI_MSI_FLAGS_64BIT;
-	uint64_t addr;
-	uint32_t data;
-	arch_msi_compose(irq, &addr, &data);
 	if (cmdline_enum("pci.break") == 1)
 		data += 1; /* test only: the device raises an interrupt nobody handles */
 	/* Off while the message changes: a half-written one must not be sent. */
@@ -88,16 +89,25 @@ static int setup_msi(struct pci_dev *d, irq_handler_t fn, void *arg, struct pci_
 {
 	if (!d->msi_cap || !pci_msi_wanted())
 		return -ENODEV;
-	int irq = arch_msi_alloc();
+	int irq = arch_msi_alloc(pci_rid(d));
 	if (irq < 0)
 		return irq;
-	int err = irq_request((unsigned)irq, fn, arg);
+	/* Behind an IOMMU that translates MSI writes the doorbell must be reachable first. */
+	uint64_t addr;
+	uint32_t data;
+	arch_msi_compose((unsigned)irq, &addr, &data);
+	int err = iommu_msi_prepare(&addr);
+	if (err) {
+		arch_msi_free((unsigned)irq);
+		return -ENODEV; /* no usable MSI target: INTx if routed */
+	}
+	err = irq_request((unsigned)irq, fn, arg);
 	if (err) {
 		arch_msi_free((unsigned)irq);
 		return err;
 	}
 	arch_irq_unmask((unsigned)irq, false);
-	msi_enable(d, (unsigned)irq);
+	msi_enable(d, addr, data);
 	*out = (struct pci_irq){.kind = PCI_IRQ_MSI, .irq = (unsigned)irq, .level = false};
 	return 0;
 }
