@@ -53,6 +53,11 @@ static void parse_madt(uint64_t boot_mpidr)
 	if (fdt_platform.gic_version == 3) {
 		fdt_platform.gicr_base = g.gicr_base;
 		fdt_platform.gicr_size = g.gicr_length;
+		if (g.nr_its) { /* the first ITS; its_probe_acpi reads the IORT's device ids */
+			fdt_platform.its_base = g.its[0].base;
+			fdt_platform.its_size = 0x20000;
+			fdt_platform.its_phandle = g.its[0].id;
+		}
 	} else {
 		fdt_platform.gicc_base = g.gicc_base;
 		fdt_platform.gicc_size = 0x2000;

@@ -39,7 +39,7 @@ struct fdt_platform {
 	/* GICv3 ITS (arm,gic-v3-its, msi-controller) under a GICv3; 0: none, or malformed */
 	phys_addr_t its_base;
 	uint64_t its_size;
-	uint32_t its_phandle; /* what the PCI host's msi-map names */
+	uint32_t its_phandle; /* what the PCI host's msi-map names (ACPI: the MADT's ITS id) */
 
 	/* arm,armv8-timer: PPI numbers (interrupt specifier cell 1) */
 	unsigned timer_ppi_virt;

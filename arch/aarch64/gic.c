@@ -35,6 +35,7 @@ void gic_init(void)
 	gic->init();
 	gicv2m_init();
 	its_probe_dt();
+	its_probe_acpi();
 }
 
 void gic_init_cpu(void)

@@ -20,6 +20,7 @@
 #include "arch/aarch64/aarch64.h"
 #include "arch/aarch64/gic.h"
 #include "arch/aarch64/gicv3_its.h"
+#include "kernel/acpi/acpi_arm.h"
 #include "boot/fdt_platform.h"
 #include "kernel/arch.h"
 #include "kernel/boot_info.h"
@@ -364,3 +365,29 @@ void its_probe_dt(void)
 	}
 	its_init(fdt_platform.its_base, &map);
 }
+
+/* ---- ACPI glue ------------------------------------------------------------------------ */
+
+void its_probe_acpi(void)
+{
+	static struct acpi_iort r;
+	struct id_map map = {0};
+	char msg[160];
+	if (fdt_platform.gic_version != 3 || !fdt_platform.its_base || boot_info.dtb)
+		return;
+	int found = acpi_iort_read(0, &r, msg, sizeof(msg));
+	if (found <= 0 || !r.has_its || r.its_id != fdt_platform.its_phandle) {
+		printk("gicv3-its: %s; no ITS (PCI devices have no MSI)",
+		       found < 0    ? msg
+		       : found == 0 ? "acpi: no IORT to give PCI device ids"
+				    : "acpi: IORT: the root complex reaches no ITS group of this ITS");
+		return;
+	}
+	_Static_assert(ACPI_IORT_MAPS_MAX <= ID_MAP_MAX, "every IORT mapping fits the id map");
+	for (unsigned i = 0; i < r.nr_rid_to_devid; i++)
+		map.e[i] = (struct id_map_entry){r.rid_to_devid[i].rid_base,
+						 r.rid_to_devid[i].out_base, r.rid_to_devid[i].count};
+	map.n = r.nr_rid_to_devid;
+	its_init(fdt_platform.its_base, &map);
+}
+

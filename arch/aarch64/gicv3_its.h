@@ -26,8 +26,8 @@
  *    consuming is reported by name (register values and the command) and
  *    the call fails instead of hanging.
  *  - its_init takes values, not a firmware description: the DTB glue
- *    (its_probe_dt) and a later ACPI (MADT ITS entry + IORT) one call it
- *    alike.
+ *    (its_probe_dt) and the ACPI one (its_probe_acpi: MADT ITS entry +
+ *    IORT) call it alike.
  */
 #ifndef PAGODA_ARCH_AARCH64_GICV3_ITS_H
 #define PAGODA_ARCH_AARCH64_GICV3_ITS_H
@@ -58,6 +58,12 @@ int its_init(phys_addr_t base, const struct id_map *map);
  * no ITS. Quiet without an ITS node.
  */
 void its_probe_dt(void);
+/*
+ * The same on a machine booted from ACPI alone: the MADT's first ITS
+ * (struct fdt_platform) and the IORT's requester-id -> device-id ranges
+ * of PCI segment 0. A missing or malformed IORT is one line and no ITS.
+ */
+void its_probe_acpi(void);
 /*
  * LPIs on the calling CPU's redistributor (RD_base `rd`, physical address
  * `rd_pa`): configuration and pending tables, GICR_CTLR.EnableLPIs; on

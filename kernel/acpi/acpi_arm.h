@@ -114,5 +114,13 @@ struct acpi_iort {
  */
 bool acpi_iort_parse(const struct acpi_sdt_header *iort, uint32_t segment, struct acpi_iort *out,
 		     char *err, size_t err_size);
+/*
+ * The firmware's IORT, decoded for PCI segment `segment`: 1 when there is
+ * one (*out filled), 0 when the machine has no ACPI or no IORT, -1 when it
+ * is malformed (its length past what the firmware maps there, a bad
+ * checksum, or acpi_iort_parse's reasons; one line in err). Used by the
+ * SMMUv3 and ITS drivers, which then go on without the IORT's ids.
+ */
+int acpi_iort_read(uint32_t segment, struct acpi_iort *out, char *err, size_t err_size);
 
 #endif

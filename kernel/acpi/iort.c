@@ -14,6 +14,7 @@
  * is one line naming the node's offset and the field.
  */
 #include "kernel/acpi/acpi_arm.h"
+#include "kernel/boot_info.h"
 #include "lib/fmt.h"
 #include "lib/string.h"
 
@@ -226,3 +227,23 @@ bool acpi_iort_parse(const struct acpi_sdt_header *iort, uint32_t segment, struc
 	snprintf(err, err_size, "IORT: no root complex node for PCI segment %u", segment);
 	return false;
 }
+
+int acpi_iort_read(uint32_t segment, struct acpi_iort *out, char *err, size_t err_size)
+{
+	size_t avail;
+	const struct acpi_sdt_header *h =
+		boot_info.acpi_rsdp ? acpi_find_table_unchecked("IORT", &avail) : NULL;
+	if (!h)
+		return 0;
+	if (h->length < sizeof(*h) || h->length > avail) {
+		snprintf(err, err_size, "IORT: length %u is not within the %zu bytes the firmware "
+			 "maps there", h->length, avail);
+		return -1;
+	}
+	if (acpi_checksum(h, h->length) != 0) {
+		snprintf(err, err_size, "IORT: checksum mismatch over %u bytes", h->length);
+		return -1;
+	}
+	return acpi_iort_parse(h, segment, out, err, err_size) ? 1 : -1;
+}
+

@@ -55,6 +55,7 @@
 
 #define IRQ_WAIT_NS 1000000000ull /* 1 s: edu starts a DMA after 100 ms */
 #define QUIESCE_NS  5000000000ull /* after a timeout: far beyond edu's 100 ms */
+#define LOST_IRQ_GRACE_NS 100000000ull /* idle at the timeout: how long a late interrupt may take */
 
 CMDLINE_PARAM(edu_dma_bits_param, .key = "edu.dma_bits", .kind = CMDLINE_U64, .min = 20,
 	      .max = 64, .def = "28",
@@ -134,6 +135,17 @@ static int quiesce(uint32_t bits)
 	if (cmdline_enum("edu.break") == 2) {
 		__atomic_fetch_and(&irq_seen, ~bits, __ATOMIC_RELAXED);
 		return -ETIMEDOUT; /* test only: the device may still write RAM */
+	}
+	if (device_idle()) {
+		/*
+		 * The work is done and only its interrupt is missing: lost on
+		 * the way (an MSI that a stream no longer translating dropped)
+		 * or late. Nothing will write RAM any more; a short grace
+		 * takes a late one, so that it cannot end the next wait.
+		 */
+		wait_queue_wait_timeout(&irq_wq, irq_arrived, &bits, LOST_IRQ_GRACE_NS);
+		__atomic_fetch_and(&irq_seen, ~bits, __ATOMIC_RELAXED);
+		return -ETIMEDOUT;
 	}
 	bool done = wait_queue_wait_timeout(&irq_wq, irq_arrived, &bits, QUIESCE_NS);
 	__atomic_fetch_and(&irq_seen, ~bits, __ATOMIC_RELAXED);

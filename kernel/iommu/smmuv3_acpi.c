@@ -10,7 +10,6 @@
  * one line in err and the caller goes on without the SMMU.
  */
 #include "kernel/acpi/acpi_arm.h"
-#include "kernel/boot_info.h"
 #include "kernel/iommu/smmuv3_hw.h"
 #include "lib/fmt.h"
 #include "lib/string.h"
@@ -18,23 +17,10 @@
 int smmu_acpi_find(struct smmu_dt *out, char *err, size_t err_size)
 {
 	static struct acpi_iort r;
-	size_t avail;
 	memset(out, 0, sizeof(*out));
-	const struct acpi_sdt_header *h =
-		boot_info.acpi_rsdp ? acpi_find_table_unchecked("IORT", &avail) : NULL;
-	if (!h)
-		return 0;
-	if (h->length < sizeof(*h) || h->length > avail) {
-		snprintf(err, err_size, "IORT: length %u is not within the %zu bytes the firmware "
-			 "maps there", h->length, avail);
-		return -1;
-	}
-	if (acpi_checksum(h, h->length) != 0) {
-		snprintf(err, err_size, "IORT: checksum mismatch over %u bytes", h->length);
-		return -1;
-	}
-	if (!acpi_iort_parse(h, 0, &r, err, err_size))
-		return -1;
+	int found = acpi_iort_read(0, &r, err, err_size);
+	if (found <= 0)
+		return found;
 	if (!r.has_smmu)
 		return 0;
 	out->base = r.smmu_base;
