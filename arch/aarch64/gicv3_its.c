@@ -198,6 +198,7 @@ static void queue_start(void)
 		     BASER_VALID | BASER_CACHE_WB | BASER_SHARE_INNER | its.cmdq_pa); /* 1 page */
 	mmio_write64(its.regs + GITS_CWRITER, 0);
 	its.cmd_next = 0;
+	its.queue_failed = false;
 	mmio_write32(its.regs + GITS_CTLR, CTLR_ENABLED);
 }
 
@@ -303,6 +304,14 @@ struct its_cmd its_cmd_event(unsigned op, uint32_t devid, uint32_t event, uint32
 
 int its_issue(const struct its_cmd *cmds, unsigned n, const char *what)
 {
+	/*
+	 * After a command went unconsumed the ITS may still run it (or the
+	 * ones after it) at any time, and the queue may be full of them:
+	 * writing more could overwrite unconsumed slots, and waiting again
+	 * costs the bound each time. Only its_queue_reset starts over.
+	 */
+	if (its.queue_failed)
+		return -EIO;
 	unsigned start = its.cmd_next;
 	for (unsigned i = 0; i < n; i++) {
 		memcpy(&its.cmdq[4 * its.cmd_next], cmds[i].dw, sizeof(cmds[i].dw));
@@ -323,6 +332,7 @@ int its_issue(const struct its_cmd *cmds, unsigned n, const char *what)
 		arch_cpu_relax();
 	}
 	its.stats.stuck++;
+	its.queue_failed = true;
 	unsigned at = (unsigned)((creadr & ~CREADR_STALLED) / sizeof(struct its_cmd));
 	printk("gicv3-its: command queue %s at slot %u (CREADR %#llx, CWRITER %#llx, command "
 	       "%#llx queued from slot %u) during %s",

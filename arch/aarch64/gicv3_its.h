@@ -165,6 +165,7 @@ struct its {
 	bool pta;	      /* RDbase is a physical address (else a processor number) */
 	uint64_t sync_rdbase; /* RDbase field of the boot CPU's redistributor, shifted */
 	bool ready;	      /* enabled, tables valid, boot CPU's collection mapped */
+	bool queue_failed;    /* a command went unconsumed: nothing more is written until a reset */
 	enum its_break broken;
 	struct its_stats stats;
 };

@@ -91,8 +91,13 @@
 #define STE_CFG_S1	(5ull << 1)
 #define STE_CFG_MASK	(7ull << 1)
 #define STE_CTXPTR_MASK 0x000fffffffffffc0ull
-/* Word 1: CD fetches write-back inner shareable; bypassed traffic keeps its shareability. */
-#define STE_W1 ((1ull << 2) | (1ull << 4) | (3ull << 6) | (1ull << 44))
+/*
+ * Word 1: CD fetches write-back inner shareable; bypassed traffic keeps its
+ * shareability; PRIVCFG = privileged, because the MSI doorbell is mapped
+ * kernel-only in the mm and a PCIe write arrives unprivileged (QEMU checks
+ * only write permission, a real SMMU would refuse it otherwise).
+ */
+#define STE_W1 ((1ull << 2) | (1ull << 4) | (3ull << 6) | (1ull << 44) | (3ull << 48))
 /* CD word 0 flags (the TCR-like fields are built from the arch's description). */
 #define CD_EPD1	       (1ull << 30)
 #define CD_V	       (1ull << 31)

@@ -24,6 +24,7 @@
 #include "kernel/mm/mm_internal.h"
 #include "kernel/mm/notifier.h"
 #include "kernel/printk.h"
+#include "kernel/sched/thread.h"
 #include "lib/string.h"
 
 #define VMA_POOL_SIZE 1024
@@ -300,6 +301,8 @@ int vm_soft_dirty_clear(struct mm *mm, virt_addr_t va, uint64_t size)
 
 /* ---- The reserved window -------------------------------------------------------------- */
 
+#define RESERVED_RETRY_NS 1000000ull /* a map waiting out the last user's unmap polls this often */
+
 int vm_reserve_window(virt_addr_t va, uint64_t size)
 {
 	if (!vm_user_range_ok(va, size))
@@ -326,14 +329,19 @@ int vm_map_reserved(struct mm *mm, phys_addr_t pa, unsigned attrs)
 	if (!n)
 		return -ENOMEM;
 	mutex_lock(&mm->lock);
-	struct vma *v = vma_find(mm, window_start);
+	struct vma *v;
+	/* users 0: the last user's unmap is under way (vm_unmap_reserved): wait for it. */
+	while ((v = vma_find(mm, window_start)) != NULL && v->pa == pa && v->users == 0) {
+		mutex_unlock(&mm->lock);
+		thread_sleep_ns(RESERVED_RETRY_NS);
+		mutex_lock(&mm->lock);
+	}
 	int err = 0;
 	if (v) {
-		/* users 0: the last unmap is under way; a different pa: someone else's. */
-		if (v->pa == pa && v->users)
+		if (v->pa == pa)
 			v->users++;
 		else
-			err = -EINVAL;
+			err = -EINVAL; /* someone else's page in the window */
 	} else {
 		*n = (struct vma){.start = window_start,
 				  .end = window_end,
@@ -361,8 +369,23 @@ void vm_unmap_reserved(struct mm *mm)
 	struct vma *v = vma_find(mm, window_start);
 	bool last = v && v->users && --v->users == 0;
 	mutex_unlock(&mm->lock);
-	if (last)
-		change_range(mm, window_start, window_end - window_start, VMA_OP_UNMAP, 0, true);
+	if (!last)
+		return;
+	/*
+	 * users 0 marks the unmap under way: a vm_map_reserved meanwhile waits
+	 * for it. Should it fail (no memory for its bookkeeping), the page
+	 * stays mapped and counted once more, as if the user had never left,
+	 * rather than mapped and uncounted.
+	 */
+	int err = change_range(mm, window_start, window_end - window_start, VMA_OP_UNMAP, 0, true);
+	if (err) {
+		printk("vm_unmap_reserved: unmapping the reserved window failed (%d); it stays mapped",
+		       err);
+		mutex_lock(&mm->lock);
+		if ((v = vma_find(mm, window_start)) != NULL)
+			v->users++;
+		mutex_unlock(&mm->lock);
+	}
 }
 
 bool vm_soft_dirty(struct mm *mm, virt_addr_t va)
