@@ -41,7 +41,7 @@ struct acpi_madt_gic {
 	unsigned nr_cpus;
 	unsigned nr_cpus_unstored; /* enabled past ACPI_ARM_CPUS_MAX: counted, never started */
 	unsigned nr_disabled;
-	unsigned gic_version; /* 2 or 3 (a GICD that says 0 is decided by GICR entries) */
+	unsigned gic_version; /* 1-4 (a GICD that says 0 is decided by GICR entries) */
 	phys_addr_t gicd_base;
 	phys_addr_t gicc_base; /* GICv2: the CPU interface every GICC entry names */
 	phys_addr_t gicr_base; /* GICv3: the first redistributor discovery range */

@@ -156,15 +156,15 @@ bool acpi_madt_gic_walk(const struct acpi_sdt_header *madt, struct acpi_madt_gic
 			 "addresses are not supported", out->gic_version);
 		return false;
 	}
-	if (out->gic_version == 2 && (!gicc || gicc % 4096)) {
-		snprintf(err, err_size, "MADT: GICv2 CPU interface address %#llx is not a non-zero "
-			 "multiple of 4 KiB", (unsigned long long)gicc);
+	if (out->gic_version <= 2 && (!gicc || gicc % 4096)) { /* GICv1 is driven as a GICv2 */
+		snprintf(err, err_size, "MADT: GICv%u CPU interface address %#llx is not a non-zero "
+			 "multiple of 4 KiB", out->gic_version, (unsigned long long)gicc);
 		return false;
 	}
 	if (out->nr_cpus == 0) {
 		snprintf(err, err_size, "MADT: no enabled CPU (type 0xb entries)");
 		return false;
 	}
-	out->gicc_base = out->gic_version == 2 ? gicc : 0;
+	out->gicc_base = out->gic_version <= 2 ? gicc : 0;
 	return true;
 }

@@ -4,7 +4,9 @@
  * decoder its signature selects: APIC acpi_madt_walk, FACP acpi_fadt_parse,
  * HPET acpi_hpet_parse, MCFG pci_host_from_mcfg, DMAR vtd_dmar_parse (then
  * vtd_dmar_unit_for over a few requester ids and a fake bridge), DSDT or
- * SSDT acpi_aml_find_s5 on the body. Where the kernel hands a decoder a
+ * SSDT acpi_aml_find_s5 on the body; the Arm tables too: APIC also
+ * acpi_madt_gic_walk, FACP also acpi_fadt_arm_boot, SPCR acpi_spcr_parse,
+ * GTDT acpi_gtdt_parse, IORT acpi_iort_parse. Where the kernel hands a decoder a
  * table acpi_map_table has bounded (length in [36, 1 MiB]), the table sits
  * in a heap block of exactly its header's length, so a read one byte past
  * the table is an ASan report; the DMAR is handed over unchecked in the
@@ -16,6 +18,7 @@
 #include <string.h>
 
 #include "kernel/acpi/acpi.h"
+#include "kernel/acpi/acpi_arm.h"
 #include "kernel/iommu/vtd.h"
 #include "kernel/pci/pci.h"
 #include "tests/fuzz/fuzz.h"
@@ -64,6 +67,54 @@ static void dmar(uint8_t *t, size_t size)
 	}
 }
 
+/* The Arm decoders (kernel/acpi/acpi_arm.h), and what an accepted table must hold. */
+static void arm_table(const struct acpi_sdt_header *h)
+{
+	char err[160];
+	bool ok = true;
+	const char *who = "";
+	if (!memcmp(h->signature, "APIC", 4)) {
+		static struct acpi_madt_gic g;
+		who = "acpi_madt_gic_walk";
+		ok = acpi_madt_gic_walk(h, &g, err, sizeof(err));
+		if (ok && (g.nr_cpus == 0 || g.nr_cpus > ACPI_ARM_CPUS_MAX || !g.gicd_base ||
+			   g.gic_version < 1 || g.gic_version > 4 ||
+			   g.nr_its > ACPI_GIC_ITS_MAX || g.nr_msi > ACPI_GIC_MSI_MAX))
+			fuzz_bug("acpi_madt_gic_walk: accepted %u CPUs, GICv%u at %#llx", g.nr_cpus,
+				 g.gic_version, (unsigned long long)g.gicd_base);
+	} else if (!memcmp(h->signature, "FACP", 4)) {
+		uint16_t flags;
+		who = "acpi_fadt_arm_boot";
+		ok = acpi_fadt_arm_boot(h, &flags, err, sizeof(err));
+	} else if (!memcmp(h->signature, "SPCR", 4)) {
+		phys_addr_t uart;
+		uint8_t iface;
+		who = "acpi_spcr_parse";
+		ok = acpi_spcr_parse(h, &uart, &iface, err, sizeof(err));
+		if (ok && (!uart || uart % 4096))
+			fuzz_bug("acpi_spcr_parse: accepted UART %#llx", (unsigned long long)uart);
+	} else if (!memcmp(h->signature, "GTDT", 4)) {
+		unsigned phys, virt;
+		who = "acpi_gtdt_parse";
+		ok = acpi_gtdt_parse(h, &phys, &virt, err, sizeof(err));
+		if (ok && (phys > 15 || virt > 15))
+			fuzz_bug("acpi_gtdt_parse: accepted PPIs %u/%u", phys, virt);
+	} else if (!memcmp(h->signature, "IORT", 4)) {
+		static struct acpi_iort r;
+		who = "acpi_iort_parse";
+		ok = acpi_iort_parse(h, 0, &r, err, sizeof(err));
+		for (unsigned i = 0; ok && i < r.nr_rid_to_sid; i++)
+			if (!r.rid_to_sid[i].count || r.rid_to_sid[i].rid_base + r.rid_to_sid[i].count > 0x10000)
+				fuzz_bug("acpi_iort_parse: kept requester ids %#x+%#x",
+					 r.rid_to_sid[i].rid_base, r.rid_to_sid[i].count);
+		if (ok && r.has_smmu && (!r.smmu_base || r.smmu_base % 65536))
+			fuzz_bug("acpi_iort_parse: accepted SMMU base %#llx",
+				 (unsigned long long)r.smmu_base);
+	}
+	if (!ok)
+		fuzz_check_message(who, err);
+}
+
 static void checked_table(const struct acpi_sdt_header *h)
 {
 	char err[160];
@@ -104,6 +155,7 @@ static void checked_table(const struct acpi_sdt_header *h)
 	}
 	if (!ok)
 		fuzz_check_message(who, err);
+	arm_table(h);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
