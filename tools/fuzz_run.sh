@@ -111,6 +111,7 @@ negative)
 	good=$1 broken=$2 t=$3 input=$4 seconds=$5
 	shift 5
 	ok=1
+	mkdir -p "$good/run"
 	if ! "$good/fuzz_$t" "$input" >"$good/run/$t.negative.log" 2>&1; then
 		echo "fuzz-negative: FAIL: the intact build crashes on $input: $(reason "$good/run/$t.negative.log")"
 		ok=0

@@ -32,16 +32,16 @@ static void check_smmu(void)
 	}
 	if (r == 0)
 		return;
-	if (dt.base % KiB(64) || dt.size < KiB(128) || !dt.nr_maps || dt.nr_maps > SMMU_SID_MAPS)
+	if (dt.base % KiB(64) || dt.size < KiB(128) || !dt.map.n || dt.map.n > SMMU_SID_MAPS)
 		fuzz_bug("smmu_dt_find: accepted frame %#llx+%#llx with %u maps",
-			 (unsigned long long)dt.base, (unsigned long long)dt.size, dt.nr_maps);
-	for (unsigned i = 0; i < dt.nr_maps; i++) {
-		const struct smmu_sid_map *m = &dt.map[i];
+			 (unsigned long long)dt.base, (unsigned long long)dt.size, dt.map.n);
+	for (unsigned i = 0; i < dt.map.n; i++) {
+		const struct id_map_entry *m = &dt.map.e[i];
 		uint32_t sid;
-		if (!smmu_dt_sid(&dt, (uint16_t)m->rid_base, &sid) ||
-		    !smmu_dt_sid(&dt, (uint16_t)(m->rid_base + m->length - 1), &sid))
+		if (!smmu_dt_sid(&dt, (uint16_t)m->in_base, &sid) ||
+		    !smmu_dt_sid(&dt, (uint16_t)(m->in_base + m->length - 1), &sid))
 			fuzz_bug("smmu_dt_sid: map %u (rid %#x + %u) does not cover its ends", i,
-				 m->rid_base, m->length);
+				 m->in_base, m->length);
 	}
 }
 

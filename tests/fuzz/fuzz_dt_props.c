@@ -78,8 +78,8 @@ static void run(unsigned which, uint8_t a, uint8_t b, const struct props *pr)
 		uint32_t sid;
 		who = "smmu_dt_iommu_map";
 		ok = smmu_dt_iommu_map(pr->data[0], pr->len[0], a, &dt, err, sizeof(err));
-		for (unsigned i = 0; ok && i < dt.nr_maps; i++)
-			if (!smmu_dt_sid(&dt, (uint16_t)(dt.map[i].rid_base + dt.map[i].length - 1),
+		for (unsigned i = 0; ok && i < dt.map.n; i++)
+			if (!smmu_dt_sid(&dt, (uint16_t)(dt.map.e[i].in_base + dt.map.e[i].length - 1),
 					 &sid))
 				fuzz_bug("smmu_dt_sid: map %u misses its last rid", i);
 		break;
