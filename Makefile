@@ -70,6 +70,13 @@ SRCS := $(COMMON_SRCS) $(ARCH_SRCS)
 OBJS := $(patsubst %,$(BUILD)/%.o,$(SRCS)) $(ARCH_OBJS)
 KERNEL := $(BUILD)/pagoda.elf
 
+.PHONY: console-check
+# The `pagoda>` console driven through a pty (tools/console_check.py, docs/console.md):
+# `make run` itself, as a person would use it, ending with "N passed, N failed".
+console-check: deps kernel
+	$(Q)python3 tools/console_check.py --log $(BUILD)/console.log -- \
+		$(MAKE) --no-print-directory -s run ARCH=$(ARCH)
+
 .PHONY: all kernel iso run test test-negative iommu-negative debug clean deps deps-build host-test check-size doctor power-check
 all: kernel
 
