@@ -24,7 +24,7 @@
 FUZZ_CC ?= clang-14
 FUZZ_SECONDS ?= 10
 FUZZ_BREAK ?=
-FUZZ_ALL_TARGETS := fdt dt_pci dt_props multiboot2 pvh acpi acpi_table cmdline
+FUZZ_ALL_TARGETS := fdt dt_pci dt_props multiboot2 pvh acpi acpi_table cmdline console
 FUZZ_TARGETS ?= $(FUZZ_ALL_TARGETS)
 FUZZ_OUT := build/fuzz$(if $(FUZZ_BREAK),-break-$(FUZZ_BREAK))
 FUZZ_Q := $(if $(filter 1,$(V)),,@)
@@ -48,6 +48,8 @@ FUZZ_SRCS_pvh := boot/pvh.c
 FUZZ_SRCS_acpi := $(FUZZ_ACPI)
 FUZZ_SRCS_acpi_table := $(FUZZ_ACPI)
 FUZZ_SRCS_cmdline := kernel/cmdline.c
+FUZZ_SRCS_console := kernel/shell/line.c kernel/shell/parse.c kernel/shell/complete.c \
+	kernel/shell/table.c tests/host/shell/shell_stubs.c
 
 fuzz_bin = $(FUZZ_OUT)/fuzz_$(1)
 fuzz_objs = $(patsubst %.c,$(FUZZ_OUT)/obj/%.o,tests/fuzz/fuzz_$(1).c $(FUZZ_COMMON) $(FUZZ_SRCS_$(1)))

@@ -53,7 +53,7 @@ int shell_cmd_help(unsigned argc, char **argv)
 		return 0;
 	}
 	for (unsigned i = 0; i < shell_cmd_count; i++)
-		console_write("  %-40s %s\n", shell_cmds[i].usage, shell_cmds[i].name);
+		console_write("  %s\n", shell_cmds[i].usage);
 	console_write("Keys: Tab completes, Up/Down history, Ctrl-A/E/U/W edit (Ctrl-A twice "
 		      "under QEMU's mon:stdio); `help CMD` explains one.\n");
 	return 0;
