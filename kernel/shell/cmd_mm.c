@@ -87,11 +87,16 @@ static bool arg_range(const char *cmd, char **argv, virt_addr_t *va, uint64_t *l
 static const char *errno_text(int err)
 {
 	switch (err) {
-	case -EINVAL: return "invalid range (or the kernel's reserved window)";
-	case -EEXIST: return "overlaps an existing mapping";
-	case -ENOMEM: return "out of memory";
-	case -EBUSY: return "busy";
-	default: return "failed";
+	case -EINVAL:
+		return "invalid range (or the kernel's reserved window)";
+	case -EEXIST:
+		return "overlaps an existing mapping";
+	case -ENOMEM:
+		return "out of memory";
+	case -EBUSY:
+		return "busy";
+	default:
+		return "failed";
 	}
 }
 
@@ -120,13 +125,14 @@ static void mm_list(void)
 		for (struct vma *v = mm->vmas; v; v = v->next, vmas++)
 			bytes += v->end - v->start;
 		mutex_unlock(&mm->lock);
-		console_write("%c mm %u: root %#lx, asid %#llx, %u mapping(s), %llu KiB, tlb gen %llu "
-			      "(completed %llu), on %u CPU(s)\n",
-			      (int)i == shell_mm_current ? '*' : ' ', i, (unsigned long)mm->pt.root,
-			      (unsigned long long)mm->asid, vmas, (unsigned long long)(bytes >> 10),
-			      (unsigned long long)READ_ONCE(mm->tlb_gen),
-			      (unsigned long long)READ_ONCE(mm->tlb_gen_completed),
-			      cpumask_weight(cpumask_read(&mm->cpus)));
+		console_write(
+		    "%c mm %u: root %#lx, asid %#llx, %u mapping(s), %llu KiB, tlb gen %llu "
+		    "(completed %llu), on %u CPU(s)\n",
+		    (int)i == shell_mm_current ? '*' : ' ', i, (unsigned long)mm->pt.root,
+		    (unsigned long long)mm->asid, vmas, (unsigned long long)(bytes >> 10),
+		    (unsigned long long)READ_ONCE(mm->tlb_gen),
+		    (unsigned long long)READ_ONCE(mm->tlb_gen_completed),
+		    cpumask_weight(cpumask_read(&mm->cpus)));
 	}
 	if (shell_mm_current < 0)
 		console_write("no current mm\n");
@@ -137,8 +143,8 @@ int shell_cmd_mm(unsigned argc, char **argv)
 	const char *sub = argv[1];
 	bool wants_n = strcmp(sub, "use") == 0 || strcmp(sub, "free") == 0;
 	if ((argc == 3) != wants_n) {
-		shell_error("mm", wants_n ? "mm %s needs N (see mm list)" : "mm %s takes no argument",
-			    sub);
+		shell_error(
+		    "mm", wants_n ? "mm %s needs N (see mm list)" : "mm %s takes no argument", sub);
 		return 1;
 	}
 	if (strcmp(sub, "list") == 0) {
@@ -223,8 +229,8 @@ int shell_cmd_protect(unsigned argc, char **argv)
 	struct mm *mm = need_mm("protect");
 	if (!mm || !arg_range("protect", argv, &va, &len))
 		return 1;
-	return report("protect", vm_protect(mm, va, len, attrs_of(argv[3])), "protected", va,
-		      len, argv[3]);
+	return report("protect", vm_protect(mm, va, len, attrs_of(argv[3])), "protected", va, len,
+		      argv[3]);
 }
 
 struct touch_job {

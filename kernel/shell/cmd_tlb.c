@@ -41,17 +41,16 @@ static void tlb_table(struct mm *mm)
 		if (mm && READ_ONCE(s->loaded) == mm)
 			snprintf(gen, sizeof(gen), "%llu%s", (unsigned long long)READ_ONCE(s->gen),
 				 READ_ONCE(s->lazy) ? " lazy" : "");
-		console_write("%3u %9llu %8llu %9llu %6llu %6llu %5llu %6llu |          %6llu "
-			      "%10llu %4llu %14llu %7llu | %s\n",
-			      cpu, (unsigned long long)x.ipis_sent,
-			      (unsigned long long)x.ipis_received, (unsigned long long)c.requests,
-			      (unsigned long long)c.local_page_flushes,
-			      (unsigned long long)c.local_ranged,
-			      (unsigned long long)c.local_full_flushes,
-			      (unsigned long long)c.broadcasts, (unsigned long long)c.skipped_by_gen,
-			      (unsigned long long)c.not_loaded, (unsigned long long)c.lazy_skipped,
-			      (unsigned long long)c.switched_away_skipped,
-			      (unsigned long long)c.completed_skips, gen);
+		console_write(
+		    "%3u %9llu %8llu %9llu %6llu %6llu %5llu %6llu |          %6llu "
+		    "%10llu %4llu %14llu %7llu | %s\n",
+		    cpu, (unsigned long long)x.ipis_sent, (unsigned long long)x.ipis_received,
+		    (unsigned long long)c.requests, (unsigned long long)c.local_page_flushes,
+		    (unsigned long long)c.local_ranged, (unsigned long long)c.local_full_flushes,
+		    (unsigned long long)c.broadcasts, (unsigned long long)c.skipped_by_gen,
+		    (unsigned long long)c.not_loaded, (unsigned long long)c.lazy_skipped,
+		    (unsigned long long)c.switched_away_skipped,
+		    (unsigned long long)c.completed_skips, gen);
 	}
 	if (mm)
 		console_write("mm %d: tlb_gen %llu, completed %llu, deferred %llu\n",
@@ -77,7 +76,8 @@ int shell_cmd_tlb(unsigned argc, char **argv)
 	 * Requests in flight, deferred generations and the per-table records
 	 * were made under the boot's mode: no moment is safe to change it.
 	 */
-	shell_error("tlb", "the mode cannot change live (it is fixed at boot: tlb_config.c); now "
+	shell_error("tlb",
+		    "the mode cannot change live (it is fixed at boot: tlb_config.c); now "
 		    "%s; to try %s: make run CMDLINE=tlb=%s",
 		    mode_name(), argv[2], argv[2]);
 	return 1;

@@ -96,12 +96,12 @@ unsigned shell_complete(const char *line, unsigned len, unsigned cur, char *ext,
 	/* Which word it is: count the words that end before it. */
 	unsigned index = 0;
 	for (unsigned i = 0; i < start; i++)
-		if (line[i] != ' ' && line[i] != '\t' && (i == 0 || line[i - 1] == ' ' ||
-							   line[i - 1] == '\t'))
+		if (line[i] != ' ' && line[i] != '\t' &&
+		    (i == 0 || line[i - 1] == ' ' || line[i - 1] == '\t'))
 			index++;
 
-	struct matches m = {.prefix = line + start, .plen = cur - start, .list = list,
-			    .list_size = list_size};
+	struct matches m = {
+	    .prefix = line + start, .plen = cur - start, .list = list, .list_size = list_size};
 	if (index == 0) {
 		add_commands(&m);
 	} else {

@@ -24,7 +24,7 @@
 
 enum { ESC_NONE, ESC_START, ESC_CSI };
 
-#define CTRL(c) ((c) & 0x1f)
+#define CTRL(c) ((c)&0x1f)
 
 static void out_str(struct line_ed *ed, const char *s)
 {
@@ -170,12 +170,24 @@ static void escape_final(struct line_ed *ed, uint8_t c)
 {
 	const char *p = ed->esc_param;
 	switch (c) {
-	case 'A': history_move(ed, true); break;
-	case 'B': history_move(ed, false); break;
-	case 'C': move_to(ed, ed->cur < ed->len ? ed->cur + 1 : ed->cur); break;
-	case 'D': move_to(ed, ed->cur ? ed->cur - 1 : 0); break;
-	case 'H': move_to(ed, 0); break;
-	case 'F': move_to(ed, ed->len); break;
+	case 'A':
+		history_move(ed, true);
+		break;
+	case 'B':
+		history_move(ed, false);
+		break;
+	case 'C':
+		move_to(ed, ed->cur < ed->len ? ed->cur + 1 : ed->cur);
+		break;
+	case 'D':
+		move_to(ed, ed->cur ? ed->cur - 1 : 0);
+		break;
+	case 'H':
+		move_to(ed, 0);
+		break;
+	case 'F':
+		move_to(ed, ed->len);
+		break;
 	case '~':
 		if (strcmp(p, "1") == 0 || strcmp(p, "7") == 0)
 			move_to(ed, 0);
@@ -184,7 +196,8 @@ static void escape_final(struct line_ed *ed, uint8_t c)
 		else if (strcmp(p, "3") == 0 && ed->cur < ed->len)
 			erase(ed, ed->cur, ed->cur + 1);
 		break;
-	default: break; /* a key this editor does not use */
+	default:
+		break; /* a key this editor does not use */
 	}
 }
 
@@ -235,32 +248,61 @@ enum line_event line_feed(struct line_ed *ed, uint8_t c)
 	case '\n':
 		if (after_cr)
 			return LINE_MORE; /* the '\n' of "\r\n" */
-		/* fall through */
+					  /* fall through */
 	case '\r':
 		out_str(ed, "\n");
 		if (ed->dropped)
 			return LINE_TOOLONG;
 		history_add(ed);
 		return LINE_DONE;
-	case 0x1b: ed->esc = ESC_START; break;
+	case 0x1b:
+		ed->esc = ESC_START;
+		break;
 	case 0x7f:
-	case CTRL('H'): erase(ed, ed->cur ? ed->cur - 1 : 0, ed->cur); break;
-	case CTRL('D'): erase(ed, ed->cur, ed->cur < ed->len ? ed->cur + 1 : ed->cur); break;
-	case CTRL('A'): move_to(ed, 0); break;
-	case CTRL('E'): move_to(ed, ed->len); break;
-	case CTRL('B'): move_to(ed, ed->cur ? ed->cur - 1 : 0); break;
-	case CTRL('F'): move_to(ed, ed->cur < ed->len ? ed->cur + 1 : ed->cur); break;
-	case CTRL('U'): erase(ed, 0, ed->cur); break;
-	case CTRL('K'): erase(ed, ed->cur, ed->len); break;
-	case CTRL('W'): erase(ed, word_start(ed), ed->cur); break;
-	case CTRL('P'): history_move(ed, true); break;
-	case CTRL('N'): history_move(ed, false); break;
-	case CTRL('L'): redraw(ed); break;
-	case '\t': complete(ed); break;
+	case CTRL('H'):
+		erase(ed, ed->cur ? ed->cur - 1 : 0, ed->cur);
+		break;
+	case CTRL('D'):
+		erase(ed, ed->cur, ed->cur < ed->len ? ed->cur + 1 : ed->cur);
+		break;
+	case CTRL('A'):
+		move_to(ed, 0);
+		break;
+	case CTRL('E'):
+		move_to(ed, ed->len);
+		break;
+	case CTRL('B'):
+		move_to(ed, ed->cur ? ed->cur - 1 : 0);
+		break;
+	case CTRL('F'):
+		move_to(ed, ed->cur < ed->len ? ed->cur + 1 : ed->cur);
+		break;
+	case CTRL('U'):
+		erase(ed, 0, ed->cur);
+		break;
+	case CTRL('K'):
+		erase(ed, ed->cur, ed->len);
+		break;
+	case CTRL('W'):
+		erase(ed, word_start(ed), ed->cur);
+		break;
+	case CTRL('P'):
+		history_move(ed, true);
+		break;
+	case CTRL('N'):
+		history_move(ed, false);
+		break;
+	case CTRL('L'):
+		redraw(ed);
+		break;
+	case '\t':
+		complete(ed);
+		break;
 	case CTRL('C'):
 		out_str(ed, "^C\n");
 		return LINE_CANCEL;
-	default: break; /* NUL, other controls, bytes >= 0x80: ignored */
+	default:
+		break; /* NUL, other controls, bytes >= 0x80: ignored */
 	}
 	return LINE_MORE;
 }

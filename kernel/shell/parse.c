@@ -73,10 +73,17 @@ static int digit_value(char c, unsigned base)
 static unsigned suffix_shift(char c)
 {
 	switch (c) {
-	case 'k': case 'K': return 10;
-	case 'm': case 'M': return 20;
-	case 'g': case 'G': return 30;
-	default: return 0;
+	case 'k':
+	case 'K':
+		return 10;
+	case 'm':
+	case 'M':
+		return 20;
+	case 'g':
+	case 'G':
+		return 30;
+	default:
+		return 0;
 	}
 }
 
@@ -103,8 +110,8 @@ bool shell_parse_u64(const char *s, const char *what, uint64_t min, uint64_t max
 	if (shift)
 		p++;
 	if (!any || *p) {
-		snprintf(err, err_size, "%s: bad number '%s' (decimal or 0x-hex, K/M/G allowed)", what,
-			 quote(s, q));
+		snprintf(err, err_size, "%s: bad number '%s' (decimal or 0x-hex, K/M/G allowed)",
+			 what, quote(s, q));
 		return false;
 	}
 	if (shift && v > (UINT64_MAX >> shift))
@@ -112,8 +119,8 @@ bool shell_parse_u64(const char *s, const char *what, uint64_t min, uint64_t max
 	else
 		v <<= shift;
 	if (overflow || v < min || v > max) {
-		snprintf(err, err_size, "%s: '%s' is out of range (%#llx..%#llx)", what, quote(s, q),
-			 (unsigned long long)min, (unsigned long long)max);
+		snprintf(err, err_size, "%s: '%s' is out of range (%#llx..%#llx)", what,
+			 quote(s, q), (unsigned long long)min, (unsigned long long)max);
 		return false;
 	}
 	*out = v;

@@ -24,8 +24,8 @@
 
 #define SHELL_LINE_MAX 256 /* bytes of a line, its NUL included */
 #define SHELL_ARGS_MAX 8   /* words of a line, the command included */
-#define SHELL_HISTORY 16   /* lines the editor remembers */
-#define SHELL_ERR_MAX 160  /* one error line */
+#define SHELL_HISTORY  16  /* lines the editor remembers */
+#define SHELL_ERR_MAX  160 /* one error line */
 
 /* ---- The command table (table.c) ------------------------------------------ */
 
@@ -132,9 +132,9 @@ struct line_ed {
 	size_t dropped; /* bytes that did not fit since the line began */
 	char hist[SHELL_HISTORY][SHELL_LINE_MAX];
 	unsigned hist_count, hist_next; /* entries kept; the slot the next one goes to */
-	unsigned hist_pos; /* 0: editing a new line; n: showing the n-th newest entry */
+	unsigned hist_pos;	      /* 0: editing a new line; n: showing the n-th newest entry */
 	char scratch[SHELL_LINE_MAX]; /* the new line while the history is shown */
-	unsigned esc; /* escape-sequence state (line.c) */
+	unsigned esc;		      /* escape-sequence state (line.c) */
 	char esc_param[8];
 	unsigned esc_len;
 	bool last_cr; /* the previous byte was '\r': a following '\n' is the same Enter */
@@ -145,10 +145,10 @@ struct line_ed {
 };
 
 enum line_event {
-	LINE_MORE,   /* keep feeding */
-	LINE_DONE,   /* Enter: the line is in buf (NUL-terminated) */
+	LINE_MORE,    /* keep feeding */
+	LINE_DONE,    /* Enter: the line is in buf (NUL-terminated) */
 	LINE_TOOLONG, /* Enter on a line that overflowed: ed->dropped bytes were lost */
-	LINE_CANCEL  /* Ctrl-C: the line was abandoned */
+	LINE_CANCEL   /* Ctrl-C: the line was abandoned */
 };
 
 /* Prepares an editor that writes through out(ctx, ...); complete may be NULL. */

@@ -257,9 +257,10 @@ static void test_random(void)
 	fresh();
 	for (unsigned i = 0; i < 2000000; i++) {
 		/* Bias toward the bytes the editor treats specially. */
-		static const char special[] = "\x1b[O~ABCDHF13\r\n\t\x7f\x01\x05\x15\x17\x03\x10\x0e";
-		uint8_t c = rand() % 3 ? (uint8_t)special[rand() % (sizeof(special) - 1)]
-				       : (uint8_t)rand();
+		static const char special[] =
+		    "\x1b[O~ABCDHF13\r\n\t\x7f\x01\x05\x15\x17\x03\x10\x0e";
+		uint8_t c =
+		    rand() % 3 ? (uint8_t)special[rand() % (sizeof(special) - 1)] : (uint8_t)rand();
 		enum line_event ev = line_feed(&ed, c);
 		if (ed.len >= SHELL_LINE_MAX || ed.cur > ed.len || ed.buf[ed.len] != 0)
 			bad++;

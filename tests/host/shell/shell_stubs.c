@@ -32,21 +32,27 @@ static int record(unsigned argc, char **argv)
 	return 0;
 }
 
-int shell_cmd_help(unsigned argc, char **argv) { return record(argc, argv); }
-int shell_cmd_mm(unsigned argc, char **argv) { return record(argc, argv); }
-int shell_cmd_map(unsigned argc, char **argv) { return record(argc, argv); }
-int shell_cmd_unmap(unsigned argc, char **argv) { return record(argc, argv); }
-int shell_cmd_protect(unsigned argc, char **argv) { return record(argc, argv); }
-int shell_cmd_touch(unsigned argc, char **argv) { return record(argc, argv); }
-int shell_cmd_walk(unsigned argc, char **argv) { return record(argc, argv); }
-int shell_cmd_tlb(unsigned argc, char **argv) { return record(argc, argv); }
-int shell_cmd_cpus(unsigned argc, char **argv) { return record(argc, argv); }
-int shell_cmd_test(unsigned argc, char **argv) { return record(argc, argv); }
-int shell_cmd_bench(unsigned argc, char **argv) { return record(argc, argv); }
-int shell_cmd_mutant(unsigned argc, char **argv) { return record(argc, argv); }
-int shell_cmd_mem(unsigned argc, char **argv) { return record(argc, argv); }
-int shell_cmd_poweroff(unsigned argc, char **argv) { return record(argc, argv); }
-int shell_cmd_reset(unsigned argc, char **argv) { return record(argc, argv); }
+/* One stub per handler of the table (kernel/shell/shell.h). */
+#define STUB(name)                                                                                 \
+	int shell_cmd_##name(unsigned argc, char **argv)                                           \
+	{                                                                                          \
+		return record(argc, argv);                                                         \
+	}
+STUB(help)
+STUB(mm)
+STUB(map)
+STUB(unmap)
+STUB(protect)
+STUB(touch)
+STUB(walk)
+STUB(tlb)
+STUB(cpus)
+STUB(test)
+STUB(bench)
+STUB(mutant)
+STUB(mem)
+STUB(poweroff)
+STUB(reset)
 
 const char *shell_mutant_words(unsigned arg)
 {
