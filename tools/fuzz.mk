@@ -47,9 +47,9 @@ FUZZ_SRCS_multiboot2 := boot/multiboot2.c
 FUZZ_SRCS_pvh := boot/pvh.c
 FUZZ_SRCS_acpi := $(FUZZ_ACPI)
 FUZZ_SRCS_acpi_table := $(FUZZ_ACPI)
-FUZZ_SRCS_cmdline := kernel/cmdline.c
+FUZZ_SRCS_cmdline := kernel/cmdline.c lib/words.c
 FUZZ_SRCS_console := kernel/shell/line.c kernel/shell/parse.c kernel/shell/complete.c \
-	kernel/shell/table.c tests/host/shell/shell_stubs.c
+	kernel/shell/table.c tests/host/shell/shell_stubs.c lib/words.c
 
 fuzz_bin = $(FUZZ_OUT)/fuzz_$(1)
 fuzz_objs = $(patsubst %.c,$(FUZZ_OUT)/obj/%.o,tests/fuzz/fuzz_$(1).c $(FUZZ_COMMON) $(FUZZ_SRCS_$(1)))

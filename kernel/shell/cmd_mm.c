@@ -198,39 +198,40 @@ static unsigned attrs_of(const char *w)
 	return PT_READ;
 }
 
+/* map, unmap and protect: the same checks, then one vm_* call on the current mm. */
+static int range_cmd(char **argv)
+{
+	const char *cmd = argv[0];
+	virt_addr_t va;
+	uint64_t len;
+	struct mm *mm = need_mm(cmd);
+	if (!mm || !arg_range(cmd, argv, &va, &len))
+		return 1;
+	if (strcmp(cmd, "map") == 0)
+		return report(cmd, vm_map_anon(mm, va, len, attrs_of(argv[3])), "mapped", va, len,
+			      argv[3]);
+	if (strcmp(cmd, "protect") == 0)
+		return report(cmd, vm_protect(mm, va, len, attrs_of(argv[3])), "protected", va, len,
+			      argv[3]);
+	return report(cmd, vm_unmap(mm, va, len), "unmapped", va, len, NULL);
+}
+
 int shell_cmd_map(unsigned argc, char **argv)
 {
 	(void)argc;
-	virt_addr_t va;
-	uint64_t len;
-	struct mm *mm = need_mm("map");
-	if (!mm || !arg_range("map", argv, &va, &len))
-		return 1;
-	return report("map", vm_map_anon(mm, va, len, attrs_of(argv[3])), "mapped", va, len,
-		      argv[3]);
+	return range_cmd(argv);
 }
 
 int shell_cmd_unmap(unsigned argc, char **argv)
 {
 	(void)argc;
-	virt_addr_t va;
-	uint64_t len;
-	struct mm *mm = need_mm("unmap");
-	if (!mm || !arg_range("unmap", argv, &va, &len))
-		return 1;
-	return report("unmap", vm_unmap(mm, va, len), "unmapped", va, len, NULL);
+	return range_cmd(argv);
 }
 
 int shell_cmd_protect(unsigned argc, char **argv)
 {
 	(void)argc;
-	virt_addr_t va;
-	uint64_t len;
-	struct mm *mm = need_mm("protect");
-	if (!mm || !arg_range("protect", argv, &va, &len))
-		return 1;
-	return report("protect", vm_protect(mm, va, len, attrs_of(argv[3])), "protected", va, len,
-		      argv[3]);
+	return range_cmd(argv);
 }
 
 struct touch_job {

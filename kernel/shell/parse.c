@@ -12,6 +12,7 @@
 #include "kernel/shell/shell.h"
 #include "lib/fmt.h"
 #include "lib/string.h"
+#include "lib/words.h"
 
 static bool is_blank(char c)
 {
@@ -129,17 +130,7 @@ bool shell_parse_u64(const char *s, const char *what, uint64_t min, uint64_t max
 
 bool shell_word_in(const char *word, const char *words)
 {
-	size_t n = strlen(word);
-	for (const char *w = words; *w;) {
-		const char *end = strchr(w, '|');
-		size_t len = end ? (size_t)(end - w) : strlen(w);
-		if (len == n && strncmp(w, word, n) == 0)
-			return true;
-		if (!end)
-			break;
-		w = end + 1;
-	}
-	return false;
+	return words_index(words, word, strlen(word)) >= 0;
 }
 
 const char *shell_arg_words(const struct shell_cmd *cmd, unsigned arg)
