@@ -75,11 +75,19 @@ fuzz-repro: fuzz-deps $(call fuzz_bin,$(TARGET))
 # fuzzing; the intact build must pass that input.
 FUZZ_NEGATIVE_SECONDS ?= 60
 FUZZ_NEGATIVE_INPUT := tests/fuzz/negative/madt_entry_past_the_end.bin
+# And the console's line editor built without its line-length bound (FUZZ_BREAK=LINE),
+# from the seeds that hold no long line: the fuzzer must grow one past 255 bytes.
+FUZZ_NEGATIVE_CONSOLE_INPUT := tests/fuzz/negative/console_line_past_the_end.txt
+FUZZ_NEGATIVE_CONSOLE_SEEDS := tests/fuzz/corpus/console/session.txt tests/fuzz/corpus/console/keys.txt
 fuzz-negative:
 	$(FUZZ_Q)$(MAKE) -s fuzz-build FUZZ_TARGETS=acpi_table
 	$(FUZZ_Q)$(MAKE) -s fuzz-build FUZZ_TARGETS=acpi_table FUZZ_BREAK=MADT
 	$(FUZZ_Q)sh tools/fuzz_run.sh negative build/fuzz build/fuzz-break-MADT acpi_table \
 		$(FUZZ_NEGATIVE_INPUT) $(FUZZ_NEGATIVE_SECONDS) $(wildcard tests/fuzz/corpus/acpi_table/*-APIC.bin)
+	$(FUZZ_Q)$(MAKE) -s fuzz-build FUZZ_TARGETS=console
+	$(FUZZ_Q)$(MAKE) -s fuzz-build FUZZ_TARGETS=console FUZZ_BREAK=LINE
+	$(FUZZ_Q)sh tools/fuzz_run.sh negative build/fuzz build/fuzz-break-LINE console \
+		$(FUZZ_NEGATIVE_CONSOLE_INPUT) $(FUZZ_NEGATIVE_SECONDS) $(FUZZ_NEGATIVE_CONSOLE_SEEDS)
 
 define fuzz_link
 $(call fuzz_bin,$(1)): $(call fuzz_objs,$(1))
