@@ -70,6 +70,13 @@ SRCS := $(COMMON_SRCS) $(ARCH_SRCS)
 OBJS := $(patsubst %,$(BUILD)/%.o,$(SRCS)) $(ARCH_OBJS)
 KERNEL := $(BUILD)/pagoda.elf
 
+.PHONY: console-check
+# The `pagoda>` console driven through a pty (tools/console_check.py, docs/console.md):
+# `make run` itself, as a person would use it, ending with "N passed, N failed".
+console-check: deps kernel
+	$(Q)python3 tools/console_check.py --log $(BUILD)/console.log -- \
+		$(MAKE) --no-print-directory -s run ARCH=$(ARCH)
+
 .PHONY: all kernel iso run test test-negative iommu-negative debug clean deps deps-build host-test check-size doctor power-check
 all: kernel
 
@@ -310,7 +317,7 @@ dma-plot: deps kernel
 include tools/host_test.mk
 # libFuzzer targets for the parsers of firmware input (tools/fuzz.mk, docs/reliability.md).
 include tools/fuzz.mk
-host-test: host-pt-test host-mem-test host-efi-test
+host-test: host-pt-test host-mem-test host-efi-test host-shell-test
 	$(Q)for t in tools/test_ktest_run.py tools/test_bench.py tools/test_screen_check.py tools/test_dma_plot.py \
 		tools/test_pe_check.py; do \
 		out=$$(python3 $$t 2>&1) || { echo "$$out"; echo "host-test: $$t failed"; exit 1; }; \

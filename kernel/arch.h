@@ -136,6 +136,12 @@ uint64_t arch_time_ns(void);
 
 /* Writes one byte to the boot console, polling; usable before anything else. */
 void arch_console_putc(char c);
+/*
+ * The next byte received by the boot console's UART (0..255), or -1 when
+ * none is waiting (or there is no UART). Never waits: the console polls it
+ * from a thread that sleeps between polls (kernel/shell/shell.c).
+ */
+int arch_console_getc(void);
 
 enum exit_status {
 	EXIT_SUCCESS_ALL = 0, /* every test passed / clean shutdown */

@@ -17,6 +17,7 @@
 #include "kernel/printk.h"
 #include "lib/fmt.h"
 #include "lib/string.h"
+#include "lib/words.h"
 
 extern const struct cmdline_param *const __cmdline_params_start[];
 extern const struct cmdline_param *const __cmdline_params_end[];
@@ -140,22 +141,6 @@ static bool in_range(const struct cmdline_param *p, uint64_t v)
 	return v >= p->min && (p->max == 0 || v <= p->max);
 }
 
-/* Index of the len-byte word `s` in the '|'-separated `values`, or -1. */
-static int enum_index(const char *values, const char *s, size_t len)
-{
-	int index = 0;
-	for (const char *v = values; *v; index++) {
-		const char *end = strchr(v, '|');
-		size_t vlen = end ? (size_t)(end - v) : strlen(v);
-		if (vlen == len && strncmp(v, s, len) == 0)
-			return index;
-		if (!end)
-			break;
-		v = end + 1;
-	}
-	return -1;
-}
-
 static bool globs_ok(const char *s, size_t len)
 {
 	size_t run = 0; /* length of the current glob */
@@ -188,7 +173,7 @@ bool cmdline_parse_value(const struct cmdline_param *p, const char *value, size_
 	case CMDLINE_SIZE:
 		return parse_size(p, value, len, num) && in_range(p, *num);
 	case CMDLINE_ENUM: {
-		int i = enum_index(p->values, value, len);
+		int i = words_index(p->values, value, len);
 		*num = i < 0 ? 0 : (uint64_t)i;
 		return i >= 0;
 	}

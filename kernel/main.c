@@ -7,7 +7,8 @@
  * finds the edu device, when QEMU has one), and either runs
  * the test suite (command line `ktest` or `ktest=<globs>`) and exits with
  * its verdict, or runs the benchmarks (command line `bench`, see
- * docs/benchmarks.md) and exits, or prints a banner and idles (`make run`).
+ * docs/benchmarks.md) and exits, or prints a banner and runs the `pagoda>`
+ * console (`make run`, kernel/shell/shell.h).
  * The keys themselves belong to the subsystems that read them.
  */
 #include "kernel/entry.h"
@@ -24,6 +25,7 @@
 #include "kernel/mm/vm.h"
 #include "kernel/pci/pci.h"
 #include "kernel/sched/thread.h"
+#include "kernel/shell/shell.h"
 #include "kernel/smp.h"
 #include "kernel/xcall.h"
 #include "tests/ktest.h"
@@ -71,8 +73,7 @@ void kernel_main(void)
 		unsigned failed = ktest_run_all(filter);
 		arch_exit(failed ? EXIT_TESTS_FAILED : EXIT_SUCCESS_ALL);
 	}
-	printk("Pagoda is up on %u CPUs. Nothing to do: idling (Ctrl-A X quits QEMU).",
+	printk("Pagoda is up on %u CPUs. Type help (poweroff or Ctrl-A X quits QEMU).",
 	       cpumask_weight(cpumask_read(&cpu_online_mask)));
-	for (;;)
-		arch_cpu_idle();
+	shell_run();
 }

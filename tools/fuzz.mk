@@ -24,7 +24,7 @@
 FUZZ_CC ?= clang-14
 FUZZ_SECONDS ?= 10
 FUZZ_BREAK ?=
-FUZZ_ALL_TARGETS := fdt dt_pci dt_props multiboot2 pvh acpi acpi_table cmdline
+FUZZ_ALL_TARGETS := fdt dt_pci dt_props multiboot2 pvh acpi acpi_table cmdline console
 FUZZ_TARGETS ?= $(FUZZ_ALL_TARGETS)
 FUZZ_OUT := build/fuzz$(if $(FUZZ_BREAK),-break-$(FUZZ_BREAK))
 FUZZ_Q := $(if $(filter 1,$(V)),,@)
@@ -47,7 +47,9 @@ FUZZ_SRCS_multiboot2 := boot/multiboot2.c
 FUZZ_SRCS_pvh := boot/pvh.c
 FUZZ_SRCS_acpi := $(FUZZ_ACPI)
 FUZZ_SRCS_acpi_table := $(FUZZ_ACPI)
-FUZZ_SRCS_cmdline := kernel/cmdline.c
+FUZZ_SRCS_cmdline := kernel/cmdline.c lib/words.c
+FUZZ_SRCS_console := kernel/shell/line.c kernel/shell/parse.c kernel/shell/complete.c \
+	kernel/shell/table.c tests/host/shell/shell_stubs.c lib/words.c
 
 fuzz_bin = $(FUZZ_OUT)/fuzz_$(1)
 fuzz_objs = $(patsubst %.c,$(FUZZ_OUT)/obj/%.o,tests/fuzz/fuzz_$(1).c $(FUZZ_COMMON) $(FUZZ_SRCS_$(1)))
@@ -73,11 +75,19 @@ fuzz-repro: fuzz-deps $(call fuzz_bin,$(TARGET))
 # fuzzing; the intact build must pass that input.
 FUZZ_NEGATIVE_SECONDS ?= 60
 FUZZ_NEGATIVE_INPUT := tests/fuzz/negative/madt_entry_past_the_end.bin
+# And the console's line editor built without its line-length bound (FUZZ_BREAK=LINE),
+# from the seeds that hold no long line: the fuzzer must grow one past 255 bytes.
+FUZZ_NEGATIVE_CONSOLE_INPUT := tests/fuzz/negative/console_line_past_the_end.txt
+FUZZ_NEGATIVE_CONSOLE_SEEDS := tests/fuzz/corpus/console/session.txt tests/fuzz/corpus/console/keys.txt
 fuzz-negative:
 	$(FUZZ_Q)$(MAKE) -s fuzz-build FUZZ_TARGETS=acpi_table
 	$(FUZZ_Q)$(MAKE) -s fuzz-build FUZZ_TARGETS=acpi_table FUZZ_BREAK=MADT
 	$(FUZZ_Q)sh tools/fuzz_run.sh negative build/fuzz build/fuzz-break-MADT acpi_table \
 		$(FUZZ_NEGATIVE_INPUT) $(FUZZ_NEGATIVE_SECONDS) $(wildcard tests/fuzz/corpus/acpi_table/*-APIC.bin)
+	$(FUZZ_Q)$(MAKE) -s fuzz-build FUZZ_TARGETS=console
+	$(FUZZ_Q)$(MAKE) -s fuzz-build FUZZ_TARGETS=console FUZZ_BREAK=LINE
+	$(FUZZ_Q)sh tools/fuzz_run.sh negative build/fuzz build/fuzz-break-LINE console \
+		$(FUZZ_NEGATIVE_CONSOLE_INPUT) $(FUZZ_NEGATIVE_SECONDS) $(FUZZ_NEGATIVE_CONSOLE_SEEDS)
 
 define fuzz_link
 $(call fuzz_bin,$(1)): $(call fuzz_objs,$(1))

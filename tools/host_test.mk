@@ -86,3 +86,20 @@ $(HOST_EFI_BIN): $(HOST_EFI_SRCS) $(HOST_PT_ROOT)/arch/aarch64/efi/stub.h \
 	@mkdir -p $(HOST_PT_DIR)
 	@echo "  HOSTCC  $@"
 	$(HOST_PT_Q)$(HOST_PT_CC) $(HOST_PT_CFLAGS) $(HOST_EFI_SRCS) -o $@
+
+# Host test of the console's pure parts (kernel/shell/: line editor, parser,
+# completion, command table) against stub handlers, under ASan and UBSan.
+HOST_SHELL_SRCS := $(HOST_PT_ROOT)/tests/host/shell/shell_host_test.c \
+	$(HOST_PT_ROOT)/tests/host/shell/shell_stubs.c \
+	$(addprefix $(HOST_PT_ROOT)/kernel/shell/,line.c parse.c complete.c table.c) \
+	$(HOST_PT_ROOT)/lib/words.c
+HOST_SHELL_BIN := $(HOST_PT_DIR)/shell_host_test
+.PHONY: host-shell-test
+host-shell-test: $(HOST_SHELL_BIN)
+	$(HOST_PT_Q)$(HOST_SHELL_BIN)
+
+$(HOST_SHELL_BIN): $(HOST_SHELL_SRCS) $(HOST_PT_ROOT)/kernel/shell/shell.h \
+		$(HOST_PT_ROOT)/tests/host/shell/shell_stubs.h
+	@mkdir -p $(HOST_PT_DIR)
+	@echo "  HOSTCC  $@"
+	$(HOST_PT_Q)$(HOST_PT_CC) $(HOST_PT_CFLAGS) $(HOST_SHELL_SRCS) -o $@

@@ -42,6 +42,7 @@
 #include "kernel/arch.h"
 #include "kernel/mm/pt_arch.h"
 #include "kernel/printk.h"
+#include "lib/fmt.h"
 
 #define D_VALID	      (1ull << 0)
 #define D_TABLE	      (1ull << 1) /* also "page" at level 0 */
@@ -191,6 +192,24 @@ bool arch_pt_needs_bbm(void)
 	 * only block-size changes and may still raise TLB conflict aborts.
 	 */
 	return true;
+}
+
+void arch_pte_describe(pte_t pte, unsigned level, char *buf, size_t size)
+{
+	static const char *const sh[] = {"non", "?", "outer", "inner"};
+	static const char *const mt[] = {"device-nGnRE", "normal", "normal-NC"};
+	unsigned idx = (unsigned)((pte & D_ATTR_MASK) >> D_ATTR_SHIFT);
+	if (arch_pte_kind(pte, level) == PTE_TABLE) {
+		/* Bits 59-63 limit what the levels below may grant; Pagoda leaves them 0. */
+		snprintf(buf, size, "table%s", (pte >> 59) ? " APTable/XNTable/NSTable set" : "");
+		return;
+	}
+	snprintf(buf, size, "%s AttrIdx=%u(%s) SH=%s AP=%s%s%s%s%s%s%s%s",
+		 level == 0 ? "page" : "block", idx, idx < ARRAY_SIZE(mt) ? mt[idx] : "?",
+		 sh[(pte >> 8) & 3], (pte & D_AP_RDONLY) ? "ro" : "rw",
+		 (pte & D_AP_USER) ? ",el0" : "", (pte & D_AF) ? " AF" : "",
+		 (pte & D_NG) ? " nG" : "", (pte & D_PXN) ? " PXN" : "", (pte & D_UXN) ? " UXN" : "",
+		 (pte & D_SW_DIRTY) ? " sw-dirty" : "", (pte & D_SOFT_DIRTY) ? " soft-dirty" : "");
 }
 
 void arch_pte_write(pte_t *slot, pte_t value)

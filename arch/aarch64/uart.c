@@ -13,6 +13,10 @@
  * (mm.c) maps the UART with vm_map_mmio() and moves the console to that
  * address in one step with nothing printed in between.
  *
+ * Receiving is polled (arch_console_getc), so the receiver must be on:
+ * QEMU's PL011 takes no input unless UARTEN and RXE are set, and firmware
+ * may enable the transmitter alone.
+ *
  * The baud rate is left as the firmware set it: the UART's reference
  * clock is not known here, and QEMU ignores the divisor anyway.
  */
@@ -27,6 +31,7 @@
 #define UARTCR	  0x30
 #define UARTIMSC  0x38
 
+#define FR_RXFE	     (1u << 4)
 #define FR_TXFF	     (1u << 5)
 #define LCR_H_FEN    (1u << 4)
 #define LCR_H_WLEN_8 (3u << 5)
@@ -51,6 +56,8 @@ void aarch64_uart_init(phys_addr_t base)
 		mmio_write32(uart + UARTCR, 0);
 		mmio_write32(uart + UARTLCR_H, LCR_H_WLEN_8 | LCR_H_FEN);
 		mmio_write32(uart + UARTCR, CR_UARTEN | CR_TXE | CR_RXE);
+	} else if (!(cr & CR_RXE)) {
+		mmio_write32(uart + UARTCR, cr | CR_RXE);
 	}
 }
 
@@ -62,6 +69,13 @@ void arch_console_putc(char c)
 	for (unsigned i = 0; i < 100000 && (mmio_read32(uart + UARTFR) & FR_TXFF); i++)
 		arch_cpu_relax();
 	mmio_write32(uart + UARTDR, (uint8_t)c);
+}
+
+int arch_console_getc(void)
+{
+	if (!uart || (mmio_read32(uart + UARTFR) & FR_RXFE))
+		return -1;
+	return (int)(mmio_read32(uart + UARTDR) & 0xff); /* bits 8-11: error flags */
 }
 
 void *aarch64_uart_map(void)

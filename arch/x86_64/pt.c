@@ -11,6 +11,7 @@
  */
 #include "arch/x86_64/x86.h"
 #include "kernel/mm/pt_arch.h"
+#include "lib/fmt.h"
 
 #define X86_P (1ull << 0)
 #define X86_RW (1ull << 1)
@@ -116,6 +117,25 @@ void arch_pte_write(pte_t *slot, pte_t value)
 {
 	/* One aligned 8-byte store: the walker sees the old or the new entry, never a mix. */
 	__atomic_store_n(slot, value, __ATOMIC_RELEASE);
+}
+
+void arch_pte_describe(pte_t pte, unsigned level, char *buf, size_t size)
+{
+	static const struct {
+		pte_t bit;
+		const char *name;
+	} bits[] = {
+	    {X86_P, "P"},   {X86_RW, "RW"}, {X86_US, "US"}, {X86_PWT, "PWT"},
+	    {X86_PCD, "PCD"}, {X86_A, "A"},   {X86_D, "D"},   {X86_PS, "PS"},
+	    {X86_G, "G"},   {X86_SOFT_DIRTY, "soft-dirty"}, {X86_NX, "NX"},
+	};
+	size_t n = 0;
+	(void)level;
+	if (size)
+		buf[0] = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(bits) && n < size; i++)
+		if (pte & bits[i].bit)
+			n += (size_t)snprintf(buf + n, size - n, "%s%s", n ? " " : "", bits[i].name);
 }
 
 bool arch_pt_needs_bbm(void)

@@ -2,11 +2,15 @@
 /*
  * The boot console: a 16550 UART at COM1 (I/O port 0x3F8), 115200 8N1,
  * polled. Polling keeps it usable from any context, panics included.
+ * Receiving is polled too (arch_console_getc): the FIFO holds 16 bytes,
+ * and QEMU stops reading its host side while it is full, so a slow poller
+ * loses nothing.
  */
 #include "arch/x86_64/x86.h"
 #include "kernel/arch.h"
 
 #define COM1 0x3F8
+#define LSR_DATA_READY 0x01
 #define LSR_THR_EMPTY 0x20
 
 void x86_serial_init(void)
@@ -26,4 +30,11 @@ void arch_console_putc(char c)
 	for (unsigned i = 0; i < 100000 && !(inb(COM1 + 5) & LSR_THR_EMPTY); i++)
 		__asm__ __volatile__("pause");
 	outb(COM1, (uint8_t)c);
+}
+
+int arch_console_getc(void)
+{
+	if (!(inb(COM1 + 5) & LSR_DATA_READY))
+		return -1;
+	return inb(COM1);
 }

@@ -260,6 +260,14 @@ bool bench_requested(void)
 
 bool bench_run_all(void)
 {
+	char only[64];
+	if (!cmdline_get("bench.only", only, sizeof(only)) || !only[0])
+		strlcpy(only, "*", sizeof(only));
+	return bench_run(only);
+}
+
+bool bench_run(const char *only)
+{
 	/*
 	 * A CPU enters cpu_online_mask before it has initialised its run
 	 * queue (smp_secondary_main), so creating a thread on a CPU that has
@@ -283,9 +291,7 @@ bool bench_run_all(void)
 		return !bench_failed;
 	}
 	uint64_t reps = cmdline_u64("bench.reps");
-	char only[64];
-	if (!cmdline_get("bench.only", only, sizeof(only)) || !only[0])
-		strlcpy(only, "*", sizeof(only));
+	bench_failed = false;
 	for (const struct bench_scenario *const *sc = __bench_scenarios_start;
 	     sc < __bench_scenarios_end; sc++)
 		for (bench_rep = 0; bench_rep < reps && glob_match(only, (*sc)->name); bench_rep++)

@@ -65,6 +65,13 @@ enum pte_kind arch_pte_kind(pte_t pte, unsigned level);
 phys_addr_t arch_pte_address(pte_t pte, unsigned level);
 /* The abstract attributes of a leaf (including accessed and dirty). */
 unsigned arch_pte_attrs(pte_t pte, unsigned level);
+/*
+ * Names the descriptor's bits as the architecture manual does (x86: "P RW
+ * US A D NX"; arm64: "page AttrIdx=1(normal) SH=inner AP=rw,el0 AF nG
+ * PXN"), for a student reading a walk (kernel/mm/pt_dump.c). Writes one
+ * line, no newline, always terminated inside `size`.
+ */
+void arch_pte_describe(pte_t pte, unsigned level, char *buf, size_t size);
 
 /*
  * Must a valid descriptor that some CPU may walk be made invalid, and that

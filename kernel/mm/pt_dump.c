@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * Printing a page-table walk, for page-fault reports: one line per level
- * with the index, the raw descriptor and what the arch says it is. It only
- * reads tables through the direct map, so it cannot fault itself.
+ * Printing a page-table walk, for page-fault reports and the console's
+ * `walk`: one line per level with the index, the raw descriptor, what the
+ * arch says it is and its bits by their manual names (arch_pte_describe).
+ * It only reads tables through the direct map, so it cannot fault itself.
  */
 #include "kernel/entry.h"
 #include "kernel/mm/frame.h"
@@ -36,17 +37,19 @@ void pt_dump_walk(phys_addr_t root, virt_addr_t va)
 			console_write("    L%u[%3u] %016lx absent\n", level, idx, (unsigned long)pte);
 			return;
 		}
+		char bits[96];
+		arch_pte_describe(pte, level, bits, sizeof(bits));
 		if (kind == PTE_LEAF) {
 			char a[16];
 			attrs_string(arch_pte_attrs(pte, level), a);
-			console_write("    L%u[%3u] %016lx leaf -> %#lx %s\n", level, idx,
+			console_write("    L%u[%3u] %016lx leaf -> %#lx %s (%s)\n", level, idx,
 				      (unsigned long)pte, (unsigned long)arch_pte_address(pte, level),
-				      a);
+				      a, bits);
 			return;
 		}
 		table = arch_pte_address(pte, level);
-		console_write("    L%u[%3u] %016lx table -> %#lx\n", level, idx, (unsigned long)pte,
-			      (unsigned long)table);
+		console_write("    L%u[%3u] %016lx table -> %#lx (%s)\n", level, idx,
+			      (unsigned long)pte, (unsigned long)table, bits);
 		if (level == 0)
 			return;
 	}

@@ -109,6 +109,14 @@ enum tlb_break {
 	TLB_BREAK_ASID_ORPHAN_FREED, /* a destroyed mm's still-pinned id goes back to the pool */
 };
 extern enum tlb_break tlb_broken;
+/* The tlb.break= words ('|'-separated, "none" first), in enum tlb_break order. */
+const char *tlb_break_names(void);
+/*
+ * Arms the switch named `name` (a tlb.break= word; "none" disarms) from
+ * now on, for the console's `mutant`: false when there is no such word.
+ * A teaching aid: operations already running may see either setting.
+ */
+bool tlb_break_arm(const char *name);
 static inline bool tlb_broken_is(enum tlb_break b)
 {
 	return tlb_broken == b;

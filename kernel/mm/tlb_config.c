@@ -6,9 +6,13 @@
  * the kernel's one table of command-line keys (docs/cmdline.md), and read
  * once by tlb_setup().
  *
- * Invariants: tlb_mode, tlb_broadcast and tlb_broken are written only by
- * tlb_setup(), on the boot CPU, before any address space but the kernel's
- * is used, and never change afterwards. Broadcast is chosen only where
+ * Invariants: tlb_mode and tlb_broadcast are written only by tlb_setup(),
+ * on the boot CPU, before any address space but the kernel's is used, and
+ * never change afterwards: requests in flight, deferred generations and
+ * the per-table records all assume the mode they were made in, so there
+ * is no safe moment to switch it live. tlb_broken is written by
+ * tlb_setup() too, and otherwise only by tlb_break_arm() (the console's
+ * `mutant`, a teaching aid that breaks the layer on purpose). Broadcast is chosen only where
  * arch_tlb_caps() offers it. At most one tlb.break= switch is set, and
  * setting one (or tlb.skip_flush) prints a warning that tests must fail.
  */
@@ -17,6 +21,7 @@
 #include "kernel/mm/gather.h"
 #include "kernel/mm/tlb.h"
 #include "kernel/printk.h"
+#include "lib/string.h"
 
 enum tlb_mode tlb_mode = TLB_MODE_GEN;
 bool tlb_broadcast;
@@ -61,4 +66,22 @@ void tlb_setup(void)
 		tlb_test_skip_flush = true;
 		printk("tlb: WARNING: flushes are skipped (tlb.skip_flush): tests must fail");
 	}
+}
+
+const char *tlb_break_names(void)
+{
+	return cmdline_param_find(cmdline_table_builtin(), "tlb.break")->values;
+}
+
+bool tlb_break_arm(const char *name)
+{
+	const struct cmdline_param *p = cmdline_param_find(cmdline_table_builtin(), "tlb.break");
+	uint64_t index;
+	if (!cmdline_parse_value(p, name, strlen(name), &index))
+		return false;
+	WRITE_ONCE(tlb_broken, (enum tlb_break)index);
+	if (index != TLB_BREAK_NONE)
+		printk("tlb: WARNING: invariant '%s' broken on purpose (mutant): tests must fail",
+		       name);
+	return true;
 }

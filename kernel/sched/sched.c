@@ -367,6 +367,15 @@ void sched_idle_loop(void)
 	}
 }
 
+const char *sched_cpu_running(unsigned cpu)
+{
+	struct run_queue *rq = &run_queues[cpu];
+	irqflags_t flags = spin_lock_irqsave(&rq->lock);
+	const char *name = rq->current ? rq->current->name : NULL;
+	spin_unlock_irqrestore(&rq->lock, flags);
+	return name ? name : "?";
+}
+
 struct sched_stats sched_stats_cpu(unsigned cpu)
 {
 	return run_queues[cpu].stats;

@@ -117,5 +117,7 @@ struct sched_stats {
 	uint64_t wakeups;
 };
 struct sched_stats sched_stats_cpu(unsigned cpu);
+/* The name of the thread CPU `cpu` runs now (a snapshot: it may change at once). */
+const char *sched_cpu_running(unsigned cpu);
 
 #endif
