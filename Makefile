@@ -196,6 +196,9 @@ SETTLE_CASE := gather.batch_failure_settles_early
 NESTED_CASE := gather.nested_gathers_flush_everything
 CONCURRENT_CASE := tlb.concurrent_gathers_fewer_full_flushes
 ONE_PAGE_CASE := tlb_count.one_page_unmap_bumps_once
+# The shootdown event ring (kernel/mm/tlb_trace.h): causal order, and nothing recorded when stopped.
+TRACE_ORDER_CASE := tlb_trace.one_page_unmap_in_causal_order
+TRACE_OFF_CASE := tlb_trace.disabled_records_nothing
 
 # PCI interrupts (docs/pci.md): an MSI whose data names another vector, and a
 # handler that counts each completion twice, must both fail IRQ_CASE.
@@ -227,6 +230,8 @@ test-negative: deps kernel
 	$(call negative_check,tlb=mmgen tlb.break=nested_blind,--expect-fail $(NESTED_CASE),$(NESTED_CASE))
 	$(call negative_check,tlb=ipi tlb.break=catch_up_skips_ring,--expect-fail $(CONCURRENT_CASE),$(CONCURRENT_CASE))
 	$(call negative_check,tlb.break=defer_every_level,--expect-fail $(ONE_PAGE_CASE),$(ONE_PAGE_CASE))
+	$(call negative_check,tlb=ipi tlb.break=free_before_flush,--expect-fail $(TRACE_ORDER_CASE),$(TRACE_ORDER_CASE))
+	$(call negative_check,tlb.break=trace_records_off,--expect-fail $(TRACE_OFF_CASE),$(TRACE_OFF_CASE))
 	$(call negative_check,xcall.break=drain_early,--expect-fail ipi.nowait_then_drain,ipi.nowait_then_drain)
 	$(call negative_check,tlb=bogus mem=abc,$(CMDLINE_REPORTS),cmdline,lenient)
 	$(call negative_check,cmdline.strict tlb=bogus,--expect-panic "cmdline_check: 'tlb=bogus': tlb expects",cmdline,lenient)

@@ -107,6 +107,7 @@ enum tlb_break {
 	TLB_BREAK_DEFER_EVERY_LEVEL, /* a change defers every table the walk passed through */
 	TLB_BREAK_SPARE_SWITCHED_AWAY, /* a switched-away CPU is spared even when tables are freed */
 	TLB_BREAK_ASID_ORPHAN_FREED, /* a destroyed mm's still-pinned id goes back to the pool */
+	TLB_BREAK_TRACE_RECORDS_OFF, /* the event ring (tlb_trace.h) keeps recording when stopped */
 };
 extern enum tlb_break tlb_broken;
 static inline bool tlb_broken_is(enum tlb_break b)
