@@ -309,6 +309,23 @@ dma-plot: deps kernel
 		--arch $(ARCH) --timeout $(BENCH_TIMEOUT) --exit-style $(EXIT_STYLE) \
 		-- sh -c 'exec $(subst $(BUILD)/test.,$(BUILD)/dmaplot.,$(QEMU_TEST))'
 
+# The shootdown timeline (docs/tlb.md, "Watching a shootdown"): one boot of
+# the tlb_trace.shootdown_scenario case with trace.scenario=shootdown, which
+# prints the event ring (kernel/mm/tlb_trace.h) over serial; tools/trace_plot.py
+# draws it, one lane per CPU, to TRACE_PNG. TRACE_TLB: the tlb= mode (IPIs by
+# default, so both arches show them; broadcast shows arm64's TLBI broadcast).
+TRACE_TLB ?= ipi
+TRACE_PNG ?= $(BUILD)/trace.png
+TRACE_CASE := tlb_trace.shootdown_scenario
+.PHONY: trace
+trace: deps kernel
+	$(Q)sh tools/deps.sh plots $(ARCH)
+	$(call arch_boot_image,$(call NEGATIVE_CMDLINE,trace.scenario=shootdown tlb=$(TRACE_TLB) $(CMDLINE),$(TRACE_CASE)),trace)
+	$(Q)python3 tools/ktest_run.py --log $(BUILD)/trace.log --timeout $(TIMEOUT) \
+		--exit-style $(EXIT_STYLE) -- $(subst $(BUILD)/test.,$(BUILD)/trace.,$(QEMU_TEST))
+	$(Q)$(PLOT_PYTHON) tools/trace_plot.py --log $(BUILD)/trace.log --out $(TRACE_PNG) \
+		--title 'Pagoda TLB shootdown ($(ARCH), tlb=$(TRACE_TLB), CPUS=$(CPUS))'
+
 # Host-side checks that need no QEMU: the runners' own parser tests, and the
 # generic page-table code against a scrambled fake architecture under
 # AddressSanitizer and UndefinedBehaviorSanitizer (tools/host_test.mk).
@@ -316,7 +333,7 @@ include tools/host_test.mk
 # libFuzzer targets for the parsers of firmware input (tools/fuzz.mk, docs/reliability.md).
 include tools/fuzz.mk
 host-test: host-pt-test host-mem-test host-efi-test
-	$(Q)for t in tools/test_ktest_run.py tools/test_bench.py tools/test_screen_check.py tools/test_dma_plot.py \
+	$(Q)for t in tools/test_ktest_run.py tools/test_bench.py tools/test_screen_check.py tools/test_dma_plot.py tools/test_trace_plot.py \
 		tools/test_pe_check.py; do \
 		out=$$(python3 $$t 2>&1) || { echo "$$out"; echo "host-test: $$t failed"; exit 1; }; \
 		echo "$$out" | tail -n 1; \

@@ -2,7 +2,8 @@
 /*
  * TLB shootdown for address spaces, with generations. The layer's files:
  * tlb.c (the flush engine), switch.c (what a CPU does with this state when
- * it changes address space), tlb_stats.c (counters, trace) and
+ * it changes address space), tlb_stats.c (counters, the tests' small
+ * trace), tlb_trace.c (the timestamped per-CPU event ring, tlb_trace.h) and
  * tlb_config.c (command line); tlb_internal.h is what they share.
  *
  * Per mm:   tlb_gen        bumped before every flush request and every

@@ -80,8 +80,9 @@ void tlb_trace_ring_clear(void);
  * `trace: begin events=N lost=L cpus=C`, then one line per event
  * `trace: <ns> <cpu> <kind> 0x<a> 0x<b>` (the kinds' names are
  * tlb_trace_kind_name()), then `trace: end`. A line has no newline and
- * lives only during the call. Thread context (it may take a while); best
- * with recording off, else events recorded meanwhile may be shown or lost.
+ * lives only during the call. Thread context (it may take a while), one
+ * dump or read at a time; best with recording off, else events recorded
+ * meanwhile may be shown or lost.
  */
 void tlb_trace_ring_dump(void (*emit)(const char *line, void *ctx), void *ctx);
 
