@@ -151,9 +151,36 @@ run: deps kernel
 
 debug: deps kernel
 	$(call arch_boot_image,$(RUN_CMDLINE),run)
-	@echo "QEMU waits for gdb on :1234. In another terminal:"
-	@echo "  gdb-multiarch $(KERNEL) -ex 'target remote :1234'"
+	@echo "QEMU waits for gdb on :1234. In another terminal (helpers: docs/debugging.md):"
+	@echo "  gdb-multiarch $(KERNEL) -ex 'source tools/gdb/pagoda.py' -ex 'target remote :1234'"
 	$(QEMU_RUN) -s -S
+
+# The gdb helpers against a real boot (tools/gdb_check.py, docs/debugging.md):
+# stops the kernel after the TLB layer's setup in tlb=mmgen and checks what
+# pagoda-walk, pagoda-cpus and pagoda-tlb print. Boots QEMU: run it under
+# the QEMU lock.
+.PHONY: gdb-check
+gdb-check: deps kernel
+	$(call arch_boot_image,cmdline.strict $(RUN_CMDLINE) tlb=mmgen,gdbcheck)
+	$(Q)python3 tools/gdb_check.py --elf $(KERNEL) --cpus $(CPUS) --mode mmgen \
+		--log $(BUILD)/gdb-check.log -- $(subst $(BUILD)/test.,$(BUILD)/gdbcheck.,$(QEMU_TEST))
+
+# compile_commands.json for clangd and other tools (docs/debugging.md): one
+# entry per source of ARCH's kernel with the flags this Makefile compiles it
+# with (dependency-file flags left out); `make compile_commands.json
+# ARCH=aarch64` switches the tree to the other arch. Checked to be valid JSON
+# with one entry per source.
+CC_JSON_FLAGS = $(filter-out -MMD -MP,$(if $(filter %.S,$(1)),$(ASFLAGS),$(CFLAGS)))
+cc_json_entry = {"directory": "$(CURDIR)", "file": "$(1)", "output": "$(BUILD)/$(1).o", \
+	"command": "$(CC) $(CC_JSON_FLAGS) -c $(1) -o $(BUILD)/$(1).o"}
+.PHONY: compile_commands.json
+compile_commands.json:
+	@echo "  GEN     $@ ($(ARCH), $(words $(SRCS)) sources)"
+	$(file >$@,[)
+	$(foreach s,$(SRCS),$(file >>$@,$(if $(filter $(s),$(firstword $(SRCS))),,$(comma))$(call cc_json_entry,$(s))))
+	$(file >>$@,])
+	$(Q)python3 -c 'import json,sys; n = len(json.load(open("$@"))); sys.exit(n != $(words $(SRCS)))' \
+		|| { echo "compile_commands.json: not valid JSON, or not one entry per source"; exit 1; }
 
 test: deps kernel check-size host-test
 	$(call arch_boot_image,$(TEST_CMDLINE),test)
