@@ -161,9 +161,19 @@ debug: deps kernel
 # the QEMU lock.
 .PHONY: gdb-check
 gdb-check: deps kernel
+	$(Q)sh tools/deps.sh gdb $(ARCH)
 	$(call arch_boot_image,cmdline.strict $(RUN_CMDLINE) tlb=mmgen,gdbcheck)
 	$(Q)python3 tools/gdb_check.py --elf $(KERNEL) --cpus $(CPUS) --mode mmgen \
 		--log $(BUILD)/gdb-check.log -- $(subst $(BUILD)/test.,$(BUILD)/gdbcheck.,$(QEMU_TEST))
+# The same with the walker broken on purpose (PAGODA_GDB_BREAK=walk_index): must fail.
+.PHONY: gdb-check-negative
+gdb-check-negative:
+	@echo "negative check: PAGODA_GDB_BREAK=walk_index must make gdb-check fail"
+	$(Q)! PAGODA_GDB_BREAK=walk_index $(MAKE) --no-print-directory gdb-check >$(BUILD)/gdb-check-negative.out 2>&1 \
+		|| { cat $(BUILD)/gdb-check-negative.out; echo "gdb-check-negative: the broken walker passed"; exit 1; }
+	$(Q)grep -q "FAIL walk-data" $(BUILD)/gdb-check-negative.out \
+		|| { cat $(BUILD)/gdb-check-negative.out; echo "gdb-check-negative: failed, but not on the walk"; exit 1; }
+	@echo "gdb-check-negative: the broken walker was caught"
 
 # compile_commands.json for clangd and other tools (docs/debugging.md): one
 # entry per source of ARCH's kernel with the flags this Makefile compiles it
@@ -305,8 +315,9 @@ pictures:
 		dot -Tsvg "$$f" -o "$${f%.dot}.svg" && dot -Tpng -Gdpi=110 "$$f" -o "$${f%.dot}.png" || exit 1; \
 	done
 
-.PHONY: bench bench-images
+.PHONY: bench bench-images bench-plot
 bench: deps bench-images
+	$(Q)sh tools/deps.sh plots $(ARCH)
 ifneq ($(BENCH_BASELINE),)
 	$(Q)$(MAKE) --no-print-directory NOTIFIER=off BENCH_MODES='$(BENCH_BASELINE)' bench-images
 endif
@@ -315,6 +326,14 @@ endif
 			--baseline-mode $(BENCH_BASELINE)) \
 		$(if $(BENCH_ONLY),--only '$(BENCH_ONLY)') --timeout $(BENCH_TIMEOUT) --exit-style $(EXIT_STYLE) --markdown $(BUILD)/bench.md \
 		--title 'Pagoda TLB benchmarks ($(ARCH), CPUS=$(CPUS))' -- sh -c 'exec $(BENCH_QEMU)'
+	$(Q)$(MAKE) --no-print-directory bench-plot
+
+# Bar charts of the last `make bench`'s logs (tools/bench_plot.py): $(BUILD)/bench-<scenario>.png
+# and bench-overview.png. Needs no QEMU, so it redraws a saved run.
+bench-plot:
+	$(Q)sh tools/deps.sh plots $(ARCH)
+	$(Q)$(PLOT_PYTHON) tools/bench_plot.py --log-dir $(BUILD) --modes '$(BENCH_MODES)' \
+		--out-dir $(BUILD) --title 'Pagoda TLB benchmarks ($(ARCH), CPUS=$(CPUS))'
 
 # One bench image per mode in BENCH_MODES (make bench builds the baseline's this way).
 bench-images: kernel
@@ -360,8 +379,8 @@ include tools/host_test.mk
 # libFuzzer targets for the parsers of firmware input (tools/fuzz.mk, docs/reliability.md).
 include tools/fuzz.mk
 host-test: host-pt-test host-mem-test host-efi-test
-	$(Q)for t in tools/test_ktest_run.py tools/test_bench.py tools/test_screen_check.py tools/test_dma_plot.py tools/test_trace_plot.py \
-		tools/test_pe_check.py; do \
+	$(Q)for t in tools/test_ktest_run.py tools/test_bench.py tools/test_screen_check.py tools/test_dma_plot.py \
+		tools/test_trace_plot.py tools/test_bench_plot.py tools/test_pe_check.py; do \
 		out=$$(python3 $$t 2>&1) || { echo "$$out"; echo "host-test: $$t failed"; exit 1; }; \
 		echo "$$out" | tail -n 1; \
 	done

@@ -75,6 +75,11 @@ def cost_per_op(summary):
     return [(label, summary[f] / summary["ops"]) for f, label in fields if f in summary]
 
 
+def number(y):
+    """A bar's label: whole numbers as such, others with two decimals."""
+    return f"{y:.0f}" if abs(y - round(y)) < 0.005 else f"{y:.2f}"
+
+
 def draw_scenario(name, bars, out, title):
     import matplotlib
     matplotlib.use("Agg")
@@ -100,11 +105,12 @@ def draw_scenario(name, bars, out, title):
         ys = [vals.get(lbl, 0) for lbl in labels]
         right.bar(xs, ys, width, color=colours[mode], label=mode)
         for x, y in zip(xs, ys):
-            right.text(x, y, f"{y:.2f}" if y < 10 else f"{y:.0f}", ha="center", va="bottom",
-                       fontsize=6, rotation=90)
+            right.text(x, y, number(y), ha="center", va="bottom", fontsize=7)
     right.set_xticks(range(len(labels)), labels, fontsize=8, rotation=20)
-    right.set_ylabel("per operation (summed over reps)", fontsize=8)
-    right.set_ylim(0, max([v for c in costs for _, v in c] + [1]) * 1.3)
+    right.set_ylabel("per operation (symlog scale)", fontsize=8)
+    # Symlog: a 128-page count and a 1-IPI count both stay readable, and 0 stays 0.
+    right.set_yscale("symlog", linthresh=1)
+    right.set_ylim(0, max([v for c in costs for _, v in c] + [1]) * 3)
     right.set_title("what one operation cost", fontsize=10)
     right.legend(title="tlb=", fontsize=8)
     cpus = bars[0][1].get("cpus")
@@ -121,15 +127,17 @@ def draw_overview(modes, ref, rows, out, title):
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(11, 4.2))
-    width = 0.8 / len(modes)
-    for i, mode in enumerate(modes):
-        xs = [j + (i - (len(modes) - 1) / 2) * width for j in range(len(rows))]
+    shown = [m for m in modes if m != ref]  # the reference is the dashed line at 1
+    width = 0.8 / len(shown)
+    for i, mode in enumerate(shown):
+        xs = [j + (i - (len(shown) - 1) / 2) * width for j in range(len(rows))]
         ys = [r.get(mode, 0) for _, r in rows]
-        ax.bar(xs, ys, width, color=MODE_COLOURS[i % len(MODE_COLOURS)], label=mode)
+        ax.bar(xs, ys, width, color=MODE_COLOURS[modes.index(mode) % len(MODE_COLOURS)],
+               label=mode)
         for x, y in zip(xs, ys):
             if y:
-                ax.text(x, y, f"{y:.2f}", ha="center", va="bottom", fontsize=6, rotation=90)
-    ax.axhline(1.0, color="#555555", lw=0.8, ls="--")
+                ax.text(x, y, f"{y:.2f}", ha="center", va="bottom", fontsize=7)
+    ax.axhline(1.0, color="#555555", lw=0.8, ls="--", label=f"{ref} (reference)")
     ax.set_xticks(range(len(rows)), [n for n, _ in rows], rotation=30, ha="right", fontsize=8)
     ax.set_ylabel(f"ops/s relative to tlb={ref}", fontsize=9)
     ax.set_ylim(0, max([v for _, r in rows for v in r.values()] + [1]) * 1.2)

@@ -132,8 +132,9 @@ def main(argv=None):
             gdb = ["gdb-multiarch", "-nx", "-batch", args.elf]
             for c in gdb_commands(port):
                 gdb += ["-ex", c]
-            run = subprocess.run(gdb, capture_output=True, text=True, timeout=args.timeout)
-            out = run.stdout + run.stderr
+            # One stream, so that each command's output stays in its section.
+            out = subprocess.run(gdb, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                 text=True, timeout=args.timeout).stdout
         except subprocess.TimeoutExpired:
             print(f"gdb-check: gdb did not finish in {args.timeout:.0f} s")
             return 1

@@ -21,8 +21,13 @@ provide, so a walk works from the kernel's entry on; the architecture is
 taken from gdb's, so one file serves both.
 """
 
+import os
+
 import gdb
 
+# Test-only (make gdb-check-negative): PAGODA_GDB_BREAK=walk_index makes the walker
+# take each level's index from the wrong bits, and gdb-check's walk checks must fail.
+BROKEN = os.environ.get("PAGODA_GDB_BREAK", "")
 ADDR_MASK = 0x0000FFFFFFFFF000
 LEVEL_NAMES = {"x86_64": ["PT", "PD", "PDPT", "PML4"], "aarch64": ["L3", "L2", "L1", "L0"]}
 
@@ -90,7 +95,7 @@ def walk(va):
     decode = x86_bits if a == "x86_64" else arm_bits
     for level in range(3, -1, -1):
         shift = 12 + 9 * level
-        index = (va >> shift) & 511
+        index = (va >> (shift + (BROKEN == "walk_index"))) & 511
         entry = read_u64(direct_map(table) + index * 8)
         bits, valid, leaf = decode(entry, level)
         name = LEVEL_NAMES[a][level]
@@ -119,7 +124,10 @@ class Walk(gdb.Command):
     def invoke(self, arg, from_tty):
         if not arg.strip():
             raise gdb.GdbError("usage: pagoda-walk ADDR (an expression: 0x..., &symbol, $pc)")
-        va = u64(gdb.parse_and_eval(arg))
+        value = gdb.parse_and_eval(arg)
+        if value.type.code == gdb.TYPE_CODE_FUNC:
+            value = value.address  # `pagoda-walk kernel_main` means its code
+        va = u64(value)
         pa = walk(va)
         if pa is None:
             return
