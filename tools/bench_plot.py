@@ -29,13 +29,17 @@ COST_FIELDS = [("ipis", "IPIs"), ("flushes", "flushes"), ("full_flushes", "full 
 MODE_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"]
 
 
-def load(log_dir, modes):
-    """{mode: results} from the bench-<mode>.log files that exist (bench.parse_output)."""
+def load(log_dir, modes, errors=None):
+    """{mode: results} from the bench-<mode>.log files that exist (bench.parse_output);
+    the lines bench.py refuses are appended to `errors` (a list) if given."""
     by_mode = {}
     for mode in modes:
         log = Path(log_dir) / f"bench-{mode}.log"
         if log.exists():
-            by_mode[mode] = bench.parse_output(log.read_text(errors="replace"))[0]
+            results, errs, _, _ = bench.parse_output(log.read_text(errors="replace"))
+            by_mode[mode] = results
+            if errors is not None:
+                errors += [f"{log}: {e}" for e in errs]
     return by_mode
 
 
@@ -156,7 +160,12 @@ def main(argv=None):
     ap.add_argument("--title", default="Pagoda TLB benchmarks")
     args = ap.parse_args(argv)
     modes = args.modes.replace(",", " ").split()
-    data = chart_data(modes, load(args.log_dir, modes))
+    errors = []
+    data = chart_data(modes, load(args.log_dir, modes, errors))
+    for e in errors[:5]:
+        print(f"bench_plot: {e}", file=sys.stderr)
+    if len(errors) > 5:
+        print(f"bench_plot: ... and {len(errors) - 5} more refused lines", file=sys.stderr)
     if not data:
         print(f"bench_plot: no BENCH result in {args.log_dir}/bench-<mode>.log "
               f"for modes {' '.join(modes)}", file=sys.stderr)

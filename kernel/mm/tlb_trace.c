@@ -13,9 +13,9 @@
  * which is why it needs no cooperation from the writers.
  */
 #include "kernel/mm/tlb_trace.h"
-#include "kernel/arch.h"
 #include "kernel/cpumask.h"
 #include "kernel/mm/tlb.h"
+#include "kernel/time.h"
 #include "lib/fmt.h"
 
 #define TLB_TRACE_RING_SLOTS 512
