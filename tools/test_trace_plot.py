@@ -107,8 +107,12 @@ class StructureTest(unittest.TestCase):
         self.assertEqual(trace_plot.flush_label(dict(b=0)), "full")
 
     def test_free_runs(self):
-        self.assertEqual(trace_plot.free_runs(self.events, gap_ns=10), [(0, 1900, 1905, 2, 1)])
-        self.assertEqual(len(trace_plot.free_runs(self.events, gap_ns=1)), 2)
+        self.assertEqual(trace_plot.free_runs(self.events), [(0, 1900, 1905, 2, 1)])
+        # Another CPU's event between two frees does not cut the run; the CPU's own does.
+        evs = [dict(ns=1, cpu=0, kind="free_page"), dict(ns=2, cpu=1, kind="flush_end"),
+               dict(ns=3, cpu=0, kind="free_page"), dict(ns=4, cpu=0, kind="gen_bump"),
+               dict(ns=5, cpu=0, kind="free_table")]
+        self.assertEqual(trace_plot.free_runs(evs), [(0, 1, 3, 2, 0), (0, 5, 5, 1, 1)])
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 panel per operation (munmap, mprotect), one lane per CPU, time on x.
 
 The kernel prints the ring (kernel/mm/tlb_trace.c, tlb_trace_ring_dump) as
-    trace: begin events=N lost=L cpus=C
+    trace: begin events=N lost=L cpus=C       (C: CPUs online)
     trace: <ns> <cpu> <kind> 0x<a> 0x<b>      (N of them, in time order)
     trace: end
 each possibly behind the console's "[time] cpuN: " prefix. This script
@@ -29,7 +29,7 @@ import sys
 
 TRACE_RE = re.compile(r"(?:^|\s)trace: ")  # not "tlb_trace: " (KTAP's suite lines)
 LINE_RE = re.compile(r"trace: (\d+) (\d+) ([a-z_]+) 0x([0-9a-f]+) 0x([0-9a-f]+)\s*$")
-BEGIN_RE = re.compile(r"trace: begin events=(\d+) lost=(\d+) cpus=(\d+)")
+BEGIN_RE = re.compile(r"trace: begin events=(\d+) lost=(\d+) cpus=(\d+)")  # cpus: online
 END_RE = re.compile(r"trace: end\s*$")
 KINDS = {"unmap_start", "unmap_end", "protect_start", "protect_end", "gather_pages",
          "gather_table", "gen_bump", "defer", "flush_begin", "flush_end", "bcast_begin",
@@ -133,17 +133,23 @@ def flush_label(e):
     return "page" if e["b"] == 1 else f"{e['b']} pages"
 
 
-def free_runs(events, gap_ns):
-    """[(cpu, t0, t1, n, tables)]: frees on one CPU less than gap_ns apart, merged."""
-    runs = []
+def free_runs(events):
+    """[(cpu, t0, t1, n, tables)]: frees that follow each other on one CPU (no other
+    event of that CPU between them), merged into one run."""
+    runs, open_run = [], {}
     for e in events:
-        if e["kind"] not in ("free_page", "free_table"):
+        cpu, free = e["cpu"], e["kind"] in ("free_page", "free_table")
+        if not free:
+            open_run.pop(cpu, None)
             continue
-        r = runs[-1] if runs else None
-        if r and r[0] == e["cpu"] and e["ns"] - r[2] <= gap_ns:
-            runs[-1] = (r[0], r[1], e["ns"], r[3] + 1, r[4] + (e["kind"] == "free_table"))
+        table = int(e["kind"] == "free_table")
+        if cpu in open_run:
+            i = open_run[cpu]
+            c, t0, _, n, tables = runs[i]
+            runs[i] = (c, t0, e["ns"], n + 1, tables + table)
         else:
-            runs.append((e["cpu"], e["ns"], e["ns"], 1, int(e["kind"] == "free_table")))
+            open_run[cpu] = len(runs)
+            runs.append((cpu, e["ns"], e["ns"], 1, table))
     return runs
 
 
@@ -169,8 +175,8 @@ def draw(ops, cpus, out, title):
     from matplotlib.patches import Patch
     from matplotlib.lines import Line2D
 
-    fig, axes = plt.subplots(len(ops), 1, figsize=(13, 2.1 + 1.0 * len(cpus) * len(ops)),
-                             squeeze=False)
+    height = 2.1 + 1.0 * len(cpus) * len(ops)
+    fig, axes = plt.subplots(len(ops), 1, figsize=(13, height), squeeze=False)
     lane = {cpu: i for i, cpu in enumerate(sorted(cpus))}
     for ax, (label, init, t0, t1, evs) in zip(axes[:, 0], ops):
         us = lambda ns: (ns - t0) / 1000.0  # noqa: E731
@@ -190,7 +196,7 @@ def draw(ops, cpus, out, title):
                 ax.barh(lane[cpu], w, left=x, height=0.5, color=colour, zorder=3)
                 ax.text(x + w, lane[cpu] - 0.3, " " + flush_label(b), fontsize=7,
                         va="top", color=colour)
-        for cpu, a, b, n, tables in free_runs(evs, gap_ns=(t1 - t0) // 100 + 1):
+        for cpu, a, b, n, tables in free_runs(evs):
             x, w = us(a), max(us(b) - us(a), minw)
             ax.barh(lane[cpu] + 0.3, w, left=x, height=0.2, color=FREE_COLOUR, zorder=3)
             what = f"free {n - tables}" + (f" + {tables} table" if tables else "")
@@ -214,6 +220,12 @@ def draw(ops, cpus, out, title):
                         xytext=(us(s["ns"]), lane[s["cpu"]] - 0.32),
                         arrowprops=dict(arrowstyle="->", color="#ff7f0e", lw=1.0,
                                         shrinkA=3, shrinkB=3), zorder=4)
+        busy = {e["cpu"] for e in evs}
+        bcast = any(e["kind"] == "bcast_begin" for e in evs)
+        for cpu in sorted(set(lane) - busy):
+            why = ("nothing recorded: the broadcast invalidated this CPU's TLB without "
+                   "interrupting it" if bcast else "nothing recorded")
+            ax.text(width * 0.02, lane[cpu], why, fontsize=8, va="center", color="#777777")
         ax.set_yticks(list(lane.values()), [f"cpu{c}" for c in lane])
         ax.set_ylim(len(lane) - 0.4, -0.7)
         ax.set_xlim(-width * 0.01, width * 1.08)
@@ -231,7 +243,7 @@ def draw(ops, cpus, out, title):
                 for m, c, lbl in STYLE.values()]
     fig.legend(handles=handles, loc="lower center", ncol=5, fontsize=8, frameon=False)
     fig.suptitle(title, fontsize=12)
-    fig.tight_layout(rect=(0, 0.09 + 0.02 * (3 - min(len(ops), 3)), 1, 0.97))
+    fig.tight_layout(rect=(0, 1.0 / height, 1, 1 - 0.35 / height))  # an inch for the legend
     fig.savefig(out, dpi=110)
 
 
@@ -246,7 +258,11 @@ def parse_args(argv):
 def main(argv=None):
     args = parse_args(argv)
     with open(args.log, errors="replace") as f:
-        events, problems = parse(f.read())
+        text = f.read()
+    events, problems = parse(text)
+    # A lane for every CPU online, even one that recorded nothing (broadcast's targets).
+    m = BEGIN_RE.search(text)
+    online = int(m[3]) if m else 0
     ops = operations(events)
     if not ops:
         problems.append("no complete operation (unmap/protect start to end) in the dump")
@@ -254,7 +270,7 @@ def main(argv=None):
         print(f"trace_plot: {args.log}: {p}", file=sys.stderr)
     if problems:
         return 1
-    cpus = {e["cpu"] for e in events}
+    cpus = {e["cpu"] for e in events} | set(range(online))
     draw(ops, cpus, args.out, args.title)
     ipis = len(pair_ipis(events))
     print(f"trace: {len(events)} events, {len(ops)} operations, {ipis} IPIs on "

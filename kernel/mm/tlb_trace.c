@@ -15,6 +15,7 @@
 #include "kernel/mm/tlb_trace.h"
 #include "kernel/cpumask.h"
 #include "kernel/mm/tlb.h"
+#include "kernel/percpu.h"
 #include "kernel/time.h"
 #include "lib/fmt.h"
 
@@ -193,14 +194,11 @@ void tlb_trace_ring_dump(void (*emit)(const char *line, void *ctx), void *ctx)
 	/* A first pass counts, so the header can say how many lines follow. */
 	merge_start(&m);
 	uint64_t events = 0;
-	unsigned cpus = 0;
-	cpumask_t seen = CPUMASK_NONE;
 	struct tlb_trace_rec rec;
-	while (merge_next(&m, &rec)) {
+	while (merge_next(&m, &rec))
 		events++;
-		cpumask_set(&seen, rec.cpu);
-	}
-	cpus = cpumask_weight(seen);
+	/* Online, not "with events": a reader draws a lane even for a CPU that did nothing. */
+	unsigned cpus = cpumask_weight(cpumask_read(&cpu_online_mask));
 	merge_start(&m);
 	snprintf(line, sizeof(line), "trace: begin events=%lu lost=%lu cpus=%u",
 		 (unsigned long)events, (unsigned long)m.lost, cpus);

@@ -77,7 +77,7 @@ void tlb_trace_ring_enable(bool on);
 void tlb_trace_ring_clear(void);
 /*
  * Calls emit(line, ctx) once per line, in timestamp order across CPUs:
- * `trace: begin events=N lost=L cpus=C`, then one line per event
+ * `trace: begin events=N lost=L cpus=C` (C: CPUs online), then one line per event
  * `trace: <ns> <cpu> <kind> 0x<a> 0x<b>` (the kinds' names are
  * tlb_trace_kind_name()), then `trace: end`. A line has no newline and
  * lives only during the call. Thread context (it may take a while), one
