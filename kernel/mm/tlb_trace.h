@@ -37,7 +37,7 @@ enum tlb_ev {
 	TLB_EV_BCAST_BEGIN, /* hardware broadcast invalidation: a = start, b = pages (0: whole) */
 	TLB_EV_BCAST_END,
 	TLB_EV_IPI_SEND,   /* a = mask of the other CPUs asked to flush, b = how many */
-	TLB_EV_IPI_RECV,   /* a = the initiating CPU, b = the request's generation */
+	TLB_EV_IPI_RECV,   /* request taken here (an IPI may carry several): a = sender, b = gen */
 	TLB_EV_IPI_ACKED,  /* every target answered: a = mask, b = how many */
 	TLB_EV_CATCH_UP,   /* a = generation this CPU stood at, b = the one it reaches */
 	TLB_EV_SKIP,	   /* a flush not done: a = enum tlb_ev_skip, b = generation or CPU count */
