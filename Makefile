@@ -158,9 +158,46 @@ run: deps kernel
 
 debug: deps kernel
 	$(call arch_boot_image,$(RUN_CMDLINE),run)
-	@echo "QEMU waits for gdb on :1234. In another terminal:"
-	@echo "  gdb-multiarch $(KERNEL) -ex 'target remote :1234'"
+	@echo "QEMU waits for gdb on :1234. In another terminal (helpers: docs/debugging.md):"
+	@echo "  gdb-multiarch $(KERNEL) -ex 'source tools/gdb/pagoda.py' -ex 'target remote :1234'"
 	$(QEMU_RUN) -s -S
+
+# The gdb helpers against a real boot (tools/gdb_check.py, docs/debugging.md):
+# stops the kernel after the TLB layer's setup in tlb=mmgen and checks what
+# pagoda-walk, pagoda-cpus and pagoda-tlb print. Boots QEMU: run it under
+# the QEMU lock.
+.PHONY: gdb-check
+gdb-check: deps kernel
+	$(Q)sh tools/deps.sh gdb $(ARCH)
+	$(call arch_boot_image,cmdline.strict $(RUN_CMDLINE) tlb=mmgen,gdbcheck)
+	$(Q)python3 tools/gdb_check.py --elf $(KERNEL) --cpus $(CPUS) --mode mmgen \
+		--log $(BUILD)/gdb-check.log -- $(subst $(BUILD)/test.,$(BUILD)/gdbcheck.,$(QEMU_TEST))
+# The same with the walker broken on purpose (PAGODA_GDB_BREAK=walk_index): must fail.
+.PHONY: gdb-check-negative
+gdb-check-negative:
+	@echo "negative check: PAGODA_GDB_BREAK=walk_index must make gdb-check fail"
+	$(Q)! PAGODA_GDB_BREAK=walk_index $(MAKE) --no-print-directory gdb-check >$(BUILD)/gdb-check-negative.out 2>&1 \
+		|| { cat $(BUILD)/gdb-check-negative.out; echo "gdb-check-negative: the broken walker passed"; exit 1; }
+	$(Q)grep -q "FAIL walk-data" $(BUILD)/gdb-check-negative.out \
+		|| { cat $(BUILD)/gdb-check-negative.out; echo "gdb-check-negative: failed, but not on the walk"; exit 1; }
+	@echo "gdb-check-negative: the broken walker was caught"
+
+# compile_commands.json for clangd and other tools (docs/debugging.md): one
+# entry per source of ARCH's kernel with the flags this Makefile compiles it
+# with (dependency-file flags left out); `make compile_commands.json
+# ARCH=aarch64` switches the tree to the other arch. Checked to be valid JSON
+# with one entry per source.
+CC_JSON_FLAGS = $(filter-out -MMD -MP,$(if $(filter %.S,$(1)),$(ASFLAGS),$(CFLAGS)))
+cc_json_entry = {"directory": "$(CURDIR)", "file": "$(1)", "output": "$(BUILD)/$(1).o", \
+	"command": "$(CC) $(CC_JSON_FLAGS) -c $(1) -o $(BUILD)/$(1).o"}
+.PHONY: compile_commands.json
+compile_commands.json:
+	@echo "  GEN     $@ ($(ARCH), $(words $(SRCS)) sources)"
+	$(file >$@,[)
+	$(foreach s,$(SRCS),$(file >>$@,$(if $(filter $(s),$(firstword $(SRCS))),,$(comma))$(call cc_json_entry,$(s))))
+	$(file >>$@,])
+	$(Q)python3 -c 'import json,sys; n = len(json.load(open("$@"))); sys.exit(n != $(words $(SRCS)))' \
+		|| { echo "compile_commands.json: not valid JSON, or not one entry per source"; exit 1; }
 
 test: deps kernel check-size host-test
 	$(call arch_boot_image,$(TEST_CMDLINE),test)
@@ -203,6 +240,9 @@ SETTLE_CASE := gather.batch_failure_settles_early
 NESTED_CASE := gather.nested_gathers_flush_everything
 CONCURRENT_CASE := tlb.concurrent_gathers_fewer_full_flushes
 ONE_PAGE_CASE := tlb_count.one_page_unmap_bumps_once
+# The shootdown event ring (kernel/mm/tlb_trace.h): causal order, and nothing recorded when stopped.
+TRACE_ORDER_CASE := tlb_trace.one_page_unmap_in_causal_order
+TRACE_OFF_CASE := tlb_trace.disabled_records_nothing
 
 # PCI interrupts (docs/pci.md): an MSI whose data names another vector, and a
 # handler that counts each completion twice, must both fail IRQ_CASE.
@@ -234,6 +274,8 @@ test-negative: deps kernel
 	$(call negative_check,tlb=mmgen tlb.break=nested_blind,--expect-fail $(NESTED_CASE),$(NESTED_CASE))
 	$(call negative_check,tlb=ipi tlb.break=catch_up_skips_ring,--expect-fail $(CONCURRENT_CASE),$(CONCURRENT_CASE))
 	$(call negative_check,tlb.break=defer_every_level,--expect-fail $(ONE_PAGE_CASE),$(ONE_PAGE_CASE))
+	$(call negative_check,tlb=ipi tlb.break=free_before_flush,--expect-fail $(TRACE_ORDER_CASE),$(TRACE_ORDER_CASE))
+	$(call negative_check,tlb.break=trace_records_off,--expect-fail $(TRACE_OFF_CASE),$(TRACE_OFF_CASE))
 	$(call negative_check,xcall.break=drain_early,--expect-fail ipi.nowait_then_drain,ipi.nowait_then_drain)
 	$(call negative_check,tlb=bogus mem=abc,$(CMDLINE_REPORTS),cmdline,lenient)
 	$(call negative_check,cmdline.strict tlb=bogus,--expect-panic "cmdline_check: 'tlb=bogus': tlb expects",cmdline,lenient)
@@ -280,8 +322,9 @@ pictures:
 		dot -Tsvg "$$f" -o "$${f%.dot}.svg" && dot -Tpng -Gdpi=110 "$$f" -o "$${f%.dot}.png" || exit 1; \
 	done
 
-.PHONY: bench bench-images
+.PHONY: bench bench-images bench-plot
 bench: deps bench-images
+	$(Q)sh tools/deps.sh plots $(ARCH)
 ifneq ($(BENCH_BASELINE),)
 	$(Q)$(MAKE) --no-print-directory NOTIFIER=off BENCH_MODES='$(BENCH_BASELINE)' bench-images
 endif
@@ -290,6 +333,14 @@ endif
 			--baseline-mode $(BENCH_BASELINE)) \
 		$(if $(BENCH_ONLY),--only '$(BENCH_ONLY)') --timeout $(BENCH_TIMEOUT) --exit-style $(EXIT_STYLE) --markdown $(BUILD)/bench.md \
 		--title 'Pagoda TLB benchmarks ($(ARCH), CPUS=$(CPUS))' -- sh -c 'exec $(BENCH_QEMU)'
+	$(Q)$(MAKE) --no-print-directory bench-plot
+
+# Bar charts of the last `make bench`'s logs (tools/bench_plot.py): $(BUILD)/bench-<scenario>.png
+# and bench-overview.png. Needs no QEMU, so it redraws a saved run.
+bench-plot:
+	$(Q)sh tools/deps.sh plots $(ARCH)
+	$(Q)$(PLOT_PYTHON) tools/bench_plot.py --log-dir $(BUILD) --modes '$(BENCH_MODES)' \
+		--out-dir $(BUILD) --title 'Pagoda TLB benchmarks ($(ARCH), CPUS=$(CPUS))'
 
 # One bench image per mode in BENCH_MODES (make bench builds the baseline's this way).
 bench-images: kernel
@@ -311,6 +362,23 @@ dma-plot: deps kernel
 		--arch $(ARCH) --timeout $(BENCH_TIMEOUT) --exit-style $(EXIT_STYLE) \
 		-- sh -c 'exec $(subst $(BUILD)/test.,$(BUILD)/dmaplot.,$(QEMU_TEST))'
 
+# The shootdown timeline (docs/tlb.md, "Watching a shootdown"): one boot of
+# the tlb_trace.shootdown_scenario case with trace.scenario=shootdown, which
+# prints the event ring (kernel/mm/tlb_trace.h) over serial; tools/trace_plot.py
+# draws it, one lane per CPU, to TRACE_PNG. TRACE_TLB: the tlb= mode (IPIs by
+# default, so both arches show them; broadcast shows arm64's TLBI broadcast).
+TRACE_TLB ?= ipi
+TRACE_PNG ?= $(BUILD)/trace.png
+TRACE_CASE := tlb_trace.shootdown_scenario
+.PHONY: trace
+trace: deps kernel
+	$(Q)sh tools/deps.sh plots $(ARCH)
+	$(call arch_boot_image,$(call NEGATIVE_CMDLINE,trace.scenario=shootdown tlb=$(TRACE_TLB) $(CMDLINE),$(TRACE_CASE)),trace)
+	$(Q)python3 tools/ktest_run.py --log $(BUILD)/trace.log --timeout $(TIMEOUT) \
+		--exit-style $(EXIT_STYLE) -- $(subst $(BUILD)/test.,$(BUILD)/trace.,$(QEMU_TEST))
+	$(Q)$(PLOT_PYTHON) tools/trace_plot.py --log $(BUILD)/trace.log --out $(TRACE_PNG) \
+		--title 'Pagoda TLB shootdown ($(ARCH), tlb=$(TRACE_TLB), CPUS=$(CPUS))'
+
 # Host-side checks that need no QEMU: the runners' own parser tests, and the
 # generic page-table code against a scrambled fake architecture under
 # AddressSanitizer and UndefinedBehaviorSanitizer (tools/host_test.mk).
@@ -319,7 +387,7 @@ include tools/host_test.mk
 include tools/fuzz.mk
 host-test: host-pt-test host-mem-test host-efi-test host-shell-test
 	$(Q)for t in tools/test_ktest_run.py tools/test_bench.py tools/test_screen_check.py tools/test_dma_plot.py \
-		tools/test_pe_check.py; do \
+		tools/test_trace_plot.py tools/test_bench_plot.py tools/test_pe_check.py; do \
 		out=$$(python3 $$t 2>&1) || { echo "$$out"; echo "host-test: $$t failed"; exit 1; }; \
 		echo "$$out" | tail -n 1; \
 	done

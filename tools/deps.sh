@@ -2,11 +2,13 @@
 # SPDX-License-Identifier: BSD-2-Clause
 #
 # Makes sure the Debian packages a make target needs are installed.
-# Usage: deps.sh build|all|pictures|plots|model|fuzz ARCH
+# Usage: deps.sh build|all|pictures|plots|gdb|model|fuzz ARCH
 #        deps.sh grub-arm64 DIR
 #   build: what compiling needs; all: also what booting and testing need;
 #   pictures: what `make pictures` needs (graphviz), whatever ARCH;
-#   plots: what `make dma-plot` adds to `all` (matplotlib), whatever ARCH;
+#   plots: what `make dma-plot`, `make trace` and `make bench` add to `all`
+#   (matplotlib), whatever ARCH;
+#   gdb: what `make gdb-check` adds to `all` (gdb-multiarch), whatever ARCH;
 #   model: what `make model` needs (spin and a host gcc), whatever ARCH;
 #   grub-arm64: GRUB's arm64 EFI build (`make iso ARCH=aarch64`) unpacked
 #   under DIR (DIR/usr/lib/grub/arm64-efi). Debian ships grub-efi-arm64-bin
@@ -58,6 +60,10 @@ if [ "$what" = pictures ]; then
 fi
 if [ "$what" = plots ]; then
 	need_pymod matplotlib python3-matplotlib
+	arch=none
+fi
+if [ "$what" = gdb ]; then
+	need_cmd gdb-multiarch gdb-multiarch
 	arch=none
 fi
 if [ "$what" = fuzz ]; then

@@ -13,6 +13,7 @@
 #include "kernel/mm/frame.h"
 #include "kernel/mm/mm.h"
 #include "kernel/mm/tlb.h"
+#include "kernel/mm/tlb_trace.h"
 #include "kernel/printk.h"
 #include "kernel/time.h"
 
@@ -73,6 +74,7 @@ void tlb_defer_table(struct mmu_gather *g, phys_addr_t table, virt_addr_t start,
 	if (p && atomic_load_relaxed(&p->pt_tlb_gen) < gen)
 		atomic_store_release(&p->pt_tlb_gen, gen);
 	g->defer_gen = gen;
+	tlb_ev(TLB_EV_DEFER, gen, table);
 	/*
 	 * The walker defers each table it changed once it leaves that table,
 	 * the root last, and only then can pt_run settle: by then every change
@@ -116,6 +118,7 @@ void tlb_remove_table(struct mmu_gather *g, phys_addr_t table)
 {
 	*(uint64_t *)kva(table) = g->tables;
 	g->tables = table;
+	tlb_ev(TLB_EV_GATHER_TABLE, table, 0);
 	/* Once per flush round: a nested gather cannot tell which range such a table served. */
 	if (!g->freed_tables)
 		atomic_fetch_add(&g->mm->tables_unflushed, 1);
@@ -169,6 +172,7 @@ static bool queue_page(struct mmu_gather *g, phys_addr_t pa)
 
 void tlb_remove_pages(struct mmu_gather *g, phys_addr_t pa, unsigned n)
 {
+	tlb_ev(TLB_EV_GATHER_PAGES, pa, n);
 	for (unsigned i = 0; i < n; i++)
 		if (!queue_page(g, pa + ((uint64_t)i << PAGE_SHIFT)))
 			panic("tlb_remove_pages: no room: tlb_reserve_space was not called");
@@ -180,6 +184,7 @@ static void free_frame_after_flush(struct mmu_gather *g, phys_addr_t pa)
 	if (g->need_flush)
 		atomic_fetch_add(&gather_stats.order_violations, 1);
 	tlb_trace_event(TLB_TRACE_FREE, pa);
+	tlb_ev(TLB_EV_FREE_PAGE, pa, 0);
 	frame_free(pa, 0);
 }
 
@@ -247,6 +252,7 @@ static void flush_gathered(struct mmu_gather *g)
 	if (deferred && atomic_load_acquire(&mm->tlb_gen_completed) >= g->defer_gen) {
 		atomic_fetch_add(&gather_stats.completed_skips, 1);
 		tlb_count_completed_skip();
+		tlb_ev(TLB_EV_SKIP, TLB_SKIP_COMPLETED, g->defer_gen);
 		flush_secondary(g, false);
 		return;
 	}
@@ -337,6 +343,7 @@ static void free_gathered(struct mmu_gather *g)
 		if (page)
 			page->flags &= (uint16_t)~PAGE_TABLE;
 		tlb_trace_event(TLB_TRACE_FREE_TABLE, t);
+		tlb_ev(TLB_EV_FREE_TABLE, t, 0);
 		frame_free(t, 0);
 		atomic_fetch_add(&gather_stats.tables_freed, 1);
 	}

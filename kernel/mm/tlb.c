@@ -20,6 +20,7 @@
 #include "kernel/mm/mm.h"
 #include "kernel/mm/pt_arch.h"
 #include "kernel/mm/tlb_internal.h"
+#include "kernel/mm/tlb_trace.h"
 #include "kernel/percpu.h"
 #include "kernel/xcall.h"
 
@@ -63,6 +64,7 @@ uint64_t tlb_gen_bump(struct mm *mm, virt_addr_t start, virt_addr_t end, unsigne
 	uint64_t gen = atomic_add_return(&mm->tlb_gen, 1);
 	if (tlb_mode == TLB_MODE_GEN)
 		ring_write(mm, gen, start, end, stride_shift, freed_tables);
+	tlb_ev(TLB_EV_GEN_BUMP, gen, start);
 	return gen;
 }
 
@@ -102,15 +104,19 @@ static void flush_local(struct mm *mm, const struct flush_range *r)
 	unsigned asid = asid_hw(mm);
 	uint64_t pages = r->full ? 0 : range_pages(r->start, r->end, r->stride_shift);
 	if (r->full || pages > arch_tlb_caps()->range_max_pages) {
+		tlb_ev(TLB_EV_FLUSH_BEGIN, 0, 0);
 		arch_tlb_flush_user_full(asid);
 		c->local_full_flushes++;
+		tlb_ev(TLB_EV_FLUSH_END, 0, 0);
 		return;
 	}
+	tlb_ev(TLB_EV_FLUSH_BEGIN, r->start, pages);
 	for (virt_addr_t va = r->start; va < r->end; va += 1ull << r->stride_shift) {
 		arch_tlb_flush_user_page(asid, va);
 		c->local_page_flushes++;
 	}
 	c->local_ranged++;
+	tlb_ev(TLB_EV_FLUSH_END, r->start, pages);
 }
 
 /*
@@ -127,6 +133,7 @@ static uint64_t catch_up(struct mm *mm, uint64_t local, const struct flush_range
 {
 	struct tlb_counters *c = &tlb_cpu_counters[arch_cpu_id()];
 	uint64_t now = atomic_load_acquire(&mm->tlb_gen);
+	tlb_ev(TLB_EV_CATCH_UP, local, now);
 	if (tlb_broken_is(TLB_BREAK_CATCH_UP_SKIPS_RING) && tlb_mode == TLB_MODE_GEN) {
 		/* Broken on purpose: the generations missed before the request are not replayed. */
 		if (extra)
@@ -178,6 +185,7 @@ static void flush_here(const struct tlb_flush_request *req)
 	c->requests_received++;
 	if (!arch_mm_holds_translations(asid_hw(mm), loaded)) {
 		c->not_loaded++;
+		tlb_ev(TLB_EV_SKIP, TLB_SKIP_NOT_LOADED, req->gen);
 		return;
 	}
 	if (!loaded) {
@@ -190,6 +198,7 @@ static void flush_here(const struct tlb_flush_request *req)
 	uint64_t local = s->gen;
 	if (local >= req->gen) {
 		c->skipped_by_gen++;
+		tlb_ev(TLB_EV_SKIP, TLB_SKIP_AT_GEN, req->gen);
 		return;
 	}
 	struct flush_range r = {req->start, req->end, req->stride_shift,
@@ -203,9 +212,18 @@ static void flush_here(const struct tlb_flush_request *req)
 	s->gen = catch_up(mm, local, &r);
 }
 
+/* What the cross-call carries: the request, and who asked (for the trace). */
+struct flush_call {
+	const struct tlb_flush_request *req;
+	unsigned initiator;
+};
+
 static void flush_handler(void *arg)
 {
-	flush_here(arg);
+	const struct flush_call *call = arg;
+	if (call->initiator != arch_cpu_id())
+		tlb_ev(TLB_EV_IPI_RECV, call->initiator, call->req->gen);
+	flush_here(call->req);
 }
 
 void tlb_flush_mm_range(const struct tlb_flush_request *req)
@@ -223,8 +241,10 @@ void tlb_flush_mm_range(const struct tlb_flush_request *req)
 		uint64_t pages = range_pages(req->start, req->end, req->stride_shift);
 		bool full =
 		    req->full || req->freed_tables || pages > arch_tlb_caps()->range_max_pages;
+		tlb_ev(TLB_EV_BCAST_BEGIN, full ? 0 : req->start, full ? 0 : pages);
 		struct tlb_invals done = arch_tlb_broadcast_user(asid_hw(mm), req->start, req->end,
 								 req->stride_shift, full);
+		tlb_ev(TLB_EV_BCAST_END, full ? 0 : req->start, full ? 0 : pages);
 		/*
 		 * Interrupts off around the counter updates: the caller runs with
 		 * them on, and a tick could switch to another thread of this CPU
@@ -281,7 +301,19 @@ void tlb_flush_mm_range(const struct tlb_flush_request *req)
 	c->requests++;
 	c->remote_targets += cpumask_weight(targets) - 1;
 	arch_irq_restore(irq);
-	xcall(targets, flush_handler, (void *)req, XCALL_WAIT);
+	cpumask_t remote = targets;
+	cpumask_clear(&remote, me);
+	unsigned nremote = cpumask_weight(remote);
+	if (lazy)
+		tlb_ev(TLB_EV_SKIP, TLB_SKIP_LAZY, lazy);
+	if (switched_away)
+		tlb_ev(TLB_EV_SKIP, TLB_SKIP_SWITCHED_AWAY, switched_away);
+	if (nremote)
+		tlb_ev(TLB_EV_IPI_SEND, remote.bits, nremote);
+	struct flush_call call = {req, me};
+	xcall(targets, flush_handler, &call, XCALL_WAIT);
+	if (nremote)
+		tlb_ev(TLB_EV_IPI_ACKED, remote.bits, nremote);
 	/* Only worth the shared write when someone deferred and may be waiting on it. */
 	if (atomic_load_relaxed(&mm->tlb_gen_deferred) > atomic_load_relaxed(&mm->tlb_gen_completed))
 		tlb_gen_complete(mm, req->gen);

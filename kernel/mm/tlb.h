@@ -2,7 +2,8 @@
 /*
  * TLB shootdown for address spaces, with generations. The layer's files:
  * tlb.c (the flush engine), switch.c (what a CPU does with this state when
- * it changes address space), tlb_stats.c (counters, trace) and
+ * it changes address space), tlb_stats.c (counters, the tests' small
+ * trace), tlb_trace.c (the timestamped per-CPU event ring, tlb_trace.h) and
  * tlb_config.c (command line); tlb_internal.h is what they share.
  *
  * Per mm:   tlb_gen        bumped before every flush request and every
@@ -107,6 +108,7 @@ enum tlb_break {
 	TLB_BREAK_DEFER_EVERY_LEVEL, /* a change defers every table the walk passed through */
 	TLB_BREAK_SPARE_SWITCHED_AWAY, /* a switched-away CPU is spared even when tables are freed */
 	TLB_BREAK_ASID_ORPHAN_FREED, /* a destroyed mm's still-pinned id goes back to the pool */
+	TLB_BREAK_TRACE_RECORDS_OFF, /* the event ring (tlb_trace.h) keeps recording when stopped */
 };
 extern enum tlb_break tlb_broken;
 /* The tlb.break= words ('|'-separated, "none" first), in enum tlb_break order. */

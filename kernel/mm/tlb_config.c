@@ -39,7 +39,8 @@ CMDLINE_PARAM(tlb_break_param, .key = "tlb.break", .kind = CMDLINE_ENUM,
 			"switch_order|kernel_local_only|settle_no_flush|nested_blind|"
 			"lazy_no_catch_up|switch_no_catch_up|catch_up_skips_ring|"
 			"asid_forget_reserved|replace_no_flush|asid_pin_ignored|"
-			"defer_every_level|spare_switched_away|asid_orphan_freed",
+			"defer_every_level|spare_switched_away|asid_orphan_freed|"
+			"trace_records_off",
 	      .def = "none",
 	      .help = "test-only: break one invariant of the TLB layer (tests must then fail)");
 CMDLINE_PARAM(tlb_skip_flush_param, .key = "tlb.skip_flush", .kind = CMDLINE_FLAG, .def = "off",

@@ -23,6 +23,7 @@
 #include "kernel/mm/mm.h"
 #include "kernel/mm/mm_internal.h"
 #include "kernel/mm/notifier.h"
+#include "kernel/mm/tlb_trace.h"
 #include "kernel/printk.h"
 #include "kernel/sched/thread.h"
 #include "lib/string.h"
@@ -240,6 +241,9 @@ static int change_range(struct mm *mm, virt_addr_t va, uint64_t size, enum vma_o
 		split_at(mm, va, &spare[0]);
 		split_at(mm, end, &spare[1]);
 	}
+	/* Discards free frames like an unmap; soft-dirty clearing write-protects. */
+	bool unmapping = op == VMA_OP_UNMAP || op == VMA_OP_DISCARD;
+	tlb_ev(unmapping ? TLB_EV_UNMAP_START : TLB_EV_PROTECT_START, va, end);
 	struct mmu_gather g;
 	tlb_gather_begin(&g, mm, false);
 	struct vma **link = &mm->vmas;
@@ -254,6 +258,7 @@ static int change_range(struct mm *mm, virt_addr_t va, uint64_t size, enum vma_o
 			link = &v->next;
 	}
 	tlb_gather_finish(&g);
+	tlb_ev(unmapping ? TLB_EV_UNMAP_END : TLB_EV_PROTECT_END, va, end);
 	if (notify)
 		mn_invalidate_end(&range);
 	mutex_unlock(&mm->lock);
