@@ -152,7 +152,10 @@ def main():
                 ("map 0x400000 0x4000 rw", rb"mm \d+: mapped \[0x400000, 0x404000\) rw"),
                 ("touch 0x400000 0x4000", rb"touched 4 page"),
                 ("walk 0x400000", rb"L3\[.*table[\s\S]*L0\[.*leaf -> 0x[0-9a-f]+ rw"),
+                ("trace on", rb"trace: recording"),
                 ("unmap 0x400000 0x4000", rb"mm \d+: unmapped \[0x400000, 0x404000\)"),
+                ("trace dump", rb"trace: begin events=[1-9][\s\S]*unmap_start 0x400000 0x404000"
+                 rb"[\s\S]*free_page[\s\S]*unmap_end[\s\S]*trace: end"),
                 ("touch 0x400000 0x1000", rb"touch: write fault at 0x400000"),
                 ("tlb", rb"ipi-sent ipi-recv[\s\S]*\n\s*0\s+\d+\s+\d+"),
                 ("frobnicate 12", rb"unknown command 'frobnicate'"),

@@ -221,7 +221,7 @@ struct flush_call {
 static void flush_handler(void *arg)
 {
 	const struct flush_call *call = arg;
-	if (call->initiator != arch_cpu_id())
+	if (tlb_trace_on() && call->initiator != arch_cpu_id())
 		tlb_ev(TLB_EV_IPI_RECV, call->initiator, call->req->gen);
 	flush_here(call->req);
 }

@@ -16,6 +16,7 @@
 #include "kernel/cpumask.h"
 #include "kernel/mm/tlb.h"
 #include "kernel/percpu.h"
+#include "kernel/sync/wait.h"
 #include "kernel/time.h"
 #include "lib/fmt.h"
 
@@ -69,6 +70,15 @@ void tlb_trace_ring_record(enum tlb_ev kind, uint64_t a, uint64_t b)
 {
 	/* Interrupts off: nothing else on this CPU can append between our steps. */
 	irqflags_t flags = arch_irq_save();
+	/*
+	 * Checked again with interrupts off: a thread preempted between
+	 * tlb_ev()'s test and here must not record after tracing stopped and a
+	 * reader cleared or began to read.
+	 */
+	if (!atomic_load_relaxed(&tlb_trace_ring_on)) {
+		arch_irq_restore(flags);
+		return;
+	}
 	struct tlb_trace_cpu_ring *r = &rings[arch_cpu_id()];
 	uint64_t i = r->head;
 	struct tlb_trace_slot *s = &r->slots[i % TLB_TRACE_RING_SLOTS];
@@ -109,6 +119,13 @@ struct merge {
 	struct cursor c[CPU_MAX];
 	uint64_t lost;
 };
+
+/*
+ * One reader at a time (a test, `make trace`'s dump, the console's `trace
+ * dump`): the merge state is too big for a stack, so it is shared.
+ */
+static struct mutex reader_lock = MUTEX_INIT;
+static struct merge reader_merge;
 
 /* Loads cursor `cpu`'s next valid event, counting the ones overwritten meanwhile. */
 static void cursor_fill(struct merge *m, unsigned cpu)
@@ -175,39 +192,42 @@ static bool merge_next(struct merge *m, struct tlb_trace_rec *out)
 
 unsigned tlb_trace_ring_read(struct tlb_trace_rec *out, unsigned cap, uint64_t *lost)
 {
-	static struct merge
-	    m; /* too big for a stack; readers are tests and the console, one at a time */
-	merge_start(&m);
+	struct merge *m = &reader_merge;
+	mutex_lock(&reader_lock);
+	merge_start(m);
 	unsigned n = 0;
 	struct tlb_trace_rec rec;
-	while (n < cap && merge_next(&m, &rec))
+	while (n < cap && merge_next(m, &rec))
 		out[n++] = rec;
 	if (lost)
-		*lost = m.lost;
+		*lost = m->lost;
+	mutex_unlock(&reader_lock);
 	return n;
 }
 
 void tlb_trace_ring_dump(void (*emit)(const char *line, void *ctx), void *ctx)
 {
-	static struct merge m; /* see tlb_trace_ring_read */
+	struct merge *m = &reader_merge;
 	char line[96];
+	mutex_lock(&reader_lock);
 	/* A first pass counts, so the header can say how many lines follow. */
-	merge_start(&m);
+	merge_start(m);
 	uint64_t events = 0;
 	struct tlb_trace_rec rec;
-	while (merge_next(&m, &rec))
+	while (merge_next(m, &rec))
 		events++;
 	/* Online, not "with events": a reader draws a lane even for a CPU that did nothing. */
 	unsigned cpus = cpumask_weight(cpumask_read(&cpu_online_mask));
-	merge_start(&m);
+	merge_start(m);
 	snprintf(line, sizeof(line), "trace: begin events=%lu lost=%lu cpus=%u",
-		 (unsigned long)events, (unsigned long)m.lost, cpus);
+		 (unsigned long)events, (unsigned long)m->lost, cpus);
 	emit(line, ctx);
-	while (events-- && merge_next(&m, &rec)) {
+	while (events-- && merge_next(m, &rec)) {
 		snprintf(line, sizeof(line), "trace: %lu %u %s 0x%lx 0x%lx", (unsigned long)rec.ns,
 			 rec.cpu, tlb_trace_kind_name(rec.kind), (unsigned long)rec.a,
 			 (unsigned long)rec.b);
 		emit(line, ctx);
 	}
 	emit("trace: end", ctx);
+	mutex_unlock(&reader_lock);
 }

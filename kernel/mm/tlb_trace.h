@@ -59,9 +59,15 @@ extern bool tlb_trace_ring_on;
 /* Appends one event to this CPU's ring (any context). Use tlb_ev(). */
 void tlb_trace_ring_record(enum tlb_ev kind, uint64_t a, uint64_t b);
 
+/* Whether recording is on: callers test it before preparing costly arguments. */
+static inline bool tlb_trace_on(void)
+{
+	return __builtin_expect(atomic_load_relaxed(&tlb_trace_ring_on), 0);
+}
+
 static inline void tlb_ev(enum tlb_ev kind, uint64_t a, uint64_t b)
 {
-	if (__builtin_expect(atomic_load_relaxed(&tlb_trace_ring_on), 0))
+	if (tlb_trace_on())
 		tlb_trace_ring_record(kind, a, b);
 }
 
@@ -80,9 +86,9 @@ void tlb_trace_ring_clear(void);
  * `trace: begin events=N lost=L cpus=C` (C: CPUs online), then one line per event
  * `trace: <ns> <cpu> <kind> 0x<a> 0x<b>` (the kinds' names are
  * tlb_trace_kind_name()), then `trace: end`. A line has no newline and
- * lives only during the call. Thread context (it may take a while), one
- * dump or read at a time; best with recording off, else events recorded
- * meanwhile may be shown or lost.
+ * lives only during the call. Thread context (it may take a while and
+ * sleeps on a mutex: dumps and reads take turns); best with recording off,
+ * else events recorded meanwhile may be shown or lost.
  */
 void tlb_trace_ring_dump(void (*emit)(const char *line, void *ctx), void *ctx);
 
@@ -95,7 +101,8 @@ struct tlb_trace_rec {
 /*
  * Copies up to `cap` events into `out` in the dump's order and returns how
  * many; *lost (if not NULL) gets the number overwritten or torn. For tests
- * and tools that check the order rather than print it.
+ * and tools that check the order rather than print it. Thread context, as
+ * for the dump.
  */
 unsigned tlb_trace_ring_read(struct tlb_trace_rec *out, unsigned cap, uint64_t *lost);
 /* The dump's name of a kind ("?" for none). */

@@ -60,6 +60,7 @@ int shell_cmd_protect(unsigned argc, char **argv);
 int shell_cmd_touch(unsigned argc, char **argv);
 int shell_cmd_walk(unsigned argc, char **argv);
 int shell_cmd_tlb(unsigned argc, char **argv);
+int shell_cmd_trace(unsigned argc, char **argv);
 int shell_cmd_cpus(unsigned argc, char **argv);
 int shell_cmd_test(unsigned argc, char **argv);
 int shell_cmd_bench(unsigned argc, char **argv);

@@ -88,6 +88,16 @@ const struct shell_cmd shell_cmds[] = {
 	.run = shell_cmd_tlb,
     },
     {
+	.name = "trace",
+	.usage = "trace on|off|clear|dump",
+	.help = "record the shootdown events of every CPU (on clears first), stop, forget them, or "
+		"print them (tools/trace_plot.py draws a dump)",
+	.min_args = 1,
+	.max_args = 1,
+	.words = {"on|off|clear|dump"},
+	.run = shell_cmd_trace,
+    },
+    {
 	.name = "cpus",
 	.usage = "cpus",
 	.help = "what each CPU runs, which mm it holds, lazily or not",
