@@ -12,7 +12,9 @@
 # cortex-a72 (default), max, ...), DTB=path (boot with this device tree
 # instead of QEMU's own), EARLY_UART=address (PL011 used before the device
 # tree is read; 0 disables it), IOMMU=none|smmuv3 (smmuv3: virt's SMMUv3 in
-# front of the PCI bus, `-machine virt,iommu=smmuv3`; docs/iommu.md).
+# front of the PCI bus, `-machine virt,iommu=smmuv3`; docs/iommu.md),
+# BOARD=virt|raspi3b|raspi4b (the machine; the Image is the same for all:
+# docs/boards.md).
 
 CPUS_PAST_GICV2 := $(filter-out 1 2 3 4 5 6 7 8,$(CPUS))
 GIC ?= $(if $(CPUS_PAST_GICV2),3,2)
@@ -30,7 +32,7 @@ ARCH_LDFLAGS :=
 # as its platform register: the stub leaves it alone.
 EFI_STUB_SRCS := $(wildcard arch/aarch64/efi/*.c)
 EFI_STUB_OBJS := $(patsubst %,$(BUILD)/%.o,$(EFI_STUB_SRCS) arch/aarch64/efi/enter.S)
-ARCH_SRCS := $(wildcard arch/aarch64/*.c arch/aarch64/*.S arch/aarch64/efi/*.S) $(EFI_STUB_SRCS) \
+ARCH_SRCS := $(wildcard arch/aarch64/*.c arch/aarch64/platform/*.c arch/aarch64/*.S arch/aarch64/efi/*.S) $(EFI_STUB_SRCS) \
 	boot/fdt_boot.c boot/efi_boot.c boot/acpi_arm.c $(wildcard tests/aarch64/*.c)
 $(EFI_STUB_OBJS): CFLAGS += -ffixed-x18
 ARCH_IMAGE := $(BUILD)/Image
@@ -115,20 +117,49 @@ else ifeq ($(FIRMWARE),none)
 ifneq ($(ACPI),0)
 $(error ACPI=$(ACPI) needs FIRMWARE=uefi: only the firmware installs ACPI tables)
 endif
-ARCH_TEST_CMDLINE := test.boot=image
+ARCH_TEST_CMDLINE = test.boot=image $(BOARD_TEST_CMDLINE)
 # $(1): kernel command line, $(2): image name. QEMU passes it with -append.
 define arch_boot_image
 	@test -f $(ARCH_IMAGE)
+	$(if $(filter-out virt,$(BOARD)),$(Q)sh tools/deps.sh raspi $(RASPI))
 	@printf '%s\n' '$(1)' > $(BUILD)/$(2).cmdline
+	@echo "image: $(BOARD) boots $(ARCH_IMAGE) sha256 $$(sha256sum $(ARCH_IMAGE) | cut -d' ' -f1)"
 endef
 BOOT_ARGS = -kernel $(ARCH_IMAGE) -append "$$(cat $(BUILD)/$(1).cmdline)"
 else
 $(error FIRMWARE=$(FIRMWARE): choose none or uefi (aarch64))
 endif
 
+# BOARD: which machine QEMU models. The Raspberry Pis take Debian's DTB
+# (tools/deps.sh raspi) and the same Image, which QEMU loads as the
+# firmware would load kernel8.img; their RAM and CPU count are fixed (1 GiB
+# and 2 GiB, 4 cores), of which VideoCore keeps the top 64 MiB: test.mem
+# is what the ARM cores get. No PCI there: the PCI-bound suites skip.
+BOARD ?= virt
+RASPI := build/raspi
+RASPI_DTB_raspi3b := $(RASPI)/dtb/bcm2837-rpi-3-b.dtb
+RASPI_DTB_raspi4b := $(RASPI)/dtb/bcm2711-rpi-4-b.dtb
+RASPI_RAM_raspi3b := 1G
+RASPI_RAM_raspi4b := 2G
+RASPI_ARM_MEM_raspi3b := 960M
+RASPI_ARM_MEM_raspi4b := 960M
+ifeq ($(BOARD),virt)
 QEMU_COMMON := qemu-system-aarch64 -machine virt,gic-version=$(GIC)$(VIRT_OPTS) \
 	-cpu $(QEMU_CPU) -accel tcg,thread=multi -smp $(CPUS) -m $(MEM) -display none -nic none \
 	-semihosting -device edu,dma_mask=$(EDU_DMA_MASK) $(if $(DTB),-dtb $(DTB))
+else ifneq ($(RASPI_DTB_$(BOARD)),)
+ifneq ($(FIRMWARE)$(IOMMU)$(EL)$(CPUS),nonenone14)
+$(error BOARD=$(BOARD) is fixed: 4 CPUs, entry at EL2, no IOMMU, no UEFI (got CPUS=$(CPUS) EL=$(EL) IOMMU=$(IOMMU) FIRMWARE=$(FIRMWARE)))
+endif
+override MEM := $(RASPI_ARM_MEM_$(BOARD))
+BOARD_TEST_CMDLINE := test.nopci
+BOARD_DTB := $(if $(DTB),$(DTB),$(RASPI_DTB_$(BOARD)))
+QEMU_COMMON := qemu-system-aarch64 -machine $(BOARD) -accel tcg,thread=multi -smp 4 \
+	-m $(RASPI_RAM_$(BOARD)) -display none -nic none -semihosting -no-reboot \
+	$(if $(filter none,$(DTB)),,-dtb $(BOARD_DTB))
+else
+$(error BOARD=$(BOARD): choose virt, raspi3b or raspi4b)
+endif
 QEMU_RUN = $(QEMU_COMMON) -serial mon:stdio $(call BOOT_ARGS,run)
 
 # Negative check of the DTB parser: QEMU's own tree with /cpus broken must
