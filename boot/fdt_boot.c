@@ -612,7 +612,17 @@ static void parse_gic(const struct fdt *f)
 static void parse_model(const struct fdt *f)
 {
 	const char *c = opt_string(f, fdt_root(f), "compatible");
+	struct fdt_prop p;
+	uint32_t len = 0;
 	strlcpy(fdt_platform.board, c ? c : "", sizeof(fdt_platform.board));
+	if (c && fdt_get_prop(f, fdt_root(f), "compatible", &p) == FDT_OK) {
+		/* Whole strings only: a cut one could match a shorter name. */
+		for (uint32_t i = 0; i < p.len && i < sizeof(fdt_platform.board_compat); i++)
+			if (c[i] == 0)
+				len = i + 1;
+		memcpy(fdt_platform.board_compat, c, len);
+	}
+	fdt_platform.board_compat_len = len;
 }
 
 /*

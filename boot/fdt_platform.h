@@ -27,6 +27,9 @@ struct fdt_platform {
 
 	/* the root node's first compatible string ("linux,dummy-virt", "raspberrypi,4-model-b") */
 	char board[48];
+	/* the root's whole compatible list (NUL-separated, as in the blob; cut at a string) */
+	char board_compat[128];
+	uint32_t board_compat_len;
 
 	/*
 	 * interrupt controller: 2 for arm,gic-400/arm,cortex-a15-gic, 3 for

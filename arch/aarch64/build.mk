@@ -123,7 +123,6 @@ define arch_boot_image
 	@test -f $(ARCH_IMAGE)
 	$(if $(filter-out virt,$(BOARD)),$(Q)sh tools/deps.sh raspi $(RASPI))
 	@printf '%s\n' '$(1)' > $(BUILD)/$(2).cmdline
-	@echo "image: $(BOARD) boots $(ARCH_IMAGE) sha256 $$(sha256sum $(ARCH_IMAGE) | cut -d' ' -f1)"
 endef
 BOOT_ARGS = -kernel $(ARCH_IMAGE) -append "$$(cat $(BUILD)/$(1).cmdline)"
 else
@@ -256,3 +255,48 @@ endif
 	$(call negative_check,iommu.break=no_msi_map,--expect-fail $(MSI_SMMU_CASE),$(MSI_SMMU_CASE))
 	$(call bad_map_check,iommu-map,smmu$(comma)edu,$(BAD_IOMMU_MAP) --expect-log "iommu: no hardware IOMMU")
 QEMU_TEST = $(QEMU_COMMON) -serial stdio -monitor none $(call BOOT_ARGS,test)
+
+# The boards' own checks (docs/boards.md). board-negative: a Pi without a
+# device tree (QEMU then leaves ATAGs at x0 = 0x100) and a Pi with another
+# machine's (raspi3b: QEMU virt's, dumped for a Cortex-A53; raspi4b: the
+# Pi 3's) must each stop with a panic naming the problem on the Pi's UART,
+# never hang or run on. board-image-check: one short boot (the smp suite)
+# per machine; the runner prints the sha256 of the -kernel file each boots,
+# and all three must be the same file.
+BOARD_NO_DTB_PANIC := "x0 = 0x100 holds ATAGs, not a device tree"
+BOARD_WRONG_DTB_PANIC := "the device tree is for .*: wrong DTB for this board"
+BOARD_WRONG_DTB_raspi3b := $(BUILD)/virt-a53.dtb
+BOARD_WRONG_DTB_raspi4b := $(RASPI_DTB_raspi3b)
+.PHONY: board-negative board-image-check board-smp-boot
+board-negative: kernel
+ifeq ($(BOARD),virt)
+	$(error board-negative needs BOARD=raspi3b or BOARD=raspi4b)
+endif
+	$(call arch_boot_image,$(call NEGATIVE_CMDLINE,),test)
+	@echo "negative check: $(BOARD) without a DTB must give a named panic"
+	$(Q)python3 tools/ktest_run.py --log $(BUILD)/negative-$(BOARD)-no-dtb.log --timeout 60 \
+		--exit-style $(EXIT_STYLE) --expect-panic $(BOARD_NO_DTB_PANIC) \
+		-- $(subst -dtb $(BOARD_DTB),,$(QEMU_TEST))
+	$(Q)qemu-system-aarch64 -machine virt,dumpdtb=$(BUILD)/virt-raw.dtb -cpu cortex-a53 -smp 4 \
+		-m 1G -display none >/dev/null 2>&1
+	@# QEMU pads its dump past 2 MiB; dtc packs it as a loader would pass it.
+	$(Q)dtc -q -I dtb -O dtb -o $(BUILD)/virt-a53.dtb $(BUILD)/virt-raw.dtb
+	@echo "negative check: $(BOARD) with $(notdir $(BOARD_WRONG_DTB_$(BOARD))) must give a named panic"
+	$(Q)python3 tools/ktest_run.py --log $(BUILD)/negative-$(BOARD)-wrong-dtb.log --timeout 60 \
+		--exit-style $(EXIT_STYLE) --expect-panic $(BOARD_WRONG_DTB_PANIC) \
+		-- $(subst -dtb $(BOARD_DTB),-dtb $(BOARD_WRONG_DTB_$(BOARD)),$(QEMU_TEST))
+
+board-smp-boot: kernel
+	$(call arch_boot_image,$(call NEGATIVE_CMDLINE,,smp),test)
+	$(Q)python3 tools/ktest_run.py --log $(BUILD)/image-$(BOARD).log --timeout 60 \
+		--exit-style $(EXIT_STYLE) -- $(QEMU_TEST) > $(BUILD)/image-$(BOARD).out; \
+		rc=$$?; cat $(BUILD)/image-$(BOARD).out; exit $$rc
+
+board-image-check: kernel
+	$(Q)for b in virt raspi3b raspi4b; do \
+		$(MAKE) --no-print-directory board-smp-boot BOARD=$$b || exit 1; done
+	$(Q)n=$$(grep -h '^ktest: boots ' $(BUILD)/image-virt.out $(BUILD)/image-raspi3b.out \
+		$(BUILD)/image-raspi4b.out | sort -u | wc -l); \
+	grep -h '^ktest: boots ' $(BUILD)/image-*.out; \
+	if [ "$$n" = 1 ]; then echo "board-image-check: virt, raspi3b and raspi4b boot the same file: 1 passed, 0 failed"; \
+	else echo "board-image-check: $$n different files booted: 0 passed, 1 failed"; exit 1; fi

@@ -37,6 +37,7 @@ extern const char __image_end[];
 
 static unsigned entry_el;
 static phys_addr_t early_uart;
+static const struct platform_ops *guessed; /* from the CPU and load address, or NULL */
 
 __noreturn void aarch64_boot_main(phys_addr_t boot_pa, phys_addr_t image_pa, uint64_t el);
 
@@ -58,9 +59,9 @@ static bool boot_map_device(phys_addr_t pa, phys_addr_t image_pa)
 /* The early console: the guessed board's PL011 when the boot map makes it Device. */
 static void early_console(phys_addr_t image_pa)
 {
-	const struct platform_ops *guess = platform_guess(image_pa);
-	if (guess && guess->early_uart && boot_map_device(guess->early_uart, image_pa))
-		early_uart = guess->early_uart;
+	guessed = platform_guess(image_pa);
+	if (guessed && guessed->early_uart && boot_map_device(guessed->early_uart, image_pa))
+		early_uart = guessed->early_uart;
 	aarch64_uart_init(early_uart);
 }
 
@@ -153,7 +154,13 @@ __noreturn void aarch64_boot_main(phys_addr_t boot_pa, phys_addr_t image_pa, uin
 		dtb_pa = efi_boot(boot_pa);
 	if (dtb_pa) {
 		fdt_boot_parse(dtb_pa, aarch64_this_cpu()->mpidr);
-		platform_select(fdt_platform.board);
+		/* A known board other than the one the CPU and load address say: another's DTB. */
+		if (platform_select() && guessed && platform != guessed)
+			panic("aarch64_boot_main: the device tree is for %s (\"%s\"), but CPU part "
+			      "%#lx with the image at %#lx is %s: wrong DTB for this board",
+			      platform->name, fdt_platform.board,
+			      (unsigned long)(read_sysreg(midr_el1) >> 4) & 0xFFF,
+			      (unsigned long)image_pa, guessed->name);
 		if (!boot_info.efi_memory_map)
 			check_image_in_ram(image_pa);
 	}

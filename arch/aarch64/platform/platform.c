@@ -7,8 +7,9 @@
  */
 #include "arch/aarch64/aarch64.h"
 #include "arch/aarch64/platform/platform.h"
+#include "boot/fdt_platform.h"
 #include "kernel/printk.h"
-#include "lib/string.h"
+#include "lib/fdt.h"
 
 static const struct platform_ops *const boards[] = {&platform_virt, &platform_bcm2837,
 						    &platform_bcm2711};
@@ -29,17 +30,19 @@ const struct platform_ops *platform_guess(phys_addr_t image_pa)
 	return NULL;
 }
 
-void platform_select(const char *root_compatible)
+bool platform_select(void)
 {
+	const uint8_t *list = (const uint8_t *)fdt_platform.board_compat;
 	for (unsigned i = 0; i < ARRAY_SIZE(boards); i++)
 		for (const char *const *c = boards[i]->compatible; *c; c++)
-			if (strcmp(*c, root_compatible) == 0) {
+			if (fdt_stringlist_contains(list, fdt_platform.board_compat_len, *c)) {
 				platform = boards[i];
 				printk("platform: %s (root compatible \"%s\")", platform->name,
-				       root_compatible);
-				return;
+				       fdt_platform.board);
+				return true;
 			}
 	platform = &platform_virt;
 	printk("platform: root compatible \"%s\" is no board Pagoda knows; run as %s",
-	       root_compatible, platform->name);
+	       fdt_platform.board, platform->name);
+	return false;
 }

@@ -48,11 +48,12 @@ extern const struct platform_ops *platform;
  */
 const struct platform_ops *platform_guess(phys_addr_t image_pa);
 /*
- * After fdt_boot_parse: the board the device tree's root compatible names;
- * an unknown one is run as virt (PSCI or spin tables and the GIC the tree
- * names). Sets `platform` and logs one line.
+ * After fdt_boot_parse: the first board any of the root's compatible
+ * strings (fdt_platform.board_compat) names; an unknown list is run as
+ * virt (PSCI or spin tables and the GIC the tree names). Sets `platform`,
+ * logs one line, and returns whether the board was known.
  */
-void platform_select(const char *root_compatible);
+bool platform_select(void);
 
 /* Shared board pieces: PSCI (psci.c), spin tables (spin_table.c), the PM watchdog (bcm2835_pm.c). */
 bool psci_cpu_start(unsigned cpu, uint64_t mpidr, phys_addr_t boot);
