@@ -2,12 +2,13 @@
 # SPDX-License-Identifier: BSD-2-Clause
 #
 # Makes sure the Debian packages a make target needs are installed.
-# Usage: deps.sh build|all|pictures|plots|model|fuzz ARCH
+# Usage: deps.sh build|all|pictures|plots|model|fuzz|sdimg ARCH
 #        deps.sh grub-arm64 DIR
 #        deps.sh raspi DIR
 #   build: what compiling needs; all: also what booting and testing need;
 #   pictures: what `make pictures` needs (graphviz), whatever ARCH;
 #   plots: what `make dma-plot` adds to `all` (matplotlib), whatever ARCH;
+#   sdimg: what `make sdimg` needs (sfdisk, mkfs.vfat, mtools), whatever ARCH;
 #   model: what `make model` needs (spin and a host gcc), whatever ARCH;
 #   grub-arm64: GRUB's arm64 EFI build (`make iso ARCH=aarch64`) unpacked
 #   under DIR (DIR/usr/lib/grub/arm64-efi). Debian ships grub-efi-arm64-bin
@@ -70,6 +71,12 @@ if [ "$what" = fuzz ]; then
 	# shellcheck disable=SC2046 # the glob names the runtime whatever clang-14's point release
 	set -- /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a
 	need_file "$1" libclang-rt-14-dev
+	arch=none
+fi
+if [ "$what" = sdimg ]; then
+	need_cmd sfdisk fdisk
+	need_cmd mkfs.vfat dosfstools
+	need_cmd mcopy mtools
 	arch=none
 fi
 if [ "$what" = model ]; then

@@ -156,8 +156,10 @@ BOARD_DTB := $(if $(DTB),$(DTB),$(RASPI_DTB_$(BOARD)))
 QEMU_COMMON := qemu-system-aarch64 -machine $(BOARD) -accel tcg,thread=multi -smp 4 \
 	-m $(RASPI_RAM_$(BOARD)) -display none -nic none -semihosting -no-reboot \
 	$(if $(filter none,$(DTB)),,-dtb $(BOARD_DTB))
+else ifneq ($(filter rpi3 rpi4,$(BOARD)),)
+QEMU_COMMON = $(error BOARD=$(BOARD) names an SD card (make sdimg); QEMU's boards are raspi3b and raspi4b)
 else
-$(error BOARD=$(BOARD): choose virt, raspi3b or raspi4b)
+$(error BOARD=$(BOARD): choose virt, raspi3b or raspi4b (or rpi3, rpi4 for make sdimg))
 endif
 QEMU_RUN = $(QEMU_COMMON) -serial mon:stdio $(call BOOT_ARGS,run)
 
@@ -300,3 +302,24 @@ board-image-check: kernel
 	grep -h '^ktest: boots ' $(BUILD)/image-*.out; \
 	if [ "$$n" = 1 ]; then echo "board-image-check: virt, raspi3b and raspi4b boot the same file: 1 passed, 0 failed"; \
 	else echo "board-image-check: $$n different files booted: 0 passed, 1 failed"; exit 1; fi
+
+# A flashable SD card (README "Raspberry Pi"): BOARD=rpi3|rpi4, tools/sdimg.sh.
+SDIMG := $(BUILD)/pagoda-$(BOARD).img
+.PHONY: sdimg sdimg-check
+sdimg: kernel
+ifeq ($(filter rpi3 rpi4,$(BOARD)),)
+	$(error make sdimg needs BOARD=rpi3 or BOARD=rpi4)
+endif
+	$(Q)sh tools/deps.sh sdimg aarch64
+	$(Q)sh tools/deps.sh raspi $(RASPI)
+	$(Q)sh tools/sdimg.sh $(BOARD) $(ARCH_IMAGE) $(RASPI) $(SDIMG)
+
+# The check must also catch a card without its kernel: a copy with
+# kernel8.img deleted has to fail it.
+sdimg-check: sdimg
+	$(Q)sh tools/sdimg.sh --check $(SDIMG) $(BOARD)
+	$(Q)cp $(SDIMG) $(SDIMG).bad && mdel -i $(SDIMG).bad@@1M ::kernel8.img
+	$(Q)if sh tools/sdimg.sh --check $(SDIMG).bad $(BOARD) >/dev/null 2>&1; then \
+		echo "sdimg-check: a card without kernel8.img passed: 0 passed, 1 failed"; exit 1; \
+	else echo "negative check: a card without kernel8.img fails sdimg-check: 1 passed, 0 failed"; fi
+	$(Q)rm -f $(SDIMG).bad
