@@ -29,6 +29,7 @@
 #include "boot/fdt_platform.h"
 #include "kernel/arch.h"
 #include "kernel/boot_info.h"
+#include "kernel/cmdline.h"
 #include "kernel/printk.h"
 
 #define LOCAL_TIMER_CTL(c)   (0x40 + 4 * (c))
@@ -45,6 +46,14 @@
 _Static_assert(IPI_KIND_COUNT <= LOCAL_MBOXES, "one mailbox per IPI kind");
 
 static uintptr_t local;
+/* Test-only (intc.break=wrong_core): an IPI rings the next core's mailbox. */
+static bool break_wrong_core;
+
+/* The words of `intc.break=`, in this order. */
+enum intc_cmdline_break { INTC_BREAK_NONE, INTC_BREAK_WRONG_CORE };
+CMDLINE_PARAM(intc_break_param, .key = "intc.break", .kind = CMDLINE_ENUM,
+	      .values = "none|wrong_core", .def = "none",
+	      .help = "test-only: break the BCM2836 local controller's IPIs (tests must then fail)");
 
 static unsigned this_core(void)
 {
@@ -63,6 +72,11 @@ static void local_init(void)
 	printk("irq: bcm2836 local controller at %#lx: IPIs by mailboxes 0-%u, timer line %u",
 	       (unsigned long)fdt_platform.local_intc_base, IPI_KIND_COUNT - 1,
 	       fdt_platform.timer_ppi_virt);
+	if (cmdline_enum("intc.break") == INTC_BREAK_WRONG_CORE) {
+		break_wrong_core = true;
+		printk("irq: WARNING: IPIs ring the next core's mailbox (intc.break=wrong_core): "
+		       "tests must fail");
+	}
 }
 
 static void local_init_cpu(void)
@@ -105,6 +119,8 @@ static void local_send(cpumask_t targets, unsigned kind)
 	for_each_cpu(cpu, targets)
 	{
 		unsigned c = (unsigned)(boot_info.cpus[cpu].hw_id & 0xFF);
+		if (break_wrong_core)
+			c = (c + 1) % LOCAL_CORES;
 		if (c < LOCAL_CORES)
 			mmio_write32(local + LOCAL_MBOX_SET(c, kind), 1);
 	}

@@ -269,6 +269,8 @@ BOARD_NO_DTB_PANIC := "x0 = 0x100 holds ATAGs, not a device tree"
 BOARD_WRONG_DTB_PANIC := "the device tree is for .*: wrong DTB for this board"
 BOARD_WRONG_DTB_raspi3b := $(BUILD)/virt-a53.dtb
 BOARD_WRONG_DTB_raspi4b := $(RASPI_DTB_raspi3b)
+# On the Pi 3 an IPI rung on the wrong core's mailbox must fail the ipi suite.
+MAILBOX_CASE := ipi.nowait_call_reaches_its_cpu
 .PHONY: board-negative board-image-check board-smp-boot
 board-negative: kernel
 ifeq ($(BOARD),virt)
@@ -287,6 +289,9 @@ endif
 	$(Q)python3 tools/ktest_run.py --log $(BUILD)/negative-$(BOARD)-wrong-dtb.log --timeout 60 \
 		--exit-style $(EXIT_STYLE) --expect-panic $(BOARD_WRONG_DTB_PANIC) \
 		-- $(subst -dtb $(BOARD_DTB),-dtb $(BOARD_WRONG_DTB_$(BOARD)),$(QEMU_TEST))
+ifeq ($(BOARD),raspi3b)
+	$(call negative_check,intc.break=wrong_core,--expect-fail $(MAILBOX_CASE),$(MAILBOX_CASE))
+endif
 
 board-smp-boot: kernel
 	$(call arch_boot_image,$(call NEGATIVE_CMDLINE,,smp),test)
