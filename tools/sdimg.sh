@@ -39,10 +39,12 @@ if [ "$1" = --check ]; then
 		echo "$listing" | grep -qix "::/$f" || missing="$missing $f"
 	done
 	if [ -n "$missing" ]; then
-		echo "sdimg-check: $img lacks:$missing: 0 passed, 1 failed" >&2
+		echo "sdimg-check: $img lacks:$missing" >&2
+		echo "0 passed, 1 failed"
 		exit 1
 	fi
-	echo "sdimg-check: $img ($board) holds $(files_for "$board"): 1 passed, 0 failed"
+	echo "sdimg-check: $img ($board) holds $(files_for "$board")"
+	echo "1 passed, 0 failed"
 	exit 0
 fi
 

@@ -305,8 +305,9 @@ board-image-check: kernel
 	$(Q)n=$$(grep -h '^ktest: boots ' $(BUILD)/image-virt.out $(BUILD)/image-raspi3b.out \
 		$(BUILD)/image-raspi4b.out | sort -u | wc -l); \
 	grep -h '^ktest: boots ' $(BUILD)/image-*.out; \
-	if [ "$$n" = 1 ]; then echo "board-image-check: virt, raspi3b and raspi4b boot the same file: 1 passed, 0 failed"; \
-	else echo "board-image-check: $$n different files booted: 0 passed, 1 failed"; exit 1; fi
+	if [ "$$n" = 1 ]; then echo "board-image-check: virt, raspi3b and raspi4b boot the same file"; \
+		echo "1 passed, 0 failed"; \
+	else echo "board-image-check: $$n different files booted"; echo "0 passed, 1 failed"; exit 1; fi
 
 # A flashable SD card (README "Raspberry Pi"): BOARD=rpi3|rpi4, tools/sdimg.sh.
 SDIMG := $(BUILD)/pagoda-$(BOARD).img
@@ -325,6 +326,6 @@ sdimg-check: sdimg
 	$(Q)sh tools/sdimg.sh --check $(SDIMG) $(BOARD)
 	$(Q)cp $(SDIMG) $(SDIMG).bad && mdel -i $(SDIMG).bad@@1M ::kernel8.img
 	$(Q)if sh tools/sdimg.sh --check $(SDIMG).bad $(BOARD) >/dev/null 2>&1; then \
-		echo "sdimg-check: a card without kernel8.img passed: 0 passed, 1 failed"; exit 1; \
-	else echo "negative check: a card without kernel8.img fails sdimg-check: 1 passed, 0 failed"; fi
+		echo "sdimg-check: a card without kernel8.img passed"; echo "0 passed, 1 failed"; exit 1; \
+	else echo "negative check: a card without kernel8.img fails sdimg-check"; echo "1 passed, 0 failed"; fi
 	$(Q)rm -f $(SDIMG).bad
