@@ -427,22 +427,34 @@ static int interrupt_parent(const struct fdt *f, int node)
  * Stored where a GIC's PPI numbers go: the local driver maps "PPI" n to
  * timer line n.
  */
-static void parse_local_timer(const struct fdt *f, int node, int ic)
+/*
+ * Opens the timer `node`'s interrupts as specifiers of `cells` cells for
+ * the controller `ic` (`what` names that kind in the panic); at least the
+ * three the kernel reads: secure physical, non-secure physical, virtual.
+ */
+static void timer_specifiers(const struct fdt *f, int node, int ic, uint32_t cells,
+			     const char *what, struct fdt_cells *c)
 {
 	struct fdt_error err;
+	uint32_t icells;
+	if (!fdt_prop_u32(f, ic, "#interrupt-cells", &icells) || icells != cells)
+		die(f, ic, "#interrupt-cells", "missing or not %u (%s)", cells, what);
+	if (fdt_prop_cells(f, node, "interrupts", cells, c, &err) != FDT_OK)
+		die_err(&err);
+	if (fdt_cells_left(c) < 3 * cells)
+		die(f, node, "interrupts", "%u entries, need at least 3",
+		    fdt_cells_left(c) / cells);
+}
+
+static void parse_local_timer(const struct fdt *f, int node, int ic)
+{
 	struct fdt_cells c;
 	uint64_t num[3], flags;
-	uint32_t icells;
 	unsigned i;
 
 	if (!fdt_is_compatible(f, ic, "brcm,bcm2836-l1-intc"))
 		die(f, node, "interrupt-parent", "is not the brcm,bcm2836-l1-intc");
-	if (!fdt_prop_u32(f, ic, "#interrupt-cells", &icells) || icells != 2)
-		die(f, ic, "#interrupt-cells", "missing or not 2 (a local-controller specifier)");
-	if (fdt_prop_cells(f, node, "interrupts", 2, &c, &err) != FDT_OK)
-		die_err(&err);
-	if (fdt_cells_left(&c) < 6)
-		die(f, node, "interrupts", "%u entries, need at least 3", fdt_cells_left(&c) / 2);
+	timer_specifiers(f, node, ic, 2, "a local-controller specifier", &c);
 	for (i = 0; i < 3; i++) {
 		fdt_cells_read(&c, 1, &num[i]);
 		fdt_cells_read(&c, 1, &flags);
@@ -457,10 +469,8 @@ static void parse_local_timer(const struct fdt *f, int node, int ic)
 static void parse_timer(const struct fdt *f)
 {
 	static const char *const compat[] = {"arm,armv8-timer", "arm,armv7-timer"};
-	struct fdt_error err;
 	struct fdt_cells c;
 	uint64_t type[3], num[3], flags;
-	uint32_t icells;
 	unsigned i;
 	int node = find_okay(f, compat, ARRAY_SIZE(compat), NULL), ic;
 
@@ -471,13 +481,8 @@ static void parse_timer(const struct fdt *f)
 		parse_local_timer(f, node, ic);
 		return;
 	}
-	if (!fdt_prop_u32(f, ic, "#interrupt-cells", &icells) || icells != 3)
-		die(f, ic, "#interrupt-cells", "missing or not 3 (a GIC specifier)");
-	if (fdt_prop_cells(f, node, "interrupts", 3, &c, &err) != FDT_OK)
-		die_err(&err);
 	/* secure physical, non-secure physical, virtual[, hypervisor] */
-	if (fdt_cells_left(&c) < 9)
-		die(f, node, "interrupts", "%u entries, need at least 3", fdt_cells_left(&c) / 3);
+	timer_specifiers(f, node, ic, 3, "a GIC specifier", &c);
 	for (i = 0; i < 3; i++) {
 		fdt_cells_read(&c, 1, &type[i]);
 		fdt_cells_read(&c, 1, &num[i]);

@@ -14,8 +14,8 @@
 #include "lib/fdt.h"
 
 /* One `ranges` step: `addr` on `bus`'s child side to its parent's side. */
-static int translate_one(const struct fdt *f, int bus, uint64_t addr, uint64_t size,
-			 uint64_t *out, struct fdt_error *err)
+static int translate_one(const struct fdt *f, int bus, uint64_t addr, uint64_t size, uint64_t *out,
+			 struct fdt_error *err)
 {
 	unsigned cac, csc, pac, psc;
 	struct fdt_cells c;

@@ -238,7 +238,10 @@ static void nowait_call_reaches_its_cpu(struct ktest *t)
 		while (!atomic_load_acquire(&ran_on[target]) && arch_time_ns() < deadline)
 			arch_cpu_relax();
 		for_each_cpu(c, online())
-			EXPECT_EQ(t, atomic_load_acquire(&hits[c][a.initiator]), c == target ? 1u : 0u);
+		{
+			uint64_t want = c == target ? 1u : 0u;
+			EXPECT_EQ(t, atomic_load_acquire(&hits[c][a.initiator]), want);
+		}
 		if (!atomic_load_acquire(&ran_on[target]))
 			return;
 	}

@@ -53,7 +53,7 @@ static bool break_wrong_core;
 enum intc_cmdline_break { INTC_BREAK_NONE, INTC_BREAK_WRONG_CORE };
 CMDLINE_PARAM(intc_break_param, .key = "intc.break", .kind = CMDLINE_ENUM,
 	      .values = "none|wrong_core", .def = "none",
-	      .help = "test-only: break the BCM2836 local controller's IPIs (tests must then fail)");
+	      .help = "test-only: break the local controller's IPIs (tests must then fail)");
 
 static unsigned this_core(void)
 {

@@ -2,8 +2,9 @@
 /*
  * GIC front end: the board (platform/) chooses the driver once, the GICv2
  * or GICv3 the device tree names or the Pi 3's BCM2836 local controller
- * (bcm2836_local_intc.c, behind the same contract), and this forwards to it. Invariant: `gic` is set before the first IRQ is
- * unmasked, so the interrupt path never sees it NULL.
+ * (bcm2836_local_intc.c, behind the same contract), and this forwards to
+ * it. Invariant: `gic` is set before the first IRQ is unmasked, so the
+ * interrupt path never sees it NULL.
  *
  * The drivers reach their registers through vm_map_mmio() mappings made in
  * gic_init(), which runs from arch_init(), after mm_init().

@@ -55,7 +55,7 @@ const struct platform_ops *platform_guess(phys_addr_t image_pa);
  */
 bool platform_select(void);
 
-/* Shared board pieces: PSCI (psci.c), spin tables (spin_table.c), the PM watchdog (bcm2835_pm.c). */
+/* Shared board pieces: PSCI (psci.c), spin tables, the PM watchdog (bcm2835_pm.c). */
 bool psci_cpu_start(unsigned cpu, uint64_t mpidr, phys_addr_t boot);
 void psci_poweroff(void);
 void psci_reset(void);
