@@ -101,6 +101,8 @@ void aarch64_cpuinfo_check(unsigned cpu);
 void aarch64_percpu_init(unsigned cpu);
 /* Console: (re)points the PL011 driver at `base` (physical, 0 = no console). */
 void aarch64_uart_init(phys_addr_t base);
+/* The PL011's reference clock, when the board states it (0: unknown); before aarch64_uart_init. */
+void aarch64_uart_set_clock(uint32_t hz);
 /* Maps the console with vm_map_mmio(); returns the new address, NULL without a console. */
 void *aarch64_uart_map(void);
 /* Makes the console use `va` from now on (after the switch to the kernel's tables). */

@@ -60,8 +60,10 @@ static bool boot_map_device(phys_addr_t pa, phys_addr_t image_pa)
 static void early_console(phys_addr_t image_pa)
 {
 	guessed = platform_guess(image_pa);
-	if (guessed && guessed->early_uart && boot_map_device(guessed->early_uart, image_pa))
+	if (guessed && guessed->early_uart && boot_map_device(guessed->early_uart, image_pa)) {
 		early_uart = guessed->early_uart;
+		aarch64_uart_set_clock(guessed->uart_clock_hz);
+	}
 	aarch64_uart_init(early_uart);
 }
 
@@ -118,8 +120,10 @@ static void switch_console(void)
 	if (!arch_phys_to_virt(uart))
 		panic("aarch64_boot_main: console UART %#lx is outside the boot mappings (4 GiB)",
 		      (unsigned long)uart);
-	if (uart != early_uart)
+	if (uart != early_uart) {
+		aarch64_uart_set_clock(platform->uart_clock_hz);
 		aarch64_uart_init(uart);
+	}
 }
 
 __noreturn void aarch64_boot_main(phys_addr_t boot_pa, phys_addr_t image_pa, uint64_t el)

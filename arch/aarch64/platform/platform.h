@@ -24,6 +24,8 @@ struct platform_ops {
 	const char *const *compatible;
 	/* its console PL011 before the device tree is read; 0: none */
 	phys_addr_t early_uart;
+	/* that PL011's reference clock as the firmware leaves it, for 115200 baud; 0: unknown */
+	uint32_t uart_clock_hz;
 	/* MIDR_EL1.PartNum of its cores (platform_guess); 0: any */
 	uint32_t cpu_part;
 	/* the interrupt controller driver, checked against the device tree */
