@@ -81,6 +81,9 @@ struct aarch64_ap_boot {
 
 /* head.S */
 extern const char secondary_entry[], aarch64_ap_stub_start[], aarch64_ap_stub_end[];
+/* head.S: where a released spin-table CPU enters, and its boot blocks by MPIDR Aff0. */
+extern const char spin_table_entry[];
+extern uint64_t aarch64_spin_boot[AARCH64_CPU_MAX];
 /* Runs at its physical address through the boot identity map (see head.S). */
 void aarch64_idmap_replace_ttbr1(phys_addr_t root, phys_addr_t empty);
 /* firmware.S: the semihosting trap instruction, and a call through it. */

@@ -19,9 +19,6 @@
 #include "kernel/boot_info.h"
 #include "kernel/printk.h"
 
-extern uint64_t aarch64_spin_boot[AARCH64_CPU_MAX];
-extern const char spin_table_entry[];
-
 /* Whether [pa, pa + 8) lies in a RAM range of boot_info (the direct map has it). */
 static bool release_in_ram(uint64_t pa)
 {
