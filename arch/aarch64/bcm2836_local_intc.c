@@ -83,7 +83,7 @@ static void local_init_cpu(void)
 {
 	unsigned c = this_core();
 	if (c >= LOCAL_CORES)
-		panic("bcm2836_local_intc: core %u (MPIDR Aff0) has no local registers", c);
+		panic("local_init_cpu: core %u (MPIDR Aff0) has no local registers", c);
 	for (unsigned m = 0; m < LOCAL_MBOXES; m++)
 		mmio_write32(local + LOCAL_MBOX_CLR(c, m), 0xFFFFFFFFu);
 	mmio_write32(local + LOCAL_MBOX_CTL(c), (1u << IPI_KIND_COUNT) - 1);
@@ -130,7 +130,7 @@ static void local_enable_ppi(unsigned intid)
 {
 	unsigned c = this_core(), line = intid - 16;
 	if (intid < 16 || line >= 4)
-		panic("bcm2836_local_intc: INTID %u is no timer line (16-19)", intid);
+		panic("local_enable_ppi: INTID %u is no timer line (16-19)", intid);
 	uint32_t v = mmio_read32(local + LOCAL_TIMER_CTL(c));
 	mmio_write32(local + LOCAL_TIMER_CTL(c), v | 1u << line);
 }
@@ -138,7 +138,7 @@ static void local_enable_ppi(unsigned intid)
 static void local_enable_spi(unsigned intid, bool level)
 {
 	(void)level;
-	panic("bcm2836_local_intc: no device interrupt lines (INTID %u)", intid);
+	panic("local_enable_spi: no device interrupt lines (INTID %u)", intid);
 }
 
 static void local_disable_spi(unsigned intid)

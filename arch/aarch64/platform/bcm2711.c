@@ -14,7 +14,7 @@ static const char *const bcm2711_compatible[] = {"raspberrypi,4-model-b", "brcm,
 static const struct gic_ops *bcm2711_irqchip(void)
 {
 	if (fdt_platform.gic_version != 2)
-		panic("bcm2711: the device tree names no GIC-400 (arm,gic-400)");
+		panic("bcm2711_irqchip: the device tree names no GIC-400 (arm,gic-400)");
 	return gic_from_dt();
 }
 

@@ -15,7 +15,7 @@ static const char *const bcm2837_compatible[] = {"raspberrypi,3-model-b", "brcm,
 static const struct gic_ops *bcm2837_irqchip(void)
 {
 	if (fdt_platform.gic_version != 0 || !fdt_platform.local_intc_base)
-		panic("bcm2837: the device tree names no brcm,bcm2836-l1-intc");
+		panic("bcm2837_irqchip: the device tree names no brcm,bcm2836-l1-intc");
 	return &bcm2836_local_intc_ops;
 }
 
