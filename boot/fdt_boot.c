@@ -20,9 +20,15 @@
  * Invariants: runs once, on the boot CPU, before any other CPU is started;
  * every value in fdt_platform comes from the blob (nothing assumed from
  * the machine model); the blob itself is reserved so the allocator never
- * hands it out while it is still referenced by boot_info.dtb. `reg` values
- * are taken as CPU physical addresses: parent `ranges` are not applied,
- * which holds for devices directly under the root (QEMU virt).
+ * hands it out while it is still referenced by boot_info.dtb. Device `reg`
+ * values (console, interrupt controller, PM watchdog) are translated
+ * through their buses' `ranges` (lib/fdt_ranges.c): on QEMU virt they sit
+ * under the root and are CPU addresses already, on the Raspberry Pi they
+ * sit under /soc at VideoCore bus addresses.
+ *
+ * The Raspberry Pi 3 has no GIC: its interrupt controller is the BCM2836
+ * ARM local block ("brcm,bcm2836-l1-intc"), recorded as gic_version 0 with
+ * the timer's interrupts as that block's per-core timer lines (0-3).
  */
 #include "boot/fdt_platform.h"
 #include "kernel/arch.h"
@@ -99,11 +105,15 @@ static void check_range(const struct fdt *f, int node, const char *prop, uint64_
 		    (unsigned long long)size);
 }
 
-/* Entry `index` of reg; panics when reg is missing, malformed or too short. */
+/*
+ * Entry `index` of reg as a CPU physical address; panics when reg is
+ * missing, malformed or too short, or a bus above cannot translate it.
+ */
 static void reg_entry(const struct fdt *f, int node, unsigned index, uint64_t *base, uint64_t *size)
 {
 	struct fdt_error err;
-	if (fdt_reg_get(f, node, index, base, size, &err) != FDT_OK)
+	if (fdt_reg_get(f, node, index, base, size, &err) != FDT_OK ||
+	    fdt_translate(f, node, *base, *size, base, &err) != FDT_OK)
 		die_err(&err);
 	check_range(f, node, "reg", *base, *size);
 }
@@ -411,26 +421,68 @@ static int interrupt_parent(const struct fdt *f, int node)
 	die(f, node, "interrupt-parent", "missing here and in every ancestor");
 }
 
+/*
+ * The timer's lines on the BCM2836 local controller: two-cell specifiers
+ * <line flags>, line 0-3 = the per-core CNTPS, CNTPNS, CNTHP, CNTV inputs.
+ * Stored where a GIC's PPI numbers go: the local driver maps "PPI" n to
+ * timer line n.
+ */
+/*
+ * Opens the timer `node`'s interrupts as specifiers of `cells` cells for
+ * the controller `ic` (`what` names that kind in the panic); at least the
+ * three the kernel reads: secure physical, non-secure physical, virtual.
+ */
+static void timer_specifiers(const struct fdt *f, int node, int ic, uint32_t cells,
+			     const char *what, struct fdt_cells *c)
+{
+	struct fdt_error err;
+	uint32_t icells;
+	if (!fdt_prop_u32(f, ic, "#interrupt-cells", &icells) || icells != cells)
+		die(f, ic, "#interrupt-cells", "missing or not %u (%s)", cells, what);
+	if (fdt_prop_cells(f, node, "interrupts", cells, c, &err) != FDT_OK)
+		die_err(&err);
+	if (fdt_cells_left(c) < 3 * cells)
+		die(f, node, "interrupts", "%u entries, need at least 3",
+		    fdt_cells_left(c) / cells);
+}
+
+static void parse_local_timer(const struct fdt *f, int node, int ic)
+{
+	struct fdt_cells c;
+	uint64_t num[3], flags;
+	unsigned i;
+
+	if (!fdt_is_compatible(f, ic, "brcm,bcm2836-l1-intc"))
+		die(f, node, "interrupt-parent", "is not the brcm,bcm2836-l1-intc");
+	timer_specifiers(f, node, ic, 2, "a local-controller specifier", &c);
+	for (i = 0; i < 3; i++) {
+		fdt_cells_read(&c, 1, &num[i]);
+		fdt_cells_read(&c, 1, &flags);
+		if (num[i] >= 4)
+			die(f, node, "interrupts", "entry %u: line %llu is not a timer line (0-3)",
+			    i, (unsigned long long)num[i]);
+	}
+	fdt_platform.timer_ppi_phys = (unsigned)num[1];
+	fdt_platform.timer_ppi_virt = (unsigned)num[2];
+}
+
 static void parse_timer(const struct fdt *f)
 {
 	static const char *const compat[] = {"arm,armv8-timer", "arm,armv7-timer"};
-	struct fdt_error err;
 	struct fdt_cells c;
 	uint64_t type[3], num[3], flags;
-	uint32_t icells;
 	unsigned i;
 	int node = find_okay(f, compat, ARRAY_SIZE(compat), NULL), ic;
 
 	if (node < 0)
 		die(f, -1, NULL, "no arm,armv8-timer node");
 	ic = interrupt_parent(f, node);
-	if (!fdt_prop_u32(f, ic, "#interrupt-cells", &icells) || icells != 3)
-		die(f, ic, "#interrupt-cells", "missing or not 3 (a GIC specifier)");
-	if (fdt_prop_cells(f, node, "interrupts", 3, &c, &err) != FDT_OK)
-		die_err(&err);
+	if (fdt_platform.gic_version == 0) {
+		parse_local_timer(f, node, ic);
+		return;
+	}
 	/* secure physical, non-secure physical, virtual[, hypervisor] */
-	if (fdt_cells_left(&c) < 9)
-		die(f, node, "interrupts", "%u entries, need at least 3", fdt_cells_left(&c) / 3);
+	timer_specifiers(f, node, ic, 3, "a GIC specifier", &c);
 	for (i = 0; i < 3; i++) {
 		fdt_cells_read(&c, 1, &type[i]);
 		fdt_cells_read(&c, 1, &num[i]);
@@ -508,6 +560,7 @@ static void parse_gic(const struct fdt *f)
 {
 	static const char *const v3[] = {"arm,gic-v3"};
 	static const char *const v2[] = {"arm,cortex-a15-gic", "arm,gic-400", "arm,cortex-a9-gic"};
+	static const char *const l1[] = {"brcm,bcm2836-l1-intc"};
 	struct fdt_error err;
 	struct fdt_reg reg;
 	int node = find_okay(f, v3, 1, NULL);
@@ -518,10 +571,21 @@ static void parse_gic(const struct fdt *f)
 		node = find_okay(f, v2, ARRAY_SIZE(v2), NULL);
 		fdt_platform.gic_version = 2;
 	}
+	if (node < 0 && (node = find_okay(f, l1, 1, NULL)) >= 0) {
+		fdt_platform.gic_version = 0;
+		reg_entry(f, node, 0, &b0, &s0);
+		fdt_platform.local_intc_base = b0;
+		fdt_platform.local_intc_size = s0;
+		parse_timer(f);
+		printk("fdt: irq: bcm2836 local controller 0x%llx; timer line phys %u virt %u",
+		       (unsigned long long)b0, fdt_platform.timer_ppi_phys,
+		       fdt_platform.timer_ppi_virt);
+		return;
+	}
 	if (node < 0)
 		die(f, -1, NULL,
-		    "no interrupt controller (arm,gic-v3, arm,cortex-a15-gic, arm,gic-400 or "
-		    "arm,cortex-a9-gic)");
+		    "no interrupt controller (arm,gic-v3, arm,cortex-a15-gic, arm,gic-400, "
+		    "arm,cortex-a9-gic or brcm,bcm2836-l1-intc)");
 	if (fdt_reg_init(f, node, &reg, &err) != FDT_OK)
 		die_err(&err);
 	if (fdt_reg_count(&reg) < 2)
@@ -549,6 +613,46 @@ static void parse_gic(const struct fdt *f)
 	       fdt_platform.timer_ppi_phys, fdt_platform.timer_ppi_virt);
 }
 
+/* The root's first compatible string: what the board code is chosen by. */
+static void parse_model(const struct fdt *f)
+{
+	const char *c = opt_string(f, fdt_root(f), "compatible");
+	struct fdt_prop p;
+	uint32_t len = 0;
+	strlcpy(fdt_platform.board, c ? c : "", sizeof(fdt_platform.board));
+	if (c && fdt_get_prop(f, fdt_root(f), "compatible", &p) == FDT_OK) {
+		/* Whole strings only: a cut one could match a shorter name. */
+		for (uint32_t i = 0; i < p.len && i < sizeof(fdt_platform.board_compat); i++)
+			if (c[i] == 0)
+				len = i + 1;
+		memcpy(fdt_platform.board_compat, c, len);
+	}
+	fdt_platform.board_compat_len = len;
+}
+
+/*
+ * The BCM2835 power manager and watchdog (reset and power-off on the
+ * Raspberry Pis). Optional: absent or malformed, reset and power-off use
+ * PSCI (or halt), said in one line.
+ */
+static void parse_pm(const struct fdt *f)
+{
+	static const char *const compat[] = {"brcm,bcm2835-pm-wdt", "brcm,bcm2835-pm"};
+	struct fdt_error err;
+	uint64_t base, size;
+	int node = find_okay(f, compat, ARRAY_SIZE(compat), NULL);
+	if (node < 0)
+		return;
+	if (fdt_reg_get(f, node, 0, &base, &size, &err) != FDT_OK ||
+	    fdt_translate(f, node, base, size, &base, &err) != FDT_OK) {
+		printk("%s; no PM watchdog", err.message);
+		return;
+	}
+	fdt_platform.pm_base = base;
+	fdt_platform.pm_size = size;
+	printk("fdt: pm: watchdog at 0x%llx", (unsigned long long)base);
+}
+
 void fdt_boot_parse(phys_addr_t dtb, uint64_t boot_mpidr)
 {
 	static struct fdt f; /* kept off the early boot stack */
@@ -572,9 +676,11 @@ void fdt_boot_parse(phys_addr_t dtb, uint64_t boot_mpidr)
 	boot_info.dtb = dtb;
 	boot_info.dtb_size = f.totalsize;
 
+	parse_model(&f);
 	parse_memory(&f, dtb);
 	parse_chosen(&f);
 	parse_psci(&f);
 	parse_cpus(&f, boot_mpidr);
 	parse_gic(&f);
+	parse_pm(&f);
 }

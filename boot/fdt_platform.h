@@ -25,8 +25,19 @@ struct fdt_platform {
 	enum cpu_enable_method cpu_enable;
 	uint64_t cpu_release_addr[CPU_MAX]; /* spin-table release address per boot_info cpu index */
 
-	/* interrupt controller: 2 for arm,gic-400/arm,cortex-a15-gic, 3 for arm,gic-v3 */
+	/* the root node's first compatible string ("linux,dummy-virt", "raspberrypi,4-model-b") */
+	char board[48];
+	/* the root's whole compatible list (NUL-separated, as in the blob; cut at a string) */
+	char board_compat[128];
+	uint32_t board_compat_len;
+
+	/*
+	 * interrupt controller: 2 for arm,gic-400/arm,cortex-a15-gic, 3 for
+	 * arm,gic-v3, 0 for the BCM2836 local controller (local_intc_base)
+	 */
 	unsigned gic_version;
+	phys_addr_t local_intc_base;
+	uint64_t local_intc_size;
 	phys_addr_t gicd_base;
 	uint64_t gicd_size;
 	phys_addr_t gicc_base; /* GICv2 CPU interface */
@@ -41,7 +52,7 @@ struct fdt_platform {
 	uint64_t its_size;
 	uint32_t its_phandle; /* what the PCI host's msi-map names (ACPI: the MADT's ITS id) */
 
-	/* arm,armv8-timer: PPI numbers (interrupt specifier cell 1) */
+	/* arm,armv8-timer: PPI numbers (interrupt specifier cell 1), or local timer lines 0-3 */
 	unsigned timer_ppi_virt;
 	unsigned timer_ppi_phys;
 
@@ -49,6 +60,10 @@ struct fdt_platform {
 	phys_addr_t uart_base;
 	uint64_t uart_size;
 	char stdout_path[64];
+
+	/* brcm,bcm2835-pm-wdt: the PM block's first reg entry (RSTC, RSTS, WDOG); 0: none */
+	phys_addr_t pm_base;
+	uint64_t pm_size;
 };
 
 extern struct fdt_platform fdt_platform;

@@ -237,6 +237,15 @@ unsigned fdt_reg_count(const struct fdt_reg *reg);
 int fdt_reg_get(const struct fdt *fdt, int node, unsigned index, uint64_t *addr, uint64_t *size,
 		struct fdt_error *err);
 
+/*
+ * Translates `addr` (size `size`), an address in `node`'s reg, to a CPU
+ * physical address through the `ranges` of every ancestor below the root
+ * (lib/fdt_ranges.c). FDT_ERR_NOTFOUND, with the bus named, when a bus has
+ * no ranges or no entry holds the whole range.
+ */
+int fdt_translate(const struct fdt *fdt, int node, uint64_t addr, uint64_t size, uint64_t *out,
+		  struct fdt_error *err);
+
 /* ---- Memory reservation map --------------------------------------------- */
 
 /* Entry `index` of the /memreserve/ map; false at the terminator. */

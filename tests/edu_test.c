@@ -32,6 +32,10 @@ static uint8_t dst[EDU_BUF_SIZE] __aligned(4096);
 
 static void need_edu(struct ktest *t)
 {
+	if (ktest_machine_has_no_pci()) {
+		EXPECT_FALSE(t, edu_present());
+		KTEST_SKIP(t, "the machine has no PCI bus (test.nopci), so no edu");
+	}
 	if (!edu_present()) {
 		ktest_fail_msg(t, __FILE__, __LINE__, "no working edu device (QEMU -device edu)");
 		ktest_abort(t);

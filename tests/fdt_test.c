@@ -623,6 +623,70 @@ static void fdt_reg_and_cells(struct ktest *t)
 	EXPECT_EQ(t, fdt_reg_init(&f, timer, &reg, NULL), FDT_ERR_NOTFOUND);
 }
 
+/*
+ * Buses for fdt_translate (lib/fdt_ranges.c), shaped like the Raspberry Pi
+ * 4's /soc: 32-bit bus addresses 0x7e...... onto a 64-bit root, a nested
+ * bus with an empty `ranges` (identity), and a bus with none at all.
+ */
+static uint32_t build_buses(void)
+{
+	static const uint8_t none[1];
+	b_reset();
+	b_begin("");
+	b_prop_cells("#address-cells", 1, 2);
+	b_prop_cells("#size-cells", 1, 1);
+	b_begin("soc");
+	b_prop_cells("#address-cells", 1, 1);
+	b_prop_cells("#size-cells", 1, 1);
+	b_prop_cells("ranges", 4, 0x7e000000, 0, 0xfe000000, 0x1800000);
+	b_begin("serial@7e201000");
+	b_prop_cells("reg", 2, 0x7e201000, 0x200);
+	b_end();
+	b_begin("flat");
+	b_prop_cells("#address-cells", 1, 1);
+	b_prop_cells("#size-cells", 1, 1);
+	b_prop("ranges", none, 0);
+	b_begin("dev@7e100000");
+	b_prop_cells("reg", 2, 0x7e100000, 0x100);
+	b_end();
+	b_end();
+	b_end();
+	b_begin("nobus");
+	b_prop_cells("#address-cells", 1, 1);
+	b_prop_cells("#size-cells", 1, 1);
+	b_begin("dev@10");
+	b_prop_cells("reg", 2, 0x10, 0x10);
+	b_end();
+	b_end();
+	b_end();
+	return b_finish(true);
+}
+
+static void fdt_ranges_translate(struct ktest *t)
+{
+	struct fdt f;
+	struct fdt_error err;
+	uint64_t pa = 0;
+	uint32_t size = BUILD(t, build_buses());
+	init_ok(t, &f, blob, size);
+	int uart = fdt_find_path(&f, "/soc/serial@7e201000");
+	int dev = fdt_find_path(&f, "/soc/flat/dev@7e100000");
+	int lone = fdt_find_path(&f, "/nobus/dev@10");
+	ASSERT_TRUE(t, uart >= 0 && dev >= 0 && lone >= 0);
+
+	EXPECT_EQ(t, fdt_translate(&f, uart, 0x7e201000, 0x200, &pa, &err), FDT_OK);
+	EXPECT_EQ(t, pa, 0xfe201000ull);
+	EXPECT_EQ(t, fdt_translate(&f, dev, 0x7e100000, 0x100, &pa, &err), FDT_OK);
+	EXPECT_EQ(t, pa, 0xfe100000ull);
+	/* Below the window, and a range running past its end. */
+	EXPECT_FDT_ERR(t, fdt_translate(&f, uart, 0x7d000000, 4, &pa, &err), &err, FDT_ERR_NOTFOUND,
+		       "no entry covers");
+	EXPECT_FDT_ERR(t, fdt_translate(&f, uart, 0x7f7fff00, 0x200, &pa, &err), &err,
+		       FDT_ERR_NOTFOUND, "no entry covers");
+	EXPECT_FDT_ERR(t, fdt_translate(&f, lone, 0x10, 0x10, &pa, &err), &err, FDT_ERR_NOTFOUND,
+		       "not memory-mapped");
+}
+
 static void fdt_reservation_map(struct ktest *t)
 {
 	struct fdt f;
@@ -1118,6 +1182,7 @@ static const struct ktest_case fdt_cases[] = {
     KTEST_CASE(fdt_compatible_and_phandle),
     KTEST_CASE(fdt_reg_and_cells),
     KTEST_CASE(fdt_reservation_map),
+    KTEST_CASE(fdt_ranges_translate),
     KTEST_CASE(fdt_nops_and_v16),
     KTEST_CASE(fdt_rejects_bad_magic),
     KTEST_CASE(fdt_rejects_truncated),

@@ -60,6 +60,14 @@ CMDLINE_PARAM(test_mem_param, .key = "test.mem", .kind = CMDLINE_SIZE, .unit = M
 	      .min = MiB(1), .def = "none", .fallback = "none (the tests comparing with it skip)",
 	      .help = "tests: the RAM size QEMU was given (-m; a bare number counts MiB)");
 
+CMDLINE_PARAM(test_nopci_param, .key = "test.nopci", .kind = CMDLINE_FLAG, .def = "off",
+	      .help = "tests: QEMU models no PCI bus (BOARD=raspi3b/raspi4b): PCI cases skip");
+
+bool ktest_machine_has_no_pci(void)
+{
+	return cmdline_has("test.nopci");
+}
+
 static struct arch_jmpbuf case_jmp;
 static struct ktest *current_case;
 static struct thread *case_thread; /* the thread running the cases */

@@ -71,6 +71,12 @@ __noreturn void ktest_abort(struct ktest *t);
 __noreturn void ktest_skip(struct ktest *t, const char *reason);
 /* Prints a diagnostic line ("# ...") inside the current case's output. */
 void ktest_log(struct ktest *t, const char *fmt, ...) __printf(2, 3);
+/*
+ * Whether the host said QEMU models no PCI bus (test.nopci, the Raspberry
+ * Pi boards): cases that need PCI devices then check that none was found
+ * and skip; everywhere else a missing device is a failure.
+ */
+bool ktest_machine_has_no_pci(void);
 
 #define KTEST_CMP_(t, a, op, b, fatal)                                                             \
 	do {                                                                                       \

@@ -20,8 +20,18 @@
 #include "lib/string.h"
 #include "tests/ktest.h"
 
+/* Skips (after checking no host bridge was found) on a machine without PCI. */
+static void need_pci(struct ktest *t)
+{
+	if (ktest_machine_has_no_pci()) {
+		EXPECT_TRUE(t, pci_host() == NULL);
+		KTEST_SKIP(t, "the machine has no PCI bus (test.nopci)");
+	}
+}
+
 static void host_bridge_found(struct ktest *t)
 {
+	need_pci(t);
 	const struct pci_host *h = pci_host();
 	ASSERT_TRUE(t, h != NULL);
 	ASSERT_GT(t, pci_dev_count(), 1u);
@@ -38,6 +48,7 @@ static void host_bridge_found(struct ktest *t)
 
 static void edu_found_with_ids_and_bar(struct ktest *t)
 {
+	need_pci(t);
 	const struct pci_dev *d = pci_find(EDU_VENDOR, EDU_DEVICE);
 	ASSERT_TRUE(t, d != NULL);
 	EXPECT_EQ(t, d->class_code, 0x00ff00u); /* QEMU: class 0x00ff (PCI_CLASS_OTHERS), prog-if 0 */
@@ -62,6 +73,7 @@ static bool in_window(const struct pci_window *w, phys_addr_t a, uint64_t size)
 
 static void bars_are_sane(struct ktest *t)
 {
+	need_pci(t);
 	const struct pci_host *h = pci_host();
 	ASSERT_TRUE(t, h != NULL);
 	unsigned mem = 0;
@@ -297,6 +309,7 @@ static void bar_decode_kinds(struct ktest *t)
 /* QEMU's edu has one MSI capability (64-bit, no mask bits) and no MSI-X. */
 static void msi_capability_parsed(struct ktest *t)
 {
+	need_pci(t);
 	const struct pci_dev *d = pci_find(EDU_VENDOR, EDU_DEVICE);
 	ASSERT_TRUE(t, d != NULL);
 	ASSERT_NE(t, d->msi_cap, 0);
@@ -318,6 +331,7 @@ static void msi_capability_parsed(struct ktest *t)
  */
 static void edu_interrupt_as_the_platform_offers(struct ktest *t)
 {
+	need_pci(t);
 	struct pci_dev *d = edu_pci_dev();
 	const struct pci_irq *irq = edu_irq();
 	ASSERT_TRUE(t, d != NULL && irq != NULL);

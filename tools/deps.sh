@@ -2,13 +2,15 @@
 # SPDX-License-Identifier: BSD-2-Clause
 #
 # Makes sure the Debian packages a make target needs are installed.
-# Usage: deps.sh build|all|pictures|plots|gdb|model|fuzz ARCH
+# Usage: deps.sh build|all|pictures|plots|gdb|model|fuzz|sdimg ARCH
 #        deps.sh grub-arm64 DIR
+#        deps.sh raspi DIR
 #   build: what compiling needs; all: also what booting and testing need;
 #   pictures: what `make pictures` needs (graphviz), whatever ARCH;
 #   plots: what `make dma-plot`, `make trace` and `make bench` add to `all`
 #   (matplotlib), whatever ARCH;
 #   gdb: what `make gdb-check` adds to `all` (gdb-multiarch), whatever ARCH;
+#   sdimg: what `make sdimg` needs (sfdisk, mkfs.vfat, mtools), whatever ARCH;
 #   model: what `make model` needs (spin and a host gcc), whatever ARCH;
 #   grub-arm64: GRUB's arm64 EFI build (`make iso ARCH=aarch64`) unpacked
 #   under DIR (DIR/usr/lib/grub/arm64-efi). Debian ships grub-efi-arm64-bin
@@ -16,6 +18,10 @@
 #   (its own lists and cache, the archive's address read from the machine's
 #   apt sources) and unpacked with dpkg -x; the system's apt state is not
 #   touched, and root is not needed.
+#   raspi: the Raspberry Pi boot files under DIR, the same way: the board
+#   DTBs bcm2837-rpi-3-b.dtb and bcm2711-rpi-4-b.dtb from the arm64 kernel
+#   package (linux-image-arm64 names the versioned one) into DIR/dtb, and
+#   raspi-firmware (component non-free-firmware) unpacked into DIR/firmware.
 #   fuzz: what `make fuzz` needs (clang-14 and its libFuzzer runtime), whatever ARCH.
 # As root it installs what is missing with apt-get; otherwise it names the
 # missing packages and the exact command, and fails.
@@ -73,6 +79,12 @@ if [ "$what" = fuzz ]; then
 	need_file "$1" libclang-rt-14-dev
 	arch=none
 fi
+if [ "$what" = sdimg ]; then
+	need_cmd sfdisk fdisk
+	need_cmd mkfs.vfat dosfstools
+	need_cmd mcopy mtools
+	arch=none
+fi
 if [ "$what" = model ]; then
 	need_cmd spin spin
 	need_cmd gcc gcc
@@ -112,7 +124,7 @@ aarch64)
 	;;
 esac
 
-[ "$what" != grub-arm64 ] && [ -z "$missing" ] && [ -z "$qemu_pkgs" ] && exit 0
+[ "$what" != grub-arm64 ] && [ "$what" != raspi ] && [ -z "$missing" ] && [ -z "$qemu_pkgs" ] && exit 0
 # Several commands can come from one package: list each once.
 missing=$(echo $missing | tr ' ' '\n' | sort -u | tr '\n' ' ')
 qemu_pkgs=$(echo $qemu_pkgs | tr ' ' '\n' | sort -u | tr '\n' ' ')
@@ -132,6 +144,37 @@ archive_uri() {
 	done | head -n 1 | grep .
 }
 
+# Private apt: downloads Debian packages for arm64 (or all) into the
+# current directory with its own lists and cache under $tmp, never the
+# system's. apt_private_init COMPONENTS sets $apt_o; then apt-get $apt_o ...
+apt_private_init() {
+	uri=$(archive_uri) || {
+		echo "deps: $what: no Debian bookworm source in /etc/apt to download from" >&2
+		exit 1
+	}
+	tmp=$(mktemp -d)
+	trap 'rm -rf "$tmp"' EXIT
+	mkdir -p "$tmp/lists/partial" "$tmp/cache/archives/partial" "$tmp/parts"
+	printf 'Types: deb\nURIs: %s\nSuites: bookworm\nComponents: %s\nArchitectures: arm64\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+		"$uri" "$1" >"$tmp/parts/arm64.sources"
+	apt_o="-o APT::Architecture=arm64 -o APT::Architectures=arm64 -o Dir::Etc::SourceList=/dev/null"
+	apt_o="$apt_o -o Dir::Etc::SourceParts=$tmp/parts -o Dir::State::Lists=$tmp/lists -o Dir::Cache=$tmp/cache"
+	# as root, apt would hand the download to its _apt user, who cannot write $tmp
+	[ "$(id -u)" = 0 ] && apt_o="$apt_o -o APT::Sandbox::User=root"
+	# shellcheck disable=SC2086
+	apt-get -qq $apt_o update >/dev/null || {
+		echo "deps: $what: apt-get update failed for $uri" >&2
+		exit 1
+	}
+}
+apt_private_download() { # apt_private_download PACKAGE...: the .debs land in $tmp
+	# shellcheck disable=SC2086
+	(cd "$tmp" && apt-get -qq $apt_o download "$@") || {
+		echo "deps: $what: apt-get could not download $* from $uri" >&2
+		exit 1
+	}
+}
+
 # grub-arm64 DIR: download and unpack grub-efi-arm64-bin into DIR (see the top).
 if [ "$what" = grub-arm64 ]; then
 	dir=$arch
@@ -145,31 +188,56 @@ if [ "$what" = grub-arm64 ]; then
 		echo "deps: grub-arm64 needs:$missing (install them first: make deps ARCH=aarch64)" >&2
 		exit 1
 	fi
-	uri=$(archive_uri) || {
-		echo "deps: grub-arm64: no Debian bookworm source in /etc/apt to download grub-efi-arm64-bin from" >&2
-		exit 1
-	}
-	tmp=$(mktemp -d)
-	trap 'rm -rf "$tmp"' EXIT
-	mkdir -p "$tmp/lists/partial" "$tmp/cache/archives/partial" "$tmp/parts"
-	printf 'Types: deb\nURIs: %s\nSuites: bookworm\nComponents: main\nArchitectures: arm64\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
-		"$uri" >"$tmp/parts/arm64.sources"
-	o="-o APT::Architecture=arm64 -o APT::Architectures=arm64 -o Dir::Etc::SourceList=/dev/null"
-	o="$o -o Dir::Etc::SourceParts=$tmp/parts -o Dir::State::Lists=$tmp/lists -o Dir::Cache=$tmp/cache"
-	# as root, apt would hand the download to its _apt user, who cannot write $tmp
-	[ "$(id -u)" = 0 ] && o="$o -o APT::Sandbox::User=root"
+	apt_private_init main
 	echo "deps: downloading grub-efi-arm64-bin (arm64) from $uri into $dir"
-	# shellcheck disable=SC2086
-	apt-get -qq $o update >/dev/null && (cd "$tmp" && apt-get -qq $o download grub-efi-arm64-bin) || {
-		echo "deps: grub-arm64: apt-get could not download grub-efi-arm64-bin from $uri" >&2
-		exit 1
-	}
+	apt_private_download grub-efi-arm64-bin
 	mkdir -p "$dir"
 	dpkg -x "$tmp"/grub-efi-arm64-bin_*.deb "$dir"
 	[ -d "$dir/usr/lib/grub/arm64-efi" ] || {
 		echo "deps: grub-arm64: the package has no usr/lib/grub/arm64-efi" >&2
 		exit 1
 	}
+	exit 0
+fi
+
+# raspi DIR: the Pi DTBs and firmware (see the top). Cached: done once.
+if [ "$what" = raspi ]; then
+	dir=$arch
+	[ -f "$dir/dtb/bcm2711-rpi-4-b.dtb" ] && [ -f "$dir/firmware/start4.elf" ] && exit 0
+	need_cmd apt-get apt
+	need_cmd dpkg dpkg
+	if [ -n "$(echo $missing)" ]; then
+		echo "deps: raspi needs:$missing" >&2
+		exit 1
+	fi
+	apt_private_init "main non-free-firmware"
+	# linux-image-arm64 is a metapackage: its Depends names the versioned kernel.
+	# shellcheck disable=SC2086
+	kpkg=$(apt-cache $apt_o depends linux-image-arm64 |
+		sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-arm64\)$/\1/p' | head -n 1)
+	[ -n "$kpkg" ] || {
+		echo "deps: raspi: linux-image-arm64 names no versioned linux-image-*-arm64" >&2
+		exit 1
+	}
+	echo "deps: downloading $kpkg and raspi-firmware (arm64) from $uri into $dir"
+	apt_private_download "$kpkg" raspi-firmware
+	mkdir -p "$dir/dtb" "$dir/firmware" "$tmp/x"
+	dpkg-deb --fsys-tarfile "$tmp/$kpkg"_*.deb |
+		tar -x -C "$tmp/x" --wildcards '*/broadcom/bcm2837-rpi-3-b.dtb' '*/broadcom/bcm2711-rpi-4-b.dtb'
+	find "$tmp/x" -name 'bcm2*.dtb' -exec cp {} "$dir/dtb/" \;
+	dpkg -x "$tmp"/raspi-firmware_*.deb "$tmp/fw"
+	fw=$(dirname "$(find "$tmp/fw" -name start4.elf | head -n 1)")
+	[ -f "$fw/start4.elf" ] || {
+		echo "deps: raspi: raspi-firmware has no start4.elf" >&2
+		exit 1
+	}
+	cp "$fw"/bootcode.bin "$fw"/start*.elf "$fw"/fixup*.dat "$dir/firmware/"
+	for f in dtb/bcm2837-rpi-3-b.dtb dtb/bcm2711-rpi-4-b.dtb firmware/bootcode.bin; do
+		[ -f "$dir/$f" ] || {
+			echo "deps: raspi: $f missing after unpacking" >&2
+			exit 1
+		}
+	done
 	exit 0
 fi
 

@@ -24,6 +24,7 @@ reported, which `make test-negative` uses.
 
 import argparse
 import fnmatch
+import hashlib
 import json
 import os
 import re
@@ -563,10 +564,29 @@ def parse_args(argv):
     return args, argv[split + 1:]
 
 
+def booted_file_line(cmd):
+    """"ktest: boots FILE sha256 HEX" for QEMU's -kernel file, or None without one.
+
+    `make board-image-check` compares these lines across machines: the same
+    file must boot virt and the Raspberry Pis.
+    """
+    for i, word in enumerate(cmd[:-1]):
+        if word == "-kernel":
+            try:
+                digest = hashlib.sha256(Path(cmd[i + 1]).read_bytes()).hexdigest()
+            except OSError as e:
+                return f"ktest: boots {cmd[i + 1]} (unreadable: {e.strerror})"
+            return f"ktest: boots {cmd[i + 1]} sha256 {digest}"
+    return None
+
+
 def main(argv=None):
     """Runs the tests; returns the process exit status."""
     args, cmd = parse_args(sys.argv[1:] if argv is None else argv)
     out = sys.stdout
+    booted = booted_file_line(cmd)
+    if booted:
+        print(booted, flush=True)
     if args.verbose:
         print(f"ktest: running {shlex.join(cmd)}", flush=True)
     else:

@@ -81,6 +81,9 @@ struct aarch64_ap_boot {
 
 /* head.S */
 extern const char secondary_entry[], aarch64_ap_stub_start[], aarch64_ap_stub_end[];
+/* head.S: where a released spin-table CPU enters, and its boot blocks by MPIDR Aff0. */
+extern const char spin_table_entry[];
+extern uint64_t aarch64_spin_boot[AARCH64_CPU_MAX];
 /* Runs at its physical address through the boot identity map (see head.S). */
 void aarch64_idmap_replace_ttbr1(phys_addr_t root, phys_addr_t empty);
 /* firmware.S: the semihosting trap instruction, and a call through it. */
@@ -101,6 +104,8 @@ void aarch64_cpuinfo_check(unsigned cpu);
 void aarch64_percpu_init(unsigned cpu);
 /* Console: (re)points the PL011 driver at `base` (physical, 0 = no console). */
 void aarch64_uart_init(phys_addr_t base);
+/* The PL011's reference clock, when the board states it (0: unknown); before aarch64_uart_init. */
+void aarch64_uart_set_clock(uint32_t hz);
 /* Maps the console with vm_map_mmio(); returns the new address, NULL without a console. */
 void *aarch64_uart_map(void);
 /* Makes the console use `va` from now on (after the switch to the kernel's tables). */

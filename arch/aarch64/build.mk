@@ -12,7 +12,9 @@
 # cortex-a72 (default), max, ...), DTB=path (boot with this device tree
 # instead of QEMU's own), EARLY_UART=address (PL011 used before the device
 # tree is read; 0 disables it), IOMMU=none|smmuv3 (smmuv3: virt's SMMUv3 in
-# front of the PCI bus, `-machine virt,iommu=smmuv3`; docs/iommu.md).
+# front of the PCI bus, `-machine virt,iommu=smmuv3`; docs/iommu.md),
+# BOARD=virt|raspi3b|raspi4b (the machine; the Image is the same for all:
+# docs/boards.md).
 
 CPUS_PAST_GICV2 := $(filter-out 1 2 3 4 5 6 7 8,$(CPUS))
 GIC ?= $(if $(CPUS_PAST_GICV2),3,2)
@@ -30,7 +32,7 @@ ARCH_LDFLAGS :=
 # as its platform register: the stub leaves it alone.
 EFI_STUB_SRCS := $(wildcard arch/aarch64/efi/*.c)
 EFI_STUB_OBJS := $(patsubst %,$(BUILD)/%.o,$(EFI_STUB_SRCS) arch/aarch64/efi/enter.S)
-ARCH_SRCS := $(wildcard arch/aarch64/*.c arch/aarch64/*.S arch/aarch64/efi/*.S) $(EFI_STUB_SRCS) \
+ARCH_SRCS := $(wildcard arch/aarch64/*.c arch/aarch64/platform/*.c arch/aarch64/*.S arch/aarch64/efi/*.S) $(EFI_STUB_SRCS) \
 	boot/fdt_boot.c boot/efi_boot.c boot/acpi_arm.c $(wildcard tests/aarch64/*.c)
 $(EFI_STUB_OBJS): CFLAGS += -ffixed-x18
 ARCH_IMAGE := $(BUILD)/Image
@@ -115,10 +117,11 @@ else ifeq ($(FIRMWARE),none)
 ifneq ($(ACPI),0)
 $(error ACPI=$(ACPI) needs FIRMWARE=uefi: only the firmware installs ACPI tables)
 endif
-ARCH_TEST_CMDLINE := test.boot=image
+ARCH_TEST_CMDLINE = test.boot=image $(BOARD_TEST_CMDLINE)
 # $(1): kernel command line, $(2): image name. QEMU passes it with -append.
 define arch_boot_image
 	@test -f $(ARCH_IMAGE)
+	$(if $(filter-out virt,$(BOARD)),$(Q)sh tools/deps.sh raspi $(RASPI))
 	@printf '%s\n' '$(1)' > $(BUILD)/$(2).cmdline
 endef
 BOOT_ARGS = -kernel $(ARCH_IMAGE) -append "$$(cat $(BUILD)/$(1).cmdline)"
@@ -126,9 +129,38 @@ else
 $(error FIRMWARE=$(FIRMWARE): choose none or uefi (aarch64))
 endif
 
+# BOARD: which machine QEMU models. The Raspberry Pis take Debian's DTB
+# (tools/deps.sh raspi) and the same Image, which QEMU loads as the
+# firmware would load kernel8.img; their RAM and CPU count are fixed (1 GiB
+# and 2 GiB, 4 cores), of which VideoCore keeps the top 64 MiB: test.mem
+# is what the ARM cores get. No PCI there: the PCI-bound suites skip.
+BOARD ?= virt
+RASPI := build/raspi
+RASPI_DTB_raspi3b := $(RASPI)/dtb/bcm2837-rpi-3-b.dtb
+RASPI_DTB_raspi4b := $(RASPI)/dtb/bcm2711-rpi-4-b.dtb
+RASPI_RAM_raspi3b := 1G
+RASPI_RAM_raspi4b := 2G
+RASPI_ARM_MEM_raspi3b := 960M
+RASPI_ARM_MEM_raspi4b := 960M
+ifeq ($(BOARD),virt)
 QEMU_COMMON := qemu-system-aarch64 -machine virt,gic-version=$(GIC)$(VIRT_OPTS) \
 	-cpu $(QEMU_CPU) -accel tcg,thread=multi -smp $(CPUS) -m $(MEM) -display none -nic none \
 	-semihosting -device edu,dma_mask=$(EDU_DMA_MASK) $(if $(DTB),-dtb $(DTB))
+else ifneq ($(RASPI_DTB_$(BOARD)),)
+ifneq ($(FIRMWARE)$(IOMMU)$(EL)$(CPUS),nonenone14)
+$(error BOARD=$(BOARD) is fixed: 4 CPUs, entry at EL2, no IOMMU, no UEFI (got CPUS=$(CPUS) EL=$(EL) IOMMU=$(IOMMU) FIRMWARE=$(FIRMWARE)))
+endif
+override MEM := $(RASPI_ARM_MEM_$(BOARD))
+BOARD_TEST_CMDLINE := test.nopci
+BOARD_DTB := $(if $(DTB),$(DTB),$(RASPI_DTB_$(BOARD)))
+QEMU_COMMON := qemu-system-aarch64 -machine $(BOARD) -accel tcg,thread=multi -smp 4 \
+	-m $(RASPI_RAM_$(BOARD)) -display none -nic none -semihosting -no-reboot \
+	$(if $(filter none,$(DTB)),,-dtb $(BOARD_DTB))
+else ifneq ($(filter rpi3 rpi4,$(BOARD)),)
+QEMU_COMMON = $(error BOARD=$(BOARD) names an SD card (make sdimg); QEMU's boards are raspi3b and raspi4b)
+else
+$(error BOARD=$(BOARD): choose virt, raspi3b or raspi4b (or rpi3, rpi4 for make sdimg))
+endif
 QEMU_RUN = $(QEMU_COMMON) -serial mon:stdio $(call BOOT_ARGS,run)
 
 # Negative check of the DTB parser: QEMU's own tree with /cpus broken must
@@ -225,3 +257,75 @@ endif
 	$(call negative_check,iommu.break=no_msi_map,--expect-fail $(MSI_SMMU_CASE),$(MSI_SMMU_CASE))
 	$(call bad_map_check,iommu-map,smmu$(comma)edu,$(BAD_IOMMU_MAP) --expect-log "iommu: no hardware IOMMU")
 QEMU_TEST = $(QEMU_COMMON) -serial stdio -monitor none $(call BOOT_ARGS,test)
+
+# The boards' own checks (docs/boards.md). board-negative: a Pi without a
+# device tree (QEMU then leaves ATAGs at x0 = 0x100) and a Pi with another
+# machine's (raspi3b: QEMU virt's, dumped for a Cortex-A53; raspi4b: the
+# Pi 3's) must each stop with a panic naming the problem on the Pi's UART,
+# never hang or run on. board-image-check: one short boot (the smp suite)
+# per machine; the runner prints the sha256 of the -kernel file each boots,
+# and all three must be the same file.
+BOARD_NO_DTB_PANIC := "x0 = 0x100 holds ATAGs, not a device tree"
+BOARD_WRONG_DTB_PANIC := "the device tree is for .*: wrong DTB for this board"
+BOARD_WRONG_DTB_raspi3b := $(BUILD)/virt-a53.dtb
+BOARD_WRONG_DTB_raspi4b := $(RASPI_DTB_raspi3b)
+# On the Pi 3 an IPI rung on the wrong core's mailbox must fail the ipi suite.
+MAILBOX_CASE := ipi.nowait_call_reaches_its_cpu
+.PHONY: board-negative board-image-check board-smp-boot
+board-negative: kernel
+ifeq ($(BOARD),virt)
+	$(error board-negative needs BOARD=raspi3b or BOARD=raspi4b)
+endif
+	$(call arch_boot_image,$(call NEGATIVE_CMDLINE,),test)
+	@echo "negative check: $(BOARD) without a DTB must give a named panic"
+	$(Q)python3 tools/ktest_run.py --log $(BUILD)/negative-$(BOARD)-no-dtb.log --timeout 60 \
+		--exit-style $(EXIT_STYLE) --expect-panic $(BOARD_NO_DTB_PANIC) \
+		-- $(subst -dtb $(BOARD_DTB),,$(QEMU_TEST))
+	$(Q)qemu-system-aarch64 -machine virt,dumpdtb=$(BUILD)/virt-raw.dtb -cpu cortex-a53 -smp 4 \
+		-m 1G -display none >/dev/null 2>&1
+	@# QEMU pads its dump past 2 MiB; dtc packs it as a loader would pass it.
+	$(Q)dtc -q -I dtb -O dtb -o $(BUILD)/virt-a53.dtb $(BUILD)/virt-raw.dtb
+	@echo "negative check: $(BOARD) with $(notdir $(BOARD_WRONG_DTB_$(BOARD))) must give a named panic"
+	$(Q)python3 tools/ktest_run.py --log $(BUILD)/negative-$(BOARD)-wrong-dtb.log --timeout 60 \
+		--exit-style $(EXIT_STYLE) --expect-panic $(BOARD_WRONG_DTB_PANIC) \
+		-- $(subst -dtb $(BOARD_DTB),-dtb $(BOARD_WRONG_DTB_$(BOARD)),$(QEMU_TEST))
+ifeq ($(BOARD),raspi3b)
+	$(call negative_check,intc.break=wrong_core,--expect-fail $(MAILBOX_CASE),$(MAILBOX_CASE))
+endif
+
+board-smp-boot: kernel
+	$(call arch_boot_image,$(call NEGATIVE_CMDLINE,,smp),test)
+	$(Q)python3 tools/ktest_run.py --log $(BUILD)/image-$(BOARD).log --timeout 60 \
+		--exit-style $(EXIT_STYLE) -- $(QEMU_TEST) > $(BUILD)/image-$(BOARD).out; \
+		rc=$$?; cat $(BUILD)/image-$(BOARD).out; exit $$rc
+
+board-image-check: kernel
+	$(Q)for b in virt raspi3b raspi4b; do \
+		$(MAKE) --no-print-directory board-smp-boot BOARD=$$b || exit 1; done
+	$(Q)n=$$(grep -h '^ktest: boots ' $(BUILD)/image-virt.out $(BUILD)/image-raspi3b.out \
+		$(BUILD)/image-raspi4b.out | sort -u | wc -l); \
+	grep -h '^ktest: boots ' $(BUILD)/image-*.out; \
+	if [ "$$n" = 1 ]; then echo "board-image-check: virt, raspi3b and raspi4b boot the same file"; \
+		echo "1 passed, 0 failed"; \
+	else echo "board-image-check: $$n different files booted"; echo "0 passed, 1 failed"; exit 1; fi
+
+# A flashable SD card (README "Raspberry Pi"): BOARD=rpi3|rpi4, tools/sdimg.sh.
+SDIMG := $(BUILD)/pagoda-$(BOARD).img
+.PHONY: sdimg sdimg-check
+sdimg: kernel
+ifeq ($(filter rpi3 rpi4,$(BOARD)),)
+	$(error make sdimg needs BOARD=rpi3 or BOARD=rpi4)
+endif
+	$(Q)sh tools/deps.sh sdimg aarch64
+	$(Q)sh tools/deps.sh raspi $(RASPI)
+	$(Q)sh tools/sdimg.sh $(BOARD) $(ARCH_IMAGE) $(RASPI) $(SDIMG)
+
+# The check must also catch a card without its kernel: a copy with
+# kernel8.img deleted has to fail it.
+sdimg-check: sdimg
+	$(Q)sh tools/sdimg.sh --check $(SDIMG) $(BOARD)
+	$(Q)cp $(SDIMG) $(SDIMG).bad && mdel -i $(SDIMG).bad@@1M ::kernel8.img
+	$(Q)if sh tools/sdimg.sh --check $(SDIMG).bad $(BOARD) >/dev/null 2>&1; then \
+		echo "sdimg-check: a card without kernel8.img passed"; echo "0 passed, 1 failed"; exit 1; \
+	else echo "negative check: a card without kernel8.img fails sdimg-check"; echo "1 passed, 0 failed"; fi
+	$(Q)rm -f $(SDIMG).bad

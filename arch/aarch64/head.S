@@ -13,7 +13,8 @@
  * addressing (adr, adrp, literal loads); the image is linked at KERNEL_VMA.
  *
  * Boot CPU: leave EL2 if entered there, zero .bss and the boot page tables,
- * build those tables (layout.h: TTBR0 identity-maps the low 4 GiB, TTBR1
+ * build those tables (layout.h: TTBR0 identity-maps the low 4 GiB, with
+ * Device memory where the image's load address says devices are, TTBR1
  * maps the same 4 GiB at the direct-map base and the image at KERNEL_VMA),
  * turn the MMU on, jump to the linked address and call
  * aarch64_boot_main(dtb_pa, image_pa, entry_el) on the boot stack, which
@@ -21,7 +22,9 @@
  * unmapped so that an overflow faults.
  *
  * Secondary CPU: PSCI starts it at secondary_entry (physical) with x0 =
- * the physical address of its struct aarch64_ap_boot. The boot tables are
+ * the physical address of its struct aarch64_ap_boot. A spin-table CPU
+ * (Raspberry Pi) is released to spin_table_entry with x0 = 0 instead; it
+ * finds its block in aarch64_spin_boot[] by MPIDR Aff0 and goes on there. The boot tables are
  * gone by then: the block names the kernel's own root for TTBR1 and a
  * temporary table that maps just this stub at its physical address for
  * TTBR0 (smp.c). The stub turns the MMU on with both, jumps to the linked
@@ -114,7 +117,30 @@ primary_entry:
 	br	x0
 
 /*
- * Identity map (TTBR0): L0[0] -> boot_l1_low, one 1 GiB block per entry.
+ * \l2 (a table) = 512 2 MiB blocks from physical \base: Normal, except the
+ * top BOOT_DEVICE_TOP_BLOCKS, Device. Clobbers x7-x9; x3 = BLOCK_DEVICE,
+ * x4 = BLOCK_NORMAL.
+ */
+.macro boot_l2_fill l2, base
+	adrp	x7, \l2
+	ldr	x8, =\base
+	mov	x9, #0
+6:	cmp	x9, #(512 - BOOT_DEVICE_TOP_BLOCKS)
+	csel	x2, x4, x3, lo
+	orr	x2, x2, x8
+	str	x2, [x7, x9, lsl #3]
+	add	x8, x8, #SZ_2M
+	add	x9, x9, #1
+	cmp	x9, #512
+	b.lo	6b
+	orr	x2, x7, #DESC_TABLE
+.endm
+
+/*
+ * Identity map (TTBR0): L0[0] -> boot_l1_low, one 1 GiB block per entry,
+ * unless the image sits in the first GiB (layout.h: a board with RAM at 0,
+ * the Raspberry Pis): then GiB 0 and GiB 3 go through 2 MiB blocks whose
+ * top 64 MiB are Device (the peripherals at 0x3F000000 and 0xFC000000).
  * Direct map (TTBR1): L0[DIRECT_MAP_L0_INDEX] -> the same boot_l1_low.
  * Kernel map (TTBR1): L0[KERNEL_L0_INDEX] -> boot_l1_high,
  * L1[KERNEL_L1_INDEX] -> boot_l2_high, whose 2 MiB blocks map the image
@@ -139,6 +165,13 @@ build_boot_tables:
 	add	x5, x5, #1
 	cmp	x5, #BOOT_IDENTITY_GIB
 	b.lo	2b
+	lsr	x5, x20, #30
+	cbnz	x5, 3f			/* loaded above 1 GiB: the layout above stands */
+	boot_l2_fill boot_l2_low, 0
+	str	x2, [x1]
+	boot_l2_fill boot_l2_top, (3 << 30)
+	str	x2, [x1, #24]
+3:
 
 	adrp	x0, boot_l0_high
 	adrp	x1, boot_l1_high
@@ -274,8 +307,22 @@ aarch64_idmap_replace_ttbr1:
  * after the SCTLR write are fetched through it.
  */
 	.balign	64
-	.globl secondary_entry, aarch64_ap_stub_start, aarch64_ap_stub_end
+	.globl secondary_entry, spin_table_entry, aarch64_ap_stub_start, aarch64_ap_stub_end
 aarch64_ap_stub_start:
+/*
+ * Spin-table release: the firmware's (or QEMU's) wait loop branches here
+ * with x0 = 0, MMU off. The boot CPU put this CPU's boot block address in
+ * aarch64_spin_boot[MPIDR.Aff0] and cleaned it to PoC before the release.
+ */
+spin_table_entry:
+	mrs	x1, mpidr_el1
+	and	x1, x1, #0xff
+	cmp	x1, #AARCH64_CPU_MAX
+	b.hs	early_stop
+	adrp	x0, aarch64_spin_boot
+	add	x0, x0, :lo12:aarch64_spin_boot
+	ldr	x0, [x0, x1, lsl #3]
+	cbz	x0, early_stop
 secondary_entry:
 	msr	daifset, #0xf
 	mov	x19, x0
@@ -359,6 +406,16 @@ boot_l1_high:
 	.skip 4096
 boot_l2_high:
 	.skip 4096
+boot_l2_low:				/* GiB 0 and GiB 3 when the image is in GiB 0 */
+	.skip 4096
+boot_l2_top:
+	.skip 4096
+
+	.data
+	.balign	64
+	.globl aarch64_spin_boot
+aarch64_spin_boot:			/* spin-table CPUs' boot blocks, by MPIDR Aff0 (smp.c) */
+	.skip	AARCH64_CPU_MAX * 8
 
 	.bss
 	.balign 4096

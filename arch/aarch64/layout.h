@@ -18,10 +18,18 @@
  * the boot CPU's identity map, or a secondary's one-page stub mapping.
  *
  * Boot tables (head.S, used only until mm_init switches the boot CPU):
- *  - TTBR0: the low BOOT_IDENTITY_GIB GiB of physical memory mapped 1:1
- *    with 1 GiB blocks: [0, 1 GiB) as Device-nGnRE (the MMIO window of
- *    QEMU virt), the rest as Normal write-back (RAM on virt starts at
- *    1 GiB). The MMU-enable code and the TTBR1 replacement run here.
+ *  - TTBR0: the low BOOT_IDENTITY_GIB GiB of physical memory mapped 1:1.
+ *    Which parts are Device is decided from the image's load address, the
+ *    one thing known before the device tree is read, never from a board
+ *    switch. Image at or above 1 GiB (QEMU virt, RAM from 1 GiB): 1 GiB
+ *    blocks, [0, 1 GiB) Device-nGnRE (virt's MMIO window), the rest Normal
+ *    write-back. Image below 1 GiB (RAM at 0: Raspberry Pi 3 and 4):
+ *    GiB 0 and GiB 3 in 2 MiB blocks, Normal except the top 64 MiB of
+ *    each (BOOT_DEVICE_TOP_BLOCKS), which are Device: the Pi 3's
+ *    peripherals at 0x3F000000 and the Pi 4's at 0xFC000000 (on the Pi 4
+ *    0x3C000000 up is VideoCore RAM, never touched before mm_init); GiBs
+ *    1-2 Normal (the Pi 3's local block at 0x40000000 is mapped only later,
+ *    by vm_map_mmio). The MMU-enable code and the TTBR1 replacement run here.
  *  - TTBR1 L0[0]: the same level-1 table, so the same 4 GiB also appear at
  *    DIRECT_MAP_BASE: arch_phys_to_virt() returns direct-map addresses
  *    from the first C instruction, and they stay valid after the switch.
@@ -56,6 +64,7 @@
 #define DIRECT_MAP_L0_INDEX 0
 #define BOOT_IDENTITY_GIB   4
 #define BOOT_DEVICE_GIB	    1 /* identity GiBs below this one are Device memory */
+#define BOOT_DEVICE_TOP_BLOCKS 32 /* image below 1 GiB: Device 2 MiB blocks atop GiBs 0 and 3 */
 
 #define SZ_2M 0x200000
 

@@ -4,7 +4,15 @@
  * at the linked address on the boot stack, TPIDR_EL1 and VBAR_EL1 set.
  * Order matters: the early console first (everything after may print or
  * panic), the clock (printk timestamps), then the device tree, which names
- * the real console, the interrupt controller, the timer and PSCI. x0 from
+ * the board (platform/), the real console, the interrupt controller, the
+ * timer and PSCI.
+ *
+ * The early console is the PL011 of the board guessed from the CPU and the
+ * load address (platform_guess), and only when the boot map makes its
+ * address Device memory: on a Raspberry Pi virt's 0x09000000 is RAM, and
+ * writing UART registers there would corrupt it. So a missing or wrong
+ * device tree on a Pi is still reported on the Pi's UART: x0 holding ATAGs
+ * instead of a tree, or a tree whose memory does not hold the image. x0 from
  * head.S is either the device tree (QEMU -kernel) or the EFI stub's boot
  * block (UEFI): the first word tells them apart; under UEFI memory comes
  * from the block and the device tree (or ACPI) from the firmware's
@@ -15,6 +23,7 @@
  */
 #include "arch/aarch64/aarch64.h"
 #include "arch/aarch64/gic.h"
+#include "arch/aarch64/platform/platform.h"
 #include "boot/acpi_arm.h"
 #include "boot/efi_block.h"
 #include "boot/fdt_platform.h"
@@ -23,19 +32,52 @@
 #include "kernel/boot_info.h"
 #include "kernel/printk.h"
 
-#ifndef AARCH64_EARLY_UART_BASE
-#define AARCH64_EARLY_UART_BASE 0x09000000
-#endif
-
 /* __image_end: the boot tables included, so they stay reserved until mm.c releases them. */
 extern const char __image_end[];
 
 static unsigned entry_el;
+static phys_addr_t early_uart;
+static const struct platform_ops *guessed; /* from the CPU and load address, or NULL */
 
 __noreturn void aarch64_boot_main(phys_addr_t boot_pa, phys_addr_t image_pa, uint64_t el);
 
 /* A device tree's first word (0xd00dfeed, big-endian) as a little-endian load reads it. */
 #define FDT_MAGIC_LE 0xedfe0dd0u
+/* ATAG_CORE: what a 32-bit-style loader leaves at x0 = 0x100 when given no device tree. */
+#define ATAG_CORE 0x54410001u
+
+/* Whether head.S's boot identity map makes `pa` Device memory (layout.h's rule). */
+static bool boot_map_device(phys_addr_t pa, phys_addr_t image_pa)
+{
+	const uint64_t gib = 1ul << 30, top = (uint64_t)BOOT_DEVICE_TOP_BLOCKS * SZ_2M;
+	if (image_pa >= gib)
+		return pa < (uint64_t)BOOT_DEVICE_GIB * gib;
+	return (pa >= gib - top && pa < gib) ||
+	       (pa >= BOOT_IDENTITY_GIB * gib - top && pa < BOOT_IDENTITY_GIB * gib);
+}
+
+/* The early console: the guessed board's PL011 when the boot map makes it Device. */
+static void early_console(phys_addr_t image_pa)
+{
+	guessed = platform_guess(image_pa);
+	if (guessed && guessed->early_uart && boot_map_device(guessed->early_uart, image_pa)) {
+		early_uart = guessed->early_uart;
+		aarch64_uart_set_clock(guessed->uart_clock_hz);
+	}
+	aarch64_uart_init(early_uart);
+}
+
+/* The loaded image must lie in RAM the device tree describes, or the tree is another machine's. */
+static void check_image_in_ram(phys_addr_t image_pa)
+{
+	for (unsigned i = 0; i < boot_info.nr_mem; i++)
+		if (boot_info.mem[i].type == BOOT_MEM_USABLE && image_pa >= boot_info.mem[i].base &&
+		    image_pa - boot_info.mem[i].base < boot_info.mem[i].size)
+			return;
+	panic("aarch64_boot_main: the device tree (\"%s\") has no memory at the image (%#lx): "
+	      "a device tree for another machine?",
+	      fdt_platform.board, (unsigned long)image_pa);
+}
 
 /*
  * x0 was not a device tree: it must be the EFI stub's boot block
@@ -72,14 +114,16 @@ static void switch_console(void)
 	phys_addr_t uart = fdt_platform.uart_base;
 	if (!uart) {
 		printk("console: the device tree names no PL011 console; keeping %#lx",
-		       (unsigned long)AARCH64_EARLY_UART_BASE);
+		       (unsigned long)early_uart);
 		return;
 	}
 	if (!arch_phys_to_virt(uart))
 		panic("aarch64_boot_main: console UART %#lx is outside the boot mappings (4 GiB)",
 		      (unsigned long)uart);
-	if (uart != AARCH64_EARLY_UART_BASE)
+	if (uart != early_uart) {
+		aarch64_uart_set_clock(platform->uart_clock_hz);
 		aarch64_uart_init(uart);
+	}
 }
 
 __noreturn void aarch64_boot_main(phys_addr_t boot_pa, phys_addr_t image_pa, uint64_t el)
@@ -89,7 +133,7 @@ __noreturn void aarch64_boot_main(phys_addr_t boot_pa, phys_addr_t image_pa, uin
 	aarch64_image_pa = image_pa;
 	entry_el = (unsigned)el;
 	aarch64_percpu_init(0);
-	aarch64_uart_init(AARCH64_EARLY_UART_BASE);
+	early_console(image_pa);
 	console_puts("\n");
 	aarch64_time_init();
 	__asm__ __volatile__("msr daifclr, #4" ::: "memory"); /* report SErrors */
@@ -105,10 +149,25 @@ __noreturn void aarch64_boot_main(phys_addr_t boot_pa, phys_addr_t image_pa, uin
 		panic("aarch64_boot_main: x0 = %#lx is outside the boot mappings (4 GiB)",
 		      (unsigned long)boot_pa);
 	dtb_pa = boot_pa;
-	if (*(const uint32_t *)arch_phys_to_virt(boot_pa) != FDT_MAGIC_LE)
+	const uint32_t *first = arch_phys_to_virt(boot_pa);
+	if (first[0] != FDT_MAGIC_LE && first[1] == ATAG_CORE)
+		panic("aarch64_boot_main: x0 = %#lx holds ATAGs, not a device tree: give the "
+		      "board's DTB (QEMU -dtb, or the firmware's device_tree=)",
+		      (unsigned long)boot_pa);
+	if (first[0] != FDT_MAGIC_LE)
 		dtb_pa = efi_boot(boot_pa);
-	if (dtb_pa)
+	if (dtb_pa) {
 		fdt_boot_parse(dtb_pa, aarch64_this_cpu()->mpidr);
+		/* A known board other than the one the CPU and load address say: another's DTB. */
+		if (platform_select() && guessed && platform != guessed)
+			panic("aarch64_boot_main: the device tree is for %s (\"%s\"), but CPU part "
+			      "%#lx with the image at %#lx is %s: wrong DTB for this board",
+			      platform->name, fdt_platform.board,
+			      (unsigned long)(read_sysreg(midr_el1) >> 4) & 0xFFF,
+			      (unsigned long)image_pa, guessed->name);
+		if (!boot_info.efi_memory_map)
+			check_image_in_ram(image_pa);
+	}
 	switch_console();
 	aarch64_cpuinfo_init();
 	kernel_main();
@@ -123,6 +182,7 @@ void arch_init(void)
 	unsigned intid = aarch64_timer_intid(); /* checks the counter and the device tree */
 	gic_init();
 	gic_init_cpu();
+	platform->power_init();
 	printk("time: counter %lu Hz, virtual timer INTID %u, %u Hz tick",
 	       (unsigned long)aarch64_timer_hz(), intid, TIMER_HZ);
 }

@@ -8,9 +8,14 @@
  * emulated there. Never assumed.
  */
 #include "arch/aarch64/aarch64.h"
+#include "arch/aarch64/platform/platform.h"
 #include "boot/fdt_platform.h"
+#include "kernel/arch.h"
+#include "kernel/printk.h"
 
 #define PSCI_NOT_SUPPORTED (-1)
+#define PSCI_SYSTEM_OFF	   0x84000008
+#define PSCI_SYSTEM_RESET  0x84000009
 
 int64_t aarch64_psci_call(uint32_t fn, uint64_t a1, uint64_t a2, uint64_t a3)
 {
@@ -49,4 +54,35 @@ const char *aarch64_psci_error(int64_t err)
 	if (err <= 0 && -err < (int64_t)(sizeof(names) / sizeof(names[0])))
 		return names[-err];
 	return "unknown error";
+}
+
+bool psci_cpu_start(unsigned cpu, uint64_t mpidr, phys_addr_t boot)
+{
+	if (fdt_platform.psci == PSCI_NONE) {
+		printk("smp: cpu%u (MPIDR %#lx): no PSCI in the device tree to start it", cpu,
+		       (unsigned long)mpidr);
+		return false;
+	}
+	int64_t ret = aarch64_psci_call(fdt_platform.psci_cpu_on, mpidr,
+					arch_virt_to_phys(secondary_entry), boot);
+	if (ret != 0) {
+		printk("smp: cpu%u (MPIDR %#lx): PSCI CPU_ON failed: %ld (%s)", cpu,
+		       (unsigned long)mpidr, (long)ret, aarch64_psci_error(ret));
+		return false;
+	}
+	return true;
+}
+
+void psci_poweroff(void)
+{
+	printk("power: powering off (PSCI SYSTEM_OFF)");
+	int64_t err = aarch64_psci_call(PSCI_SYSTEM_OFF, 0, 0, 0);
+	printk("power: PSCI SYSTEM_OFF returned %s", aarch64_psci_error(err));
+}
+
+void psci_reset(void)
+{
+	printk("power: resetting (PSCI SYSTEM_RESET)");
+	int64_t err = aarch64_psci_call(PSCI_SYSTEM_RESET, 0, 0, 0);
+	printk("power: PSCI SYSTEM_RESET returned %s", aarch64_psci_error(err));
 }

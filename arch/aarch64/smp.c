@@ -9,21 +9,20 @@
  * still fetched there. It fills the CPU's struct aarch64_ap_boot (that
  * tree for TTBR0, kernel_pt's root for TTBR1, the stack top, the logical
  * id), cleans it to the point of coherency (the stub reads it with the
- * MMU, hence the caches, off) and asks PSCI CPU_ON to start the CPU (MPIDR
- * from boot_info) at the stub, with the block's physical address as the
- * context id.
+ * MMU, hence the caches, off) and has the board start the CPU (MPIDR from
+ * boot_info) with the block's physical address: PSCI CPU_ON at the stub
+ * with it as the context id (virt), or a spin-table release (the
+ * Raspberry Pis, spin_table.c).
  *
  * The stub jumps to the kernel half at once; aarch64_secondary_main then
  * drops TTBR0 (arch_mm_switch_kernel), and only after that reports that it
  * started. arch_cpu_start waits for that report (bounded) and destroys the
  * stub's tree: no CPU can still walk it. A CPU that never reports keeps
  * its tree forever, since it might still be on its way through the stub.
- *
- * Spin-table CPUs (enable-method "spin-table", e.g. Raspberry Pi firmware)
- * are not supported yet: arch_cpu_start reports them and returns false.
  */
 #include "arch/aarch64/aarch64.h"
 #include "arch/aarch64/gic.h"
+#include "arch/aarch64/platform/platform.h"
 #include "boot/fdt_platform.h"
 #include "kernel/arch.h"
 #include "kernel/entry.h"
@@ -73,16 +72,6 @@ static int map_stub(struct pt *pt)
 bool arch_cpu_start(unsigned cpu, void *stack_top)
 {
 	uint64_t mpidr = boot_info.cpus[cpu].hw_id;
-	if (fdt_platform.cpu_enable == CPU_ENABLE_SPIN_TABLE) {
-		printk("smp: cpu%u (MPIDR %#lx): spin-table start is not supported yet", cpu,
-		       (unsigned long)mpidr);
-		return false;
-	}
-	if (fdt_platform.psci == PSCI_NONE) {
-		printk("smp: cpu%u (MPIDR %#lx): no PSCI in the device tree to start it", cpu,
-		       (unsigned long)mpidr);
-		return false;
-	}
 	struct pt stub;
 	int err = map_stub(&stub);
 	if (err) {
@@ -96,11 +85,7 @@ bool arch_cpu_start(unsigned cpu, void *stack_top)
 	b->cpu = cpu;
 	aarch64_dcache_clean_inval(b, sizeof(*b));
 
-	int64_t ret = aarch64_psci_call(fdt_platform.psci_cpu_on, mpidr,
-					arch_virt_to_phys(secondary_entry), arch_virt_to_phys(b));
-	if (ret != 0) {
-		printk("smp: cpu%u (MPIDR %#lx): PSCI CPU_ON failed: %ld (%s)", cpu,
-		       (unsigned long)mpidr, (long)ret, aarch64_psci_error(ret));
+	if (!platform->cpu_start(cpu, mpidr, arch_virt_to_phys(b))) {
 		pt_destroy(&stub);
 		return false;
 	}

@@ -17,8 +17,11 @@
  * QEMU's PL011 takes no input unless UARTEN and RXE are set, and firmware
  * may enable the transmitter alone.
  *
- * The baud rate is left as the firmware set it: the UART's reference
- * clock is not known here, and QEMU ignores the divisor anyway.
+ * The baud rate is left as the firmware set it when the firmware enabled
+ * the UART (the Pi firmware with enable_uart=1: 115200). When the kernel
+ * has to enable it, the divisor is set for 115200 only if the board states
+ * the UART's reference clock (aarch64_uart_set_clock: the Pi firmware's
+ * default 48 MHz); otherwise it is left alone (virt; QEMU ignores it).
  */
 #include "arch/aarch64/aarch64.h"
 #include "kernel/arch.h"
@@ -38,9 +41,18 @@
 #define CR_UARTEN    (1u << 0)
 #define CR_TXE	     (1u << 8)
 #define CR_RXE	     (1u << 9)
+#define UARTIBRD     0x24
+#define UARTFBRD     0x28
+#define UART_BAUD    115200u
 
 static uintptr_t uart;
 static phys_addr_t uart_pa;
+static uint32_t uart_clock_hz; /* 0: unknown, leave the divisor */
+
+void aarch64_uart_set_clock(uint32_t hz)
+{
+	uart_clock_hz = hz;
+}
 
 void aarch64_uart_init(phys_addr_t base)
 {
@@ -54,6 +66,13 @@ void aarch64_uart_init(phys_addr_t base)
 	if ((cr & (CR_UARTEN | CR_TXE)) != (CR_UARTEN | CR_TXE)) {
 		/* Not set up by the firmware: 8N1 with FIFOs, then enable. */
 		mmio_write32(uart + UARTCR, 0);
+		if (uart_clock_hz) {
+			/* Divisor in 1/64ths: clock / (16 * baud), rounded (PL011 TRM). */
+			uint32_t div64 = (uart_clock_hz * 4u + UART_BAUD / 2) / UART_BAUD;
+			mmio_write32(uart + UARTIBRD, div64 >> 6);
+			mmio_write32(uart + UARTFBRD, div64 & 63);
+		}
+		/* LCR_H last: it latches the divisor. */
 		mmio_write32(uart + UARTLCR_H, LCR_H_WLEN_8 | LCR_H_FEN);
 		mmio_write32(uart + UARTCR, CR_UARTEN | CR_TXE | CR_RXE);
 	} else if (!(cr & CR_RXE)) {
