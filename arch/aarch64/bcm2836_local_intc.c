@@ -32,6 +32,9 @@
 #include "kernel/cmdline.h"
 #include "kernel/printk.h"
 
+#define LOCAL_PMU_ROUTE_CLR  0x14 /* bits 0-3: PMU IRQ off per core, 4-7: FIQ */
+#define LOCAL_LTIMER_CTL     0x34 /* the block's own timer: bit 28 run, bit 29 IRQ */
+#define LOCAL_LTIMER_FLAGS   0x38 /* bit 31: clear its pending interrupt */
 #define LOCAL_TIMER_CTL(c)   (0x40 + 4 * (c))
 #define LOCAL_MBOX_CTL(c)    (0x50 + 4 * (c))
 #define LOCAL_IRQ_SOURCE(c)  (0x60 + 4 * (c))
@@ -64,7 +67,15 @@ static void local_init(void)
 {
 	local = gic_map(fdt_platform.local_intc_base, fdt_platform.local_intc_size, LOCAL_SIZE,
 			"bcm2836 local intc");
-	/* Nothing enabled until each core asks: no stray tick or mailbox. */
+	/*
+	 * Nothing enabled until each core asks: no stray tick or mailbox. The
+	 * sources this driver never serves (PMU, the block's own timer) are
+	 * switched off too: firmware may leave one raised, and local_ack would
+	 * report it as spurious with the line still up, forever.
+	 */
+	mmio_write32(local + LOCAL_PMU_ROUTE_CLR, 0xFF);
+	mmio_write32(local + LOCAL_LTIMER_CTL, 0);
+	mmio_write32(local + LOCAL_LTIMER_FLAGS, 1u << 31);
 	for (unsigned c = 0; c < LOCAL_CORES; c++) {
 		mmio_write32(local + LOCAL_TIMER_CTL(c), 0);
 		mmio_write32(local + LOCAL_MBOX_CTL(c), 0);
@@ -98,7 +109,14 @@ static uint32_t local_ack(uint32_t *raw)
 	if (mbox) {
 		unsigned m = (unsigned)__builtin_ctz(mbox);
 		mmio_write32(local + LOCAL_MBOX_CLR(c, m), 0xFFFFFFFFu);
-		/* The clear reaches the block before the handler reads the request. */
+		/*
+		 * The clear must reach the block before the handler reads the
+		 * request: a sender's set that arrived after it then stays
+		 * pending for the next interrupt. A Device write may be
+		 * acknowledged early, so a dsb alone does not prove arrival; a
+		 * read of the same block does.
+		 */
+		(void)mmio_read32(local + LOCAL_MBOX_CLR(c, m));
 		dsb(sy);
 		return m;
 	}

@@ -118,14 +118,14 @@ primary_entry:
 
 /*
  * \l2 (a table) = 512 2 MiB blocks from physical \base: Normal, except the
- * top BOOT_DEVICE_TOP_BLOCKS, Device. Clobbers x7-x9; x3 = BLOCK_DEVICE,
+ * top \device ones, Device. Clobbers x7-x9; x3 = BLOCK_DEVICE,
  * x4 = BLOCK_NORMAL.
  */
-.macro boot_l2_fill l2, base
+.macro boot_l2_fill l2, base, device
 	adrp	x7, \l2
 	ldr	x8, =\base
 	mov	x9, #0
-6:	cmp	x9, #(512 - BOOT_DEVICE_TOP_BLOCKS)
+6:	cmp	x9, #(512 - \device)
 	csel	x2, x4, x3, lo
 	orr	x2, x2, x8
 	str	x2, [x7, x9, lsl #3]
@@ -140,7 +140,7 @@ primary_entry:
  * Identity map (TTBR0): L0[0] -> boot_l1_low, one 1 GiB block per entry,
  * unless the image sits in the first GiB (layout.h: a board with RAM at 0,
  * the Raspberry Pis): then GiB 0 and GiB 3 go through 2 MiB blocks whose
- * top 64 MiB are Device (the peripherals at 0x3F000000 and 0xFC000000).
+ * tops are Device (the peripherals at 0x3F000000 and 0xFC000000).
  * Direct map (TTBR1): L0[DIRECT_MAP_L0_INDEX] -> the same boot_l1_low.
  * Kernel map (TTBR1): L0[KERNEL_L0_INDEX] -> boot_l1_high,
  * L1[KERNEL_L1_INDEX] -> boot_l2_high, whose 2 MiB blocks map the image
@@ -167,9 +167,9 @@ build_boot_tables:
 	b.lo	2b
 	lsr	x5, x20, #30
 	cbnz	x5, 3f			/* loaded above 1 GiB: the layout above stands */
-	boot_l2_fill boot_l2_low, 0
+	boot_l2_fill boot_l2_low, 0, BOOT_DEVICE_LOW_BLOCKS
 	str	x2, [x1]
-	boot_l2_fill boot_l2_top, (3 << 30)
+	boot_l2_fill boot_l2_top, (3 << 30), BOOT_DEVICE_TOP_BLOCKS
 	str	x2, [x1, #24]
 3:
 

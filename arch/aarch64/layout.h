@@ -24,10 +24,12 @@
  *    switch. Image at or above 1 GiB (QEMU virt, RAM from 1 GiB): 1 GiB
  *    blocks, [0, 1 GiB) Device-nGnRE (virt's MMIO window), the rest Normal
  *    write-back. Image below 1 GiB (RAM at 0: Raspberry Pi 3 and 4):
- *    GiB 0 and GiB 3 in 2 MiB blocks, Normal except the top 64 MiB of
- *    each (BOOT_DEVICE_TOP_BLOCKS), which are Device: the Pi 3's
- *    peripherals at 0x3F000000 and the Pi 4's at 0xFC000000 (on the Pi 4
- *    0x3C000000 up is VideoCore RAM, never touched before mm_init); GiBs
+ *    GiB 0 and GiB 3 in 2 MiB blocks, Normal except the top 16 MiB of
+ *    GiB 0 (BOOT_DEVICE_LOW_BLOCKS: the Pi 3's peripherals at 0x3F000000;
+ *    the firmware's smallest GPU share, gpu_mem=16, ends the Pis' RAM
+ *    there, so no usable RAM is ever Device) and the top 64 MiB of GiB 3
+ *    (BOOT_DEVICE_TOP_BLOCKS: the Pi 4's peripherals from 0xFC000000, where
+ *    its second RAM range ends); GiBs
  *    1-2 Normal (the Pi 3's local block at 0x40000000 is mapped only later,
  *    by vm_map_mmio). The MMU-enable code and the TTBR1 replacement run here.
  *  - TTBR1 L0[0]: the same level-1 table, so the same 4 GiB also appear at
@@ -64,7 +66,8 @@
 #define DIRECT_MAP_L0_INDEX 0
 #define BOOT_IDENTITY_GIB   4
 #define BOOT_DEVICE_GIB	    1 /* identity GiBs below this one are Device memory */
-#define BOOT_DEVICE_TOP_BLOCKS 32 /* image below 1 GiB: Device 2 MiB blocks atop GiBs 0 and 3 */
+#define BOOT_DEVICE_LOW_BLOCKS 8  /* image below 1 GiB: Device 2 MiB blocks atop GiB 0 */
+#define BOOT_DEVICE_TOP_BLOCKS 32 /* and atop GiB 3 */
 
 #define SZ_2M 0x200000
 

@@ -50,9 +50,10 @@ __noreturn void aarch64_boot_main(phys_addr_t boot_pa, phys_addr_t image_pa, uin
 static bool boot_map_device(phys_addr_t pa, phys_addr_t image_pa)
 {
 	const uint64_t gib = 1ul << 30, top = (uint64_t)BOOT_DEVICE_TOP_BLOCKS * SZ_2M;
+	const uint64_t low = (uint64_t)BOOT_DEVICE_LOW_BLOCKS * SZ_2M;
 	if (image_pa >= gib)
 		return pa < (uint64_t)BOOT_DEVICE_GIB * gib;
-	return (pa >= gib - top && pa < gib) ||
+	return (pa >= gib - low && pa < gib) ||
 	       (pa >= BOOT_IDENTITY_GIB * gib - top && pa < BOOT_IDENTITY_GIB * gib);
 }
 
@@ -77,6 +78,33 @@ static void check_image_in_ram(phys_addr_t image_pa)
 	panic("aarch64_boot_main: the device tree (\"%s\") has no memory at the image (%#lx): "
 	      "a device tree for another machine?",
 	      fdt_platform.board, (unsigned long)image_pa);
+}
+
+/*
+ * Memory the kernel will use must not be Device in the boot map: zeroing it
+ * there (dc zva) faults before any handler can say why. Checks each usable
+ * range's first and last 2 MiB block and the windows' starts inside it.
+ */
+static void check_ram_not_device(phys_addr_t image_pa)
+{
+	const uint64_t gib = 1ul << 30;
+	const phys_addr_t windows[] = {gib - (uint64_t)BOOT_DEVICE_LOW_BLOCKS * SZ_2M,
+				       BOOT_IDENTITY_GIB * gib -
+					   (uint64_t)BOOT_DEVICE_TOP_BLOCKS * SZ_2M};
+	for (unsigned i = 0; i < boot_info.nr_mem; i++) {
+		const struct boot_mem_region *m = &boot_info.mem[i];
+		if (m->type != BOOT_MEM_USABLE || !m->size)
+			continue;
+		bool bad = boot_map_device(m->base, image_pa) ||
+			   boot_map_device(m->base + m->size - 1, image_pa);
+		for (unsigned w = 0; w < sizeof(windows) / sizeof(windows[0]); w++)
+			bad |= image_pa < gib && windows[w] >= m->base &&
+			       windows[w] - m->base < m->size;
+		if (bad)
+			panic("aarch64_boot_main: RAM [%#lx, %#lx) from the device tree overlaps the "
+			      "boot map's Device window (layout.h): a board this rule does not know",
+			      (unsigned long)m->base, (unsigned long)(m->base + m->size));
+	}
 }
 
 /*
@@ -167,6 +195,7 @@ __noreturn void aarch64_boot_main(phys_addr_t boot_pa, phys_addr_t image_pa, uin
 			      (unsigned long)image_pa, guessed->name);
 		if (!boot_info.efi_memory_map)
 			check_image_in_ram(image_pa);
+		check_ram_not_device(image_pa);
 	}
 	switch_console();
 	aarch64_cpuinfo_init();

@@ -47,14 +47,19 @@ static void unload_here(void *mm)
 	mm_unload_here(mm);
 }
 
+void mm_unload_everywhere(struct mm *mm)
+{
+	cpumask_t targets = cpumask_read(&mm->cpus);
+	cpumask_set(&targets, arch_cpu_id());
+	xcall(targets, unload_here, mm, XCALL_WAIT);
+}
+
 void mm_destroy(struct mm *mm)
 {
 	if (mm->users)
 		panic("mm_destroy: %u threads still use this mm", mm->users);
 	/* CPUs that borrowed it for a kernel thread let go of it first. */
-	cpumask_t targets = cpumask_read(&mm->cpus);
-	cpumask_set(&targets, arch_cpu_id());
-	xcall(targets, unload_here, mm, XCALL_WAIT);
+	mm_unload_everywhere(mm);
 
 	/* Secondary MMUs let go of it before its tables and frames do. */
 	mn_mm_release(mm);

@@ -70,6 +70,13 @@ struct mm *mm_create(void);
  * lazily are made to drop it first.
  */
 void mm_destroy(struct mm *mm);
+/*
+ * Makes every CPU that still has the mm loaded (lazily, after a kernel
+ * thread borrowed it) and the calling CPU let go of it; the mm and its
+ * mappings stay. Thread context; no thread of the mm may be running. The
+ * console calls it before running suites that count what CPUs hold (ASIDs).
+ */
+void mm_unload_everywhere(struct mm *mm);
 
 /*
  * Mappings. All take page-aligned ranges inside [user_base, user_top) and

@@ -121,7 +121,8 @@ const char *tlb_break_names(void);
 bool tlb_break_arm(const char *name);
 static inline bool tlb_broken_is(enum tlb_break b)
 {
-	return tlb_broken == b;
+	/* The console may arm a switch while other CPUs test it: one plain load each. */
+	return READ_ONCE(tlb_broken) == b;
 }
 
 /*

@@ -42,6 +42,13 @@ int shell_mm_index(const struct mm *mm)
 	return -1;
 }
 
+void shell_mms_unload(void)
+{
+	for (int i = 0; i < SHELL_MM_MAX; i++)
+		if (shell_mms[i])
+			mm_unload_everywhere(shell_mms[i]);
+}
+
 static struct mm *need_mm(const char *cmd)
 {
 	struct mm *mm = shell_current_mm();

@@ -13,6 +13,7 @@
 
 int shell_cmd_test(unsigned argc, char **argv)
 {
+	shell_mms_unload();
 	unsigned failed = ktest_run_all(argc == 2 ? argv[1] : "*");
 	console_write("test: %u failure(s)\n", failed);
 	return 0;
@@ -20,6 +21,7 @@ int shell_cmd_test(unsigned argc, char **argv)
 
 int shell_cmd_bench(unsigned argc, char **argv)
 {
+	shell_mms_unload();
 	bool ok = bench_run(argc == 2 ? argv[1] : "*");
 	console_write("bench: %s\n", ok ? "done" : "a scenario failed");
 	return 0;

@@ -128,7 +128,9 @@ int shell_cmd_mutant(unsigned argc, char **argv)
 	/* The parser has checked the word against tlb_break_names(). */
 	tlb_break_arm(argv[1]);
 	console_write("mutant %s armed%s\n", argv[1],
-		      strcmp(argv[1], "none") == 0 ? " (none: the layer is whole again)"
+		      strcmp(argv[1], "none") == 0
+			  ? " (none: new operations are whole again; damage a mutant already did, "
+			    "such as stale entries or reused ASIDs, stays until `reset`)"
 						   : "; now run `test tlb` (or mm, gather, ...)");
 	return 0;
 }

@@ -169,6 +169,12 @@ struct mm;
 struct mm *shell_current_mm(void);
 /* The console's number for `mm` (mm list), or -1 when it is not one of the console's. */
 int shell_mm_index(const struct mm *mm);
+/*
+ * Makes every CPU let go of the console's address spaces (they stay, with
+ * their mappings): a CPU left lazily in one keeps its ASID reserved, which
+ * suites that use up the ASID space (asid) cannot account for.
+ */
+void shell_mms_unload(void);
 /* Prints one error line "CMD: message" for a handler. */
 void shell_error(const char *cmd, const char *fmt, ...) __printf(2, 3);
 
