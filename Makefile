@@ -209,6 +209,12 @@ IRQ_FREE_CASE := irq.free_waits_for_the_running_handler
 # DMA_CASE, which races DMA against unmaps.
 DMA_CASE := iommu.dma_never_touches_freed_frames
 
+# The page-table audit and the failure injection (docs/reliability.md): an unmap
+# that leaves an entry to a freed frame must fail AUDIT_CASE, a fault fill that
+# keeps its page when the mapping fails must fail FAILINJECT_CASE (a leak).
+AUDIT_CASE := audit.tables_consistent_after_every_operation
+FAILINJECT_CASE := failinject.every_allocation_failure_backs_out
+
 test-negative: deps kernel
 	$(Q)$(MAKE) --no-print-directory arch-negative
 	$(call negative_check,ktest.fail,--expect-fail ktest.deliberate_failure)
@@ -247,6 +253,8 @@ test-negative: deps kernel
 	$(call negative_check,edu.break=double_count,--expect-fail $(IRQ_CASE),$(IRQ_CASE))
 	$(call negative_check,edu.break=no_quiesce,--expect-fail $(EDU_TIMEOUT_CASE),$(EDU_TIMEOUT_CASE))
 	$(call negative_check,irq.break=free_no_wait,--expect-fail $(IRQ_FREE_CASE),$(IRQ_FREE_CASE))
+	$(call negative_check,mm.break=leak_pte,--expect-fail $(AUDIT_CASE),$(AUDIT_CASE))
+	$(call negative_check,mm.break=fill_leak,--expect-fail $(FAILINJECT_CASE),$(FAILINJECT_CASE))
 
 # TLB benchmarks (docs/benchmarks.md): one image and one boot per mode in
 # BENCH_MODES, with `bench tlb=<mode>`, then one boot of the NOTIFIER=off
