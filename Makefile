@@ -256,6 +256,27 @@ test-negative: deps kernel
 	$(call negative_check,mm.break=leak_pte,--expect-fail $(AUDIT_CASE),$(AUDIT_CASE))
 	$(call negative_check,mm.break=fill_leak,--expect-fail $(FAILINJECT_CASE),$(FAILINJECT_CASE))
 
+# The soak (docs/reliability.md): the soak suite alone for CYCLES cycles on CPUS
+# CPUs; the runner's limit grows with the cycles (SOAK_RATE: a floor of the
+# cycles a second the slowest configuration manages). soak-negative boots a CI
+# slice under each TLB breaking switch the soak can catch and requires the
+# stale-access report (SOAK_NEGATIVE_x86_64/aarch64: mode and switch pairs).
+CYCLES ?= 10000
+SOAK_RATE ?= 100
+SOAK_TIMEOUT = $(shell echo $$((60 + $(CYCLES) / $(SOAK_RATE))))
+SOAK_CASE := soak.no_stale_access
+SOAK_REPORT := --expect-log "soak: STALE ACCESS"
+.PHONY: soak soak-negative
+soak: deps kernel
+	$(call arch_boot_image,$(call NEGATIVE_CMDLINE,soak.cycles=$(CYCLES) $(CMDLINE),soak),test)
+	$(Q)python3 tools/ktest_run.py --log $(BUILD)/soak.log --timeout $(SOAK_TIMEOUT) \
+		--exit-style $(EXIT_STYLE) $(RUNNER_ARGS) -- $(QEMU_TEST)
+
+SOAK_NEGATIVE_CYCLES ?= 10000
+soak-negative: deps kernel
+	$(foreach s,$(SOAK_NEGATIVE_$(ARCH)),$(call negative_check,soak.cycles=$(SOAK_NEGATIVE_CYCLES) $(subst :, ,$(s)),--expect-fail $(SOAK_CASE) $(SOAK_REPORT),$(SOAK_CASE))
+	)
+
 # TLB benchmarks (docs/benchmarks.md): one image and one boot per mode in
 # BENCH_MODES, with `bench tlb=<mode>`, then one boot of the NOTIFIER=off
 # build in BENCH_BASELINE (a mode; empty: none); tools/bench.py replaces
