@@ -33,6 +33,17 @@ static bool audit_finds(struct ktest *t, struct mm *mm, const char *expect)
 	return err != 0;
 }
 
+/* A new mm with one page of a frame of its own (in *pa) mapped read-only at AU_VA(0). */
+static struct mm *mm_with_phys_page(struct ktest *t, phys_addr_t *pa)
+{
+	struct mm *mm = mm_create();
+	ASSERT_TRUE(t, mm != NULL);
+	ASSERT_EQ(t, frame_alloc_zeroed(pa), 0);
+	ASSERT_EQ(t, vm_map_phys(mm, AU_VA(0), *pa, PAGE_SIZE, PT_READ), 0);
+	EXPECT_FALSE(t, audit_finds(t, mm, NULL));
+	return mm;
+}
+
 static void tables_consistent_after_every_operation(struct ktest *t)
 {
 	struct mm *mm = mm_create();
@@ -85,12 +96,8 @@ static void names_a_leaf_wider_than_its_vma(struct ktest *t)
 
 static void names_a_leaf_to_a_free_frame(struct ktest *t)
 {
-	struct mm *mm = mm_create();
-	ASSERT_TRUE(t, mm != NULL);
 	phys_addr_t pa;
-	ASSERT_EQ(t, frame_alloc_zeroed(&pa), 0);
-	ASSERT_EQ(t, vm_map_phys(mm, AU_VA(0), pa, PAGE_SIZE, PT_READ), 0);
-	EXPECT_FALSE(t, audit_finds(t, mm, NULL));
+	struct mm *mm = mm_with_phys_page(t, &pa);
 	/* The owner frees the frame while a mapping still names it: a use after free. */
 	frame_free(pa, 0);
 	EXPECT_TRUE(t, audit_finds(t, mm, "maps free frame"));
@@ -102,11 +109,8 @@ static void names_a_leaf_to_a_free_frame(struct ktest *t)
 
 static void names_an_empty_table(struct ktest *t)
 {
-	struct mm *mm = mm_create();
-	ASSERT_TRUE(t, mm != NULL);
 	phys_addr_t pa;
-	ASSERT_EQ(t, frame_alloc_zeroed(&pa), 0);
-	ASSERT_EQ(t, vm_map_phys(mm, AU_VA(0), pa, PAGE_SIZE, PT_READ), 0);
+	struct mm *mm = mm_with_phys_page(t, &pa);
 	/* Clear the leaf by hand: its table stays, empty, as a missed unhook would leave it. */
 	struct pt_query_result q;
 	ASSERT_TRUE(t, pt_query(&mm->pt, AU_VA(0), &q));

@@ -342,9 +342,8 @@ unsigned ktest_run_all(const char *filter)
 		console_write("# %s: %s\n", s->name, bad_tables ? why : "audit: tables consistent");
 		leaks += bad_tables;
 		bool suite_skipped = c.pass == 0 && c.fail == 0 && c.skip > 0;
-		console_write("%s %u %s%s\n", c.fail || leaked || bad_tables ? "not ok" : "ok", ++index,
-			      s->name,
-			      suite_skipped ? " # SKIP" : "");
+		console_write("%s %u %s%s\n", c.fail || leaked || bad_tables ? "not ok" : "ok",
+			      ++index, s->name, suite_skipped ? " # SKIP" : "");
 		total.pass += c.pass;
 		total.fail += c.fail;
 		total.skip += c.skip;

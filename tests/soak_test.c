@@ -46,14 +46,14 @@
 #include "tests/ktest.h"
 
 CMDLINE_PARAM(soak_cycles_param, .key = "soak.cycles", .kind = CMDLINE_U64, .min = 1,
-	      .max = 1000000000, .def = "2000",
+	      .max = 1000000000, .def = "500",
 	      .help = "cycles the soak suite runs (make soak CYCLES=N)");
 
 #define SOAK_SLOTS_PER_CPU  8
 #define SOAK_SLOTS	    (CPU_MAX * SOAK_SLOTS_PER_CPU)
 #define SOAK_ACCESSES	    8	  /* per cycle */
 #define SOAK_BURST	    64	  /* reads of the page an access makes */
-#define SOAK_BURST_CHANGING 512	  /* the same, while its owner is changing it */
+#define SOAK_BURST_CHANGING 16384 /* at most, while its owner is changing it */
 #define SOAK_EPOCH	    20000 /* cycles between teardowns of the soak's mm */
 #define SOAK_YIELD_EVERY    16	  /* cycles between turns given to the other threads */
 #define SOAK_PROGRESS_NS    3000000000ull
@@ -248,6 +248,9 @@ static void access_one(void *arg)
 	unsigned burst = me->seq & 1 ? SOAK_BURST_CHANGING : SOAK_BURST;
 	for (unsigned r = 0; r < burst; r++) {
 		uint64_t v = page[0], g = page[1];
+		/* The change is over: its window for a stale read has closed. */
+		if ((me->seq & 1) && (r & 63) == 63 && atomic_load_relaxed(&s->seq) != me->seq)
+			break;
 		if (v != me->seen_va || g != me->seen_gen) {
 			me->seen_va = v;
 			me->seen_gen = g;

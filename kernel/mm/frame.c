@@ -351,7 +351,7 @@ bool frame_is_free(phys_addr_t pa)
 		return false;
 	bool free = false;
 	irqflags_t flags = spin_lock_irqsave(&frame_lock);
-	/* Blocks are naturally aligned: a free block holding pa starts at pa rounded down to its size. */
+	/* Blocks are naturally aligned: a free block holding pa starts at pa rounded down. */
 	for (unsigned o = 0; o <= FRAME_MAX_ORDER && !free; o++) {
 		const struct page *head = frame_to_page(pa & ~((PAGE_SIZE << o) - 1));
 		free = head && (head->flags & PAGE_FREE) && head->order == o;
