@@ -256,6 +256,14 @@ IRQ_FREE_CASE := irq.free_waits_for_the_running_handler
 # DMA_CASE, which races DMA against unmaps.
 DMA_CASE := iommu.dma_never_touches_freed_frames
 
+# The page-table audit and the failure injection (docs/reliability.md): an unmap
+# that leaves an entry to a freed frame must fail AUDIT_CASE, a fault fill that
+# keeps its page when the mapping fails must fail FAILINJECT_CASE (a leak).
+AUDIT_CASE := audit.tables_consistent_after_every_operation
+FAILINJECT_CASE := failinject.every_allocation_failure_backs_out
+# fail.nth=1: the case's mm_create is the first allocation; it must fail, and say so.
+FAIL_NTH_REPORT := --expect-log "fail: allocation 1 in kernel/mm [(]mm_create: struct mm[)] fails on purpose"
+
 test-negative: deps kernel
 	$(Q)$(MAKE) --no-print-directory arch-negative
 	$(call negative_check,ktest.fail,--expect-fail ktest.deliberate_failure)
@@ -296,6 +304,40 @@ test-negative: deps kernel
 	$(call negative_check,edu.break=double_count,--expect-fail $(IRQ_CASE),$(IRQ_CASE))
 	$(call negative_check,edu.break=no_quiesce,--expect-fail $(EDU_TIMEOUT_CASE),$(EDU_TIMEOUT_CASE))
 	$(call negative_check,irq.break=free_no_wait,--expect-fail $(IRQ_FREE_CASE),$(IRQ_FREE_CASE))
+	$(call negative_check,mm.break=leak_pte,--expect-fail $(AUDIT_CASE),$(AUDIT_CASE))
+	$(call negative_check,mm.break=fill_leak,--expect-fail $(FAILINJECT_CASE),$(FAILINJECT_CASE))
+	$(call negative_check,fail.nth=1,--expect-fail $(AUDIT_CASE) $(FAIL_NTH_REPORT),$(AUDIT_CASE))
+
+# The soak (docs/reliability.md): the soak suite alone for CYCLES cycles on CPUS
+# CPUs; the runner's limit grows with the cycles (SOAK_RATE: a floor of the
+# cycles a second the slowest configuration manages). soak-negative boots a CI
+# slice under each TLB breaking switch the soak can catch and requires the
+# stale-access report (SOAK_NEGATIVE_x86_64/aarch64: mode and switch pairs).
+CYCLES ?= 10000
+SOAK_RATE ?= 100
+SOAK_TIMEOUT = $(shell echo $$((60 + $(CYCLES) / $(SOAK_RATE))))
+SOAK_CASE := soak.no_stale_access
+SOAK_REPORT := --expect-log "soak: STALE ACCESS"
+.PHONY: soak soak-negative
+soak: deps kernel
+	$(call arch_boot_image,$(call NEGATIVE_CMDLINE,soak.cycles=$(CYCLES) $(CMDLINE),soak),test)
+	$(Q)python3 tools/ktest_run.py --log $(BUILD)/soak.log --timeout $(SOAK_TIMEOUT) \
+		--exit-style $(EXIT_STYLE) $(RUNNER_ARGS) -- $(QEMU_TEST)
+
+SOAK_NEGATIVE_CYCLES ?= 10000
+# Each word: the command line of one boot, words joined by ':'. The switches
+# left out cannot show in the soak (docs/reliability.md says why for each).
+SOAK_NEGATIVE_x86_64 := tlb.skip_flush tlb=gen:tlb.break=free_before_flush \
+	tlb=ipi:tlb.break=lazy_no_catch_up tlb=ipi:tlb.break=catch_up_skips_ring
+SOAK_NEGATIVE_aarch64 := tlb.skip_flush tlb=ipi:tlb.break=free_before_flush \
+	tlb=ipi:tlb.break=lazy_no_catch_up tlb=ipi:tlb.break=catch_up_skips_ring
+# One soak-negative boot; the blank line ends it, so $(foreach) can string them.
+define soak_negative_one
+$(call negative_check,soak.cycles=$(SOAK_NEGATIVE_CYCLES) $(subst :, ,$(1)),--expect-fail $(SOAK_CASE) $(SOAK_REPORT),$(SOAK_CASE))
+
+endef
+soak-negative: deps kernel
+	$(foreach s,$(SOAK_NEGATIVE_$(ARCH)),$(call soak_negative_one,$(s)))
 
 # TLB benchmarks (docs/benchmarks.md): one image and one boot per mode in
 # BENCH_MODES, with `bench tlb=<mode>`, then one boot of the NOTIFIER=off

@@ -29,12 +29,17 @@
  * Around every suite the runner compares the free-frame count: a suite
  * that leaves frames allocated is reported "not ok" with a
  * "# <suite>: frame balance: ..." line even if each case passed, so leaks
- * cannot hide behind passing cases.
+ * cannot hide behind passing cases. After the balance the page-table
+ * audit (kernel/mm/audit.h) checks every live address space and the
+ * kernel's tables; a violation fails the suite the same way, with a
+ * "# <suite>: audit: ..." line naming it.
  */
 #include "tests/ktest.h"
 #include "kernel/arch.h"
 #include "kernel/atomic.h"
 #include "kernel/cmdline.h"
+#include "kernel/mm/audit.h"
+#include "kernel/mm/failinject.h"
 #include "kernel/mm/frame.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
@@ -311,6 +316,7 @@ unsigned ktest_run_all(const char *filter)
 	       filter);
 	case_thread = thread_current();
 	timer_tick_hook = ktest_tick;
+	mm_fail_boot_arm();
 
 	struct ktest_counts total = {0};
 	unsigned leaks = 0;
@@ -338,9 +344,14 @@ unsigned ktest_run_all(const char *filter)
 			      leaked ? " (LEAK)" : "");
 		if (leaked)
 			leaks++;
+		/* Every live address space's tables against its VMAs and the allocator. */
+		char why[160];
+		bool bad_tables = mm_audit_all(why, sizeof(why)) != 0;
+		console_write("# %s: %s\n", s->name, bad_tables ? why : "audit: tables consistent");
+		leaks += bad_tables;
 		bool suite_skipped = c.pass == 0 && c.fail == 0 && c.skip > 0;
-		console_write("%s %u %s%s\n", c.fail || leaked ? "not ok" : "ok", ++index, s->name,
-			      suite_skipped ? " # SKIP" : "");
+		console_write("%s %u %s%s\n", c.fail || leaked || bad_tables ? "not ok" : "ok",
+			      ++index, s->name, suite_skipped ? " # SKIP" : "");
 		total.pass += c.pass;
 		total.fail += c.fail;
 		total.skip += c.skip;

@@ -20,6 +20,7 @@
 #include "kernel/entry.h"
 #include "kernel/errno.h"
 #include "kernel/mm/asid.h"
+#include "kernel/mm/failinject.h"
 #include "kernel/mm/frame.h"
 #include "kernel/mm/mm.h"
 #include "kernel/mm/mm_internal.h"
@@ -86,13 +87,14 @@ bool mm_handle_fault(struct mm *mm, const struct fault_info *info)
 int vm_fault_fill(struct mm *mm, virt_addr_t page, const struct vma *v)
 {
 	phys_addr_t pa;
-	int err = frame_alloc_zeroed(&pa);
+	int err = mm_alloc_fails(MM_ALLOC_FILL) ? -ENOMEM : frame_alloc_zeroed(&pa);
 	if (err)
 		return err;
 	/* A new page counts as written for soft-dirty tracking. */
 	err = pt_map(&mm->pt, page, pa, PAGE_SIZE, v->attrs | PT_SOFT_DIRTY | PT_PAGES_ONLY);
 	if (err) {
-		frame_free(pa, 0);
+		if (!mm_broken_is(MM_BREAK_FILL_LEAK)) /* broken on purpose: the page leaks */
+			frame_free(pa, 0);
 		return err;
 	}
 	mm->stats.faults_filled++;

@@ -345,6 +345,21 @@ uint64_t frame_free_count(void)
 	return atomic_load_relaxed(&nr_free);
 }
 
+bool frame_is_free(phys_addr_t pa)
+{
+	if (!frame_to_page(pa))
+		return false;
+	bool free = false;
+	irqflags_t flags = spin_lock_irqsave(&frame_lock);
+	/* Blocks are naturally aligned: a free block holding pa starts at pa rounded down. */
+	for (unsigned o = 0; o <= FRAME_MAX_ORDER && !free; o++) {
+		const struct page *head = frame_to_page(pa & ~((PAGE_SIZE << o) - 1));
+		free = head && (head->flags & PAGE_FREE) && head->order == o;
+	}
+	spin_unlock_irqrestore(&frame_lock, flags);
+	return free;
+}
+
 uint64_t frame_total_count(void)
 {
 	return nr_managed;

@@ -62,6 +62,12 @@ void frame_free(phys_addr_t pa, unsigned order);
 void frame_release_reserved(phys_addr_t start, phys_addr_t end);
 
 uint64_t frame_free_count(void);
+/*
+ * Is the frame at `pa` inside a free block right now? (false outside the
+ * managed range.) For audits: the answer may be stale once it returns
+ * unless the caller keeps the frame from changing hands.
+ */
+bool frame_is_free(phys_addr_t pa);
 uint64_t frame_total_count(void); /* frames the allocator manages, free or not */
 struct page *frame_to_page(phys_addr_t pa); /* NULL outside the managed range */
 phys_addr_t page_to_frame(const struct page *page);

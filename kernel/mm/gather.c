@@ -10,6 +10,7 @@
 #include "kernel/mm/gather.h"
 #include "kernel/mm/notifier.h"
 #include "kernel/atomic.h"
+#include "kernel/mm/failinject.h"
 #include "kernel/mm/frame.h"
 #include "kernel/mm/mm.h"
 #include "kernel/mm/tlb.h"
@@ -138,7 +139,7 @@ unsigned tlb_reserve_space(struct mmu_gather *g, unsigned n)
 {
 	while (free_slots(g) < n) {
 		phys_addr_t pa;
-		if (frame_alloc(0, &pa) != 0) {
+		if (mm_alloc_fails(MM_ALLOC_BATCH) || frame_alloc(0, &pa) != 0) {
 			/* No memory for bookkeeping: the caller settles what we hold, outside its lock. */
 			atomic_fetch_add(&gather_stats.batch_alloc_failures, 1);
 			return free_slots(g);

@@ -14,9 +14,12 @@
  *    switching away); then its mappings and tables go through one teardown
  *    gather; its ASID is released only after that, when no CPU holds an
  *    entry tagged with it.
+ *  - Every mm from mm_create until mm_destroy begins is on the live list
+ *    (for audits, mm_for_each_live); off it, nobody audits it any more.
  */
 #include "kernel/mm/mm.h"
 #include "kernel/mm/asid.h"
+#include "kernel/mm/failinject.h"
 #include "kernel/mm/frame.h"
 #include "kernel/mm/gather.h"
 #include "kernel/mm/mm_internal.h"
@@ -24,10 +27,23 @@
 #include "kernel/printk.h"
 #include "kernel/xcall.h"
 
+static struct mutex live_lock = MUTEX_INIT;
+static struct mm *live_list;
+
+int mm_for_each_live(int (*fn)(struct mm *mm, void *arg), void *arg)
+{
+	int ret = 0;
+	mutex_lock(&live_lock);
+	for (struct mm *mm = live_list; mm && !ret; mm = mm->live_next)
+		ret = fn(mm, arg);
+	mutex_unlock(&live_lock);
+	return ret;
+}
+
 struct mm *mm_create(void)
 {
 	phys_addr_t pa;
-	if (frame_alloc_zeroed(&pa) != 0)
+	if (mm_alloc_fails(MM_ALLOC_MM) || frame_alloc_zeroed(&pa) != 0)
 		return NULL;
 	struct mm *mm = kva(pa);
 	if (pt_init(&mm->pt) != 0) {
@@ -38,6 +54,10 @@ struct mm *mm_create(void)
 	mm->lock = (struct mutex)MUTEX_INIT;
 	mm->asid = 0;
 	mm->tlb_gen = 1; /* 0 means "never caught up" in a CPU's state */
+	mutex_lock(&live_lock);
+	mm->live_next = live_list;
+	live_list = mm;
+	mutex_unlock(&live_lock);
 	return mm;
 }
 
@@ -58,6 +78,13 @@ void mm_destroy(struct mm *mm)
 {
 	if (mm->users)
 		panic("mm_destroy: %u threads still use this mm", mm->users);
+	mutex_lock(&live_lock); /* an audit of this mm finishes first */
+	struct mm **link = &live_list;
+	while (*link && *link != mm)
+		link = &(*link)->live_next;
+	if (*link)
+		*link = mm->live_next;
+	mutex_unlock(&live_lock);
 	/* CPUs that borrowed it for a kernel thread let go of it first. */
 	mm_unload_everywhere(mm);
 

@@ -60,6 +60,7 @@ struct mm {
 	uint32_t users; /* threads whose mm this is */
 	struct mn_mm *mn; /* notifier subscriptions (notifier.c); NULL: none */
 	struct mm_stats stats;
+	struct mm *live_next; /* the list of live address spaces (mm.c), for audits */
 };
 
 /* A new, empty address space, or NULL when out of memory. */

@@ -24,5 +24,12 @@ int vm_fault_fill(struct mm *mm, virt_addr_t page, const struct vma *v);
  * slots, drops its tagged entries). No thread uses `mm` any more.
  */
 void mm_unload_here(struct mm *mm);
+/*
+ * Calls fn(mm, arg) for every live address space (created, not yet being
+ * destroyed) until fn returns non-zero, which is returned. Thread context:
+ * holds the list's mutex throughout, so no mm on it is destroyed meanwhile
+ * (mm_destroy waits); fn may take mm->lock.
+ */
+int mm_for_each_live(int (*fn)(struct mm *mm, void *arg), void *arg);
 
 #endif

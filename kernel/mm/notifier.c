@@ -28,6 +28,7 @@
 #include "kernel/atomic.h"
 #include "kernel/cmdline.h"
 #include "kernel/errno.h"
+#include "kernel/mm/failinject.h"
 #include "kernel/mm/frame.h"
 #include "kernel/mm/mm.h"
 #include "kernel/percpu.h"
@@ -145,7 +146,7 @@ static struct mn_mm *mn_mm_get(struct mm *mm)
 	if (m)
 		return m;
 	phys_addr_t pa;
-	if (frame_alloc_zeroed(&pa))
+	if (mm_alloc_fails(MM_ALLOC_MN_MM) || frame_alloc_zeroed(&pa))
 		return NULL;
 	struct mn_mm *fresh = kva(pa);
 	fresh->seq_lock = (spinlock_t)SPINLOCK_INIT;

@@ -31,6 +31,7 @@
  */
 #include "kernel/mm/pt.h"
 #include "kernel/errno.h"
+#include "kernel/mm/failinject.h"
 #include "kernel/mm/frame.h"
 #include "kernel/mm/gather.h"
 #include "kernel/mm/tlb.h"
@@ -346,7 +347,10 @@ static unsigned clear_leaves(struct pt_op *op, pte_t *table, unsigned idx, unsig
 		n = MIN(n, fit);
 	}
 	uint64_t bytes = (uint64_t)n * slot_bytes(level);
-	arch_pte_clear_run(&table[idx], n, level);
+	/* Broken on purpose (mm.break=leak_pte): the run's last leaf stays, its frame is freed. */
+	bool leak = op->gather && op->free_frames && mm_broken_is(MM_BREAK_LEAK_PTE);
+	if (n > (leak ? 1u : 0u))
+		arch_pte_clear_run(&table[idx], n - (leak ? 1 : 0), level);
 	op->pt->stats.leaves_cleared += n;
 	if (n > 1)
 		op->pt->stats.runs_cleared++;
@@ -638,7 +642,7 @@ static int pt_run(struct pt *pt, enum pt_op_kind kind, virt_addr_t va, phys_addr
 		op.reserve_left = carried_count;
 		for (uint64_t i = carried_count; i < op.tables_needed; i++) {
 			phys_addr_t t;
-			if (frame_alloc_zeroed(&t) != 0) {
+			if (mm_alloc_fails(MM_ALLOC_PT_TABLE) || frame_alloc_zeroed(&t) != 0) {
 				free_chain(op.reserve);
 				spin_unlock_irqrestore(&pt->lock, flags);
 				return -ENOMEM; /* only before the first commit: see below */
@@ -721,7 +725,7 @@ int pt_ensure_top_table(struct pt *pt, virt_addr_t va)
 	int err = 0;
 	if (arch_pte_kind(root[idx], PT_LEVELS - 1) == PTE_ABSENT) {
 		phys_addr_t t;
-		err = frame_alloc_zeroed(&t);
+		err = mm_alloc_fails(MM_ALLOC_PT_TOP) ? -ENOMEM : frame_alloc_zeroed(&t);
 		if (!err) {
 			struct page *page = frame_to_page(t);
 			if (page) {
@@ -762,7 +766,7 @@ bool pt_query(struct pt *pt, virt_addr_t va, struct pt_query_result *out)
 int pt_init(struct pt *pt)
 {
 	phys_addr_t root;
-	int err = frame_alloc_zeroed(&root);
+	int err = mm_alloc_fails(MM_ALLOC_PT_ROOT) ? -ENOMEM : frame_alloc_zeroed(&root);
 	if (err)
 		return err;
 	memset(pt, 0, sizeof(*pt));

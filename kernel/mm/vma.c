@@ -18,6 +18,7 @@
  */
 #include "kernel/atomic.h"
 #include "kernel/errno.h"
+#include "kernel/mm/failinject.h"
 #include "kernel/mm/frame.h"
 #include "kernel/mm/gather.h"
 #include "kernel/mm/mm.h"
@@ -38,6 +39,8 @@ static spinlock_t vma_pool_lock = SPINLOCK_INIT;
 
 static struct vma *vma_alloc(void)
 {
+	if (mm_alloc_fails(MM_ALLOC_VMA))
+		return NULL;
 	irqflags_t flags = spin_lock_irqsave(&vma_pool_lock);
 	if (!vma_pool_ready) {
 		for (unsigned i = 0; i < VMA_POOL_SIZE; i++) {

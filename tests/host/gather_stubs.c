@@ -6,6 +6,7 @@
  * `gather` suite). Reaching one of these on the host is a bug in the test.
  */
 #include "host.h"
+#include "kernel/mm/failinject.h"
 #include "kernel/mm/gather.h"
 #include "kernel/printk.h"
 
@@ -57,4 +58,17 @@ void tlb_adopt_pending_table(struct mmu_gather *g, phys_addr_t table, virt_addr_
 {
 	(void)g, (void)table, (void)start, (void)end, (void)stride_shift;
 	panic("host: tlb_adopt_pending_table: gathers are not modelled on the host");
+}
+
+/* pt.c asks the failure injector at every allocation; the host tests inject through frame_alloc. */
+bool mm_alloc_fails(enum mm_alloc_site site)
+{
+	(void)site;
+	return false;
+}
+
+bool mm_broken_is(enum mm_break which)
+{
+	(void)which;
+	return false;
 }

@@ -1,0 +1,533 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * soak suite: one address space hammered from every CPU for `soak.cycles`
+ * cycles (`make soak CYCLES=N`; a short slice in the plain `make test`).
+ *
+ * Every online CPU runs one soak thread in the mm. A cycle is one change
+ * to a page the thread owns (map and fill it, unmap it, downgrade it to
+ * read-only, give the write back) and SOAK_ACCESSES reads or writes of
+ * pages of any CPU. Each mapped page carries a tag: its address and the
+ * generation of the mapping (bumped by every map). Frames are poisoned
+ * when freed (frame_poison_on_free), so a read through a stale translation
+ * finds the poison, zeroes or another page's tag, and a write through one
+ * shows up as a poison violation when the frame is next allocated.
+ *
+ * The owner publishes a page's state under a sequence count (odd while it
+ * changes it). An access that saw the same even count before and after
+ * ran entirely in one settled state, and the state says what must happen:
+ * an unmapped page faults, a read-only page faults on a write, a mapped
+ * page reads its own tag at the current generation. Whatever the count, a
+ * successful read must never see another page's tag or the poison (a
+ * page the fault handler fills before its owner tags it reads zero, which
+ * counts only while the count moved). The first stale access stops the run
+ * and is reported with the CPU, the address, the frames, the generations
+ * and the last changes made to the soak's pages (its own event ring), and
+ * the TLB counters.
+ *
+ * Around the threads: a second address space whose threads (and kernel
+ * threads, on odd CPUs) take turns with the soak threads, so CPUs switch
+ * mm, go lazy and come back; the soak's mm is torn down and created
+ * again every SOAK_EPOCH cycles, each time checked by the page-table
+ * audit and for leaked frames. The case prints progress (cycles, rate,
+ * ETA) every few seconds.
+ */
+#include "kernel/atomic.h"
+#include "kernel/cmdline.h"
+#include "kernel/entry.h"
+#include "kernel/mm/audit.h"
+#include "kernel/mm/frame.h"
+#include "kernel/mm/mm.h"
+#include "kernel/percpu.h"
+#include "kernel/printk.h"
+#include "kernel/sched/thread.h"
+#include "kernel/time.h"
+#include "lib/fmt.h"
+#include "lib/string.h"
+#include "tests/ktest.h"
+
+CMDLINE_PARAM(soak_cycles_param, .key = "soak.cycles", .kind = CMDLINE_U64, .min = 1,
+	      .max = 1000000000, .def = "500",
+	      .help = "cycles the soak suite runs (make soak CYCLES=N)");
+
+#define SOAK_SLOTS_PER_CPU  8
+#define SOAK_SLOTS	    (CPU_MAX * SOAK_SLOTS_PER_CPU)
+#define SOAK_ACCESSES	    8	  /* per cycle */
+#define SOAK_BURST	    64	  /* reads of the page an access makes */
+#define SOAK_BURST_CHANGING 16384 /* at most, while its owner is changing it */
+#define SOAK_EPOCH	    20000 /* cycles between teardowns of the soak's mm */
+#define SOAK_YIELD_EVERY    16	  /* cycles between turns given to the other threads */
+#define SOAK_PROGRESS_NS    3000000000ull
+#define SOAK_OTHER_TURN_NS  100000000ull
+#define SOAK_RING	    32 /* changes kept for the report */
+/* Two pages share each leaf table, so emptying both frees the table too. */
+#define SOAK_VA(slot)                                                                              \
+	(arch_mm_layout.user_base + MiB(256) + (virt_addr_t)((slot) / 2) * MiB(2) +                \
+	 ((slot) % 2) * PAGE_SIZE)
+#define SOAK_OTHER_VA (arch_mm_layout.user_base + MiB(32))
+
+enum soak_state { SOAK_UNMAPPED, SOAK_RW, SOAK_RO };
+enum soak_op { SOAK_OP_MAP = 1, SOAK_OP_UNMAP, SOAK_OP_PROTECT_RO, SOAK_OP_PROTECT_RW };
+static const char *const op_names[] = {"?", "map", "unmap", "protect ro", "protect rw"};
+
+struct soak_slot {
+	uint32_t seq;		       /* odd while the owner changes the page */
+	uint32_t state;		       /* enum soak_state, settled when seq is even */
+	uint64_t gen;		       /* the tag's generation of the current mapping */
+	phys_addr_t frame, prev_frame; /* the mapping's frame, the one before */
+};
+
+struct soak_event {
+	uint64_t ns;
+	uint16_t cpu, slot;
+	uint32_t op;
+	uint64_t gen;
+	phys_addr_t frame;
+};
+
+/* The first stale access (or error); written once, by whoever stops the run. */
+struct soak_report {
+	unsigned cpu, slot;
+	virt_addr_t va;
+	bool write;
+	uint64_t seen_va, seen_gen, gen;
+	uint32_t state, seq_before, seq_after;
+	phys_addr_t frame, prev_frame;
+	char what[96];
+};
+
+/* One soak thread's state, read by its access loop and the fault fixture's caller. */
+struct soak_cpu {
+	unsigned index; /* owns pages index, index + threads, index + 2 * threads, ... */
+	uint64_t rng;
+	/* The access in progress: what it saw before it touched the page. */
+	unsigned slot;
+	bool write;
+	uint32_t seq, state;
+	uint64_t gen, seen_va, seen_gen;
+	uint64_t accesses, faults, changes;
+};
+
+static struct soak {
+	struct mm *mm;
+	struct soak_slot slots[SOAK_SLOTS];
+	unsigned nr_slots;
+	uint64_t target, claimed, done; /* cycles: this epoch's last, claimed, finished */
+	bool stop, other_stop;
+	uint32_t stopper; /* 0: nobody reported yet */
+	struct soak_report report;
+	struct soak_event ring[SOAK_RING];
+	uint64_t ring_next;
+	struct soak_cpu cpu[CPU_MAX];
+	struct mm *other;
+} soak;
+
+static uint64_t rng_next(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static void log_event(unsigned slot, enum soak_op op, uint64_t gen, phys_addr_t frame)
+{
+	uint64_t i = atomic_fetch_add(&soak.ring_next, 1) % SOAK_RING;
+	soak.ring[i] = (struct soak_event){
+	    arch_time_ns(), (uint16_t)arch_cpu_id(), (uint16_t)slot, op, gen, frame};
+}
+
+/* Stops the run; the first caller's description is the one reported. */
+static void soak_fail(const struct soak_report *r)
+{
+	uint32_t none = 0;
+	if (atomic_cmpxchg(&soak.stopper, &none, 1))
+		soak.report = *r;
+	atomic_store_release(&soak.stop, true);
+}
+
+static phys_addr_t frame_of(virt_addr_t va)
+{
+	struct pt_query_result q;
+	return pt_query(&soak.mm->pt, va, &q) ? q.pa : 0;
+}
+
+/* ---- Changes, by the page's owner -------------------------------------------------- */
+
+static int change(unsigned i, struct soak_cpu *me)
+{
+	struct soak_slot *s = &soak.slots[i];
+	virt_addr_t va = SOAK_VA(i);
+	uint64_t dice = rng_next(&me->rng);
+	enum soak_op op;
+	int err = 0;
+	atomic_store_release(&s->seq, s->seq + 1); /* odd: changing */
+	smp_mb();
+	if (s->state == SOAK_UNMAPPED) {
+		op = SOAK_OP_MAP;
+		err = vm_map_anon(soak.mm, va, PAGE_SIZE, PT_READ | PT_WRITE);
+		if (!err)
+			err = vm_populate(soak.mm, va, PAGE_SIZE);
+		phys_addr_t pa = err ? 0 : frame_of(va);
+		if (!err && pa) {
+			uint64_t *tag = kva(pa);
+			tag[0] = va;
+			tag[1] = s->gen + 1;
+			s->gen++;
+			s->frame = pa;
+			s->state = SOAK_RW;
+		}
+	} else if (dice & 1) {
+		op = SOAK_OP_UNMAP;
+		err = vm_unmap(soak.mm, va, PAGE_SIZE);
+		s->prev_frame = s->frame;
+		s->frame = 0;
+		s->state = SOAK_UNMAPPED;
+	} else if (s->state == SOAK_RW) {
+		op = SOAK_OP_PROTECT_RO;
+		err = vm_protect(soak.mm, va, PAGE_SIZE, PT_READ);
+		s->state = SOAK_RO;
+	} else {
+		op = SOAK_OP_PROTECT_RW;
+		err = vm_protect(soak.mm, va, PAGE_SIZE, PT_READ | PT_WRITE);
+		s->state = SOAK_RW;
+	}
+	log_event(i, op, s->gen, s->frame ? s->frame : s->prev_frame);
+	smp_mb();
+	atomic_store_release(&s->seq, s->seq + 1); /* even: settled */
+	me->changes++;
+	return err;
+}
+
+/* ---- Accesses, by every soak thread ------------------------------------------------- */
+
+/*
+ * Which page the next access goes to. Where stale entries show: a page
+ * whose owner is changing it right now (its flush not yet everywhere), or
+ * the page just accessed (its translation cached here). A page that has
+ * been unmapped for a while is tried only now and then: each such access
+ * faults, and a fault takes the mm's lock, which every change needs too.
+ */
+static unsigned pick_slot(struct soak_cpu *me, uint64_t dice)
+{
+	if ((dice >> 40) & 1)
+		return me->slot;
+	unsigned pick = (unsigned)(dice % soak.nr_slots);
+	for (unsigned try = 0; try < 4; try++) {
+		unsigned i = (unsigned)(rng_next(&me->rng) % soak.nr_slots);
+		uint32_t seq = atomic_load_relaxed(&soak.slots[i].seq);
+		if (seq & 1)
+			return i;
+		if (soak.slots[i].state != SOAK_UNMAPPED)
+			pick = i;
+	}
+	return pick;
+}
+
+/* One read (and, every other time, a write) of a page picked by pick_slot. */
+static void access_one(void *arg)
+{
+	struct soak_cpu *me = arg;
+	uint64_t dice = rng_next(&me->rng);
+	unsigned i = pick_slot(me, dice);
+	struct soak_slot *s = &soak.slots[i];
+	me->slot = i;
+	me->write = (dice >> 32) & 1;
+	me->seq = atomic_load_acquire(&s->seq);
+	me->state = s->state;
+	me->gen = s->gen;
+	me->seen_va = me->seen_gen = 0;
+	smp_mb();
+	volatile uint64_t *page = (volatile uint64_t *)SOAK_VA(i);
+	me->seen_va = page[0];
+	me->seen_gen = page[1];
+	/*
+	 * Keep reading while the owner may be changing it on another CPU: a
+	 * stale entry is usable only until that CPU's flush arrives. A change
+	 * of tag ends the burst, and the caller judges what was seen.
+	 */
+	unsigned burst = me->seq & 1 ? SOAK_BURST_CHANGING : SOAK_BURST;
+	for (unsigned r = 0; r < burst; r++) {
+		uint64_t v = page[0], g = page[1];
+		/* The change is over: its window for a stale read has closed. */
+		if ((me->seq & 1) && (r & 63) == 63 && atomic_load_relaxed(&s->seq) != me->seq)
+			break;
+		if (v != me->seen_va || g != me->seen_gen) {
+			me->seen_va = v;
+			me->seen_gen = g;
+			break;
+		}
+	}
+	if (me->write)
+		page[2 + arch_cpu_id()] = me->accesses;
+}
+
+/* The access just made: was it what the page's state allows? */
+static void judge(struct soak_cpu *me, bool faulted, const struct fault_info *f)
+{
+	smp_mb();
+	struct soak_slot *s = &soak.slots[me->slot];
+	uint32_t after = atomic_load_acquire(&s->seq);
+	bool settled = after == me->seq && !(after & 1);
+	virt_addr_t va = SOAK_VA(me->slot);
+	const char *what = NULL;
+	if (faulted && (f->address < va || f->address >= va + PAGE_SIZE))
+		what = "a fault outside the page accessed";
+	else if (!faulted && me->seen_va != va && (settled || me->seen_va != 0))
+		what = "read a page that is not this one (a freed frame or another page's)";
+	else if (!faulted && settled && me->seen_gen != me->gen)
+		what = "read an older mapping of this page";
+	else if (settled && me->state == SOAK_UNMAPPED && !faulted)
+		what = "an unmapped page was still reachable";
+	else if (settled && me->state == SOAK_RO && me->write && !faulted)
+		what = "a write went through after the page was made read-only";
+	else if (settled && faulted && me->state == SOAK_RW)
+		what = "a mapped, writable page faulted";
+	else if (settled && faulted && me->state == SOAK_RO && !me->write)
+		what = "a read of a read-only page faulted";
+	me->accesses++;
+	me->faults += faulted;
+	if (!what)
+		return;
+	struct soak_report r = {.cpu = arch_cpu_id(),
+				.slot = me->slot,
+				.va = va,
+				.write = me->write,
+				.seen_va = me->seen_va,
+				.seen_gen = me->seen_gen,
+				.gen = me->gen,
+				.state = me->state,
+				.seq_before = me->seq,
+				.seq_after = after,
+				.frame = s->frame,
+				.prev_frame = s->prev_frame};
+	snprintf(r.what, sizeof(r.what), "%s%s", what, faulted ? " (it faulted)" : "");
+	soak_fail(&r);
+}
+
+static void soak_thread(void *arg)
+{
+	struct soak_cpu *me = arg;
+	unsigned nr_threads = soak.nr_slots / SOAK_SLOTS_PER_CPU;
+	uint64_t n;
+	while (!atomic_load_acquire(&soak.stop) &&
+	       (n = atomic_fetch_add(&soak.claimed, 1)) < soak.target) {
+		unsigned mine = (unsigned)(rng_next(&me->rng) % SOAK_SLOTS_PER_CPU);
+		int err = change(me->index + mine * nr_threads, me);
+		if (err) {
+			struct soak_report r = {.cpu = arch_cpu_id(), .slot = me->index};
+			snprintf(r.what, sizeof(r.what), "a change of a page failed (%d)", err);
+			soak_fail(&r);
+		}
+		for (unsigned k = 0; k < SOAK_ACCESSES && !atomic_load_relaxed(&soak.stop); k++) {
+			struct fault_info f;
+			bool faulted = ktest_expect_fault(access_one, me, &f);
+			judge(me, faulted, &f);
+		}
+		atomic_fetch_add(&soak.done, 1);
+		if (n % SOAK_YIELD_EVERY == 0)
+			thread_yield(); /* the CPU switches mm (or goes lazy) and comes back */
+	}
+}
+
+/*
+ * Takes a turn on its CPU now and then: in the other mm, or as a kernel
+ * thread (the soak's mm stays loaded, lazily). It sleeps in between rather
+ * than spin on thread_yield: QEMU runs more CPUs than the host has cores,
+ * and a spinning CPU slows every flush that waits for it. Not every tick
+ * either: an untagged TLB drops the soak's entries at each switch, and a
+ * stale entry must live long enough to be used.
+ */
+static void other_thread(void *arg)
+{
+	volatile uint64_t *p = arg;
+	while (!atomic_load_acquire(&soak.other_stop)) {
+		if (p)
+			p[arch_cpu_id()]++;
+		thread_sleep_ns(SOAK_OTHER_TURN_NS);
+	}
+}
+
+/* ---- The run ---------------------------------------------------------------------------- */
+
+static void print_report(void)
+{
+	const struct soak_report *r = &soak.report;
+	static const char *const states[] = {"unmapped", "read-write", "read-only"};
+	printk("soak: STALE ACCESS on cpu%u at %#lx (page %u, %s): %s", r->cpu,
+	       (unsigned long)r->va, r->slot, r->write ? "read+write" : "read", r->what);
+	printk("soak:   saw tag %#lx generation %lu; the page: generation %lu, %s, seq %u -> %u",
+	       (unsigned long)r->seen_va, (unsigned long)r->seen_gen, (unsigned long)r->gen,
+	       r->state < 3 ? states[r->state] : "?", r->seq_before, r->seq_after);
+	printk("soak:   frame %#lx, previous frame %#lx, translates to %#lx now",
+	       (unsigned long)r->frame, (unsigned long)r->prev_frame,
+	       (unsigned long)(soak.mm ? frame_of(r->va) : 0));
+}
+
+static void print_events(void)
+{
+	uint64_t end = atomic_load_acquire(&soak.ring_next);
+	uint64_t first = end > SOAK_RING ? end - SOAK_RING : 0;
+	printk("soak:   the last %lu changes, oldest first:", (unsigned long)(end - first));
+	for (uint64_t i = first; i < end; i++) {
+		const struct soak_event *e = &soak.ring[i % SOAK_RING];
+		printk("soak:     %lu.%06lu cpu%u page %u %s gen %lu frame %#lx",
+		       (unsigned long)(e->ns / 1000000000), (unsigned long)(e->ns / 1000 % 1000000),
+		       e->cpu, e->slot, e->op < 5 ? op_names[e->op] : "?", (unsigned long)e->gen,
+		       (unsigned long)e->frame);
+	}
+	struct tlb_counters c = tlb_counters_total();
+	printk("soak:   TLB: %lu requests, %lu remote targets, %lu skipped by generation, %lu lazy "
+	       "skipped, %lu switched-away skipped, %lu completed skips, %lu switch catch-ups",
+	       (unsigned long)c.requests, (unsigned long)c.remote_targets,
+	       (unsigned long)c.skipped_by_gen, (unsigned long)c.lazy_skipped,
+	       (unsigned long)c.switched_away_skipped, (unsigned long)c.completed_skips,
+	       (unsigned long)c.switch_catch_ups);
+}
+
+/* Starts one soak thread and one other thread per online CPU; returns how many soak threads. */
+static unsigned start_threads(struct thread **th, struct thread **other)
+{
+	unsigned n = 0;
+	for_each_cpu(c, cpumask_read(&cpu_online_mask))
+	{
+		struct soak_cpu *me = &soak.cpu[n];
+		me->index = n;
+		me->rng = 0x9E3779B97F4A7C15ull * (c + 1) + soak.ring_next;
+		th[n] = thread_create_mm("soak", c, soak.mm, soak_thread, me);
+		other[n] = c % 2 ? thread_create("soak-lazy", c, other_thread, NULL)
+				 : thread_create_mm("soak-other", c, soak.other, other_thread,
+						    (void *)SOAK_OTHER_VA);
+		n++;
+	}
+	return n;
+}
+
+/* Stale writes land in freed frames: the allocator finds the poison changed when it hands one out.
+ */
+static void check_poison(uint64_t violations_before)
+{
+	if (frame_poison_violations == violations_before || atomic_load_relaxed(&soak.stopper))
+		return;
+	struct soak_report r = {.cpu = arch_cpu_id(), .frame = frame_poison_last};
+	snprintf(r.what, sizeof(r.what),
+		 "a freed frame was written while free (a stale write; cpu unknown)");
+	soak_fail(&r);
+}
+
+static uint64_t sum_cpus(size_t offset, unsigned nr)
+{
+	uint64_t sum = 0;
+	for (unsigned i = 0; i < nr; i++)
+		sum += *(const uint64_t *)((const char *)&soak.cpu[i] + offset);
+	return sum;
+}
+
+/* One epoch: a fresh mm, the threads until `cycles` are done (or a stop), the checks, teardown. */
+static bool run_epoch(struct ktest *t, uint64_t cycles, uint64_t done_before, uint64_t total,
+		      uint64_t start_ns, uint64_t *last_print, uint64_t violations_before)
+{
+	uint64_t free0 = frame_free_count();
+	soak.mm = mm_create();
+	ASSERT_TRUE(t, soak.mm != NULL);
+	for (unsigned i = 0; i < soak.nr_slots; i++) {
+		struct soak_slot *s = &soak.slots[i];
+		*s = (struct soak_slot){.state = SOAK_UNMAPPED, .gen = s->gen};
+	}
+	soak.target = cycles;
+	soak.claimed = soak.done = 0;
+	soak.other_stop = false;
+	struct thread *th[CPU_MAX] = {0}, *other[CPU_MAX] = {0};
+	unsigned n = start_threads(th, other);
+	while (atomic_load_acquire(&soak.done) < cycles && !atomic_load_acquire(&soak.stop)) {
+		thread_sleep_ns(50000000);
+		check_poison(violations_before);
+		uint64_t now = arch_time_ns();
+		if (now - *last_print < SOAK_PROGRESS_NS)
+			continue;
+		*last_print = now;
+		uint64_t done = done_before + atomic_load_relaxed(&soak.done);
+		uint64_t rate = done * 1000000000ull / (now - start_ns + 1);
+		printk("soak: %lu/%lu cycles, %lu/s, ETA %lu s; %lu accesses, %lu faults, 0 stale",
+		       (unsigned long)done, (unsigned long)total, (unsigned long)rate,
+		       (unsigned long)(rate ? (total - done) / rate : 0),
+		       (unsigned long)sum_cpus(offsetof(struct soak_cpu, accesses), n),
+		       (unsigned long)sum_cpus(offsetof(struct soak_cpu, faults), n));
+	}
+	for (unsigned i = 0; i < n; i++)
+		if (th[i])
+			thread_join(th[i]);
+	atomic_store_release(&soak.other_stop, true);
+	for (unsigned i = 0; i < n; i++)
+		if (other[i])
+			thread_join(other[i]);
+	for (unsigned i = 0; i < n; i++)
+		EXPECT_TRUE(t, th[i] != NULL && other[i] != NULL);
+	check_poison(violations_before);
+	char why[160];
+	int audit = mm_audit_mm(soak.mm, why, sizeof(why));
+	if (audit)
+		ktest_log(t, "after the epoch: %s", why);
+	EXPECT_EQ(t, audit, 0);
+	if (soak.stopper)
+		print_report(); /* while the mm still says what the page translates to */
+	mm_destroy(soak.mm);
+	soak.mm = NULL;
+	uint64_t free1 = frame_free_count();
+	if (free1 != free0)
+		ktest_log(t, "the epoch leaked %ld frames", (long)(free0 - free1));
+	EXPECT_EQ(t, free1, free0);
+	return audit == 0 && free1 == free0 && !soak.stopper;
+}
+
+static void no_stale_access(struct ktest *t)
+{
+	uint64_t total = cmdline_u64("soak.cycles");
+	unsigned nr_cpus = cpumask_weight(cpumask_read(&cpu_online_mask));
+	memset(&soak, 0, sizeof(soak));
+	soak.nr_slots = nr_cpus * SOAK_SLOTS_PER_CPU;
+	soak.other = mm_create();
+	ASSERT_TRUE(t, soak.other != NULL);
+	ASSERT_EQ(t, vm_map_anon(soak.other, SOAK_OTHER_VA, PAGE_SIZE, PT_READ | PT_WRITE), 0);
+	ASSERT_EQ(t, vm_populate(soak.other, SOAK_OTHER_VA, PAGE_SIZE), 0);
+	printk("soak: %lu cycles on %u CPUs, %u pages, %u accesses a cycle, a new mm every %u",
+	       (unsigned long)total, nr_cpus, soak.nr_slots, SOAK_ACCESSES, SOAK_EPOCH);
+	uint64_t violations0 = frame_poison_violations;
+	frame_poison_on_free(true);
+	uint64_t start = arch_time_ns(), last_print = start, done = 0;
+	unsigned epochs = 0;
+	bool ok = true;
+	while (ok && done < total) {
+		uint64_t cycles = MIN((uint64_t)SOAK_EPOCH, total - done);
+		ok = run_epoch(t, cycles, done, total, start, &last_print, violations0);
+		done += MIN(atomic_load_relaxed(&soak.done), cycles);
+		epochs++;
+	}
+	frame_poison_on_free(false);
+	uint64_t ns = arch_time_ns() - start;
+	if (soak.stopper) {
+		if (!soak.report.va) /* a stale write: only the frame is known */
+			printk("soak: STALE ACCESS: %s: frame %#lx (%lu poison violations)",
+			       soak.report.what, (unsigned long)soak.report.frame,
+			       (unsigned long)(frame_poison_violations - violations0));
+		print_events();
+	}
+	printk("soak: %lu cycles in %lu.%03lu s (%lu/s), %u epochs; %lu accesses, %lu faults, "
+	       "%lu changes; %s",
+	       (unsigned long)done, (unsigned long)(ns / 1000000000),
+	       (unsigned long)(ns / 1000000 % 1000),
+	       (unsigned long)(done * 1000000000ull / (ns + 1)), epochs,
+	       (unsigned long)sum_cpus(offsetof(struct soak_cpu, accesses), nr_cpus),
+	       (unsigned long)sum_cpus(offsetof(struct soak_cpu, faults), nr_cpus),
+	       (unsigned long)sum_cpus(offsetof(struct soak_cpu, changes), nr_cpus),
+	       soak.stopper ? "STOPPED at the first stale access" : "0 stale accesses");
+	EXPECT_EQ(t, soak.stopper, 0u);
+	EXPECT_EQ(t, frame_poison_violations, violations0);
+	EXPECT_EQ(t, done, total);
+	mm_destroy(soak.other);
+}
+
+static const struct ktest_case soak_cases[] = {
+    KTEST_CASE_TIMEOUT(no_stale_access, 900000),
+    {0},
+};
+KTEST_SUITE(soak_suite, "soak", soak_cases);
