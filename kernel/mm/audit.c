@@ -27,6 +27,7 @@
 #include "kernel/mm/mm.h"
 #include "kernel/mm/mm_internal.h"
 #include "kernel/mm/vm.h"
+#include "kernel/sched/thread.h"
 #include "lib/fmt.h"
 
 struct audit {
@@ -156,11 +157,38 @@ static int audit_vmas(struct audit *a)
 	return 0;
 }
 
+/*
+ * A case that failed (an ASSERT, a timeout) can leave an mm's lock held for
+ * good: waiting for it would hang every later suite. The audit waits a
+ * while, then names the mm once and leaves it out from then on.
+ */
+#define AUDIT_LOCK_TRIES    50
+#define AUDIT_LOCK_RETRY_NS 2000000ull
+
+static bool lock_for_audit(struct audit *a, struct mm *mm, int *err)
+{
+	static struct mm *reported_busy;
+	for (unsigned i = 0; i < AUDIT_LOCK_TRIES; i++) {
+		if (mutex_trylock(&mm->lock))
+			return true;
+		thread_sleep_ns(AUDIT_LOCK_RETRY_NS);
+	}
+	*err = 0;
+	if (reported_busy != mm) {
+		reported_busy = mm;
+		*err = violation(a, "an mm's lock stayed held for 100 ms (a failed case left it?): "
+				    "that mm is not audited from now on");
+	}
+	return false;
+}
+
 static int audit_one(struct mm *mm, void *arg)
 {
 	struct audit *a = arg;
 	a->mm = mm;
-	mutex_lock(&mm->lock);
+	int busy;
+	if (!lock_for_audit(a, mm, &busy))
+		return busy;
 	const unsigned top = PT_LEVELS - 1;
 	unsigned first = (arch_mm_layout.user_base >> pt_level_shift(top)) & (PT_ENTRIES - 1);
 	unsigned last = ((arch_mm_layout.user_top - 1) >> pt_level_shift(top)) & (PT_ENTRIES - 1);
