@@ -16,9 +16,11 @@
 #include "kernel/mm/frame.h"
 #include "kernel/mm/gather.h"
 #include "kernel/mm/mm.h"
+#include "kernel/mm/tlb.h"
 #include "kernel/percpu.h"
 #include "kernel/time.h"
 #include "kernel/sched/thread.h"
+#include "lib/fmt.h"
 #include "lib/string.h"
 #include "tests/ktest.h"
 
@@ -265,6 +267,41 @@ static void overlapping_and_bad_ranges_refused(struct ktest *t)
 	mm_destroy(mm);
 }
 
+/*
+ * The console's `tlb mode`: switched live, each mode still shoots down
+ * exactly. Before each switch an mm is touched on every CPU, so they hold
+ * it (lazily, with what they recorded under the old mode) when the switch
+ * comes; afterwards its unmap must leave no CPU a way in, and the central
+ * case above must hold in the new mode. The boot's mode is restored.
+ */
+static void live_mode_switch_keeps_shootdowns_exact(struct ktest *t)
+{
+	static const char *const words[] = {"mmgen", "ipi", "broadcast", "gen"};
+	char boot[16], why[96];
+	snprintf(boot, sizeof(boot), "%s", tlb_mode_word());
+	for (unsigned i = 0; i < ARRAY_SIZE(words); i++) {
+		if (strcmp(words[i], "broadcast") == 0 && !arch_tlb_caps()->broadcast)
+			continue;
+		struct mm *mm = mm_create();
+		ASSERT_TRUE(t, mm != NULL);
+		ASSERT_EQ(t, vm_map_anon(mm, UVA(0), PAGE_SIZE, PT_READ | PT_WRITE), 0);
+		for_each_cpu(c, online()) EXPECT_FALSE(t, run_touch(mm, c, UVA(0), c).faulted);
+		int err = tlb_mode_switch(words[i], why, sizeof(why));
+		ASSERT_EQ(t, err, 0);
+		EXPECT_STREQ(t, tlb_mode_word(), strcmp(words[i], "ipi") == 0 ? "gen" : words[i]);
+		ASSERT_EQ(t, vm_unmap(mm, UVA(0), PAGE_SIZE), 0);
+		for_each_cpu(c, online()) EXPECT_TRUE(t, run_touch(mm, c, UVA(0), 1).faulted);
+		mm_destroy(mm);
+		stale_tlb_never_writes_freed_frame(t);
+	}
+	/* Refused, not half done: an unknown word, and broadcast where there is none. */
+	EXPECT_EQ(t, tlb_mode_switch("fast", why, sizeof(why)), -EINVAL);
+	if (!arch_tlb_caps()->broadcast)
+		EXPECT_EQ(t, tlb_mode_switch("broadcast", why, sizeof(why)), -EINVAL);
+	EXPECT_STREQ(t, tlb_mode_word(), "gen");
+	ASSERT_EQ(t, tlb_mode_switch(boot, why, sizeof(why)), 0);
+}
+
 static const struct ktest_case mm_cases[] = {
 	KTEST_CASE_TIMEOUT(stale_tlb_never_writes_freed_frame, 20000),
 	KTEST_CASE(anon_zero_fill_on_first_touch),
@@ -273,6 +310,7 @@ static const struct ktest_case mm_cases[] = {
 	KTEST_CASE(protect_read_only_faults_writes),
 	KTEST_CASE(teardown_frees_every_frame),
 	KTEST_CASE(overlapping_and_bad_ranges_refused),
+	KTEST_CASE_TIMEOUT(live_mode_switch_keeps_shootdowns_exact, 60000),
 	KTEST_END,
 };
 KTEST_SUITE(mm_suite, "mm", mm_cases);

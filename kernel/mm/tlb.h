@@ -119,6 +119,22 @@ const char *tlb_break_names(void);
  * A teaching aid: operations already running may see either setting.
  */
 bool tlb_break_arm(const char *name);
+/*
+ * Switches the shootdown mode live (the console's `tlb mode`, the mm suite):
+ * `word` is a tlb= word, gen|ipi|mmgen|broadcast. Only while the machine is
+ * quiet: thread context, no thread using any address space and none started
+ * meanwhile, so no flush is in flight. Every CPU first lets go of every
+ * live mm (mm_unload_here: its slots forgotten, its tagged entries
+ * dropped) and each mm's generations are marked complete, so nothing made
+ * under the old mode (a CPU's recorded generation, a ring entry, a
+ * deferral, a page table's pending generation) is relied on again; only
+ * then does the mode change. Returns 0, -EINVAL (no such word, or
+ * broadcast where the CPU has none) or -EBUSY (an mm is in use), with a
+ * one-line reason in `why`.
+ */
+int tlb_mode_switch(const char *word, char *why, size_t len);
+/* The mode as its tlb= word: gen, mmgen or broadcast (ipi reads back as gen). */
+const char *tlb_mode_word(void);
 static inline bool tlb_broken_is(enum tlb_break b)
 {
 	/* The console may arm a switch while other CPUs test it: one plain load each. */

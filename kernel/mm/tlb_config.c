@@ -6,11 +6,13 @@
  * the kernel's one table of command-line keys (docs/cmdline.md), and read
  * once by tlb_setup().
  *
- * Invariants: tlb_mode and tlb_broadcast are written only by tlb_setup(),
- * on the boot CPU, before any address space but the kernel's is used, and
- * never change afterwards: requests in flight, deferred generations and
- * the per-table records all assume the mode they were made in, so there
- * is no safe moment to switch it live. tlb_broken is written by
+ * Invariants: tlb_mode and tlb_broadcast are written by tlb_setup(), on
+ * the boot CPU, before any address space but the kernel's is used, and
+ * afterwards only by tlb_mode_switch() while nothing runs in any address
+ * space: requests in flight, deferred generations and the per-table
+ * records all assume the mode they were made in, so the switch first
+ * makes every CPU forget every mm and marks every generation complete,
+ * leaving no such record to misread. tlb_broken is written by
  * tlb_setup() too, and otherwise only by tlb_break_arm() (the console's
  * `mutant`, a teaching aid that breaks the layer on purpose). Broadcast is chosen only where
  * arch_tlb_caps() offers it. At most one tlb.break= switch is set, and
@@ -18,9 +20,13 @@
  */
 #include "kernel/arch.h"
 #include "kernel/cmdline.h"
+#include "kernel/errno.h"
 #include "kernel/mm/gather.h"
+#include "kernel/mm/mm.h"
+#include "kernel/mm/mm_internal.h"
 #include "kernel/mm/tlb.h"
 #include "kernel/printk.h"
+#include "lib/fmt.h"
 #include "lib/string.h"
 
 enum tlb_mode tlb_mode = TLB_MODE_GEN;
@@ -46,11 +52,25 @@ CMDLINE_PARAM(tlb_break_param, .key = "tlb.break", .kind = CMDLINE_ENUM,
 CMDLINE_PARAM(tlb_skip_flush_param, .key = "tlb.skip_flush", .kind = CMDLINE_FLAG, .def = "off",
 	      .help = "test-only: skip every gather's flush (the stale-TLB test must then fail)");
 
+/* Sets the mode from a tlb= word's index (broadcast only where the CPU has it). */
+static void set_mode(unsigned mode)
+{
+	WRITE_ONCE(tlb_broadcast, mode == TLB_CMD_BROADCAST && arch_tlb_caps()->broadcast);
+	WRITE_ONCE(tlb_mode, mode == TLB_CMD_MMGEN ? TLB_MODE_MMGEN : TLB_MODE_GEN);
+}
+
+static void print_mode(void)
+{
+	printk("tlb: mode %s, %s",
+	       tlb_mode == TLB_MODE_MMGEN ? "mmgen (per-mm generations only)"
+					  : "gen (per-table deferral, ring)",
+	       tlb_broadcast ? "broadcast invalidation" : "IPIs");
+}
+
 void tlb_setup(void)
 {
 	unsigned mode = cmdline_enum("tlb");
-	tlb_broadcast = mode == TLB_CMD_BROADCAST && arch_tlb_caps()->broadcast;
-	tlb_mode = mode == TLB_CMD_MMGEN ? TLB_MODE_MMGEN : TLB_MODE_GEN;
+	set_mode(mode);
 	unsigned broken = cmdline_enum("tlb.break");
 	if (broken != TLB_BREAK_NONE) {
 		tlb_broken = (enum tlb_break)broken;
@@ -58,10 +78,7 @@ void tlb_setup(void)
 		cmdline_get("tlb.break", name, sizeof(name));
 		printk("tlb: WARNING: invariant '%s' broken on purpose: tests must fail", name);
 	}
-	printk("tlb: mode %s, %s",
-	       tlb_mode == TLB_MODE_MMGEN ? "mmgen (per-mm generations only)"
-					  : "gen (per-table deferral, ring)",
-	       tlb_broadcast ? "broadcast invalidation" : "IPIs");
+	print_mode();
 	if (cmdline_has("tlb.skip_flush")) {
 		/* Test-only: proves the stale-TLB test can see a missing flush. */
 		tlb_test_skip_flush = true;
@@ -85,4 +102,48 @@ bool tlb_break_arm(const char *name)
 		printk("tlb: WARNING: invariant '%s' broken on purpose (mutant): tests must fail",
 		       name);
 	return true;
+}
+
+const char *tlb_mode_word(void)
+{
+	if (tlb_broadcast)
+		return "broadcast";
+	return tlb_mode == TLB_MODE_MMGEN ? "mmgen" : "gen";
+}
+
+static int refuse_if_used(struct mm *mm, void *arg)
+{
+	(void)arg;
+	return READ_ONCE(mm->users) ? -EBUSY : 0;
+}
+
+/* Every CPU forgets the mm; with nothing cached anywhere, every generation is done. */
+static int forget_everywhere(struct mm *mm, void *arg)
+{
+	(void)arg;
+	mm_unload_everywhere(mm);
+	tlb_gen_complete(mm, atomic_load_acquire(&mm->tlb_gen));
+	return 0;
+}
+
+int tlb_mode_switch(const char *word, char *why, size_t len)
+{
+	const struct cmdline_param *p = cmdline_param_find(cmdline_table_builtin(), "tlb");
+	uint64_t mode;
+	if (!cmdline_parse_value(p, word, strlen(word), &mode)) {
+		snprintf(why, len, "'%s' is not one of %s", word, p->values);
+		return -EINVAL;
+	}
+	if (mode == TLB_CMD_BROADCAST && !arch_tlb_caps()->broadcast) {
+		snprintf(why, len, "this CPU has no hardware broadcast invalidation");
+		return -EINVAL;
+	}
+	if (mm_for_each_live(refuse_if_used, NULL)) {
+		snprintf(why, len, "a thread is using an address space: switch when none runs");
+		return -EBUSY;
+	}
+	mm_for_each_live(forget_everywhere, NULL);
+	set_mode((unsigned)mode);
+	print_mode();
+	return 0;
 }

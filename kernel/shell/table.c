@@ -81,7 +81,7 @@ const struct shell_cmd shell_cmds[] = {
 	.name = "tlb",
 	.usage = "tlb | tlb mode gen|mmgen|ipi|broadcast",
 	.help = "per-CPU shootdown counters and the current mm's generation on each CPU; `tlb "
-		"mode` says why the mode cannot change live",
+		"mode X` switches the shootdown mode live",
 	.min_args = 0,
 	.max_args = 2,
 	.words = {"mode", "gen|mmgen|ipi|broadcast"},
