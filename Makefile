@@ -243,6 +243,7 @@ ONE_PAGE_CASE := tlb_count.one_page_unmap_bumps_once
 # The shootdown event ring (kernel/mm/tlb_trace.h): causal order, and nothing recorded when stopped.
 TRACE_ORDER_CASE := tlb_trace.one_page_unmap_in_causal_order
 TRACE_OFF_CASE := tlb_trace.disabled_records_nothing
+MODE_SWITCH_CASE := mm.live_mode_switch_refused_while_a_thread_runs
 
 # PCI interrupts (docs/pci.md): an MSI whose data names another vector, and a
 # handler that counts each completion twice, must both fail IRQ_CASE.
@@ -284,6 +285,7 @@ test-negative: deps kernel
 	$(call negative_check,tlb.break=defer_every_level,--expect-fail $(ONE_PAGE_CASE),$(ONE_PAGE_CASE))
 	$(call negative_check,tlb=ipi tlb.break=free_before_flush,--expect-fail $(TRACE_ORDER_CASE),$(TRACE_ORDER_CASE))
 	$(call negative_check,tlb.break=trace_records_off,--expect-fail $(TRACE_OFF_CASE),$(TRACE_OFF_CASE))
+	$(call negative_check,tlb.break=mode_switch_ignores_users,--expect-fail $(MODE_SWITCH_CASE),$(MODE_SWITCH_CASE))
 	$(call negative_check,xcall.break=drain_early,--expect-fail ipi.nowait_then_drain,ipi.nowait_then_drain)
 	$(call negative_check,tlb=bogus mem=abc,$(CMDLINE_REPORTS),cmdline,lenient)
 	$(call negative_check,cmdline.strict tlb=bogus,--expect-panic "cmdline_check: 'tlb=bogus': tlb expects",cmdline,lenient)

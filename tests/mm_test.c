@@ -278,6 +278,9 @@ static void live_mode_switch_keeps_shootdowns_exact(struct ktest *t)
 {
 	static const char *const words[] = {"mmgen", "ipi", "broadcast", "gen"};
 	char boot[16], why[96];
+	/* Before any switch: the stale case below would skip out of a switched machine. */
+	if (cpumask_weight(online()) < 2)
+		KTEST_SKIP(t, "needs 2 CPUs");
 	snprintf(boot, sizeof(boot), "%s", tlb_mode_word());
 	for (unsigned i = 0; i < ARRAY_SIZE(words); i++) {
 		if (strcmp(words[i], "broadcast") == 0 && !arch_tlb_caps()->broadcast)
@@ -302,6 +305,40 @@ static void live_mode_switch_keeps_shootdowns_exact(struct ktest *t)
 	ASSERT_EQ(t, tlb_mode_switch(boot, why, sizeof(why)), 0);
 }
 
+static void sleep_in_mm(void *arg)
+{
+	bool *stop = arg;
+	while (!atomic_load_acquire(stop))
+		thread_sleep_ns(1000000);
+}
+
+/*
+ * A live switch while a thread uses an address space would let one of its
+ * operations span two modes: refused, and the mode and the thread's CPU
+ * left as they were (tlb.break=mode_switch_ignores_users must fail this).
+ */
+static void live_mode_switch_refused_while_a_thread_runs(struct ktest *t)
+{
+	char boot[16], why[96];
+	snprintf(boot, sizeof(boot), "%s", tlb_mode_word());
+	const char *other = strcmp(boot, "mmgen") == 0 ? "gen" : "mmgen";
+	struct mm *mm = mm_create();
+	ASSERT_TRUE(t, mm != NULL);
+	static bool stop;
+	atomic_store_release(&stop, false);
+	unsigned cpu = cpumask_weight(online()) > 1 ? 1 : 0;
+	struct thread *th = thread_create_mm("sleeper", cpu, mm, sleep_in_mm, &stop);
+	ASSERT_TRUE(t, th != NULL);
+	int err = tlb_mode_switch(other, why, sizeof(why));
+	EXPECT_EQ(t, err, -EBUSY);
+	EXPECT_STREQ(t, tlb_mode_word(), boot);
+	atomic_store_release(&stop, true);
+	thread_join(th);
+	mm_destroy(mm);
+	if (err == 0) /* broken on purpose: put the boot's mode back for the cases after */
+		tlb_mode_switch(boot, why, sizeof(why));
+}
+
 static const struct ktest_case mm_cases[] = {
 	KTEST_CASE_TIMEOUT(stale_tlb_never_writes_freed_frame, 20000),
 	KTEST_CASE(anon_zero_fill_on_first_touch),
@@ -311,6 +348,7 @@ static const struct ktest_case mm_cases[] = {
 	KTEST_CASE(teardown_frees_every_frame),
 	KTEST_CASE(overlapping_and_bad_ranges_refused),
 	KTEST_CASE_TIMEOUT(live_mode_switch_keeps_shootdowns_exact, 60000),
+	KTEST_CASE(live_mode_switch_refused_while_a_thread_runs),
 	KTEST_END,
 };
 KTEST_SUITE(mm_suite, "mm", mm_cases);

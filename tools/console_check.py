@@ -156,6 +156,8 @@ def main():
                 ("unmap 0x400000 0x4000", rb"mm \d+: unmapped \[0x400000, 0x404000\)"),
                 ("trace dump", rb"trace: begin events=[1-9][\s\S]*unmap_start 0x400000 0x404000"
                  rb"[\s\S]*free_page[\s\S]*unmap_end[\s\S]*trace: end"),
+                ("tlb mode mmgen", rb"tlb: mode mmgen from now on"),
+                ("tlb mode fast", rb"'fast' is not one of"),
                 ("touch 0x400000 0x1000", rb"touch: write fault at 0x400000"),
                 ("tlb", rb"ipi-sent ipi-recv[\s\S]*\n\s*0\s+\d+\s+\d+"),
                 ("frobnicate 12", rb"unknown command 'frobnicate'"),

@@ -379,3 +379,18 @@ void asid_release(struct mm *mm)
 	atomic_store_relaxed(&mm->asid, ASID_RELEASED);
 	spin_unlock_irqrestore(&asid_lock, f);
 }
+
+void asid_unload_here(const struct mm *mm)
+{
+	if (!id_bits())
+		return;
+	unsigned me = arch_cpu_id();
+	irqflags_t f = spin_lock_irqsave(&asid_lock);
+	uint64_t was = atomic_load_relaxed(&mm->asid);
+	if (was && was != ASID_RELEASED) {
+		/* As in asid_release, for this CPU only: it runs nothing now. */
+		if (atomic_cmpxchg(&active[me], &was, 0) || reserved[me] == mm->asid)
+			reserved[me] = 0;
+	}
+	spin_unlock_irqrestore(&asid_lock, f);
+}

@@ -32,6 +32,12 @@ unsigned asid_hw(const struct mm *mm);
  */
 void asid_release(struct mm *mm);
 /*
+ * This CPU no longer runs `mm` (mm_unload_here, interrupts off, its tagged
+ * entries dropped): its active and reserved ids stop naming mm's id, so a
+ * rollover need not keep that id for it.
+ */
+void asid_unload_here(const struct mm *mm);
+/*
  * Pins `mm`'s id for a device that tags the mm's translations with it (an
  * SMMU context descriptor shares the CPU's ASID, SVA-style): gives the mm
  * an id of the current generation if it has none, and from then until the

@@ -172,6 +172,8 @@ void mm_unload_here(struct mm *mm)
 		atomic_store_release(&s->lazy, false);
 		if (arch_tlb_caps()->switch_flushes)
 			cpumask_clear_atomic(&mm->cpus, me);
+		/* Running nothing, this CPU holds no id for it through a rollover. */
+		asid_unload_here(mm);
 	}
 	/*
 	 * A tagged TLB may still hold entries of this mm's id (a CPU that ran

@@ -109,6 +109,7 @@ enum tlb_break {
 	TLB_BREAK_SPARE_SWITCHED_AWAY, /* a switched-away CPU is spared even when tables are freed */
 	TLB_BREAK_ASID_ORPHAN_FREED, /* a destroyed mm's still-pinned id goes back to the pool */
 	TLB_BREAK_TRACE_RECORDS_OFF, /* the event ring (tlb_trace.h) keeps recording when stopped */
+	TLB_BREAK_MODE_SWITCH_IGNORES_USERS, /* a live mode switch runs while a thread uses an mm */
 };
 extern enum tlb_break tlb_broken;
 /* The tlb.break= words ('|'-separated, "none" first), in enum tlb_break order. */
@@ -123,12 +124,15 @@ bool tlb_break_arm(const char *name);
  * Switches the shootdown mode live (the console's `tlb mode`, the mm suite):
  * `word` is a tlb= word, gen|ipi|mmgen|broadcast. Only while the machine is
  * quiet: thread context, no thread using any address space and none started
- * meanwhile, so no flush is in flight. Every CPU first lets go of every
- * live mm (mm_unload_here: its slots forgotten, its tagged entries
- * dropped) and each mm's generations are marked complete, so nothing made
- * under the old mode (a CPU's recorded generation, a ring entry, a
- * deferral, a page table's pending generation) is relied on again; only
- * then does the mode change. Returns 0, -EINVAL (no such word, or
+ * meanwhile (the console, one thread, at its prompt), so no gather or flush
+ * is in flight: a mode is read several times within one operation, and an
+ * operation must not span a switch. It refuses while a live mm has a user.
+ * With nothing running, every record is already valid in every mode (CPU
+ * and slot generations mean the same, ring entries are checked by their
+ * sequence, `completed` is never ahead); still, every CPU first lets go of
+ * every live mm (mm_unload_here: slots, tagged entries, ASID reservations)
+ * and each mm's generations are marked complete, so nothing made under the
+ * old mode is even consulted again (no old pending table is taken on). Returns 0, -EINVAL (no such word, or
  * broadcast where the CPU has none) or -EBUSY (an mm is in use), with a
  * one-line reason in `why`.
  */

@@ -46,7 +46,7 @@ CMDLINE_PARAM(tlb_break_param, .key = "tlb.break", .kind = CMDLINE_ENUM,
 			"lazy_no_catch_up|switch_no_catch_up|catch_up_skips_ring|"
 			"asid_forget_reserved|replace_no_flush|asid_pin_ignored|"
 			"defer_every_level|spare_switched_away|asid_orphan_freed|"
-			"trace_records_off",
+			"trace_records_off|mode_switch_ignores_users",
 	      .def = "none",
 	      .help = "test-only: break one invariant of the TLB layer (tests must then fail)");
 CMDLINE_PARAM(tlb_skip_flush_param, .key = "tlb.skip_flush", .kind = CMDLINE_FLAG, .def = "off",
@@ -111,17 +111,18 @@ const char *tlb_mode_word(void)
 	return tlb_mode == TLB_MODE_MMGEN ? "mmgen" : "gen";
 }
 
-static int refuse_if_used(struct mm *mm, void *arg)
-{
-	(void)arg;
-	return READ_ONCE(mm->users) ? -EBUSY : 0;
-}
-
-/* Every CPU forgets the mm; with nothing cached anywhere, every generation is done. */
+/*
+ * Every CPU forgets the mm; with nothing cached anywhere, every generation
+ * is done. Refuses (stopping the walk) an mm a thread uses: forgetting
+ * those before is harmless, they are idle.
+ */
 static int forget_everywhere(struct mm *mm, void *arg)
 {
 	(void)arg;
-	mm_unload_everywhere(mm);
+	if (READ_ONCE(mm->users) && !tlb_broken_is(TLB_BREAK_MODE_SWITCH_IGNORES_USERS))
+		return -EBUSY;
+	if (!READ_ONCE(mm->users))
+		mm_unload_everywhere(mm);
 	tlb_gen_complete(mm, atomic_load_acquire(&mm->tlb_gen));
 	return 0;
 }
@@ -138,11 +139,11 @@ int tlb_mode_switch(const char *word, char *why, size_t len)
 		snprintf(why, len, "this CPU has no hardware broadcast invalidation");
 		return -EINVAL;
 	}
-	if (mm_for_each_live(refuse_if_used, NULL)) {
+	/* One hold of the live list for the check and the forgetting. */
+	if (mm_for_each_live(forget_everywhere, NULL)) {
 		snprintf(why, len, "a thread is using an address space: switch when none runs");
 		return -EBUSY;
 	}
-	mm_for_each_live(forget_everywhere, NULL);
 	set_mode((unsigned)mode);
 	print_mode();
 	return 0;
