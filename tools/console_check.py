@@ -158,6 +158,8 @@ def main():
                  rb"[\s\S]*free_page[\s\S]*unmap_end[\s\S]*trace: end"),
                 ("tlb mode mmgen", rb"tlb: mode mmgen from now on"),
                 ("tlb mode fast", rb"'fast' is not one of"),
+                ("touch 0x400000 0x1000 on 1", rb"touch: write fault at 0x400000 on cpu1"),
+                ("test asid", rb"test: 0 failure\(s\)", 90),
                 ("touch 0x400000 0x1000", rb"touch: write fault at 0x400000"),
                 ("tlb", rb"ipi-sent ipi-recv[\s\S]*\n\s*0\s+\d+\s+\d+"),
                 ("frobnicate 12", rb"unknown command 'frobnicate'"),
@@ -165,8 +167,8 @@ def main():
                 ("map 0x400000 12K", rb"expects 3 arguments, got 2"),
                 ("map 0x4000z 0x1000 rw", rb"ADDR: bad number '0x4000z'"),
             ]
-            for line, pattern in steps:
-                ok, out = con.command(line, pattern)
+            for line, pattern, *timeout in steps:
+                ok, out = con.command(line, pattern, *timeout)
                 check(f"'{line}'", ok, out[-300:])
             garbage = bytes(b for b in (rng.randrange(256) for _ in range(400))
                             if b not in SIGNAL_BYTES)[:200]
