@@ -25,6 +25,7 @@ const struct platform_ops platform_bcm2837 = {
     .early_uart = 0x3F201000,
     .uart_clock_hz = 48000000, /* the firmware's init_uart_clock default */
     .cpu_part = 0xD03,	       /* Cortex-A53 */
+    .console_init = bcm2835_aux_uart_console_init,
     .irqchip = bcm2837_irqchip,
     .cpu_start = spin_table_cpu_start,
     .power_init = bcm2835_pm_init,
