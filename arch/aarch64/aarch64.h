@@ -116,6 +116,7 @@ void aarch64_uart_use(void *va);
  * it with vm_map_mmio (NULL: none) and `use` switches it to that address,
  * both called at the console's own move to the kernel's tables; `use` must
  * not print. Boot CPU, before other CPUs run; `ops` stays valid forever.
+ * A later call replaces the UART; NULL removes it.
  */
 struct aarch64_uart_ops {
 	void (*putc)(char c);

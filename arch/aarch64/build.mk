@@ -311,7 +311,8 @@ board-image-check: kernel
 
 # board-miniuart-check: the Pi's header carries the mini UART (QEMU's
 # second -serial). The smp suite must pass read from it alone, the PL011
-# sent to a file, and the `pagoda>` console (tools/console_check.py) must
+# sent to a file, a boot without a DTB must name that on it (the early
+# mini UART), and the `pagoda>` console (tools/console_check.py) must
 # work typed into it alone (input from the mini UART). Under
 # uart.break=no_aux the suite check must fail while that file shows the
 # suite passed (so the failure is the mini UART's); under
@@ -329,6 +330,9 @@ endif
 	@echo "board-miniuart-check: $(BOARD) smp suite through the mini UART alone"
 	$(Q)python3 tools/ktest_run.py --log $(BUILD)/miniuart-$(BOARD).log --timeout 60 \
 		--exit-style $(EXIT_STYLE) --expect-log "console: mini UART" -- $(miniuart_qemu)
+	$(Q)python3 tools/ktest_run.py --log $(BUILD)/miniuart-$(BOARD)-no-dtb.log --timeout 60 \
+		--exit-style $(EXIT_STYLE) --expect-panic $(BOARD_NO_DTB_PANIC) \
+		-- $(subst -dtb $(BOARD_DTB),,$(miniuart_qemu))
 	$(call arch_boot_image,$(RUN_CMDLINE),run)
 	$(Q)python3 tools/console_check.py --log $(BUILD)/miniuart-console-$(BOARD).log -- \
 		$(miniuart_run)
@@ -353,7 +357,7 @@ endif
 	elif ! grep -q '^# Totals: pass:[1-9][0-9]* fail:0 ' $(MINIUART_PL011); then \
 		echo "uart.break=no_aux: the PL011 shows no passing suite either"; \
 		echo "0 passed, 1 failed"; exit 1; \
-	else echo "uart.break=no_aux: nothing on the mini UART, the suite passed on the PL011"; \
+	else echo "uart.break=no_aux: no verdict on the mini UART, the suite passed on the PL011"; \
 		echo "1 passed, 0 failed"; fi
 
 # A flashable SD card (README "Raspberry Pi"): BOARD=rpi3|rpi4, tools/sdimg.sh.

@@ -57,7 +57,7 @@ bool aarch64_boot_map_device(phys_addr_t pa)
 	       (pa >= BOOT_IDENTITY_GIB * gib - top && pa < BOOT_IDENTITY_GIB * gib);
 }
 
-/* The early console: the guessed board's PL011 when the boot map makes it Device. */
+/* The early console: the guessed board's UARTs, each only when the boot map makes it Device. */
 static void early_console(phys_addr_t image_pa)
 {
 	guessed = platform_guess(image_pa);
@@ -66,6 +66,8 @@ static void early_console(phys_addr_t image_pa)
 		aarch64_uart_set_clock(guessed->uart_clock_hz);
 	}
 	aarch64_uart_init(early_uart);
+	if (guessed && guessed->early_console_init)
+		guessed->early_console_init();
 }
 
 /* The loaded image must lie in RAM the device tree describes, or the tree is another machine's. */

@@ -10,9 +10,14 @@
  * ...), then the AUX extras (CNTL, STAT, BAUD); the AUX block around it
  * holds AUXENB, whose bit 0 powers the mini UART.
  *
- * Invariants: the addresses come from the device tree (fdt_platform, set
- * only from an okay node translated through /soc's ranges), and are
- * touched only when the boot map makes them Device, as the PL011's are;
+ * Before the device tree is read, the board's guessed address
+ * (bcm2835_aux_uart_early) is used only if the firmware left the UART
+ * enabled, so that a missing or wrong tree is reported on the header too.
+ *
+ * Invariants: once the tree is read, the addresses come from it
+ * (fdt_platform, set only from an okay node translated through /soc's
+ * ranges); any address is touched only when the boot map makes it Device,
+ * as the PL011's are;
  * after mm_init only through vm_map_mmio mappings. The baud rate is left
  * as the firmware set it when the firmware enabled the UART (enable_uart=1:
  * 115200 from a fixed core clock); otherwise it is set for 115200 from the
@@ -112,11 +117,25 @@ static const char *aux_uart_enable(uintptr_t aux)
 					"states no clock rate): whatever the divisor gives";
 }
 
+void bcm2835_aux_uart_early(phys_addr_t pa)
+{
+	if (!aarch64_boot_map_device(pa))
+		return;
+	uintptr_t va = (uintptr_t)arch_phys_to_virt(pa);
+	/* A UART the firmware left off (or AUXENB clear: reads 0) waits for the tree. */
+	if (!va || !(mmio_read32(va + MU_CNTL) & MU_CNTL_TX))
+		return;
+	mu = va;
+	aarch64_uart_add(&aux_uart_ops);
+}
+
 void bcm2835_aux_uart_console_init(void)
 {
 	phys_addr_t pa = fdt_platform.aux_uart_base, aux_pa = fdt_platform.aux_base;
 	const char *how = "enabled by the firmware, its baud rate kept";
 	unsigned broken = cmdline_enum("uart.break");
+	/* From here on the tree decides: the early guess goes, whatever follows. */
+	aarch64_uart_add(NULL);
 	if (!pa)
 		return; /* fdt_boot said why */
 	if (broken == UART_BREAK_NO_AUX) {
