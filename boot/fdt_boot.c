@@ -256,6 +256,79 @@ static void parse_chosen(const struct fdt *f)
 	       (unsigned long long)base, out ? "" : " (no stdout-path)");
 }
 
+/*
+ * The clock rate the tree states for `node`: the clock-frequency of the
+ * fixed-clock its first `clocks` phandle names, through the AUX block (a
+ * gate: the mini UART runs at its parent's rate). 0 for any other
+ * provider: a PLL or divider (the Pis' cprman, the firmware's clock
+ * driver) computes its rate, which the tree does not state.
+ */
+static uint32_t stated_clock_hz(const struct fdt *f, int node)
+{
+	struct fdt_prop p;
+	uint32_t hz;
+	for (unsigned hop = 0; hop < 2; hop++) {
+		if (fdt_get_prop(f, node, "clocks", &p) != FDT_OK || p.len < 4)
+			return 0;
+		node = fdt_node_by_phandle(f, fdt_be32(p.data));
+		if (node < 0)
+			return 0;
+		if (fdt_is_compatible(f, node, "fixed-clock"))
+			return fdt_prop_u32(f, node, "clock-frequency", &hz) ? hz : 0;
+		if (!fdt_is_compatible(f, node, "brcm,bcm2835-aux"))
+			return 0;
+	}
+	return 0;
+}
+
+/*
+ * The first okay node compatible with one of `compat` (*node, negative for
+ * none) and its reg entry 0 translated; 0 when that fails, logged naming
+ * the node and `what` is then missing. For optional devices only.
+ */
+static phys_addr_t optional_reg(const struct fdt *f, const char *const *compat, unsigned n,
+				const char *what, int *node, uint64_t *size)
+{
+	struct fdt_error err;
+	uint64_t base;
+	*node = find_okay(f, compat, n, NULL);
+	if (*node < 0)
+		return 0;
+	if (fdt_reg_get(f, *node, 0, &base, size, &err) != FDT_OK ||
+	    fdt_translate(f, *node, base, *size, &base, &err) != FDT_OK) {
+		printk("%s; no %s", err.message, what);
+		return 0;
+	}
+	return base;
+}
+
+/*
+ * The Raspberry Pis' mini UART (what a Pi's header pins carry with
+ * enable_uart=1 and Bluetooth on the PL011). Optional: absent or
+ * malformed, the console is the PL011 alone, said in one line.
+ */
+static void parse_aux_uart(const struct fdt *f)
+{
+	static const char *const uart_compat[] = {"brcm,bcm2835-aux-uart"};
+	static const char *const aux_compat[] = {"brcm,bcm2835-aux"};
+	uint64_t size;
+	int node, aux;
+	phys_addr_t uart = optional_reg(f, uart_compat, 1, "mini UART", &node, &size);
+	if (!uart)
+		return;
+	phys_addr_t block = optional_reg(f, aux_compat, 1, "mini UART", &aux, &size);
+	if (aux < 0)
+		printk("fdt: aux-uart: no okay brcm,bcm2835-aux block (AUXENB); no mini UART");
+	if (!block)
+		return;
+	fdt_platform.aux_uart_base = uart;
+	fdt_platform.aux_base = block;
+	fdt_platform.aux_uart_clock_hz = stated_clock_hz(f, node);
+	printk("fdt: aux-uart: mini UART at 0x%llx, AUX at 0x%llx, clock %s",
+	       (unsigned long long)uart, (unsigned long long)block,
+	       fdt_platform.aux_uart_clock_hz ? "stated" : "not stated");
+}
+
 /* ---- PSCI and CPUs ---------------------------------------------------------------- */
 
 static void parse_psci(const struct fdt *f)
@@ -638,16 +711,11 @@ static void parse_model(const struct fdt *f)
 static void parse_pm(const struct fdt *f)
 {
 	static const char *const compat[] = {"brcm,bcm2835-pm-wdt", "brcm,bcm2835-pm"};
-	struct fdt_error err;
-	uint64_t base, size;
-	int node = find_okay(f, compat, ARRAY_SIZE(compat), NULL);
-	if (node < 0)
+	uint64_t size;
+	int node;
+	phys_addr_t base = optional_reg(f, compat, ARRAY_SIZE(compat), "PM watchdog", &node, &size);
+	if (!base)
 		return;
-	if (fdt_reg_get(f, node, 0, &base, &size, &err) != FDT_OK ||
-	    fdt_translate(f, node, base, size, &base, &err) != FDT_OK) {
-		printk("%s; no PM watchdog", err.message);
-		return;
-	}
 	fdt_platform.pm_base = base;
 	fdt_platform.pm_size = size;
 	printk("fdt: pm: watchdog at 0x%llx", (unsigned long long)base);
@@ -679,6 +747,7 @@ void fdt_boot_parse(phys_addr_t dtb, uint64_t boot_mpidr)
 	parse_model(&f);
 	parse_memory(&f, dtb);
 	parse_chosen(&f);
+	parse_aux_uart(&f);
 	parse_psci(&f);
 	parse_cpus(&f, boot_mpidr);
 	parse_gic(&f);

@@ -60,6 +60,15 @@ struct fdt_platform {
 	phys_addr_t uart_base;
 	uint64_t uart_size;
 	char stdout_path[64];
+	/*
+	 * brcm,bcm2835-aux-uart (the Pis' mini UART, a second console) and the
+	 * AUX block it sits in (brcm,bcm2835-aux: AUXENB); 0: none, or
+	 * malformed (logged). aux_uart_clock_hz: the rate the tree states for
+	 * its clock (a clock-frequency along its `clocks` chain); 0: unknown.
+	 */
+	phys_addr_t aux_uart_base;
+	phys_addr_t aux_base;
+	uint32_t aux_uart_clock_hz;
 
 	/* brcm,bcm2835-pm-wdt: the PM block's first reg entry (RSTC, RSTS, WDOG); 0: none */
 	phys_addr_t pm_base;

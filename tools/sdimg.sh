@@ -62,8 +62,11 @@ trap 'rm -rf "$tmp"' EXIT
 
 # config.txt: 64-bit, the Image where its header asks (text_offset 0: a
 # 2 MiB boundary; the firmware's default 0x80000 would stop the kernel),
-# the board's DTB by its Debian (upstream) name, and the PL011 on the header
-# pins (GPIO 14/15) with Bluetooth moved off it (overlays/disable-bt.dtbo).
+# the board's DTB by its Debian (upstream) name, and a UART on the header
+# pins (GPIO 14/15): enable_uart=1 puts the mini UART there at 115200 (the
+# firmware fixes the core clock it divides) and leaves the PL011 to
+# Bluetooth; Pagoda writes to both, so no overlay (which Debian does not
+# ship) is needed.
 cat >"$tmp/config.txt" <<CFG
 # Pagoda, written by make sdimg BOARD=$board
 arm_64bit=1
@@ -71,7 +74,6 @@ kernel=kernel8.img
 kernel_address=0x200000
 device_tree=$dtb
 enable_uart=1
-dtoverlay=disable-bt
 CFG
 
 truncate -s "${PART_SIZE_MIB}M" "$tmp/part.img"

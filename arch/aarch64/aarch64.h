@@ -110,6 +110,27 @@ void aarch64_uart_set_clock(uint32_t hz);
 void *aarch64_uart_map(void);
 /* Makes the console use `va` from now on (after the switch to the kernel's tables). */
 void aarch64_uart_use(void *va);
+/*
+ * A second console UART beside the PL011 (a board's, chosen from the
+ * device tree): output goes to both, input comes from either. `map` maps
+ * it with vm_map_mmio (NULL: none) and `use` switches it to that address,
+ * both called at the console's own move to the kernel's tables; `use` must
+ * not print. Boot CPU, before other CPUs run; `ops` stays valid forever.
+ * A later call replaces the UART; NULL removes it.
+ */
+struct aarch64_uart_ops {
+	void (*putc)(char c);
+	int (*getc)(void); /* -1: nothing waiting */
+	void *(*map)(void);
+	void (*use)(void *va);
+};
+void aarch64_uart_add(const struct aarch64_uart_ops *ops);
+/*
+ * Whether head.S's boot identity map makes physical `pa` Device memory
+ * (layout.h's rule for the image's load address): a device may be touched
+ * before mm_init only then, never through a Normal (RAM) alias.
+ */
+bool aarch64_boot_map_device(phys_addr_t pa);
 /* Cleans (writes back and invalidates) data cache lines over [va, va + size) to PoC. */
 void aarch64_dcache_clean_inval(const void *va, size_t size);
 /* Physical address of an all-zero, never written table: TTBR0 once it is not needed. */

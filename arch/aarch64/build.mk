@@ -309,6 +309,57 @@ board-image-check: kernel
 		echo "1 passed, 0 failed"; \
 	else echo "board-image-check: $$n different files booted"; echo "0 passed, 1 failed"; exit 1; fi
 
+# board-miniuart-check: the Pi's header carries the mini UART (QEMU's
+# second -serial). The smp suite must pass read from it alone, the PL011
+# sent to a file, a boot without a DTB must name that on it (the early
+# mini UART), and the `pagoda>` console (tools/console_check.py) must
+# work typed into it alone (input from the mini UART). Under
+# uart.break=no_aux the suite check must fail while that file shows the
+# suite passed (so the failure is the mini UART's); under
+# uart.break=no_aux_rx a `poweroff` typed into it must go unread.
+MINIUART_PL011 := $(BUILD)/miniuart-$(BOARD)-pl011.txt
+MINIUART_NO_RX := $(BUILD)/negative-$(BOARD)-no-aux-rx.log
+miniuart_qemu = $(subst -serial stdio,-serial file:$(MINIUART_PL011) -serial stdio,$(QEMU_TEST))
+miniuart_run = $(subst -serial mon:stdio,-serial null -serial mon:stdio,$(QEMU_RUN))
+.PHONY: board-miniuart-check
+board-miniuart-check: kernel
+ifeq ($(BOARD),virt)
+	$(error board-miniuart-check needs BOARD=raspi3b or BOARD=raspi4b)
+endif
+	$(call arch_boot_image,$(call NEGATIVE_CMDLINE,,smp),test)
+	@echo "board-miniuart-check: $(BOARD) smp suite through the mini UART alone"
+	$(Q)python3 tools/ktest_run.py --log $(BUILD)/miniuart-$(BOARD).log --timeout 60 \
+		--exit-style $(EXIT_STYLE) --expect-log "console: mini UART" -- $(miniuart_qemu)
+	$(Q)python3 tools/ktest_run.py --log $(BUILD)/miniuart-$(BOARD)-no-dtb.log --timeout 60 \
+		--exit-style $(EXIT_STYLE) --expect-panic $(BOARD_NO_DTB_PANIC) \
+		-- $(subst -dtb $(BOARD_DTB),,$(miniuart_qemu))
+	$(call arch_boot_image,$(RUN_CMDLINE),run)
+	$(Q)python3 tools/console_check.py --log $(BUILD)/miniuart-console-$(BOARD).log -- \
+		$(miniuart_run)
+	$(call arch_boot_image,$(RUN_CMDLINE) uart.break=no_aux_rx,run)
+	@echo "negative check: uart.break=no_aux_rx must leave a typed poweroff unread"
+	$(Q)printf 'poweroff\r' | timeout 20 $(miniuart_run) >$(MINIUART_NO_RX) 2>&1; \
+	if grep -q 'power: powering off' $(MINIUART_NO_RX); then \
+		echo "uart.break=no_aux_rx: the typed poweroff was still read"; \
+		echo "0 passed, 1 failed"; exit 1; \
+	elif ! grep -q 'uart.break=no_aux_rx' $(MINIUART_NO_RX) || ! grep -q 'pagoda> ' $(MINIUART_NO_RX); then \
+		echo "uart.break=no_aux_rx: no prompt on the mini UART ($(MINIUART_NO_RX))"; \
+		echo "0 passed, 1 failed"; exit 1; \
+	else echo "uart.break=no_aux_rx: prompt shown, the typed poweroff unread"; \
+		echo "1 passed, 0 failed"; fi
+	$(call arch_boot_image,$(call NEGATIVE_CMDLINE,uart.break=no_aux,smp),test)
+	$(Q)rm -f $(MINIUART_PL011)
+	@echo "negative check: uart.break=no_aux must fail board-miniuart-check"
+	$(Q)if python3 tools/ktest_run.py --log $(BUILD)/negative-$(BOARD)-no-aux.log --timeout 60 \
+		--exit-style $(EXIT_STYLE) -- $(miniuart_qemu) >/dev/null 2>&1; then \
+		echo "uart.break=no_aux: the verdict still came through the mini UART"; \
+		echo "0 passed, 1 failed"; exit 1; \
+	elif ! grep -q '^# Totals: pass:[1-9][0-9]* fail:0 ' $(MINIUART_PL011); then \
+		echo "uart.break=no_aux: the PL011 shows no passing suite either"; \
+		echo "0 passed, 1 failed"; exit 1; \
+	else echo "uart.break=no_aux: no verdict on the mini UART, the suite passed on the PL011"; \
+		echo "1 passed, 0 failed"; fi
+
 # A flashable SD card (README "Raspberry Pi"): BOARD=rpi3|rpi4, tools/sdimg.sh.
 SDIMG := $(BUILD)/pagoda-$(BOARD).img
 .PHONY: sdimg sdimg-check

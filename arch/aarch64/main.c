@@ -46,9 +46,9 @@ __noreturn void aarch64_boot_main(phys_addr_t boot_pa, phys_addr_t image_pa, uin
 /* ATAG_CORE: what a 32-bit-style loader leaves at x0 = 0x100 when given no device tree. */
 #define ATAG_CORE 0x54410001u
 
-/* Whether head.S's boot identity map makes `pa` Device memory (layout.h's rule). */
-static bool boot_map_device(phys_addr_t pa, phys_addr_t image_pa)
+bool aarch64_boot_map_device(phys_addr_t pa)
 {
+	phys_addr_t image_pa = aarch64_image_pa;
 	const uint64_t gib = 1ul << 30, top = (uint64_t)BOOT_DEVICE_TOP_BLOCKS * SZ_2M;
 	const uint64_t low = (uint64_t)BOOT_DEVICE_LOW_BLOCKS * SZ_2M;
 	if (image_pa >= gib)
@@ -57,15 +57,17 @@ static bool boot_map_device(phys_addr_t pa, phys_addr_t image_pa)
 	       (pa >= BOOT_IDENTITY_GIB * gib - top && pa < BOOT_IDENTITY_GIB * gib);
 }
 
-/* The early console: the guessed board's PL011 when the boot map makes it Device. */
+/* The early console: the guessed board's UARTs, each only when the boot map makes it Device. */
 static void early_console(phys_addr_t image_pa)
 {
 	guessed = platform_guess(image_pa);
-	if (guessed && guessed->early_uart && boot_map_device(guessed->early_uart, image_pa)) {
+	if (guessed && guessed->early_uart && aarch64_boot_map_device(guessed->early_uart)) {
 		early_uart = guessed->early_uart;
 		aarch64_uart_set_clock(guessed->uart_clock_hz);
 	}
 	aarch64_uart_init(early_uart);
+	if (guessed && guessed->early_console_init)
+		guessed->early_console_init();
 }
 
 /* The loaded image must lie in RAM the device tree describes, or the tree is another machine's. */
@@ -95,8 +97,8 @@ static void check_ram_not_device(phys_addr_t image_pa)
 		const struct boot_mem_region *m = &boot_info.mem[i];
 		if (m->type != BOOT_MEM_USABLE || !m->size)
 			continue;
-		bool bad = boot_map_device(m->base, image_pa) ||
-			   boot_map_device(m->base + m->size - 1, image_pa);
+		bool bad = aarch64_boot_map_device(m->base) ||
+			   aarch64_boot_map_device(m->base + m->size - 1);
 		for (unsigned w = 0; w < sizeof(windows) / sizeof(windows[0]); w++)
 			bad |= image_pa < gib && windows[w] >= m->base &&
 			       windows[w] - m->base < m->size;
@@ -152,6 +154,8 @@ static void switch_console(void)
 		aarch64_uart_set_clock(platform->uart_clock_hz);
 		aarch64_uart_init(uart);
 	}
+	if (platform->console_init)
+		platform->console_init();
 }
 
 __noreturn void aarch64_boot_main(phys_addr_t boot_pa, phys_addr_t image_pa, uint64_t el)

@@ -22,6 +22,11 @@
  * has to enable it, the divisor is set for 115200 only if the board states
  * the UART's reference clock (aarch64_uart_set_clock: the Pi firmware's
  * default 48 MHz); otherwise it is left alone (virt; QEMU ignores it).
+ *
+ * A board may add one more UART (aarch64_uart_add: the Pis' mini UART, on
+ * their header pins): every byte then goes to both, and input is taken
+ * from either, the PL011 first. It moves to the kernel's tables with the
+ * PL011, in the same step (aarch64_uart_map / aarch64_uart_use).
  */
 #include "arch/aarch64/aarch64.h"
 #include "kernel/arch.h"
@@ -48,6 +53,13 @@
 static uintptr_t uart;
 static phys_addr_t uart_pa;
 static uint32_t uart_clock_hz; /* 0: unknown, leave the divisor */
+static const struct aarch64_uart_ops *extra;
+static void *extra_va; /* the extra UART's new mapping, between map and use */
+
+void aarch64_uart_add(const struct aarch64_uart_ops *ops)
+{
+	extra = ops;
+}
 
 void aarch64_uart_set_clock(uint32_t hz)
 {
@@ -80,7 +92,7 @@ void aarch64_uart_init(phys_addr_t base)
 	}
 }
 
-void arch_console_putc(char c)
+static void pl011_putc(char c)
 {
 	if (!uart)
 		return;
@@ -90,15 +102,29 @@ void arch_console_putc(char c)
 	mmio_write32(uart + UARTDR, (uint8_t)c);
 }
 
-int arch_console_getc(void)
+static int pl011_getc(void)
 {
 	if (!uart || (mmio_read32(uart + UARTFR) & FR_RXFE))
 		return -1;
 	return (int)(mmio_read32(uart + UARTDR) & 0xff); /* bits 8-11: error flags */
 }
 
+void arch_console_putc(char c)
+{
+	pl011_putc(c);
+	if (extra)
+		extra->putc(c);
+}
+
+int arch_console_getc(void)
+{
+	int c = pl011_getc();
+	return c < 0 && extra ? extra->getc() : c;
+}
+
 void *aarch64_uart_map(void)
 {
+	extra_va = extra ? extra->map() : NULL;
 	if (!uart_pa)
 		return NULL;
 	/* A PL011's registers fill (far) less than one page. */
@@ -108,4 +134,6 @@ void *aarch64_uart_map(void)
 void aarch64_uart_use(void *va)
 {
 	uart = (uintptr_t)va;
+	if (extra)
+		extra->use(extra_va);
 }

@@ -24,8 +24,15 @@ struct platform_ops {
 	const char *const *compatible;
 	/* its console PL011 before the device tree is read; 0: none */
 	phys_addr_t early_uart;
+	/* adds its other early console UARTs (at guessed addresses); NULL: none */
+	void (*early_console_init)(void);
 	/* that PL011's reference clock as the firmware leaves it, for 115200 baud; 0: unknown */
 	uint32_t uart_clock_hz;
+	/*
+	 * adds the board's other console UARTs the device tree names, beside
+	 * the PL011 (boot CPU, before mm_init, boot map); NULL: none
+	 */
+	void (*console_init)(void);
 	/* MIDR_EL1.PartNum of its cores (platform_guess); 0: any */
 	uint32_t cpu_part;
 	/* the interrupt controller driver, checked against the device tree */
@@ -65,6 +72,18 @@ bool spin_table_cpu_start(unsigned cpu, uint64_t mpidr, phys_addr_t boot);
 void bcm2835_pm_init(void);
 void bcm2835_pm_poweroff(void);
 void bcm2835_pm_reset(void);
+/*
+ * The mini UART (fdt_platform.aux_uart_base) joins the console, enabled
+ * if the firmware did not; without one in the tree, or under
+ * uart.break=no_aux, the console stays the PL011 alone.
+ */
+void bcm2835_aux_uart_console_init(void);
+/*
+ * Before the device tree: the mini UART at the guessed board's `pa` joins
+ * the console if the boot map makes it Device and the firmware left it
+ * enabled (never enabled here); bcm2835_aux_uart_console_init replaces it.
+ */
+void bcm2835_aux_uart_early(phys_addr_t pa);
 /* The GIC driver the device tree names (version 2 or 3); panics on none. */
 const struct gic_ops *gic_from_dt(void);
 /* The BCM2836 ARM local controller (Pi 3), behind the GIC contract. */
