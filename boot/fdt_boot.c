@@ -631,26 +631,42 @@ static void parse_model(const struct fdt *f)
 }
 
 /*
- * The BCM2835 power manager and watchdog (reset and power-off on the
- * Raspberry Pis). Optional: absent or malformed, reset and power-off use
- * PSCI (or halt), said in one line.
+ * An optional Broadcom block: the first okay node matching `compat`, its
+ * first reg entry translated through /soc's ranges. Absent: nothing is
+ * said; malformed: one line naming the node, and the block stays unused.
  */
-static void parse_pm(const struct fdt *f)
+static void parse_optional_block(const struct fdt *f, const char *const *compat, unsigned n,
+				 const char *what, phys_addr_t *base_out, uint64_t *size_out)
 {
-	static const char *const compat[] = {"brcm,bcm2835-pm-wdt", "brcm,bcm2835-pm"};
 	struct fdt_error err;
 	uint64_t base, size;
-	int node = find_okay(f, compat, ARRAY_SIZE(compat), NULL);
+	int node = find_okay(f, compat, n, NULL);
 	if (node < 0)
 		return;
 	if (fdt_reg_get(f, node, 0, &base, &size, &err) != FDT_OK ||
 	    fdt_translate(f, node, base, size, &base, &err) != FDT_OK) {
-		printk("%s; no PM watchdog", err.message);
+		printk("%s; no %s", err.message, what);
 		return;
 	}
-	fdt_platform.pm_base = base;
-	fdt_platform.pm_size = size;
-	printk("fdt: pm: watchdog at 0x%llx", (unsigned long long)base);
+	*base_out = base;
+	*size_out = size;
+	printk("fdt: %s at 0x%llx", what, (unsigned long long)base);
+}
+
+/*
+ * The BCM2835 power manager and watchdog (reset and power-off on the
+ * Raspberry Pis) and the VideoCore mailbox (the framebuffer). Optional:
+ * without the PM, reset and power-off use PSCI (or halt); without the
+ * mailbox there is no screen console.
+ */
+static void parse_bcm2835(const struct fdt *f)
+{
+	static const char *const pm[] = {"brcm,bcm2835-pm-wdt", "brcm,bcm2835-pm"};
+	static const char *const mbox[] = {"brcm,bcm2835-mbox"};
+	parse_optional_block(f, pm, ARRAY_SIZE(pm), "PM watchdog", &fdt_platform.pm_base,
+			     &fdt_platform.pm_size);
+	parse_optional_block(f, mbox, ARRAY_SIZE(mbox), "VideoCore mailbox",
+			     &fdt_platform.mbox_base, &fdt_platform.mbox_size);
 }
 
 void fdt_boot_parse(phys_addr_t dtb, uint64_t boot_mpidr)
@@ -682,5 +698,5 @@ void fdt_boot_parse(phys_addr_t dtb, uint64_t boot_mpidr)
 	parse_psci(&f);
 	parse_cpus(&f, boot_mpidr);
 	parse_gic(&f);
-	parse_pm(&f);
+	parse_bcm2835(&f);
 }
