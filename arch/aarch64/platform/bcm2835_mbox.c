@@ -13,9 +13,9 @@
  * VideoCore through the uncached bus alias (physical | 0xC0000000), so it
  * is cleaned to the point of coherency before the exchange and
  * invalidated after it, before any answer is read; every wait is bounded
- * (BCM2835_MBOX_WAIT_NS) and a timeout, a foreign reply or a refusal is a
- * named error returned to the caller, never a hang; replies for other
- * channels are drained and ignored.
+ * (BCM2835_MBOX_WAIT_NS) and a timeout or a refusal is a named error
+ * returned to the caller, never a hang; replies for other channels or
+ * other messages are drained and ignored.
  */
 #include "arch/aarch64/aarch64.h"
 #include "arch/aarch64/platform/platform.h"
@@ -43,10 +43,9 @@ CMDLINE_PARAM(mbox_break_param, .key = "mbox.break", .kind = CMDLINE_ENUM,
 
 static uintptr_t mbox;
 
-/* Waits until (status register & mask) == 0; false after BCM2835_MBOX_WAIT_NS. */
-static bool mbox_wait_clear(unsigned reg, uint32_t mask)
+/* Waits until (status register & mask) == 0; false once arch_time_ns() passes `deadline`. */
+static bool mbox_wait_clear(unsigned reg, uint32_t mask, uint64_t deadline)
 {
-	uint64_t deadline = arch_time_ns() + BCM2835_MBOX_WAIT_NS;
 	while (mmio_read32(mbox + reg) & mask) {
 		if (arch_time_ns() > deadline)
 			return false;
@@ -74,18 +73,22 @@ const char *bcm2835_mbox_property(uint32_t *msg)
 
 	/* The VideoCore reads RAM, not this CPU's cache. */
 	aarch64_dcache_clean_inval(msg, size);
-	if (!mbox_wait_clear(MBOX1_STATUS, MBOX_FULL))
+	uint64_t deadline = arch_time_ns() + BCM2835_MBOX_WAIT_NS;
+	if (!mbox_wait_clear(MBOX1_STATUS, MBOX_FULL, deadline))
 		return "mailbox 1 (ARM to VideoCore) stayed full";
 	mmio_write32(mbox + MBOX1_WRITE, word);
+	deadline = arch_time_ns() + BCM2835_MBOX_WAIT_NS; /* one bound for all the replies */
 	for (;;) {
-		if (!mbox_wait_clear(MBOX0_STATUS, MBOX_EMPTY))
+		if (!mbox_wait_clear(MBOX0_STATUS, MBOX_EMPTY, deadline))
 			return "no reply on mailbox 0 within 100 ms";
 		uint32_t reply = mmio_read32(mbox + MBOX0_READ);
-		if ((reply & MBOX_CHAN_MASK) != channel)
-			continue; /* another channel's answer: not ours to take */
-		if ((reply & ~MBOX_CHAN_MASK & (uint32_t)(MBOX_ARM_RAM_TOP - 1)) != (uint32_t)pa)
-			return "the reply names another message";
-		break;
+		/*
+		 * Another channel's answer, or a late one to an earlier message
+		 * that timed out: drained, and the wait goes on for ours.
+		 */
+		if ((reply & MBOX_CHAN_MASK) == channel &&
+		    (reply & ~MBOX_CHAN_MASK & (uint32_t)(MBOX_ARM_RAM_TOP - 1)) == (uint32_t)pa)
+			break;
 	}
 	/* Drop any line the CPU may have fetched while the VideoCore wrote. */
 	aarch64_dcache_clean_inval(msg, size);
