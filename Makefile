@@ -50,8 +50,7 @@ endif
 COMMON_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -ffreestanding -fno-builtin \
 	-fno-stack-protector -fno-omit-frame-pointer -fno-optimize-sibling-calls -fno-tree-loop-distribute-patterns \
 	-fno-pic -fno-common -I. -MMD -MP $(if $(filter off,$(NOTIFIER)),-DPAGODA_NO_NOTIFIER)
-# kernel/console/ (the screen console) is x86-64's alone for now: its build.mk lists it.
-COMMON_SRCS := $(filter-out $(WIP_EXCLUDE) kernel/console/%,$(wildcard kernel/*.c kernel/*/*.c lib/*.c tests/*.c))
+COMMON_SRCS := $(filter-out $(WIP_EXCLUDE),$(wildcard kernel/*.c kernel/*/*.c lib/*.c tests/*.c))
 
 include arch/$(ARCH)/build.mk
 
@@ -66,8 +65,26 @@ LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,max-page-size=40
 	-Wl,--no-warn-rwx-segments -Wl,-z,noexecstack $(ARCH_LDFLAGS)
 
 SRCS := $(COMMON_SRCS) $(ARCH_SRCS)
-# ARCH_OBJS: objects built from generated sources (x86-64: the console font).
-OBJS := $(patsubst %,$(BUILD)/%.o,$(SRCS)) $(ARCH_OBJS)
+# The screen console's font (docs/boot.md, "Screen console"): a Debian console
+# font (console-setup-linux) turned into C at build time, never committed.
+CONSOLE_FONT ?= /usr/share/consolefonts/Lat15-Fixed16.psf.gz
+OBJS := $(patsubst %,$(BUILD)/%.o,$(SRCS)) $(BUILD)/console_font.c.o
+$(BUILD)/console_font.c: $(CONSOLE_FONT) tools/psf_font.py
+	@mkdir -p $(dir $@)
+	@echo "  FONT    $<"
+	$(Q)python3 tools/psf_font.py c $< $@
+$(BUILD)/console_font.c.o: $(BUILD)/console_font.c
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+# make screen-check (each arch's build.mk): boot with a screen (SCREEN_QEMU,
+# described by SCREEN_WHAT), let tools/screen_check.py compare QEMU's
+# screendump with the serial log drawn in the font. $(1) extra command
+# line, $(2) log name, $(3) checker options.
+define screen_boot
+	$(call arch_boot_image,cmdline.strict $(RUN_CMDLINE) $(1),screen)
+	@echo $(call shell_quote,screen check: $(SCREEN_WHAT) $(1))
+	$(Q)python3 tools/screen_check.py --log $(BUILD)/screen-$(2).log --font $(CONSOLE_FONT) $(3) \
+		-- $(SCREEN_QEMU)
+endef
 KERNEL := $(BUILD)/pagoda.elf
 
 .PHONY: console-check

@@ -705,20 +705,28 @@ static void parse_model(const struct fdt *f)
 
 /*
  * The BCM2835 power manager and watchdog (reset and power-off on the
- * Raspberry Pis). Optional: absent or malformed, reset and power-off use
- * PSCI (or halt), said in one line.
+ * Raspberry Pis) and the VideoCore mailbox (the framebuffer). Optional:
+ * without the PM, reset and power-off use PSCI (or halt); without the
+ * mailbox there is no screen console. Malformed: one line each.
  */
-static void parse_pm(const struct fdt *f)
+static void parse_bcm2835(const struct fdt *f)
 {
-	static const char *const compat[] = {"brcm,bcm2835-pm-wdt", "brcm,bcm2835-pm"};
+	static const char *const pm[] = {"brcm,bcm2835-pm-wdt", "brcm,bcm2835-pm"};
+	static const char *const mbox[] = {"brcm,bcm2835-mbox"};
 	uint64_t size;
 	int node;
-	phys_addr_t base = optional_reg(f, compat, ARRAY_SIZE(compat), "PM watchdog", &node, &size);
-	if (!base)
-		return;
-	fdt_platform.pm_base = base;
-	fdt_platform.pm_size = size;
-	printk("fdt: pm: watchdog at 0x%llx", (unsigned long long)base);
+	phys_addr_t base = optional_reg(f, pm, ARRAY_SIZE(pm), "PM watchdog", &node, &size);
+	if (base) {
+		fdt_platform.pm_base = base;
+		fdt_platform.pm_size = size;
+		printk("fdt: PM watchdog at 0x%llx", (unsigned long long)base);
+	}
+	base = optional_reg(f, mbox, ARRAY_SIZE(mbox), "VideoCore mailbox", &node, &size);
+	if (base) {
+		fdt_platform.mbox_base = base;
+		fdt_platform.mbox_size = size;
+		printk("fdt: VideoCore mailbox at 0x%llx", (unsigned long long)base);
+	}
 }
 
 void fdt_boot_parse(phys_addr_t dtb, uint64_t boot_mpidr)
@@ -751,5 +759,5 @@ void fdt_boot_parse(phys_addr_t dtb, uint64_t boot_mpidr)
 	parse_psci(&f);
 	parse_cpus(&f, boot_mpidr);
 	parse_gic(&f);
-	parse_pm(&f);
+	parse_bcm2835(&f);
 }

@@ -73,6 +73,10 @@ struct fdt_platform {
 	/* brcm,bcm2835-pm-wdt: the PM block's first reg entry (RSTC, RSTS, WDOG); 0: none */
 	phys_addr_t pm_base;
 	uint64_t pm_size;
+
+	/* brcm,bcm2835-mbox: the VideoCore mailbox (the Pi's framebuffer); 0: none */
+	phys_addr_t mbox_base;
+	uint64_t mbox_size;
 };
 
 extern struct fdt_platform fdt_platform;

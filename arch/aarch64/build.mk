@@ -360,6 +360,26 @@ endif
 	else echo "uart.break=no_aux: no verdict on the mini UART, the suite passed on the PL011"; \
 		echo "1 passed, 0 failed"; fi
 
+# The Pi 3's screen console (docs/boards.md, "The screen"): the framebuffer
+# the VideoCore mailbox hands out, screendumped by QEMU once the banner is
+# out and compared cell by cell with the serial log (tools/screen_check.py);
+# console.break=glyph must be caught there too. Then a boot whose mailbox
+# messages go to a channel no one serves (mbox.break=bad_channel): the
+# bounded wait must name the failure in one line, the vc case must fail,
+# and the kernel must finish the suite on the serial console.
+SCREEN_QEMU = $(QEMU_COMMON) -serial stdio -monitor none $(call BOOT_ARGS,screen)
+SCREEN_WHAT = BOARD=$(BOARD)
+MBOX_CASE := vc.property_exchange_is_answered
+MBOX_NO_REPLY := "console: VideoCore framebuffer: no reply on mailbox 0 within 100 ms; serial console only"
+.PHONY: screen-check
+screen-check: kernel
+ifneq ($(BOARD),raspi3b)
+	$(error screen-check on aarch64 needs BOARD=raspi3b: only QEMU's Pi 3 models the VideoCore framebuffer)
+endif
+	$(call screen_boot,,$(BOARD))
+	$(call screen_boot,console.break=glyph,$(BOARD)-broken,--expect-mismatch)
+	$(call negative_check,mbox.break=bad_channel,--expect-fail $(MBOX_CASE) --expect-log $(MBOX_NO_REPLY),$(MBOX_CASE))
+
 # A flashable SD card (README "Raspberry Pi"): BOARD=rpi3|rpi4, tools/sdimg.sh.
 SDIMG := $(BUILD)/pagoda-$(BOARD).img
 .PHONY: sdimg sdimg-check

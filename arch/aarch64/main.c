@@ -28,6 +28,7 @@
 #include "boot/efi_block.h"
 #include "boot/fdt_platform.h"
 #include "kernel/arch.h"
+#include "kernel/console/console.h"
 #include "kernel/entry.h"
 #include "kernel/boot_info.h"
 #include "kernel/printk.h"
@@ -216,6 +217,8 @@ void arch_init(void)
 	gic_init();
 	gic_init_cpu();
 	platform->power_init();
+	if (platform->screen_init && platform->screen_init())
+		console_screen_init();
 	printk("time: counter %lu Hz, virtual timer INTID %u, %u Hz tick",
 	       (unsigned long)aarch64_timer_hz(), intid, TIMER_HZ);
 }

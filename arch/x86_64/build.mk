@@ -32,17 +32,7 @@ CROSS :=
 ARCH_CFLAGS := -m64 -mcmodel=kernel -mno-red-zone -mgeneral-regs-only -fno-pie
 ARCH_LDFLAGS :=
 ARCH_SRCS := $(wildcard arch/x86_64/*.c arch/x86_64/*.S) boot/multiboot2.c boot/pvh.c \
-	$(wildcard kernel/console/*.c) $(wildcard tests/x86_64/*.c)
-# The screen console's font (docs/boot.md, "Screen console"): a Debian console
-# font (console-setup-linux) turned into C at build time, never committed.
-CONSOLE_FONT ?= /usr/share/consolefonts/Lat15-Fixed16.psf.gz
-ARCH_OBJS := $(BUILD)/console_font.c.o
-$(BUILD)/console_font.c: $(CONSOLE_FONT) tools/psf_font.py
-	@mkdir -p $(dir $@)
-	@echo "  FONT    $<"
-	$(Q)python3 tools/psf_font.py c $< $@
-$(BUILD)/console_font.c.o: $(BUILD)/console_font.c
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(wildcard tests/x86_64/*.c)
 ARCH_IMAGE :=
 ARCH_CMDLINE :=
 EXIT_STYLE := x86
@@ -166,13 +156,7 @@ endif
 # read back (QMP pmemsave) instead of the pixels.
 SCREEN_FIRMWARES ?= bios uefi
 SCREEN_QEMU = $(QEMU_COMMON) -vga std -serial stdio -monitor none $(call BOOT_ARGS,screen)
-# screen_boot: $(1) extra command line, $(2) log name, $(3) checker options.
-define screen_boot
-	$(call arch_boot_image,cmdline.strict $(RUN_CMDLINE) $(1),screen)
-	@echo $(call shell_quote,screen check: FIRMWARE=$(FIRMWARE) SCREEN=$(SCREEN) $(1))
-	$(Q)python3 tools/screen_check.py --log $(BUILD)/screen-$(2).log --font $(CONSOLE_FONT) $(3) \
-		-- $(SCREEN_QEMU)
-endef
+SCREEN_WHAT = FIRMWARE=$(FIRMWARE) SCREEN=$(SCREEN)
 .PHONY: screen-check screen-check-one
 SCREEN_RUNS := $(foreach f,$(SCREEN_FIRMWARES),$(f)-fb) $(if $(filter bios,$(SCREEN_FIRMWARES)),bios-text)
 screen-check:

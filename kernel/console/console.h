@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * The screen console (x86-64): what printk writes to the serial port is
- * also drawn on the screen the boot loader set up (boot_info.framebuffer):
+ * The screen console: what printk writes to the serial port is also
+ * drawn on the screen the boot loader (x86-64) or the board code (the
+ * Pi 3's VideoCore, docs/boards.md) set up (boot_info.framebuffer):
  * a linear RGB framebuffer drawn with the build-time font (font.h), or VGA
  * text mode when the loader handed that. docs/boot.md, "Screen console".
  *

@@ -5,7 +5,7 @@
  * the mini UART at 0x3F215040, the header's console, beside it),
  * no GIC: the BCM2836 ARM local controller at 0x40000000 takes the timer
  * and the IPIs (mailboxes), secondaries by spin tables, reset and
- * power-off by the PM watchdog.
+ * power-off by the PM watchdog, the screen from the VideoCore mailbox.
  */
 #include "arch/aarch64/platform/platform.h"
 #include "boot/fdt_platform.h"
@@ -39,4 +39,5 @@ const struct platform_ops platform_bcm2837 = {
     .power_init = bcm2835_pm_init,
     .poweroff = bcm2835_pm_poweroff,
     .reset = bcm2835_pm_reset,
+    .screen_init = bcm2835_fb_init,
 };

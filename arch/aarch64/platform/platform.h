@@ -44,6 +44,8 @@ struct platform_ops {
 	/* both return only when the hardware did not act */
 	void (*poweroff)(void);
 	void (*reset)(void);
+	/* fills boot_info.framebuffer (arch_init, after mm_init); NULL: no screen */
+	bool (*screen_init)(void);
 };
 
 extern const struct platform_ops platform_virt, platform_bcm2837, platform_bcm2711;
@@ -84,6 +86,23 @@ void bcm2835_aux_uart_console_init(void);
  * enabled (never enabled here); bcm2835_aux_uart_console_init replaces it.
  */
 void bcm2835_aux_uart_early(phys_addr_t pa);
+/*
+ * The VideoCore mailbox (bcm2835_mbox.c): sends the property message at
+ * `msg` (16-byte aligned, in RAM below 1 GiB; msg[0] its size in bytes,
+ * msg[1] 0) on channel 8 and waits, bounded, for the answer the VideoCore
+ * writes into it. NULL when answered (msg[1] == BCM2835_MBOX_ANSWERED),
+ * else a short reason. Boot CPU only, after mm_init.
+ */
+#define BCM2835_MBOX_CHAN_PROPERTY 8
+#define BCM2835_MBOX_ANSWERED	   0x80000000u
+#define BCM2835_MBOX_WAIT_NS	   100000000ull
+const char *bcm2835_mbox_property(uint32_t *msg);
+/*
+ * The Pi's framebuffer (bcm2835_fb.c): asks the VideoCore for a 640x480
+ * 32-bit screen and describes it in boot_info.framebuffer for the screen
+ * console; false, after one line naming the step that failed, if none.
+ */
+bool bcm2835_fb_init(void);
 /* The GIC driver the device tree names (version 2 or 3); panics on none. */
 const struct gic_ops *gic_from_dt(void);
 /* The BCM2836 ARM local controller (Pi 3), behind the GIC contract. */
