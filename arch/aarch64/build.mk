@@ -338,7 +338,7 @@ endif
 		$(miniuart_run)
 	$(call arch_boot_image,$(RUN_CMDLINE) uart.break=no_aux_rx,run)
 	@echo "negative check: uart.break=no_aux_rx must leave a typed poweroff unread"
-	$(Q)printf 'poweroff\r' | timeout 20 $(miniuart_run) >$(MINIUART_NO_RX) 2>&1; \
+	$(Q)printf 'poweroff\r' | timeout 12 $(miniuart_run) >$(MINIUART_NO_RX) 2>&1; \
 	if grep -q 'power: powering off' $(MINIUART_NO_RX); then \
 		echo "uart.break=no_aux_rx: the typed poweroff was still read"; \
 		echo "0 passed, 1 failed"; exit 1; \
