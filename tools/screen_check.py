@@ -185,6 +185,49 @@ class Qmp:
         return msg.get("return")
 
 
+def capture_screen(qmp, serial, work, keep):
+    """The screen now: ("text", cols, rows, memory) in VGA text mode (the serial log
+    names it), else ("fb", width, height, pixels), whose PPM is also copied to `keep`."""
+    text_mode = VGA_TEXT_RE.search(serial)
+    if text_mode:
+        cols, rows, addr = int(text_mode[1]), int(text_mode[2]), int(text_mode[3], 16)
+        dump = os.path.join(work, "text.bin")
+        qmp.cmd("pmemsave", val=addr, size=2 * cols * rows, filename=dump)
+        return ("text", cols, rows, Path(dump).read_bytes())
+    dump = os.path.join(work, "screen.ppm")
+    qmp.cmd("screendump", filename=dump)
+    # Kept beside the log, to look at when the check fails.
+    Path(keep).write_bytes(Path(dump).read_bytes())
+    return ("fb",) + read_ppm(dump)
+
+
+def read_screen(capture, font):
+    """The text on the screen as a list of row strings: each cell recognised by its
+    exact glyph (light grey on black) or character byte; '?' for anything else."""
+    if capture[0] == "text":
+        _, cols, rows, memory = capture
+        return ["".join(chr(c) if 0x20 <= c < 0x7F else "?" for c in memory[2 * r * cols : 2 * (r + 1) * cols : 2])
+                for r in range(rows)]
+    _, width, height, pixels = capture
+    fg, bg = bytes(FG), bytes(BG)
+    glyphs = {}
+    for code in range(0x7E, 0x1F, -1):  # the lowest code point wins a shared glyph (space first)
+        glyphs[b"".join(fg if font.pixel(code, x, y) else bg
+                        for y in range(font.height) for x in range(font.width))] = chr(code)
+    cols = min(width // font.width, COLS_MAX)
+    rows = min(height // font.height, ROWS_MAX)
+    step = 3 * font.width
+    lines = []
+    for r in range(rows):
+        line = []
+        for c in range(cols):
+            cell = b"".join(pixels[at : at + step] for at in
+                            (3 * ((r * font.height + y) * width + c * font.width) for y in range(font.height)))
+            line.append(glyphs.get(cell, "?"))
+        lines.append("".join(line))
+    return lines
+
+
 def boot_and_capture(cmd, log_path, timeout, work):
     """Boots, waits for the banner, captures the screen. Returns (serial text, capture)."""
     sock_path = os.path.join(work, "qmp.sock")
@@ -212,18 +255,7 @@ def boot_and_capture(cmd, log_path, timeout, work):
             time.sleep(0.1)
         qmp = Qmp(sock_path, 10)
         serial = bytes(out).decode("latin-1")
-        text_mode = VGA_TEXT_RE.search(serial)
-        if text_mode:
-            cols, rows, addr = int(text_mode[1]), int(text_mode[2]), int(text_mode[3], 16)
-            dump = os.path.join(work, "text.bin")
-            qmp.cmd("pmemsave", val=addr, size=2 * cols * rows, filename=dump)
-            capture = ("text", cols, rows, Path(dump).read_bytes())
-        else:
-            dump = os.path.join(work, "screen.ppm")
-            qmp.cmd("screendump", filename=dump)
-            capture = ("fb",) + read_ppm(dump)
-            # Kept beside the log, to look at when the check fails.
-            Path(log_path).with_suffix(".ppm").write_bytes(Path(dump).read_bytes())
+        capture = capture_screen(qmp, serial, work, Path(log_path).with_suffix(".ppm"))
         try:
             qmp.cmd("quit")
         except (ConnectionError, OSError):

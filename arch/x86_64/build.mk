@@ -186,6 +186,22 @@ endif
 	$(call screen_boot,,$(FIRMWARE)-$(SCREEN))
 	$(call screen_boot,console.break=glyph,$(FIRMWARE)-$(SCREEN)-broken,--expect-mismatch)
 
+# The console typed at on the screen (tools/screen_console_check.py, docs/console.md):
+# the run ISO with a VGA card and nothing on the serial line's input; keys go
+# in through QEMU's PS/2 keyboard (QMP send-key), answers are read off the
+# screen. Then with kbd.break=shift (Shift ignored), which must fail.
+.PHONY: screen-console-check
+screen-console-check: deps kernel
+ifneq ($(BOOT),iso)
+	$(error screen-console-check boots the GRUB ISO (BOOT=iso): QEMU's PVH boot sets no screen mode)
+endif
+	$(call arch_boot_image,cmdline.strict $(RUN_CMDLINE),screen)
+	$(Q)python3 tools/screen_console_check.py --log $(BUILD)/screen-console.log \
+		--font $(CONSOLE_FONT) -- $(SCREEN_QEMU)
+	$(call arch_boot_image,cmdline.strict $(RUN_CMDLINE) kbd.break=shift,screen)
+	$(Q)python3 tools/screen_console_check.py --log $(BUILD)/screen-console-broken.log \
+		--font $(CONSOLE_FONT) --expect-fail -- $(SCREEN_QEMU)
+
 iso: kernel
 	$(call arch_boot_image,$(CMDLINE),run)
 	@echo "  ISO     $(BUILD)/run.iso"
