@@ -124,6 +124,11 @@ void ps2kbd_init(void)
 	printk("kbd: PS/2 keyboard on the i8042 (US layout), polled by the console");
 }
 
+bool ps2kbd_present(void)
+{
+	return kbd.present;
+}
+
 bool ps2kbd_queued(void)
 {
 	return kbd.count != 0;

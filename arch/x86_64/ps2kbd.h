@@ -37,6 +37,8 @@ size_t ps2kbd_translate(struct ps2kbd_state *s, uint8_t code, char out[PS2KBD_OU
 
 /* Probes the i8042 (see ps2kbd.c) and, when a keyboard is there, enables reading it. */
 void ps2kbd_init(void);
+/* True when ps2kbd_init found a controller and will read it. */
+bool ps2kbd_present(void);
 /* True when translated bytes of a key wait (the mux hands them out first). */
 bool ps2kbd_queued(void);
 /* One byte typed on the keyboard, or -1 when none waits. Called by the console loop only. */
