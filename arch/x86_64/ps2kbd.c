@@ -26,20 +26,20 @@
 #include "kernel/cmdline.h"
 #include "kernel/printk.h"
 
-#define I8042_DATA 0x60
-#define I8042_STATUS 0x64 /* read: status; write: a controller command */
-#define ST_OUT_FULL 0x01  /* a byte waits at the data port */
-#define ST_IN_FULL 0x02	  /* the controller has not taken the last byte written */
-#define ST_AUX 0x20	  /* the waiting byte is from the mouse port */
-#define CMD_READ_CONFIG 0x20
+#define I8042_DATA	 0x60
+#define I8042_STATUS	 0x64 /* read: status; write: a controller command */
+#define ST_OUT_FULL	 0x01 /* a byte waits at the data port */
+#define ST_IN_FULL	 0x02 /* the controller has not taken the last byte written */
+#define ST_AUX		 0x20 /* the waiting byte is from the mouse port */
+#define CMD_READ_CONFIG	 0x20
 #define CMD_WRITE_CONFIG 0x60
-#define CFG_TRANSLATE 0x40 /* set 2 from the keyboard reaches the CPU as set 1 */
-#define I8042_SPINS 20000  /* a few ms under TCG; a live 8042 answers in microseconds */
-#define I8042_FLUSH_MAX 32 /* its buffer holds one byte; the keyboard's, 16 */
-#define POLL_MAX 16	   /* scancode bytes read per call before giving up for now */
+#define CFG_TRANSLATE	 0x40  /* set 2 from the keyboard reaches the CPU as set 1 */
+#define I8042_SPINS	 20000 /* a few ms under TCG; a live 8042 answers in microseconds */
+#define I8042_FLUSH_MAX	 32    /* its buffer holds one byte; the keyboard's, 16 */
+#define POLL_MAX	 16    /* scancode bytes read per call before giving up for now */
 
-CMDLINE_PARAM(kbd_break_param, .key = "kbd.break", .kind = CMDLINE_ENUM,
-	      .values = "none|shift", .def = "none",
+CMDLINE_PARAM(kbd_break_param, .key = "kbd.break", .kind = CMDLINE_ENUM, .values = "none|shift",
+	      .def = "none",
 	      .help = "test-only: the PS/2 keyboard ignores Shift, so make "
 		      "screen-console-check fails");
 
@@ -112,8 +112,7 @@ void ps2kbd_init(void)
 	}
 	uint8_t cfg = inb(I8042_DATA);
 	if (!(cfg & CFG_TRANSLATE)) {
-		if (!i8042_command(CMD_WRITE_CONFIG) ||
-		    !i8042_write_data(cfg | CFG_TRANSLATE)) {
+		if (!i8042_command(CMD_WRITE_CONFIG) || !i8042_write_data(cfg | CFG_TRANSLATE)) {
 			printk("kbd: the i8042 does not take its config byte; no PS/2 keyboard");
 			return;
 		}

@@ -21,9 +21,9 @@
 /* Modifier and prefix state between scancode bytes. Zero-initialised is "nothing held". */
 struct ps2kbd_state {
 	bool lshift, rshift, lctrl, rctrl, caps;
-	bool e0;	     /* the previous byte was the 0xE0 prefix */
-	uint8_t skip;	     /* bytes still to drop of an 0xE1 (Pause) sequence */
-	bool ignore_shift;   /* test-only (kbd.break=shift): Shift does nothing */
+	bool e0;	   /* the previous byte was the 0xE0 prefix */
+	uint8_t skip;	   /* bytes still to drop of an 0xE1 (Pause) sequence */
+	bool ignore_shift; /* test-only (kbd.break=shift): Shift does nothing */
 };
 
 /*

@@ -12,28 +12,30 @@
  */
 #include "arch/x86_64/ps2kbd.h"
 
-#define SC_BREAK 0x80
-#define SC_LCTRL 0x1d
-#define SC_LSHIFT 0x2a
-#define SC_RSHIFT 0x36
-#define SC_CAPS 0x3a
-#define SC_PREFIX_E0 0xe0
-#define SC_PREFIX_E1 0xe1
+#define SC_BREAK      0x80
+#define SC_LCTRL      0x1d
+#define SC_LSHIFT     0x2a
+#define SC_RSHIFT     0x36
+#define SC_CAPS	      0x3a
+#define SC_PREFIX_E0  0xe0
+#define SC_PREFIX_E1  0xe1
 #define KEY_BACKSPACE 0x7f /* what a terminal's Backspace sends; line.c takes 0x08 too */
 
-/* Make codes 0x00..0x39 to their unshifted and shifted bytes; 0 is no byte. */
+/* Make codes 0x00..0x39 to their unshifted and shifted bytes, a keyboard row a line; 0: no byte. */
+// clang-format off
 static const char map_plain[] = {
-	0,    0x1b, '1', '2', '3',  '4', '5', '6', '7', '8', '9', '0', '-', '=', KEY_BACKSPACE, '\t',
-	'q',  'w',  'e', 'r', 't',  'y', 'u', 'i', 'o', 'p', '[', ']', '\r', 0,  'a',  's',
-	'd',  'f',  'g', 'h', 'j',  'k', 'l', ';', '\'', '`', 0,  '\\', 'z', 'x', 'c', 'v',
-	'b',  'n',  'm', ',', '.',  '/', 0,   '*', 0,   ' ',
+	0,    0x1b, '1', '2', '3', '4', '5', '6', '7', '8', '9', '0', '-', '=', KEY_BACKSPACE, '\t',
+	'q',  'w',  'e', 'r', 't', 'y', 'u', 'i', 'o', 'p', '[', ']', '\r', 0,
+	'a',  's',  'd', 'f', 'g', 'h', 'j', 'k', 'l', ';', '\'', '`', 0,
+	'\\', 'z',  'x', 'c', 'v', 'b', 'n', 'm', ',', '.', '/', 0,   '*', 0,   ' ',
 };
 static const char map_shift[] = {
-	0,    0x1b, '!', '@', '#',  '$', '%', '^', '&', '*', '(', ')', '_', '+', KEY_BACKSPACE, '\t',
-	'Q',  'W',  'E', 'R', 'T',  'Y', 'U', 'I', 'O', 'P', '{', '}', '\r', 0,  'A',  'S',
-	'D',  'F',  'G', 'H', 'J',  'K', 'L', ':', '"', '~', 0,   '|', 'Z', 'X', 'C', 'V',
-	'B',  'N',  'M', '<', '>',  '?', 0,   '*', 0,   ' ',
+	0,    0x1b, '!', '@', '#', '$', '%', '^', '&', '*', '(', ')', '_', '+', KEY_BACKSPACE, '\t',
+	'Q',  'W',  'E', 'R', 'T', 'Y', 'U', 'I', 'O', 'P', '{', '}', '\r', 0,
+	'A',  'S',  'D', 'F', 'G', 'H', 'J', 'K', 'L', ':', '"', '~', 0,
+	'|',  'Z',  'X', 'C', 'V', 'B', 'N', 'M', '<', '>', '?', 0,   '*', 0,   ' ',
 };
+// clang-format on
 /* The keypad, 0x47..0x53, as with Num Lock on (Pagoda never turns it off). */
 static const char map_keypad[] = "789-456+1230.";
 #define SC_KEYPAD_FIRST 0x47
@@ -54,16 +56,26 @@ static size_t put_seq(char out[PS2KBD_OUT_MAX], const char *seq)
 static size_t extended_key(uint8_t code, char out[PS2KBD_OUT_MAX])
 {
 	switch (code) {
-	case 0x48: return put_seq(out, "\x1b[A");
-	case 0x50: return put_seq(out, "\x1b[B");
-	case 0x4d: return put_seq(out, "\x1b[C");
-	case 0x4b: return put_seq(out, "\x1b[D");
-	case 0x47: return put_seq(out, "\x1b[H");
-	case 0x4f: return put_seq(out, "\x1b[F");
-	case 0x53: return put_seq(out, "\x1b[3~");
-	case 0x1c: return put_seq(out, "\r"); /* keypad Enter */
-	case 0x35: return put_seq(out, "/");  /* keypad / */
-	default: return 0;		      /* Insert, Page Up/Down, Windows keys, ... */
+	case 0x48:
+		return put_seq(out, "\x1b[A");
+	case 0x50:
+		return put_seq(out, "\x1b[B");
+	case 0x4d:
+		return put_seq(out, "\x1b[C");
+	case 0x4b:
+		return put_seq(out, "\x1b[D");
+	case 0x47:
+		return put_seq(out, "\x1b[H");
+	case 0x4f:
+		return put_seq(out, "\x1b[F");
+	case 0x53:
+		return put_seq(out, "\x1b[3~");
+	case 0x1c:
+		return put_seq(out, "\r"); /* keypad Enter */
+	case 0x35:
+		return put_seq(out, "/"); /* keypad / */
+	default:
+		return 0; /* Insert, Page Up/Down, Windows keys, ... */
 	}
 }
 
