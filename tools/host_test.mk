@@ -99,7 +99,7 @@ host-shell-test: $(HOST_SHELL_BIN)
 	$(HOST_PT_Q)$(HOST_SHELL_BIN)
 
 $(HOST_SHELL_BIN): $(HOST_SHELL_SRCS) $(HOST_PT_ROOT)/kernel/shell/shell.h \
-		$(HOST_PT_ROOT)/tests/host/shell/shell_stubs.h
+		$(HOST_PT_ROOT)/tests/host/shell/shell_stubs.h $(HOST_PT_ROOT)/tests/host/check.h
 	@mkdir -p $(HOST_PT_DIR)
 	@echo "  HOSTCC  $@"
 	$(HOST_PT_Q)$(HOST_PT_CC) $(HOST_PT_CFLAGS) $(HOST_SHELL_SRCS) -o $@
@@ -113,7 +113,7 @@ HOST_KBD_BIN := $(HOST_PT_DIR)/kbd_host_test
 host-kbd-test: $(HOST_KBD_BIN)
 	$(HOST_PT_Q)$(HOST_KBD_BIN)
 
-$(HOST_KBD_BIN): $(HOST_KBD_SRCS) $(HOST_PT_ROOT)/arch/x86_64/ps2kbd.h
+$(HOST_KBD_BIN): $(HOST_KBD_SRCS) $(HOST_PT_ROOT)/arch/x86_64/ps2kbd.h $(HOST_PT_ROOT)/tests/host/check.h
 	@mkdir -p $(HOST_PT_DIR)
 	@echo "  HOSTCC  $@"
 	$(HOST_PT_Q)$(HOST_PT_CC) $(HOST_PT_CFLAGS) $(HOST_KBD_SRCS) -o $@

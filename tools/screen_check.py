@@ -228,6 +228,31 @@ def read_screen(capture, font):
     return lines
 
 
+def stop_group(proc, grace):
+    """Gives QEMU `grace` seconds to leave by itself, then kills its whole process group."""
+    if proc.poll() is None:
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def parse_qemu_args(argv, prog, timeout, flag, flag_help):
+    """(options, QEMU command, font) from `--log PATH --font PSF [--timeout S] [flag] -- QEMU...`."""
+    split = argv.index("--") if "--" in argv else len(argv)
+    ap = argparse.ArgumentParser(prog=prog, usage=f"%(prog)s --log PATH --font PSF [{flag}] -- QEMU...")
+    ap.add_argument("--log", required=True, help="where to save the serial output")
+    ap.add_argument("--font", required=True, help="the PSF font the kernel was built with")
+    ap.add_argument("--timeout", type=float, default=timeout)
+    ap.add_argument(flag, action="store_true", help=flag_help)
+    args = ap.parse_args(argv[:split])
+    cmd = argv[split + 1 :]
+    if not cmd:
+        ap.error("the QEMU command must follow --")
+    return args, cmd, psf_font.load_psf(args.font)
+
+
 def boot_and_capture(cmd, log_path, timeout, work):
     """Boots, waits for the banner, captures the screen. Returns (serial text, capture)."""
     sock_path = os.path.join(work, "qmp.sock")
@@ -262,12 +287,7 @@ def boot_and_capture(cmd, log_path, timeout, work):
             pass
         return serial, capture
     finally:
-        if proc.poll() is None:
-            try:
-                proc.wait(5)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        stop_group(proc, 5)
         Path(log_path).parent.mkdir(parents=True, exist_ok=True)
         Path(log_path).write_bytes(bytes(out))
 
@@ -294,19 +314,8 @@ def judge(serial, capture, font):
 
 
 def main(argv):
-    split = argv.index("--") if "--" in argv else len(argv)
-    ap = argparse.ArgumentParser(prog="screen_check.py",
-                                 usage="%(prog)s --log PATH --font PSF [--expect-mismatch] -- QEMU...")
-    ap.add_argument("--log", required=True, help="where to save the serial output")
-    ap.add_argument("--font", required=True, help="the PSF font the kernel was built with")
-    ap.add_argument("--timeout", type=float, default=90)
-    ap.add_argument("--expect-mismatch", action="store_true",
-                    help="pass only if the screen differs (a console.break=glyph boot)")
-    args = ap.parse_args(argv[:split])
-    cmd = argv[split + 1 :]
-    if not cmd:
-        ap.error("the QEMU command must follow --")
-    font = psf_font.load_psf(args.font)
+    args, cmd, font = parse_qemu_args(argv, "screen_check.py", 90, "--expect-mismatch",
+                                      "pass only if the screen differs (a console.break=glyph boot)")
     with tempfile.TemporaryDirectory(prefix="pagoda-screen-") as work:
         try:
             serial, capture = boot_and_capture(cmd, args.log, args.timeout, work)

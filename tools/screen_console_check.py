@@ -20,10 +20,8 @@ failed. QEMU runs in its own process group and is killed whole on the way
 out; its serial output is saved to --log.
 """
 
-import argparse
 import os
 import re
-import signal
 import subprocess
 import sys
 import tempfile
@@ -103,12 +101,7 @@ class Screen:
             time.sleep(0.3)
 
     def close(self):
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        self.proc.wait()
+        screen_check.stop_group(self.proc, 0)
         Path(self.log_path).parent.mkdir(parents=True, exist_ok=True)
         Path(self.log_path).write_bytes(bytes(self.out))
 
@@ -159,19 +152,9 @@ def run(screen, args):
 
 
 def main(argv):
-    split = argv.index("--") if "--" in argv else len(argv)
-    ap = argparse.ArgumentParser(prog="screen_console_check.py",
-                                 usage="%(prog)s --log PATH --font PSF [--expect-fail] -- QEMU...")
-    ap.add_argument("--log", required=True, help="where to save the serial output")
-    ap.add_argument("--font", required=True, help="the PSF font the kernel was built with")
-    ap.add_argument("--timeout", type=float, default=60, help="seconds to the banner")
-    ap.add_argument("--expect-fail", action="store_true",
-                    help="pass only if a check after the prompt fails (a kbd.break= boot)")
-    args = ap.parse_args(argv[:split])
-    cmd = argv[split + 1 :]
-    if not cmd:
-        ap.error("the QEMU command must follow --")
-    font = psf_font.load_psf(args.font)
+    args, cmd, font = screen_check.parse_qemu_args(
+        argv, "screen_console_check.py", 60, "--expect-fail",
+        "pass only if a check after the prompt fails (a kbd.break= boot)")
     with tempfile.TemporaryDirectory(prefix="pagoda-screen-console-") as work:
         screen = Screen(cmd, args.log, work, font)
         try:

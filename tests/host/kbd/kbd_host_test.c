@@ -13,18 +13,7 @@
 #include <string.h>
 
 #include "arch/x86_64/ps2kbd.h"
-
-static unsigned passed, failed;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (cond)                                                                          \
-			passed++;                                                                  \
-		else {                                                                             \
-			failed++;                                                                  \
-			printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                     \
-		}                                                                                  \
-	} while (0)
+#include "tests/host/check.h"
 
 /* Feeds `n` scancode bytes; returns everything they typed, NUL-terminated. */
 static const char *feed(struct ps2kbd_state *s, const uint8_t *codes, size_t n)
