@@ -55,7 +55,8 @@ def kernel_text(serial):
 
 
 def simulate(text, cols, rows):
-    """The grid kernel/console/text.c leaves after writing `text`: a list of row strings."""
+    """The grid kernel/console/text.c leaves after writing `text` (its escape
+    sequences included): a list of row strings."""
     grid = [[" "] * cols for _ in range(rows)]
     row = col = 0
 
@@ -75,8 +76,26 @@ def simulate(text, cols, rows):
         grid[row][col] = ch
         col += 1
 
+    esc, arg = None, 0  # the escape sequence in progress: None, "esc" or "csi"
     for ch in text:
-        if ch == "\n":
+        if esc and ch >= " ":
+            if esc == "esc":
+                esc = "csi" if ch == "[" else None
+            elif ch.isdigit():
+                arg = min(arg * 10 + int(ch), 99999)
+            elif ch >= "@":
+                esc, n = None, arg or 1
+                if ch == "K" and col < cols:
+                    grid[row][col:] = [" "] * (cols - col)
+                elif ch == "D":
+                    col = max(col - n, 0)
+                elif ch == "C":
+                    col = min(col + n, cols - 1)
+            continue
+        esc = None
+        if ch == "\x1b":
+            esc, arg = "esc", 0
+        elif ch == "\n":
             new_line()
         elif ch == "\r":
             col = 0

@@ -79,6 +79,11 @@ class ScreenCheckTest(unittest.TestCase):
             f.write(b"P6\n# c\n2 1\n255\n" + bytes(range(6)))
         self.assertEqual(screen_check.read_ppm(path), (2, 1, bytes(range(6))))
 
+    def test_grid_follows_the_editors_escapes(self):
+        # The same sequence as console.grid_follows_the_editors_escapes in the kernel.
+        text = "> helo\r> hel\x1b[K\r> xhel\x1b[K\x1b[3D\x1b[2C!\x1b[99D\x1b[1;2Hz\x1b[\nq\x1bOA"
+        self.assertEqual(screen_check.simulate(text, 8, 3), ["z xhe!  ", "qA      ", "        "])
+
     def test_read_screen_recognises_rendered_text(self):
         lines = ["ab ~", "} z!"]
         w, h = 4 * self.font.width + 8, 2 * self.font.height + 3  # a margin beyond the cells

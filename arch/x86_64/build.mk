@@ -95,8 +95,9 @@ endif
 # x86-64's own negative checks: the switch-in ordering, an AP given up
 # on (smp.test_give_up=1) that starts late: the trampoline stays its own, so
 # the boot goes on with fewer CPUs (the old code reused it: a triple fault),
-# and a split kernel block left in the TLBs (replace_no_flush), and a glyph
-# drawn wrong by the screen console (console.break=glyph).
+# and a split kernel block left in the TLBs (replace_no_flush), a glyph
+# drawn wrong by the screen console (console.break=glyph), and the line
+# editor's escape sequences shown as text on the screen (console.break=escapes).
 # Real-PC paths under QEMU (docs/boot.md): the TSC calibrated against the
 # HPET, or the ACPI PM timer when the machine has no HPET; the run ended by
 # ACPI S5 power off, and by a reset (QEMU exits on it: -no-reboot), instead
@@ -116,11 +117,13 @@ power-check: deps kernel
 	$(call power_boot,exit.via=reset,--exit-style poweroff --expect-log "power: resetting through the FADT reset register")
 
 SPLIT_CASE := kpt.split_drops_the_block_on_every_cpu
+ESCAPES_CASE := console.grid_follows_the_editors_escapes
 arch-negative: kernel
 	$(call negative_check,smp.test_give_up=1,--expect-fail smp.all_cpus_online,smp)
 	$(call negative_check,tlb.break=switch_order,--expect-fail tlb.switch_in_reads_gen_before_loading_root,tlb)
 	$(call negative_check,tlb.break=replace_no_flush,--expect-fail $(SPLIT_CASE),$(SPLIT_CASE))
 	$(call negative_check,console.break=glyph,--expect-fail console.glyphs_drawn_exactly,console)
+	$(call negative_check,console.break=escapes,--expect-fail $(ESCAPES_CASE),$(ESCAPES_CASE))
 	$(Q)$(MAKE) --no-print-directory iommu-negative IOMMU=vtd
 	$(Q)$(MAKE) --no-print-directory iommu-negative IOMMU=vtd-ss
 

@@ -151,6 +151,33 @@ static void grid_wraps_tabs_and_scrolls(struct ktest *t)
 	EXPECT_LT(t, text.row, (unsigned)T_ROWS);
 }
 
+/*
+ * The line editor's redraw (kernel/shell/line.c): "\r", prompt, text, erase
+ * to the end, cursor back. On the screen it must leave the edited line,
+ * not the escape bytes; a sequence split across writes still acts, an
+ * unknown one is dropped, a control byte cuts one short.
+ */
+static void grid_follows_the_editors_escapes(struct ktest *t)
+{
+	static uint8_t line_want[8 * T_ROWS], line_shown[8 * T_ROWS];
+	struct console_text text;
+	console_text_init(&text, 8, T_ROWS, line_want, line_shown, count_draw, NULL);
+	text.break_escapes = console_break_escapes();
+	console_text_write(&text, "> helo", 6);
+	console_text_write(&text, "\r> hel\x1b[K", 10); /* Backspace at the end */
+	EXPECT_TRUE(t, row_is(&text, 0, "> hel   "));
+	EXPECT_EQ(t, text.col, 5u);
+	console_text_write(&text, "\r> xhel\x1b[K\x1b[3D", 14); /* 'x' typed at column 2 */
+	EXPECT_TRUE(t, row_is(&text, 0, "> xhel  "));
+	EXPECT_EQ(t, text.col, 3u);
+	console_text_write(&text, "\x1b[", 2); /* split: ESC [ now, 2C later */
+	console_text_write(&text, "2C!\x1b[99D\x1b[1;2Hz", 15);
+	EXPECT_TRUE(t, row_is(&text, 0, "z xhe!  ")); /* 2C, '!', 99D to column 0, H dropped */
+	console_text_write(&text, "\x1b[\nq\x1bOA", 7); /* cut by '\n'; ESC O dropped, A is text */
+	EXPECT_TRUE(t, row_is(&text, 1, "qA      "));
+	EXPECT_EQ(t, text.esc, 0);
+}
+
 static void check_refuses(struct ktest *t, struct boot_framebuffer d, const char *field)
 {
 	char why[128] = "";
@@ -198,6 +225,7 @@ static void check_refuses_malformed_screens(struct ktest *t)
 static const struct ktest_case console_cases[] = {
     KTEST_CASE(glyphs_drawn_exactly),
     KTEST_CASE(grid_wraps_tabs_and_scrolls),
+    KTEST_CASE(grid_follows_the_editors_escapes),
     KTEST_CASE(check_refuses_malformed_screens),
     KTEST_END,
 };
