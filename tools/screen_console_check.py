@@ -133,7 +133,7 @@ def run(screen, args):
     if not screen.wait_banner(args.timeout):
         report(False, "the banner on the serial line", f" (none within {args.timeout:.0f} s)")
         return passed, failed, False
-    if not screen.wait_for(r"^pagoda> $", 15):
+    if not screen.wait_for(r"^pagoda>$", 15):
         report(False, "the prompt on the screen")
         return passed, failed, False
     report(True, "the prompt on the screen")
