@@ -151,6 +151,11 @@ static void grid_wraps_tabs_and_scrolls(struct ktest *t)
 	EXPECT_LT(t, text.row, (unsigned)T_ROWS);
 }
 
+static void text_puts(struct console_text *text, const char *s)
+{
+	console_text_write(text, s, strlen(s));
+}
+
 /*
  * The line editor's redraw (kernel/shell/line.c): "\r", prompt, text, erase
  * to the end, cursor back. On the screen it must leave the edited line,
@@ -163,17 +168,17 @@ static void grid_follows_the_editors_escapes(struct ktest *t)
 	struct console_text text;
 	console_text_init(&text, 8, T_ROWS, line_want, line_shown, count_draw, NULL);
 	text.break_escapes = console_break_escapes();
-	console_text_write(&text, "> helo", 6);
-	console_text_write(&text, "\r> hel\x1b[K", 10); /* Backspace at the end */
+	text_puts(&text, "> helo");
+	text_puts(&text, "\r> hel\x1b[K"); /* Backspace at the end */
 	EXPECT_TRUE(t, row_is(&text, 0, "> hel   "));
 	EXPECT_EQ(t, text.col, 5u);
-	console_text_write(&text, "\r> xhel\x1b[K\x1b[3D", 14); /* 'x' typed at column 2 */
+	text_puts(&text, "\r> xhel\x1b[K\x1b[3D"); /* 'x' typed at column 2 */
 	EXPECT_TRUE(t, row_is(&text, 0, "> xhel  "));
 	EXPECT_EQ(t, text.col, 3u);
-	console_text_write(&text, "\x1b[", 2); /* split: ESC [ now, 2C later */
-	console_text_write(&text, "2C!\x1b[99D\x1b[1;2Hz", 15);
+	text_puts(&text, "\x1b["); /* split: ESC [ now, 2C later */
+	text_puts(&text, "2C!\x1b[99D\x1b[1;2Hz");
 	EXPECT_TRUE(t, row_is(&text, 0, "z xhe!  ")); /* 2C, '!', 99D to column 0, H dropped */
-	console_text_write(&text, "\x1b[\nq\x1bOA", 7); /* cut by '\n'; ESC O dropped, A is text */
+	text_puts(&text, "\x1b[\nq\x1bOA"); /* cut by '\n'; ESC O dropped, A is text */
 	EXPECT_TRUE(t, row_is(&text, 1, "qA      "));
 	EXPECT_EQ(t, text.esc, 0);
 }
