@@ -446,7 +446,7 @@ trace: deps kernel
 include tools/host_test.mk
 # libFuzzer targets for the parsers of firmware input (tools/fuzz.mk, docs/reliability.md).
 include tools/fuzz.mk
-host-test: host-pt-test host-mem-test host-efi-test host-shell-test
+host-test: host-pt-test host-mem-test host-efi-test host-shell-test host-kbd-test
 	$(Q)for t in tools/test_ktest_run.py tools/test_bench.py tools/test_screen_check.py tools/test_dma_plot.py \
 		tools/test_trace_plot.py tools/test_bench_plot.py tools/test_pe_check.py; do \
 		out=$$(python3 $$t 2>&1) || { echo "$$out"; echo "host-test: $$t failed"; exit 1; }; \

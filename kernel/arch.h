@@ -137,8 +137,9 @@ uint64_t arch_time_ns(void);
 /* Writes one byte to the boot console, polling; usable before anything else. */
 void arch_console_putc(char c);
 /*
- * The next byte received by the boot console's UART (0..255), or -1 when
- * none is waiting (or there is no UART). Never waits: the console polls it
+ * The next byte typed at the console (0..255): received by the boot
+ * console's UART or, on x86-64, typed on the PS/2 keyboard (arch/x86_64/
+ * console_in.c); -1 when none is waiting (or there is no input device). Never waits: the console polls it
  * from a thread that sleeps between polls (kernel/shell/shell.c).
  */
 int arch_console_getc(void);

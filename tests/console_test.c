@@ -151,6 +151,38 @@ static void grid_wraps_tabs_and_scrolls(struct ktest *t)
 	EXPECT_LT(t, text.row, (unsigned)T_ROWS);
 }
 
+static void text_puts(struct console_text *text, const char *s)
+{
+	console_text_write(text, s, strlen(s));
+}
+
+/*
+ * The line editor's redraw (kernel/shell/line.c): "\r", prompt, text, erase
+ * to the end, cursor back. On the screen it must leave the edited line,
+ * not the escape bytes; a sequence split across writes still acts, an
+ * unknown one is dropped, a control byte cuts one short.
+ */
+static void grid_follows_the_editors_escapes(struct ktest *t)
+{
+	static uint8_t line_want[8 * T_ROWS], line_shown[8 * T_ROWS];
+	struct console_text text;
+	console_text_init(&text, 8, T_ROWS, line_want, line_shown, count_draw, NULL);
+	text.break_escapes = console_break_escapes();
+	text_puts(&text, "> helo");
+	text_puts(&text, "\r> hel\x1b[K"); /* Backspace at the end */
+	EXPECT_TRUE(t, row_is(&text, 0, "> hel   "));
+	EXPECT_EQ(t, text.col, 5u);
+	text_puts(&text, "\r> xhel\x1b[K\x1b[3D"); /* 'x' typed at column 2 */
+	EXPECT_TRUE(t, row_is(&text, 0, "> xhel  "));
+	EXPECT_EQ(t, text.col, 3u);
+	text_puts(&text, "\x1b["); /* split: ESC [ now, 2C later */
+	text_puts(&text, "2C!\x1b[99D\x1b[1;2Hz");
+	EXPECT_TRUE(t, row_is(&text, 0, "z xhe!  ")); /* 2C, '!', 99D to column 0, H dropped */
+	text_puts(&text, "\x1b[\nq\x1bOA"); /* cut by '\n'; ESC O dropped, A is text */
+	EXPECT_TRUE(t, row_is(&text, 1, "qA      "));
+	EXPECT_EQ(t, text.esc, 0);
+}
+
 static void check_refuses(struct ktest *t, struct boot_framebuffer d, const char *field)
 {
 	char why[128] = "";
@@ -198,6 +230,7 @@ static void check_refuses_malformed_screens(struct ktest *t)
 static const struct ktest_case console_cases[] = {
     KTEST_CASE(glyphs_drawn_exactly),
     KTEST_CASE(grid_wraps_tabs_and_scrolls),
+    KTEST_CASE(grid_follows_the_editors_escapes),
     KTEST_CASE(check_refuses_malformed_screens),
     KTEST_END,
 };

@@ -70,6 +70,27 @@ static void fadt_reads_legacy_and_extended_fields(struct ktest *t)
 	EXPECT_EQ(t, f.reset_value, 0x0f);
 }
 
+/* IAPC_BOOT_ARCH (offset 109) is read from revision 3 (ACPI 2.0) on; before, it is reserved. */
+static void fadt_8042_flag_only_from_revision_3(struct ktest *t)
+{
+	struct table_buf b = {0};
+	const struct acpi_sdt_header *h = table(&b, "FACP", sizeof(b.bytes));
+	struct acpi_fadt_info f;
+	char err[128];
+	b.bytes[8] = 1; /* revision */
+	b.bytes[109] = 0xff;
+	ASSERT_TRUE(t, acpi_fadt_parse(h, &f, err, sizeof(err)));
+	EXPECT_EQ(t, f.i8042, ACPI_8042_UNSTATED);
+	b.bytes[8] = 3;
+	b.bytes[109] = 1u << 1; /* 8042 */
+	ASSERT_TRUE(t, acpi_fadt_parse(h, &f, err, sizeof(err)));
+	EXPECT_EQ(t, f.i8042, ACPI_8042_PRESENT);
+	b.bytes[109] = 0xfd; /* every other flag (LEGACY_DEVICES, VGA not present, ...) */
+	b.bytes[110] = 0xff;
+	ASSERT_TRUE(t, acpi_fadt_parse(h, &f, err, sizeof(err)));
+	EXPECT_EQ(t, f.i8042, ACPI_8042_ABSENT);
+}
+
 static void expect_fadt_error(struct ktest *t, const struct acpi_sdt_header *h, const char *what)
 {
 	struct acpi_fadt_info f;
@@ -188,6 +209,7 @@ static void machine_tables_give_power_methods(struct ktest *t)
 static const struct ktest_case power_cases[] = {
 	KTEST_CASE(fadt_reads_legacy_and_extended_fields),
 	KTEST_CASE(fadt_rejects_malformed),
+	KTEST_CASE(fadt_8042_flag_only_from_revision_3),
 	KTEST_CASE(hpet_table_parsed_and_checked),
 	KTEST_CASE(s5_package_found_in_aml),
 	KTEST_CASE(s5_malformed_is_named),

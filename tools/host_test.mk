@@ -99,7 +99,21 @@ host-shell-test: $(HOST_SHELL_BIN)
 	$(HOST_PT_Q)$(HOST_SHELL_BIN)
 
 $(HOST_SHELL_BIN): $(HOST_SHELL_SRCS) $(HOST_PT_ROOT)/kernel/shell/shell.h \
-		$(HOST_PT_ROOT)/tests/host/shell/shell_stubs.h
+		$(HOST_PT_ROOT)/tests/host/shell/shell_stubs.h $(HOST_PT_ROOT)/tests/host/check.h
 	@mkdir -p $(HOST_PT_DIR)
 	@echo "  HOSTCC  $@"
 	$(HOST_PT_Q)$(HOST_PT_CC) $(HOST_PT_CFLAGS) $(HOST_SHELL_SRCS) -o $@
+
+# Host test of the PS/2 keyboard's scancode translation (arch/x86_64/ps2kbd_map.c,
+# pure), under ASan and UBSan.
+HOST_KBD_SRCS := $(HOST_PT_ROOT)/tests/host/kbd/kbd_host_test.c \
+	$(HOST_PT_ROOT)/arch/x86_64/ps2kbd_map.c
+HOST_KBD_BIN := $(HOST_PT_DIR)/kbd_host_test
+.PHONY: host-kbd-test
+host-kbd-test: $(HOST_KBD_BIN)
+	$(HOST_PT_Q)$(HOST_KBD_BIN)
+
+$(HOST_KBD_BIN): $(HOST_KBD_SRCS) $(HOST_PT_ROOT)/arch/x86_64/ps2kbd.h $(HOST_PT_ROOT)/tests/host/check.h
+	@mkdir -p $(HOST_PT_DIR)
+	@echo "  HOSTCC  $@"
+	$(HOST_PT_Q)$(HOST_PT_CC) $(HOST_PT_CFLAGS) $(HOST_KBD_SRCS) -o $@

@@ -55,7 +55,8 @@ def kernel_text(serial):
 
 
 def simulate(text, cols, rows):
-    """The grid kernel/console/text.c leaves after writing `text`: a list of row strings."""
+    """The grid kernel/console/text.c leaves after writing `text` (its escape
+    sequences included): a list of row strings."""
     grid = [[" "] * cols for _ in range(rows)]
     row = col = 0
 
@@ -75,8 +76,26 @@ def simulate(text, cols, rows):
         grid[row][col] = ch
         col += 1
 
+    esc, arg = None, 0  # the escape sequence in progress: None, "esc" or "csi"
     for ch in text:
-        if ch == "\n":
+        if esc and ch >= " ":
+            if esc == "esc":
+                esc = "csi" if ch == "[" else None
+            elif ch.isdigit():
+                arg = min(arg * 10 + int(ch), 99999)
+            elif ch >= "@":
+                esc, n = None, arg or 1
+                if ch == "K" and col < cols:
+                    grid[row][col:] = [" "] * (cols - col)
+                elif ch == "D":
+                    col = max(col - n, 0)
+                elif ch == "C":
+                    col = min(col + n, cols - 1)
+            continue
+        esc = None
+        if ch == "\x1b":
+            esc, arg = "esc", 0
+        elif ch == "\n":
             new_line()
         elif ch == "\r":
             col = 0
@@ -185,6 +204,74 @@ class Qmp:
         return msg.get("return")
 
 
+def capture_screen(qmp, serial, work, keep):
+    """The screen now: ("text", cols, rows, memory) in VGA text mode (the serial log
+    names it), else ("fb", width, height, pixels), whose PPM is also copied to `keep`."""
+    text_mode = VGA_TEXT_RE.search(serial)
+    if text_mode:
+        cols, rows, addr = int(text_mode[1]), int(text_mode[2]), int(text_mode[3], 16)
+        dump = os.path.join(work, "text.bin")
+        qmp.cmd("pmemsave", val=addr, size=2 * cols * rows, filename=dump)
+        return ("text", cols, rows, Path(dump).read_bytes())
+    dump = os.path.join(work, "screen.ppm")
+    qmp.cmd("screendump", filename=dump)
+    # Kept beside the log, to look at when the check fails.
+    Path(keep).write_bytes(Path(dump).read_bytes())
+    return ("fb",) + read_ppm(dump)
+
+
+def read_screen(capture, font):
+    """The text on the screen as a list of row strings: each cell recognised by its
+    exact glyph (light grey on black) or character byte; '?' for anything else."""
+    if capture[0] == "text":
+        _, cols, rows, memory = capture
+        return ["".join(chr(c) if 0x20 <= c < 0x7F else "?" for c in memory[2 * r * cols : 2 * (r + 1) * cols : 2])
+                for r in range(rows)]
+    _, width, height, pixels = capture
+    fg, bg = bytes(FG), bytes(BG)
+    glyphs = {}
+    for code in range(0x7E, 0x1F, -1):  # the lowest code point wins a shared glyph (space first)
+        glyphs[b"".join(fg if font.pixel(code, x, y) else bg
+                        for y in range(font.height) for x in range(font.width))] = chr(code)
+    cols = min(width // font.width, COLS_MAX)
+    rows = min(height // font.height, ROWS_MAX)
+    step = 3 * font.width
+    lines = []
+    for r in range(rows):
+        line = []
+        for c in range(cols):
+            cell = b"".join(pixels[at : at + step] for at in
+                            (3 * ((r * font.height + y) * width + c * font.width) for y in range(font.height)))
+            line.append(glyphs.get(cell, "?"))
+        lines.append("".join(line))
+    return lines
+
+
+def stop_group(proc, grace):
+    """Gives QEMU `grace` seconds to leave by itself, then kills its whole process group."""
+    if proc.poll() is None:
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def parse_qemu_args(argv, prog, timeout, flag, flag_help):
+    """(options, QEMU command, font) from `--log PATH --font PSF [--timeout S] [flag] -- QEMU...`."""
+    split = argv.index("--") if "--" in argv else len(argv)
+    ap = argparse.ArgumentParser(prog=prog, usage=f"%(prog)s --log PATH --font PSF [{flag}] -- QEMU...")
+    ap.add_argument("--log", required=True, help="where to save the serial output")
+    ap.add_argument("--font", required=True, help="the PSF font the kernel was built with")
+    ap.add_argument("--timeout", type=float, default=timeout)
+    ap.add_argument(flag, action="store_true", help=flag_help)
+    args = ap.parse_args(argv[:split])
+    cmd = argv[split + 1 :]
+    if not cmd:
+        ap.error("the QEMU command must follow --")
+    return args, cmd, psf_font.load_psf(args.font)
+
+
 def boot_and_capture(cmd, log_path, timeout, work):
     """Boots, waits for the banner, captures the screen. Returns (serial text, capture)."""
     sock_path = os.path.join(work, "qmp.sock")
@@ -212,30 +299,14 @@ def boot_and_capture(cmd, log_path, timeout, work):
             time.sleep(0.1)
         qmp = Qmp(sock_path, 10)
         serial = bytes(out).decode("latin-1")
-        text_mode = VGA_TEXT_RE.search(serial)
-        if text_mode:
-            cols, rows, addr = int(text_mode[1]), int(text_mode[2]), int(text_mode[3], 16)
-            dump = os.path.join(work, "text.bin")
-            qmp.cmd("pmemsave", val=addr, size=2 * cols * rows, filename=dump)
-            capture = ("text", cols, rows, Path(dump).read_bytes())
-        else:
-            dump = os.path.join(work, "screen.ppm")
-            qmp.cmd("screendump", filename=dump)
-            capture = ("fb",) + read_ppm(dump)
-            # Kept beside the log, to look at when the check fails.
-            Path(log_path).with_suffix(".ppm").write_bytes(Path(dump).read_bytes())
+        capture = capture_screen(qmp, serial, work, Path(log_path).with_suffix(".ppm"))
         try:
             qmp.cmd("quit")
         except (ConnectionError, OSError):
             pass
         return serial, capture
     finally:
-        if proc.poll() is None:
-            try:
-                proc.wait(5)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        stop_group(proc, 5)
         Path(log_path).parent.mkdir(parents=True, exist_ok=True)
         Path(log_path).write_bytes(bytes(out))
 
@@ -262,19 +333,8 @@ def judge(serial, capture, font):
 
 
 def main(argv):
-    split = argv.index("--") if "--" in argv else len(argv)
-    ap = argparse.ArgumentParser(prog="screen_check.py",
-                                 usage="%(prog)s --log PATH --font PSF [--expect-mismatch] -- QEMU...")
-    ap.add_argument("--log", required=True, help="where to save the serial output")
-    ap.add_argument("--font", required=True, help="the PSF font the kernel was built with")
-    ap.add_argument("--timeout", type=float, default=90)
-    ap.add_argument("--expect-mismatch", action="store_true",
-                    help="pass only if the screen differs (a console.break=glyph boot)")
-    args = ap.parse_args(argv[:split])
-    cmd = argv[split + 1 :]
-    if not cmd:
-        ap.error("the QEMU command must follow --")
-    font = psf_font.load_psf(args.font)
+    args, cmd, font = parse_qemu_args(argv, "screen_check.py", 90, "--expect-mismatch",
+                                      "pass only if the screen differs (a console.break=glyph boot)")
     with tempfile.TemporaryDirectory(prefix="pagoda-screen-") as work:
         try:
             serial, capture = boot_and_capture(cmd, args.log, args.timeout, work)

@@ -79,6 +79,29 @@ class ScreenCheckTest(unittest.TestCase):
             f.write(b"P6\n# c\n2 1\n255\n" + bytes(range(6)))
         self.assertEqual(screen_check.read_ppm(path), (2, 1, bytes(range(6))))
 
+    def test_grid_follows_the_editors_escapes(self):
+        # The same sequence as console.grid_follows_the_editors_escapes in the kernel.
+        text = "> helo\r> hel\x1b[K\r> xhel\x1b[K\x1b[3D\x1b[2C!\x1b[99D\x1b[1;2Hz\x1b[\nq\x1bOA"
+        self.assertEqual(screen_check.simulate(text, 8, 3), ["z xhe!  ", "qA      ", "        "])
+
+    def test_read_screen_recognises_rendered_text(self):
+        lines = ["ab ~", "} z!"]
+        w, h = 4 * self.font.width + 8, 2 * self.font.height + 3  # a margin beyond the cells
+        px = bytearray(bytes(screen_check.BG) * (w * h))
+        for r, line in enumerate(lines):
+            for c, ch in enumerate(line):
+                for y in range(self.font.height):
+                    for x in range(self.font.width):
+                        if self.font.pixel(ord(ch), x, y):
+                            at = 3 * ((r * self.font.height + y) * w + c * self.font.width + x)
+                            px[at : at + 3] = bytes(screen_check.FG)
+        self.assertEqual(screen_check.read_screen(("fb", w, h, bytes(px)), self.font),
+                         ["ab ~?", "} z!?"])
+        px[3 * (w + 1)] ^= 0xFF  # one pixel of 'a' off: no longer recognised
+        self.assertEqual(screen_check.read_screen(("fb", w, h, bytes(px)), self.font)[0], "?b ~?")
+        memory = b"".join(bytes([ord(ch), 7]) for ch in "hi\x01!")
+        self.assertEqual(screen_check.read_screen(("text", 2, 2, memory), self.font), ["hi", "?!"])
+
 
 if __name__ == "__main__":
     unittest.main()

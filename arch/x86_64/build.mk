@@ -85,8 +85,9 @@ endif
 # x86-64's own negative checks: the switch-in ordering, an AP given up
 # on (smp.test_give_up=1) that starts late: the trampoline stays its own, so
 # the boot goes on with fewer CPUs (the old code reused it: a triple fault),
-# and a split kernel block left in the TLBs (replace_no_flush), and a glyph
-# drawn wrong by the screen console (console.break=glyph).
+# and a split kernel block left in the TLBs (replace_no_flush), a glyph
+# drawn wrong by the screen console (console.break=glyph), and the line
+# editor's escape sequences shown as text on the screen (console.break=escapes).
 # Real-PC paths under QEMU (docs/boot.md): the TSC calibrated against the
 # HPET, or the ACPI PM timer when the machine has no HPET; the run ended by
 # ACPI S5 power off, and by a reset (QEMU exits on it: -no-reboot), instead
@@ -106,11 +107,13 @@ power-check: deps kernel
 	$(call power_boot,exit.via=reset,--exit-style poweroff --expect-log "power: resetting through the FADT reset register")
 
 SPLIT_CASE := kpt.split_drops_the_block_on_every_cpu
+ESCAPES_CASE := console.grid_follows_the_editors_escapes
 arch-negative: kernel
 	$(call negative_check,smp.test_give_up=1,--expect-fail smp.all_cpus_online,smp)
 	$(call negative_check,tlb.break=switch_order,--expect-fail tlb.switch_in_reads_gen_before_loading_root,tlb)
 	$(call negative_check,tlb.break=replace_no_flush,--expect-fail $(SPLIT_CASE),$(SPLIT_CASE))
 	$(call negative_check,console.break=glyph,--expect-fail console.glyphs_drawn_exactly,console)
+	$(call negative_check,console.break=escapes,--expect-fail $(ESCAPES_CASE),$(ESCAPES_CASE))
 	$(Q)$(MAKE) --no-print-directory iommu-negative IOMMU=vtd
 	$(Q)$(MAKE) --no-print-directory iommu-negative IOMMU=vtd-ss
 
@@ -169,6 +172,22 @@ ifneq ($(BOOT),iso)
 endif
 	$(call screen_boot,,$(FIRMWARE)-$(SCREEN))
 	$(call screen_boot,console.break=glyph,$(FIRMWARE)-$(SCREEN)-broken,--expect-mismatch)
+
+# The console typed at on the screen (tools/screen_console_check.py, docs/console.md):
+# the run ISO with a VGA card and nothing on the serial line's input; keys go
+# in through QEMU's PS/2 keyboard (QMP send-key), answers are read off the
+# screen. Then with kbd.break=shift (Shift ignored), which must fail.
+.PHONY: screen-console-check
+screen-console-check: deps kernel
+ifneq ($(BOOT),iso)
+	$(error screen-console-check boots the GRUB ISO (BOOT=iso): QEMU's PVH boot sets no screen mode)
+endif
+	$(call arch_boot_image,cmdline.strict $(RUN_CMDLINE),screen)
+	$(Q)python3 tools/screen_console_check.py --log $(BUILD)/screen-console.log \
+		--font $(CONSOLE_FONT) -- $(SCREEN_QEMU)
+	$(call arch_boot_image,cmdline.strict $(RUN_CMDLINE) kbd.break=shift,screen)
+	$(Q)python3 tools/screen_console_check.py --log $(BUILD)/screen-console-broken.log \
+		--font $(CONSOLE_FONT) --expect-fail -- $(SCREEN_QEMU)
 
 iso: kernel
 	$(call arch_boot_image,$(CMDLINE),run)

@@ -5,6 +5,7 @@
  * console next (everything after may print or panic), then descriptor
  * tables (exceptions become reportable), then the boot information.
  */
+#include "arch/x86_64/ps2kbd.h"
 #include "arch/x86_64/x86.h"
 #include "boot/multiboot2.h"
 #include "boot/pvh.h"
@@ -67,4 +68,5 @@ void arch_init(void)
 	x86_percpu[0].apic_id = x86_apic_id();
 	x86_time_calibrate();
 	x86_power_init();
+	ps2kbd_init();
 }

@@ -2,7 +2,8 @@
 /*
  * The boot console: a 16550 UART at COM1 (I/O port 0x3F8), 115200 8N1,
  * polled. Polling keeps it usable from any context, panics included.
- * Receiving is polled too (arch_console_getc): the FIFO holds 16 bytes,
+ * Receiving is polled too (x86_serial_getc, read by arch_console_getc in
+ * console_in.c next to the PS/2 keyboard): the FIFO holds 16 bytes,
  * and QEMU stops reading its host side while it is full, so a slow poller
  * loses nothing.
  */
@@ -32,7 +33,7 @@ void arch_console_putc(char c)
 	outb(COM1, (uint8_t)c);
 }
 
-int arch_console_getc(void)
+int x86_serial_getc(void)
 {
 	if (!(inb(COM1 + 5) & LSR_DATA_READY))
 		return -1;

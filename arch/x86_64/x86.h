@@ -104,6 +104,8 @@ struct x86_frame {
 void x86_cpu_tables_init(unsigned cpu);
 void x86_percpu_init(unsigned cpu, uint32_t apic_id);
 void x86_serial_init(void);
+/* The next byte the UART received, or -1 (the console mux, console_in.c, reads it). */
+int x86_serial_getc(void);
 void x86_apic_init_boot(void);
 void x86_apic_init_ap(void);
 void x86_apic_eoi(void);

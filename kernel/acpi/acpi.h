@@ -127,7 +127,11 @@ struct acpi_fadt_info {
 	struct acpi_gas reset_reg;
 	uint8_t reset_value;
 	phys_addr_t dsdt;
+	uint8_t i8042; /* ACPI_8042_*: IAPC_BOOT_ARCH's 8042 flag, where the FADT has it */
 };
+#define ACPI_8042_UNSTATED 0 /* FADT revision < 3: IAPC_BOOT_ARCH is reserved there */
+#define ACPI_8042_ABSENT   1
+#define ACPI_8042_PRESENT  2
 /*
  * Reads a FADT of fadt->length bytes (checksum already verified): the 64-bit
  * fields where the table has them and they are set, else the ACPI 1.0 ones.

@@ -19,6 +19,7 @@
 
 #define FADT_FLAGS_TMR_VAL_EXT (1u << 8)
 #define FADT_FLAGS_RESET_REG_SUP (1u << 10)
+#define FADT_IAPC_8042 (1u << 1) /* IAPC_BOOT_ARCH, offset 109, ACPI 2.0 (revision 3) on */
 
 static struct acpi_gas rd_gas(const uint8_t *p)
 {
@@ -80,6 +81,9 @@ bool acpi_fadt_parse(const struct acpi_sdt_header *fadt, struct acpi_fadt_info *
 		return false;
 	}
 	out->pm_tmr_32bit = flags & FADT_FLAGS_TMR_VAL_EXT;
+	if (fadt->revision >= 3)
+		out->i8042 = (acpi_get16(t + 109) & FADT_IAPC_8042) ? ACPI_8042_PRESENT
+								      : ACPI_8042_ABSENT;
 	if (len >= 129 && (flags & FADT_FLAGS_RESET_REG_SUP)) {
 		out->reset_reg = rd_gas(t + 116);
 		out->reset_value = t[128];

@@ -42,6 +42,9 @@ struct console_text {
 	unsigned dirty_first, dirty_last; /* rows that may differ; first > last: none */
 	console_draw_fn draw;
 	void *backend;
+	uint8_t esc;	    /* where in an escape sequence the last write stopped (text.c) */
+	unsigned esc_arg;   /* its number so far (0: none given) */
+	bool break_escapes; /* console.break=escapes: sequences shown as text, as before */
 };
 
 /*
@@ -55,7 +58,11 @@ void console_text_init(struct console_text *t, unsigned cols, unsigned rows, uin
 /*
  * Writes `len` bytes: printable ASCII goes in the cell under the cursor,
  * '\n' starts a new line, '\r' returns to column 0, '\t' moves to the next
- * multiple of CONSOLE_TAB; other bytes show as '?'. A character past the
+ * multiple of CONSOLE_TAB; the line editor's escape sequences (kernel/
+ * shell/line.c) act: ESC [ K erases to the end of the line, ESC [ n D and
+ * ESC [ n C move the cursor n left or right within the line; any other
+ * ESC [ ... sequence, or ESC and one byte, is dropped, and a control byte
+ * ends a sequence and then acts itself; other bytes show as '?'. A character past the
  * last column wraps to the next line; a new line past the last row
  * scrolls everything up by one. Then every cell that changed is drawn.
  */
@@ -101,6 +108,8 @@ uint64_t console_fb_bytes(const struct boot_framebuffer *fb);
 
 /* console.break=glyph (test-only): back-ends must draw 'a' wrong. */
 bool console_break_glyph(void);
+/* console.break=escapes: the grid shows escape sequences as text (make test-negative). */
+bool console_break_escapes(void);
 
 /*
  * Boot CPU, once the kernel's page tables are live (vm_map_mmio works):

@@ -16,9 +16,9 @@
 #include "kernel/printk.h"
 
 CMDLINE_PARAM(console_break_param, .key = "console.break", .kind = CMDLINE_ENUM,
-	      .values = "none|glyph", .def = "none",
+	      .values = "none|glyph|escapes", .def = "none",
 	      .help = "test-only: draw one glyph wrong ('a': a pixel row flipped; VGA text: shown "
-		      "as a backquote) so make screen-check fails");
+		      "as a backquote) so make screen-check fails, or show escape sequences as text");
 
 static uint8_t cells_want[CONSOLE_COLS_MAX * CONSOLE_ROWS_MAX];
 static uint8_t cells_shown[CONSOLE_COLS_MAX * CONSOLE_ROWS_MAX];
@@ -29,6 +29,11 @@ static struct console_vga screen_vga;
 bool console_break_glyph(void)
 {
 	return cmdline_enum("console.break") == 1;
+}
+
+bool console_break_escapes(void)
+{
+	return cmdline_enum("console.break") == 2;
 }
 
 static void screen_write(const char *s, size_t len)
@@ -77,5 +82,6 @@ void console_screen_init(void)
 		       d->width, d->height, d->bpp, (unsigned long)d->addr, cols, rows,
 		       console_font.name, console_font.width, console_font.height);
 	}
+	screen.break_escapes = console_break_escapes();
 	console_add_screen(screen_write);
 }

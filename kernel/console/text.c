@@ -7,6 +7,11 @@
  * whose character changed; log lines share their "[    1.234567] cpuN: "
  * shape, so many cells survive a scroll unchanged.
  *
+ * The few escape sequences the line editor writes (ESC [ K, ESC [ n D,
+ * ESC [ n C) are followed, so a line edited with Backspace, the arrows or
+ * the history looks on the screen as it does on a terminal; they may be
+ * split across writes, so where a sequence stands is kept in the grid.
+ *
  * Invariants: row < rows and col <= cols between calls (col == cols only
  * while a full line waits for its wrap); draw() is called only for
  * row < rows and col < cols, and the cursor is clamped on entry in case a
@@ -83,6 +88,46 @@ static void flush(struct console_text *t)
 	t->dirty_last = 0;
 }
 
+enum { TEXT_PLAIN, TEXT_ESC, TEXT_CSI };
+#define TEXT_ESC_ARG_MAX 9999 /* more than any row; bounds the number's growth */
+
+/* ESC [ n K, D or C: the sequence's final byte. */
+static void escape_final(struct console_text *t, uint8_t ch)
+{
+	unsigned n = t->esc_arg ? t->esc_arg : 1;
+	if (ch == 'K' && t->col < t->cols) {
+		memset(t->want + (size_t)t->row * t->cols + t->col, ' ', t->cols - t->col);
+		mark_dirty(t, t->row, t->row);
+	} else if (ch == 'D') {
+		t->col = t->col > n ? t->col - n : 0;
+	} else if (ch == 'C') {
+		t->col = t->col + n < t->cols ? t->col + n : t->cols - 1;
+	}
+}
+
+/* Feeds a byte to the escape sequence in progress; false when it is not part of one. */
+static bool escape_feed(struct console_text *t, uint8_t ch)
+{
+	if (ch < 0x20) {
+		t->esc = TEXT_PLAIN; /* cut short: the control byte counts as itself */
+		return false;
+	}
+	if (t->esc == TEXT_ESC) {
+		t->esc = ch == '[' ? TEXT_CSI : TEXT_PLAIN;
+		return true;
+	}
+	if (ch >= '0' && ch <= '9') {
+		if (t->esc_arg <= TEXT_ESC_ARG_MAX)
+			t->esc_arg = t->esc_arg * 10 + (ch - '0');
+		return true;
+	}
+	if (ch < 0x40)
+		return true; /* other parameter and intermediate bytes (';', '?'): ignored */
+	t->esc = TEXT_PLAIN;
+	escape_final(t, ch);
+	return true;
+}
+
 void console_text_write(struct console_text *t, const char *s, size_t len)
 {
 	if (t->row >= t->rows)
@@ -91,7 +136,12 @@ void console_text_write(struct console_text *t, const char *s, size_t len)
 		t->col = t->cols;
 	for (size_t i = 0; i < len; i++) {
 		uint8_t ch = (uint8_t)s[i];
-		if (ch == '\n') {
+		if (t->esc != TEXT_PLAIN && escape_feed(t, ch))
+			continue;
+		if (ch == 0x1b && !t->break_escapes) {
+			t->esc = TEXT_ESC;
+			t->esc_arg = 0;
+		} else if (ch == '\n') {
 			new_line(t);
 		} else if (ch == '\r') {
 			t->col = 0;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * The console loop: polls the UART (arch_console_getc) from CPU 0's main
+ * The console loop: polls the console's input (arch_console_getc: the
+ * UART, and on x86-64 the PS/2 keyboard too) from CPU 0's main
  * thread, sleeping 10 ms whenever nothing is waiting, so CPU 0 idles in
  * its idle thread between keys like every other CPU; feeds the line
  * editor; runs each finished line. Also `help` and the error line every

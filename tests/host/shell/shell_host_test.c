@@ -12,19 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tests/host/check.h"
 #include "tests/host/shell/shell_stubs.h"
-
-static unsigned passed, failed;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (cond)                                                                          \
-			passed++;                                                                  \
-		else {                                                                             \
-			failed++;                                                                  \
-			printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                     \
-		}                                                                                  \
-	} while (0)
 
 static void violation(const char *what)
 {
