@@ -115,7 +115,7 @@ static void batches_chain_when_slots_run_out(struct ktest *t)
  * Writers for batch_failure_settles_early, on other CPUs: each keeps
  * writing to every page of the range that has not faulted for it yet. They
  * run with preemption off, so a fault is not resolved (mm_handle_fault
- * would wait for mm->lock, held by the unmap) but comes straight back to
+ * resolves nothing with preemption off; the unmap took the VMA away) but comes straight back to
  * the fixture: the writer notes the page as gone and goes on with the
  * others. So every early settle meets writers that still hold live
  * translations of the pages it is about to free.
@@ -367,10 +367,10 @@ static void nest_actor(void *arg)
 	while (r->remote && !atomic_load_acquire(&r->remote_cached))
 		arch_cpu_relax();
 	struct mmu_gather g1;
-	mutex_lock(&mm->lock);
+	down_read(&mm->lock);
 	tlb_gather_begin(&g1, mm, false);
 	r->err |= pt_unmap_gather(&mm->pt, UVA(0), nest_g1_pages(r->shape) * PAGE_SIZE, &g1, false);
-	mutex_unlock(&mm->lock);
+	up_read(&mm->lock);
 	struct gather_stats before = gather_stats;
 	r->err |= vm_unmap(mm, UVA(0), nest_g2_pages(r->shape) * PAGE_SIZE);
 	r->full = gather_stats.full_flushes - before.full_flushes;

@@ -310,10 +310,10 @@ static void completed_flush_is_skipped(struct ktest *t)
 
 	/* A gathers page 0 and defers its flush... */
 	struct mmu_gather a;
-	mutex_lock(&mm->lock);
+	down_read(&mm->lock);
 	tlb_gather_begin(&a, mm, false);
 	ASSERT_EQ(t, pt_unmap_gather(&mm->pt, UVA(0), PAGE_SIZE, &a, true), 0);
-	mutex_unlock(&mm->lock);
+	up_read(&mm->lock);
 	uint64_t deferred = a.defer_gen;
 	EXPECT_NE(t, deferred, 0u);
 	EXPECT_GE(t, mm->tlb_gen, deferred);
@@ -350,12 +350,12 @@ static void completed_comparison_direction(struct ktest *t)
 	ASSERT_TRUE(t, mm != NULL);
 	for (int exact = 0; exact < 2; exact++) {
 		struct mmu_gather g;
-		mutex_lock(&mm->lock);
+		down_read(&mm->lock);
 		tlb_gather_begin(&g, mm, false);
 		ASSERT_EQ(t, pt_unmap_gather(&mm->pt, UVA((2 + exact) * PAGE_SIZE), PAGE_SIZE, &g,
 					     true),
 			  0);
-		mutex_unlock(&mm->lock);
+		up_read(&mm->lock);
 		/* completed == deferred: done, skip; completed == deferred - 1: must flush. */
 		mm->tlb_gen_completed = exact ? g.defer_gen : g.defer_gen - 1;
 		struct gather_stats s0 = gather_stats;
@@ -365,10 +365,10 @@ static void completed_comparison_direction(struct ktest *t)
 	}
 	/* The same comparison answers the per-table question. */
 	struct mmu_gather g;
-	mutex_lock(&mm->lock);
+	down_read(&mm->lock);
 	tlb_gather_begin(&g, mm, false);
 	ASSERT_EQ(t, pt_unmap_gather(&mm->pt, UVA(5 * PAGE_SIZE), PAGE_SIZE, &g, true), 0);
-	mutex_unlock(&mm->lock);
+	up_read(&mm->lock);
 	phys_addr_t table = leaf_table_of(&mm->pt, UVA(5 * PAGE_SIZE));
 	ASSERT_NE(t, table, 0u);
 	EXPECT_TRUE(t, pt_table_flush_pending(mm, table));
@@ -429,10 +429,10 @@ static void deferral_reaches_cpu_that_switched_in(struct ktest *t)
 	ASSERT_EQ(t, vm_map_phys(mm, UVA(MiB(2)), frames, 2 * PAGE_SIZE, PT_READ | PT_WRITE), 0);
 
 	struct mmu_gather g;
-	mutex_lock(&mm->lock);
+	down_read(&mm->lock);
 	tlb_gather_begin(&g, mm, false);
 	ASSERT_EQ(t, pt_unmap_gather(&mm->pt, UVA(0), PAGE_SIZE, &g, true), 0); /* table 1 */
-	mutex_unlock(&mm->lock);
+	up_read(&mm->lock);
 
 	static struct late_writer w;
 	w = (struct late_writer){0};
@@ -441,9 +441,9 @@ static void deferral_reaches_cpu_that_switched_in(struct ktest *t)
 	while (!atomic_load_acquire(&w.ready))
 		thread_sleep_ns(1000000);
 
-	mutex_lock(&mm->lock);
+	down_read(&mm->lock);
 	ASSERT_EQ(t, pt_unmap_gather(&mm->pt, UVA(MiB(2)), PAGE_SIZE, &g, false), 0); /* table 2 */
-	mutex_unlock(&mm->lock);
+	up_read(&mm->lock);
 	tlb_gather_finish(&g);
 	/* Flushed everywhere now: reuse the frame, and watch. */
 	volatile uint32_t *f = kva(frames);
@@ -527,9 +527,9 @@ static int gathered_unmap(struct mm *mm, virt_addr_t base, uint64_t pages)
 {
 	struct mmu_gather g;
 	tlb_gather_begin(&g, mm, false);
-	mutex_lock(&mm->lock);
+	down_read(&mm->lock);
 	int err = pt_unmap_gather(&mm->pt, base, pages * PAGE_SIZE, &g, true);
-	mutex_unlock(&mm->lock);
+	up_read(&mm->lock);
 	thread_sleep_ns(1000000); /* others gather and flush meanwhile: the seed's overlap */
 	tlb_gather_finish(&g);
 	return err;

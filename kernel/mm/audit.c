@@ -169,7 +169,8 @@ static bool lock_for_audit(struct audit *a, struct mm *mm, int *err)
 {
 	static struct mm *reported_busy;
 	for (unsigned i = 0; i < AUDIT_LOCK_TRIES; i++) {
-		if (mutex_trylock(&mm->lock))
+		/* For write: no fault or unmap may change the tables under the walk. */
+		if (down_write_trylock(&mm->lock))
 			return true;
 		thread_sleep_ns(AUDIT_LOCK_RETRY_NS);
 	}
@@ -195,7 +196,7 @@ static int audit_one(struct mm *mm, void *arg)
 	int err = audit_vmas(a);
 	if (!err)
 		err = audit_table(a, mm->pt.root, top, 0, first, last);
-	mutex_unlock(&mm->lock);
+	up_write(&mm->lock);
 	return err;
 }
 

@@ -62,6 +62,8 @@ enum mm_break {
 	MM_BREAK_NONE,
 	MM_BREAK_LEAK_PTE,  /* an unmap leaves its last leaf in place but frees its frame */
 	MM_BREAK_FILL_LEAK, /* a fault fill whose mapping fails keeps its zero page */
+	/* an unmap keeps its VMAs on the list through its table work: a fault may fill there */
+	MM_BREAK_UNMAP_NO_EXCLUSION,
 };
 bool mm_broken_is(enum mm_break which);
 

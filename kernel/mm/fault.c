@@ -9,9 +9,16 @@
  * (fault_dispatch) decides what a refused fault means.
  *
  * Invariants:
- *  - Faults are resolved under mm->lock, a sleeping lock: only for a fault
- *    from a context that had interrupts on and may be preempted, and with
- *    interrupts on again for as long as it takes.
+ *  - Faults are resolved under mm->lock held for read, a sleeping lock:
+ *    only for a fault from a context that had interrupts on and may be
+ *    preempted, and with interrupts on again for as long as it takes.
+ *    Faults on several CPUs, populate, and the table work of unmaps and
+ *    protects of other ranges run side by side; pt->lock orders their
+ *    table edits. Two faults on one page: pt_map lets one install, the
+ *    other finds the page mapped (-EEXIST), frees its frame and retries.
+ *  - A fault never fills inside a range being unmapped: the unmap took its
+ *    VMAs off the list under the write hold, before any fault could read
+ *    the list again (vma.c).
  *  - A page is filled only inside an anonymous VMA whose permissions allow
  *    the access, with the VMA's attributes; the frame then belongs to the
  *    VMA (freed when it is unmapped or discarded).
@@ -42,7 +49,7 @@ bool mm_handle_fault(struct mm *mm, const struct fault_info *info)
 	    va >= arch_mm_layout.user_top)
 		return false;
 	/*
-	 * Filling takes mm->lock, a sleeping lock: only for a fault from a
+	 * Filling takes mm->lock (read), a sleeping lock: only for a fault from a
 	 * context that had interrupts on (a thread touching its memory, on its
 	 * own stack), and with them on again for as long as it takes. A fault
 	 * under a spinlock or with interrupts off is not resolved here.
@@ -52,38 +59,40 @@ bool mm_handle_fault(struct mm *mm, const struct fault_info *info)
 	virt_addr_t page = ALIGN_DOWN(va, PAGE_SIZE);
 	bool handled = false;
 	arch_irq_enable();
-	mutex_lock(&mm->lock);
+	down_read(&mm->lock);
 	struct vma *v = vma_find(mm, va);
 	struct pt_query_result q;
 	/* The reserved window's VMA is the kernel's (no PT_USER): no fault there is resolved. */
 	if (!v || !(v->attrs & PT_USER) || !access_allowed(v->attrs, info)) {
-		mm->stats.faults_refused++;
+		atomic_fetch_add(&mm->stats.faults_refused, 1);
 	} else if (pt_query(&mm->pt, page, &q)) {
 		/* Mapped, and the mapping allows it: a stale stricter TLB entry. */
 		if (access_allowed(q.attrs, info)) {
 			arch_tlb_flush_user_page(asid_hw(mm), page);
-			mm->stats.faults_spurious++;
+			atomic_fetch_add(&mm->stats.faults_spurious, 1);
 			handled = true;
 		} else if (v->kind == VMA_ANON) {
 			/*
 			 * Write-protected by soft-dirty tracking, the VMA allowing
 			 * the write: give the page its permission back, marked as
-			 * written. A promotion: nothing to flush or notify.
+			 * written. A promotion: nothing to flush or notify. (Also a
+			 * page whose VMA a protect upgraded and whose entry the
+			 * protect's walk has not reached yet: the same promotion.)
 			 */
 			handled = pt_protect(&mm->pt, page, PAGE_SIZE, v->attrs | PT_SOFT_DIRTY) == 0;
-			mm->stats.faults_soft_dirty += handled;
+			if (handled)
+				atomic_fetch_add(&mm->stats.faults_soft_dirty, 1);
 		} else {
-			mm->stats.faults_refused++;
+			atomic_fetch_add(&mm->stats.faults_refused, 1);
 		}
 	} else if (v->kind == VMA_ANON) {
 		handled = vm_fault_fill(mm, page, v) == 0;
 	}
-	mutex_unlock(&mm->lock);
+	up_read(&mm->lock);
 	arch_irq_disable();
 	return handled;
 }
 
-/* Maps a fresh zero page at `page` of anonymous VMA `v`. mm->lock held. */
 int vm_fault_fill(struct mm *mm, virt_addr_t page, const struct vma *v)
 {
 	phys_addr_t pa;
@@ -95,9 +104,14 @@ int vm_fault_fill(struct mm *mm, virt_addr_t page, const struct vma *v)
 	if (err) {
 		if (!mm_broken_is(MM_BREAK_FILL_LEAK)) /* broken on purpose: the page leaks */
 			frame_free(pa, 0);
+		/* Another fault on this page installed first (under pt->lock): the access retries. */
+		if (err == -EEXIST) {
+			atomic_fetch_add(&mm->stats.faults_raced, 1);
+			return 0;
+		}
 		return err;
 	}
-	mm->stats.faults_filled++;
+	atomic_fetch_add(&mm->stats.faults_filled, 1);
 	return 0;
 }
 
@@ -110,7 +124,7 @@ int vm_populate(struct mm *mm, virt_addr_t va, uint64_t size)
 	if (end < first || !vm_user_range_ok(first, end - first))
 		return -EINVAL;
 	int err = 0;
-	mutex_lock(&mm->lock);
+	down_read(&mm->lock);
 	for (virt_addr_t p = ALIGN_DOWN(va, PAGE_SIZE); p < va + size && !err; p += PAGE_SIZE) {
 		struct vma *v = vma_find(mm, p);
 		struct pt_query_result q;
@@ -119,6 +133,6 @@ int vm_populate(struct mm *mm, virt_addr_t va, uint64_t size)
 		else if (!pt_query(&mm->pt, p, &q))
 			err = vm_fault_fill(mm, p, v);
 	}
-	mutex_unlock(&mm->lock);
+	up_read(&mm->lock);
 	return err;
 }

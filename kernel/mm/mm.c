@@ -51,7 +51,8 @@ struct mm *mm_create(void)
 		return NULL;
 	}
 	arch_mm_root_init(mm->pt.root);
-	mm->lock = (struct mutex)MUTEX_INIT;
+	mm->lock = (struct rwsem)RWSEM_INIT;
+	mm->ring_lock = (spinlock_t)SPINLOCK_INIT;
 	mm->asid = 0;
 	mm->tlb_gen = 1; /* 0 means "never caught up" in a CPU's state */
 	mutex_lock(&live_lock);
@@ -90,12 +91,12 @@ void mm_destroy(struct mm *mm)
 
 	/* Secondary MMUs let go of it before its tables and frames do. */
 	mn_mm_release(mm);
-	mutex_lock(&mm->lock);
+	down_write(&mm->lock); /* nobody else may hold it now; taken for the rule's sake */
 	struct mmu_gather g;
 	tlb_gather_begin(&g, mm, true);
 	vma_unmap_all(mm, &g);
 	tlb_gather_finish(&g);
-	mutex_unlock(&mm->lock);
+	up_write(&mm->lock);
 	mn_mm_free(mm);
 	/* Its tagged entries are gone everywhere (the flush above): the id may be reused. */
 	asid_release(mm);

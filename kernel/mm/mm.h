@@ -10,8 +10,10 @@
  *    BEFORE it reads any TLB state of the mm when it switches in; a
  *    flusher reads mm->cpus AFTER it changed the tables. One of the two
  *    sees the other (both sides use sequentially consistent operations).
- *  - Every change to the tables goes through an mmu_gather (gather.h),
- *    under mm->lock.
+ *  - Every change to the tables goes through an mmu_gather (gather.h), or
+ *    fills a hole (a fault), under mm->lock held for read or write and
+ *    pt->lock (docs/mm.md, "Locking"): the VMA list changes only under the
+ *    write hold; table edits only under pt->lock.
  *  - VMAs are sorted by start and do not overlap; anonymous VMAs own the
  *    frames their pages map (zero-filled on first touch, freed by unmap).
  */
@@ -20,7 +22,7 @@
 
 #include "kernel/mm/pt.h"
 #include "kernel/mm/tlb.h"
-#include "kernel/sync/wait.h"
+#include "kernel/sync/rwsem.h"
 
 struct fault_info;
 struct mn_mm;
@@ -36,19 +38,31 @@ struct vma {
 	uint32_t users; /* the reserved window's VMA: vm_map_reserved calls not yet undone */
 };
 
+/* Counted under a read hold by faults on several CPUs at once: atomic adds. */
 struct mm_stats {
 	uint64_t faults_filled; /* anonymous pages zero-filled on first touch */
 	uint64_t faults_spurious; /* stale, stricter TLB entries met after an upgrade */
 	uint64_t faults_refused; /* no VMA, or the VMA forbids the access */
 	uint64_t faults_soft_dirty; /* writes to pages write-protected by soft-dirty tracking */
+	uint64_t faults_raced; /* fills that found the page filled by another fault meanwhile */
 };
 
 struct mm {
 	struct pt pt;
 	cpumask_t cpus;
 	uint64_t asid; /* generation | hardware id (kernel/mm/asid.h) */
-	struct mutex lock; /* VMAs and tables */
-	struct vma *vmas;
+	/*
+	 * Read: faults, populate, and the table work, flush and notifier end of
+	 * an unmap/protect/discard. Write: any change to the VMA list (and a
+	 * protect's new attributes), teardown, the audit (docs/mm.md).
+	 */
+	struct rwsem lock;
+	struct vma *vmas; /* changed under the write hold only */
+	/*
+	 * Written by gathers running side by side under read holds: each
+	 * field below is atomic (or, the ring, under ring_lock); none relies on
+	 * mm->lock.
+	 */
 	uint32_t gathers_active; /* mmu_gathers running now: >1 means nested */
 	/* Gathers holding unhooked tables whose flush is still to come (gather.c). */
 	uint32_t tables_unflushed;
@@ -56,6 +70,8 @@ struct mm {
 	uint64_t tlb_gen;
 	uint64_t tlb_gen_completed;
 	uint64_t tlb_gen_deferred;
+	/* Orders ring writers (tlb_gen_bump); irqs off, only stores inside, readers lock-free. */
+	spinlock_t ring_lock;
 	struct tlb_ring_entry ring[TLB_RING_SIZE];
 	uint32_t users; /* threads whose mm this is */
 	struct mn_mm *mn; /* notifier subscriptions (notifier.c); NULL: none */
@@ -147,5 +163,13 @@ void mm_switch(struct mm *next);
  * when the access can be retried.
  */
 bool mm_handle_fault(struct mm *mm, const struct fault_info *info);
+
+/*
+ * Test hook (the concur suite): when set, an unmap or protect calls it
+ * after its table work, before its flush, holding mm->lock for read and
+ * its gather open, with interrupts on; a test parks the caller there to
+ * show what may run beside it.
+ */
+extern void (*vm_test_unmap_parked)(struct mm *mm, virt_addr_t va, virt_addr_t end);
 
 #endif

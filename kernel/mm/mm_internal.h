@@ -12,11 +12,15 @@
 
 struct mmu_gather;
 
-/* The VMA containing `va`, or NULL. mm->lock held. */
+/* The VMA containing `va`, or NULL. mm->lock held (read or write). */
 struct vma *vma_find(struct mm *mm, virt_addr_t va);
-/* Unmaps every VMA and sweeps the user half into `g` (teardown). mm->lock held or mm unused. */
+/* Unmaps every VMA and sweeps the user half into `g` (teardown). mm->lock held for write. */
 void vma_unmap_all(struct mm *mm, struct mmu_gather *g);
-/* Maps a fresh zero page at `page` of anonymous VMA `v`. mm->lock held. */
+/*
+ * Maps a fresh zero page at `page` of anonymous VMA `v`, mm->lock held for
+ * read (or write). 0 also when another fault filled it first (its frame
+ * is freed), -ENOMEM.
+ */
 int vm_fault_fill(struct mm *mm, virt_addr_t page, const struct vma *v);
 /*
  * mm_destroy's cross-call, on every CPU that may hold `mm`, interrupts off:
@@ -28,7 +32,7 @@ void mm_unload_here(struct mm *mm);
  * Calls fn(mm, arg) for every live address space (created, not yet being
  * destroyed) until fn returns non-zero, which is returned. Thread context:
  * holds the list's mutex throughout, so no mm on it is destroyed meanwhile
- * (mm_destroy waits); fn may take mm->lock.
+ * (mm_destroy waits); fn may take mm->lock (either way).
  */
 int mm_for_each_live(int (*fn)(struct mm *mm, void *arg), void *arg);
 

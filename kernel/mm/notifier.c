@@ -135,10 +135,10 @@ static void epoch_synchronize(void)
 /* ---- Subscriptions ---- */
 
 /*
- * The mm's notifier state, created on first use under mm->lock: every
- * change holds that lock from its mn_invalidate_start to its end, so the
- * state never appears in the middle of one (an interval inserted then
- * would miss it).
+ * The mm's notifier state, created on first use under mm->lock held for
+ * write: every change holds that lock (for write, then read) from its
+ * mn_invalidate_start to its end, so the state never appears in the
+ * middle of one (an interval inserted then would miss it).
  */
 static struct mn_mm *mn_mm_get(struct mm *mm)
 {
@@ -152,10 +152,10 @@ static struct mn_mm *mn_mm_get(struct mm *mm)
 	fresh->seq_lock = (spinlock_t)SPINLOCK_INIT;
 	fresh->seq_wait = (struct wait_queue)WAIT_QUEUE_INIT;
 	fresh->invalidate_seq = 2; /* even: idle; intervals start at seq - 1 */
-	mutex_lock(&mm->lock);
+	down_write(&mm->lock);
 	struct mn_mm *expected = NULL;
 	bool won = atomic_cmpxchg(&mm->mn, &expected, fresh);
-	mutex_unlock(&mm->lock);
+	up_write(&mm->lock);
 	if (!won) {
 		frame_free(pa, 0);
 		return expected;

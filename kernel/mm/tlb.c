@@ -41,11 +41,24 @@ static void ring_write(struct mm *mm, uint64_t gen, virt_addr_t start, virt_addr
 	atomic_store_release(&e->seq, 2 * gen + 2);
 }
 
-/* Reads generation `gen`'s entry; false when it was overwritten or is still being written. */
+/*
+ * A generation's entry is written right after its bump, inside ring_lock
+ * (tlb_gen_bump): a reader that read `gen` from tlb_gen may find it still
+ * being written by a gather on another CPU. The writer holds the lock
+ * with interrupts off and only stores, so waiting for it is short; it is
+ * bounded all the same, and giving up reads as an overrun (a full flush).
+ */
+#define RING_WAIT_SPINS 10000
+
+/* Reads generation `gen`'s entry; false when it was overwritten (or never written). */
 static bool ring_read(struct mm *mm, uint64_t gen, struct tlb_ring_entry *out)
 {
 	const struct tlb_ring_entry *e = &mm->ring[gen % TLB_RING_SIZE];
 	uint64_t seq = atomic_load_acquire(&e->seq);
+	for (unsigned i = 0; seq < 2 * gen + 2 && i < RING_WAIT_SPINS; i++) {
+		arch_cpu_relax();
+		seq = atomic_load_acquire(&e->seq);
+	}
 	if (seq != 2 * gen + 2)
 		return false;
 	out->start = READ_ONCE(e->start);
@@ -61,9 +74,21 @@ uint64_t tlb_gen_bump(struct mm *mm, virt_addr_t start, virt_addr_t end, unsigne
 {
 	/* The table changes before this point are what the new generation stands for. */
 	smp_mb();
+	if (tlb_mode != TLB_MODE_GEN) {
+		uint64_t gen = atomic_add_return(&mm->tlb_gen, 1);
+		tlb_ev(TLB_EV_GEN_BUMP, gen, start);
+		return gen;
+	}
+	/*
+	 * Gathers on several CPUs bump at once (mm->lock is held for read):
+	 * the bump and its entry are one step under ring_lock, so two writers
+	 * never interleave in one slot (gen and gen + TLB_RING_SIZE) and a
+	 * reader that saw the bump waits only for these few stores.
+	 */
+	irqflags_t flags = spin_lock_irqsave(&mm->ring_lock);
 	uint64_t gen = atomic_add_return(&mm->tlb_gen, 1);
-	if (tlb_mode == TLB_MODE_GEN)
-		ring_write(mm, gen, start, end, stride_shift, freed_tables);
+	ring_write(mm, gen, start, end, stride_shift, freed_tables);
+	spin_unlock_irqrestore(&mm->ring_lock, flags);
 	tlb_ev(TLB_EV_GEN_BUMP, gen, start);
 	return gen;
 }

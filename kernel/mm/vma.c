@@ -122,14 +122,14 @@ static int map_common(struct mm *mm, virt_addr_t va, phys_addr_t pa, uint64_t si
 		return -ENOMEM;
 	*v = (struct vma){.start = va, .end = va + size, .attrs = attrs | PT_USER, .kind = kind,
 			  .pa = pa};
-	mutex_lock(&mm->lock);
+	down_write(&mm->lock);
 	int err = overlaps_any(mm, va, va + size) ? -EEXIST : 0;
 	/* 4 KiB leaves only, so that a later partial unmap never needs to split a block. */
 	if (!err && kind == VMA_PHYS)
 		err = pt_map(&mm->pt, va, pa, size, v->attrs | PT_PAGES_ONLY);
 	if (!err)
 		vma_insert(mm, v);
-	mutex_unlock(&mm->lock);
+	up_write(&mm->lock);
 	if (err)
 		vma_free(v);
 	return err;
@@ -182,20 +182,18 @@ static bool protect_downgrades(struct mm *mm, virt_addr_t start, virt_addr_t end
 	return false;
 }
 
-/* Changes one VMA's part [s, e) of the range; may unlink and free `*link`. */
-static int change_vma(struct mm *mm, struct vma **link, virt_addr_t s, virt_addr_t e,
-		      enum vma_op op, unsigned attrs, struct mmu_gather *g)
+/*
+ * Changes one VMA's part [s, e) of the range in the tables. Read hold only:
+ * an unmapped VMA is already off the list (detach_range), the others' fields
+ * were settled under the write hold.
+ */
+static int change_vma(struct mm *mm, const struct vma *v, virt_addr_t s, virt_addr_t e,
+		      enum vma_op op, struct mmu_gather *g)
 {
-	struct vma *v = *link;
 	switch (op) {
-	case VMA_OP_UNMAP: {
-		int err = pt_unmap_gather(&mm->pt, s, e - s, g, v->kind == VMA_ANON);
-		*link = v->next;
-		vma_free(v);
-		return err;
-	}
+	case VMA_OP_UNMAP:
+		return pt_unmap_gather(&mm->pt, s, e - s, g, v->kind == VMA_ANON);
 	case VMA_OP_PROTECT:
-		v->attrs = attrs | PT_USER;
 		return pt_protect_gather(&mm->pt, s, e - s, v->attrs, g);
 	case VMA_OP_DISCARD:
 		return v->kind == VMA_ANON ? pt_unmap_gather(&mm->pt, s, e - s, g, true) : 0;
@@ -211,6 +209,67 @@ static int change_vma(struct mm *mm, struct vma **link, virt_addr_t s, virt_addr
 	return 0;
 }
 
+/*
+ * Write hold: takes the VMAs inside [va, end) (cut at its ends already) off
+ * the list and returns them, in order. From here on no fault or populate
+ * finds them, so nothing is installed in the range while its tables are
+ * cleared under the read hold.
+ */
+static struct vma *detach_range(struct mm *mm, virt_addr_t va, virt_addr_t end)
+{
+	struct vma *head = NULL, **tail = &head;
+	struct vma **link = &mm->vmas;
+	while (*link && (*link)->start < end) {
+		struct vma *v = *link;
+		if (v->end <= va) {
+			link = &v->next;
+			continue;
+		}
+		*link = v->next;
+		v->next = NULL;
+		*tail = v;
+		tail = &v->next;
+	}
+	return head;
+}
+
+/* Write hold: gives every VMA inside [va, end) (cut at its ends) the attributes `attrs`. */
+static void protect_vmas(struct mm *mm, virt_addr_t va, virt_addr_t end, unsigned attrs)
+{
+	for (struct vma *v = mm->vmas; v && v->start < end; v = v->next)
+		if (v->end > va)
+			v->attrs = attrs | PT_USER;
+}
+
+void (*vm_test_unmap_parked)(struct mm *mm, virt_addr_t va, virt_addr_t end);
+
+/* Read hold: the table work of the change on every VMA of `list` inside [va, end). */
+static int change_tables(struct mm *mm, const struct vma *list, virt_addr_t va, virt_addr_t end,
+			 enum vma_op op, struct mmu_gather *g)
+{
+	int err = 0;
+	for (const struct vma *v = list; v && v->start < end && !err; v = v->next)
+		if (v->end > va)
+			err = change_vma(mm, v, MAX(v->start, va), MIN(v->end, end), op, g);
+	return err;
+}
+
+static void vma_free_list_of(struct vma *v)
+{
+	while (v) {
+		struct vma *next = v->next;
+		vma_free(v);
+		v = next;
+	}
+}
+
+/*
+ * The lock rules (docs/mm.md, "Locking"): the VMA list changes under the
+ * write hold (cuts, an unmap's VMAs taken off, a protect's new attributes);
+ * then the hold is downgraded to read for the table work, the gather's
+ * flush and the notifier's range end, so faults and other changes of
+ * disjoint ranges run beside them, with pt->lock excluding table edits.
+ */
 static int change_range(struct mm *mm, virt_addr_t va, uint64_t size, enum vma_op op,
 			unsigned attrs, bool blockable)
 {
@@ -225,16 +284,16 @@ static int change_range(struct mm *mm, virt_addr_t va, uint64_t size, enum vma_o
 	virt_addr_t end = va + size;
 	int err = 0;
 	if (blockable)
-		mutex_lock(&mm->lock);
-	else if (!mutex_trylock(&mm->lock))
+		down_write(&mm->lock);
+	else if (!down_write_trylock(&mm->lock))
 		err = -EAGAIN;
 	struct mn_range range = {.mm = mm, .start = va, .end = end, .event = op_event[op],
 				 .flags = blockable ? MN_RANGE_BLOCKABLE : 0};
 	/* A promotion needs no flush, so no subscriber needs to hear of it either. */
-	bool notify = op != VMA_OP_PROTECT || protect_downgrades(mm, va, end, attrs) ||
-		      mn_broken_is(MN_BREAK_NO_PROMOTION_SKIP);
-	if (!err && notify && (err = mn_invalidate_start(&range)) != 0)
-		mutex_unlock(&mm->lock); /* refused: back off with nothing changed */
+	bool notify = !err && (op != VMA_OP_PROTECT || protect_downgrades(mm, va, end, attrs) ||
+			       mn_broken_is(MN_BREAK_NO_PROMOTION_SKIP));
+	if (notify && (err = mn_invalidate_start(&range)) != 0)
+		up_write(&mm->lock); /* refused: back off with nothing changed */
 	if (err) {
 		vma_free(spare[0]);
 		vma_free(spare[1]);
@@ -244,27 +303,33 @@ static int change_range(struct mm *mm, virt_addr_t va, uint64_t size, enum vma_o
 		split_at(mm, va, &spare[0]);
 		split_at(mm, end, &spare[1]);
 	}
+	/* Broken on purpose: the unmap's VMAs stay findable until its table work is done. */
+	bool late_detach = op == VMA_OP_UNMAP && mm_broken_is(MM_BREAK_UNMAP_NO_EXCLUSION);
+	struct vma *detached = op == VMA_OP_UNMAP && !late_detach ? detach_range(mm, va, end) : NULL;
+	if (op == VMA_OP_PROTECT)
+		protect_vmas(mm, va, end, attrs);
+	downgrade_write(&mm->lock);
+
 	/* Discards free frames like an unmap; soft-dirty clearing write-protects. */
 	bool unmapping = op == VMA_OP_UNMAP || op == VMA_OP_DISCARD;
 	tlb_ev(unmapping ? TLB_EV_UNMAP_START : TLB_EV_PROTECT_START, va, end);
 	struct mmu_gather g;
 	tlb_gather_begin(&g, mm, false);
-	struct vma **link = &mm->vmas;
-	while (*link && !err) {
-		struct vma *v = *link;
-		if (v->end <= va || v->start >= end) {
-			link = &v->next;
-			continue;
-		}
-		err = change_vma(mm, link, MAX(v->start, va), MIN(v->end, end), op, attrs, &g);
-		if (*link == v)
-			link = &v->next;
-	}
+	err = change_tables(mm, op == VMA_OP_UNMAP && !late_detach ? detached : mm->vmas, va, end,
+			    op, &g);
+	if (vm_test_unmap_parked && (op == VMA_OP_UNMAP || op == VMA_OP_PROTECT))
+		vm_test_unmap_parked(mm, va, end);
 	tlb_gather_finish(&g);
 	tlb_ev(unmapping ? TLB_EV_UNMAP_END : TLB_EV_PROTECT_END, va, end);
 	if (notify)
 		mn_invalidate_end(&range);
-	mutex_unlock(&mm->lock);
+	up_read(&mm->lock);
+	if (late_detach) {
+		down_write(&mm->lock);
+		detached = detach_range(mm, va, end);
+		up_write(&mm->lock);
+	}
+	vma_free_list_of(detached);
 	vma_free(spare[0]);
 	vma_free(spare[1]);
 	/* The VMAs were cut at the boundaries, so no block split can be needed: cannot fail. */
@@ -336,13 +401,13 @@ int vm_map_reserved(struct mm *mm, phys_addr_t pa, unsigned attrs)
 	struct vma *n = vma_alloc();
 	if (!n)
 		return -ENOMEM;
-	mutex_lock(&mm->lock);
+	down_write(&mm->lock);
 	struct vma *v;
 	/* users 0: the last user's unmap is under way (vm_unmap_reserved): wait for it. */
 	while ((v = vma_find(mm, window_start)) != NULL && v->pa == pa && v->users == 0) {
-		mutex_unlock(&mm->lock);
+		up_write(&mm->lock);
 		thread_sleep_ns(RESERVED_RETRY_NS);
-		mutex_lock(&mm->lock);
+		down_write(&mm->lock);
 	}
 	int err = 0;
 	if (v) {
@@ -364,7 +429,7 @@ int vm_map_reserved(struct mm *mm, phys_addr_t pa, unsigned attrs)
 			n = NULL;
 		}
 	}
-	mutex_unlock(&mm->lock);
+	up_write(&mm->lock);
 	vma_free(n);
 	return err;
 }
@@ -373,10 +438,10 @@ void vm_unmap_reserved(struct mm *mm)
 {
 	if (!atomic_load_acquire(&window_end))
 		return;
-	mutex_lock(&mm->lock);
+	down_write(&mm->lock);
 	struct vma *v = vma_find(mm, window_start);
 	bool last = v && v->users && --v->users == 0;
-	mutex_unlock(&mm->lock);
+	up_write(&mm->lock);
 	if (!last)
 		return;
 	/*
@@ -389,10 +454,10 @@ void vm_unmap_reserved(struct mm *mm)
 	if (err) {
 		printk("vm_unmap_reserved: unmapping the reserved window failed (%d); it stays mapped",
 		       err);
-		mutex_lock(&mm->lock);
+		down_write(&mm->lock);
 		if ((v = vma_find(mm, window_start)) != NULL)
 			v->users++;
-		mutex_unlock(&mm->lock);
+		up_write(&mm->lock);
 	}
 }
 

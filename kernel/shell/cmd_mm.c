@@ -128,10 +128,10 @@ static void mm_list(void)
 			continue;
 		unsigned vmas = 0;
 		uint64_t bytes = 0;
-		mutex_lock(&mm->lock);
+		down_read(&mm->lock); /* the VMA list only changes under the write hold */
 		for (struct vma *v = mm->vmas; v; v = v->next, vmas++)
 			bytes += v->end - v->start;
-		mutex_unlock(&mm->lock);
+		up_read(&mm->lock);
 		console_write(
 		    "%c mm %u: root %#lx, asid %#llx, %u mapping(s), %llu KiB, tlb gen %llu "
 		    "(completed %llu), on %u CPU(s)\n",
@@ -310,9 +310,10 @@ int shell_cmd_walk(unsigned argc, char **argv)
 		struct mm *mm = need_mm("walk");
 		if (!mm)
 			return 1;
-		mutex_lock(&mm->lock);
+		/* For write: a read hold lets an unmap free the tables the walk reads. */
+		down_write(&mm->lock);
 		pt_dump_walk(mm->pt.root, va);
-		mutex_unlock(&mm->lock);
+		up_write(&mm->lock);
 		return 0;
 	}
 	pt_dump_walk(arch_mm_root_for(va), va);
