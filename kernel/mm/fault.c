@@ -42,6 +42,81 @@ static bool access_allowed(unsigned attrs, const struct fault_info *info)
 	return true;
 }
 
+/*
+ * Decides and acts on one page, under vma_lock, so the VMA it checks cannot
+ * die (an unmap marks it under the same lock) before the page is in:
+ * 0 resolved, -EFAULT refused, -EINVAL (populate) not anonymous memory,
+ * -EAGAIN a zero page is needed first (*frame is 0: make one, call again),
+ * or pt_map's error. A zero page made and not used stays in *frame.
+ * `info` NULL: populate (a read, and a mapped page is simply done).
+ */
+static int resolve(struct mm *mm, virt_addr_t page, const struct fault_info *info,
+		   phys_addr_t *frame)
+{
+	irqflags_t flags = spin_lock_irqsave(&mm->vma_lock);
+	const struct vma *v = vma_find(mm, page);
+	struct pt_query_result q;
+	int err = 0;
+	/* The reserved window's VMA is the kernel's (no PT_USER): no fault there is resolved. */
+	if (!v || v->dying || !(v->attrs & PT_USER) || (info && !access_allowed(v->attrs, info))) {
+		err = info ? -EFAULT : -EINVAL;
+	} else if (pt_query(&mm->pt, page, &q)) {
+		if (*frame) /* another fault filled it meanwhile: ours goes back */
+			atomic_fetch_add(&mm->stats.faults_raced, 1);
+		if (!info) {
+			err = v->kind == VMA_ANON ? 0 : -EINVAL;
+		} else if (access_allowed(q.attrs, info)) {
+			/* Mapped, and the mapping allows it: a stale stricter TLB entry. */
+			arch_tlb_flush_user_page(asid_hw(mm), page);
+			atomic_fetch_add(&mm->stats.faults_spurious, 1);
+		} else if (v->kind == VMA_ANON) {
+			/*
+			 * Write-protected by soft-dirty tracking (or a protect that
+			 * upgraded the VMA has not reached this entry yet), the VMA
+			 * allowing the write: give the page the VMA's permissions,
+			 * marked as written. A promotion: nothing to flush or notify.
+			 */
+			err = pt_protect(&mm->pt, page, PAGE_SIZE, v->attrs | PT_SOFT_DIRTY);
+			if (!err)
+				atomic_fetch_add(&mm->stats.faults_soft_dirty, 1);
+		} else {
+			err = -EFAULT;
+		}
+	} else if (v->kind != VMA_ANON) {
+		err = info ? -EFAULT : -EINVAL;
+	} else if (!*frame) {
+		err = -EAGAIN;
+	} else {
+		/* A new page counts as written for soft-dirty tracking. */
+		err = pt_map(&mm->pt, page, *frame, PAGE_SIZE,
+			     v->attrs | PT_SOFT_DIRTY | PT_PAGES_ONLY);
+		if (!err || mm_broken_is(MM_BREAK_FILL_LEAK)) /* broken on purpose: the page leaks */
+			*frame = 0;
+		if (!err)
+			atomic_fetch_add(&mm->stats.faults_filled, 1);
+	}
+	spin_unlock_irqrestore(&mm->vma_lock, flags);
+	if (err == -EFAULT)
+		atomic_fetch_add(&mm->stats.faults_refused, 1);
+	return err;
+}
+
+/* Resolves `page` (mm->lock held for read), making its zero page outside vma_lock. */
+static int resolve_page(struct mm *mm, virt_addr_t page, const struct fault_info *info)
+{
+	phys_addr_t frame = 0;
+	int err = resolve(mm, page, info, &frame);
+	if (err == -EAGAIN) {
+		/* Zeroing is slow: done before vma_lock, used only if the page is still a hole. */
+		err = mm_alloc_fails(MM_ALLOC_FILL) ? -ENOMEM : frame_alloc_zeroed(&frame);
+		if (!err)
+			err = resolve(mm, page, info, &frame);
+	}
+	if (frame)
+		frame_free(frame, 0);
+	return err;
+}
+
 bool mm_handle_fault(struct mm *mm, const struct fault_info *info)
 {
 	virt_addr_t va = info->address;
@@ -56,63 +131,12 @@ bool mm_handle_fault(struct mm *mm, const struct fault_info *info)
 	 */
 	if (!mm || !info->irqs_were_on || this_cpu()->preempt_count)
 		return false;
-	virt_addr_t page = ALIGN_DOWN(va, PAGE_SIZE);
-	bool handled = false;
 	arch_irq_enable();
 	down_read(&mm->lock);
-	struct vma *v = vma_find(mm, va);
-	struct pt_query_result q;
-	/* The reserved window's VMA is the kernel's (no PT_USER): no fault there is resolved. */
-	if (!v || !(v->attrs & PT_USER) || !access_allowed(v->attrs, info)) {
-		atomic_fetch_add(&mm->stats.faults_refused, 1);
-	} else if (pt_query(&mm->pt, page, &q)) {
-		/* Mapped, and the mapping allows it: a stale stricter TLB entry. */
-		if (access_allowed(q.attrs, info)) {
-			arch_tlb_flush_user_page(asid_hw(mm), page);
-			atomic_fetch_add(&mm->stats.faults_spurious, 1);
-			handled = true;
-		} else if (v->kind == VMA_ANON) {
-			/*
-			 * Write-protected by soft-dirty tracking, the VMA allowing
-			 * the write: give the page its permission back, marked as
-			 * written. A promotion: nothing to flush or notify. (Also a
-			 * page whose VMA a protect upgraded and whose entry the
-			 * protect's walk has not reached yet: the same promotion.)
-			 */
-			handled = pt_protect(&mm->pt, page, PAGE_SIZE, v->attrs | PT_SOFT_DIRTY) == 0;
-			if (handled)
-				atomic_fetch_add(&mm->stats.faults_soft_dirty, 1);
-		} else {
-			atomic_fetch_add(&mm->stats.faults_refused, 1);
-		}
-	} else if (v->kind == VMA_ANON) {
-		handled = vm_fault_fill(mm, page, v) == 0;
-	}
+	bool handled = resolve_page(mm, ALIGN_DOWN(va, PAGE_SIZE), info) == 0;
 	up_read(&mm->lock);
 	arch_irq_disable();
 	return handled;
-}
-
-int vm_fault_fill(struct mm *mm, virt_addr_t page, const struct vma *v)
-{
-	phys_addr_t pa;
-	int err = mm_alloc_fails(MM_ALLOC_FILL) ? -ENOMEM : frame_alloc_zeroed(&pa);
-	if (err)
-		return err;
-	/* A new page counts as written for soft-dirty tracking. */
-	err = pt_map(&mm->pt, page, pa, PAGE_SIZE, v->attrs | PT_SOFT_DIRTY | PT_PAGES_ONLY);
-	if (err) {
-		if (!mm_broken_is(MM_BREAK_FILL_LEAK)) /* broken on purpose: the page leaks */
-			frame_free(pa, 0);
-		/* Another fault on this page installed first (under pt->lock): the access retries. */
-		if (err == -EEXIST) {
-			atomic_fetch_add(&mm->stats.faults_raced, 1);
-			return 0;
-		}
-		return err;
-	}
-	atomic_fetch_add(&mm->stats.faults_filled, 1);
-	return 0;
 }
 
 int vm_populate(struct mm *mm, virt_addr_t va, uint64_t size)
@@ -125,14 +149,8 @@ int vm_populate(struct mm *mm, virt_addr_t va, uint64_t size)
 		return -EINVAL;
 	int err = 0;
 	down_read(&mm->lock);
-	for (virt_addr_t p = ALIGN_DOWN(va, PAGE_SIZE); p < va + size && !err; p += PAGE_SIZE) {
-		struct vma *v = vma_find(mm, p);
-		struct pt_query_result q;
-		if (!v || v->kind != VMA_ANON)
-			err = -EINVAL;
-		else if (!pt_query(&mm->pt, p, &q))
-			err = vm_fault_fill(mm, p, v);
-	}
+	for (virt_addr_t p = first; p < va + size && !err; p += PAGE_SIZE)
+		err = resolve_page(mm, p, NULL);
 	up_read(&mm->lock);
 	return err;
 }

@@ -53,6 +53,8 @@ struct mm *mm_create(void)
 	arch_mm_root_init(mm->pt.root);
 	mm->lock = (struct rwsem)RWSEM_INIT;
 	mm->ring_lock = (spinlock_t)SPINLOCK_INIT;
+	mm->vma_lock = (spinlock_t)SPINLOCK_INIT;
+	mm->vma_wait = (struct wait_queue)WAIT_QUEUE_INIT;
 	mm->asid = 0;
 	mm->tlb_gen = 1; /* 0 means "never caught up" in a CPU's state */
 	mutex_lock(&live_lock);

@@ -36,6 +36,10 @@ struct vma {
 	enum vma_kind kind;
 	phys_addr_t pa; /* VMA_PHYS: physical address of start */
 	uint32_t users; /* the reserved window's VMA: vm_map_reserved calls not yet undone */
+	/* The change (unmap, protect, ...) that owns it now (vma.c), or NULL. */
+	const void *owner;
+	bool dying; /* its unmap has begun: faults refuse it */
+	bool unlink_at_end; /* its unmap takes it off the list when it ends */
 };
 
 /* Counted under a read hold by faults on several CPUs at once: atomic adds. */
@@ -52,12 +56,15 @@ struct mm {
 	cpumask_t cpus;
 	uint64_t asid; /* generation | hardware id (kernel/mm/asid.h) */
 	/*
-	 * Read: faults, populate, and the table work, flush and notifier end of
-	 * an unmap/protect/discard. Write: any change to the VMA list (and a
-	 * protect's new attributes), teardown, the audit (docs/mm.md).
+	 * Read: every operation (faults, populate, map, unmap, protect,
+	 * discard). Write: what must see the mm still: teardown, the audit,
+	 * the console's walk, a notifier state appearing (docs/mm.md).
 	 */
 	struct rwsem lock;
-	struct vma *vmas; /* changed under the write hold only */
+	/* The VMA list and every VMA's fields; taken inside mm->lock, outside pt->lock. */
+	spinlock_t vma_lock;
+	struct wait_queue vma_wait; /* operations waiting for a range another change owns */
+	struct vma *vmas;
 	/*
 	 * Written by gathers running side by side under read holds: each
 	 * field below is atomic (or, the ring, under ring_lock); none relies on

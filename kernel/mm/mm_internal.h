@@ -12,16 +12,10 @@
 
 struct mmu_gather;
 
-/* The VMA containing `va`, or NULL. mm->lock held (read or write). */
+/* The VMA containing `va`, or NULL. mm->vma_lock held, or mm->lock for write. */
 struct vma *vma_find(struct mm *mm, virt_addr_t va);
 /* Unmaps every VMA and sweeps the user half into `g` (teardown). mm->lock held for write. */
 void vma_unmap_all(struct mm *mm, struct mmu_gather *g);
-/*
- * Maps a fresh zero page at `page` of anonymous VMA `v`, mm->lock held for
- * read (or write). 0 also when another fault filled it first (its frame
- * is freed), -ENOMEM.
- */
-int vm_fault_fill(struct mm *mm, virt_addr_t page, const struct vma *v);
 /*
  * mm_destroy's cross-call, on every CPU that may hold `mm`, interrupts off:
  * this CPU lets go of it for good (unloads it if it is loaded, forgets its

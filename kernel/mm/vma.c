@@ -3,8 +3,16 @@
  * The mappings of an address space: a sorted, singly linked list of VMAs,
  * and the operations that change them together with the page tables.
  *
- * Every operation holds mm->lock and, when it changes tables, runs one
- * mmu_gather: all its unhooking is flushed once at the end, and frames are
+ * Locking (docs/mm.md, "Locking"): every operation holds mm->lock for
+ * read; the VMA list and every VMA's fields change only under vma_lock, a
+ * spinlock; a change first owns the VMAs of its range (waiting while
+ * another change owns one), and then walks the tables with no VMA lock,
+ * so changes of disjoint ranges and faults run side by side, pt->lock
+ * excluding their table edits. An unmap marks its VMAs dying before its
+ * walk: a fault checks its VMA and installs its page under vma_lock, so it
+ * never fills a range whose unmap has begun.
+ *
+ * When an operation changes tables it runs one mmu_gather: all its unhooking is flushed once at the end, and frames are
  * freed only after that flush. Subscribers (notifier.h) hear of it first:
  * invalidate_range_start before the first entry changes, range end after
  * the flush; a change that only adds permissions tells nobody. An operation that may split VMAs takes the
@@ -103,12 +111,48 @@ static void vma_insert(struct mm *mm, struct vma *n)
 	*link = n;
 }
 
-static bool overlaps_any(struct mm *mm, virt_addr_t start, virt_addr_t end)
+/* vma_lock held: does a VMA overlap [start, end)? With `owned`, only one a change owns. */
+static bool overlaps_any(struct mm *mm, virt_addr_t start, virt_addr_t end, bool owned)
 {
-	for (struct vma *v = mm->vmas; v; v = v->next)
-		if (v->start < end && start < v->end)
+	for (struct vma *v = mm->vmas; v && v->start < end; v = v->next)
+		if (start < v->end && (!owned || v->owner))
 			return true;
 	return false;
+}
+
+struct claim {
+	struct mm *mm;
+	virt_addr_t start, end;
+	irqflags_t flags;
+};
+
+/* Wait condition, under the queue's lock (interrupts off): does no change own the range? */
+static bool range_free(void *arg)
+{
+	struct claim *c = arg;
+	spin_lock(&c->mm->vma_lock);
+	bool free = !overlaps_any(c->mm, c->start, c->end, true);
+	spin_unlock(&c->mm->vma_lock);
+	return free;
+}
+
+/*
+ * Returns with vma_lock held (its flags in `c`) once no change owns a VMA
+ * overlapping the range; with !blockable, false instead of sleeping. A
+ * change lets go of its range under vma_lock and wakes vma_wait after, so
+ * a waiter either sees the range free or is queued before the wake.
+ */
+static bool wait_range_free(struct claim *c, bool blockable)
+{
+	for (;;) {
+		c->flags = spin_lock_irqsave(&c->mm->vma_lock);
+		if (!overlaps_any(c->mm, c->start, c->end, true))
+			return true;
+		spin_unlock_irqrestore(&c->mm->vma_lock, c->flags);
+		if (!blockable)
+			return false;
+		wait_queue_wait(&c->mm->vma_wait, range_free, c);
+	}
 }
 
 static int map_common(struct mm *mm, virt_addr_t va, phys_addr_t pa, uint64_t size,
@@ -122,14 +166,22 @@ static int map_common(struct mm *mm, virt_addr_t va, phys_addr_t pa, uint64_t si
 		return -ENOMEM;
 	*v = (struct vma){.start = va, .end = va + size, .attrs = attrs | PT_USER, .kind = kind,
 			  .pa = pa};
-	down_write(&mm->lock);
-	int err = overlaps_any(mm, va, va + size) ? -EEXIST : 0;
-	/* 4 KiB leaves only, so that a later partial unmap never needs to split a block. */
+	down_read(&mm->lock);
+	/* A range an unmap still owns is not free yet: wait for that unmap to end. */
+	struct claim c = {mm, va, va + size, 0};
+	wait_range_free(&c, true);
+	int err = overlaps_any(mm, va, va + size, false) ? -EEXIST : 0;
+	/*
+	 * 4 KiB leaves only, so that a later partial unmap never needs to
+	 * split a block. Under vma_lock: a user tree's pt_map never waits for
+	 * other CPUs, and no fault sees the VMA before its pages.
+	 */
 	if (!err && kind == VMA_PHYS)
 		err = pt_map(&mm->pt, va, pa, size, v->attrs | PT_PAGES_ONLY);
 	if (!err)
 		vma_insert(mm, v);
-	up_write(&mm->lock);
+	spin_unlock_irqrestore(&mm->vma_lock, c.flags);
+	up_read(&mm->lock);
 	if (err)
 		vma_free(v);
 	return err;
@@ -147,7 +199,8 @@ int vm_map_phys(struct mm *mm, virt_addr_t va, phys_addr_t pa, uint64_t size, un
 
 /*
  * Cuts the VMAs so that `start` and `end` fall on VMA boundaries, using the
- * spares (at most two cuts: one at each end).
+ * spares (at most two cuts: one at each end). vma_lock held; the VMA cut
+ * is the caller's (owned), and so is its new tail.
  */
 static void split_at(struct mm *mm, virt_addr_t at, struct vma **spare)
 {
@@ -173,7 +226,7 @@ static const enum mn_event op_event[] = {
 	[VMA_OP_CLEAR_SOFT_DIRTY] = MN_EVENT_SOFT_DIRTY,
 };
 
-/* Would giving [start, end) `attrs` take a permission away from any VMA there? */
+/* vma_lock held: would giving [start, end) `attrs` take a permission away from any VMA there? */
 static bool protect_downgrades(struct mm *mm, virt_addr_t start, virt_addr_t end, unsigned attrs)
 {
 	for (struct vma *v = mm->vmas; v && v->start < end; v = v->next)
@@ -183,9 +236,9 @@ static bool protect_downgrades(struct mm *mm, virt_addr_t start, virt_addr_t end
 }
 
 /*
- * Changes one VMA's part [s, e) of the range in the tables. Read hold only:
- * an unmapped VMA is already off the list (detach_range), the others' fields
- * were settled under the write hold.
+ * Changes one VMA's part [s, e) of the range in the tables. `v` is a copy
+ * taken under vma_lock: the VMA itself is the caller's (owned), but the
+ * walk runs without vma_lock, beside faults and other changes.
  */
 static int change_vma(struct mm *mm, const struct vma *v, virt_addr_t s, virt_addr_t e,
 		      enum vma_op op, struct mmu_gather *g)
@@ -209,52 +262,92 @@ static int change_vma(struct mm *mm, const struct vma *v, virt_addr_t s, virt_ad
 	return 0;
 }
 
-/*
- * Write hold: takes the VMAs inside [va, end) (cut at its ends already) off
- * the list and returns them, in order. From here on no fault or populate
- * finds them, so nothing is installed in the range while its tables are
- * cleared under the read hold.
- */
-static struct vma *detach_range(struct mm *mm, virt_addr_t va, virt_addr_t end)
+/* vma_lock held: every VMA overlapping [va, end) becomes owned by `me` (NULL: by nobody). */
+static void own_range(struct mm *mm, virt_addr_t va, virt_addr_t end, const void *me)
 {
-	struct vma *head = NULL, **tail = &head;
-	struct vma **link = &mm->vmas;
-	while (*link && (*link)->start < end) {
+	for (struct vma *v = mm->vmas; v && v->start < end; v = v->next)
+		if (v->end > va)
+			v->owner = me;
+}
+
+/*
+ * vma_lock held, the range owned and cut at its ends: an unmap's VMAs die
+ * (faults refuse them from now on, so nothing is filled in the range while
+ * its tables are cleared), a protect's get their new attributes.
+ */
+static void mark_range(struct mm *mm, virt_addr_t va, virt_addr_t end, enum vma_op op,
+		       unsigned attrs)
+{
+	for (struct vma *v = mm->vmas; v && v->start < end; v = v->next) {
+		if (v->end <= va)
+			continue;
+		if (op == VMA_OP_UNMAP) {
+			v->unlink_at_end = true;
+			/* Broken on purpose: faults still fill here while the tables are cleared. */
+			v->dying = !mm_broken_is(MM_BREAK_UNMAP_NO_EXCLUSION);
+		} else if (op == VMA_OP_PROTECT)
+			v->attrs = attrs | PT_USER;
+	}
+}
+
+/*
+ * Ends a change: under vma_lock, every VMA `me` owns is released and an
+ * unmap's are taken off the list (returned, to be freed); then the changes
+ * and maps waiting for the range are woken.
+ */
+static struct vma *release_range(struct mm *mm, const void *me)
+{
+	struct vma *dead = NULL;
+	irqflags_t flags = spin_lock_irqsave(&mm->vma_lock);
+	for (struct vma **link = &mm->vmas; *link;) {
 		struct vma *v = *link;
-		if (v->end <= va) {
+		if (v->owner != me) {
+			link = &v->next;
+			continue;
+		}
+		v->owner = NULL;
+		if (!v->unlink_at_end) {
 			link = &v->next;
 			continue;
 		}
 		*link = v->next;
-		v->next = NULL;
-		*tail = v;
-		tail = &v->next;
+		v->next = dead;
+		dead = v;
 	}
-	return head;
-}
-
-/* Write hold: gives every VMA inside [va, end) (cut at its ends) the attributes `attrs`. */
-static void protect_vmas(struct mm *mm, virt_addr_t va, virt_addr_t end, unsigned attrs)
-{
-	for (struct vma *v = mm->vmas; v && v->start < end; v = v->next)
-		if (v->end > va)
-			v->attrs = attrs | PT_USER;
+	spin_unlock_irqrestore(&mm->vma_lock, flags);
+	wait_queue_wake_all(&mm->vma_wait);
+	return dead;
 }
 
 void (*vm_test_unmap_parked)(struct mm *mm, virt_addr_t va, virt_addr_t end);
 
-/* Read hold: the table work of the change on every VMA of `list` inside [va, end). */
-static int change_tables(struct mm *mm, const struct vma *list, virt_addr_t va, virt_addr_t end,
+/*
+ * The table work of the change on every VMA piece inside [va, end) that `me`
+ * owns: each is copied under vma_lock and walked without it.
+ */
+static int change_tables(struct mm *mm, const void *me, virt_addr_t va, virt_addr_t end,
 			 enum vma_op op, struct mmu_gather *g)
 {
 	int err = 0;
-	for (const struct vma *v = list; v && v->start < end && !err; v = v->next)
-		if (v->end > va)
-			err = change_vma(mm, v, MAX(v->start, va), MIN(v->end, end), op, g);
+	for (virt_addr_t at = va; at < end && !err;) {
+		struct vma copy = {0};
+		irqflags_t flags = spin_lock_irqsave(&mm->vma_lock);
+		for (const struct vma *v = mm->vmas; v && v->start < end; v = v->next)
+			if (v->owner == me && v->end > at) {
+				copy = *v;
+				break;
+			}
+		spin_unlock_irqrestore(&mm->vma_lock, flags);
+		if (!copy.end)
+			break;
+		virt_addr_t stop = MIN(copy.end, end);
+		err = change_vma(mm, &copy, MAX(copy.start, at), stop, op, g);
+		at = stop;
+	}
 	return err;
 }
 
-static void vma_free_list_of(struct vma *v)
+static void vma_free_chain(struct vma *v)
 {
 	while (v) {
 		struct vma *next = v->next;
@@ -264,11 +357,14 @@ static void vma_free_list_of(struct vma *v)
 }
 
 /*
- * The lock rules (docs/mm.md, "Locking"): the VMA list changes under the
- * write hold (cuts, an unmap's VMAs taken off, a protect's new attributes);
- * then the hold is downgraded to read for the table work, the gather's
- * flush and the notifier's range end, so faults and other changes of
- * disjoint ranges run beside them, with pt->lock excluding table edits.
+ * The lock rules (docs/mm.md, "Locking"): a change holds mm->lock for read
+ * throughout. Under vma_lock it waits until no other change owns a VMA in
+ * its range, then owns them; it tells subscribers; under vma_lock again it
+ * cuts the VMAs at its ends and marks them (dying, new attributes). The
+ * table work, the gather's flush and the notifier's range end then run
+ * with no VMA lock, beside faults and changes of other ranges, with
+ * pt->lock excluding table edits. Last, under vma_lock, it lets go of the
+ * range and unlinks an unmap's VMAs.
  */
 static int change_range(struct mm *mm, virt_addr_t va, uint64_t size, enum vma_op op,
 			unsigned attrs, bool blockable)
@@ -282,54 +378,60 @@ static int change_range(struct mm *mm, virt_addr_t va, uint64_t size, enum vma_o
 		return -ENOMEM;
 	}
 	virt_addr_t end = va + size;
+	struct mmu_gather g; /* its address names the change as the owner of its VMAs */
+	const void *me = &g;
 	int err = 0;
+	struct claim c = {mm, va, end, 0};
 	if (blockable)
-		down_write(&mm->lock);
-	else if (!down_write_trylock(&mm->lock))
+		down_read(&mm->lock);
+	else if (!down_read_trylock(&mm->lock))
 		err = -EAGAIN;
-	struct mn_range range = {.mm = mm, .start = va, .end = end, .event = op_event[op],
-				 .flags = blockable ? MN_RANGE_BLOCKABLE : 0};
-	/* A promotion needs no flush, so no subscriber needs to hear of it either. */
-	bool notify = !err && (op != VMA_OP_PROTECT || protect_downgrades(mm, va, end, attrs) ||
-			       mn_broken_is(MN_BREAK_NO_PROMOTION_SKIP));
-	if (notify && (err = mn_invalidate_start(&range)) != 0)
-		up_write(&mm->lock); /* refused: back off with nothing changed */
+	if (!err && !wait_range_free(&c, blockable)) {
+		up_read(&mm->lock);
+		err = -EAGAIN;
+	}
 	if (err) {
 		vma_free(spare[0]);
 		vma_free(spare[1]);
 		return err;
 	}
+	own_range(mm, va, end, me);
+	/* A promotion needs no flush, so no subscriber needs to hear of it either. */
+	bool notify = op != VMA_OP_PROTECT || protect_downgrades(mm, va, end, attrs) ||
+		      mn_broken_is(MN_BREAK_NO_PROMOTION_SKIP);
+	spin_unlock_irqrestore(&mm->vma_lock, c.flags);
+	struct mn_range range = {.mm = mm, .start = va, .end = end, .event = op_event[op],
+				 .flags = blockable ? MN_RANGE_BLOCKABLE : 0};
+	if (notify && (err = mn_invalidate_start(&range)) != 0) {
+		/* Refused: back off with nothing changed (owning cut nothing). */
+		release_range(mm, me);
+		up_read(&mm->lock);
+		vma_free(spare[0]);
+		vma_free(spare[1]);
+		return err;
+	}
+	irqflags_t flags = spin_lock_irqsave(&mm->vma_lock);
 	if (op == VMA_OP_UNMAP || op == VMA_OP_PROTECT) {
 		split_at(mm, va, &spare[0]);
 		split_at(mm, end, &spare[1]);
 	}
-	/* Broken on purpose: the unmap's VMAs stay findable until its table work is done. */
-	bool late_detach = op == VMA_OP_UNMAP && mm_broken_is(MM_BREAK_UNMAP_NO_EXCLUSION);
-	struct vma *detached = op == VMA_OP_UNMAP && !late_detach ? detach_range(mm, va, end) : NULL;
-	if (op == VMA_OP_PROTECT)
-		protect_vmas(mm, va, end, attrs);
-	downgrade_write(&mm->lock);
+	mark_range(mm, va, end, op, attrs);
+	spin_unlock_irqrestore(&mm->vma_lock, flags);
 
 	/* Discards free frames like an unmap; soft-dirty clearing write-protects. */
 	bool unmapping = op == VMA_OP_UNMAP || op == VMA_OP_DISCARD;
 	tlb_ev(unmapping ? TLB_EV_UNMAP_START : TLB_EV_PROTECT_START, va, end);
-	struct mmu_gather g;
 	tlb_gather_begin(&g, mm, false);
-	err = change_tables(mm, op == VMA_OP_UNMAP && !late_detach ? detached : mm->vmas, va, end,
-			    op, &g);
+	err = change_tables(mm, me, va, end, op, &g);
 	if (vm_test_unmap_parked && (op == VMA_OP_UNMAP || op == VMA_OP_PROTECT))
 		vm_test_unmap_parked(mm, va, end);
 	tlb_gather_finish(&g);
 	tlb_ev(unmapping ? TLB_EV_UNMAP_END : TLB_EV_PROTECT_END, va, end);
 	if (notify)
 		mn_invalidate_end(&range);
+	struct vma *dead = release_range(mm, me);
 	up_read(&mm->lock);
-	if (late_detach) {
-		down_write(&mm->lock);
-		detached = detach_range(mm, va, end);
-		up_write(&mm->lock);
-	}
-	vma_free_list_of(detached);
+	vma_free_chain(dead);
 	vma_free(spare[0]);
 	vma_free(spare[1]);
 	/* The VMAs were cut at the boundaries, so no block split can be needed: cannot fail. */
@@ -401,13 +503,15 @@ int vm_map_reserved(struct mm *mm, phys_addr_t pa, unsigned attrs)
 	struct vma *n = vma_alloc();
 	if (!n)
 		return -ENOMEM;
-	down_write(&mm->lock);
+	down_read(&mm->lock);
+	struct claim c = {mm, window_start, window_end, 0};
+	wait_range_free(&c, true);
 	struct vma *v;
 	/* users 0: the last user's unmap is under way (vm_unmap_reserved): wait for it. */
 	while ((v = vma_find(mm, window_start)) != NULL && v->pa == pa && v->users == 0) {
-		up_write(&mm->lock);
+		spin_unlock_irqrestore(&mm->vma_lock, c.flags);
 		thread_sleep_ns(RESERVED_RETRY_NS);
-		down_write(&mm->lock);
+		wait_range_free(&c, true);
 	}
 	int err = 0;
 	if (v) {
@@ -429,7 +533,8 @@ int vm_map_reserved(struct mm *mm, phys_addr_t pa, unsigned attrs)
 			n = NULL;
 		}
 	}
-	up_write(&mm->lock);
+	spin_unlock_irqrestore(&mm->vma_lock, c.flags);
+	up_read(&mm->lock);
 	vma_free(n);
 	return err;
 }
@@ -438,10 +543,13 @@ void vm_unmap_reserved(struct mm *mm)
 {
 	if (!atomic_load_acquire(&window_end))
 		return;
-	down_write(&mm->lock);
+	down_read(&mm->lock);
+	struct claim c = {mm, window_start, window_end, 0};
+	wait_range_free(&c, true);
 	struct vma *v = vma_find(mm, window_start);
 	bool last = v && v->users && --v->users == 0;
-	up_write(&mm->lock);
+	spin_unlock_irqrestore(&mm->vma_lock, c.flags);
+	up_read(&mm->lock);
 	if (!last)
 		return;
 	/*
@@ -454,10 +562,12 @@ void vm_unmap_reserved(struct mm *mm)
 	if (err) {
 		printk("vm_unmap_reserved: unmapping the reserved window failed (%d); it stays mapped",
 		       err);
-		down_write(&mm->lock);
+		down_read(&mm->lock);
+		irqflags_t flags = spin_lock_irqsave(&mm->vma_lock);
 		if ((v = vma_find(mm, window_start)) != NULL)
 			v->users++;
-		up_write(&mm->lock);
+		spin_unlock_irqrestore(&mm->vma_lock, flags);
+		up_read(&mm->lock);
 	}
 }
 

@@ -128,10 +128,10 @@ static void mm_list(void)
 			continue;
 		unsigned vmas = 0;
 		uint64_t bytes = 0;
-		down_read(&mm->lock); /* the VMA list only changes under the write hold */
+		irqflags_t flags = spin_lock_irqsave(&mm->vma_lock);
 		for (struct vma *v = mm->vmas; v; v = v->next, vmas++)
 			bytes += v->end - v->start;
-		up_read(&mm->lock);
+		spin_unlock_irqrestore(&mm->vma_lock, flags);
 		console_write(
 		    "%c mm %u: root %#lx, asid %#llx, %u mapping(s), %llu KiB, tlb gen %llu "
 		    "(completed %llu), on %u CPU(s)\n",
