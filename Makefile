@@ -279,6 +279,11 @@ DMA_CASE := iommu.dma_never_touches_freed_frames
 # keeps its page when the mapping fails must fail FAILINJECT_CASE (a leak).
 AUDIT_CASE := audit.tables_consistent_after_every_operation
 FAILINJECT_CASE := failinject.every_allocation_failure_backs_out
+# Address-space concurrency (docs/mm.md, "Locking"): an unmap whose VMAs stay alive
+# through its walk lets a fault fill the range it clears (CONCUR_UNMAP_CASE must fail),
+# and readers that pass a waiting writer starve it (CONCUR_RWSEM_CASE must fail).
+CONCUR_UNMAP_CASE := concur.faults_run_beside_a_parked_unmap
+CONCUR_RWSEM_CASE := concur.writer_waits_and_is_preferred
 # fail.nth=1: the case's mm_create is the first allocation; it must fail, and say so.
 FAIL_NTH_REPORT := --expect-log "fail: allocation 1 in kernel/mm [(]mm_create: struct mm[)] fails on purpose"
 
@@ -304,6 +309,8 @@ test-negative: deps kernel
 	$(call negative_check,tlb.break=trace_records_off,--expect-fail $(TRACE_OFF_CASE),$(TRACE_OFF_CASE))
 	$(call negative_check,tlb.break=mode_switch_ignores_users,--expect-fail $(MODE_SWITCH_CASE),$(MODE_SWITCH_CASE))
 	$(call negative_check,xcall.break=drain_early,--expect-fail ipi.nowait_then_drain,ipi.nowait_then_drain)
+	$(call negative_check,mm.break=unmap_vma_alive,--expect-fail $(CONCUR_UNMAP_CASE),$(CONCUR_UNMAP_CASE))
+	$(call negative_check,sync.break=readers_barge,--expect-fail $(CONCUR_RWSEM_CASE),$(CONCUR_RWSEM_CASE))
 	$(call negative_check,tlb=bogus mem=abc,$(CMDLINE_REPORTS),cmdline,lenient)
 	$(call negative_check,cmdline.strict tlb=bogus,--expect-panic "cmdline_check: 'tlb=bogus': tlb expects",cmdline,lenient)
 	$(call negative_check,,--expect-error "'nosuch[*]' .*matches no suite or case",ktest$(comma)nosuch*)

@@ -16,7 +16,7 @@
  * mutex they waited for it; C's gather is nested in A's). A touch of A
  * meanwhile must fault: the unmap marked A's VMA dying before its walk,
  * and a fault checks its VMA and installs its page under one vma_lock
- * (mm.break=unmap_no_downgrade_exclusion leaves the VMA alive: the touch
+ * (mm.break=unmap_vma_alive leaves the VMA alive: the touch
  * fills a page the walk has already passed, the page outlives the unmap,
  * and the case must fail). Afterwards the result must be coherent: readers
  * on other CPUs that wrote A before the change fault on it (unmap) or on a
