@@ -413,5 +413,6 @@ static const struct ktest_case concur_cases[] = {
 	KTEST_CASE_TIMEOUT(faults_run_beside_a_parked_unmap, 30000),
 	KTEST_CASE_TIMEOUT(faults_run_beside_a_parked_protect, 30000),
 	KTEST_CASE(two_faults_on_one_page_install_once),
+	KTEST_END,
 };
 KTEST_SUITE(concur_suite, "concur", concur_cases);
