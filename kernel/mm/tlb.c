@@ -200,7 +200,12 @@ uint64_t tlb_catch_up(struct mm *mm, uint64_t from)
 	return catch_up(mm, from, NULL);
 }
 
-static void flush_here(const struct tlb_flush_request *req)
+/*
+ * Handles a request on this CPU. Returns the generation of the mm this CPU
+ * is now covered up to: every change published at or below it is gone from
+ * this CPU's TLB, or will be before it uses the mm again.
+ */
+static uint64_t flush_here(const struct tlb_flush_request *req)
 {
 	unsigned me = arch_cpu_id();
 	struct tlb_counters *c = &tlb_cpu_counters[me];
@@ -211,20 +216,21 @@ static void flush_here(const struct tlb_flush_request *req)
 	if (!arch_mm_holds_translations(asid_hw(mm), loaded)) {
 		c->not_loaded++;
 		tlb_ev(TLB_EV_SKIP, TLB_SKIP_NOT_LOADED, req->gen);
-		return;
+		/* Holds nothing now: what it caches from here on is newer than every bump so far. */
+		return atomic_load_acquire(&mm->tlb_gen);
 	}
 	if (!loaded) {
 		/* Tagged TLB, switched away: a plain flush of the request (catch-up happens at switch-in). */
 		struct flush_range r = {req->start, req->end, req->stride_shift,
 					req->full || req->freed_tables};
 		flush_local(mm, &r);
-		return;
+		return req->gen;
 	}
 	uint64_t local = s->gen;
 	if (local >= req->gen) {
 		c->skipped_by_gen++;
 		tlb_ev(TLB_EV_SKIP, TLB_SKIP_AT_GEN, req->gen);
-		return;
+		return local;
 	}
 	struct flush_range r = {req->start, req->end, req->stride_shift,
 				req->full || req->freed_tables};
@@ -232,23 +238,31 @@ static void flush_here(const struct tlb_flush_request *req)
 	if (req->gen == local + 1 && req->gen == now) {
 		flush_local(mm, &r);
 		s->gen = req->gen;
-		return;
+		return req->gen;
 	}
 	s->gen = catch_up(mm, local, &r);
+	return s->gen;
 }
 
-/* What the cross-call carries: the request, and who asked (for the trace). */
+/*
+ * What the cross-call carries: the request, who asked (for the trace), and
+ * the lowest generation its targets are covered up to (flush_here).
+ */
 struct flush_call {
 	const struct tlb_flush_request *req;
 	unsigned initiator;
+	uint64_t covered;
 };
 
 static void flush_handler(void *arg)
 {
-	const struct flush_call *call = arg;
+	struct flush_call *call = arg;
 	if (tlb_trace_on() && call->initiator != arch_cpu_id())
 		tlb_ev(TLB_EV_IPI_RECV, call->initiator, call->req->gen);
-	flush_here(call->req);
+	uint64_t reached = flush_here(call->req);
+	uint64_t cur = atomic_load_relaxed(&call->covered);
+	while (reached < cur && !atomic_cmpxchg(&call->covered, &cur, reached))
+		;
 }
 
 void tlb_flush_mm_range(const struct tlb_flush_request *req)
@@ -284,6 +298,13 @@ void tlb_flush_mm_range(const struct tlb_flush_request *req)
 		arch_irq_restore(irq);
 		return;
 	}
+	/*
+	 * Read before the CPU set: a CPU this read of mm->cpus misses set
+	 * itself in the mask after it, so it reads tlb_gen after this read
+	 * (rule 2) and is covered up to `before` by its own switch-in. So once
+	 * every target is covered up to `before` too, so is every CPU.
+	 */
+	uint64_t before = atomic_load_acquire(&mm->tlb_gen);
 	cpumask_t targets = cpumask_read(&mm->cpus);
 	cpumask_set(&targets, me);
 	bool freed = req->freed_tables && !tlb_broken_is(TLB_BREAK_SKIP_LAZY_ALWAYS);
@@ -335,13 +356,24 @@ void tlb_flush_mm_range(const struct tlb_flush_request *req)
 		tlb_ev(TLB_EV_SKIP, TLB_SKIP_SWITCHED_AWAY, switched_away);
 	if (nremote)
 		tlb_ev(TLB_EV_IPI_SEND, remote.bits, nremote);
-	struct flush_call call = {req, me};
+	struct flush_call call = {req, me, before};
 	xcall(targets, flush_handler, &call, XCALL_WAIT);
 	if (nremote)
 		tlb_ev(TLB_EV_IPI_ACKED, remote.bits, nremote);
-	/* Only worth the shared write when someone deferred and may be waiting on it. */
+	/*
+	 * Only worth the shared write when someone deferred and may be waiting
+	 * on it. With per-table generations every target caught up to the
+	 * mm's generation it read, so this flush completes more than its own:
+	 * up to the lowest generation its targets (and, through `before`, the
+	 * CPUs it did not ask) are covered up to. A gather on another CPU whose
+	 * deferral that covers then skips its own flush (gather.c). Lazy and
+	 * switched-away CPUs left out catch up before they use the mm again.
+	 */
+	uint64_t done = tlb_mode == TLB_MODE_GEN && !tlb_broken_is(TLB_BREAK_CATCH_UP_SKIPS_RING)
+			    ? atomic_load_relaxed(&call.covered)
+			    : req->gen;
 	if (atomic_load_relaxed(&mm->tlb_gen_deferred) > atomic_load_relaxed(&mm->tlb_gen_completed))
-		tlb_gen_complete(mm, req->gen);
+		tlb_gen_complete(mm, done);
 }
 
 /* ---- Kernel mappings -------------------------------------------------------- */
