@@ -32,15 +32,15 @@
 #include "kernel/time.h"
 #include "tests/ktest.h"
 
-#define MS		 1000000ull
-#define UVA(off)	 (arch_mm_layout.user_base + GiB(4) + (off))
-#define RANGE_PAGES	 16
-#define RANGE_A		 UVA(0)
-#define RANGE_B		 UVA(MiB(4))
-#define RANGE_C		 UVA(MiB(8))
-#define RANGE_P		 UVA(MiB(12))
-#define RANGE_BYTES	 (RANGE_PAGES * PAGE_SIZE)
-#define CONCUR_READERS	 2
+#define MS	       1000000ull
+#define UVA(off)       (arch_mm_layout.user_base + GiB(4) + (off))
+#define RANGE_PAGES    16
+#define RANGE_A	       UVA(0)
+#define RANGE_B	       UVA(MiB(4))
+#define RANGE_C	       UVA(MiB(8))
+#define RANGE_P	       UVA(MiB(12))
+#define RANGE_BYTES    (RANGE_PAGES * PAGE_SIZE)
+#define CONCUR_READERS 2
 
 /* ---- The lock itself ------------------------------------------------------------- */
 
@@ -167,8 +167,8 @@ enum parked_op { PARK_UNMAP, PARK_PROTECT };
 struct concur {
 	struct mm *mm;
 	enum parked_op op;
-	uint32_t parked, release; /* the change of A is in the hook / may go on */
-	uint32_t returned; /* the change of A returned */
+	uint32_t parked, release;      /* the change of A is in the hook / may go on */
+	uint32_t returned;	       /* the change of A returned */
 	uint32_t readers_ready, check; /* readers cached A / may probe it now */
 	int change_err;
 };
@@ -267,8 +267,9 @@ static struct mm *concur_mm(void)
 		return NULL;
 	const unsigned rw = PT_READ | PT_WRITE;
 	if (vm_map_anon(mm, RANGE_A, RANGE_BYTES, rw) || vm_populate(mm, RANGE_A, RANGE_BYTES) ||
-	    vm_map_anon(mm, RANGE_B, RANGE_BYTES, rw) || vm_map_anon(mm, RANGE_C, RANGE_BYTES, rw) ||
-	    vm_populate(mm, RANGE_C, RANGE_BYTES) || vm_map_anon(mm, RANGE_P, RANGE_BYTES, rw)) {
+	    vm_map_anon(mm, RANGE_B, RANGE_BYTES, rw) ||
+	    vm_map_anon(mm, RANGE_C, RANGE_BYTES, rw) || vm_populate(mm, RANGE_C, RANGE_BYTES) ||
+	    vm_map_anon(mm, RANGE_P, RANGE_BYTES, rw)) {
 		mm_destroy(mm);
 		return NULL;
 	}
@@ -302,7 +303,8 @@ static void beside_a_parked_change(struct ktest *t, enum parked_op op)
 
 	struct gather_stats g0 = gather_stats;
 	vm_test_unmap_parked = park_here;
-	struct thread *ch = thread_create_mm("change-a", (unsigned)other_cpu(0), mm, change_a, NULL);
+	struct thread *ch =
+	    thread_create_mm("change-a", (unsigned)other_cpu(0), mm, change_a, NULL);
 	ASSERT_TRUE(t, ch != NULL);
 	bool parked = wait_flag(&cc.parked, 5000);
 	EXPECT_TRUE(t, parked);
@@ -395,9 +397,10 @@ static void two_faults_on_one_page_install_once(struct ktest *t)
 	thread_join(th[0]);
 	thread_join(th[1]);
 	EXPECT_EQ(t, mm->stats.faults_filled - filled, 64u); /* one install per page */
-	EXPECT_EQ(t, count_mapped(mm, RANGE_B) + count_mapped(mm, RANGE_B + RANGE_BYTES) +
-			 count_mapped(mm, RANGE_B + 2 * RANGE_BYTES) +
-			 count_mapped(mm, RANGE_B + 3 * RANGE_BYTES),
+	EXPECT_EQ(t,
+		  count_mapped(mm, RANGE_B) + count_mapped(mm, RANGE_B + RANGE_BYTES) +
+		      count_mapped(mm, RANGE_B + 2 * RANGE_BYTES) +
+		      count_mapped(mm, RANGE_B + 3 * RANGE_BYTES),
 		  64u);
 	/* The losers' frames went back: 64 pages and their tables are all that left. */
 	EXPECT_LE(t, free_before - frame_free_count(), 64u + PT_LEVELS);
@@ -407,12 +410,12 @@ static void two_faults_on_one_page_install_once(struct ktest *t)
 }
 
 static const struct ktest_case concur_cases[] = {
-	KTEST_CASE(readers_share),
-	KTEST_CASE(writer_waits_and_is_preferred),
-	KTEST_CASE(downgrade_lets_readers_in_not_writers),
-	KTEST_CASE_TIMEOUT(faults_run_beside_a_parked_unmap, 30000),
-	KTEST_CASE_TIMEOUT(faults_run_beside_a_parked_protect, 30000),
-	KTEST_CASE(two_faults_on_one_page_install_once),
-	KTEST_END,
+    KTEST_CASE(readers_share),
+    KTEST_CASE(writer_waits_and_is_preferred),
+    KTEST_CASE(downgrade_lets_readers_in_not_writers),
+    KTEST_CASE_TIMEOUT(faults_run_beside_a_parked_unmap, 30000),
+    KTEST_CASE_TIMEOUT(faults_run_beside_a_parked_protect, 30000),
+    KTEST_CASE(two_faults_on_one_page_install_once),
+    KTEST_END,
 };
 KTEST_SUITE(concur_suite, "concur", concur_cases);

@@ -90,7 +90,8 @@ static int resolve(struct mm *mm, virt_addr_t page, const struct fault_info *inf
 		/* A new page counts as written for soft-dirty tracking. */
 		err = pt_map(&mm->pt, page, *frame, PAGE_SIZE,
 			     v->attrs | PT_SOFT_DIRTY | PT_PAGES_ONLY);
-		if (!err || mm_broken_is(MM_BREAK_FILL_LEAK)) /* broken on purpose: the page leaks */
+		/* Broken on purpose (fill_leak): a failed fill's page leaks. */
+		if (!err || mm_broken_is(MM_BREAK_FILL_LEAK))
 			*frame = 0;
 		if (!err)
 			atomic_fetch_add(&mm->stats.faults_filled, 1);

@@ -38,7 +38,7 @@ struct vma {
 	uint32_t users; /* the reserved window's VMA: vm_map_reserved calls not yet undone */
 	/* The change (unmap, protect, ...) that owns it now (vma.c), or NULL. */
 	const void *owner;
-	bool dying; /* its unmap has begun: faults refuse it */
+	bool dying;	    /* its unmap has begun: faults refuse it */
 	bool unlink_at_end; /* its unmap takes it off the list when it ends */
 };
 

@@ -216,7 +216,7 @@ static uint64_t flush_here(const struct tlb_flush_request *req)
 	if (!arch_mm_holds_translations(asid_hw(mm), loaded)) {
 		c->not_loaded++;
 		tlb_ev(TLB_EV_SKIP, TLB_SKIP_NOT_LOADED, req->gen);
-		/* Holds nothing now: what it caches from here on is newer than every bump so far. */
+		/* Holds nothing now: what it caches from here is newer than every bump so far. */
 		return atomic_load_acquire(&mm->tlb_gen);
 	}
 	if (!loaded) {

@@ -12,8 +12,9 @@
  * walk: a fault checks its VMA and installs its page under vma_lock, so it
  * never fills a range whose unmap has begun.
  *
- * When an operation changes tables it runs one mmu_gather: all its unhooking is flushed once at the end, and frames are
- * freed only after that flush. Subscribers (notifier.h) hear of it first:
+ * When an operation changes tables it runs one mmu_gather: all its
+ * unhooking is flushed once at the end, and frames are freed only after
+ * that flush. Subscribers (notifier.h) hear of it first:
  * invalidate_range_start before the first entry changes, range end after
  * the flush; a change that only adds permissions tells nobody. An operation that may split VMAs takes the
  * two spare VMAs it could need before it changes anything, so it cannot
@@ -283,7 +284,7 @@ static void mark_range(struct mm *mm, virt_addr_t va, virt_addr_t end, enum vma_
 			continue;
 		if (op == VMA_OP_UNMAP) {
 			v->unlink_at_end = true;
-			/* Broken on purpose: faults still fill here while the tables are cleared. */
+			/* Broken on purpose: faults still fill while the tables are cleared. */
 			v->dying = !mm_broken_is(MM_BREAK_UNMAP_NO_EXCLUSION);
 		} else if (op == VMA_OP_PROTECT)
 			v->attrs = attrs | PT_USER;

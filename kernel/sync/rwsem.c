@@ -83,13 +83,20 @@ static bool take_now(struct rwsem *s, bool (*take)(void *arg))
 	return taken;
 }
 
-void down_read(struct rwsem *s)
+/* Both downs: `first` once (it may announce the caller), then sleep until `again` takes it. */
+static void down_common(struct rwsem *s, bool (*first)(void *arg), bool (*again)(void *arg),
+			const char *fn)
 {
-	rwsem_check_context("down_read");
-	if (take_now(s, read_take))
+	rwsem_check_context(fn);
+	if (take_now(s, first))
 		return;
 	atomic_fetch_add(&s->contended, 1);
-	wait_queue_wait(&s->wq, read_take, s);
+	wait_queue_wait(&s->wq, again, s);
+}
+
+void down_read(struct rwsem *s)
+{
+	down_common(s, read_take, read_take, "down_read");
 }
 
 bool down_read_trylock(struct rwsem *s)
@@ -121,11 +128,7 @@ static bool write_announce_and_take(void *arg)
 
 void down_write(struct rwsem *s)
 {
-	rwsem_check_context("down_write");
-	if (take_now(s, write_announce_and_take))
-		return;
-	atomic_fetch_add(&s->contended, 1);
-	wait_queue_wait(&s->wq, write_take, s);
+	down_common(s, write_announce_and_take, write_take, "down_write");
 }
 
 /* Queue lock held: the write hold if nobody holds it or waits (a trylock jumps no queue). */
@@ -147,8 +150,7 @@ bool down_write_trylock(struct rwsem *s)
 static void write_release(struct rwsem *s, uint32_t readers, const char *fn)
 {
 	if (s->writer != thread_current())
-		panic("%s: %p is not held for write by %s", fn, (void *)s,
-		      thread_current()->name);
+		panic("%s: %p is not held for write by %s", fn, (void *)s, thread_current()->name);
 	s->writer = NULL;
 	s->readers = readers;
 }

@@ -23,11 +23,11 @@
 #include "kernel/sync/wait.h"
 
 struct rwsem {
-	struct wait_queue wq; /* its lock protects the fields below */
-	uint32_t readers; /* threads holding it for read */
+	struct wait_queue wq;	  /* its lock protects the fields below */
+	uint32_t readers;	  /* threads holding it for read */
 	uint32_t writers_waiting; /* writers asleep (or about to sleep) in down_write */
-	struct thread *writer; /* the thread holding it for write, or NULL */
-	uint64_t contended; /* acquisitions that had to sleep */
+	struct thread *writer;	  /* the thread holding it for write, or NULL */
+	uint64_t contended;	  /* acquisitions that had to sleep */
 };
 #define RWSEM_INIT {WAIT_QUEUE_INIT, 0, 0, NULL, 0}
 
