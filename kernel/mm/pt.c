@@ -27,7 +27,10 @@
  * invalidated everywhere), the tree belongs to that operation: every other
  * operation, queries included, waits until it resumes, so none of them
  * takes an invalid slot for a hole or adds entries beside a stale block.
- * (User trees are already serialised by their mm's lock.)
+ * (User trees are not: several walks of one mm run at once, under its
+ * lock held for read, docs/mm.md "Locking". Their leaves are 4 KiB only,
+ * so none of them breaks or splits; a gathered walk that stops for room
+ * lets the others go on, and its resumed prepare pass counts afresh.)
  */
 #include "kernel/mm/pt.h"
 #include "kernel/errno.h"
