@@ -69,10 +69,11 @@ static void locker_run(void *arg)
 	atomic_store_release(&l->out, 1);
 }
 
-/* Polls `flag` for up to `ms` milliseconds; true once set. */
+/* Polls `flag` for up to `ms` milliseconds (a sleep lasts a tick or more); true once set. */
 static bool wait_flag(uint32_t *flag, unsigned ms)
 {
-	for (unsigned i = 0; i < ms && !atomic_load_acquire(flag); i++)
+	uint64_t deadline = arch_time_ns() + ms * MS;
+	while (!atomic_load_acquire(flag) && arch_time_ns() < deadline)
 		thread_sleep_ns(MS);
 	return atomic_load_acquire(flag) != 0;
 }
@@ -116,7 +117,8 @@ static void writer_waits_and_is_preferred(struct ktest *t)
 	down_read(&sem);
 	struct thread *wt = start_locker(&w, 0, true);
 	ASSERT_TRUE(t, wt != NULL);
-	for (unsigned i = 0; i < 2000 && !atomic_load_acquire(&sem.writers_waiting); i++)
+	uint64_t deadline = arch_time_ns() + 2000 * MS;
+	while (!atomic_load_acquire(&sem.writers_waiting) && arch_time_ns() < deadline)
 		thread_sleep_ns(MS);
 	EXPECT_EQ(t, atomic_load_acquire(&sem.writers_waiting), 1u);
 	EXPECT_FALSE(t, atomic_load_acquire(&w.in)); /* a reader holds it */
