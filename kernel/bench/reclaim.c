@@ -12,7 +12,9 @@
  * One BENCH line, scenario=reclaim: its common counters are the batched
  * run's; each_ns, each_ipis, each_flushes and each_targets are the per-mm
  * run's totals over the same number of operations (bench.py shows them
- * per op beside the batched ones), so the ratio is taken within one boot.
+ * per op beside the batched ones), so the ratio is taken within one boot;
+ * batch_rounds counts the batched run's flush rounds (1 per operation:
+ * its gathers are handed off, so `flushes` stays 0).
  *
  * Invariants: like every scenario (bench.h), nothing is left behind; the
  * runner's thread does the operations, on its own CPU, outside the mms.
@@ -25,9 +27,10 @@
 #define RECLAIM_MMS 16
 #define RECLAIM_VA  BENCH_WORK_VA(1)
 
-/* The per-mm run's totals, carried on the batched run's BENCH line. */
+/* The per-mm run's totals, carried on the batched run's BENCH line, and the batch. */
 struct reclaim_each {
 	uint64_t ns, ipis, flushes, targets;
+	const struct tlb_batch *b;
 };
 
 static void read_each(void *ctx, uint64_t *values)
@@ -37,6 +40,7 @@ static void read_each(void *ctx, uint64_t *values)
 	values[1] = e->ipis;
 	values[2] = e->flushes;
 	values[3] = e->targets;
+	values[4] = e->b ? e->b->stats.rounds : 0;
 }
 
 /* One operation: a page populated and reclaimed in every mm. */
@@ -69,7 +73,7 @@ static void bench_reclaim(void)
 	static struct bench_env envs[RECLAIM_MMS];
 	static struct reclaim_each each;
 	static const struct bench_extra extra = {
-	    .keys = {"each_ns", "each_ipis", "each_flushes", "each_targets"},
+	    .keys = {"each_ns", "each_ipis", "each_flushes", "each_targets", "batch_rounds"},
 	    .read = read_each,
 	    .ctx = &each,
 	};
@@ -94,13 +98,13 @@ static void bench_reclaim(void)
 		bench_fail(name, "setup", err);
 	} else {
 		struct bench_snap a, z;
-		each = (struct reclaim_each){0};
+		each = (struct reclaim_each){.b = &b};
 		bench_snap_take(&a, NULL);
 		err = reclaim_loop(envs, NULL, k);
 		bench_snap_take(&z, NULL);
 		struct reclaim_each e = {z.ns - a.ns, z.xcall.ipis_sent - a.xcall.ipis_sent,
 					 z.gather.flushes - a.gather.flushes,
-					 z.tlb.remote_targets - a.tlb.remote_targets};
+					 z.tlb.remote_targets - a.tlb.remote_targets, &b};
 		bench_snap_take(&a, &extra);
 		if (!err)
 			err = reclaim_loop(envs, &b, k);

@@ -12,11 +12,13 @@
  *    its unmap completed on every CPU that takes it (each batched mm's
  *    targets, chosen as for any request: tlb_request_targets), and after
  *    the mm's secondary TLBs were told (at the unmap, under mm->lock).
- *  - Until then the mm counts the unmap as an open gather: any other
- *    change to the mm's tables (an unmap, a protect, a discard) flushes
- *    what the batch has not flushed yet before it returns, as for nested
- *    gathers (gather.h). So no caller returns believing a range is gone
- *    while a CPU may still reach it.
+ *  - Until then the mm counts the unmap as an open gather: another change
+ *    to the mm's tables whose range covers a batched page (an unmap, a
+ *    protect, a discard) flushes that page before it returns, as a nested
+ *    gather does (gather.h): with per-table generations its walk takes on
+ *    the pending flush of the page's table, otherwise it flushes the whole
+ *    mm. So no caller returns believing a range is gone while a CPU may
+ *    still reach it.
  *  - A batch holds at most TLB_BATCH_MAX entries and flushes itself when a
  *    new entry would not fit. Entries are not ordered: one round serves
  *    all of them, and each CPU handles every batched mm it holds.
