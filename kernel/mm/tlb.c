@@ -315,6 +315,18 @@ void tlb_request_completed(const struct tlb_flush_request *req)
 		tlb_gen_complete(mm, req->gen);
 }
 
+void tlb_xcall_traced(cpumask_t targets, xcall_fn fn, void *arg)
+{
+	cpumask_t remote = targets;
+	cpumask_clear(&remote, arch_cpu_id());
+	unsigned nremote = cpumask_weight(remote);
+	if (nremote)
+		tlb_ev(TLB_EV_IPI_SEND, remote.bits, nremote);
+	xcall(targets, fn, arg, XCALL_WAIT);
+	if (nremote)
+		tlb_ev(TLB_EV_IPI_ACKED, remote.bits, nremote);
+}
+
 void tlb_flush_mm_range(const struct tlb_flush_request *req)
 {
 	/*
@@ -327,17 +339,8 @@ void tlb_flush_mm_range(const struct tlb_flush_request *req)
 		tlb_broadcast_request(req, true);
 		return;
 	}
-	unsigned me = arch_cpu_id();
-	cpumask_t targets = tlb_request_targets(req);
-	cpumask_t remote = targets;
-	cpumask_clear(&remote, me);
-	unsigned nremote = cpumask_weight(remote);
-	if (nremote)
-		tlb_ev(TLB_EV_IPI_SEND, remote.bits, nremote);
-	struct flush_call call = {req, me};
-	xcall(targets, flush_handler, &call, XCALL_WAIT);
-	if (nremote)
-		tlb_ev(TLB_EV_IPI_ACKED, remote.bits, nremote);
+	struct flush_call call = {req, arch_cpu_id()};
+	tlb_xcall_traced(tlb_request_targets(req), flush_handler, &call);
 	tlb_request_completed(req);
 }
 

@@ -129,15 +129,8 @@ static void round_by_ipis(struct tlb_batch *b)
 		b->entries[i].targets = tlb_request_targets(&b->entries[i].held.req);
 		all.bits |= b->entries[i].targets.bits;
 	}
-	cpumask_t remote = all;
-	cpumask_clear(&remote, me);
-	unsigned nremote = cpumask_weight(remote);
-	if (nremote)
-		tlb_ev(TLB_EV_IPI_SEND, remote.bits, nremote);
 	struct batch_call call = {b, me};
-	xcall(all, batch_handler, &call, XCALL_WAIT);
-	if (nremote)
-		tlb_ev(TLB_EV_IPI_ACKED, remote.bits, nremote);
+	tlb_xcall_traced(all, batch_handler, &call);
 	for (unsigned i = 0; i < b->nr; i++)
 		tlb_request_completed(&b->entries[i].held.req);
 }

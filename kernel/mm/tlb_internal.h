@@ -10,6 +10,7 @@
 #define PAGODA_KERNEL_MM_TLB_INTERNAL_H
 
 #include "kernel/mm/tlb.h"
+#include "kernel/xcall.h"
 
 struct mm;
 
@@ -43,6 +44,8 @@ uint64_t tlb_catch_up(struct mm *mm, uint64_t from);
  *                         waiting (arch_tlb_broadcast_sync waits).
  */
 cpumask_t tlb_request_targets(const struct tlb_flush_request *req);
+/* xcall(targets, fn, arg, XCALL_WAIT), the IPIs' send and last answer in the event ring. */
+void tlb_xcall_traced(cpumask_t targets, xcall_fn fn, void *arg);
 void tlb_flush_here(const struct tlb_flush_request *req);
 void tlb_request_completed(const struct tlb_flush_request *req);
 void tlb_broadcast_request(const struct tlb_flush_request *req, bool sync);
