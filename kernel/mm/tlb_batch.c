@@ -158,13 +158,11 @@ void tlb_batch_flush(struct tlb_batch *b)
 	b->stats.rounds++;
 	bool early = tlb_broken_is(TLB_BREAK_BATCH_FREE_EARLY);
 	if (early) {
-		/* Broken on purpose: free first, and hold the window open for the tests. */
-		for (unsigned i = 0; i < b->nr; i++) {
-			struct tlb_gather_held *h = &b->entries[i].held;
-			if (h->frame)
-				frame_free(h->frame, 0);
-			h->frame = 0;
-		}
+		/* Broken on purpose: free first (counted as freed), and hold the window open. */
+		for (unsigned i = 0; i < b->nr; i++)
+			if (b->entries[i].held.frame)
+				frame_free(b->entries[i].held.frame, 0);
+		atomic_fetch_add(&gather_stats.pages_freed, b->nr);
 		time_delay_ns(2000000);
 	}
 	/* Every request's generation was bumped before this point: read targets (rule 2). */
@@ -173,6 +171,8 @@ void tlb_batch_flush(struct tlb_batch *b)
 		round_by_broadcast(b);
 	else if (!tlb_test_skip_flush)
 		round_by_ipis(b);
+	for (unsigned i = 0; early && i < b->nr; i++)
+		b->entries[i].held.frame = 0; /* freed above */
 	release_all(b);
 	b->nr = 0;
 }
