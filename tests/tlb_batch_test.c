@@ -15,7 +15,9 @@
  *  - nothing stale afterwards: each resident reads its page again and
  *    must see a fresh zero page, not the marker it wrote through the old
  *    translation;
- *  - a batch that is full flushes itself before it takes another page.
+ *  - a batch that is full flushes itself before it takes another page;
+ *  - an ordinary change over a batched page does not return before the
+ *    page is flushed, even though the batch has not flushed yet.
  */
 #include "kernel/errno.h"
 #include "kernel/mm/frame.h"
@@ -211,9 +213,70 @@ static void full_batch_flushes_itself(struct ktest *t)
 	frame_free(phys, 0);
 }
 
+/* One resident on another CPU, reading the batched page until told to look once more. */
+struct tb_pending {
+	uint32_t spinning, checked;
+	bool look, stop;
+	uint64_t after;
+};
+
+static void pending_resident(void *arg)
+{
+	struct tb_pending *p = arg;
+	volatile uint64_t *page = (volatile uint64_t *)TB_PAGE;
+	*page = TB_MARKER(0);
+	atomic_fetch_add(&p->spinning, 1);
+	while (!atomic_load_acquire(&p->look))
+		(void)*page;
+	p->after = *page;
+	atomic_fetch_add(&p->checked, 1);
+	while (!atomic_load_acquire(&p->stop))
+		arch_cpu_relax();
+}
+
+/*
+ * A page taken by a batch that has not flushed yet, then discarded by an
+ * ordinary vm_discard over it: vm_discard finds nothing left to clear, but
+ * must not return while a CPU may still reach the old frame (the batch's
+ * open gather makes it a nested gather: it takes on the page table's
+ * pending flush, or flushes the whole mm). The resident, which cached the
+ * page, must then read a fresh zero page, before the batch ever flushes.
+ */
+static void later_change_flushes_batched_page(struct ktest *t)
+{
+	unsigned me = arch_cpu_id(), other = me;
+	for_each_cpu(cpu, cpumask_read(&cpu_online_mask)) if (cpu != me) other = cpu;
+	if (other == me)
+		KTEST_SKIP(t, "needs a second CPU");
+	static struct tb_pending p;
+	memset(&p, 0, sizeof(p));
+	struct mm *mm = mm_create();
+	ASSERT_TRUE(t, mm != NULL);
+	ASSERT_EQ(t, vm_map_anon(mm, TB_VA, 2 * PAGE_SIZE, PT_READ | PT_WRITE), 0);
+	ASSERT_EQ(t, vm_populate(mm, TB_VA, 2 * PAGE_SIZE), 0);
+	struct thread *th = thread_create_mm("tb-pending", other, mm, pending_resident, &p);
+	ASSERT_TRUE(t, th != NULL);
+	wait_for(t, &p.spinning, 1);
+	struct tlb_batch b;
+	ASSERT_EQ(t, tlb_batch_init(&b), 0);
+	EXPECT_EQ(t, tlb_batch_unmap_page(&b, mm, TB_PAGE), 0);
+	EXPECT_EQ(t, vm_discard(mm, TB_PAGE, PAGE_SIZE), 0);
+	atomic_store_release(&p.look, true);
+	wait_for(t, &p.checked, 1);
+	EXPECT_EQ(t, b.stats.rounds, 0u);
+	if (p.after != 0)
+		ktest_log(t, "read %#lx after vm_discard returned", (unsigned long)p.after);
+	EXPECT_EQ(t, p.after, 0u);
+	tlb_batch_fini(&b);
+	atomic_store_release(&p.stop, true);
+	thread_join(th);
+	mm_destroy(mm);
+}
+
 static const struct ktest_case tlb_batch_cases[] = {
     KTEST_CASE_TIMEOUT(one_round_for_many_mms, 20000),
     KTEST_CASE(full_batch_flushes_itself),
+    KTEST_CASE(later_change_flushes_batched_page),
     KTEST_END,
 };
 KTEST_SUITE(tlb_batch_suite, "tlb_batch", tlb_batch_cases);
