@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ktest_run import PANIC_RE, classify_exit, describe_exit, run_qemu, strip_noise  # noqa: E402
 
 SCENARIOS = ["munmap_1", "munmap_1_sub", "munmap_32", "munmap_32_sub", "munmap_512", "mprotect",
-             "tlb_flush2", "concurrent", "iommu_unmap_1", "iommu_unmap_32", "iommu_unmap_512",
+             "tlb_flush2", "concurrent", "reclaim", "iommu_unmap_1", "iommu_unmap_32", "iommu_unmap_512",
              "hwiommu_unmap_1", "hwiommu_unmap_32", "hwiommu_unmap_512", "page_zero", "page_zero_bytes", "page_copy", "page_copy_bytes"]
 # Fast page operations and the byte-loop baselines they are compared with (kernel/bench/page_ops.c).
 PAGE_OP_PAIRS = [("page_zero", "page_zero_bytes"), ("page_copy", "page_copy_bytes")]

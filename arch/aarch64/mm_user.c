@@ -85,8 +85,8 @@ static void tlbi_rvae1is(uint64_t arg)
 	__asm__ __volatile__("sys #0, c8, c2, #1, %0" /* tlbi rvae1is */ ::"r"(arg) : "memory");
 }
 
-struct tlb_invals arch_tlb_broadcast_user(unsigned asid, virt_addr_t start, virt_addr_t end,
-					  unsigned stride_shift, bool full)
+struct tlb_invals arch_tlb_broadcast_user_nosync(unsigned asid, virt_addr_t start, virt_addr_t end,
+						 unsigned stride_shift, bool full)
 {
 	uint64_t tag = (uint64_t)asid << ASID_SHIFT;
 	struct tlb_invals done = {0};
@@ -113,8 +113,21 @@ struct tlb_invals arch_tlb_broadcast_user(unsigned asid, virt_addr_t start, virt
 			done.pages++;
 		}
 	}
+	return done;
+}
+
+void arch_tlb_broadcast_sync(void)
+{
 	/* One wait for the whole batch, on every CPU of the inner-shareable domain. */
 	__asm__ __volatile__("dsb ish\n\tisb" ::: "memory");
+}
+
+struct tlb_invals arch_tlb_broadcast_user(unsigned asid, virt_addr_t start, virt_addr_t end,
+					  unsigned stride_shift, bool full)
+{
+	struct tlb_invals done =
+	    arch_tlb_broadcast_user_nosync(asid, start, end, stride_shift, full);
+	arch_tlb_broadcast_sync();
 	return done;
 }
 

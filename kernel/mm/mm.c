@@ -78,6 +78,8 @@ void mm_destroy(struct mm *mm)
 {
 	if (mm->users)
 		panic("mm_destroy: %u threads still use this mm", mm->users);
+	if (atomic_load_acquire(&mm->gathers_active))
+		panic("mm_destroy: a gather or a TLB batch (tlb_batch.h) still holds this mm");
 	mutex_lock(&live_lock); /* an audit of this mm finishes first */
 	struct mm **link = &live_list;
 	while (*link && *link != mm)

@@ -46,7 +46,7 @@ CMDLINE_PARAM(tlb_break_param, .key = "tlb.break", .kind = CMDLINE_ENUM,
 			"lazy_no_catch_up|switch_no_catch_up|catch_up_skips_ring|"
 			"asid_forget_reserved|replace_no_flush|asid_pin_ignored|"
 			"defer_every_level|spare_switched_away|asid_orphan_freed|"
-			"trace_records_off|mode_switch_ignores_users",
+			"trace_records_off|mode_switch_ignores_users|batch_free_early",
 	      .def = "none",
 	      .help = "test-only: break one invariant of the TLB layer (tests must then fail)");
 CMDLINE_PARAM(tlb_skip_flush_param, .key = "tlb.skip_flush", .kind = CMDLINE_FLAG, .def = "off",
