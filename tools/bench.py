@@ -128,15 +128,24 @@ def parse_output(text):
         elif kind == "BENCH_ERROR":
             errors.append(f"kernel: {rest.strip()}")
         else:
-            fields = parse_fields(rest)
-            missing = [f for f in ["scenario", "mode"] + COUNT_FIELDS if f not in fields]
-            if missing:
-                errors.append(f"malformed BENCH line (no {', '.join(missing)}): {rest.strip()}")
-            elif fields["ops"] <= 0 or fields["ns"] <= 0:
-                errors.append(f"BENCH line with no ops or no time: {rest.strip()}")
+            fields, error = line_fields(rest, ["scenario", "mode"] + COUNT_FIELDS)
+            if error:
+                errors.append(error)
             else:
                 results.setdefault(fields["scenario"], []).append(fields)
     return results, errors, end_seen, panics
+
+
+def line_fields(rest, required):
+    """(fields, None) of a BENCH line's words after "BENCH", or (None, why it is unusable):
+    a field of `required` missing, or no operations or no time."""
+    fields = parse_fields(rest)
+    missing = [f for f in required if f not in fields]
+    if missing:
+        return None, f"malformed BENCH line (no {', '.join(missing)}): {rest.strip()}"
+    if fields["ops"] <= 0 or fields["ns"] <= 0:
+        return None, f"BENCH line with no ops or no time: {rest.strip()}"
+    return fields, None
 
 
 def parse_skips(text):
@@ -470,9 +479,14 @@ def main(argv=None):
         args.markdown.write_text(format_markdown(args.scenarios, args.modes, by_mode, args.title,
                                                  baseline, args.baseline_mode, skipped))
         print(f"\nmarkdown: {args.markdown}")
+    return verdict("bench", problems)
+
+
+def verdict(prog, problems):
+    """Prints each problem and "<prog>: ok" or "<prog>: FAILED"; returns the exit status."""
     for p in problems:
         print(f"ERROR: {p}")
-    print("bench: FAILED" if problems else "bench: ok", flush=True)
+    print(f"{prog}: FAILED" if problems else f"{prog}: ok", flush=True)
     return 1 if problems else 0
 
 

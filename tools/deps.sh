@@ -200,6 +200,17 @@ apt_private_download() { # apt_private_download PACKAGE...: the .debs land in $t
 	}
 }
 
+# versioned_kernel META REGEX: sets $kpkg to the versioned kernel package
+# (matching REGEX) that the metapackage META depends on in the private apt.
+versioned_kernel() {
+	# shellcheck disable=SC2086
+	kpkg=$(apt-cache $apt_o depends "$1" | sed -n "s/^ *Depends: \($2\)\$/\1/p" | head -n 1)
+	[ -n "$kpkg" ] || {
+		echo "deps: $what: $1 names no versioned kernel matching $2" >&2
+		exit 1
+	}
+}
+
 # grub-arm64 DIR: download and unpack grub-efi-arm64-bin into DIR (see the top).
 if [ "$what" = grub-arm64 ]; then
 	dir=$arch
@@ -236,14 +247,7 @@ if [ "$what" = raspi ]; then
 		exit 1
 	fi
 	apt_private_init "main non-free-firmware"
-	# linux-image-arm64 is a metapackage: its Depends names the versioned kernel.
-	# shellcheck disable=SC2086
-	kpkg=$(apt-cache $apt_o depends linux-image-arm64 |
-		sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-arm64\)$/\1/p' | head -n 1)
-	[ -n "$kpkg" ] || {
-		echo "deps: raspi: linux-image-arm64 names no versioned linux-image-*-arm64" >&2
-		exit 1
-	}
+	versioned_kernel linux-image-arm64 'linux-image-[0-9][^ ]*-arm64'
 	echo "deps: downloading $kpkg and raspi-firmware (arm64) from $uri into $dir"
 	apt_private_download "$kpkg" raspi-firmware
 	mkdir -p "$dir/dtb" "$dir/firmware" "$tmp/x"
@@ -292,14 +296,8 @@ if [ "$what" = peer ]; then
 	fi
 	[ -f "$dir/vmlinuz" ] && [ -f "$dir/busybox" ] && [ -f "$dir/uname" ] && exit 0
 	apt_private_init main $darch security
-	# The metapackage's Depends names the versioned kernel (the newest in these suites).
-	# shellcheck disable=SC2086
-	kpkg=$(apt-cache $apt_o depends linux-image-cloud-$darch |
-		sed -n "s/^ *Depends: \(linux-image-6\.1\.[^ ]*-cloud-$darch\)\$/\1/p" | head -n 1)
-	[ -n "$kpkg" ] || {
-		echo "deps: peer: linux-image-cloud-$darch names no linux-image-6.1.*-cloud-$darch" >&2
-		exit 1
-	}
+	# the newest 6.1 of these suites
+	versioned_kernel linux-image-cloud-$darch "linux-image-6\\.1\\.[^ ]*-cloud-$darch"
 	echo "deps: downloading $kpkg and busybox-static ($darch) from $uri into $dir"
 	apt_private_download "$kpkg" busybox-static
 	mkdir -p "$dir" "$tmp/x"

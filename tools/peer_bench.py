@@ -81,12 +81,9 @@ def parse_boot(text):
         elif kind == "BENCH_ERROR":
             errors.append(f"BENCH_ERROR {rest}")
         else:
-            fields = bench.parse_fields(rest)
-            missing = [f for f in REQUIRED if f not in fields]
-            if missing:
-                errors.append(f"malformed BENCH line (no {', '.join(missing)}): {rest}")
-            elif fields["ops"] <= 0 or fields["ns"] <= 0:
-                errors.append(f"BENCH line with no ops or no time: {rest}")
+            fields, error = bench.line_fields(rest, REQUIRED)
+            if error:
+                errors.append(error)
             else:
                 results.setdefault(fields["scenario"], []).append(fields)
     return results, errors, end_seen, info
@@ -319,10 +316,7 @@ def main(argv=None):
             print(f"chart: {args.png}")
         except ImportError:
             problems.append("no matplotlib for the chart (tools/deps.sh plots installs it)")
-    for p in problems:
-        print(f"ERROR: {p}")
-    print("peer-bench: FAILED" if problems else "peer-bench: ok", flush=True)
-    return 1 if problems else 0
+    return bench.verdict("peer-bench", problems)
 
 
 if __name__ == "__main__":

@@ -265,54 +265,47 @@ static bool peer_team_run(unsigned n, void *(*fn)(void *), void **args)
 	return true;
 }
 
-/* One loop's work: `pages` pages at va, `rounds` times; err is its first errno. */
+/* One thread's work: `rounds` operations `op` on `pages` pages at va; err is the first errno. */
 struct peer_loop {
 	uintptr_t va;
 	uint64_t pages, rounds;
+	int (*op)(uintptr_t va, size_t size); /* 0 or an errno */
 	int err;
 };
 
-static void *peer_munmap_loop(void *arg)
+static void *peer_loop_run(void *arg)
 {
 	struct peer_loop *l = arg;
-	size_t size = l->pages * PAGE;
-	peer_team_ready();
-	for (uint64_t i = 0; i < l->rounds && !l->err; i++) {
-		l->err = peer_map(l->va, size, true);
-		if (!l->err && munmap((void *)l->va, size))
-			l->err = errno;
-	}
-	return NULL;
-}
-
-static void *peer_mprotect_loop(void *arg)
-{
-	struct peer_loop *l = arg;
-	size_t size = l->pages * PAGE;
 	peer_team_ready();
 	for (uint64_t i = 0; i < l->rounds && !l->err; i++)
-		if (mprotect((void *)l->va, size, PROT_READ) ||
-		    mprotect((void *)l->va, size, PROT_READ | PROT_WRITE))
-			l->err = errno;
+		l->err = l->op(l->va, l->pages * PAGE);
 	return NULL;
 }
 
-static void *peer_flush2_loop(void *arg)
+/* munmap_N, concurrent: map populated, unmap. */
+static int peer_op_munmap(uintptr_t va, size_t size)
 {
-	struct peer_loop *l = arg;
-	size_t size = l->pages * PAGE;
-	peer_team_ready();
-	for (uint64_t i = 0; i < l->rounds && !l->err; i++) {
-		if (madvise((void *)l->va, size, MADV_POPULATE_WRITE)) {
-			l->err = errno;
-			break;
-		}
-		for (uintptr_t p = l->va; p < l->va + size; p += PAGE)
-			*(volatile uint64_t *)p = p;
-		if (madvise((void *)l->va, size, MADV_DONTNEED))
-			l->err = errno;
-	}
-	return NULL;
+	int err = peer_map(va, size, true);
+	return err ? err : munmap((void *)va, size) ? errno : 0;
+}
+
+/* mprotect: RW -> RO -> RW. */
+static int peer_op_mprotect(uintptr_t va, size_t size)
+{
+	if (mprotect((void *)va, size, PROT_READ) ||
+	    mprotect((void *)va, size, PROT_READ | PROT_WRITE))
+		return errno;
+	return 0;
+}
+
+/* tlb_flush2: populate, write every page (so this CPU caches them), discard. */
+static int peer_op_flush2(uintptr_t va, size_t size)
+{
+	if (madvise((void *)va, size, MADV_POPULATE_WRITE))
+		return errno;
+	for (uintptr_t p = va; p < va + size; p += PAGE)
+		*(volatile uint64_t *)p = p;
+	return madvise((void *)va, size, MADV_DONTNEED) ? errno : 0;
 }
 
 /*
@@ -320,8 +313,8 @@ static void *peer_flush2_loop(void *arg)
  * free, guards around each range, and the range mapped first if `premap`
  * (populated too if `populate`); reports ops = the loops' rounds.
  */
-static void peer_scenario(const char *name, void *(*fn)(void *), struct peer_loop *l, unsigned n,
-			  bool premap, bool populate)
+static void peer_scenario(const char *name, struct peer_loop *l, unsigned n, bool premap,
+			  bool populate)
 {
 	if (!peer_env_start(n < ncpus ? n : ncpus)) {
 		peer_fail(name, "setup", errno);
@@ -342,7 +335,7 @@ static void peer_scenario(const char *name, void *(*fn)(void *), struct peer_loo
 		peer_fail(name, "setup", err);
 		return;
 	}
-	if (!peer_team_run(n, fn, args)) {
+	if (!peer_team_run(n, peer_loop_run, args)) {
 		peer_fail(name, "threads", 0);
 		return;
 	}
@@ -356,8 +349,9 @@ static void peer_scenario(const char *name, void *(*fn)(void *), struct peer_loo
 
 static void peer_munmap(const char *name, unsigned pages, uint64_t k)
 {
-	struct peer_loop l = {.va = WORK_VA(1), .pages = pages, .rounds = peer_scaled(k)};
-	peer_scenario(name, peer_munmap_loop, &l, 1, false, false);
+	struct peer_loop l = {
+	    .va = WORK_VA(1), .pages = pages, .rounds = peer_scaled(k), .op = peer_op_munmap};
+	peer_scenario(name, &l, 1, false, false);
 }
 
 static void peer_munmap_1(void)
@@ -377,8 +371,9 @@ static void peer_munmap_512(void)
 
 static void peer_mprotect(void)
 {
-	struct peer_loop l = {.va = WORK_VA(1), .pages = 64, .rounds = peer_scaled(3000)};
-	peer_scenario("mprotect", peer_mprotect_loop, &l, 1, true, true);
+	struct peer_loop l = {
+	    .va = WORK_VA(1), .pages = 64, .rounds = peer_scaled(3000), .op = peer_op_mprotect};
+	peer_scenario("mprotect", &l, 1, true, true);
 }
 
 static void peer_tlb_flush2(void)
@@ -386,19 +381,21 @@ static void peer_tlb_flush2(void)
 	struct peer_loop l[4];
 	unsigned n = ncpus < 4 ? ncpus : 4;
 	for (unsigned i = 0; i < n; i++)
-		l[i] = (struct peer_loop){
-		    .va = WORK_VA(1 + i), .pages = MiB(1) / PAGE, .rounds = peer_scaled(8)};
-	peer_scenario("tlb_flush2", peer_flush2_loop, l, n, true, false);
+		l[i] = (struct peer_loop){.va = WORK_VA(1 + i),
+					  .pages = MiB(1) / PAGE,
+					  .rounds = peer_scaled(8),
+					  .op = peer_op_flush2};
+	peer_scenario("tlb_flush2", l, n, true, false);
 }
 
 static void peer_concurrent(void)
 {
 	struct peer_loop l[3] = {
-	    {.va = WORK_VA(1), .pages = 256, .rounds = peer_scaled(15)},
-	    {.va = WORK_VA(2), .pages = 256, .rounds = peer_scaled(15)},
-	    {.va = WORK_VA(3), .pages = 1, .rounds = peer_scaled(200)},
+	    {.va = WORK_VA(1), .pages = 256, .rounds = peer_scaled(15), .op = peer_op_munmap},
+	    {.va = WORK_VA(2), .pages = 256, .rounds = peer_scaled(15), .op = peer_op_munmap},
+	    {.va = WORK_VA(3), .pages = 1, .rounds = peer_scaled(200), .op = peer_op_munmap},
 	};
-	peer_scenario("concurrent", peer_munmap_loop, l, 3, false, false);
+	peer_scenario("concurrent", l, 3, false, false);
 }
 
 static const struct {
