@@ -199,7 +199,9 @@ def draw(rows, out, title):
     ratio = [r["ratio"] for r in rows]
     err = [[r["ratio"] - r["ratio_min"] for r in rows], [r["ratio_max"] - r["ratio"] for r in rows]]
     colours = ["#2ca02c" if goal_met(r) else "#d62728" for r in rows]
-    ax1.bar(x, ratio, yerr=err, capsize=4, color=colours)
+    bars = ax1.bar(x, ratio, yerr=err, capsize=4, color=colours)
+    ax1.bar_label(bars, labels=[f"{v:.2f}x" for v in ratio], label_type="center", fontsize=8,
+                  color="white")
     ax1.scatter(x, [r["goal"] for r in rows], marker="_", s=400, color="black", zorder=3,
                 label="goal")
     ax1.axhline(1.0, color="grey", linestyle="--", linewidth=1)
