@@ -202,8 +202,8 @@ def draw(rows, out, title):
     bars = ax1.bar(x, ratio, yerr=err, capsize=4, color=colours)
     ax1.bar_label(bars, labels=[f"{v:.2f}x" for v in ratio], label_type="center", fontsize=8,
                   color="white")
-    ax1.scatter(x, [r["goal"] for r in rows], marker="_", s=400, color="black", zorder=3,
-                label="goal")
+    ax1.scatter(x, [r["goal"] for r in rows], marker="_", s=600, linewidths=2.5,
+                color="#6a3d9a", zorder=3, label="goal")
     ax1.axhline(1.0, color="grey", linestyle="--", linewidth=1)
     ax1.set_xticks(list(x), names, rotation=30, ha="right")
     ax1.set_ylabel("Pagoda ops/s / Linux ops/s (same round)")
