@@ -16,7 +16,10 @@
 # on): mitigations=off, and on arm64 also kpti=0, because without E0PD
 # (cortex-a72 has none) arm64 Linux forces KPTI on whenever KASLR is, and
 # QEMU's virt hands it a KASLR seed.
-# PEER_SPIN=1: Pagoda's residents spin (bench.spin), as Linux's must.
+# PEER_SPIN=1 (default): Pagoda's residents spin (bench.spin), as Linux's
+# must (on Linux only a running thread keeps its CPU in the mm, not lazy),
+# so both sides' IPI targets compete for the host alike; PEER_SPIN=0 keeps
+# Pagoda's own default, residents halting inside the mm.
 
 PEER := build/peer/$(ARCH)
 ROUNDS ?= 3
@@ -29,7 +32,7 @@ PEER_BENCH_CMDLINE ?= bench.scale=20 bench.reps=3
 PEER_LINUX_CMDLINE_x86_64 := mitigations=off
 PEER_LINUX_CMDLINE_aarch64 := mitigations=off kpti=0
 PEER_LINUX_CMDLINE ?= $(PEER_LINUX_CMDLINE_$(ARCH))
-PEER_SPIN ?= 0
+PEER_SPIN ?= 1
 PEER_TIMEOUT ?= 600
 PEER_CONSOLE_x86_64 := ttyS0
 PEER_CONSOLE_aarch64 := ttyAMA0
