@@ -18,7 +18,8 @@
  * Every other CPU runs a pinned resident thread of the process that spins
  * writing its own line of a resident page: on Linux only a running thread
  * keeps a CPU in the mm and not lazy (a sleeping one switches to idle, which
- * is lazy, and flushes skip it); Pagoda's residents halt inside the mm.
+ * is lazy, and flushes skip it). Pagoda's residents halt inside the mm
+ * unless given bench.spin, which make peer-bench gives them by default.
  *
  * Invariants: one fresh process (a fresh mm) per repetition, as Pagoda's
  * fresh mm per run; the measured interval holds only the operations (the
