@@ -410,6 +410,9 @@ bench-plot:
 bench-images: kernel
 	$(foreach m,$(BENCH_MODES),$(call bench_image,$(m)))
 
+# Pagoda against Debian's Linux 6.1 under the same QEMU: make peer-bench (tools/peer/peer.mk).
+include tools/peer/peer.mk
+
 # DMA throughput while unmapping (kernel/bench/dma_plot.c, tools/dma_plot.py):
 # one boot with `bench bench.dma_plot`, its samples drawn with matplotlib to
 # docs/pictures/dma_<IOMMU>.png (dma_emu_<ARCH>.png without a hardware
@@ -451,7 +454,7 @@ include tools/host_test.mk
 include tools/fuzz.mk
 host-test: host-pt-test host-mem-test host-efi-test host-shell-test host-kbd-test
 	$(Q)for t in tools/test_ktest_run.py tools/test_bench.py tools/test_screen_check.py tools/test_dma_plot.py \
-		tools/test_trace_plot.py tools/test_bench_plot.py tools/test_pe_check.py; do \
+		tools/test_trace_plot.py tools/test_bench_plot.py tools/test_pe_check.py tools/test_peer_bench.py; do \
 		out=$$(python3 $$t 2>&1) || { echo "$$out"; echo "host-test: $$t failed"; exit 1; }; \
 		echo "$$out" | tail -n 1; \
 	done

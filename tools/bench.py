@@ -128,15 +128,24 @@ def parse_output(text):
         elif kind == "BENCH_ERROR":
             errors.append(f"kernel: {rest.strip()}")
         else:
-            fields = parse_fields(rest)
-            missing = [f for f in ["scenario", "mode"] + COUNT_FIELDS if f not in fields]
-            if missing:
-                errors.append(f"malformed BENCH line (no {', '.join(missing)}): {rest.strip()}")
-            elif fields["ops"] <= 0 or fields["ns"] <= 0:
-                errors.append(f"BENCH line with no ops or no time: {rest.strip()}")
+            fields, error = line_fields(rest, ["scenario", "mode"] + COUNT_FIELDS)
+            if error:
+                errors.append(error)
             else:
                 results.setdefault(fields["scenario"], []).append(fields)
     return results, errors, end_seen, panics
+
+
+def line_fields(rest, required):
+    """(fields, None) of a BENCH line's words after "BENCH", or (None, why it is unusable):
+    a field of `required` missing, or no operations or no time."""
+    fields = parse_fields(rest)
+    missing = [f for f in required if f not in fields]
+    if missing:
+        return None, f"malformed BENCH line (no {', '.join(missing)}): {rest.strip()}"
+    if fields["ops"] <= 0 or fields["ns"] <= 0:
+        return None, f"BENCH line with no ops or no time: {rest.strip()}"
+    return fields, None
 
 
 def parse_skips(text):
@@ -364,6 +373,11 @@ def format_markdown(scenarios, modes, by_mode, title, baseline=None, baseline_mo
     return "\n".join(out)
 
 
+def selected(name, only):
+    """`name` matches one of the comma-separated globs in `only` (as the kernel's bench.only=)."""
+    return any(fnmatch.fnmatchcase(name, glob) for glob in only.split(","))
+
+
 def parse_args(argv):
     """Splits argv at "--" into our options and the QEMU command."""
     ap = argparse.ArgumentParser(
@@ -374,7 +388,8 @@ def parse_args(argv):
     ap.add_argument("--scenarios", default=" ".join(SCENARIOS),
                     help="scenarios every boot must report (default: all)")
     ap.add_argument("--only", metavar="GLOB",
-                    help="expect only the scenarios matching GLOB (the boots' bench.only=)")
+                    help="expect only the scenarios matching GLOB, or one of its comma-separated "
+                    "globs (the boots' bench.only=)")
     ap.add_argument("--log-dir", type=Path, default=Path("build"),
                     help="where bench-<mode>.log goes (default: %(default)s)")
     ap.add_argument("--build-dir", help="what @BUILD@ stands for in the mode boots")
@@ -395,7 +410,7 @@ def parse_args(argv):
     args.modes = args.modes.replace(",", " ").split()
     args.scenarios = args.scenarios.replace(",", " ").split()
     if args.only:
-        args.scenarios = [s for s in args.scenarios if fnmatch.fnmatchcase(s, args.only)]
+        args.scenarios = [s for s in args.scenarios if selected(s, args.only)]
         if not args.scenarios:
             ap.error(f"--only {args.only}: matches no scenario")
     if not args.modes:
@@ -464,9 +479,14 @@ def main(argv=None):
         args.markdown.write_text(format_markdown(args.scenarios, args.modes, by_mode, args.title,
                                                  baseline, args.baseline_mode, skipped))
         print(f"\nmarkdown: {args.markdown}")
+    return verdict("bench", problems)
+
+
+def verdict(prog, problems):
+    """Prints each problem and "<prog>: ok" or "<prog>: FAILED"; returns the exit status."""
     for p in problems:
         print(f"ERROR: {p}")
-    print("bench: FAILED" if problems else "bench: ok", flush=True)
+    print(f"{prog}: FAILED" if problems else f"{prog}: ok", flush=True)
     return 1 if problems else 0
 
 

@@ -208,7 +208,10 @@ struct bench_scenario {
 bool bench_requested(void);
 /* Runs every scenario; returns false if any reported an error. */
 bool bench_run_all(void);
-/* The same for the scenarios whose name matches the glob `only` (the console's `bench`). */
+/*
+ * The same for the scenarios whose name matches the glob `only`, or one of
+ * its comma-separated globs (the console's `bench`).
+ */
 bool bench_run(const char *only);
 
 #endif
