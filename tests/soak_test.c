@@ -30,6 +30,11 @@
  * again every SOAK_EPOCH cycles, each time checked by the page-table
  * audit and for leaked frames. The case prints progress (cycles, rate,
  * ETA) every few seconds.
+ *
+ * DMA (soak_dma.c): each epoch's mm is bound (SVA) to the emulated
+ * IOMMU's device, which every soak thread uses for a few device accesses
+ * a cycle, and to edu behind the machine's hardware IOMMU when there is
+ * one; a device access judged stale stops the run the same way.
  */
 #include "kernel/atomic.h"
 #include "kernel/cmdline.h"
@@ -257,9 +262,12 @@ static void access_one(void *arg)
 	unsigned burst = me->seq & 1 ? SOAK_BURST_CHANGING : SOAK_BURST;
 	for (unsigned r = 0; r < burst; r++) {
 		uint64_t v = page[0], g = page[1];
-		/* The change is over: its window for a stale read has closed. */
-		if ((me->seq & 1) && (r & 63) == 63 && atomic_load_relaxed(&s->seq) != me->seq)
-			break;
+		if ((me->seq & 1) && (r & 63) == 63) {
+			/* The change is over: its window for a stale read has closed. */
+			if (atomic_load_relaxed(&s->seq) != me->seq)
+				break;
+			soak_dma_yield_point(); /* the change may be waiting for the IOMMU here */
+		}
 		if (v != me->seen_va || g != me->seen_gen) {
 			me->seen_va = v;
 			me->seen_gen = g;
