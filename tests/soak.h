@@ -17,9 +17,12 @@
 #include "kernel/mm/mm.h"
 
 #define SOAK_SLOTS_PER_CPU 8
-/* Two pages share each leaf table, so emptying both frees the table too. */
+/*
+ * Two pages share each leaf table, so emptying both frees the table too.
+ * Below 256 MiB (up to 15 CPUs): edu's default 28-bit DMA mask reaches them.
+ */
 #define SOAK_VA(slot)                                                                              \
-	(arch_mm_layout.user_base + MiB(256) + (virt_addr_t)((slot) / 2) * MiB(2) +                \
+	(arch_mm_layout.user_base + MiB(128) + (virt_addr_t)((slot) / 2) * MiB(2) +                \
 	 ((slot) % 2) * PAGE_SIZE)
 
 enum soak_state { SOAK_UNMAPPED, SOAK_RW, SOAK_RO };

@@ -51,7 +51,7 @@
 #define SOAK_DMA_ACCESSES  4	/* per soak thread's cycle */
 #define SOAK_DMA_BURST	   64	/* device reads of a page while its owner changes it */
 #define SOAK_DMA_MARK	   2048 /* where device writes land: clear of the tag and CPU writes */
-#define SOAK_EDU_RESULT_VA (arch_mm_layout.user_base + MiB(240))
+#define SOAK_EDU_RESULT_VA (arch_mm_layout.user_base + MiB(120)) /* below the soak's pages */
 
 /* What an access saw of its page's slot when it began. */
 struct dma_window {
@@ -291,6 +291,14 @@ static int edu_begin(struct mm *mm)
 		if (!told)
 			printk("soak: edu is behind VT-d without first stage (a shadow domain): "
 			       "only the emulated IOMMU's device is in the soak");
+		told = true;
+		return 0;
+	}
+	if (SOAK_VA(soak_nr_slots() - 1) + PAGE_SIZE - 1 > edu_dma_limit()) {
+		if (!told)
+			printk(
+			    "soak: the soak's pages lie beyond edu's DMA mask: only the emulated "
+			    "IOMMU's device is in the soak");
 		told = true;
 		return 0;
 	}
