@@ -58,6 +58,7 @@ struct dma_window {
 	unsigned slot;
 	uint32_t seq, state;
 	uint64_t gen, rw_gen;
+	phys_addr_t frame; /* the mapping's frame, or the unmapped page's last one */
 };
 
 /* What the access did, for the judge and the report. */
@@ -94,6 +95,7 @@ static void window_open(struct dma_window *w, unsigned slot)
 		w->state = READ_ONCE(s->state);
 		w->gen = READ_ONCE(s->gen);
 		w->rw_gen = READ_ONCE(s->rw_gen);
+		w->frame = w->state == SOAK_UNMAPPED ? s->prev_frame : s->frame;
 		smp_mb();
 	} while (!(w->seq & 1) && atomic_load_relaxed(&s->seq) != w->seq);
 }
@@ -257,6 +259,36 @@ static bool edu_read(virt_addr_t va, struct dma_result *r)
 	return true;
 }
 
+/*
+ * A write of a fresh mark: into edu's buffer from the result page, then
+ * to the page. Whether it went through is read in the frame the page had
+ * when the window opened, not taken from the fault records: QEMU's VT-d
+ * drops a write through a cached read-only entry without recording one.
+ */
+static bool edu_write(const struct dma_window *w, virt_addr_t va, uint64_t mark,
+		      struct dma_result *r)
+{
+	*(volatile uint64_t *)((uint8_t *)kva(dma.result) + SOAK_DMA_MARK) = mark;
+	bool lost;
+	if (!edu_transfer(EDU_TO_DEVICE, SOAK_EDU_RESULT_VA + SOAK_DMA_MARK, SOAK_DMA_MARK, 8,
+			  &lost))
+		return false;
+	if (lost) {
+		struct soak_report rep = {
+		    .cpu = arch_cpu_id(), .va = SOAK_EDU_RESULT_VA, .engine = "edu"};
+		snprintf(rep.what, sizeof(rep.what), "edu's read of its result page faulted");
+		soak_fail(&rep);
+		return false;
+	}
+	bool recorded;
+	if (!edu_transfer(EDU_FROM_DEVICE, va + SOAK_DMA_MARK, SOAK_DMA_MARK, 8, &recorded))
+		return false;
+	const volatile uint64_t *at =
+	    w->frame ? (const uint64_t *)((uint8_t *)kva(w->frame) + SOAK_DMA_MARK) : NULL;
+	r->faulted = recorded || !at || *at != mark;
+	return true;
+}
+
 static void edu_thread(void *arg)
 {
 	(void)arg;
@@ -269,9 +301,7 @@ static void edu_thread(void *arg)
 		last = w.slot;
 		virt_addr_t va = SOAK_VA(w.slot);
 		struct dma_result r = {.write = (dice >> 33) & 1};
-		bool ok = r.write ? edu_transfer(EDU_FROM_DEVICE, va + SOAK_DMA_MARK, SOAK_DMA_MARK,
-						 8, &r.faulted)
-				  : edu_read(va, &r);
+		bool ok = r.write ? edu_write(&w, va, dice | 1, &r) : edu_read(va, &r);
 		if (!ok)
 			return;
 		window_close(&w, &r);
