@@ -223,6 +223,15 @@ void soak_dma_poll(void)
 
 #ifndef PAGODA_NO_NOTIFIER /* the bench baseline build has no hardware bindings (bench.h) */
 
+/* Stops the run on an edu failure that is no page's state's doing. Returns false. */
+static bool edu_broken(virt_addr_t va, const char *what, int err)
+{
+	struct soak_report rep = {.cpu = arch_cpu_id(), .va = va, .engine = "edu"};
+	snprintf(rep.what, sizeof(rep.what), "%s (%d)", what, err);
+	soak_fail(&rep);
+	return false;
+}
+
 /* One edu transfer; whether the IOMMU recorded a fault for it. false: edu failed (run stopped). */
 static bool edu_transfer(enum edu_dma_dir dir, virt_addr_t va, uint32_t off, uint32_t len,
 			 bool *faulted)
@@ -230,12 +239,7 @@ static bool edu_transfer(enum edu_dma_dir dir, virt_addr_t va, uint32_t off, uin
 	uint64_t before = bench_hw_faults();
 	int err = edu_dma_bus(dir, va, off, len);
 	*faulted = bench_hw_faults() != before;
-	if (!err)
-		return true;
-	struct soak_report rep = {.cpu = arch_cpu_id(), .va = va, .engine = "edu"};
-	snprintf(rep.what, sizeof(rep.what), "an edu transfer failed (%d)", err);
-	soak_fail(&rep);
-	return false;
+	return err ? edu_broken(va, "an edu transfer failed", err) : true;
 }
 
 /* A read: the page's tag into edu's buffer, then out to the result page the CPU reads. */
@@ -246,13 +250,9 @@ static bool edu_read(virt_addr_t va, struct dma_result *r)
 	bool lost;
 	if (!edu_transfer(EDU_FROM_DEVICE, SOAK_EDU_RESULT_VA, 0, 16, &lost))
 		return false;
-	if (lost) {
-		struct soak_report rep = {
-		    .cpu = arch_cpu_id(), .va = SOAK_EDU_RESULT_VA, .engine = "edu"};
-		snprintf(rep.what, sizeof(rep.what), "edu's write to its result page faulted");
-		soak_fail(&rep);
-		return false;
-	}
+	if (lost)
+		return edu_broken(SOAK_EDU_RESULT_VA, "edu's write to its result page faulted",
+				  -EFAULT);
 	const volatile uint64_t *tag = kva(dma.result);
 	r->seen_va = tag[0];
 	r->seen_gen = tag[1];
@@ -273,13 +273,9 @@ static bool edu_write(const struct dma_window *w, virt_addr_t va, uint64_t mark,
 	if (!edu_transfer(EDU_TO_DEVICE, SOAK_EDU_RESULT_VA + SOAK_DMA_MARK, SOAK_DMA_MARK, 8,
 			  &lost))
 		return false;
-	if (lost) {
-		struct soak_report rep = {
-		    .cpu = arch_cpu_id(), .va = SOAK_EDU_RESULT_VA, .engine = "edu"};
-		snprintf(rep.what, sizeof(rep.what), "edu's read of its result page faulted");
-		soak_fail(&rep);
-		return false;
-	}
+	if (lost)
+		return edu_broken(SOAK_EDU_RESULT_VA, "edu's read of its result page faulted",
+				  -EFAULT);
 	bool recorded;
 	if (!edu_transfer(EDU_FROM_DEVICE, va + SOAK_DMA_MARK, SOAK_DMA_MARK, 8, &recorded))
 		return false;

@@ -500,7 +500,7 @@ static bool run_epoch(struct ktest *t, uint64_t cycles, uint64_t done_before, ui
 	EXPECT_EQ(t, audit, 0);
 	if (soak.stopper)
 		print_report(); /* while the mm still says what the page translates to */
-	mm_destroy(soak.mm); /* with the DMA engines bound: their release stops them */
+	mm_destroy(soak.mm);	/* with the DMA engines bound: their release stops them */
 	soak.mm = NULL;
 	soak_dma_epoch_end();
 	uint64_t free1 = frame_free_count();
@@ -545,17 +545,16 @@ static void no_stale_access(struct ktest *t)
 	}
 	uint64_t dma, dma_faults;
 	soak_dma_counts(&dma, &dma_faults);
-	printk("soak: %lu cycles in %lu.%03lu s (%lu/s), %u epochs; %lu accesses, %lu faults, "
-	       "%lu changes; DMA %lu accesses, %lu faults; %s",
-	       (unsigned long)done, (unsigned long)(ns / 1000000000),
-	       (unsigned long)(ns / 1000000 % 1000),
-	       (unsigned long)(done * 1000000000ull / (ns + 1)), epochs,
-	       (unsigned long)sum_cpus(offsetof(struct soak_cpu, accesses), nr_cpus),
-	       (unsigned long)sum_cpus(offsetof(struct soak_cpu, faults), nr_cpus),
-	       (unsigned long)sum_cpus(offsetof(struct soak_cpu, changes), nr_cpus),
-	       (unsigned long)dma, (unsigned long)dma_faults,
-	       soak.stopper ? "STOPPED at the first stale access"
-			    : "0 stale accesses, 0 stale DMA");
+	printk(
+	    "soak: %lu cycles in %lu.%03lu s (%lu/s), %u epochs; %lu accesses, %lu faults, "
+	    "%lu changes; DMA %lu accesses, %lu faults; %s",
+	    (unsigned long)done, (unsigned long)(ns / 1000000000),
+	    (unsigned long)(ns / 1000000 % 1000), (unsigned long)(done * 1000000000ull / (ns + 1)),
+	    epochs, (unsigned long)sum_cpus(offsetof(struct soak_cpu, accesses), nr_cpus),
+	    (unsigned long)sum_cpus(offsetof(struct soak_cpu, faults), nr_cpus),
+	    (unsigned long)sum_cpus(offsetof(struct soak_cpu, changes), nr_cpus),
+	    (unsigned long)dma, (unsigned long)dma_faults,
+	    soak.stopper ? "STOPPED at the first stale access" : "0 stale accesses, 0 stale DMA");
 	EXPECT_EQ(t, soak.stopper, 0u);
 	EXPECT_EQ(t, frame_poison_violations, violations0);
 	EXPECT_EQ(t, done, total);
