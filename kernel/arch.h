@@ -298,6 +298,16 @@ struct tlb_invals {
 struct tlb_invals arch_tlb_broadcast_user(unsigned asid, virt_addr_t start, virt_addr_t end,
 					  unsigned stride_shift, bool full);
 /*
+ * The same for `pages` 4 KiB pages from `start`, with the instructions
+ * chosen by the caller: one per page (`range` false), or range
+ * instructions (`range` true; requires arch_tlb_caps()->range and a run
+ * they can express, else panics). For the flush_threshold bench
+ * (kernel/bench/flush_threshold.c), which compares the two and a full
+ * flush to choose range_max_pages. Returns what it issued.
+ */
+struct tlb_invals arch_tlb_broadcast_user_pages(unsigned asid, virt_addr_t start, uint64_t pages,
+						bool range);
+/*
  * The same for kernel translations (global entries included): `pages` pages
  * from `start`, or every translation when `full`, on every CPU, returning
  * once every CPU has dropped them. Only where arch_tlb_caps()->broadcast.

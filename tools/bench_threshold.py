@@ -1,0 +1,237 @@
+# SPDX-License-Identifier: BSD-2-Clause
+"""The flush threshold from the flush_threshold scenario (kernel/bench/flush_threshold.c):
+reads its BENCH_POINT lines from the boots' logs, prints per transport the
+cost of invalidating N pages by each method (median ns per operation over
+the repetitions of each point's median operation), the page count where one whole-mm flush becomes cheaper
+than N single-page (or range) invalidations, and the range_max_pages the
+boot used (from its `cpu:` line), and draws cost vs N per method into a PNG.
+
+Usage: bench_threshold.py --log-dir DIR --modes 'gen broadcast' [--png FILE]
+       [--markdown FILE] [--title T]
+
+Invariants: parsing and the crossover are pure functions of text (tested
+by tools/test_bench_threshold.py without QEMU or matplotlib); matplotlib is
+imported only to draw. The crossover is interpolated linearly between the
+two measured N that bracket the sign change of (method - full); "none" when
+the method stays cheaper up to the largest N, "< 1" when the full flush is
+cheaper already at N = 1. Exit status non-zero when no log holds a point.
+"""
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench import markdown_table, text_table  # noqa: E402
+
+POINT_RE = re.compile(r"(?:^|\s)BENCH_POINT\s+(.*)$")
+# x86-64 says "INVLPG up to N pages", arm64 "full flush past N pages".
+LIMIT_RE = re.compile(r"cpu: .*(?:INVLPG up to|full flush past) (\d+) pages")
+INT_KEYS = ["pages", "ops", "ns", "ipis", "inv_page", "inv_range", "inv_full", "cpus", "rep"]
+METHODS = ["page", "range", "full"]
+METHOD_COLOURS = {"page": "#1f77b4", "range": "#2ca02c", "full": "#d62728"}
+
+
+def parse_points(text):
+    """The BENCH_POINT lines' fields, in order; malformed lines are left out."""
+    points = []
+    for line in text.splitlines():
+        m = POINT_RE.search(line.replace("\r", ""))
+        if not m:
+            continue
+        fields = dict(w.split("=", 1) for w in m[1].split() if "=" in w)
+        try:
+            for k in INT_KEYS:
+                fields[k] = int(fields[k])
+            if "ns_median" in fields:
+                fields["ns_median"] = int(fields["ns_median"])
+        except (KeyError, ValueError):
+            continue
+        if fields["ops"] > 0 and {"transport", "method"} <= fields.keys():
+            points.append(fields)
+    return points
+
+
+def parse_limit(text):
+    """range_max_pages as the boot's `cpu:` line states it, or None."""
+    m = LIMIT_RE.search(text)
+    return int(m[1]) if m else None
+
+
+def median(values):
+    v = sorted(values)
+    mid = len(v) // 2
+    return v[mid] if len(v) % 2 else (v[mid - 1] + v[mid]) / 2
+
+
+def summarize(points):
+    """{transport: {method: {N: {"ns": median ns/op, "reps": n, "inv_page": per op, ...}}}}."""
+    groups = {}
+    for p in points:
+        groups.setdefault((p["transport"], p["method"], p["pages"]), []).append(p)
+    out = {}
+    for (transport, method, pages), reps in groups.items():
+        ops = sum(r["ops"] for r in reps)
+        # One op's median where the lines carry it (robust to a descheduled vCPU), else the mean.
+        per_rep = [r["ns_median"] if "ns_median" in r else r["ns"] / r["ops"] for r in reps]
+        cell = {"ns": median(per_rep), "reps": len(reps), "cpus": reps[0]["cpus"]}
+        for k in ("ipis", "inv_page", "inv_range", "inv_full"):
+            cell[k] = sum(r[k] for r in reps) / ops
+        out.setdefault(transport, {}).setdefault(method, {})[pages] = cell
+    return out
+
+
+def crossover(method_costs, full_costs):
+    """(N where a full flush becomes as cheap as `method`, kind): kind is "at" (interpolated),
+    "none" (the method is cheaper at every N measured; N is the largest) or "below"
+    (the full flush is cheaper already at the smallest N; N is that N)."""
+    ns = sorted(set(method_costs) & set(full_costs))
+    if not ns:
+        return None, "none"
+    diff = [(n, method_costs[n]["ns"] - full_costs[n]["ns"]) for n in ns]
+    if diff[0][1] >= 0:
+        return ns[0], "below"
+    for (n0, d0), (n1, d1) in zip(diff, diff[1:]):
+        if d0 < 0 <= d1:
+            return n0 + (n1 - n0) * (-d0) / (d1 - d0), "at"
+    return ns[-1], "none"
+
+
+def describe(n, kind):
+    if n is None:
+        return "no data"
+    return {"at": f"{n:.0f} pages", "none": f"none up to {n} pages",
+            "below": f"< {n} page{'s' if n > 1 else ''}"}[kind]
+
+
+def tables(summary):
+    """[(transport, heads, rows, [(method, crossover text)])] per transport."""
+    out = []
+    for transport in sorted(summary):
+        by = summary[transport]
+        methods = [m for m in METHODS if m in by]
+        ns = sorted({n for m in methods for n in by[m]})
+        heads = ["N"] + [f"{m} ns/op" for m in methods] + \
+            [f"{m}/full" for m in methods if m != "full" and "full" in by]
+        rows = []
+        for n in ns:
+            row = [str(n)] + [f"{by[m][n]['ns']:.0f}" if n in by[m] else "-" for m in methods]
+            for m in methods:
+                if m != "full" and "full" in by:
+                    ok = n in by[m] and n in by["full"]
+                    row.append(f"{by[m][n]['ns'] / by['full'][n]['ns']:.2f}" if ok else "-")
+            rows.append(row)
+        cross = [(m, describe(*crossover(by[m], by["full"])))
+                 for m in methods if m != "full" and "full" in by]
+        out.append((transport, heads, rows, cross))
+    return out
+
+
+def load(log_dir, modes):
+    """({mode: points}, {mode: range_max_pages or None}) from bench-<mode>.log that exist."""
+    points, limits = {}, {}
+    for mode in modes:
+        log = Path(log_dir) / f"bench-{mode}.log"
+        if log.exists():
+            text = log.read_text(errors="replace")
+            points[mode], limits[mode] = parse_points(text), parse_limit(text)
+    return points, limits
+
+
+def merged(points_by_mode):
+    """The points of every mode, one list (the transport, not the mode, sets the costs)."""
+    return [p for pts in points_by_mode.values() for p in pts]
+
+
+def report_lines(points_by_mode, limits, markdown=False):
+    """The threshold tables as text (or Markdown) lines; [] without points."""
+    summary = summarize(merged(points_by_mode))
+    if not summary:
+        return []
+    known = sorted({v for v in limits.values() if v})
+    limit = ", ".join(map(str, known)) or "unknown"
+    out = []
+    for transport, heads, rows, cross in tables(summary):
+        cpus = next(iter(next(iter(summary[transport].values())).values()))["cpus"]
+        what = (f"flush_threshold, transport {transport}, {cpus} CPUs: ns per operation "
+                "(median of the repetitions; invalidate N pages on every CPU in the mm, "
+                "then re-read a 64-page hot set)")
+        says = "; ".join(f"{m} vs full: crossover {c}" for m, c in cross)
+        says += f"; range_max_pages in this boot: {limit}"
+        if markdown:
+            out += [f"## flush_threshold ({transport})", "", what + ".", ""]
+            out += markdown_table(heads, rows) + ["", says[0].upper() + says[1:] + ".", ""]
+        else:
+            out += ["", what] + text_table(heads, rows) + ["  " + says]
+    return out
+
+
+def draw(summary, limit, out, title):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    transports = sorted(summary)
+    fig, axes = plt.subplots(1, len(transports), figsize=(6.2 * len(transports), 4.2),
+                             squeeze=False)
+    for ax, transport in zip(axes[0], transports):
+        by = summary[transport]
+        for m in [m for m in METHODS if m in by]:
+            ns = sorted(by[m])
+            ax.plot(ns, [by[m][n]["ns"] / 1000 for n in ns], marker="o", ms=4,
+                    color=METHOD_COLOURS[m], label=f"{m}" + (" (one per page)" if m == "page" else
+                                                              " (whole mm)" if m == "full" else
+                                                              " (range TLBIs)"))
+        for m in [m for m in METHODS if m in by and m != "full" and "full" in by]:
+            n, kind = crossover(by[m], by["full"])
+            if kind == "at":
+                ax.axvline(n, color=METHOD_COLOURS[m], ls=":", lw=1)
+                ax.annotate(f"{m} = full at {n:.0f}", (n, by["full"][min(by["full"])]["ns"] / 1000),
+                            textcoords="offset points", xytext=(4, 8), fontsize=8,
+                            color=METHOD_COLOURS[m])
+        if limit:
+            ax.axvline(limit, color="#555555", ls="--", lw=0.8,
+                       label=f"range_max_pages = {limit}")
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel("pages invalidated (N)", fontsize=9)
+        ax.set_ylabel("us per operation (median)", fontsize=9)
+        cpus = next(iter(next(iter(by.values())).values()))["cpus"]
+        ax.set_title(f"transport {transport}, {cpus} CPUs", fontsize=10)
+        ax.grid(True, which="major", lw=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle(f"{title}: invalidating N pages by page vs one full flush", fontsize=11)
+    fig.tight_layout()
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--log-dir", required=True, help="where bench-<mode>.log are")
+    ap.add_argument("--modes", default="gen", help="the modes, as for tools/bench.py")
+    ap.add_argument("--png", help="draw cost vs N here")
+    ap.add_argument("--markdown", help="append the tables to this file")
+    ap.add_argument("--title", default="Pagoda flush threshold")
+    args = ap.parse_args(argv)
+    modes = args.modes.replace(",", " ").split()
+    points, limits = load(args.log_dir, modes)
+    lines = report_lines(points, limits)
+    if not lines:
+        print(f"bench_threshold: no BENCH_POINT line in {args.log_dir}/bench-<mode>.log "
+              f"for modes {' '.join(modes)}", file=sys.stderr)
+        return 1
+    print("\n".join(lines))
+    if args.markdown:
+        with open(args.markdown, "a") as f:
+            f.write("\n".join(report_lines(points, limits, markdown=True)) + "\n")
+    if args.png:
+        known = [v for v in limits.values() if v]
+        draw(summarize(merged(points)), known[0] if known else None, args.png, args.title)
+        print(f"bench_threshold: {args.png}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
