@@ -414,13 +414,26 @@ bench-plot:
 # N single-page invalidations against one whole-mm flush (and range TLBIs with
 # QEMU_CPU=max on aarch64), N = 1..512, per transport, with munmap_32 and
 # munmap_512 beside it; the crossover is printed, the PNG is
-# $(BUILD)/bench-flush_threshold.png. range_max_pages in arch/<arch>/cpuinfo.c
-# names this target and the figures it chose.
+# $(BUILD)/bench-flush_threshold.png. The limits in arch/<arch>/cpuinfo.c name
+# this target and the figures that chose them. BENCH_THRESHOLD_BEFORE=N boots
+# munmap_32 and munmap_512 once more with tlb.range_max=N (an old limit) into
+# $(BUILD)/threshold-before and prints them before and after.
 BENCH_THRESHOLD_MODES_x86_64 := gen
 BENCH_THRESHOLD_MODES_aarch64 := broadcast gen
+BENCH_THRESHOLD_MODES ?= $(BENCH_THRESHOLD_MODES_$(ARCH))
+BENCH_THRESHOLD_BEFORE ?=
 bench-threshold:
-	$(Q)$(MAKE) --no-print-directory bench BENCH_MODES='$(BENCH_THRESHOLD_MODES_$(ARCH))' \
+	$(Q)$(MAKE) --no-print-directory bench BENCH_MODES='$(BENCH_THRESHOLD_MODES)' \
 		BENCH_BASELINE= BENCH_ONLY='flush_threshold,munmap_32,munmap_512'
+ifneq ($(BENCH_THRESHOLD_BEFORE),)
+	$(Q)$(MAKE) --no-print-directory bench BENCH_MODES='$(BENCH_THRESHOLD_MODES)' \
+		BENCH_BASELINE= BENCH_PLOT= BENCH_ONLY='munmap_32,munmap_512' \
+		BENCH_LOG_DIR=$(BUILD)/threshold-before \
+		CMDLINE='$(CMDLINE) tlb.range_max=$(BENCH_THRESHOLD_BEFORE)' >$(BUILD)/threshold-before.out
+	$(Q)python3 tools/bench_threshold.py --log-dir $(BUILD) --modes '$(BENCH_THRESHOLD_MODES)' \
+		--before-dir $(BUILD)/threshold-before --before-limit $(BENCH_THRESHOLD_BEFORE) \
+		--markdown $(BUILD)/bench.md
+endif
 
 # CPU-count sweep (docs/benchmarks.md): `make bench` once per count in
 # BENCH_SWEEP_CPUS, every mode in BENCH_SWEEP_MODES in each, the TLB scenarios

@@ -275,8 +275,15 @@ struct tlb_caps {
 	bool broadcast;
 	/* One instruction invalidates a range of pages (arm64 FEAT_TLBIRANGE). */
 	bool range;
-	/* Ranges longer than this many pages are flushed as the whole mm (x86 33, arm64 512). */
+	/*
+	 * Ranges longer than this many pages are flushed as the whole mm: by
+	 * local invalidations (each CPU its own, IPI transport), and by
+	 * broadcast (0 without broadcast). Measured per arch by the
+	 * flush_threshold bench (`make bench-threshold`); generic code reads
+	 * them through tlb_range_max_pages(), which `tlb.range_max=` overrides.
+	 */
 	unsigned range_max_pages;
+	unsigned broadcast_max_pages;
 };
 /* The boot CPU's TLB description; valid from kernel_main on. */
 const struct tlb_caps *arch_tlb_caps(void);

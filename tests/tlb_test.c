@@ -911,12 +911,16 @@ static void asid_rollover_keeps_mms_apart(struct ktest *t)
 static void tlb_caps_consistent(struct ktest *t)
 {
 	const struct tlb_caps *c = arch_tlb_caps();
-	ktest_log(t, "asid_bits %u, switch_flushes %d, broadcast %d, range %d, range_max_pages %u",
-		  c->asid_bits, c->switch_flushes, c->broadcast, c->range, c->range_max_pages);
+	ktest_log(t,
+		  "asid_bits %u, switch_flushes %d, broadcast %d, range %d, range_max_pages %u, "
+		  "broadcast_max_pages %u",
+		  c->asid_bits, c->switch_flushes, c->broadcast, c->range, c->range_max_pages,
+		  c->broadcast_max_pages);
 	EXPECT_TRUE(t, c->asid_bits == 0 || c->asid_bits == 8 || c->asid_bits == 16);
 	EXPECT_EQ(t, c->switch_flushes, c->asid_bits == 0);
 	EXPECT_TRUE(t, !c->range || c->broadcast);
 	EXPECT_GE(t, c->range_max_pages, 1u);
+	EXPECT_EQ(t, c->broadcast_max_pages >= 1, c->broadcast);
 	EXPECT_TRUE(t, !tlb_broadcast || c->broadcast);
 	struct mm *mm = mm_with(1);
 	ASSERT_TRUE(t, mm != NULL);

@@ -178,9 +178,8 @@ def main(argv=None):
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     if threshold:
-        known = [v for v in limits.values() if v]
-        bench_threshold.draw(threshold, known[0] if known else None,
-                             out_dir / "bench-flush_threshold.png", args.title)
+        bench_threshold.draw(threshold, limits, out_dir / "bench-flush_threshold.png",
+                             args.title)
     for name, bars in data:
         draw_scenario(name, bars, out_dir / f"bench-{name}.png", args.title)
     ref, rows = ratios(modes, data)

@@ -4,10 +4,14 @@ reads its BENCH_POINT lines from the boots' logs, prints per transport the
 cost of invalidating N pages by each method (median ns per operation over
 the repetitions of each point's median operation), the page count where one whole-mm flush becomes cheaper
 than N single-page (or range) invalidations, and the range_max_pages the
-boot used (from its `cpu:` line), and draws cost vs N per method into a PNG.
+boot used (tlb_setup()'s "whole-mm flush past" line), and draws cost vs N per method into a PNG.
 
 Usage: bench_threshold.py --log-dir DIR --modes 'gen broadcast' [--png FILE]
-       [--markdown FILE] [--title T]
+       [--markdown FILE] [--title T] [--before-dir DIR --before-limit N]
+
+With --before-dir (logs of munmap_32 and munmap_512 booted with
+tlb.range_max=N, the old limit) it also prints those scenarios before and
+after, per mode: ops/s and the page and full invalidations per op.
 
 Invariants: parsing and the crossover are pure functions of text (tested
 by tools/test_bench_threshold.py without QEMU or matplotlib); matplotlib is
@@ -23,11 +27,12 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench  # noqa: E402
 from bench import markdown_table, text_table  # noqa: E402
 
 POINT_RE = re.compile(r"(?:^|\s)BENCH_POINT\s+(.*)$")
-# x86-64 says "INVLPG up to N pages", arm64 "full flush past N pages".
-LIMIT_RE = re.compile(r"cpu: .*(?:INVLPG up to|full flush past) (\d+) pages")
+# tlb_setup()'s line: the limits in force (the arch's, or tlb.range_max=).
+LIMIT_RE = re.compile(r"tlb: whole-mm flush past (\d+) pages \(local\), (\d+) pages \(broadcast\)")
 INT_KEYS = ["pages", "ops", "ns", "ipis", "inv_page", "inv_range", "inv_full", "cpus", "rep"]
 METHODS = ["page", "range", "full"]
 METHOD_COLOURS = {"page": "#1f77b4", "range": "#2ca02c", "full": "#d62728"}
@@ -54,9 +59,16 @@ def parse_points(text):
 
 
 def parse_limit(text):
-    """range_max_pages as the boot's `cpu:` line states it, or None."""
+    """{transport: pages} past which the boot flushed a range whole, from tlb_setup()'s
+    line: "ipi" (each CPU's local invalidations) and "broadcast"; {} without the line."""
     m = LIMIT_RE.search(text)
-    return int(m[1]) if m else None
+    return {"ipi": int(m[1]), "broadcast": int(m[2])} if m else {}
+
+
+def limit_for(limits, transport):
+    """The limit the boots used for `transport` (one if they agree), or None."""
+    known = sorted({lim[transport] for lim in limits.values() if lim.get(transport)})
+    return known[0] if len(known) == 1 else None
 
 
 def median(values):
@@ -129,7 +141,7 @@ def tables(summary):
 
 
 def load(log_dir, modes):
-    """({mode: points}, {mode: range_max_pages or None}) from bench-<mode>.log that exist."""
+    """({mode: points}, {mode: parse_limit()}) from the bench-<mode>.log that exist."""
     points, limits = {}, {}
     for mode in modes:
         log = Path(log_dir) / f"bench-{mode}.log"
@@ -149,16 +161,15 @@ def report_lines(points_by_mode, limits, markdown=False):
     summary = summarize(merged(points_by_mode))
     if not summary:
         return []
-    known = sorted({v for v in limits.values() if v})
-    limit = ", ".join(map(str, known)) or "unknown"
     out = []
     for transport, heads, rows, cross in tables(summary):
+        limit = limit_for(limits, transport) or "unknown"
         cpus = next(iter(next(iter(summary[transport].values())).values()))["cpus"]
         what = (f"flush_threshold, transport {transport}, {cpus} CPUs: ns per operation "
                 "(median of the repetitions; invalidate N pages on every CPU in the mm, "
                 "then re-read a 64-page hot set)")
         says = "; ".join(f"{m} vs full: crossover {c}" for m, c in cross)
-        says += f"; range_max_pages in this boot: {limit}"
+        says += f"; limit in force: {limit} pages"
         if markdown:
             out += [f"## flush_threshold ({transport})", "", what + ".", ""]
             out += markdown_table(heads, rows) + ["", says[0].upper() + says[1:] + ".", ""]
@@ -167,7 +178,33 @@ def report_lines(points_by_mode, limits, markdown=False):
     return out
 
 
-def draw(summary, limit, out, title):
+BEFORE_AFTER = ["munmap_32", "munmap_512"]
+
+
+def before_after_lines(before, after, before_limit, markdown=False):
+    """munmap_32 and munmap_512 with the old limit (`before`: {mode: bench results}, booted
+    with tlb.range_max=before_limit) against the limits in force (`after`), per mode."""
+    heads = ["scenario", "mode", "ops/s before", "ops/s after", "after/before",
+             "page inv/op before", "after", "full inv/op before", "after"]
+    rows = []
+    for name in BEFORE_AFTER:
+        for mode in [m for m in after if after[m].get(name) and before.get(m, {}).get(name)]:
+            b, a = (bench.summarize(mode, d[mode][name]) for d in (before, after))
+            inv = [bench.per_op_sum(x, f) for f in (["local_page", "bcast_page"],
+                                                     ["local_full", "bcast_full"]) for x in (b, a)]
+            rows.append([name, mode, f"{b['ops_s']:.0f}", f"{a['ops_s']:.0f}",
+                         f"{a['ops_s'] / b['ops_s']:.2f}"] + inv)
+    if not rows:
+        return []
+    what = (f"before (tlb.range_max={before_limit}) and after (the arch's limits), same "
+            "`make bench-threshold` run; ops/s: median of the repetitions")
+    if markdown:
+        return ["## Before and after", "", what + ".", ""] + markdown_table(heads, rows) + [""]
+    return ["", what] + text_table(heads, rows)
+
+
+def draw(summary, limits, out, title):
+    """cost vs N per method, one panel per transport, with its crossovers and the limit."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -190,9 +227,10 @@ def draw(summary, limit, out, title):
                 ax.annotate(f"{m} = full at {n:.0f}", (n, by["full"][min(by["full"])]["ns"] / 1000),
                             textcoords="offset points", xytext=(4, 8), fontsize=8,
                             color=METHOD_COLOURS[m])
+        limit = limit_for(limits, transport)
         if limit:
             ax.axvline(limit, color="#555555", ls="--", lw=0.8,
-                       label=f"range_max_pages = {limit}")
+                       label=f"limit in force: {limit} pages")
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
         ax.set_xlabel("pages invalidated (N)", fontsize=9)
@@ -214,10 +252,19 @@ def main(argv=None):
     ap.add_argument("--png", help="draw cost vs N here")
     ap.add_argument("--markdown", help="append the tables to this file")
     ap.add_argument("--title", default="Pagoda flush threshold")
+    ap.add_argument("--before-dir", help="logs of the same scenarios booted with tlb.range_max=")
+    ap.add_argument("--before-limit", help="that tlb.range_max= value, for the heading")
     args = ap.parse_args(argv)
     modes = args.modes.replace(",", " ").split()
     points, limits = load(args.log_dir, modes)
     lines = report_lines(points, limits)
+    compare = []
+    if args.before_dir:
+        runs = [{m: bench.parse_output((Path(d) / f"bench-{m}.log").read_text(errors="replace"))[0]
+                 for m in modes if (Path(d) / f"bench-{m}.log").exists()}
+                for d in (args.before_dir, args.log_dir)]
+        compare = before_after_lines(runs[0], runs[1], args.before_limit)
+        lines += compare
     if not lines:
         print(f"bench_threshold: no BENCH_POINT line in {args.log_dir}/bench-<mode>.log "
               f"for modes {' '.join(modes)}", file=sys.stderr)
@@ -226,9 +273,11 @@ def main(argv=None):
     if args.markdown:
         with open(args.markdown, "a") as f:
             f.write("\n".join(report_lines(points, limits, markdown=True)) + "\n")
+            if compare:
+                f.write("\n".join(before_after_lines(runs[0], runs[1], args.before_limit,
+                                                     markdown=True)) + "\n")
     if args.png:
-        known = [v for v in limits.values() if v]
-        draw(summarize(merged(points)), known[0] if known else None, args.png, args.title)
+        draw(summarize(merged(points)), limits, args.png, args.title)
         print(f"bench_threshold: {args.png}")
     return 0
 

@@ -2,7 +2,7 @@
 """Unit tests for tools/bench_threshold.py: BENCH_POINT lines parsed (malformed
 ones left out), medians over repetitions, the crossover interpolated where
 (method - full) changes sign, "none" and "below" at the ends, the boot's
-range_max_pages read from its `cpu:` line on both arches, and the tables
+limits read from tlb_setup()'s line per transport, and the tables
 that tools/bench.py prints from the same text.
 
 Invariants: no QEMU and no matplotlib (look at the PNG); runs in well under a
@@ -38,12 +38,16 @@ class ParseTest(unittest.TestCase):
         self.assertEqual(pts[0]["ns_median"], 100)
         self.assertEqual(pts[0]["transport"], "ipi")
 
-    def test_limit_from_either_arch(self):
-        self.assertEqual(bt.parse_limit("cpu: QEMU ... no broadcast (IPIs), INVLPG up to 33 pages"),
-                         33)
-        self.assertEqual(bt.parse_limit("cpu: Cortex-A72 ... no range TLBI, full flush past 512 "
-                                        "pages, break-before-make level 0"), 512)
-        self.assertIsNone(bt.parse_limit("no cpu line"))
+    def test_limits_per_transport(self):
+        line = "[0.1] tlb: whole-mm flush past 33 pages (local), 0 pages (broadcast)"
+        self.assertEqual(bt.parse_limit(line), {"ipi": 33, "broadcast": 0})
+        self.assertEqual(bt.parse_limit("no such line"), {})
+        limits = {"gen": {"ipi": 16, "broadcast": 4}, "broadcast": {"ipi": 16, "broadcast": 4},
+                  "old": {}}
+        self.assertEqual((bt.limit_for(limits, "ipi"), bt.limit_for(limits, "broadcast")),
+                         (16, 4))
+        limits["x"] = {"ipi": 33, "broadcast": 4}  # boots that disagree: no one limit
+        self.assertIsNone(bt.limit_for(limits, "ipi"))
 
     def test_bench_line_regexp_ignores_points(self):
         results, errors, _, _ = bench.parse_output("\n".join(LINES))
@@ -82,20 +86,43 @@ class ReportTest(unittest.TestCase):
     def test_tables_per_transport(self):
         text = "\n".join(LINES + [point("range", 4, 50, transport="broadcast"),
                                   point("full", 4, 80, transport="broadcast")])
-        lines = bt.report_lines({"gen": bt.parse_points(text)}, {"gen": 33})
+        lines = bt.report_lines({"gen": bt.parse_points(text)}, {"gen": {"ipi": 33}})
         out = "\n".join(lines)
         self.assertIn("transport ipi, 4 CPUs", out)
-        self.assertIn("page vs full: crossover 10 pages; range_max_pages in this boot: 33", out)
+        self.assertIn("page vs full: crossover 10 pages; limit in force: 33 pages", out)
         self.assertIn("range vs full: crossover none up to 4 pages", out)
-        md = "\n".join(bt.report_lines({"gen": bt.parse_points(text)}, {"gen": 33}, True))
+        md = "\n".join(bt.report_lines({"gen": bt.parse_points(text)}, {"gen": {"ipi": 33}}, True))
         self.assertIn("## flush_threshold (ipi)", md)
         self.assertIn("| N | page ns/op | full ns/op | page/full |", md)
 
     def test_bench_prints_them_from_the_boot_text(self):
-        text = "cpu: x INVLPG up to 33 pages\n" + "\n".join(LINES)
+        text = ("tlb: whole-mm flush past 33 pages (local), 0 pages (broadcast)\n"
+                + "\n".join(LINES))
         out = bench.format_text(["flush_threshold"], ["gen"], {"gen": {}}, texts={"gen": text})
-        self.assertIn("page vs full: crossover 10 pages", out)
+        self.assertIn("page vs full: crossover 10 pages; limit in force: 33 pages", out)
         self.assertNotIn("flush_threshold: no results", out)
+
+
+def munmap(scenario, mode, ns, local_page, local_full):
+    return (f"BENCH scenario={scenario} mode={mode} ops=10 ns={ns} ipis=30 "
+            f"remote_flush_targets=30 local_full={local_full} local_page={local_page} flushes=10 "
+            f"full_flushes=0 elided=0 deferrals=10 lazy_skipped=0 cpus=4 rep=0 bcast_page=0 "
+            f"bcast_full=0")
+
+
+class BeforeAfterTest(unittest.TestCase):
+    def test_rows_per_scenario_and_mode(self):
+        before = {"gen": bench.parse_output(munmap("munmap_32", "gen", 2_000_000, 1280, 0))[0]}
+        after = {"gen": bench.parse_output(munmap("munmap_32", "gen", 1_000_000, 0, 40))[0],
+                 "mmgen": bench.parse_output(munmap("munmap_32", "mmgen", 1, 0, 40))[0]}
+        lines = bt.before_after_lines(before, after, 33)
+        self.assertIn("tlb.range_max=33", lines[1])
+        row = lines[-1].split()
+        # 5000 -> 10000 ops/s; 128 page invalidations per op -> 0; 0 full -> 4.
+        self.assertEqual(row, ["munmap_32", "gen", "5000", "10000", "2.00", "128.00", "0.00",
+                               "0.00", "4.00"])
+        self.assertEqual(len(lines), 4)  # mmgen has no before: no row
+        self.assertEqual(bt.before_after_lines({}, after, 33), [])
 
 
 if __name__ == "__main__":

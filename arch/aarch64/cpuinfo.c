@@ -43,6 +43,7 @@ static struct tlb_caps caps = {
     .switch_flushes = false, /* tagged: entries outlive a TTBR0 switch */
     .broadcast = true,
     .range_max_pages = 512, /* past this, one ASID invalidation beats per-page ones */
+    .broadcast_max_pages = 512,
 };
 
 const struct tlb_caps *arch_tlb_caps(void)

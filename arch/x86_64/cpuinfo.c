@@ -26,6 +26,7 @@ static struct tlb_caps caps = {
     .broadcast = false,
     .range = false,
     .range_max_pages = 33, /* about where 33 INVLPGs cost a CR3 reload and the refills */
+    .broadcast_max_pages = 0, /* no broadcast */
 };
 
 const struct tlb_caps *arch_tlb_caps(void)

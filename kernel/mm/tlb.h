@@ -170,6 +170,15 @@ extern struct tlb_switch_test tlb_switch_test;
 void tlb_setup(void);
 
 /*
+ * Ranges longer than this many pages are flushed as the whole mm, by the
+ * broadcast transport (`broadcast`) or by each CPU locally: the arch's
+ * measured limits (struct tlb_caps), or `tlb.range_max=` for both when
+ * set (a benchmark knob: `make bench-threshold` compares the limits).
+ * Fixed from tlb_setup() on.
+ */
+unsigned tlb_range_max_pages(bool broadcast);
+
+/*
  * Bumps mm's generation for a change to [start, end) that has already been
  * made to the tables, records it in the ring, and returns it.
  */
