@@ -250,7 +250,8 @@ def main(argv=None):
     ap.add_argument("--log-dir", required=True, help="where bench-<mode>.log are")
     ap.add_argument("--modes", default="gen", help="the modes, as for tools/bench.py")
     ap.add_argument("--png", help="draw cost vs N here")
-    ap.add_argument("--markdown", help="append the tables to this file")
+    ap.add_argument("--markdown", help="append the tables (with --before-dir: only the "
+                    "before/after table) to this file")
     ap.add_argument("--title", default="Pagoda flush threshold")
     ap.add_argument("--before-dir", help="logs of the same scenarios booted with tlb.range_max=")
     ap.add_argument("--before-limit", help="that tlb.range_max= value, for the heading")
@@ -271,11 +272,11 @@ def main(argv=None):
         return 1
     print("\n".join(lines))
     if args.markdown:
+        # With --before-dir the file is bench.py's, which has the threshold tables already.
+        md = (before_after_lines(runs[0], runs[1], args.before_limit, markdown=True)
+              if args.before_dir else report_lines(points, limits, markdown=True))
         with open(args.markdown, "a") as f:
-            f.write("\n".join(report_lines(points, limits, markdown=True)) + "\n")
-            if compare:
-                f.write("\n".join(before_after_lines(runs[0], runs[1], args.before_limit,
-                                                     markdown=True)) + "\n")
+            f.write("\n".join(md) + "\n")
     if args.png:
         draw(summarize(merged(points)), limits, args.png, args.title)
         print(f"bench_threshold: {args.png}")

@@ -48,7 +48,7 @@ CMDLINE_PARAM(tlb_break_param, .key = "tlb.break", .kind = CMDLINE_ENUM,
 			"lazy_no_catch_up|switch_no_catch_up|catch_up_skips_ring|"
 			"asid_forget_reserved|replace_no_flush|asid_pin_ignored|"
 			"defer_every_level|spare_switched_away|asid_orphan_freed|"
-			"trace_records_off|mode_switch_ignores_users",
+			"trace_records_off|mode_switch_ignores_users|range_limit_off_by_one",
 	      .def = "none",
 	      .help = "test-only: break one invariant of the TLB layer (tests must then fail)");
 CMDLINE_PARAM(tlb_range_max_param, .key = "tlb.range_max", .kind = CMDLINE_U64, .min = 0,
@@ -99,9 +99,11 @@ void tlb_setup(void)
 
 unsigned tlb_range_max_pages(bool broadcast)
 {
-	if (range_max_override)
-		return range_max_override;
-	return broadcast ? arch_tlb_caps()->broadcast_max_pages : arch_tlb_caps()->range_max_pages;
+	unsigned limit = range_max_override ? range_max_override
+			 : broadcast	    ? arch_tlb_caps()->broadcast_max_pages
+					    : arch_tlb_caps()->range_max_pages;
+	/* Broken on purpose: the limit counted one too low (a `>=` for a `>`). */
+	return limit - (limit && tlb_broken_is(TLB_BREAK_RANGE_LIMIT_OFF_BY_ONE));
 }
 
 const char *tlb_break_names(void)
