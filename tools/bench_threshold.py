@@ -16,9 +16,9 @@ after, per mode: ops/s and the page and full invalidations per op.
 Invariants: parsing and the crossover are pure functions of text (tested
 by tools/test_bench_threshold.py without QEMU or matplotlib); matplotlib is
 imported only to draw. The crossover is interpolated linearly between the
-two measured N that bracket the sign change of (method - full); "none" when
-the method stays cheaper up to the largest N, "< 1" when the full flush is
-cheaper already at N = 1. Exit status non-zero when no log holds a point.
+last N at which the method was cheaper than the full flush and the next;
+"none" when the method is still cheaper at the largest N, "< 1" when the
+full flush is cheaper at every N. Exit status non-zero when no log holds a point.
 """
 
 import argparse
@@ -96,18 +96,21 @@ def summarize(points):
 
 def crossover(method_costs, full_costs):
     """(N where a full flush becomes as cheap as `method`, kind): kind is "at" (interpolated),
-    "none" (the method is cheaper at every N measured; N is the largest) or "below"
-    (the full flush is cheaper already at the smallest N; N is that N)."""
+    "none" (the method is cheaper at the largest N measured; N is that N) or "below" (the
+    full flush is cheaper at every N; N is the smallest). The crossover is where the full
+    flush starts to win for good: after the last N at which the method was cheaper, so
+    that noise where the two are about equal (small N) does not decide it."""
     ns = sorted(set(method_costs) & set(full_costs))
     if not ns:
         return None, "none"
     diff = [(n, method_costs[n]["ns"] - full_costs[n]["ns"]) for n in ns]
-    if diff[0][1] >= 0:
+    if diff[-1][1] < 0:
+        return ns[-1], "none"
+    cheaper = [i for i, (_, d) in enumerate(diff) if d < 0]
+    if not cheaper:
         return ns[0], "below"
-    for (n0, d0), (n1, d1) in zip(diff, diff[1:]):
-        if d0 < 0 <= d1:
-            return n0 + (n1 - n0) * (-d0) / (d1 - d0), "at"
-    return ns[-1], "none"
+    (n0, d0), (n1, d1) = diff[cheaper[-1]], diff[cheaper[-1] + 1]
+    return n0 + (n1 - n0) * (-d0) / (d1 - d0), "at"
 
 
 def describe(n, kind):
@@ -232,7 +235,12 @@ def draw(summary, limits, out, title):
             ax.axvline(limit, color="#555555", ls="--", lw=0.8,
                        label=f"limit in force: {limit} pages")
         ax.set_xscale("log", base=2)
+        all_n = sorted({n for m in by.values() for n in m})
+        ax.set_xticks(all_n, [str(n) for n in all_n], fontsize=8)
         ax.set_yscale("log")
+        says = "; ".join(f"{m} vs full: crossover {describe(*crossover(by[m], by['full']))}"
+                         for m in METHODS if m in by and m != "full" and "full" in by)
+        ax.text(0.98, 0.03, says, transform=ax.transAxes, ha="right", va="bottom", fontsize=8)
         ax.set_xlabel("pages invalidated (N)", fontsize=9)
         ax.set_ylabel("us per operation (median)", fontsize=9)
         cpus = next(iter(next(iter(by.values())).values()))["cpus"]

@@ -62,6 +62,14 @@ class CrossoverTest(unittest.TestCase):
         # diff -200 at 8, +600 at 16: 8 + 8 * 200 / 800 = 10.
         self.assertAlmostEqual(n, 10.0)
 
+    def test_noise_where_they_are_equal_does_not_decide(self):
+        # full cheaper at 2 by noise, page cheaper again at 4, full for good from 8.
+        page = {1: {"ns": 10}, 2: {"ns": 12}, 4: {"ns": 10}, 8: {"ns": 30}}
+        full = {1: {"ns": 11}, 2: {"ns": 11}, 4: {"ns": 11}, 8: {"ns": 11}}
+        n, kind = bt.crossover(page, full)
+        self.assertEqual(kind, "at")
+        self.assertAlmostEqual(n, 4 + 4 * 1 / 20)
+
     def test_ends(self):
         cheap = {n: {"ns": 1} for n in (1, 2)}
         dear = {n: {"ns": 5} for n in (1, 2)}
