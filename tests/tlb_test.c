@@ -494,9 +494,14 @@ struct concurrent_worker {
 	unsigned index;
 };
 
+/*
+ * Worker 0 does single-page discards, the others gather up to 8 pages: so
+ * few that a catch-up merging all three workers' ranges stays within the
+ * local range limit (x86-64's is 12), or it would flush the whole mm anyway.
+ */
 static uint64_t conc_pages(unsigned w)
 {
-	return w == 0 ? 1 : 8; /* worker 0 does single-page discards, the others gather 8 */
+	return w == 0 ? 1 : MAX(1u, MIN(8u, (tlb_range_max_pages(false) - 1) / 2));
 }
 
 static virt_addr_t conc_base(unsigned w)
