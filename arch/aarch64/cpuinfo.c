@@ -118,13 +118,14 @@ void aarch64_cpuinfo_init(void)
 		name = unknown;
 	}
 	printk("cpu: %s r%up%u (MIDR %#lx), %u-bit PA; TLB: %u-bit ASIDs%s, broadcast TLBI, "
-	       "%s, %s, full flush past %u pages%s, break-before-make level %u",
+	       "%s, %s, full flush past %u pages (IPIs), %u (broadcast)%s, break-before-make "
+	       "level %u",
 	       name, variant, revision, (unsigned long)midr,
 	       parange < ARRAY_SIZE(pa_bits) ? pa_bits[parange] : 0, caps.asid_bits,
 	       hw_asid_bits > caps.asid_bits ? " (of 16)" : "",
 	       tlb >= ISAR0_TLB_OS ? "outer-shareable TLBI" : "no outer-shareable TLBI",
 	       caps.range ? "range TLBI (used)" : "no range TLBI", caps.range_max_pages,
-	       FIELD(mmfr2, MMFR2_TTL) ? ", TTL hints (not used)" : "", FIELD(mmfr2, MMFR2_BBM));
+	       caps.broadcast_max_pages, FIELD(mmfr2, MMFR2_TTL) ? ", TTL hints (not used)" : "", FIELD(mmfr2, MMFR2_BBM));
 }
 
 void aarch64_cpuinfo_check(unsigned cpu)
