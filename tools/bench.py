@@ -424,6 +424,15 @@ def format_markdown(scenarios, modes, by_mode, title, baseline=None, baseline_mo
     return "\n".join(out)
 
 
+def save_figure(fig, out, suptitle):
+    """Titles, lays out and writes a matplotlib figure to `out`, then frees it (the PNG tools)."""
+    import matplotlib.pyplot as plt
+    fig.suptitle(suptitle, fontsize=11)
+    fig.tight_layout()
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+
+
 def parse_args(argv):
     """Splits argv at "--" into our options and the QEMU command."""
     ap = argparse.ArgumentParser(

@@ -125,10 +125,7 @@ def draw(cpus, modes, by_cpus, out, title):
         ax.legend(title="tlb=", fontsize=7, title_fontsize=7)
     for ax in list(axes.flat)[len(names):]:
         ax.set_visible(False)
-    fig.suptitle(f"{title}: ops/s against CPU count, one line per mode", fontsize=11)
-    fig.tight_layout()
-    fig.savefig(out, dpi=100)
-    plt.close(fig)
+    bench.save_figure(fig, out, f"{title}: ops/s against CPU count, one line per mode")
 
 
 def main(argv=None):

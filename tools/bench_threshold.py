@@ -247,10 +247,7 @@ def draw(summary, limits, out, title):
         ax.set_title(f"transport {transport}, {cpus} CPUs", fontsize=10)
         ax.grid(True, which="major", lw=0.3)
         ax.legend(fontsize=8)
-    fig.suptitle(f"{title}: invalidating N pages by page vs one full flush", fontsize=11)
-    fig.tight_layout()
-    fig.savefig(out, dpi=100)
-    plt.close(fig)
+    bench.save_figure(fig, out, f"{title}: invalidating N pages by page vs one full flush")
 
 
 def main(argv=None):
