@@ -276,10 +276,11 @@ static void range_limit_decides_page_or_full(struct ktest *t)
 		{
 			uint64_t page = DELTA(&u, cpu, local_page_flushes);
 			uint64_t full = DELTA(&u, cpu, local_full_flushes);
-			uint64_t bpage = DELTA(&u, cpu, broadcast_pages) +
-					 DELTA(&u, cpu, broadcast_ranges);
+			uint64_t bpage =
+			    DELTA(&u, cpu, broadcast_pages) + DELTA(&u, cpu, broadcast_ranges);
 			uint64_t bfull = DELTA(&u, cpu, broadcast_full);
-			ktest_log(t, "%u pages, cpu%u: page %lu, full %lu; broadcast page+range %lu, "
+			ktest_log(t,
+				  "%u pages, cpu%u: page %lu, full %lu; broadcast page+range %lu, "
 				  "full %lu",
 				  (unsigned)u.pages, cpu, (unsigned long)page, (unsigned long)full,
 				  (unsigned long)bpage, (unsigned long)bfull);

@@ -125,7 +125,8 @@ void aarch64_cpuinfo_init(void)
 	       hw_asid_bits > caps.asid_bits ? " (of 16)" : "",
 	       tlb >= ISAR0_TLB_OS ? "outer-shareable TLBI" : "no outer-shareable TLBI",
 	       caps.range ? "range TLBI (used)" : "no range TLBI", caps.range_max_pages,
-	       caps.broadcast_max_pages, FIELD(mmfr2, MMFR2_TTL) ? ", TTL hints (not used)" : "", FIELD(mmfr2, MMFR2_BBM));
+	       caps.broadcast_max_pages, FIELD(mmfr2, MMFR2_TTL) ? ", TTL hints (not used)" : "",
+	       FIELD(mmfr2, MMFR2_BBM));
 }
 
 void aarch64_cpuinfo_check(unsigned cpu)

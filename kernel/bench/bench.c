@@ -102,8 +102,8 @@ void bench_report(const char *scenario, uint64_t ops, const struct bench_snap *a
 	    "deferrals=%lu lazy_skipped=%lu cpus=%u rep=%u",
 	    scenario, bench_mode, (unsigned long)ops, D(ns), D(xcall.ipis_sent),
 	    D(tlb.remote_targets), D(tlb.local_full_flushes), D(tlb.local_page_flushes),
-	    D(gather.flushes), D(gather.full_flushes), D(gather.flushes_elided), D(gather.deferrals),
-	    D(tlb.lazy_skipped), cpumask_weight(bench_online()), bench_rep);
+	    D(gather.flushes), D(gather.full_flushes), D(gather.flushes_elided),
+	    D(gather.deferrals), D(tlb.lazy_skipped), cpumask_weight(bench_online()), bench_rep);
 	len = MIN(len, sizeof(line) - 1);
 	/*
 	 * The rest of what the hardware was asked (tlb.h's struct tlb_counters)
@@ -114,13 +114,12 @@ void bench_report(const char *scenario, uint64_t ops, const struct bench_snap *a
 			"switch_full=%lu unload_full=%lu skip_done=%lu skip_not_loaded=%lu "
 			"skip_switched_away=%lu skip_covered=%lu",
 			D(xcall.ipis_received), D(tlb.broadcast_pages), D(tlb.broadcast_ranges),
-			D(tlb.broadcast_full), D(tlb.switch_full_flushes), D(tlb.unload_full_flushes),
-			D(tlb.skipped_by_gen), D(tlb.not_loaded), D(tlb.switched_away_skipped),
-			D(tlb.completed_skips));
+			D(tlb.broadcast_full), D(tlb.switch_full_flushes),
+			D(tlb.unload_full_flushes), D(tlb.skipped_by_gen), D(tlb.not_loaded),
+			D(tlb.switched_away_skipped), D(tlb.completed_skips));
 	len = MIN(len, sizeof(line) - 1);
-	for (unsigned i = 0; b->extra && i < BENCH_EXTRA_MAX && b->extra->keys[i] &&
-			     len < sizeof(line) - 1;
-	     i++) {
+	for (unsigned i = 0;
+	     b->extra && i < BENCH_EXTRA_MAX && b->extra->keys[i] && len < sizeof(line) - 1; i++) {
 		len += snprintf(line + len, sizeof(line) - len, " %s=%lu", b->extra->keys[i],
 				D(extra_values[i]));
 		len = MIN(len, sizeof(line) - 1);
@@ -342,7 +341,8 @@ bool bench_run(const char *only)
 	bench_failed = false;
 	for (const struct bench_scenario *const *sc = __bench_scenarios_start;
 	     sc < __bench_scenarios_end; sc++)
-		for (bench_rep = 0; bench_rep < reps && only_matches(only, (*sc)->name); bench_rep++)
+		for (bench_rep = 0; bench_rep < reps && only_matches(only, (*sc)->name);
+		     bench_rep++)
 			run_one((*sc)->name, (*sc)->run);
 	console_write("BENCH_END failed=%u\n", bench_failed ? 1u : 0u);
 	return !bench_failed;

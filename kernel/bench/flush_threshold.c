@@ -44,8 +44,8 @@
 #include "kernel/printk.h"
 
 #define BENCH_FT_MAX_PAGES 512
-#define BENCH_FT_HOT	   64 /* the hot set a whole-mm flush makes the thread refill */
-#define BENCH_FT_OPS	   64 /* per (method, N), before bench.scale= */
+#define BENCH_FT_HOT	   64  /* the hot set a whole-mm flush makes the thread refill */
+#define BENCH_FT_OPS	   64  /* per (method, N), before bench.scale= */
 #define BENCH_FT_MAX_OPS   256 /* samples kept per method for the median */
 
 enum ft_method { FT_PAGE, FT_FULL, FT_RANGE, FT_METHODS };
