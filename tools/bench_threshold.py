@@ -172,7 +172,7 @@ def report_lines(points_by_mode, limits, markdown=False):
                 "(median of the repetitions; invalidate N pages on every CPU in the mm, "
                 "then re-read a 64-page hot set)")
         says = "; ".join(f"{m} vs full: crossover {c}" for m, c in cross)
-        says += f"; limit in force: {limit} pages"
+        says += f"; limit in force: {limit} page{'' if limit == 1 else 's'}"
         if markdown:
             out += [f"## flush_threshold ({transport})", "", what + ".", ""]
             out += markdown_table(heads, rows) + ["", says[0].upper() + says[1:] + ".", ""]
@@ -211,9 +211,10 @@ def draw(summary, limits, out, title):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     transports = sorted(summary)
-    fig, axes = plt.subplots(1, len(transports), figsize=(6.2 * len(transports), 4.2),
+    fig, axes = plt.subplots(1, len(transports), figsize=(max(9.0, 6.2 * len(transports)), 4.2),
                              squeeze=False)
     for ax, transport in zip(axes[0], transports):
         by = summary[transport]
@@ -233,7 +234,7 @@ def draw(summary, limits, out, title):
         limit = limit_for(limits, transport)
         if limit:
             ax.axvline(limit, color="#555555", ls="--", lw=0.8,
-                       label=f"limit in force: {limit} pages")
+                       label=f"limit in force: {limit} page{'' if limit == 1 else 's'}")
         ax.set_xscale("log", base=2)
         all_n = sorted({n for m in by.values() for n in m})
         ax.set_xticks(all_n, [str(n) for n in all_n], fontsize=8)
@@ -245,8 +246,13 @@ def draw(summary, limits, out, title):
         ax.set_ylabel("us per operation (median)", fontsize=9)
         cpus = next(iter(next(iter(by.values())).values()))["cpus"]
         ax.set_title(f"transport {transport}, {cpus} CPUs", fontsize=10)
+        plain = matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}")
+        ax.yaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 2.0, 3.0, 5.0)))
+        ax.yaxis.set_major_formatter(plain)
+        ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.tick_params(axis="y", which="both", labelsize=7)
         ax.grid(True, which="major", lw=0.3)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=8, loc="upper left")  # the verdict is at the bottom right
     bench.save_figure(fig, out, f"{title}: invalidating N pages by page vs one full flush")
 
 
