@@ -262,6 +262,8 @@ RANGE_LIMIT_CASE := tlb_count.range_limit_decides_page_or_full
 TRACE_ORDER_CASE := tlb_trace.one_page_unmap_in_causal_order
 TRACE_OFF_CASE := tlb_trace.disabled_records_nothing
 MODE_SWITCH_CASE := mm.live_mode_switch_refused_while_a_thread_runs
+# Reclaim-style batching (kernel/mm/tlb_batch.h): frames held until the batch's one round is over.
+BATCH_CASE := tlb_batch.one_round_for_many_mms
 
 # PCI interrupts (docs/pci.md): an MSI whose data names another vector, and a
 # handler that counts each completion twice, must both fail IRQ_CASE.
@@ -305,6 +307,7 @@ test-negative: deps kernel
 	$(call negative_check,tlb=ipi tlb.break=free_before_flush,--expect-fail $(TRACE_ORDER_CASE),$(TRACE_ORDER_CASE))
 	$(call negative_check,tlb.break=trace_records_off,--expect-fail $(TRACE_OFF_CASE),$(TRACE_OFF_CASE))
 	$(call negative_check,tlb.break=mode_switch_ignores_users,--expect-fail $(MODE_SWITCH_CASE),$(MODE_SWITCH_CASE))
+	$(call negative_check,tlb.break=batch_free_early,--expect-fail $(BATCH_CASE),$(BATCH_CASE))
 	$(call negative_check,xcall.break=drain_early,--expect-fail ipi.nowait_then_drain,ipi.nowait_then_drain)
 	$(call negative_check,tlb=bogus mem=abc,$(CMDLINE_REPORTS),cmdline,lenient)
 	$(call negative_check,cmdline.strict tlb=bogus,--expect-panic "cmdline_check: 'tlb=bogus': tlb expects",cmdline,lenient)
@@ -470,6 +473,9 @@ bench-sweep: deps
 bench-images: kernel
 	$(foreach m,$(BENCH_MODES),$(call bench_image,$(m)))
 
+# Pagoda against Debian's Linux 6.1 under the same QEMU: make peer-bench (tools/peer/peer.mk).
+include tools/peer/peer.mk
+
 # DMA throughput while unmapping (kernel/bench/dma_plot.c, tools/dma_plot.py):
 # one boot with `bench bench.dma_plot`, its samples drawn with matplotlib to
 # docs/pictures/dma_<IOMMU>.png (dma_emu_<ARCH>.png without a hardware
@@ -511,7 +517,7 @@ include tools/host_test.mk
 include tools/fuzz.mk
 host-test: host-pt-test host-mem-test host-efi-test host-shell-test host-kbd-test
 	$(Q)for t in tools/test_ktest_run.py tools/test_bench.py tools/test_screen_check.py tools/test_dma_plot.py \
-		tools/test_trace_plot.py tools/test_bench_plot.py tools/test_pe_check.py \
+		tools/test_trace_plot.py tools/test_bench_plot.py tools/test_pe_check.py tools/test_peer_bench.py \
 		tools/test_bench_threshold.py tools/test_bench_sweep.py; do \
 		out=$$(python3 $$t 2>&1) || { echo "$$out"; echo "host-test: $$t failed"; exit 1; }; \
 		echo "$$out" | tail -n 1; \

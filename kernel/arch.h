@@ -315,6 +315,17 @@ struct tlb_invals arch_tlb_broadcast_user(unsigned asid, virt_addr_t start, virt
 struct tlb_invals arch_tlb_broadcast_user_pages(unsigned asid, virt_addr_t start, uint64_t pages,
 						bool range);
 /*
+ * arch_tlb_broadcast_user in two halves, for a batch of address spaces
+ * (kernel/mm/tlb_batch.c): _nosync issues the invalidations (after the
+ * table writes before it are visible to every walker) and returns without
+ * waiting; arch_tlb_broadcast_sync() returns once every invalidation this
+ * CPU issued before it is complete on every CPU. Nothing issued is known
+ * to be done before the sync. Only where arch_tlb_caps()->broadcast.
+ */
+struct tlb_invals arch_tlb_broadcast_user_nosync(unsigned asid, virt_addr_t start, virt_addr_t end,
+						 unsigned stride_shift, bool full);
+void arch_tlb_broadcast_sync(void);
+/*
  * The same for kernel translations (global entries included): `pages` pages
  * from `start`, or every translation when `full`, on every CPU, returning
  * once every CPU has dropped them. Only where arch_tlb_caps()->broadcast.

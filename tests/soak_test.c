@@ -57,6 +57,7 @@ CMDLINE_PARAM(soak_cycles_param, .key = "soak.cycles", .kind = CMDLINE_U64, .min
 #define SOAK_EPOCH	    20000 /* cycles between teardowns of the soak's mm */
 #define SOAK_YIELD_EVERY    16	  /* cycles between turns given to the other threads */
 #define SOAK_PROGRESS_NS    3000000000ull
+#define SOAK_STALL_MS	    120000 /* no cycle finished for this long: the case times out */
 #define SOAK_OTHER_TURN_NS  100000000ull
 #define SOAK_RING	    32 /* changes kept for the report */
 /* Two pages share each leaf table, so emptying both frees the table too. */
@@ -112,6 +113,7 @@ static struct soak {
 	struct soak_slot slots[SOAK_SLOTS];
 	unsigned nr_slots;
 	uint64_t target, claimed, done; /* cycles: this epoch's last, claimed, finished */
+	uint64_t last_done; /* cycles of the whole run at the last progress line */
 	bool stop, other_stop;
 	uint32_t stopper; /* 0: nobody reported yet */
 	struct soak_report report;
@@ -446,6 +448,11 @@ static bool run_epoch(struct ktest *t, uint64_t cycles, uint64_t done_before, ui
 			continue;
 		*last_print = now;
 		uint64_t done = done_before + atomic_load_relaxed(&soak.done);
+		/* 10^6 cycles outlast any fixed timeout: only a stall may end the case. */
+		if (done > soak.last_done) {
+			ktest_progress(t, SOAK_STALL_MS);
+			soak.last_done = done;
+		}
 		uint64_t rate = done * 1000000000ull / (now - start_ns + 1);
 		printk("soak: %lu/%lu cycles, %lu/s, ETA %lu s; %lu accesses, %lu faults, 0 stale",
 		       (unsigned long)done, (unsigned long)total, (unsigned long)rate,

@@ -42,8 +42,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ktest_run import PANIC_RE, classify_exit, describe_exit, run_qemu, strip_noise  # noqa: E402
 
 SCENARIOS = ["munmap_1", "munmap_1_sub", "munmap_32", "munmap_32_sub", "munmap_512", "mprotect",
-             "tlb_flush2", "concurrent", "iommu_unmap_1", "iommu_unmap_32", "iommu_unmap_512",
-             "hwiommu_unmap_1", "hwiommu_unmap_32", "hwiommu_unmap_512", "page_zero", "page_zero_bytes", "page_copy", "page_copy_bytes", "flush_threshold"]
+             "tlb_flush2", "concurrent", "reclaim", "iommu_unmap_1", "iommu_unmap_32", "iommu_unmap_512",
+             "hwiommu_unmap_1", "hwiommu_unmap_32", "hwiommu_unmap_512", "page_zero", "page_zero_bytes", "page_copy", "page_copy_bytes",
+             "flush_threshold"]
 # Fast page operations and the byte-loop baselines they are compared with (kernel/bench/page_ops.c).
 PAGE_OP_PAIRS = [("page_zero", "page_zero_bytes"), ("page_copy", "page_copy_bytes")]
 # Those the NOTIFIER=off baseline build does not have (kernel/bench/secondary.c).
@@ -156,15 +157,24 @@ def parse_output(text):
         elif kind == "BENCH_ERROR":
             errors.append(f"kernel: {rest.strip()}")
         else:
-            fields = parse_fields(rest)
-            missing = [f for f in ["scenario", "mode"] + COUNT_FIELDS if f not in fields]
-            if missing:
-                errors.append(f"malformed BENCH line (no {', '.join(missing)}): {rest.strip()}")
-            elif fields["ops"] <= 0 or fields["ns"] <= 0:
-                errors.append(f"BENCH line with no ops or no time: {rest.strip()}")
+            fields, error = line_fields(rest, ["scenario", "mode"] + COUNT_FIELDS)
+            if error:
+                errors.append(error)
             else:
                 results.setdefault(fields["scenario"], []).append(fields)
     return results, errors, end_seen, panics
+
+
+def line_fields(rest, required):
+    """(fields, None) of a BENCH line's words after "BENCH", or (None, why it is unusable):
+    a field of `required` missing, or no operations or no time."""
+    fields = parse_fields(rest)
+    missing = [f for f in required if f not in fields]
+    if missing:
+        return None, f"malformed BENCH line (no {', '.join(missing)}): {rest.strip()}"
+    if fields["ops"] <= 0 or fields["ns"] <= 0:
+        return None, f"BENCH line with no ops or no time: {rest.strip()}"
+    return fields, None
 
 
 def parse_skips(text):
@@ -433,6 +443,11 @@ def save_figure(fig, out, suptitle):
     plt.close(fig)
 
 
+def selected(name, only):
+    """`name` matches one of the comma-separated globs in `only` (as the kernel's bench.only=)."""
+    return any(fnmatch.fnmatchcase(name, glob) for glob in only.split(","))
+
+
 def parse_args(argv):
     """Splits argv at "--" into our options and the QEMU command."""
     ap = argparse.ArgumentParser(
@@ -443,8 +458,8 @@ def parse_args(argv):
     ap.add_argument("--scenarios", default=" ".join(SCENARIOS),
                     help="scenarios every boot must report (default: all)")
     ap.add_argument("--only", metavar="GLOB",
-                    help="expect only the scenarios matching GLOB, or one of several "
-                    "comma-separated (the boots' bench.only=)")
+                    help="expect only the scenarios matching GLOB, or one of its comma-separated "
+                    "globs (the boots' bench.only=)")
     ap.add_argument("--log-dir", type=Path, default=Path("build"),
                     help="where bench-<mode>.log goes (default: %(default)s)")
     ap.add_argument("--build-dir", help="what @BUILD@ stands for in the mode boots")
@@ -465,9 +480,7 @@ def parse_args(argv):
     args.modes = args.modes.replace(",", " ").split()
     args.scenarios = args.scenarios.replace(",", " ").split()
     if args.only:
-        globs = args.only.split(",")  # as the kernel's bench.only=
-        args.scenarios = [s for s in args.scenarios
-                          if any(fnmatch.fnmatchcase(s, g) for g in globs)]
+        args.scenarios = [s for s in args.scenarios if selected(s, args.only)]
         if not args.scenarios:
             ap.error(f"--only {args.only}: matches no scenario")
     if not args.modes:
@@ -537,9 +550,14 @@ def main(argv=None):
         args.markdown.write_text(format_markdown(args.scenarios, args.modes, by_mode, args.title,
                                                  baseline, args.baseline_mode, skipped, texts))
         print(f"\nmarkdown: {args.markdown}")
+    return verdict("bench", problems)
+
+
+def verdict(prog, problems):
+    """Prints each problem and "<prog>: ok" or "<prog>: FAILED"; returns the exit status."""
     for p in problems:
         print(f"ERROR: {p}")
-    print("bench: FAILED" if problems else "bench: ok", flush=True)
+    print(f"{prog}: FAILED" if problems else f"{prog}: ok", flush=True)
     return 1 if problems else 0
 
 

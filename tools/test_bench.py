@@ -29,6 +29,12 @@ def line(scenario, mode, ns, ops=10, rep=0, extra=""):
 
 
 class ParseTest(unittest.TestCase):
+    def test_only_takes_comma_separated_globs(self):
+        self.assertTrue(bench.selected("munmap_32", "mprotect,munmap_*"))
+        self.assertTrue(bench.selected("mprotect", "mprotect,munmap_*"))
+        self.assertFalse(bench.selected("munmap_1_sub", "munmap_1,mprotect"))
+        self.assertFalse(bench.selected("concurrent", "mprotect,munmap_*"))
+
     def test_own_counters_are_ints_in_order(self):
         fields = bench.parse_fields(line("iommu_unmap_1", "gen", 1000,
                                          extra=" iommu_range=10 iommu_syncs=10 note=x"))

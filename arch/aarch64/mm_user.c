@@ -114,8 +114,8 @@ static void broadcast_by_range(unsigned asid, virt_addr_t start, uint64_t pages,
 	}
 }
 
-struct tlb_invals arch_tlb_broadcast_user(unsigned asid, virt_addr_t start, virt_addr_t end,
-					  unsigned stride_shift, bool full)
+struct tlb_invals arch_tlb_broadcast_user_nosync(unsigned asid, virt_addr_t start, virt_addr_t end,
+						 unsigned stride_shift, bool full)
 {
 	struct tlb_invals done = {0};
 	__asm__ __volatile__("dsb ishst" ::: "memory");
@@ -129,8 +129,21 @@ struct tlb_invals arch_tlb_broadcast_user(unsigned asid, virt_addr_t start, virt
 	} else {
 		broadcast_by_page(asid, start, end, stride_shift, &done);
 	}
+	return done;
+}
+
+void arch_tlb_broadcast_sync(void)
+{
 	/* One wait for the whole batch, on every CPU of the inner-shareable domain. */
 	__asm__ __volatile__("dsb ish\n\tisb" ::: "memory");
+}
+
+struct tlb_invals arch_tlb_broadcast_user(unsigned asid, virt_addr_t start, virt_addr_t end,
+					  unsigned stride_shift, bool full)
+{
+	struct tlb_invals done =
+	    arch_tlb_broadcast_user_nosync(asid, start, end, stride_shift, full);
+	arch_tlb_broadcast_sync();
 	return done;
 }
 

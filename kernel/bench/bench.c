@@ -34,8 +34,8 @@ CMDLINE_PARAM(bench_dma_plot_param, .key = "bench.dma_plot", .kind = CMDLINE_FLA
 	      .help = "instead of the scenarios, sample DMA throughput while unmapping (make "
 		      "dma-plot)");
 CMDLINE_PARAM(bench_only_param, .key = "bench.only", .kind = CMDLINE_STRING, .def = "*",
-	      .help = "run only the scenarios whose name matches one of these comma-separated "
-		      "globs (e.g. page_*,munmap_1)");
+	      .help = "run only the scenarios whose name matches this glob, or one of these "
+		      "comma-separated globs (e.g. page_*,munmap_1)");
 
 static char bench_mode[32];
 static bool bench_failed;
@@ -276,6 +276,25 @@ static void run_one(const char *name, void (*scenario)(void))
 		bench_fail(name, "leaked_frames", (long)(free_before - free_after));
 }
 
+/* `name` matches one of the comma-separated globs in `only`. */
+static bool bench_selected(const char *only, const char *name)
+{
+	char glob[64];
+	while (*only) {
+		size_t len = 0;
+		while (only[len] && only[len] != ',')
+			len++;
+		if (len < sizeof(glob)) {
+			memcpy(glob, only, len);
+			glob[len] = 0;
+			if (glob_match(glob, name))
+				return true;
+		}
+		only += len + (only[len] == ',');
+	}
+	return false;
+}
+
 static void nothing(void *arg)
 {
 	(void)arg;
@@ -292,25 +311,6 @@ bool bench_run_all(void)
 	if (!cmdline_get("bench.only", only, sizeof(only)) || !only[0])
 		strlcpy(only, "*", sizeof(only));
 	return bench_run(only);
-}
-
-/* Does `name` match one of the comma-separated globs in `only`? */
-static bool only_matches(const char *only, const char *name)
-{
-	char glob[64];
-	while (*only) {
-		size_t n = 0;
-		while (only[n] && only[n] != ',')
-			n++;
-		if (n < sizeof(glob)) {
-			memcpy(glob, only, n);
-			glob[n] = 0;
-			if (glob_match(glob, name))
-				return true;
-		}
-		only += n + (only[n] == ',');
-	}
-	return false;
 }
 
 bool bench_run(const char *only)
@@ -341,7 +341,7 @@ bool bench_run(const char *only)
 	bench_failed = false;
 	for (const struct bench_scenario *const *sc = __bench_scenarios_start;
 	     sc < __bench_scenarios_end; sc++)
-		for (bench_rep = 0; bench_rep < reps && only_matches(only, (*sc)->name);
+		for (bench_rep = 0; bench_rep < reps && bench_selected(only, (*sc)->name);
 		     bench_rep++)
 			run_one((*sc)->name, (*sc)->run);
 	console_write("BENCH_END failed=%u\n", bench_failed ? 1u : 0u);

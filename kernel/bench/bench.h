@@ -212,8 +212,8 @@ bool bench_requested(void);
 /* Runs every scenario; returns false if any reported an error. */
 bool bench_run_all(void);
 /*
- * The same for the scenarios whose name matches one of the comma-separated
- * globs in `only` (the console's `bench`, `bench.only=`).
+ * The same for the scenarios whose name matches the glob `only`, or one of
+ * its comma-separated globs (the console's `bench`, `bench.only=`).
  */
 bool bench_run(const char *only);
 

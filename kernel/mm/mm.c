@@ -91,6 +91,13 @@ void mm_destroy(struct mm *mm)
 	/* Secondary MMUs let go of it before its tables and frames do. */
 	mn_mm_release(mm);
 	mutex_lock(&mm->lock);
+	/*
+	 * Checked under the lock: an SVA unbind racing teardown may still be in
+	 * an ordinary gather before (it holds the lock); after, only a TLB batch
+	 * (tlb_batch.h), which holds no lock, can still count here.
+	 */
+	if (atomic_load_acquire(&mm->gathers_active))
+		panic("mm_destroy: a TLB batch (tlb_batch.h) still holds this mm");
 	struct mmu_gather g;
 	tlb_gather_begin(&g, mm, true);
 	vma_unmap_all(mm, &g);

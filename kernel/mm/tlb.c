@@ -175,7 +175,7 @@ uint64_t tlb_catch_up(struct mm *mm, uint64_t from)
 	return catch_up(mm, from, NULL);
 }
 
-static void flush_here(const struct tlb_flush_request *req)
+void tlb_flush_here(const struct tlb_flush_request *req)
 {
 	unsigned me = arch_cpu_id();
 	struct tlb_counters *c = &tlb_cpu_counters[me];
@@ -223,42 +223,40 @@ static void flush_handler(void *arg)
 	const struct flush_call *call = arg;
 	if (tlb_trace_on() && call->initiator != arch_cpu_id())
 		tlb_ev(TLB_EV_IPI_RECV, call->initiator, call->req->gen);
-	flush_here(call->req);
+	tlb_flush_here(call->req);
 }
 
-void tlb_flush_mm_range(const struct tlb_flush_request *req)
+void tlb_broadcast_request(const struct tlb_flush_request *req, bool sync)
+{
+	struct tlb_counters *c = &tlb_cpu_counters[arch_cpu_id()];
+	uint64_t pages = range_pages(req->start, req->end, req->stride_shift);
+	bool full = req->full || req->freed_tables || pages > tlb_range_max_pages(true);
+	unsigned asid = asid_hw(req->mm);
+	tlb_ev(TLB_EV_BCAST_BEGIN, full ? 0 : req->start, full ? 0 : pages);
+	struct tlb_invals done =
+	    sync ? arch_tlb_broadcast_user(asid, req->start, req->end, req->stride_shift, full)
+		 : arch_tlb_broadcast_user_nosync(asid, req->start, req->end, req->stride_shift,
+						  full);
+	tlb_ev(TLB_EV_BCAST_END, full ? 0 : req->start, full ? 0 : pages);
+	/*
+	 * Interrupts off around the counter updates: the caller runs with
+	 * them on, and a tick could switch to another thread of this CPU
+	 * that flushes too (a lost read-modify-write).
+	 */
+	irqflags_t irq = arch_irq_save();
+	c->requests++;
+	c->broadcasts++;
+	c->broadcast_pages += done.pages;
+	c->broadcast_ranges += done.ranges;
+	c->broadcast_full += done.full;
+	arch_irq_restore(irq);
+}
+
+cpumask_t tlb_request_targets(const struct tlb_flush_request *req)
 {
 	unsigned me = arch_cpu_id();
 	struct tlb_counters *c = &tlb_cpu_counters[me];
 	struct mm *mm = req->mm;
-	/*
-	 * The request's generation was bumped before this point (by the
-	 * gather's flush, or by its last deferral, earlier in the walk): only
-	 * now read who may need it, or (broadcast) the ASID to flush (rule 4).
-	 */
-	smp_mb();
-	if (tlb_broadcast) {
-		uint64_t pages = range_pages(req->start, req->end, req->stride_shift);
-		bool full =
-		    req->full || req->freed_tables || pages > tlb_range_max_pages(true);
-		tlb_ev(TLB_EV_BCAST_BEGIN, full ? 0 : req->start, full ? 0 : pages);
-		struct tlb_invals done = arch_tlb_broadcast_user(asid_hw(mm), req->start, req->end,
-								 req->stride_shift, full);
-		tlb_ev(TLB_EV_BCAST_END, full ? 0 : req->start, full ? 0 : pages);
-		/*
-		 * Interrupts off around the counter updates: the caller runs with
-		 * them on, and a tick could switch to another thread of this CPU
-		 * that flushes too (a lost read-modify-write).
-		 */
-		irqflags_t irq = arch_irq_save();
-		c->requests++;
-		c->broadcasts++;
-		c->broadcast_pages += done.pages;
-		c->broadcast_ranges += done.ranges;
-		c->broadcast_full += done.full;
-		arch_irq_restore(irq);
-		return;
-	}
 	cpumask_t targets = cpumask_read(&mm->cpus);
 	cpumask_set(&targets, me);
 	bool freed = req->freed_tables && !tlb_broken_is(TLB_BREAK_SKIP_LAZY_ALWAYS);
@@ -301,22 +299,49 @@ void tlb_flush_mm_range(const struct tlb_flush_request *req)
 	c->requests++;
 	c->remote_targets += cpumask_weight(targets) - 1;
 	arch_irq_restore(irq);
-	cpumask_t remote = targets;
-	cpumask_clear(&remote, me);
-	unsigned nremote = cpumask_weight(remote);
 	if (lazy)
 		tlb_ev(TLB_EV_SKIP, TLB_SKIP_LAZY, lazy);
 	if (switched_away)
 		tlb_ev(TLB_EV_SKIP, TLB_SKIP_SWITCHED_AWAY, switched_away);
+	return targets;
+}
+
+void tlb_request_completed(const struct tlb_flush_request *req)
+{
+	struct mm *mm = req->mm;
+	/* Only worth the shared write when someone deferred and may be waiting on it. */
+	if (atomic_load_relaxed(&mm->tlb_gen_deferred) >
+	    atomic_load_relaxed(&mm->tlb_gen_completed))
+		tlb_gen_complete(mm, req->gen);
+}
+
+void tlb_xcall_traced(cpumask_t targets, xcall_fn fn, void *arg)
+{
+	cpumask_t remote = targets;
+	cpumask_clear(&remote, arch_cpu_id());
+	unsigned nremote = cpumask_weight(remote);
 	if (nremote)
 		tlb_ev(TLB_EV_IPI_SEND, remote.bits, nremote);
-	struct flush_call call = {req, me};
-	xcall(targets, flush_handler, &call, XCALL_WAIT);
+	xcall(targets, fn, arg, XCALL_WAIT);
 	if (nremote)
 		tlb_ev(TLB_EV_IPI_ACKED, remote.bits, nremote);
-	/* Only worth the shared write when someone deferred and may be waiting on it. */
-	if (atomic_load_relaxed(&mm->tlb_gen_deferred) > atomic_load_relaxed(&mm->tlb_gen_completed))
-		tlb_gen_complete(mm, req->gen);
+}
+
+void tlb_flush_mm_range(const struct tlb_flush_request *req)
+{
+	/*
+	 * The request's generation was bumped before this point (by the
+	 * gather's flush, or by its last deferral, earlier in the walk): only
+	 * now read who may need it, or (broadcast) the ASID to flush (rule 4).
+	 */
+	smp_mb();
+	if (tlb_broadcast) {
+		tlb_broadcast_request(req, true);
+		return;
+	}
+	struct flush_call call = {req, arch_cpu_id()};
+	tlb_xcall_traced(tlb_request_targets(req), flush_handler, &call);
+	tlb_request_completed(req);
 }
 
 /* ---- Kernel mappings -------------------------------------------------------- */

@@ -110,6 +110,7 @@ enum tlb_break {
 	TLB_BREAK_ASID_ORPHAN_FREED, /* a destroyed mm's still-pinned id goes back to the pool */
 	TLB_BREAK_TRACE_RECORDS_OFF, /* the event ring (tlb_trace.h) keeps recording when stopped */
 	TLB_BREAK_MODE_SWITCH_IGNORES_USERS, /* a live mode switch runs while a thread uses an mm */
+	TLB_BREAK_BATCH_FREE_EARLY, /* a TLB batch frees its frames before its round */
 	TLB_BREAK_RANGE_LIMIT_OFF_BY_ONE, /* ranges of exactly the limit are flushed whole */
 };
 extern enum tlb_break tlb_broken;

@@ -48,7 +48,8 @@ CMDLINE_PARAM(tlb_break_param, .key = "tlb.break", .kind = CMDLINE_ENUM,
 			"lazy_no_catch_up|switch_no_catch_up|catch_up_skips_ring|"
 			"asid_forget_reserved|replace_no_flush|asid_pin_ignored|"
 			"defer_every_level|spare_switched_away|asid_orphan_freed|"
-			"trace_records_off|mode_switch_ignores_users|range_limit_off_by_one",
+			"trace_records_off|mode_switch_ignores_users|batch_free_early|"
+			"range_limit_off_by_one",
 	      .def = "none",
 	      .help = "test-only: break one invariant of the TLB layer (tests must then fail)");
 CMDLINE_PARAM(tlb_range_max_param, .key = "tlb.range_max", .kind = CMDLINE_U64, .min = 0,
