@@ -4,9 +4,11 @@
  * invalidations, by one whole-mm invalidation, and (arm64 with
  * FEAT_TLBIRANGE, broadcast) by range invalidations, for N = 1, 2, 4 ...
  * 512, with the mm active on every CPU. The page count where the whole-mm
- * flush becomes cheaper is what arch_tlb_caps()->range_max_pages should
- * be; tools/bench_threshold.py finds that crossover in the lines printed
- * here (`make bench-threshold`, docs/benchmarks.md).
+ * flush becomes cheaper is what the arch's limit for that transport should
+ * be (struct tlb_caps: range_max_pages by IPI, broadcast_max_pages by
+ * broadcast; tlb_range_max_pages() applies them); tools/bench_threshold.py
+ * finds that crossover in the lines printed here (`make bench-threshold`,
+ * docs/benchmarks.md).
  *
  * One thread on the first online CPU, residents on the others (as every
  * scenario). One operation:

@@ -179,6 +179,11 @@ void tlb_setup(void);
  * Fixed from tlb_setup() on.
  */
 unsigned tlb_range_max_pages(bool broadcast);
+/*
+ * True when `tlb.range_max=` replaced the arch's limits (for tests that
+ * check those limits themselves). Fixed from tlb_setup() on.
+ */
+bool tlb_range_max_overridden(void);
 
 /*
  * Bumps mm's generation for a change to [start, end) that has already been
