@@ -107,6 +107,13 @@ struct tlb_invals arch_tlb_broadcast_user(unsigned asid, virt_addr_t start, virt
 	panic("arch_tlb_broadcast_user: x86-64 has no broadcast invalidation");
 }
 
+struct tlb_invals arch_tlb_broadcast_user_pages(unsigned asid, virt_addr_t start, uint64_t pages,
+						bool range)
+{
+	(void)asid, (void)start, (void)pages, (void)range;
+	panic("arch_tlb_broadcast_user_pages: x86-64 has no broadcast invalidation");
+}
+
 struct tlb_invals arch_tlb_broadcast_user_nosync(unsigned asid, virt_addr_t start, virt_addr_t end,
 						 unsigned stride_shift, bool full)
 {

@@ -103,7 +103,7 @@ static void flush_local(struct mm *mm, const struct flush_range *r)
 	struct tlb_counters *c = &tlb_cpu_counters[arch_cpu_id()];
 	unsigned asid = asid_hw(mm);
 	uint64_t pages = r->full ? 0 : range_pages(r->start, r->end, r->stride_shift);
-	if (r->full || pages > arch_tlb_caps()->range_max_pages) {
+	if (r->full || pages > tlb_range_max_pages(false)) {
 		tlb_ev(TLB_EV_FLUSH_BEGIN, 0, 0);
 		arch_tlb_flush_user_full(asid);
 		c->local_full_flushes++;
@@ -122,7 +122,7 @@ static void flush_local(struct mm *mm, const struct flush_range *r)
 /*
  * Brings this CPU from `local` to mm's current generation. Each generation
  * missed since `local` left its range in the ring; if every one of them is
- * still there and together they cover at most the caps' range_max_pages,
+ * still there and together they cover at most tlb_range_max_pages(false),
  * they are flushed one by one (merging the lagging requests; the request in
  * hand is among them, since every generation is published in the ring when
  * it is bumped). Otherwise (an overwritten entry, freed tables, too many
@@ -159,7 +159,7 @@ static uint64_t catch_up(struct mm *mm, uint64_t local, const struct flush_range
 		ranges[n++] = (struct flush_range){e.start, e.end, e.stride_shift, false};
 		pages += range_pages(e.start, e.end, e.stride_shift);
 	}
-	if (!merged || pages > arch_tlb_caps()->range_max_pages) {
+	if (!merged || pages > tlb_range_max_pages(false)) {
 		struct flush_range full = {.full = true};
 		flush_local(mm, &full);
 		return now;
@@ -230,7 +230,7 @@ void tlb_broadcast_request(const struct tlb_flush_request *req, bool sync)
 {
 	struct tlb_counters *c = &tlb_cpu_counters[arch_cpu_id()];
 	uint64_t pages = range_pages(req->start, req->end, req->stride_shift);
-	bool full = req->full || req->freed_tables || pages > arch_tlb_caps()->range_max_pages;
+	bool full = req->full || req->freed_tables || pages > tlb_range_max_pages(true);
 	unsigned asid = asid_hw(req->mm);
 	tlb_ev(TLB_EV_BCAST_BEGIN, full ? 0 : req->start, full ? 0 : pages);
 	struct tlb_invals done =
