@@ -275,8 +275,15 @@ struct tlb_caps {
 	bool broadcast;
 	/* One instruction invalidates a range of pages (arm64 FEAT_TLBIRANGE). */
 	bool range;
-	/* Ranges longer than this many pages are flushed as the whole mm (x86 33, arm64 512). */
+	/*
+	 * Ranges longer than this many pages are flushed as the whole mm: by
+	 * local invalidations (each CPU its own, IPI transport), and by
+	 * broadcast (0 without broadcast). Measured per arch by the
+	 * flush_threshold bench (`make bench-threshold`); generic code reads
+	 * them through tlb_range_max_pages(), which `tlb.range_max=` overrides.
+	 */
 	unsigned range_max_pages;
+	unsigned broadcast_max_pages;
 };
 /* The boot CPU's TLB description; valid from kernel_main on. */
 const struct tlb_caps *arch_tlb_caps(void);
@@ -297,6 +304,27 @@ struct tlb_invals {
  */
 struct tlb_invals arch_tlb_broadcast_user(unsigned asid, virt_addr_t start, virt_addr_t end,
 					  unsigned stride_shift, bool full);
+/*
+ * The same for `pages` 4 KiB pages from `start`, with the instructions
+ * chosen by the caller: one per page (`range` false), or range
+ * instructions (`range` true; requires arch_tlb_caps()->range and a run
+ * they can express, else panics). For the flush_threshold bench
+ * (kernel/bench/flush_threshold.c), which compares the two and a full
+ * flush to choose range_max_pages. Returns what it issued.
+ */
+struct tlb_invals arch_tlb_broadcast_user_pages(unsigned asid, virt_addr_t start, uint64_t pages,
+						bool range);
+/*
+ * arch_tlb_broadcast_user in two halves, for a batch of address spaces
+ * (kernel/mm/tlb_batch.c): _nosync issues the invalidations (after the
+ * table writes before it are visible to every walker) and returns without
+ * waiting; arch_tlb_broadcast_sync() returns once every invalidation this
+ * CPU issued before it is complete on every CPU. Nothing issued is known
+ * to be done before the sync. Only where arch_tlb_caps()->broadcast.
+ */
+struct tlb_invals arch_tlb_broadcast_user_nosync(unsigned asid, virt_addr_t start, virt_addr_t end,
+						 unsigned stride_shift, bool full);
+void arch_tlb_broadcast_sync(void);
 /*
  * The same for kernel translations (global entries included): `pages` pages
  * from `start`, or every translation when `full`, on every CPU, returning

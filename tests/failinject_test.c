@@ -7,7 +7,8 @@
  * subscription (its first allocates the mm's notifier state), an anonymous
  * mapping populated page by page, a fault fill, a physical mapping, an
  * mprotect that splits a VMA (spare VMAs), an munmap of more pages than a
- * gather holds without a batch page, and mm_destroy (whose gather needs a
+ * gather holds without a batch page, one page reclaimed through a TLB
+ * batch (its page of entries), and mm_destroy (whose gather needs a
  * batch too). It runs once with nothing failing to count the allocations
  * (mm_fail_arm with nth 0), then once for every N from 1 to that count
  * with the Nth failing, and after each run checks:
@@ -32,6 +33,7 @@
 #include "kernel/mm/frame.h"
 #include "kernel/mm/mm.h"
 #include "kernel/mm/notifier.h"
+#include "kernel/mm/tlb_batch.h"
 #include "kernel/printk.h"
 #include "kernel/sched/thread.h"
 #include "lib/fmt.h"
@@ -43,6 +45,7 @@
 #define FI_PAGES       24 /* populated; what the unmap leaves needs a batch page at teardown */
 #define FI_UNMAP_PAGES 12 /* more than GATHER_LOCAL_SLOTS: the unmap needs a batch page */
 #define FI_PROT_PAGE   20 /* protected read-only */
+#define FI_RECLAIM_PAGE 22 /* taken by a TLB batch (tlb_batch.h) */
 #define FI_FAULT       FI_VA(MiB(2)) /* one page filled by a fault */
 #define FI_PHYS	       FI_VA(MiB(4))
 
@@ -55,12 +58,13 @@ enum fi_step {
 	FI_MAP_PHYS,
 	FI_PROTECT,
 	FI_UNMAP,
+	FI_RECLAIM,
 	FI_NR_STEPS,
 };
 
 static const char *const step_names[FI_NR_STEPS] = {
-    "mm_create",  "mn_register", "vm_map_anon", "vm_populate",
-    "fault fill", "vm_map_phys", "vm_protect",	"vm_unmap",
+    "mm_create",   "mn_register", "vm_map_anon", "vm_populate", "fault fill",
+    "vm_map_phys", "vm_protect",  "vm_unmap",	 "tlb_batch",
 };
 
 struct fi_run {
@@ -150,10 +154,24 @@ static void scenario_body(void *arg)
 	step(r, FI_MAP_PHYS, vm_map_phys(mm, FI_PHYS, r->phys, PAGE_SIZE, rw));
 	step(r, FI_PROTECT, vm_protect(mm, FI_ANON + FI_PROT_PAGE * PAGE_SIZE, PAGE_SIZE, PT_READ));
 	step(r, FI_UNMAP, vm_unmap(mm, FI_ANON, FI_UNMAP_PAGES * PAGE_SIZE));
+	virt_addr_t reclaim = FI_ANON + FI_RECLAIM_PAGE * PAGE_SIZE;
+	bool was_mapped = mapped(mm, reclaim);
+	struct tlb_batch b;
+	err = tlb_batch_init(&b);
+	if (err == 0 && was_mapped)
+		err = tlb_batch_unmap_page(&b, mm, reclaim);
+	if (b.entries)
+		tlb_batch_fini(&b);
+	step(r, FI_RECLAIM, err);
+	/* Not touched: a fill here would be an allocation no step reports (tlb_batch checks it). */
+	if (err == 0 && was_mapped && mapped(mm, reclaim))
+		stale(r, "a reclaimed page was still mapped", reclaim);
 
 	for (unsigned i = 0; i < FI_PAGES; i++) {
 		virt_addr_t va = FI_ANON + i * PAGE_SIZE;
 		bool gone = i < FI_UNMAP_PAGES && r->err[FI_UNMAP] == 0;
+		if (i == FI_RECLAIM_PAGE)
+			continue; /* checked above */
 		if (!gone && !mapped(mm, va))
 			continue; /* never populated: a touch would fill it */
 		uint64_t seen = 0;

@@ -72,6 +72,13 @@ __noreturn void ktest_skip(struct ktest *t, const char *reason);
 /* Prints a diagnostic line ("# ...") inside the current case's output. */
 void ktest_log(struct ktest *t, const char *fmt, ...) __printf(2, 3);
 /*
+ * Moves the running case's deadline to `ms` from now, never earlier than it
+ * was. A long case whose length the command line sets (the soak) calls it
+ * each time it made progress, so its timeout bounds a stall, not the run.
+ * Case thread only.
+ */
+void ktest_progress(struct ktest *t, unsigned ms);
+/*
  * Whether the host said QEMU models no PCI bus (test.nopci, the Raspberry
  * Pi boards): cases that need PCI devices then check that none was found
  * and skip; everywhere else a missing device is a failure.

@@ -30,6 +30,11 @@
  * again every SOAK_EPOCH cycles, each time checked by the page-table
  * audit and for leaked frames. The case prints progress (cycles, rate,
  * ETA) every few seconds.
+ *
+ * DMA (soak_dma.c): each epoch's mm is bound (SVA) to the emulated
+ * IOMMU's device, which every soak thread uses for a few device accesses
+ * a cycle, and to edu behind the machine's hardware IOMMU when there is
+ * one; a device access judged stale stops the run the same way.
  */
 #include "kernel/atomic.h"
 #include "kernel/cmdline.h"
@@ -44,12 +49,12 @@
 #include "lib/fmt.h"
 #include "lib/string.h"
 #include "tests/ktest.h"
+#include "tests/soak.h"
 
 CMDLINE_PARAM(soak_cycles_param, .key = "soak.cycles", .kind = CMDLINE_U64, .min = 1,
 	      .max = 1000000000, .def = "500",
 	      .help = "cycles the soak suite runs (make soak CYCLES=N)");
 
-#define SOAK_SLOTS_PER_CPU  8
 #define SOAK_SLOTS	    (CPU_MAX * SOAK_SLOTS_PER_CPU)
 #define SOAK_ACCESSES	    8	  /* per cycle */
 #define SOAK_BURST	    64	  /* reads of the page an access makes */
@@ -57,24 +62,13 @@ CMDLINE_PARAM(soak_cycles_param, .key = "soak.cycles", .kind = CMDLINE_U64, .min
 #define SOAK_EPOCH	    20000 /* cycles between teardowns of the soak's mm */
 #define SOAK_YIELD_EVERY    16	  /* cycles between turns given to the other threads */
 #define SOAK_PROGRESS_NS    3000000000ull
+#define SOAK_STALL_MS	    120000 /* no cycle finished for this long: the case times out */
 #define SOAK_OTHER_TURN_NS  100000000ull
 #define SOAK_RING	    32 /* changes kept for the report */
-/* Two pages share each leaf table, so emptying both frees the table too. */
-#define SOAK_VA(slot)                                                                              \
-	(arch_mm_layout.user_base + MiB(256) + (virt_addr_t)((slot) / 2) * MiB(2) +                \
-	 ((slot) % 2) * PAGE_SIZE)
 #define SOAK_OTHER_VA (arch_mm_layout.user_base + MiB(32))
 
-enum soak_state { SOAK_UNMAPPED, SOAK_RW, SOAK_RO };
 enum soak_op { SOAK_OP_MAP = 1, SOAK_OP_UNMAP, SOAK_OP_PROTECT_RO, SOAK_OP_PROTECT_RW };
 static const char *const op_names[] = {"?", "map", "unmap", "protect ro", "protect rw"};
-
-struct soak_slot {
-	uint32_t seq;		       /* odd while the owner changes the page */
-	uint32_t state;		       /* enum soak_state, settled when seq is even */
-	uint64_t gen;		       /* the tag's generation of the current mapping */
-	phys_addr_t frame, prev_frame; /* the mapping's frame, the one before */
-};
 
 struct soak_event {
 	uint64_t ns;
@@ -82,17 +76,6 @@ struct soak_event {
 	uint32_t op;
 	uint64_t gen;
 	phys_addr_t frame;
-};
-
-/* The first stale access (or error); written once, by whoever stops the run. */
-struct soak_report {
-	unsigned cpu, slot;
-	virt_addr_t va;
-	bool write;
-	uint64_t seen_va, seen_gen, gen;
-	uint32_t state, seq_before, seq_after;
-	phys_addr_t frame, prev_frame;
-	char what[96];
 };
 
 /* One soak thread's state, read by its access loop and the fault fixture's caller. */
@@ -112,6 +95,7 @@ static struct soak {
 	struct soak_slot slots[SOAK_SLOTS];
 	unsigned nr_slots;
 	uint64_t target, claimed, done; /* cycles: this epoch's last, claimed, finished */
+	uint64_t last_done; /* cycles of the whole run at the last progress line */
 	bool stop, other_stop;
 	uint32_t stopper; /* 0: nobody reported yet */
 	struct soak_report report;
@@ -121,7 +105,7 @@ static struct soak {
 	struct mm *other;
 } soak;
 
-static uint64_t rng_next(uint64_t *s)
+uint64_t soak_rng_next(uint64_t *s)
 {
 	*s ^= *s << 13;
 	*s ^= *s >> 7;
@@ -136,13 +120,43 @@ static void log_event(unsigned slot, enum soak_op op, uint64_t gen, phys_addr_t 
 	    arch_time_ns(), (uint16_t)arch_cpu_id(), (uint16_t)slot, op, gen, frame};
 }
 
-/* Stops the run; the first caller's description is the one reported. */
-static void soak_fail(const struct soak_report *r)
+void soak_fail(const struct soak_report *r)
 {
 	uint32_t none = 0;
 	if (atomic_cmpxchg(&soak.stopper, &none, 1))
 		soak.report = *r;
 	atomic_store_release(&soak.stop, true);
+}
+
+void soak_fail_page(struct soak_report *r, const char *what, bool faulted)
+{
+	const struct soak_slot *s = &soak.slots[r->slot];
+	r->cpu = arch_cpu_id();
+	r->va = SOAK_VA(r->slot);
+	r->frame = s->frame;
+	r->prev_frame = s->prev_frame;
+	snprintf(r->what, sizeof(r->what), "%s%s", what, faulted ? " (it faulted)" : "");
+	soak_fail(r);
+}
+
+bool soak_stopping(void)
+{
+	return atomic_load_relaxed(&soak.stop);
+}
+
+struct mm *soak_mm(void)
+{
+	return soak.mm;
+}
+
+unsigned soak_nr_slots(void)
+{
+	return soak.nr_slots;
+}
+
+struct soak_slot *soak_slot(unsigned i)
+{
+	return &soak.slots[i];
 }
 
 static phys_addr_t frame_of(virt_addr_t va)
@@ -157,10 +171,12 @@ static int change(unsigned i, struct soak_cpu *me)
 {
 	struct soak_slot *s = &soak.slots[i];
 	virt_addr_t va = SOAK_VA(i);
-	uint64_t dice = rng_next(&me->rng);
+	uint64_t dice = soak_rng_next(&me->rng);
 	enum soak_op op;
 	int err = 0;
 	atomic_store_release(&s->seq, s->seq + 1); /* odd: changing */
+	if (s->state == SOAK_UNMAPPED || (s->state == SOAK_RO && !(dice & 1)))
+		s->rw_gen++; /* before the page can be written: soak.h */
 	smp_mb();
 	if (s->state == SOAK_UNMAPPED) {
 		op = SOAK_OP_MAP;
@@ -207,13 +223,13 @@ static int change(unsigned i, struct soak_cpu *me)
  * been unmapped for a while is tried only now and then: each such access
  * faults, and a fault takes the mm's lock, which every change needs too.
  */
-static unsigned pick_slot(struct soak_cpu *me, uint64_t dice)
+unsigned soak_pick_slot(uint64_t *rng, unsigned last, uint64_t dice)
 {
 	if ((dice >> 40) & 1)
-		return me->slot;
+		return last;
 	unsigned pick = (unsigned)(dice % soak.nr_slots);
 	for (unsigned try = 0; try < 4; try++) {
-		unsigned i = (unsigned)(rng_next(&me->rng) % soak.nr_slots);
+		unsigned i = (unsigned)(soak_rng_next(rng) % soak.nr_slots);
 		uint32_t seq = atomic_load_relaxed(&soak.slots[i].seq);
 		if (seq & 1)
 			return i;
@@ -227,8 +243,8 @@ static unsigned pick_slot(struct soak_cpu *me, uint64_t dice)
 static void access_one(void *arg)
 {
 	struct soak_cpu *me = arg;
-	uint64_t dice = rng_next(&me->rng);
-	unsigned i = pick_slot(me, dice);
+	uint64_t dice = soak_rng_next(&me->rng);
+	unsigned i = soak_pick_slot(&me->rng, me->slot, dice);
 	struct soak_slot *s = &soak.slots[i];
 	me->slot = i;
 	me->write = (dice >> 32) & 1;
@@ -248,9 +264,12 @@ static void access_one(void *arg)
 	unsigned burst = me->seq & 1 ? SOAK_BURST_CHANGING : SOAK_BURST;
 	for (unsigned r = 0; r < burst; r++) {
 		uint64_t v = page[0], g = page[1];
-		/* The change is over: its window for a stale read has closed. */
-		if ((me->seq & 1) && (r & 63) == 63 && atomic_load_relaxed(&s->seq) != me->seq)
-			break;
+		if ((me->seq & 1) && (r & 63) == 63) {
+			/* The change is over: its window for a stale read has closed. */
+			if (atomic_load_relaxed(&s->seq) != me->seq)
+				break;
+			soak_dma_yield_point(); /* the change may be waiting for the IOMMU here */
+		}
 		if (v != me->seen_va || g != me->seen_gen) {
 			me->seen_va = v;
 			me->seen_gen = g;
@@ -288,20 +307,15 @@ static void judge(struct soak_cpu *me, bool faulted, const struct fault_info *f)
 	me->faults += faulted;
 	if (!what)
 		return;
-	struct soak_report r = {.cpu = arch_cpu_id(),
-				.slot = me->slot,
-				.va = va,
+	struct soak_report r = {.slot = me->slot,
 				.write = me->write,
 				.seen_va = me->seen_va,
 				.seen_gen = me->seen_gen,
 				.gen = me->gen,
 				.state = me->state,
 				.seq_before = me->seq,
-				.seq_after = after,
-				.frame = s->frame,
-				.prev_frame = s->prev_frame};
-	snprintf(r.what, sizeof(r.what), "%s%s", what, faulted ? " (it faulted)" : "");
-	soak_fail(&r);
+				.seq_after = after};
+	soak_fail_page(&r, what, faulted);
 }
 
 static void soak_thread(void *arg)
@@ -311,7 +325,7 @@ static void soak_thread(void *arg)
 	uint64_t n;
 	while (!atomic_load_acquire(&soak.stop) &&
 	       (n = atomic_fetch_add(&soak.claimed, 1)) < soak.target) {
-		unsigned mine = (unsigned)(rng_next(&me->rng) % SOAK_SLOTS_PER_CPU);
+		unsigned mine = (unsigned)(soak_rng_next(&me->rng) % SOAK_SLOTS_PER_CPU);
 		int err = change(me->index + mine * nr_threads, me);
 		if (err) {
 			struct soak_report r = {.cpu = arch_cpu_id(), .slot = me->index};
@@ -322,7 +336,9 @@ static void soak_thread(void *arg)
 			struct fault_info f;
 			bool faulted = ktest_expect_fault(access_one, me, &f);
 			judge(me, faulted, &f);
+			soak_dma_yield_point();
 		}
+		soak_dma_cycle(&me->rng);
 		atomic_fetch_add(&soak.done, 1);
 		if (n % SOAK_YIELD_EVERY == 0)
 			thread_yield(); /* the CPU switches mm (or goes lazy) and comes back */
@@ -353,8 +369,13 @@ static void print_report(void)
 {
 	const struct soak_report *r = &soak.report;
 	static const char *const states[] = {"unmapped", "read-write", "read-only"};
-	printk("soak: STALE ACCESS on cpu%u at %#lx (page %u, %s): %s", r->cpu,
-	       (unsigned long)r->va, r->slot, r->write ? "read+write" : "read", r->what);
+	if (r->engine)
+		printk("soak: STALE DMA by %s (stream %u, on cpu%u) at IOVA %#lx (page %u, %s): %s",
+		       r->engine, r->stream, r->cpu, (unsigned long)r->va, r->slot,
+		       r->write ? "write" : "read", r->what);
+	else
+		printk("soak: STALE ACCESS on cpu%u at %#lx (page %u, %s): %s", r->cpu,
+		       (unsigned long)r->va, r->slot, r->write ? "read+write" : "read", r->what);
 	printk("soak:   saw tag %#lx generation %lu; the page: generation %lu, %s, seq %u -> %u",
 	       (unsigned long)r->seen_va, (unsigned long)r->seen_gen, (unsigned long)r->gen,
 	       r->state < 3 ? states[r->state] : "?", r->seq_before, r->seq_after);
@@ -382,6 +403,7 @@ static void print_events(void)
 	       (unsigned long)c.skipped_by_gen, (unsigned long)c.lazy_skipped,
 	       (unsigned long)c.switched_away_skipped, (unsigned long)c.completed_skips,
 	       (unsigned long)c.switch_catch_ups);
+	soak_dma_print();
 }
 
 /* Starts one soak thread and one other thread per online CPU; returns how many soak threads. */
@@ -429,6 +451,10 @@ static bool run_epoch(struct ktest *t, uint64_t cycles, uint64_t done_before, ui
 	uint64_t free0 = frame_free_count();
 	soak.mm = mm_create();
 	ASSERT_TRUE(t, soak.mm != NULL);
+	int bound = soak_dma_epoch_begin(soak.mm);
+	if (bound)
+		ktest_log(t, "binding the DMA engines to the epoch's mm failed (%d)", bound);
+	EXPECT_EQ(t, bound, 0);
 	for (unsigned i = 0; i < soak.nr_slots; i++) {
 		struct soak_slot *s = &soak.slots[i];
 		*s = (struct soak_slot){.state = SOAK_UNMAPPED, .gen = s->gen};
@@ -441,21 +467,32 @@ static bool run_epoch(struct ktest *t, uint64_t cycles, uint64_t done_before, ui
 	while (atomic_load_acquire(&soak.done) < cycles && !atomic_load_acquire(&soak.stop)) {
 		thread_sleep_ns(50000000);
 		check_poison(violations_before);
+		soak_dma_poll();
 		uint64_t now = arch_time_ns();
 		if (now - *last_print < SOAK_PROGRESS_NS)
 			continue;
 		*last_print = now;
 		uint64_t done = done_before + atomic_load_relaxed(&soak.done);
+		/* 10^6 cycles outlast any fixed timeout: only a stall may end the case. */
+		if (done > soak.last_done) {
+			ktest_progress(t, SOAK_STALL_MS);
+			soak.last_done = done;
+		}
 		uint64_t rate = done * 1000000000ull / (now - start_ns + 1);
-		printk("soak: %lu/%lu cycles, %lu/s, ETA %lu s; %lu accesses, %lu faults, 0 stale",
+		uint64_t dma, dma_faults;
+		soak_dma_counts(&dma, &dma_faults);
+		printk("soak: %lu/%lu cycles, %lu/s, ETA %lu s; %lu accesses, %lu faults, 0 stale; "
+		       "DMA %lu accesses, %lu faults, 0 stale",
 		       (unsigned long)done, (unsigned long)total, (unsigned long)rate,
 		       (unsigned long)(rate ? (total - done) / rate : 0),
 		       (unsigned long)sum_cpus(offsetof(struct soak_cpu, accesses), n),
-		       (unsigned long)sum_cpus(offsetof(struct soak_cpu, faults), n));
+		       (unsigned long)sum_cpus(offsetof(struct soak_cpu, faults), n),
+		       (unsigned long)dma, (unsigned long)dma_faults);
 	}
 	for (unsigned i = 0; i < n; i++)
 		if (th[i])
 			thread_join(th[i]);
+	soak_dma_epoch_quiesce();
 	atomic_store_release(&soak.other_stop, true);
 	for (unsigned i = 0; i < n; i++)
 		if (other[i])
@@ -470,8 +507,9 @@ static bool run_epoch(struct ktest *t, uint64_t cycles, uint64_t done_before, ui
 	EXPECT_EQ(t, audit, 0);
 	if (soak.stopper)
 		print_report(); /* while the mm still says what the page translates to */
-	mm_destroy(soak.mm);
+	mm_destroy(soak.mm);	/* with the DMA engines bound: their release stops them */
 	soak.mm = NULL;
+	soak_dma_epoch_end();
 	uint64_t free1 = frame_free_count();
 	if (free1 != free0)
 		ktest_log(t, "the epoch leaked %ld frames", (long)(free0 - free1));
@@ -491,6 +529,7 @@ static void no_stale_access(struct ktest *t)
 	ASSERT_EQ(t, vm_populate(soak.other, SOAK_OTHER_VA, PAGE_SIZE), 0);
 	printk("soak: %lu cycles on %u CPUs, %u pages, %u accesses a cycle, a new mm every %u",
 	       (unsigned long)total, nr_cpus, soak.nr_slots, SOAK_ACCESSES, SOAK_EPOCH);
+	ASSERT_TRUE(t, soak_dma_start());
 	uint64_t violations0 = frame_poison_violations;
 	frame_poison_on_free(true);
 	uint64_t start = arch_time_ns(), last_print = start, done = 0;
@@ -511,18 +550,23 @@ static void no_stale_access(struct ktest *t)
 			       (unsigned long)(frame_poison_violations - violations0));
 		print_events();
 	}
-	printk("soak: %lu cycles in %lu.%03lu s (%lu/s), %u epochs; %lu accesses, %lu faults, "
-	       "%lu changes; %s",
-	       (unsigned long)done, (unsigned long)(ns / 1000000000),
-	       (unsigned long)(ns / 1000000 % 1000),
-	       (unsigned long)(done * 1000000000ull / (ns + 1)), epochs,
-	       (unsigned long)sum_cpus(offsetof(struct soak_cpu, accesses), nr_cpus),
-	       (unsigned long)sum_cpus(offsetof(struct soak_cpu, faults), nr_cpus),
-	       (unsigned long)sum_cpus(offsetof(struct soak_cpu, changes), nr_cpus),
-	       soak.stopper ? "STOPPED at the first stale access" : "0 stale accesses");
+	uint64_t dma, dma_faults;
+	soak_dma_counts(&dma, &dma_faults);
+	printk(
+	    "soak: %lu cycles in %lu.%03lu s (%lu/s), %u epochs; %lu accesses, %lu faults, "
+	    "%lu changes; DMA %lu accesses, %lu faults; %s",
+	    (unsigned long)done, (unsigned long)(ns / 1000000000),
+	    (unsigned long)(ns / 1000000 % 1000), (unsigned long)(done * 1000000000ull / (ns + 1)),
+	    epochs, (unsigned long)sum_cpus(offsetof(struct soak_cpu, accesses), nr_cpus),
+	    (unsigned long)sum_cpus(offsetof(struct soak_cpu, faults), nr_cpus),
+	    (unsigned long)sum_cpus(offsetof(struct soak_cpu, changes), nr_cpus),
+	    (unsigned long)dma, (unsigned long)dma_faults,
+	    soak.stopper ? "STOPPED at the first stale access" : "0 stale accesses, 0 stale DMA");
 	EXPECT_EQ(t, soak.stopper, 0u);
 	EXPECT_EQ(t, frame_poison_violations, violations0);
 	EXPECT_EQ(t, done, total);
+	EXPECT_GT(t, dma, 0u);
+	soak_dma_finish();
 	mm_destroy(soak.other);
 }
 

@@ -24,9 +24,11 @@
 #define UVA(off) (arch_mm_layout.user_base + GiB(6) + (off))
 #define SPIN_VA	 UVA(MiB(8)) /* the residents' page: a leaf table of its own */
 
-/* One unmap, and every CPU's counters around it. */
+/* One unmap of `pages` pages from `va`, and every CPU's counters around it. */
 struct one_unmap {
 	struct mm *mm;
+	virt_addr_t va;
+	uint64_t pages;
 	bool stop;
 	uint32_t spinning;
 	struct thread *resident[CPU_MAX];
@@ -54,15 +56,16 @@ static void snapshot(struct tlb_counters *c, struct xcall_stats *x)
 	}
 }
 
-/* Runs in the mm on the test's CPU: caches the page, then unmaps it. */
+/* Runs in the mm on the test's CPU: caches the pages, then unmaps them. */
 static void unmap_one_page(void *arg)
 {
 	struct one_unmap *u = arg;
-	*(volatile uint64_t *)UVA(0) = 1;
+	for (uint64_t i = 0; i < u->pages; i++)
+		*(volatile uint64_t *)(u->va + i * PAGE_SIZE) = 1;
 	u->gen0 = atomic_load_acquire(&u->mm->tlb_gen);
 	u->g0 = gather_stats;
 	snapshot(u->c0, u->x0);
-	u->err = vm_unmap(u->mm, UVA(0), PAGE_SIZE);
+	u->err = vm_unmap(u->mm, u->va, u->pages * PAGE_SIZE);
 	snapshot(u->c1, u->x1);
 	u->g1 = gather_stats;
 	u->gen1 = atomic_load_acquire(&u->mm->tlb_gen);
@@ -83,11 +86,41 @@ static void unmap_one_page(void *arg)
  * did before) makes this case fail: four bumps, and targets four behind
  * replay four ranges.
  */
+/*
+ * Runs unmap_one_page on this CPU in u->mm while a spinning resident holds
+ * the mm on every other online CPU; returns the residents' number. The mm
+ * has u->va's pages mapped and populated, and SPIN_VA's.
+ */
+static unsigned unmap_while_held(struct ktest *t, struct one_unmap *u)
+{
+	unsigned me = arch_cpu_id(), n = 0;
+	for_each_cpu(cpu, cpumask_read(&cpu_online_mask))
+	{
+		if (cpu == me)
+			continue;
+		u->resident[cpu] = thread_create_mm("resident", cpu, u->mm, spin_in_mm, u);
+		ASSERT_TRUE(t, u->resident[cpu] != NULL);
+		n++;
+	}
+	while (atomic_load_acquire(&u->spinning) < n)
+		thread_sleep_ns(1000000);
+	struct thread *th = thread_create_mm("unmap", me, u->mm, unmap_one_page, u);
+	ASSERT_TRUE(t, th != NULL);
+	thread_join(th);
+	atomic_store_release(&u->stop, true);
+	for (unsigned cpu = 0; cpu < CPU_MAX; cpu++)
+		if (u->resident[cpu])
+			thread_join(u->resident[cpu]);
+	return n;
+}
+
 static void one_page_unmap_bumps_once(struct ktest *t)
 {
 	static struct one_unmap u;
 	memset(&u, 0, sizeof(u));
 	u.mm = mm_create();
+	u.va = UVA(0);
+	u.pages = 1;
 	ASSERT_TRUE(t, u.mm != NULL);
 	ASSERT_EQ(t, vm_map_anon(u.mm, UVA(0), 2 * PAGE_SIZE, PT_READ | PT_WRITE), 0);
 	ASSERT_EQ(t, vm_populate(u.mm, UVA(0), 2 * PAGE_SIZE), 0);
@@ -95,24 +128,7 @@ static void one_page_unmap_bumps_once(struct ktest *t)
 	ASSERT_EQ(t, vm_populate(u.mm, SPIN_VA, PAGE_SIZE), 0);
 	unsigned me = arch_cpu_id();
 	cpumask_t holders = cpumask_read(&cpu_online_mask);
-	unsigned n = 0;
-	for_each_cpu(cpu, holders)
-	{
-		if (cpu == me)
-			continue;
-		u.resident[cpu] = thread_create_mm("resident", cpu, u.mm, spin_in_mm, &u);
-		ASSERT_TRUE(t, u.resident[cpu] != NULL);
-		n++;
-	}
-	while (atomic_load_acquire(&u.spinning) < n)
-		thread_sleep_ns(1000000);
-	struct thread *th = thread_create_mm("unmap", me, u.mm, unmap_one_page, &u);
-	ASSERT_TRUE(t, th != NULL);
-	thread_join(th);
-	atomic_store_release(&u.stop, true);
-	for (unsigned cpu = 0; cpu < CPU_MAX; cpu++)
-		if (u.resident[cpu])
-			thread_join(u.resident[cpu]);
+	unsigned n = unmap_while_held(t, &u);
 
 	EXPECT_EQ(t, u.err, 0);
 	EXPECT_EQ(t, u.gen1 - u.gen0, 1u);
@@ -207,6 +223,8 @@ static void freed_tables_reach_switched_away_cpus(struct ktest *t)
 	while (!atomic_load_acquire(&u.spinning))
 		thread_sleep_ns(1000000);
 	bool still_listed = cpumask_test(cpumask_read(&u.mm->cpus), other);
+	u.va = UVA(0);
+	u.pages = 1;
 	th = thread_create_mm("unmap", me, u.mm, unmap_one_page, &u);
 	ASSERT_TRUE(t, th != NULL);
 	thread_join(th);
@@ -224,8 +242,68 @@ static void freed_tables_reach_switched_away_cpus(struct ktest *t)
 	mm_destroy(elsewhere);
 }
 
+/*
+ * The limit in force for this transport (struct tlb_caps: range_max_pages
+ * for local invalidations, broadcast_max_pages for broadcast, chosen by
+ * `make bench-threshold`) decides how a range is flushed: a range of
+ * exactly `limit` pages page by page on every CPU that holds the mm (or by
+ * page and range broadcasts), one page more as the whole mm. Guard pages
+ * keep every leaf table in use, so no table is freed (which would force a
+ * whole-mm flush anyway). tlb.break=range_limit_off_by_one (the limit taken
+ * one lower) makes it fail. The limit is read from the caps, not from
+ * tlb_range_max_pages(), which applies the break and would hide it; so a
+ * boot with `tlb.range_max=` (another limit in force) skips the case.
+ */
+static void range_limit_decides_page_or_full(struct ktest *t)
+{
+	if (tlb_range_max_overridden())
+		KTEST_SKIP(t, "tlb.range_max= overrides the arch's limits this case checks");
+	const struct tlb_caps *c = arch_tlb_caps();
+	unsigned limit = tlb_broadcast ? c->broadcast_max_pages : c->range_max_pages;
+	unsigned me = arch_cpu_id();
+	ktest_log(t, "limit %u pages (%s)", limit, tlb_broadcast ? "broadcast" : "local");
+	for (unsigned over = 0; over < 2; over++) {
+		static struct one_unmap u;
+		memset(&u, 0, sizeof(u));
+		u.mm = mm_create();
+		ASSERT_TRUE(t, u.mm != NULL);
+		u.va = UVA(PAGE_SIZE);
+		u.pages = limit + over;
+		uint64_t mapped = (u.pages + 2) * PAGE_SIZE; /* a guard page on each side */
+		ASSERT_EQ(t, vm_map_anon(u.mm, UVA(0), mapped, PT_READ | PT_WRITE), 0);
+		ASSERT_EQ(t, vm_populate(u.mm, UVA(0), mapped), 0);
+		ASSERT_EQ(t, vm_map_anon(u.mm, SPIN_VA, PAGE_SIZE, PT_READ | PT_WRITE), 0);
+		ASSERT_EQ(t, vm_populate(u.mm, SPIN_VA, PAGE_SIZE), 0);
+		unmap_while_held(t, &u);
+		EXPECT_EQ(t, u.err, 0);
+		for_each_cpu(cpu, cpumask_read(&cpu_online_mask))
+		{
+			uint64_t page = DELTA(&u, cpu, local_page_flushes);
+			uint64_t full = DELTA(&u, cpu, local_full_flushes);
+			uint64_t bpage =
+			    DELTA(&u, cpu, broadcast_pages) + DELTA(&u, cpu, broadcast_ranges);
+			uint64_t bfull = DELTA(&u, cpu, broadcast_full);
+			ktest_log(t,
+				  "%u pages, cpu%u: page %lu, full %lu; broadcast page+range %lu, "
+				  "full %lu",
+				  (unsigned)u.pages, cpu, (unsigned long)page, (unsigned long)full,
+				  (unsigned long)bpage, (unsigned long)bfull);
+			if (tlb_broadcast) {
+				EXPECT_EQ(t, page + full, 0u);
+				EXPECT_EQ(t, bfull, cpu == me ? over : 0u);
+				EXPECT_EQ(t, bpage > 0, cpu == me && !over);
+			} else {
+				EXPECT_EQ(t, full, over);
+				EXPECT_EQ(t, page, over ? 0u : limit);
+			}
+		}
+		mm_destroy(u.mm);
+	}
+}
+
 static const struct ktest_case tlb_count_cases[] = {
 	KTEST_CASE(one_page_unmap_bumps_once),
+	KTEST_CASE(range_limit_decides_page_or_full),
 	KTEST_CASE(freed_tables_reach_switched_away_cpus),
 	KTEST_END,
 };

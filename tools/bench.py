@@ -42,8 +42,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ktest_run import PANIC_RE, classify_exit, describe_exit, run_qemu, strip_noise  # noqa: E402
 
 SCENARIOS = ["munmap_1", "munmap_1_sub", "munmap_32", "munmap_32_sub", "munmap_512", "mprotect",
-             "tlb_flush2", "concurrent", "iommu_unmap_1", "iommu_unmap_32", "iommu_unmap_512",
-             "hwiommu_unmap_1", "hwiommu_unmap_32", "hwiommu_unmap_512", "page_zero", "page_zero_bytes", "page_copy", "page_copy_bytes"]
+             "tlb_flush2", "concurrent", "reclaim", "iommu_unmap_1", "iommu_unmap_32", "iommu_unmap_512",
+             "hwiommu_unmap_1", "hwiommu_unmap_32", "hwiommu_unmap_512", "page_zero", "page_zero_bytes", "page_copy", "page_copy_bytes",
+             "flush_threshold"]
 # Fast page operations and the byte-loop baselines they are compared with (kernel/bench/page_ops.c).
 PAGE_OP_PAIRS = [("page_zero", "page_zero_bytes"), ("page_copy", "page_copy_bytes")]
 # Those the NOTIFIER=off baseline build does not have (kernel/bench/secondary.c).
@@ -51,10 +52,18 @@ NOTIFIER_SCENARIOS = ["munmap_1_sub", "munmap_32_sub", "iommu_unmap_1", "iommu_u
                       "iommu_unmap_512", "hwiommu_unmap_1", "hwiommu_unmap_32",
                       "hwiommu_unmap_512"]
 REFERENCE_MODE = "mmgen"
+# Prints BENCH_POINT lines (tools/bench_threshold.py) and a BENCH line only to say it ran.
+THRESHOLD_SCENARIO = "flush_threshold"
 # Counter fields every BENCH line carries (per-op columns are derived from them).
 COUNT_FIELDS = ["ops", "ns", "ipis", "remote_flush_targets", "local_full", "local_page",
                 "flushes", "full_flushes", "elided", "deferrals"]
-INT_FIELDS = COUNT_FIELDS + ["lazy_skipped", "cpus", "rep"]
+# What else the hardware was asked and every flush not done, by reason (tlb.h's struct
+# tlb_counters): on every line since the counters table came; summed when every repetition
+# has them (older logs lack them: "-").
+HW_FIELDS = ["ipis_recv", "bcast_page", "bcast_range", "bcast_full", "switch_full",
+             "unload_full", "lazy_skipped", "skip_done", "skip_not_loaded",
+             "skip_switched_away", "skip_covered"]
+INT_FIELDS = COUNT_FIELDS + HW_FIELDS + ["cpus", "rep"]
 TEXT_FIELDS = ["scenario", "mode"]
 # A scenario's own counters (any other integer field) that are also shown per gather (flush round).
 PER_FLUSH_FIELDS = ["iommu_range", "iommu_asid", "iommu_syncs"]
@@ -78,6 +87,26 @@ COLUMNS = [
     ("elided/op", lambda r, ref: per_op(r, "elided")),
     ("deferrals/op", lambda r, ref: per_op(r, "deferrals")),
 ]
+# The counters table: every instruction kind and every skip reason, per op.
+COUNTER_COLUMNS = [
+    ("mode", lambda r, ref: r["mode"]),
+    ("IPIs sent/op", lambda r, ref: per_op(r, "ipis")),
+    ("IPIs recv/op", lambda r, ref: per_op(r, "ipis_recv")),
+    ("page inv/op", lambda r, ref: per_op_sum(r, ["local_page", "bcast_page"])),
+    ("range inv/op", lambda r, ref: per_op(r, "bcast_range")),
+    ("full inv/op", lambda r, ref: per_op_sum(r, ["local_full", "bcast_full", "switch_full",
+                                                   "unload_full"])),
+    ("skip: done/op", lambda r, ref: per_op(r, "skip_done")),
+    ("not loaded/op", lambda r, ref: per_op(r, "skip_not_loaded")),
+    ("lazy/op", lambda r, ref: per_op(r, "lazy_skipped")),
+    ("switched away/op", lambda r, ref: per_op(r, "skip_switched_away")),
+    ("covered/op", lambda r, ref: per_op(r, "skip_covered")),
+]
+COUNTER_NOTE = ("what the hardware was asked, per op: page and full invalidations issued on "
+                "any CPU, by IPI or locally (local_*), by broadcast (bcast_*), at switch-in and "
+                "unload; range: range TLBIs; and every flush not done, by reason: already done "
+                "(at its generation), mm not loaded, lazy CPU, switched away, covered by a "
+                "completed generation")
 
 
 def parse_fields(text):
@@ -128,15 +157,24 @@ def parse_output(text):
         elif kind == "BENCH_ERROR":
             errors.append(f"kernel: {rest.strip()}")
         else:
-            fields = parse_fields(rest)
-            missing = [f for f in ["scenario", "mode"] + COUNT_FIELDS if f not in fields]
-            if missing:
-                errors.append(f"malformed BENCH line (no {', '.join(missing)}): {rest.strip()}")
-            elif fields["ops"] <= 0 or fields["ns"] <= 0:
-                errors.append(f"BENCH line with no ops or no time: {rest.strip()}")
+            fields, error = line_fields(rest, ["scenario", "mode"] + COUNT_FIELDS)
+            if error:
+                errors.append(error)
             else:
                 results.setdefault(fields["scenario"], []).append(fields)
     return results, errors, end_seen, panics
+
+
+def line_fields(rest, required):
+    """(fields, None) of a BENCH line's words after "BENCH", or (None, why it is unusable):
+    a field of `required` missing, or no operations or no time."""
+    fields = parse_fields(rest)
+    missing = [f for f in required if f not in fields]
+    if missing:
+        return None, f"malformed BENCH line (no {', '.join(missing)}): {rest.strip()}"
+    if fields["ops"] <= 0 or fields["ns"] <= 0:
+        return None, f"BENCH line with no ops or no time: {rest.strip()}"
+    return fields, None
 
 
 def parse_skips(text):
@@ -197,13 +235,22 @@ def summarize(mode, reps):
     s = {"mode": mode, "reps": len(reps), "ops_s": median(rates), "best": max(rates)}
     s["spread"] = spread(rates, s["ops_s"])
     s["extra"] = [k for k in extra_fields(reps[0]) if all(k in r for r in reps)]
-    for field in COUNT_FIELDS + s["extra"]:
+    hw = [k for k in HW_FIELDS if all(k in r for r in reps)]
+    for field in COUNT_FIELDS + hw + s["extra"]:
         s[field] = sum(r[field] for r in reps)
+    s["cpus"] = reps[0].get("cpus")
     return s
 
 
 def per_op(s, field):
     return f"{s[field] / s['ops']:.2f}" if field in s else "-"
+
+
+def per_op_sum(s, fields):
+    """The fields' sum per op; "-" unless every one was counted."""
+    if not all(f in s for f in fields):
+        return "-"
+    return f"{sum(s[f] for f in fields) / s['ops']:.2f}"
 
 
 def per_flush(s, field):
@@ -225,13 +272,14 @@ def reference_mode(modes):
     return REFERENCE_MODE if REFERENCE_MODE in modes else modes[0]
 
 
-def scenario_table(name, modes, by_mode):
-    """(headings, rows) of one scenario's table, one row per mode that has a result."""
+def scenario_table(name, modes, by_mode, counters=False):
+    """(headings, rows) of one scenario's table, one row per mode that has a result;
+    with `counters`, its counters table (COUNTER_COLUMNS) instead."""
     summaries = {m: summarize(m, by_mode[m][name]) for m in modes
                  if by_mode.get(m, {}).get(name)}
     ref_summary = summaries.get(reference_mode(modes))
     ref = ref_summary["ops_s"] if ref_summary else 0
-    columns = COLUMNS + extra_columns(summaries.values())
+    columns = COUNTER_COLUMNS if counters else COLUMNS + extra_columns(summaries.values())
     rows = [[cell(summaries[m], ref) for _, cell in columns] for m in modes if m in summaries]
     return [h for h, _ in columns], rows
 
@@ -254,7 +302,7 @@ def baseline_table(scenarios, mode, by_mode, baseline):
              "1 empty subscriber ns/op", "spread", "ratio"]
     rows = []
     for name in scenarios:
-        base = ns_per_op(baseline.get(name))
+        base = ns_per_op(baseline.get(name)) if name != THRESHOLD_SCENARIO else None
         if not base:
             continue
         row = [name, f"{base[0]:.0f}", f"{base[1] * 100:.0f}%"]
@@ -312,15 +360,28 @@ def skip_note(name, skipped):
     return f"skipped: {'; '.join(reasons)}" if reasons else None
 
 
-def format_text(scenarios, modes, by_mode, baseline=None, baseline_mode=None, skipped=None):
-    """Plain-text tables, one per scenario, then the notifier cost (with a baseline).
+def threshold_lines(texts, markdown):
+    """The flush_threshold tables (tools/bench_threshold.py) from the boots' console texts."""
+    import bench_threshold  # it imports this module: not at the top
+    points = {m: bench_threshold.parse_points(t) for m, t in (texts or {}).items()}
+    limits = {m: bench_threshold.parse_limit(t) for m, t in (texts or {}).items()}
+    return bench_threshold.report_lines(points, limits, markdown)
 
-    skipped maps a mode to its boot's {scenario: reason} (parse_skips).
+
+def format_text(scenarios, modes, by_mode, baseline=None, baseline_mode=None, skipped=None,
+                texts=None):
+    """Plain-text tables, one per scenario and its counters, then the notifier cost (with a
+    baseline), the page operations and the flush threshold.
+
+    skipped maps a mode to its boot's {scenario: reason} (parse_skips); texts a mode to its
+    boot's console text (for the flush_threshold points).
     """
     out = [f"ops/s: median of the repetitions; best: the fastest; spread: (max - min) / median; "
            f"ratio: median ops/s relative to {reference_mode(modes)} in this run; counts per op "
-           "are exact"]
+           f"are exact; counters: {COUNTER_NOTE}"]
     for name in scenarios:
+        if name == THRESHOLD_SCENARIO:
+            continue  # its own table, below
         heads, rows = scenario_table(name, modes, by_mode)
         out.append("")
         if not rows:
@@ -328,6 +389,8 @@ def format_text(scenarios, modes, by_mode, baseline=None, baseline_mode=None, sk
             continue
         out.append(name)
         out += text_table(heads, rows)
+        out.append(f"{name}: counters")
+        out += text_table(*scenario_table(name, modes, by_mode, counters=True))
     if baseline is not None:
         heads, rows = baseline_table(scenarios, baseline_mode, by_mode, baseline)
         out += ["", f"notifier cost, mode {baseline_mode}: "
@@ -336,22 +399,28 @@ def format_text(scenarios, modes, by_mode, baseline=None, baseline_mode=None, sk
     heads, rows = page_ops_table(modes[0], by_mode)
     if rows:
         out += ["", f"page operations, mode {modes[0]}: {PAGE_OPS_NOTE}"] + text_table(heads, rows)
+    out += threshold_lines(texts, markdown=False)
     return "\n".join(out)
 
 
 def format_markdown(scenarios, modes, by_mode, title, baseline=None, baseline_mode=None,
-                    skipped=None):
+                    skipped=None, texts=None):
     """The same tables in Markdown."""
     out = [f"# {title}", "",
            f"Modes: {', '.join(modes)}. ops/s: median of the repetitions; best: the fastest; "
            "spread: (max - min) / median of their ops/s; ratio: median ops/s relative to "
            f"`{reference_mode(modes)}` in the same run. Counts are exact, per operation.", ""]
     for name in scenarios:
+        if name == THRESHOLD_SCENARIO:
+            continue
         heads, rows = scenario_table(name, modes, by_mode)
         out += [f"## {name}", ""]
         note = skip_note(name, skipped)
         out += (markdown_table(heads, rows) if rows
                 else [f"{note[0].upper()}{note[1:]}." if note else "No results."]) + [""]
+        if rows:
+            out += ["Counters (" + COUNTER_NOTE + "):", ""]
+            out += markdown_table(*scenario_table(name, modes, by_mode, counters=True)) + [""]
     if baseline is not None:
         heads, rows = baseline_table(scenarios, baseline_mode, by_mode, baseline)
         out += ["## Notifier cost", "", f"Mode `{baseline_mode}`: "
@@ -361,7 +430,22 @@ def format_markdown(scenarios, modes, by_mode, title, baseline=None, baseline_mo
     if rows:
         out += ["## Page zeroing and copying", "", f"Mode `{modes[0]}`: {PAGE_OPS_NOTE}.", ""]
         out += markdown_table(heads, rows) + [""]
+    out += threshold_lines(texts, markdown=True)
     return "\n".join(out)
+
+
+def save_figure(fig, out, suptitle):
+    """Titles, lays out and writes a matplotlib figure to `out`, then frees it (the PNG tools)."""
+    import matplotlib.pyplot as plt
+    fig.suptitle(suptitle, fontsize=11)
+    fig.tight_layout()
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+
+
+def selected(name, only):
+    """`name` matches one of the comma-separated globs in `only` (as the kernel's bench.only=)."""
+    return any(fnmatch.fnmatchcase(name, glob) for glob in only.split(","))
 
 
 def parse_args(argv):
@@ -374,7 +458,8 @@ def parse_args(argv):
     ap.add_argument("--scenarios", default=" ".join(SCENARIOS),
                     help="scenarios every boot must report (default: all)")
     ap.add_argument("--only", metavar="GLOB",
-                    help="expect only the scenarios matching GLOB (the boots' bench.only=)")
+                    help="expect only the scenarios matching GLOB, or one of its comma-separated "
+                    "globs (the boots' bench.only=)")
     ap.add_argument("--log-dir", type=Path, default=Path("build"),
                     help="where bench-<mode>.log goes (default: %(default)s)")
     ap.add_argument("--build-dir", help="what @BUILD@ stands for in the mode boots")
@@ -395,7 +480,7 @@ def parse_args(argv):
     args.modes = args.modes.replace(",", " ").split()
     args.scenarios = args.scenarios.replace(",", " ").split()
     if args.only:
-        args.scenarios = [s for s in args.scenarios if fnmatch.fnmatchcase(s, args.only)]
+        args.scenarios = [s for s in args.scenarios if selected(s, args.only)]
         if not args.scenarios:
             ap.error(f"--only {args.only}: matches no scenario")
     if not args.modes:
@@ -439,34 +524,40 @@ def boot(mode, cmd, args, baseline=False):
     print(f"bench: {label}: {len(results)} scenarios in {time.monotonic() - start:.1f} s"
           + (f", {len(skips)} skipped" if skips else "")
           + (", FAILED" if problems else ""), flush=True)
-    return results, skips, problems
+    return results, skips, problems, text
 
 
 def main(argv=None):
     """Runs every mode; returns the process exit status."""
     args, cmd = parse_args(sys.argv[1:] if argv is None else argv)
-    by_mode, skipped, baseline, problems = {}, {}, None, []
+    by_mode, skipped, texts, baseline, problems = {}, {}, {}, None, []
     try:
         for mode in args.modes:
-            by_mode[mode], skipped[mode], p = boot(mode, cmd, args)
+            by_mode[mode], skipped[mode], p, texts[mode] = boot(mode, cmd, args)
             problems += p
             # Right after the boot it is compared with, so that the host changed least.
             if args.baseline_dir and mode == args.baseline_mode:
-                baseline, _, p = boot(mode, cmd, args, baseline=True)
+                baseline, _, p, _ = boot(mode, cmd, args, baseline=True)
                 problems += p
     except KeyboardInterrupt:
         print("\nbench: interrupted; QEMU killed", file=sys.stderr)
         return 130
     print()
-    print(format_text(args.scenarios, args.modes, by_mode, baseline, args.baseline_mode, skipped))
+    print(format_text(args.scenarios, args.modes, by_mode, baseline, args.baseline_mode, skipped,
+                      texts))
     if args.markdown:
         args.markdown.parent.mkdir(parents=True, exist_ok=True)
         args.markdown.write_text(format_markdown(args.scenarios, args.modes, by_mode, args.title,
-                                                 baseline, args.baseline_mode, skipped))
+                                                 baseline, args.baseline_mode, skipped, texts))
         print(f"\nmarkdown: {args.markdown}")
+    return verdict("bench", problems)
+
+
+def verdict(prog, problems):
+    """Prints each problem and "<prog>: ok" or "<prog>: FAILED"; returns the exit status."""
     for p in problems:
         print(f"ERROR: {p}")
-    print("bench: FAILED" if problems else "bench: ok", flush=True)
+    print(f"{prog}: FAILED" if problems else f"{prog}: ok", flush=True)
     return 1 if problems else 0
 
 

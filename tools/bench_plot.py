@@ -3,8 +3,9 @@
 (bench-<mode>.log, as tools/bench.py left them) and writes, into --out-dir,
 bench-<scenario>.png per scenario (ops/s per mode, with the spread of the
 repetitions, beside what each operation cost in IPIs, flushes and
-invalidations) and bench-overview.png (every scenario's ops/s relative to
-the reference mode, the tables' "ratio" column).
+invalidations), bench-overview.png (every scenario's ops/s relative to
+the reference mode, the tables' "ratio" column) and, when flush_threshold
+ran, bench-flush_threshold.png (tools/bench_threshold.py: cost vs N).
 
 Usage: bench_plot.py --log-dir DIR --modes 'gen mmgen' --out-dir DIR [--title T]
 
@@ -21,6 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench  # noqa: E402
+import bench_threshold  # noqa: E402
 
 # What one operation cost, as in the tables (bench.COLUMNS' per-op columns).
 COST_FIELDS = [("ipis", "IPIs"), ("flushes", "flushes"), ("full_flushes", "full flushes"),
@@ -49,6 +51,7 @@ def chart_data(modes, by_mode):
     repetition's ops/s."""
     names = [s for s in bench.SCENARIOS if any(s in r for r in by_mode.values())]
     names += sorted({s for r in by_mode.values() for s in r} - set(names))
+    names = [s for s in names if s != bench.THRESHOLD_SCENARIO]  # bench_threshold.py draws it
     out = []
     for name in names:
         bars = []
@@ -166,12 +169,17 @@ def main(argv=None):
         print(f"bench_plot: {e}", file=sys.stderr)
     if len(errors) > 5:
         print(f"bench_plot: ... and {len(errors) - 5} more refused lines", file=sys.stderr)
-    if not data:
+    points, limits = bench_threshold.load(args.log_dir, modes)
+    threshold = bench_threshold.summarize(bench_threshold.merged(points))
+    if not data and not threshold:
         print(f"bench_plot: no BENCH result in {args.log_dir}/bench-<mode>.log "
               f"for modes {' '.join(modes)}", file=sys.stderr)
         return 1
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    if threshold:
+        bench_threshold.draw(threshold, limits, out_dir / "bench-flush_threshold.png",
+                             args.title)
     for name, bars in data:
         draw_scenario(name, bars, out_dir / f"bench-{name}.png", args.title)
     ref, rows = ratios(modes, data)

@@ -3,6 +3,7 @@
 #
 # Makes sure the Debian packages a make target needs are installed.
 # Usage: deps.sh build|all|pictures|plots|gdb|model|fuzz|sdimg ARCH
+#        deps.sh peer ARCH DIR
 #        deps.sh grub-arm64 DIR
 #        deps.sh raspi DIR
 #   build: what compiling needs; all: also what booting and testing need;
@@ -23,6 +24,13 @@
 #   package (linux-image-arm64 names the versioned one) into DIR/dtb, and
 #   raspi-firmware (component non-free-firmware) unpacked into DIR/firmware.
 #   fuzz: what `make fuzz` needs (clang-14 and its libFuzzer runtime), whatever ARCH.
+#   peer ARCH DIR: what `make peer-bench ARCH=...` boots beside Pagoda, under DIR:
+#   Debian 12's Linux 6.1 (DIR/vmlinuz, DIR/config, DIR/uname: the newest
+#   6.1 that linux-image-cloud-amd64 or linux-image-cloud-arm64 names in
+#   bookworm and bookworm-security) and busybox-static (DIR/busybox), both
+#   for ARCH, fetched like grub-arm64 (private apt, apt-get download,
+#   dpkg-deb -x; nothing is installed on the host). It also checks the
+#   static C toolchain for tools/peer/peerbench.c. Cached: done once.
 # As root it installs what is missing with apt-get; otherwise it names the
 # missing packages and the exact command, and fails.
 #
@@ -124,7 +132,7 @@ aarch64)
 	;;
 esac
 
-[ "$what" != grub-arm64 ] && [ "$what" != raspi ] && [ -z "$missing" ] && [ -z "$qemu_pkgs" ] && exit 0
+[ "$what" != grub-arm64 ] && [ "$what" != raspi ] && [ "$what" != peer ] && [ -z "$missing" ] && [ -z "$qemu_pkgs" ] && exit 0
 # Several commands can come from one package: list each once.
 missing=$(echo $missing | tr ' ' '\n' | sort -u | tr '\n' ' ')
 qemu_pkgs=$(echo $qemu_pkgs | tr ' ' '\n' | sort -u | tr '\n' ' ')
@@ -144,20 +152,37 @@ archive_uri() {
 	done | head -n 1 | grep .
 }
 
+# The address of the machine's bookworm-security source, if it has one.
+security_uri() {
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[ -f "$f" ] || continue
+		awk '/^URIs:/ { uri = $2 } /^Suites:/ && / bookworm-security( |$)/ { found = 1 }
+		     /^$/ { if (found && uri) { print uri; exit } uri = ""; found = 0 }
+		     END { if (found && uri) print uri }' "$f" | head -n 1
+	done | head -n 1 | grep .
+}
+
 # Private apt: downloads Debian packages for arm64 (or all) into the
 # current directory with its own lists and cache under $tmp, never the
-# system's. apt_private_init COMPONENTS sets $apt_o; then apt-get $apt_o ...
+# system's. apt_private_init COMPONENTS [ARCH [security]] sets $apt_o; then
+# apt-get $apt_o ... ARCH defaults to arm64; "security" adds the machine's
+# bookworm-security suite (where Debian's kernel updates are).
 apt_private_init() {
 	uri=$(archive_uri) || {
 		echo "deps: $what: no Debian bookworm source in /etc/apt to download from" >&2
 		exit 1
 	}
+	parch=${2:-arm64}
 	tmp=$(mktemp -d)
 	trap 'rm -rf "$tmp"' EXIT
 	mkdir -p "$tmp/lists/partial" "$tmp/cache/archives/partial" "$tmp/parts"
-	printf 'Types: deb\nURIs: %s\nSuites: bookworm\nComponents: %s\nArchitectures: arm64\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
-		"$uri" "$1" >"$tmp/parts/arm64.sources"
-	apt_o="-o APT::Architecture=arm64 -o APT::Architectures=arm64 -o Dir::Etc::SourceList=/dev/null"
+	printf 'Types: deb\nURIs: %s\nSuites: bookworm\nComponents: %s\nArchitectures: %s\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+		"$uri" "$1" "$parch" >"$tmp/parts/private.sources"
+	if [ "${3:-}" = security ] && suri=$(security_uri); then
+		printf '\nTypes: deb\nURIs: %s\nSuites: bookworm-security\nComponents: %s\nArchitectures: %s\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+			"$suri" "$1" "$parch" >>"$tmp/parts/private.sources"
+	fi
+	apt_o="-o APT::Architecture=$parch -o APT::Architectures=$parch -o Dir::Etc::SourceList=/dev/null"
 	apt_o="$apt_o -o Dir::Etc::SourceParts=$tmp/parts -o Dir::State::Lists=$tmp/lists -o Dir::Cache=$tmp/cache"
 	# as root, apt would hand the download to its _apt user, who cannot write $tmp
 	[ "$(id -u)" = 0 ] && apt_o="$apt_o -o APT::Sandbox::User=root"
@@ -171,6 +196,17 @@ apt_private_download() { # apt_private_download PACKAGE...: the .debs land in $t
 	# shellcheck disable=SC2086
 	(cd "$tmp" && apt-get -qq $apt_o download "$@") || {
 		echo "deps: $what: apt-get could not download $* from $uri" >&2
+		exit 1
+	}
+}
+
+# versioned_kernel META REGEX: sets $kpkg to the versioned kernel package
+# (matching REGEX) that the metapackage META depends on in the private apt.
+versioned_kernel() {
+	# shellcheck disable=SC2086
+	kpkg=$(apt-cache $apt_o depends "$1" | sed -n "s/^ *Depends: \($2\)\$/\1/p" | head -n 1)
+	[ -n "$kpkg" ] || {
+		echo "deps: $what: $1 names no versioned kernel matching $2" >&2
 		exit 1
 	}
 }
@@ -211,14 +247,7 @@ if [ "$what" = raspi ]; then
 		exit 1
 	fi
 	apt_private_init "main non-free-firmware"
-	# linux-image-arm64 is a metapackage: its Depends names the versioned kernel.
-	# shellcheck disable=SC2086
-	kpkg=$(apt-cache $apt_o depends linux-image-arm64 |
-		sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-arm64\)$/\1/p' | head -n 1)
-	[ -n "$kpkg" ] || {
-		echo "deps: raspi: linux-image-arm64 names no versioned linux-image-*-arm64" >&2
-		exit 1
-	}
+	versioned_kernel linux-image-arm64 'linux-image-[0-9][^ ]*-arm64'
 	echo "deps: downloading $kpkg and raspi-firmware (arm64) from $uri into $dir"
 	apt_private_download "$kpkg" raspi-firmware
 	mkdir -p "$dir/dtb" "$dir/firmware" "$tmp/x"
@@ -238,6 +267,52 @@ if [ "$what" = raspi ]; then
 			exit 1
 		}
 	done
+	exit 0
+fi
+
+# peer ARCH DIR: Debian's Linux 6.1 and busybox for make peer-bench (see the top).
+if [ "$what" = peer ]; then
+	dir=${3:?deps.sh peer ARCH DIR}
+	case "$arch" in
+	x86_64)
+		darch=amd64 cc=gcc
+		need_file /usr/lib/x86_64-linux-gnu/libc.a libc6-dev
+		;;
+	aarch64)
+		darch=arm64 cc=aarch64-linux-gnu-gcc
+		need_file /usr/aarch64-linux-gnu/lib/libc.a libc6-dev-arm64-cross
+		;;
+	*)
+		echo "deps: peer: ARCH=$arch: choose x86_64 or aarch64" >&2
+		exit 1
+		;;
+	esac
+	need_cmd "$cc" "$([ $darch = amd64 ] && echo gcc || echo gcc-aarch64-linux-gnu)"
+	need_cmd apt-get apt
+	need_cmd dpkg-deb dpkg
+	if [ -n "$(echo $missing)" ]; then
+		echo "deps: peer needs:$missing (sudo apt-get install -y$missing)" >&2
+		exit 1
+	fi
+	[ -f "$dir/vmlinuz" ] && [ -f "$dir/busybox" ] && [ -f "$dir/uname" ] && exit 0
+	apt_private_init main $darch security
+	# the newest 6.1 of these suites
+	versioned_kernel linux-image-cloud-$darch "linux-image-6\\.1\\.[^ ]*-cloud-$darch"
+	echo "deps: downloading $kpkg and busybox-static ($darch) from $uri into $dir"
+	apt_private_download "$kpkg" busybox-static
+	mkdir -p "$dir" "$tmp/x"
+	for deb in "$tmp/$kpkg"_*.deb "$tmp"/busybox-static_*.deb; do
+		dpkg-deb -x "$deb" "$tmp/x"
+	done
+	kver=${kpkg#linux-image-}
+	for f in "boot/vmlinuz-$kver:vmlinuz" "boot/config-$kver:config" "bin/busybox:busybox"; do
+		[ -f "$tmp/x/${f%%:*}" ] || {
+			echo "deps: peer: ${f%%:*} missing after unpacking $kpkg and busybox-static" >&2
+			exit 1
+		}
+		cp "$tmp/x/${f%%:*}" "$dir/${f##*:}"
+	done
+	echo "$kver" >"$dir/uname"
 	exit 0
 fi
 

@@ -6,6 +6,7 @@
 # linked against the host shim tests/fuzz/shim.c.
 #
 #   make fuzz [FUZZ_SECONDS=10] [FUZZ_TARGETS='fdt acpi']   run each target
+#   make fuzz FUZZ_RUNS=10000000                             N inputs per target, no time limit
 #   make fuzz-repro TARGET=fdt INPUT=path                    replay one input
 #   make fuzz-negative                                       the harness catches a bug
 #   make fuzz-build                                          only build
@@ -24,6 +25,7 @@
 FUZZ_CC ?= clang-14
 FUZZ_SECONDS ?= 10
 FUZZ_BREAK ?=
+FUZZ_RUNS ?=
 FUZZ_ALL_TARGETS := fdt dt_pci dt_props multiboot2 pvh acpi acpi_table cmdline console
 FUZZ_TARGETS ?= $(FUZZ_ALL_TARGETS)
 FUZZ_OUT := build/fuzz$(if $(FUZZ_BREAK),-break-$(FUZZ_BREAK))
@@ -62,7 +64,7 @@ fuzz-deps:
 fuzz-build: fuzz-deps $(foreach t,$(FUZZ_TARGETS),$(call fuzz_bin,$(t)))
 
 fuzz: fuzz-build
-	$(FUZZ_Q)sh tools/fuzz_run.sh run $(FUZZ_OUT) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+	$(FUZZ_Q)FUZZ_RUNS=$(FUZZ_RUNS) sh tools/fuzz_run.sh run $(FUZZ_OUT) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 fuzz-repro: fuzz-deps $(call fuzz_bin,$(TARGET))
 	$(FUZZ_Q)test -n "$(TARGET)" -a -n "$(INPUT)" || \

@@ -6,6 +6,7 @@
 # cores are shared with QEMU runs).
 #
 #   fuzz_run.sh run DIR SECONDS TARGET...      fuzz each target SECONDS from its seeds
+#                                              (FUZZ_RUNS=N: N inputs each instead, no time limit)
 #   fuzz_run.sh repro DIR TARGET INPUT         replay one input
 #   fuzz_run.sh negative GOOD_DIR BROKEN_DIR TARGET INPUT SECONDS SEED...
 #                                              the broken build must crash (replaying INPUT,
@@ -52,10 +53,16 @@ fuzz() {
 	crashes=$PWD/$1/crashes/$2
 	seeds=$(seed_dirs "$2")
 	mkdir -p "$work" "$crashes" "$1/run/$2"
+	# A count of inputs (the 10^7-execution runs) or a time limit.
+	if [ -n "${FUZZ_RUNS:-}" ]; then
+		limit="-runs=$FUZZ_RUNS -max_total_time=0"
+	else
+		limit="-max_total_time=$3"
+	fi
 	# -jobs runs the fuzzer as a child whose log is fuzz-0.log in its directory.
-	# shellcheck disable=SC2086 # $seeds: one directory a word
+	# shellcheck disable=SC2086 # $seeds: one directory a word; $limit: two options
 	(cd "$1/run/$2" && rm -f fuzz-0.log &&
-		"../../fuzz_$2" -jobs=1 -workers=1 -max_total_time="$3" -timeout="$timeout" \
+		"../../fuzz_$2" -jobs=1 -workers=1 $limit -timeout="$timeout" \
 			-rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$crashes/" \
 			"$work" $seeds >/dev/null 2>&1)
 	rc=$?

@@ -29,6 +29,12 @@ def line(scenario, mode, ns, ops=10, rep=0, extra=""):
 
 
 class ParseTest(unittest.TestCase):
+    def test_only_takes_comma_separated_globs(self):
+        self.assertTrue(bench.selected("munmap_32", "mprotect,munmap_*"))
+        self.assertTrue(bench.selected("mprotect", "mprotect,munmap_*"))
+        self.assertFalse(bench.selected("munmap_1_sub", "munmap_1,mprotect"))
+        self.assertFalse(bench.selected("concurrent", "mprotect,munmap_*"))
+
     def test_own_counters_are_ints_in_order(self):
         fields = bench.parse_fields(line("iommu_unmap_1", "gen", 1000,
                                          extra=" iommu_range=10 iommu_syncs=10 note=x"))
@@ -96,6 +102,50 @@ class TableTest(unittest.TestCase):
                                    "0.80"])
         self.assertEqual(rows[1][-3:], ["-", "-", "-"])
         self.assertEqual(len(rows), 2)
+
+
+HW = (" ipis_recv=20 bcast_page=0 bcast_range=5 bcast_full=1 switch_full=2 unload_full=1"
+      " skip_done=3 skip_not_loaded=4 skip_switched_away=6 skip_covered=7")
+
+
+class CounterTableTest(unittest.TestCase):
+    def test_every_counter_per_op_and_not_an_own_column(self):
+        fields = bench.parse_fields(line("munmap_1", "gen", 1000, extra=HW))
+        self.assertEqual(bench.extra_fields(fields), [])  # not a scenario's own counter
+        by_mode = {"gen": bench.parse_output(line("munmap_1", "gen", 1000, extra=HW))[0]}
+        heads, rows = bench.scenario_table("munmap_1", ["gen"], by_mode, counters=True)
+        cells = dict(zip(heads, rows[0]))
+        # ops=10: 30 IPIs sent, 20 received; 40 local page + 0 broadcast; range 5;
+        # full: 0 local + 1 broadcast + 2 switch-in + 1 unload.
+        self.assertEqual(cells["IPIs sent/op"], "3.00")
+        self.assertEqual(cells["IPIs recv/op"], "2.00")
+        self.assertEqual(cells["page inv/op"], "4.00")
+        self.assertEqual(cells["range inv/op"], "0.50")
+        self.assertEqual(cells["full inv/op"], "0.40")
+        self.assertEqual([cells[h] for h in ("skip: done/op", "not loaded/op", "lazy/op",
+                                              "switched away/op", "covered/op")],
+                         ["0.30", "0.40", "0.00", "0.60", "0.70"])
+
+    def test_old_lines_without_them_show_dashes(self):
+        by_mode = {"gen": bench.parse_output(line("munmap_1", "gen", 1000))[0]}
+        heads, rows = bench.scenario_table("munmap_1", ["gen"], by_mode, counters=True)
+        cells = dict(zip(heads, rows[0]))
+        self.assertEqual(cells["IPIs recv/op"], "-")
+        self.assertEqual(cells["full inv/op"], "-")
+        self.assertEqual(cells["lazy/op"], "0.00")  # on every line from the start
+
+    def test_tables_carry_the_counters(self):
+        by_mode = {"gen": bench.parse_output(line("munmap_1", "gen", 1000, extra=HW))[0]}
+        self.assertIn("munmap_1: counters", bench.format_text(["munmap_1"], ["gen"], by_mode))
+        md = bench.format_markdown(["munmap_1"], ["gen"], by_mode, "t")
+        self.assertIn("| mode | IPIs sent/op | IPIs recv/op |", md)
+
+
+class OnlyTest(unittest.TestCase):
+    def test_comma_separated_globs_as_the_kernel(self):
+        args, _ = bench.parse_args(["--only", "munmap_1,page_*", "--", "true"])
+        self.assertEqual(args.scenarios, ["munmap_1", "page_zero", "page_zero_bytes",
+                                          "page_copy", "page_copy_bytes"])
 
 
 class RunTest(unittest.TestCase):

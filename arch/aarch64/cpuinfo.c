@@ -42,7 +42,24 @@
 static struct tlb_caps caps = {
     .switch_flushes = false, /* tagged: entries outlive a TTBR0 switch */
     .broadcast = true,
-    .range_max_pages = 512, /* past this, one ASID invalidation beats per-page ones */
+    /*
+     * The limits past which a range is flushed as the whole ASID, measured by
+     * the flush_threshold bench (`make bench-threshold ARCH=aarch64`, docs/
+     * benchmarks.md; QEMU 10 TCG, 4 vCPUs on 2 host cores, 5 repetitions,
+     * each CPU re-reading a 64-page hot set): with IPIs, N local `TLBI VAE1`
+     * on every CPU cost 92 us at N = 1 and 113 us at 32 against 105-109 us
+     * for one `TLBI ASIDE1`, crossing at 23 pages (28 in an earlier run).
+     * Broadcast: one `TLBI VAE1IS` costs about what one `TLBI ASIDE1IS` does
+     * (QEMU stops every vCPU for each; 42 vs 23 us at N = 1 on the
+     * Cortex-A72, 9 vs 37 us on -cpu max: noise), so anything past one page
+     * goes whole (`broadcast_max_pages` 1). With FEAT_TLBIRANGE the range
+     * TLBIs cost about the same as the ASID one and cross it at 5 pages:
+     * aarch64_cpuinfo_init sets 4 then. Not hardware figures: on silicon a
+     * TLBI is far cheaper than the refills a whole-ASID flush causes (Linux
+     * arm64 goes whole past 512 pages without range TLBIs).
+     */
+    .range_max_pages = 23,
+    .broadcast_max_pages = 1,
 };
 
 const struct tlb_caps *arch_tlb_caps(void)
@@ -88,6 +105,8 @@ void aarch64_cpuinfo_init(void)
 
 	caps.asid_bits = asid_bits_in_use();
 	caps.range = tlb >= ISAR0_TLB_RANGE;
+	if (caps.range)
+		caps.broadcast_max_pages = 4; /* measured: see caps above */
 
 	static const unsigned pa_bits[] = {32, 36, 40, 42, 44, 48, 52};
 	unsigned parange = FIELD(mmfr0, MMFR0_PARANGE);
@@ -99,13 +118,15 @@ void aarch64_cpuinfo_init(void)
 		name = unknown;
 	}
 	printk("cpu: %s r%up%u (MIDR %#lx), %u-bit PA; TLB: %u-bit ASIDs%s, broadcast TLBI, "
-	       "%s, %s, full flush past %u pages%s, break-before-make level %u",
+	       "%s, %s, full flush past %u pages (IPIs), %u (broadcast)%s, break-before-make "
+	       "level %u",
 	       name, variant, revision, (unsigned long)midr,
 	       parange < ARRAY_SIZE(pa_bits) ? pa_bits[parange] : 0, caps.asid_bits,
 	       hw_asid_bits > caps.asid_bits ? " (of 16)" : "",
 	       tlb >= ISAR0_TLB_OS ? "outer-shareable TLBI" : "no outer-shareable TLBI",
 	       caps.range ? "range TLBI (used)" : "no range TLBI", caps.range_max_pages,
-	       FIELD(mmfr2, MMFR2_TTL) ? ", TTL hints (not used)" : "", FIELD(mmfr2, MMFR2_BBM));
+	       caps.broadcast_max_pages, FIELD(mmfr2, MMFR2_TTL) ? ", TTL hints (not used)" : "",
+	       FIELD(mmfr2, MMFR2_BBM));
 }
 
 void aarch64_cpuinfo_check(unsigned cpu)

@@ -21,6 +21,7 @@
 #include "kernel/arch.h"
 #include "kernel/mm/frame.h"
 #include "kernel/mm/pt_arch.h"
+#include "kernel/printk.h"
 
 #define ASID_SHIFT TLBI_ASID_SHIFT
 
@@ -85,35 +86,78 @@ static void tlbi_rvae1is(uint64_t arg)
 	__asm__ __volatile__("sys #0, c8, c2, #1, %0" /* tlbi rvae1is */ ::"r"(arg) : "memory");
 }
 
-struct tlb_invals arch_tlb_broadcast_user(unsigned asid, virt_addr_t start, virt_addr_t end,
-					  unsigned stride_shift, bool full)
+/* One TLBI VAE1IS per page of [start, end), every 1 << stride_shift bytes. */
+static void broadcast_by_page(unsigned asid, virt_addr_t start, virt_addr_t end,
+			      unsigned stride_shift, struct tlb_invals *done)
 {
 	uint64_t tag = (uint64_t)asid << ASID_SHIFT;
+	for (virt_addr_t va = start; va < end; va += 1ull << stride_shift) {
+		tlbi_vae1is(tag | TLBI_VA(va));
+		done->pages++;
+	}
+}
+
+/* Range TLBIs (and one VAE1IS for an odd page) for pages < TLBI_RANGE_MAX_PAGES from start. */
+static void broadcast_by_range(unsigned asid, virt_addr_t start, uint64_t pages,
+			       struct tlb_invals *done)
+{
+	struct tlbi_op ops[TLBI_RANGE_MAX_OPS];
+	unsigned n = tlbi_range_ops(asid, start, pages, ops);
+	for (unsigned i = 0; i < n; i++) {
+		if (ops[i].range) {
+			tlbi_rvae1is(ops[i].arg);
+			done->ranges++;
+		} else {
+			tlbi_vae1is(ops[i].arg);
+			done->pages++;
+		}
+	}
+}
+
+struct tlb_invals arch_tlb_broadcast_user_nosync(unsigned asid, virt_addr_t start, virt_addr_t end,
+						 unsigned stride_shift, bool full)
+{
 	struct tlb_invals done = {0};
 	__asm__ __volatile__("dsb ishst" ::: "memory");
 	if (full) {
-		__asm__ __volatile__("tlbi aside1is, %0" ::"r"(tag) : "memory");
+		__asm__ __volatile__("tlbi aside1is, %0" ::"r"((uint64_t)asid << ASID_SHIFT)
+				     : "memory");
 		done.full++;
 	} else if (arch_tlb_caps()->range && stride_shift == PAGE_SHIFT &&
 		   (end - start) >> PAGE_SHIFT < TLBI_RANGE_MAX_PAGES) {
-		struct tlbi_op ops[TLBI_RANGE_MAX_OPS];
-		unsigned n = tlbi_range_ops(asid, start, (end - start) >> PAGE_SHIFT, ops);
-		for (unsigned i = 0; i < n; i++) {
-			if (ops[i].range) {
-				tlbi_rvae1is(ops[i].arg);
-				done.ranges++;
-			} else {
-				tlbi_vae1is(ops[i].arg);
-				done.pages++;
-			}
-		}
+		broadcast_by_range(asid, start, (end - start) >> PAGE_SHIFT, &done);
 	} else {
-		for (virt_addr_t va = start; va < end; va += 1ull << stride_shift) {
-			tlbi_vae1is(tag | TLBI_VA(va));
-			done.pages++;
-		}
+		broadcast_by_page(asid, start, end, stride_shift, &done);
 	}
+	return done;
+}
+
+void arch_tlb_broadcast_sync(void)
+{
 	/* One wait for the whole batch, on every CPU of the inner-shareable domain. */
+	__asm__ __volatile__("dsb ish\n\tisb" ::: "memory");
+}
+
+struct tlb_invals arch_tlb_broadcast_user(unsigned asid, virt_addr_t start, virt_addr_t end,
+					  unsigned stride_shift, bool full)
+{
+	struct tlb_invals done =
+	    arch_tlb_broadcast_user_nosync(asid, start, end, stride_shift, full);
+	arch_tlb_broadcast_sync();
+	return done;
+}
+
+struct tlb_invals arch_tlb_broadcast_user_pages(unsigned asid, virt_addr_t start, uint64_t pages,
+						bool range)
+{
+	struct tlb_invals done = {0};
+	if (range && (!arch_tlb_caps()->range || pages >= TLBI_RANGE_MAX_PAGES))
+		panic("arch_tlb_broadcast_user_pages: no range TLBI for this run");
+	__asm__ __volatile__("dsb ishst" ::: "memory");
+	if (range)
+		broadcast_by_range(asid, start, pages, &done);
+	else
+		broadcast_by_page(asid, start, start + (pages << PAGE_SHIFT), PAGE_SHIFT, &done);
 	__asm__ __volatile__("dsb ish\n\tisb" ::: "memory");
 	return done;
 }

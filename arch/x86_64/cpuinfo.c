@@ -25,7 +25,17 @@ static struct tlb_caps caps = {
     .switch_flushes = true,
     .broadcast = false,
     .range = false,
-    .range_max_pages = 33, /* about where 33 INVLPGs cost a CR3 reload and the refills */
+    /*
+     * Past this many pages a range is flushed by a CR3 reload: measured by the
+     * flush_threshold bench (`make bench-threshold`, docs/benchmarks.md; QEMU
+     * 10 TCG, 4 vCPUs on 2 host cores, 5 repetitions, each CPU re-reading a
+     * 64-page hot set): N INVLPGs on every CPU cost 103-106 us up to N = 8,
+     * 114 at 16 and 122 at 32, against 108-113 us for the reload, crossing at
+     * 12 pages (Linux's tlb_single_page_flush_ceiling, 33, was measured on
+     * hardware, where the refills after a reload cost more than under TCG).
+     */
+    .range_max_pages = 12,
+    .broadcast_max_pages = 0, /* no broadcast */
 };
 
 const struct tlb_caps *arch_tlb_caps(void)

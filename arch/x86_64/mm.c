@@ -107,6 +107,24 @@ struct tlb_invals arch_tlb_broadcast_user(unsigned asid, virt_addr_t start, virt
 	panic("arch_tlb_broadcast_user: x86-64 has no broadcast invalidation");
 }
 
+struct tlb_invals arch_tlb_broadcast_user_pages(unsigned asid, virt_addr_t start, uint64_t pages,
+						bool range)
+{
+	(void)asid, (void)start, (void)pages, (void)range;
+	panic("arch_tlb_broadcast_user_pages: x86-64 has no broadcast invalidation");
+}
+
+struct tlb_invals arch_tlb_broadcast_user_nosync(unsigned asid, virt_addr_t start, virt_addr_t end,
+						 unsigned stride_shift, bool full)
+{
+	return arch_tlb_broadcast_user(asid, start, end, stride_shift, full);
+}
+
+void arch_tlb_broadcast_sync(void)
+{
+	panic("arch_tlb_broadcast_sync: x86-64 has no broadcast invalidation");
+}
+
 void arch_tlb_broadcast_kernel(virt_addr_t start, uint64_t pages, bool full)
 {
 	(void)start, (void)pages, (void)full;

@@ -87,6 +87,8 @@ void bench_fail(const char *scenario, const char *what, long value);
  * tools/bench.py shows the reason instead of a table.
  */
 void bench_skip(const char *scenario, const char *reason);
+/* Which repetition of the current scenario runs (from 0), for a scenario's own lines. */
+unsigned bench_current_rep(void);
 
 /*
  * An mm plus its residents. bench_env_start creates the mm, maps and
@@ -193,7 +195,8 @@ bool bench_dma_plot(void);
  * linker section; the runner takes them in rank order (two digits), so
  * adding a scenario is adding a file. Today: munmap.c (munmap_N,
  * mprotect), tlb_flush2.c, concurrent.c, secondary.c (munmap_N_sub,
- * iommu_unmap_N, hwiommu_unmap_N; not in the NOTIFIER=off baseline build).
+ * iommu_unmap_N, hwiommu_unmap_N; not in the NOTIFIER=off baseline build),
+ * page_ops.c, flush_threshold.c.
  */
 struct bench_scenario {
 	const char *name;
@@ -208,7 +211,10 @@ struct bench_scenario {
 bool bench_requested(void);
 /* Runs every scenario; returns false if any reported an error. */
 bool bench_run_all(void);
-/* The same for the scenarios whose name matches the glob `only` (the console's `bench`). */
+/*
+ * The same for the scenarios whose name matches the glob `only`, or one of
+ * its comma-separated globs (the console's `bench`, `bench.only=`).
+ */
 bool bench_run(const char *only);
 
 #endif

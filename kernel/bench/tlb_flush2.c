@@ -11,9 +11,10 @@
  * at once would measure that mutex's hand-offs (each one an IPI to wake a
  * halted CPU, ~0.5 ms under TCG) rather than the discard's flush.
  *
- * With today's flush engine a discard of 256 pages is above the ranged
- * flush limit (arch_tlb_caps()->range_max_pages), so it is a whole-mm flush on every
- * CPU where the mm is loaded and not lazy: the other threads' CPUs, unless
+ * With today's flush engine a discard of 256 pages is above the flush
+ * limit in force (tlb_range_max_pages(): the arch's measured limits, at
+ * most 23 pages, unless `tlb.range_max=` sets 256 or more), so it is a
+ * whole-mm flush on every CPU where the mm is loaded and not lazy: the other threads' CPUs, unless
  * they are blocked on mm->lock (then their CPU is lazy and is skipped).
  * The regions never share a leaf table, and their guards keep those
  * tables alive.

@@ -39,6 +39,7 @@ static const char *const site_names[MM_ALLOC_NR_SITES] = {
     [MM_ALLOC_BATCH] = "tlb_reserve_space: gather batch",
     [MM_ALLOC_VMA] = "vma_alloc: VMA",
     [MM_ALLOC_MN_MM] = "mn_mm_get: notifier state",
+    [MM_ALLOC_RECLAIM] = "tlb_batch_init: entries page",
 };
 
 const char *mm_alloc_site_name(enum mm_alloc_site site)

@@ -30,6 +30,7 @@ enum mm_alloc_site {
 	MM_ALLOC_BATCH,	   /* gather.c: a batch page for the frames a gather frees */
 	MM_ALLOC_VMA,	   /* vma.c: a VMA (a new mapping, or a spare for a split) */
 	MM_ALLOC_MN_MM,	   /* notifier.c: an mm's notifier state, on its first subscription */
+	MM_ALLOC_RECLAIM,  /* tlb_batch.c: the page of a TLB batch's entries */
 	MM_ALLOC_NR_SITES,
 };
 

@@ -229,8 +229,11 @@ static void flush_secondary(struct mmu_gather *g, bool full)
 	mn_invalidate_secondary_tlbs(g->mm, g->start, g->end, g->freed_tables, full);
 }
 
-/* Issues the one flush for what is gathered, or learns that it is already done. */
-static void flush_gathered(struct mmu_gather *g)
+/*
+ * The one request that covers what is gathered, in *req; false when there
+ * is nothing left to do (`may_skip`: a completed flush covered it).
+ */
+static bool gathered_request(struct mmu_gather *g, struct tlb_flush_request *req, bool may_skip)
 {
 	struct mm *mm = g->mm;
 	if (atomic_load_relaxed(&mm->gathers_active) > 1)
@@ -250,23 +253,33 @@ static void flush_gathered(struct mmu_gather *g)
 	bool published = tlb_mode == TLB_MODE_GEN && g->defer_gen && !g->undeferred &&
 			 !g->freed_tables && !nested;
 	bool deferred = published && !tlb_broadcast;
-	if (deferred && atomic_load_acquire(&mm->tlb_gen_completed) >= g->defer_gen) {
+	if (may_skip && deferred && atomic_load_acquire(&mm->tlb_gen_completed) >= g->defer_gen) {
 		atomic_fetch_add(&gather_stats.completed_skips, 1);
 		tlb_count_completed_skip();
 		tlb_ev(TLB_EV_SKIP, TLB_SKIP_COMPLETED, g->defer_gen);
+		return false;
+	}
+	*req = (struct tlb_flush_request){
+	    .mm = mm,
+	    .start = g->start,
+	    .end = g->end,
+	    .stride_shift = g->stride_shift,
+	    .freed_tables = g->freed_tables,
+	    .full = nested,
+	};
+	req->gen = published ? g->defer_gen
+			     : tlb_gen_bump(mm, g->start, g->end, g->stride_shift, g->freed_tables);
+	return true;
+}
+
+/* Issues the one flush for what is gathered, or learns that it is already done. */
+static void flush_gathered(struct mmu_gather *g)
+{
+	struct tlb_flush_request req;
+	if (!gathered_request(g, &req, true)) {
 		flush_secondary(g, false);
 		return;
 	}
-	struct tlb_flush_request req = {
-		.mm = mm,
-		.start = g->start,
-		.end = g->end,
-		.stride_shift = g->stride_shift,
-		.freed_tables = g->freed_tables,
-		.full = nested,
-	};
-	req.gen = published ? g->defer_gen
-			    : tlb_gen_bump(mm, g->start, g->end, g->stride_shift, g->freed_tables);
 	if (!tlb_test_skip_flush)
 		tlb_flush_mm_range(&req);
 	flush_secondary(g, req.full);
@@ -323,6 +336,23 @@ void tlb_flush_mmu(struct mmu_gather *g)
 	settle(g, false);
 }
 
+/* Frees a chain of unhooked tables (linked through their first word), flushed already. */
+static void free_tables(phys_addr_t *chain)
+{
+	while (*chain) {
+		phys_addr_t t = *chain;
+		*chain = *(uint64_t *)kva(t);
+		*(uint64_t *)kva(t) = 0;
+		struct page *page = frame_to_page(t);
+		if (page)
+			page->flags &= (uint16_t)~PAGE_TABLE;
+		tlb_trace_event(TLB_TRACE_FREE_TABLE, t);
+		tlb_ev(TLB_EV_FREE_TABLE, t, 0);
+		frame_free(t, 0);
+		atomic_fetch_add(&gather_stats.tables_freed, 1);
+	}
+}
+
 /* Everything queued was unhooked before the flush above (or needed none). */
 static void free_gathered(struct mmu_gather *g)
 {
@@ -336,18 +366,7 @@ static void free_gathered(struct mmu_gather *g)
 		atomic_fetch_add(&gather_stats.pages_freed, b->nr);
 		b->nr = 0;
 	}
-	while (g->tables) {
-		phys_addr_t t = g->tables;
-		g->tables = *(uint64_t *)kva(t);
-		*(uint64_t *)kva(t) = 0;
-		struct page *page = frame_to_page(t);
-		if (page)
-			page->flags &= (uint16_t)~PAGE_TABLE;
-		tlb_trace_event(TLB_TRACE_FREE_TABLE, t);
-		tlb_ev(TLB_EV_FREE_TABLE, t, 0);
-		frame_free(t, 0);
-		atomic_fetch_add(&gather_stats.tables_freed, 1);
-	}
+	free_tables(&g->tables);
 }
 
 void tlb_gather_finish(struct mmu_gather *g)
@@ -370,4 +389,43 @@ void tlb_gather_finish(struct mmu_gather *g)
 	}
 	g->last_batch = NULL;
 	atomic_fetch_sub(&g->mm->gathers_active, 1);
+}
+
+bool tlb_gather_hand_off(struct mmu_gather *g, struct tlb_gather_held *h)
+{
+	if (g->teardown || g->batches || g->nr_local > 1)
+		panic("tlb_gather_hand_off: only a small unmap's gather can be handed off");
+	if (!g->need_flush)
+		return false;
+	if (!gathered_request(g, &h->req, false))
+		panic("tlb_gather_hand_off: a request was skipped");
+	h->frame = g->nr_local ? g->local[0] : 0;
+	h->tables = g->tables;
+	g->nr_local = 0;
+	g->tables = 0;
+	/*
+	 * Secondary TLBs now, under the caller's lock, as Linux's reclaim does
+	 * when it adds an mm to its batch: a device walking the mm's tables
+	 * cannot reach the frame (its entry is gone, its TLB told) long before
+	 * the frame is freed, and the caller can close its notifier range.
+	 */
+	flush_secondary(g, h->req.full);
+	/* Still counted in gathers_active (and tables_unflushed) until released. */
+	return true;
+}
+
+void tlb_gather_release_held(struct tlb_gather_held *h)
+{
+	struct mm *mm = h->req.mm;
+	if (h->frame) {
+		tlb_trace_event(TLB_TRACE_FREE, h->frame);
+		tlb_ev(TLB_EV_FREE_PAGE, h->frame, 0);
+		frame_free(h->frame, 0);
+		atomic_fetch_add(&gather_stats.pages_freed, 1);
+		h->frame = 0;
+	}
+	free_tables(&h->tables);
+	if (h->req.freed_tables)
+		atomic_fetch_sub(&mm->tables_unflushed, 1);
+	atomic_fetch_sub(&mm->gathers_active, 1);
 }

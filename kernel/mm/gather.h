@@ -45,6 +45,7 @@
 #ifndef PAGODA_KERNEL_MM_GATHER_H
 #define PAGODA_KERNEL_MM_GATHER_H
 
+#include "kernel/mm/tlb.h"
 #include "kernel/types.h"
 
 struct mm;
@@ -139,6 +140,31 @@ void tlb_remove_table(struct mmu_gather *g, phys_addr_t table);
 unsigned tlb_reserve_space(struct mmu_gather *g, unsigned n);
 /* Queues `n` contiguous frames starting at `pa`, room for them reserved. */
 void tlb_remove_pages(struct mmu_gather *g, phys_addr_t pa, unsigned n);
+
+/*
+ * Handing a gather's flush to a batch that flushes many address spaces in
+ * one round (tlb_batch.h). tlb_gather_hand_off(), instead of
+ * tlb_gather_finish() and under the same lock, turns what the gather holds
+ * into one request (its generation published now, as the gather's own
+ * flush would: the last deferral's, or a fresh bump), tells the secondary
+ * TLBs (notifier.h rule 2: before any frame is freed), and moves the frame
+ * (at most one: a one-page unmap, else it panics) and the unhooked tables
+ * into *h. The gather object is then done with, but the mm still counts
+ * it open (gathers_active, tables_unflushed): until it is released, every
+ * other gather on the mm treats its flush as pending, exactly as for a
+ * nested gather, so none returns while a CPU may still hold the entry.
+ * Returns false, with nothing moved, when nothing needs a flush: then
+ * finish the gather as usual. tlb_gather_release_held() frees what *h
+ * holds and closes it; call it only after h->req was carried out on every
+ * CPU that takes it (tlb_request_targets) or broadcast and synced.
+ */
+struct tlb_gather_held {
+	struct tlb_flush_request req;
+	phys_addr_t frame;  /* 0: none */
+	phys_addr_t tables; /* unhooked tables, chained through their first word */
+};
+bool tlb_gather_hand_off(struct mmu_gather *g, struct tlb_gather_held *h);
+void tlb_gather_release_held(struct tlb_gather_held *h);
 
 /* Counters summed over every gather since boot (tests read deltas). */
 extern struct gather_stats gather_stats;

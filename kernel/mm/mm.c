@@ -93,7 +93,16 @@ void mm_destroy(struct mm *mm)
 
 	/* Secondary MMUs let go of it before its tables and frames do. */
 	mn_mm_release(mm);
-	down_write(&mm->lock); /* nobody else may hold it now; taken for the rule's sake */
+	down_write(&mm->lock);
+	/*
+	 * Checked under the lock: an SVA unbind racing teardown may still be in
+	 * an ordinary gather before (it holds the lock for read, so the write
+	 * hold waits for it); after, only a TLB batch (tlb_batch.h), which
+	 * holds no lock while its gather waits for the round, can still count
+	 * here.
+	 */
+	if (atomic_load_acquire(&mm->gathers_active))
+		panic("mm_destroy: a TLB batch (tlb_batch.h) still holds this mm");
 	struct mmu_gather g;
 	tlb_gather_begin(&g, mm, true);
 	vma_unmap_all(mm, &g);

@@ -14,6 +14,17 @@ struct mmu_gather;
 
 /* The VMA containing `va`, or NULL. mm->vma_lock held, or mm->lock for write. */
 struct vma *vma_find(struct mm *mm, virt_addr_t va);
+/*
+ * A change of one page outside vma.c (the TLB batch, tlb_batch.c): takes
+ * mm->lock for read, waits until no change owns a VMA holding `va`, and
+ * owns the VMA holding `va` for `me`, copying it to *copy: 0, or -EINVAL
+ * when no VMA holds `va` (nothing owned). Either way mm->lock stays held
+ * for read until vma_disown(mm, me), which lets go of what `me` owns and
+ * wakes the changes and maps waiting for it. The owned VMA is neither cut
+ * nor marked: the caller changes only the tables of `va`.
+ */
+int vma_own_page(struct mm *mm, virt_addr_t va, const void *me, struct vma *copy);
+void vma_disown(struct mm *mm, const void *me);
 /* Unmaps every VMA and sweeps the user half into `g` (teardown). mm->lock held for write. */
 void vma_unmap_all(struct mm *mm, struct mmu_gather *g);
 /*

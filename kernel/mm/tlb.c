@@ -128,7 +128,7 @@ static void flush_local(struct mm *mm, const struct flush_range *r)
 	struct tlb_counters *c = &tlb_cpu_counters[arch_cpu_id()];
 	unsigned asid = asid_hw(mm);
 	uint64_t pages = r->full ? 0 : range_pages(r->start, r->end, r->stride_shift);
-	if (r->full || pages > arch_tlb_caps()->range_max_pages) {
+	if (r->full || pages > tlb_range_max_pages(false)) {
 		tlb_ev(TLB_EV_FLUSH_BEGIN, 0, 0);
 		arch_tlb_flush_user_full(asid);
 		c->local_full_flushes++;
@@ -147,7 +147,7 @@ static void flush_local(struct mm *mm, const struct flush_range *r)
 /*
  * Brings this CPU from `local` to mm's current generation. Each generation
  * missed since `local` left its range in the ring; if every one of them is
- * still there and together they cover at most the caps' range_max_pages,
+ * still there and together they cover at most tlb_range_max_pages(false),
  * they are flushed one by one (merging the lagging requests; the request in
  * hand is among them, since every generation is published in the ring when
  * it is bumped). Otherwise (an overwritten entry, freed tables, too many
@@ -184,7 +184,7 @@ static uint64_t catch_up(struct mm *mm, uint64_t local, const struct flush_range
 		ranges[n++] = (struct flush_range){e.start, e.end, e.stride_shift, false};
 		pages += range_pages(e.start, e.end, e.stride_shift);
 	}
-	if (!merged || pages > arch_tlb_caps()->range_max_pages) {
+	if (!merged || pages > tlb_range_max_pages(false)) {
 		struct flush_range full = {.full = true};
 		flush_local(mm, &full);
 		return now;
@@ -200,12 +200,7 @@ uint64_t tlb_catch_up(struct mm *mm, uint64_t from)
 	return catch_up(mm, from, NULL);
 }
 
-/*
- * Handles a request on this CPU. Returns the generation of the mm this CPU
- * is now covered up to: every change published at or below it is gone from
- * this CPU's TLB, or will be before it uses the mm again.
- */
-static uint64_t flush_here(const struct tlb_flush_request *req)
+uint64_t tlb_flush_here(const struct tlb_flush_request *req)
 {
 	unsigned me = arch_cpu_id();
 	struct tlb_counters *c = &tlb_cpu_counters[me];
@@ -259,52 +254,43 @@ static void flush_handler(void *arg)
 	struct flush_call *call = arg;
 	if (tlb_trace_on() && call->initiator != arch_cpu_id())
 		tlb_ev(TLB_EV_IPI_RECV, call->initiator, call->req->gen);
-	uint64_t reached = flush_here(call->req);
+	uint64_t reached = tlb_flush_here(call->req);
 	uint64_t cur = atomic_load_relaxed(&call->covered);
 	while (reached < cur && !atomic_cmpxchg(&call->covered, &cur, reached))
 		;
 }
 
-void tlb_flush_mm_range(const struct tlb_flush_request *req)
+void tlb_broadcast_request(const struct tlb_flush_request *req, bool sync)
+{
+	struct tlb_counters *c = &tlb_cpu_counters[arch_cpu_id()];
+	uint64_t pages = range_pages(req->start, req->end, req->stride_shift);
+	bool full = req->full || req->freed_tables || pages > tlb_range_max_pages(true);
+	unsigned asid = asid_hw(req->mm);
+	tlb_ev(TLB_EV_BCAST_BEGIN, full ? 0 : req->start, full ? 0 : pages);
+	struct tlb_invals done =
+	    sync ? arch_tlb_broadcast_user(asid, req->start, req->end, req->stride_shift, full)
+		 : arch_tlb_broadcast_user_nosync(asid, req->start, req->end, req->stride_shift,
+						  full);
+	tlb_ev(TLB_EV_BCAST_END, full ? 0 : req->start, full ? 0 : pages);
+	/*
+	 * Interrupts off around the counter updates: the caller runs with
+	 * them on, and a tick could switch to another thread of this CPU
+	 * that flushes too (a lost read-modify-write).
+	 */
+	irqflags_t irq = arch_irq_save();
+	c->requests++;
+	c->broadcasts++;
+	c->broadcast_pages += done.pages;
+	c->broadcast_ranges += done.ranges;
+	c->broadcast_full += done.full;
+	arch_irq_restore(irq);
+}
+
+cpumask_t tlb_request_targets(const struct tlb_flush_request *req)
 {
 	unsigned me = arch_cpu_id();
 	struct tlb_counters *c = &tlb_cpu_counters[me];
 	struct mm *mm = req->mm;
-	/*
-	 * The request's generation was bumped before this point (by the
-	 * gather's flush, or by its last deferral, earlier in the walk): only
-	 * now read who may need it, or (broadcast) the ASID to flush (rule 4).
-	 */
-	smp_mb();
-	if (tlb_broadcast) {
-		uint64_t pages = range_pages(req->start, req->end, req->stride_shift);
-		bool full =
-		    req->full || req->freed_tables || pages > arch_tlb_caps()->range_max_pages;
-		tlb_ev(TLB_EV_BCAST_BEGIN, full ? 0 : req->start, full ? 0 : pages);
-		struct tlb_invals done = arch_tlb_broadcast_user(asid_hw(mm), req->start, req->end,
-								 req->stride_shift, full);
-		tlb_ev(TLB_EV_BCAST_END, full ? 0 : req->start, full ? 0 : pages);
-		/*
-		 * Interrupts off around the counter updates: the caller runs with
-		 * them on, and a tick could switch to another thread of this CPU
-		 * that flushes too (a lost read-modify-write).
-		 */
-		irqflags_t irq = arch_irq_save();
-		c->requests++;
-		c->broadcasts++;
-		c->broadcast_pages += done.pages;
-		c->broadcast_ranges += done.ranges;
-		c->broadcast_full += done.full;
-		arch_irq_restore(irq);
-		return;
-	}
-	/*
-	 * Read before the CPU set: a CPU this read of mm->cpus misses set
-	 * itself in the mask after it, so it reads tlb_gen after this read
-	 * (rule 2) and is covered up to `before` by its own switch-in. So once
-	 * every target is covered up to `before` too, so is every CPU.
-	 */
-	uint64_t before = atomic_load_acquire(&mm->tlb_gen);
 	cpumask_t targets = cpumask_read(&mm->cpus);
 	cpumask_set(&targets, me);
 	bool freed = req->freed_tables && !tlb_broken_is(TLB_BREAK_SKIP_LAZY_ALWAYS);
@@ -347,33 +333,68 @@ void tlb_flush_mm_range(const struct tlb_flush_request *req)
 	c->requests++;
 	c->remote_targets += cpumask_weight(targets) - 1;
 	arch_irq_restore(irq);
-	cpumask_t remote = targets;
-	cpumask_clear(&remote, me);
-	unsigned nremote = cpumask_weight(remote);
 	if (lazy)
 		tlb_ev(TLB_EV_SKIP, TLB_SKIP_LAZY, lazy);
 	if (switched_away)
 		tlb_ev(TLB_EV_SKIP, TLB_SKIP_SWITCHED_AWAY, switched_away);
+	return targets;
+}
+
+void tlb_request_completed(const struct tlb_flush_request *req, uint64_t done)
+{
+	struct mm *mm = req->mm;
+	/* Only worth the shared write when someone deferred and may be waiting on it. */
+	if (atomic_load_relaxed(&mm->tlb_gen_deferred) >
+	    atomic_load_relaxed(&mm->tlb_gen_completed))
+		tlb_gen_complete(mm, done);
+}
+
+void tlb_xcall_traced(cpumask_t targets, xcall_fn fn, void *arg)
+{
+	cpumask_t remote = targets;
+	cpumask_clear(&remote, arch_cpu_id());
+	unsigned nremote = cpumask_weight(remote);
 	if (nremote)
 		tlb_ev(TLB_EV_IPI_SEND, remote.bits, nremote);
-	struct flush_call call = {req, me, before};
-	xcall(targets, flush_handler, &call, XCALL_WAIT);
+	xcall(targets, fn, arg, XCALL_WAIT);
 	if (nremote)
 		tlb_ev(TLB_EV_IPI_ACKED, remote.bits, nremote);
+}
+
+void tlb_flush_mm_range(const struct tlb_flush_request *req)
+{
 	/*
-	 * Only worth the shared write when someone deferred and may be waiting
-	 * on it. With per-table generations every target caught up to the
-	 * mm's generation it read, so this flush completes more than its own:
-	 * up to the lowest generation its targets (and, through `before`, the
-	 * CPUs it did not ask) are covered up to. A gather on another CPU whose
-	 * deferral that covers then skips its own flush (gather.c). Lazy and
-	 * switched-away CPUs left out catch up before they use the mm again.
+	 * The request's generation was bumped before this point (by the
+	 * gather's flush, or by its last deferral, earlier in the walk): only
+	 * now read who may need it, or (broadcast) the ASID to flush (rule 4).
+	 */
+	smp_mb();
+	if (tlb_broadcast) {
+		tlb_broadcast_request(req, true);
+		return;
+	}
+	/*
+	 * Read before the CPU set: a CPU this read of mm->cpus misses set
+	 * itself in the mask after it, so it reads tlb_gen after this read
+	 * (rule 2) and is covered up to `before` by its own switch-in. So once
+	 * every target is covered up to `before` too, so is every CPU.
+	 */
+	uint64_t before = atomic_load_acquire(&req->mm->tlb_gen);
+	struct flush_call call = {req, arch_cpu_id(), before};
+	tlb_xcall_traced(tlb_request_targets(req), flush_handler, &call);
+	/*
+	 * With per-table generations every target caught up to the mm's
+	 * generation it read, so this flush completes more than its own: up
+	 * to the lowest generation its targets (and, through `before`, the
+	 * CPUs it did not ask) are covered up to. A gather on another CPU
+	 * whose deferral that covers then skips its own flush (gather.c).
+	 * Lazy and switched-away CPUs left out catch up before they use the
+	 * mm again.
 	 */
 	uint64_t done = tlb_mode == TLB_MODE_GEN && !tlb_broken_is(TLB_BREAK_CATCH_UP_SKIPS_RING)
 			    ? atomic_load_relaxed(&call.covered)
 			    : req->gen;
-	if (atomic_load_relaxed(&mm->tlb_gen_deferred) > atomic_load_relaxed(&mm->tlb_gen_completed))
-		tlb_gen_complete(mm, done);
+	tlb_request_completed(req, done);
 }
 
 /* ---- Kernel mappings -------------------------------------------------------- */

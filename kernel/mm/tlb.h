@@ -110,6 +110,8 @@ enum tlb_break {
 	TLB_BREAK_ASID_ORPHAN_FREED, /* a destroyed mm's still-pinned id goes back to the pool */
 	TLB_BREAK_TRACE_RECORDS_OFF, /* the event ring (tlb_trace.h) keeps recording when stopped */
 	TLB_BREAK_MODE_SWITCH_IGNORES_USERS, /* a live mode switch runs while a thread uses an mm */
+	TLB_BREAK_BATCH_FREE_EARLY, /* a TLB batch frees its frames before its round */
+	TLB_BREAK_RANGE_LIMIT_OFF_BY_ONE, /* ranges of exactly the limit are flushed whole */
 };
 extern enum tlb_break tlb_broken;
 /* The tlb.break= words ('|'-separated, "none" first), in enum tlb_break order. */
@@ -168,6 +170,20 @@ extern struct tlb_switch_test tlb_switch_test;
  * but the kernel's is used.
  */
 void tlb_setup(void);
+
+/*
+ * Ranges longer than this many pages are flushed as the whole mm, by the
+ * broadcast transport (`broadcast`) or by each CPU locally: the arch's
+ * measured limits (struct tlb_caps), or `tlb.range_max=` for both when
+ * set (a benchmark knob: `make bench-threshold` compares the limits).
+ * Fixed from tlb_setup() on.
+ */
+unsigned tlb_range_max_pages(bool broadcast);
+/*
+ * True when `tlb.range_max=` replaced the arch's limits (for tests that
+ * check those limits themselves). Fixed from tlb_setup() on.
+ */
+bool tlb_range_max_overridden(void);
 
 /*
  * Bumps mm's generation for a change to [start, end) that has already been

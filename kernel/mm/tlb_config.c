@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * How the TLB layer is set up for this boot: the shootdown mode and
- * transport (`tlb=`), and the test-only switches that break one invariant
+ * transport (`tlb=`), the range limits (the arch's, or `tlb.range_max=`),
+ * and the test-only switches that break one invariant
  * each (`tlb.break=`, `tlb.skip_flush`). The keys are registered here, in
  * the kernel's one table of command-line keys (docs/cmdline.md), and read
  * once by tlb_setup().
@@ -32,6 +33,7 @@
 enum tlb_mode tlb_mode = TLB_MODE_GEN;
 bool tlb_broadcast;
 enum tlb_break tlb_broken;
+static unsigned range_max_override; /* tlb.range_max=; 0: the arch's */
 
 /* The words of `tlb=`, in enum tlb_cmdline_mode order. */
 enum tlb_cmdline_mode { TLB_CMD_GEN, TLB_CMD_IPI, TLB_CMD_MMGEN, TLB_CMD_BROADCAST };
@@ -46,9 +48,20 @@ CMDLINE_PARAM(tlb_break_param, .key = "tlb.break", .kind = CMDLINE_ENUM,
 			"lazy_no_catch_up|switch_no_catch_up|catch_up_skips_ring|"
 			"asid_forget_reserved|replace_no_flush|asid_pin_ignored|"
 			"defer_every_level|spare_switched_away|asid_orphan_freed|"
-			"trace_records_off|mode_switch_ignores_users",
+			"trace_records_off|mode_switch_ignores_users|batch_free_early|"
+			"range_limit_off_by_one",
 	      .def = "none",
 	      .help = "test-only: break one invariant of the TLB layer (tests must then fail)");
+/*
+ * At most 4096 pages (16 MiB): a CPU answering a shootdown invalidates up
+ * to the limit page by page in its IPI handler, with interrupts off, and a
+ * broadcast loops as long; a larger limit can hold a CPU for seconds under
+ * TCG and trip the cross-call and ktest timeouts.
+ */
+CMDLINE_PARAM(tlb_range_max_param, .key = "tlb.range_max", .kind = CMDLINE_U64, .min = 0,
+	      .max = 4096, .def = "0",
+	      .help = "benchmarks: flush ranges past this many pages as the whole mm, on both "
+		      "transports (0: the arch's measured limits)");
 CMDLINE_PARAM(tlb_skip_flush_param, .key = "tlb.skip_flush", .kind = CMDLINE_FLAG, .def = "off",
 	      .help = "test-only: skip every gather's flush (the stale-TLB test must then fail)");
 
@@ -79,11 +92,30 @@ void tlb_setup(void)
 		printk("tlb: WARNING: invariant '%s' broken on purpose: tests must fail", name);
 	}
 	print_mode();
+	range_max_override = (unsigned)cmdline_u64("tlb.range_max");
+	/* One line in every boot: tools/bench_threshold.py reads the limits in force from it. */
+	printk("tlb: whole-mm flush past %u pages (local), %u pages (broadcast)%s",
+	       tlb_range_max_pages(false), tlb_range_max_pages(true),
+	       range_max_override ? " (tlb.range_max)" : "");
 	if (cmdline_has("tlb.skip_flush")) {
 		/* Test-only: proves the stale-TLB test can see a missing flush. */
 		tlb_test_skip_flush = true;
 		printk("tlb: WARNING: flushes are skipped (tlb.skip_flush): tests must fail");
 	}
+}
+
+unsigned tlb_range_max_pages(bool broadcast)
+{
+	unsigned limit = range_max_override ? range_max_override
+			 : broadcast	    ? arch_tlb_caps()->broadcast_max_pages
+					    : arch_tlb_caps()->range_max_pages;
+	/* Broken on purpose: the limit counted one too low (a `>=` for a `>`). */
+	return limit - (limit && tlb_broken_is(TLB_BREAK_RANGE_LIMIT_OFF_BY_ONE));
+}
+
+bool tlb_range_max_overridden(void)
+{
+	return range_max_override != 0;
 }
 
 const char *tlb_break_names(void)

@@ -348,6 +348,28 @@ static int change_tables(struct mm *mm, const void *me, virt_addr_t va, virt_add
 	return err;
 }
 
+int vma_own_page(struct mm *mm, virt_addr_t va, const void *me, struct vma *copy)
+{
+	down_read(&mm->lock);
+	struct claim c = {mm, va, va + PAGE_SIZE, 0};
+	wait_range_free(&c, true);
+	struct vma *v = vma_find(mm, va);
+	if (v) {
+		v->owner = me;
+		*copy = *v;
+	}
+	spin_unlock_irqrestore(&mm->vma_lock, c.flags);
+	return v ? 0 : -EINVAL;
+}
+
+void vma_disown(struct mm *mm, const void *me)
+{
+	/* Nothing it owns was marked to be unlinked: nothing comes back to free. */
+	if (release_range(mm, me))
+		panic("vma_disown: an owned VMA was to be unlinked");
+	up_read(&mm->lock);
+}
+
 static void vma_free_chain(struct vma *v)
 {
 	while (v) {

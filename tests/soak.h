@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The soak suite's shared state (soak_test.c), for its DMA part
+ * (soak_dma.c): the pages the soak threads change, how an access is
+ * told stale, and how the run is stopped.
+ *
+ * A page's owner publishes its state under `seq` (odd while it changes
+ * it); `gen` is the generation its tag carries (bumped by every map,
+ * after the tag is written); `rw_gen` is bumped before every change that
+ * makes the page writable (a map, or giving the write back), so an
+ * access that saw it unchanged across its window knows the page was not
+ * made writable meanwhile. Only the owner writes a slot.
+ */
+#ifndef PAGODA_TESTS_SOAK_H
+#define PAGODA_TESTS_SOAK_H
+
+#include "kernel/mm/mm.h"
+
+#define SOAK_SLOTS_PER_CPU 8
+/*
+ * Two pages share each leaf table, so emptying both frees the table too.
+ * Below 256 MiB (up to 15 CPUs): edu's default 28-bit DMA mask reaches them.
+ */
+#define SOAK_VA(slot)                                                                              \
+	(arch_mm_layout.user_base + MiB(128) + (virt_addr_t)((slot) / 2) * MiB(2) +                \
+	 ((slot) % 2) * PAGE_SIZE)
+
+enum soak_state { SOAK_UNMAPPED, SOAK_RW, SOAK_RO };
+
+struct soak_slot {
+	uint32_t seq;		       /* odd while the owner changes the page */
+	uint32_t state;		       /* enum soak_state, settled when seq is even */
+	uint64_t gen;		       /* the tag's generation of the current mapping */
+	uint64_t rw_gen;	       /* changes towards writable begun */
+	phys_addr_t frame, prev_frame; /* the mapping's frame, the one before */
+};
+
+/* The first stale access (or error); `engine` names the device for a DMA access (else NULL). */
+struct soak_report {
+	unsigned cpu, slot;
+	virt_addr_t va;
+	bool write;
+	const char *engine;
+	unsigned stream;
+	uint64_t seen_va, seen_gen, gen;
+	uint32_t state, seq_before, seq_after;
+	phys_addr_t frame, prev_frame;
+	char what[96];
+};
+
+/* The soak's mm of this epoch and its pages. */
+struct mm *soak_mm(void);
+unsigned soak_nr_slots(void);
+struct soak_slot *soak_slot(unsigned i);
+/*
+ * A page to access next: the last one half the time (dice bit 40), else
+ * preferably one whose owner is changing it now. `rng`: the caller's.
+ */
+unsigned soak_pick_slot(uint64_t *rng, unsigned last, uint64_t dice);
+uint64_t soak_rng_next(uint64_t *s);
+/* Stops the run; the first caller's report is the one printed. */
+void soak_fail(const struct soak_report *r);
+/* The same for an access of page r->slot: fills in the CPU, the page and its frames, and `what`. */
+void soak_fail_page(struct soak_report *r, const char *what, bool faulted);
+bool soak_stopping(void);
+
+/* ---- The DMA part (soak_dma.c) ------------------------------------------------------------ */
+
+/* Powers the emulated IOMMU on for the run (its command thread on the last CPU). false: failed. */
+bool soak_dma_start(void);
+void soak_dma_finish(void);
+/*
+ * Per epoch, around the soak threads: binds the emulated IOMMU's stream,
+ * and edu's on the hardware IOMMU when one was probed, to `mm`, and
+ * starts edu's thread. 0 or the binding's error.
+ */
+int soak_dma_epoch_begin(struct mm *mm);
+/* Stops edu's thread: the device is idle (before the mm's teardown). */
+void soak_dma_epoch_quiesce(void);
+/* After the mm's teardown (which released the bindings): unbinds both. */
+void soak_dma_epoch_end(void);
+/* A soak thread's DMA step: device accesses of pages, each judged. */
+void soak_dma_cycle(uint64_t *rng);
+/* Called between a soak thread's accesses: lets the IOMMU's command thread run on its CPU. */
+void soak_dma_yield_point(void);
+/* Drains the emulated IOMMU's event queue (the run's control thread, now and then). */
+void soak_dma_poll(void);
+/* Device accesses and (expected) faults so far. */
+void soak_dma_counts(uint64_t *accesses, uint64_t *faults);
+/* One line about the DMA engines, for the report. */
+void soak_dma_print(void);
+
+#endif
