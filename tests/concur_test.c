@@ -8,9 +8,10 @@
  * get in or stay out; sync.break=readers_barge (a reader passes a waiting
  * writer) must fail writer_waits_and_is_preferred.
  *
- * The mm cases park an unmap (or protect) of range A on another CPU inside
- * the vm_test_unmap_parked hook: after its table work, before its flush,
- * its read hold and gather still open. Meanwhile faults fill range B,
+ * The mm cases park a change on another CPU inside the
+ * vm_test_change_stage hook (mm.h), its read hold and range still owned.
+ * The first two park an unmap (or protect) of range A after its table
+ * work, before its flush, its gather open. Meanwhile faults fill range B,
  * populate fills range P and another CPU unmaps range C, all of the same
  * mm, and all must finish while A's change is still parked (under the old
  * mutex they waited for it; C's gather is nested in A's). A touch of A
@@ -21,6 +22,10 @@
  * and the case must fail). Afterwards the result must be coherent: readers
  * on other CPUs that wrote A before the change fault on it (unmap) or on a
  * write (protect), no page of A or C is left mapped, and B and P are.
+ * One more parks earlier, for the race review 8 found (finding 1: the
+ * case says what it builds and the mm.break= switch it catches).
+ * Every mm case ends through scene_end(), which lets every thread it
+ * started go, clears the hook and destroys the mm, whatever failed.
  */
 #include "kernel/entry.h"
 #include "kernel/mm/frame.h"
@@ -41,6 +46,7 @@
 #define RANGE_P	       UVA(MiB(12))
 #define RANGE_BYTES    (RANGE_PAGES * PAGE_SIZE)
 #define CONCUR_READERS 2
+#define PARK_MAX_MS    10000 /* how long a parked change or a reader waits for a failed case */
 
 /* ---- The lock itself ------------------------------------------------------------- */
 
@@ -167,62 +173,81 @@ static void downgrade_lets_readers_in_not_writers(struct ktest *t)
 
 /* ---- Address spaces ---------------------------------------------------------------- */
 
-enum parked_op { PARK_UNMAP, PARK_PROTECT };
+enum parked_op { PARK_UNMAP, PARK_PROTECT, PARK_MIXED };
 
 struct concur {
 	struct mm *mm;
 	enum parked_op op;
-	uint32_t parked, release;      /* the change of A is in the hook / may go on */
-	uint32_t returned;	       /* the change of A returned */
+	virt_addr_t va, end;	       /* the change that parks */
+	enum vm_change_stage stage;    /* where it parks */
+	uint32_t parked, release;      /* the change is in the hook / may go on */
+	uint32_t returned;	       /* the change returned */
 	uint32_t readers_ready, check; /* readers cached A / may probe it now */
 	int change_err;
 };
 
 static struct concur cc;
 
-/* The hook: parks the change of A only (the unmap of C runs through). */
-static void park_here(struct mm *mm, virt_addr_t va, virt_addr_t end)
+/* The hook: parks the one change the case names, at its stage (others run through). */
+static void park_here(struct mm *mm, virt_addr_t va, virt_addr_t end, enum vm_change_stage stage)
 {
-	if (mm != cc.mm || va != RANGE_A || end != RANGE_A + RANGE_BYTES)
+	if (mm != cc.mm || va != cc.va || end != cc.end || stage != cc.stage)
 		return;
 	atomic_store_release(&cc.parked, 1);
 	/* Bounded: a failing case must not leave a thread parked for ever. */
-	for (unsigned i = 0; i < 10000 && !atomic_load_acquire(&cc.release); i++)
+	uint64_t deadline = arch_time_ns() + PARK_MAX_MS * MS;
+	while (!atomic_load_acquire(&cc.release) && arch_time_ns() < deadline)
 		thread_sleep_ns(MS);
 }
 
-static void change_a(void *arg)
+static void change_run(void *arg)
 {
 	(void)arg;
-	cc.change_err = cc.op == PARK_UNMAP ? vm_unmap(cc.mm, RANGE_A, RANGE_BYTES)
-					    : vm_protect(cc.mm, RANGE_A, RANGE_BYTES, PT_READ);
+	uint64_t size = cc.end - cc.va;
+	if (cc.op == PARK_UNMAP)
+		cc.change_err = vm_unmap(cc.mm, cc.va, size);
+	else
+		cc.change_err = vm_protect(cc.mm, cc.va, size,
+					   cc.op == PARK_MIXED ? PT_READ | PT_EXEC : PT_READ);
 	atomic_store_release(&cc.returned, 1);
 }
 
+/* Touches `pages` pages from `va` (a write, or a read), under a fault fixture. */
 struct prober {
 	virt_addr_t va;
+	unsigned pages; /* 0: one */
 	bool write;
 	bool faulted;
-	uint32_t seen;
+	uint32_t seen, done;
 	struct fault_info fault;
 };
 
 static void probe_body(void *arg)
 {
 	struct prober *p = arg;
-	volatile uint32_t *q = (volatile uint32_t *)p->va;
-	if (p->write)
-		*q = 0xBADu;
-	else
-		p->seen = *q;
+	for (unsigned i = 0; i < MAX(p->pages, 1u); i++) {
+		volatile uint32_t *q = (volatile uint32_t *)(p->va + i * PAGE_SIZE);
+		if (p->write)
+			*q = 0xB0000u + i;
+		else
+			p->seen = *q;
+	}
+}
+
+static void probe_run(void *arg)
+{
+	struct prober *p = arg;
+	p->faulted = ktest_expect_fault(probe_body, p, &p->fault);
+	atomic_store_release(&p->done, 1);
 }
 
 /*
  * A reader of A on another CPU: writes every page (its TLB now holds them
- * writable and dirty), stays in the mm, then probes page 0.
+ * writable and dirty), stays in the mm, then probes page 0 when told to.
  */
 struct reader {
 	struct prober probe;
+	bool told; /* the check came before the reader gave up waiting */
 };
 
 static void reader_run(void *arg)
@@ -231,24 +256,13 @@ static void reader_run(void *arg)
 	for (unsigned i = 0; i < RANGE_PAGES; i++)
 		*(volatile uint32_t *)(RANGE_A + i * PAGE_SIZE + 64 * arch_cpu_id()) = i;
 	atomic_fetch_add(&cc.readers_ready, 1);
-	while (!atomic_load_acquire(&cc.check))
-		arch_cpu_relax(); /* spinning keeps the mm loaded here: a flush target */
-	r->probe.faulted = ktest_expect_fault(probe_body, &r->probe, &r->probe.fault);
-}
-
-/* Touches the RANGE_B pages (faults that fill) and writes each page's index. */
-static void fill_b(void *arg)
-{
-	uint32_t *done = arg;
-	for (unsigned i = 0; i < RANGE_PAGES; i++)
-		*(volatile uint32_t *)(RANGE_B + i * PAGE_SIZE) = 0xB0000u + i;
-	atomic_store_release(done, 1);
-}
-
-static void probe_run(void *arg)
-{
-	struct prober *p = arg;
-	p->faulted = ktest_expect_fault(probe_body, p, &p->fault);
+	/* Spinning keeps the mm loaded here (a flush target); bounded, for a case that failed. */
+	uint64_t deadline = arch_time_ns() + PARK_MAX_MS * MS;
+	while (!atomic_load_acquire(&cc.check) && arch_time_ns() < deadline)
+		arch_cpu_relax();
+	r->told = atomic_load_acquire(&cc.check) != 0;
+	if (r->told)
+		r->probe.faulted = ktest_expect_fault(probe_body, &r->probe, &r->probe.fault);
 }
 
 static bool mapped(struct mm *mm, virt_addr_t va)
@@ -282,77 +296,143 @@ static struct mm *concur_mm(void)
 }
 
 /*
- * The scenario of the header: CPU other(0) changes A and parks; readers of
- * A on other(1..); faults on B from CPU 0 (a thread), populate of P and the
- * unmap of C from this thread, and a touch of A, all while parked.
+ * A parked change and the threads around it. scene_end() undoes all of it
+ * whatever the case got to: it lets the change and the readers go, joins
+ * every thread started, clears the hook and destroys the mm.
+ */
+struct scene {
+	struct reader readers[CONCUR_READERS];
+	struct thread *rth[CONCUR_READERS];
+	unsigned nreaders;
+	struct thread *change;
+};
+
+static struct scene sc;
+
+/* Starts the scene on `mm` (taken over, also on failure); with readers, each caches A. */
+static bool scene_begin(struct ktest *t, struct mm *mm, enum parked_op op, virt_addr_t va,
+			virt_addr_t end, bool readers)
+{
+	cc = (struct concur){.mm = mm, .op = op, .va = va, .end = end};
+	sc = (struct scene){0};
+	if (!mm)
+		return false;
+	for (unsigned i = 0; readers && i < CONCUR_READERS && other_cpu(1 + i) >= 0; i++) {
+		/* After an unmap any touch faults; after a protect, a write. */
+		sc.readers[i] =
+		    (struct reader){.probe = {.va = RANGE_A, .write = op != PARK_UNMAP}};
+		sc.rth[i] = thread_create_mm("reader", (unsigned)other_cpu(1 + i), mm, reader_run,
+					     &sc.readers[i]);
+		EXPECT_TRUE(t, sc.rth[i] != NULL);
+		if (!sc.rth[i])
+			return false;
+		sc.nreaders++;
+	}
+	uint64_t deadline = arch_time_ns() + 2000 * MS;
+	while (atomic_load_acquire(&cc.readers_ready) < sc.nreaders && arch_time_ns() < deadline)
+		thread_sleep_ns(MS);
+	EXPECT_EQ(t, atomic_load_acquire(&cc.readers_ready), sc.nreaders);
+	return atomic_load_acquire(&cc.readers_ready) == sc.nreaders;
+}
+
+/* Starts the change on CPU other(0), to park at `stage`; true once it is parked there. */
+static bool scene_park(struct ktest *t, enum vm_change_stage stage)
+{
+	cc.stage = stage;
+	vm_test_change_stage = park_here;
+	sc.change = thread_create_mm("change", (unsigned)other_cpu(0), cc.mm, change_run, NULL);
+	EXPECT_TRUE(t, sc.change != NULL);
+	bool parked = sc.change && wait_flag(&cc.parked, 5000);
+	EXPECT_TRUE(t, parked);
+	return parked;
+}
+
+/* Lets the parked change go and waits for it to return. */
+static void scene_release(struct ktest *t)
+{
+	atomic_store_release(&cc.release, 1);
+	if (sc.change)
+		thread_join(sc.change);
+	sc.change = NULL;
+	vm_test_change_stage = NULL;
+	EXPECT_EQ(t, cc.change_err, 0);
+}
+
+/* Every reader that cached A before the change must fault on it now (no stale entry). */
+static void scene_check_readers(struct ktest *t)
+{
+	atomic_store_release(&cc.check, 1);
+	for (unsigned i = 0; i < sc.nreaders; i++) {
+		thread_join(sc.rth[i]);
+		sc.rth[i] = NULL;
+		EXPECT_TRUE(t, sc.readers[i].told);
+		EXPECT_TRUE(t, sc.readers[i].probe.faulted);
+	}
+}
+
+static void scene_end(void)
+{
+	atomic_store_release(&cc.release, 1);
+	atomic_store_release(&cc.check, 1);
+	if (sc.change)
+		thread_join(sc.change);
+	for (unsigned i = 0; i < sc.nreaders; i++)
+		if (sc.rth[i])
+			thread_join(sc.rth[i]);
+	vm_test_change_stage = NULL;
+	if (cc.mm)
+		mm_destroy(cc.mm);
+	cc.mm = NULL;
+}
+
+/*
+ * The scenario of the header: CPU other(0) changes A and parks after its
+ * walk; readers of A on other(1..); faults on B from CPU 0 (a thread),
+ * populate of P and the unmap of C from this thread, and a touch of A,
+ * all while parked.
  */
 static void beside_a_parked_change(struct ktest *t, enum parked_op op)
 {
 	if (other_cpu(1) < 0)
 		KTEST_SKIP(t, "needs 3 CPUs");
-	struct mm *mm = concur_mm();
-	ASSERT_TRUE(t, mm != NULL);
-	cc = (struct concur){.mm = mm, .op = op};
-	static struct reader readers[CONCUR_READERS];
-	struct thread *rth[CONCUR_READERS] = {0};
-	unsigned nreaders = 0;
-	for (unsigned i = 0; i < CONCUR_READERS && other_cpu(1 + i) >= 0; i++, nreaders++) {
-		readers[i] = (struct reader){.probe = {.va = RANGE_A, .write = op == PARK_PROTECT}};
-		rth[i] = thread_create_mm("reader", (unsigned)other_cpu(1 + i), mm, reader_run,
-					  &readers[i]);
-		ASSERT_TRUE(t, rth[i] != NULL);
-	}
-	for (unsigned i = 0; i < 2000 && atomic_load_acquire(&cc.readers_ready) < nreaders; i++)
-		thread_sleep_ns(MS);
-	ASSERT_EQ(t, atomic_load_acquire(&cc.readers_ready), nreaders);
-
 	struct gather_stats g0 = gather_stats;
-	vm_test_unmap_parked = park_here;
-	struct thread *ch =
-	    thread_create_mm("change-a", (unsigned)other_cpu(0), mm, change_a, NULL);
-	ASSERT_TRUE(t, ch != NULL);
-	bool parked = wait_flag(&cc.parked, 5000);
-	EXPECT_TRUE(t, parked);
+	if (!scene_begin(t, concur_mm(), op, RANGE_A, RANGE_A + RANGE_BYTES, true) ||
+	    !scene_park(t, VM_CHANGE_WALKED))
+		goto out;
+	struct mm *mm = cc.mm;
 
 	/* While A's change is parked: faults on B, populate of P, unmap of C, a touch of A. */
-	static uint32_t b_done;
-	b_done = 0;
-	struct thread *fb = thread_create_mm("fill-b", arch_cpu_id(), mm, fill_b, &b_done);
-	ASSERT_TRUE(t, fb != NULL);
-	EXPECT_TRUE(t, wait_flag(&b_done, 5000));
+	static struct prober fill_b, touch;
+	fill_b = (struct prober){.va = RANGE_B, .pages = RANGE_PAGES, .write = true};
+	struct thread *fb = thread_create_mm("fill-b", arch_cpu_id(), mm, probe_run, &fill_b);
+	EXPECT_TRUE(t, fb != NULL);
+	EXPECT_TRUE(t, wait_flag(&fill_b.done, 5000)); /* no waiting for the parked change */
+	if (fb)
+		thread_join(fb);
+	EXPECT_FALSE(t, fill_b.faulted);
 	EXPECT_EQ(t, vm_populate(mm, RANGE_P, RANGE_BYTES), 0);
 	EXPECT_EQ(t, vm_unmap(mm, RANGE_C, RANGE_BYTES), 0);
-	static struct prober touch;
 	touch = (struct prober){.va = RANGE_A + 3 * PAGE_SIZE, .write = false};
 	struct thread *tt = thread_create_mm("touch-a", arch_cpu_id(), mm, probe_run, &touch);
-	ASSERT_TRUE(t, tt != NULL);
-	thread_join(tt);
+	EXPECT_TRUE(t, tt != NULL);
+	if (tt)
+		thread_join(tt);
 	/* All of that ran beside the parked change: it is still parked. */
-	EXPECT_FALSE(t, atomic_load_acquire(&cc.release));
 	EXPECT_FALSE(t, atomic_load_acquire(&cc.returned));
 	EXPECT_GE(t, gather_stats.nested - g0.nested, 1u); /* C's gather finished beside A's */
 	if (op == PARK_UNMAP)
-		EXPECT_TRUE(t, touch.faulted); /* A's VMA is gone: nothing may be filled there */
+		EXPECT_TRUE(t, touch.faulted); /* A's VMA is dying: nothing may be filled there */
 	else
 		EXPECT_FALSE(t, touch.faulted); /* a read of a read-only page */
 
-	atomic_store_release(&cc.release, 1);
-	thread_join(ch);
-	thread_join(fb);
-	vm_test_unmap_parked = NULL;
-	EXPECT_EQ(t, cc.change_err, 0);
-
-	/* Coherent: every CPU that cached A lost what the change took away. */
-	atomic_store_release(&cc.check, 1);
-	for (unsigned i = 0; i < nreaders; i++) {
-		thread_join(rth[i]);
-		EXPECT_TRUE(t, readers[i].probe.faulted);
-	}
+	scene_release(t);
+	scene_check_readers(t);
 	EXPECT_EQ(t, count_mapped(mm, RANGE_A), op == PARK_UNMAP ? 0u : (unsigned)RANGE_PAGES);
 	EXPECT_EQ(t, count_mapped(mm, RANGE_C), 0u);
 	EXPECT_EQ(t, count_mapped(mm, RANGE_B), (unsigned)RANGE_PAGES);
 	EXPECT_EQ(t, count_mapped(mm, RANGE_P), (unsigned)RANGE_PAGES);
-	mm_destroy(mm);
+out:
+	scene_end();
 }
 
 static void faults_run_beside_a_parked_unmap(struct ktest *t)
@@ -363,6 +443,67 @@ static void faults_run_beside_a_parked_unmap(struct ktest *t)
 static void faults_run_beside_a_parked_protect(struct ktest *t)
 {
 	beside_a_parked_change(t, PARK_PROTECT);
+}
+
+/* An exec fault on A, handed to the fault handler as the arch would hand it. */
+struct exec_fault {
+	struct mm *mm;
+	bool handled;
+	uint32_t done;
+};
+
+static void exec_fault_run(void *arg)
+{
+	struct exec_fault *x = arg;
+	/*
+	 * The kernel cannot fetch from a user page itself (SMEP, PXN): the
+	 * handler gets the fault the fetch would raise, from a thread with
+	 * interrupts on, and returns with them off, as the arch's entry has them.
+	 */
+	struct fault_info info = {.kind = FAULT_PAGE,
+				  .name = "instruction fetch",
+				  .address = RANGE_A,
+				  .exec = true,
+				  .irqs_were_on = true};
+	x->handled = mm_handle_fault(x->mm, &info);
+	arch_irq_enable();
+	atomic_store_release(&x->done, 1);
+}
+
+/*
+ * Review 8 finding 1: a protect of A's page 0 from RW to RX (it adds exec
+ * and takes write away) parks once the VMA is RX, before its walk; readers
+ * on other CPUs cached the page writable. An exec fault on the page now
+ * sees a VMA that allows it and an entry that does not: it must not give
+ * the entry the VMA's permissions (that takes write away with no flush,
+ * and the protect's walk then finds nothing to do and flushes nothing),
+ * but wait for the protect. Afterwards every reader's write must fault.
+ * mm.break=fault_removes_perm takes the permissions at once: this fails.
+ */
+static void fault_beside_a_mixed_protect_takes_nothing(struct ktest *t)
+{
+	if (other_cpu(1) < 0)
+		KTEST_SKIP(t, "needs 3 CPUs");
+	if (!scene_begin(t, concur_mm(), PARK_MIXED, RANGE_A, RANGE_A + PAGE_SIZE, true) ||
+	    !scene_park(t, VM_CHANGE_MARKED))
+		goto out;
+	static struct exec_fault x;
+	x = (struct exec_fault){.mm = cc.mm};
+	struct thread *xt = thread_create_mm("exec-a", arch_cpu_id(), cc.mm, exec_fault_run, &x);
+	EXPECT_TRUE(t, xt != NULL);
+	/* Parked: the fault waits for the protect, and the entry is still writable. */
+	EXPECT_FALSE(t, wait_flag(&x.done, 50));
+	struct pt_query_result q;
+	EXPECT_TRUE(t, pt_query(&cc.mm->pt, RANGE_A, &q) && (q.attrs & PT_WRITE));
+	scene_release(t);
+	if (xt)
+		thread_join(xt);
+	EXPECT_TRUE(t, x.handled); /* now the entry allows the fetch */
+	EXPECT_TRUE(t, pt_query(&cc.mm->pt, RANGE_A, &q) && !(q.attrs & PT_WRITE) &&
+			   (q.attrs & PT_EXEC));
+	scene_check_readers(t);
+out:
+	scene_end();
 }
 
 /* Two faults on one page at once: one frame stays mapped, the other is freed. */
@@ -420,6 +561,7 @@ static const struct ktest_case concur_cases[] = {
     KTEST_CASE(downgrade_lets_readers_in_not_writers),
     KTEST_CASE_TIMEOUT(faults_run_beside_a_parked_unmap, 30000),
     KTEST_CASE_TIMEOUT(faults_run_beside_a_parked_protect, 30000),
+    KTEST_CASE_TIMEOUT(fault_beside_a_mixed_protect_takes_nothing, 30000),
     KTEST_CASE(two_faults_on_one_page_install_once),
     KTEST_END,
 };

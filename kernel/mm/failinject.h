@@ -65,6 +65,8 @@ enum mm_break {
 	MM_BREAK_FILL_LEAK, /* a fault fill whose mapping fails keeps its zero page */
 	/* an unmap keeps its VMAs on the list through its table work: a fault may fill there */
 	MM_BREAK_UNMAP_NO_EXCLUSION,
+	/* a fault takes a changing VMA's permissions: one is dropped with no flush */
+	MM_BREAK_FAULT_REMOVES_PERM,
 };
 bool mm_broken_is(enum mm_break which);
 

@@ -14,11 +14,19 @@
  *    preempted, and with interrupts on again for as long as it takes.
  *    Faults on several CPUs, populate, and the table work of unmaps and
  *    protects of other ranges run side by side; pt->lock orders their
- *    table edits. Two faults on one page: pt_map lets one install, the
- *    other finds the page mapped (-EEXIST), frees its frame and retries.
- *  - A fault never fills inside a range being unmapped: the unmap took its
- *    VMAs off the list under the write hold, before any fault could read
- *    the list again (vma.c).
+ *    table edits. A fault checks its VMA and installs its page in one
+ *    vma_lock section. Two faults on one page: the second finds the page
+ *    with pt_query there, and frees the zero page it made (faults_raced).
+ *  - A fault never fills inside a range being unmapped: the unmap marks
+ *    its VMAs dying under vma_lock before its first table edit, and a
+ *    fault refuses a dying VMA (vma.c).
+ *  - A fault never takes a permission away (that would need a flush it
+ *    does not send): it gives a mapped page the VMA's permissions only
+ *    when the entry's are within them; while a change in flight owns the
+ *    VMA with permissions the entry exceeds (a protect that both adds and
+ *    removes), it waits for that change to end (mm.break=fault_removes_perm
+ *    does not, and concur.fault_beside_a_mixed_protect_takes_nothing must
+ *    fail).
  *  - A page is filled only inside an anonymous VMA whose permissions allow
  *    the access, with the VMA's attributes; the frame then belongs to the
  *    VMA (freed when it is unmapped or discarded).
@@ -42,12 +50,20 @@ static bool access_allowed(unsigned attrs, const struct fault_info *info)
 	return true;
 }
 
+/* Are the permissions of `attrs` a subset of those of `allowed`? */
+static bool perms_within(unsigned attrs, unsigned allowed)
+{
+	const unsigned perms = PT_READ | PT_WRITE | PT_EXEC;
+	return !(attrs & perms & ~allowed);
+}
+
 /*
  * Decides and acts on one page, under vma_lock, so the VMA it checks cannot
  * die (an unmap marks it under the same lock) before the page is in:
  * 0 resolved, -EFAULT refused, -EINVAL (populate) not anonymous memory,
  * -EAGAIN a zero page is needed first (*frame is 0: make one, call again),
- * or pt_map's error. A zero page made and not used stays in *frame.
+ * -EBUSY a change in flight owns the VMA and must end first (wait, call
+ * again), or pt_map's error. A zero page made and not used stays in *frame.
  * `info` NULL: populate (a read, and a mapped page is simply done).
  */
 static int resolve(struct mm *mm, virt_addr_t page, const struct fault_info *info,
@@ -69,12 +85,25 @@ static int resolve(struct mm *mm, virt_addr_t page, const struct fault_info *inf
 			/* Mapped, and the mapping allows it: a stale stricter TLB entry. */
 			arch_tlb_flush_user_page(asid_hw(mm), page);
 			atomic_fetch_add(&mm->stats.faults_spurious, 1);
+		} else if (v->kind == VMA_ANON && v->owner && !perms_within(q.attrs, v->attrs) &&
+			   !mm_broken_is(MM_BREAK_FAULT_REMOVES_PERM)) {
+			/*
+			 * A change in flight (a protect that both adds and takes
+			 * away) gave the VMA its new permissions before its walk
+			 * reached this entry. Taking the VMA's permissions now would
+			 * remove one with no flush, and the change's walk would then
+			 * find nothing to record: wait until it is done.
+			 */
+			err = -EBUSY;
 		} else if (v->kind == VMA_ANON) {
 			/*
 			 * Write-protected by soft-dirty tracking (or a protect that
 			 * upgraded the VMA has not reached this entry yet), the VMA
-			 * allowing the write: give the page the VMA's permissions,
-			 * marked as written. A promotion: nothing to flush or notify.
+			 * allowing the access: give the page the VMA's permissions,
+			 * marked as written. The entry's permissions are within the
+			 * VMA's (checked above for a change in flight; otherwise the
+			 * entry was made from the VMA), so this only adds: nothing to
+			 * flush or notify.
 			 */
 			err = pt_protect(&mm->pt, page, PAGE_SIZE, v->attrs | PT_SOFT_DIRTY);
 			if (!err)
@@ -102,16 +131,24 @@ static int resolve(struct mm *mm, virt_addr_t page, const struct fault_info *inf
 	return err;
 }
 
-/* Resolves `page` (mm->lock held for read), making its zero page outside vma_lock. */
+/*
+ * Resolves `page` (mm->lock held for read), making its zero page outside
+ * vma_lock and waiting outside it for a change that must end first.
+ */
 static int resolve_page(struct mm *mm, virt_addr_t page, const struct fault_info *info)
 {
 	phys_addr_t frame = 0;
-	int err = resolve(mm, page, info, &frame);
-	if (err == -EAGAIN) {
+	int err;
+	while ((err = resolve(mm, page, info, &frame)) == -EAGAIN || err == -EBUSY) {
+		if (err == -EBUSY) {
+			/* The change ends with no new hold of mm->lock: safe to wait in ours. */
+			vma_wait_unowned(mm, page);
+			continue;
+		}
 		/* Zeroing is slow: done before vma_lock, used only if the page is still a hole. */
 		err = mm_alloc_fails(MM_ALLOC_FILL) ? -ENOMEM : frame_alloc_zeroed(&frame);
-		if (!err)
-			err = resolve(mm, page, info, &frame);
+		if (err)
+			break;
 	}
 	if (frame)
 		frame_free(frame, 0);

@@ -172,11 +172,17 @@ void mm_switch(struct mm *next);
 bool mm_handle_fault(struct mm *mm, const struct fault_info *info);
 
 /*
- * Test hook (the concur suite): when set, an unmap or protect calls it
- * after its table work, before its flush, holding mm->lock for read and
- * its gather open, with interrupts on; a test parks the caller there to
+ * Test hook (the concur suite): when set, an unmap or protect calls it at
+ * each stage below, holding mm->lock for read and owning its range, with
+ * interrupts on and no spinlock held; a test parks the caller there to
  * show what may run beside it.
  */
-extern void (*vm_test_unmap_parked)(struct mm *mm, virt_addr_t va, virt_addr_t end);
+enum vm_change_stage {
+	VM_CHANGE_CLAIMED, /* owns its VMAs, before it tells subscribers, cuts and marks */
+	VM_CHANGE_MARKED,  /* cut and marked (dying, new attributes), before the table work */
+	VM_CHANGE_WALKED,  /* after the table work, its gather open, before its flush */
+};
+extern void (*vm_test_change_stage)(struct mm *mm, virt_addr_t va, virt_addr_t end,
+				    enum vm_change_stage stage);
 
 #endif

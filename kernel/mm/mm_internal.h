@@ -15,6 +15,12 @@ struct mmu_gather;
 /* The VMA containing `va`, or NULL. mm->vma_lock held, or mm->lock for write. */
 struct vma *vma_find(struct mm *mm, virt_addr_t va);
 /*
+ * Sleeps until no change owns a VMA holding `va` (a fault that must not
+ * act beside a change in flight, fault.c). mm->lock held for read, no
+ * spinlock; the change it waits for needs no new hold to end.
+ */
+void vma_wait_unowned(struct mm *mm, virt_addr_t va);
+/*
  * A change of one page outside vma.c (the TLB batch, tlb_batch.c): takes
  * mm->lock for read, waits until no change owns a VMA holding `va`, and
  * owns the VMA holding `va` for `me`, copying it to *copy: 0, or -EINVAL

@@ -156,6 +156,13 @@ static bool wait_range_free(struct claim *c, bool blockable)
 	}
 }
 
+void vma_wait_unowned(struct mm *mm, virt_addr_t va)
+{
+	struct claim c = {mm, va, va + PAGE_SIZE, 0};
+	wait_range_free(&c, true);
+	spin_unlock_irqrestore(&mm->vma_lock, c.flags);
+}
+
 static int map_common(struct mm *mm, virt_addr_t va, phys_addr_t pa, uint64_t size,
 		      unsigned attrs, enum vma_kind kind)
 {
@@ -320,7 +327,16 @@ static struct vma *release_range(struct mm *mm, const void *me)
 	return dead;
 }
 
-void (*vm_test_unmap_parked)(struct mm *mm, virt_addr_t va, virt_addr_t end);
+void (*vm_test_change_stage)(struct mm *mm, virt_addr_t va, virt_addr_t end,
+			     enum vm_change_stage stage);
+
+/* The test hook, for the unmaps and protects it watches. */
+static void change_stage(struct mm *mm, virt_addr_t va, virt_addr_t end, enum vma_op op,
+			 enum vm_change_stage stage)
+{
+	if (vm_test_change_stage && (op == VMA_OP_UNMAP || op == VMA_OP_PROTECT))
+		vm_test_change_stage(mm, va, end, stage);
+}
 
 /*
  * The table work of the change on every VMA piece inside [va, end) that `me`
@@ -423,6 +439,7 @@ static int change_range(struct mm *mm, virt_addr_t va, uint64_t size, enum vma_o
 	bool notify = op != VMA_OP_PROTECT || protect_downgrades(mm, va, end, attrs) ||
 		      mn_broken_is(MN_BREAK_NO_PROMOTION_SKIP);
 	spin_unlock_irqrestore(&mm->vma_lock, c.flags);
+	change_stage(mm, va, end, op, VM_CHANGE_CLAIMED);
 	struct mn_range range = {.mm = mm, .start = va, .end = end, .event = op_event[op],
 				 .flags = blockable ? MN_RANGE_BLOCKABLE : 0};
 	if (notify && (err = mn_invalidate_start(&range)) != 0) {
@@ -440,14 +457,14 @@ static int change_range(struct mm *mm, virt_addr_t va, uint64_t size, enum vma_o
 	}
 	mark_range(mm, va, end, op, attrs);
 	spin_unlock_irqrestore(&mm->vma_lock, flags);
+	change_stage(mm, va, end, op, VM_CHANGE_MARKED);
 
 	/* Discards free frames like an unmap; soft-dirty clearing write-protects. */
 	bool unmapping = op == VMA_OP_UNMAP || op == VMA_OP_DISCARD;
 	tlb_ev(unmapping ? TLB_EV_UNMAP_START : TLB_EV_PROTECT_START, va, end);
 	tlb_gather_begin(&g, mm, false);
 	err = change_tables(mm, me, va, end, op, &g);
-	if (vm_test_unmap_parked && (op == VMA_OP_UNMAP || op == VMA_OP_PROTECT))
-		vm_test_unmap_parked(mm, va, end);
+	change_stage(mm, va, end, op, VM_CHANGE_WALKED);
 	tlb_gather_finish(&g);
 	tlb_ev(unmapping ? TLB_EV_UNMAP_END : TLB_EV_PROTECT_END, va, end);
 	if (notify)
