@@ -22,12 +22,13 @@
  * and the case must fail). Afterwards the result must be coherent: readers
  * on other CPUs that wrote A before the change fault on it (unmap) or on a
  * write (protect), no page of A or C is left mapped, and B and P are.
- * One more parks earlier, for the race review 8 found (finding 1: the
- * case says what it builds and the mm.break= switch it catches).
+ * Two more park earlier, for the races review 8 found (findings 1 and 2:
+ * each case says what it builds and the mm.break= switch it catches).
  * Every mm case ends through scene_end(), which lets every thread it
  * started go, clears the hook and destroys the mm, whatever failed.
  */
 #include "kernel/entry.h"
+#include "kernel/errno.h"
 #include "kernel/mm/frame.h"
 #include "kernel/mm/gather.h"
 #include "kernel/mm/mm.h"
@@ -506,6 +507,51 @@ out:
 	scene_end();
 }
 
+/*
+ * Review 8 finding 2: an unmap of [A, A + 3 ranges) whose middle range H
+ * is a hole parks right after it owned its VMAs (before it cuts and marks
+ * them). Meanwhile H is mapped: no change owns anything there, so the map
+ * goes ahead. The unmap must leave H's new VMA alone: H then faults in
+ * normally, stays mapped and its VMA stays (a second map of H finds it).
+ * mm.break=mark_unowned marks every VMA in the range: H's is left dying,
+ * its touch faults, and this fails (the audit names the VMA too).
+ */
+static void map_into_the_hole_of_a_parked_unmap_survives(struct ktest *t)
+{
+	if (other_cpu(0) < 0)
+		KTEST_SKIP(t, "needs 2 CPUs");
+	const virt_addr_t hole = RANGE_A + RANGE_BYTES, c = RANGE_A + 2 * RANGE_BYTES;
+	const unsigned rw = PT_READ | PT_WRITE;
+	struct mm *mm = mm_create();
+	if (mm &&
+	    (vm_map_anon(mm, RANGE_A, RANGE_BYTES, rw) || vm_populate(mm, RANGE_A, RANGE_BYTES) ||
+	     vm_map_anon(mm, c, RANGE_BYTES, rw) || vm_populate(mm, c, RANGE_BYTES))) {
+		mm_destroy(mm);
+		mm = NULL;
+	}
+	EXPECT_TRUE(t, mm != NULL);
+	if (!scene_begin(t, mm, PARK_UNMAP, RANGE_A, c + RANGE_BYTES, false) ||
+	    !scene_park(t, VM_CHANGE_CLAIMED))
+		goto out;
+	EXPECT_EQ(t, vm_map_anon(mm, hole, RANGE_BYTES, rw), 0); /* beside the parked unmap */
+	EXPECT_FALSE(t, atomic_load_acquire(&cc.returned));
+	scene_release(t);
+
+	static struct prober touch;
+	touch = (struct prober){.va = hole, .pages = RANGE_PAGES, .write = true};
+	struct thread *tt = thread_create_mm("touch-hole", arch_cpu_id(), mm, probe_run, &touch);
+	EXPECT_TRUE(t, tt != NULL);
+	if (tt)
+		thread_join(tt);
+	EXPECT_FALSE(t, touch.faulted);
+	EXPECT_EQ(t, count_mapped(mm, hole), (unsigned)RANGE_PAGES);
+	EXPECT_EQ(t, vm_map_anon(mm, hole, PAGE_SIZE, rw), -EEXIST); /* its VMA is still there */
+	EXPECT_EQ(t, count_mapped(mm, RANGE_A), 0u);
+	EXPECT_EQ(t, count_mapped(mm, c), 0u);
+out:
+	scene_end();
+}
+
 /* Two faults on one page at once: one frame stays mapped, the other is freed. */
 struct racer {
 	struct mm *mm;
@@ -562,6 +608,7 @@ static const struct ktest_case concur_cases[] = {
     KTEST_CASE_TIMEOUT(faults_run_beside_a_parked_unmap, 30000),
     KTEST_CASE_TIMEOUT(faults_run_beside_a_parked_protect, 30000),
     KTEST_CASE_TIMEOUT(fault_beside_a_mixed_protect_takes_nothing, 30000),
+    KTEST_CASE_TIMEOUT(map_into_the_hole_of_a_parked_unmap_survives, 30000),
     KTEST_CASE(two_faults_on_one_page_install_once),
     KTEST_END,
 };

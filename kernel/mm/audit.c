@@ -152,6 +152,16 @@ static int audit_vmas(struct audit *a)
 			return violation(
 			    a, "VMA %#lx-%#lx overlaps, is unsorted or outside the user half",
 			    (unsigned long)v->start, (unsigned long)v->end);
+		/*
+		 * The audit holds mm->lock for write, and every change holds it
+		 * for read until it has let go of its VMAs: one still owned or
+		 * dying now was left behind (marked by a change that did not own
+		 * it, or never released).
+		 */
+		if (v->owner || v->dying)
+			return violation(a, "VMA %#lx-%#lx is %s with no change running",
+					 (unsigned long)v->start, (unsigned long)v->end,
+					 v->dying ? "dying" : "owned");
 		prev_end = v->end;
 	}
 	return 0;

@@ -13,7 +13,9 @@
  *    page at the VMA's offset) with permissions no wider than the VMA's,
  *    and is never global;
  *  - no table's TLB generation is ahead of its mm's;
- *  - an mm's VMAs are sorted, disjoint and inside the user half.
+ *  - an mm's VMAs are sorted, disjoint and inside the user half, and none
+ *    is owned by a change or dying (the audit holds mm->lock for write,
+ *    so no change is running).
  */
 #ifndef PAGODA_KERNEL_MM_AUDIT_H
 #define PAGODA_KERNEL_MM_AUDIT_H

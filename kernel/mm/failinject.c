@@ -20,7 +20,8 @@ CMDLINE_PARAM(fail_nth_param, .key = "fail.nth", .kind = CMDLINE_U64, .min = 1, 
 	      .help = "test-only: the Nth allocation in kernel/mm after the tests start fails");
 /* The words of `mm.break=`, in enum mm_break order. */
 CMDLINE_PARAM(mm_break_param, .key = "mm.break", .kind = CMDLINE_ENUM,
-	      .values = "none|leak_pte|fill_leak|unmap_vma_alive|fault_removes_perm", .def = "none",
+	      .values = "none|leak_pte|fill_leak|unmap_vma_alive|fault_removes_perm|mark_unowned",
+	      .def = "none",
 	      .help = "test-only: break one invariant of kernel/mm (the audit, failinject or "
 		      "concur suite must then fail)");
 

@@ -67,6 +67,8 @@ enum mm_break {
 	MM_BREAK_UNMAP_NO_EXCLUSION,
 	/* a fault takes a changing VMA's permissions: one is dropped with no flush */
 	MM_BREAK_FAULT_REMOVES_PERM,
+	/* a change marks every VMA in its range, also one mapped into a hole after its claim */
+	MM_BREAK_MARK_UNOWNED,
 };
 bool mm_broken_is(enum mm_break which);
 

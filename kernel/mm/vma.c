@@ -206,14 +206,16 @@ int vm_map_phys(struct mm *mm, virt_addr_t va, phys_addr_t pa, uint64_t size, un
 }
 
 /*
- * Cuts the VMAs so that `start` and `end` fall on VMA boundaries, using the
- * spares (at most two cuts: one at each end). vma_lock held; the VMA cut
- * is the caller's (owned), and so is its new tail.
+ * Cuts the VMA `me` owns across `at` so that `at` falls on a VMA boundary,
+ * using the spare (a change cuts at most twice: once at each end). A VMA
+ * that `me` does not own is not the change's to cut: one a map inserted
+ * into a hole of the range after the claim comes after the change.
+ * vma_lock held; the new tail is owned by `me` too.
  */
-static void split_at(struct mm *mm, virt_addr_t at, struct vma **spare)
+static void split_at(struct mm *mm, virt_addr_t at, struct vma **spare, const void *me)
 {
 	struct vma *v = vma_find(mm, at);
-	if (!v || v->start == at)
+	if (!v || v->start == at || v->owner != me)
 		return;
 	struct vma *tail = *spare;
 	*spare = NULL;
@@ -281,13 +283,16 @@ static void own_range(struct mm *mm, virt_addr_t va, virt_addr_t end, const void
 /*
  * vma_lock held, the range owned and cut at its ends: an unmap's VMAs die
  * (faults refuse them from now on, so nothing is filled in the range while
- * its tables are cleared), a protect's get their new attributes.
+ * its tables are cleared), a protect's get their new attributes. Only the
+ * VMAs `me` owns: the change walks only those (change_tables) and lets go
+ * only of those (release_range), so a VMA mapped into a hole of the range
+ * meanwhile must stay as its map made it.
  */
 static void mark_range(struct mm *mm, virt_addr_t va, virt_addr_t end, enum vma_op op,
-		       unsigned attrs)
+		       unsigned attrs, const void *me)
 {
 	for (struct vma *v = mm->vmas; v && v->start < end; v = v->next) {
-		if (v->end <= va)
+		if (v->end <= va || (v->owner != me && !mm_broken_is(MM_BREAK_MARK_UNOWNED)))
 			continue;
 		if (op == VMA_OP_UNMAP) {
 			v->unlink_at_end = true;
@@ -452,10 +457,10 @@ static int change_range(struct mm *mm, virt_addr_t va, uint64_t size, enum vma_o
 	}
 	irqflags_t flags = spin_lock_irqsave(&mm->vma_lock);
 	if (op == VMA_OP_UNMAP || op == VMA_OP_PROTECT) {
-		split_at(mm, va, &spare[0]);
-		split_at(mm, end, &spare[1]);
+		split_at(mm, va, &spare[0], me);
+		split_at(mm, end, &spare[1], me);
 	}
-	mark_range(mm, va, end, op, attrs);
+	mark_range(mm, va, end, op, attrs, me);
 	spin_unlock_irqrestore(&mm->vma_lock, flags);
 	change_stage(mm, va, end, op, VM_CHANGE_MARKED);
 
