@@ -552,10 +552,17 @@ int vm_map_reserved(struct mm *mm, phys_addr_t pa, unsigned attrs)
 	struct claim c = {mm, window_start, window_end, 0};
 	wait_range_free(&c, true);
 	struct vma *v;
-	/* users 0: the last user's unmap is under way (vm_unmap_reserved): wait for it. */
+	/*
+	 * users 0: the last user's unmap is under way (vm_unmap_reserved): wait
+	 * for it, holding nothing. That unmap needs a new read hold, which a
+	 * writer waiting behind ours would refuse it: sleeping with ours would
+	 * let the three wait for each other for ever.
+	 */
 	while ((v = vma_find(mm, window_start)) != NULL && v->pa == pa && v->users == 0) {
 		spin_unlock_irqrestore(&mm->vma_lock, c.flags);
+		up_read(&mm->lock);
 		thread_sleep_ns(RESERVED_RETRY_NS);
+		down_read(&mm->lock);
 		wait_range_free(&c, true);
 	}
 	int err = 0;
