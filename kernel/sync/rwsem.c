@@ -5,14 +5,19 @@
  * Every acquisition is a condition checked under the wait queue's lock
  * (wait_queue_wait): the condition itself takes the lock when it can, so
  * "can I have it" and "it is mine" are one step and no wake-up is lost.
- * Releases change the state under the same lock and wake every waiter;
- * each re-checks its condition. Waking all is O(waiters) per release, but
+ * Releases change the state and wake every waiter in one section under
+ * that lock, so the unlock is a release's last touch of the rwsem: a
+ * thread that takes it next may free it at once, as with mutex_unlock.
+ * Each waiter re-checks its condition. Waking all is O(waiters) per release, but
  * the waiters of one address space are at most one per CPU, and it keeps
  * the hand-over rules in one place (the conditions below) instead of a
  * queue discipline that must know readers from writers.
  *
- * A writer announces itself (writers_waiting) before it first checks, and
- * readers that are not inside yet defer to any announced writer: that is
+ * A writer announces itself (writers_waiting) in its first check, inside
+ * the wait's interrupts-off section: from the announcement to the take it
+ * is never interrupted except asleep on the queue, so nothing that leaves
+ * by longjmp from the tick (a ktest timeout) can leak the announcement.
+ * Readers that are not inside yet defer to any announced writer: that is
  * the writer preference. Readers already inside are never asked to leave.
  */
 #include "kernel/sync/rwsem.h"
@@ -74,7 +79,7 @@ static bool write_take(void *arg)
 	return true;
 }
 
-/* Runs `take` once under the queue lock: the uncontended path, and the trylocks. */
+/* Runs `take` once under the queue lock: the trylocks. */
 static bool take_now(struct rwsem *s, bool (*take)(void *arg))
 {
 	irqflags_t flags = spin_lock_irqsave(&s->wq.lock);
@@ -83,20 +88,45 @@ static bool take_now(struct rwsem *s, bool (*take)(void *arg))
 	return taken;
 }
 
-/* Both downs: `first` once (it may announce the caller), then sleep until `again` takes it. */
-static void down_common(struct rwsem *s, bool (*first)(void *arg), bool (*again)(void *arg),
-			const char *fn)
+/* A down in progress: the wait condition's state. */
+struct down {
+	struct rwsem *s;
+	bool (*take)(void *arg);
+	bool writer;
+	bool first; /* the next check is the first */
+};
+
+/*
+ * The wait condition of both downs, queue lock held, interrupts off: the
+ * first check announces a writer and counts a failure as contention.
+ */
+static bool down_check(void *arg)
+{
+	struct down *d = arg;
+	bool first = d->first;
+	d->first = false;
+	if (first && d->writer) {
+		if (d->s->writer == thread_current())
+			panic("down_write: %s already holds %p", d->s->writer->name, (void *)d->s);
+		d->s->writers_waiting++;
+	}
+	bool taken = d->take(d->s);
+	if (!taken && first)
+		atomic_fetch_add(&d->s->contended, 1);
+	return taken;
+}
+
+/* Both downs: one wait, whose first check may announce the caller. */
+static void down_common(struct rwsem *s, bool (*take)(void *arg), bool writer, const char *fn)
 {
 	rwsem_check_context(fn);
-	if (take_now(s, first))
-		return;
-	atomic_fetch_add(&s->contended, 1);
-	wait_queue_wait(&s->wq, again, s);
+	struct down d = {s, take, writer, true};
+	wait_queue_wait(&s->wq, down_check, &d);
 }
 
 void down_read(struct rwsem *s)
 {
-	down_common(s, read_take, read_take, "down_read");
+	down_common(s, read_take, false, "down_read");
 }
 
 bool down_read_trylock(struct rwsem *s)
@@ -109,29 +139,22 @@ void up_read(struct rwsem *s)
 	irqflags_t flags = spin_lock_irqsave(&s->wq.lock);
 	if (s->readers == 0 || s->writer)
 		panic("up_read: %p is not held for read", (void *)s);
-	bool last = --s->readers == 0;
-	spin_unlock_irqrestore(&s->wq.lock, flags);
 	/* Only a writer can be waiting for the last reader to leave. */
-	if (last)
-		wait_queue_wake_all(&s->wq);
-}
-
-/* Announces a writer; then write_take may succeed. */
-static bool write_announce_and_take(void *arg)
-{
-	struct rwsem *s = arg;
-	if (s->writer == thread_current())
-		panic("down_write: %s already holds %p", s->writer->name, (void *)s);
-	s->writers_waiting++;
-	return write_take(s);
+	if (--s->readers == 0)
+		wait_queue_wake_all_locked(&s->wq);
+	spin_unlock_irqrestore(&s->wq.lock, flags);
 }
 
 void down_write(struct rwsem *s)
 {
-	down_common(s, write_announce_and_take, write_take, "down_write");
+	down_common(s, write_take, true, "down_write");
 }
 
-/* Queue lock held: the write hold if nobody holds it or waits (a trylock jumps no queue). */
+/*
+ * Queue lock held: the write hold if nobody holds it. It does not look at
+ * writers_waiting: a trylock may take it ahead of a writer asleep in
+ * down_write (the audit's trylock does; it holds it briefly and wakes all).
+ */
 static bool write_try(void *arg)
 {
 	struct rwsem *s = arg;
@@ -159,17 +182,17 @@ void up_write(struct rwsem *s)
 {
 	irqflags_t flags = spin_lock_irqsave(&s->wq.lock);
 	write_release(s, 0, "up_write");
+	wait_queue_wake_all_locked(&s->wq);
 	spin_unlock_irqrestore(&s->wq.lock, flags);
-	wait_queue_wake_all(&s->wq);
 }
 
 void downgrade_write(struct rwsem *s)
 {
 	irqflags_t flags = spin_lock_irqsave(&s->wq.lock);
 	write_release(s, 1, "downgrade_write");
-	spin_unlock_irqrestore(&s->wq.lock, flags);
 	/* Waiting readers may come in now; waiting writers find `readers` and sleep again. */
-	wait_queue_wake_all(&s->wq);
+	wait_queue_wake_all_locked(&s->wq);
+	spin_unlock_irqrestore(&s->wq.lock, flags);
 }
 
 bool rwsem_is_write_held_by_me(struct rwsem *s)

@@ -134,6 +134,13 @@ bool wait_queue_wait_timeout(struct wait_queue *wq, bool (*cond)(void *arg), voi
 unsigned wait_queue_wake_all(struct wait_queue *wq)
 {
 	irqflags_t flags = spin_lock_irqsave(&wq->lock);
+	unsigned n = wait_queue_wake_all_locked(wq);
+	spin_unlock_irqrestore(&wq->lock, flags);
+	return n;
+}
+
+unsigned wait_queue_wake_all_locked(struct wait_queue *wq)
+{
 	struct thread *t = wq->head;
 	wq->head = wq->tail = NULL;
 	unsigned n = 0;
@@ -145,7 +152,6 @@ unsigned wait_queue_wake_all(struct wait_queue *wq)
 		n++;
 		t = next;
 	}
-	spin_unlock_irqrestore(&wq->lock, flags);
 	return n;
 }
 

@@ -44,6 +44,12 @@ bool wait_queue_wait_timeout(struct wait_queue *wq, bool (*cond)(void *arg), voi
 			     uint64_t timeout_ns);
 /* Wakes every waiter; returns how many. */
 unsigned wait_queue_wake_all(struct wait_queue *wq);
+/*
+ * The same with wq->lock already held (interrupts off): for a waker whose
+ * state lives under that lock and whose last touch of the queue must be
+ * its unlock, so a waiter that then frees the object finds nobody in it.
+ */
+unsigned wait_queue_wake_all_locked(struct wait_queue *wq);
 
 /*
  * The owner field and `contended` are protected by waiters.lock. Unlock
