@@ -6,7 +6,8 @@
  *
  * The rwsem cases hold the lock on CPU 0 and watch threads on other CPUs
  * get in or stay out; sync.break=readers_barge (a reader passes a waiting
- * writer) must fail writer_waits_and_is_preferred.
+ * writer) must fail writer_waits_and_is_preferred, and a downgrade must
+ * keep a writer that queued before it out.
  *
  * The mm cases park a change on another CPU inside the
  * vm_test_change_stage hook (mm.h), its read hold and range still owned.
@@ -48,6 +49,7 @@
 #define RANGE_BYTES    (RANGE_PAGES * PAGE_SIZE)
 #define CONCUR_READERS 2
 #define PARK_MAX_MS    10000 /* how long a parked change or a reader waits for a failed case */
+#define HOLD_MAX_MS    3000  /* how long a locker holds the rwsem without being told */
 
 /* ---- The lock itself ------------------------------------------------------------- */
 
@@ -67,7 +69,9 @@ static void locker_run(void *arg)
 	else
 		down_read(&sem);
 	atomic_store_release(&l->in, 1);
-	while (!atomic_load_acquire(&l->release))
+	/* Bounded: a case that fails (or deadlocks on a broken lock) must still end. */
+	uint64_t deadline = arch_time_ns() + HOLD_MAX_MS * MS;
+	while (!atomic_load_acquire(&l->release) && arch_time_ns() < deadline)
 		thread_sleep_ns(MS);
 	if (l->write)
 		up_write(&sem);
@@ -147,20 +151,38 @@ static void writer_waits_and_is_preferred(struct ktest *t)
 	thread_join(rt);
 }
 
+/*
+ * A downgrade is one step: a writer that queued while we held the write
+ * hold finds our read hold (a downgrade made of up_write and down_read
+ * would let it in between), and readers that queued come in beside us.
+ */
 static void downgrade_lets_readers_in_not_writers(struct ktest *t)
 {
 	if (other_cpu(1) < 0)
 		KTEST_SKIP(t, "needs 3 CPUs");
 	static struct locker r, w;
 	down_write(&sem);
-	struct thread *rt = start_locker(&r, 0, false);
-	ASSERT_TRUE(t, rt != NULL);
-	EXPECT_FALSE(t, wait_flag(&r.in, 20)); /* a writer holds it */
+	struct thread *wt = start_locker(&w, 0, true);
+	uint64_t deadline = arch_time_ns() + 2000 * MS;
+	while (wt && !atomic_load_acquire(&sem.writers_waiting) && arch_time_ns() < deadline)
+		thread_sleep_ns(MS);
+	EXPECT_EQ(t, atomic_load_acquire(&sem.writers_waiting), 1u); /* queued behind us */
 	downgrade_write(&sem);
 	EXPECT_FALSE(t, rwsem_is_write_held_by_me(&sem));
-	EXPECT_TRUE(t, wait_flag(&r.in, 2000)); /* beside our read hold */
-	struct thread *wt = start_locker(&w, 1, true);
-	ASSERT_TRUE(t, wt != NULL);
+	EXPECT_FALSE(t, wait_flag(&w.in, 50)); /* our read hold keeps it out */
+	up_read(&sem);
+	EXPECT_TRUE(t, wait_flag(&w.in, 2000));
+	atomic_store_release(&w.release, 1);
+	if (wt)
+		thread_join(wt);
+
+	/* No writer waiting: a reader queued behind our write hold comes in beside our read. */
+	down_write(&sem);
+	struct thread *rt = start_locker(&r, 0, false);
+	EXPECT_FALSE(t, wait_flag(&r.in, 20)); /* a writer holds it */
+	downgrade_write(&sem);
+	EXPECT_TRUE(t, wait_flag(&r.in, 2000));
+	wt = start_locker(&w, 1, true);
 	EXPECT_FALSE(t, wait_flag(&w.in, 30)); /* two readers inside */
 	atomic_store_release(&r.release, 1);
 	EXPECT_TRUE(t, wait_flag(&r.out, 2000));
@@ -168,8 +190,10 @@ static void downgrade_lets_readers_in_not_writers(struct ktest *t)
 	up_read(&sem);
 	EXPECT_TRUE(t, wait_flag(&w.in, 2000));
 	atomic_store_release(&w.release, 1);
-	thread_join(rt);
-	thread_join(wt);
+	if (rt)
+		thread_join(rt);
+	if (wt)
+		thread_join(wt);
 }
 
 /* ---- Address spaces ---------------------------------------------------------------- */
