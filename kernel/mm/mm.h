@@ -12,8 +12,9 @@
  *    sees the other (both sides use sequentially consistent operations).
  *  - Every change to the tables goes through an mmu_gather (gather.h), or
  *    fills a hole (a fault), under mm->lock held for read or write and
- *    pt->lock (docs/mm.md, "Locking"): the VMA list changes only under the
- *    write hold; table edits only under pt->lock.
+ *    pt->lock (docs/mm.md, "Locking"): the VMA list and every VMA's fields
+ *    change only under vma_lock (a VMA a change owns, only by that
+ *    change); table edits only under pt->lock.
  *  - VMAs are sorted by start and do not overlap; anonymous VMAs own the
  *    frames their pages map (zero-filled on first touch, freed by unmap).
  */

@@ -136,7 +136,7 @@ static void epoch_synchronize(void)
 
 /*
  * The mm's notifier state, created on first use under mm->lock held for
- * write: every change holds that lock (for write, then read) from its
+ * write: every change holds that lock for read from its
  * mn_invalidate_start to its end, so the state never appears in the
  * middle of one (an interval inserted then would miss it).
  */
