@@ -104,6 +104,15 @@ static struct thread *start_locker(struct locker *l, unsigned n, bool write)
 	return thread_create("locker", (unsigned)other_cpu(n), locker_run, l);
 }
 
+/* Waits up to 2 s for a writer to queue on `sem`; how many wait then. */
+static uint32_t writers_queued(void)
+{
+	uint64_t deadline = arch_time_ns() + 2000 * MS;
+	while (!atomic_load_acquire(&sem.writers_waiting) && arch_time_ns() < deadline)
+		thread_sleep_ns(MS);
+	return atomic_load_acquire(&sem.writers_waiting);
+}
+
 static void readers_share(struct ktest *t)
 {
 	if (other_cpu(0) < 0)
@@ -128,10 +137,7 @@ static void writer_waits_and_is_preferred(struct ktest *t)
 	down_read(&sem);
 	struct thread *wt = start_locker(&w, 0, true);
 	ASSERT_TRUE(t, wt != NULL);
-	uint64_t deadline = arch_time_ns() + 2000 * MS;
-	while (!atomic_load_acquire(&sem.writers_waiting) && arch_time_ns() < deadline)
-		thread_sleep_ns(MS);
-	EXPECT_EQ(t, atomic_load_acquire(&sem.writers_waiting), 1u);
+	EXPECT_EQ(t, writers_queued(), 1u);
 	EXPECT_FALSE(t, atomic_load_acquire(&w.in)); /* a reader holds it */
 	/* A reader arriving now waits behind the writer, though only readers hold it. */
 	struct thread *rt = start_locker(&r, 1, false);
@@ -163,10 +169,7 @@ static void downgrade_lets_readers_in_not_writers(struct ktest *t)
 	static struct locker r, w;
 	down_write(&sem);
 	struct thread *wt = start_locker(&w, 0, true);
-	uint64_t deadline = arch_time_ns() + 2000 * MS;
-	while (wt && !atomic_load_acquire(&sem.writers_waiting) && arch_time_ns() < deadline)
-		thread_sleep_ns(MS);
-	EXPECT_EQ(t, atomic_load_acquire(&sem.writers_waiting), 1u); /* queued behind us */
+	EXPECT_EQ(t, wt ? writers_queued() : 0u, 1u); /* queued behind us */
 	downgrade_write(&sem);
 	EXPECT_FALSE(t, rwsem_is_write_held_by_me(&sem));
 	EXPECT_FALSE(t, wait_flag(&w.in, 50)); /* our read hold keeps it out */

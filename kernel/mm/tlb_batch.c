@@ -65,8 +65,8 @@ int tlb_batch_init(struct tlb_batch *b)
  * Clears the page's entry and hands the gather's flush to `e` (*held: it
  * took it). mm->lock held for read, `v` (a copy of the page's VMA) owned.
  */
-static int unmap_into(struct mm *mm, virt_addr_t va, const struct vma *v,
-		      struct tlb_batch_entry *e, bool *held)
+static int unmap_into(struct mm *mm, virt_addr_t va, const struct vma *v, struct tlb_batch_entry *e,
+		      bool *held)
 {
 	struct pt_query_result q;
 	if (v->kind != VMA_ANON)

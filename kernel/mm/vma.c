@@ -16,9 +16,9 @@
  * unhooking is flushed once at the end, and frames are freed only after
  * that flush. Subscribers (notifier.h) hear of it first:
  * invalidate_range_start before the first entry changes, range end after
- * the flush; a change that only adds permissions tells nobody. An operation that may split VMAs takes the
- * two spare VMAs it could need before it changes anything, so it cannot
- * fail halfway.
+ * the flush; a change that only adds permissions tells nobody. An
+ * operation that may split VMAs takes the two spare VMAs it could need
+ * before it changes anything, so it cannot fail halfway.
  *
  * The reserved window (mm.h) is the one exception to "every VMA is the
  * user's": its VMA is mapped kernel-only by vm_map_reserved, counted, and
@@ -445,7 +445,10 @@ static int change_range(struct mm *mm, virt_addr_t va, uint64_t size, enum vma_o
 		      mn_broken_is(MN_BREAK_NO_PROMOTION_SKIP);
 	spin_unlock_irqrestore(&mm->vma_lock, c.flags);
 	change_stage(mm, va, end, op, VM_CHANGE_CLAIMED);
-	struct mn_range range = {.mm = mm, .start = va, .end = end, .event = op_event[op],
+	struct mn_range range = {.mm = mm,
+				 .start = va,
+				 .end = end,
+				 .event = op_event[op],
 				 .flags = blockable ? MN_RANGE_BLOCKABLE : 0};
 	if (notify && (err = mn_invalidate_start(&range)) != 0) {
 		/* Refused: back off with nothing changed (owning cut nothing). */
