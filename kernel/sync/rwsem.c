@@ -8,10 +8,10 @@
  * Releases change the state and wake every waiter in one section under
  * that lock, so the unlock is a release's last touch of the rwsem: a
  * thread that takes it next may free it at once, as with mutex_unlock.
- * Each waiter re-checks its condition. Waking all is O(waiters) per release, but
- * the waiters of one address space are at most one per CPU, and it keeps
- * the hand-over rules in one place (the conditions below) instead of a
- * queue discipline that must know readers from writers.
+ * Each waiter re-checks its condition. Waking all is O(waiters) per
+ * release, but the waiters of one address space are at most one per CPU,
+ * and it keeps the hand-over rules in one place (the conditions below)
+ * instead of a queue discipline that must know readers from writers.
  *
  * A writer announces itself (writers_waiting) in its first check, inside
  * the wait's interrupts-off section: from the announcement to the take it
