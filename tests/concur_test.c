@@ -541,7 +541,7 @@ out:
  * goes ahead. The unmap must leave H's new VMA alone: H then faults in
  * normally, stays mapped and its VMA stays (a second map of H finds it).
  * mm.break=mark_unowned marks every VMA in the range: H's is left dying,
- * its touch faults, and this fails (the audit names the VMA too).
+ * its touch faults, and this fails.
  */
 static void map_into_the_hole_of_a_parked_unmap_survives(struct ktest *t)
 {
