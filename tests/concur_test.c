@@ -120,6 +120,8 @@ static void readers_share(struct ktest *t)
 	static struct locker r;
 	down_read(&sem);
 	struct thread *th = start_locker(&r, 0, false);
+	if (!th)
+		up_read(&sem); /* the cases after this one need it free */
 	ASSERT_TRUE(t, th != NULL);
 	EXPECT_TRUE(t, wait_flag(&r.in, 2000)); /* in beside us */
 	atomic_store_release(&r.release, 1);
@@ -136,11 +138,18 @@ static void writer_waits_and_is_preferred(struct ktest *t)
 	static struct locker w, r;
 	down_read(&sem);
 	struct thread *wt = start_locker(&w, 0, true);
+	if (!wt)
+		up_read(&sem);
 	ASSERT_TRUE(t, wt != NULL);
 	EXPECT_EQ(t, writers_queued(), 1u);
 	EXPECT_FALSE(t, atomic_load_acquire(&w.in)); /* a reader holds it */
 	/* A reader arriving now waits behind the writer, though only readers hold it. */
 	struct thread *rt = start_locker(&r, 1, false);
+	if (!rt) { /* let the writer in and out first */
+		up_read(&sem);
+		atomic_store_release(&w.release, 1);
+		thread_join(wt);
+	}
 	ASSERT_TRUE(t, rt != NULL);
 	EXPECT_FALSE(t, wait_flag(&r.in, 50));
 	bool barged = down_read_trylock(&sem);

@@ -8,9 +8,10 @@
  *
  * Every thread does a fixed number of unmaps, so every mode does the same
  * work and only the time differs; the single-page thread's count is chosen
- * so that it keeps going for about as long as the large ones. Under the
- * current mm->lock the operations serialize, and a thread waiting for the
- * lock leaves its CPU lazy in the mm: that is part of what is measured.
+ * so that it keeps going for about as long as the large ones. Their
+ * ranges are disjoint, so the changes run at once (each holds mm->lock for
+ * read and owns its VMAs, docs/mm.md) and their gathers overlap: with
+ * tlb=gen a flush that covers another gather's deferral saves that one.
  */
 #include "kernel/bench/bench.h"
 #include "kernel/mm/mm.h"

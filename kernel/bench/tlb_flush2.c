@@ -6,16 +6,17 @@
  * translations), and then discards the region (vm_discard, like
  * madvise(MADV_DONTNEED)). ops = discards, all threads together.
  *
- * The region is filled with one vm_populate rather than 256 page faults:
- * every fault takes mm->lock, a sleeping mutex, and four threads faulting
- * at once would measure that mutex's hand-offs (each one an IPI to wake a
- * halted CPU, ~0.5 ms under TCG) rather than the discard's flush.
+ * The region is filled with one vm_populate rather than 256 page faults,
+ * so that the scenario measures the discard's flush, not the fault path
+ * (as Linux's would, a fault per page: `make peer-bench` populates the
+ * same way on both sides).
  *
  * With today's flush engine a discard of 256 pages is above the flush
  * limit in force (tlb_range_max_pages(): the arch's measured limits, at
  * most 23 pages, unless `tlb.range_max=` sets 256 or more), so it is a
- * whole-mm flush on every CPU where the mm is loaded and not lazy: the other threads' CPUs, unless
- * they are blocked on mm->lock (then their CPU is lazy and is skipped).
+ * whole-mm flush on every CPU where the mm is loaded and not lazy: the
+ * other threads' CPUs, which run their own fills and discards meanwhile
+ * (each change holds mm->lock for read, docs/mm.md).
  * The regions never share a leaf table, and their guards keep those
  * tables alive.
  */
