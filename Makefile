@@ -286,11 +286,13 @@ FAILINJECT_CASE := failinject.every_allocation_failure_backs_out
 # through its walk lets a fault fill the range it clears (CONCUR_UNMAP_CASE must fail),
 # and readers that pass a waiting writer starve it (CONCUR_RWSEM_CASE must fail); a
 # fault that takes a changing VMA's permissions drops one unflushed (CONCUR_MIXED_CASE),
-# and a change that marks a VMA mapped into its hole leaves it dying (CONCUR_HOLE_CASE).
+# and a change that marks a VMA mapped into its hole leaves it dying (CONCUR_HOLE_CASE)
+# or takes its write right (CONCUR_HOLE_PROTECT_CASE).
 CONCUR_UNMAP_CASE := concur.faults_run_beside_a_parked_unmap
 CONCUR_RWSEM_CASE := concur.writer_waits_and_is_preferred
 CONCUR_MIXED_CASE := concur.fault_beside_a_mixed_protect_takes_nothing
 CONCUR_HOLE_CASE := concur.map_into_the_hole_of_a_parked_unmap_survives
+CONCUR_HOLE_PROTECT_CASE := concur.map_into_the_hole_of_a_parked_protect_keeps_its_rights
 # fail.nth=1: the case's mm_create is the first allocation; it must fail, and say so.
 FAIL_NTH_REPORT := --expect-log "fail: allocation 1 in kernel/mm [(]mm_create: struct mm[)] fails on purpose"
 
@@ -322,6 +324,7 @@ test-negative: deps kernel
 	$(call negative_check,sync.break=readers_barge,--expect-fail $(CONCUR_RWSEM_CASE),$(CONCUR_RWSEM_CASE))
 	$(call negative_check,mm.break=fault_removes_perm,--expect-fail $(CONCUR_MIXED_CASE),$(CONCUR_MIXED_CASE))
 	$(call negative_check,mm.break=mark_unowned,--expect-fail $(CONCUR_HOLE_CASE),$(CONCUR_HOLE_CASE))
+	$(call negative_check,mm.break=mark_unowned,--expect-fail $(CONCUR_HOLE_PROTECT_CASE),$(CONCUR_HOLE_PROTECT_CASE))
 	$(call negative_check,tlb=bogus mem=abc,$(CMDLINE_REPORTS),cmdline,lenient)
 	$(call negative_check,cmdline.strict tlb=bogus,--expect-panic "cmdline_check: 'tlb=bogus': tlb expects",cmdline,lenient)
 	$(call negative_check,,--expect-error "'nosuch[*]' .*matches no suite or case",ktest$(comma)nosuch*)

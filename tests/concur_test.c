@@ -544,15 +544,16 @@ out:
 }
 
 /*
- * Review 8 finding 2: an unmap of [A, A + 3 ranges) whose middle range H
+ * Review 8 finding 2: a change of [A, A + 3 ranges) whose middle range H
  * is a hole parks right after it owned its VMAs (before it cuts and marks
- * them). Meanwhile H is mapped: no change owns anything there, so the map
- * goes ahead. The unmap must leave H's new VMA alone: H then faults in
- * normally, stays mapped and its VMA stays (a second map of H finds it).
- * mm.break=mark_unowned marks every VMA in the range: H's is left dying,
- * its touch faults, and this fails.
+ * them). Meanwhile H is mapped read-write: no change owns anything there,
+ * so the map goes ahead. The change must leave H's new VMA alone: H then
+ * takes writes without a fault, stays mapped and its VMA stays (a second
+ * map of H finds it). mm.break=mark_unowned marks every VMA in the range:
+ * an unmap leaves H's dying, a protect makes it read-only; either way the
+ * writes fault, and this fails.
  */
-static void map_into_the_hole_of_a_parked_unmap_survives(struct ktest *t)
+static void hole_of_a_parked_change(struct ktest *t, enum parked_op op)
 {
 	if (other_cpu(0) < 0)
 		KTEST_SKIP(t, "needs 2 CPUs");
@@ -566,10 +567,10 @@ static void map_into_the_hole_of_a_parked_unmap_survives(struct ktest *t)
 		mm = NULL;
 	}
 	EXPECT_TRUE(t, mm != NULL);
-	if (!scene_begin(t, mm, PARK_UNMAP, RANGE_A, c + RANGE_BYTES, false) ||
+	if (!scene_begin(t, mm, op, RANGE_A, c + RANGE_BYTES, false) ||
 	    !scene_park(t, VM_CHANGE_CLAIMED))
 		goto out;
-	EXPECT_EQ(t, vm_map_anon(mm, hole, RANGE_BYTES, rw), 0); /* beside the parked unmap */
+	EXPECT_EQ(t, vm_map_anon(mm, hole, RANGE_BYTES, rw), 0); /* beside the parked change */
 	EXPECT_FALSE(t, atomic_load_acquire(&cc.returned));
 	scene_release(t);
 
@@ -582,10 +583,21 @@ static void map_into_the_hole_of_a_parked_unmap_survives(struct ktest *t)
 	EXPECT_FALSE(t, touch.faulted);
 	EXPECT_EQ(t, count_mapped(mm, hole), (unsigned)RANGE_PAGES);
 	EXPECT_EQ(t, vm_map_anon(mm, hole, PAGE_SIZE, rw), -EEXIST); /* its VMA is still there */
-	EXPECT_EQ(t, count_mapped(mm, RANGE_A), 0u);
-	EXPECT_EQ(t, count_mapped(mm, c), 0u);
+	unsigned around = op == PARK_UNMAP ? 0u : (unsigned)RANGE_PAGES; /* a protect keeps them */
+	EXPECT_EQ(t, count_mapped(mm, RANGE_A), around);
+	EXPECT_EQ(t, count_mapped(mm, c), around);
 out:
 	scene_end();
+}
+
+static void map_into_the_hole_of_a_parked_unmap_survives(struct ktest *t)
+{
+	hole_of_a_parked_change(t, PARK_UNMAP);
+}
+
+static void map_into_the_hole_of_a_parked_protect_keeps_its_rights(struct ktest *t)
+{
+	hole_of_a_parked_change(t, PARK_PROTECT);
 }
 
 /* Two faults on one page at once: one frame stays mapped, the other is freed. */
@@ -645,6 +657,7 @@ static const struct ktest_case concur_cases[] = {
     KTEST_CASE_TIMEOUT(faults_run_beside_a_parked_protect, 30000),
     KTEST_CASE_TIMEOUT(fault_beside_a_mixed_protect_takes_nothing, 30000),
     KTEST_CASE_TIMEOUT(map_into_the_hole_of_a_parked_unmap_survives, 30000),
+    KTEST_CASE_TIMEOUT(map_into_the_hole_of_a_parked_protect_keeps_its_rights, 30000),
     KTEST_CASE(two_faults_on_one_page_install_once),
     KTEST_END,
 };
