@@ -264,6 +264,8 @@ TRACE_OFF_CASE := tlb_trace.disabled_records_nothing
 MODE_SWITCH_CASE := mm.live_mode_switch_refused_while_a_thread_runs
 # Reclaim-style batching (kernel/mm/tlb_batch.h): frames held until the batch's one round is over.
 BATCH_CASE := tlb_batch.one_round_for_many_mms
+BATCH_PAGE_CASE := tlb_batch.later_change_flushes_batched_page
+BATCH_TABLE_CASE := tlb_batch.later_change_flushes_batched_table
 
 # PCI interrupts (docs/pci.md): an MSI whose data names another vector, and a
 # handler that counts each completion twice, must both fail IRQ_CASE.
@@ -308,6 +310,8 @@ test-negative: deps kernel
 	$(call negative_check,tlb.break=trace_records_off,--expect-fail $(TRACE_OFF_CASE),$(TRACE_OFF_CASE))
 	$(call negative_check,tlb.break=mode_switch_ignores_users,--expect-fail $(MODE_SWITCH_CASE),$(MODE_SWITCH_CASE))
 	$(call negative_check,tlb.break=batch_free_early,--expect-fail $(BATCH_CASE),$(BATCH_CASE))
+	$(call negative_check,tlb.break=batch_closes_at_hand_off,--expect-fail $(BATCH_TABLE_CASE),$(BATCH_TABLE_CASE))
+	$(call negative_check,tlb=mmgen tlb.break=batch_closes_at_hand_off,--expect-fail $(BATCH_PAGE_CASE),$(BATCH_PAGE_CASE))
 	$(call negative_check,xcall.break=drain_early,--expect-fail ipi.nowait_then_drain,ipi.nowait_then_drain)
 	$(call negative_check,tlb=bogus mem=abc,$(CMDLINE_REPORTS),cmdline,lenient)
 	$(call negative_check,cmdline.strict tlb=bogus,--expect-panic "cmdline_check: 'tlb=bogus': tlb expects",cmdline,lenient)
