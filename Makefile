@@ -310,7 +310,6 @@ test-negative: deps kernel
 	$(call negative_check,tlb.break=trace_records_off,--expect-fail $(TRACE_OFF_CASE),$(TRACE_OFF_CASE))
 	$(call negative_check,tlb.break=mode_switch_ignores_users,--expect-fail $(MODE_SWITCH_CASE),$(MODE_SWITCH_CASE))
 	$(call negative_check,tlb.break=batch_free_early,--expect-fail $(BATCH_CASE),$(BATCH_CASE))
-	$(call negative_check,tlb.break=batch_closes_at_hand_off,--expect-fail $(BATCH_TABLE_CASE),$(BATCH_TABLE_CASE))
 	$(call negative_check,tlb=mmgen tlb.break=batch_closes_at_hand_off,--expect-fail $(BATCH_PAGE_CASE),$(BATCH_PAGE_CASE))
 	$(call negative_check,xcall.break=drain_early,--expect-fail ipi.nowait_then_drain,ipi.nowait_then_drain)
 	$(call negative_check,tlb=bogus mem=abc,$(CMDLINE_REPORTS),cmdline,lenient)

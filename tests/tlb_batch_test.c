@@ -262,10 +262,11 @@ static void pending_resident(void *arg)
  * pending flush, or flushes the whole mm). The resident, which cached the
  * page, must then read a fresh zero page, before the batch ever flushes.
  * With `pages` == 1 the batched page is alone in its leaf table, so the
- * batch unhooked the table too: vm_discard then finds no table to take a
- * pending flush from, and only the open count (tables_unflushed) can make
- * it flush (tlb.break=batch_closes_at_hand_off fails this shape in every
- * mode, and the two-page shape under tlb=mmgen).
+ * batch unhooked the table too and vm_discard finds no leaf table to take
+ * a pending flush from. Only the open count can then make it flush in
+ * tlb=mmgen and with a hardware broadcast (tlb.break=batch_closes_at_hand_off
+ * fails both shapes there); tlb=gen still takes on the pending flush of the
+ * table whose entry the batch cleared, one level up.
  */
 static void batched_then_discarded(struct ktest *t, uint64_t pages)
 {
