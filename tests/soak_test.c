@@ -204,7 +204,7 @@ static int change(unsigned i, struct soak_cpu *me)
 			s->frame = pa;
 			s->state = SOAK_RW;
 		}
-	} else if ((dice & 1) && (dice & 0xc) == 0xc) {
+	} else if ((dice & 1) && (dice & 4)) {
 		/*
 		 * The batch's handed-off gather stays open until its flush, so
 		 * vm_unmap is a nested gather: it must flush what the batch left
