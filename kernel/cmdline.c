@@ -313,7 +313,7 @@ unsigned cmdline_check_line(const struct cmdline_table *table, const char *line,
 						    parse_size(param, w.value, w.vlen, &v)) ||
 						   (param->kind == CMDLINE_U64 &&
 						    parse_number(w.value, w.vlen, &v)));
-				char expected[256], fallback[96]; /* tlb.break's words: ~180 */
+				char expected[448], fallback[96]; /* tlb.break's words: ~430 */
 				describe_expected(expected, sizeof(expected), param, range_only);
 				describe_fallback(fallback, sizeof(fallback), param);
 				problem = CMDLINE_BAD_VALUE;
@@ -445,7 +445,7 @@ void cmdline_print_help(void)
 		}
 		if (!next)
 			break;
-		char kind[256]; /* the longest is tlb.break's list of words */
+		char kind[448]; /* the longest is tlb.break's list of words (~430) */
 		describe_kind(kind, sizeof(kind), next);
 		printk("cmdline:   %-15s %-32s %-11s %s", next->key, kind,
 		       next->def ? next->def : "none", next->help);

@@ -45,6 +45,7 @@ struct soak_report {
 	uint64_t seen_va, seen_gen, gen;
 	uint32_t state, seq_before, seq_after;
 	phys_addr_t frame, prev_frame;
+	bool broken; /* not a stale access: something failed (reported as FAILED, not STALE) */
 	char what[96];
 };
 

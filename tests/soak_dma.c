@@ -226,7 +226,7 @@ void soak_dma_poll(void)
 /* Stops the run on an edu failure that is no page's state's doing. Returns false. */
 static bool edu_broken(virt_addr_t va, const char *what, int err)
 {
-	struct soak_report rep = {.cpu = arch_cpu_id(), .va = va, .engine = "edu"};
+	struct soak_report rep = {.cpu = arch_cpu_id(), .va = va, .engine = "edu", .broken = true};
 	snprintf(rep.what, sizeof(rep.what), "%s (%d)", what, err);
 	soak_fail(&rep);
 	return false;

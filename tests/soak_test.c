@@ -5,7 +5,11 @@
  *
  * Every online CPU runs one soak thread in the mm. A cycle is one change
  * to a page the thread owns (map and fill it, unmap it, downgrade it to
- * read-only, give the write back) and SOAK_ACCESSES reads or writes of
+ * read-only, give the write back, or reclaim it: take it into a TLB batch,
+ * then vm_unmap it while the batch's gather is still open, and flush the
+ * batch only at the end of the cycle; vm_unmap usually finds nothing left
+ * to clear and must still not return before the page is flushed) and
+ * SOAK_ACCESSES reads or writes of
  * pages of any CPU. Each mapped page carries a tag: its address and the
  * generation of the mapping (bumped by every map). Frames are poisoned
  * when freed (frame_poison_on_free), so a read through a stale translation
@@ -42,6 +46,7 @@
 #include "kernel/mm/audit.h"
 #include "kernel/mm/frame.h"
 #include "kernel/mm/mm.h"
+#include "kernel/mm/tlb_batch.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
 #include "kernel/sched/thread.h"
@@ -67,8 +72,14 @@ CMDLINE_PARAM(soak_cycles_param, .key = "soak.cycles", .kind = CMDLINE_U64, .min
 #define SOAK_RING	    32 /* changes kept for the report */
 #define SOAK_OTHER_VA (arch_mm_layout.user_base + MiB(32))
 
-enum soak_op { SOAK_OP_MAP = 1, SOAK_OP_UNMAP, SOAK_OP_PROTECT_RO, SOAK_OP_PROTECT_RW };
-static const char *const op_names[] = {"?", "map", "unmap", "protect ro", "protect rw"};
+enum soak_op {
+	SOAK_OP_MAP = 1,
+	SOAK_OP_UNMAP,
+	SOAK_OP_PROTECT_RO,
+	SOAK_OP_PROTECT_RW,
+	SOAK_OP_RECLAIM
+};
+static const char *const op_names[] = {"?", "map", "unmap", "protect ro", "protect rw", "reclaim"};
 
 struct soak_event {
 	uint64_t ns;
@@ -88,6 +99,7 @@ struct soak_cpu {
 	uint32_t seq, state;
 	uint64_t gen, seen_va, seen_gen;
 	uint64_t accesses, faults, changes;
+	struct tlb_batch batch; /* for reclaims: one page at a time */
 };
 
 static struct soak {
@@ -191,6 +203,22 @@ static int change(unsigned i, struct soak_cpu *me)
 			s->gen++;
 			s->frame = pa;
 			s->state = SOAK_RW;
+		}
+	} else if ((dice & 1) && (dice & 4)) {
+		/*
+		 * The batch's handed-off gather stays open until its flush, so
+		 * vm_unmap is a nested gather: it must flush what the batch left
+		 * pending (tlb.break=nested_blind, batch_closes_at_hand_off: it
+		 * does not, and the settled "unmapped" page stays reachable).
+		 */
+		op = SOAK_OP_RECLAIM;
+		err = tlb_batch_unmap_page(&me->batch, soak.mm, va);
+		if (!err)
+			err = vm_unmap(soak.mm, va, PAGE_SIZE);
+		if (!err) { /* a failure stops the run: the page must not look unmapped first */
+			s->prev_frame = s->frame;
+			s->frame = 0;
+			s->state = SOAK_UNMAPPED;
 		}
 	} else if (dice & 1) {
 		op = SOAK_OP_UNMAP;
@@ -323,12 +351,19 @@ static void soak_thread(void *arg)
 	struct soak_cpu *me = arg;
 	unsigned nr_threads = soak.nr_slots / SOAK_SLOTS_PER_CPU;
 	uint64_t n;
+	if (tlb_batch_init(&me->batch)) {
+		struct soak_report r = {.cpu = arch_cpu_id(), .slot = me->index, .broken = true};
+		snprintf(r.what, sizeof(r.what), "no page for the thread's TLB batch");
+		soak_fail(&r);
+		return;
+	}
 	while (!atomic_load_acquire(&soak.stop) &&
 	       (n = atomic_fetch_add(&soak.claimed, 1)) < soak.target) {
 		unsigned mine = (unsigned)(soak_rng_next(&me->rng) % SOAK_SLOTS_PER_CPU);
 		int err = change(me->index + mine * nr_threads, me);
 		if (err) {
-			struct soak_report r = {.cpu = arch_cpu_id(), .slot = me->index};
+			struct soak_report r = {
+			    .cpu = arch_cpu_id(), .slot = me->index, .broken = true};
 			snprintf(r.what, sizeof(r.what), "a change of a page failed (%d)", err);
 			soak_fail(&r);
 		}
@@ -339,10 +374,20 @@ static void soak_thread(void *arg)
 			soak_dma_yield_point();
 		}
 		soak_dma_cycle(&me->rng);
+		/*
+		 * A reclaim's batch is flushed only now, after the cycle's
+		 * accesses: they ran with the page settled as unmapped and the
+		 * batch's gather still open, so only vm_unmap's own flush made
+		 * them fault. Not later: an open gather makes every other
+		 * change on the mm a nested one (a whole-mm flush in tlb=mmgen
+		 * and with a broadcast), which hides the ranged flush paths.
+		 */
+		tlb_batch_flush(&me->batch);
 		atomic_fetch_add(&soak.done, 1);
 		if (n % SOAK_YIELD_EVERY == 0)
 			thread_yield(); /* the CPU switches mm (or goes lazy) and comes back */
 	}
+	tlb_batch_fini(&me->batch); /* empty: every cycle flushed it */
 }
 
 /*
@@ -369,6 +414,12 @@ static void print_report(void)
 {
 	const struct soak_report *r = &soak.report;
 	static const char *const states[] = {"unmapped", "read-write", "read-only"};
+	if (r->broken) {
+		/* Not a stale access: the negative checks must not take it for their catch. */
+		printk("soak: FAILED on cpu%u%s%s: %s", r->cpu, r->engine ? ", by " : "",
+		       r->engine ? r->engine : "", r->what);
+		return;
+	}
 	if (r->engine)
 		printk("soak: STALE DMA by %s (stream %u, on cpu%u) at IOVA %#lx (page %u, %s): %s",
 		       r->engine, r->stream, r->cpu, (unsigned long)r->va, r->slot,
@@ -393,8 +444,8 @@ static void print_events(void)
 		const struct soak_event *e = &soak.ring[i % SOAK_RING];
 		printk("soak:     %lu.%06lu cpu%u page %u %s gen %lu frame %#lx",
 		       (unsigned long)(e->ns / 1000000000), (unsigned long)(e->ns / 1000 % 1000000),
-		       e->cpu, e->slot, e->op < 5 ? op_names[e->op] : "?", (unsigned long)e->gen,
-		       (unsigned long)e->frame);
+		       e->cpu, e->slot, e->op < ARRAY_SIZE(op_names) ? op_names[e->op] : "?",
+		       (unsigned long)e->gen, (unsigned long)e->frame);
 	}
 	struct tlb_counters c = tlb_counters_total();
 	printk("soak:   TLB: %lu requests, %lu remote targets, %lu skipped by generation, %lu lazy "

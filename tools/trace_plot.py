@@ -34,7 +34,7 @@ END_RE = re.compile(r"trace: end\s*$")
 KINDS = {"unmap_start", "unmap_end", "protect_start", "protect_end", "gather_pages",
          "gather_table", "gen_bump", "defer", "flush_begin", "flush_end", "bcast_begin",
          "bcast_end", "ipi_send", "ipi_recv", "ipi_acked", "catch_up", "skip", "free_page",
-         "free_table"}
+         "free_table", "bcast_sync"}
 STARTS = {"unmap_start": "unmap_end", "protect_start": "protect_end"}
 SKIP_REASONS = {1: "at gen", 2: "not loaded", 3: "completed", 4: "lazy", 5: "switched away"}
 PAGE = 4096

@@ -410,7 +410,21 @@ bool tlb_gather_hand_off(struct mmu_gather *g, struct tlb_gather_held *h)
 	 * the frame is freed, and the caller can close its notifier range.
 	 */
 	flush_secondary(g, h->req.full);
-	/* Still counted in gathers_active (and tables_unflushed) until released. */
+	h->secondary_late = g->secondary_late;
+	h->secondary_full = g->secondary_full;
+	g->secondary_late = g->secondary_full = false;
+	/*
+	 * Still counted in gathers_active (and tables_unflushed) until
+	 * released: a later change over the batched page must see an open
+	 * gather (nested_blind) and flush before it returns, since the batch's
+	 * round may come much later. The breaking switch closes it here.
+	 */
+	h->closed = tlb_broken_is(TLB_BREAK_BATCH_CLOSES_AT_HAND_OFF);
+	if (h->closed) {
+		if (h->req.freed_tables)
+			atomic_fetch_sub(&g->mm->tables_unflushed, 1);
+		atomic_fetch_sub(&g->mm->gathers_active, 1);
+	}
 	return true;
 }
 
@@ -425,6 +439,15 @@ void tlb_gather_release_held(struct tlb_gather_held *h)
 		h->frame = 0;
 	}
 	free_tables(&h->tables);
+	if (h->secondary_late) {
+		/* mn.break=secondary_after_free: the device is told only now, after the frees. */
+		time_delay_ns(300000);
+		mn_invalidate_secondary_tlbs(mm, h->req.start, h->req.end, h->req.freed_tables,
+					     h->secondary_full);
+		h->secondary_late = h->secondary_full = false;
+	}
+	if (h->closed)
+		return;
 	if (h->req.freed_tables)
 		atomic_fetch_sub(&mm->tables_unflushed, 1);
 	atomic_fetch_sub(&mm->gathers_active, 1);

@@ -162,6 +162,8 @@ struct tlb_gather_held {
 	struct tlb_flush_request req;
 	phys_addr_t frame;  /* 0: none */
 	phys_addr_t tables; /* unhooked tables, chained through their first word */
+	bool secondary_late, secondary_full; /* mn.break=secondary_after_free only */
+	bool closed; /* tlb.break=batch_closes_at_hand_off only: no longer counted open */
 };
 bool tlb_gather_hand_off(struct mmu_gather *g, struct tlb_gather_held *h);
 void tlb_gather_release_held(struct tlb_gather_held *h);

@@ -158,6 +158,8 @@ static void round_by_broadcast(struct tlb_batch *b)
 	if (tlb_batch_test_round)
 		tlb_batch_test_round(b);
 	arch_tlb_broadcast_sync();
+	/* Only now are the entries' broadcasts complete (their bcast_end meant issued). */
+	tlb_ev(TLB_EV_BCAST_SYNC, 0, b->nr);
 }
 
 static void release_all(struct tlb_batch *b)

@@ -57,6 +57,7 @@ static const char *const kind_names[TLB_EV_KINDS] = {
     [TLB_EV_SKIP] = "skip",
     [TLB_EV_FREE_PAGE] = "free_page",
     [TLB_EV_FREE_TABLE] = "free_table",
+    [TLB_EV_BCAST_SYNC] = "bcast_sync",
 };
 
 const char *tlb_trace_kind_name(enum tlb_ev kind)

@@ -35,6 +35,7 @@ enum tlb_ev {
 	TLB_EV_FLUSH_BEGIN, /* local invalidation: a = start, b = pages (1: page, 0: whole mm) */
 	TLB_EV_FLUSH_END,   /* a, b: as at the begin */
 	TLB_EV_BCAST_BEGIN, /* hardware broadcast invalidation: a = start, b = pages (0: whole) */
+	/* BCAST_END: issued; complete too, except in a TLB batch (see BCAST_SYNC). */
 	TLB_EV_BCAST_END,
 	TLB_EV_IPI_SEND,   /* a = mask of the other CPUs asked to flush, b = how many */
 	TLB_EV_IPI_RECV,   /* request taken here (an IPI may carry several): a = sender, b = gen */
@@ -43,6 +44,7 @@ enum tlb_ev {
 	TLB_EV_SKIP,	   /* a flush not done: a = enum tlb_ev_skip, b = generation or CPU count */
 	TLB_EV_FREE_PAGE,  /* a = frame freed by a gather */
 	TLB_EV_FREE_TABLE, /* a = page table freed by a gather */
+	TLB_EV_BCAST_SYNC, /* a TLB batch's one wait for its broadcasts returned: b = entries */
 	TLB_EV_KINDS
 };
 
