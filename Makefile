@@ -266,6 +266,8 @@ MODE_SWITCH_CASE := mm.live_mode_switch_refused_while_a_thread_runs
 BATCH_CASE := tlb_batch.one_round_for_many_mms
 BATCH_PAGE_CASE := tlb_batch.later_change_flushes_batched_page
 BATCH_TABLE_CASE := tlb_batch.later_change_flushes_batched_table
+BATCH_ELSEWHERE_PAGE_CASE := tlb_batch.change_elsewhere_flushes_batched_page
+BATCH_ELSEWHERE_TABLE_CASE := tlb_batch.change_elsewhere_flushes_batched_table
 
 # PCI interrupts (docs/pci.md): an MSI whose data names another vector, and a
 # handler that counts each completion twice, must both fail IRQ_CASE.
@@ -322,6 +324,7 @@ test-negative: deps kernel
 	$(call negative_check,tlb.break=mode_switch_ignores_users,--expect-fail $(MODE_SWITCH_CASE),$(MODE_SWITCH_CASE))
 	$(call negative_check,tlb.break=batch_free_early,--expect-fail $(BATCH_CASE),$(BATCH_CASE))
 	$(call negative_check,tlb=mmgen tlb.break=batch_closes_at_hand_off,--expect-fail $(BATCH_PAGE_CASE),$(BATCH_PAGE_CASE))
+	$(call negative_check,tlb=mmgen tlb.break=batch_closes_at_hand_off,--expect-fail $(BATCH_ELSEWHERE_PAGE_CASE),$(BATCH_ELSEWHERE_PAGE_CASE))
 	$(call negative_check,xcall.break=drain_early,--expect-fail ipi.nowait_then_drain,ipi.nowait_then_drain)
 	$(call negative_check,mm.break=unmap_vma_alive,--expect-fail $(CONCUR_UNMAP_CASE),$(CONCUR_UNMAP_CASE))
 	$(call negative_check,sync.break=readers_barge,--expect-fail $(CONCUR_RWSEM_CASE),$(CONCUR_RWSEM_CASE))

@@ -254,6 +254,18 @@ static void pending_resident(void *arg)
 		arch_cpu_relax();
 }
 
+/* The later change, on a CPU of its own. */
+struct tb_discard {
+	struct mm *mm;
+	int err;
+};
+
+static void discard_run(void *arg)
+{
+	struct tb_discard *d = arg;
+	d->err = vm_discard(d->mm, TB_PAGE, PAGE_SIZE);
+}
+
 /*
  * A page taken by a batch that has not flushed yet, then discarded by an
  * ordinary vm_discard over it: vm_discard finds nothing left to clear, but
@@ -266,14 +278,24 @@ static void pending_resident(void *arg)
  * a pending flush from. Only the open count can then make it flush in
  * tlb=mmgen and with a hardware broadcast (tlb.break=batch_closes_at_hand_off
  * fails both shapes there); tlb=gen still takes on the pending flush of the
- * table whose entry the batch cleared, one level up.
+ * table whose entry the batch cleared, one level up. With `elsewhere` the
+ * vm_discard runs on a third CPU while this one holds the batch: the
+ * changes of one mm run at once (docs/mm.md, "Locking"), and the open
+ * count is the mm's, not the thread's.
  */
-static void batched_then_discarded(struct ktest *t, uint64_t pages)
+static void batched_then_discarded(struct ktest *t, uint64_t pages, bool elsewhere)
 {
-	unsigned me = arch_cpu_id(), other = me;
+	unsigned me = arch_cpu_id(), other = me, third = me;
 	for_each_cpu(cpu, cpumask_read(&cpu_online_mask)) if (cpu != me) other = cpu;
+	for_each_cpu(cpu, cpumask_read(&cpu_online_mask))
+	{
+		if (cpu != me && cpu != other)
+			third = cpu;
+	}
 	if (other == me)
 		KTEST_SKIP(t, "needs a second CPU");
+	if (elsewhere && third == me)
+		KTEST_SKIP(t, "needs a third CPU");
 	static struct tb_pending p;
 	memset(&p, 0, sizeof(p));
 	struct mm *mm = mm_create();
@@ -289,7 +311,17 @@ static void batched_then_discarded(struct ktest *t, uint64_t pages)
 	EXPECT_EQ(t, b.nr, 1u);
 	/* The shape under test: the batch holds the emptied leaf table, or none. */
 	EXPECT_EQ(t, b.nr ? b.entries[0].held.req.freed_tables : false, pages == 1);
-	EXPECT_EQ(t, vm_discard(mm, TB_PAGE, PAGE_SIZE), 0);
+	if (elsewhere) {
+		static struct tb_discard d;
+		d = (struct tb_discard){.mm = mm, .err = -1};
+		struct thread *dt = thread_create_mm("tb-discard", third, mm, discard_run, &d);
+		EXPECT_TRUE(t, dt != NULL);
+		if (dt)
+			thread_join(dt);
+		EXPECT_EQ(t, d.err, 0);
+	} else {
+		EXPECT_EQ(t, vm_discard(mm, TB_PAGE, PAGE_SIZE), 0);
+	}
 	atomic_store_release(&p.look, true);
 	wait_for(t, &p.checked, 1);
 	EXPECT_EQ(t, b.stats.rounds, 0u);
@@ -304,12 +336,22 @@ static void batched_then_discarded(struct ktest *t, uint64_t pages)
 
 static void later_change_flushes_batched_page(struct ktest *t)
 {
-	batched_then_discarded(t, 2);
+	batched_then_discarded(t, 2, false);
 }
 
 static void later_change_flushes_batched_table(struct ktest *t)
 {
-	batched_then_discarded(t, 1);
+	batched_then_discarded(t, 1, false);
+}
+
+static void change_elsewhere_flushes_batched_page(struct ktest *t)
+{
+	batched_then_discarded(t, 2, true);
+}
+
+static void change_elsewhere_flushes_batched_table(struct ktest *t)
+{
+	batched_then_discarded(t, 1, true);
 }
 
 static const struct ktest_case tlb_batch_cases[] = {
@@ -317,6 +359,8 @@ static const struct ktest_case tlb_batch_cases[] = {
     KTEST_CASE(full_batch_flushes_itself),
     KTEST_CASE(later_change_flushes_batched_page),
     KTEST_CASE(later_change_flushes_batched_table),
+    KTEST_CASE(change_elsewhere_flushes_batched_page),
+    KTEST_CASE(change_elsewhere_flushes_batched_table),
     KTEST_END,
 };
 KTEST_SUITE(tlb_batch_suite, "tlb_batch", tlb_batch_cases);

@@ -194,6 +194,7 @@ arch-negative: kernel
 	$(call negative_check,pci.msi=off edu.break=double_count,--expect-fail $(IRQ_CASE),$(IRQ_CASE))
 	$(call negative_check,tlb.break=asid_orphan_freed,--expect-fail $(ORPHAN_CASE),$(ORPHAN_CASE))
 	$(call negative_check,tlb.break=batch_closes_at_hand_off,--expect-fail $(BATCH_TABLE_CASE),$(BATCH_TABLE_CASE))
+	$(call negative_check,tlb.break=batch_closes_at_hand_off,--expect-fail $(BATCH_ELSEWHERE_TABLE_CASE),$(BATCH_ELSEWHERE_TABLE_CASE))
 	$(Q)$(MAKE) --no-print-directory iommu-negative IOMMU=smmuv3
 	$(Q)$(MAKE) --no-print-directory its-negative GIC=3
 	$(Q)$(MAKE) --no-print-directory efi-negative FIRMWARE=uefi
