@@ -77,8 +77,6 @@ static int resolve(struct mm *mm, virt_addr_t page, const struct fault_info *inf
 	if (!v || v->dying || !(v->attrs & PT_USER) || (info && !access_allowed(v->attrs, info))) {
 		err = info ? -EFAULT : -EINVAL;
 	} else if (pt_query(&mm->pt, page, &q)) {
-		if (*frame) /* another fault filled it meanwhile: ours goes back */
-			atomic_fetch_add(&mm->stats.faults_raced, 1);
 		if (!info) {
 			err = v->kind == VMA_ANON ? 0 : -EINVAL;
 		} else if (access_allowed(q.attrs, info)) {
@@ -150,8 +148,12 @@ static int resolve_page(struct mm *mm, virt_addr_t page, const struct fault_info
 		if (err)
 			break;
 	}
-	if (frame)
+	if (frame) {
+		/* Resolved without it: another fault filled the page meanwhile. Counted once. */
+		if (err == 0)
+			atomic_fetch_add(&mm->stats.faults_raced, 1);
 		frame_free(frame, 0);
+	}
 	return err;
 }
 
