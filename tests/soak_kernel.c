@@ -31,7 +31,7 @@
 #include "tests/ktest.h"
 #include "tests/soak.h"
 
-#define SOAK_KERNEL_EVERY 4  /* cycles between a thread's remaps of its page */
+#define SOAK_KERNEL_EVERY 16 /* cycles between a thread's remaps of its page */
 #define SOAK_KERNEL_READS 2  /* pages read per cycle */
 #define SOAK_KERNEL_BURST 64 /* reads of a page per visit */
 /* Clear of the kpt suite's window (test_base + 8 GiB), 2 MiB aligned: one leaf table. */
