@@ -46,6 +46,7 @@ struct soak_report {
 	uint32_t state, seq_before, seq_after;
 	phys_addr_t frame, prev_frame;
 	bool broken; /* not a stale access: something failed (reported as FAILED, not STALE) */
+	bool kernel; /* a read of the kernel part's window (slot: the page's owner) */
 	char what[96];
 };
 
@@ -90,5 +91,18 @@ void soak_dma_poll(void);
 void soak_dma_counts(uint64_t *accesses, uint64_t *faults);
 /* One line about the DMA engines, for the report. */
 void soak_dma_print(void);
+
+/* ---- The kernel part (soak_kernel.c) ---------------------------------------------------- */
+
+/* Maps one kernel page per soak thread (`threads`). 0, or the error (nothing left mapped). */
+int soak_kernel_start(unsigned threads);
+/* Unmaps and frees them (the soak threads are done). */
+void soak_kernel_finish(void);
+/*
+ * Soak thread `me`'s kernel step of cycle `cycle`: now and then a remap of
+ * its own page, and reads of the others' pages, each judged.
+ */
+void soak_kernel_cycle(unsigned me, uint64_t cycle, uint64_t *rng);
+void soak_kernel_counts(uint64_t *remaps, uint64_t *reads);
 
 #endif

@@ -35,6 +35,9 @@
  * audit and for leaked frames. The case prints progress (cycles, rate,
  * ETA) every few seconds.
  *
+ * Kernel mappings (soak_kernel.c): each soak thread also remaps a global
+ * kernel page of its own now and then and reads the others'.
+ *
  * DMA (soak_dma.c): each epoch's mm is bound (SVA) to the emulated
  * IOMMU's device, which every soak thread uses for a few device accesses
  * a cycle, and to edu behind the machine's hardware IOMMU when there is
@@ -373,6 +376,7 @@ static void soak_thread(void *arg)
 			judge(me, faulted, &f);
 			soak_dma_yield_point();
 		}
+		soak_kernel_cycle(me->index, n / nr_threads, &me->rng);
 		soak_dma_cycle(&me->rng);
 		/*
 		 * A reclaim's batch is flushed only now, after the cycle's
@@ -418,6 +422,16 @@ static void print_report(void)
 		/* Not a stale access: the negative checks must not take it for their catch. */
 		printk("soak: FAILED on cpu%u%s%s: %s", r->cpu, r->engine ? ", by " : "",
 		       r->engine ? r->engine : "", r->what);
+		return;
+	}
+	if (r->kernel) {
+		printk(
+		    "soak: STALE ACCESS on cpu%u at kernel %#lx (soak thread %u's page, read): %s",
+		    r->cpu, (unsigned long)r->va, r->slot, r->what);
+		printk("soak:   saw %#lx; the page: version %lu, seq %u -> %u; frame %#lx, "
+		       "previous frame %#lx",
+		       (unsigned long)r->seen_va, (unsigned long)r->gen, r->seq_before,
+		       r->seq_after, (unsigned long)r->frame, (unsigned long)r->prev_frame);
 		return;
 	}
 	if (r->engine)
@@ -581,6 +595,10 @@ static void no_stale_access(struct ktest *t)
 	printk("soak: %lu cycles on %u CPUs, %u pages, %u accesses a cycle, a new mm every %u",
 	       (unsigned long)total, nr_cpus, soak.nr_slots, SOAK_ACCESSES, SOAK_EPOCH);
 	ASSERT_TRUE(t, soak_dma_start());
+	int kernel = soak_kernel_start(nr_cpus);
+	if (kernel)
+		soak_dma_finish();
+	ASSERT_EQ(t, kernel, 0);
 	uint64_t violations0 = frame_poison_violations;
 	frame_poison_on_free(true);
 	uint64_t start = arch_time_ns(), last_print = start, done = 0;
@@ -601,22 +619,26 @@ static void no_stale_access(struct ktest *t)
 			       (unsigned long)(frame_poison_violations - violations0));
 		print_events();
 	}
-	uint64_t dma, dma_faults;
+	uint64_t dma, dma_faults, kremaps, kreads;
 	soak_dma_counts(&dma, &dma_faults);
+	soak_kernel_counts(&kremaps, &kreads);
+	soak_kernel_finish();
 	printk(
 	    "soak: %lu cycles in %lu.%03lu s (%lu/s), %u epochs; %lu accesses, %lu faults, "
-	    "%lu changes; DMA %lu accesses, %lu faults; %s",
+	    "%lu changes; kernel %lu remaps, %lu reads; DMA %lu accesses, %lu faults; %s",
 	    (unsigned long)done, (unsigned long)(ns / 1000000000),
 	    (unsigned long)(ns / 1000000 % 1000), (unsigned long)(done * 1000000000ull / (ns + 1)),
 	    epochs, (unsigned long)sum_cpus(offsetof(struct soak_cpu, accesses), nr_cpus),
 	    (unsigned long)sum_cpus(offsetof(struct soak_cpu, faults), nr_cpus),
 	    (unsigned long)sum_cpus(offsetof(struct soak_cpu, changes), nr_cpus),
-	    (unsigned long)dma, (unsigned long)dma_faults,
+	    (unsigned long)kremaps, (unsigned long)kreads, (unsigned long)dma,
+	    (unsigned long)dma_faults,
 	    soak.stopper ? "STOPPED at the first stale access" : "0 stale accesses, 0 stale DMA");
 	EXPECT_EQ(t, soak.stopper, 0u);
 	EXPECT_EQ(t, frame_poison_violations, violations0);
 	EXPECT_EQ(t, done, total);
 	EXPECT_GT(t, dma, 0u);
+	EXPECT_GT(t, kremaps, 0u);
 	soak_dma_finish();
 	mm_destroy(soak.other);
 }
