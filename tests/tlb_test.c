@@ -427,6 +427,27 @@ static struct mm *late_mm(phys_addr_t *frames)
 	return NULL;
 }
 
+/*
+ * The start of a late-writer case (it needs another CPU, whose number goes
+ * to *cpu): late_mm's mm, and gather `g` open with page 0 (table 1)
+ * cleared and deferred. Skips or aborts the case if it cannot set up.
+ */
+static struct mm *late_case_begin(struct ktest *t, unsigned *cpu, phys_addr_t *frames,
+				  struct mmu_gather *g)
+{
+	cpumask_t o = others();
+	if (cpumask_weight(o) < 1)
+		KTEST_SKIP(t, "needs 2 CPUs");
+	*cpu = (unsigned)__builtin_ctzll(o.bits);
+	struct mm *mm = late_mm(frames);
+	ASSERT_TRUE(t, mm != NULL);
+	down_read(&mm->lock);
+	tlb_gather_begin(g, mm, false);
+	ASSERT_EQ(t, pt_unmap_gather(&mm->pt, UVA(0), PAGE_SIZE, g, true), 0);
+	up_read(&mm->lock);
+	return mm;
+}
+
 /* Starts a late writer of `mm` on `cpu`; returns once it stands in the mm. */
 static struct thread *late_writer_start(struct late_writer *w, unsigned cpu, struct mm *mm)
 {
@@ -474,19 +495,10 @@ static void deferral_reaches_cpu_that_switched_in(struct ktest *t)
 {
 	if (tlb_mode != TLB_MODE_GEN)
 		KTEST_SKIP(t, "per-table deferral is tlb=gen only");
-	cpumask_t o = others();
-	if (cpumask_weight(o) < 1)
-		KTEST_SKIP(t, "needs 2 CPUs");
-	unsigned cpu = (unsigned)__builtin_ctzll(o.bits);
+	unsigned cpu;
 	phys_addr_t frames;
-	struct mm *mm = late_mm(&frames);
-	ASSERT_TRUE(t, mm != NULL);
-
 	struct mmu_gather g;
-	down_read(&mm->lock);
-	tlb_gather_begin(&g, mm, false);
-	ASSERT_EQ(t, pt_unmap_gather(&mm->pt, UVA(0), PAGE_SIZE, &g, true), 0); /* table 1 */
-	up_read(&mm->lock);
+	struct mm *mm = late_case_begin(t, &cpu, &frames, &g); /* g: table 1 deferred */
 
 	static struct late_writer w;
 	struct thread *th = late_writer_start(&w, cpu, mm);
@@ -517,19 +529,10 @@ static void completion_stops_at_a_lagging_target(struct ktest *t)
 {
 	if (tlb_mode != TLB_MODE_GEN || tlb_broadcast)
 		KTEST_SKIP(t, "completion by coverage is tlb=gen with IPIs only");
-	cpumask_t o = others();
-	if (cpumask_weight(o) < 1)
-		KTEST_SKIP(t, "needs 2 CPUs");
-	unsigned cpu = (unsigned)__builtin_ctzll(o.bits);
+	unsigned cpu;
 	phys_addr_t frames;
-	struct mm *mm = late_mm(&frames);
-	ASSERT_TRUE(t, mm != NULL);
-
 	struct mmu_gather a, c;
-	down_read(&mm->lock);
-	tlb_gather_begin(&a, mm, false);
-	ASSERT_EQ(t, pt_unmap_gather(&mm->pt, UVA(0), PAGE_SIZE, &a, true), 0); /* table 1 */
-	up_read(&mm->lock);
+	struct mm *mm = late_case_begin(t, &cpu, &frames, &a); /* a: page 0 deferred */
 
 	static struct late_writer w;
 	struct thread *th = late_writer_start(&w, cpu, mm);

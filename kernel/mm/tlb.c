@@ -395,7 +395,7 @@ void tlb_flush_mm_range(const struct tlb_flush_request *req)
 			    ? atomic_load_relaxed(&call.covered)
 			    : req->gen;
 	if (tlb_mode == TLB_MODE_GEN && tlb_broken_is(TLB_BREAK_COMPLETE_TO_BEFORE))
-		done = before; /* Broken on purpose: a target ahead of req->gen may be behind `before`. */
+		done = before; /* broken on purpose: ignores what the targets reached */
 	tlb_request_completed(req, done);
 }
 

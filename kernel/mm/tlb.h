@@ -112,7 +112,7 @@ enum tlb_break {
 	TLB_BREAK_MODE_SWITCH_IGNORES_USERS, /* a live mode switch runs while a thread uses an mm */
 	TLB_BREAK_BATCH_FREE_EARLY, /* a TLB batch frees its frames before its round */
 	TLB_BREAK_RANGE_LIMIT_OFF_BY_ONE, /* ranges of exactly the limit are flushed whole */
-	TLB_BREAK_COMPLETE_TO_BEFORE, /* a flush completes up to `before`, whatever its targets reached */
+	TLB_BREAK_COMPLETE_TO_BEFORE, /* completion ignores what the targets reached */
 };
 extern enum tlb_break tlb_broken;
 /* The tlb.break= words ('|'-separated, "none" first), in enum tlb_break order. */

@@ -176,9 +176,9 @@ inline catch_up(cu_c, cu_from, cu_xr, cu_xf, cu_res)
  * completed (a table's pt_tlb_gen, a gather's defer_gen; `deferred` is the
  * newest), and every later deferral bumps above the current gen, itself at
  * least cov: so completing to any value in [deferred, cov] compares the
- * same as completing to deferred, and a cov at or below completed completes
- * nothing. Interleavings that differ only there then meet. Not with
- * BREAK_NO_DEFER_BUMP, whose deferrals reuse the current generation.
+ * same as completing to deferred, and interleavings that differ only there
+ * meet. Not with BREAK_NO_DEFER_BUMP, whose deferrals reuse the current
+ * generation.
  */
 #ifdef BREAK_NO_DEFER_BUMP
 #define CANON_COV(cc_q) skip
@@ -187,8 +187,7 @@ inline catch_up(cu_c, cu_from, cu_xr, cu_xf, cu_res)
 	if \
 	:: cov[cc_q] > deferred -> cov[cc_q] = deferred \
 	:: else \
-	fi; \
-	skip
+	fi
 #endif
 
 /*

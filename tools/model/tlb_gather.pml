@@ -272,15 +272,19 @@ inline settle(st_final)
 			:: else
 			fi
 		};
-		do
-		:: atomic { ((pending[0] | pending[1] | pending[NCPU - 1]) & BIT(q)) == 0 ->
 		/*
-		 * Complete up to what the targets reported (by coverage, in
-		 * tlb=gen; tlb=mmgen and catch_up_skips_ring complete the
-		 * request's own generation), then forget the range and free.
-		 * Nothing reads the frames in between; a nested gather that sees
-		 * tables_unflushed drop here finds our flush already done.
+		 * Wait, answering requests. Once every target answered: complete
+		 * up to what they reported (by coverage, in tlb=gen; tlb=mmgen and
+		 * catch_up_skips_ring complete the request's own generation), then
+		 * forget the request and the range, and free. One step with the
+		 * last answer noticed: a gather between the two would only have
+		 * seen completed lower, and flushed more. Nothing reads the frames
+		 * in between; a nested gather that sees tables_unflushed drop here
+		 * finds our flush already done.
 		 */
+		do
+		:: atomic {
+			((pending[0] | pending[1] | pending[NCPU - 1]) & BIT(q)) == 0 ->
 			if
 			:: IS_MMGEN || CATCH_UP_SKIPS_RING -> cov[q] = rq_gen[q]
 			:: else
@@ -295,7 +299,7 @@ inline settle(st_final)
 			go = 0; rs = 0;
 			finish_body(st_final)
 		   };
-			break
+		   break
 		:: pending[q] -> serve(q)
 		od
 	:: else ->
