@@ -261,6 +261,8 @@ NESTED_CASE := gather.nested_gathers_flush_everything
 CONCURRENT_CASE := tlb.concurrent_gathers_fewer_full_flushes
 ONE_PAGE_CASE := tlb_count.one_page_unmap_bumps_once
 RANGE_LIMIT_CASE := tlb_count.range_limit_decides_page_or_full
+# Completion by coverage: a flush completes no further than the generation its targets reached.
+COVER_CASE := tlb.completion_stops_at_a_lagging_target
 # The shootdown event ring (kernel/mm/tlb_trace.h): causal order, and nothing recorded when stopped.
 TRACE_ORDER_CASE := tlb_trace.one_page_unmap_in_causal_order
 TRACE_OFF_CASE := tlb_trace.disabled_records_nothing
@@ -320,6 +322,7 @@ test-negative: deps kernel
 	$(call negative_check,tlb=ipi tlb.break=nested_blind,--expect-fail $(NESTED_CASE),$(NESTED_CASE))
 	$(call negative_check,tlb=mmgen tlb.break=nested_blind,--expect-fail $(NESTED_CASE),$(NESTED_CASE))
 	$(call negative_check,tlb=ipi tlb.break=catch_up_skips_ring,--expect-fail $(CONCURRENT_CASE),$(CONCURRENT_CASE))
+	$(call negative_check,tlb=ipi tlb.break=complete_to_before,--expect-fail $(COVER_CASE),$(COVER_CASE))
 	$(call negative_check,tlb.break=defer_every_level,--expect-fail $(ONE_PAGE_CASE),$(ONE_PAGE_CASE))
 	$(call negative_check,tlb.break=range_limit_off_by_one,--expect-fail $(RANGE_LIMIT_CASE),$(RANGE_LIMIT_CASE))
 	$(call negative_check,tlb=ipi tlb.break=free_before_flush,--expect-fail $(TRACE_ORDER_CASE),$(TRACE_ORDER_CASE))

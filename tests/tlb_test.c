@@ -377,6 +377,9 @@ static void completed_comparison_direction(struct ktest *t)
 	mm_destroy(mm);
 }
 
+/* The late writer's page, in table 2. */
+#define LATE_VA UVA(MiB(2))
+
 struct late_writer {
 	bool stop;
 	uint32_t ready;
@@ -387,7 +390,7 @@ struct late_writer {
 static void late_write_loop(void *arg)
 {
 	struct late_writer *w = arg;
-	volatile uint32_t *p = (volatile uint32_t *)UVA(MiB(2));
+	volatile uint32_t *p = (volatile uint32_t *)LATE_VA;
 	*p = 7; /* this CPU switches in now: it reads the mm's generation and caches P2 */
 	atomic_store_release(&w->ready, 1);
 	while (!atomic_load_acquire(&w->stop)) {
@@ -404,6 +407,85 @@ static void late_writer(void *arg)
 }
 
 /*
+ * An mm for a late writer: mm_with(8)'s pages (table 1) and, at
+ * LATE_VA (table 2), two frames we own mapped physically (a fault there
+ * is refused, never refilled), so unmapping one frees no table (that would
+ * force a flush) and the frame is ours to poison afterwards. NULL if out
+ * of memory.
+ */
+static struct mm *late_mm(phys_addr_t *frames)
+{
+	struct mm *mm = mm_with(8);
+	if (!mm)
+		return NULL;
+	if (frame_alloc(1, frames) == 0) {
+		if (vm_map_phys(mm, LATE_VA, *frames, 2 * PAGE_SIZE, PT_READ | PT_WRITE) == 0)
+			return mm;
+		frame_free(*frames, 1);
+	}
+	mm_destroy(mm);
+	return NULL;
+}
+
+/*
+ * The start of a late-writer case (it needs another CPU, whose number goes
+ * to *cpu): late_mm's mm, and gather `g` open with page 0 (table 1)
+ * cleared and deferred. Skips or aborts the case if it cannot set up.
+ */
+static struct mm *late_case_begin(struct ktest *t, unsigned *cpu, phys_addr_t *frames,
+				  struct mmu_gather *g)
+{
+	cpumask_t o = others();
+	if (cpumask_weight(o) < 1)
+		KTEST_SKIP(t, "needs 2 CPUs");
+	*cpu = (unsigned)__builtin_ctzll(o.bits);
+	struct mm *mm = late_mm(frames);
+	ASSERT_TRUE(t, mm != NULL);
+	down_read(&mm->lock);
+	tlb_gather_begin(g, mm, false);
+	ASSERT_EQ(t, pt_unmap_gather(&mm->pt, UVA(0), PAGE_SIZE, g, true), 0);
+	up_read(&mm->lock);
+	return mm;
+}
+
+/* Starts a late writer of `mm` on `cpu`; returns once it stands in the mm. */
+static struct thread *late_writer_start(struct late_writer *w, unsigned cpu, struct mm *mm)
+{
+	*w = (struct late_writer){0};
+	struct thread *th = thread_create_mm("late", cpu, mm, late_writer, w);
+	if (th)
+		while (!atomic_load_acquire(&w->ready))
+			thread_sleep_ns(1000000);
+	return th;
+}
+
+/*
+ * The late writer's page (LATE_VA, the first of `frames`) is unmapped
+ * and must be flushed everywhere by now: reuses (poisons) the frame, lets
+ * the writer run a moment, stops it, and requires the poison intact and
+ * the writer's next write after the flush to have faulted. Then frees the
+ * mm and the frames.
+ */
+static void late_writer_check(struct ktest *t, struct late_writer *w, struct thread *th,
+			      struct mm *mm, phys_addr_t frames)
+{
+	volatile uint32_t *f = kva(frames);
+	for (unsigned i = 0; i < PAGE_SIZE / 4; i++)
+		f[i] = 0x5A5A5A5Au;
+	thread_sleep_ns(30000000);
+	atomic_store_release(&w->stop, true);
+	thread_join(th);
+
+	unsigned changed = 0;
+	for (unsigned i = 0; i < PAGE_SIZE / 4; i++)
+		changed += f[i] != 0x5A5A5A5Au;
+	EXPECT_EQ(t, changed, 0u);
+	EXPECT_TRUE(t, w->faulted);
+	mm_destroy(mm);
+	frame_free(frames, 1);
+}
+
+/*
  * The review's bug: a gather defers a first table (generation d), a CPU
  * switches in and stands at d, the gather then clears a second table. If
  * that deferral did not bump the generation, the gather's flush would carry
@@ -413,53 +495,63 @@ static void deferral_reaches_cpu_that_switched_in(struct ktest *t)
 {
 	if (tlb_mode != TLB_MODE_GEN)
 		KTEST_SKIP(t, "per-table deferral is tlb=gen only");
-	cpumask_t o = others();
-	if (cpumask_weight(o) < 1)
-		KTEST_SKIP(t, "needs 2 CPUs");
-	unsigned cpu = (unsigned)__builtin_ctzll(o.bits);
-	struct mm *mm = mm_with(8);
-	ASSERT_TRUE(t, mm != NULL);
-	/*
-	 * Table 2 maps two frames we own (a physical mapping: a fault there is
-	 * refused, never refilled), so unmapping one frees no table (that would
-	 * force a flush) and the frame is ours to poison afterwards.
-	 */
+	unsigned cpu;
 	phys_addr_t frames;
-	ASSERT_EQ(t, frame_alloc(1, &frames), 0);
-	ASSERT_EQ(t, vm_map_phys(mm, UVA(MiB(2)), frames, 2 * PAGE_SIZE, PT_READ | PT_WRITE), 0);
-
 	struct mmu_gather g;
-	down_read(&mm->lock);
-	tlb_gather_begin(&g, mm, false);
-	ASSERT_EQ(t, pt_unmap_gather(&mm->pt, UVA(0), PAGE_SIZE, &g, true), 0); /* table 1 */
-	up_read(&mm->lock);
+	struct mm *mm = late_case_begin(t, &cpu, &frames, &g); /* g: table 1 deferred */
 
 	static struct late_writer w;
-	w = (struct late_writer){0};
-	struct thread *th = thread_create_mm("late", cpu, mm, late_writer, &w);
+	struct thread *th = late_writer_start(&w, cpu, mm);
 	ASSERT_TRUE(t, th != NULL);
-	while (!atomic_load_acquire(&w.ready))
-		thread_sleep_ns(1000000);
 
 	down_read(&mm->lock);
-	ASSERT_EQ(t, pt_unmap_gather(&mm->pt, UVA(MiB(2)), PAGE_SIZE, &g, false), 0); /* table 2 */
+	ASSERT_EQ(t, pt_unmap_gather(&mm->pt, LATE_VA, PAGE_SIZE, &g, false), 0); /* table 2 */
 	up_read(&mm->lock);
 	tlb_gather_finish(&g);
-	/* Flushed everywhere now: reuse the frame, and watch. */
-	volatile uint32_t *f = kva(frames);
-	for (unsigned i = 0; i < PAGE_SIZE / 4; i++)
-		f[i] = 0x5A5A5A5Au;
-	thread_sleep_ns(30000000);
-	atomic_store_release(&w.stop, true);
-	thread_join(th);
+	late_writer_check(t, &w, th, mm, frames);
+}
 
-	unsigned changed = 0;
-	for (unsigned i = 0; i < PAGE_SIZE / 4; i++)
-		changed += f[i] != 0x5A5A5A5Au;
-	EXPECT_EQ(t, changed, 0u);
-	EXPECT_TRUE(t, w.faulted); /* its next write after the flush faulted */
-	mm_destroy(mm);
-	frame_free(frames, 1);
+/*
+ * Completion by coverage (docs/tlb.md): a flush completes only up to the
+ * lowest generation its targets report having reached, bounded by `before`
+ * (the generation it read just before the CPU set). Gather A defers page 0
+ * (generation a); a CPU switches in, stands at a and caches P (a frame of
+ * ours in table 2); gather C clears P and defers it (c > a), unflushed;
+ * then A flushes: it reads before = c, and the CPU skips the request as
+ * done, reporting a. Completion must stay below c, so that C's finish still
+ * flushes P. tlb.break=complete_to_before (complete to `before`) lets C skip
+ * its flush: the completed generation passes the CPU's (checked where it is
+ * decided, so the case fails on every run), and the CPU may go on writing
+ * the frame we then poison (only while QEMU keeps the stale entry: a run of
+ * this case alone usually sees it dropped, then the CPU's next write faults).
+ */
+static void completion_stops_at_a_lagging_target(struct ktest *t)
+{
+	if (tlb_mode != TLB_MODE_GEN || tlb_broadcast)
+		KTEST_SKIP(t, "completion by coverage is tlb=gen with IPIs only");
+	unsigned cpu;
+	phys_addr_t frames;
+	struct mmu_gather a, c;
+	struct mm *mm = late_case_begin(t, &cpu, &frames, &a); /* a: page 0 deferred */
+
+	static struct late_writer w;
+	struct thread *th = late_writer_start(&w, cpu, mm);
+	ASSERT_TRUE(t, th != NULL);
+	uint64_t reached = READ_ONCE(tlb_cpu[cpu].gen);
+	EXPECT_GE(t, reached, a.defer_gen); /* ahead of A's request */
+
+	down_read(&mm->lock);
+	tlb_gather_begin(&c, mm, false);
+	int err = pt_unmap_gather(&mm->pt, LATE_VA, PAGE_SIZE, &c, false); /* P, table 2 */
+	up_read(&mm->lock);
+	EXPECT_EQ(t, err, 0);
+	EXPECT_GT(t, c.defer_gen, reached); /* behind C's deferral */
+	tlb_gather_finish(&a);
+	/* The CPU is covered up to `reached` only: completion must not claim C's deferral. */
+	EXPECT_LE(t, atomic_load_acquire(&mm->tlb_gen_completed), reached);
+	EXPECT_EQ(t, READ_ONCE(tlb_cpu[cpu].gen), reached);
+	tlb_gather_finish(&c);
+	late_writer_check(t, &w, th, mm, frames);
 }
 
 /*
@@ -1090,6 +1182,7 @@ static const struct ktest_case tlb_cases[] = {
 	KTEST_CASE(completed_flush_is_skipped),
 	KTEST_CASE(completed_comparison_direction),
 	KTEST_CASE_TIMEOUT(deferral_reaches_cpu_that_switched_in, 20000),
+	KTEST_CASE_TIMEOUT(completion_stops_at_a_lagging_target, 20000),
 	KTEST_CASE_TIMEOUT(concurrent_gathers_fewer_full_flushes, 60000),
 	KTEST_CASE_TIMEOUT_CPUS(asid_rollover_keeps_mms_apart, 10000, 2000),
 	KTEST_CASE(switched_out_and_back_catches_up),

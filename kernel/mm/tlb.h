@@ -113,6 +113,7 @@ enum tlb_break {
 	TLB_BREAK_BATCH_FREE_EARLY, /* a TLB batch frees its frames before its round */
 	TLB_BREAK_RANGE_LIMIT_OFF_BY_ONE, /* ranges of exactly the limit are flushed whole */
 	TLB_BREAK_BATCH_CLOSES_AT_HAND_OFF, /* a handed-off gather stops counting as open */
+	TLB_BREAK_COMPLETE_TO_BEFORE, /* completion ignores what the targets reached */
 };
 extern enum tlb_break tlb_broken;
 /* The tlb.break= words ('|'-separated, "none" first), in enum tlb_break order. */

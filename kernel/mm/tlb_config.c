@@ -49,7 +49,7 @@ CMDLINE_PARAM(tlb_break_param, .key = "tlb.break", .kind = CMDLINE_ENUM,
 			"asid_forget_reserved|replace_no_flush|asid_pin_ignored|"
 			"defer_every_level|spare_switched_away|asid_orphan_freed|"
 			"trace_records_off|mode_switch_ignores_users|batch_free_early|"
-			"range_limit_off_by_one|batch_closes_at_hand_off",
+			"range_limit_off_by_one|batch_closes_at_hand_off|complete_to_before",
 	      .def = "none",
 	      .help = "test-only: break one invariant of the TLB layer (tests must then fail)");
 /*

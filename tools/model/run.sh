@@ -47,6 +47,7 @@ nested_blind|$X86 -DBREAK_NESTED_BLIND|rejected|tlb.break=nested_blind
 nested_blind-mmgen|$MMGEN -DBREAK_NESTED_BLIND|rejected|tlb=mmgen tlb.break=nested_blind
 lazy_no_catch_up|$X86 -DBREAK_LAZY_NO_CATCH_UP|rejected|tlb.break=lazy_no_catch_up
 catch_up_skips_ring|$X86 -DBREAK_CATCH_UP_SKIPS_RING|rejected|tlb.break=catch_up_skips_ring
+complete_to_before|$X86 -DBREAK_COMPLETE_TO_BEFORE|rejected|tlb.break=complete_to_before
 switch_no_catch_up|$ARM -DBREAK_SWITCH_NO_CATCH_UP|rejected|tlb.break=switch_no_catch_up
 skip_adoption_after_deferring|$X86 -DMUT_SKIP_ANY|rejected|mutant: skip adoption whenever the gather deferred anything (the bound must be defer_gen)
 reuse_defer_gen_freeing|$X86 -DMUT_REUSE_FREED|rejected|mutant: a request that freed tables reuses defer_gen"

@@ -55,6 +55,11 @@
 #else
 #define SKIP_LAZY_ALWAYS 0
 #endif
+#ifdef BREAK_CATCH_UP_SKIPS_RING
+#define CATCH_UP_SKIPS_RING 1 /* also completes only the request's own generation, as the kernel does */
+#else
+#define CATCH_UP_SKIPS_RING 0
+#endif
 
 /* The mm (struct mm, kernel/mm/mm.h). */
 byte gen = 1; /* tlb_gen; mm_init starts it at 1 */
@@ -92,6 +97,7 @@ byte rq_gen[NGATHER];
 byte rq_range[NGATHER];
 bool rq_full[NGATHER];
 bool rq_freed[NGATHER];
+byte cov[NGATHER]; /* its call.covered: `before`, lowered by each target's report; 0 when idle */
 
 /* Locals every process that runs flush_here needs (inlines cannot declare them). */
 #define ENGINE_LOCALS byte cu_now, cu_g, cu_acc; bool cu_merged, cu_done
@@ -165,20 +171,62 @@ inline catch_up(cu_c, cu_from, cu_xr, cu_xf, cu_res)
 	cu_now = 0; cu_g = 0; cu_acc = 0; cu_merged = 0; cu_done = 0 /* dead: not part of the state */
 }
 
-/* flush_here: CPU fh_c runs gatherer fh_q's request, then acknowledges it. In a d_step. */
+/*
+ * Folds cov (in a d_step). Only deferral generations are ever compared with
+ * completed (a table's pt_tlb_gen, a gather's defer_gen; `deferred` is the
+ * newest), and every later deferral bumps above the current gen, itself at
+ * least cov: so completing to any value in [deferred, cov] compares the
+ * same as completing to deferred, and interleavings that differ only there
+ * meet. Not with BREAK_NO_DEFER_BUMP, whose deferrals reuse the current
+ * generation.
+ */
+#ifdef BREAK_NO_DEFER_BUMP
+#define CANON_COV(cc_q) skip
+#else
+#define CANON_COV(cc_q) \
+	if \
+	:: cov[cc_q] > deferred -> cov[cc_q] = deferred \
+	:: else \
+	fi
+#endif
+
+/*
+ * flush_handler's report (tlb.c): the request's covered generation drops
+ * to the one this CPU is now covered up to, what tlb_flush_here returned.
+ * In tlb=mmgen cov stays 0 and nothing drops. BREAK_COMPLETE_TO_BEFORE
+ * (tlb.break=complete_to_before) ignores the reports: `before` completes.
+ */
+#ifdef BREAK_COMPLETE_TO_BEFORE
+#define COVER(cv_q, cv_g) skip
+#else
+#define COVER(cv_q, cv_g) \
+	if \
+	:: cov[cv_q] > (cv_g) -> cov[cv_q] = (cv_g) \
+	:: else \
+	fi
+#endif
+
+/*
+ * flush_here: CPU fh_c runs gatherer fh_q's request, reports the generation
+ * it reached, then acknowledges. A CPU that holds nothing reports tlb_gen,
+ * never below `before` (cov's start): no drop. In a d_step.
+ */
 inline flush_here_body(fh_c, fh_q)
 {
 	if
 	:: !loaded[fh_c] && !IS_TAGGED -> skip
 	:: !loaded[fh_c] && IS_TAGGED ->
-		flush_local(fh_c, rq_range[fh_q], rq_full[fh_q] || rq_freed[fh_q])
-	:: loaded[fh_c] && cgen[fh_c] >= rq_gen[fh_q] -> skip
+		flush_local(fh_c, rq_range[fh_q], rq_full[fh_q] || rq_freed[fh_q]);
+		COVER(fh_q, rq_gen[fh_q])
+	:: loaded[fh_c] && cgen[fh_c] >= rq_gen[fh_q] -> COVER(fh_q, cgen[fh_c])
 	:: loaded[fh_c] && cgen[fh_c] < rq_gen[fh_q] && rq_gen[fh_q] == cgen[fh_c] + 1 &&
 	   rq_gen[fh_q] == gen ->
 		flush_local(fh_c, rq_range[fh_q], rq_full[fh_q] || rq_freed[fh_q]);
-		cgen[fh_c] = rq_gen[fh_q]
+		cgen[fh_c] = rq_gen[fh_q];
+		COVER(fh_q, rq_gen[fh_q])
 	:: else ->
-		catch_up(fh_c, cgen[fh_c], rq_range[fh_q], rq_full[fh_q] || rq_freed[fh_q], cgen[fh_c])
+		catch_up(fh_c, cgen[fh_c], rq_range[fh_q], rq_full[fh_q] || rq_freed[fh_q], cgen[fh_c]);
+		COVER(fh_q, cgen[fh_c])
 	fi;
 	pending[fh_c] = pending[fh_c] & ~BIT(fh_q)
 }

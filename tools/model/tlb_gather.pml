@@ -129,6 +129,7 @@ inline walk_leaf(wl_t)
 	:: ftab && (tbl & BIT(wl_t)) ->
 		d_step {
 			tbl = tbl & ~BIT(wl_t); /* the root entry cleared, then tlb_remove_table */
+			table_gen[wl_t] = 0; /* dead: only a hooked table's generation is read */
 			chg = chg | BIT(wl_t); /* record_change in the root: its own entry */
 			qtables = qtables | BIT(wl_t);
 			if
@@ -237,9 +238,16 @@ inline settle(st_final)
 		/*
 		 * After the bump (a separate step: rule 2), read cpus, loaded and
 		 * lazy, and post; only the user CPU changes those, so reading
-		 * them all in one step loses no outcome.
+		 * them all in one step loses no outcome. `before` (cov) is read
+		 * with them: the kernel reads it just before the CPU set, and a
+		 * bump in between would only lower it.
 		 */
 		d_step {
+			if
+			:: !IS_MMGEN -> cov[q] = gen
+			:: else
+			fi;
+			CANON_COV(q);
 			c = 0;
 			do
 			:: c < NCPU ->
@@ -264,25 +272,36 @@ inline settle(st_final)
 			:: else
 			fi
 		};
-		do
-		:: ((pending[0] | pending[1] | pending[NCPU - 1]) & BIT(q)) == 0 -> break
-		:: pending[q] -> serve(q)
-		od;
 		/*
-		 * Complete, then forget the range and free. Nothing reads the
-		 * frames in between; a nested gather that sees tables_unflushed
-		 * drop here finds our flush already done.
+		 * Wait, answering requests. Once every target answered: complete
+		 * up to what they reported (by coverage, in tlb=gen; tlb=mmgen and
+		 * catch_up_skips_ring complete the request's own generation), then
+		 * forget the request and the range, and free. One step with the
+		 * last answer noticed: a gather between the two would only have
+		 * seen completed lower, and flushed more. Nothing reads the frames
+		 * in between; a nested gather that sees tables_unflushed drop here
+		 * finds our flush already done.
 		 */
-		atomic {
+		do
+		:: atomic {
+			((pending[0] | pending[1] | pending[NCPU - 1]) & BIT(q)) == 0 ->
 			if
-			:: deferred > completed && completed < rq_gen[q] -> completed = rq_gen[q]
+			:: IS_MMGEN || CATCH_UP_SKIPS_RING -> cov[q] = rq_gen[q]
 			:: else
 			fi;
+			if
+			:: deferred > completed && completed < cov[q] -> completed = cov[q]
+			:: else
+			fi;
+			cov[q] = 0; rq_gen[q] = 0; rq_range[q] = 0; rq_full[q] = 0; rq_freed[q] = 0; /* dead */
 			reset_body();
 			free_body();
 			go = 0; rs = 0;
 			finish_body(st_final)
-		}
+		   };
+		   break
+		:: pending[q] -> serve(q)
+		od
 	:: else ->
 		d_step {
 			if
