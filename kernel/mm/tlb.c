@@ -383,10 +383,12 @@ void tlb_flush_mm_range(const struct tlb_flush_request *req)
 	struct flush_call call = {req, arch_cpu_id(), before};
 	tlb_xcall_traced(tlb_request_targets(req), flush_handler, &call);
 	/*
-	 * With per-table generations every target caught up to the mm's
-	 * generation it read, so this flush completes more than its own: up
-	 * to the lowest generation its targets (and, through `before`, the
-	 * CPUs it did not ask) are covered up to. A gather on another CPU
+	 * With per-table generations each target reports how far it is
+	 * covered (what it caught up to, or its own generation if it had
+	 * nothing to do; a switched-away tagged CPU the request's), so this
+	 * flush completes more than its own: up to the lowest generation its
+	 * targets (and, through `before`, the CPUs it did not ask) are
+	 * covered up to. A gather on another CPU
 	 * whose deferral that covers then skips its own flush (gather.c).
 	 * Lazy and switched-away CPUs left out catch up before they use the
 	 * mm again.

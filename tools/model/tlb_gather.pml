@@ -49,7 +49,11 @@ byte root_gen; /* struct page.pt_tlb_gen of the root */
 /*
  * tlb_defer_table: publish the changes in table dt_tab (NPAGE: the root)
  * as a generation. In a d_step: the walk holds the page-table lock, so no
- * other walk sees it half done.
+ * other walk sees it half done. A flusher takes no page-table lock and
+ * could read `before` between the kernel's three publications (bump with
+ * the ring entry, the table's generation, tlb_gen_deferred): `before` is
+ * right whichever it sees (the ring entry comes with the bump), and a
+ * lower tlb_gen_deferred only makes it complete less.
  */
 inline defer_body(dt_tab, dt_r)
 {
