@@ -63,12 +63,13 @@ CMDLINE_PARAM(soak_cycles_param, .key = "soak.cycles", .kind = CMDLINE_U64, .min
 	      .max = 1000000000, .def = "500",
 	      .help = "cycles the soak suite runs (make soak CYCLES=N)");
 
-#define SOAK_SLOTS	    (CPU_MAX * SOAK_SLOTS_PER_CPU)
+#define SOAK_SLOTS	    (CPU_MAX * (SOAK_SLOTS_PER_CPU + SOAK_SPAN))
 #define SOAK_ACCESSES	    8	  /* per cycle */
 #define SOAK_BURST	    64	  /* reads of the page an access makes */
 #define SOAK_BURST_CHANGING 16384 /* at most, while its owner is changing it */
 #define SOAK_EPOCH	    20000 /* cycles between teardowns of the soak's mm */
 #define SOAK_YIELD_EVERY    16	  /* cycles between turns given to the other threads */
+#define SOAK_SPAN_EVERY	    8	  /* widened: one change in this many is of the span */
 #define SOAK_PROGRESS_NS    3000000000ull
 #define SOAK_STALL_MS	    120000 /* no cycle finished for this long: the case times out */
 #define SOAK_OTHER_TURN_NS  100000000ull
@@ -103,12 +104,15 @@ struct soak_cpu {
 	uint64_t gen, seen_va, seen_gen;
 	uint64_t accesses, faults, changes;
 	struct tlb_batch batch; /* for reclaims: one page at a time */
+	bool forced;		/* the next access goes to `forced_slot` (soak_span_pick) */
+	unsigned forced_slot;
 };
 
 static struct soak {
 	struct mm *mm;
 	struct soak_slot slots[SOAK_SLOTS];
-	unsigned nr_slots;
+	unsigned nr_slots, nr_pages; /* pages, then (widened) spans */
+	bool widened;
 	uint64_t target, claimed, done; /* cycles: this epoch's last, claimed, finished */
 	uint64_t last_done; /* cycles of the whole run at the last progress line */
 	bool stop, other_stop;
@@ -147,7 +151,7 @@ void soak_fail_page(struct soak_report *r, const char *what, bool faulted)
 {
 	const struct soak_slot *s = &soak.slots[r->slot];
 	r->cpu = arch_cpu_id();
-	r->va = SOAK_VA(r->slot);
+	r->va = soak_va(r->slot);
 	r->frame = s->frame;
 	r->prev_frame = s->prev_frame;
 	snprintf(r->what, sizeof(r->what), "%s%s", what, faulted ? " (it faulted)" : "");
@@ -174,6 +178,19 @@ struct soak_slot *soak_slot(unsigned i)
 	return &soak.slots[i];
 }
 
+virt_addr_t soak_va(unsigned slot)
+{
+	if (slot < soak.nr_pages)
+		return SOAK_PAGE_VA(slot);
+	unsigned t = (slot - soak.nr_pages) / SOAK_SPAN, k = (slot - soak.nr_pages) % SOAK_SPAN;
+	return SOAK_SPAN_TABLES(t) + MiB(2) - (SOAK_SPAN / 2) * PAGE_SIZE + k * PAGE_SIZE;
+}
+
+virt_addr_t soak_va_end(void)
+{
+	return SOAK_PAGE_VA(soak.nr_pages - 1) + PAGE_SIZE; /* the spans lie below the pages */
+}
+
 static phys_addr_t frame_of(virt_addr_t va)
 {
 	struct pt_query_result q;
@@ -182,24 +199,14 @@ static phys_addr_t frame_of(virt_addr_t va)
 
 /* ---- Changes, by the page's owner -------------------------------------------------- */
 
-static int change(unsigned i, struct soak_cpu *me)
+/* Page i after `op` (err: its result): its state, and for a map its tag and frame. */
+static void settle_slot(unsigned i, enum soak_op op, int err)
 {
 	struct soak_slot *s = &soak.slots[i];
-	virt_addr_t va = SOAK_VA(i);
-	uint64_t dice = soak_rng_next(&me->rng);
-	enum soak_op op;
-	int err = 0;
-	atomic_store_release(&s->seq, s->seq + 1); /* odd: changing */
-	if (s->state == SOAK_UNMAPPED || (s->state == SOAK_RO && !(dice & 1)))
-		s->rw_gen++; /* before the page can be written: soak.h */
-	smp_mb();
-	if (s->state == SOAK_UNMAPPED) {
-		op = SOAK_OP_MAP;
-		err = vm_map_anon(soak.mm, va, PAGE_SIZE, PT_READ | PT_WRITE);
-		if (!err)
-			err = vm_populate(soak.mm, va, PAGE_SIZE);
+	virt_addr_t va = soak_va(i);
+	if (op == SOAK_OP_MAP) {
 		phys_addr_t pa = err ? 0 : frame_of(va);
-		if (!err && pa) {
+		if (pa) {
 			uint64_t *tag = kva(pa);
 			tag[0] = va;
 			tag[1] = s->gen + 1;
@@ -207,40 +214,70 @@ static int change(unsigned i, struct soak_cpu *me)
 			s->frame = pa;
 			s->state = SOAK_RW;
 		}
-	} else if ((dice & 1) && (dice & 4)) {
+	} else if (op == SOAK_OP_UNMAP || (op == SOAK_OP_RECLAIM && !err)) {
+		/* A failed reclaim stops the run: the page must not look unmapped first. */
+		s->prev_frame = s->frame;
+		s->frame = 0;
+		s->state = SOAK_UNMAPPED;
+	} else if (op != SOAK_OP_RECLAIM) {
+		s->state = op == SOAK_OP_PROTECT_RO ? SOAK_RO : SOAK_RW;
+	}
+}
+
+/* One change of pages [first, first + n): one page, or a span (all in one state, one call). */
+static int change(unsigned first, unsigned n, struct soak_cpu *me)
+{
+	virt_addr_t va = soak_va(first);
+	uint64_t size = (uint64_t)n * PAGE_SIZE;
+	uint64_t dice = soak_rng_next(&me->rng);
+	uint32_t from = soak.slots[first].state;
+	enum soak_op op = from == SOAK_UNMAPPED		       ? SOAK_OP_MAP
+			  : (dice & 1) && (dice & 4) && n == 1 ? SOAK_OP_RECLAIM
+			  : dice & 1			       ? SOAK_OP_UNMAP
+			  : from == SOAK_RW		       ? SOAK_OP_PROTECT_RO
+							       : SOAK_OP_PROTECT_RW;
+	int err;
+	for (unsigned k = 0; k < n; k++) {
+		struct soak_slot *s = &soak.slots[first + k];
+		atomic_store_release(&s->seq, s->seq + 1); /* odd: changing */
+		if (op == SOAK_OP_MAP || op == SOAK_OP_PROTECT_RW)
+			s->rw_gen++; /* before the page can be written: soak.h */
+	}
+	smp_mb();
+	bool span = n > 1 && op != SOAK_OP_MAP;
+	if (span)
+		soak_span_change_begin(first);
+	if (op == SOAK_OP_MAP) {
+		err = vm_map_anon(soak.mm, va, size, PT_READ | PT_WRITE);
+		if (!err)
+			err = vm_populate(soak.mm, va, size);
+	} else if (op == SOAK_OP_RECLAIM) {
 		/*
 		 * The batch's handed-off gather stays open until its flush, so
 		 * vm_unmap is a nested gather: it must flush what the batch left
 		 * pending (tlb.break=nested_blind, batch_closes_at_hand_off: it
 		 * does not, and the settled "unmapped" page stays reachable).
 		 */
-		op = SOAK_OP_RECLAIM;
 		err = tlb_batch_unmap_page(&me->batch, soak.mm, va);
 		if (!err)
 			err = vm_unmap(soak.mm, va, PAGE_SIZE);
-		if (!err) { /* a failure stops the run: the page must not look unmapped first */
-			s->prev_frame = s->frame;
-			s->frame = 0;
-			s->state = SOAK_UNMAPPED;
-		}
-	} else if (dice & 1) {
-		op = SOAK_OP_UNMAP;
-		err = vm_unmap(soak.mm, va, PAGE_SIZE);
-		s->prev_frame = s->frame;
-		s->frame = 0;
-		s->state = SOAK_UNMAPPED;
-	} else if (s->state == SOAK_RW) {
-		op = SOAK_OP_PROTECT_RO;
-		err = vm_protect(soak.mm, va, PAGE_SIZE, PT_READ);
-		s->state = SOAK_RO;
+	} else if (op == SOAK_OP_UNMAP) {
+		err = vm_unmap(soak.mm, va, size);
 	} else {
-		op = SOAK_OP_PROTECT_RW;
-		err = vm_protect(soak.mm, va, PAGE_SIZE, PT_READ | PT_WRITE);
-		s->state = SOAK_RW;
+		err = vm_protect(soak.mm, va, size,
+				 op == SOAK_OP_PROTECT_RO ? PT_READ : PT_READ | PT_WRITE);
 	}
-	log_event(i, op, s->gen, s->frame ? s->frame : s->prev_frame);
+	if (span)
+		soak_span_change_end();
+	for (unsigned k = 0; k < n; k++)
+		settle_slot(first + k, op, err);
+	const struct soak_slot *s0 = &soak.slots[first];
+	log_event(first, op, s0->gen, s0->frame ? s0->frame : s0->prev_frame);
 	smp_mb();
-	atomic_store_release(&s->seq, s->seq + 1); /* even: settled */
+	for (unsigned k = 0; k < n; k++) {
+		struct soak_slot *s = &soak.slots[first + k];
+		atomic_store_release(&s->seq, s->seq + 1); /* even: settled */
+	}
 	me->changes++;
 	return err;
 }
@@ -275,7 +312,8 @@ static void access_one(void *arg)
 {
 	struct soak_cpu *me = arg;
 	uint64_t dice = soak_rng_next(&me->rng);
-	unsigned i = soak_pick_slot(&me->rng, me->slot, dice);
+	unsigned i = me->forced ? me->forced_slot : soak_pick_slot(&me->rng, me->slot, dice);
+	me->forced = false;
 	struct soak_slot *s = &soak.slots[i];
 	me->slot = i;
 	me->write = (dice >> 32) & 1;
@@ -284,7 +322,7 @@ static void access_one(void *arg)
 	me->gen = s->gen;
 	me->seen_va = me->seen_gen = 0;
 	smp_mb();
-	volatile uint64_t *page = (volatile uint64_t *)SOAK_VA(i);
+	volatile uint64_t *page = (volatile uint64_t *)soak_va(i);
 	me->seen_va = page[0];
 	me->seen_gen = page[1];
 	/*
@@ -318,7 +356,7 @@ static void judge(struct soak_cpu *me, bool faulted, const struct fault_info *f)
 	struct soak_slot *s = &soak.slots[me->slot];
 	uint32_t after = atomic_load_acquire(&s->seq);
 	bool settled = after == me->seq && !(after & 1);
-	virt_addr_t va = SOAK_VA(me->slot);
+	virt_addr_t va = soak_va(me->slot);
 	const char *what = NULL;
 	if (faulted && (f->address < va || f->address >= va + PAGE_SIZE))
 		what = "a fault outside the page accessed";
@@ -352,7 +390,7 @@ static void judge(struct soak_cpu *me, bool faulted, const struct fault_info *f)
 static void soak_thread(void *arg)
 {
 	struct soak_cpu *me = arg;
-	unsigned nr_threads = soak.nr_slots / SOAK_SLOTS_PER_CPU;
+	unsigned nr_threads = soak.nr_pages / SOAK_SLOTS_PER_CPU;
 	uint64_t n;
 	if (tlb_batch_init(&me->batch)) {
 		struct soak_report r = {.cpu = arch_cpu_id(), .slot = me->index, .broken = true};
@@ -362,8 +400,11 @@ static void soak_thread(void *arg)
 	}
 	while (!atomic_load_acquire(&soak.stop) &&
 	       (n = atomic_fetch_add(&soak.claimed, 1)) < soak.target) {
-		unsigned mine = (unsigned)(soak_rng_next(&me->rng) % SOAK_SLOTS_PER_CPU);
-		int err = change(me->index + mine * nr_threads, me);
+		uint64_t dice = soak_rng_next(&me->rng);
+		unsigned mine = (unsigned)(dice % SOAK_SLOTS_PER_CPU);
+		int err = soak.widened && (dice >> 8) % SOAK_SPAN_EVERY == 0
+			      ? change(soak.nr_pages + me->index * SOAK_SPAN, SOAK_SPAN, me)
+			      : change(me->index + mine * nr_threads, 1, me);
 		if (err) {
 			struct soak_report r = {
 			    .cpu = arch_cpu_id(), .slot = me->index, .broken = true};
@@ -372,6 +413,7 @@ static void soak_thread(void *arg)
 		}
 		for (unsigned k = 0; k < SOAK_ACCESSES && !atomic_load_relaxed(&soak.stop); k++) {
 			struct fault_info f;
+			me->forced = soak_span_pick(&me->rng, &me->forced_slot);
 			bool faulted = ktest_expect_fault(access_one, me, &f);
 			judge(me, faulted, &f);
 			soak_dma_yield_point();
@@ -516,6 +558,12 @@ static bool run_epoch(struct ktest *t, uint64_t cycles, uint64_t done_before, ui
 	uint64_t free0 = frame_free_count();
 	soak.mm = mm_create();
 	ASSERT_TRUE(t, soak.mm != NULL);
+	if (soak.widened) {
+		int pinned = soak_span_epoch_begin(soak.mm, soak.nr_pages / SOAK_SLOTS_PER_CPU);
+		if (pinned)
+			ktest_log(t, "mapping the spans' pins failed (%d)", pinned);
+		ASSERT_EQ(t, pinned, 0);
+	}
 	int bound = soak_dma_epoch_begin(soak.mm);
 	if (bound)
 		ktest_log(t, "binding the DMA engines to the epoch's mm failed (%d)", bound);
@@ -587,9 +635,11 @@ static void no_stale_access(struct ktest *t)
 	uint64_t total = cmdline_u64("soak.cycles");
 	unsigned nr_cpus = cpumask_weight(cpumask_read(&cpu_online_mask));
 	memset(&soak, 0, sizeof(soak));
-	soak.nr_slots = nr_cpus * SOAK_SLOTS_PER_CPU;
+	soak.nr_pages = nr_cpus * SOAK_SLOTS_PER_CPU;
 	soak.other = mm_create();
 	ASSERT_TRUE(t, soak.other != NULL);
+	soak.widened = soak_span_start(soak.other);
+	soak.nr_slots = soak.nr_pages + (soak.widened ? nr_cpus * SOAK_SPAN : 0);
 	ASSERT_EQ(t, vm_map_anon(soak.other, SOAK_OTHER_VA, PAGE_SIZE, PT_READ | PT_WRITE), 0);
 	ASSERT_EQ(t, vm_populate(soak.other, SOAK_OTHER_VA, PAGE_SIZE), 0);
 	printk("soak: %lu cycles on %u CPUs, %u pages, %u accesses a cycle, a new mm every %u",
@@ -611,6 +661,7 @@ static void no_stale_access(struct ktest *t)
 		epochs++;
 	}
 	frame_poison_on_free(false);
+	soak_span_stop();
 	uint64_t ns = arch_time_ns() - start;
 	if (soak.stopper) {
 		if (!soak.report.va) /* a stale write: only the frame is known */
