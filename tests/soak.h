@@ -86,8 +86,15 @@ bool soak_stopping(void);
  * Returns whether the soak runs widened (spans and switches away).
  */
 bool soak_span_start(struct mm *other);
-/* Undoes soak_span_start and prints the counts. */
-void soak_span_stop(void);
+/* What the widened run did (all 0 when it was not widened). */
+struct soak_span_counts {
+	uint64_t windows;	/* span changes' first deferrals held open */
+	uint64_t early_settles; /* gathers out of room, with no batch page */
+	uint64_t aways, hits;	/* switches away; back in within a window */
+	uint64_t fills;		/* pages filled right after an untagged root load */
+};
+/* Undoes soak_span_start; prints and returns the counts. */
+void soak_span_stop(struct soak_span_counts *c);
 /* Maps the pins of `threads` spans in the epoch's new `mm`: 0 or the error. */
 int soak_span_epoch_begin(struct mm *mm, unsigned threads);
 /* Around a span's unmap or downgrade (from slot `first`), by its owner. */

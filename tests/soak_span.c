@@ -36,6 +36,7 @@
 #include "kernel/entry.h"
 #include "kernel/mm/failinject.h"
 #include "kernel/mm/frame.h"
+#include "kernel/mm/gather.h"
 #include "kernel/mm/tlb.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
@@ -64,6 +65,7 @@ static struct {
 		unsigned fill_slot;
 	} cpu[CPU_MAX];
 	uint64_t aways, hits, fills, fill_faults; /* counts, for the last line */
+	uint64_t batch_failures_before;
 } span;
 
 /* A page of the span's second table (the first SOAK_SPAN / 2 are in the first). */
@@ -107,6 +109,7 @@ bool soak_span_start(struct mm *other)
 	if (!span.widen_ns)
 		return false;
 	span.other = other;
+	span.batch_failures_before = gather_stats.batch_alloc_failures;
 	mm_fail_site_always(MM_ALLOC_BATCH, true);
 	WRITE_ONCE(tlb_window_hook, window_hook);
 	printk("soak: widened: spans of %u pages, no gather batch pages, windows held %lu us",
@@ -114,16 +117,23 @@ bool soak_span_start(struct mm *other)
 	return true;
 }
 
-void soak_span_stop(void)
+void soak_span_stop(struct soak_span_counts *c)
 {
+	*c = (struct soak_span_counts){0};
 	if (!span.widen_ns)
 		return;
 	WRITE_ONCE(tlb_window_hook, NULL);
 	mm_fail_site_always(MM_ALLOC_BATCH, false);
-	printk("soak: widened: %lu switches away for a span's window, %lu came back in one, %lu "
-	       "fills (%lu faulted)",
-	       (unsigned long)span.aways, (unsigned long)span.hits, (unsigned long)span.fills,
-	       (unsigned long)span.fill_faults);
+	*c = (struct soak_span_counts){.windows = span.windows,
+				       .aways = span.aways,
+				       .hits = span.hits,
+				       .fills = span.fills,
+				       .early_settles = gather_stats.batch_alloc_failures -
+							span.batch_failures_before};
+	printk("soak: widened: %lu span windows, %lu early settles; %lu switches away for a "
+	       "window, %lu came back in one, %lu fills (%lu faulted)",
+	       (unsigned long)c->windows, (unsigned long)c->early_settles, (unsigned long)c->aways,
+	       (unsigned long)c->hits, (unsigned long)c->fills, (unsigned long)span.fill_faults);
 }
 
 int soak_span_epoch_begin(struct mm *mm, unsigned threads)
@@ -185,7 +195,7 @@ bool soak_span_pick(uint64_t *rng, unsigned *slot)
 	unsigned me = arch_cpu_id();
 	if (!span.widen_ns || span.cpu[me].spanning || !atomic_load_relaxed(&span.spans_active))
 		return false;
-	if (me % 2 == 0) {
+	if (me % 2 == 0 && tlb_mode == TLB_MODE_GEN) { /* tlb=mmgen defers nothing: no window */
 		*slot = away_and_back(me, rng);
 		return true;
 	}

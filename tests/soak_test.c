@@ -49,6 +49,7 @@
 #include "kernel/mm/audit.h"
 #include "kernel/mm/frame.h"
 #include "kernel/mm/mm.h"
+#include "kernel/mm/tlb.h"
 #include "kernel/mm/tlb_batch.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
@@ -661,7 +662,8 @@ static void no_stale_access(struct ktest *t)
 		epochs++;
 	}
 	frame_poison_on_free(false);
-	soak_span_stop();
+	struct soak_span_counts widened;
+	soak_span_stop(&widened);
 	uint64_t ns = arch_time_ns() - start;
 	if (soak.stopper) {
 		if (!soak.report.va) /* a stale write: only the frame is known */
@@ -690,6 +692,14 @@ static void no_stale_access(struct ktest *t)
 	EXPECT_EQ(t, done, total);
 	EXPECT_GT(t, dma, 0u);
 	EXPECT_GT(t, kremaps, 0u);
+	if (soak.widened && done == total) {
+		/* The widened races were run, not just enabled (tlb=mmgen defers no table). */
+		bool deferring = tlb_mode == TLB_MODE_GEN;
+		EXPECT_GT(t, widened.early_settles, 0u);
+		EXPECT_EQ(t, widened.windows > 0, deferring);
+		EXPECT_EQ(t, widened.hits > 0, deferring);
+		EXPECT_EQ(t, widened.fills > 0, deferring && arch_tlb_caps()->switch_flushes);
+	}
 	soak_dma_finish();
 	mm_destroy(soak.other);
 }
