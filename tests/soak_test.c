@@ -42,6 +42,12 @@
  * IOMMU's device, which every soak thread uses for a few device accesses
  * a cycle, and to edu behind the machine's hardware IOMMU when there is
  * one; a device access judged stale stops the run the same way.
+ *
+ * Widened (soak.widen=, soak_span.c): each thread also owns a span of
+ * pages across two leaf tables, changed by one call one cycle in
+ * SOAK_SPAN_EVERY (its pages are slots after the others, judged the same
+ * way), and the TLB protocol's narrowest windows are held open for other
+ * CPUs to switch into and fill.
  */
 #include "kernel/atomic.h"
 #include "kernel/cmdline.h"
