@@ -15,13 +15,15 @@
  *
  * The windows (kernel/mm/tlb.h, tlb_window_hook): after a span's first
  * deferral its owner holds the page-table lock for `soak.widen`
- * microseconds before walking the second table; meanwhile another soak
- * thread that had switched its CPU to the other mm (interrupts off, as a
- * scheduler switch would) switches back in, and right after its root load
- * reads one page of the span's second table, as the page walker may at
- * any time, then waits `soak.widen` too. The thread's next access goes to
- * that page. On the correct kernel every such entry is flushed before the
- * span's change returns (the second deferral bumps past the generation
+ * microseconds before walking the second table. Meanwhile the soak thread
+ * of an even CPU that saw the change begin has switched its CPU to the
+ * other mm (interrupts off, as a scheduler switch would); it switches back
+ * in, and on an untagged TLB right after its root load reads one page of
+ * the span's second table, as the page walker may at any time, then waits
+ * `soak.widen` too; its next access goes to that page. The soak thread of
+ * an odd CPU reads the span's first table instead, whose frames an early
+ * settle frees. On the correct kernel every such entry is flushed before
+ * the span's change returns (the second deferral bumps past the generation
  * the CPU stands at; the CPU read the generation before its root load; an
  * early settle flushes before it frees).
  *
