@@ -45,6 +45,7 @@ struct soak_slot {
 	uint64_t gen;		       /* the tag's generation of the current mapping */
 	uint64_t rw_gen;	       /* changes towards writable begun */
 	phys_addr_t frame, prev_frame; /* the mapping's frame, the one before */
+	uint32_t held;		       /* reclaimed, its owner's batch not flushed yet */
 };
 
 /* The first stale access (or error); `engine` names the device for a DMA access (else NULL). */

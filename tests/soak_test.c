@@ -81,6 +81,7 @@ CMDLINE_PARAM(soak_cycles_param, .key = "soak.cycles", .kind = CMDLINE_U64, .min
 #define SOAK_STALL_MS	    120000 /* no cycle finished for this long: the case times out */
 #define SOAK_OTHER_TURN_NS  100000000ull
 #define SOAK_RING	    32 /* changes kept for the report */
+#define SOAK_NONE_HELD	    ~0u
 #define SOAK_OTHER_VA (arch_mm_layout.user_base + MiB(32))
 
 enum soak_op {
@@ -111,6 +112,7 @@ struct soak_cpu {
 	uint64_t gen, seen_va, seen_gen;
 	uint64_t accesses, faults, changes;
 	struct tlb_batch batch; /* for reclaims: one page at a time */
+	unsigned held_slot;	/* the page in `batch` (its `held` set), or SOAK_NONE_HELD */
 	bool forced;		/* the next access goes to `forced_slot` (soak_span_pick) */
 	unsigned forced_slot;
 };
@@ -265,9 +267,16 @@ static int change(unsigned first, unsigned n, struct soak_cpu *me)
 		 * pending (tlb.break=nested_blind, batch_closes_at_hand_off: it
 		 * does not, and the settled "unmapped" page stays reachable).
 		 */
+		(void)*(volatile uint64_t *)va; /* cached here too: this CPU's entry must go */
 		err = tlb_batch_unmap_page(&me->batch, soak.mm, va);
-		if (!err)
+		if (!err) {
+			atomic_store_relaxed(&soak.slots[first].held, 1);
+			me->held_slot = first;
 			err = vm_unmap(soak.mm, va, PAGE_SIZE);
+			/* The cycle's first access goes to it: settled unmapped, it must fault. */
+			me->forced = true;
+			me->forced_slot = first;
+		}
 	} else if (op == SOAK_OP_UNMAP) {
 		err = vm_unmap(soak.mm, va, size);
 	} else {
@@ -306,7 +315,8 @@ unsigned soak_pick_slot(uint64_t *rng, unsigned last, uint64_t dice)
 	for (unsigned try = 0; try < 4; try++) {
 		unsigned i = (unsigned)(soak_rng_next(rng) % soak.nr_slots);
 		uint32_t seq = atomic_load_relaxed(&soak.slots[i].seq);
-		if (seq & 1)
+		/* A reclaimed page is unmapped, its batch's flush still to come. */
+		if ((seq & 1) || atomic_load_relaxed(&soak.slots[i].held))
 			return i;
 		if (soak.slots[i].state != SOAK_UNMAPPED)
 			pick = i;
@@ -436,6 +446,10 @@ static void soak_thread(void *arg)
 		 * and with a broadcast), which hides the ranged flush paths.
 		 */
 		tlb_batch_flush(&me->batch);
+		if (me->held_slot != SOAK_NONE_HELD) {
+			atomic_store_relaxed(&soak.slots[me->held_slot].held, 0);
+			me->held_slot = SOAK_NONE_HELD;
+		}
 		atomic_fetch_add(&soak.done, 1);
 		if (n % SOAK_YIELD_EVERY == 0)
 			thread_yield(); /* the CPU switches mm (or goes lazy) and comes back */
@@ -528,6 +542,7 @@ static unsigned start_threads(struct thread **th, struct thread **other)
 	{
 		struct soak_cpu *me = &soak.cpu[n];
 		me->index = n;
+		me->held_slot = SOAK_NONE_HELD;
 		me->rng = 0x9E3779B97F4A7C15ull * (c + 1) + soak.ring_next;
 		th[n] = thread_create_mm("soak", c, soak.mm, soak_thread, me);
 		other[n] = c % 2 ? thread_create("soak-lazy", c, other_thread, NULL)
