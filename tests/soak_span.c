@@ -59,12 +59,14 @@ static struct {
 	struct mm *mm, *other;
 	uint32_t spans_active; /* span changes in progress */
 	uint32_t windows;      /* first deferrals of span changes, so far */
+	uint32_t changes;      /* span changes begun, so far */
 	uint32_t window_first; /* the first page of the last span changed */
 	struct {
 		bool spanning;	    /* this CPU's soak thread is changing its span */
 		unsigned deferrals; /* in that change, so far */
 		bool away;	    /* it is switching back in: fill `fill_slot` */
 		unsigned fill_slot;
+		uint32_t away_change; /* `changes` when it last switched away */
 	} cpu[CPU_MAX];
 	uint64_t aways, hits, fills, fill_faults; /* counts, for the last line */
 	uint64_t batch_failures_before;
@@ -136,6 +138,7 @@ void soak_span_stop(struct soak_span_counts *c)
 	       "window, %lu came back in one, %lu fills (%lu faulted)",
 	       (unsigned long)c->windows, (unsigned long)c->early_settles, (unsigned long)c->aways,
 	       (unsigned long)c->hits, (unsigned long)c->fills, (unsigned long)span.fill_faults);
+	span.widen_ns = 0; /* stopped: the suite's exit hook calls this again */
 }
 
 int soak_span_epoch_begin(struct mm *mm, unsigned threads)
@@ -161,6 +164,7 @@ void soak_span_change_begin(unsigned first)
 	span.cpu[me].deferrals = 0;
 	WRITE_ONCE(span.window_first, first);
 	span.cpu[me].spanning = true;
+	atomic_fetch_add(&span.changes, 1);
 	atomic_fetch_add(&span.spans_active, 1);
 }
 
@@ -197,7 +201,10 @@ bool soak_span_pick(uint64_t *rng, unsigned *slot)
 	unsigned me = arch_cpu_id();
 	if (!span.widen_ns || span.cpu[me].spanning || !atomic_load_relaxed(&span.spans_active))
 		return false;
-	if (me % 2 == 0 && tlb_mode == TLB_MODE_GEN) { /* tlb=mmgen defers nothing: no window */
+	/* tlb=mmgen defers nothing: no window. Away once per span change, not per access. */
+	uint32_t change = atomic_load_relaxed(&span.changes);
+	if (me % 2 == 0 && tlb_mode == TLB_MODE_GEN && span.cpu[me].away_change != change) {
+		span.cpu[me].away_change = change;
 		*slot = away_and_back(me, rng);
 		return true;
 	}
