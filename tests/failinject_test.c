@@ -25,12 +25,15 @@
  * them to be all of kernel/mm's but pt_ensure_top_table (which only the
  * kernel's shared halves use). `mm.break=fill_leak` keeps the zero page of
  * a fault fill whose mapping failed, and the case must then find the leak.
+ * A second case checks the mode the widened soak uses, one site failing
+ * every time (mm_fail_site_always).
  */
 #include "kernel/entry.h"
 #include "kernel/errno.h"
 #include "kernel/mm/audit.h"
 #include "kernel/mm/failinject.h"
 #include "kernel/mm/frame.h"
+#include "kernel/mm/gather.h"
 #include "kernel/mm/mm.h"
 #include "kernel/mm/notifier.h"
 #include "kernel/mm/tlb_batch.h"
@@ -289,8 +292,40 @@ static void every_allocation_failure_backs_out(struct ktest *t)
 	frame_free(r.phys, 0);
 }
 
+/*
+ * mm_fail_site_always (the widened soak's gathers without batch pages):
+ * every batch allocation fails, counted by the gather, none is made, and
+ * the unmap still completes by settling early; off again, the next unmap
+ * gets its batch page. Nothing leaks either way.
+ */
+static void site_always_fails_until_off(struct ktest *t)
+{
+	uint64_t free0 = frame_free_count();
+	struct mm *mm = mm_create();
+	ASSERT_TRUE(t, mm != NULL);
+	ASSERT_EQ(t, vm_map_anon(mm, FI_ANON, FI_PAGES * PAGE_SIZE, PT_READ | PT_WRITE), 0);
+	ASSERT_EQ(t, vm_populate(mm, FI_ANON, FI_PAGES * PAGE_SIZE), 0);
+	struct gather_stats before = gather_stats;
+	mm_fail_site_always(MM_ALLOC_BATCH, true);
+	int err = vm_unmap(mm, FI_ANON, FI_UNMAP_PAGES * PAGE_SIZE);
+	mm_fail_site_always(MM_ALLOC_BATCH, false);
+	EXPECT_EQ(t, err, 0);
+	EXPECT_GE(t, gather_stats.batch_alloc_failures - before.batch_alloc_failures, 1u);
+	EXPECT_EQ(t, gather_stats.batches_allocated - before.batches_allocated, 0u);
+	before = gather_stats;
+	EXPECT_EQ(t,
+		  vm_unmap(mm, FI_VA(FI_UNMAP_PAGES * PAGE_SIZE),
+			   (FI_PAGES - FI_UNMAP_PAGES) * PAGE_SIZE),
+		  0);
+	EXPECT_EQ(t, gather_stats.batch_alloc_failures - before.batch_alloc_failures, 0u);
+	EXPECT_GE(t, gather_stats.batches_allocated - before.batches_allocated, 1u);
+	mm_destroy(mm);
+	EXPECT_EQ(t, frame_free_count(), free0);
+}
+
 static const struct ktest_case failinject_cases[] = {
     KTEST_CASE_TIMEOUT(every_allocation_failure_backs_out, 60000),
+    KTEST_CASE(site_always_fails_until_off),
     {0},
 };
 KTEST_SUITE(failinject_suite, "failinject", failinject_cases);

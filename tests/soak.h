@@ -21,9 +21,21 @@
  * Two pages share each leaf table, so emptying both frees the table too.
  * Below 256 MiB (up to 15 CPUs): edu's default 28-bit DMA mask reaches them.
  */
-#define SOAK_VA(slot)                                                                              \
+#define SOAK_PAGE_VA(slot)                                                                         \
 	(arch_mm_layout.user_base + MiB(128) + (virt_addr_t)((slot) / 2) * MiB(2) +                \
 	 ((slot) % 2) * PAGE_SIZE)
+/*
+ * With soak.widen (soak_span.c), thread t also owns a span: SOAK_SPAN
+ * pages, the last half of one leaf table and the first half of the next,
+ * in the two tables from SOAK_SPAN_TABLES(t) (below the pages above,
+ * clear of soak_dma.c's result page at 120 MiB).
+ */
+#define SOAK_SPAN	    16
+#define SOAK_SPAN_TABLES(t) (arch_mm_layout.user_base + MiB(48) + (virt_addr_t)(t)*MiB(4))
+/* Where a slot's page is: the pages first, then each thread's span, in thread order. */
+virt_addr_t soak_va(unsigned slot);
+/* The end of the highest page. */
+virt_addr_t soak_va_end(void);
 
 enum soak_state { SOAK_UNMAPPED, SOAK_RW, SOAK_RO };
 
@@ -33,6 +45,7 @@ struct soak_slot {
 	uint64_t gen;		       /* the tag's generation of the current mapping */
 	uint64_t rw_gen;	       /* changes towards writable begun */
 	phys_addr_t frame, prev_frame; /* the mapping's frame, the one before */
+	uint32_t held;		       /* reclaimed, its owner's batch not flushed yet */
 };
 
 /* The first stale access (or error); `engine` names the device for a DMA access (else NULL). */
@@ -65,6 +78,37 @@ void soak_fail(const struct soak_report *r);
 /* The same for an access of page r->slot: fills in the CPU, the page and its frames, and `what`. */
 void soak_fail_page(struct soak_report *r, const char *what, bool faulted);
 bool soak_stopping(void);
+
+/* ---- Spans and widened windows (soak_span.c) ------------------------------------------- */
+
+/*
+ * Reads soak.widen; when set, makes every gather batch allocation fail and
+ * installs the TLB window hook. `other`: the mm a thread switches away to.
+ * Returns whether the soak runs widened (spans and switches away).
+ */
+bool soak_span_start(struct mm *other);
+/* What the widened run did (all 0 when it was not widened). */
+struct soak_span_counts {
+	uint64_t windows;	/* span changes' first deferrals held open */
+	uint64_t early_settles; /* gathers out of room, with no batch page */
+	uint64_t aways, hits;	/* switches away; back in within a window */
+	uint64_t fills;		/* pages filled right after an untagged root load */
+};
+/* Undoes soak_span_start; prints and returns the counts. */
+void soak_span_stop(struct soak_span_counts *c);
+/* Maps the pins of `threads` spans in the epoch's new `mm`: 0 or the error. */
+int soak_span_epoch_begin(struct mm *mm, unsigned threads);
+/* Around a span's unmap or downgrade (from slot `first`), by its owner. */
+void soak_span_change_begin(unsigned first);
+void soak_span_change_end(void);
+/*
+ * While another thread changes a span, the page this one accesses next
+ * (true, in *slot; false: none). On an even CPU it first switches to the
+ * other mm, waits for the span's window and switches back in, filling a
+ * page of the span's second table right after the root load: that page.
+ * On an odd CPU: a page of the span's first table.
+ */
+bool soak_span_pick(uint64_t *rng, unsigned *slot);
 
 /* ---- The DMA part (soak_dma.c) ------------------------------------------------------------ */
 

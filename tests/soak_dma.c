@@ -129,7 +129,7 @@ static const char *judge(const struct dma_window *w, const struct dma_result *r)
 	}
 	if (r->faulted)
 		return settled && mapped ? "a mapped page faulted on a read" : NULL;
-	virt_addr_t va = SOAK_VA(w->slot);
+	virt_addr_t va = soak_va(w->slot);
 	if (r->seen_va != va && r->seen_va != 0)
 		return "read a page that is not this one (a freed frame's poison or another "
 		       "page's)";
@@ -171,7 +171,7 @@ static void emu_access(uint64_t *rng, unsigned *last)
 	struct dma_window w;
 	window_open(&w, soak_pick_slot(rng, *last, dice));
 	*last = w.slot;
-	virt_addr_t va = SOAK_VA(w.slot);
+	virt_addr_t va = soak_va(w.slot);
 	struct dma_result r = {.write = (dice >> 33) & 1};
 	if (r.write) {
 		uint64_t mark[1] = {dice};
@@ -295,7 +295,7 @@ static void edu_thread(void *arg)
 		struct dma_window w;
 		window_open(&w, soak_pick_slot(&rng, last, dice));
 		last = w.slot;
-		virt_addr_t va = SOAK_VA(w.slot);
+		virt_addr_t va = soak_va(w.slot);
 		struct dma_result r = {.write = (dice >> 33) & 1};
 		bool ok = r.write ? edu_write(&w, va, dice | 1, &r) : edu_read(va, &r);
 		if (!ok)
@@ -320,7 +320,7 @@ static int edu_begin(struct mm *mm)
 		told = true;
 		return 0;
 	}
-	if (SOAK_VA(soak_nr_slots() - 1) + PAGE_SIZE - 1 > edu_dma_limit()) {
+	if (soak_va_end() - 1 > edu_dma_limit()) {
 		if (!told)
 			printk(
 			    "soak: the soak's pages lie beyond edu's DMA mask: only the emulated "

@@ -17,9 +17,11 @@
  * stops the run as a STALE ACCESS (tlb.break=kernel_local_only must be
  * caught so).
  *
- * Invariants: only a page's owner writes its slot and remaps it; the
- * window's pages are mapped from soak_kernel_start to soak_kernel_finish,
- * so its leaf table lives as long and no epoch sees it allocated or freed.
+ * Invariants: only a page's owner writes its slot and remaps it; one more
+ * page after the threads' (`pin`) stays mapped from soak_kernel_start to
+ * soak_kernel_finish, so the window's leaf table lives as long even when
+ * every owner is between its unmap and its map, and no epoch sees the
+ * table allocated or freed.
  */
 #include "kernel/atomic.h"
 #include "kernel/entry.h"
@@ -47,6 +49,8 @@ struct soak_kslot {
 static struct {
 	struct soak_kslot slots[CPU_MAX];
 	unsigned nr;
+	phys_addr_t pin;    /* the pinning page's frame, never remapped */
+	unsigned pin_index; /* its page: the one after the threads' */
 	uint64_t remaps, reads;
 } ks;
 
@@ -55,7 +59,6 @@ struct kread {
 	unsigned page;
 	uint32_t before, after;
 	uint64_t word;
-	bool done; /* the read completed (false: it faulted) */
 };
 
 static void read_burst(void *arg)
@@ -64,10 +67,8 @@ static void read_burst(void *arg)
 	struct soak_kslot *s = &ks.slots[k->page];
 	volatile uint64_t *p = (volatile uint64_t *)SOAK_KVA(k->page);
 	for (unsigned r = 0; r < SOAK_KERNEL_BURST; r++) {
-		k->done = false;
 		k->before = atomic_load_acquire(&s->seq);
 		k->word = *p;
-		k->done = true;
 		smp_rmb();
 		k->after = atomic_load_acquire(&s->seq);
 		bool settled = k->before == k->after && !(k->before & 1);
@@ -122,6 +123,12 @@ static int remap(unsigned i)
 		return err;
 	}
 	frame_free(s->frame, 0); /* poisoned: every CPU's flush is done by now */
+	/*
+	 * The tag is visible before the entry that maps it (x86-64 keeps
+	 * stores in order; arm64's entry write begins with a dsb ishst), so
+	 * a reader that reaches the new frame reads its tag, not the poison
+	 * it may still hold from its last free.
+	 */
 	*(volatile uint64_t *)kva(fresh) = SOAK_KTAG(i, (s->seq + 1) / 2);
 	err = pt_map(&kernel_pt, SOAK_KVA(i), fresh, PAGE_SIZE, PT_READ | PT_WRITE | PT_GLOBAL);
 	if (err) {
@@ -136,29 +143,40 @@ static int remap(unsigned i)
 	return 0;
 }
 
+static int map_fresh(unsigned i, phys_addr_t *pa)
+{
+	int err = frame_alloc(0, pa);
+	if (err)
+		return err;
+	*(volatile uint64_t *)kva(*pa) = SOAK_KTAG(i, 0);
+	err = pt_map(&kernel_pt, SOAK_KVA(i), *pa, PAGE_SIZE, PT_READ | PT_WRITE | PT_GLOBAL);
+	if (err)
+		frame_free(*pa, 0);
+	return err;
+}
+
 int soak_kernel_start(unsigned threads)
 {
 	memset(&ks, 0, sizeof(ks));
+	ks.pin_index = threads;
+	int err = map_fresh(threads, &ks.pin);
+	if (err) {
+		ks.pin = 0;
+		return err;
+	}
 	for (unsigned i = 0; i < threads; i++) {
-		phys_addr_t pa;
-		int err = frame_alloc(0, &pa);
-		if (!err) {
-			*(volatile uint64_t *)kva(pa) = SOAK_KTAG(i, 0);
-			err = pt_map(&kernel_pt, SOAK_KVA(i), pa, PAGE_SIZE,
-				     PT_READ | PT_WRITE | PT_GLOBAL);
-			if (err)
-				frame_free(pa, 0);
-		}
+		err = map_fresh(i, &ks.slots[i].frame);
 		if (err) {
+			ks.slots[i].frame = 0;
 			soak_kernel_finish();
 			return err;
 		}
-		ks.slots[i].frame = pa;
 		ks.nr++;
 	}
 	return 0;
 }
 
+/* Idempotent: the soak suite's exit hook calls it after a failed case too. */
 void soak_kernel_finish(void)
 {
 	for (unsigned i = 0; i < ks.nr; i++) {
@@ -168,6 +186,9 @@ void soak_kernel_finish(void)
 			frame_free(ks.slots[i].frame, 0);
 		ks.slots[i].frame = 0;
 	}
+	if (ks.pin && pt_unmap(&kernel_pt, SOAK_KVA(ks.pin_index), PAGE_SIZE) == 0)
+		frame_free(ks.pin, 0);
+	ks.pin = 0;
 	ks.nr = 0;
 }
 

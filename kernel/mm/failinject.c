@@ -30,6 +30,7 @@ static unsigned armed_cpu;
 static uint64_t fail_nth, counted, counted_site[MM_ALLOC_NR_SITES];
 static int fired_site = -1;
 static bool announce; /* the boot switch's window prints the failure */
+static uint32_t always_sites; /* mm_fail_site_always: a bit per site */
 
 static const char *const site_names[MM_ALLOC_NR_SITES] = {
     [MM_ALLOC_MM] = "mm_create: struct mm",
@@ -50,6 +51,8 @@ const char *mm_alloc_site_name(enum mm_alloc_site site)
 
 bool mm_alloc_fails(enum mm_alloc_site site)
 {
+	if (atomic_load_relaxed(&always_sites) & (1u << site))
+		return true;
 	if (!atomic_load_acquire(&armed))
 		return false;
 	if (armed_cpu != MM_FAIL_ANY_CPU && arch_cpu_id() != armed_cpu)
@@ -63,6 +66,14 @@ bool mm_alloc_fails(enum mm_alloc_site site)
 		printk("fail: allocation %lu in kernel/mm (%s) fails on purpose (fail.nth)",
 		       (unsigned long)n, site_names[site]);
 	return true;
+}
+
+void mm_fail_site_always(enum mm_alloc_site site, bool on)
+{
+	if (on)
+		atomic_fetch_or(&always_sites, 1u << site);
+	else
+		atomic_fetch_and(&always_sites, ~(1u << site));
 }
 
 void mm_fail_arm(unsigned cpu, uint64_t nth)

@@ -14,7 +14,8 @@
  *
  * Invariants: an injected failure is indistinguishable for the caller from
  * a real one (the same -ENOMEM or NULL path, nothing allocated); outside a
- * window mm_alloc_fails() costs one load and never fails.
+ * window, and with no site failing always, mm_alloc_fails() costs two
+ * loads and never fails.
  */
 #ifndef PAGODA_KERNEL_MM_FAILINJECT_H
 #define PAGODA_KERNEL_MM_FAILINJECT_H
@@ -51,6 +52,12 @@ uint64_t mm_fail_disarm(uint64_t per_site[MM_ALLOC_NR_SITES]);
 /* Did the window's `nth` allocation come (and fail)? Which site was it? */
 bool mm_fail_fired(enum mm_alloc_site *site);
 const char *mm_alloc_site_name(enum mm_alloc_site site);
+/*
+ * Every allocation at `site`, on every CPU, fails while `on` (apart from
+ * any window, and not counted in it): for a soak that must keep one
+ * fallback path busy, e.g. a gather with no batch page settling early.
+ */
+void mm_fail_site_always(enum mm_alloc_site site, bool on);
 /*
  * `fail.nth=N` on the command line: opens a window on every CPU before the
  * tests run, so the Nth allocation in kernel/mm after that fails (and says

@@ -87,6 +87,7 @@ void tlb_defer_table(struct mmu_gather *g, phys_addr_t table, virt_addr_t start,
 	while (d < gen && !atomic_cmpxchg(&mm->tlb_gen_deferred, &d, gen))
 		;
 	atomic_fetch_add(&gather_stats.deferrals, 1);
+	tlb_window(TLB_WINDOW_DEFERRED, mm);
 }
 
 void tlb_adopt_pending_table(struct mmu_gather *g, phys_addr_t table, virt_addr_t start,

@@ -36,10 +36,12 @@
 #include "kernel/mm/tlb_internal.h"
 
 struct tlb_switch_test tlb_switch_test;
+tlb_window_fn tlb_window_hook;
 
 static void switch_test_hook(struct mm *mm)
 {
 	struct tlb_switch_test *h = &tlb_switch_test;
+	tlb_window(TLB_WINDOW_SWITCHED_IN, mm);
 	if (likely(READ_ONCE(h->mm) != mm) || h->cpu != arch_cpu_id())
 		return;
 	WRITE_ONCE(h->mm, NULL); /* one shot */

@@ -165,6 +165,30 @@ struct tlb_switch_test {
 extern struct tlb_switch_test tlb_switch_test;
 
 /*
+ * Test-only window widening (the soak's `soak.widen=`, docs/reliability.md):
+ * when set, called at the two points where the protocol's narrowest races
+ * live, so that a test can hold them open (a delay) and fill a TLB entry
+ * there as the page walker may at any time:
+ *  - TLB_WINDOW_DEFERRED: a gather has just published one table's change
+ *    (tlb_defer_table), page-table lock held, interrupts off; the walk goes
+ *    on to the next table after it (rule 1: tlb.break=no_defer_bump);
+ *  - TLB_WINDOW_SWITCHED_IN: an untagged switch-in has just loaded the root,
+ *    interrupts off; the generation was read before (rule 3), or is read
+ *    only after this under tlb.break=switch_order.
+ * NULL (always, unless a test sets it): one predictable branch each.
+ */
+enum tlb_window { TLB_WINDOW_DEFERRED, TLB_WINDOW_SWITCHED_IN };
+typedef void (*tlb_window_fn)(enum tlb_window where, struct mm *mm);
+extern tlb_window_fn tlb_window_hook;
+
+static inline void tlb_window(enum tlb_window where, struct mm *mm)
+{
+	tlb_window_fn fn = READ_ONCE(tlb_window_hook);
+	if (unlikely(fn))
+		fn(where, mm);
+}
+
+/*
  * Reads the TLB layer's command-line keys (`tlb=`, `tlb.break=`,
  * `tlb.skip_flush`), sets the mode and the test-only switches above, and
  * prints the mode (kernel/mm/tlb_config.c). Runs once on the boot CPU,
