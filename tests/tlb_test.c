@@ -18,8 +18,7 @@
 #include "kernel/sched/thread.h"
 #include "lib/string.h"
 #include "tests/ktest.h"
-
-#define UVA(off) (arch_mm_layout.user_base + GiB(4) + (off))
+#include "tests/tlb_test.h"
 
 struct residents {
 	struct mm *mm;
@@ -62,14 +61,14 @@ static void residents_stop(struct residents *r)
 			thread_join(r->th[c]);
 }
 
-static cpumask_t others(void)
+cpumask_t tlb_test_others(void)
 {
 	cpumask_t m = cpumask_read(&cpu_online_mask);
 	cpumask_clear(&m, arch_cpu_id());
 	return m;
 }
 
-static struct mm *mm_with(uint64_t pages)
+struct mm *tlb_test_mm_with(uint64_t pages)
 {
 	struct mm *mm = mm_create();
 	if (mm && (vm_map_anon(mm, UVA(0), pages * PAGE_SIZE, PT_READ | PT_WRITE) ||
@@ -83,12 +82,12 @@ static struct mm *mm_with(uint64_t pages)
 
 static void unmap_512_one_ipi_per_other_cpu(struct ktest *t)
 {
-	cpumask_t o = others();
+	cpumask_t o = tlb_test_others();
 	if (cpumask_weight(o) < 1)
 		KTEST_SKIP(t, "needs 2 CPUs");
 	static struct residents r;
 	memset(&r, 0, sizeof(r));
-	r.mm = mm_with(512);
+	r.mm = tlb_test_mm_with(512);
 	ASSERT_TRUE(t, r.mm != NULL);
 	ASSERT_TRUE(t, residents_start(&r, o));
 	unsigned me = arch_cpu_id();
@@ -131,10 +130,10 @@ static void unmap_in_own_mm(void *arg)
 
 static void mm_active_only_here_sends_no_ipi(struct ktest *t)
 {
-	cpumask_t o = others();
+	cpumask_t o = tlb_test_others();
 	unsigned cpu = cpumask_empty(o) ? arch_cpu_id() : (unsigned)__builtin_ctzll(o.bits);
 	static struct local_unmap u;
-	u = (struct local_unmap){.mm = mm_with(8)};
+	u = (struct local_unmap){.mm = tlb_test_mm_with(8)};
 	ASSERT_TRUE(t, u.mm != NULL);
 	struct thread *th = thread_create_mm("local", cpu, u.mm, unmap_in_own_mm, &u);
 	ASSERT_TRUE(t, th != NULL);
@@ -241,12 +240,12 @@ static void lazy_cpu_spared_unless_tables_freed(struct ktest *t)
 {
 	if (tlb_broadcast)
 		KTEST_SKIP(t, "a broadcast reaches every CPU: nobody is spared (tlb=ipi tests this)");
-	cpumask_t o = others();
+	cpumask_t o = tlb_test_others();
 	if (cpumask_weight(o) < 1)
 		KTEST_SKIP(t, "needs 2 CPUs");
 	unsigned cpu = (unsigned)__builtin_ctzll(o.bits);
 	static struct lazy_setup l;
-	l = (struct lazy_setup){.mm = mm_with(600)};
+	l = (struct lazy_setup){.mm = tlb_test_mm_with(600)};
 	ASSERT_TRUE(t, l.mm != NULL);
 	/* Two frames at LAZY_VA: unmapping one leaves the table (no table freed). */
 	phys_addr_t frames;
@@ -304,7 +303,7 @@ static void completed_flush_is_skipped(struct ktest *t)
 {
 	if (tlb_mode != TLB_MODE_GEN || tlb_broadcast)
 		KTEST_SKIP(t, "only tlb=gen with IPIs skips by completed generation");
-	struct mm *mm = mm_with(8);
+	struct mm *mm = tlb_test_mm_with(8);
 	ASSERT_TRUE(t, mm != NULL);
 	struct gather_stats s0 = gather_stats;
 
@@ -346,7 +345,7 @@ static void completed_comparison_direction(struct ktest *t)
 {
 	if (tlb_mode != TLB_MODE_GEN || tlb_broadcast)
 		KTEST_SKIP(t, "only tlb=gen with IPIs skips by completed generation");
-	struct mm *mm = mm_with(8);
+	struct mm *mm = tlb_test_mm_with(8);
 	ASSERT_TRUE(t, mm != NULL);
 	for (int exact = 0; exact < 2; exact++) {
 		struct mmu_gather g;
@@ -375,381 +374,6 @@ static void completed_comparison_direction(struct ktest *t)
 	tlb_gather_finish(&g);
 	EXPECT_FALSE(t, pt_table_flush_pending(mm, table));
 	mm_destroy(mm);
-}
-
-/* The late writer's page, in table 2. */
-#define LATE_VA UVA(MiB(2))
-
-struct late_writer {
-	bool stop;
-	uint32_t ready;
-	bool faulted;
-	uint64_t writes;
-};
-
-static void late_write_loop(void *arg)
-{
-	struct late_writer *w = arg;
-	volatile uint32_t *p = (volatile uint32_t *)LATE_VA;
-	*p = 7; /* this CPU switches in now: it reads the mm's generation and caches P2 */
-	atomic_store_release(&w->ready, 1);
-	while (!atomic_load_acquire(&w->stop)) {
-		*p = 0xBAD;
-		w->writes++;
-	}
-}
-
-static void late_writer(void *arg)
-{
-	struct late_writer *w = arg;
-	struct fault_info f;
-	w->faulted = ktest_expect_fault(late_write_loop, w, &f);
-}
-
-/*
- * An mm for a late writer: mm_with(8)'s pages (table 1) and, at
- * LATE_VA (table 2), two frames we own mapped physically (a fault there
- * is refused, never refilled), so unmapping one frees no table (that would
- * force a flush) and the frame is ours to poison afterwards. NULL if out
- * of memory.
- */
-static struct mm *late_mm(phys_addr_t *frames)
-{
-	struct mm *mm = mm_with(8);
-	if (!mm)
-		return NULL;
-	if (frame_alloc(1, frames) == 0) {
-		if (vm_map_phys(mm, LATE_VA, *frames, 2 * PAGE_SIZE, PT_READ | PT_WRITE) == 0)
-			return mm;
-		frame_free(*frames, 1);
-	}
-	mm_destroy(mm);
-	return NULL;
-}
-
-/*
- * The start of a late-writer case (it needs another CPU, whose number goes
- * to *cpu): late_mm's mm, and gather `g` open with page 0 (table 1)
- * cleared and deferred. Skips or aborts the case if it cannot set up.
- */
-static struct mm *late_case_begin(struct ktest *t, unsigned *cpu, phys_addr_t *frames,
-				  struct mmu_gather *g)
-{
-	cpumask_t o = others();
-	if (cpumask_weight(o) < 1)
-		KTEST_SKIP(t, "needs 2 CPUs");
-	*cpu = (unsigned)__builtin_ctzll(o.bits);
-	struct mm *mm = late_mm(frames);
-	ASSERT_TRUE(t, mm != NULL);
-	down_read(&mm->lock);
-	tlb_gather_begin(g, mm, false);
-	ASSERT_EQ(t, pt_unmap_gather(&mm->pt, UVA(0), PAGE_SIZE, g, true), 0);
-	up_read(&mm->lock);
-	return mm;
-}
-
-/* Starts a late writer of `mm` on `cpu`; returns once it stands in the mm. */
-static struct thread *late_writer_start(struct late_writer *w, unsigned cpu, struct mm *mm)
-{
-	*w = (struct late_writer){0};
-	struct thread *th = thread_create_mm("late", cpu, mm, late_writer, w);
-	if (th)
-		while (!atomic_load_acquire(&w->ready))
-			thread_sleep_ns(1000000);
-	return th;
-}
-
-/*
- * The late writer's page (LATE_VA, the first of `frames`) is unmapped
- * and must be flushed everywhere by now: reuses (poisons) the frame, lets
- * the writer run a moment, stops it, and requires the poison intact and
- * the writer's next write after the flush to have faulted. Then frees the
- * mm and the frames.
- */
-static void late_writer_check(struct ktest *t, struct late_writer *w, struct thread *th,
-			      struct mm *mm, phys_addr_t frames)
-{
-	volatile uint32_t *f = kva(frames);
-	for (unsigned i = 0; i < PAGE_SIZE / 4; i++)
-		f[i] = 0x5A5A5A5Au;
-	thread_sleep_ns(30000000);
-	atomic_store_release(&w->stop, true);
-	thread_join(th);
-
-	unsigned changed = 0;
-	for (unsigned i = 0; i < PAGE_SIZE / 4; i++)
-		changed += f[i] != 0x5A5A5A5Au;
-	EXPECT_EQ(t, changed, 0u);
-	EXPECT_TRUE(t, w->faulted);
-	mm_destroy(mm);
-	frame_free(frames, 1);
-}
-
-/*
- * The review's bug: a gather defers a first table (generation d), a CPU
- * switches in and stands at d, the gather then clears a second table. If
- * that deferral did not bump the generation, the gather's flush would carry
- * d, the CPU would skip it as done, and keep writing to a freed frame.
- */
-static void deferral_reaches_cpu_that_switched_in(struct ktest *t)
-{
-	if (tlb_mode != TLB_MODE_GEN)
-		KTEST_SKIP(t, "per-table deferral is tlb=gen only");
-	unsigned cpu;
-	phys_addr_t frames;
-	struct mmu_gather g;
-	struct mm *mm = late_case_begin(t, &cpu, &frames, &g); /* g: table 1 deferred */
-
-	static struct late_writer w;
-	struct thread *th = late_writer_start(&w, cpu, mm);
-	ASSERT_TRUE(t, th != NULL);
-
-	down_read(&mm->lock);
-	ASSERT_EQ(t, pt_unmap_gather(&mm->pt, LATE_VA, PAGE_SIZE, &g, false), 0); /* table 2 */
-	up_read(&mm->lock);
-	tlb_gather_finish(&g);
-	late_writer_check(t, &w, th, mm, frames);
-}
-
-/*
- * Completion by coverage (docs/tlb.md): a flush completes only up to the
- * lowest generation its targets report having reached, bounded by `before`
- * (the generation it read just before the CPU set). Gather A defers page 0
- * (generation a); a CPU switches in, stands at a and caches P (a frame of
- * ours in table 2); gather C clears P and defers it (c > a), unflushed;
- * then A flushes: it reads before = c, and the CPU skips the request as
- * done, reporting a. Completion must stay below c, so that C's finish still
- * flushes P. tlb.break=complete_to_before (complete to `before`) lets C skip
- * its flush: the completed generation passes the CPU's (checked where it is
- * decided, so the case fails on every run), and the CPU may go on writing
- * the frame we then poison (only while QEMU keeps the stale entry: a run of
- * this case alone usually sees it dropped, then the CPU's next write faults).
- */
-static void completion_stops_at_a_lagging_target(struct ktest *t)
-{
-	if (tlb_mode != TLB_MODE_GEN || tlb_broadcast)
-		KTEST_SKIP(t, "completion by coverage is tlb=gen with IPIs only");
-	unsigned cpu;
-	phys_addr_t frames;
-	struct mmu_gather a, c;
-	struct mm *mm = late_case_begin(t, &cpu, &frames, &a); /* a: page 0 deferred */
-
-	static struct late_writer w;
-	struct thread *th = late_writer_start(&w, cpu, mm);
-	ASSERT_TRUE(t, th != NULL);
-	/* The premise: the writer's CPU stays in the mm, not lazy, until A's flush. */
-	uint64_t switches = sched_stats_cpu(cpu).switches;
-	uint64_t reached = READ_ONCE(tlb_cpu[cpu].gen);
-	EXPECT_GE(t, reached, a.defer_gen); /* ahead of A's request */
-
-	down_read(&mm->lock);
-	tlb_gather_begin(&c, mm, false);
-	int err = pt_unmap_gather(&mm->pt, LATE_VA, PAGE_SIZE, &c, false); /* P, table 2 */
-	up_read(&mm->lock);
-	EXPECT_EQ(t, err, 0);
-	EXPECT_GT(t, c.defer_gen, reached); /* behind C's deferral */
-	tlb_gather_finish(&a);
-	uint64_t completed = atomic_load_acquire(&mm->tlb_gen_completed);
-	uint64_t now_at = READ_ONCE(tlb_cpu[cpu].gen);
-	/*
-	 * Had another thread run there, the CPU would have gone lazy and been
-	 * skipped (or caught up on its return): completion past `reached` is
-	 * then right, and only the stale-write check below can judge.
-	 */
-	bool undisturbed = sched_stats_cpu(cpu).switches == switches;
-	if (undisturbed) {
-		/* Covered up to `reached` only: completion must not claim C's deferral. */
-		EXPECT_LE(t, completed, reached);
-		EXPECT_EQ(t, now_at, reached);
-	}
-	tlb_gather_finish(&c);
-	late_writer_check(t, &w, th, mm, frames);
-	if (!undisturbed && !t->failures)
-		KTEST_SKIP(t, "the writer's CPU switched threads: only the stale write was judged");
-}
-
-/*
- * The seed's scenario: two CPUs each gathering unmaps in one mm (their
- * gathers stay open a moment, so they overlap) while a third does
- * single-page discards, all in ONE leaf table (each worker has its own
- * pages in it): the table's generation is bumped by every gatherer, and a
- * gather whose deferral someone else's flush completed skips its own.
- * Each round, in lock step: every worker refills and marks its pages;
- * every worker reads every worker's pages (its CPU now caches them all);
- * every worker drops its own; every worker reads them all again and must
- * see fresh zero pages, never a mark (a stale translation into a freed
- * frame). The run is repeated in tlb=mmgen: per-table deferral and the
- * ring must need fewer whole-mm flushes than per-mm generations alone.
- * tlb.break=catch_up_skips_ring (a target more than one generation behind
- * flushes only the request in hand) leaves the other gatherer's pages
- * cached, and this case must fail.
- */
-#define CONC_WORKERS 3
-#define CONC_SPACING (16 * PAGE_SIZE) /* worker w's pages start at w * CONC_SPACING */
-
-struct concurrent {
-	struct mm *mm;
-	unsigned rounds;
-	uint32_t stale;
-	uint32_t errors;
-	uint32_t barrier_in, barrier_gen;
-};
-
-struct concurrent_worker {
-	struct concurrent *c;
-	unsigned index;
-};
-
-/*
- * Worker 0 does single-page discards, the others gather up to 8 pages: so
- * few that a catch-up merging all three workers' ranges stays within the
- * local range limit (x86-64's is 12), or it would flush the whole mm anyway.
- */
-static uint64_t conc_pages(unsigned w)
-{
-	return w == 0 ? 1 : MAX(1u, MIN(8u, (tlb_range_max_pages(false) - 1) / 2));
-}
-
-static virt_addr_t conc_base(unsigned w)
-{
-	return UVA(GiB(1) + w * CONC_SPACING);
-}
-
-static uint32_t conc_mark(unsigned round, unsigned w)
-{
-	return 0xC0DE0000u | round << 4 | w;
-}
-
-/* All CONC_WORKERS meet here; spinning keeps the mm loaded (a flush target), not lazy. */
-static void conc_barrier(struct concurrent *c)
-{
-	uint32_t gen = atomic_load_acquire(&c->barrier_gen);
-	if (atomic_fetch_add(&c->barrier_in, 1) + 1 == CONC_WORKERS) {
-		atomic_store_relaxed(&c->barrier_in, 0);
-		atomic_store_release(&c->barrier_gen, gen + 1);
-		return;
-	}
-	while (atomic_load_acquire(&c->barrier_gen) == gen)
-		arch_cpu_relax();
-}
-
-/* Gathers `pages` pages at `base` and keeps the gather open a moment before finishing it. */
-static int gathered_unmap(struct mm *mm, virt_addr_t base, uint64_t pages)
-{
-	struct mmu_gather g;
-	tlb_gather_begin(&g, mm, false);
-	down_read(&mm->lock);
-	int err = pt_unmap_gather(&mm->pt, base, pages * PAGE_SIZE, &g, true);
-	up_read(&mm->lock);
-	thread_sleep_ns(1000000); /* others gather and flush meanwhile: the seed's overlap */
-	tlb_gather_finish(&g);
-	return err;
-}
-
-/* Reads every worker's pages; counts those without their mark of `round` (`marked`) or 0. */
-static unsigned conc_read_all(unsigned round, bool marked)
-{
-	unsigned wrong = 0;
-	for (unsigned w = 0; w < CONC_WORKERS; w++)
-		for (uint64_t i = 0; i < conc_pages(w); i++) {
-			uint32_t v = *(volatile uint32_t *)(conc_base(w) + i * PAGE_SIZE);
-			wrong += v != (marked ? conc_mark(round, w) : 0);
-		}
-	return wrong;
-}
-
-static void concurrent_worker(void *arg)
-{
-	const struct concurrent_worker *cw = arg;
-	struct concurrent *c = cw->c;
-	unsigned w = cw->index;
-	uint64_t pages = conc_pages(w);
-	virt_addr_t base = conc_base(w);
-	for (unsigned round = 0; round < c->rounds; round++) {
-		/* The VMA stays; its pages are refilled, then dropped again (discard-like). */
-		if (vm_populate(c->mm, base, pages * PAGE_SIZE))
-			atomic_fetch_add(&c->errors, 1);
-		for (uint64_t i = 0; i < pages; i++)
-			*(volatile uint32_t *)(base + i * PAGE_SIZE) = conc_mark(round, w);
-		conc_barrier(c);
-		atomic_fetch_add(&c->stale, conc_read_all(round, true));
-		conc_barrier(c);
-		int err = w == 0 ? vm_discard(c->mm, base, PAGE_SIZE)
-				 : gathered_unmap(c->mm, base, pages);
-		if (err)
-			atomic_fetch_add(&c->errors, 1);
-		conc_barrier(c);
-		/* Dropped and flushed everywhere: fresh zero pages (filled on fault), not marks. */
-		atomic_fetch_add(&c->stale, conc_read_all(round, false));
-		conc_barrier(c);
-	}
-}
-
-/* Runs the scenario once in `mode`; returns the whole-mm flushes it caused. */
-struct concurrent_result {
-	uint64_t full, merges, completed_skips;
-	unsigned stale;
-};
-
-static struct concurrent_result run_concurrent(struct ktest *t, enum tlb_mode mode)
-{
-	struct concurrent_result res = {0};
-	static struct concurrent c;
-	static struct concurrent_worker cw[CONC_WORKERS];
-	c = (struct concurrent){.mm = mm_with(1), .rounds = 40};
-	ASSERT_TRUE(t, c.mm != NULL);
-	/* A page that stays keeps the shared leaf table alive: no round frees tables. */
-	ASSERT_EQ(t, vm_map_anon(c.mm, UVA(GiB(1) + MiB(1)), PAGE_SIZE, PT_READ | PT_WRITE), 0);
-	ASSERT_EQ(t, vm_populate(c.mm, UVA(GiB(1) + MiB(1)), PAGE_SIZE), 0);
-	for (unsigned w = 0; w < CONC_WORKERS; w++)
-		ASSERT_EQ(
-		    t,
-		    vm_map_anon(c.mm, conc_base(w), conc_pages(w) * PAGE_SIZE, PT_READ | PT_WRITE),
-		    0);
-	enum tlb_mode saved = tlb_mode;
-	tlb_mode = mode;
-	struct tlb_counters t0 = tlb_counters_total();
-	uint64_t skips0 = gather_stats.completed_skips;
-	struct thread *th[CONC_WORKERS] = {0};
-	cpumask_t o = others();
-	unsigned n = 0;
-	for_each_cpu(cpu, o) if (n < CONC_WORKERS)
-	{
-		cw[n] = (struct concurrent_worker){&c, n};
-		th[n] = thread_create_mm("worker", cpu, c.mm, concurrent_worker, &cw[n]);
-		ASSERT_TRUE(t, th[n] != NULL);
-		n++;
-	}
-	for (unsigned i = 0; i < n; i++)
-		thread_join(th[i]);
-	struct tlb_counters t1 = tlb_counters_total();
-	EXPECT_EQ(t, c.errors, 0u);
-	EXPECT_EQ(t, c.stale, 0u);
-	mm_destroy(c.mm);
-	tlb_mode = saved;
-	res.full = t1.local_full_flushes - t0.local_full_flushes;
-	res.merges = t1.ring_merges - t0.ring_merges;
-	res.completed_skips = gather_stats.completed_skips - skips0;
-	res.stale = c.stale;
-	return res;
-}
-
-static void concurrent_gathers_fewer_full_flushes(struct ktest *t)
-{
-	if (tlb_broadcast)
-		KTEST_SKIP(t, "compares IPI catch-up strategies (tlb=ipi runs it)");
-	if (cpumask_weight(others()) < CONC_WORKERS)
-		KTEST_SKIP(t, "needs 4 CPUs");
-	struct concurrent_result gen = run_concurrent(t, TLB_MODE_GEN);
-	struct concurrent_result mmgen = run_concurrent(t, TLB_MODE_MMGEN);
-	ktest_log(t,
-		  "whole-mm flushes: gen %lu (ring merges %lu, completed skips %lu), mmgen %lu; "
-		  "stale reads %u, %u",
-		  (unsigned long)gen.full, (unsigned long)gen.merges,
-		  (unsigned long)gen.completed_skips, (unsigned long)mmgen.full, gen.stale,
-		  mmgen.stale);
-	EXPECT_EQ(t, mmgen.merges, 0u);
-	EXPECT_LT(t, gen.full, mmgen.full);
 }
 
 struct away {
@@ -794,11 +418,11 @@ static void spin_elsewhere(void *arg)
  */
 static void switched_out_and_back_catches_up(struct ktest *t)
 {
-	cpumask_t o = others();
+	cpumask_t o = tlb_test_others();
 	if (cpumask_weight(o) < 1)
 		KTEST_SKIP(t, "needs 2 CPUs");
 	unsigned cpu = (unsigned)__builtin_ctzll(o.bits);
-	struct mm *mm = mm_with(8), *elsewhere = mm_with(1);
+	struct mm *mm = tlb_test_mm_with(8), *elsewhere = tlb_test_mm_with(1);
 	ASSERT_TRUE(t, mm && elsewhere);
 	struct thread *th = thread_create_mm("reader", cpu, mm, read_first_page, NULL);
 	ASSERT_TRUE(t, th != NULL);
@@ -842,178 +466,6 @@ static void switched_out_and_back_catches_up(struct ktest *t)
 }
 
 /*
- * ASIDs recycled by rollovers must keep address spaces apart. Three
- * threads per CPU, on every CPU, each in one of more address spaces than
- * there are ids (most mms run on two CPUs), yield to each other, so each
- * yield switches mm; the id space is cut to one id more than there are
- * CPUs (the least that works), so rollovers follow one another. Each
- * thread, while it runs (preemption off, a tenth of a millisecond per
- * turn), checks over and over:
- *   - the id its CPU's hardware runs with (arch_mm_active_asid, read from
- *     TTBR0_EL1) is its mm's (asid_hw), the id the mm's flushes target;
- *   - no other CPU runs a different mm with the same hardware id at the
- *     same moment (each running thread publishes its mm and the id it read
- *     from its register, seqlock-style);
- *   - its mm's page reads its mm's value.
- * QEMU's TLB is not ASID-tagged (it drops every entry when the ASID
- * changes), so the last check alone could not see two mms share an id; the
- * first two can. tlb.break=asid_forget_reserved (a rollover keeps no id
- * for the mms CPUs are running) makes them fail.
- */
-#define ASID_THREADS_PER_CPU 3
-/*
- * CPUs that churn: all of them. This used to stop at 4: every switch took
- * the allocator's lock (a ticket lock), and with more busy vCPUs than host
- * cores a ticket handed to a descheduled vCPU stalled every CPU behind it
- * for seconds. A switch to a current id now takes no lock (asid.c, the fast
- * path), and the threads read their id from the hardware instead of asking
- * the allocator under its lock; only new ids and rollovers still queue.
- */
-#define ASID_CPUS_MAX CPU_MAX
-#define ASID_TURN_NS  100000ull
-/*
- * The threads run until this many rollovers (and at least ASID_MIN_NS), or
- * ASID_MAX_NS: with many CPUs on few host cores a round is slow, and the
- * count of rollovers, not of rounds, is what the case needs.
- */
-#define ASID_ROLLOVERS 20u
-#define ASID_MIN_NS    20000000ull
-#define ASID_MAX_NS    3000000000ull
-
-struct asid_churn {
-	struct mm *mms[ASID_CPUS_MAX + 3];
-	unsigned nmms;
-	/* The mm a thread runs on that CPU and the id read from its register, while seq is odd. */
-	struct mm *running[CPU_MAX];
-	unsigned hw[CPU_MAX];
-	uint32_t seq[CPU_MAX];
-	uint32_t checks, mismatched, shared, wrong_marker;
-	bool stop;
-};
-
-struct asid_churner {
-	struct asid_churn *c;
-	unsigned index; /* which of c->mms */
-};
-
-/* One check (see above) by the thread running `mm` on CPU `me` with hardware id `hw`. */
-static void asid_check(struct asid_churn *c, unsigned me, struct mm *mm, unsigned hw,
-		       unsigned index)
-{
-	if (hw == 0 || hw != asid_hw(mm) || arch_mm_active_asid() != hw)
-		atomic_fetch_add(&c->mismatched, 1);
-	cpumask_t on = cpumask_read(&cpu_online_mask);
-	for_each_cpu(other, on)
-	{
-		if (other == me)
-			continue;
-		uint32_t s1 = atomic_load_acquire(&c->seq[other]);
-		if (!(s1 & 1))
-			continue;
-		struct mm *them = atomic_load_relaxed(&c->running[other]);
-		unsigned their_hw = atomic_load_relaxed(&c->hw[other]);
-		smp_rmb();
-		bool still = atomic_load_relaxed(&c->seq[other]) == s1;
-		if (still && them && them != mm && their_hw == hw)
-			atomic_fetch_add(&c->shared, 1);
-	}
-	if (*(volatile uint32_t *)UVA(MiB(32)) != 1000 + index)
-		atomic_fetch_add(&c->wrong_marker, 1);
-	atomic_fetch_add(&c->checks, 1);
-}
-
-static void asid_churn_thread(void *arg)
-{
-	const struct asid_churner *ch = arg;
-	struct asid_churn *c = ch->c;
-	struct mm *mm = c->mms[ch->index];
-	while (!atomic_load_acquire(&c->stop)) {
-		preempt_disable(); /* this CPU runs `mm` until preempt_enable() */
-		unsigned me = arch_cpu_id(), hw = arch_mm_active_asid();
-		atomic_store_relaxed(&c->running[me], mm);
-		atomic_store_relaxed(&c->hw[me], hw);
-		atomic_fetch_add(&c->seq[me], 1); /* odd: published */
-		uint64_t until = arch_time_ns() + ASID_TURN_NS;
-		do
-			asid_check(c, me, mm, hw, ch->index);
-		while (arch_time_ns() < until);
-		atomic_fetch_add(&c->seq[me], 1);
-		atomic_store_relaxed(&c->running[me], NULL);
-		preempt_enable();
-		thread_yield(); /* the next thread here runs another mm */
-	}
-}
-
-static void asid_rollover_keeps_mms_apart(struct ktest *t)
-{
-	if (arch_tlb_caps()->asid_bits == 0)
-		KTEST_SKIP(t, "no ASIDs on this arch (loading a root flushes)");
-	cpumask_t on = cpumask_read(&cpu_online_mask);
-	unsigned ncpus = cpumask_weight(on);
-	static struct asid_churn c;
-	static struct asid_churner ch[ASID_CPUS_MAX * ASID_THREADS_PER_CPU];
-	static phys_addr_t frames[ASID_CPUS_MAX + 3];
-	memset(&c, 0, sizeof(c));
-	/*
-	 * One id more than churning CPUs, two mms more than ids. The other
-	 * CPUs hold no id: every mm earlier cases ran is destroyed, and
-	 * asid_release() cleared what they held.
-	 */
-	unsigned churning = MIN(ncpus, ASID_CPUS_MAX);
-	c.nmms = churning + 3;
-	for (unsigned i = 0; i < c.nmms; i++) {
-		c.mms[i] = mm_create();
-		ASSERT_TRUE(t, c.mms[i] != NULL);
-		ASSERT_EQ(t, frame_alloc_zeroed(&frames[i]), 0);
-		*(volatile uint32_t *)kva(frames[i]) = 1000 + i;
-		ASSERT_EQ(t, vm_map_phys(c.mms[i], UVA(MiB(32)), frames[i], PAGE_SIZE, PT_READ), 0);
-	}
-	uint64_t rollovers = asid_stats.rollovers, start = arch_time_ns();
-	asid_test_limit(churning + 2); /* ids 1 .. churning + 1 */
-	struct thread *th[ASID_CPUS_MAX * ASID_THREADS_PER_CPU] = {0};
-	unsigned n = 0, k = 0;
-	for_each_cpu(cpu, on)
-	{
-		if (k == ASID_CPUS_MAX)
-			break;
-		for (unsigned j = 0; j < ASID_THREADS_PER_CPU; j++, n++) {
-			ch[n] = (struct asid_churner){&c, (k * ASID_THREADS_PER_CPU + j) % c.nmms};
-			struct mm *mm = c.mms[ch[n].index];
-			th[n] = thread_create_mm("asid-churn", cpu, mm, asid_churn_thread, &ch[n]);
-			ASSERT_TRUE(t, th[n] != NULL);
-		}
-		k++;
-	}
-	for (;;) {
-		uint64_t ran = arch_time_ns() - start;
-		if (ran >= ASID_MAX_NS ||
-		    (ran >= ASID_MIN_NS &&
-		     READ_ONCE(asid_stats.rollovers) - rollovers >= ASID_ROLLOVERS))
-			break;
-		thread_sleep_ns(1000000);
-	}
-	atomic_store_release(&c.stop, true);
-	for (unsigned i = 0; i < n; i++)
-		thread_join(th[i]);
-	asid_test_limit(0);
-	uint64_t rolled = asid_stats.rollovers - rollovers;
-	ktest_log(t,
-		  "%u CPUs churning, %u mms, %u ids: %lu rollovers in %lu ms, %u checks, "
-		  "%u mismatched, %u shared",
-		  k, c.nmms, churning + 1, (unsigned long)rolled,
-		  (unsigned long)((arch_time_ns() - start) / 1000000), c.checks, c.mismatched,
-		  c.shared);
-	EXPECT_EQ(t, c.mismatched, 0u); /* a CPU's TTBR0 held an id its mm's flushes miss */
-	EXPECT_EQ(t, c.shared, 0u);	/* two CPUs' TTBR0 held one id for different mms */
-	EXPECT_EQ(t, c.wrong_marker, 0u);
-	EXPECT_GE(t, rolled, 2u);
-	for (unsigned i = 0; i < c.nmms; i++) {
-		mm_destroy(c.mms[i]);
-		frame_free(frames[i], 0);
-	}
-}
-
-/*
  * The arch's one TLB description agrees with itself and with the mode the
  * kernel chose: a tag width the allocator can use, untagged exactly when a
  * root switch flushes, range instructions only with broadcast (arm64), and
@@ -1033,7 +485,7 @@ static void tlb_caps_consistent(struct ktest *t)
 	EXPECT_GE(t, c->range_max_pages, 1u);
 	EXPECT_EQ(t, c->broadcast_max_pages >= 1, c->broadcast);
 	EXPECT_TRUE(t, !tlb_broadcast || c->broadcast);
-	struct mm *mm = mm_with(1);
+	struct mm *mm = tlb_test_mm_with(1);
 	ASSERT_TRUE(t, mm != NULL);
 	struct thread *th = thread_create_mm("asid", arch_cpu_id(), mm, read_first_page, NULL);
 	ASSERT_TRUE(t, th != NULL);
@@ -1084,7 +536,7 @@ static void range_reader(void *arg)
 
 static void range_flush_reaches_every_page(struct ktest *t)
 {
-	cpumask_t o = others();
+	cpumask_t o = tlb_test_others();
 	if (cpumask_empty(o))
 		KTEST_SKIP(t, "needs 2 CPUs");
 	unsigned cpu = (unsigned)__builtin_ctzll(o.bits);
@@ -1092,7 +544,7 @@ static void range_flush_reaches_every_page(struct ktest *t)
 		unsigned first, pages;
 	} cases[] = {{5, 1}, {3, 3}, {1, 64}, {7, 99}, {2, 511}, {0, 600}};
 	for (unsigned k = 0; k < ARRAY_SIZE(cases); k++) {
-		struct mm *mm = mm_with(cases[k].first + cases[k].pages + 1);
+		struct mm *mm = tlb_test_mm_with(cases[k].first + cases[k].pages + 1);
 		ASSERT_TRUE(t, mm != NULL);
 		static struct range_reader r;
 		r = (struct range_reader){.va = UVA(cases[k].first * PAGE_SIZE),
@@ -1153,7 +605,7 @@ static void switch_in_reads_gen_before_loading_root(struct ktest *t)
 {
 	if (!arch_tlb_caps()->switch_flushes)
 		KTEST_SKIP(t, "tagged TLB: switch-in catches up after loading (see docs/tlb.md)");
-	cpumask_t o = others();
+	cpumask_t o = tlb_test_others();
 	if (cpumask_empty(o))
 		KTEST_SKIP(t, "needs a second CPU");
 	unsigned cpu = (unsigned)__builtin_ctzll(o.bits);
