@@ -46,6 +46,7 @@ struct soak_slot {
 	uint64_t rw_gen;	       /* changes towards writable begun */
 	phys_addr_t frame, prev_frame; /* the mapping's frame, the one before */
 	uint32_t held;		       /* reclaimed, its owner's batch not flushed yet */
+	uint32_t visits;	       /* CPU accesses that reached it while it changed */
 };
 
 /* The first stale access (or error); `engine` names the device for a DMA access (else NULL). */
