@@ -397,8 +397,9 @@ SOAK_NEGATIVE_DMA := mn.break=skip_secondary iommu.break=drop_sync
 # so that report is the device's too.
 SOAK_DMA_REPORT := --expect-log "soak: STALE (DMA|ACCESS: a freed frame was written while free)"
 # The kernel part's global pages (tests/soak_kernel.c): a kernel mapping change
-# invalidated on the caller's CPU alone must give a stale read of a kernel page.
-SOAK_NEGATIVE_KERNEL := tlb.break=kernel_local_only
+# invalidated on the caller's CPU alone must give a stale read of a kernel page;
+# so must a split kernel block left in the TLBs (tests/soak_kblock.c).
+SOAK_NEGATIVE_KERNEL := tlb.break=kernel_local_only tlb.break=replace_no_flush
 SOAK_KERNEL_REPORT := --expect-log "soak: STALE ACCESS on cpu[0-9]+ at kernel"
 # One soak-negative boot ($(2): the report required); the blank line ends it,
 # so $(foreach) can string them.

@@ -150,4 +150,13 @@ void soak_kernel_finish(void);
 void soak_kernel_cycle(unsigned me, uint64_t cycle, uint64_t *rng);
 void soak_kernel_counts(uint64_t *remaps, uint64_t *reads);
 
+/* ---- The kernel block (soak_kblock.c), driven by the kernel part ------------------------ */
+
+/* Resets it (nothing mapped). */
+void soak_kblock_start(void);
+/* Idempotent: unmaps and frees what is mapped, prints the counts if it split. */
+void soak_kblock_finish(void);
+/* Thread 0 steps the block (map; split and unmap) now and then; the others read it. */
+void soak_kblock_cycle(unsigned me, uint64_t cycle);
+
 #endif
