@@ -31,6 +31,7 @@
 #include "kernel/time.h"
 #include "lib/fmt.h"
 #include "lib/string.h"
+#include "tests/kpt.h"
 #include "tests/ktest.h"
 #include "tests/soak.h"
 
@@ -57,18 +58,6 @@ static struct {
 	bool splitting, off;
 	uint64_t splits, reads, held_reads;
 } kb;
-
-static pte_t *kblock_page_slot(virt_addr_t va)
-{
-	pte_t *table = kva(kernel_pt.root);
-	for (unsigned level = PT_LEVELS - 1; level > 0; level--) {
-		pte_t pte = table[(va >> pt_level_shift(level)) & (PT_ENTRIES - 1)];
-		if (arch_pte_kind(pte, level) != PTE_TABLE)
-			return NULL;
-		table = kva(arch_pte_address(pte, level));
-	}
-	return &table[(va >> PAGE_SHIFT) & (PT_ENTRIES - 1)];
-}
 
 static void publish(uint32_t state, bool settled)
 {
@@ -107,7 +96,7 @@ static void after_split(struct pt *pt, virt_addr_t va)
 	if (pt != &kernel_pt || !kb.splitting)
 		return;
 	kb.splitting = false;
-	pte_t *slot = kblock_page_slot(SOAK_KBLOCK_PAGE);
+	pte_t *slot = kpt_kernel_page_slot(SOAK_KBLOCK_PAGE);
 	if (slot && arch_pte_kind(*slot, 0) == PTE_LEAF) {
 		/* No flush: no CPU read the range since the block was invalidated (quiesce). */
 		unsigned attrs = arch_pte_attrs(*slot, 0);
