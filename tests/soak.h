@@ -158,5 +158,7 @@ void soak_kblock_start(void);
 void soak_kblock_finish(void);
 /* Thread 0 steps the block (map; split and unmap) now and then; the others read it. */
 void soak_kblock_cycle(unsigned me, uint64_t cycle);
+/* Splits made so far; -1 when the part is skipped (no 2 MiB frame run). */
+int64_t soak_kblock_splits(void);
 
 #endif

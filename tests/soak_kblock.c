@@ -246,6 +246,11 @@ void soak_kblock_cycle(unsigned me, uint64_t cycle)
 	}
 }
 
+int64_t soak_kblock_splits(void)
+{
+	return kb.off ? -1 : (int64_t)kb.splits;
+}
+
 void soak_kblock_start(void)
 {
 	memset(&kb, 0, sizeof(kb));
@@ -272,6 +277,8 @@ void soak_kblock_finish(void)
 		printk("soak: kernel block: %lu splits, %lu held open for a read; %lu reads\n",
 		       (unsigned long)kb.splits, (unsigned long)kb.held_reads,
 		       (unsigned long)kb.reads);
+	if (pt_test_after_replace == after_split)
+		pt_test_after_replace = NULL; /* a step cut short (the case timed out) */
 	memset(&kb, 0, sizeof(kb));
 	kb.off = true; /* nothing held: a second call frees nothing */
 	kb.quiet = 1;
