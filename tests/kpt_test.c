@@ -29,6 +29,7 @@
 #include "kernel/sched/thread.h"
 #include "kernel/time.h"
 #include "kernel/xcall.h"
+#include "tests/kpt.h"
 #include "tests/ktest.h"
 
 /* Far from what the pt suite uses in the test window. */
@@ -399,8 +400,7 @@ static unsigned read_everywhere(uint32_t want)
 	return wrong;
 }
 
-/* The level-0 slot of the kernel's tables that maps `va`, or NULL (no page table there). */
-static pte_t *kernel_page_slot(virt_addr_t va)
+pte_t *kpt_kernel_page_slot(virt_addr_t va)
 {
 	pte_t *table = kva(kernel_pt.root);
 	for (unsigned level = PT_LEVELS - 1; level > 0; level--) {
@@ -426,7 +426,7 @@ static void repoint_and_read(struct pt *pt, virt_addr_t va)
 	if (pt != &kernel_pt)
 		return;
 	split_probe.calls++;
-	pte_t *slot = kernel_page_slot(split_probe.va);
+	pte_t *slot = kpt_kernel_page_slot(split_probe.va);
 	if (!slot || arch_pte_kind(*slot, 0) != PTE_LEAF)
 		return;
 	/*

@@ -46,6 +46,7 @@ struct soak_slot {
 	uint64_t rw_gen;	       /* changes towards writable begun */
 	phys_addr_t frame, prev_frame; /* the mapping's frame, the one before */
 	uint32_t held;		       /* reclaimed, its owner's batch not flushed yet */
+	uint32_t visits;	       /* CPU accesses that reached it while it changed */
 };
 
 /* The first stale access (or error); `engine` names the device for a DMA access (else NULL). */
@@ -148,5 +149,16 @@ void soak_kernel_finish(void);
  */
 void soak_kernel_cycle(unsigned me, uint64_t cycle, uint64_t *rng);
 void soak_kernel_counts(uint64_t *remaps, uint64_t *reads);
+
+/* ---- The kernel block (soak_kblock.c), driven by the kernel part ------------------------ */
+
+/* Resets it (nothing mapped). */
+void soak_kblock_start(void);
+/* Idempotent: unmaps and frees what is mapped, prints the counts if it split. */
+void soak_kblock_finish(void);
+/* Thread 0 steps the block (map; split and unmap) now and then; the others read it. */
+void soak_kblock_cycle(unsigned me, uint64_t cycle);
+/* Splits made so far; -1 when the part is skipped (no 2 MiB frame run). */
+int64_t soak_kblock_splits(void);
 
 #endif

@@ -158,6 +158,7 @@ static int map_fresh(unsigned i, phys_addr_t *pa)
 int soak_kernel_start(unsigned threads)
 {
 	memset(&ks, 0, sizeof(ks));
+	soak_kblock_start();
 	ks.pin_index = threads;
 	int err = map_fresh(threads, &ks.pin);
 	if (err) {
@@ -179,6 +180,7 @@ int soak_kernel_start(unsigned threads)
 /* Idempotent: the soak suite's exit hook calls it after a failed case too. */
 void soak_kernel_finish(void)
 {
+	soak_kblock_finish();
 	for (unsigned i = 0; i < ks.nr; i++) {
 		if (!ks.slots[i].frame)
 			continue;
@@ -204,6 +206,7 @@ void soak_kernel_cycle(unsigned me, uint64_t cycle, uint64_t *rng)
 			return;
 		}
 	}
+	soak_kblock_cycle(me, cycle);
 	for (unsigned n = 0; n < SOAK_KERNEL_READS && ks.nr > 1 && !soak_stopping(); n++) {
 		struct kread k = {.page = (unsigned)(soak_rng_next(rng) % ks.nr)};
 		if (k.page == me)
