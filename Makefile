@@ -407,10 +407,12 @@ SOAK_NEGATIVE_aarch64 := tlb.skip_flush tlb=ipi:tlb.break=free_before_flush \
 	tlb=ipi:tlb.break=lazy_no_catch_up tlb=ipi:tlb.break=catch_up_skips_ring
 # The switches whose races only the widened soak reaches (soak.widen=: spans
 # changed by one gather with no batch page, switches away and back in the
-# window). A missed CPU flush must show as a stale CPU access; the early
-# settle that frees unflushed (settle_no_flush) skips the IOMMU's
-# invalidation too, so a device may read the poison first (either report).
-SOAK_NEGATIVE_WIDENED := tlb=ipi:tlb.break=no_defer_bump
+# window, one-page changes' flush decisions held open while the soak threads
+# ask for live mode switches). A missed CPU flush must show as a stale CPU
+# access; the early settle that frees unflushed (settle_no_flush) skips the
+# IOMMU's invalidation too, so a device may read the poison first (either report).
+SOAK_NEGATIVE_WIDENED := tlb=ipi:tlb.break=no_defer_bump \
+	tlb=ipi:tlb.break=mode_switch_ignores_users
 SOAK_NEGATIVE_WIDENED_x86_64 := tlb=gen:tlb.break=switch_order
 # switch_order's catch came as late as cycle 6,079 (10 s of QEMU, 4 runs): the
 # widened boots get the reclaims' wider bound.

@@ -64,6 +64,16 @@ struct soak_report {
 	char what[96];
 };
 
+/* What an owner does to its pages in one change (soak_test.c's change()). */
+enum soak_op {
+	SOAK_OP_MAP = 1,
+	SOAK_OP_UNMAP,
+	SOAK_OP_PROTECT_RO,
+	SOAK_OP_PROTECT_RW,
+	SOAK_OP_RECLAIM,
+	SOAK_OP_RECLAIM_OPEN /* into the batch only, flushed at once: reclaim_open */
+};
+
 /* The soak's mm of this epoch and its pages. */
 struct mm *soak_mm(void);
 unsigned soak_nr_slots(void);
@@ -80,6 +90,19 @@ void soak_fail(const struct soak_report *r);
 void soak_fail_page(struct soak_report *r, const char *what, bool faulted);
 bool soak_stopping(void);
 
+/* ---- The report (soak_report.c) ------------------------------------------------------ */
+
+/* Forgets the changes logged (a new run). */
+void soak_log_reset(void);
+/* Logs a change just settled: `slot` (the first page), its tag's generation, its frame. */
+void soak_log_change(unsigned slot, enum soak_op op, uint64_t gen, phys_addr_t frame);
+/* Changes logged since the reset. */
+uint64_t soak_changes_logged(void);
+/* Prints the first failure's report; `now`: the frame r->va translates to now (0: none). */
+void soak_print_report(const struct soak_report *r, phys_addr_t now);
+/* Prints the last changes logged, oldest first, the TLB counters and the DMA engines'. */
+void soak_print_events(void);
+
 /* ---- Spans and widened windows (soak_span.c) ------------------------------------------- */
 
 /*
@@ -94,6 +117,7 @@ struct soak_span_counts {
 	uint64_t early_settles; /* gathers out of room, with no batch page */
 	uint64_t aways, hits;	/* switches away; back in within a window */
 	uint64_t fills;		/* pages filled right after an untagged root load */
+	uint64_t flush_holds;	/* one-page changes' flush decisions held open */
 };
 /* Undoes soak_span_start; prints and returns the counts. */
 void soak_span_stop(struct soak_span_counts *c);
@@ -103,6 +127,15 @@ int soak_span_epoch_begin(struct mm *mm, unsigned threads);
 void soak_span_change_begin(unsigned first);
 void soak_span_change_end(void);
 /*
+ * Around a one-page unmap or downgrade by its owner: its gather's flush
+ * decision (TLB_WINDOW_FLUSHING) is held open, its change published and
+ * not yet flushed, while the other threads read the page and change theirs.
+ */
+bool soak_span_single_begin(void); /* false: not widened */
+void soak_span_single_end(void);
+/* Whether a one-page change's flush decision is held open now (on any CPU). */
+bool soak_span_flush_held(void);
+/*
  * While another thread changes a span, the page this one accesses next
  * (true, in *slot; false: none). On an even CPU it first switches to the
  * other mm, waits for the span's window and switches back in, filling a
@@ -110,6 +143,18 @@ void soak_span_change_end(void);
  * On an odd CPU: a page of the span's first table.
  */
 bool soak_span_pick(uint64_t *rng, unsigned *slot);
+
+/* ---- Live mode switches (soak_mode.c) ----------------------------------------------------- */
+
+/* Remembers the mode in force; the tries start. */
+void soak_mode_start(void);
+/* Before a soak thread's access: now and then a live switch of the TLB mode, which must be refused. */
+void soak_mode_try(uint64_t *rng);
+/*
+ * Idempotent: stops the tries, puts the boot's mode back if a switch went
+ * through, prints the counts; *tries and *went: how many were made and not refused.
+ */
+void soak_mode_finish(uint64_t *tries, uint64_t *went);
 
 /* ---- The DMA part (soak_dma.c) ------------------------------------------------------------ */
 

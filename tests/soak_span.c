@@ -27,10 +27,19 @@
  * the CPU stands at; the CPU read the generation before its root load; an
  * early settle flushes before it frees).
  *
+ * One-page unmaps and downgrades are widened too: their owner invites the
+ * other threads to the page before the change (soak_test.c), and once the
+ * change is made and published, holds the gather's flush decision
+ * (TLB_WINDOW_FLUSHING) open for `soak.widen`, while the readers still hold
+ * the page's entry and the other threads ask for live mode switches
+ * (soak_mode.c). On the correct kernel nothing may complete the gather's
+ * generation before its flush: tlb.break=mode_switch_ignores_users does.
+ *
  * Invariants: the hook acts only for the soak's mm, only on a CPU whose
  * soak thread is changing a span (the deferral) or is switching back in
- * (the fill); it never takes a lock and a fill that faults is fixed up in
- * place. Nothing here runs unless `soak.widen` is set.
+ * (the fill) or is making a one-page change (the flush hold); it never
+ * takes a lock and a fill that faults is fixed up in place. Nothing here
+ * runs unless `soak.widen` is set.
  */
 #include "kernel/arch.h"
 #include "kernel/atomic.h"
@@ -60,10 +69,13 @@ static struct {
 	uint32_t spans_active; /* span changes in progress */
 	uint32_t windows;      /* first deferrals of span changes, so far */
 	uint32_t window_first; /* the first page of the last span changed */
+	uint32_t flush_holds;  /* one-page changes' flush decisions held open */
+	uint32_t holds_active; /* ... now */
 	struct {
 		bool spanning;	    /* this CPU's soak thread is changing its span */
 		unsigned deferrals; /* in that change, so far */
 		bool away;	    /* it is switching back in: fill `fill_slot` */
+		bool holding;	    /* it is making a one-page change: hold its flush */
 		unsigned fill_slot;
 	} cpu[CPU_MAX];
 	uint64_t aways, hits, fills, fill_faults; /* counts, for the last line */
@@ -92,6 +104,16 @@ static void window_hook(enum tlb_window where, struct mm *mm)
 		/* The first table is published, the second not yet walked: hold it open. */
 		atomic_fetch_add(&span.windows, 1);
 		time_delay_ns(span.widen_ns);
+		return;
+	}
+	if (where == TLB_WINDOW_FLUSHING) {
+		if (!span.cpu[me].holding)
+			return;
+		/* Published under its deferral, flush not yet decided: hold it open. */
+		atomic_fetch_add(&span.flush_holds, 1);
+		atomic_fetch_add(&span.holds_active, 1);
+		time_delay_ns(span.widen_ns);
+		atomic_fetch_sub(&span.holds_active, 1);
 		return;
 	}
 	if (!span.cpu[me].away)
@@ -130,12 +152,14 @@ void soak_span_stop(struct soak_span_counts *c)
 				       .aways = span.aways,
 				       .hits = span.hits,
 				       .fills = span.fills,
+				       .flush_holds = span.flush_holds,
 				       .early_settles = gather_stats.batch_alloc_failures -
 							span.batch_failures_before};
 	printk("soak: widened: %lu span windows, %lu early settles; %lu switches away for a "
-	       "window, %lu came back in one, %lu fills (%lu faulted)",
+	       "window, %lu came back in one, %lu fills (%lu faulted); %lu flushes held",
 	       (unsigned long)c->windows, (unsigned long)c->early_settles, (unsigned long)c->aways,
-	       (unsigned long)c->hits, (unsigned long)c->fills, (unsigned long)span.fill_faults);
+	       (unsigned long)c->hits, (unsigned long)c->fills, (unsigned long)span.fill_faults,
+	       (unsigned long)c->flush_holds);
 	span.widen_ns = 0; /* stopped: the suite's exit hook calls this again */
 }
 
@@ -169,6 +193,21 @@ void soak_span_change_end(void)
 {
 	atomic_fetch_sub(&span.spans_active, 1);
 	span.cpu[arch_cpu_id()].spanning = false;
+}
+
+bool soak_span_single_begin(void)
+{
+	return span.cpu[arch_cpu_id()].holding = span.widen_ns != 0;
+}
+
+void soak_span_single_end(void)
+{
+	span.cpu[arch_cpu_id()].holding = false;
+}
+
+bool soak_span_flush_held(void)
+{
+	return atomic_load_relaxed(&span.holds_active) != 0;
 }
 
 /* Even CPUs: switch away, wait for the window, switch back in (filling a page of the second table).

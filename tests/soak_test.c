@@ -37,6 +37,9 @@
  * audit and for leaked frames. The case prints progress (cycles, rate,
  * ETA) every few seconds.
  *
+ * Live mode switches (soak_mode.c): now and then a soak thread asks for
+ * another TLB shootdown mode, which must be refused while threads run.
+ *
  * Kernel mappings (soak_kernel.c): each soak thread also remaps a global
  * kernel page of its own now and then and reads the others'.
  *
@@ -49,7 +52,9 @@
  * pages across two leaf tables, changed by one call one cycle in
  * SOAK_SPAN_EVERY (its pages are slots after the others, judged the same
  * way), and the TLB protocol's narrowest windows are held open for other
- * CPUs to switch into and fill.
+ * CPUs to switch into and fill; a one-page unmap or downgrade invites the
+ * other threads to its page first (invite) and holds its flush decision
+ * open.
  */
 #include "kernel/atomic.h"
 #include "kernel/cmdline.h"
@@ -76,36 +81,17 @@ CMDLINE_PARAM(soak_cycles_param, .key = "soak.cycles", .kind = CMDLINE_U64, .min
 #define SOAK_ACCESSES		8     /* per cycle */
 #define SOAK_BURST		64    /* reads of the page an access makes */
 #define SOAK_BURST_CHANGING	16384 /* at most, while its owner is changing it */
+#define SOAK_BURST_INVITED	(1u << 20) /* the same, invited to it */
 #define SOAK_EPOCH		20000 /* cycles between teardowns of the soak's mm */
 #define SOAK_YIELD_EVERY	16    /* cycles between turns given to the other threads */
 #define SOAK_SPAN_EVERY		8     /* widened: one change in this many is of the span */
 #define SOAK_PROGRESS_NS	3000000000ull
 #define SOAK_STALL_MS		120000 /* no cycle finished for this long: the case times out */
 #define SOAK_OTHER_TURN_NS	100000000ull
-#define SOAK_RING		32 /* changes kept for the report */
 #define SOAK_NONE_HELD		~0u
 #define SOAK_INVITE_NS		200000 /* at most, an open reclaim waits for a reader */
 #define SOAK_WIDENED_MIN_CYCLES 500 /* below, the widened run's counts are only printed */
 #define SOAK_OTHER_VA		(arch_mm_layout.user_base + MiB(32))
-
-enum soak_op {
-	SOAK_OP_MAP = 1,
-	SOAK_OP_UNMAP,
-	SOAK_OP_PROTECT_RO,
-	SOAK_OP_PROTECT_RW,
-	SOAK_OP_RECLAIM,
-	SOAK_OP_RECLAIM_OPEN /* into the batch only, flushed at once: reclaim_open */
-};
-static const char *const op_names[] = {"?",	     "map",	"unmap",	 "protect ro",
-				       "protect rw", "reclaim", "reclaim (open)"};
-
-struct soak_event {
-	uint64_t ns;
-	uint16_t cpu, slot;
-	uint32_t op;
-	uint64_t gen;
-	phys_addr_t frame;
-};
 
 /* One soak thread's state, read by its access loop and the fault fixture's caller. */
 struct soak_cpu {
@@ -135,8 +121,6 @@ static struct soak {
 	uint64_t open_reclaims;
 	unsigned invited; /* the page of an open reclaim about to be cleared, or SOAK_NONE_HELD */
 	struct soak_report report;
-	struct soak_event ring[SOAK_RING];
-	uint64_t ring_next;
 	struct soak_cpu cpu[CPU_MAX];
 	struct mm *other;
 } soak;
@@ -147,13 +131,6 @@ uint64_t soak_rng_next(uint64_t *s)
 	*s ^= *s >> 7;
 	*s ^= *s << 17;
 	return *s;
-}
-
-static void log_event(unsigned slot, enum soak_op op, uint64_t gen, phys_addr_t frame)
-{
-	uint64_t i = atomic_fetch_add(&soak.ring_next, 1) % SOAK_RING;
-	soak.ring[i] = (struct soak_event){
-	    arch_time_ns(), (uint16_t)arch_cpu_id(), (uint16_t)slot, op, gen, frame};
 }
 
 void soak_fail(const struct soak_report *r)
@@ -260,7 +237,7 @@ static void change_end(unsigned first, unsigned n, enum soak_op op, int err)
 	for (unsigned k = 0; k < n; k++)
 		settle_slot(first + k, op, err);
 	const struct soak_slot *s0 = &soak.slots[first];
-	log_event(first, op, s0->gen, s0->frame ? s0->frame : s0->prev_frame);
+	soak_log_change(first, op, s0->gen, s0->frame ? s0->frame : s0->prev_frame);
 	smp_mb();
 	for (unsigned k = 0; k < n; k++) {
 		struct soak_slot *s = &soak.slots[first + k];
@@ -292,6 +269,21 @@ static int reclaim(unsigned i, struct soak_cpu *me)
 }
 
 /*
+ * Invites the other threads to page i (soak_pick_slot), which is changing,
+ * and waits, briefly, for one to begin reading it: a CPU then holds its
+ * entry when the change clears it. The caller withdraws the invitation.
+ */
+static void invite(unsigned i)
+{
+	struct soak_slot *s = &soak.slots[i];
+	uint32_t visits = atomic_load_acquire(&s->visits);
+	atomic_store_release(&soak.invited, i);
+	uint64_t until = arch_time_ns() + SOAK_INVITE_NS;
+	while (atomic_load_acquire(&s->visits) == visits && arch_time_ns() < until)
+		arch_cpu_relax();
+}
+
+/*
  * An open reclaim: the page goes into `me`'s batch with no vm_unmap over
  * it, so only the batch's round invalidates it, and its frame may be freed
  * only after that round (tlb.break=batch_free_early frees it first). The
@@ -307,11 +299,7 @@ static int reclaim_open(unsigned i, struct soak_cpu *me)
 {
 	struct soak_slot *s = &soak.slots[i];
 	virt_addr_t va = soak_va(i);
-	uint32_t visits = atomic_load_acquire(&s->visits);
-	atomic_store_release(&soak.invited, i);
-	uint64_t until = arch_time_ns() + SOAK_INVITE_NS;
-	while (atomic_load_acquire(&s->visits) == visits && arch_time_ns() < until)
-		arch_cpu_relax();
+	invite(i);
 	int err = tlb_batch_unmap_page(&me->batch, soak.mm, va);
 	if (!err) {
 		atomic_fetch_add(&soak.open_reclaims, 1);
@@ -342,8 +330,11 @@ static int change(unsigned first, unsigned n, struct soak_cpu *me)
 	change_begin(first, n, op);
 	/* Only a change that takes something away defers a table and opens a window. */
 	bool span = n > 1 && (op == SOAK_OP_UNMAP || op == SOAK_OP_PROTECT_RO);
+	bool single = n == 1 && (op == SOAK_OP_UNMAP || op == SOAK_OP_PROTECT_RO);
 	if (span)
 		soak_span_change_begin(first);
+	if (single && soak_span_single_begin())
+		invite(first);
 	if (op == SOAK_OP_MAP) {
 		err = vm_map_anon(soak.mm, va, size, PT_READ | PT_WRITE);
 		if (!err)
@@ -358,6 +349,10 @@ static int change(unsigned first, unsigned n, struct soak_cpu *me)
 	}
 	if (span)
 		soak_span_change_end();
+	if (single) {
+		soak_span_single_end();
+		atomic_store_release(&soak.invited, SOAK_NONE_HELD);
+	}
 	change_end(first, n, op, err);
 	me->changes++;
 	return err;
@@ -417,7 +412,9 @@ static void access_one(void *arg)
 	 * stale entry is usable only until that CPU's flush arrives. A change
 	 * of tag ends the burst, and the caller judges what was seen.
 	 */
-	unsigned burst = me->seq & 1 ? SOAK_BURST_CHANGING : SOAK_BURST;
+	unsigned burst = !(me->seq & 1)			     ? SOAK_BURST
+			 : atomic_load_relaxed(&soak.invited) == i ? SOAK_BURST_INVITED
+								   : SOAK_BURST_CHANGING;
 	for (unsigned r = 0; r < burst; r++) {
 		uint64_t v = page[0], g = page[1];
 		if ((me->seq & 1) && (r & 63) == 63) {
@@ -425,6 +422,7 @@ static void access_one(void *arg)
 			if (atomic_load_relaxed(&s->seq) != me->seq)
 				break;
 			soak_dma_yield_point(); /* the change may be waiting for the IOMMU here */
+			soak_mode_try(&me->rng); /* or for its flush decision, held open */
 		}
 		if (v != me->seen_va || g != me->seen_gen) {
 			me->seen_va = v;
@@ -500,6 +498,7 @@ static void soak_thread(void *arg)
 		}
 		for (unsigned k = 0; k < SOAK_ACCESSES && !atomic_load_relaxed(&soak.stop); k++) {
 			struct fault_info f;
+			soak_mode_try(&me->rng);
 			me->forced = soak_span_pick(&me->rng, &me->forced_slot);
 			bool faulted = ktest_expect_fault(access_one, me, &f);
 			judge(me, faulted, &f);
@@ -548,63 +547,6 @@ static void other_thread(void *arg)
 
 /* ---- The run ---------------------------------------------------------------------------- */
 
-static void print_report(void)
-{
-	const struct soak_report *r = &soak.report;
-	static const char *const states[] = {"unmapped", "read-write", "read-only"};
-	if (r->broken) {
-		/* Not a stale access: the negative checks must not take it for their catch. */
-		printk("soak: FAILED on cpu%u%s%s: %s", r->cpu, r->engine ? ", by " : "",
-		       r->engine ? r->engine : "", r->what);
-		return;
-	}
-	if (r->kernel) {
-		printk(
-		    "soak: STALE ACCESS on cpu%u at kernel %#lx (soak thread %u's page, read): %s",
-		    r->cpu, (unsigned long)r->va, r->slot, r->what);
-		printk("soak:   saw %#lx; the page: version %lu, seq %u -> %u; frame %#lx, "
-		       "previous frame %#lx",
-		       (unsigned long)r->seen_va, (unsigned long)r->gen, r->seq_before,
-		       r->seq_after, (unsigned long)r->frame, (unsigned long)r->prev_frame);
-		return;
-	}
-	if (r->engine)
-		printk("soak: STALE DMA by %s (stream %u, on cpu%u) at IOVA %#lx (page %u, %s): %s",
-		       r->engine, r->stream, r->cpu, (unsigned long)r->va, r->slot,
-		       r->write ? "write" : "read", r->what);
-	else
-		printk("soak: STALE ACCESS on cpu%u at %#lx (page %u, %s): %s", r->cpu,
-		       (unsigned long)r->va, r->slot, r->write ? "read+write" : "read", r->what);
-	printk("soak:   saw tag %#lx generation %lu; the page: generation %lu, %s, seq %u -> %u",
-	       (unsigned long)r->seen_va, (unsigned long)r->seen_gen, (unsigned long)r->gen,
-	       r->state < 3 ? states[r->state] : "?", r->seq_before, r->seq_after);
-	printk("soak:   frame %#lx, previous frame %#lx, translates to %#lx now",
-	       (unsigned long)r->frame, (unsigned long)r->prev_frame,
-	       (unsigned long)(soak.mm ? frame_of(r->va) : 0));
-}
-
-static void print_events(void)
-{
-	uint64_t end = atomic_load_acquire(&soak.ring_next);
-	uint64_t first = end > SOAK_RING ? end - SOAK_RING : 0;
-	printk("soak:   the last %lu changes, oldest first:", (unsigned long)(end - first));
-	for (uint64_t i = first; i < end; i++) {
-		const struct soak_event *e = &soak.ring[i % SOAK_RING];
-		printk("soak:     %lu.%06lu cpu%u page %u %s gen %lu frame %#lx",
-		       (unsigned long)(e->ns / 1000000000), (unsigned long)(e->ns / 1000 % 1000000),
-		       e->cpu, e->slot, e->op < ARRAY_SIZE(op_names) ? op_names[e->op] : "?",
-		       (unsigned long)e->gen, (unsigned long)e->frame);
-	}
-	struct tlb_counters c = tlb_counters_total();
-	printk("soak:   TLB: %lu requests, %lu remote targets, %lu skipped by generation, %lu lazy "
-	       "skipped, %lu switched-away skipped, %lu completed skips, %lu switch catch-ups",
-	       (unsigned long)c.requests, (unsigned long)c.remote_targets,
-	       (unsigned long)c.skipped_by_gen, (unsigned long)c.lazy_skipped,
-	       (unsigned long)c.switched_away_skipped, (unsigned long)c.completed_skips,
-	       (unsigned long)c.switch_catch_ups);
-	soak_dma_print();
-}
-
 /* Starts one soak thread and one other thread per online CPU; returns how many soak threads. */
 static unsigned start_threads(struct thread **th, struct thread **other)
 {
@@ -614,7 +556,7 @@ static unsigned start_threads(struct thread **th, struct thread **other)
 		struct soak_cpu *me = &soak.cpu[n];
 		me->index = n;
 		me->held_slot = SOAK_NONE_HELD;
-		me->rng = 0x9E3779B97F4A7C15ull * (c + 1) + soak.ring_next;
+		me->rng = 0x9E3779B97F4A7C15ull * (c + 1) + soak_changes_logged();
 		th[n] = thread_create_mm("soak", c, soak.mm, soak_thread, me);
 		other[n] = c % 2 ? thread_create("soak-lazy", c, other_thread, NULL)
 				 : thread_create_mm("soak-other", c, soak.other, other_thread,
@@ -712,7 +654,8 @@ static bool run_epoch(struct ktest *t, uint64_t cycles, uint64_t done_before, ui
 		ktest_log(t, "after the epoch: %s", why);
 	EXPECT_EQ(t, audit, 0);
 	if (soak.stopper)
-		print_report(); /* while the mm still says what the page translates to */
+		/* While the mm still says what the page translates to. */
+		soak_print_report(&soak.report, soak.report.kernel ? 0 : frame_of(soak.report.va));
 	mm_destroy(soak.mm);	/* with the DMA engines bound: their release stops them */
 	soak.mm = NULL;
 	soak_dma_epoch_end();
@@ -728,6 +671,7 @@ static void no_stale_access(struct ktest *t)
 	uint64_t total = cmdline_u64("soak.cycles");
 	unsigned nr_cpus = cpumask_weight(cpumask_read(&cpu_online_mask));
 	memset(&soak, 0, sizeof(soak));
+	soak_log_reset();
 	soak.invited = SOAK_NONE_HELD;
 	soak.nr_pages = nr_cpus * SOAK_SLOTS_PER_CPU;
 	soak.other = mm_create();
@@ -745,6 +689,7 @@ static void no_stale_access(struct ktest *t)
 	ASSERT_EQ(t, kernel, 0);
 	uint64_t violations0 = frame_poison_violations;
 	frame_poison_on_free(true);
+	soak_mode_start();
 	uint64_t start = arch_time_ns(), last_print = start, done = 0;
 	unsigned epochs = 0;
 	bool ok = true;
@@ -763,13 +708,15 @@ static void no_stale_access(struct ktest *t)
 			printk("soak: STALE ACCESS: %s: frame %#lx (%lu poison violations)",
 			       soak.report.what, (unsigned long)soak.report.frame,
 			       (unsigned long)(frame_poison_violations - violations0));
-		print_events();
+		soak_print_events();
 	}
 	uint64_t dma, dma_faults, kremaps, kreads;
 	soak_dma_counts(&dma, &dma_faults);
 	soak_kernel_counts(&kremaps, &kreads);
 	int64_t ksplits = soak_kblock_splits();
 	soak_kernel_finish();
+	uint64_t mode_tries, mode_went;
+	soak_mode_finish(&mode_tries, &mode_went);
 	printk(
 	    "soak: %lu cycles in %lu.%03lu s (%lu/s), %u epochs; %lu accesses, %lu faults, "
 	    "%lu changes; kernel %lu remaps, %lu reads; DMA %lu accesses, %lu faults; %s",
@@ -786,11 +733,13 @@ static void no_stale_access(struct ktest *t)
 	EXPECT_EQ(t, done, total);
 	EXPECT_GT(t, dma, 0u);
 	EXPECT_GT(t, kremaps, 0u);
+	EXPECT_EQ(t, mode_went, 0u); /* a live mode switch went through under running threads */
 	if (done == total && nr_cpus >= 2 && total >= SOAK_WIDENED_MIN_CYCLES) {
 		/* The two flavours the negatives rely on were run (about 1 cycle in 25; 1 in 64).
 		 */
 		printk("soak: %lu open reclaims\n", (unsigned long)soak.open_reclaims);
 		EXPECT_GT(t, soak.open_reclaims, 0u);
+		EXPECT_GT(t, mode_tries, 0u);
 		if (ksplits >= 0)
 			EXPECT_GT(t, ksplits, 0);
 	}
@@ -822,6 +771,8 @@ static void soak_exit(struct ktest *t)
 	soak_span_stop(&ignored);
 	frame_poison_on_free(false);
 	soak_kernel_finish();
+	uint64_t tries, went;
+	soak_mode_finish(&tries, &went);
 }
 
 static const struct ktest_case soak_cases[] = {

@@ -277,6 +277,7 @@ static bool gathered_request(struct mmu_gather *g, struct tlb_flush_request *req
 static void flush_gathered(struct mmu_gather *g)
 {
 	struct tlb_flush_request req;
+	tlb_window(TLB_WINDOW_FLUSHING, g->mm);
 	if (!gathered_request(g, &req, true)) {
 		flush_secondary(g, false);
 		return;

@@ -166,7 +166,7 @@ extern struct tlb_switch_test tlb_switch_test;
 
 /*
  * Test-only window widening (the soak's `soak.widen=`, docs/reliability.md):
- * when set, called at the two points where the protocol's narrowest races
+ * when set, called at the three points where the protocol's narrowest races
  * live, so that a test can hold them open (a delay) and fill a TLB entry
  * there as the page walker may at any time:
  *  - TLB_WINDOW_DEFERRED: a gather has just published one table's change
@@ -175,9 +175,14 @@ extern struct tlb_switch_test tlb_switch_test;
  *  - TLB_WINDOW_SWITCHED_IN: an untagged switch-in has just loaded the root,
  *    interrupts off; the generation was read before (rule 3), or is read
  *    only after this under tlb.break=switch_order.
+ *  - TLB_WINDOW_FLUSHING: a gather is about to decide its flush (mm->lock
+ *    held for read, no spinlock, interrupts on): its changes are published
+ *    under its deferred generation, and a completion that claims that
+ *    generation too early lets it skip the flush
+ *    (tlb.break=mode_switch_ignores_users, complete_to_before).
  * NULL (always, unless a test sets it): one predictable branch each.
  */
-enum tlb_window { TLB_WINDOW_DEFERRED, TLB_WINDOW_SWITCHED_IN };
+enum tlb_window { TLB_WINDOW_DEFERRED, TLB_WINDOW_SWITCHED_IN, TLB_WINDOW_FLUSHING };
 typedef void (*tlb_window_fn)(enum tlb_window where, struct mm *mm);
 extern tlb_window_fn tlb_window_hook;
 
