@@ -16,10 +16,12 @@
 #include "kernel/mm/frame.h"
 #include "kernel/mm/gather.h"
 #include "kernel/mm/mm.h"
+#include "kernel/mm/pt.h"
 #include "kernel/mm/tlb.h"
 #include "kernel/percpu.h"
 #include "kernel/time.h"
 #include "kernel/sched/thread.h"
+#include "kernel/sync/rwsem.h"
 #include "lib/fmt.h"
 #include "lib/string.h"
 #include "tests/ktest.h"
@@ -315,7 +317,9 @@ static void sleep_in_mm(void *arg)
 /*
  * A live switch while a thread uses an address space would let one of its
  * operations span two modes: refused, and the mode and the thread's CPU
- * left as they were (tlb.break=mode_switch_ignores_users must fail this).
+ * left as they were (tlb.break=mode_switch_ignores_users must fail this);
+ * refused whole, so an idle mm checked before the busy one keeps its
+ * pending generation (tlb.break=refused_switch_forgets must fail this).
  */
 static void live_mode_switch_refused_while_a_thread_runs(struct ktest *t)
 {
@@ -329,9 +333,30 @@ static void live_mode_switch_refused_while_a_thread_runs(struct ktest *t)
 	unsigned cpu = cpumask_weight(online()) > 1 ? 1 : 0;
 	struct thread *th = thread_create_mm("sleeper", cpu, mm, sleep_in_mm, &stop);
 	ASSERT_TRUE(t, th != NULL);
+	/*
+	 * A newer mm, idle, with a gather open on it (its generation bumped,
+	 * its flush to come): the switch reaches it first, and must not mark
+	 * that generation complete before it finds the busy one and refuses.
+	 */
+	struct mm *idle = mm_create();
+	ASSERT_TRUE(t, idle != NULL);
+	ASSERT_EQ(t, vm_map_anon(idle, UVA(0), PAGE_SIZE, PT_READ | PT_WRITE), 0);
+	ASSERT_EQ(t, vm_populate(idle, UVA(0), PAGE_SIZE), 0);
+	struct mmu_gather g;
+	down_read(&idle->lock);
+	tlb_gather_begin(&g, idle, false);
+	EXPECT_EQ(t, pt_unmap_gather(&idle->pt, UVA(0), PAGE_SIZE, &g, true), 0);
+	up_read(&idle->lock);
+	uint64_t completed = atomic_load_acquire(&idle->tlb_gen_completed);
+	if (tlb_mode == TLB_MODE_GEN) /* deferred: a generation not yet complete */
+		EXPECT_GT(t, atomic_load_acquire(&idle->tlb_gen), completed);
 	int err = tlb_mode_switch(other, why, sizeof(why));
 	EXPECT_EQ(t, err, -EBUSY);
 	EXPECT_STREQ(t, tlb_mode_word(), boot);
+	/* Refused means nothing done (tlb.break=refused_switch_forgets must fail this). */
+	EXPECT_EQ(t, atomic_load_acquire(&idle->tlb_gen_completed), completed);
+	tlb_gather_finish(&g);
+	mm_destroy(idle);
 	atomic_store_release(&stop, true);
 	thread_join(th);
 	mm_destroy(mm);

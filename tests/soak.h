@@ -131,7 +131,7 @@ void soak_span_change_end(void);
  * decision (TLB_WINDOW_FLUSHING) is held open, its change published and
  * not yet flushed, while the other threads read the page and change theirs.
  */
-bool soak_span_single_begin(void); /* false: not widened */
+bool soak_span_single_begin(void); /* false: no hold (not widened, or not tlb=gen with IPIs) */
 void soak_span_single_end(void);
 /* Whether a one-page change's flush decision is held open now (on any CPU). */
 bool soak_span_flush_held(void);
@@ -148,7 +148,7 @@ bool soak_span_pick(uint64_t *rng, unsigned *slot);
 
 /* Remembers the mode in force; the tries start. */
 void soak_mode_start(void);
-/* Before a soak thread's access: now and then a live switch of the TLB mode, which must be refused. */
+/* Called around a soak thread's accesses: now and then a live TLB mode switch (refused). */
 void soak_mode_try(uint64_t *rng);
 /*
  * Idempotent: stops the tries, puts the boot's mode back if a switch went

@@ -31,6 +31,7 @@
 #include "kernel/errno.h"
 #include "kernel/mm/tlb.h"
 #include "kernel/printk.h"
+#include "kernel/sched/thread.h"
 #include "lib/fmt.h"
 #include "lib/string.h"
 #include "tests/soak.h"
@@ -63,7 +64,15 @@ void soak_mode_try(uint64_t *rng)
 	if ((dice >> 16) % SOAK_MODE_OTHER_EVERY == 0)
 		word = strcmp(word, "mmgen") == 0 ? "gen" : "mmgen";
 	char why[96];
+	/*
+	 * Called within accesses that expect faults (ktest_expect_fault): a
+	 * fault inside the switch must panic, not be taken for the access's.
+	 */
+	struct thread *self = thread_current();
+	struct arch_jmpbuf *fixup = self->fault_fixup;
+	self->fault_fixup = NULL;
 	int err = tlb_mode_switch(word, why, sizeof(why));
+	self->fault_fixup = fixup;
 	atomic_fetch_add(&mode.tries, 1);
 	if (err == -EBUSY)
 		atomic_fetch_add(&mode.refused, 1);

@@ -27,7 +27,8 @@
  * the CPU stands at; the CPU read the generation before its root load; an
  * early settle flushes before it frees).
  *
- * One-page unmaps and downgrades are widened too: their owner invites the
+ * One-page unmaps and downgrades are widened too, in tlb=gen with IPIs
+ * (where a completed generation lets a gather skip its flush): their owner invites the
  * other threads to the page before the change (soak_test.c), and once the
  * change is made and published, holds the gather's flush decision
  * (TLB_WINDOW_FLUSHING) open for `soak.widen`, while the readers still hold
@@ -197,7 +198,10 @@ void soak_span_change_end(void)
 
 bool soak_span_single_begin(void)
 {
-	return span.cpu[arch_cpu_id()].holding = span.widen_ns != 0;
+	/* Only where a completed generation can let a gather skip its flush (gather.c). */
+	bool hold = span.widen_ns && tlb_mode == TLB_MODE_GEN && !tlb_broadcast;
+	span.cpu[arch_cpu_id()].holding = hold;
+	return hold;
 }
 
 void soak_span_single_end(void)

@@ -271,8 +271,15 @@ static int reclaim(unsigned i, struct soak_cpu *me)
 /*
  * Invites the other threads to page i (soak_pick_slot), which is changing,
  * and waits, briefly, for one to begin reading it: a CPU then holds its
- * entry when the change clears it. The caller withdraws the invitation.
+ * entry when the change clears it. The caller withdraws the invitation
+ * (uninvite), which another change's may have replaced meanwhile.
  */
+static void uninvite(unsigned i)
+{
+	unsigned mine = i;
+	atomic_cmpxchg(&soak.invited, &mine, SOAK_NONE_HELD);
+}
+
 static void invite(unsigned i)
 {
 	struct soak_slot *s = &soak.slots[i];
@@ -307,7 +314,7 @@ static int reclaim_open(unsigned i, struct soak_cpu *me)
 		tlb_batch_flush(&me->batch);
 		atomic_store_relaxed(&s->held, 0);
 	}
-	atomic_store_release(&soak.invited, SOAK_NONE_HELD);
+	uninvite(i);
 	return err ? err : vm_unmap(soak.mm, va, PAGE_SIZE);
 }
 
@@ -333,7 +340,8 @@ static int change(unsigned first, unsigned n, struct soak_cpu *me)
 	bool single = n == 1 && (op == SOAK_OP_UNMAP || op == SOAK_OP_PROTECT_RO);
 	if (span)
 		soak_span_change_begin(first);
-	if (single && soak_span_single_begin())
+	bool invited = single && soak_span_single_begin();
+	if (invited)
 		invite(first);
 	if (op == SOAK_OP_MAP) {
 		err = vm_map_anon(soak.mm, va, size, PT_READ | PT_WRITE);
@@ -349,10 +357,10 @@ static int change(unsigned first, unsigned n, struct soak_cpu *me)
 	}
 	if (span)
 		soak_span_change_end();
-	if (single) {
+	if (single)
 		soak_span_single_end();
-		atomic_store_release(&soak.invited, SOAK_NONE_HELD);
-	}
+	if (invited)
+		uninvite(first);
 	change_end(first, n, op, err);
 	me->changes++;
 	return err;
@@ -412,9 +420,10 @@ static void access_one(void *arg)
 	 * stale entry is usable only until that CPU's flush arrives. A change
 	 * of tag ends the burst, and the caller judges what was seen.
 	 */
-	unsigned burst = !(me->seq & 1)			     ? SOAK_BURST
-			 : atomic_load_relaxed(&soak.invited) == i ? SOAK_BURST_INVITED
-								   : SOAK_BURST_CHANGING;
+	unsigned burst = SOAK_BURST;
+	if (me->seq & 1)
+		burst = atomic_load_relaxed(&soak.invited) == i ? SOAK_BURST_INVITED
+								: SOAK_BURST_CHANGING;
 	for (unsigned r = 0; r < burst; r++) {
 		uint64_t v = page[0], g = page[1];
 		if ((me->seq & 1) && (r & 63) == 63) {

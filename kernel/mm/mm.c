@@ -30,12 +30,30 @@
 static struct mutex live_lock = MUTEX_INIT;
 static struct mm *live_list;
 
-int mm_for_each_live(int (*fn)(struct mm *mm, void *arg), void *arg)
+/* Calls fn for each mm on the list until one returns non-zero. Caller holds live_lock. */
+static int walk_live(int (*fn)(struct mm *mm, void *arg), void *arg)
 {
 	int ret = 0;
-	mutex_lock(&live_lock);
 	for (struct mm *mm = live_list; mm && !ret; mm = mm->live_next)
 		ret = fn(mm, arg);
+	return ret;
+}
+
+int mm_for_each_live(int (*fn)(struct mm *mm, void *arg), void *arg)
+{
+	mutex_lock(&live_lock);
+	int ret = walk_live(fn, arg);
+	mutex_unlock(&live_lock);
+	return ret;
+}
+
+int mm_for_each_live_checked(int (*check)(struct mm *mm, void *arg),
+			     int (*fn)(struct mm *mm, void *arg), void *arg)
+{
+	mutex_lock(&live_lock);
+	int ret = walk_live(check, arg);
+	if (!ret)
+		ret = walk_live(fn, arg);
 	mutex_unlock(&live_lock);
 	return ret;
 }

@@ -46,5 +46,13 @@ void mm_unload_here(struct mm *mm);
  * (mm_destroy waits); fn may take mm->lock (either way).
  */
 int mm_for_each_live(int (*fn)(struct mm *mm, void *arg), void *arg);
+/*
+ * The same in two passes under one hold of the list: check(mm, arg) for
+ * every live mm until one returns non-zero (returned, and fn is called for
+ * none), then fn(mm, arg) for every one. For an action that must be refused
+ * whole rather than done halfway.
+ */
+int mm_for_each_live_checked(int (*check)(struct mm *mm, void *arg),
+			     int (*fn)(struct mm *mm, void *arg), void *arg);
 
 #endif

@@ -114,6 +114,7 @@ enum tlb_break {
 	TLB_BREAK_RANGE_LIMIT_OFF_BY_ONE, /* ranges of exactly the limit are flushed whole */
 	TLB_BREAK_BATCH_CLOSES_AT_HAND_OFF, /* a handed-off gather stops counting as open */
 	TLB_BREAK_COMPLETE_TO_BEFORE, /* completion ignores what the targets reached */
+	TLB_BREAK_REFUSED_SWITCH_FORGETS, /* a refused mode switch forgets mms checked first */
 };
 extern enum tlb_break tlb_broken;
 /* The tlb.break= words ('|'-separated, "none" first), in enum tlb_break order. */
@@ -136,9 +137,10 @@ bool tlb_break_arm(const char *name);
  * sequence, `completed` is never ahead); still, every CPU first lets go of
  * every live mm (mm_unload_here: slots, tagged entries, ASID reservations)
  * and each mm's generations are marked complete, so nothing made under the
- * old mode is even consulted again (no old pending table is taken on). Returns 0, -EINVAL (no such word, or
- * broadcast where the CPU has none) or -EBUSY (an mm is in use), with a
- * one-line reason in `why`.
+ * old mode is even consulted again (no old pending table is taken on).
+ * Returns 0, -EINVAL (no such word, or broadcast where the CPU has none) or
+ * -EBUSY (an mm is in use), with a one-line reason in `why`; refused, it
+ * has changed nothing (no mm forgotten, no generation completed).
  */
 int tlb_mode_switch(const char *word, char *why, size_t len);
 /* The mode as its tlb= word: gen, mmgen or broadcast (ipi reads back as gen). */
@@ -176,7 +178,7 @@ extern struct tlb_switch_test tlb_switch_test;
  *    interrupts off; the generation was read before (rule 3), or is read
  *    only after this under tlb.break=switch_order.
  *  - TLB_WINDOW_FLUSHING: a gather is about to decide its flush (mm->lock
- *    held for read, no spinlock, interrupts on): its changes are published
+ *    held, for write only by a teardown; no spinlock, interrupts on): its changes are published
  *    under its deferred generation, and a completion that claims that
  *    generation too early lets it skip the flush
  *    (tlb.break=mode_switch_ignores_users, complete_to_before).

@@ -49,7 +49,8 @@ CMDLINE_PARAM(tlb_break_param, .key = "tlb.break", .kind = CMDLINE_ENUM,
 			"asid_forget_reserved|replace_no_flush|asid_pin_ignored|"
 			"defer_every_level|spare_switched_away|asid_orphan_freed|"
 			"trace_records_off|mode_switch_ignores_users|batch_free_early|"
-			"range_limit_off_by_one|batch_closes_at_hand_off|complete_to_before",
+			"range_limit_off_by_one|batch_closes_at_hand_off|complete_to_before|"
+			"refused_switch_forgets",
 	      .def = "none",
 	      .help = "test-only: break one invariant of the TLB layer (tests must then fail)");
 /*
@@ -143,20 +144,33 @@ const char *tlb_mode_word(void)
 	return tlb_mode == TLB_MODE_MMGEN ? "mmgen" : "gen";
 }
 
-/*
- * Every CPU forgets the mm; with nothing cached anywhere, every generation
- * is done. Refuses (stopping the walk) an mm a thread uses: forgetting
- * those before is harmless, they are idle.
- */
-static int forget_everywhere(struct mm *mm, void *arg)
+/* -EBUSY for an mm a thread uses (stopping the walk): a switch must not happen under it. */
+static int check_unused(struct mm *mm, void *arg)
 {
 	(void)arg;
 	if (READ_ONCE(mm->users) && !tlb_broken_is(TLB_BREAK_MODE_SWITCH_IGNORES_USERS))
 		return -EBUSY;
+	return 0;
+}
+
+/*
+ * Every CPU forgets the mm; with nothing cached anywhere, every generation
+ * is done. Only after check_unused passed every mm, in the same hold of the
+ * live list (broken on purpose, an mm in use is only marked complete).
+ */
+static int forget_everywhere(struct mm *mm, void *arg)
+{
+	(void)arg;
 	if (!READ_ONCE(mm->users))
 		mm_unload_everywhere(mm);
 	tlb_gen_complete(mm, atomic_load_acquire(&mm->tlb_gen));
 	return 0;
+}
+
+/* Broken on purpose: each mm is forgotten as soon as it passed, so a refusal comes half done. */
+static int check_then_forget(struct mm *mm, void *arg)
+{
+	return check_unused(mm, arg) ?: forget_everywhere(mm, arg);
 }
 
 int tlb_mode_switch(const char *word, char *why, size_t len)
@@ -171,8 +185,11 @@ int tlb_mode_switch(const char *word, char *why, size_t len)
 		snprintf(why, len, "this CPU has no hardware broadcast invalidation");
 		return -EINVAL;
 	}
-	/* One hold of the live list for the check and the forgetting. */
-	if (mm_for_each_live(forget_everywhere, NULL)) {
+	/* One hold of the live list, the check of every mm before any is forgotten. */
+	int busy = tlb_broken_is(TLB_BREAK_REFUSED_SWITCH_FORGETS)
+		       ? mm_for_each_live(check_then_forget, NULL)
+		       : mm_for_each_live_checked(check_unused, forget_everywhere, NULL);
+	if (busy) {
 		snprintf(why, len, "a thread is using an address space: switch when none runs");
 		return -EBUSY;
 	}
