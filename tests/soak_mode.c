@@ -11,9 +11,10 @@
  * complete and skips its flush, and a CPU that cached the page reads the
  * frame after it was freed (the soak's stale report is the catch).
  *
- * What is asked for: the mode in force, 15 times in 16, else the other
- * generation mode (a live switch to the mode in force goes through the same
- * check). Under the break, flipping modes one try in four hid the early
+ * What is asked for: the boot's mode, 15 times in 16 (the mode in force: a
+ * live switch to it goes through the same check), else the other
+ * generation mode; and the boot's mode whenever another is in force (only
+ * after a broken switch). Under the break, flipping modes one try in four hid the early
  * completion (not caught in 10,000 cycles on x86-64; mmgen defers nothing).
  * When: each thread's first call and one in SOAK_MODE_EVERY_CALLS after
  * (before each access and within long reads), and, widened, every other
@@ -60,9 +61,10 @@ void soak_mode_try(uint64_t *rng)
 		       : mode.calls[arch_cpu_id()]++ % SOAK_MODE_EVERY_CALLS == 0;
 	if (!mode.boot[0] || !due)
 		return;
-	const char *word = tlb_mode_word();
-	if ((dice >> 16) % SOAK_MODE_OTHER_EVERY == 0)
-		word = strcmp(word, "mmgen") == 0 ? "gen" : "mmgen";
+	/* The boot's mode, unless a broken switch went through: then back to it. */
+	const char *word = mode.boot;
+	if (strcmp(tlb_mode_word(), mode.boot) == 0 && (dice >> 16) % SOAK_MODE_OTHER_EVERY == 0)
+		word = strcmp(mode.boot, "mmgen") == 0 ? "gen" : "mmgen";
 	char why[96];
 	/*
 	 * Called within accesses that expect faults (ktest_expect_fault): a

@@ -119,7 +119,7 @@ static struct soak {
 	bool stop, other_stop;
 	uint32_t stopper; /* 0: nobody reported yet */
 	uint64_t open_reclaims;
-	unsigned invited; /* the page of an open reclaim about to be cleared, or SOAK_NONE_HELD */
+	unsigned invited; /* a page about to be cleared (reclaim_open, invite), or SOAK_NONE_HELD */
 	struct soak_report report;
 	struct soak_cpu cpu[CPU_MAX];
 	struct mm *other;

@@ -127,11 +127,14 @@ const char *tlb_break_names(void);
 bool tlb_break_arm(const char *name);
 /*
  * Switches the shootdown mode live (the console's `tlb mode`, the mm suite):
- * `word` is a tlb= word, gen|ipi|mmgen|broadcast. Only while the machine is
- * quiet: thread context, no thread using any address space and none started
- * meanwhile (the console, one thread, at its prompt), so no gather or flush
- * is in flight: a mode is read several times within one operation, and an
- * operation must not span a switch. It refuses while a live mm has a user.
+ * `word` is a tlb= word, gen|ipi|mmgen|broadcast. Thread context. It goes
+ * through only while the machine is quiet, no thread using any address
+ * space and no gather open on one, and refuses otherwise (a caller that
+ * uses an mm is always refused): a mode is read several times within one
+ * operation, and an operation must not span a switch. The caller must also
+ * keep threads from starting in an mm meanwhile (thread_create_mm does not
+ * take the live list's lock: the console, one thread at its prompt, starts
+ * none).
  * With nothing running, every record is already valid in every mode (CPU
  * and slot generations mean the same, ring entries are checked by their
  * sequence, `completed` is never ahead); still, every CPU first lets go of
@@ -139,8 +142,9 @@ bool tlb_break_arm(const char *name);
  * and each mm's generations are marked complete, so nothing made under the
  * old mode is even consulted again (no old pending table is taken on).
  * Returns 0, -EINVAL (no such word, or broadcast where the CPU has none) or
- * -EBUSY (an mm is in use), with a one-line reason in `why`; refused, it
- * has changed nothing (no mm forgotten, no generation completed).
+ * -EBUSY (an mm in use, or an operation on one in flight), with a one-line
+ * reason in `why`; refused, it has changed nothing (no mm forgotten, no
+ * generation completed).
  */
 int tlb_mode_switch(const char *word, char *why, size_t len);
 /* The mode as its tlb= word: gen, mmgen or broadcast (ipi reads back as gen). */
@@ -177,8 +181,8 @@ extern struct tlb_switch_test tlb_switch_test;
  *  - TLB_WINDOW_SWITCHED_IN: an untagged switch-in has just loaded the root,
  *    interrupts off; the generation was read before (rule 3), or is read
  *    only after this under tlb.break=switch_order.
- *  - TLB_WINDOW_FLUSHING: a gather is about to decide its flush (mm->lock
- *    held, for write only by a teardown; no spinlock, interrupts on): its changes are published
+ *  - TLB_WINDOW_FLUSHING: a gather is about to decide its flush (thread
+ *    context, no spinlock, interrupts on; mm->lock usually held): its changes are published
  *    under its deferred generation, and a completion that claims that
  *    generation too early lets it skip the flush
  *    (tlb.break=mode_switch_ignores_users, complete_to_before).

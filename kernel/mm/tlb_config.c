@@ -144,19 +144,26 @@ const char *tlb_mode_word(void)
 	return tlb_mode == TLB_MODE_MMGEN ? "mmgen" : "gen";
 }
 
-/* -EBUSY for an mm a thread uses (stopping the walk): a switch must not happen under it. */
+/*
+ * Whether a switch must wait for `mm` (stopping the walk): -EBUSY while a
+ * thread uses it, -EAGAIN while an operation on it is in flight without
+ * one (a gather open: a TLB batch's, the console's own unmap).
+ */
 static int check_unused(struct mm *mm, void *arg)
 {
 	(void)arg;
-	if (READ_ONCE(mm->users) && !tlb_broken_is(TLB_BREAK_MODE_SWITCH_IGNORES_USERS))
+	if (tlb_broken_is(TLB_BREAK_MODE_SWITCH_IGNORES_USERS))
+		return 0;
+	if (READ_ONCE(mm->users))
 		return -EBUSY;
-	return 0;
+	return atomic_load_acquire(&mm->gathers_active) ? -EAGAIN : 0;
 }
 
 /*
  * Every CPU forgets the mm; with nothing cached anywhere, every generation
- * is done. Only after check_unused passed every mm, in the same hold of the
- * live list (broken on purpose, an mm in use is only marked complete).
+ * is done. Called once check_unused passed every mm, in the same hold of
+ * the live list (except under tlb.break=refused_switch_forgets, and under
+ * mode_switch_ignores_users an mm in use is only marked complete).
  */
 static int forget_everywhere(struct mm *mm, void *arg)
 {
@@ -190,7 +197,9 @@ int tlb_mode_switch(const char *word, char *why, size_t len)
 		       ? mm_for_each_live(check_then_forget, NULL)
 		       : mm_for_each_live_checked(check_unused, forget_everywhere, NULL);
 	if (busy) {
-		snprintf(why, len, "a thread is using an address space: switch when none runs");
+		snprintf(why, len, "%s: switch when none runs",
+			 busy == -EBUSY ? "a thread is using an address space"
+					: "an operation on an address space is in flight");
 		return -EBUSY;
 	}
 	set_mode((unsigned)mode);
