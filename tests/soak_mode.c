@@ -14,9 +14,10 @@
  * What is asked for: the boot's mode, 15 times in 16 (the mode in force: a
  * live switch to it goes through the same check), else the other
  * generation mode; and the boot's mode whenever another is in force (only
- * after a broken switch). Under the break, flipping modes one try in four hid the early
- * completion (not caught in 10,000 cycles on x86-64; mmgen defers nothing).
- * When: each thread's first call and one in SOAK_MODE_EVERY_CALLS after
+ * after a broken switch). Under the break, flipping modes one try in four
+ * hid the early completion (not caught in 10,000 cycles on x86-64; mmgen
+ * defers nothing). When: each CPU's first call of the run and one in
+ * SOAK_MODE_EVERY_CALLS after
  * (before each access and within long reads), and, widened, every other
  * call while a one-page change's flush decision is held open
  * (soak_span.c), the window where the early completion is seen: the page

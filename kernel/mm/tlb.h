@@ -182,9 +182,9 @@ extern struct tlb_switch_test tlb_switch_test;
  *    interrupts off; the generation was read before (rule 3), or is read
  *    only after this under tlb.break=switch_order.
  *  - TLB_WINDOW_FLUSHING: a gather is about to decide its flush (thread
- *    context, no spinlock, interrupts on; mm->lock usually held): its changes are published
- *    under its deferred generation, and a completion that claims that
- *    generation too early lets it skip the flush
+ *    context, no spinlock, interrupts on; mm->lock usually held): its
+ *    changes are published under its deferred generation, and a completion
+ *    that claims that generation too early lets it skip the flush
  *    (tlb.break=mode_switch_ignores_users, complete_to_before).
  * NULL (always, unless a test sets it): one predictable branch each.
  */
