@@ -420,10 +420,11 @@ SOAK_WIDENED_REPORT := --expect-log "soak: STALE ACCESS"
 SOAK_NEGATIVE_SETTLE := tlb.break=settle_no_flush
 # A live mode switch that goes through with threads running completes a held
 # gather's generation early: the gather skips its flush, and a reader that held
-# the page's entry reads the freed frame or writes through the downgrade (the
-# reports required; not the reclaims' "still reachable", another route).
+# the page's entry reads the freed frame, writes through the downgrade, or (a
+# quiet reclaim's vm_unmap skipping its flush the same way) reads a page settled
+# unmapped: the reports required.
 SOAK_NEGATIVE_MODE := tlb=ipi:tlb.break=mode_switch_ignores_users
-SOAK_MODE_REPORT := --expect-log "soak: STALE ACCESS .*(not this one|made read-only)"
+SOAK_MODE_REPORT := --expect-log "soak: STALE ACCESS .*(not this one|made read-only|still reachable)"
 # The secondary-TLB switches the soak's DMA engines catch (both arches): the
 # report must be a stale DMA, not a CPU's stale access.
 SOAK_NEGATIVE_DMA := mn.break=skip_secondary iommu.break=drop_sync

@@ -156,6 +156,36 @@ void soak_mode_try(uint64_t *rng);
  */
 void soak_mode_finish(uint64_t *tries, uint64_t *went);
 
+/* ---- Quiet reclaims (soak_quiet.c) ------------------------------------------------------ */
+
+/* A run with `threads` soak threads (indices 0 .. threads - 1): none busy. */
+void soak_quiet_start(unsigned threads);
+/*
+ * Soak thread `me` is about to open a gather of the mm (a change): true,
+ * and it counts as busy until soak_busy_exit (after its change, or after
+ * its batch's flush); false while another thread's quiet reclaim runs:
+ * the caller reads *slot (that reclaim's page) and asks again.
+ */
+bool soak_busy_enter(unsigned me, unsigned *slot);
+void soak_busy_exit(unsigned me);
+/*
+ * The reader's read of that page faulted: nothing of it is cached here to
+ * keep; waits (boundedly) for the quiet to end rather than fault again,
+ * each fault filling the page anew while the batch holds it.
+ */
+void soak_quiet_pause(void);
+/*
+ * In a reclaim by `me` (busy) of page `slot`, before it is taken into the
+ * batch: now and then (`rng`: the caller's) waits, boundedly, until no
+ * other thread is busy and one has read the page, and keeps them from
+ * starting a change; true when it did. The caller ends it with
+ * soak_quiet_end, which is idempotent and may always be called.
+ */
+bool soak_quiet_begin(unsigned me, unsigned slot, uint64_t *rng);
+void soak_quiet_end(unsigned me);
+/* Reclaims run quiet so far, and quiet ones given up after the bounded wait. */
+void soak_quiet_counts(uint64_t *quiet_reclaims, uint64_t *unquiet);
+
 /* ---- The DMA part (soak_dma.c) ------------------------------------------------------------ */
 
 /* Powers the emulated IOMMU on for the run (its command thread on the last CPU). false: failed. */
