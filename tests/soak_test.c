@@ -37,6 +37,10 @@
  * audit and for leaked frames. The case prints progress (cycles, rate,
  * ETA) every few seconds.
  *
+ * The changes themselves are in soak_change.c. Quiet reclaims
+ * (soak_quiet.c): now and then a reclaim runs with no other thread's
+ * gather of the mm open, the others reading its page meanwhile.
+ *
  * Live mode switches (soak_mode.c): now and then a soak thread asks for
  * another TLB shootdown mode, which must be refused while threads run.
  *
@@ -72,58 +76,26 @@
 #include "lib/string.h"
 #include "tests/ktest.h"
 #include "tests/soak.h"
+#include "tests/soak_run.h"
 
 CMDLINE_PARAM(soak_cycles_param, .key = "soak.cycles", .kind = CMDLINE_U64, .min = 1,
 	      .max = 1000000000, .def = "500",
 	      .help = "cycles the soak suite runs (make soak CYCLES=N)");
 
-#define SOAK_SLOTS		(CPU_MAX * (SOAK_SLOTS_PER_CPU + SOAK_SPAN))
-#define SOAK_ACCESSES		8     /* per cycle */
-#define SOAK_BURST		64    /* reads of the page an access makes */
-#define SOAK_BURST_CHANGING	16384 /* at most, while its owner is changing it */
+#define SOAK_ACCESSES		8	   /* per cycle */
+#define SOAK_BURST		64	   /* reads of the page an access makes */
+#define SOAK_BURST_CHANGING	16384	   /* at most, while its owner is changing it */
 #define SOAK_BURST_INVITED	(1u << 20) /* the same, invited to it */
-#define SOAK_EPOCH		20000 /* cycles between teardowns of the soak's mm */
-#define SOAK_YIELD_EVERY	16    /* cycles between turns given to the other threads */
-#define SOAK_SPAN_EVERY		8     /* widened: one change in this many is of the span */
+#define SOAK_EPOCH		20000	   /* cycles between teardowns of the soak's mm */
+#define SOAK_YIELD_EVERY	16	   /* cycles between turns given to the other threads */
+#define SOAK_SPAN_EVERY		8	   /* widened: one change in this many is of the span */
 #define SOAK_PROGRESS_NS	3000000000ull
 #define SOAK_STALL_MS		120000 /* no cycle finished for this long: the case times out */
 #define SOAK_OTHER_TURN_NS	100000000ull
-#define SOAK_NONE_HELD		~0u
-#define SOAK_INVITE_NS		200000 /* at most, an open reclaim waits for a reader */
 #define SOAK_WIDENED_MIN_CYCLES 500 /* below, the widened run's counts are only printed */
 #define SOAK_OTHER_VA		(arch_mm_layout.user_base + MiB(32))
 
-/* One soak thread's state, read by its access loop and the fault fixture's caller. */
-struct soak_cpu {
-	unsigned index; /* owns pages index, index + threads, index + 2 * threads, ... */
-	uint64_t rng;
-	/* The access in progress: what it saw before it touched the page. */
-	unsigned slot;
-	bool write;
-	uint32_t seq, state;
-	uint64_t gen, seen_va, seen_gen;
-	uint64_t accesses, faults, changes;
-	struct tlb_batch batch; /* for reclaims: one page at a time */
-	unsigned held_slot;	/* the page in `batch` (its `held` set), or SOAK_NONE_HELD */
-	bool forced;		/* the next access goes to `forced_slot` (soak_span_pick) */
-	unsigned forced_slot;
-};
-
-static struct soak {
-	struct mm *mm;
-	struct soak_slot slots[SOAK_SLOTS];
-	unsigned nr_slots, nr_pages; /* pages, then (widened) spans */
-	bool widened;
-	uint64_t target, claimed, done; /* cycles: this epoch's last, claimed, finished */
-	uint64_t last_done; /* cycles of the whole run at the last progress line */
-	bool stop, other_stop;
-	uint32_t stopper; /* 0: nobody reported yet */
-	uint64_t open_reclaims;
-	unsigned invited; /* a page about to be cleared (reclaim_open, invite), or SOAK_NONE_HELD */
-	struct soak_report report;
-	struct soak_cpu cpu[CPU_MAX];
-	struct mm *other;
-} soak;
+struct soak soak;
 
 uint64_t soak_rng_next(uint64_t *s)
 {
@@ -183,189 +155,6 @@ virt_addr_t soak_va(unsigned slot)
 virt_addr_t soak_va_end(void)
 {
 	return SOAK_PAGE_VA(soak.nr_pages - 1) + PAGE_SIZE; /* the spans lie below the pages */
-}
-
-static phys_addr_t frame_of(virt_addr_t va)
-{
-	struct pt_query_result q;
-	return pt_query(&soak.mm->pt, va, &q) ? q.pa : 0;
-}
-
-/* ---- Changes, by the page's owner -------------------------------------------------- */
-
-/* Page i after `op` (err: its result): its state, and for a map its tag and frame. */
-static void settle_slot(unsigned i, enum soak_op op, int err)
-{
-	struct soak_slot *s = &soak.slots[i];
-	virt_addr_t va = soak_va(i);
-	if (op == SOAK_OP_MAP) {
-		phys_addr_t pa = err ? 0 : frame_of(va);
-		if (pa) {
-			uint64_t *tag = kva(pa);
-			tag[0] = va;
-			tag[1] = s->gen + 1;
-			s->gen++;
-			s->frame = pa;
-			s->state = SOAK_RW;
-		}
-	} else if (op == SOAK_OP_UNMAP || op == SOAK_OP_RECLAIM_OPEN ||
-		   (op == SOAK_OP_RECLAIM && !err)) {
-		/* A failed reclaim stops the run: the page must not look unmapped first. */
-		s->prev_frame = s->frame;
-		s->frame = 0;
-		s->state = SOAK_UNMAPPED;
-	} else if (op == SOAK_OP_PROTECT_RO || op == SOAK_OP_PROTECT_RW) {
-		s->state = op == SOAK_OP_PROTECT_RO ? SOAK_RO : SOAK_RW;
-	}
-}
-
-/* Opens a change of pages [first, first + n): their counts go odd. */
-static void change_begin(unsigned first, unsigned n, enum soak_op op)
-{
-	for (unsigned k = 0; k < n; k++) {
-		struct soak_slot *s = &soak.slots[first + k];
-		atomic_store_release(&s->seq, s->seq + 1); /* odd: changing */
-		if (op == SOAK_OP_MAP || op == SOAK_OP_PROTECT_RW)
-			s->rw_gen++; /* before the page can be written: soak.h */
-	}
-	smp_mb();
-}
-
-/* Closes it: the pages' new state is published, their counts go even. */
-static void change_end(unsigned first, unsigned n, enum soak_op op, int err)
-{
-	for (unsigned k = 0; k < n; k++)
-		settle_slot(first + k, op, err);
-	const struct soak_slot *s0 = &soak.slots[first];
-	soak_log_change(first, op, s0->gen, s0->frame ? s0->frame : s0->prev_frame);
-	smp_mb();
-	for (unsigned k = 0; k < n; k++) {
-		struct soak_slot *s = &soak.slots[first + k];
-		atomic_store_release(&s->seq, s->seq + 1); /* even: settled */
-	}
-}
-
-/*
- * A reclaim into `me`'s batch, then vm_unmap over it while the batch's
- * handed-off gather is still open, so vm_unmap is a nested gather: it must
- * flush what the batch left pending (tlb.break=nested_blind,
- * batch_closes_at_hand_off: it does not, and the settled "unmapped" page
- * stays reachable). The batch is flushed at the end of the cycle.
- */
-static int reclaim(unsigned i, struct soak_cpu *me)
-{
-	virt_addr_t va = soak_va(i);
-	(void)*(volatile uint64_t *)va; /* cached here too: this CPU's entry must go */
-	/* Now and then with no other gather open, the others reading the page (soak_quiet.c). */
-	soak_quiet_begin(me->index, i, &me->rng);
-	int err = tlb_batch_unmap_page(&me->batch, soak.mm, va);
-	if (err)
-		return err;
-	atomic_store_relaxed(&soak.slots[i].held, 1);
-	me->held_slot = i;
-	err = vm_unmap(soak.mm, va, PAGE_SIZE);
-	/* The cycle's first access goes to it: settled unmapped, it must fault. */
-	me->forced = true;
-	me->forced_slot = i;
-	return err;
-}
-
-/*
- * Invites the other threads to page i (soak_pick_slot), which is changing,
- * and waits, briefly, for one to begin reading it: a CPU then holds its
- * entry when the change clears it. The caller withdraws the invitation
- * (uninvite), which another change's may have replaced meanwhile.
- */
-static void uninvite(unsigned i)
-{
-	unsigned mine = i;
-	atomic_cmpxchg(&soak.invited, &mine, SOAK_NONE_HELD);
-}
-
-static void invite(unsigned i)
-{
-	struct soak_slot *s = &soak.slots[i];
-	uint32_t visits = atomic_load_acquire(&s->visits);
-	atomic_store_release(&soak.invited, i);
-	uint64_t until = arch_time_ns() + SOAK_INVITE_NS;
-	while (atomic_load_acquire(&s->visits) == visits && arch_time_ns() < until)
-		arch_cpu_relax();
-}
-
-/*
- * An open reclaim: the page goes into `me`'s batch with no vm_unmap over
- * it, so only the batch's round invalidates it, and its frame may be freed
- * only after that round (tlb.break=batch_free_early frees it first). The
- * page stays changing (its count odd) throughout; other threads are
- * invited to it (soak_pick_slot) and the clear waits, briefly, for one to
- * begin reading it, so a CPU holds the entry when the batch is flushed,
- * right after the clear (later, unrelated flushes would have dropped it).
- * Meanwhile an access may read the old tag, fault, or read the zeroes of a
- * page the fault handler filled (the mapping stays), but never the poison.
- * Then vm_unmap settles it unmapped (and frees what a fault filled).
- */
-static int reclaim_open(unsigned i, struct soak_cpu *me)
-{
-	struct soak_slot *s = &soak.slots[i];
-	virt_addr_t va = soak_va(i);
-	invite(i);
-	int err = tlb_batch_unmap_page(&me->batch, soak.mm, va);
-	if (!err) {
-		atomic_fetch_add(&soak.open_reclaims, 1);
-		atomic_store_relaxed(&s->held, 1);
-		tlb_batch_flush(&me->batch);
-		atomic_store_relaxed(&s->held, 0);
-	}
-	uninvite(i);
-	return err ? err : vm_unmap(soak.mm, va, PAGE_SIZE);
-}
-
-/* One change of pages [first, first + n): one page, or a span (all in one state, one call). */
-static int change(unsigned first, unsigned n, struct soak_cpu *me)
-{
-	virt_addr_t va = soak_va(first);
-	uint64_t size = (uint64_t)n * PAGE_SIZE;
-	uint64_t dice = soak_rng_next(&me->rng);
-	uint32_t from = soak.slots[first].state;
-	/* A reclaim: half of the unmaps of a single page; a quarter of them open. */
-	bool reclaims = (dice & 1) && (dice & 4) && n == 1;
-	enum soak_op op = from == SOAK_UNMAPPED	       ? SOAK_OP_MAP
-			  : reclaims && !(dice & 0x18) ? SOAK_OP_RECLAIM_OPEN
-			  : reclaims		       ? SOAK_OP_RECLAIM
-			  : dice & 1		       ? SOAK_OP_UNMAP
-			  : from == SOAK_RW	       ? SOAK_OP_PROTECT_RO
-						       : SOAK_OP_PROTECT_RW;
-	int err;
-	change_begin(first, n, op);
-	/* Only a change that takes something away defers a table and opens a window. */
-	bool span = n > 1 && (op == SOAK_OP_UNMAP || op == SOAK_OP_PROTECT_RO);
-	bool single = n == 1 && (op == SOAK_OP_UNMAP || op == SOAK_OP_PROTECT_RO);
-	if (span)
-		soak_span_change_begin(first);
-	bool invited = single && soak_span_single_begin();
-	if (invited)
-		invite(first);
-	if (op == SOAK_OP_MAP) {
-		err = vm_map_anon(soak.mm, va, size, PT_READ | PT_WRITE);
-		if (!err)
-			err = vm_populate(soak.mm, va, size);
-	} else if (op == SOAK_OP_RECLAIM || op == SOAK_OP_RECLAIM_OPEN) {
-		err = op == SOAK_OP_RECLAIM ? reclaim(first, me) : reclaim_open(first, me);
-	} else if (op == SOAK_OP_UNMAP) {
-		err = vm_unmap(soak.mm, va, size);
-	} else {
-		err = vm_protect(soak.mm, va, size,
-				 op == SOAK_OP_PROTECT_RO ? PT_READ : PT_READ | PT_WRITE);
-	}
-	if (span)
-		soak_span_change_end();
-	if (single)
-		soak_span_single_end();
-	if (invited)
-		uninvite(first);
-	change_end(first, n, op, err);
-	me->changes++;
-	return err;
 }
 
 /* ---- Accesses, by every soak thread ------------------------------------------------- */
@@ -432,7 +221,7 @@ static void access_one(void *arg)
 			/* The change is over: its window for a stale read has closed. */
 			if (atomic_load_relaxed(&s->seq) != me->seq)
 				break;
-			soak_dma_yield_point(); /* the change may be waiting for the IOMMU here */
+			soak_dma_yield_point();	 /* the change may be waiting for the IOMMU here */
 			soak_mode_try(&me->rng); /* or for its flush decision, held open */
 		}
 		if (v != me->seen_va || g != me->seen_gen) {
@@ -508,7 +297,8 @@ static void soak_thread(void *arg)
 		uint64_t dice = soak_rng_next(&me->rng);
 		unsigned mine = (unsigned)(dice % SOAK_SLOTS_PER_CPU);
 		unsigned quiet_slot;
-		while (!soak_busy_enter(me->index, &quiet_slot) && !atomic_load_relaxed(&soak.stop)) {
+		while (!soak_busy_enter(me->index, &quiet_slot) &&
+		       !atomic_load_relaxed(&soak.stop)) {
 			/* Another thread's quiet reclaim: read its page until it is over. */
 			me->forced = true;
 			me->forced_slot = quiet_slot;
@@ -517,8 +307,8 @@ static void soak_thread(void *arg)
 			soak_dma_yield_point();
 		}
 		int err = soak.widened && (dice >> 8) % SOAK_SPAN_EVERY == 0
-			      ? change(soak.nr_pages + me->index * SOAK_SPAN, SOAK_SPAN, me)
-			      : change(me->index + mine * nr_threads, 1, me);
+			      ? soak_change(soak.nr_pages + me->index * SOAK_SPAN, SOAK_SPAN, me)
+			      : soak_change(me->index + mine * nr_threads, 1, me);
 		if (err) {
 			struct soak_report r = {
 			    .cpu = arch_cpu_id(), .slot = me->index, .broken = true};
@@ -689,8 +479,9 @@ static bool run_epoch(struct ktest *t, uint64_t cycles, uint64_t done_before, ui
 	EXPECT_EQ(t, audit, 0);
 	if (soak.stopper)
 		/* While the mm still says what the page translates to. */
-		soak_print_report(&soak.report, soak.report.kernel ? 0 : frame_of(soak.report.va));
-	mm_destroy(soak.mm);	/* with the DMA engines bound: their release stops them */
+		soak_print_report(&soak.report,
+				  soak.report.kernel ? 0 : soak_frame_of(soak.report.va));
+	mm_destroy(soak.mm); /* with the DMA engines bound: their release stops them */
 	soak.mm = NULL;
 	soak_dma_epoch_end();
 	uint64_t free1 = frame_free_count();
@@ -770,13 +561,14 @@ static void no_stale_access(struct ktest *t)
 	EXPECT_GT(t, kremaps, 0u);
 	EXPECT_EQ(t, mode_went, 0u); /* a live mode switch went through under running threads */
 	if (done == total && nr_cpus >= 2 && total >= SOAK_WIDENED_MIN_CYCLES) {
-		/* The flavours the negatives rely on were run (open reclaims about 1 cycle in 25, quiet ones 1 in
-		 * 80; mode tries 1 in 64).
+		/* The flavours the negatives rely on were run (open reclaims about 1 cycle in 25,
+		 * quiet ones 1 in 80; mode tries 1 in 64).
 		 */
 		uint64_t quiet, unquiet;
 		soak_quiet_counts(&quiet, &unquiet);
 		printk("soak: %lu open reclaims, %lu quiet reclaims (%lu gave up waiting)\n",
-		       (unsigned long)soak.open_reclaims, (unsigned long)quiet, (unsigned long)unquiet);
+		       (unsigned long)soak.open_reclaims, (unsigned long)quiet,
+		       (unsigned long)unquiet);
 		EXPECT_GT(t, soak.open_reclaims, 0u);
 		EXPECT_GT(t, quiet, 0u);
 		EXPECT_GT(t, mode_tries, 0u);

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The soak run's own state, shared by soak_test.c (the threads' accesses
+ * and the run) and soak_change.c (each page's owner changing it); the
+ * other parts of the soak see it only through tests/soak.h.
+ *
+ * A soak_cpu belongs to its thread: only that thread writes it, except
+ * the counters the run sums after the threads are done. In struct soak,
+ * the slots are written by their owners only (soak.h), the cycle counts
+ * and `stop` atomically, the rest by the run between epochs.
+ */
+#ifndef PAGODA_TESTS_SOAK_RUN_H
+#define PAGODA_TESTS_SOAK_RUN_H
+
+#include "kernel/mm/tlb_batch.h"
+#include "kernel/percpu.h"
+#include "tests/soak.h"
+
+#define SOAK_SLOTS     (CPU_MAX * (SOAK_SLOTS_PER_CPU + SOAK_SPAN))
+#define SOAK_NONE_HELD ~0u
+
+/* One soak thread's state, read by its access loop and the fault fixture's caller. */
+struct soak_cpu {
+	unsigned index; /* owns pages index, index + threads, index + 2 * threads, ... */
+	uint64_t rng;
+	/* The access in progress: what it saw before it touched the page. */
+	unsigned slot;
+	bool write;
+	uint32_t seq, state;
+	uint64_t gen, seen_va, seen_gen;
+	uint64_t accesses, faults, changes;
+	struct tlb_batch batch; /* for reclaims: one page at a time */
+	unsigned held_slot;	/* the page in `batch` (its `held` set), or SOAK_NONE_HELD */
+	bool forced;		/* the next access goes to `forced_slot` (soak_span_pick) */
+	unsigned forced_slot;
+};
+
+struct soak {
+	struct mm *mm;
+	struct soak_slot slots[SOAK_SLOTS];
+	unsigned nr_slots, nr_pages; /* pages, then (widened) spans */
+	bool widened;
+	uint64_t target, claimed, done; /* cycles: this epoch's last, claimed, finished */
+	uint64_t last_done;		/* cycles of the whole run at the last progress line */
+	bool stop, other_stop;
+	uint32_t stopper; /* 0: nobody reported yet */
+	uint64_t open_reclaims;
+	unsigned invited; /* a page about to be cleared (reclaim_open, invite), or SOAK_NONE_HELD */
+	struct soak_report report;
+	struct soak_cpu cpu[CPU_MAX];
+	struct mm *other;
+};
+extern struct soak soak;
+
+/* The frame va translates to in the soak's mm now (0: none). */
+phys_addr_t soak_frame_of(virt_addr_t va);
+/*
+ * One change by `me` of its pages [first, first + n): one page, or a span
+ * (all in one state, one call), the operation picked from the page's
+ * state; published under the pages' counts. 0 or the error.
+ */
+int soak_change(unsigned first, unsigned n, struct soak_cpu *me);
+
+#endif
