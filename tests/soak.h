@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * The soak suite's shared state (soak_test.c), for its DMA part
- * (soak_dma.c): the pages the soak threads change, how an access is
+ * The soak suite's shared state (soak_test.c, soak_change.c), for its
+ * other parts (soak_dma.c and the rest below): the pages the soak threads change, how an access is
  * told stale, and how the run is stopped.
  *
  * A page's owner publishes its state under `seq` (odd while it changes
@@ -64,7 +64,7 @@ struct soak_report {
 	char what[96];
 };
 
-/* What an owner does to its pages in one change (soak_test.c's change()). */
+/* What an owner does to its pages in one change (soak_change.c's soak_change()). */
 enum soak_op {
 	SOAK_OP_MAP = 1,
 	SOAK_OP_UNMAP,
@@ -169,9 +169,10 @@ void soak_quiet_start(unsigned threads);
 bool soak_busy_enter(unsigned me, unsigned *slot);
 void soak_busy_exit(unsigned me);
 /*
- * The reader's read of that page faulted: nothing of it is cached here to
- * keep; waits (boundedly) for the quiet to end rather than fault again,
- * each fault filling the page anew while the batch holds it.
+ * The reader's read of that page faulted (the page is settled unmapped:
+ * a fault the kernel fixes, filling a page, never reaches the caller):
+ * nothing of it is left to read through; waits, boundedly, for the quiet
+ * to end rather than fault again and again on the mm's lock.
  */
 void soak_quiet_pause(void);
 /*

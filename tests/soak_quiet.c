@@ -4,7 +4,7 @@
  * SOAK_QUIET_EVERY after run while no other soak thread has a gather of the
  * mm open.
  *
- * A reclaim (soak_test.c) takes a page into its thread's TLB batch, whose
+ * A reclaim (soak_change.c) takes a page into its thread's TLB batch, whose
  * handed-off gather stays open, then unmaps the page with vm_unmap, which
  * finds nothing left to clear. In tlb=mmgen and with a broadcast, that
  * nested gather flushes only because it counts another gather open on the
@@ -29,20 +29,22 @@
  * store, then fence, then load, so at least one sees the other. The quiet
  * lasts until the reclaiming thread's first access (to the page it
  * reclaimed) is judged. Every wait of the quiet thread is bounded: past
- * SOAK_QUIET_NS the reclaim goes ahead unquiet.
+ * SOAK_QUIET_NS (per 4 threads) the reclaim goes ahead unquiet.
  */
 #include "kernel/atomic.h"
 #include "kernel/percpu.h"
 #include "kernel/time.h"
 #include "tests/soak.h"
 
-#define SOAK_QUIET_EVERY 8	   /* reclaims per quiet one */
-#define SOAK_QUIET_NS	 20000000u /* at most, a quiet reclaim waits for the others */
+#define SOAK_QUIET_EVERY 8	    /* reclaims per quiet one */
+#define SOAK_QUIET_NS	 250000000u /* at most (per 4 threads), a quiet reclaim waits for the others \
+				     */
 
 /* One word, so that a reader never pairs one thread's quiet with another's page. */
 #define QUIET_OWNER(me, slot) ((me) + 1 + ((uint32_t)(slot) << 8))
 #define QUIET_THREAD(owner)   (((owner)&0xff) - 1)
 #define QUIET_SLOT(owner)     ((owner) >> 8)
+_Static_assert(CPU_MAX < 0xff, "a thread's index fits the owner word's low byte");
 
 static struct {
 	unsigned threads;
@@ -79,8 +81,10 @@ void soak_quiet_pause(void)
 {
 	uint32_t owner = atomic_load_acquire(&quiet.owner);
 	uint64_t until = arch_time_ns() + SOAK_QUIET_NS;
-	while (owner && atomic_load_acquire(&quiet.owner) == owner && arch_time_ns() < until)
+	while (owner && atomic_load_acquire(&quiet.owner) == owner && arch_time_ns() < until) {
+		soak_dma_yield_point();
 		arch_cpu_relax();
+	}
 }
 
 void soak_busy_exit(unsigned me)
@@ -94,6 +98,7 @@ static bool quiet_wait(bool (*done)(unsigned), unsigned arg, uint64_t until)
 	while (!done(arg)) {
 		if (arch_time_ns() > until || soak_stopping())
 			return false;
+		soak_dma_yield_point(); /* the IOMMU's command thread may share this CPU */
 		arch_cpu_relax();
 	}
 	return true;
@@ -119,10 +124,10 @@ bool soak_quiet_begin(unsigned me, unsigned slot, uint64_t *rng)
 	bool due = !quiet.tried[me] || soak_rng_next(rng) % SOAK_QUIET_EVERY == 0;
 	if (!due || !atomic_cmpxchg(&quiet.owner, &none, QUIET_OWNER(me, slot)))
 		return false;
-	quiet.tried[me] = true;
 	smp_mb(); /* `owner` before the look at `busy`: soak_busy_enter's fence pairs */
 	visits_before = atomic_load_acquire(&soak_slot(slot)->visits);
-	uint64_t until = arch_time_ns() + SOAK_QUIET_NS;
+	/* A busy thread's cycle grows with the CPUs that QEMU runs on the host's cores. */
+	uint64_t until = arch_time_ns() + SOAK_QUIET_NS * MAX(1u, quiet.threads / 4);
 	bool ok = true;
 	for (unsigned t = 0; ok && t < quiet.threads; t++)
 		ok = t == me || quiet_wait(not_busy, t, until);
@@ -133,9 +138,11 @@ bool soak_quiet_begin(unsigned me, unsigned slot, uint64_t *rng)
 		soak_quiet_end(me);
 		return false;
 	}
+	quiet.tried[me] = true; /* a first reclaim that gave up: the next one tries again */
 	atomic_fetch_add(&quiet.quiet, 1);
 	return true;
 }
+
 void soak_quiet_end(unsigned me)
 {
 	/* Only the quiet thread clears it. */

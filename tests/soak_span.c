@@ -29,9 +29,8 @@
  *
  * One-page unmaps and downgrades are widened too, in tlb=gen with IPIs
  * (where a completed generation lets a gather skip its flush): their owner
- * invites the other threads to the page before the change (soak_test.c),
- * and once the
- * change is made and published, holds the gather's flush decision
+ * invites the other threads to the page before the change (soak_change.c),
+ * and once the change is made and published, holds the gather's flush decision
  * (TLB_WINDOW_FLUSHING) open for `soak.widen`, while the readers still hold
  * the page's entry and the other threads ask for live mode switches
  * (soak_mode.c). On the correct kernel nothing may complete the gather's
