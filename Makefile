@@ -425,6 +425,12 @@ SOAK_NEGATIVE_SETTLE := tlb.break=settle_no_flush
 # unmapped: the reports required.
 SOAK_NEGATIVE_MODE := tlb=ipi:tlb.break=mode_switch_ignores_users
 SOAK_MODE_REPORT := --expect-log "soak: STALE ACCESS .*(not this one|made read-only|still reachable)"
+# The staged race (tests/soak_stage.c; widened, tlb=gen with IPIs): a request
+# that completes to `before` lets the third gather skip its flush and free a
+# frame the lagging target still maps, which it then reads (the poison) or
+# writes (the frame written while free).
+SOAK_NEGATIVE_STAGE := tlb=ipi:tlb.break=complete_to_before
+SOAK_STAGE_REPORT := --expect-log "soak: STALE ACCESS .*(not this one|written while free)"
 # The secondary-TLB switches the soak's DMA engines catch (both arches): the
 # report must be a stale DMA, not a CPU's stale access.
 SOAK_NEGATIVE_DMA := mn.break=skip_secondary iommu.break=drop_sync
@@ -452,6 +458,7 @@ soak-negative: deps kernel
 	$(foreach s,$(SOAK_NEGATIVE_WIDENED) $(SOAK_NEGATIVE_WIDENED_$(ARCH)),$(call soak_negative_one,soak.widen=$(SOAK_WIDEN):$(s),$(SOAK_WIDENED_REPORT),$(SOAK_RECLAIM_CYCLES)))
 	$(foreach s,$(SOAK_NEGATIVE_SETTLE),$(call soak_negative_one,soak.widen=$(SOAK_WIDEN):$(s),$(SOAK_REPORT)))
 	$(foreach s,$(SOAK_NEGATIVE_MODE),$(call soak_negative_one,soak.widen=$(SOAK_WIDEN):$(s),$(SOAK_MODE_REPORT),$(SOAK_RECLAIM_CYCLES)))
+	$(foreach s,$(SOAK_NEGATIVE_STAGE),$(call soak_negative_one,soak.widen=$(SOAK_WIDEN):$(s),$(SOAK_STAGE_REPORT)))
 
 # TLB benchmarks (docs/benchmarks.md): one image and one boot per mode in
 # BENCH_MODES, with `bench tlb=<mode>`, then one boot of the NOTIFIER=off

@@ -174,7 +174,7 @@ void soak_busy_exit(unsigned me);
  * nothing of it is left to read through; waits, boundedly, for the quiet
  * to end rather than fault again and again on the mm's lock.
  */
-void soak_quiet_pause(void);
+void soak_quiet_pause(unsigned me); /* or until `me`'s part in the staged race is due */
 /*
  * In a reclaim by `me` (busy) of page `slot`, before it is taken into the
  * batch: now and then (`rng`: the caller's) waits, boundedly, until no
@@ -183,9 +183,22 @@ void soak_quiet_pause(void);
  * soak_quiet_end, which is idempotent and may always be called.
  */
 bool soak_quiet_begin(unsigned me, unsigned slot, uint64_t *rng);
+/*
+ * The quiet alone, for the staged race (soak_stage.c): `me` (busy) takes
+ * it for page `slot` and waits, boundedly, until no other thread is busy;
+ * false when another thread holds it or the wait gave up (none taken).
+ */
+bool soak_quiet_claim(unsigned me, unsigned slot);
 void soak_quiet_end(unsigned me);
 /* Reclaims run quiet so far, and quiet ones given up after the bounded wait. */
 void soak_quiet_counts(uint64_t *quiet_reclaims, uint64_t *unquiet);
+
+/* ---- The staged race (soak_stage.c; the rest in soak_run.h) ---------------------------- */
+
+/* At a gather's flush decision (the window hook): holds the stage's two; true if it was one. */
+bool soak_stage_hold(void);
+/* Whether soak thread `me`'s part in it is due now: it stops reading other pages. */
+bool soak_stage_wants(unsigned me);
 
 /* ---- The DMA part (soak_dma.c) ------------------------------------------------------------ */
 
@@ -204,6 +217,8 @@ void soak_dma_epoch_quiesce(void);
 void soak_dma_epoch_end(void);
 /* A soak thread's DMA step: device accesses of pages, each judged. */
 void soak_dma_cycle(uint64_t *rng);
+/* Whether the emulated IOMMU's command thread runs on `cpu` (started: soak_dma_start). */
+bool soak_dma_shares_cpu(unsigned cpu);
 /* Called between a soak thread's accesses: lets the IOMMU's command thread run on its CPU. */
 void soak_dma_yield_point(void);
 /* Drains the emulated IOMMU's event queue (the run's control thread, now and then). */

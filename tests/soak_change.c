@@ -163,13 +163,15 @@ int soak_change(unsigned first, unsigned n, struct soak_cpu *me)
 	uint32_t from = soak.slots[first].state;
 	/* A reclaim: half of the unmaps of a single page; a quarter of them open. */
 	bool reclaims = (dice & 1) && (dice & 4) && n == 1;
-	enum soak_op op = from == SOAK_UNMAPPED	       ? SOAK_OP_MAP
+	enum soak_op op = me->next_op		       ? me->next_op
+			  : from == SOAK_UNMAPPED      ? SOAK_OP_MAP
 			  : reclaims && !(dice & 0x18) ? SOAK_OP_RECLAIM_OPEN
 			  : reclaims		       ? SOAK_OP_RECLAIM
 			  : dice & 1		       ? SOAK_OP_UNMAP
 			  : from == SOAK_RW	       ? SOAK_OP_PROTECT_RO
 						       : SOAK_OP_PROTECT_RW;
 	int err;
+	me->next_op = 0;
 	change_begin(first, n, op);
 	/* Only a change that takes something away defers a table and opens a window. */
 	bool span = n > 1 && (op == SOAK_OP_UNMAP || op == SOAK_OP_PROTECT_RO);
@@ -185,6 +187,8 @@ int soak_change(unsigned first, unsigned n, struct soak_cpu *me)
 			err = vm_populate(soak.mm, va, size);
 	} else if (op == SOAK_OP_RECLAIM || op == SOAK_OP_RECLAIM_OPEN) {
 		err = op == SOAK_OP_RECLAIM ? reclaim(first, me) : reclaim_open(first, me);
+	} else if (op == SOAK_OP_UNMAP && single && soak_stage_due(me)) {
+		err = soak_stage_unmap(me, first); /* the staged race, soak_stage.c */
 	} else if (op == SOAK_OP_UNMAP) {
 		err = vm_unmap(soak.mm, va, size);
 	} else {

@@ -206,6 +206,11 @@ void soak_dma_cycle(uint64_t *rng)
 	}
 }
 
+bool soak_dma_shares_cpu(unsigned cpu)
+{
+	return dma.emu_on && cpu == dma.iommu_cpu;
+}
+
 void soak_dma_yield_point(void)
 {
 	/* The command thread shares this CPU: every change elsewhere waits for its syncs. */

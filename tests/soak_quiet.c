@@ -36,9 +36,10 @@
 #include "kernel/time.h"
 #include "tests/soak.h"
 
-#define SOAK_QUIET_EVERY 8	    /* reclaims per quiet one */
-#define SOAK_QUIET_NS	 250000000u /* at most (per 4 threads), a quiet reclaim waits for the others \
-				     */
+#define SOAK_QUIET_EVERY 8 /* reclaims per quiet one */
+#define SOAK_QUIET_NS                                                                              \
+	250000000u /* at most (per 4 threads), a quiet reclaim waits for the others                \
+		    */
 
 /* One word, so that a reader never pairs one thread's quiet with another's page. */
 #define QUIET_OWNER(me, slot) ((me) + 1 + ((uint32_t)(slot) << 8))
@@ -77,11 +78,12 @@ bool soak_busy_enter(unsigned me, unsigned *slot)
 	return false;
 }
 
-void soak_quiet_pause(void)
+void soak_quiet_pause(unsigned me)
 {
 	uint32_t owner = atomic_load_acquire(&quiet.owner);
 	uint64_t until = arch_time_ns() + SOAK_QUIET_NS;
-	while (owner && atomic_load_acquire(&quiet.owner) == owner && arch_time_ns() < until) {
+	while (owner && atomic_load_acquire(&quiet.owner) == owner && arch_time_ns() < until &&
+	       !soak_stage_wants(me)) {
 		soak_dma_yield_point();
 		arch_cpu_relax();
 	}
@@ -116,26 +118,39 @@ static bool visited(unsigned slot)
 	return atomic_load_acquire(&soak_slot(slot)->visits) != visits_before;
 }
 
-bool soak_quiet_begin(unsigned me, unsigned slot, uint64_t *rng)
+bool soak_quiet_claim(unsigned me, unsigned slot)
 {
 	uint32_t none = 0;
-	if (quiet.threads < 2)
-		return false;
-	bool due = !quiet.tried[me] || soak_rng_next(rng) % SOAK_QUIET_EVERY == 0;
-	if (!due || !atomic_cmpxchg(&quiet.owner, &none, QUIET_OWNER(me, slot)))
+	if (quiet.threads < 2 || !atomic_cmpxchg(&quiet.owner, &none, QUIET_OWNER(me, slot)))
 		return false;
 	smp_mb(); /* `owner` before the look at `busy`: soak_busy_enter's fence pairs */
 	visits_before = atomic_load_acquire(&soak_slot(slot)->visits);
 	/* A busy thread's cycle grows with the CPUs that QEMU runs on the host's cores. */
 	uint64_t until = arch_time_ns() + SOAK_QUIET_NS * MAX(1u, quiet.threads / 4);
-	bool ok = true;
-	for (unsigned t = 0; ok && t < quiet.threads; t++)
-		ok = t == me || quiet_wait(not_busy, t, until);
-	if (ok)
-		ok = quiet_wait(visited, slot, until);
+	for (unsigned t = 0; t < quiet.threads; t++) {
+		if (t != me && !quiet_wait(not_busy, t, until)) {
+			soak_quiet_end(me);
+			return false;
+		}
+	}
+	return true;
+}
+
+bool soak_quiet_begin(unsigned me, unsigned slot, uint64_t *rng)
+{
+	if (quiet.threads < 2)
+		return false;
+	bool due = !quiet.tried[me] || soak_rng_next(rng) % SOAK_QUIET_EVERY == 0;
+	if (!due || atomic_load_relaxed(&quiet.owner))
+		return false;
+	uint64_t until = arch_time_ns() + SOAK_QUIET_NS * MAX(1u, quiet.threads / 4);
+	bool ok = soak_quiet_claim(me, slot);
+	if (ok && !quiet_wait(visited, slot, until)) {
+		soak_quiet_end(me);
+		ok = false;
+	}
 	if (!ok) {
 		atomic_fetch_add(&quiet.unquiet, 1);
-		soak_quiet_end(me);
 		return false;
 	}
 	quiet.tried[me] = true; /* a first reclaim that gave up: the next one tries again */

@@ -21,7 +21,9 @@
 
 /* One soak thread's state, read by its access loop and the fault fixture's caller. */
 struct soak_cpu {
-	unsigned index; /* owns pages index, index + threads, index + 2 * threads, ... */
+	unsigned index;	      /* owns pages index, index + threads, index + 2 * threads, ... */
+	unsigned cpu;	      /* the CPU it runs on */
+	enum soak_op next_op; /* the next change's, or 0: picked at random (soak_stage.c) */
 	uint64_t rng;
 	/* The access in progress: what it saw before it touched the page. */
 	unsigned slot;
@@ -60,5 +62,28 @@ phys_addr_t soak_frame_of(virt_addr_t va);
  * state; published under the pages' counts. 0 or the error.
  */
 int soak_change(unsigned first, unsigned n, struct soak_cpu *me);
+
+/* ---- The staged race (soak_stage.c) --------------------------------------------------- */
+
+/*
+ * Before the run (after soak_dma_start): whether the stage can be played,
+ * from the online CPUs and `widened`; its counts start at 0.
+ */
+void soak_stage_start(bool widened);
+/* Whether it is played in this run. */
+bool soak_stage_on(void);
+/* In `me`'s one-page unmap: whether to stage it (now and then, when on). */
+bool soak_stage_due(struct soak_cpu *me);
+/* The staged unmap of `me`'s page `slot` (its change begun), as R: vm_unmap's result. */
+int soak_stage_unmap(struct soak_cpu *me, unsigned slot);
+/*
+ * Between a thread's accesses: plays its part (T or G) when its step has
+ * come; true, with *slot the page to read next, while it is T and the
+ * race is not over (the caller reads and asks again).
+ */
+bool soak_stage_role(struct soak_cpu *me, unsigned *slot);
+/* T's access faulted: if G is flushing, nothing of its page is left to read: waits for G. */
+void soak_stage_pause(void);
+void soak_stage_counts(uint64_t *staged, uint64_t *played, uint64_t *aborted);
 
 #endif

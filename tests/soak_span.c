@@ -108,7 +108,7 @@ static void window_hook(enum tlb_window where, struct mm *mm)
 		return;
 	}
 	if (where == TLB_WINDOW_FLUSHING) {
-		if (!span.cpu[me].holding)
+		if (!span.cpu[me].holding || soak_stage_hold())
 			return;
 		/* Published under its deferral, flush not yet decided: hold it open. */
 		atomic_fetch_add(&span.flush_holds, 1);

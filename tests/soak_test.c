@@ -221,7 +221,9 @@ static void access_one(void *arg)
 			/* The change is over: its window for a stale read has closed. */
 			if (atomic_load_relaxed(&s->seq) != me->seq)
 				break;
-			soak_dma_yield_point();	 /* the change may be waiting for the IOMMU here */
+			if (soak_stage_wants(me->index))
+				break;		/* its part in the staged race is due (play_part) */
+			soak_dma_yield_point(); /* the change may be waiting for the IOMMU here */
 			soak_mode_try(&me->rng); /* or for its flush decision, held open */
 		}
 		if (v != me->seen_va || g != me->seen_gen) {
@@ -281,6 +283,22 @@ static bool access_step(struct soak_cpu *me)
 	return faulted;
 }
 
+/*
+ * Plays this thread's part in the staged race when its step has come
+ * (soak_stage.c): G's unmap, or T's switch and reads of G's page until the
+ * race is over, each judged.
+ */
+static void play_part(struct soak_cpu *me)
+{
+	unsigned slot;
+	while (soak_stage_role(me, &slot)) {
+		me->forced = true;
+		me->forced_slot = slot;
+		if (access_step(me))
+			soak_stage_pause();
+	}
+}
+
 static void soak_thread(void *arg)
 {
 	struct soak_cpu *me = arg;
@@ -299,11 +317,13 @@ static void soak_thread(void *arg)
 		unsigned quiet_slot;
 		while (!soak_busy_enter(me->index, &quiet_slot) &&
 		       !atomic_load_relaxed(&soak.stop)) {
-			/* Another thread's quiet reclaim: read its page until it is over. */
+			/* Another thread's quiet reclaim or stage: read its page until it is over.
+			 */
+			play_part(me);
 			me->forced = true;
 			me->forced_slot = quiet_slot;
 			if (access_step(me))
-				soak_quiet_pause();
+				soak_quiet_pause(me->index);
 			soak_dma_yield_point();
 		}
 		int err = soak.widened && (dice >> 8) % SOAK_SPAN_EVERY == 0
@@ -318,6 +338,7 @@ static void soak_thread(void *arg)
 		if (me->held_slot == SOAK_NONE_HELD)
 			soak_busy_exit(me->index);
 		for (unsigned k = 0; k < SOAK_ACCESSES && !atomic_load_relaxed(&soak.stop); k++) {
+			play_part(me);
 			soak_mode_try(&me->rng);
 			/* A reclaim's forced access (its first) goes first. */
 			if (!me->forced)
@@ -379,6 +400,7 @@ static unsigned start_threads(struct thread **th, struct thread **other)
 	{
 		struct soak_cpu *me = &soak.cpu[n];
 		me->index = n;
+		me->cpu = c;
 		me->held_slot = SOAK_NONE_HELD;
 		me->rng = 0x9E3779B97F4A7C15ull * (c + 1) + soak_changes_logged();
 		th[n] = thread_create_mm("soak", c, soak.mm, soak_thread, me);
@@ -516,6 +538,7 @@ static void no_stale_access(struct ktest *t)
 	frame_poison_on_free(true);
 	soak_mode_start();
 	soak_quiet_start(nr_cpus);
+	soak_stage_start(soak.widened);
 	uint64_t start = arch_time_ns(), last_print = start, done = 0;
 	unsigned epochs = 0;
 	bool ok = true;
@@ -560,9 +583,17 @@ static void no_stale_access(struct ktest *t)
 	EXPECT_GT(t, dma, 0u);
 	EXPECT_GT(t, kremaps, 0u);
 	EXPECT_EQ(t, mode_went, 0u); /* a live mode switch went through under running threads */
+	uint64_t staged = 0, played = 0, aborted = 0;
+	if (soak_stage_on()) {
+		soak_stage_counts(&staged, &played, &aborted);
+		printk("soak: staged race: %lu staged, %lu played through, %lu aborted",
+		       (unsigned long)staged, (unsigned long)played, (unsigned long)aborted);
+	}
 	if (done == total && nr_cpus >= 2 && total >= SOAK_WIDENED_MIN_CYCLES) {
-		/* The flavours the negatives rely on were run (open reclaims about 1 cycle in 25,
-		 * quiet ones 1 in 80; mode tries 1 in 64).
+		/*
+		 * The flavours the negatives rely on were run (open reclaims about
+		 * 1 cycle in 25, quiet ones 1 in 80 and each thread's first
+		 * reclaim; mode tries 1 in 64).
 		 */
 		uint64_t quiet, unquiet;
 		soak_quiet_counts(&quiet, &unquiet);
@@ -571,6 +602,8 @@ static void no_stale_access(struct ktest *t)
 		       (unsigned long)unquiet);
 		EXPECT_GT(t, soak.open_reclaims, 0u);
 		EXPECT_GT(t, quiet, 0u);
+		if (soak_stage_on()) /* each eligible thread's first one-page unmap is staged */
+			EXPECT_GT(t, played, 0u);
 		EXPECT_GT(t, mode_tries, 0u);
 		if (ksplits >= 0)
 			EXPECT_GT(t, ksplits, 0);
