@@ -171,6 +171,7 @@ int soak_change(unsigned first, unsigned n, struct soak_cpu *me)
 			  : from == SOAK_RW	       ? SOAK_OP_PROTECT_RO
 						       : SOAK_OP_PROTECT_RW;
 	int err;
+	bool forced = me->next_op != 0; /* the staged race's G: not staged itself */
 	me->next_op = 0;
 	change_begin(first, n, op);
 	/* Only a change that takes something away defers a table and opens a window. */
@@ -178,7 +179,9 @@ int soak_change(unsigned first, unsigned n, struct soak_cpu *me)
 	bool single = n == 1 && (op == SOAK_OP_UNMAP || op == SOAK_OP_PROTECT_RO);
 	if (span)
 		soak_span_change_begin(first);
-	bool invited = single && soak_span_single_begin();
+	/* A staged unmap invites nobody: the others are to leave their cycles for the quiet. */
+	bool staged = op == SOAK_OP_UNMAP && single && !forced && soak_stage_due(me);
+	bool invited = single && soak_span_single_begin() && !staged;
 	if (invited)
 		invite(first);
 	if (op == SOAK_OP_MAP) {
@@ -187,7 +190,7 @@ int soak_change(unsigned first, unsigned n, struct soak_cpu *me)
 			err = vm_populate(soak.mm, va, size);
 	} else if (op == SOAK_OP_RECLAIM || op == SOAK_OP_RECLAIM_OPEN) {
 		err = op == SOAK_OP_RECLAIM ? reclaim(first, me) : reclaim_open(first, me);
-	} else if (op == SOAK_OP_UNMAP && single && soak_stage_due(me)) {
+	} else if (staged) {
 		err = soak_stage_unmap(me, first); /* the staged race, soak_stage.c */
 	} else if (op == SOAK_OP_UNMAP) {
 		err = vm_unmap(soak.mm, va, size);

@@ -37,9 +37,8 @@
 #include "tests/soak.h"
 
 #define SOAK_QUIET_EVERY 8 /* reclaims per quiet one */
-#define SOAK_QUIET_NS                                                                              \
-	250000000u /* at most (per 4 threads), a quiet reclaim waits for the others                \
-		    */
+/* At most (per 4 threads), a quiet reclaim waits for the others. */
+#define SOAK_QUIET_NS 250000000u
 
 /* One word, so that a reader never pairs one thread's quiet with another's page. */
 #define QUIET_OWNER(me, slot) ((me) + 1 + ((uint32_t)(slot) << 8))
@@ -118,9 +117,11 @@ static bool visited(unsigned slot)
 	return atomic_load_acquire(&soak_slot(slot)->visits) != visits_before;
 }
 
-bool soak_quiet_claim(unsigned me, unsigned slot)
+/* The claim; *gave_up: the wait for the others timed out (not: another thread holds it). */
+static bool claim(unsigned me, unsigned slot, bool *gave_up)
 {
 	uint32_t none = 0;
+	*gave_up = false;
 	if (quiet.threads < 2 || !atomic_cmpxchg(&quiet.owner, &none, QUIET_OWNER(me, slot)))
 		return false;
 	smp_mb(); /* `owner` before the look at `busy`: soak_busy_enter's fence pairs */
@@ -130,10 +131,17 @@ bool soak_quiet_claim(unsigned me, unsigned slot)
 	for (unsigned t = 0; t < quiet.threads; t++) {
 		if (t != me && !quiet_wait(not_busy, t, until)) {
 			soak_quiet_end(me);
+			*gave_up = true;
 			return false;
 		}
 	}
 	return true;
+}
+
+bool soak_quiet_claim(unsigned me, unsigned slot)
+{
+	bool gave_up;
+	return claim(me, slot, &gave_up);
 }
 
 bool soak_quiet_begin(unsigned me, unsigned slot, uint64_t *rng)
@@ -141,15 +149,14 @@ bool soak_quiet_begin(unsigned me, unsigned slot, uint64_t *rng)
 	if (quiet.threads < 2)
 		return false;
 	bool due = !quiet.tried[me] || soak_rng_next(rng) % SOAK_QUIET_EVERY == 0;
-	if (!due || atomic_load_relaxed(&quiet.owner))
+	bool gave_up = false;
+	if (!due || !claim(me, slot, &gave_up)) {
+		atomic_fetch_add(&quiet.unquiet, gave_up);
 		return false;
-	uint64_t until = arch_time_ns() + SOAK_QUIET_NS * MAX(1u, quiet.threads / 4);
-	bool ok = soak_quiet_claim(me, slot);
-	if (ok && !quiet_wait(visited, slot, until)) {
-		soak_quiet_end(me);
-		ok = false;
 	}
-	if (!ok) {
+	uint64_t until = arch_time_ns() + SOAK_QUIET_NS * MAX(1u, quiet.threads / 4);
+	if (!quiet_wait(visited, slot, until)) {
+		soak_quiet_end(me);
 		atomic_fetch_add(&quiet.unquiet, 1);
 		return false;
 	}

@@ -33,7 +33,8 @@ struct soak_cpu {
 	uint64_t accesses, faults, changes;
 	struct tlb_batch batch; /* for reclaims: one page at a time */
 	unsigned held_slot;	/* the page in `batch` (its `held` set), or SOAK_NONE_HELD */
-	bool forced;		/* the next access goes to `forced_slot` (soak_span_pick) */
+	bool forced; /* the next access goes to `forced_slot` (a reclaim's, soak_span_pick, the
+			quiet's) */
 	unsigned forced_slot;
 };
 
@@ -84,6 +85,10 @@ int soak_stage_unmap(struct soak_cpu *me, unsigned slot);
 bool soak_stage_role(struct soak_cpu *me, unsigned *slot);
 /* T's access faulted: if G is flushing, nothing of its page is left to read: waits for G. */
 void soak_stage_pause(void);
-void soak_stage_counts(uint64_t *staged, uint64_t *played, uint64_t *aborted);
+struct soak_stage_counts {
+	uint64_t staged, played, aborted; /* begun, played through, given up */
+	uint64_t exact; /* played with T at R's generation and G's deferral the next one */
+};
+void soak_stage_counts(struct soak_stage_counts *c);
 
 #endif

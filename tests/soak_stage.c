@@ -45,40 +45,51 @@
 #include "tests/soak_run.h"
 
 #define SOAK_STAGE_EVERY 16	   /* one-page unmaps per stage */
-#define SOAK_STAGE_NS	 50000000u /* at most, one step waits for the next */
+#define SOAK_STAGE_NS	 50000000u /* at most (per 4 threads), one step waits for the next */
 
 enum stage_step {
 	STAGE_IDLE,
-	STAGE_ARMED,   /* roles given, R unmapping */
-	STAGE_R_HELD,  /* R deferred, holds its flush decision: T switches */
-	STAGE_T_READY, /* T caught up to R's generation, holds G's page: G unmaps */
-	STAGE_G_HELD,  /* G deferred, holds its flush decision: R flushes */
-	STAGE_R_DONE,  /* R's request completed: G decides */
-	STAGE_G_DONE,  /* G settled: T's next read must fault */
+	STAGE_ARMED,	   /* roles given, R unmapping */
+	STAGE_R_HELD,	   /* R deferred, holds its flush decision: T switches */
+	STAGE_T_READY,	   /* T caught up to R's generation, holds G's page: G unmaps */
+	STAGE_G_UNMAPPING, /* G took its part (one G per stage) */
+	STAGE_G_HELD,	   /* G deferred, holds its flush decision: R flushes */
+	STAGE_R_DONE,	   /* R's request completed: G decides */
+	STAGE_G_DONE,	   /* G settled: T's next read must fault */
 	STAGE_ABORT
 };
 
 static struct {
 	bool on;
+	uint64_t wait_ns; /* SOAK_STAGE_NS, scaled to the threads */
 	uint32_t step;
-	unsigned r, g, t;      /* thread indices */
-	unsigned r_cpu, g_cpu; /* where the flush decisions hold */
-	unsigned g_slot;       /* G's page, that T reads */
+	/* The roles, written by R before the step leaves IDLE (release), read after it (acquire).
+	 */
+	unsigned g, t;	 /* thread indices */
+	unsigned r_cpu;	 /* where R's flush decision holds */
+	unsigned g_slot; /* G's page, that T reads */
+	unsigned g_cpu;	 /* where G's holds: set by G when it takes its part */
 	bool t_switched;
 	uint32_t t_reads; /* T's accesses begun after G_DONE */
-	uint64_t staged, played, aborted;
+	/* What the kernel stood at: R's deferral, T after its switch, G's deferral, R's completion.
+	 */
+	uint64_t r_gen, t_gen, g_gen, completed;
+	uint64_t staged, played, exact, aborted;
 	bool played_by[CPU_MAX]; /* a stage of this thread's (as R) played through */
 } stage;
 
 void soak_stage_start(bool widened)
 {
-	unsigned cast = 0;
+	unsigned cast = 0, cpus = 0;
 	for_each_cpu(c, cpumask_read(&cpu_online_mask))
 	{
 		cast += !soak_dma_shares_cpu(c);
+		cpus++;
 	}
 	stage = (typeof(stage)){0};
 	stage.on = widened && tlb_mode == TLB_MODE_GEN && !tlb_broadcast && cast >= 3;
+	/* A thread's way to its part grows with the CPUs that QEMU runs on the host's cores. */
+	stage.wait_ns = (uint64_t)SOAK_STAGE_NS * MAX(1u, cpus / 4);
 }
 
 bool soak_stage_on(void)
@@ -95,17 +106,15 @@ static bool step(uint32_t from, uint32_t to)
 /* Waits for the step to reach `want` (or beyond, but not ABORT); gives up: aborts. */
 static bool wait_step(uint32_t want)
 {
-	uint64_t until = arch_time_ns() + SOAK_STAGE_NS;
+	uint64_t until = arch_time_ns() + stage.wait_ns;
 	for (;;) {
 		uint32_t now = atomic_load_acquire(&stage.step);
-		if (now == STAGE_ABORT)
+		if (now == STAGE_ABORT || now == STAGE_IDLE)
 			return false;
 		if (now >= want)
 			return true;
-		if (arch_time_ns() > until || soak_stopping()) {
-			atomic_store_release(&stage.step, STAGE_ABORT);
+		if ((arch_time_ns() > until || soak_stopping()) && step(now, STAGE_ABORT))
 			return false;
-		}
 		arch_cpu_relax();
 	}
 }
@@ -122,14 +131,23 @@ static unsigned pick_thread(uint64_t *rng, unsigned threads, unsigned not1, unsi
 	return ~0u;
 }
 
-/* A mapped page of thread g's, in another leaf table than `avoid`; ~0u: none. */
+/* Mapped and settled (the quiet holds it so). */
+static bool mapped(unsigned i)
+{
+	const struct soak_slot *s = &soak.slots[i];
+	return !(atomic_load_acquire(&s->seq) & 1) && s->state != SOAK_UNMAPPED;
+}
+
+/*
+ * A mapped page of thread g's, in another leaf table than `avoid`, whose
+ * table-mate (slot ^ 1, soak.h) is mapped too, so that G's unmap frees no
+ * table (a freed table makes a whole-mm flush nobody may skip); ~0u: none.
+ */
 static unsigned pick_page(unsigned g, unsigned threads, unsigned avoid)
 {
 	for (unsigned k = 0; k < SOAK_SLOTS_PER_CPU; k++) {
 		unsigned i = g + k * threads;
-		const struct soak_slot *s = &soak.slots[i];
-		if (i / 2 != avoid / 2 && !(atomic_load_acquire(&s->seq) & 1) &&
-		    s->state != SOAK_UNMAPPED)
+		if (i / 2 != avoid / 2 && mapped(i) && mapped(i ^ 1))
 			return i;
 	}
 	return ~0u;
@@ -149,31 +167,41 @@ int soak_stage_unmap(struct soak_cpu *me, unsigned slot)
 	unsigned threads = soak.nr_pages / SOAK_SLOTS_PER_CPU;
 	if (!soak_quiet_claim(me->index, slot))
 		return vm_unmap(soak.mm, va, PAGE_SIZE);
-	/* Quiet: every other thread is out of its changes, their pages settled. */
-	stage.r = me->index;
-	stage.r_cpu = arch_cpu_id();
-	stage.g = pick_thread(&me->rng, threads, me->index, me->index);
-	stage.t = stage.g == ~0u ? ~0u : pick_thread(&me->rng, threads, me->index, stage.g);
-	stage.g_slot = stage.t == ~0u ? ~0u : pick_page(stage.g, threads, slot);
-	if (stage.g_slot == ~0u) {
+	/*
+	 * Quiet: every other thread is out of its changes, their pages
+	 * settled. R's table-mate must be mapped too (no table freed).
+	 */
+	unsigned g = pick_thread(&me->rng, threads, me->index, me->index);
+	unsigned t = g == ~0u ? ~0u : pick_thread(&me->rng, threads, me->index, g);
+	unsigned g_slot = t == ~0u || !mapped(slot ^ 1) ? ~0u : pick_page(g, threads, slot);
+	if (g_slot == ~0u) {
 		soak_quiet_end(me->index);
 		return vm_unmap(soak.mm, va, PAGE_SIZE);
 	}
+	stage.g = g;
+	stage.t = t;
+	stage.g_slot = g_slot;
+	stage.r_cpu = arch_cpu_id();
+	stage.g_cpu = ~0u;
 	stage.t_switched = false;
 	stage.t_reads = 0;
+	stage.r_gen = stage.t_gen = stage.g_gen = stage.completed = 0;
 	atomic_fetch_add(&stage.staged, 1);
 	atomic_store_release(&stage.step, STAGE_ARMED);
 	int err = vm_unmap(soak.mm, va, PAGE_SIZE); /* holds in soak_stage_hold */
+	stage.completed = atomic_load_acquire(&soak.mm->tlb_gen_completed);
 	if (step(STAGE_G_HELD, STAGE_R_DONE) && wait_step(STAGE_G_DONE)) {
 		/* T's first access after G settled is judged before the quiet ends. */
-		uint64_t until = arch_time_ns() + SOAK_STAGE_NS;
+		uint64_t until = arch_time_ns() + stage.wait_ns;
 		while (atomic_load_acquire(&stage.t_reads) < 2 && arch_time_ns() < until &&
 		       !soak_stopping())
 			arch_cpu_relax();
 		atomic_fetch_add(&stage.played, 1);
 		stage.played_by[me->index] = true;
+		/* The order staged: T stood at R's generation, G deferred right past it. */
+		if (stage.t_gen == stage.r_gen && stage.g_gen == stage.r_gen + 1)
+			atomic_fetch_add(&stage.exact, 1);
 	} else {
-		atomic_store_release(&stage.step, STAGE_ABORT);
 		atomic_fetch_add(&stage.aborted, 1);
 	}
 	atomic_store_release(&stage.step, STAGE_IDLE);
@@ -187,13 +215,15 @@ bool soak_stage_hold(void)
 	uint32_t now = atomic_load_acquire(&stage.step);
 	if (now == STAGE_ARMED && cpu == stage.r_cpu) {
 		/* R: published at r, flush not decided; T catches up to r, G defers past it. */
+		stage.r_gen = atomic_load_acquire(&soak.mm->tlb_gen);
 		if (step(STAGE_ARMED, STAGE_R_HELD))
 			wait_step(STAGE_G_HELD);
 		return true;
 	}
-	if (now == STAGE_T_READY && cpu == READ_ONCE(stage.g_cpu)) {
+	if (now == STAGE_G_UNMAPPING && cpu == READ_ONCE(stage.g_cpu)) {
 		/* G: published at r + 1; R's request completes first. */
-		if (step(STAGE_T_READY, STAGE_G_HELD))
+		stage.g_gen = atomic_load_acquire(&soak.mm->tlb_gen);
+		if (step(STAGE_G_UNMAPPING, STAGE_G_HELD))
 			wait_step(STAGE_R_DONE);
 		return true;
 	}
@@ -211,6 +241,7 @@ bool soak_stage_role(struct soak_cpu *me, unsigned *slot)
 			irqflags_t flags = arch_irq_save();
 			mm_switch(soak.other);
 			mm_switch(soak.mm);
+			stage.t_gen = tlb_cpu[arch_cpu_id()].gen;
 			arch_irq_restore(flags);
 			stage.t_switched = true; /* this access caches G's page */
 		} else if (now == STAGE_R_HELD) {
@@ -222,9 +253,12 @@ bool soak_stage_role(struct soak_cpu *me, unsigned *slot)
 		return true;
 	}
 	if (me->index == stage.g && now == STAGE_T_READY) {
+		unsigned g_slot = stage.g_slot;
+		if (!step(STAGE_T_READY, STAGE_G_UNMAPPING))
+			return false; /* not this stage's G any more */
 		WRITE_ONCE(stage.g_cpu, arch_cpu_id());
 		me->next_op = SOAK_OP_UNMAP;
-		int err = soak_change(stage.g_slot, 1, me); /* holds in soak_stage_hold */
+		int err = soak_change(g_slot, 1, me); /* holds in soak_stage_hold */
 		if (err) {
 			struct soak_report r = {
 			    .cpu = arch_cpu_id(), .slot = me->index, .broken = true};
@@ -246,14 +280,15 @@ bool soak_stage_wants(unsigned me)
 void soak_stage_pause(void)
 {
 	/* Only while G flushes and frees: before, a fault may be a write to a read-only page. */
-	uint64_t until = arch_time_ns() + SOAK_STAGE_NS;
+	uint64_t until = arch_time_ns() + stage.wait_ns;
 	while (atomic_load_acquire(&stage.step) == STAGE_R_DONE && arch_time_ns() < until)
 		arch_cpu_relax();
 }
 
-void soak_stage_counts(uint64_t *staged, uint64_t *played, uint64_t *aborted)
+void soak_stage_counts(struct soak_stage_counts *c)
 {
-	*staged = stage.staged;
-	*played = stage.played;
-	*aborted = stage.aborted;
+	*c = (struct soak_stage_counts){.staged = stage.staged,
+					.played = stage.played,
+					.exact = stage.exact,
+					.aborted = stage.aborted};
 }
