@@ -89,6 +89,21 @@ void soak_fail(const struct soak_report *r);
 /* The same for an access of page r->slot: fills in the CPU, the page and its frames, and `what`. */
 void soak_fail_page(struct soak_report *r, const char *what, bool faulted);
 bool soak_stopping(void);
+/*
+ * The soak's one way to wait for another thread: spins until done(arg)
+ * holds, the soak stops, or arch_time_ns() passes `until`; true: done held.
+ * On the emulated IOMMU's CPU it yields to the command thread meanwhile
+ * (every change's sync waits for it); on any other CPU it never sleeps, and
+ * may run with interrupts off (the staged race's held flush decisions,
+ * whose threads all run off that CPU).
+ */
+bool soak_spin_until(bool (*done)(void *arg), void *arg, uint64_t until);
+/*
+ * The deadline for a wait of `ns` per 4 of `n` (threads or CPUs, at least
+ * `ns`): another thread's way to anything grows with the vCPUs QEMU shares
+ * the host's cores among.
+ */
+uint64_t soak_deadline(uint64_t ns, unsigned n);
 
 /* ---- The report (soak_report.c) ------------------------------------------------------ */
 

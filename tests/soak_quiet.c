@@ -77,15 +77,22 @@ bool soak_busy_enter(unsigned me, unsigned *slot)
 	return false;
 }
 
+struct pause {
+	uint32_t owner; /* the quiet paused for */
+	unsigned me;
+};
+
+static bool pause_over(void *arg)
+{
+	const struct pause *p = arg;
+	return atomic_load_acquire(&quiet.owner) != p->owner || soak_stage_wants(p->me);
+}
+
 void soak_quiet_pause(unsigned me)
 {
-	uint32_t owner = atomic_load_acquire(&quiet.owner);
-	uint64_t until = arch_time_ns() + SOAK_QUIET_NS;
-	while (owner && atomic_load_acquire(&quiet.owner) == owner && arch_time_ns() < until &&
-	       !soak_stage_wants(me)) {
-		soak_dma_yield_point();
-		arch_cpu_relax();
-	}
+	struct pause p = {.owner = atomic_load_acquire(&quiet.owner), .me = me};
+	if (p.owner)
+		soak_spin_until(pause_over, &p, arch_time_ns() + SOAK_QUIET_NS);
 }
 
 void soak_busy_exit(unsigned me)
@@ -93,28 +100,16 @@ void soak_busy_exit(unsigned me)
 	atomic_store_release(&quiet.busy[me], 0);
 }
 
-/* Waits until `done`, or until `until`; false: gave up. */
-static bool quiet_wait(bool (*done)(unsigned), unsigned arg, uint64_t until)
+static bool not_busy(void *t)
 {
-	while (!done(arg)) {
-		if (arch_time_ns() > until || soak_stopping())
-			return false;
-		soak_dma_yield_point(); /* the IOMMU's command thread may share this CPU */
-		arch_cpu_relax();
-	}
-	return true;
-}
-
-static bool not_busy(unsigned t)
-{
-	return !atomic_load_acquire(&quiet.busy[t]);
+	return !atomic_load_acquire(&quiet.busy[*(unsigned *)t]);
 }
 
 static uint32_t visits_before;
 
-static bool visited(unsigned slot)
+static bool visited(void *slot)
 {
-	return atomic_load_acquire(&soak_slot(slot)->visits) != visits_before;
+	return atomic_load_acquire(&soak_slot(*(unsigned *)slot)->visits) != visits_before;
 }
 
 /* The claim; *gave_up: the wait for the others timed out (not: another thread holds it). */
@@ -126,10 +121,9 @@ static bool claim(unsigned me, unsigned slot, bool *gave_up)
 		return false;
 	smp_mb(); /* `owner` before the look at `busy`: soak_busy_enter's fence pairs */
 	visits_before = atomic_load_acquire(&soak_slot(slot)->visits);
-	/* A busy thread's cycle grows with the CPUs that QEMU runs on the host's cores. */
-	uint64_t until = arch_time_ns() + SOAK_QUIET_NS * MAX(1u, quiet.threads / 4);
+	uint64_t until = soak_deadline(SOAK_QUIET_NS, quiet.threads);
 	for (unsigned t = 0; t < quiet.threads; t++) {
-		if (t != me && !quiet_wait(not_busy, t, until)) {
+		if (t != me && !soak_spin_until(not_busy, &t, until)) {
 			soak_quiet_end(me);
 			*gave_up = true;
 			return false;
@@ -154,8 +148,7 @@ bool soak_quiet_begin(unsigned me, unsigned slot, uint64_t *rng)
 		atomic_fetch_add(&quiet.unquiet, gave_up);
 		return false;
 	}
-	uint64_t until = arch_time_ns() + SOAK_QUIET_NS * MAX(1u, quiet.threads / 4);
-	if (!quiet_wait(visited, slot, until)) {
+	if (!soak_spin_until(visited, &slot, soak_deadline(SOAK_QUIET_NS, quiet.threads))) {
 		soak_quiet_end(me);
 		atomic_fetch_add(&quiet.unquiet, 1);
 		return false;

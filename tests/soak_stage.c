@@ -61,7 +61,7 @@ enum stage_step {
 
 static struct {
 	bool on;
-	uint64_t wait_ns; /* SOAK_STAGE_NS, scaled to the threads */
+	unsigned cpus; /* online: the waits scale with them (soak_deadline) */
 	uint32_t step;
 	/* The roles, written by R before the step leaves IDLE (release), read after it (acquire).
 	 */
@@ -88,8 +88,7 @@ void soak_stage_start(bool widened)
 	}
 	stage = (typeof(stage)){0};
 	stage.on = widened && tlb_mode == TLB_MODE_GEN && !tlb_broadcast && cast >= 3;
-	/* A thread's way to its part grows with the CPUs that QEMU runs on the host's cores. */
-	stage.wait_ns = (uint64_t)SOAK_STAGE_NS * MAX(1u, cpus / 4);
+	stage.cpus = cpus;
 }
 
 bool soak_stage_on(void)
@@ -103,20 +102,47 @@ static bool step(uint32_t from, uint32_t to)
 	return atomic_cmpxchg(&stage.step, &from, to);
 }
 
+static uint64_t stage_deadline(void)
+{
+	return soak_deadline(SOAK_STAGE_NS, stage.cpus);
+}
+
+struct step_wait {
+	uint32_t want, seen;
+};
+
+/* The step is at w->want or beyond, or the stage is over; w->seen: the step looked at. */
+static bool step_reached(void *arg)
+{
+	struct step_wait *w = arg;
+	w->seen = atomic_load_acquire(&stage.step);
+	return w->seen == STAGE_ABORT || w->seen == STAGE_IDLE || w->seen >= w->want;
+}
+
 /* Waits for the step to reach `want` (or beyond, but not ABORT); gives up: aborts. */
 static bool wait_step(uint32_t want)
 {
-	uint64_t until = arch_time_ns() + stage.wait_ns;
+	uint64_t until = stage_deadline();
+	struct step_wait w = {.want = want};
 	for (;;) {
-		uint32_t now = atomic_load_acquire(&stage.step);
-		if (now == STAGE_ABORT || now == STAGE_IDLE)
+		/* Decided on the step the wait saw: a later look could be a newer stage's. */
+		if (soak_spin_until(step_reached, &w, until))
+			return w.seen != STAGE_ABORT && w.seen != STAGE_IDLE;
+		if (step(w.seen, STAGE_ABORT)) /* else it moved on: look again */
 			return false;
-		if (now >= want)
-			return true;
-		if ((arch_time_ns() > until || soak_stopping()) && step(now, STAGE_ABORT))
-			return false;
-		arch_cpu_relax();
 	}
+}
+
+static bool t_read_twice(void *unused)
+{
+	(void)unused;
+	return atomic_load_acquire(&stage.t_reads) >= 2;
+}
+
+static bool not_r_done(void *unused)
+{
+	(void)unused;
+	return atomic_load_acquire(&stage.step) != STAGE_R_DONE;
 }
 
 /* A soak thread other than `not1` and `not2`, away from the IOMMU's CPU; ~0u: none. */
@@ -192,10 +218,7 @@ int soak_stage_unmap(struct soak_cpu *me, unsigned slot)
 	stage.completed = atomic_load_acquire(&soak.mm->tlb_gen_completed);
 	if (step(STAGE_G_HELD, STAGE_R_DONE) && wait_step(STAGE_G_DONE)) {
 		/* T's first access after G settled is judged before the quiet ends. */
-		uint64_t until = arch_time_ns() + stage.wait_ns;
-		while (atomic_load_acquire(&stage.t_reads) < 2 && arch_time_ns() < until &&
-		       !soak_stopping())
-			arch_cpu_relax();
+		soak_spin_until(t_read_twice, NULL, stage_deadline());
 		atomic_fetch_add(&stage.played, 1);
 		stage.played_by[me->index] = true;
 		/* The order staged: T stood at R's generation, G deferred right past it. */
@@ -280,9 +303,7 @@ bool soak_stage_wants(unsigned me)
 void soak_stage_pause(void)
 {
 	/* Only while G flushes and frees: before, a fault may be a write to a read-only page. */
-	uint64_t until = arch_time_ns() + stage.wait_ns;
-	while (atomic_load_acquire(&stage.step) == STAGE_R_DONE && arch_time_ns() < until)
-		arch_cpu_relax();
+	soak_spin_until(not_r_done, NULL, stage_deadline());
 }
 
 void soak_stage_counts(struct soak_stage_counts *c)

@@ -129,6 +129,22 @@ bool soak_stopping(void)
 	return atomic_load_relaxed(&soak.stop);
 }
 
+bool soak_spin_until(bool (*done)(void *arg), void *arg, uint64_t until)
+{
+	while (!done(arg)) {
+		if (arch_time_ns() > until || soak_stopping())
+			return false;
+		soak_dma_yield_point();
+		arch_cpu_relax();
+	}
+	return true;
+}
+
+uint64_t soak_deadline(uint64_t ns, unsigned n)
+{
+	return arch_time_ns() + ns * MAX(1u, n / 4);
+}
+
 struct mm *soak_mm(void)
 {
 	return soak.mm;
