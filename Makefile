@@ -465,13 +465,15 @@ soak-negative: deps kernel
 # build in BENCH_BASELINE (a mode; empty: none); tools/bench.py replaces
 # @BUILD@ and @MODE@ in the test boot's QEMU command and writes the tables
 # to $(BUILD)/bench.md. BENCH_ONLY=glob runs only the matching scenarios.
+# BENCH_PROFILE=1: the mode boots also profile each scenario (bench.profile,
+# kernel/prof.h), tabled in $(BENCH_LOG_DIR)/profile.md by tools/prof_table.py.
 BENCH_MODES ?= gen mmgen
 BENCH_BASELINE ?= $(firstword $(BENCH_MODES))
 BENCH_TIMEOUT ?= 100
 BENCH_QEMU = $(subst $(BUILD)/,@BUILD@/,$(subst $(BUILD)/test.,$(BUILD)/bench-@MODE@.,\
 	$(QEMU_TEST)))
 define bench_image
-$(call arch_boot_image,bench tlb=$(1) $(if $(BENCH_ONLY),bench.only=$(BENCH_ONLY)) $(ARCH_CMDLINE) $(CMDLINE),bench-$(1))
+$(call arch_boot_image,bench tlb=$(1) $(if $(BENCH_ONLY),bench.only=$(BENCH_ONLY)) $(if $(filter 1,$(BENCH_PROFILE)),bench.profile) $(ARCH_CMDLINE) $(CMDLINE),bench-$(1))
 
 endef
 
@@ -501,6 +503,11 @@ endif
 			--baseline-mode $(BENCH_BASELINE)) \
 		$(if $(BENCH_ONLY),--only '$(BENCH_ONLY)') --timeout $(BENCH_TIMEOUT) --exit-style $(EXIT_STYLE) --markdown $(BENCH_LOG_DIR)/bench.md \
 		--title 'Pagoda TLB benchmarks ($(ARCH), CPUS=$(CPUS))' -- sh -c 'exec $(BENCH_QEMU)'
+ifneq ($(filter 1,$(BENCH_PROFILE)),)
+	$(Q)python3 tools/prof_table.py $(foreach m,$(BENCH_MODES),$(BENCH_LOG_DIR)/bench-$(m).log) \
+		> $(BENCH_LOG_DIR)/profile.md
+	@echo "bench: the profile in $(BENCH_LOG_DIR)/profile.md"
+endif
 ifneq ($(BENCH_PLOT),)
 	$(Q)$(MAKE) --no-print-directory bench-plot
 endif
@@ -615,7 +622,7 @@ include tools/fuzz.mk
 host-test: host-pt-test host-mem-test host-efi-test host-shell-test host-kbd-test
 	$(Q)for t in tools/test_ktest_run.py tools/test_bench.py tools/test_screen_check.py tools/test_dma_plot.py \
 		tools/test_trace_plot.py tools/test_bench_plot.py tools/test_pe_check.py tools/test_peer_bench.py \
-		tools/test_bench_threshold.py tools/test_bench_sweep.py; do \
+		tools/test_bench_threshold.py tools/test_bench_sweep.py tools/test_prof_table.py; do \
 		out=$$(python3 $$t 2>&1) || { echo "$$out"; echo "host-test: $$t failed"; exit 1; }; \
 		echo "$$out" | tail -n 1; \
 	done

@@ -139,8 +139,8 @@ void arch_console_putc(char c);
 /*
  * The next byte typed at the console (0..255): received by the boot
  * console's UART or, on x86-64, typed on the PS/2 keyboard (arch/x86_64/
- * console_in.c); -1 when none is waiting (or there is no input device). Never waits: the console polls it
- * from a thread that sleeps between polls (kernel/shell/shell.c).
+ * console_in.c); -1 when none is waiting (or there is no input device). Never waits: the console
+ * polls it from a thread that sleeps between polls (kernel/shell/shell.c).
  */
 int arch_console_getc(void);
 
@@ -408,7 +408,6 @@ void arch_context_switch(struct arch_context *from, struct arch_context *to);
 /* Raises the architecture's breakpoint trap (x86 int3, arm64 brk). */
 void arch_breakpoint(void);
 
-
 /* ---- Boot ---------------------------------------------------------------- */
 
 /*
@@ -416,6 +415,16 @@ void arch_breakpoint(void);
  * controller, exception vectors, timer) so that interrupts can be enabled.
  */
 void arch_init(void);
+/*
+ * For the profiler (kernel/prof.h), interrupts off: if `site` was
+ * interrupted in the function at `fn` before it saved its return address
+ * (a leaf, or its prologue), that return address, when it is one of a
+ * direct call to `fn`; 0 when that cannot be told. It may read the word at
+ * site->sp, which the caller has checked lies in the running stack, and
+ * kernel text.
+ */
+struct tick_site; /* kernel/entry.h */
+virt_addr_t arch_prof_leaf_return(const struct tick_site *site, virt_addr_t fn);
 /* Start the periodic tick on the calling CPU. */
 void arch_timer_start(void);
 

@@ -24,8 +24,15 @@ __noreturn void smp_secondary_main(unsigned cpu);
 
 /* Generic handler called by the arch with interrupts disabled. */
 void ipi_handle(enum ipi_kind kind);
+/* Where a timer tick interrupted the CPU, for the profiler (kernel/prof.h). */
+struct tick_site {
+	virt_addr_t pc; /* the interrupted instruction */
+	virt_addr_t fp; /* the frame pointer there: {previous fp, return address} */
+	virt_addr_t sp; /* the stack pointer there */
+	virt_addr_t lr; /* aarch64: x30, the link register; x86-64: 0 (none) */
+};
 /* Called by the arch on every CPU's timer tick, interrupts disabled. */
-void timer_tick(void);
+void timer_tick(const struct tick_site *site);
 /*
  * Called by the arch at the end of every interrupt taken from kernel code,
  * with interrupts disabled, after the interrupt is acknowledged: the

@@ -44,7 +44,7 @@ void aarch64_irq(struct aarch64_frame *f)
 	} else if (intid == aarch64_timer_intid()) {
 		aarch64_timer_rearm();
 		gic_eoi(raw);
-		timer_tick();
+		timer_tick(&(struct tick_site){.pc = f->elr, .fp = f->x[29], .sp = f->sp, .lr = f->x[30]});
 	} else if (intid >= 32 && irq_dispatch(intid)) {
 		/*
 		 * After the handler: it quietened a level-triggered device

@@ -110,7 +110,7 @@ void x86_interrupt(struct x86_frame *f)
 	switch (v) {
 	case VEC_TIMER:
 		x86_apic_eoi();
-		timer_tick();
+		timer_tick(&(struct tick_site){.pc = f->rip, .fp = f->rbp, .sp = f->rsp});
 		sched_irq_exit();
 		break;
 	case VEC_IPI_CALL:

@@ -18,6 +18,7 @@
 #include "kernel/mm/mm.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
+#include "kernel/prof.h"
 #include "kernel/sched/thread.h"
 #include "lib/fmt.h"
 #include "lib/string.h"
@@ -33,9 +34,14 @@ CMDLINE_PARAM(bench_reps_param, .key = "bench.reps", .kind = CMDLINE_U64, .min =
 CMDLINE_PARAM(bench_dma_plot_param, .key = "bench.dma_plot", .kind = CMDLINE_FLAG, .def = "off",
 	      .help = "instead of the scenarios, sample DMA throughput while unmapping (make "
 		      "dma-plot)");
+CMDLINE_PARAM(bench_profile_param, .key = "bench.profile", .kind = CMDLINE_FLAG, .def = "off",
+	      .help = "after each scenario's repetitions, print where the CPUs' ticks fell (PROF "
+		      "lines, kernel/prof.h)");
 CMDLINE_PARAM(bench_only_param, .key = "bench.only", .kind = CMDLINE_STRING, .def = "*",
 	      .help = "run only the scenarios whose name matches this glob, or one of these "
 		      "comma-separated globs (e.g. page_*,munmap_1)");
+
+#define BENCH_PROFILE_TOP 24 /* functions per scenario in the profile */
 
 static char bench_mode[32];
 static bool bench_failed;
@@ -338,12 +344,23 @@ bool bench_run(const char *only)
 		return !bench_failed;
 	}
 	uint64_t reps = cmdline_u64("bench.reps");
+	bool profile = cmdline_has("bench.profile");
 	bench_failed = false;
 	for (const struct bench_scenario *const *sc = __bench_scenarios_start;
-	     sc < __bench_scenarios_end; sc++)
-		for (bench_rep = 0; bench_rep < reps && bench_selected(only, (*sc)->name);
-		     bench_rep++)
+	     sc < __bench_scenarios_end; sc++) {
+		if (!bench_selected(only, (*sc)->name))
+			continue;
+		if (profile)
+			prof_start(); /* all repetitions together: more samples */
+		for (bench_rep = 0; bench_rep < reps; bench_rep++)
 			run_one((*sc)->name, (*sc)->run);
+		if (profile) {
+			char tag[96];
+			prof_stop();
+			snprintf(tag, sizeof(tag), "scenario=%s mode=%s", (*sc)->name, bench_mode);
+			prof_print(tag, BENCH_PROFILE_TOP);
+		}
+	}
 	console_write("BENCH_END failed=%u\n", bench_failed ? 1u : 0u);
 	return !bench_failed;
 }

@@ -16,6 +16,7 @@
 #include "kernel/sched/thread.h"
 #include "kernel/mm/frame.h"
 #include "kernel/mm/mm.h"
+#include "kernel/mm/vm.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
 #include "kernel/sync/wait.h"
@@ -325,6 +326,20 @@ void thread_join(struct thread *t)
 	if (t->mm)
 		atomic_fetch_sub(&t->mm->users, 1);
 	frame_free(t->block, THREAD_BLOCK_ORDER);
+}
+
+void thread_stack_bounds(virt_addr_t *lo, virt_addr_t *hi)
+{
+	struct thread *t = thread_current();
+	if (t >= boot_threads && t < boot_threads + CPU_MAX) {
+		/* A CPU's boot context: the stack above its guard page (smp.c, the arch's entry).
+		 */
+		*lo = cpu_stack_guard(t->cpu) + PAGE_SIZE;
+		*hi = *lo + CPU_STACK_SIZE;
+	} else {
+		*lo = (virt_addr_t)(t + 1);
+		*hi = (virt_addr_t)t + (PAGE_SIZE << THREAD_BLOCK_ORDER);
+	}
 }
 
 void sched_init_cpu(unsigned cpu)

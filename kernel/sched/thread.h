@@ -58,6 +58,12 @@ struct thread {
 /* The thread running on this CPU. */
 struct thread *thread_current(void);
 /*
+ * The stack the running thread runs on: [*lo, *hi), all mapped (a created
+ * thread's block above its struct, or a CPU's boot stack). Interrupts off,
+ * so that the thread cannot change under the caller.
+ */
+void thread_stack_bounds(virt_addr_t *lo, virt_addr_t *hi);
+/*
  * Creates a runnable thread pinned to `cpu` that runs fn(arg). Returns
  * NULL when out of memory or `cpu` is offline.
  */

@@ -20,6 +20,9 @@
 # must (on Linux only a running thread keeps its CPU in the mm, not lazy),
 # so both sides' IPI targets compete for the host alike; PEER_SPIN=0 keeps
 # Pagoda's own default, residents halting inside the mm.
+# BENCH_PROFILE=1: Pagoda's boots also profile each scenario (bench.profile,
+# kernel/prof.h); tools/prof_table.py sums the rounds into
+# $(BUILD)/peer-profile.md.
 
 PEER := build/peer/$(ARCH)
 ROUNDS ?= 3
@@ -59,7 +62,7 @@ $(PEER)/initramfs.cpio.gz: $(PEER)/peerbench $(PEER)/busybox tools/peer/init.sh 
 .PHONY: peer-bench
 peer-bench: deps kernel $(PEER)/vmlinuz $(PEER)/initramfs.cpio.gz
 	$(Q)sh tools/deps.sh plots $(ARCH)
-	$(call arch_boot_image,bench tlb=$(PEER_MODE) $(PEER_WORDS) $(if $(filter 1,$(PEER_SPIN)),bench.spin) $(ARCH_CMDLINE) $(CMDLINE),peer-pagoda)
+	$(call arch_boot_image,bench tlb=$(PEER_MODE) $(PEER_WORDS) $(if $(filter 1,$(PEER_SPIN)),bench.spin) $(if $(filter 1,$(BENCH_PROFILE)),bench.profile) $(ARCH_CMDLINE) $(CMDLINE),peer-pagoda)
 	$(Q)$(PLOT_PYTHON) tools/peer_bench.py --rounds $(ROUNDS) --only '$(PEER_ONLY)' \
 		--log-dir $(BUILD) --markdown $(BUILD)/peer-bench.md --png $(BUILD)/peer-bench.png \
 		--title 'Pagoda against Linux ($(ARCH), CPUS=$(CPUS), MEM=$(MEM))' \
@@ -69,3 +72,8 @@ peer-bench: deps kernel $(PEER)/vmlinuz $(PEER)/initramfs.cpio.gz
 		--pagoda-exit-style $(EXIT_STYLE) \
 		--pagoda-cmd $(call shell_quote,exec $(PEER_PAGODA_QEMU)) \
 		--linux-cmd $(call shell_quote,exec $(PEER_LINUX_QEMU))
+ifneq ($(filter 1,$(BENCH_PROFILE)),)
+	$(Q)python3 tools/prof_table.py $$(seq -f '$(BUILD)/peer-pagoda-%g.log' 0 $$(($(ROUNDS) - 1))) \
+		> $(BUILD)/peer-profile.md
+	@echo "peer-bench: Pagoda's profile in $(BUILD)/peer-profile.md"
+endif
