@@ -110,8 +110,11 @@ void xcall(cpumask_t targets, xcall_fn fn, void *arg, enum xcall_flags flags)
 	/* Our own share runs while the remote CPUs run theirs. */
 	if (cpumask_test(targets, me))
 		fn(arg);
-	if (flags & XCALL_WAIT)
+	if ((flags & XCALL_WAIT) && !cpumask_empty(remote)) {
+		uint64_t start = arch_time_ns();
 		for_each_cpu(t, remote) xcall_wait_slot(me, &slots[t][me]);
+		q->stats.wait_ns += arch_time_ns() - start;
+	}
 	arch_irq_restore(irq);
 }
 
@@ -135,6 +138,7 @@ struct xcall_stats xcall_stats_cpu(unsigned cpu)
 	s.requests_posted = atomic_load_relaxed(&src->requests_posted);
 	s.requests_run = atomic_load_relaxed(&src->requests_run);
 	s.requests_coalesced = atomic_load_relaxed(&src->requests_coalesced);
+	s.wait_ns = atomic_load_relaxed(&src->wait_ns);
 	return s;
 }
 
@@ -148,6 +152,7 @@ struct xcall_stats xcall_stats_total(void)
 		total.requests_posted += s.requests_posted;
 		total.requests_run += s.requests_run;
 		total.requests_coalesced += s.requests_coalesced;
+		total.wait_ns += s.wait_ns;
 	}
 	return total;
 }

@@ -51,6 +51,8 @@ struct xcall_stats {
 	uint64_t requests_posted; /* requests this CPU queued for others */
 	uint64_t requests_run; /* requests from others this CPU ran */
 	uint64_t requests_coalesced; /* posted without an IPI: target already had work */
+	/* Waiting (XCALL_WAIT) for remote CPUs to finish its requests, after its own share. */
+	uint64_t wait_ns;
 };
 /* Sum of every CPU's counters (relaxed reads: exact once CPUs are quiet). */
 struct xcall_stats xcall_stats_total(void);

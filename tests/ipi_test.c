@@ -76,8 +76,11 @@ static void wait_means_finished(struct ktest *t)
 	struct ipi_arg a = {arch_cpu_id(), 20000000ull};
 	cpumask_t others = online();
 	cpumask_clear(&others, arch_cpu_id());
+	uint64_t waited = xcall_stats_cpu(arch_cpu_id()).wait_ns;
 	xcall(others, count_hit, &a, XCALL_WAIT);
 	for_each_cpu(c, others) EXPECT_EQ(t, atomic_load_acquire(&ran_on[c]), 1u);
+	/* ... and its wait (xcall_stats.wait_ns, the benchmarks' IPI wait) covers it. */
+	EXPECT_GE(t, xcall_stats_cpu(arch_cpu_id()).wait_ns - waited, a.delay_ns);
 }
 
 /*
@@ -150,6 +153,7 @@ static void local_share_runs_on_caller(struct ktest *t)
 	xcall(cpumask_of(me), count_hit, &a, XCALL_WAIT);
 	struct xcall_stats after = xcall_stats_cpu(me);
 	EXPECT_EQ(t, after.ipis_sent, before.ipis_sent);
+	EXPECT_EQ(t, after.wait_ns, before.wait_ns); /* nor any wait */
 	EXPECT_EQ(t, hits[me][me], 2u);
 }
 
