@@ -105,7 +105,9 @@ void xcall(cpumask_t targets, xcall_fn fn, void *arg, enum xcall_flags flags)
 	}
 	if (!cpumask_empty(kick)) {
 		q->stats.ipis_sent += cpumask_weight(kick);
+		uint64_t start = arch_time_ns();
 		arch_ipi_send(kick, IPI_CALL);
+		q->stats.send_ns += arch_time_ns() - start;
 	}
 	/* Our own share runs while the remote CPUs run theirs. */
 	if (cpumask_test(targets, me))
@@ -139,6 +141,7 @@ struct xcall_stats xcall_stats_cpu(unsigned cpu)
 	s.requests_run = atomic_load_relaxed(&src->requests_run);
 	s.requests_coalesced = atomic_load_relaxed(&src->requests_coalesced);
 	s.wait_ns = atomic_load_relaxed(&src->wait_ns);
+	s.send_ns = atomic_load_relaxed(&src->send_ns);
 	return s;
 }
 
@@ -153,6 +156,7 @@ struct xcall_stats xcall_stats_total(void)
 		total.requests_run += s.requests_run;
 		total.requests_coalesced += s.requests_coalesced;
 		total.wait_ns += s.wait_ns;
+		total.send_ns += s.send_ns;
 	}
 	return total;
 }

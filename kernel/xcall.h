@@ -53,6 +53,7 @@ struct xcall_stats {
 	uint64_t requests_coalesced; /* posted without an IPI: target already had work */
 	/* Waiting (XCALL_WAIT) for remote CPUs to finish its requests, after its own share. */
 	uint64_t wait_ns;
+	uint64_t send_ns; /* in arch_ipi_send, sending its IPIs */
 };
 /* Sum of every CPU's counters (relaxed reads: exact once CPUs are quiet). */
 struct xcall_stats xcall_stats_total(void);

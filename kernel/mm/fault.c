@@ -129,31 +129,45 @@ static int resolve(struct mm *mm, virt_addr_t page, const struct fault_info *inf
 	return err;
 }
 
+/* A zeroed frame for a hole: 0 or -ENOMEM (also when failure injection says so). */
+static int make_zero_page(phys_addr_t *frame)
+{
+	return mm_alloc_fails(MM_ALLOC_FILL) ? -ENOMEM : frame_alloc_zeroed(frame);
+}
+
 /*
  * Resolves `page` (mm->lock held for read), making its zero page outside
  * vma_lock and waiting outside it for a change that must end first.
+ * *spare: a zero page the caller made ahead (0: none), taken if the page
+ * is a hole; what is left of it (not taken, or made here and not used)
+ * stays in *spare for the caller to use or free. *filled: the page was a
+ * hole and took a zero page.
  */
-static int resolve_page(struct mm *mm, virt_addr_t page, const struct fault_info *info)
+static int resolve_page(struct mm *mm, virt_addr_t page, const struct fault_info *info,
+			phys_addr_t *spare, bool *filled)
 {
-	phys_addr_t frame = 0;
+	bool made = false;
 	int err;
-	while ((err = resolve(mm, page, info, &frame)) == -EAGAIN || err == -EBUSY) {
+	for (;;) {
+		phys_addr_t before = *spare;
+		err = resolve(mm, page, info, spare);
+		*filled = err == 0 && before && !*spare;
+		if (err != -EAGAIN && err != -EBUSY)
+			break;
 		if (err == -EBUSY) {
 			/* The change ends with no new hold of mm->lock: safe to wait in ours. */
 			vma_wait_unowned(mm, page);
 			continue;
 		}
 		/* Zeroing is slow: done before vma_lock, used only if the page is still a hole. */
-		err = mm_alloc_fails(MM_ALLOC_FILL) ? -ENOMEM : frame_alloc_zeroed(&frame);
+		err = make_zero_page(spare);
 		if (err)
 			break;
+		made = true;
 	}
-	if (frame) {
-		/* Resolved without it: another fault filled the page meanwhile. Counted once. */
-		if (err == 0)
-			atomic_fetch_add(&mm->stats.faults_raced, 1);
-		frame_free(frame, 0);
-	}
+	/* Made here and resolved without it: another fault filled the page meanwhile. */
+	if (made && *spare && err == 0)
+		atomic_fetch_add(&mm->stats.faults_raced, 1);
 	return err;
 }
 
@@ -173,8 +187,12 @@ bool mm_handle_fault(struct mm *mm, const struct fault_info *info)
 		return false;
 	arch_irq_enable();
 	down_read(&mm->lock);
-	bool handled = resolve_page(mm, ALIGN_DOWN(va, PAGE_SIZE), info) == 0;
+	phys_addr_t spare = 0;
+	bool filled;
+	bool handled = resolve_page(mm, ALIGN_DOWN(va, PAGE_SIZE), info, &spare, &filled) == 0;
 	up_read(&mm->lock);
+	if (spare)
+		frame_free(spare, 0);
 	arch_irq_disable();
 	return handled;
 }
@@ -188,9 +206,27 @@ int vm_populate(struct mm *mm, virt_addr_t va, uint64_t size)
 	if (end < first || !vm_user_range_ok(first, end - first))
 		return -EINVAL;
 	int err = 0;
+	/*
+	 * A populate mostly fills holes: once a page took its zero page, the
+	 * next one's is made before its look under vma_lock, which then finds
+	 * the hole and fills it at once, not in a second pass (one lock round
+	 * trip, VMA lookup and walk less per page). A page found mapped leaves
+	 * it for the next; the last one left is freed. A zero page that cannot
+	 * be made ahead fails the populate (-ENOMEM), as it would have failed
+	 * the next hole: a failed allocation is never absorbed (the
+	 * failure-injection suite checks that each one is reported).
+	 */
+	phys_addr_t spare = 0;
+	bool filled = false;
 	down_read(&mm->lock);
-	for (virt_addr_t p = first; p < va + size && !err; p += PAGE_SIZE)
-		err = resolve_page(mm, p, NULL);
+	for (virt_addr_t p = first; p < va + size && !err; p += PAGE_SIZE) {
+		if (filled && !spare)
+			err = make_zero_page(&spare);
+		if (!err)
+			err = resolve_page(mm, p, NULL, &spare, &filled);
+	}
 	up_read(&mm->lock);
+	if (spare)
+		frame_free(spare, 0);
 	return err;
 }
