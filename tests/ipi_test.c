@@ -79,8 +79,12 @@ static void wait_means_finished(struct ktest *t)
 	uint64_t waited = xcall_stats_cpu(arch_cpu_id()).wait_ns;
 	xcall(others, count_hit, &a, XCALL_WAIT);
 	for_each_cpu(c, others) EXPECT_EQ(t, atomic_load_acquire(&ran_on[c]), 1u);
-	/* ... and its wait (xcall_stats.wait_ns, the benchmarks' IPI wait) covers it. */
-	EXPECT_GE(t, xcall_stats_cpu(arch_cpu_id()).wait_ns - waited, a.delay_ns);
+	/*
+	 * ... and its wait (xcall_stats.wait_ns, the benchmarks' IPI wait)
+	 * covers most of it: the remote may start before the initiator's
+	 * clock does (a host stall after the send), never by half of 20 ms.
+	 */
+	EXPECT_GE(t, xcall_stats_cpu(arch_cpu_id()).wait_ns - waited, a.delay_ns / 2);
 }
 
 /*

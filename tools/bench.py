@@ -62,7 +62,7 @@ COUNT_FIELDS = ["ops", "ns", "ipis", "remote_flush_targets", "local_full", "loca
 # has them (older logs lack them: "-").
 HW_FIELDS = ["ipis_recv", "bcast_page", "bcast_range", "bcast_full", "switch_full",
              "unload_full", "lazy_skipped", "skip_done", "skip_not_loaded",
-             "skip_switched_away", "skip_covered", "xcall_wait_ns"]
+             "skip_switched_away", "skip_covered", "xcall_wait_ns", "xcall_send_ns"]
 INT_FIELDS = COUNT_FIELDS + HW_FIELDS + ["cpus", "rep"]
 TEXT_FIELDS = ["scenario", "mode"]
 # A scenario's own counters (any other integer field) that are also shown per gather (flush round).
@@ -101,15 +101,15 @@ COUNTER_COLUMNS = [
     ("lazy/op", lambda r, ref: per_op(r, "lazy_skipped")),
     ("switched away/op", lambda r, ref: per_op(r, "skip_switched_away")),
     ("covered/op", lambda r, ref: per_op(r, "skip_covered")),
-    ("IPI wait us/op", lambda r, ref: (f"{r['xcall_wait_ns'] / r['ops'] / 1000:.1f}"
-                                       if "xcall_wait_ns" in r else "-")),
+    ("IPI send us/op", lambda r, ref: us_per_op(r, "xcall_send_ns")),
+    ("IPI wait us/op", lambda r, ref: us_per_op(r, "xcall_wait_ns")),
 ]
 COUNTER_NOTE = ("what the hardware was asked, per op: page and full invalidations issued on "
                 "any CPU, by IPI or locally (local_*), by broadcast (bcast_*), at switch-in and "
                 "unload; range: range TLBIs; every flush not done, by reason: already done "
                 "(at its generation), mm not loaded, lazy CPU, switched away, covered by a "
-                "completed generation; and the time CPUs waited for other CPUs to finish their "
-                "cross-calls (microseconds per op, all CPUs together)")
+                "completed generation; and the time CPUs spent sending cross-call IPIs and "
+                "waiting for other CPUs to finish them (microseconds per op, all CPUs together)")
 
 
 def parse_fields(text):
@@ -247,6 +247,11 @@ def summarize(mode, reps):
 
 def per_op(s, field):
     return f"{s[field] / s['ops']:.2f}" if field in s else "-"
+
+
+def us_per_op(s, field):
+    """A field counting nanoseconds, in microseconds per op."""
+    return f"{s[field] / s['ops'] / 1000:.1f}" if field in s else "-"
 
 
 def per_op_sum(s, fields):

@@ -141,10 +141,11 @@ static int make_zero_page(phys_addr_t *frame)
  * *spare: a zero page the caller made ahead (0: none), taken if the page
  * is a hole; what is left of it (not taken, or made here and not used)
  * stays in *spare for the caller to use or free. *filled: the page was a
- * hole and took a zero page.
+ * hole and took a zero page. `hole_err` non-zero: a hole fails with it
+ * rather than make a zero page (the caller's attempt to make one failed).
  */
 static int resolve_page(struct mm *mm, virt_addr_t page, const struct fault_info *info,
-			phys_addr_t *spare, bool *filled)
+			phys_addr_t *spare, bool *filled, int hole_err)
 {
 	bool made = false;
 	int err;
@@ -160,7 +161,7 @@ static int resolve_page(struct mm *mm, virt_addr_t page, const struct fault_info
 			continue;
 		}
 		/* Zeroing is slow: done before vma_lock, used only if the page is still a hole. */
-		err = make_zero_page(spare);
+		err = hole_err ? hole_err : make_zero_page(spare);
 		if (err)
 			break;
 		made = true;
@@ -189,7 +190,7 @@ bool mm_handle_fault(struct mm *mm, const struct fault_info *info)
 	down_read(&mm->lock);
 	phys_addr_t spare = 0;
 	bool filled;
-	bool handled = resolve_page(mm, ALIGN_DOWN(va, PAGE_SIZE), info, &spare, &filled) == 0;
+	bool handled = resolve_page(mm, ALIGN_DOWN(va, PAGE_SIZE), info, &spare, &filled, 0) == 0;
 	up_read(&mm->lock);
 	if (spare)
 		frame_free(spare, 0);
@@ -212,18 +213,17 @@ int vm_populate(struct mm *mm, virt_addr_t va, uint64_t size)
 	 * the hole and fills it at once, not in a second pass (one lock round
 	 * trip, VMA lookup and walk less per page). A page found mapped leaves
 	 * it for the next; the last one left is freed. A zero page that cannot
-	 * be made ahead fails the populate (-ENOMEM), as it would have failed
-	 * the next hole: a failed allocation is never absorbed (the
-	 * failure-injection suite checks that each one is reported).
+	 * be made ahead fails the populate (-ENOMEM) if the next page is a
+	 * hole, and is no error otherwise: a failed allocation a hole needed
+	 * is never absorbed by trying again (the failure-injection suite
+	 * checks that each one is reported).
 	 */
 	phys_addr_t spare = 0;
 	bool filled = false;
 	down_read(&mm->lock);
 	for (virt_addr_t p = first; p < va + size && !err; p += PAGE_SIZE) {
-		if (filled && !spare)
-			err = make_zero_page(&spare);
-		if (!err)
-			err = resolve_page(mm, p, NULL, &spare, &filled);
+		int ahead_err = filled && !spare ? make_zero_page(&spare) : 0;
+		err = resolve_page(mm, p, NULL, &spare, &filled, ahead_err);
 	}
 	up_read(&mm->lock);
 	if (spare)
