@@ -105,6 +105,22 @@ class SummaryTest(unittest.TestCase):
         self.assertAlmostEqual(row["linux_tlb_ipis_op"], 2.0)
         self.assertTrue(peer_bench.goal_met(row))
 
+    def test_ipi_times_per_op_in_microseconds(self):
+        extra = " xcall_send_ns=250000 xcall_wait_ns=500000"  # 100 ops: 2.5 and 5.0 us each
+        rounds = [({"munmap_1": peer_bench.parse_boot(boot_text([
+                       pagoda_line("munmap_1", 1_000_000) + extra]))[0]["munmap_1"]},
+                   {"munmap_1": peer_bench.parse_boot(boot_text([
+                       linux_line("munmap_1", 2_000_000)]))[0]["munmap_1"]})]
+        [row] = peer_bench.summarize(["munmap_1"], rounds)
+        cells = dict(zip(peer_bench.HEADINGS, peer_bench.table_rows([row])[0]))
+        self.assertEqual(cells["Pagoda us/op"], "10.0")
+        self.assertEqual(cells["Pagoda IPI send us/op"], "2.5")
+        self.assertEqual(cells["Pagoda IPI wait us/op"], "5.0")
+        # Lines without them (an older kernel): a dash, not a zero.
+        [row] = peer_bench.summarize(["munmap_1"], self.rounds())
+        cells = dict(zip(peer_bench.HEADINGS, peer_bench.table_rows([row])[0]))
+        self.assertEqual(cells["Pagoda IPI send us/op"], "-")
+
     def test_goal_needs_ratio_and_no_more_ipis(self):
         row = {"ratio": 1.9, "goal": 2.0, "pagoda_ipis_op": 1.0, "linux_ipis_op": 2.0}
         self.assertFalse(peer_bench.goal_met(row))
