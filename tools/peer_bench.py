@@ -113,7 +113,7 @@ def summarize(scenarios, rounds):
     repetition of every round (ipis each side; Linux's tlb_ipis and
     resched_ipis if its lines have them; Pagoda's xcall_send_ns and
     xcall_wait_ns, the time its CPUs spent sending cross-call IPIs and
-    waiting for them to finish).
+    waiting for them to finish, and bcast_ns, in broadcast invalidations).
     """
     rows = []
     for name in scenarios:
@@ -128,7 +128,8 @@ def summarize(scenarios, rounds):
         for side, idx in (("pagoda", 0), ("linux", 1)):
             reps = [r for pair in pairs for r in pair[idx]]
             ops = sum(r["ops"] for r in reps)
-            for key in ("ipis", "tlb_ipis", "resched_ipis", "xcall_send_ns", "xcall_wait_ns"):
+            for key in ("ipis", "tlb_ipis", "resched_ipis", "xcall_send_ns", "xcall_wait_ns",
+                        "bcast_ns"):
                 if all(key in r for r in reps):
                     row[f"{side}_{key}_op"] = sum(r[key] for r in reps) / ops
         row["goal"] = GOALS.get(name, 1.0)
@@ -153,8 +154,8 @@ def fmt(row, key, spec=".2f"):
 
 HEADINGS = ["scenario", "rounds", "Pagoda ops/s", "Linux ops/s", "ratio (median)",
             "ratio min-max", "Pagoda IPIs/op", "Linux IPIs/op", "Linux TLB IPIs/op",
-            "Linux resched IPIs/op", "Pagoda us/op", "Pagoda IPI send us/op", "Pagoda IPI wait us/op", "goal",
-            "met"]
+            "Linux resched IPIs/op", "Pagoda us/op", "Pagoda IPI send us/op", "Pagoda IPI wait us/op",
+            "Pagoda broadcast us/op", "goal", "met"]
 
 
 def table_rows(rows):
@@ -165,6 +166,7 @@ def table_rows(rows):
              fmt(r, "linux_ipis_op"), fmt(r, "linux_tlb_ipis_op"), fmt(r, "linux_resched_ipis_op"),
              f"{1e6 / r['pagoda_ops_s']:.1f}",
              us_op(r, "pagoda_xcall_send_ns_op"), us_op(r, "pagoda_xcall_wait_ns_op"),
+             us_op(r, "pagoda_bcast_ns_op"),
              f">= {r['goal']:g}x", "yes" if goal_met(r) else "no"] for r in rows]
 
 

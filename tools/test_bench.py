@@ -106,7 +106,7 @@ class TableTest(unittest.TestCase):
 
 HW = (" ipis_recv=20 bcast_page=0 bcast_range=5 bcast_full=1 switch_full=2 unload_full=1"
       " skip_done=3 skip_not_loaded=4 skip_switched_away=6 skip_covered=7"
-      " xcall_wait_ns=50000 xcall_send_ns=25000")
+      " xcall_wait_ns=50000 xcall_send_ns=25000 bcast_ns=10000")
 
 
 class CounterTableTest(unittest.TestCase):
@@ -129,6 +129,7 @@ class CounterTableTest(unittest.TestCase):
         # 25 us sending and 50 us waiting over 10 ops.
         self.assertEqual(cells["IPI send us/op"], "2.5")
         self.assertEqual(cells["IPI wait us/op"], "5.0")
+        self.assertEqual(cells["broadcast us/op"], "1.0")
 
     def test_old_lines_without_them_show_dashes(self):
         by_mode = {"gen": bench.parse_output(line("munmap_1", "gen", 1000))[0]}

@@ -118,12 +118,12 @@ void bench_report(const char *scenario, uint64_t ops, const struct bench_snap *a
 	len += snprintf(line + len, sizeof(line) - len,
 			" ipis_recv=%lu bcast_page=%lu bcast_range=%lu bcast_full=%lu "
 			"switch_full=%lu unload_full=%lu skip_done=%lu skip_not_loaded=%lu "
-			"skip_switched_away=%lu skip_covered=%lu xcall_wait_ns=%lu xcall_send_ns=%lu",
+			"skip_switched_away=%lu skip_covered=%lu xcall_wait_ns=%lu xcall_send_ns=%lu bcast_ns=%lu",
 			D(xcall.ipis_received), D(tlb.broadcast_pages), D(tlb.broadcast_ranges),
 			D(tlb.broadcast_full), D(tlb.switch_full_flushes),
 			D(tlb.unload_full_flushes), D(tlb.skipped_by_gen), D(tlb.not_loaded),
 			D(tlb.switched_away_skipped), D(tlb.completed_skips), D(xcall.wait_ns),
-			D(xcall.send_ns));
+			D(xcall.send_ns), D(tlb.broadcast_ns));
 	len = MIN(len, sizeof(line) - 1);
 	for (unsigned i = 0;
 	     b->extra && i < BENCH_EXTRA_MAX && b->extra->keys[i] && len < sizeof(line) - 1; i++) {

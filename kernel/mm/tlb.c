@@ -267,10 +267,12 @@ void tlb_broadcast_request(const struct tlb_flush_request *req, bool sync)
 	bool full = req->full || req->freed_tables || pages > tlb_range_max_pages(true);
 	unsigned asid = asid_hw(req->mm);
 	tlb_ev(TLB_EV_BCAST_BEGIN, full ? 0 : req->start, full ? 0 : pages);
+	uint64_t start = arch_time_ns();
 	struct tlb_invals done =
 	    sync ? arch_tlb_broadcast_user(asid, req->start, req->end, req->stride_shift, full)
 		 : arch_tlb_broadcast_user_nosync(asid, req->start, req->end, req->stride_shift,
 						  full);
+	uint64_t ns = arch_time_ns() - start;
 	tlb_ev(TLB_EV_BCAST_END, full ? 0 : req->start, full ? 0 : pages);
 	/*
 	 * Interrupts off around the counter updates: the caller runs with
@@ -283,6 +285,7 @@ void tlb_broadcast_request(const struct tlb_flush_request *req, bool sync)
 	c->broadcast_pages += done.pages;
 	c->broadcast_ranges += done.ranges;
 	c->broadcast_full += done.full;
+	c->broadcast_ns += ns;
 	arch_irq_restore(irq);
 }
 

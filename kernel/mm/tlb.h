@@ -302,6 +302,7 @@ struct tlb_counters {
 	uint64_t broadcast_pages; /* of those: single-page invalidations issued (every CPU's TLB) */
 	uint64_t broadcast_ranges; /* range invalidations issued */
 	uint64_t broadcast_full; /* whole-ASID invalidations issued */
+	uint64_t broadcast_ns; /* time in them, to the last completion (the DSB) if waited for */
 	uint64_t ring_merges; /* catch-ups done by merging ring ranges */
 	uint64_t ring_overruns; /* catch-ups that found the ring overwritten */
 	uint64_t switch_catch_ups; /* switch-ins that replayed missed generations */

@@ -41,6 +41,7 @@ struct tlb_counters tlb_counters_total(void)
 		t.broadcast_pages += c->broadcast_pages;
 		t.broadcast_ranges += c->broadcast_ranges;
 		t.broadcast_full += c->broadcast_full;
+		t.broadcast_ns += c->broadcast_ns;
 		t.ring_merges += c->ring_merges;
 		t.ring_overruns += c->ring_overruns;
 		t.switch_catch_ups += c->switch_catch_ups;
