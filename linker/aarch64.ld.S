@@ -67,6 +67,13 @@ SECTIONS
 	.data : {
 		__data_start = .;
 		*(.data .data.*)
+		/*
+		 * The GOT (addresses of the weak symbols: symbols.c's table) is
+		 * data too: left an orphan section after .data, it fell outside
+		 * the PE .data section's raw bytes, so a UEFI loader zero-filled it
+		 * and every symbol lookup failed under UEFI (the prof suite caught it).
+		 */
+		*(.got .got.plt)
 		/* the PE .data section's raw bytes end on a file-alignment boundary */
 		. = ALIGN(PE_FILE_ALIGN);
 		__efi_data_end = .;
