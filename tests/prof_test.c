@@ -9,11 +9,14 @@
  * least half of them must be charged to that function and its caller (a
  * tick may land in the loop's own code or the callee's call, 14 of 20
  * seen once under a loaded host). A kernel whose symbol table it cannot
- * read (once: UEFI boots, whose loader zero-filled the GOT) counts none.
+ * read (once: UEFI boots, whose loader zero-filled the GOT) counts none;
+ * the first case checks that table directly.
  */
 #include "kernel/arch.h"
 #include "kernel/percpu.h"
+#include "kernel/printk.h"
 #include "kernel/prof.h"
+#include "lib/string.h"
 #include "tests/ktest.h"
 
 #define PROF_TEST_TICKS 20u
@@ -54,6 +57,20 @@ static __attribute__((noinline)) void prof_test_run_nonleaf(void)
 		prof_test_nonleaf(PROF_TEST_WORK);
 }
 
+/* Its names: the embedded symbol table (symbols.c) reads, however the kernel was loaded. */
+static void symbols_name_a_function(struct ktest *t)
+{
+	uintptr_t offset = 1;
+	const char *name = symbol_lookup((virt_addr_t)prof_test_leaf, &offset);
+	ASSERT_TRUE(t, name != NULL);
+	EXPECT_STREQ(t, name, "prof_test_leaf");
+	EXPECT_EQ(t, offset, 0u);
+	name = symbol_lookup((virt_addr_t)prof_test_leaf + 4, &offset);
+	ASSERT_TRUE(t, name != NULL);
+	EXPECT_STREQ(t, name, "prof_test_leaf");
+	EXPECT_EQ(t, offset, 4u);
+}
+
 static void charges_a_leaf_and_its_caller(struct ktest *t)
 {
 	prof_start();
@@ -91,6 +108,7 @@ static void stopped_counts_nothing(struct ktest *t)
 }
 
 static const struct ktest_case prof_cases[] = {
+    KTEST_CASE(symbols_name_a_function),
     KTEST_CASE(charges_a_leaf_and_its_caller),
     KTEST_CASE(charges_a_framed_function_and_its_caller),
     KTEST_CASE(stopped_counts_nothing),
