@@ -420,11 +420,12 @@ SOAK_WIDENED_REPORT := --expect-log "soak: STALE ACCESS"
 SOAK_NEGATIVE_SETTLE := tlb.break=settle_no_flush
 # A live mode switch that goes through with threads running completes a held
 # gather's generation early: the gather skips its flush, and a reader that held
-# the page's entry reads the freed frame, writes through the downgrade, or (a
-# quiet reclaim's vm_unmap skipping its flush the same way) reads a page settled
-# unmapped: the reports required.
+# the page's entry reads the freed frame, writes it (the allocator's poison
+# check reports it), writes through the downgrade, or (a quiet reclaim's
+# vm_unmap skipping its flush the same way) reads a page settled unmapped:
+# the reports required.
 SOAK_NEGATIVE_MODE := tlb=ipi:tlb.break=mode_switch_ignores_users
-SOAK_MODE_REPORT := --expect-log "soak: STALE ACCESS .*(not this one|made read-only|still reachable)"
+SOAK_MODE_REPORT := --expect-log "soak: STALE ACCESS .*(not this one|made read-only|still reachable|written while free)"
 # The staged race (tests/soak_stage.c; widened, tlb=gen with IPIs): a request
 # that completes to `before` lets the third gather skip its flush and free a
 # frame the lagging target still maps, which it then reads (the poison) or
