@@ -1,15 +1,31 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * Byte-at-a-time implementations: simple to read and correct for any
- * alignment, which matters on aarch64 before the MMU is on (Device memory
- * faults on unaligned access). Speed is not a goal here.
+ * The C library's string functions, freestanding.
+ *
+ * memset and memcpy move aligned 8-byte words between byte-at-a-time
+ * edges: the compiler turns every structure assignment and initializer
+ * into calls to them (a 72-byte VMA cleared a byte at a time cost about
+ * 300 instructions, an mmu_gather's initializer several thousand), so
+ * they sit on every hot path of the MMU layer. Every access is naturally
+ * aligned, which matters on aarch64 before the MMU is on (Device memory
+ * faults on unaligned access); buffers whose addresses differ modulo 8 are
+ * copied a byte at a time. The rest is byte-at-a-time, for clarity.
  */
 #include "lib/string.h"
+
+/* A word the compiler may not assume has any other type (the buffers are the caller's). */
+typedef uint64_t __attribute__((may_alias)) mem_word_t;
 
 void *memcpy(void *dst, const void *src, size_t n)
 {
 	unsigned char *d = dst;
 	const unsigned char *s = src;
+	if ((((uintptr_t)d ^ (uintptr_t)s) & 7) == 0) {
+		for (; n && ((uintptr_t)d & 7); n--)
+			*d++ = *s++;
+		for (; n >= 8; n -= 8, d += 8, s += 8)
+			*(mem_word_t *)d = *(const mem_word_t *)s;
+	}
 	while (n--)
 		*d++ = *s++;
 	return dst;
@@ -32,6 +48,11 @@ void *memmove(void *dst, const void *src, size_t n)
 void *memset(void *dst, int c, size_t n)
 {
 	unsigned char *d = dst;
+	for (; n && ((uintptr_t)d & 7); n--)
+		*d++ = (unsigned char)c;
+	const mem_word_t word = 0x0101010101010101ull * (unsigned char)c;
+	for (; n >= 8; n -= 8, d += 8)
+		*(mem_word_t *)d = word;
 	while (n--)
 		*d++ = (unsigned char)c;
 	return dst;

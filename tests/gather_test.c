@@ -250,6 +250,56 @@ static void batch_failure_settles_early(struct ktest *t)
 	mm_destroy(mm);
 }
 
+static void protect_run_in_one_call(struct ktest *t)
+{
+	/*
+	 * The arch contract: one call rewrites the leaves' permissions, passes
+	 * over absent slots and leaves already so, keeps accessed/dirty, and
+	 * names which rewrites a TLB must lose (a permission taken away).
+	 */
+	static pte_t slots[8];
+	phys_addr_t pa = MiB(64);
+	slots[0] = arch_pte_make_leaf(pa, 0, PT_READ | PT_WRITE | PT_USER | PT_ACCESSED | PT_DIRTY);
+	slots[1] = 0;
+	slots[2] = arch_pte_make_leaf(pa + 2 * PAGE_SIZE, 0, PT_READ | PT_USER);
+	slots[3] = arch_pte_make_leaf(pa + 3 * PAGE_SIZE, 0, PT_READ | PT_WRITE | PT_USER);
+	slots[4] =
+	    arch_pte_make_leaf(pa + 4 * PAGE_SIZE, 0, PT_READ | PT_WRITE | PT_USER | PT_DIRTY);
+	slots[5] = arch_pte_make_leaf(pa + 5 * PAGE_SIZE, 0, PT_READ | PT_EXEC | PT_USER);
+	slots[6] = 0;
+	slots[7] = arch_pte_make_leaf(pa + 7 * PAGE_SIZE, 0, PT_READ | PT_USER);
+	struct pte_run_change r;
+	EXPECT_EQ(t,
+		  arch_pte_protect_run(slots, 8, 0, PT_READ | PT_USER, PT_ACCESSED | PT_DIRTY, &r),
+		  8u);
+	EXPECT_EQ(t, r.changed, 4u); /* 0, 3, 4, 5; 2 and 7 are read-only already */
+	EXPECT_EQ(t, r.first, 0u);
+	EXPECT_EQ(t, r.last, 5u);
+	EXPECT_EQ(t, r.flushes, 4u); /* write or execute taken away from each */
+	EXPECT_EQ(t, r.first_flush, 0u);
+	EXPECT_EQ(t, r.last_flush, 5u);
+	for (unsigned i = 0; i < 8; i++) {
+		if (i == 1 || i == 6) {
+			EXPECT_EQ(t, slots[i], (pte_t)0);
+			continue;
+		}
+		unsigned a = arch_pte_attrs(slots[i], 0);
+		EXPECT_EQ(t, arch_pte_address(slots[i], 0), pa + i * PAGE_SIZE);
+		EXPECT_EQ(t, a & (PT_WRITE | PT_EXEC | PT_USER), (unsigned)PT_USER);
+		EXPECT_EQ(t, a & PT_DIRTY, i == 0 || i == 4 ? (unsigned)PT_DIRTY : 0u);
+	}
+	/* Adding a permission rewrites the leaf but needs no flush. */
+	EXPECT_EQ(t, arch_pte_protect_run(&slots[7], 1, 0, PT_READ | PT_WRITE | PT_USER, 0, &r),
+		  1u);
+	EXPECT_EQ(t, r.changed, 1u);
+	EXPECT_EQ(t, r.flushes, 0u);
+	EXPECT_EQ(t, arch_pte_attrs(slots[7], 0) & PT_WRITE, (unsigned)PT_WRITE);
+	/* `keep` without dirty: the dirty state goes with the rewrite. */
+	EXPECT_EQ(t, arch_pte_protect_run(&slots[4], 1, 0, PT_READ | PT_WRITE | PT_USER, 0, &r),
+		  1u);
+	EXPECT_EQ(t, arch_pte_attrs(slots[4], 0) & PT_DIRTY, 0u);
+}
+
 static void contiguous_run_cleared_in_one_call(struct ktest *t)
 {
 	/* The arch contract: one call clears the run and reports its combined A/D state. */
@@ -524,15 +574,16 @@ static void settle_never_waits_under_the_table_lock(struct ktest *t)
 }
 
 static const struct ktest_case gather_cases[] = {
-	KTEST_CASE(unmap_512_pages_flushes_once),
-	KTEST_CASE(permission_upgrade_flushes_nothing),
-	KTEST_CASE(frees_come_after_the_flush),
-	KTEST_CASE(batches_chain_when_slots_run_out),
-	KTEST_CASE(batch_failure_settles_early),
-	KTEST_CASE(contiguous_run_cleared_in_one_call),
-	KTEST_CASE(nested_gathers_flush_everything),
-	KTEST_CASE(settle_after_undeferred_change_flushes),
-	KTEST_CASE(settle_never_waits_under_the_table_lock),
-	KTEST_END,
+    KTEST_CASE(unmap_512_pages_flushes_once),
+    KTEST_CASE(permission_upgrade_flushes_nothing),
+    KTEST_CASE(frees_come_after_the_flush),
+    KTEST_CASE(batches_chain_when_slots_run_out),
+    KTEST_CASE(batch_failure_settles_early),
+    KTEST_CASE(protect_run_in_one_call),
+    KTEST_CASE(contiguous_run_cleared_in_one_call),
+    KTEST_CASE(nested_gathers_flush_everything),
+    KTEST_CASE(settle_after_undeferred_change_flushes),
+    KTEST_CASE(settle_never_waits_under_the_table_lock),
+    KTEST_END,
 };
 KTEST_SUITE(gather_suite, "gather", gather_cases);

@@ -283,12 +283,9 @@ unsigned arch_pte_clear_run(pte_t *slots, unsigned n, unsigned level)
 	return arch_pte_attrs(seen, level) & (PT_ACCESSED | PT_DIRTY);
 }
 
-bool arch_pte_needs_flush(pte_t old, pte_t new, unsigned level)
+/* arch_pte_needs_flush() for two leaves. */
+static bool leaf_needs_flush(pte_t old, pte_t new)
 {
-	if (arch_pte_kind(old, level) != PTE_LEAF)
-		return false;
-	if (arch_pte_kind(new, level) != PTE_LEAF)
-		return true;
 	/* Output, memory type, ASID tagging or EL0 access changed: the old entry is wrong. */
 	const pte_t identity = D_ADDR_MASK | D_ATTR_MASK | D_NG | D_AP_USER | D_TYPE_MASK;
 	if ((old ^ new) & identity)
@@ -297,4 +294,48 @@ bool arch_pte_needs_flush(pte_t old, pte_t new, unsigned level)
 	if (!(old & D_AP_RDONLY) && (new & D_AP_RDONLY))
 		return true;
 	return ((new & ~old) & (D_PXN | D_UXN)) != 0;
+}
+
+bool arch_pte_needs_flush(pte_t old, pte_t new, unsigned level)
+{
+	if (arch_pte_kind(old, level) != PTE_LEAF)
+		return false;
+	if (arch_pte_kind(new, level) != PTE_LEAF)
+		return true;
+	return leaf_needs_flush(old, new);
+}
+
+unsigned arch_pte_protect_run(pte_t *slots, unsigned n, unsigned level, unsigned attrs,
+			      unsigned keep, struct pte_run_change *out)
+{
+	/* Every leaf made here has AF set, so the template carries it. */
+	const pte_t tmpl = arch_pte_make_leaf(0, level, attrs & ~PT_DIRTY);
+	const pte_t kept = (D_ADDR_MASK & ~((1ull << pt_level_shift(level)) - 1)) |
+			   (keep & PT_DIRTY ? D_SW_DIRTY : 0) |
+			   (keep & PT_SOFT_DIRTY ? D_SOFT_DIRTY : 0);
+	unsigned i;
+	*out = (struct pte_run_change){0};
+	for (i = 0; i < n; i++) {
+		pte_t old = __atomic_load_n(&slots[i], __ATOMIC_RELAXED);
+		if (arch_pte_kind(old, level) != PTE_LEAF)
+			continue;
+		pte_t new = (old & kept) | tmpl;
+		if (new == old)
+			continue;
+		if (needs_bbm(old, new))
+			break; /* the caller breaks it first */
+		/*
+		 * Nothing here sets AF or dirty behind our back (no hardware
+		 * access/dirty management is enabled), but a later core's
+		 * would: compare-and-swap as x86-64 does, so the contract is one.
+		 */
+		while (!__atomic_compare_exchange_n(&slots[i], &old, new, false, __ATOMIC_RELEASE,
+						    __ATOMIC_RELAXED))
+			new = (old & kept) | tmpl;
+		pte_run_change_note(out, i, leaf_needs_flush(old, new));
+	}
+	/* As store(): visible to the walker, and nothing fetched after uses the old entries. */
+	if (out->changed)
+		__asm__ __volatile__("dsb ishst\n\tisb" ::: "memory");
+	return i;
 }

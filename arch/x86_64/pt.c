@@ -181,12 +181,9 @@ unsigned arch_pte_clear_run(pte_t *slots, unsigned n, unsigned level)
 	return arch_pte_attrs(seen, level) & (PT_ACCESSED | PT_DIRTY);
 }
 
-bool arch_pte_needs_flush(pte_t old, pte_t new, unsigned level)
+/* arch_pte_needs_flush() for two leaves. */
+static bool leaf_needs_flush(pte_t old, pte_t new)
 {
-	if (arch_pte_kind(old, level) != PTE_LEAF)
-		return false; /* nothing was cached */
-	if (arch_pte_kind(new, level) != PTE_LEAF)
-		return true;
 	/*
 	 * A different frame, memory type, size, global or user bit: the old
 	 * entry is wrong, not just stricter (a user-bit change also flips
@@ -199,4 +196,43 @@ bool arch_pte_needs_flush(pte_t old, pte_t new, unsigned level)
 	if ((old & X86_RW) && !(new & X86_RW))
 		return true;
 	return !(old & X86_NX) && (new & X86_NX);
+}
+
+bool arch_pte_needs_flush(pte_t old, pte_t new, unsigned level)
+{
+	if (arch_pte_kind(old, level) != PTE_LEAF)
+		return false; /* nothing was cached */
+	if (arch_pte_kind(new, level) != PTE_LEAF)
+		return true;
+	return leaf_needs_flush(old, new);
+}
+
+unsigned arch_pte_protect_run(pte_t *slots, unsigned n, unsigned level, unsigned attrs,
+			      unsigned keep, struct pte_run_change *out)
+{
+	/* The new entry is the template plus what each old one keeps; x86 never needs a break. */
+	const pte_t tmpl = arch_pte_make_leaf(0, level, attrs & ~(PT_ACCESSED | PT_DIRTY));
+	const pte_t address = X86_ADDR_MASK & ~((1ull << pt_level_shift(level)) - 1);
+	const pte_t kept = address | (keep & PT_ACCESSED ? X86_A : 0) |
+			   (keep & PT_DIRTY ? X86_D : 0) |
+			   (keep & PT_SOFT_DIRTY ? X86_SOFT_DIRTY : 0);
+	*out = (struct pte_run_change){0};
+	for (unsigned i = 0; i < n; i++) {
+		pte_t old = __atomic_load_n(&slots[i], __ATOMIC_RELAXED);
+		for (;;) {
+			if (arch_pte_kind(old, level) != PTE_LEAF)
+				break;
+			/* A large leaf's PAT bit (12) goes, as arch_pte_make_leaf() drops it. */
+			pte_t new = (old & kept) | tmpl;
+			if (new == old)
+				break;
+			/* On failure `old` is what the CPU left (A or D set): rebuild. */
+			if (__atomic_compare_exchange_n(&slots[i], &old, new, false,
+							__ATOMIC_RELEASE, __ATOMIC_RELAXED)) {
+				pte_run_change_note(out, i, leaf_needs_flush(old, new));
+				break;
+			}
+		}
+	}
+	return n;
 }

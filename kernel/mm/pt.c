@@ -233,10 +233,15 @@ static bool replace_valid(struct pt_op *op, pte_t *slot, pte_t next, unsigned le
  * stack, its code, the table it writes the make into), would fault until
  * the make: refuse the operation before anything changes, and say why.
  */
+static bool may_refuse_break(const struct pt_op *op)
+{
+	return op->pt->live && !op->gather && arch_pt_needs_bbm();
+}
+
 static bool break_refused(struct pt_op *op, virt_addr_t first, virt_addr_t last)
 {
 	const struct pt *pt = op->pt;
-	if (!pt->live || op->gather || !arch_pt_needs_bbm())
+	if (!may_refuse_break(op))
 		return false;
 	for (unsigned i = 0; i < pt->nr_in_use; i++) {
 		const struct pt_range *r = &pt->in_use[i];
@@ -284,6 +289,8 @@ static void visit_map(struct pt_op *op, pte_t *table, unsigned idx, pte_t pte, u
 			unsigned attrs = op->attrs & ~PT_PAGES_ONLY;
 			arch_pte_write(&table[idx], arch_pte_make_leaf(pa, level, attrs));
 			op->pt->stats.leaves_set++;
+			if (level > 0)
+				op->pt->has_blocks = true;
 		}
 		return;
 	}
@@ -368,6 +375,42 @@ static unsigned clear_leaves(struct pt_op *op, pte_t *table, unsigned idx, unsig
 	return n;
 }
 
+/*
+ * Protect replaces permissions; accessed and dirty are kept; soft-dirty is
+ * kept unless cleared, and set when asked (the soft-dirty write fault).
+ */
+static unsigned protect_keeps(const struct pt_op *op)
+{
+	return PT_ACCESSED | PT_DIRTY | (op->attrs & PT_CLEAR_SOFT_DIRTY ? 0 : PT_SOFT_DIRTY);
+}
+
+/*
+ * Protect commit of the pages from table[idx] (a level-0 table) to `last`
+ * or the table's end, in one arch call; returns slots consumed, 0 when the
+ * first leaf needs a break (visit_change does that one). What changed is
+ * recorded as visit_change records one leaf: in an address space only what
+ * lost a permission; in the kernel's tables every rewrite.
+ */
+static unsigned protect_leaves(struct pt_op *op, pte_t *table, unsigned idx, virt_addr_t va,
+			       virt_addr_t last)
+{
+	unsigned n = (unsigned)MIN((uint64_t)(PT_ENTRIES - idx), ((last - va) >> PAGE_SHIFT) + 1);
+	unsigned attrs = op->attrs & ~(PT_ACCESSED | PT_DIRTY | PT_CLEAR_SOFT_DIRTY);
+	struct pte_run_change r;
+	unsigned done = arch_pte_protect_run(&table[idx], n, 0, attrs, protect_keeps(op), &r);
+	op->pt->stats.leaves_set += r.changed;
+	if (op->gather && r.flushes) {
+		virt_addr_t first = va + ((uint64_t)r.first_flush << PAGE_SHIFT);
+		uint64_t bytes = (uint64_t)(r.last_flush - r.first_flush + 1) << PAGE_SHIFT;
+		tlb_record_downgraded(op->gather, first, bytes, 0);
+		record_change(op, first, first + bytes - 1, PAGE_SHIFT);
+	} else if (!op->gather && r.changed) {
+		record_flush(op, va + ((uint64_t)r.first << PAGE_SHIFT),
+			     va + ((uint64_t)(r.last + 1) << PAGE_SHIFT) - 1);
+	}
+	return done;
+}
+
 /* Unmap and protect: one slot at `level` covering [va, seg_last]; returns slots consumed. */
 static unsigned visit_change(struct pt_op *op, pte_t *table, unsigned idx, pte_t pte,
 			     unsigned level, virt_addr_t va, virt_addr_t seg_last, bool full,
@@ -420,14 +463,15 @@ static unsigned visit_change(struct pt_op *op, pte_t *table, unsigned idx, pte_t
 	}
 	if (op->kind == PT_OP_UNMAP)
 		return op->commit ? clear_leaves(op, table, idx, level, va, last) : 1;
+	if (op->commit && level == 0) {
+		unsigned n = protect_leaves(op, table, idx, va, last);
+		if (n)
+			return n;
+		/* The first leaf needs a break: below. */
+	}
 	unsigned old = arch_pte_attrs(pte, level);
-	/*
-	 * Permissions are replaced; accessed and dirty kept; soft-dirty kept
-	 * unless cleared, and set when asked (the soft-dirty write fault).
-	 */
-	unsigned keep = PT_ACCESSED | PT_DIRTY |
-			(op->attrs & PT_CLEAR_SOFT_DIRTY ? 0 : PT_SOFT_DIRTY);
-	unsigned new = (op->attrs & ~(PT_ACCESSED | PT_DIRTY | PT_CLEAR_SOFT_DIRTY)) | (old & keep);
+	unsigned new = (op->attrs & ~(PT_ACCESSED | PT_DIRTY | PT_CLEAR_SOFT_DIRTY)) |
+		       (old & protect_keeps(op));
 	pte_t updated = arch_pte_make_leaf(arch_pte_address(pte, level), level, new);
 	if (updated == pte)
 		return 1;
@@ -469,6 +513,15 @@ static unsigned visit_change(struct pt_op *op, pte_t *table, unsigned idx, pte_t
 static void walk(struct pt_op *op, pte_t *table, pte_t synth, unsigned level, virt_addr_t first,
 		 virt_addr_t last)
 {
+	/*
+	 * Prepare at the last level: clearing pages, or changing their
+	 * permissions where no break can be refused, needs no table and
+	 * cannot fail, so the counting pass has nothing to look at there (a
+	 * 64-page mprotect would otherwise read every entry twice).
+	 */
+	if (!op->commit && level == 0 && op->kind != PT_OP_MAP &&
+	    (op->kind == PT_OP_UNMAP || !may_refuse_break(op)))
+		return;
 	uint64_t size = slot_bytes(level);
 	virt_addr_t va = first;
 	/* Changes made in this table are deferred (and published) as one generation. */
@@ -631,8 +684,14 @@ static int pt_run(struct pt *pt, enum pt_op_kind kind, virt_addr_t va, phys_addr
 		if (pt->stopped_by == &op)
 			pt->stopped_by = NULL;
 
-		/* Prepare: count, and refuse before anything changes. */
-		walk(&op, table_ptr(pt->root), 0, PT_LEVELS - 1, op.va, last);
+		/*
+		 * Prepare: count, and refuse before anything changes. An unmap or
+		 * protect needs a table only to split a block and is refused only
+		 * for a break: in a tree of pages alone (every address space's)
+		 * with no break to refuse, nothing to count.
+		 */
+		if (kind == PT_OP_MAP || pt->has_blocks || may_refuse_break(&op))
+			walk(&op, table_ptr(pt->root), 0, PT_LEVELS - 1, op.va, last);
 		if (op.error) {
 			free_chain(carried);
 			spin_unlock_irqrestore(&pt->lock, flags);

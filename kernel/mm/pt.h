@@ -75,6 +75,12 @@ struct pt {
 	 */
 	bool keep_tables;
 	/*
+	 * A leaf above the last level (a block) was ever written (pt.c; never
+	 * cleared): without one, an unmap or protect has no table to count
+	 * before its commit. A tree never gets a block but through pt_map.
+	 */
+	bool has_blocks;
+	/*
 	 * Live tree: ranges the running kernel uses (its code, stacks, page
 	 * tables, devices), set by the tree's owner. Where the arch needs
 	 * break-before-make, an operation that would break a valid entry

@@ -98,6 +98,41 @@ void arch_pte_write(pte_t *slot, pte_t value);
  * run was used or written without reading each descriptor again.
  */
 unsigned arch_pte_clear_run(pte_t *slots, unsigned n, unsigned level);
+/* What arch_pte_protect_run() rewrote, as slot indexes counted from its first slot. */
+struct pte_run_change {
+	unsigned changed;     /* leaves rewritten */
+	unsigned first, last; /* the first and the last of them (when changed) */
+	unsigned flushes;     /* of them, those arch_pte_needs_flush() says a TLB must lose */
+	unsigned first_flush, last_flush; /* the first and the last of those (when flushes) */
+};
+/*
+ * Gives the leaves among the `n` consecutive slots from `slots` (at
+ * `level`) the permissions and memory type `attrs` (as arch_pte_make_leaf
+ * takes them; PT_SOFT_DIRTY there sets it), each keeping its output address
+ * and whichever of its PT_ACCESSED, PT_DIRTY and PT_SOFT_DIRTY states `keep`
+ * names. Absent slots and leaves already so are passed over. Returns the
+ * slots consumed: all `n`, or fewer when it stops before the first leaf
+ * whose rewrite needs break-before-make (the caller makes that change the
+ * long way). Each entry is replaced by one atomic compare-and-swap, so an
+ * accessed or dirty bit a CPU's walker sets meanwhile is kept, never
+ * overwritten; the entries are visible to the walker on return. Why one
+ * call: a protect of many pages would otherwise cost several calls per
+ * entry, the generic code's only cost that grows with the range.
+ */
+unsigned arch_pte_protect_run(pte_t *slots, unsigned n, unsigned level, unsigned attrs,
+			      unsigned keep, struct pte_run_change *out);
+/* For arch_pte_protect_run(): slot `i` was rewritten (`flush`: and a TLB must lose it). */
+static inline void pte_run_change_note(struct pte_run_change *out, unsigned i, bool flush)
+{
+	if (!out->changed++)
+		out->first = i;
+	out->last = i;
+	if (!flush)
+		return;
+	if (!out->flushes++)
+		out->first_flush = i;
+	out->last_flush = i;
+}
 /*
  * Does replacing leaf `old` by leaf `new` at `level` need a TLB flush? Not
  * when a permission is only added, or nothing the hardware uses changed: a

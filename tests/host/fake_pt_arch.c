@@ -485,6 +485,32 @@ bool arch_pte_needs_flush(pte_t old, pte_t new, unsigned level)
 	return ((a ^ b) & (PT_USER | PT_GLOBAL | PT_DEVICE)) != 0;
 }
 
+unsigned arch_pte_protect_run(pte_t *slots, unsigned n, unsigned level, unsigned attrs,
+			      unsigned keep, struct pte_run_change *out)
+{
+	/* Built from decoded attributes through arch_pte_write, so the event log sees each rewrite.
+	 */
+	unsigned i;
+	*out = (struct pte_run_change){0};
+	for (i = 0; i < n; i++) {
+		pte_t old = slots[i];
+		if (arch_pte_kind(old, level) != PTE_LEAF)
+			continue;
+		unsigned a = arch_pte_attrs(old, level);
+		phys_addr_t pa = arch_pte_address(old, level);
+		pte_t new =
+		    arch_pte_make_leaf(pa, level, (attrs & ~(PT_ACCESSED | PT_DIRTY)) | (a & keep));
+		if (new == old)
+			continue;
+		unsigned b = arch_pte_attrs(new, level);
+		if (fake_bbm && ((a ^ b) & (PT_DEVICE | PT_GLOBAL)))
+			break;
+		arch_pte_write(&slots[i], new);
+		pte_run_change_note(out, i, arch_pte_needs_flush(old, new, level));
+	}
+	return i;
+}
+
 void arch_tlb_flush_local_page(virt_addr_t va)
 {
 	fake_arch.page_flushes++;
