@@ -6,19 +6,27 @@
  * the previous holder's release store.
  */
 #include "kernel/spinlock.h"
+#include "kernel/percpu.h"
 #include "kernel/printk.h"
 #include "kernel/sched/thread.h"
 
+/*
+ * The CPU id is read once per call: a thread never leaves the CPU it was
+ * made on (kernel/sched), and an interrupt handler runs where it
+ * interrupted, so the id cannot change under us. The preemption count is
+ * this CPU's (preempt_disable()), moved here directly for the same reason:
+ * every lock and unlock is on the hot path of every MMU operation.
+ */
 void spin_lock(spinlock_t *lock)
 {
-	if (unlikely(atomic_load_relaxed(&lock->holder) == (int32_t)arch_cpu_id() + 1))
-		panic("spin_lock: recursive acquisition of %p on cpu%u", (void *)lock,
-		      arch_cpu_id());
-	preempt_disable(); /* a preempted holder would leave its CPU's other threads spinning */
+	struct cpu *me = this_cpu();
+	if (unlikely(atomic_load_relaxed(&lock->holder) == (int32_t)me->id + 1))
+		panic("spin_lock: recursive acquisition of %p on cpu%u", (void *)lock, me->id);
+	me->preempt_count++; /* a preempted holder would leave its CPU's other threads spinning */
 	uint16_t ticket = atomic_fetch_add(&lock->next, 1);
 	while (atomic_load_acquire(&lock->owner) != ticket)
 		arch_cpu_relax();
-	atomic_store_relaxed(&lock->holder, (int32_t)arch_cpu_id() + 1);
+	atomic_store_relaxed(&lock->holder, (int32_t)me->id + 1);
 }
 
 bool spin_trylock(spinlock_t *lock)
@@ -39,9 +47,10 @@ bool spin_trylock(spinlock_t *lock)
 
 void spin_unlock(spinlock_t *lock)
 {
+	struct cpu *me = this_cpu();
 	atomic_store_relaxed(&lock->holder, 0);
 	atomic_store_release(&lock->owner, (uint16_t)(lock->owner + 1));
-	preempt_enable();
+	me->preempt_count--; /* preempt_enable() */
 }
 
 bool spin_is_locked(spinlock_t *lock)
