@@ -46,10 +46,19 @@ static virt_addr_t window_start, window_end; /* the reserved window; end 0: none
 static bool vma_pool_ready;
 static spinlock_t vma_pool_lock = SPINLOCK_INIT;
 
-static struct vma *vma_alloc(void)
+/*
+ * `n` zeroed VMAs in out[] under one pool lock (an unmap needs two spares,
+ * and every lock is on the hot path); false, with none taken, if any of
+ * them fails. Each is asked of the failure injection in turn, as separate
+ * allocations would be, so the sites keep their order.
+ */
+static bool vma_alloc_n(struct vma **out, unsigned n)
 {
-	if (mm_alloc_fails(MM_ALLOC_VMA))
-		return NULL;
+	bool fails = false;
+	for (unsigned i = 0; i < n; i++)
+		fails |= mm_alloc_fails(MM_ALLOC_VMA);
+	if (fails)
+		return false;
 	irqflags_t flags = spin_lock_irqsave(&vma_pool_lock);
 	if (!vma_pool_ready) {
 		for (unsigned i = 0; i < VMA_POOL_SIZE; i++) {
@@ -58,23 +67,47 @@ static struct vma *vma_alloc(void)
 		}
 		vma_pool_ready = true;
 	}
-	struct vma *v = vma_free_list;
-	if (v)
-		vma_free_list = v->next;
+	struct vma *taken = vma_free_list;
+	unsigned got = 0;
+	for (; got < n && vma_free_list; got++) {
+		out[got] = vma_free_list;
+		vma_free_list = vma_free_list->next;
+	}
+	if (got < n) {
+		vma_free_list = taken; /* the pool ran dry: put back what was taken */
+		got = 0;
+	}
 	spin_unlock_irqrestore(&vma_pool_lock, flags);
-	if (v)
-		memset(v, 0, sizeof(*v));
-	return v;
+	for (unsigned i = 0; i < got; i++)
+		memset(out[i], 0, sizeof(*out[i]));
+	return got == n;
+}
+
+static struct vma *vma_alloc(void)
+{
+	struct vma *v;
+	return vma_alloc_n(&v, 1) ? v : NULL;
+}
+
+/* Returns a chain of VMAs (linked through `next`, NULL-terminated) to the pool under one lock. */
+static void vma_free_chain(struct vma *chain)
+{
+	if (!chain)
+		return;
+	struct vma *last = chain;
+	while (last->next)
+		last = last->next;
+	irqflags_t flags = spin_lock_irqsave(&vma_pool_lock);
+	last->next = vma_free_list;
+	vma_free_list = chain;
+	spin_unlock_irqrestore(&vma_pool_lock, flags);
 }
 
 static void vma_free(struct vma *v)
 {
-	if (!v)
-		return;
-	irqflags_t flags = spin_lock_irqsave(&vma_pool_lock);
-	v->next = vma_free_list;
-	vma_free_list = v;
-	spin_unlock_irqrestore(&vma_pool_lock, flags);
+	if (v)
+		v->next = NULL;
+	vma_free_chain(v);
 }
 
 bool vm_user_range_ok(virt_addr_t va, uint64_t size)
@@ -391,15 +424,6 @@ void vma_disown(struct mm *mm, const void *me)
 	up_read(&mm->lock);
 }
 
-static void vma_free_chain(struct vma *v)
-{
-	while (v) {
-		struct vma *next = v->next;
-		vma_free(v);
-		v = next;
-	}
-}
-
 /*
  * The lock rules (docs/mm.md, "Locking"): a change holds mm->lock for read
  * throughout. Under vma_lock it waits until no other change owns a VMA in
@@ -415,12 +439,9 @@ static int change_range(struct mm *mm, virt_addr_t va, uint64_t size, enum vma_o
 {
 	if (!vm_user_range_ok(va, size) || (op == VMA_OP_PROTECT && !user_attrs_ok(attrs)))
 		return -EINVAL;
-	struct vma *spare[2] = {vma_alloc(), vma_alloc()};
-	if (!spare[0] || !spare[1]) {
-		vma_free(spare[0]);
-		vma_free(spare[1]);
+	struct vma *spare[2];
+	if (!vma_alloc_n(spare, 2))
 		return -ENOMEM;
-	}
 	virt_addr_t end = va + size;
 	struct mmu_gather g; /* its address names the change as the owner of its VMAs */
 	const void *me = &g;
@@ -479,9 +500,13 @@ static int change_range(struct mm *mm, virt_addr_t va, uint64_t size, enum vma_o
 		mn_invalidate_end(&range);
 	struct vma *dead = release_range(mm, me);
 	up_read(&mm->lock);
+	/* The spares a cut did not use go back with the dead VMAs, under one lock. */
+	for (unsigned i = 0; i < 2; i++)
+		if (spare[i]) {
+			spare[i]->next = dead;
+			dead = spare[i];
+		}
 	vma_free_chain(dead);
-	vma_free(spare[0]);
-	vma_free(spare[1]);
 	/* The VMAs were cut at the boundaries, so no block split can be needed: cannot fail. */
 	if (err)
 		panic("change_range: page-table change failed (%d) after the VMAs changed", err);
