@@ -208,21 +208,21 @@ int vm_populate(struct mm *mm, virt_addr_t va, uint64_t size)
 		return -EINVAL;
 	int err = 0;
 	/*
-	 * A populate mostly fills holes: once a page took its zero page, the
-	 * next one's is made before its look under vma_lock, which then finds
-	 * the hole and fills it at once, not in a second pass (one lock round
-	 * trip, VMA lookup and walk less per page). A page found mapped leaves
-	 * it for the next; the last one left is freed. A zero page that cannot
-	 * be made ahead fails the populate (-ENOMEM) if the next page is a
-	 * hole, and is no error otherwise: a failed allocation a hole needed
-	 * is never absorbed by trying again (the failure-injection suite
-	 * checks that each one is reported).
+	 * A populate mostly fills holes: the first page's zero page, and once a
+	 * page took its zero page the next one's, is made before its look under
+	 * vma_lock, which then finds the hole and fills it at once, not in a
+	 * second pass (one lock round trip, VMA lookup and walk less per page).
+	 * A page found mapped leaves it for the next; the last one left is
+	 * freed. A zero page that cannot be made ahead fails the populate
+	 * (-ENOMEM) if its page is a hole, and is no error otherwise: a failed
+	 * allocation a hole needed is never absorbed by trying again (the
+	 * failure-injection suite checks that each one is reported).
 	 */
 	phys_addr_t spare = 0;
 	bool filled = false;
 	down_read(&mm->lock);
 	for (virt_addr_t p = first; p < va + size && !err; p += PAGE_SIZE) {
-		int ahead_err = filled && !spare ? make_zero_page(&spare) : 0;
+		int ahead_err = (p == first || filled) && !spare ? make_zero_page(&spare) : 0;
 		err = resolve_page(mm, p, NULL, &spare, &filled, ahead_err);
 	}
 	up_read(&mm->lock);
