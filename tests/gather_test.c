@@ -298,6 +298,22 @@ static void protect_run_in_one_call(struct ktest *t)
 	EXPECT_EQ(t, arch_pte_protect_run(&slots[4], 1, 0, PT_READ | PT_WRITE | PT_USER, 0, &r),
 		  1u);
 	EXPECT_EQ(t, arch_pte_attrs(slots[4], 0) & PT_DIRTY, 0u);
+	/*
+	 * A memory-type change: where the arch needs break-before-make the run
+	 * stops before the first such leaf, untouched, and the walker breaks
+	 * it; elsewhere it is rewritten in place and must be flushed.
+	 */
+	pte_t before = slots[3];
+	unsigned done = arch_pte_protect_run(&slots[2], 2, 0, PT_READ | PT_USER | PT_DEVICE, 0, &r);
+	if (arch_pt_needs_bbm()) {
+		EXPECT_EQ(t, done, 0u);
+		EXPECT_EQ(t, r.changed, 0u);
+		EXPECT_EQ(t, slots[3], before);
+	} else {
+		EXPECT_EQ(t, done, 2u);
+		EXPECT_EQ(t, r.flushes, 2u);
+		EXPECT_EQ(t, arch_pte_attrs(slots[3], 0) & PT_DEVICE, (unsigned)PT_DEVICE);
+	}
 }
 
 static void contiguous_run_cleared_in_one_call(struct ktest *t)

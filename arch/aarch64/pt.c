@@ -316,23 +316,33 @@ unsigned arch_pte_protect_run(pte_t *slots, unsigned n, unsigned level, unsigned
 	unsigned i;
 	*out = (struct pte_run_change){0};
 	for (i = 0; i < n; i++) {
-		pte_t old = __atomic_load_n(&slots[i], __ATOMIC_RELAXED);
-		if (arch_pte_kind(old, level) != PTE_LEAF)
-			continue;
-		pte_t new = (old & kept) | tmpl;
-		if (new == old)
-			continue;
-		if (needs_bbm(old, new))
-			break; /* the caller breaks it first */
 		/*
 		 * Nothing here sets AF or dirty behind our back (no hardware
-		 * access/dirty management is enabled), but a later core's
-		 * would: compare-and-swap as x86-64 does, so the contract is one.
+		 * access/dirty management is enabled), but a later core's would:
+		 * compare-and-swap, rebuilding from what a failed one found, as
+		 * x86-64 does, so the contract is one.
 		 */
-		while (!__atomic_compare_exchange_n(&slots[i], &old, new, false, __ATOMIC_RELEASE,
-						    __ATOMIC_RELAXED))
-			new = (old & kept) | tmpl;
-		pte_run_change_note(out, i, leaf_needs_flush(old, new));
+		pte_t old = __atomic_load_n(&slots[i], __ATOMIC_RELAXED), new;
+		bool stop = false;
+		for (;;) {
+			if (arch_pte_kind(old, level) != PTE_LEAF ||
+			    (new = (old & kept) | tmpl) == old)
+				break;
+			/*
+			 * The same rule as the generic walker's `retranslates`
+			 * (pt.c) for every leaf arch_pte_make_leaf builds: an
+			 * output, memory type or nG change breaks first.
+			 */
+			if ((stop = needs_bbm(old, new)))
+				break;
+			if (__atomic_compare_exchange_n(&slots[i], &old, new, false,
+							__ATOMIC_RELEASE, __ATOMIC_RELAXED)) {
+				pte_run_change_note(out, i, leaf_needs_flush(old, new));
+				break;
+			}
+		}
+		if (stop)
+			break; /* the caller breaks it first */
 	}
 	/* As store(): visible to the walker, and nothing fetched after uses the old entries. */
 	if (out->changed)

@@ -175,7 +175,11 @@ static bool tree_in_use(const struct pt_op *op)
 	return op->gather || op->pt->live;
 }
 
-/* Does leaf `next` translate differently from the valid leaf `old` (more than permissions)? */
+/*
+ * Does leaf `next` translate differently from the valid leaf `old` (more
+ * than permissions)? arch_pte_protect_run() stops before the same leaves
+ * by its own rule; the two agree for every leaf arch_pte_make_leaf builds.
+ */
 static bool retranslates(pte_t old, pte_t next, unsigned level)
 {
 	unsigned diff = arch_pte_attrs(old, level) ^ arch_pte_attrs(next, level);
@@ -456,6 +460,12 @@ static unsigned visit_change(struct pt_op *op, pte_t *table, unsigned idx, pte_t
 			walk(op, NULL, pte, level - 1, va, seg_last);
 			return 1;
 		}
+		/* Without the prepare pass there is no reserve: has_blocks must have been set. */
+		if (!op->pt->has_blocks)
+			panic(
+			    "pt_run: a block at %#lx in a tree that never mapped one (has_blocks): "
+			    "its prepare pass was skipped",
+			    (unsigned long)va);
 		pte_t *child = split_block(op, &table[idx], pte, level, va);
 		if (child)
 			walk(op, child, 0, level - 1, va, seg_last);

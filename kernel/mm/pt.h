@@ -77,7 +77,11 @@ struct pt {
 	/*
 	 * A leaf above the last level (a block) was ever written (pt.c; never
 	 * cleared): without one, an unmap or protect has no table to count
-	 * before its commit. A tree never gets a block but through pt_map.
+	 * before its commit. A tree gets its own blocks only through pt_map.
+	 * An x86-64 user root also points at the kernel half's tables, blocks
+	 * included, with this false: safe because operations on a user tree
+	 * stay below the user top (vm_user_range_ok); a split found anyway
+	 * panics, naming this flag.
 	 */
 	bool has_blocks;
 	/*
