@@ -580,6 +580,7 @@ bench-images: kernel
 
 # Pagoda against Debian's Linux 6.1 under the same QEMU: make peer-bench (tools/peer/peer.mk).
 include tools/peer/peer.mk
+include tools/icount/icount.mk
 
 # DMA throughput while unmapping (kernel/bench/dma_plot.c, tools/dma_plot.py):
 # one boot with `bench bench.dma_plot`, its samples drawn with matplotlib to
@@ -623,7 +624,7 @@ include tools/fuzz.mk
 host-test: host-pt-test host-mem-test host-efi-test host-shell-test host-kbd-test
 	$(Q)for t in tools/test_ktest_run.py tools/test_bench.py tools/test_screen_check.py tools/test_dma_plot.py \
 		tools/test_trace_plot.py tools/test_bench_plot.py tools/test_pe_check.py tools/test_peer_bench.py \
-		tools/test_bench_threshold.py tools/test_bench_sweep.py tools/test_prof_table.py; do \
+		tools/test_bench_threshold.py tools/test_bench_sweep.py tools/test_prof_table.py tools/test_icount_profile.py; do \
 		out=$$(python3 $$t 2>&1) || { echo "$$out"; echo "host-test: $$t failed"; exit 1; }; \
 		echo "$$out" | tail -n 1; \
 	done
