@@ -47,6 +47,7 @@ enum pt_stop {
 	STOP_NONE,
 	STOP_NO_ROOM, /* the gather has no room for a leaf's frames: settle it */
 	STOP_REPLACED, /* a live entry was replaced: invalidate it everywhere first */
+	STOP_NEEDS_COUNT, /* a direct one-page map met a missing table: count first (pt_run) */
 };
 
 void (*pt_test_after_replace)(struct pt *pt, virt_addr_t va);
@@ -68,6 +69,7 @@ struct pt_op {
 	uint64_t flush_pages; /* set when the commit ends: 0 with flush_full */
 	struct mmu_gather *gather; /* when set: it flushes and frees, not us */
 	bool free_frames; /* unmap: queue the frames cleared leaves mapped */
+	bool direct; /* a one-page map committing without a count (pt_run) */
 	/*
 	 * The entries of the table being walked that this walk changed (leaves
 	 * cleared or downgraded, a block split, a child table unhooked), and
@@ -299,6 +301,10 @@ static void visit_map(struct pt_op *op, pte_t *table, unsigned idx, pte_t pte, u
 		return;
 	}
 	BUG_ON(level == 0);
+	if (op->direct) {
+		op->stop = STOP_NEEDS_COUNT; /* nothing written yet: pt_run counts, then commits */
+		return;
+	}
 	if (!op->commit) {
 		op->tables_needed++;
 		walk(op, NULL, 0, level - 1, va, seg_last);
@@ -695,6 +701,26 @@ static int pt_run(struct pt *pt, enum pt_op_kind kind, virt_addr_t va, phys_addr
 			pt->stopped_by = NULL;
 
 		/*
+		 * A map of one page (a fault's, a populate's) changes one entry, its
+		 * leaf, last: where every table on the way exists and the page is
+		 * a hole, it commits at once. Meeting a missing table or a mapped
+		 * page it has changed nothing, and goes the long way below, still
+		 * under the lock (the count finds the same error again).
+		 */
+		if (kind == PT_OP_MAP && size == PAGE_SIZE && !resumed) {
+			op.commit = op.direct = true;
+			walk(&op, table_ptr(pt->root), 0, PT_LEVELS - 1, op.va, last);
+			if (op.stop == STOP_NONE && !op.error)
+				goto committed;
+			op = (struct pt_op){.pt = pt,
+					    .kind = kind,
+					    .va = va,
+					    .pa = pa,
+					    .attrs = attrs | PT_READ,
+					    .gather = g,
+					    .free_frames = free_frames};
+		}
+		/*
 		 * Prepare: count, and refuse before anything changes. An unmap or
 		 * protect needs a table only to split a block and is refused only
 		 * for a break: in a tree of pages alone (every address space's)
@@ -732,6 +758,7 @@ static int pt_run(struct pt *pt, enum pt_op_kind kind, virt_addr_t va, phys_addr
 			panic("pt_run: prepare counted %lu tables, commit used %lu",
 			      (unsigned long)op.tables_needed,
 			      (unsigned long)(reserved - op.reserve_left));
+	committed:
 		commit_done(&op);
 		spin_unlock_irqrestore(&pt->lock, flags);
 		/*

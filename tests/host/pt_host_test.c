@@ -484,6 +484,43 @@ static void test_map_query_single_page(void)
 	pt_destroy(&pt);
 }
 
+/*
+ * A one-page map commits without counting when its tables exist (pt_run):
+ * into a missing table it backs off, unchanged, to count and allocate; into
+ * an existing one it writes its leaf and nothing else, allocating nothing;
+ * over a mapped page it fails with the tree as it was.
+ */
+static void test_one_page_map_direct_and_back_off(void)
+{
+	struct pt pt;
+	init_pt(&pt);
+	uint64_t va = 0x40201000, pa = PA0 + 0x5000;
+	uint64_t attempts = host_alloc_attempts, writes = fake_arch.pte_writes;
+	CHECK_EQ(MAP(&pt, va, pa, PG, RW), 0); /* three tables missing: the long way */
+	CHECK_EQ(host_alloc_attempts - attempts, 3);
+	CHECK_EQ(fake_arch.pte_writes - writes, 4); /* three tables, one leaf */
+	attempts = host_alloc_attempts;
+	writes = fake_arch.pte_writes;
+	CHECK_EQ(MAP(&pt, va + PG, pa + PG, PG, RW), 0); /* direct */
+	CHECK_EQ(host_alloc_attempts, attempts);
+	CHECK_EQ(fake_arch.pte_writes - writes, 1);
+	EXPECT_MAPPED(&pt, va + PG, pa + PG, 0, RW);
+	writes = fake_arch.pte_writes;
+	CHECK_EQ(MAP(&pt, va, pa + 7 * PG, PG, RO), -EEXIST);
+	CHECK_EQ(fake_arch.pte_writes, writes);
+	EXPECT_MAPPED(&pt, va, pa, 0, RW);
+	/* A missing table with the allocation failing: -ENOMEM, nothing written. */
+	frame_fail_after(0);
+	CHECK_EQ(MAP(&pt, va + SZ_2M, pa, PG, RW), -ENOMEM);
+	frame_fail_clear();
+	CHECK_EQ(fake_arch.pte_writes, writes);
+	EXPECT_UNMAPPED(&pt, va + SZ_2M);
+	CHECK_EQ(pt.stats.leaves_set, 2);
+	CHECK_FRAMES(&pt);
+	CHECK_TREE(&pt);
+	pt_destroy(&pt);
+}
+
 /* Maps 16 KiB across `boundary` (two pages each side) and checks the tables it took. */
 static void straddle(uint64_t boundary, uint64_t expect_tables)
 {
@@ -2392,6 +2429,7 @@ static const struct test_case cases[] = {
 	CASE(test_fake_arch_selftest),
 	CASE(test_empty_tree),
 	CASE(test_map_query_single_page),
+	CASE(test_one_page_map_direct_and_back_off),
 	CASE(test_map_straddles_2m_boundary),
 	CASE(test_map_straddles_1g_boundary),
 	CASE(test_map_straddles_512g_boundary),
