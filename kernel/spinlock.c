@@ -6,16 +6,18 @@
  * the previous holder's release store.
  */
 #include "kernel/spinlock.h"
+#include "kernel/atomic.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
 #include "kernel/sched/thread.h"
 
 /*
- * The CPU id is read once per call: a thread never leaves the CPU it was
- * made on (kernel/sched), and an interrupt handler runs where it
- * interrupted, so the id cannot change under us. The preemption count is
- * this CPU's (preempt_disable()), moved here directly for the same reason:
- * every lock and unlock is on the hot path of every MMU operation.
+ * spin_lock and spin_unlock read the CPU id once per call: a thread never
+ * leaves the CPU it was made on (kernel/sched), and an interrupt handler
+ * runs where it interrupted, so the id cannot change under us. They count
+ * preemption in this CPU's preempt_count directly (what preempt_disable()
+ * and preempt_enable() do) for the same reason: every lock and unlock is on
+ * the hot path of every MMU operation. spin_trylock, rarer, keeps the calls.
  */
 void spin_lock(spinlock_t *lock)
 {
@@ -23,6 +25,7 @@ void spin_lock(spinlock_t *lock)
 	if (unlikely(atomic_load_relaxed(&lock->holder) == (int32_t)me->id + 1))
 		panic("spin_lock: recursive acquisition of %p on cpu%u", (void *)lock, me->id);
 	me->preempt_count++; /* a preempted holder would leave its CPU's other threads spinning */
+	barrier(); /* counted before the lock is ours: the tick must not preempt a holder */
 	uint16_t ticket = atomic_fetch_add(&lock->next, 1);
 	while (atomic_load_acquire(&lock->owner) != ticket)
 		arch_cpu_relax();
@@ -50,6 +53,7 @@ void spin_unlock(spinlock_t *lock)
 	struct cpu *me = this_cpu();
 	atomic_store_relaxed(&lock->holder, 0);
 	atomic_store_release(&lock->owner, (uint16_t)(lock->owner + 1));
+	barrier(); /* uncounted only once the lock is given up (the compiler may not hoist it) */
 	me->preempt_count--; /* preempt_enable() */
 }
 

@@ -185,8 +185,11 @@ void arch_ipi_send(cpumask_t targets, enum ipi_kind kind)
 
 void x86_apic_send_init_sipi(uint32_t apic_id, uint8_t vector_page, bool init)
 {
+	/* As arch_ipi_send: no IPI from an interrupt handler between the two ICR writes. */
+	irqflags_t flags = arch_irq_save();
 	if (init)
 		apic_send(apic_id, ICR_INIT | ICR_ASSERT);
 	else
 		apic_send(apic_id, ICR_STARTUP | ICR_ASSERT | vector_page);
+	arch_irq_restore(flags);
 }

@@ -47,7 +47,7 @@ enum pt_stop {
 	STOP_NONE,
 	STOP_NO_ROOM, /* the gather has no room for a leaf's frames: settle it */
 	STOP_REPLACED, /* a live entry was replaced: invalidate it everywhere first */
-	STOP_NEEDS_COUNT, /* a direct one-page map met a missing table: count first (pt_run) */
+	STOP_NEEDS_COUNT, /* a direct one-page map met a missing table, unchanged: count (pt_run) */
 };
 
 void (*pt_test_after_replace)(struct pt *pt, virt_addr_t va);
@@ -612,6 +612,7 @@ static void free_chain(phys_addr_t chain)
 static void commit_done(struct pt_op *op)
 {
 	struct pt *pt = op->pt;
+	BUG_ON(op->stop == STOP_NEEDS_COUNT); /* pt_run counts and commits again instead */
 	if (op->make_slot || (op->stop != STOP_NONE && !op->gather))
 		pt->stopped_by = op; /* pt_run's op: the same object on every resume */
 	if (!op->flush || !pt->live || op->gather) {
@@ -710,8 +711,10 @@ static int pt_run(struct pt *pt, enum pt_op_kind kind, virt_addr_t va, phys_addr
 		if (kind == PT_OP_MAP && size == PAGE_SIZE && !resumed) {
 			op.commit = op.direct = true;
 			walk(&op, table_ptr(pt->root), 0, PT_LEVELS - 1, op.va, last);
-			if (op.stop == STOP_NONE && !op.error)
+			if (op.stop == STOP_NONE && !op.error) {
+				pt->stats.direct_maps++;
 				goto committed;
+			}
 			op = (struct pt_op){.pt = pt,
 					    .kind = kind,
 					    .va = va,

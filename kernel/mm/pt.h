@@ -51,6 +51,7 @@ struct pt_stats {
 	uint64_t full_flushes; /* live tree: whole-TLB invalidations, on every CPU */
 	uint64_t breaks; /* live entries made invalid before their replacement (break-before-make) */
 	uint64_t runs_cleared; /* contiguous runs cleared with one arch call */
+	uint64_t direct_maps; /* one-page maps committed without the counting pass */
 };
 
 /* A range of a tree's virtual addresses, [first, last], named for messages. */

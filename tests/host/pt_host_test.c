@@ -497,11 +497,13 @@ static void test_one_page_map_direct_and_back_off(void)
 	uint64_t va = 0x40201000, pa = PA0 + 0x5000;
 	uint64_t attempts = host_alloc_attempts, writes = fake_arch.pte_writes;
 	CHECK_EQ(MAP(&pt, va, pa, PG, RW), 0); /* three tables missing: the long way */
+	CHECK_EQ(pt.stats.direct_maps, 0);
 	CHECK_EQ(host_alloc_attempts - attempts, 3);
 	CHECK_EQ(fake_arch.pte_writes - writes, 4); /* three tables, one leaf */
 	attempts = host_alloc_attempts;
 	writes = fake_arch.pte_writes;
 	CHECK_EQ(MAP(&pt, va + PG, pa + PG, PG, RW), 0); /* direct */
+	CHECK_EQ(pt.stats.direct_maps, 1);
 	CHECK_EQ(host_alloc_attempts, attempts);
 	CHECK_EQ(fake_arch.pte_writes - writes, 1);
 	EXPECT_MAPPED(&pt, va + PG, pa + PG, 0, RW);
@@ -516,6 +518,7 @@ static void test_one_page_map_direct_and_back_off(void)
 	CHECK_EQ(fake_arch.pte_writes, writes);
 	EXPECT_UNMAPPED(&pt, va + SZ_2M);
 	CHECK_EQ(pt.stats.leaves_set, 2);
+	CHECK_EQ(pt.stats.direct_maps, 1); /* neither the mapped page nor the missing table */
 	CHECK_FRAMES(&pt);
 	CHECK_TREE(&pt);
 	pt_destroy(&pt);
