@@ -665,6 +665,19 @@ static irqflags_t lock_tree(struct pt *pt, const void *me)
 	}
 }
 
+/* A fresh operation from `va` (mapping `pa` there): at the start, again, or resumed. */
+static struct pt_op op_from(struct pt *pt, enum pt_op_kind kind, virt_addr_t va, phys_addr_t pa,
+			    unsigned attrs, struct mmu_gather *g, bool free_frames)
+{
+	return (struct pt_op){.pt = pt,
+			      .kind = kind,
+			      .va = va,
+			      .pa = pa,
+			      .attrs = attrs | PT_READ,
+			      .gather = g,
+			      .free_frames = free_frames};
+}
+
 static int pt_run(struct pt *pt, enum pt_op_kind kind, virt_addr_t va, phys_addr_t pa,
 		  uint64_t size, unsigned attrs, struct mmu_gather *g, bool free_frames)
 {
@@ -678,13 +691,7 @@ static int pt_run(struct pt *pt, enum pt_op_kind kind, virt_addr_t va, phys_addr
 	    !IS_ALIGNED(size, PAGE_SIZE) || va + (size - 1) < va || pa + (size - 1) < pa ||
 	    ((va + (size - 1)) >> root_shift) - (va >> root_shift) >= PT_ENTRIES)
 		return -EINVAL;
-	struct pt_op op = {.pt = pt,
-			   .kind = kind,
-			   .va = va,
-			   .pa = pa,
-			   .attrs = attrs | PT_READ,
-			   .gather = g,
-			   .free_frames = free_frames};
+	struct pt_op op = op_from(pt, kind, va, pa, attrs, g, free_frames);
 	virt_addr_t last = va + (size - 1);
 	/* Tables reserved but not used by a stopped commit: the resumed walk needs no more. */
 	phys_addr_t carried = 0;
@@ -715,13 +722,7 @@ static int pt_run(struct pt *pt, enum pt_op_kind kind, virt_addr_t va, phys_addr
 				pt->stats.direct_maps++;
 				goto committed;
 			}
-			op = (struct pt_op){.pt = pt,
-					    .kind = kind,
-					    .va = va,
-					    .pa = pa,
-					    .attrs = attrs | PT_READ,
-					    .gather = g,
-					    .free_frames = free_frames};
+			op = op_from(pt, kind, va, pa, attrs, g, free_frames);
 		}
 		/*
 		 * Prepare: count, and refuse before anything changes. An unmap or
@@ -782,13 +783,8 @@ static int pt_run(struct pt *pt, enum pt_op_kind kind, virt_addr_t va, phys_addr
 		carried_count = op.reserve_left;
 		make_slot = op.make_slot;
 		make_value = op.make_value;
-		op = (struct pt_op){.pt = pt,
-				    .kind = kind,
-				    .va = op.resume_va,
-				    .pa = pa + (op.resume_va - va),
-				    .attrs = attrs | PT_READ,
-				    .gather = g,
-				    .free_frames = free_frames};
+		op = op_from(pt, kind, op.resume_va, pa + (op.resume_va - va), attrs, g,
+			     free_frames);
 	}
 }
 
