@@ -19,6 +19,16 @@
  * by longjmp from the tick (a ktest timeout) can leak the announcement.
  * Readers that are not inside yet defer to any announced writer: that is
  * the writer preference. Readers already inside are never asked to leave.
+ *
+ * The fast paths: a reader takes a read hold by one compare-and-swap on
+ * `state` when no writer holds or waits (the writer's bits are set under
+ * the queue lock, so a reader that lost the race to them finds them and
+ * goes the slow way), and a reader leaves by one when it is not the last
+ * one out with a writer waiting. That one leaves under the queue lock and
+ * wakes the writers there, as every release did before: its unlock is its
+ * last touch, so a writer that comes in may free the rwsem at once. A fast
+ * leave's last touch is its compare-and-swap: a writer announced after the
+ * reader looked changes `state`, the swap fails, and the reader looks again.
  */
 #include "kernel/sync/rwsem.h"
 #include "kernel/cmdline.h"
@@ -58,25 +68,60 @@ static void rwsem_check_context(const char *fn)
 		panic("%s: %s would sleep holding a spinlock", fn, me->name);
 }
 
+#define RWSEM_WRITER  (1u << 31) /* held for write */
+#define RWSEM_WAITING (1u << 30) /* writers_waiting > 0 */
+#define RWSEM_READERS (RWSEM_WAITING - 1) /* the read holds' count */
+
+/* Without the queue lock: a read hold if no writer holds or awaits it. */
+static bool read_fast(struct rwsem *s)
+{
+	uint32_t w = atomic_load_relaxed(&s->state);
+	while (!(w & (RWSEM_WRITER | RWSEM_WAITING)))
+		if (atomic_cmpxchg(&s->state, &w, w + 1))
+			return true;
+	return false;
+}
+
 /* Queue lock held: takes a read hold if no writer holds it or (preference) waits. */
 static bool read_take(void *arg)
 {
 	struct rwsem *s = arg;
-	if (s->writer || (s->writers_waiting && !rwsem_readers_barge()))
-		return false;
-	s->readers++;
+	uint32_t w = atomic_load_relaxed(&s->state);
+	for (;;) {
+		if ((w & RWSEM_WRITER) || ((w & RWSEM_WAITING) && !rwsem_readers_barge()))
+			return false;
+		if (atomic_cmpxchg(&s->state, &w, w + 1))
+			return true;
+	}
+}
+
+/*
+ * Queue lock held: sets the writer bit if nobody holds `s` (fast readers
+ * may be leaving meanwhile: compare-and-swap), clearing the waiting bit
+ * when `announced` and it was the last writer waiting.
+ */
+static bool write_claim(struct rwsem *s, bool announced)
+{
+	uint32_t w = atomic_load_relaxed(&s->state);
+	for (;;) {
+		if (w & (RWSEM_WRITER | RWSEM_READERS))
+			return false;
+		uint32_t next = w | RWSEM_WRITER;
+		if (announced && s->writers_waiting == 1)
+			next &= ~RWSEM_WAITING;
+		if (atomic_cmpxchg(&s->state, &w, next))
+			break;
+	}
+	s->writer = thread_current();
+	if (announced)
+		s->writers_waiting--;
 	return true;
 }
 
 /* Queue lock held: takes the write hold if nobody holds it; the caller was announced. */
 static bool write_take(void *arg)
 {
-	struct rwsem *s = arg;
-	if (s->writer || s->readers)
-		return false;
-	s->writer = thread_current();
-	s->writers_waiting--;
-	return true;
+	return write_claim(arg, true);
 }
 
 /* Runs `take` once under the queue lock: the trylocks. */
@@ -108,7 +153,9 @@ static bool down_check(void *arg)
 	if (first && d->writer) {
 		if (d->s->writer == thread_current())
 			panic("down_write: %s already holds %p", d->s->writer->name, (void *)d->s);
-		d->s->writers_waiting++;
+		/* From now on no reader comes in by the fast path. */
+		if (d->s->writers_waiting++ == 0)
+			atomic_fetch_or(&d->s->state, RWSEM_WAITING);
 	}
 	bool taken = d->take(d->s);
 	if (!taken && first)
@@ -116,38 +163,55 @@ static bool down_check(void *arg)
 	return taken;
 }
 
-/* Both downs: one wait, whose first check may announce the caller. */
-static void down_common(struct rwsem *s, bool (*take)(void *arg), bool writer, const char *fn)
+/* Both downs' slow path (the caller checked the context): one wait, whose first check may
+ * announce the caller. */
+static void down_common(struct rwsem *s, bool (*take)(void *arg), bool writer)
 {
-	rwsem_check_context(fn);
 	struct down d = {s, take, writer, true};
 	wait_queue_wait(&s->wq, down_check, &d);
 }
 
 void down_read(struct rwsem *s)
 {
-	down_common(s, read_take, false, "down_read");
+	rwsem_check_context("down_read");
+	if (!read_fast(s))
+		down_common(s, read_take, false);
 }
 
 bool down_read_trylock(struct rwsem *s)
 {
-	return take_now(s, read_take);
+	return read_fast(s) || take_now(s, read_take);
+}
+
+static void up_read_check(struct rwsem *s, uint32_t w)
+{
+	if (!(w & RWSEM_READERS) || (w & RWSEM_WRITER))
+		panic("up_read: %p is not held for read", (void *)s);
 }
 
 void up_read(struct rwsem *s)
 {
+	uint32_t w = atomic_load_relaxed(&s->state);
+	for (;;) {
+		up_read_check(s, w);
+		/* Only a writer can be waiting for the last reader to leave: that one wakes it. */
+		if ((w & RWSEM_READERS) == 1 && (w & RWSEM_WAITING))
+			break;
+		if (atomic_cmpxchg(&s->state, &w, w - 1))
+			return;
+	}
 	irqflags_t flags = spin_lock_irqsave(&s->wq.lock);
-	if (s->readers == 0 || s->writer)
-		panic("up_read: %p is not held for read", (void *)s);
-	/* Only a writer can be waiting for the last reader to leave. */
-	if (--s->readers == 0)
+	w = atomic_fetch_sub(&s->state, 1);
+	up_read_check(s, w);
+	if ((w & RWSEM_READERS) == 1)
 		wait_queue_wake_all_locked(&s->wq);
 	spin_unlock_irqrestore(&s->wq.lock, flags);
 }
 
 void down_write(struct rwsem *s)
 {
-	down_common(s, write_take, true, "down_write");
+	rwsem_check_context("down_write");
+	down_common(s, write_take, true);
 }
 
 /*
@@ -157,11 +221,7 @@ void down_write(struct rwsem *s)
  */
 static bool write_try(void *arg)
 {
-	struct rwsem *s = arg;
-	if (s->writer || s->readers)
-		return false;
-	s->writer = thread_current();
-	return true;
+	return write_claim(arg, false);
 }
 
 bool down_write_trylock(struct rwsem *s)
@@ -175,7 +235,10 @@ static void write_release(struct rwsem *s, uint32_t readers, const char *fn)
 	if (s->writer != thread_current())
 		panic("%s: %p is not held for write by %s", fn, (void *)s, thread_current()->name);
 	s->writer = NULL;
-	s->readers = readers;
+	/* No read hold can be taken meanwhile (the writer bit): only this changes `state`. */
+	uint32_t w = atomic_load_relaxed(&s->state);
+	while (!atomic_cmpxchg(&s->state, &w, (w & ~RWSEM_WRITER) + readers))
+		;
 }
 
 void up_write(struct rwsem *s)
@@ -190,7 +253,7 @@ void downgrade_write(struct rwsem *s)
 {
 	irqflags_t flags = spin_lock_irqsave(&s->wq.lock);
 	write_release(s, 1, "downgrade_write");
-	/* Waiting readers may come in now; waiting writers find `readers` and sleep again. */
+	/* Waiting readers may come in now; waiting writers find a reader and sleep again. */
 	wait_queue_wake_all_locked(&s->wq);
 	spin_unlock_irqrestore(&s->wq.lock, flags);
 }

@@ -6,8 +6,13 @@
  * context, interrupts on, no spinlock held.
  *
  * Invariants:
- *  - `readers` > 0 and `writer` set never hold at once; all three fields
- *    change only under the queue's lock.
+ *  - `state` holds the read holds' count and two bits, "a writer holds it"
+ *    and "a writer waits" (writers_waiting > 0); a read count > 0 and the
+ *    writer bit never hold at once. The bits, `writers_waiting` and
+ *    `writer` change only under the queue's lock. A reader comes in, and
+ *    a reader that is not the last one out with a writer waiting leaves,
+ *    by one compare-and-swap on `state` without that lock: a fault or an
+ *    unmap takes and drops mm->lock for read each time (docs/mm.md).
  *  - Writer preference: once a writer waits (`writers_waiting` > 0), no new
  *    reader gets in, so a stream of overlapping readers cannot starve it;
  *    readers already inside finish, the last one wakes the writer.
@@ -24,7 +29,7 @@
 
 struct rwsem {
 	struct wait_queue wq;	  /* its lock protects the fields below */
-	uint32_t readers;	  /* threads holding it for read */
+	uint32_t state;		  /* read holds, and whether a writer holds or waits (rwsem.c) */
 	uint32_t writers_waiting; /* writers asleep (or about to sleep) in down_write */
 	struct thread *writer;	  /* the thread holding it for write, or NULL */
 	uint64_t contended;	  /* acquisitions that had to sleep */
