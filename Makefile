@@ -302,6 +302,8 @@ FAILINJECT_CASE := failinject.every_allocation_failure_backs_out
 # or takes its write right (CONCUR_HOLE_PROTECT_CASE).
 CONCUR_UNMAP_CASE := concur.faults_run_beside_a_parked_unmap
 CONCUR_RWSEM_CASE := concur.writer_waits_and_is_preferred
+# The last reader out leaves by the lock-free path and wakes nobody: the writer sleeps on.
+CONCUR_LAST_READER_CASE := concur.last_reader_out_wakes_the_writer
 CONCUR_MIXED_CASE := concur.fault_beside_a_mixed_protect_takes_nothing
 CONCUR_HOLE_CASE := concur.map_into_the_hole_of_a_parked_unmap_survives
 CONCUR_HOLE_PROTECT_CASE := concur.map_into_the_hole_of_a_parked_protect_keeps_its_rights
@@ -338,6 +340,7 @@ test-negative: deps kernel
 	$(call negative_check,xcall.break=drain_early,--expect-fail ipi.nowait_then_drain,ipi.nowait_then_drain)
 	$(call negative_check,mm.break=unmap_vma_alive,--expect-fail $(CONCUR_UNMAP_CASE),$(CONCUR_UNMAP_CASE))
 	$(call negative_check,sync.break=readers_barge,--expect-fail $(CONCUR_RWSEM_CASE),$(CONCUR_RWSEM_CASE))
+	$(call negative_check,sync.break=last_reader_fast,--expect-fail $(CONCUR_LAST_READER_CASE),$(CONCUR_LAST_READER_CASE))
 	$(call negative_check,mm.break=fault_removes_perm,--expect-fail $(CONCUR_MIXED_CASE),$(CONCUR_MIXED_CASE))
 	$(call negative_check,mm.break=mark_unowned,--expect-fail $(CONCUR_HOLE_CASE),$(CONCUR_HOLE_CASE))
 	$(call negative_check,mm.break=mark_unowned,--expect-fail $(CONCUR_HOLE_PROTECT_CASE),$(CONCUR_HOLE_PROTECT_CASE))

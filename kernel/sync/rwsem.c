@@ -2,12 +2,13 @@
 /*
  * The sleeping reader-writer lock (see rwsem.h).
  *
- * Every acquisition is a condition checked under the wait queue's lock
- * (wait_queue_wait): the condition itself takes the lock when it can, so
- * "can I have it" and "it is mine" are one step and no wake-up is lost.
- * Releases change the state and wake every waiter in one section under
- * that lock, so the unlock is a release's last touch of the rwsem: a
- * thread that takes it next may free it at once, as with mutex_unlock.
+ * Every acquisition but a reader's fast one (below) is a condition checked
+ * under the wait queue's lock (wait_queue_wait): the condition itself
+ * takes the lock when it can, so "can I have it" and "it is mine" are one
+ * step and no wake-up is lost. A release that may have to wake someone
+ * changes the state and wakes every waiter in one section under that lock,
+ * so the unlock is that release's last touch of the rwsem: a thread that
+ * takes it next may free it at once, as with mutex_unlock.
  * Each waiter re-checks its condition. Waking all is O(waiters) per
  * release, but the waiters of one address space are at most one per CPU,
  * and it keeps the hand-over rules in one place (the conditions below)
@@ -38,12 +39,12 @@
 #include "kernel/sched/thread.h"
 
 /* The words of `sync.break=`, in this order. */
-enum rwsem_break { RWSEM_BREAK_NONE, RWSEM_BREAK_READERS_BARGE };
+enum rwsem_break { RWSEM_BREAK_NONE, RWSEM_BREAK_READERS_BARGE, RWSEM_BREAK_LAST_READER_FAST };
 CMDLINE_PARAM(sync_break_param, .key = "sync.break", .kind = CMDLINE_ENUM,
-	      .values = "none|readers_barge", .def = "none",
+	      .values = "none|readers_barge|last_reader_fast", .def = "none",
 	      .help = "test-only: break the reader-writer lock (the rwsem suite must then fail)");
 
-bool rwsem_readers_barge(void)
+static bool rwsem_broken(enum rwsem_break which)
 {
 	static int broken = -1; /* read once: the command line does not change */
 	int b = atomic_load_relaxed(&broken);
@@ -53,7 +54,12 @@ bool rwsem_readers_barge(void)
 			printk("rwsem: WARNING: sync.break is set: tests must fail");
 		atomic_store_relaxed(&broken, b);
 	}
-	return b == RWSEM_BREAK_READERS_BARGE;
+	return b == (int)which;
+}
+
+bool rwsem_readers_barge(void)
+{
+	return rwsem_broken(RWSEM_BREAK_READERS_BARGE);
 }
 
 /* May sleep: the same checks as mutex_lock, named for the caller. */
@@ -194,8 +200,12 @@ void up_read(struct rwsem *s)
 	uint32_t w = atomic_load_relaxed(&s->state);
 	for (;;) {
 		up_read_check(s, w);
-		/* Only a writer can be waiting for the last reader to leave: that one wakes it. */
-		if ((w & RWSEM_READERS) == 1 && (w & RWSEM_WAITING))
+		/*
+		 * Only a writer can be waiting for the last reader to leave: that
+		 * one wakes it (sync.break=last_reader_fast leaves it asleep).
+		 */
+		if ((w & RWSEM_READERS) == 1 && (w & RWSEM_WAITING) &&
+		    !rwsem_broken(RWSEM_BREAK_LAST_READER_FAST))
 			break;
 		if (atomic_cmpxchg(&s->state, &w, w - 1))
 			return;
@@ -235,10 +245,8 @@ static void write_release(struct rwsem *s, uint32_t readers, const char *fn)
 	if (s->writer != thread_current())
 		panic("%s: %p is not held for write by %s", fn, (void *)s, thread_current()->name);
 	s->writer = NULL;
-	/* No read hold can be taken meanwhile (the writer bit): only this changes `state`. */
-	uint32_t w = atomic_load_relaxed(&s->state);
-	while (!atomic_cmpxchg(&s->state, &w, (w & ~RWSEM_WRITER) + readers))
-		;
+	/* Nobody can take or drop a read hold while the writer bit is set: one add clears it. */
+	atomic_fetch_add(&s->state, readers - RWSEM_WRITER);
 }
 
 void up_write(struct rwsem *s)
