@@ -115,15 +115,22 @@ static uint32_t writers_queued(void)
 	return atomic_load_acquire(&sem.writers_waiting);
 }
 
+/* Takes `sem` for read, then starts a locker on the first other CPU; NULL, `sem` free, if it cannot. */
+static struct thread *read_then_start(struct locker *l, bool write)
+{
+	down_read(&sem);
+	struct thread *th = start_locker(l, 0, write);
+	if (!th)
+		up_read(&sem); /* the cases after this one need it free */
+	return th;
+}
+
 static void readers_share(struct ktest *t)
 {
 	if (other_cpu(0) < 0)
 		KTEST_SKIP(t, "needs 2 CPUs");
 	static struct locker r;
-	down_read(&sem);
-	struct thread *th = start_locker(&r, 0, false);
-	if (!th)
-		up_read(&sem); /* the cases after this one need it free */
+	struct thread *th = read_then_start(&r, false);
 	ASSERT_TRUE(t, th != NULL);
 	EXPECT_TRUE(t, wait_flag(&r.in, 2000)); /* in beside us */
 	atomic_store_release(&r.release, 1);
@@ -138,10 +145,7 @@ static void writer_waits_and_is_preferred(struct ktest *t)
 	if (other_cpu(1) < 0)
 		KTEST_SKIP(t, "needs 3 CPUs");
 	static struct locker w, r;
-	down_read(&sem);
-	struct thread *wt = start_locker(&w, 0, true);
-	if (!wt)
-		up_read(&sem);
+	struct thread *wt = read_then_start(&w, true);
 	ASSERT_TRUE(t, wt != NULL);
 	EXPECT_EQ(t, writers_queued(), 1u);
 	EXPECT_FALSE(t, atomic_load_acquire(&w.in)); /* a reader holds it */
@@ -179,10 +183,7 @@ static void last_reader_out_wakes_the_writer(struct ktest *t)
 	if (other_cpu(0) < 0)
 		KTEST_SKIP(t, "needs 2 CPUs");
 	static struct locker w;
-	down_read(&sem);
-	struct thread *wt = start_locker(&w, 0, true);
-	if (!wt)
-		up_read(&sem);
+	struct thread *wt = read_then_start(&w, true);
 	ASSERT_TRUE(t, wt != NULL);
 	EXPECT_EQ(t, writers_queued(), 1u);
 	up_read(&sem);
