@@ -262,8 +262,11 @@ void soak_kernel_counts(uint64_t *remaps, uint64_t *reads);
 void soak_kblock_start(void);
 /* Idempotent: unmaps and frees what is mapped, prints the counts if it split. */
 void soak_kblock_finish(void);
-/* Thread 0 steps the block (map; split and unmap) now and then; the others read it. */
-void soak_kblock_cycle(unsigned me, uint64_t cycle);
+/*
+ * Thread 0 steps the block (map; split and unmap) on its first cycle and
+ * every SOAK_KBLOCK_EVERY of its own after; the others read it.
+ */
+void soak_kblock_cycle(unsigned me);
 /* Splits made so far; -1 when the part is skipped (no 2 MiB frame run). */
 int64_t soak_kblock_splits(void);
 

@@ -206,7 +206,7 @@ void soak_kernel_cycle(unsigned me, uint64_t cycle, uint64_t *rng)
 			return;
 		}
 	}
-	soak_kblock_cycle(me, cycle);
+	soak_kblock_cycle(me);
 	for (unsigned n = 0; n < SOAK_KERNEL_READS && ks.nr > 1 && !soak_stopping(); n++) {
 		struct kread k = {.page = (unsigned)(soak_rng_next(rng) % ks.nr)};
 		if (k.page == me)
