@@ -214,8 +214,11 @@ def draw(rows, out, title):
     err = [[r["ratio"] - r["ratio_min"] for r in rows], [r["ratio_max"] - r["ratio"] for r in rows]]
     colours = ["#2ca02c" if goal_met(r) else "#d62728" for r in rows]
     bars = ax1.bar(x, ratio, yerr=err, capsize=4, color=colours)
-    ax1.bar_label(bars, labels=[f"{v:.2f}x" for v in ratio], label_type="center", fontsize=8,
-                  color="white")
+    # Each label sits halfway up to 1.0 (or the bar's top, if lower): below every goal mark and
+    # the 1.0 line, which a label at the bar's centre could sit on.
+    for bar, v in zip(bars, ratio):
+        ax1.text(bar.get_x() + bar.get_width() / 2, min(v, 1.0) / 2, f"{v:.2f}x", ha="center",
+                 va="center", fontsize=8, color="white")
     ax1.scatter(x, [r["goal"] for r in rows], marker="_", s=600, linewidths=2.5,
                 color="#6a3d9a", zorder=3, label="goal")
     ax1.axhline(1.0, color="grey", linestyle="--", linewidth=1)
@@ -226,7 +229,8 @@ def draw(rows, out, title):
     width = 0.4
     pag = [r.get("pagoda_ipis_op", 0) for r in rows]
     lin = [r.get("linux_ipis_op", 0) for r in rows]
-    ax2.bar([i - width / 2 for i in x], pag, width, label="Pagoda (sent)", color="#1f77b4")
+    ax2.bar([i - width / 2 for i in x], pag, width, label="Pagoda (sent, wakes included)",
+            color="#1f77b4")
     ax2.bar([i + width / 2 for i in x], lin, width, label="Linux (function-call IPIs received)",
             color="#ff7f0e")
     ax2.set_xticks(list(x), names, rotation=30, ha="right")
@@ -276,6 +280,14 @@ def boot(label, cmd, log, args, exit_style, scenarios):
     return results, info, problems
 
 
+def replay(label, log, scenarios):
+    """One earlier boot's log, read back; returns (results, info, problems) as boot() does."""
+    if not log.exists():
+        return {}, {}, [f"{label}: no log {log} to replay"]
+    results, errors, end_seen, info = parse_boot(log.read_bytes().decode("utf-8", "replace"))
+    return results, info, boot_problems(label, results, errors, end_seen, None, scenarios)
+
+
 def parse_args(argv):
     ap = argparse.ArgumentParser(prog="peer_bench.py", description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=3)
@@ -287,13 +299,20 @@ def parse_args(argv):
     ap.add_argument("--qemu", default="qemu-system-x86_64", help="for its --version")
     ap.add_argument("--machine", default="?", help="the QEMU machine options, for the table")
     ap.add_argument("--pagoda-mode", default="?", help="Pagoda's tlb= mode, for the table")
-    ap.add_argument("--pagoda-cmd", required=True)
-    ap.add_argument("--pagoda-exit-style", choices=["x86", "semihosting"], required=True)
-    ap.add_argument("--linux-cmd", required=True)
+    ap.add_argument("--pagoda-cmd")
+    ap.add_argument("--pagoda-exit-style", choices=["x86", "semihosting"])
+    ap.add_argument("--linux-cmd")
     ap.add_argument("--timeout", type=float, default=300, help="per boot, seconds")
+    ap.add_argument("--replay", action="store_true",
+                    help="boot nothing: tabulate and draw the logs of the last --rounds rounds "
+                         "left in --log-dir")
     args = ap.parse_args(argv)
     if args.rounds < 1:
         ap.error("--rounds must be at least 1")
+    if not args.replay:
+        for opt in ("pagoda_cmd", "pagoda_exit_style", "linux_cmd"):
+            if getattr(args, opt) is None:
+                ap.error(f"--{opt.replace('_', '-')} is required unless --replay")
     args.scenarios = [s for s in SCENARIOS if bench.selected(s, args.only)]
     if not args.scenarios:
         ap.error(f"--only {args.only}: matches no scenario")
@@ -305,12 +324,19 @@ def main(argv=None):
     rounds, problems, meta = [], [], {}
     try:
         for r in range(args.rounds):
-            pagoda, _, p = boot(f"round {r + 1} Pagoda", args.pagoda_cmd,
-                                args.log_dir / f"peer-pagoda-{r}.log", args,
+            plog, llog = args.log_dir / f"peer-pagoda-{r}.log", args.log_dir / f"peer-linux-{r}.log"
+            if args.replay:
+                pagoda, _, p = replay(f"round {r + 1} Pagoda", plog, args.scenarios)
+                problems += p
+                linux, info, p = replay(f"round {r + 1} Linux", llog, args.scenarios)
+                problems += p
+                meta.update(info)
+                rounds.append((pagoda, linux))
+                continue
+            pagoda, _, p = boot(f"round {r + 1} Pagoda", args.pagoda_cmd, plog, args,
                                 args.pagoda_exit_style, args.scenarios)
             problems += p
-            linux, info, p = boot(f"round {r + 1} Linux", args.linux_cmd,
-                                  args.log_dir / f"peer-linux-{r}.log", args, "poweroff",
+            linux, info, p = boot(f"round {r + 1} Linux", args.linux_cmd, llog, args, "poweroff",
                                   args.scenarios)
             problems += p
             meta.update(info)
@@ -318,7 +344,8 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("\npeer-bench: interrupted; QEMU killed", file=sys.stderr)
         return 130
-    meta.update(qemu=qemu_version(args.qemu), git=git_revision(), rounds=args.rounds,
+    git = "(the logs' build; replayed)" if args.replay else git_revision()
+    meta.update(qemu=qemu_version(args.qemu), git=git, rounds=args.rounds,
                 machine=args.machine, pagoda_mode=f"tlb={args.pagoda_mode}")
     rows = summarize(args.scenarios, rounds)
     print()

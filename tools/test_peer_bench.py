@@ -71,6 +71,23 @@ class ParseTest(unittest.TestCase):
         self.assertIn("Linux: no BENCH_END line", problems)
         self.assertIn("Linux: no result for scenario munmap_1", problems)
 
+    def test_replay_reads_the_logs_back_and_names_a_missing_one(self):
+        import tempfile
+        from pathlib import Path
+        with tempfile.TemporaryDirectory() as d:
+            log = Path(d) / "peer-pagoda-0.log"
+            log.write_text(boot_text([pagoda_line("munmap_1", 1_000_000)]))
+            results, _, problems = peer_bench.replay("Pagoda", log, ["munmap_1"])
+            self.assertEqual(problems, [])
+            self.assertEqual(results["munmap_1"][0]["ns"], 1_000_000)
+            missing = Path(d) / "peer-linux-0.log"
+            _, _, problems = peer_bench.replay("Linux", missing, ["munmap_1"])
+            self.assertEqual(problems, [f"Linux: no log {missing} to replay"])
+            log.write_text(boot_text([pagoda_line("munmap_1", 1_000_000)], end=False))
+            _, _, problems = peer_bench.replay("Pagoda", log, ["munmap_1", "mprotect"])
+            self.assertEqual(problems, ["Pagoda: no BENCH_END line",
+                                        "Pagoda: no result for scenario mprotect"])
+
     def test_failed_exit_is_a_problem(self):
         problems = peer_bench.boot_problems("Pagoda", {"munmap_1": [{}]}, [], True,
                                             "37 (kernel: panic)", ["munmap_1"])

@@ -77,3 +77,15 @@ ifneq ($(filter 1,$(BENCH_PROFILE)),)
 		> $(BUILD)/peer-profile.md
 	@echo "peer-bench: Pagoda's profile in $(BUILD)/peer-profile.md"
 endif
+
+.PHONY: peer-bench-replot
+# The table and chart again from the logs the last `make peer-bench` left in $(BUILD)
+# (its first ROUNDS rounds), booting nothing: after a change to how they are drawn.
+peer-bench-replot:
+	$(Q)sh tools/deps.sh plots $(ARCH)
+	$(Q)$(PLOT_PYTHON) tools/peer_bench.py --replay --rounds $(ROUNDS) --only '$(PEER_ONLY)' \
+		--log-dir $(BUILD) --markdown $(BUILD)/peer-bench.md --png $(BUILD)/peer-bench.png \
+		--title 'Pagoda against Linux ($(ARCH), CPUS=$(CPUS), MEM=$(MEM))' \
+		--qemu $(firstword $(QEMU_COMMON)) \
+		--machine=$(call shell_quote,$(strip $(wordlist 2,100,$(QEMU_COMMON)))) \
+		--pagoda-mode '$(PEER_MODE)$(if $(filter 1,$(PEER_SPIN)), bench.spin)'
