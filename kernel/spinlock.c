@@ -19,17 +19,26 @@
  * and preempt_enable() do) for the same reason: every lock and unlock is on
  * the hot path of every MMU operation. spin_trylock, rarer, keeps the calls.
  */
+/* Out of line, so the uncontended path saves no registers for the loop's calls. */
+static __attribute__((noinline)) void spin_lock_wait(spinlock_t *lock, uint16_t ticket)
+{
+	while (atomic_load_acquire(&lock->owner) != ticket)
+		arch_cpu_relax();
+}
+
 void spin_lock(spinlock_t *lock)
 {
 	struct cpu *me = this_cpu();
-	if (unlikely(atomic_load_relaxed(&lock->holder) == (int32_t)me->id + 1))
+	/* Read once: the atomics below are compiler barriers, and would reload it. */
+	int32_t tag = (int32_t)me->id + 1;
+	if (unlikely(atomic_load_relaxed(&lock->holder) == tag))
 		panic("spin_lock: recursive acquisition of %p on cpu%u", (void *)lock, me->id);
 	me->preempt_count++; /* a preempted holder would leave its CPU's other threads spinning */
 	barrier(); /* counted before the lock is ours: the tick must not preempt a holder */
 	uint16_t ticket = atomic_fetch_add(&lock->next, 1);
-	while (atomic_load_acquire(&lock->owner) != ticket)
-		arch_cpu_relax();
-	atomic_store_relaxed(&lock->holder, (int32_t)me->id + 1);
+	if (unlikely(atomic_load_acquire(&lock->owner) != ticket))
+		spin_lock_wait(lock, ticket);
+	atomic_store_relaxed(&lock->holder, tag);
 }
 
 bool spin_trylock(spinlock_t *lock)

@@ -9,12 +9,17 @@
  * they sit on every hot path of the MMU layer. Every access is naturally
  * aligned, which matters on aarch64 before the MMU is on (Device memory
  * faults on unaligned access); buffers whose addresses differ modulo 8 are
- * copied a byte at a time. The rest is byte-at-a-time, for clarity.
+ * copied a byte at a time. memset reaches its first word boundary in at
+ * most three aligned stores and fills four words a turn (a 156-byte walk
+ * state at a 4-byte offset is cleared on every page-table operation). The
+ * rest is byte-at-a-time, for clarity.
  */
 #include "lib/string.h"
 
 /* A word the compiler may not assume has any other type (the buffers are the caller's). */
 typedef uint64_t __attribute__((may_alias)) mem_word_t;
+typedef uint32_t __attribute__((may_alias)) mem_quarter_t;
+typedef uint16_t __attribute__((may_alias)) mem_half_t;
 
 void *memcpy(void *dst, const void *src, size_t n)
 {
@@ -48,11 +53,31 @@ void *memmove(void *dst, const void *src, size_t n)
 void *memset(void *dst, int c, size_t n)
 {
 	unsigned char *d = dst;
-	for (; n && ((uintptr_t)d & 7); n--)
-		*d++ = (unsigned char)c;
 	const mem_word_t word = 0x0101010101010101ull * (unsigned char)c;
-	for (; n >= 8; n -= 8, d += 8)
-		*(mem_word_t *)d = word;
+	/* The head up to an 8-byte boundary in at most three aligned stores. */
+	if (n >= 8) {
+		if ((uintptr_t)d & 1) {
+			*d = (unsigned char)c;
+			d += 1, n -= 1;
+		}
+		if ((uintptr_t)d & 2) {
+			*(mem_half_t *)d = (uint16_t)word;
+			d += 2, n -= 2;
+		}
+		if ((uintptr_t)d & 4) {
+			*(mem_quarter_t *)d = (uint32_t)word;
+			d += 4, n -= 4;
+		}
+		/* Four words a turn: a structure of a few dozen words is a few turns. */
+		for (; n >= 32; n -= 32, d += 32) {
+			((mem_word_t *)d)[0] = word;
+			((mem_word_t *)d)[1] = word;
+			((mem_word_t *)d)[2] = word;
+			((mem_word_t *)d)[3] = word;
+		}
+		for (; n >= 8; n -= 8, d += 8)
+			*(mem_word_t *)d = word;
+	}
 	while (n--)
 		*d++ = (unsigned char)c;
 	return dst;
