@@ -338,6 +338,7 @@ test-negative: deps kernel
 	$(call negative_check,tlb=mmgen tlb.break=batch_closes_at_hand_off,--expect-fail $(BATCH_PAGE_CASE),$(BATCH_PAGE_CASE))
 	$(call negative_check,tlb=mmgen tlb.break=batch_closes_at_hand_off,--expect-fail $(BATCH_ELSEWHERE_PAGE_CASE),$(BATCH_ELSEWHERE_PAGE_CASE))
 	$(call negative_check,xcall.break=drain_early,--expect-fail ipi.nowait_then_drain,ipi.nowait_then_drain)
+	$(call negative_check,xcall.break=no_wake,--expect-fail ipi.halted_wait_is_woken_by_its_target,ipi.halted_wait_is_woken_by_its_target)
 	$(call negative_check,mm.break=unmap_vma_alive,--expect-fail $(CONCUR_UNMAP_CASE),$(CONCUR_UNMAP_CASE))
 	$(call negative_check,sync.break=readers_barge,--expect-fail $(CONCUR_RWSEM_CASE),$(CONCUR_RWSEM_CASE))
 	$(call negative_check,sync.break=last_reader_fast,--expect-fail $(CONCUR_LAST_READER_CASE),$(CONCUR_LAST_READER_CASE))

@@ -51,9 +51,10 @@ bool arch_irq_enabled(void);
 /* ---- Inter-processor interrupts ----------------------------------------- */
 
 enum ipi_kind {
-	IPI_CALL, /* run the cross-call requests queued for this CPU */
+	IPI_CALL,	/* run the cross-call requests queued for this CPU */
 	IPI_RESCHEDULE, /* thread_wake on another CPU: reschedule at interrupt exit */
-	IPI_STOP, /* panic: stop now (NMI on x86 so it gets through masked code) */
+	IPI_STOP,	/* panic: stop now (NMI on x86 so it gets through masked code) */
+	IPI_WAKE,	/* ends a halted cross-call wait (kernel/xcall.c): nothing else to do */
 	IPI_KIND_COUNT,
 };
 /*

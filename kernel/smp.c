@@ -108,6 +108,9 @@ void ipi_handle(enum ipi_kind kind)
 		/* Wakes the CPU; sched_irq_exit() on the way out picks up new work. */
 		sched_request_resched();
 		break;
+	case IPI_WAKE:
+		xcall_handle_wake();
+		break;
 	case IPI_KIND_COUNT:
 		break;
 	}

@@ -13,6 +13,8 @@
  *  - The initiator runs its own share locally while remote CPUs run theirs.
  *  - While waiting, an initiator services requests addressed to itself, so
  *    two CPUs calling each other at once both make progress.
+ *  - A waiter whose caller had interrupts enabled halts after spinning
+ *    `xcall.spin_us`; the target that frees its slot wakes it (IPI_WAKE).
  * Functions run with interrupts disabled and must not block or call xcall.
  */
 #ifndef PAGODA_KERNEL_XCALL_H
@@ -37,6 +39,8 @@ enum xcall_flags {
  * run the request, and a waiting caller would wait forever).
  */
 void xcall(cpumask_t targets, xcall_fn fn, void *arg, enum xcall_flags flags);
+/* How long a waiter spins before it halts (xcall.spin_us); UINT64_MAX: it never halts. */
+uint64_t xcall_spin_ns(void);
 /* Waits until every request this CPU posted has been run. */
 void xcall_drain(void);
 /*
@@ -54,6 +58,9 @@ struct xcall_stats {
 	/* Waiting (XCALL_WAIT) for remote CPUs to finish its requests, after its own share. */
 	uint64_t wait_ns;
 	uint64_t send_ns; /* in arch_ipi_send, sending its IPIs */
+	uint64_t halts;	  /* waits that halted after spinning xcall.spin_us */
+	uint64_t wakes_sent;	 /* IPI_WAKE sent to a halted waiter whose slot this CPU freed */
+	uint64_t wakes_received; /* IPI_WAKE interrupts this CPU took */
 };
 /* Sum of every CPU's counters (relaxed reads: exact once CPUs are quiet). */
 struct xcall_stats xcall_stats_total(void);
@@ -61,5 +68,7 @@ struct xcall_stats xcall_stats_cpu(unsigned cpu);
 
 /* Called from ipi_handle(IPI_CALL). */
 void xcall_handle_ipi(void);
+/* Called from ipi_handle(IPI_WAKE): counts it (the interrupt itself ended the halt). */
+void xcall_handle_wake(void);
 
 #endif

@@ -62,7 +62,8 @@ COUNT_FIELDS = ["ops", "ns", "ipis", "remote_flush_targets", "local_full", "loca
 # has them (older logs lack them: "-").
 HW_FIELDS = ["ipis_recv", "bcast_page", "bcast_range", "bcast_full", "switch_full",
              "unload_full", "lazy_skipped", "skip_done", "skip_not_loaded",
-             "skip_switched_away", "skip_covered", "xcall_wait_ns", "xcall_send_ns", "bcast_ns"]
+             "skip_switched_away", "skip_covered", "xcall_wait_ns", "xcall_send_ns", "bcast_ns",
+             "xcall_halts", "xcall_wakes"]
 INT_FIELDS = COUNT_FIELDS + HW_FIELDS + ["cpus", "rep"]
 TEXT_FIELDS = ["scenario", "mode"]
 # A scenario's own counters (any other integer field) that are also shown per gather (flush round).
@@ -103,6 +104,8 @@ COUNTER_COLUMNS = [
     ("covered/op", lambda r, ref: per_op(r, "skip_covered")),
     ("IPI send us/op", lambda r, ref: us_per_op(r, "xcall_send_ns")),
     ("IPI wait us/op", lambda r, ref: us_per_op(r, "xcall_wait_ns")),
+    ("halted waits/op", lambda r, ref: per_op(r, "xcall_halts")),
+    ("wakes/op", lambda r, ref: per_op(r, "xcall_wakes")),
     ("broadcast us/op", lambda r, ref: us_per_op(r, "bcast_ns")),
 ]
 COUNTER_NOTE = ("what the hardware was asked, per op: page and full invalidations issued on "
@@ -111,7 +114,8 @@ COUNTER_NOTE = ("what the hardware was asked, per op: page and full invalidation
                 "(at its generation), mm not loaded, lazy CPU, switched away, covered by a "
                 "completed generation; and the time CPUs spent sending cross-call IPIs and "
                 "waiting for other CPUs to finish them, and in broadcast invalidations "
-                "(microseconds per op, all CPUs together)")
+                "(microseconds per op, all CPUs together); waits that halted after spinning "
+                "xcall.spin_us, and the wake IPIs that ended them (counted in IPIs sent too)")
 
 
 def parse_fields(text):

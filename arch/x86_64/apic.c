@@ -171,6 +171,9 @@ void arch_ipi_send(cpumask_t targets, enum ipi_kind kind)
 	case IPI_RESCHEDULE:
 		low = ICR_FIXED | ICR_ASSERT | VEC_IPI_RESCHEDULE;
 		break;
+	case IPI_WAKE:
+		low = ICR_FIXED | ICR_ASSERT | VEC_IPI_WAKE;
+		break;
 	case IPI_STOP:
 		WRITE_ONCE(x86_stopping, true);
 		low = ICR_NMI | ICR_ASSERT;

@@ -117,6 +117,10 @@ void x86_interrupt(struct x86_frame *f)
 		x86_apic_eoi();
 		ipi_handle(IPI_CALL);
 		break;
+	case VEC_IPI_WAKE:
+		x86_apic_eoi();
+		ipi_handle(IPI_WAKE);
+		break;
 	case VEC_IPI_RESCHEDULE:
 		x86_apic_eoi();
 		ipi_handle(IPI_RESCHEDULE);

@@ -88,6 +88,7 @@ extern struct x86_percpu x86_percpu[];
 #define VEC_TIMER 0x20
 #define VEC_IPI_CALL 0xF0
 #define VEC_IPI_RESCHEDULE 0xF1
+#define VEC_IPI_WAKE	   0xF2
 #define VEC_SPURIOUS 0xFF
 /* Whether `vector` lies in the range msi.c hands out to devices. */
 bool x86_vector_is_device(unsigned vector);

@@ -106,7 +106,8 @@ void bench_report(const char *scenario, uint64_t ops, const struct bench_snap *a
 	    "BENCH scenario=%s mode=%s ops=%lu ns=%lu ipis=%lu remote_flush_targets=%lu "
 	    "local_full=%lu local_page=%lu flushes=%lu full_flushes=%lu elided=%lu "
 	    "deferrals=%lu lazy_skipped=%lu cpus=%u rep=%u",
-	    scenario, bench_mode, (unsigned long)ops, D(ns), D(xcall.ipis_sent),
+	    scenario, bench_mode, (unsigned long)ops, D(ns),
+	    D(xcall.ipis_sent) + D(xcall.wakes_sent), /* every IPI the cross-calls sent */
 	    D(tlb.remote_targets), D(tlb.local_full_flushes), D(tlb.local_page_flushes),
 	    D(gather.flushes), D(gather.full_flushes), D(gather.flushes_elided),
 	    D(gather.deferrals), D(tlb.lazy_skipped), cpumask_weight(bench_online()), bench_rep);
@@ -118,12 +119,14 @@ void bench_report(const char *scenario, uint64_t ops, const struct bench_snap *a
 	len += snprintf(line + len, sizeof(line) - len,
 			" ipis_recv=%lu bcast_page=%lu bcast_range=%lu bcast_full=%lu "
 			"switch_full=%lu unload_full=%lu skip_done=%lu skip_not_loaded=%lu "
-			"skip_switched_away=%lu skip_covered=%lu xcall_wait_ns=%lu xcall_send_ns=%lu bcast_ns=%lu",
+			"skip_switched_away=%lu skip_covered=%lu xcall_wait_ns=%lu "
+			"xcall_send_ns=%lu bcast_ns=%lu "
+			"xcall_halts=%lu xcall_wakes=%lu",
 			D(xcall.ipis_received), D(tlb.broadcast_pages), D(tlb.broadcast_ranges),
 			D(tlb.broadcast_full), D(tlb.switch_full_flushes),
 			D(tlb.unload_full_flushes), D(tlb.skipped_by_gen), D(tlb.not_loaded),
 			D(tlb.switched_away_skipped), D(tlb.completed_skips), D(xcall.wait_ns),
-			D(xcall.send_ns), D(tlb.broadcast_ns));
+			D(xcall.send_ns), D(tlb.broadcast_ns), D(xcall.halts), D(xcall.wakes_sent));
 	len = MIN(len, sizeof(line) - 1);
 	for (unsigned i = 0;
 	     b->extra && i < BENCH_EXTRA_MAX && b->extra->keys[i] && len < sizeof(line) - 1; i++) {

@@ -71,14 +71,16 @@ void tlb_count_completed_skip(void)
 
 static void print_one(const char *who, const struct tlb_counters *c, const struct xcall_stats *x)
 {
-	printk("tlb %s: ipis sent %lu recv %lu, requests %lu recv %lu (merged into queues %lu); "
+	printk("tlb %s: ipis sent %lu recv %lu, waits halted %lu (wakes sent %lu recv %lu), "
+	       "requests %lu recv %lu (merged into queues %lu); "
 	       "invalidations: page %lu, full %lu (ranged flushes %lu), switch-in full %lu, "
 	       "unload full %lu; broadcast: %lu requests, page %lu, range %lu, full %lu",
-	       who, (unsigned long)x->ipis_sent, (unsigned long)x->ipis_received, U(requests),
-	       U(requests_received), (unsigned long)x->requests_coalesced, U(local_page_flushes),
-	       U(local_full_flushes), U(local_ranged), U(switch_full_flushes),
-	       U(unload_full_flushes), U(broadcasts), U(broadcast_pages), U(broadcast_ranges),
-	       U(broadcast_full));
+	       who, (unsigned long)x->ipis_sent, (unsigned long)x->ipis_received,
+	       (unsigned long)x->halts, (unsigned long)x->wakes_sent,
+	       (unsigned long)x->wakes_received, U(requests), U(requests_received),
+	       (unsigned long)x->requests_coalesced, U(local_page_flushes), U(local_full_flushes),
+	       U(local_ranged), U(switch_full_flushes), U(unload_full_flushes), U(broadcasts),
+	       U(broadcast_pages), U(broadcast_ranges), U(broadcast_full));
 	printk("tlb %s: skipped: already done %lu, not loaded %lu, lazy %lu, switched away %lu, "
 	       "covered by a completed generation %lu; catch-ups: ring merges %lu, overruns %lu, "
 	       "at switch-in %lu",

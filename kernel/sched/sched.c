@@ -59,6 +59,15 @@ void preempt_enable(void)
 	this_cpu()->preempt_count--;
 }
 
+void preempt_enable_resched(void)
+{
+	if (--this_cpu()->preempt_count || !arch_irq_enabled())
+		return;
+	struct run_queue *rq = this_rq();
+	if (READ_ONCE(rq->need_resched) && rq->current)
+		schedule();
+}
+
 static void enqueue(struct run_queue *rq, struct thread *t)
 {
 	t->rq_next = NULL;

@@ -108,6 +108,13 @@ void schedule(void);
 /* Preemption control: a thread with a non-zero count is not preempted. */
 void preempt_disable(void);
 void preempt_enable(void);
+/*
+ * preempt_enable(), then, if the count is back to zero with interrupts on,
+ * the switch an interrupt asked for while it was held (sched_irq_exit
+ * declined it): for sections that take interrupts, such as a halted
+ * cross-call wait, so the switch is not left to the next tick.
+ */
+void preempt_enable_resched(void);
 
 /* Marks this CPU as needing a reschedule at the next interrupt exit (IPI_RESCHEDULE). */
 void sched_request_resched(void);
