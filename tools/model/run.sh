@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-2-Clause
 #
 # `make model`: checks the TLB generation model (tools/model/tlb_gen.pml)
-# exhaustively with spin, once per variant below, MODEL_JOBS at a time. The
+# and the halting cross-call wait's (xcall_wake.pml) exhaustively with spin,
+# once per variant below, MODEL_JOBS at a time. The
 # kernel's protocol must verify; each broken variant (a -DBREAK_... switch
 # mirroring a `tlb.break=` or `tlb.skip_flush` of the kernel) must be
 # rejected with a counterexample trail. Prints one line per variant and
@@ -11,7 +12,7 @@
 #
 # Usage: run.sh [OUT_DIR] [NAME...]   (default build/model; NAME: only those)
 # Each variant gets OUT_DIR/NAME/ with pan's output (pan.out) and, when
-# rejected, the trail (tlb_gen.pml.trail) and its replay (trail.txt:
+# rejected, the trail (<model>.pml.trail) and its replay (trail.txt:
 # `spin -t -p`). Memory is capped (MODEL_MEMLIM MiB, default 2048) and the
 # search is exhaustive: a search that runs out of memory or depth fails.
 set -u
@@ -30,6 +31,9 @@ X86="-DNGATHER=2"
 MMGEN="-DNGATHER=2 -DMMGEN"
 ARM="-DNGATHER=1 -DTAGGED"
 ARM_SPARED="$ARM -DFIX_SWITCHED_AWAY_FREED=0"
+
+# The halting cross-call wait (xcall_wake.pml): a variant whose flags name it.
+XCALL="-DXCALL_WAKE"
 
 # name|flags|expected (verified, rejected)|what
 VARIANTS="x86|$X86|verified|the protocol, x86-64 tlb=gen, 3 CPUs
@@ -50,7 +54,12 @@ catch_up_skips_ring|$X86 -DBREAK_CATCH_UP_SKIPS_RING|rejected|tlb.break=catch_up
 complete_to_before|$X86 -DBREAK_COMPLETE_TO_BEFORE|rejected|tlb.break=complete_to_before
 switch_no_catch_up|$ARM -DBREAK_SWITCH_NO_CATCH_UP|rejected|tlb.break=switch_no_catch_up
 skip_adoption_after_deferring|$X86 -DMUT_SKIP_ANY|rejected|mutant: skip adoption whenever the gather deferred anything (the bound must be defer_gen)
-reuse_defer_gen_freeing|$X86 -DMUT_REUSE_FREED|rejected|mutant: a request that freed tables reuses defer_gen"
+reuse_defer_gen_freeing|$X86 -DMUT_REUSE_FREED|rejected|mutant: a request that freed tables reuses defer_gen
+xcall_wake|$XCALL|verified|the halting cross-call wait: no halt is lost (xcall_wake.pml)
+xcall_wake-any_halt|$XCALL -DMUT_ANY_HALT|verified|variant: a target wakes a waiter halted for any slot
+xcall_no_wake|$XCALL -DBREAK_NO_WAKE|rejected|xcall.break=no_wake
+xcall_no_waiter_fence|$XCALL -DMUT_NO_WAITER_FENCE|rejected|mutant: the waiter reads busy before its halted store is visible
+xcall_no_target_fence|$XCALL -DMUT_NO_TARGET_FENCE|rejected|mutant: the target reads halted before its busy store is visible"
 
 command -v spin >/dev/null 2>&1 || { echo "model: spin is not installed (make model installs it as root)"; exit 1; }
 
@@ -94,6 +103,8 @@ for v in $VARIANTS; do
 		IFS=$nl
 		continue
 	fi
+	model=tlb_gen.pml
+	case " $flags " in *" -DXCALL_WAKE "*) model=xcall_wake.pml ;; esac
 	dir=$out/$name
 	rm -rf "$dir"
 	mkdir -p "$dir"
@@ -103,7 +114,7 @@ for v in $VARIANTS; do
 	[ "$expect" = verified ] && opt=-O2
 	start=$(date +%s.%N)
 	# shellcheck disable=SC2086
-	(cd "$dir" && spin $flags -a "$here/tlb_gen.pml" >spin.out 2>&1 &&
+	(cd "$dir" && spin $flags -a "$here/$model" >spin.out 2>&1 &&
 		gcc $opt -w -DSAFETY -DCOLLAPSE -DMEMLIM="$memlim" -o pan pan.c >gcc.out 2>&1 &&
 		./pan -m20000 -w24 >pan.out 2>&1)
 	secs=$(echo "$(date +%s.%N) $start" | awk '{ printf "%.1f", $1 - $2 }')
@@ -122,7 +133,7 @@ for v in $VARIANTS; do
 	if [ "$verdict" = rejected ]; then
 		trail=$(ls "$dir"/*.trail 2>/dev/null | head -n 1)
 		# shellcheck disable=SC2086
-		(cd "$dir" && spin $flags -t -k "$trail" -p "$here/tlb_gen.pml" >trail.txt 2>&1)
+		(cd "$dir" && spin $flags -t -k "$trail" -p "$here/$model" >trail.txt 2>&1)
 		why=$(sed -n 's/^pan:1: \(.*\) (at depth \([0-9]*\))/\1, depth \2/p' "$dir/pan.out" | head -n 1)
 		detail=" with trail ${trail#"$PWD"/} ($why)"
 	fi
