@@ -42,9 +42,41 @@ static void buddies_merge(struct ktest *t)
 	frame_free(again, 0);
 	frame_free(again + 3 * PAGE_SIZE, 0);
 	frame_free(again + 1 * PAGE_SIZE, 0);
+	frame_cache_drain(); /* single frames wait on this CPU's cache until then */
 	struct page *merged = frame_to_page(again);
 	EXPECT_TRUE(t, (merged->flags & PAGE_FREE) != 0);
 	EXPECT_GE(t, merged->order, 2u);
+}
+
+/*
+ * A single frame freed on a CPU waits on that CPU's cache: it counts as
+ * free, is free to an audit, and is what that CPU's next single-frame
+ * allocation gets back; a drain returns it to the lists, still free.
+ */
+static void single_frames_come_back_from_the_cache(struct ktest *t)
+{
+	frame_cache_drain(); /* cases run in one thread, on one CPU: one cache throughout */
+	uint64_t before = frame_free_count();
+	phys_addr_t a, b, again;
+	ASSERT_EQ(t, frame_alloc(0, &a), 0);
+	ASSERT_EQ(t, frame_alloc(0, &b), 0);
+	EXPECT_EQ(t, frame_free_count(), before - 2);
+	EXPECT_FALSE(t, frame_is_free(a));
+	frame_free(a, 0);
+	frame_free(b, 0);
+	EXPECT_EQ(t, frame_free_count(), before);
+	EXPECT_TRUE(t, frame_is_free(a));
+	EXPECT_TRUE(t, (frame_to_page(b)->flags & PAGE_CACHED) != 0);
+	ASSERT_EQ(t, frame_alloc(0, &again), 0); /* last in, first out */
+	EXPECT_EQ(t, again, b);
+	EXPECT_EQ(t, frame_to_page(b)->refcount, 1u);
+	EXPECT_EQ(t, frame_to_page(b)->flags & PAGE_CACHED, 0);
+	frame_free(b, 0);
+	frame_cache_drain();
+	EXPECT_EQ(t, frame_to_page(a)->flags & PAGE_CACHED, 0);
+	EXPECT_TRUE(t, frame_is_free(a));
+	EXPECT_TRUE(t, frame_is_free(b));
+	EXPECT_EQ(t, frame_free_count(), before);
 }
 
 static void zeroed_frames_are_zero(struct ktest *t)
@@ -123,6 +155,7 @@ static void managed_frames_within_mem_cap(struct ktest *t)
 static const struct ktest_case frame_cases[] = {
 	KTEST_CASE(blocks_are_aligned_and_counted),
 	KTEST_CASE(buddies_merge),
+	KTEST_CASE(single_frames_come_back_from_the_cache),
 	KTEST_CASE(zeroed_frames_are_zero),
 	KTEST_CASE(injected_failure_returns_enomem),
 	KTEST_CASE(exhaustion_returns_enomem),

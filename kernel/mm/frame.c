@@ -11,6 +11,19 @@
  * The struct page array itself is carved out of the first usable region
  * large enough to hold it, before anything else is allocated.
  *
+ * Single frames go through a small cache per CPU first (Linux's per-CPU
+ * page lists): a frame freed on a CPU goes on its cache, not into the
+ * lists, and that CPU's next single-frame allocation takes it back, with
+ * interrupts off and no lock. A fault's page, a table, an unmap's frames
+ * then cost no buddy split and merge and no frame_lock. A cached frame is
+ * free for every count (frame_free_count, frame_is_free: PAGE_CACHED), but
+ * only its CPU can hand it out: an allocation the lists cannot serve
+ * empties the caches into them and tries again (every CPU's by a cross-call
+ * where the caller may wait, else its own), and frame_cache_drain() empties
+ * this CPU's on request. A frame leaving a cache either way has its poison
+ * checked. Failure injection bypasses the caches, so that every allocation
+ * counts down under the lock.
+ *
  * `mem=<size>` on the command line caps the RAM managed here: only the
  * lowest <size> bytes of usable RAM (counted in address order, the kernel
  * image and other reserved ranges inside it included, as Linux counts)
@@ -18,6 +31,8 @@
  */
 #include "kernel/mm/frame.h"
 #include "kernel/boot_info.h"
+#include "kernel/percpu.h"
+#include "kernel/smp.h"
 #include "kernel/cmdline.h"
 #include "kernel/errno.h"
 #include "kernel/printk.h"
@@ -32,6 +47,15 @@ static uint64_t nr_free, nr_managed;
 static int64_t fail_countdown = -1; /* test hook: -1 = off */
 static bool late_done; /* frames above boot_mapped_limit added */
 static phys_addr_t frame_limit = UINT64_MAX; /* mem=: no frame at or above it is managed */
+
+/* 32 frames: an unmap of 32 pages and the populate after it stay in the cache. */
+#define FRAME_CACHE_MAX 32
+struct frame_cache {
+	uint32_t count; /* written by its CPU with interrupts off; read anywhere for counts */
+	phys_addr_t frames[FRAME_CACHE_MAX];
+} __aligned(64);
+static struct frame_cache frame_caches[CPU_MAX];
+static bool poison_on_free; /* frame_poison_on_free() */
 
 CMDLINE_PARAM(mem_param, .key = "mem", .kind = CMDLINE_SIZE, .min = MiB(16), .def = "all memory",
 	      .fallback = "all memory",
@@ -88,7 +112,7 @@ static void buddy_insert(phys_addr_t pa, unsigned order)
 uint64_t frame_poison_violations;
 phys_addr_t frame_poison_last;
 
-/* Lock held: the block was free until now, so nobody may have written to it. */
+/* Lock held, or the block came off this CPU's cache: it was free until now, unwritten. */
 static void check_poison(phys_addr_t block, unsigned order)
 {
 	for (uint64_t i = 0; i < (1ull << order); i++) {
@@ -99,7 +123,7 @@ static void check_poison(phys_addr_t block, unsigned order)
 		const uint64_t *w = kva(block + (i << PAGE_SHIFT));
 		for (unsigned j = 0; j < PAGE_SIZE / 8; j++) {
 			if (w[j] != 0x0101010101010101ull * FRAME_POISON) {
-				frame_poison_violations++;
+				atomic_fetch_add(&frame_poison_violations, 1);
 				frame_poison_last = block + (i << PAGE_SHIFT) + j * 8;
 				break;
 			}
@@ -107,10 +131,117 @@ static void check_poison(phys_addr_t block, unsigned order)
 	}
 }
 
+/* A single frame off this CPU's cache; false if it is empty or failures are being injected. */
+static bool cache_take(phys_addr_t *pa)
+{
+	if (atomic_load_relaxed(&fail_countdown) >= 0)
+		return false;
+	irqflags_t flags = arch_irq_save();
+	struct frame_cache *c = &frame_caches[arch_cpu_id()];
+	bool hit = c->count != 0;
+	if (hit) {
+		phys_addr_t block = c->frames[c->count - 1];
+		atomic_store_relaxed(&c->count, c->count - 1);
+		struct page *p = frame_to_page(block);
+		p->flags &= (uint16_t)~PAGE_CACHED;
+		p->refcount = 1;
+		p->order = 0;
+		check_poison(block, 0);
+		*pa = block;
+	}
+	arch_irq_restore(flags);
+	return hit;
+}
+
+/*
+ * frame_free's path for a single frame: onto this CPU's cache, with its
+ * metadata reset as the lists would have it; false if the cache is full.
+ * Its double-free check reads flags without frame_lock: it catches a frame
+ * freed again once the first free is done (cached, or in the lists), not
+ * two frees racing on two CPUs.
+ */
+static bool cache_put(phys_addr_t pa, struct page *p, bool poison)
+{
+	irqflags_t flags = arch_irq_save();
+	struct frame_cache *c = &frame_caches[arch_cpu_id()];
+	bool room = c->count < FRAME_CACHE_MAX;
+	if (room) {
+		if (p->flags & (PAGE_FREE | PAGE_RESERVED | PAGE_CACHED))
+			panic("frame_free: %#lx is already free or reserved (double free?)",
+			      (unsigned long)pa);
+		p->refcount = 0;
+		p->pt_level = 0;
+		p->pt_tlb_gen = 0;
+		p->flags = PAGE_CACHED | (poison ? PAGE_POISONED : 0);
+		c->frames[c->count] = pa;
+		atomic_store_relaxed(&c->count, c->count + 1);
+	}
+	arch_irq_restore(flags);
+	return room;
+}
+
+/* frame_alloc from the buddy lists, under frame_lock. */
+static int frame_alloc_lists(unsigned order, phys_addr_t *pa);
+
+void frame_cache_drain(void)
+{
+	irqflags_t flags = arch_irq_save();
+	struct frame_cache *c = &frame_caches[arch_cpu_id()];
+	spin_lock(&frame_lock);
+	while (c->count) {
+		phys_addr_t pa = c->frames[c->count - 1];
+		atomic_store_relaxed(&c->count, c->count - 1);
+		frame_to_page(pa)->flags &= (uint16_t)~PAGE_CACHED;
+		check_poison(pa, 0); /* written while cached? said now, not at some later allocation */
+		/* Poisoning wants the flag back: the lists check again when they hand it out. */
+		if (atomic_load_acquire(&poison_on_free))
+			frame_to_page(pa)->flags |= PAGE_POISONED;
+		buddy_insert(pa, 0);
+		nr_free++;
+	}
+	spin_unlock(&frame_lock);
+	arch_irq_restore(flags);
+}
+
+static void drain_here(void *unused)
+{
+	(void)unused;
+	frame_cache_drain();
+}
+
+/* Whether any CPU has frames cached. */
+static bool caches_hold_frames(void)
+{
+	for (unsigned c = 0; c < CPU_MAX; c++)
+		if (atomic_load_relaxed(&frame_caches[c].count))
+			return true;
+	return false;
+}
+
 int frame_alloc(unsigned order, phys_addr_t *pa)
 {
 	if (order > FRAME_MAX_ORDER)
 		return -EINVAL;
+	if (order == 0 && cache_take(pa))
+		return 0;
+	int err = frame_alloc_lists(order, pa);
+	if (err != -ENOMEM || !caches_hold_frames())
+		return err;
+	/*
+	 * Cached frames would do, or would let a block re-form: back to the
+	 * lists with them, and look again. Every CPU's, by a waited cross-call,
+	 * where the caller may wait (interrupts on, no spinlock held: no
+	 * target can be spinning on a lock of ours); else only this CPU's.
+	 */
+	if (arch_irq_enabled() && this_cpu()->preempt_count == 0)
+		xcall(cpumask_read(&cpu_online_mask), drain_here, NULL, XCALL_WAIT);
+	else
+		frame_cache_drain();
+	return frame_alloc_lists(order, pa);
+}
+
+static int frame_alloc_lists(unsigned order, phys_addr_t *pa)
+{
 	irqflags_t flags = spin_lock_irqsave(&frame_lock);
 	if (fail_countdown == 0) {
 		spin_unlock_irqrestore(&frame_lock, flags);
@@ -154,8 +285,6 @@ int frame_alloc_zeroed(phys_addr_t *pa)
 	return err;
 }
 
-static bool poison_on_free;
-
 void frame_poison_on_free(bool on)
 {
 	atomic_store_release(&poison_on_free, on);
@@ -170,8 +299,10 @@ void frame_free(phys_addr_t pa, unsigned order)
 	if (!p || !IS_ALIGNED(pa, PAGE_SIZE << order) || order > FRAME_MAX_ORDER)
 		panic("frame_free: %#lx (order %u) is not a block this allocator manages",
 		      (unsigned long)pa, order);
+	if (order == 0 && cache_put(pa, p, poison))
+		return;
 	irqflags_t flags = spin_lock_irqsave(&frame_lock);
-	if (p->flags & (PAGE_FREE | PAGE_RESERVED))
+	if (p->flags & (PAGE_FREE | PAGE_RESERVED | PAGE_CACHED))
 		panic("frame_free: %#lx is already free or reserved (double free?)",
 		      (unsigned long)pa);
 	p->refcount = 0;
@@ -342,14 +473,17 @@ void frame_init(void)
 
 uint64_t frame_free_count(void)
 {
-	return atomic_load_relaxed(&nr_free);
+	uint64_t n = atomic_load_relaxed(&nr_free);
+	for (unsigned c = 0; c < CPU_MAX; c++)
+		n += atomic_load_relaxed(&frame_caches[c].count);
+	return n;
 }
 
 bool frame_is_free(phys_addr_t pa)
 {
 	if (!frame_to_page(pa))
 		return false;
-	bool free = false;
+	bool free = atomic_load_relaxed(&frame_to_page(pa)->flags) & PAGE_CACHED;
 	irqflags_t flags = spin_lock_irqsave(&frame_lock);
 	/* Blocks are naturally aligned: a free block holding pa starts at pa rounded down. */
 	for (unsigned o = 0; o <= FRAME_MAX_ORDER && !free; o++) {

@@ -6,10 +6,11 @@
  *
  * Invariants:
  *  - a frame is in exactly one state: free (in one buddy list, as part of
- *    one block), allocated, or reserved (never handed out);
- *  - frame_free_count() is the number of free 4 KiB frames, exact whenever
- *    the allocator lock is not held, so tests can compare it before and
- *    after to find leaks;
+ *    one block, or on one CPU's cache of single frames), allocated, or
+ *    reserved (never handed out);
+ *  - frame_free_count() is the number of free 4 KiB frames, exact while no
+ *    CPU allocates or frees (it adds the lists' count and each cache's), so
+ *    tests can compare it before and after to find leaks;
  *  - allocation never panics: it returns -ENOMEM and the caller decides.
  */
 #ifndef PAGODA_KERNEL_MM_FRAME_H
@@ -26,6 +27,7 @@ enum page_flags {
 	PAGE_RESERVED = 1u << 1, /* never allocatable (hole, image, firmware) */
 	PAGE_TABLE = 1u << 2, /* holds a page table */
 	PAGE_POISONED = 1u << 3, /* freed with poisoning on: checked when next allocated */
+	PAGE_CACHED = 1u << 4, /* a free single frame on a CPU's cache (frame.c), not in the lists */
 };
 
 /*
@@ -61,6 +63,12 @@ void frame_free(phys_addr_t pa, unsigned order);
 /* Hands reserved frames in [start, end) to the allocator (boot-only memory). */
 void frame_release_reserved(phys_addr_t start, phys_addr_t end);
 
+/*
+ * Hands the single frames this CPU has cached back to the buddy lists,
+ * where they can merge (frame.c keeps freed single frames per CPU first).
+ */
+void frame_cache_drain(void);
+/* Free frames: in the buddy lists and in every CPU's cache (exact once CPUs are quiet). */
 uint64_t frame_free_count(void);
 /*
  * Is the frame at `pa` inside a free block right now? (false outside the
