@@ -302,6 +302,7 @@ static void halted_wait_is_woken_by_its_target(struct ktest *t)
 		halted += x1.halts > x0.halts;
 		woken += x1.wakes_received > x0.wakes_received;
 	}
+	ktest_log(t, "%u of %u waits halted, %u took a wake", halted, HALT_TRIALS, woken);
 	EXPECT_EQ(t, halted, HALT_TRIALS);
 	EXPECT_GE(t, woken, HALT_TRIALS / 2);
 }
