@@ -153,6 +153,18 @@ static bool cache_take(phys_addr_t *pa)
 	return hit;
 }
 
+/* A block being freed: refuses a double free, and clears what its user left in the metadata. */
+static void page_forget(struct page *p, phys_addr_t pa)
+{
+	if (p->flags & (PAGE_FREE | PAGE_RESERVED | PAGE_CACHED))
+		panic("frame_free: %#lx is already free or reserved (double free?)",
+		      (unsigned long)pa);
+	p->refcount = 0;
+	p->flags = 0;
+	p->pt_level = 0;
+	p->pt_tlb_gen = 0;
+}
+
 /*
  * frame_free's path for a single frame: onto this CPU's cache, with its
  * metadata reset as the lists would have it; false if the cache is full.
@@ -166,12 +178,7 @@ static bool cache_put(phys_addr_t pa, struct page *p, bool poison)
 	struct frame_cache *c = &frame_caches[arch_cpu_id()];
 	bool room = c->count < FRAME_CACHE_MAX;
 	if (room) {
-		if (p->flags & (PAGE_FREE | PAGE_RESERVED | PAGE_CACHED))
-			panic("frame_free: %#lx is already free or reserved (double free?)",
-			      (unsigned long)pa);
-		p->refcount = 0;
-		p->pt_level = 0;
-		p->pt_tlb_gen = 0;
+		page_forget(p, pa);
 		p->flags = PAGE_CACHED | (poison ? PAGE_POISONED : 0);
 		c->frames[c->count] = pa;
 		atomic_store_relaxed(&c->count, c->count + 1);
@@ -302,13 +309,7 @@ void frame_free(phys_addr_t pa, unsigned order)
 	if (order == 0 && cache_put(pa, p, poison))
 		return;
 	irqflags_t flags = spin_lock_irqsave(&frame_lock);
-	if (p->flags & (PAGE_FREE | PAGE_RESERVED | PAGE_CACHED))
-		panic("frame_free: %#lx is already free or reserved (double free?)",
-		      (unsigned long)pa);
-	p->refcount = 0;
-	p->flags = 0;
-	p->pt_level = 0;
-	p->pt_tlb_gen = 0;
+	page_forget(p, pa);
 	if (poison)
 		for (uint64_t i = 0; i < (1ull << order); i++)
 			p[i].flags |= PAGE_POISONED;
