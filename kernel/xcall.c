@@ -54,13 +54,14 @@ CMDLINE_PARAM(xcall_break_param, .key = "xcall.break", .kind = CMDLINE_ENUM,
 	      .values = "none|drain_early|no_wake", .def = "none",
 	      .help = "test-only: break the cross-call layer (tests must then fail)");
 /*
- * 200 us: longer than a round trip to a target that is running (5-90 us
- * under TCG, a whole-mm flush on a halted resident the slowest), shorter
- * than the host time slice a descheduled target costs (300-650 us with 4
- * vCPUs on 2 host cores). docs/xcall.md has the measurements.
+ * 1000 us: ten times a round trip to a target that is running (5-90 us
+ * under TCG, a whole-mm flush on a halted resident the slowest), so that a
+ * short host hiccup costs no wake IPI, and shorter than the waits of 16
+ * vCPUs on 2 host cores, several host time slices, where halting pays.
+ * docs/xcall.md and docs/benchmarks.md have the measurements.
  */
 CMDLINE_PARAM(xcall_spin_param, .key = "xcall.spin_us", .kind = CMDLINE_U64, .min = 0,
-	      .max = 1000000000, .def = "200",
+	      .max = 1000000000, .def = "1000",
 	      .help = "microseconds a cross-call waiter spins before it halts until an "
 		      "interrupt (1000000000: never halts)");
 
