@@ -20,9 +20,10 @@
  * only its CPU can hand it out: an allocation the lists cannot serve
  * empties the caches into them and tries again (every CPU's by a cross-call
  * where the caller may wait, else its own), and frame_cache_drain() empties
- * this CPU's on request. A frame leaving a cache either way has its poison
- * checked. Failure injection bypasses the caches, so that every allocation
- * counts down under the lock.
+ * this CPU's on request. A frame keeps the poison flag frame_free gave it
+ * through the cache and a drain, and is checked when it is next handed out,
+ * from the cache or the lists. Failure injection bypasses the caches (and
+ * drains nothing), so that every allocation counts down under the lock.
  *
  * `mem=<size>` on the command line caps the RAM managed here: only the
  * lowest <size> bytes of usable RAM (counted in address order, the kernel
@@ -198,11 +199,8 @@ void frame_cache_drain(void)
 	while (c->count) {
 		phys_addr_t pa = c->frames[c->count - 1];
 		atomic_store_relaxed(&c->count, c->count - 1);
+		/* Its PAGE_POISONED, as frame_free set it, goes along: the lists check it. */
 		frame_to_page(pa)->flags &= (uint16_t)~PAGE_CACHED;
-		check_poison(pa, 0); /* written while cached? said now, not at some later allocation */
-		/* Poisoning wants the flag back: the lists check again when they hand it out. */
-		if (atomic_load_acquire(&poison_on_free))
-			frame_to_page(pa)->flags |= PAGE_POISONED;
 		buddy_insert(pa, 0);
 		nr_free++;
 	}
@@ -232,7 +230,8 @@ int frame_alloc(unsigned order, phys_addr_t *pa)
 	if (order == 0 && cache_take(pa))
 		return 0;
 	int err = frame_alloc_lists(order, pa);
-	if (err != -ENOMEM || !caches_hold_frames())
+	/* An injected failure is not a shortage: nothing to drain for. */
+	if (err != -ENOMEM || !caches_hold_frames() || atomic_load_relaxed(&fail_countdown) >= 0)
 		return err;
 	/*
 	 * Cached frames would do, or would let a block re-form: back to the
