@@ -13,9 +13,8 @@
  * Halting waits: a waiter whose caller had interrupts enabled spins for
  * `xcall.spin_us`, then halts until an interrupt. Its `halted` flag (the
  * target it waits for) and the slot's `busy` are a store-buffering pair:
- * the waiter stores halted = target + 1,
- * fences, then reads busy; the target stores busy = 0, fences, then reads
- * halted. One of them sees the other's store, so either the waiter does not
+ * the waiter stores halted = target + 1, fences, then reads busy; the
+ * target stores busy = 0, fences, then reads halted. One of them sees the other's store, so either the waiter does not
  * halt or the target sends it IPI_WAKE: a halted waiter is never left to the
  * next tick. The halt itself (arch_cpu_idle) takes any interrupt already
  * pending, so a wake sent between the check and the halt is not lost.
@@ -140,7 +139,7 @@ static void xcall_halt(unsigned me, unsigned target, struct xcall_slot *s)
 	struct xcall_queue *q = &queues[me];
 	/* Naming the target: the others finishing meanwhile need not wake us. */
 	atomic_store_relaxed(&q->halted, target + 1);
-	smp_mb(); /* halted = 1 before reading busy: see the file comment */
+	smp_mb(); /* halted before reading busy: see the file comment */
 	if (atomic_load_relaxed(&s->busy)) {
 		q->stats.halts++;
 		arch_cpu_idle();
