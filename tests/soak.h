@@ -61,6 +61,7 @@ struct soak_report {
 	phys_addr_t frame, prev_frame;
 	bool broken; /* not a stale access: something failed (reported as FAILED, not STALE) */
 	bool kernel; /* a read of the kernel part's window (slot: the page's owner) */
+	bool walk;   /* the shadow TLB's walk cache holds a freed table (frame: the table) */
 	char what[96];
 };
 

@@ -71,6 +71,11 @@ void soak_print_report(const struct soak_report *r, phys_addr_t now)
 		       r->seq_after, (unsigned long)r->frame, (unsigned long)r->prev_frame);
 		return;
 	}
+	if (r->walk) {
+		printk("soak: STALE ACCESS on cpu%u at %#lx (shadow TLB, a page walk): %s", r->cpu,
+		       (unsigned long)r->va, r->what);
+		return;
+	}
 	if (r->engine)
 		printk("soak: STALE DMA by %s (stream %u, on cpu%u) at IOVA %#lx (page %u, %s): %s",
 		       r->engine, r->stream, r->cpu, (unsigned long)r->va, r->slot,

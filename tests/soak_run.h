@@ -64,6 +64,23 @@ phys_addr_t soak_frame_of(virt_addr_t va);
  */
 int soak_change(unsigned first, unsigned n, struct soak_cpu *me);
 
+/* ---- Through the shadow TLB (soak_shadow.c, `soak.shadow`) ---------------------------- */
+
+struct ktest;
+/* Before the threads start: switches the shadow on when asked; whether it is. */
+bool soak_shadow_start(void);
+/*
+ * An access of the page at `va` the shadow answers (a hit usable for it):
+ * the words it reads through that entry; false: make the real access.
+ */
+bool soak_shadow_read(virt_addr_t va, bool write, uint64_t *seen_va, uint64_t *seen_gen);
+/* A real access of `va` went through: the walk fills the shadow. */
+void soak_shadow_filled(virt_addr_t va);
+/* Reports the shadow's freed-table violation, if it found one, as the run's stale access. */
+void soak_shadow_check(void);
+/* After the run: counts printed, the model off; `judged`: a full run, which must have used it. */
+void soak_shadow_finish(struct ktest *t, bool judged);
+
 /* ---- The staged race (soak_stage.c) --------------------------------------------------- */
 
 /*

@@ -68,6 +68,7 @@
 #include "kernel/mm/mm.h"
 #include "kernel/mm/tlb.h"
 #include "kernel/mm/tlb_batch.h"
+#include "kernel/mm/tlb_shadow.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
 #include "kernel/sched/thread.h"
@@ -218,6 +219,8 @@ static void access_one(void *arg)
 	me->seen_va = me->seen_gen = 0;
 	smp_mb();
 	volatile uint64_t *page = (volatile uint64_t *)soak_va(i);
+	if (soak_shadow_read(soak_va(i), me->write, &me->seen_va, &me->seen_gen))
+		return; /* through the shadow TLB's entry, as a tagged TLB would */
 	me->seen_va = page[0];
 	me->seen_gen = page[1];
 	if (me->seq & 1)
@@ -250,6 +253,7 @@ static void access_one(void *arg)
 	}
 	if (me->write)
 		page[2 + arch_cpu_id()] = me->accesses;
+	soak_shadow_filled(soak_va(i));
 }
 
 /* The access just made: was it what the page's state allows? */
@@ -277,8 +281,10 @@ static void judge(struct soak_cpu *me, bool faulted, const struct fault_info *f)
 		what = "a read of a read-only page faulted";
 	me->accesses++;
 	me->faults += faulted;
-	if (!what)
+	if (!what) {
+		soak_shadow_check();
 		return;
+	}
 	struct soak_report r = {.slot = me->slot,
 				.write = me->write,
 				.seen_va = me->seen_va,
@@ -510,6 +516,7 @@ static bool run_epoch(struct ktest *t, uint64_t cycles, uint64_t done_before, ui
 	for (unsigned i = 0; i < n; i++)
 		EXPECT_TRUE(t, th[i] != NULL && other[i] != NULL);
 	check_poison(violations_before);
+	soak_shadow_check(); /* a table freed after the last access was judged */
 	char why[160];
 	int audit = mm_audit_mm(soak.mm, why, sizeof(why));
 	if (audit)
@@ -555,6 +562,7 @@ static void no_stale_access(struct ktest *t)
 	soak_mode_start();
 	soak_quiet_start(nr_cpus);
 	soak_stage_start(soak.widened);
+	soak_shadow_start();
 	uint64_t start = arch_time_ns(), last_print = start, done = 0;
 	unsigned epochs = 0;
 	bool ok = true;
@@ -639,6 +647,7 @@ static void no_stale_access(struct ktest *t)
 		EXPECT_EQ(t, widened.hits > 0, deferring);
 		EXPECT_EQ(t, widened.fills > 0, deferring && arch_tlb_caps()->switch_flushes);
 	}
+	soak_shadow_finish(t, done == total && nr_cpus >= 2 && total >= SOAK_WIDENED_MIN_CYCLES);
 	soak_dma_finish();
 	mm_destroy(soak.other);
 }
@@ -654,6 +663,7 @@ static void soak_exit(struct ktest *t)
 	struct soak_span_counts ignored;
 	soak_span_stop(&ignored);
 	frame_poison_on_free(false);
+	tlb_shadow_stop();
 	soak_kernel_finish();
 	uint64_t tries, went;
 	soak_mode_finish(&tries, &went);

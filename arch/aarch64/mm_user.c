@@ -21,6 +21,7 @@
 #include "kernel/arch.h"
 #include "kernel/mm/frame.h"
 #include "kernel/mm/pt_arch.h"
+#include "kernel/mm/tlb_shadow.h"
 #include "kernel/printk.h"
 
 #define ASID_SHIFT TLBI_ASID_SHIFT
@@ -35,6 +36,7 @@ void arch_mm_activate(phys_addr_t root, unsigned asid)
 	write_sysreg(ttbr0_el1, root | ((uint64_t)asid << ASID_SHIFT));
 	write_sysreg(tcr_el1, read_sysreg(tcr_el1) & ~(uint64_t)TCR_EPD0);
 	isb();
+	tlb_shadow_load(root, asid); /* tagged: nothing is dropped */
 }
 
 void arch_mm_deactivate(void)
@@ -42,6 +44,7 @@ void arch_mm_deactivate(void)
 	write_sysreg(tcr_el1, read_sysreg(tcr_el1) | TCR_EPD0);
 	write_sysreg(ttbr0_el1, aarch64_empty_table());
 	isb();
+	tlb_shadow_unload();
 }
 
 unsigned arch_mm_active_asid(void)
@@ -64,6 +67,7 @@ void arch_tlb_flush_user_page(unsigned asid, virt_addr_t va)
 			     "dsb nsh\n\t"
 			     "isb" ::"r"(((uint64_t)asid << ASID_SHIFT) | TLBI_VA(va))
 			     : "memory");
+	tlb_shadow_drop(false, asid, va, va + PAGE_SIZE, false);
 }
 
 void arch_tlb_flush_user_full(unsigned asid)
@@ -73,6 +77,7 @@ void arch_tlb_flush_user_full(unsigned asid)
 			     "dsb nsh\n\t"
 			     "isb" ::"r"((uint64_t)asid << ASID_SHIFT)
 			     : "memory");
+	tlb_shadow_drop(false, asid, 0, 0, false);
 }
 
 static void tlbi_vae1is(uint64_t arg)
@@ -93,6 +98,7 @@ static void broadcast_by_page(unsigned asid, virt_addr_t start, virt_addr_t end,
 	uint64_t tag = (uint64_t)asid << ASID_SHIFT;
 	for (virt_addr_t va = start; va < end; va += 1ull << stride_shift) {
 		tlbi_vae1is(tag | TLBI_VA(va));
+		tlb_shadow_drop(true, asid, va, va + (1ull << stride_shift), false);
 		done->pages++;
 	}
 }
@@ -103,6 +109,7 @@ static void broadcast_by_range(unsigned asid, virt_addr_t start, uint64_t pages,
 {
 	struct tlbi_op ops[TLBI_RANGE_MAX_OPS];
 	unsigned n = tlbi_range_ops(asid, start, pages, ops);
+	tlb_shadow_drop(true, asid, start, start + (pages << PAGE_SHIFT), false);
 	for (unsigned i = 0; i < n; i++) {
 		if (ops[i].range) {
 			tlbi_rvae1is(ops[i].arg);
@@ -122,6 +129,7 @@ struct tlb_invals arch_tlb_broadcast_user_nosync(unsigned asid, virt_addr_t star
 	if (full) {
 		__asm__ __volatile__("tlbi aside1is, %0" ::"r"((uint64_t)asid << ASID_SHIFT)
 				     : "memory");
+		tlb_shadow_drop(true, asid, 0, 0, false);
 		done.full++;
 	} else if (arch_tlb_caps()->range && stride_shift == PAGE_SHIFT &&
 		   (end - start) >> PAGE_SHIFT < TLBI_RANGE_MAX_PAGES) {

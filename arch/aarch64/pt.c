@@ -41,6 +41,7 @@
 #include "arch/aarch64/aarch64.h"
 #include "kernel/arch.h"
 #include "kernel/mm/pt_arch.h"
+#include "kernel/mm/tlb_shadow.h"
 #include "kernel/printk.h"
 #include "lib/fmt.h"
 
@@ -238,6 +239,7 @@ void arch_tlb_flush_local_page(virt_addr_t va)
 			     "dsb nsh\n\t"
 			     "isb" ::"r"((va >> 12) & TLBI_VA_MASK)
 			     : "memory");
+	tlb_shadow_drop(false, TLB_SHADOW_ANY_ASID, va, va + (1ull << PT_PAGE_SHIFT), false);
 }
 
 void arch_tlb_flush_local_full(void)
@@ -248,6 +250,7 @@ void arch_tlb_flush_local_full(void)
 			     "dsb nsh\n\t"
 			     "isb" ::
 				 : "memory");
+	tlb_shadow_drop(false, TLB_SHADOW_ANY_ASID, 0, 0, true);
 }
 
 void arch_tlb_broadcast_kernel(virt_addr_t start, uint64_t pages, bool full)
@@ -259,13 +262,17 @@ void arch_tlb_broadcast_kernel(virt_addr_t start, uint64_t pages, bool full)
 	 * after waits until every CPU has dropped the entries.
 	 */
 	__asm__ __volatile__("dsb ishst" ::: "memory");
-	if (full)
+	if (full) {
 		__asm__ __volatile__("tlbi vmalle1is" ::: "memory");
-	else
+		tlb_shadow_drop(true, TLB_SHADOW_ANY_ASID, 0, 0, true);
+	} else {
 		for (uint64_t i = 0; i < pages; i++)
 			__asm__ __volatile__("tlbi vaae1is, %0" ::"r"(
 						 ((start + (i << PT_PAGE_SHIFT)) >> 12) & TLBI_VA_MASK)
 					     : "memory");
+		tlb_shadow_drop(true, TLB_SHADOW_ANY_ASID, start, start + (pages << PT_PAGE_SHIFT),
+				false);
+	}
 	__asm__ __volatile__("dsb ish\n\tisb" ::: "memory");
 }
 

@@ -12,6 +12,7 @@
 #include "kernel/arch.h"
 #include "kernel/mm/frame.h"
 #include "kernel/mm/pt_arch.h"
+#include "kernel/mm/tlb_shadow.h"
 #include "kernel/mm/vm.h"
 #include "kernel/printk.h"
 
@@ -32,6 +33,12 @@ extern char boot_tables_start[], boot_tables_end[];
 static void load_cr3(phys_addr_t root)
 {
 	__asm__ __volatile__("mov %0, %%cr3" ::"r"(root) : "memory");
+	/* Without PCID a CR3 load drops every non-global entry, walk caches included. */
+	tlb_shadow_drop(false, TLB_SHADOW_ANY_ASID, 0, 0, true);
+	if (root == kernel_pt.root)
+		tlb_shadow_unload();
+	else
+		tlb_shadow_load(root, 0);
 }
 
 void arch_mm_switch_kernel(phys_addr_t root)

@@ -11,6 +11,7 @@
  */
 #include "arch/x86_64/x86.h"
 #include "kernel/mm/pt_arch.h"
+#include "kernel/mm/tlb_shadow.h"
 #include "lib/fmt.h"
 
 #define X86_P (1ull << 0)
@@ -153,6 +154,8 @@ bool arch_pt_needs_bbm(void)
 void arch_tlb_flush_local_page(virt_addr_t va)
 {
 	__asm__ __volatile__("invlpg (%0)" ::"r"(va) : "memory");
+	/* INVLPG also drops every paging-structure entry of the current PCID (SDM 4.10.4.1). */
+	tlb_shadow_drop(false, TLB_SHADOW_ANY_ASID, va, va + (1ull << PT_PAGE_SHIFT), true);
 }
 
 void arch_tlb_flush_local_full(void)
@@ -167,6 +170,7 @@ void arch_tlb_flush_local_full(void)
 		uint64_t cr3 = read_cr3();
 		__asm__ __volatile__("mov %0, %%cr3" ::"r"(cr3) : "memory");
 	}
+	tlb_shadow_drop(false, TLB_SHADOW_ANY_ASID, 0, 0, true);
 }
 
 unsigned arch_pte_clear_run(pte_t *slots, unsigned n, unsigned level)

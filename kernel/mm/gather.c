@@ -14,6 +14,7 @@
 #include "kernel/mm/frame.h"
 #include "kernel/mm/mm.h"
 #include "kernel/mm/tlb.h"
+#include "kernel/mm/tlb_shadow.h"
 #include "kernel/mm/tlb_trace.h"
 #include "kernel/printk.h"
 #include "kernel/time.h"
@@ -350,6 +351,7 @@ static void free_tables(phys_addr_t *chain)
 			page->flags &= (uint16_t)~PAGE_TABLE;
 		tlb_trace_event(TLB_TRACE_FREE_TABLE, t);
 		tlb_ev(TLB_EV_FREE_TABLE, t, 0);
+		tlb_shadow_table_freed(t);
 		frame_free(t, 0);
 		atomic_fetch_add(&gather_stats.tables_freed, 1);
 	}

@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * The shadow TLB (tlb_shadow.h): per CPU, a direct-mapped table of leaf
+ * translations and a small array of cached table pointers, each tagged
+ * with the ASID loaded when it was filled, and each CPU's loaded root and
+ * tag. Entries leave only through the invalidation hooks; a collision in
+ * the leaf table overwrites (a real TLB evicts too: the model then holds
+ * less than it could, never more, so it can miss a hazard but not invent
+ * one).
+ *
+ * Locking: one spinlock per CPU, taken with interrupts off by its own
+ * fills and lookups and by every invalidation that reaches it. Fills read
+ * the tables inside the lock (see tlb_shadow.h for why that orders them
+ * against invalidations). Nothing else is taken inside it; the violation
+ * record has its own lock, taken with no shadow lock held.
+ */
+#include "kernel/mm/tlb_shadow.h"
+#include "kernel/arch.h"
+#include "kernel/atomic.h"
+#include "kernel/mm/frame.h"
+#include "kernel/mm/pt_arch.h"
+#include "kernel/percpu.h"
+#include "kernel/spinlock.h"
+#include "lib/string.h"
+
+#define LEAVES 256
+#define WALKS  48
+
+struct leaf {
+	virt_addr_t va; /* page address | 1 while valid */
+	phys_addr_t frame;
+	unsigned asid;
+	bool writable;
+};
+
+struct walk {
+	virt_addr_t first; /* the first address the table translates */
+	unsigned shift;	   /* log2 of the bytes it translates */
+	unsigned asid;
+	unsigned level;	   /* the table's own level: 0 holds leaves of 4 KiB */
+	phys_addr_t table; /* 0: empty slot */
+};
+
+struct shadow {
+	spinlock_t lock;
+	bool loaded;
+	phys_addr_t root;
+	unsigned asid;
+	struct leaf leaves[LEAVES];
+	struct walk walks[WALKS];
+	unsigned next_walk; /* round-robin replacement once full */
+};
+
+bool tlb_shadow_on;
+static struct shadow shadows[CPU_MAX];
+static spinlock_t violation_lock = SPINLOCK_INIT;
+static bool violated;
+static struct tlb_shadow_violation first_violation;
+static uint64_t fills, hits, drops, tables_checked;
+
+static struct shadow *mine(void)
+{
+	return &shadows[arch_cpu_id()];
+}
+
+static unsigned leaf_index(virt_addr_t va, unsigned asid)
+{
+	return (unsigned)((va >> PT_PAGE_SHIFT) ^ (asid * 37u)) % LEAVES;
+}
+
+void tlb_shadow_start(void)
+{
+	for (unsigned c = 0; c < CPU_MAX; c++) {
+		irqflags_t f = spin_lock_irqsave(&shadows[c].lock);
+		memset(shadows[c].leaves, 0, sizeof(shadows[c].leaves));
+		memset(shadows[c].walks, 0, sizeof(shadows[c].walks));
+		/* Unknown until the CPU's next load: nothing is filled meanwhile. */
+		shadows[c].loaded = false;
+		spin_unlock_irqrestore(&shadows[c].lock, f);
+	}
+	irqflags_t f = spin_lock_irqsave(&violation_lock);
+	violated = false;
+	fills = hits = drops = tables_checked = 0;
+	spin_unlock_irqrestore(&violation_lock, f);
+	smp_mb();
+	atomic_store_release(&tlb_shadow_on, true);
+}
+
+void tlb_shadow_stop(void)
+{
+	atomic_store_release(&tlb_shadow_on, false);
+}
+
+void tlb_shadow_note_load(phys_addr_t root, unsigned asid)
+{
+	struct shadow *s = mine();
+	irqflags_t f = spin_lock_irqsave(&s->lock);
+	s->loaded = true;
+	s->root = root;
+	s->asid = asid;
+	spin_unlock_irqrestore(&s->lock, f);
+}
+
+void tlb_shadow_note_unload(void)
+{
+	struct shadow *s = mine();
+	irqflags_t f = spin_lock_irqsave(&s->lock);
+	s->loaded = false;
+	spin_unlock_irqrestore(&s->lock, f);
+}
+
+static bool asid_matches(unsigned want, unsigned have)
+{
+	return want == TLB_SHADOW_ANY_ASID || want == have;
+}
+
+/* [first, first + size) meets [start, end); end 0 is everything. */
+static bool meets(virt_addr_t first, uint64_t size, virt_addr_t start, virt_addr_t end)
+{
+	return !end || (first < end && start < first + size);
+}
+
+static void drop_one(struct shadow *s, unsigned asid, virt_addr_t start, virt_addr_t end,
+		     bool all_walks)
+{
+	irqflags_t f = spin_lock_irqsave(&s->lock);
+	uint64_t n = 0;
+	for (unsigned i = 0; i < LEAVES; i++) {
+		struct leaf *l = &s->leaves[i];
+		if ((l->va & 1) && asid_matches(asid, l->asid) &&
+		    meets(l->va & ~1ull, PAGE_SIZE, start, end)) {
+			l->va = 0;
+			n++;
+		}
+	}
+	for (unsigned i = 0; i < WALKS; i++) {
+		struct walk *w = &s->walks[i];
+		if (w->table && asid_matches(asid, w->asid) &&
+		    (all_walks || meets(w->first, 1ull << w->shift, start, end))) {
+			w->table = 0;
+			n++;
+		}
+	}
+	spin_unlock_irqrestore(&s->lock, f);
+	if (n)
+		atomic_fetch_add(&drops, n);
+}
+
+void tlb_shadow_note_drop(bool all_cpus, unsigned asid, virt_addr_t start, virt_addr_t end,
+			  bool all_walks)
+{
+	start &= ~(virt_addr_t)(PAGE_SIZE - 1);
+	if (!all_cpus) {
+		drop_one(mine(), asid, start, end, all_walks);
+		return;
+	}
+	for (unsigned c = 0; c < CPU_MAX; c++)
+		if (cpumask_test(cpumask_read(&cpu_online_mask), c))
+			drop_one(&shadows[c], asid, start, end, all_walks);
+}
+
+static void record_violation(unsigned cpu, const struct walk *w)
+{
+	irqflags_t f = spin_lock_irqsave(&violation_lock);
+	if (!violated) {
+		first_violation = (struct tlb_shadow_violation){.cpu = cpu,
+								.asid = w->asid,
+								.level = w->level,
+								.table = w->table,
+								.va = w->first};
+		atomic_store_release(&violated, true);
+	}
+	spin_unlock_irqrestore(&violation_lock, f);
+}
+
+void tlb_shadow_note_table_freed(phys_addr_t table)
+{
+	atomic_fetch_add(&tables_checked, 1);
+	for (unsigned c = 0; c < CPU_MAX; c++) {
+		struct shadow *s = &shadows[c];
+		struct walk held = {0};
+		irqflags_t f = spin_lock_irqsave(&s->lock);
+		for (unsigned i = 0; i < WALKS; i++) {
+			const struct walk *w = &s->walks[i];
+			/* Usable only while its tag is loaded (a switch-in catches up first). */
+			if (w->table == table && s->loaded && w->asid == s->asid)
+				held = *w;
+		}
+		spin_unlock_irqrestore(&s->lock, f);
+		if (held.table)
+			record_violation(c, &held);
+	}
+}
+
+bool tlb_shadow_lookup(virt_addr_t va, struct tlb_shadow_hit *out, uint64_t *words, unsigned n)
+{
+	struct shadow *s = mine();
+	va &= ~(virt_addr_t)(PAGE_SIZE - 1);
+	irqflags_t f = spin_lock_irqsave(&s->lock);
+	bool hit = false;
+	if (s->loaded) {
+		const struct leaf *l = &s->leaves[leaf_index(va, s->asid)];
+		if (l->va == (va | 1) && l->asid == s->asid) {
+			*out = (struct tlb_shadow_hit){l->frame, l->writable, l->asid};
+			/*
+			 * Read under the lock, as hardware reads before its TLBI
+			 * completes: the invalidation that drops this entry, and so
+			 * the free after it, waits for the read.
+			 */
+			const volatile uint64_t *p = kva(l->frame);
+			for (unsigned i = 0; i < n; i++)
+				words[i] = p[i];
+			hit = true;
+		}
+	}
+	spin_unlock_irqrestore(&s->lock, f);
+	if (hit)
+		atomic_fetch_add(&hits, 1);
+	return hit;
+}
+
+static void note_walk(struct shadow *s, virt_addr_t va, unsigned level, phys_addr_t table)
+{
+	unsigned shift = pt_level_shift(level + 1);
+	virt_addr_t first = va & ~((1ull << shift) - 1);
+	struct walk *free_slot = NULL;
+	for (unsigned i = 0; i < WALKS; i++) {
+		struct walk *w = &s->walks[i];
+		if (w->table == table && w->asid == s->asid && w->first == first)
+			return;
+		if (!w->table && !free_slot)
+			free_slot = w;
+	}
+	if (!free_slot)
+		free_slot = &s->walks[s->next_walk++ % WALKS];
+	*free_slot = (struct walk){first, shift, s->asid, level, table};
+}
+
+bool tlb_shadow_fill(virt_addr_t va)
+{
+	struct shadow *s = mine();
+	va &= ~(virt_addr_t)(PAGE_SIZE - 1);
+	irqflags_t f = spin_lock_irqsave(&s->lock);
+	bool filled = false;
+	if (!s->loaded)
+		goto out;
+	/*
+	 * A hardware walk, read the way the walker reads: no lock, each entry
+	 * once. Under a broken protocol a table may already be free; its
+	 * contents are then whatever the frame holds, so only addresses of
+	 * RAM frames are followed.
+	 */
+	phys_addr_t table = s->root;
+	for (unsigned level = PT_LEVELS - 1;; level--) {
+		const volatile pte_t *t = kva(table);
+		pte_t pte = t[(va >> pt_level_shift(level)) % PT_ENTRIES];
+		enum pte_kind kind = arch_pte_kind(pte, level);
+		if (kind == PTE_LEAF) {
+			uint64_t offset = va & ((1ull << pt_level_shift(level)) - 1);
+			phys_addr_t frame = arch_pte_address(pte, level) + offset;
+			if (!frame_to_page(frame))
+				break; /* not RAM: garbage read from a freed table */
+			struct leaf *l = &s->leaves[leaf_index(va, s->asid)];
+			*l = (struct leaf){va | 1, frame, s->asid,
+					   (arch_pte_attrs(pte, level) & PT_WRITE) != 0};
+			filled = true;
+			break;
+		}
+		if (kind != PTE_TABLE || level == 0)
+			break;
+		table = arch_pte_address(pte, level);
+		if (!frame_to_page(table))
+			break;
+		note_walk(s, va, level - 1, table);
+	}
+out:
+	spin_unlock_irqrestore(&s->lock, f);
+	if (filled)
+		atomic_fetch_add(&fills, 1);
+	return filled;
+}
+
+bool tlb_shadow_violated(struct tlb_shadow_violation *out)
+{
+	if (!atomic_load_acquire(&violated))
+		return false;
+	irqflags_t f = spin_lock_irqsave(&violation_lock);
+	*out = first_violation;
+	spin_unlock_irqrestore(&violation_lock, f);
+	return true;
+}
+
+void tlb_shadow_counts(struct tlb_shadow_counts *out)
+{
+	*out = (struct tlb_shadow_counts){atomic_load_relaxed(&fills), atomic_load_relaxed(&hits),
+					  atomic_load_relaxed(&drops),
+					  atomic_load_relaxed(&tables_checked)};
+}
