@@ -72,7 +72,7 @@ void soak_print_report(const struct soak_report *r, phys_addr_t now)
 		return;
 	}
 	if (r->walk) {
-		printk("soak: STALE ACCESS on cpu%u at %#lx (shadow TLB, a page walk): %s", r->cpu,
+		printk("soak: STALE ACCESS on cpu%u at %#lx (shadow TLB): %s", r->cpu,
 		       (unsigned long)r->va, r->what);
 		return;
 	}

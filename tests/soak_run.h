@@ -76,6 +76,9 @@ bool soak_shadow_start(void);
 bool soak_shadow_read(virt_addr_t va, bool write, uint64_t *seen_va, uint64_t *seen_gen);
 /* A real access of `va` went through: the walk fills the shadow. */
 void soak_shadow_filled(virt_addr_t va);
+/* Each epoch, around its threads: ASID churn (where the CPU has ids) and the mm's pin. */
+void soak_shadow_epoch_begin(struct mm *mm);
+void soak_shadow_epoch_end(void);
 /* Reports the shadow's freed-table violation, if it found one, as the run's stale access. */
 void soak_shadow_check(void);
 /* After the run: counts printed, the model off; `judged`: a full run, which must have used it. */

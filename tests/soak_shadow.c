@@ -18,12 +18,19 @@
  * freed tables (tlb_shadow_table_freed) is reported here as a stale access
  * of the walk.
  */
+#include "kernel/arch.h"
 #include "kernel/atomic.h"
 #include "kernel/cmdline.h"
+#include "kernel/mm/asid.h"
 #include "kernel/mm/frame.h"
+#include "kernel/mm/mm.h"
 #include "kernel/mm/tlb_shadow.h"
+#include "kernel/mm/vm.h"
+#include "kernel/percpu.h"
+#include "kernel/sched/thread.h"
 #include "kernel/printk.h"
 #include "lib/fmt.h"
+#include "lib/string.h"
 #include "tests/ktest.h"
 #include "tests/soak.h"
 #include "tests/soak_run.h"
@@ -32,13 +39,158 @@ CMDLINE_PARAM(soak_shadow_param, .key = "soak.shadow", .kind = CMDLINE_FLAG,
 	      .help = "the soak's accesses go through the shadow TLB model first, which keeps "
 		      "tagged entries and walk caches as hardware does (docs/reliability.md)");
 
+#define CHURN_MARK	      0xC0FFEE0000000000ull /* | the churn mm's index, in its page */
+#define CHURN_THREADS_PER_CPU 3 /* on even CPUs: odd ones keep the soak's mm loaded */
+#define CHURN_TURN_NS	      1000000ull
+
+/*
+ * Where the CPU has ASIDs: more address spaces than ids, so that ids are
+ * recycled all the time. Each churn mm maps a page of its own at the soak's
+ * page 0 address, marked with its index; threads of every churn mm take
+ * turns on the even CPUs and read it (through the shadow first), while the
+ * odd CPUs keep the soak's mm loaded across rollovers (their other thread
+ * is a kernel thread: they only go lazy). An id two mms hold at once, or
+ * one reused without the flush a rollover owes, shows as a churn thread
+ * reading another mm's page, or a soak thread reading a churn page at page
+ * 0 or a stale entry of its own mm that a flush by the mm's new id missed.
+ * Churn mm 0 is pinned as an SVA bind would pin it (asid_pin): rollovers
+ * must keep its id, and give it to no other mm.
+ */
+static struct {
+	unsigned nmms, ids;
+	struct mm *mms[CPU_MAX + 1];
+	phys_addr_t frames[CPU_MAX + 1];
+	struct thread *th[CPU_MAX * CHURN_THREADS_PER_CPU];
+	unsigned index[CPU_MAX * CHURN_THREADS_PER_CPU];
+	unsigned nth, pinned;
+	bool stop;
+	uint64_t rollovers0, reads;
+} churn;
+
+static void churn_fail(unsigned index, uint64_t saw)
+{
+	struct soak_report r = {.cpu = arch_cpu_id(), .va = soak_va(0), .seen_va = saw};
+	snprintf(r.what, sizeof(r.what),
+		 "churn mm %u (ASID %u) read another mm's page at page 0's address", index,
+		 arch_mm_active_asid());
+	soak_fail(&r);
+}
+
+static void churn_thread(void *arg)
+{
+	const unsigned *index = arg;
+	uint64_t mark = CHURN_MARK | *index;
+	volatile uint64_t *page = (volatile uint64_t *)soak_va(0);
+	while (!atomic_load_acquire(&churn.stop) && !soak_stopping()) {
+		uint64_t w[2];
+		if (!soak_shadow_read(soak_va(0), false, &w[0], &w[1])) {
+			w[0] = page[0];
+			soak_shadow_filled(soak_va(0));
+		}
+		atomic_fetch_add(&churn.reads, 1);
+		if (w[0] != mark)
+			churn_fail(*index, w[0]);
+		thread_sleep_ns(CHURN_TURN_NS);
+	}
+}
+
+static bool churn_start(void)
+{
+	unsigned ncpus = cpumask_weight(cpumask_read(&cpu_online_mask));
+	memset(&churn, 0, sizeof(churn));
+	if (!arch_tlb_caps()->asid_bits)
+		return true;
+	churn.nmms = ncpus + 1;
+	for (unsigned i = 0; i < churn.nmms; i++) {
+		churn.mms[i] = mm_create();
+		if (!churn.mms[i] || frame_alloc_zeroed(&churn.frames[i]))
+			return false;
+		uint64_t *p = kva(churn.frames[i]);
+		p[0] = p[1] = CHURN_MARK | i;
+		if (vm_map_phys(churn.mms[i], soak_va(0), churn.frames[i], PAGE_SIZE, PT_READ))
+			return false;
+	}
+	churn.pinned = asid_pin(churn.mms[0]);
+	if (!churn.pinned)
+		return false;
+	/*
+	 * The soak's mm, the other mm and the churn mms: three more mms than
+	 * CPUs. A rollover keeps the ids CPUs run with and the pinned ones, and
+	 * needs one more to hand out.
+	 */
+	churn.ids = ncpus + asid_pins_held() + 1;
+	asid_test_limit(churn.ids + 1); /* ids 1 .. churn.ids */
+	churn.rollovers0 = asid_stats.rollovers;
+	return true;
+}
+
+static void churn_finish(void)
+{
+	if (!churn.nmms)
+		return;
+	asid_test_limit(0);
+	if (churn.pinned)
+		asid_unpin_id(churn.pinned);
+	churn.pinned = 0;
+	for (unsigned i = 0; i < churn.nmms; i++) {
+		if (churn.mms[i])
+			mm_destroy(churn.mms[i]);
+		if (churn.frames[i])
+			frame_free(churn.frames[i], 0);
+	}
+	churn.nmms = 0;
+}
+
 bool soak_shadow_start(void)
 {
 	if (!cmdline_present("soak.shadow"))
 		return false;
 	tlb_shadow_start();
-	printk("soak: accesses go through the shadow TLB first (tagged entries, walk caches)");
+	if (!churn_start()) {
+		struct soak_report r = {.cpu = arch_cpu_id(), .broken = true};
+		snprintf(r.what, sizeof(r.what), "no memory for the shadow run's churn mms");
+		soak_fail(&r);
+		churn_finish();
+	}
+	printk("soak: accesses go through the shadow TLB first (tagged entries, walk caches)%s",
+	       churn.nmms ? "; ASIDs churned" : "");
+	if (churn.nmms)
+		printk("soak: %u churn mms with their page at page 0's address, %u ASIDs",
+		       churn.nmms, churn.ids);
 	return true;
+}
+
+void soak_shadow_epoch_begin(struct mm *mm)
+{
+	(void)mm;
+	if (!tlb_shadow_on || !churn.nmms)
+		return;
+	churn.stop = false;
+	churn.nth = 0;
+	unsigned k = 0, nth = 0;
+	for_each_cpu(c, cpumask_read(&cpu_online_mask))
+	{
+		if (nth++ % 2)
+			continue;
+		for (unsigned j = 0; j < CHURN_THREADS_PER_CPU; j++, k++) {
+			unsigned n = churn.nth;
+			churn.index[n] = k % churn.nmms;
+			churn.th[n] = thread_create_mm("soak-churn", c, churn.mms[churn.index[n]],
+						       churn_thread, &churn.index[n]);
+			if (churn.th[n])
+				churn.nth++;
+		}
+	}
+}
+
+void soak_shadow_epoch_end(void)
+{
+	if (!churn.nmms)
+		return;
+	atomic_store_release(&churn.stop, true);
+	for (unsigned i = 0; i < churn.nth; i++)
+		thread_join(churn.th[i]);
+	churn.nth = 0;
 }
 
 bool soak_shadow_read(virt_addr_t va, bool write, uint64_t *seen_va, uint64_t *seen_gen)
@@ -66,9 +218,14 @@ void soak_shadow_check(void)
 	if (!tlb_shadow_on || !tlb_shadow_violated(&v))
 		return;
 	struct soak_report r = {.cpu = v.cpu, .va = v.va, .walk = true, .frame = v.table};
-	snprintf(r.what, sizeof(r.what),
-		 "its page walker may still hold the freed level-%u table %#lx (ASID %u)", v.level,
-		 (unsigned long)v.table, v.asid);
+	if (v.kind == TLB_SHADOW_FREED_TABLE)
+		snprintf(r.what, sizeof(r.what),
+			 "its page walker may still hold the freed level-%u table %#lx (ASID %u)",
+			 v.level, (unsigned long)v.table, v.asid);
+	else
+		snprintf(r.what, sizeof(r.what),
+			 "it loaded ASID %u holding that id's entry of another mm (root %#lx)",
+			 v.asid, (unsigned long)v.table);
 	soak_fail(&r);
 }
 
@@ -77,6 +234,13 @@ void soak_shadow_finish(struct ktest *t, bool judged)
 	if (!tlb_shadow_on)
 		return;
 	tlb_shadow_stop();
+	if (churn.nmms)
+		printk("soak: ASID churn: %lu reads by churn mms, %lu rollovers",
+		       (unsigned long)churn.reads,
+		       (unsigned long)(asid_stats.rollovers - churn.rollovers0));
+	bool churned = churn.nmms != 0;
+	uint64_t rollovers = asid_stats.rollovers - churn.rollovers0;
+	churn_finish();
 	struct tlb_shadow_counts c;
 	tlb_shadow_counts(&c);
 	printk("soak: shadow TLB: %lu fills, %lu hits, %lu entries dropped, %lu freed tables "
@@ -87,5 +251,7 @@ void soak_shadow_finish(struct ktest *t, bool judged)
 		EXPECT_GT(t, c.fills, 0u);
 		EXPECT_GT(t, c.hits, 0u);
 		EXPECT_GT(t, c.drops, 0u);
+		if (churned)
+			EXPECT_GT(t, rollovers, 0u);
 	}
 }

@@ -50,6 +50,7 @@
 #include "kernel/mm/frame.h"
 #include "kernel/mm/gather.h"
 #include "kernel/mm/tlb.h"
+#include "kernel/mm/tlb_shadow.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
 #include "kernel/time.h"
@@ -72,6 +73,7 @@ static struct {
 	uint32_t window_first; /* the first page of the last span changed */
 	uint32_t flush_holds;  /* one-page changes' flush decisions held open */
 	uint32_t holds_active; /* ... now */
+	uint32_t away_holds;   /* tagged switches away held with the old root loaded */
 	struct {
 		bool spanning;	    /* this CPU's soak thread is changing its span */
 		unsigned deferrals; /* in that change, so far */
@@ -105,6 +107,25 @@ static void window_hook(enum tlb_window where, struct mm *mm)
 		/* The first table is published, the second not yet walked: hold it open. */
 		atomic_fetch_add(&span.windows, 1);
 		time_delay_ns(span.widen_ns);
+		return;
+	}
+	if (where == TLB_WINDOW_SWITCHING_AWAY) {
+		/*
+		 * Left the mm, its root still loaded: hold the window until a
+		 * table of it is freed (at most SOAK_AWAY_WAIT_NS). Only the
+		 * shadow TLB can see the walker use it (QEMU caches no table).
+		 */
+		if (!tlb_shadow_on)
+			return;
+		uint64_t freed = atomic_load_relaxed(&gather_stats.tables_freed);
+		uint64_t until = arch_time_ns() + SOAK_AWAY_WAIT_NS;
+		/* The walker may walk ahead of any access while the root is loaded. */
+		for (unsigned i = 0; i < soak_nr_slots(); i++)
+			tlb_shadow_fill(soak_va(i));
+		atomic_fetch_add(&span.away_holds, 1);
+		while (atomic_load_relaxed(&gather_stats.tables_freed) == freed &&
+		       arch_time_ns() < until)
+			arch_cpu_relax();
 		return;
 	}
 	if (where == TLB_WINDOW_FLUSHING) {
@@ -157,10 +178,11 @@ void soak_span_stop(struct soak_span_counts *c)
 				       .early_settles = gather_stats.batch_alloc_failures -
 							span.batch_failures_before};
 	printk("soak: widened: %lu span windows, %lu early settles; %lu switches away for a "
-	       "window, %lu came back in one, %lu fills (%lu faulted); %lu flushes held",
+	       "window, %lu came back in one, %lu fills (%lu faulted); %lu flushes held; %lu "
+	       "tagged switches away held",
 	       (unsigned long)c->windows, (unsigned long)c->early_settles, (unsigned long)c->aways,
 	       (unsigned long)c->hits, (unsigned long)c->fills, (unsigned long)span.fill_faults,
-	       (unsigned long)c->flush_holds);
+	       (unsigned long)c->flush_holds, (unsigned long)span.away_holds);
 	span.widen_ns = 0; /* stopped: the suite's exit hook calls this again */
 }
 

@@ -480,6 +480,7 @@ static bool run_epoch(struct ktest *t, uint64_t cycles, uint64_t done_before, ui
 	soak.other_stop = false;
 	struct thread *th[CPU_MAX] = {0}, *other[CPU_MAX] = {0};
 	unsigned n = start_threads(th, other);
+	soak_shadow_epoch_begin(soak.mm);
 	while (atomic_load_acquire(&soak.done) < cycles && !atomic_load_acquire(&soak.stop)) {
 		thread_sleep_ns(50000000);
 		check_poison(violations_before);
@@ -513,6 +514,7 @@ static bool run_epoch(struct ktest *t, uint64_t cycles, uint64_t done_before, ui
 	for (unsigned i = 0; i < n; i++)
 		if (other[i])
 			thread_join(other[i]);
+	soak_shadow_epoch_end();
 	for (unsigned i = 0; i < n; i++)
 		EXPECT_TRUE(t, th[i] != NULL && other[i] != NULL);
 	check_poison(violations_before);
@@ -663,7 +665,7 @@ static void soak_exit(struct ktest *t)
 	struct soak_span_counts ignored;
 	soak_span_stop(&ignored);
 	frame_poison_on_free(false);
-	tlb_shadow_stop();
+	soak_shadow_finish(t, false); /* after a failed assertion too: churn mms, id limit */
 	soak_kernel_finish();
 	uint64_t tries, went;
 	soak_mode_finish(&tries, &went);

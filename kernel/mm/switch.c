@@ -156,6 +156,8 @@ void mm_switch(struct mm *next)
 		 * Tagged entries may remain from an earlier visit: catch up from
 		 * its slot (or flush the ASID) before the walker can use them.
 		 */
+		if (old)
+			tlb_window(TLB_WINDOW_SWITCHING_AWAY, old);
 		switch_in_tagged(me, old, next);
 		arch_mm_activate(next->pt.root, asid);
 	}

@@ -172,7 +172,7 @@ extern struct tlb_switch_test tlb_switch_test;
 
 /*
  * Test-only window widening (the soak's `soak.widen=`, docs/reliability.md):
- * when set, called at the three points where the protocol's narrowest races
+ * when set, called at the four points where the protocol's narrowest races
  * live, so that a test can hold them open (a delay) and fill a TLB entry
  * there as the page walker may at any time:
  *  - TLB_WINDOW_DEFERRED: a gather has just published one table's change
@@ -186,9 +186,18 @@ extern struct tlb_switch_test tlb_switch_test;
  *    changes are published under its deferred generation, and a completion
  *    that claims that generation too early lets it skip the flush
  *    (tlb.break=mode_switch_ignores_users, complete_to_before).
+ *  - TLB_WINDOW_SWITCHING_AWAY: a tagged switch has published that the CPU
+ *    left `mm` but has not loaded the next root yet, interrupts off: the
+ *    walker may still use `mm`'s tables, so a request that frees one must
+ *    still reach the CPU (tlb.break=spare_switched_away).
  * NULL (always, unless a test sets it): one predictable branch each.
  */
-enum tlb_window { TLB_WINDOW_DEFERRED, TLB_WINDOW_SWITCHED_IN, TLB_WINDOW_FLUSHING };
+enum tlb_window {
+	TLB_WINDOW_DEFERRED,
+	TLB_WINDOW_SWITCHED_IN,
+	TLB_WINDOW_FLUSHING,
+	TLB_WINDOW_SWITCHING_AWAY
+};
 typedef void (*tlb_window_fn)(enum tlb_window where, struct mm *mm);
 extern tlb_window_fn tlb_window_hook;
 

@@ -28,6 +28,7 @@
 
 struct leaf {
 	virt_addr_t va; /* page address | 1 while valid */
+	phys_addr_t root; /* of the tables it was filled from */
 	phys_addr_t frame;
 	unsigned asid;
 	bool writable;
@@ -39,6 +40,7 @@ struct walk {
 	unsigned asid;
 	unsigned level;	   /* the table's own level: 0 holds leaves of 4 KiB */
 	phys_addr_t table; /* 0: empty slot */
+	phys_addr_t root;  /* of the tables it was filled from */
 };
 
 struct shadow {
@@ -91,14 +93,55 @@ void tlb_shadow_stop(void)
 	atomic_store_release(&tlb_shadow_on, false);
 }
 
+static void record_violation(const struct tlb_shadow_violation *v)
+{
+	irqflags_t f = spin_lock_irqsave(&violation_lock);
+	if (!violated) {
+		first_violation = *v;
+		atomic_store_release(&violated, true);
+	}
+	spin_unlock_irqrestore(&violation_lock, f);
+}
+
+/* An entry tagged `asid` filled from tables other than `root`'s, if the shadow holds one. */
+static bool find_alias(const struct shadow *s, phys_addr_t root, unsigned asid,
+		       struct tlb_shadow_violation *v)
+{
+	for (unsigned i = 0; i < LEAVES; i++) {
+		const struct leaf *l = &s->leaves[i];
+		if ((l->va & 1) && l->asid == asid && l->root != root) {
+			*v = (struct tlb_shadow_violation){
+			    .asid = asid, .va = l->va & ~1ull, .table = l->root};
+			return true;
+		}
+	}
+	for (unsigned i = 0; i < WALKS; i++) {
+		const struct walk *w = &s->walks[i];
+		if (w->table && w->asid == asid && w->root != root) {
+			*v = (struct tlb_shadow_violation){
+			    .asid = asid, .va = w->first, .table = w->root};
+			return true;
+		}
+	}
+	return false;
+}
+
 void tlb_shadow_note_load(phys_addr_t root, unsigned asid)
 {
 	struct shadow *s = mine();
+	struct tlb_shadow_violation v;
 	irqflags_t f = spin_lock_irqsave(&s->lock);
+	/* Entries of another address space under the tag being loaded: it would use them. */
+	bool alias = find_alias(s, root, asid, &v);
 	s->loaded = true;
 	s->root = root;
 	s->asid = asid;
 	spin_unlock_irqrestore(&s->lock, f);
+	if (alias) {
+		v.kind = TLB_SHADOW_ASID_ALIAS;
+		v.cpu = arch_cpu_id();
+		record_violation(&v);
+	}
 }
 
 void tlb_shadow_note_unload(void)
@@ -159,20 +202,6 @@ void tlb_shadow_note_drop(bool all_cpus, unsigned asid, virt_addr_t start, virt_
 			drop_one(&shadows[c], asid, start, end, all_walks);
 }
 
-static void record_violation(unsigned cpu, const struct walk *w)
-{
-	irqflags_t f = spin_lock_irqsave(&violation_lock);
-	if (!violated) {
-		first_violation = (struct tlb_shadow_violation){.cpu = cpu,
-								.asid = w->asid,
-								.level = w->level,
-								.table = w->table,
-								.va = w->first};
-		atomic_store_release(&violated, true);
-	}
-	spin_unlock_irqrestore(&violation_lock, f);
-}
-
 void tlb_shadow_note_table_freed(phys_addr_t table)
 {
 	atomic_fetch_add(&tables_checked, 1);
@@ -188,7 +217,14 @@ void tlb_shadow_note_table_freed(phys_addr_t table)
 		}
 		spin_unlock_irqrestore(&s->lock, f);
 		if (held.table)
-			record_violation(c, &held);
+			record_violation(&(struct tlb_shadow_violation){
+			    .kind = TLB_SHADOW_FREED_TABLE,
+			    .cpu = c,
+			    .asid = held.asid,
+			    .level = held.level,
+			    .table = table,
+			    .va = held.first,
+			});
 	}
 }
 
@@ -233,7 +269,7 @@ static void note_walk(struct shadow *s, virt_addr_t va, unsigned level, phys_add
 	}
 	if (!free_slot)
 		free_slot = &s->walks[s->next_walk++ % WALKS];
-	*free_slot = (struct walk){first, shift, s->asid, level, table};
+	*free_slot = (struct walk){first, shift, s->asid, level, table, s->root};
 }
 
 bool tlb_shadow_fill(virt_addr_t va)
@@ -261,7 +297,7 @@ bool tlb_shadow_fill(virt_addr_t va)
 			if (!frame_to_page(frame))
 				break; /* not RAM: garbage read from a freed table */
 			struct leaf *l = &s->leaves[leaf_index(va, s->asid)];
-			*l = (struct leaf){va | 1, frame, s->asid,
+			*l = (struct leaf){va | 1, s->root, frame, s->asid,
 					   (arch_pte_attrs(pte, level) & PT_WRITE) != 0};
 			filled = true;
 			break;

@@ -48,7 +48,8 @@ void tlb_shadow_note_table_freed(phys_addr_t table);
 /*
  * This CPU loaded `root`, tagged `asid`, for the lower half. The load
  * itself invalidates nothing: where it does (x86-64's CR3 write), the arch
- * also calls tlb_shadow_drop.
+ * calls tlb_shadow_drop first. Entries tagged `asid` from another root
+ * still held here are recorded as a violation.
  */
 static inline void tlb_shadow_load(phys_addr_t root, unsigned asid)
 {
@@ -111,11 +112,19 @@ bool tlb_shadow_lookup(virt_addr_t va, struct tlb_shadow_hit *out, uint64_t *wor
  */
 bool tlb_shadow_fill(virt_addr_t va);
 
-/* The model's first violation: a freed table still cached by some CPU. */
+/*
+ * The model's first violation, found by the model itself rather than by a
+ * read: a freed table still cached where the walker may use it, or a CPU
+ * loading an ASID under which it still holds another address space's
+ * entries (the hardware would translate the new one through them).
+ */
+enum tlb_shadow_violation_kind { TLB_SHADOW_FREED_TABLE = 1, TLB_SHADOW_ASID_ALIAS };
 struct tlb_shadow_violation {
-	unsigned cpu, asid, level;
-	phys_addr_t table;
-	virt_addr_t va; /* the first address the table translated */
+	enum tlb_shadow_violation_kind kind;
+	unsigned cpu, asid;
+	unsigned level;	   /* FREED_TABLE: the table's level */
+	phys_addr_t table; /* FREED_TABLE: the table; ASID_ALIAS: the other root */
+	virt_addr_t va;	   /* the first address the table translated, or the entry's */
 };
 bool tlb_shadow_violated(struct tlb_shadow_violation *out);
 
