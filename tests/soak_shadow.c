@@ -38,13 +38,16 @@
 CMDLINE_PARAM(soak_shadow_param, .key = "soak.shadow", .kind = CMDLINE_FLAG,
 	      .help = "the soak's accesses go through the shadow TLB model first, which keeps "
 		      "tagged entries and walk caches as hardware does (docs/reliability.md)");
+CMDLINE_PARAM(soak_churn_param, .key = "soak.churn", .kind = CMDLINE_FLAG,
+	      .help = "with soak.shadow, where the CPU has ASIDs: more mms than ids, recycled all "
+		      "the time (docs/reliability.md)");
 
 #define CHURN_MARK	      0xC0FFEE0000000000ull /* | the churn mm's index, in its page */
 #define CHURN_THREADS_PER_CPU 3 /* on even CPUs: odd ones keep the soak's mm loaded */
 #define CHURN_TURN_NS	      1000000ull
 
 /*
- * Where the CPU has ASIDs: more address spaces than ids, so that ids are
+ * With `soak.churn`, where the CPU has ASIDs: more address spaces than ids, so that ids are
  * recycled all the time. Each churn mm maps a page of its own at the soak's
  * page 0 address, marked with its index; threads of every churn mm take
  * turns on the even CPUs and read it (through the shadow first), while the
@@ -54,7 +57,10 @@ CMDLINE_PARAM(soak_shadow_param, .key = "soak.shadow", .kind = CMDLINE_FLAG,
  * reading another mm's page, or a soak thread reading a churn page at page
  * 0 or a stale entry of its own mm that a flush by the mm's new id missed.
  * Churn mm 0 is pinned as an SVA bind would pin it (asid_pin): rollovers
- * must keep its id, and give it to no other mm.
+ * must keep its id, and give it to no other mm. Not always on: with five
+ * mms taking turns, an even CPU's four switch-in slots (docs/tlb.md) seldom
+ * still hold the soak's mm when it comes back, and the slots' replay is
+ * what tlb.break=switch_no_catch_up breaks.
  */
 static struct {
 	unsigned nmms, ids;
@@ -98,8 +104,12 @@ static bool churn_start(void)
 {
 	unsigned ncpus = cpumask_weight(cpumask_read(&cpu_online_mask));
 	memset(&churn, 0, sizeof(churn));
-	if (!arch_tlb_caps()->asid_bits)
+	if (!cmdline_present("soak.churn"))
 		return true;
+	if (!arch_tlb_caps()->asid_bits) {
+		printk("soak: soak.churn: no ASIDs on this CPU (a root load flushes): no churn");
+		return true;
+	}
 	churn.nmms = ncpus + 1;
 	for (unsigned i = 0; i < churn.nmms; i++) {
 		churn.mms[i] = mm_create();
