@@ -35,10 +35,10 @@
 #include "tests/soak.h"
 #include "tests/soak_run.h"
 
-CMDLINE_PARAM(soak_shadow_param, .key = "soak.shadow", .kind = CMDLINE_FLAG,
+CMDLINE_PARAM(soak_shadow_param, .key = "soak.shadow", .kind = CMDLINE_FLAG, .def = "off",
 	      .help = "the soak's accesses go through the shadow TLB model first, which keeps "
 		      "tagged entries and walk caches as hardware does (docs/reliability.md)");
-CMDLINE_PARAM(soak_churn_param, .key = "soak.churn", .kind = CMDLINE_FLAG,
+CMDLINE_PARAM(soak_churn_param, .key = "soak.churn", .kind = CMDLINE_FLAG, .def = "off",
 	      .help = "with soak.shadow, where the CPU has ASIDs: more mms than ids, recycled all "
 		      "the time (docs/reliability.md)");
 
