@@ -137,6 +137,8 @@ struct soak_span_counts {
 };
 /* Undoes soak_span_start; prints and returns the counts. */
 void soak_span_stop(struct soak_span_counts *c);
+/* Whether the shadow run churns ASIDs (soak.churn; soak_shadow.c). */
+bool soak_shadow_churning(void);
 /* Maps the pins of `threads` spans in the epoch's new `mm`: 0 or the error. */
 int soak_span_epoch_begin(struct mm *mm, unsigned threads);
 /* Around a span's unmap or downgrade (from slot `first`), by its owner. */

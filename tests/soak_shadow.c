@@ -43,7 +43,6 @@ CMDLINE_PARAM(soak_churn_param, .key = "soak.churn", .kind = CMDLINE_FLAG, .def 
 		      "the time (docs/reliability.md)");
 
 #define CHURN_MARK	      0xC0FFEE0000000000ull /* | the churn mm's index, in its page */
-#define CHURN_THREADS_PER_CPU 3 /* on even CPUs: odd ones keep the soak's mm loaded */
 #define CHURN_TURN_NS	      1000000ull
 
 /*
@@ -64,10 +63,10 @@ CMDLINE_PARAM(soak_churn_param, .key = "soak.churn", .kind = CMDLINE_FLAG, .def 
  */
 static struct {
 	unsigned nmms, ids;
-	struct mm *mms[CPU_MAX + 1];
-	phys_addr_t frames[CPU_MAX + 1];
-	struct thread *th[CPU_MAX * CHURN_THREADS_PER_CPU];
-	unsigned index[CPU_MAX * CHURN_THREADS_PER_CPU];
+	struct mm *mms[CPU_MAX + 2];
+	phys_addr_t frames[CPU_MAX + 2];
+	struct thread *th[CPU_MAX + 2]; /* one per churn mm */
+	unsigned index[CPU_MAX + 2];
 	unsigned nth, pinned;
 	bool stop;
 	uint64_t rollovers0, reads;
@@ -110,7 +109,7 @@ static bool churn_start(void)
 		printk("soak: soak.churn: no ASIDs on this CPU (a root load flushes): no churn");
 		return true;
 	}
-	churn.nmms = ncpus + 1;
+	churn.nmms = ncpus + 2;
 	for (unsigned i = 0; i < churn.nmms; i++) {
 		churn.mms[i] = mm_create();
 		if (!churn.mms[i] || frame_alloc_zeroed(&churn.frames[i]))
@@ -124,11 +123,12 @@ static bool churn_start(void)
 	if (!churn.pinned)
 		return false;
 	/*
-	 * The soak's mm, the other mm and the churn mms: three more mms than
-	 * CPUs. A rollover keeps the ids CPUs run with and the pinned ones, and
-	 * needs one more to hand out.
+	 * The soak's mm, the other mm and the churn mms: four more mms than
+	 * CPUs. A rollover keeps the ids CPUs run with and the pinned ones
+	 * (churn mm 0's, any held now, and the one an epoch's SVA bind takes
+	 * on an IOMMU that shares the CPU's ids), and needs one more to give.
 	 */
-	churn.ids = ncpus + asid_pins_held() + 1;
+	churn.ids = ncpus + asid_pins_held() + 1 + 1;
 	asid_test_limit(churn.ids + 1); /* ids 1 .. churn.ids */
 	churn.rollovers0 = asid_stats.rollovers;
 	return true;
@@ -158,7 +158,8 @@ bool soak_shadow_start(void)
 	tlb_shadow_start();
 	if (!churn_start()) {
 		struct soak_report r = {.cpu = arch_cpu_id(), .broken = true};
-		snprintf(r.what, sizeof(r.what), "no memory for the shadow run's churn mms");
+		snprintf(r.what, sizeof(r.what),
+			 "the shadow run's churn mms: no memory, or no id to pin for mm 0");
 		soak_fail(&r);
 		churn_finish();
 	}
@@ -177,20 +178,24 @@ void soak_shadow_epoch_begin(struct mm *mm)
 		return;
 	churn.stop = false;
 	churn.nth = 0;
-	unsigned k = 0, nth = 0;
-	for_each_cpu(c, cpumask_read(&cpu_online_mask))
-	{
-		if (nth++ % 2)
-			continue;
-		for (unsigned j = 0; j < CHURN_THREADS_PER_CPU; j++, k++) {
-			unsigned n = churn.nth;
-			churn.index[n] = k % churn.nmms;
-			churn.th[n] = thread_create_mm("soak-churn", c, churn.mms[churn.index[n]],
-						       churn_thread, &churn.index[n]);
-			if (churn.th[n])
-				churn.nth++;
-		}
+	/* One thread per churn mm, dealt to the even CPUs (the odd ones' other thread is lazy). */
+	unsigned cpus[CPU_MAX], nr = 0;
+	for_each_cpu(c, cpumask_read(&cpu_online_mask)) if (c % 2 == 0) cpus[nr++] = c;
+	if (!nr)
+		return;
+	for (unsigned i = 0; i < churn.nmms; i++) {
+		unsigned n = churn.nth;
+		churn.index[n] = i;
+		churn.th[n] = thread_create_mm("soak-churn", cpus[i % nr], churn.mms[i],
+					       churn_thread, &churn.index[n]);
+		if (churn.th[n])
+			churn.nth++;
 	}
+}
+
+bool soak_shadow_churning(void)
+{
+	return churn.nmms != 0;
 }
 
 void soak_shadow_epoch_end(void)

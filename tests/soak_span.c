@@ -115,8 +115,8 @@ static void window_hook(enum tlb_window where, struct mm *mm)
 		 * table of it is freed (at most SOAK_AWAY_WAIT_NS). Only the
 		 * shadow TLB can see the walker use it (QEMU caches no table).
 		 */
-		if (!tlb_shadow_on)
-			return;
+		if (!tlb_shadow_on || soak_shadow_churning())
+			return; /* churning: a rollover in the hold may move the mm's id */
 		uint64_t freed = atomic_load_relaxed(&gather_stats.tables_freed);
 		uint64_t until = arch_time_ns() + SOAK_AWAY_WAIT_NS;
 		/* The walker may walk ahead of any access while the root is loaded. */

@@ -219,8 +219,11 @@ static void access_one(void *arg)
 	me->seen_va = me->seen_gen = 0;
 	smp_mb();
 	volatile uint64_t *page = (volatile uint64_t *)soak_va(i);
-	if (soak_shadow_read(soak_va(i), me->write, &me->seen_va, &me->seen_gen))
+	if (soak_shadow_read(soak_va(i), me->write, &me->seen_va, &me->seen_gen)) {
+		if (me->seq & 1)
+			atomic_fetch_add(&s->visits, 1); /* as below: reclaim_open waits for one */
 		return; /* through the shadow TLB's entry, as a tagged TLB would */
+	}
 	me->seen_va = page[0];
 	me->seen_gen = page[1];
 	if (me->seq & 1)

@@ -65,6 +65,13 @@ static struct shadow *mine(void)
 	return &shadows[arch_cpu_id()];
 }
 
+/* A frame the direct map covers and no hole: what a walk under a broken protocol may follow. */
+static bool ram_frame(phys_addr_t pa)
+{
+	const struct page *page = frame_to_page(pa);
+	return page && !(READ_ONCE(page->flags) & PAGE_RESERVED);
+}
+
 static unsigned leaf_index(virt_addr_t va, unsigned asid)
 {
 	return (unsigned)((va >> PT_PAGE_SHIFT) ^ (asid * 37u)) % LEAVES;
@@ -284,7 +291,7 @@ bool tlb_shadow_fill(virt_addr_t va)
 	 * A hardware walk, read the way the walker reads: no lock, each entry
 	 * once. Under a broken protocol a table may already be free; its
 	 * contents are then whatever the frame holds, so only addresses of
-	 * RAM frames are followed.
+	 * the allocator's frames are followed (never a hole kva() would fault on).
 	 */
 	phys_addr_t table = s->root;
 	for (unsigned level = PT_LEVELS - 1;; level--) {
@@ -294,8 +301,9 @@ bool tlb_shadow_fill(virt_addr_t va)
 		if (kind == PTE_LEAF) {
 			uint64_t offset = va & ((1ull << pt_level_shift(level)) - 1);
 			phys_addr_t frame = arch_pte_address(pte, level) + offset;
-			if (!frame_to_page(frame))
-				break; /* not RAM: garbage read from a freed table */
+			if (!ram_frame(frame))
+				break; /* not an allocator's frame: garbage read from a freed table
+					*/
 			struct leaf *l = &s->leaves[leaf_index(va, s->asid)];
 			*l = (struct leaf){va | 1, s->root, frame, s->asid,
 					   (arch_pte_attrs(pte, level) & PT_WRITE) != 0};
@@ -305,7 +313,7 @@ bool tlb_shadow_fill(virt_addr_t va)
 		if (kind != PTE_TABLE || level == 0)
 			break;
 		table = arch_pte_address(pte, level);
-		if (!frame_to_page(table))
+		if (!ram_frame(table))
 			break;
 		note_walk(s, va, level - 1, table);
 	}
