@@ -461,6 +461,11 @@ SOAK_NEGATIVE_SHADOW_aarch64 := tlb=ipi:tlb.break=skip_lazy_always \
 	soak.widen=$(SOAK_WIDEN):tlb=ipi:tlb.break=spare_switched_away \
 	soak.churn:tlb.break=asid_forget_reserved soak.churn:tlb.break=asid_no_carry
 SOAK_SHADOW_REPORT := --expect-log "soak: STALE ACCESS"
+# With soak.churn a second emulated IOMMU tags by the CPU's ids (as an SMMUv3
+# does): a pinned id handed to another mm makes two of its streams share a tag,
+# and a device reads the other mm's page.
+SOAK_NEGATIVE_SHADOW_DMA_aarch64 := soak.churn:tlb.break=asid_pin_ignored
+SOAK_SHADOW_DMA_REPORT := --expect-log "soak: STALE DMA"
 # One soak-negative boot ($(2): the report required); the blank line ends it,
 # so $(foreach) can string them.
 define soak_negative_one
@@ -478,6 +483,7 @@ soak-negative: deps kernel
 	$(foreach s,$(SOAK_NEGATIVE_MODE),$(call soak_negative_one,soak.widen=$(SOAK_WIDEN):$(s),$(SOAK_MODE_REPORT),$(SOAK_RECLAIM_CYCLES)))
 	$(foreach s,$(SOAK_NEGATIVE_STAGE),$(call soak_negative_one,soak.widen=$(SOAK_WIDEN):$(s),$(SOAK_STAGE_REPORT)))
 	$(foreach s,$(SOAK_NEGATIVE_SHADOW_$(ARCH)),$(call soak_negative_one,soak.shadow:$(s),$(SOAK_SHADOW_REPORT)))
+	$(foreach s,$(SOAK_NEGATIVE_SHADOW_DMA_$(ARCH)),$(call soak_negative_one,soak.shadow:$(s),$(SOAK_SHADOW_DMA_REPORT)))
 
 # TLB benchmarks (docs/benchmarks.md): one image and one boot per mode in
 # BENCH_MODES, with `bench tlb=<mode>`, then one boot of the NOTIFIER=off

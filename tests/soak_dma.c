@@ -71,6 +71,8 @@ struct dma_result {
 
 static struct {
 	struct emu_drv drv;
+	struct emu_drv churn_drv; /* soak.churn: a second one, tagging by the CPU's ids */
+	bool churn_on;
 	bool emu_on;
 	unsigned iommu_cpu;
 	struct iommu_sva bond;
@@ -425,6 +427,38 @@ void soak_dma_counts(uint64_t *accesses, uint64_t *faults)
 		*accesses += dma.cpu[c].accesses;
 		*faults += dma.cpu[c].faults;
 	}
+}
+
+bool soak_dma_churn_start(void)
+{
+	if (emu_drv_start(&dma.churn_drv, emu_drv_iotlb_entries(), dma.iommu_cpu))
+		return false;
+	/* Before any bind: a bind pins its mm's id (asid_pin), an unbind unpins it. */
+	dma.churn_drv.io.shares_cpu_asid = true;
+	dma.churn_on = true;
+	return true;
+}
+
+void soak_dma_churn_stop(void)
+{
+	if (dma.churn_on)
+		emu_drv_stop(&dma.churn_drv);
+	dma.churn_on = false;
+}
+
+int soak_dma_bind(struct iommu_sva *bond, unsigned stream, struct mm *mm)
+{
+	return iommu_sva_bind(bond, &dma.churn_drv.io, stream, mm);
+}
+
+void soak_dma_unbind(struct iommu_sva *bond)
+{
+	iommu_sva_unbind(bond);
+}
+
+int soak_dma_read(unsigned stream, virt_addr_t va, uint64_t *word)
+{
+	return emu_iommu_access(&dma.churn_drv.hw, stream, va, word, sizeof(*word), false);
 }
 
 void soak_dma_print(void)

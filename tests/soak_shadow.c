@@ -21,6 +21,7 @@
 #include "kernel/arch.h"
 #include "kernel/atomic.h"
 #include "kernel/cmdline.h"
+#include "kernel/iommu/iommu.h"
 #include "kernel/mm/asid.h"
 #include "kernel/mm/frame.h"
 #include "kernel/mm/mm.h"
@@ -44,6 +45,9 @@ CMDLINE_PARAM(soak_churn_param, .key = "soak.churn", .kind = CMDLINE_FLAG, .def 
 
 #define CHURN_MARK	      0xC0FFEE0000000000ull /* | the churn mm's index, in its page */
 #define CHURN_TURN_NS	      1000000ull
+#define CHURN_STREAM0	      4 /* the emulated IOMMU's stream bound to churn mm 0 */
+#define CHURN_STREAM	      5 /* ... and the one the others bind now and then */
+#define CHURN_BIND_EVERY      4 /* turns of a churn thread between its binds */
 
 /*
  * With `soak.churn`, where the CPU has ASIDs: more address spaces than ids, so that ids are
@@ -55,21 +59,30 @@ CMDLINE_PARAM(soak_churn_param, .key = "soak.churn", .kind = CMDLINE_FLAG, .def 
  * one reused without the flush a rollover owes, shows as a churn thread
  * reading another mm's page, or a soak thread reading a churn page at page
  * 0 or a stale entry of its own mm that a flush by the mm's new id missed.
- * Churn mm 0 is pinned as an SVA bind would pin it (asid_pin): rollovers
- * must keep its id, and give it to no other mm. Not always on: with five
+ * A second emulated IOMMU tags by the CPU's ids, as an SMMUv3 does, so a
+ * bind pins its mm's id (asid_pin); the soak's own engine does not (a pin
+ * would keep the soak's mm on one id, and the rollover hazards above need
+ * it to move). Churn mm 0 stays bound to a
+ * stream of its own and reads its page through it each turn; the others
+ * now and then bind to another stream, read through it, and unbind (one at
+ * a time). A pinned id must survive rollovers and go to no other mm: if
+ * it did, two streams would tag with one id and the IOMMU's TLB would
+ * give one device the other's page (a STALE DMA). Not always on: with five
  * mms taking turns, an even CPU's four switch-in slots (docs/tlb.md) seldom
  * still hold the soak's mm when it comes back, and the slots' replay is
  * what tlb.break=switch_no_catch_up breaks.
  */
 static struct {
 	unsigned nmms, ids;
-	struct mm *mms[CPU_MAX + 2];
-	phys_addr_t frames[CPU_MAX + 2];
-	struct thread *th[CPU_MAX + 2]; /* one per churn mm */
-	unsigned index[CPU_MAX + 2];
-	unsigned nth, pinned;
-	bool stop;
-	uint64_t rollovers0, reads;
+	struct mm *mms[CPU_MAX + 3];
+	phys_addr_t frames[CPU_MAX + 3];
+	struct thread *th[CPU_MAX + 3]; /* one per churn mm */
+	unsigned index[CPU_MAX + 3];
+	unsigned nth;
+	bool stop, bound0, dma_on;
+	uint32_t binding; /* a churn thread's bind is in progress */
+	struct iommu_sva bond0, bond;
+	uint64_t rollovers0, reads, dma_reads;
 } churn;
 
 static void churn_fail(unsigned index, uint64_t saw)
@@ -81,10 +94,32 @@ static void churn_fail(unsigned index, uint64_t saw)
 	soak_fail(&r);
 }
 
+static void churn_dma_fail(unsigned index, unsigned stream, uint64_t saw)
+{
+	struct soak_report r = {.cpu = arch_cpu_id(),
+				.va = soak_va(0),
+				.seen_va = saw,
+				.engine = "the emulated IOMMU's device",
+				.stream = stream};
+	snprintf(r.what, sizeof(r.what), "bound to churn mm %u, it read another mm's page", index);
+	soak_fail(&r);
+}
+
+/* A device read of page 0's address through `stream`, bound to churn mm `index`. */
+static void churn_dma_read(unsigned index, unsigned stream)
+{
+	uint64_t word = 0;
+	if (soak_dma_read(stream, soak_va(0), &word))
+		return; /* a fault reads nothing (the mapping never changes: none expected) */
+	atomic_fetch_add(&churn.dma_reads, 1);
+	if (word != (CHURN_MARK | index))
+		churn_dma_fail(index, stream, word);
+}
+
 static void churn_thread(void *arg)
 {
 	const unsigned *index = arg;
-	uint64_t mark = CHURN_MARK | *index;
+	uint64_t mark = CHURN_MARK | *index, turns = 0;
 	volatile uint64_t *page = (volatile uint64_t *)soak_va(0);
 	while (!atomic_load_acquire(&churn.stop) && !soak_stopping()) {
 		uint64_t w[2];
@@ -95,6 +130,17 @@ static void churn_thread(void *arg)
 		atomic_fetch_add(&churn.reads, 1);
 		if (w[0] != mark)
 			churn_fail(*index, w[0]);
+		uint32_t idle = 0;
+		if (*index == 0 && churn.bound0) {
+			churn_dma_read(0, CHURN_STREAM0);
+		} else if (++turns % CHURN_BIND_EVERY == 0 &&
+			   atomic_cmpxchg(&churn.binding, &idle, 1)) {
+			if (!soak_dma_bind(&churn.bond, CHURN_STREAM, churn.mms[*index])) {
+				churn_dma_read(*index, CHURN_STREAM);
+				soak_dma_unbind(&churn.bond);
+			}
+			atomic_store_release(&churn.binding, 0);
+		}
 		thread_sleep_ns(CHURN_TURN_NS);
 	}
 }
@@ -109,7 +155,7 @@ static bool churn_start(void)
 		printk("soak: soak.churn: no ASIDs on this CPU (a root load flushes): no churn");
 		return true;
 	}
-	churn.nmms = ncpus + 2;
+	churn.nmms = ncpus + 3;
 	for (unsigned i = 0; i < churn.nmms; i++) {
 		churn.mms[i] = mm_create();
 		if (!churn.mms[i] || frame_alloc_zeroed(&churn.frames[i]))
@@ -119,16 +165,30 @@ static bool churn_start(void)
 		if (vm_map_phys(churn.mms[i], soak_va(0), churn.frames[i], PAGE_SIZE, PT_READ))
 			return false;
 	}
-	churn.pinned = asid_pin(churn.mms[0]);
-	if (!churn.pinned)
+	if (!soak_dma_churn_start())
 		return false;
+	churn.dma_on = true;
 	/*
-	 * The soak's mm, the other mm and the churn mms: four more mms than
-	 * CPUs. A rollover keeps the ids CPUs run with and the pinned ones
-	 * (churn mm 0's, any held now, and the one an epoch's SVA bind takes
-	 * on an IOMMU that shares the CPU's ids), and needs one more to give.
+	 * Each mm bound once before the run: a bind maps the IOMMU's MSI
+	 * doorbell into the mm, and the tables that takes stay, which the
+	 * first epoch's frame count would take for a leak.
 	 */
-	churn.ids = ncpus + asid_pins_held() + 1 + 1;
+	for (unsigned i = 1; i < churn.nmms; i++) {
+		if (soak_dma_bind(&churn.bond, CHURN_STREAM, churn.mms[i]))
+			return false;
+		soak_dma_unbind(&churn.bond);
+	}
+	if (soak_dma_bind(&churn.bond0, CHURN_STREAM0, churn.mms[0]))
+		return false;
+	churn.bound0 = true;
+	/*
+	 * The soak's mm, the other mm and the churn mms: five more mms than
+	 * CPUs. A rollover keeps the ids CPUs run with and the pinned ones
+	 * (churn mm 0's, any held now, the one each epoch's bind of the soak's
+	 * mm takes on an SMMUv3, and a churn thread's bind's), and needs one
+	 * more to give.
+	 */
+	churn.ids = ncpus + asid_pins_held() + 2 + 1;
 	asid_test_limit(churn.ids + 1); /* ids 1 .. churn.ids */
 	churn.rollovers0 = asid_stats.rollovers;
 	return true;
@@ -139,9 +199,12 @@ static void churn_finish(void)
 	if (!churn.nmms)
 		return;
 	asid_test_limit(0);
-	if (churn.pinned)
-		asid_unpin_id(churn.pinned);
-	churn.pinned = 0;
+	if (churn.bound0)
+		soak_dma_unbind(&churn.bond0);
+	churn.bound0 = false;
+	if (churn.dma_on)
+		soak_dma_churn_stop();
+	churn.dma_on = false;
 	for (unsigned i = 0; i < churn.nmms; i++) {
 		if (churn.mms[i])
 			mm_destroy(churn.mms[i]);
@@ -159,7 +222,7 @@ bool soak_shadow_start(void)
 	if (!churn_start()) {
 		struct soak_report r = {.cpu = arch_cpu_id(), .broken = true};
 		snprintf(r.what, sizeof(r.what),
-			 "the shadow run's churn mms: no memory, or no id to pin for mm 0");
+			 "the shadow run's churn mms: no memory, or binding mm 0 failed");
 		soak_fail(&r);
 		churn_finish();
 	}
@@ -250,10 +313,12 @@ void soak_shadow_finish(struct ktest *t, bool judged)
 		return;
 	tlb_shadow_stop();
 	if (churn.nmms)
-		printk("soak: ASID churn: %lu reads by churn mms, %lu rollovers",
-		       (unsigned long)churn.reads,
+		printk("soak: ASID churn: %lu reads by churn mms, %lu through the IOMMU, %lu "
+		       "rollovers",
+		       (unsigned long)churn.reads, (unsigned long)churn.dma_reads,
 		       (unsigned long)(asid_stats.rollovers - churn.rollovers0));
 	bool churned = churn.nmms != 0;
+	uint64_t dma_reads = churn.dma_reads;
 	uint64_t rollovers = asid_stats.rollovers - churn.rollovers0;
 	churn_finish();
 	struct tlb_shadow_counts c;
@@ -266,7 +331,9 @@ void soak_shadow_finish(struct ktest *t, bool judged)
 		EXPECT_GT(t, c.fills, 0u);
 		EXPECT_GT(t, c.hits, 0u);
 		EXPECT_GT(t, c.drops, 0u);
-		if (churned)
+		if (churned) {
 			EXPECT_GT(t, rollovers, 0u);
+			EXPECT_GT(t, dma_reads, 0u);
+		}
 	}
 }
