@@ -41,7 +41,7 @@ CMDLINE_PARAM(soak_shadow_param, .key = "soak.shadow", .kind = CMDLINE_FLAG, .de
 		      "tagged entries and walk caches as hardware does (docs/reliability.md)");
 CMDLINE_PARAM(soak_churn_param, .key = "soak.churn", .kind = CMDLINE_FLAG, .def = "off",
 	      .help = "with soak.shadow, where the CPU has ASIDs: more mms than ids, recycled all "
-		      "the time (docs/reliability.md)");
+		      "the time, and an emulated IOMMU that shares them (docs/reliability.md)");
 
 #define CHURN_MARK	      0xC0FFEE0000000000ull /* | the churn mm's index, in its page */
 #define CHURN_TURN_NS	      1000000ull
