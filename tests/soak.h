@@ -251,7 +251,8 @@ void soak_dma_print(void);
  * a bind pins the mm's id (asid_pin). Binds of the churn mms to its
  * streams, and single device reads of one word through them. The soak's
  * own engine keeps its ids apart: its bind pins nothing, so the soak's mm
- * still changes ids across rollovers.
+ * still changes ids across rollovers (not behind an SMMUv3, whose edu
+ * bind pins it for the epoch).
  */
 bool soak_dma_churn_start(void);
 void soak_dma_churn_stop(void); /* after every churn binding was unbound */

@@ -82,7 +82,7 @@ static struct {
 	bool stop, bound0, dma_on;
 	uint32_t binding; /* a churn thread's bind is in progress */
 	struct iommu_sva bond0, bond;
-	uint64_t rollovers0, reads, dma_reads;
+	uint64_t rollovers0, reads, dma_reads, bound_reads, bind_failures;
 } churn;
 
 static void churn_fail(unsigned index, uint64_t saw)
@@ -94,26 +94,36 @@ static void churn_fail(unsigned index, uint64_t saw)
 	soak_fail(&r);
 }
 
-static void churn_dma_fail(unsigned index, unsigned stream, uint64_t saw)
+static void churn_dma_fail(unsigned index, const struct iommu_sva *bond, uint64_t saw, bool faulted)
 {
 	struct soak_report r = {.cpu = arch_cpu_id(),
 				.va = soak_va(0),
 				.seen_va = saw,
 				.engine = "the emulated IOMMU's device",
-				.stream = stream};
-	snprintf(r.what, sizeof(r.what), "bound to churn mm %u, it read another mm's page", index);
+				.stream = bond->stream,
+				.broken = faulted};
+	if (faulted) /* its page is never unmapped: a fault is a failure, not a stale access */
+		snprintf(r.what, sizeof(r.what), "churn mm %u's page faulted through stream %u",
+			 index, bond->stream);
+	else
+		snprintf(r.what, sizeof(r.what),
+			 "bound to churn mm %u with id %u (mm 0's: %u), it read another mm's page "
+			 "(%#lx)",
+			 index, bond->asid, churn.bond0.asid, (unsigned long)saw);
 	soak_fail(&r);
 }
 
-/* A device read of page 0's address through `stream`, bound to churn mm `index`. */
-static void churn_dma_read(unsigned index, unsigned stream)
+/* A device read of page 0's address through `bond`'s stream, bound to churn mm `index`. */
+static void churn_dma_read(unsigned index, const struct iommu_sva *bond, uint64_t *count)
 {
 	uint64_t word = 0;
-	if (soak_dma_read(stream, soak_va(0), &word))
-		return; /* a fault reads nothing (the mapping never changes: none expected) */
-	atomic_fetch_add(&churn.dma_reads, 1);
+	if (soak_dma_read(bond->stream, soak_va(0), &word)) {
+		churn_dma_fail(index, bond, 0, true);
+		return;
+	}
+	atomic_fetch_add(count, 1);
 	if (word != (CHURN_MARK | index))
-		churn_dma_fail(index, stream, word);
+		churn_dma_fail(index, bond, word, false);
 }
 
 static void churn_thread(void *arg)
@@ -132,12 +142,14 @@ static void churn_thread(void *arg)
 			churn_fail(*index, w[0]);
 		uint32_t idle = 0;
 		if (*index == 0 && churn.bound0) {
-			churn_dma_read(0, CHURN_STREAM0);
+			churn_dma_read(0, &churn.bond0, &churn.dma_reads);
 		} else if (++turns % CHURN_BIND_EVERY == 0 &&
 			   atomic_cmpxchg(&churn.binding, &idle, 1)) {
 			if (!soak_dma_bind(&churn.bond, CHURN_STREAM, churn.mms[*index])) {
-				churn_dma_read(*index, CHURN_STREAM);
+				churn_dma_read(*index, &churn.bond, &churn.bound_reads);
 				soak_dma_unbind(&churn.bond);
+			} else {
+				atomic_fetch_add(&churn.bind_failures, 1);
 			}
 			atomic_store_release(&churn.binding, 0);
 		}
@@ -165,13 +177,23 @@ static bool churn_start(void)
 		if (vm_map_phys(churn.mms[i], soak_va(0), churn.frames[i], PAGE_SIZE, PT_READ))
 			return false;
 	}
+	/*
+	 * The soak's mm, the other mm and the churn mms: five more mms than
+	 * CPUs. A rollover keeps the ids CPUs run with and the pinned ones
+	 * (any held now, churn mm 0's, the one each epoch's bind of the soak's
+	 * mm takes on an SMMUv3, and a churn thread's bind's), and needs one
+	 * more to give. Limited before any bind: mm 0's pinned id must be one
+	 * of them, or no other mm could ever be handed it.
+	 */
+	churn.ids = ncpus + asid_pins_held() + 1 + 2 + 1;
+	asid_test_limit(churn.ids + 1); /* ids 1 .. churn.ids */
 	if (!soak_dma_churn_start())
 		return false;
 	churn.dma_on = true;
 	/*
-	 * Each mm bound once before the run: a bind maps the IOMMU's MSI
-	 * doorbell into the mm, and the tables that takes stay, which the
-	 * first epoch's frame count would take for a leak.
+	 * Each mm bound once before the run: its first bind allocates its
+	 * notifier state, which stays until mm_destroy and which the first
+	 * epoch's frame count would take for a leak.
 	 */
 	for (unsigned i = 1; i < churn.nmms; i++) {
 		if (soak_dma_bind(&churn.bond, CHURN_STREAM, churn.mms[i]))
@@ -181,15 +203,8 @@ static bool churn_start(void)
 	if (soak_dma_bind(&churn.bond0, CHURN_STREAM0, churn.mms[0]))
 		return false;
 	churn.bound0 = true;
-	/*
-	 * The soak's mm, the other mm and the churn mms: five more mms than
-	 * CPUs. A rollover keeps the ids CPUs run with and the pinned ones
-	 * (churn mm 0's, any held now, the one each epoch's bind of the soak's
-	 * mm takes on an SMMUv3, and a churn thread's bind's), and needs one
-	 * more to give.
-	 */
-	churn.ids = ncpus + asid_pins_held() + 2 + 1;
-	asid_test_limit(churn.ids + 1); /* ids 1 .. churn.ids */
+	if (churn.bond0.asid > churn.ids)
+		return false;
 	churn.rollovers0 = asid_stats.rollovers;
 	return true;
 }
@@ -222,7 +237,8 @@ bool soak_shadow_start(void)
 	if (!churn_start()) {
 		struct soak_report r = {.cpu = arch_cpu_id(), .broken = true};
 		snprintf(r.what, sizeof(r.what),
-			 "the shadow run's churn mms: no memory, or binding mm 0 failed");
+			 "the shadow run's churn: no memory, the second IOMMU did not start, a "
+			 "bind failed, or mm 0's id is out of range");
 		soak_fail(&r);
 		churn_finish();
 	}
@@ -313,12 +329,13 @@ void soak_shadow_finish(struct ktest *t, bool judged)
 		return;
 	tlb_shadow_stop();
 	if (churn.nmms)
-		printk("soak: ASID churn: %lu reads by churn mms, %lu through the IOMMU, %lu "
-		       "rollovers",
+		printk("soak: ASID churn: %lu reads by churn mms, %lu through mm 0's stream, %lu "
+		       "through a bind of another (%lu binds failed), %lu rollovers",
 		       (unsigned long)churn.reads, (unsigned long)churn.dma_reads,
+		       (unsigned long)churn.bound_reads, (unsigned long)churn.bind_failures,
 		       (unsigned long)(asid_stats.rollovers - churn.rollovers0));
 	bool churned = churn.nmms != 0;
-	uint64_t dma_reads = churn.dma_reads;
+	uint64_t dma_reads = churn.dma_reads, bound_reads = churn.bound_reads;
 	uint64_t rollovers = asid_stats.rollovers - churn.rollovers0;
 	churn_finish();
 	struct tlb_shadow_counts c;
@@ -334,6 +351,7 @@ void soak_shadow_finish(struct ktest *t, bool judged)
 		if (churned) {
 			EXPECT_GT(t, rollovers, 0u);
 			EXPECT_GT(t, dma_reads, 0u);
+			EXPECT_GT(t, bound_reads, 0u); /* the binds that catch a shared id */
 		}
 	}
 }

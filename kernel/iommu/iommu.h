@@ -96,7 +96,8 @@ struct iommu {
 	 * ASID (SMMUv3, sharing the CPU's ASID space as Linux's arm64 SVA
 	 * does): bind pins it (asid_pin) instead of taking an id from
 	 * asid_map, and release unpins it once the stream aborts and its
-	 * translations are gone. Off for the emulated IOMMU (own ids).
+	 * translations are gone. Off for the emulated IOMMU (own ids), but
+	 * for the soak's second instance (soak.churn, tests/soak_dma.c).
 	 */
 	bool shares_cpu_asid;
 	/*
