@@ -249,16 +249,15 @@ void soak_dma_print(void);
  * The shadow run's ASID churn (soak_shadow.c): a second emulated IOMMU
  * (after soak_dma_start), which tags by the CPU's ids, as an SMMUv3 does:
  * a bind pins the mm's id (asid_pin). Binds of the churn mms to its
- * streams, and single device reads of one word through them. The soak's
- * own engine keeps its ids apart: its bind pins nothing, so the soak's mm
- * still changes ids across rollovers (not behind an SMMUv3, whose edu
- * bind pins it for the epoch).
+ * streams (undone with iommu_sva_unbind), and single device reads of one
+ * word through them. The soak's own engine keeps its ids apart: its bind
+ * pins nothing, so the soak's mm still changes ids across rollovers (not
+ * behind an SMMUv3, whose edu bind pins it for the epoch).
  */
 bool soak_dma_churn_start(void);
 void soak_dma_churn_stop(void); /* after every churn binding was unbound */
 struct iommu_sva;
 int soak_dma_bind(struct iommu_sva *bond, unsigned stream, struct mm *mm);
-void soak_dma_unbind(struct iommu_sva *bond);
 /* 0, or -EFAULT when the read faulted. */
 int soak_dma_read(unsigned stream, virt_addr_t va, uint64_t *word);
 

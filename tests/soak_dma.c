@@ -451,11 +451,6 @@ int soak_dma_bind(struct iommu_sva *bond, unsigned stream, struct mm *mm)
 	return iommu_sva_bind(bond, &dma.churn_drv.io, stream, mm);
 }
 
-void soak_dma_unbind(struct iommu_sva *bond)
-{
-	iommu_sva_unbind(bond);
-}
-
 int soak_dma_read(unsigned stream, virt_addr_t va, uint64_t *word)
 {
 	return emu_iommu_access(&dma.churn_drv.hw, stream, va, word, sizeof(*word), false);

@@ -147,7 +147,7 @@ static void churn_thread(void *arg)
 			   atomic_cmpxchg(&churn.binding, &idle, 1)) {
 			if (!soak_dma_bind(&churn.bond, CHURN_STREAM, churn.mms[*index])) {
 				churn_dma_read(*index, &churn.bond, &churn.bound_reads);
-				soak_dma_unbind(&churn.bond);
+				iommu_sva_unbind(&churn.bond);
 			} else {
 				atomic_fetch_add(&churn.bind_failures, 1);
 			}
@@ -198,7 +198,7 @@ static bool churn_start(void)
 	for (unsigned i = 1; i < churn.nmms; i++) {
 		if (soak_dma_bind(&churn.bond, CHURN_STREAM, churn.mms[i]))
 			return false;
-		soak_dma_unbind(&churn.bond);
+		iommu_sva_unbind(&churn.bond);
 	}
 	if (soak_dma_bind(&churn.bond0, CHURN_STREAM0, churn.mms[0]))
 		return false;
@@ -215,7 +215,7 @@ static void churn_finish(void)
 		return;
 	asid_test_limit(0);
 	if (churn.bound0)
-		soak_dma_unbind(&churn.bond0);
+		iommu_sva_unbind(&churn.bond0);
 	churn.bound0 = false;
 	if (churn.dma_on)
 		soak_dma_churn_stop();

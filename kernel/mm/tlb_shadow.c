@@ -36,7 +36,6 @@ struct leaf {
 
 struct walk {
 	virt_addr_t first; /* the first address the table translates */
-	unsigned shift;	   /* log2 of the bytes it translates */
 	unsigned asid;
 	unsigned level;	   /* the table's own level: 0 holds leaves of 4 KiB */
 	phys_addr_t table; /* 0: empty slot */
@@ -70,6 +69,12 @@ static bool ram_frame(phys_addr_t pa)
 {
 	const struct page *page = frame_to_page(pa);
 	return page && !(READ_ONCE(page->flags) & PAGE_RESERVED);
+}
+
+/* Bytes of addresses a table of `level` translates (one entry of the level above). */
+static uint64_t table_span(unsigned level)
+{
+	return 1ull << pt_level_shift(level + 1);
 }
 
 static unsigned leaf_index(virt_addr_t va, unsigned asid)
@@ -186,7 +191,7 @@ static void drop_one(struct shadow *s, unsigned asid, virt_addr_t start, virt_ad
 	for (unsigned i = 0; i < WALKS; i++) {
 		struct walk *w = &s->walks[i];
 		if (w->table && asid_matches(asid, w->asid) &&
-		    (all_walks || meets(w->first, 1ull << w->shift, start, end))) {
+		    (all_walks || meets(w->first, table_span(w->level), start, end))) {
 			w->table = 0;
 			n++;
 		}
@@ -264,8 +269,7 @@ bool tlb_shadow_lookup(virt_addr_t va, struct tlb_shadow_hit *out, uint64_t *wor
 
 static void note_walk(struct shadow *s, virt_addr_t va, unsigned level, phys_addr_t table)
 {
-	unsigned shift = pt_level_shift(level + 1);
-	virt_addr_t first = va & ~((1ull << shift) - 1);
+	virt_addr_t first = va & ~(table_span(level) - 1);
 	struct walk *free_slot = NULL;
 	for (unsigned i = 0; i < WALKS; i++) {
 		struct walk *w = &s->walks[i];
@@ -276,7 +280,7 @@ static void note_walk(struct shadow *s, virt_addr_t va, unsigned level, phys_add
 	}
 	if (!free_slot)
 		free_slot = &s->walks[s->next_walk++ % WALKS];
-	*free_slot = (struct walk){first, shift, s->asid, level, table, s->root};
+	*free_slot = (struct walk){first, s->asid, level, table, s->root};
 }
 
 bool tlb_shadow_fill(virt_addr_t va)
