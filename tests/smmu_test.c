@@ -41,6 +41,7 @@
 #include "kernel/sched/thread.h"
 #include "lib/string.h"
 #include "tests/ktest.h"
+#include "tests/sva_race.h"
 
 #define VA(page) (arch_mm_layout.user_base + MiB(64) + (uint64_t)(page)*PAGE_SIZE)
 #define RW_USER	 (PT_READ | PT_WRITE | PT_USER)
@@ -499,16 +500,9 @@ static void unbinder_fn(void *arg)
 	iommu_sva_unbind(u->bond);
 }
 
-static void unregister_fn(void *sub)
-{
-	mn_unregister(sub);
-}
-
 /*
- * The narrow interleaving, forced. iommu_sva_unbind is two steps: stop
- * the device (under bond->lock), then mn_unregister, whose release drops
- * the ASID pin. Here this CPU does the first step as unbind does and
- * keeps bond->lock; another CPU runs the second, unlinks, and its
+ * The narrow interleaving, forced (tests/sva_race.h): this CPU stops the
+ * device as unbind does and keeps bond->lock; another CPU unlinks, and its
  * release waits for the lock. Meanwhile mm_destroy finishes: it releases
  * nothing (unlinked) and frees the mm while it is still pinned. The pin
  * must be orphaned, not a panic (asid_release), keep the id taken, and
@@ -519,25 +513,14 @@ static bool unbind_outlives_mm(struct ktest *t, unsigned other, unsigned pins)
 	struct bound b;
 	if (!bind(t, &b))
 		return false;
-	struct iommu *io = iommu_hw();
 	EXPECT_EQ(t, vm_map_anon(b.mm, VA(0), PAGE_SIZE, RW_USER), 0);
-	uint32_t linked = atomic_load_acquire(&b.bond.sub.state);
 	uint64_t orphaned = asid_stats.orphaned;
-	mutex_lock(&b.bond.lock);
-	io->ops->detach(io, b.sid);
-	io->ops->invalidate(io, b.bond.asid, 0, 0, true, true);
-	b.bond.attached = false;
-	struct thread *th = thread_create("smmu-unreg", other, unregister_fn, &b.bond.sub);
-	if (!th)
-		mutex_unlock(&b.bond.lock);
-	ASSERT_TRUE(t, th != NULL);
-	while (atomic_load_acquire(&b.bond.sub.state) == linked)
-		arch_cpu_relax();
+	struct sva_held_unbind held;
+	ASSERT_TRUE(t, sva_unbind_hold(&held, &b.bond, other));
 	mm_destroy(b.mm);
 	EXPECT_EQ(t, asid_stats.orphaned - orphaned, 1u);
 	EXPECT_EQ(t, asid_pins_held(), pins + 1); /* the id outlives its mm */
-	mutex_unlock(&b.bond.lock);
-	thread_join(th);
+	sva_unbind_finish(&held);
 	EXPECT_TRUE(t, b.bond.released);
 	EXPECT_EQ(t, asid_pins_held(), pins);
 	smmu_stream_bypass(b.sid);

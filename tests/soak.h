@@ -260,6 +260,31 @@ struct iommu_sva;
 int soak_dma_bind(struct iommu_sva *bond, unsigned stream, struct mm *mm);
 /* 0, or -EFAULT when the read faulted. */
 int soak_dma_read(unsigned stream, virt_addr_t va, uint64_t *word);
+/* A read of the word at page 0's address in the running mm, through the shadow TLB first. */
+uint64_t soak_shadow_read_page0(void);
+
+/* ---- The orphan stage (soak_orphan.c) ------------------------------------------------- */
+
+struct soak_orphan_counts {
+	uint64_t staged;    /* stages begun */
+	uint64_t aborted;   /* no bind, no unregister thread, no orphan, or every try rolled over */
+	uint64_t orphaned;  /* the bound mm's teardown found its id still pinned */
+	uint64_t rolled;    /* tries with a rollover since the bind (nothing to show) */
+	uint64_t held;	    /* every id went round, none to the pinned one's (correct) */
+	uint64_t gave_up;   /* the sweep stopped first (no room or memory, or the soak stopping) */
+	uint64_t given;	    /* a fresh mm was given the pinned id: it went back with its mm */
+	uint64_t shared;    /* ... and after the release a second live mm was given it */
+	uint64_t rollovers; /* the stages' own (their sweeps end in one) */
+};
+/*
+ * By a churn thread holding the churn IOMMU's `stream` (not bound): one
+ * stage, an unbind racing the teardown of a fresh bound mm, then fresh
+ * mms run on this CPU until one is given the pinned id or the `ids`
+ * (asid_test_limit's) run out. Needs a second CPU (else does nothing).
+ */
+void soak_orphan_stage(unsigned stream, unsigned ids);
+void soak_orphan_counts(struct soak_orphan_counts *c);
+void soak_orphan_reset(void); /* before a run */
 
 /* ---- The kernel part (soak_kernel.c) ---------------------------------------------------- */
 

@@ -29,6 +29,7 @@
 #include "kernel/mm/vm.h"
 #include "kernel/percpu.h"
 #include "kernel/sched/thread.h"
+#include "kernel/sync/wait.h"
 #include "kernel/printk.h"
 #include "lib/fmt.h"
 #include "lib/string.h"
@@ -41,13 +42,16 @@ CMDLINE_PARAM(soak_shadow_param, .key = "soak.shadow", .kind = CMDLINE_FLAG, .de
 		      "tagged entries and walk caches as hardware does (docs/reliability.md)");
 CMDLINE_PARAM(soak_churn_param, .key = "soak.churn", .kind = CMDLINE_FLAG, .def = "off",
 	      .help = "with soak.shadow, where the CPU has ASIDs: more mms than ids, recycled all "
-		      "the time, and an emulated IOMMU that shares them (docs/reliability.md)");
+		      "the time, an emulated IOMMU that shares them, and SVA unbinds staged "
+		      "against their mm's teardown (docs/reliability.md)");
 
 #define CHURN_MARK	      0xC0FFEE0000000000ull /* | the churn mm's index, in its page */
 #define CHURN_TURN_NS	      1000000ull
 #define CHURN_STREAM0	      4 /* the emulated IOMMU's stream bound to churn mm 0 */
 #define CHURN_STREAM	      5 /* ... and the one the others bind now and then */
 #define CHURN_BIND_EVERY      4 /* turns of a churn thread between its binds */
+#define CHURN_ORPHAN_EVERY    16 /* churn mm 1's turns between orphan stages (soak_orphan.c) */
+#define CHURN_PARK_NS	      20000000ull /* per 4 churn threads, for them to park before a stage */
 
 /*
  * With `soak.churn`, where the CPU has ASIDs: more address spaces than ids, so that ids are
@@ -81,6 +85,9 @@ static struct {
 	unsigned nth;
 	bool stop, bound0, dma_on;
 	uint32_t binding; /* a churn thread's bind is in progress */
+	bool staging;	  /* an orphan stage runs: the other churn threads sleep */
+	struct wait_queue stage_over;
+	uint32_t parked; /* churn threads asleep until the stage is over */
 	struct iommu_sva bond0, bond;
 	uint64_t rollovers0, reads, dma_reads, bound_reads, bind_failures;
 } churn;
@@ -126,24 +133,73 @@ static void churn_dma_read(unsigned index, const struct iommu_sva *bond, uint64_
 		churn_dma_fail(index, bond, word, false);
 }
 
+uint64_t soak_shadow_read_page0(void)
+{
+	uint64_t w[2];
+	if (!soak_shadow_read(soak_va(0), false, &w[0], &w[1])) {
+		w[0] = *(volatile uint64_t *)soak_va(0);
+		soak_shadow_filled(soak_va(0));
+	}
+	return w[0];
+}
+
+static bool no_stage(void *arg)
+{
+	(void)arg;
+	return !atomic_load_acquire(&churn.staging);
+}
+
+/*
+ * Churn mm 1's thread, now and then: an orphan stage on the transient
+ * stream, once no bind holds it, with the other churn threads asleep
+ * (each of their switch-ins may take an id and roll the ids over under
+ * the stage, which then proves nothing).
+ */
+static void churn_orphan_stage(void)
+{
+	if (cpumask_weight(cpumask_read(&cpu_online_mask)) < 2)
+		return; /* the stage's unlink runs on another CPU */
+	uint32_t idle = 0;
+	while (!atomic_cmpxchg(&churn.binding, &idle, 1)) {
+		if (atomic_load_acquire(&churn.stop) || soak_stopping())
+			return;
+		idle = 0;
+		thread_sleep_ns(CHURN_TURN_NS / 8);
+	}
+	atomic_store_release(&churn.staging, true);
+	/* Each wakes once more (its switch-in may take an id) before it parks. */
+	uint64_t until = soak_deadline(CHURN_PARK_NS, churn.nth);
+	while (atomic_load_acquire(&churn.parked) + 1 < churn.nth && arch_time_ns() < until &&
+	       !atomic_load_acquire(&churn.stop) && !soak_stopping())
+		thread_sleep_ns(CHURN_TURN_NS / 8);
+	if (atomic_load_acquire(&churn.parked) + 1 >= churn.nth)
+		soak_orphan_stage(CHURN_STREAM, churn.ids);
+	atomic_store_release(&churn.staging, false);
+	wait_queue_wake_all(&churn.stage_over);
+	atomic_store_release(&churn.binding, 0);
+}
+
 static void churn_thread(void *arg)
 {
 	const unsigned *index = arg;
 	uint64_t mark = CHURN_MARK | *index, turns = 0;
-	volatile uint64_t *page = (volatile uint64_t *)soak_va(0);
 	while (!atomic_load_acquire(&churn.stop) && !soak_stopping()) {
-		uint64_t w[2];
-		if (!soak_shadow_read(soak_va(0), false, &w[0], &w[1])) {
-			w[0] = page[0];
-			soak_shadow_filled(soak_va(0));
+		if (*index != 1 && !no_stage(NULL)) {
+			atomic_fetch_add(&churn.parked, 1);
+			wait_queue_wait(&churn.stage_over, no_stage, NULL);
+			atomic_fetch_sub(&churn.parked, 1);
 		}
+		uint64_t saw = soak_shadow_read_page0();
 		atomic_fetch_add(&churn.reads, 1);
-		if (w[0] != mark)
-			churn_fail(*index, w[0]);
+		if (saw != mark)
+			churn_fail(*index, saw);
 		uint32_t idle = 0;
+		turns++;
 		if (*index == 0 && churn.bound0) {
 			churn_dma_read(0, &churn.bond0, &churn.dma_reads);
-		} else if (++turns % CHURN_BIND_EVERY == 0 &&
+		} else if (*index == 1 && turns % CHURN_ORPHAN_EVERY == 2) { /* the first early */
+			churn_orphan_stage();
+		} else if (turns % CHURN_BIND_EVERY == 0 &&
 			   atomic_cmpxchg(&churn.binding, &idle, 1)) {
 			if (!soak_dma_bind(&churn.bond, CHURN_STREAM, churn.mms[*index])) {
 				churn_dma_read(*index, &churn.bond, &churn.bound_reads);
@@ -161,6 +217,7 @@ static bool churn_start(void)
 {
 	unsigned ncpus = cpumask_weight(cpumask_read(&cpu_online_mask));
 	memset(&churn, 0, sizeof(churn));
+	churn.stage_over = (struct wait_queue)WAIT_QUEUE_INIT;
 	if (!cmdline_present("soak.churn"))
 		return true;
 	if (!arch_tlb_caps()->asid_bits) {
@@ -206,6 +263,7 @@ static bool churn_start(void)
 	if (churn.bond0.asid > churn.ids)
 		return false;
 	churn.rollovers0 = asid_stats.rollovers;
+	soak_orphan_reset();
 	return true;
 }
 
@@ -328,15 +386,27 @@ void soak_shadow_finish(struct ktest *t, bool judged)
 	if (!tlb_shadow_on)
 		return;
 	tlb_shadow_stop();
-	if (churn.nmms)
+	struct soak_orphan_counts o;
+	soak_orphan_counts(&o);
+	/* The churn's own rollovers: each stage's sweep ends in one of its own making. */
+	uint64_t rollovers = asid_stats.rollovers - churn.rollovers0 - o.rollovers;
+	if (churn.nmms) {
 		printk("soak: ASID churn: %lu reads by churn mms, %lu through mm 0's stream, %lu "
 		       "through a bind of another (%lu binds failed), %lu rollovers",
 		       (unsigned long)churn.reads, (unsigned long)churn.dma_reads,
 		       (unsigned long)churn.bound_reads, (unsigned long)churn.bind_failures,
-		       (unsigned long)(asid_stats.rollovers - churn.rollovers0));
+		       (unsigned long)rollovers);
+		printk("soak: orphan stages: %lu staged, %lu aborted, %lu pins orphaned by the "
+		       "teardown (%lu after a rollover); the id stayed taken in %lu, went to a "
+		       "fresh mm in %lu (to a second one after the release in %lu), %lu sweeps "
+		       "gave up; %lu rollovers",
+		       (unsigned long)o.staged, (unsigned long)o.aborted, (unsigned long)o.orphaned,
+		       (unsigned long)o.rolled, (unsigned long)o.held, (unsigned long)o.given,
+		       (unsigned long)o.shared, (unsigned long)o.gave_up,
+		       (unsigned long)o.rollovers);
+	}
 	bool churned = churn.nmms != 0;
 	uint64_t dma_reads = churn.dma_reads, bound_reads = churn.bound_reads;
-	uint64_t rollovers = asid_stats.rollovers - churn.rollovers0;
 	churn_finish();
 	struct tlb_shadow_counts c;
 	tlb_shadow_counts(&c);
@@ -352,6 +422,10 @@ void soak_shadow_finish(struct ktest *t, bool judged)
 			EXPECT_GT(t, rollovers, 0u);
 			EXPECT_GT(t, dma_reads, 0u);
 			EXPECT_GT(t, bound_reads, 0u); /* the binds that catch a shared id */
+			/* An unbind raced a teardown, and every id went round after it... */
+			EXPECT_GT(t, o.held, 0u);
+			/* ... none to the pinned one, as in every stage (the allocator's rule). */
+			EXPECT_EQ(t, o.given, 0u);
 		}
 	}
 }

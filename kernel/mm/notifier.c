@@ -193,6 +193,11 @@ static void unlink_sub(struct mn_subscription *sub)
 	atomic_store_release(&sub->state, SUB_UNLINKED);
 }
 
+bool mn_linked(const struct mn_subscription *sub)
+{
+	return atomic_load_acquire(&sub->state) == SUB_LINKED;
+}
+
 /* Teardown's releases end here; an unregister that found one claimed waits for it. */
 static struct wait_queue release_wq = WAIT_QUEUE_INIT;
 

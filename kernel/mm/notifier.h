@@ -128,6 +128,8 @@ int mn_register(struct mn_subscription *sub, struct mm *mm);
  * (here, or earlier at teardown). Sleeps; the mm may already be torn down.
  */
 void mn_unregister(struct mn_subscription *sub);
+/* Whether `sub` is on its mm's list now: registered, and neither unregistered nor torn down. */
+bool mn_linked(const struct mn_subscription *sub);
 /*
  * The one subscription of `ops` on `mm`, created (ops->alloc) and
  * registered on first use, with a reference taken; NULL when out of memory.
