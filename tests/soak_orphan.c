@@ -38,7 +38,6 @@
 #include "kernel/mm/mm.h"
 #include "kernel/mm/vm.h"
 #include "kernel/percpu.h"
-#include "kernel/printk.h"
 #include "kernel/sched/thread.h"
 #include "lib/fmt.h"
 #include "tests/soak.h"
