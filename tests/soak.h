@@ -262,6 +262,8 @@ int soak_dma_bind(struct iommu_sva *bond, unsigned stream, struct mm *mm);
 int soak_dma_read(unsigned stream, virt_addr_t va, uint64_t *word);
 /* A read of the word at page 0's address in the running mm, through the shadow TLB first. */
 uint64_t soak_shadow_read_page0(void);
+/* Stops the run: `who` `number`, running here, read `saw` at page 0's address, not its mark. */
+void soak_shadow_page0_fail(const char *who, unsigned number, uint64_t saw);
 
 /* ---- The orphan stage (soak_orphan.c) ------------------------------------------------- */
 

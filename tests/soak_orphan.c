@@ -39,7 +39,6 @@
 #include "kernel/mm/vm.h"
 #include "kernel/percpu.h"
 #include "kernel/sched/thread.h"
-#include "lib/fmt.h"
 #include "tests/soak.h"
 #include "tests/soak_run.h"
 #include "tests/sva_race.h"
@@ -57,22 +56,13 @@ static struct {
 	struct soak_orphan_counts counts;
 } stage;
 
-static void stage_fail(unsigned number, unsigned asid, uint64_t saw)
-{
-	struct soak_report r = {.cpu = arch_cpu_id(), .va = soak_va(0), .seen_va = saw};
-	snprintf(r.what, sizeof(r.what),
-		 "orphan stage mm %u (ASID %u) read another mm's page at page 0's address", number,
-		 asid);
-	soak_fail(&r);
-}
-
 /* This CPU runs stage mm `number` for one read of its page (the shadow first). */
 static void stage_read(unsigned number)
 {
 	mm_switch(stage.mms[number]);
 	uint64_t saw = soak_shadow_read_page0();
 	if (saw != (ORPHAN_MARK | number))
-		stage_fail(number, arch_mm_active_asid(), saw);
+		soak_shadow_page0_fail("orphan stage mm", number, saw);
 }
 
 /*

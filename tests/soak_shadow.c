@@ -92,11 +92,11 @@ static struct {
 	uint64_t rollovers0, reads, dma_reads, bound_reads, bind_failures;
 } churn;
 
-static void churn_fail(unsigned index, uint64_t saw)
+void soak_shadow_page0_fail(const char *who, unsigned number, uint64_t saw)
 {
 	struct soak_report r = {.cpu = arch_cpu_id(), .va = soak_va(0), .seen_va = saw};
 	snprintf(r.what, sizeof(r.what),
-		 "churn mm %u (ASID %u) read another mm's page at page 0's address", index,
+		 "%s %u (ASID %u) read another mm's page at page 0's address", who, number,
 		 arch_mm_active_asid());
 	soak_fail(&r);
 }
@@ -192,7 +192,7 @@ static void churn_thread(void *arg)
 		uint64_t saw = soak_shadow_read_page0();
 		atomic_fetch_add(&churn.reads, 1);
 		if (saw != mark)
-			churn_fail(*index, saw);
+			soak_shadow_page0_fail("churn mm", *index, saw);
 		uint32_t idle = 0;
 		turns++;
 		if (*index == 0 && churn.bound0) {
