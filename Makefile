@@ -455,13 +455,14 @@ SOAK_KERNEL_REPORT := --expect-log "soak: STALE ACCESS on cpu[0-9]+ at kernel"
 # 20 to 5,070 cycles), a switched-away CPU still walking the old root (widened:
 # the switch away is held open), and ids two mms share after a rollover (with
 # soak.churn: more mms than ids), and an id given back twice after an unbind
-# raced its mm's teardown (soak.churn's orphan stage, tests/soak_orphan.c).
+# raced its mm's teardown (soak.churn's orphan stage, tests/soak_orphan.c),
+# and reservations an unrun mm's release dropped (the churn's unused mms).
 SOAK_NEGATIVE_SHADOW_x86_64 := tlb=ipi:tlb.break=skip_lazy_always
 SOAK_NEGATIVE_SHADOW_aarch64 := tlb=ipi:tlb.break=skip_lazy_always \
 	soak.widen=$(SOAK_WIDEN):tlb=ipi:tlb.break=switch_no_catch_up \
 	soak.widen=$(SOAK_WIDEN):tlb=ipi:tlb.break=spare_switched_away \
 	soak.churn:tlb.break=asid_forget_reserved soak.churn:tlb.break=asid_no_carry \
-	soak.churn:tlb.break=asid_orphan_freed
+	soak.churn:tlb.break=asid_orphan_freed soak.churn:tlb.break=asid_release_unused
 SOAK_SHADOW_REPORT := --expect-log "soak: STALE ACCESS"
 # With soak.churn a second emulated IOMMU tags by the CPU's ids (as an SMMUv3
 # does): a pinned id handed to another mm makes two of its streams share a tag,

@@ -131,6 +131,64 @@ static void idle_cpu_keeps_the_id_its_mm_has(struct ktest *t)
 }
 
 /*
+ * An mm that never ran has no id, and its release must leave every
+ * reservation alone. The idle CPU runs M across a rollover, so it has not
+ * switched since: its active record is 0 and its reservation is what it
+ * runs. An mm that never ran is then destroyed; with the match of its id
+ * 0 against that 0 (tlb.break=asid_release_unused, the kernel before the
+ * fix) the reservation went, the second rollover did not keep M's id, and
+ * M, visiting this CPU, was given a new one while the idle CPU still ran
+ * it with the old: flushes of M missed it.
+ */
+static void unused_mm_release_keeps_reservations(struct ktest *t)
+{
+	if (arch_tlb_caps()->asid_bits == 0)
+		KTEST_SKIP(t, "no ASIDs on this arch (loading a root flushes)");
+	cpumask_t on = cpumask_read(&cpu_online_mask);
+	if (cpumask_weight(on) < 2)
+		KTEST_SKIP(t, "needs a second CPU that stays in the mm");
+	unsigned here = arch_cpu_id(), idle = here;
+	for_each_cpu(c, on) if (c != here) idle = c;
+	enum { OTHERS = 6 };
+	struct mm *m, *o[OTHERS];
+	if (!make_mms(t, &m, o, OTHERS))
+		return;
+	uint64_t rollovers = asid_stats.rollovers;
+	asid_test_limit(5); /* as in idle_cpu_keeps_the_id_its_mm_has */
+	bool ok = visit(idle, m);
+	unsigned id = asid_hw(m);
+	for (unsigned i = 0; i < 4; i++) /* rollover 1: M's id reserved by the idle CPU */
+		ok = ok && visit(here, o[i]);
+	EXPECT_GE(t, asid_stats.rollovers - rollovers, 1u);
+	struct mm *unused = mm_create();
+	EXPECT_TRUE(t, unused != NULL);
+	if (unused)
+		mm_destroy(unused);
+	unsigned recorded = asid_active_hw(idle);
+	/* More rollovers: the idle CPU still runs M with `id`, so no other mm may have it. */
+	for (unsigned round = 0; round < 2; round++) {
+		for (unsigned i = 0; i < OTHERS; i++) {
+			ok = ok && visit(here, o[i]);
+			EXPECT_NE(t, asid_hw(o[i]), id);
+		}
+	}
+	ok = ok && visit(here, m);
+	asid_test_limit(0);
+	EXPECT_TRUE(t, ok);
+	EXPECT_GE(t, asid_stats.rollovers - rollovers, 2u);
+	EXPECT_EQ(t, recorded, id); /* the reservation survived the release */
+	unsigned runs = hw_asid_on(idle);
+	EXPECT_EQ(t, runs, asid_hw(m));
+	EXPECT_EQ(t, asid_hw(m), id);
+	ktest_log(t,
+		  "cpu%u runs id %u (recorded %u after the release), M is flushed by id %u, "
+		  "%lu rollovers",
+		  idle, runs, recorded, asid_hw(m),
+		  (unsigned long)(asid_stats.rollovers - rollovers));
+	destroy_mms(m, o, OTHERS);
+}
+
+/*
  * A switch to an mm whose id is of the current generation takes the
  * allocator's fast path (no lock) and loads that id: here two mms take
  * turns on this CPU, each switch back keeping its id.
@@ -268,10 +326,8 @@ static void pins_without_an_mm_keep_their_ids(struct ktest *t)
 }
 
 static const struct ktest_case asid_cases[] = {
-	KTEST_CASE(idle_cpu_keeps_the_id_its_mm_has),
-	KTEST_CASE(current_id_switch_takes_no_lock),
-	KTEST_CASE(pinned_id_survives_rollover),
-	KTEST_CASE(pins_without_an_mm_keep_their_ids),
-	KTEST_END,
+    KTEST_CASE(idle_cpu_keeps_the_id_its_mm_has),  KTEST_CASE(unused_mm_release_keeps_reservations),
+    KTEST_CASE(current_id_switch_takes_no_lock),   KTEST_CASE(pinned_id_survives_rollover),
+    KTEST_CASE(pins_without_an_mm_keep_their_ids), KTEST_END,
 };
 KTEST_SUITE(asid_suite, "asid", asid_cases);

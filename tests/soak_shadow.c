@@ -52,6 +52,7 @@ CMDLINE_PARAM(soak_churn_param, .key = "soak.churn", .kind = CMDLINE_FLAG, .def 
 #define CHURN_BIND_EVERY      4 /* turns of a churn thread between its binds */
 #define CHURN_ORPHAN_EVERY    16 /* churn mm 1's turns between orphan stages (soak_orphan.c) */
 #define CHURN_PARK_NS	      20000000ull /* per 4 churn threads, for them to park before a stage */
+#define CHURN_UNUSED_EVERY    8 /* turns of a churn thread between mms made and destroyed unrun */
 
 /*
  * With `soak.churn`, where the CPU has ASIDs: more address spaces than ids, so that ids are
@@ -74,7 +75,9 @@ CMDLINE_PARAM(soak_churn_param, .key = "soak.churn", .kind = CMDLINE_FLAG, .def 
  * give one device the other's page (a STALE DMA). Not always on: with five
  * mms taking turns, an even CPU's four switch-in slots (docs/tlb.md) seldom
  * still hold the soak's mm when it comes back, and the slots' replay is
- * what tlb.break=switch_no_catch_up breaks.
+ * what tlb.break=switch_no_catch_up breaks. Now and then a churn thread
+ * makes an mm and destroys it without running it: its release must leave
+ * the odd CPUs' reservations alone (tlb.break=asid_release_unused).
  */
 static struct {
 	unsigned nmms, ids;
@@ -199,6 +202,10 @@ static void churn_thread(void *arg)
 			churn_dma_read(0, &churn.bond0, &churn.dma_reads);
 		} else if (*index == 1 && turns % CHURN_ORPHAN_EVERY == 2) { /* the first early */
 			churn_orphan_stage();
+		} else if (turns % CHURN_UNUSED_EVERY == 1) {
+			struct mm *unused = mm_create(); /* no id: it never runs */
+			if (unused)
+				mm_destroy(unused);
 		} else if (turns % CHURN_BIND_EVERY == 0 &&
 			   atomic_cmpxchg(&churn.binding, &idle, 1)) {
 			if (!soak_dma_bind(&churn.bond, CHURN_STREAM, churn.mms[*index])) {

@@ -177,6 +177,7 @@ ORPHAN_CASE := asid.pins_without_an_mm_keep_their_ids
 QEMU_MACHINE_ARGS := -machine virt,gic-version=$(GIC)$(VIRT_OPTS) -cpu $(QEMU_CPU) -smp $(CPUS) \
 	-m $(MEM)
 SWITCHED_FREED_CASE := tlb_count.freed_tables_reach_switched_away_cpus
+UNUSED_RELEASE_CASE := asid.unused_mm_release_keeps_reservations
 arch-negative: kernel
 	$(Q)sh tools/make_bad_dtb.sh $(BUILD)/bad-cpus.dtb $(QEMU_MACHINE_ARGS)
 	$(call arch_boot_image,$(call NEGATIVE_CMDLINE,),test)
@@ -185,6 +186,7 @@ arch-negative: kernel
 		--exit-style $(EXIT_STYLE) --expect-panic "fdt_boot_parse: .*node /cpus.*#address-cells" \
 		-- $(subst -kernel ,-dtb $(BUILD)/bad-cpus.dtb -kernel ,$(QEMU_TEST))
 	$(call negative_check,tlb.break=asid_no_carry,--expect-fail asid.idle_cpu_keeps_the_id_its_mm_has,asid)
+	$(call negative_check,tlb.break=asid_release_unused,--expect-fail $(UNUSED_RELEASE_CASE),$(UNUSED_RELEASE_CASE))
 	$(call negative_check,tlb.break=asid_forget_reserved,--expect-fail $(ROLLOVER_CASE),$(ROLLOVER_CASE))
 	$(call negative_check,tlb=ipi tlb.break=switch_no_catch_up,--expect-fail $(SWITCHED_CASE),$(SWITCHED_CASE))
 	$(call negative_check,tlb.break=nested_blind,--expect-fail $(NESTED_CASE),$(NESTED_CASE))

@@ -369,7 +369,14 @@ void asid_release(struct mm *mm)
 	bool keep = slot && !tlb_broken_is(TLB_BREAK_ASID_ORPHAN_FREED);
 	if (!keep && (mm->asid & ~id_mask()) == generation && id)
 		id_give_back(id);
-	for (unsigned c = 0; c < CPU_MAX; c++) {
+	/*
+	 * An mm that never had an id runs nowhere and reserves nothing; its 0
+	 * would match the active[] of every CPU that has not switched since a
+	 * rollover, whose reservation is what it runs (broken on purpose: the
+	 * kernel before modelling the allocator showed it, docs/reliability.md).
+	 */
+	for (unsigned c = 0;
+	     c < CPU_MAX && (mm->asid || tlb_broken_is(TLB_BREAK_ASID_RELEASE_UNUSED)); c++) {
 		/* mm_destroy unloaded it everywhere: that CPU's next switch takes the lock. */
 		uint64_t was = mm->asid;
 		/* A CPU whose active id goes runs nothing: its reservation describes nothing either. */

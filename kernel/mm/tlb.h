@@ -115,6 +115,7 @@ enum tlb_break {
 	TLB_BREAK_BATCH_CLOSES_AT_HAND_OFF, /* a handed-off gather stops counting as open */
 	TLB_BREAK_COMPLETE_TO_BEFORE, /* completion ignores what the targets reached */
 	TLB_BREAK_REFUSED_SWITCH_FORGETS, /* a refused mode switch forgets mms checked first */
+	TLB_BREAK_ASID_RELEASE_UNUSED, /* releasing an mm that never had an id drops reservations */
 };
 extern enum tlb_break tlb_broken;
 /* The tlb.break= words ('|'-separated, "none" first), in enum tlb_break order. */

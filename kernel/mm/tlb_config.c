@@ -50,7 +50,7 @@ CMDLINE_PARAM(tlb_break_param, .key = "tlb.break", .kind = CMDLINE_ENUM,
 			"defer_every_level|spare_switched_away|asid_orphan_freed|"
 			"trace_records_off|mode_switch_ignores_users|batch_free_early|"
 			"range_limit_off_by_one|batch_closes_at_hand_off|complete_to_before|"
-			"refused_switch_forgets",
+			"refused_switch_forgets|asid_release_unused",
 	      .def = "none",
 	      .help = "test-only: break one invariant of the TLB layer (tests must then fail)");
 /*
