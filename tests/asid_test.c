@@ -138,7 +138,9 @@ static void idle_cpu_keeps_the_id_its_mm_has(struct ktest *t)
  * 0 against that 0 (tlb.break=asid_release_unused, the kernel before the
  * fix) the reservation went, the second rollover did not keep M's id, and
  * M, visiting this CPU, was given a new one while the idle CPU still ran
- * it with the old: flushes of M missed it.
+ * it with the old: flushes of M missed it. What catches it every time is
+ * another mm given the id the idle CPU runs with (and the allocator's
+ * record); M itself may draw its old id again by chance.
  */
 static void unused_mm_release_keeps_reservations(struct ktest *t)
 {

@@ -267,6 +267,8 @@ unsigned asid_for_switch(struct mm *mm)
 		return (unsigned)(asid & id_mask());
 	}
 	irqflags_t f = spin_lock_irqsave(&asid_lock);
+	if (mm->asid == ASID_RELEASED)
+		panic("asid_for_switch: the mm was destroyed (a fresh id would never go back)");
 	make_current(mm);
 	bool flush = cpumask_test(flush_due, me);
 	if (flush) {
@@ -375,13 +377,14 @@ void asid_release(struct mm *mm)
 	 * rollover, whose reservation is what it runs (broken on purpose: the
 	 * kernel before modelling the allocator showed it, docs/reliability.md).
 	 */
-	for (unsigned c = 0;
-	     c < CPU_MAX && (mm->asid || tlb_broken_is(TLB_BREAK_ASID_RELEASE_UNUSED)); c++) {
-		/* mm_destroy unloaded it everywhere: that CPU's next switch takes the lock. */
-		uint64_t was = mm->asid;
-		/* A CPU whose active id goes runs nothing: its reservation describes nothing either. */
-		if (atomic_cmpxchg(&active[c], &was, 0) || reserved[c] == mm->asid)
-			reserved[c] = 0;
+	if (mm->asid || tlb_broken_is(TLB_BREAK_ASID_RELEASE_UNUSED)) {
+		for (unsigned c = 0; c < CPU_MAX; c++) {
+			/* mm_destroy unloaded it everywhere: that CPU's next switch locks. */
+			uint64_t was = mm->asid;
+			/* A CPU whose active id goes runs nothing: nor does its reservation. */
+			if (atomic_cmpxchg(&active[c], &was, 0) || reserved[c] == mm->asid)
+				reserved[c] = 0;
+		}
 	}
 	atomic_store_relaxed(&mm->asid, ASID_RELEASED);
 	spin_unlock_irqrestore(&asid_lock, f);

@@ -183,9 +183,10 @@ void mm_unload_here(struct mm *mm)
 	 * A tagged TLB may still hold entries of this mm's id (a CPU that ran
 	 * it and switched away). Drop them here, once no root of this mm is
 	 * loaded: the teardown flush skips CPUs that no longer hold the mm,
-	 * and the id may be given to another mm right after.
+	 * and the id may be given to another mm right after. An mm that
+	 * never ran has no id (0 tags none): nothing to drop.
 	 */
-	if (!arch_tlb_caps()->switch_flushes) {
+	if (!arch_tlb_caps()->switch_flushes && asid_hw(mm)) {
 		arch_tlb_flush_user_full(asid_hw(mm));
 		tlb_cpu_counters[me].unload_full_flushes++;
 	}
