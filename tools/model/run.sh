@@ -55,6 +55,12 @@ complete_to_before|$X86 -DBREAK_COMPLETE_TO_BEFORE|rejected|tlb.break=complete_t
 switch_no_catch_up|$ARM -DBREAK_SWITCH_NO_CATCH_UP|rejected|tlb.break=switch_no_catch_up
 skip_adoption_after_deferring|$X86 -DMUT_SKIP_ANY|rejected|mutant: skip adoption whenever the gather deferred anything (the bound must be defer_gen)
 reuse_defer_gen_freeing|$X86 -DMUT_REUSE_FREED|rejected|mutant: a request that freed tables reuses defer_gen
+x86-batch|$X86 -DBATCH|verified|the protocol with a reclaim batch (tlb_batch.c), x86-64 tlb=gen, 3 CPUs
+x86-mmgen-batch|$MMGEN -DBATCH|verified|the protocol with a reclaim batch, tlb=mmgen, 3 CPUs
+arm64-ipi-batch|$ARM -DBATCH|verified|the protocol with a reclaim batch, arm64 tlb=ipi, 2 CPUs
+batch_free_early|$X86 -DBATCH -DBREAK_BATCH_FREE_EARLY|rejected|tlb.break=batch_free_early
+batch_closes_at_hand_off|$MMGEN -DBATCH -DBREAK_BATCH_CLOSES_AT_HAND_OFF|rejected|tlb=mmgen tlb.break=batch_closes_at_hand_off
+batch_closes_at_hand_off-gen|$X86 -DBATCH -DBREAK_BATCH_CLOSES_AT_HAND_OFF|verified|tlb=gen survives batch_closes_at_hand_off: the later change takes on the batch's pending flush (docs/tlb.md)
 xcall_wake|$XCALL|verified|the halting cross-call wait: no halt is lost (xcall_wake.pml)
 xcall_wake-any_halt|$XCALL -DMUT_ANY_HALT|verified|variant: a target wakes a waiter halted for any slot
 xcall_no_wake|$XCALL -DBREAK_NO_WAKE|rejected|xcall.break=no_wake

@@ -16,6 +16,9 @@
 #include "tlb_engine.pml"
 #include "tlb_gather.pml"
 #include "tlb_user.pml"
+#ifdef BATCH
+#include "tlb_batch.pml" /* gatherer BATCHER's unmap goes through a TLB batch */
+#endif
 
 init
 {
@@ -30,8 +33,15 @@ init
 			:: else
 			fi;
 			if
+#ifdef BATCH
+			:: c == BATCHER && c < CACHING -> tlb[c] = ALL; run batcher(c)
+			:: c == BATCHER && c >= CACHING -> run batcher(c)
+			:: c < NGATHER && c != BATCHER && c < CACHING -> tlb[c] = ALL; run gatherer(c)
+			:: c < NGATHER && c != BATCHER && c >= CACHING -> run gatherer(c)
+#else
 			:: c < NGATHER && c < CACHING -> tlb[c] = ALL; run gatherer(c)
 			:: c < NGATHER && c >= CACHING -> run gatherer(c)
+#endif
 			:: else
 			fi;
 			c++
