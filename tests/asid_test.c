@@ -77,6 +77,25 @@ static void destroy_mms(struct mm *m, struct mm **o, unsigned n)
 }
 
 /*
+ * The CPU other than this one that the idle-CPU cases leave running M
+ * (the highest online one); skips the case where tags or a second CPU are
+ * missing. The cases make M and IDLE_OTHERS more mms (make_mms).
+ */
+enum { IDLE_OTHERS = 6 };
+
+static unsigned idle_cpu_for(struct ktest *t)
+{
+	if (arch_tlb_caps()->asid_bits == 0)
+		KTEST_SKIP(t, "no ASIDs on this arch (loading a root flushes)");
+	cpumask_t on = cpumask_read(&cpu_online_mask);
+	if (cpumask_weight(on) < 2)
+		KTEST_SKIP(t, "needs a second CPU that stays in the mm");
+	unsigned here = arch_cpu_id(), idle = here;
+	for_each_cpu(c, on) if (c != here) idle = c;
+	return idle;
+}
+
+/*
  * CPU `idle` runs M and never switches again. Two rollovers happen on
  * another CPU, M visiting that CPU in between (so M's asid moves to the
  * second generation by keeping its reserved id). Without carrying the
@@ -86,16 +105,9 @@ static void destroy_mms(struct mm *m, struct mm **o, unsigned n)
  */
 static void idle_cpu_keeps_the_id_its_mm_has(struct ktest *t)
 {
-	if (arch_tlb_caps()->asid_bits == 0)
-		KTEST_SKIP(t, "no ASIDs on this arch (loading a root flushes)");
-	cpumask_t on = cpumask_read(&cpu_online_mask);
-	if (cpumask_weight(on) < 2)
-		KTEST_SKIP(t, "needs a second CPU that stays in the mm");
-	unsigned here = arch_cpu_id(), idle = here;
-	for_each_cpu(c, on) if (c != here) idle = c;
-	enum { OTHERS = 6 };
-	struct mm *m, *o[OTHERS];
-	if (!make_mms(t, &m, o, OTHERS))
+	unsigned here = arch_cpu_id(), idle = idle_cpu_for(t);
+	struct mm *m, *o[IDLE_OTHERS];
+	if (!make_mms(t, &m, o, IDLE_OTHERS))
 		return;
 	uint64_t rollovers = asid_stats.rollovers;
 	/*
@@ -111,7 +123,7 @@ static void idle_cpu_keeps_the_id_its_mm_has(struct ktest *t)
 	}
 	ok = ok && visit(here, m); /* M moves to the new generation, same id */
 	/* Rollover 2 (M no longer on this CPU): */
-	for (unsigned i = 4; i < OTHERS; i++) {
+	for (unsigned i = 4; i < IDLE_OTHERS; i++) {
 		ok = ok && visit(here, o[i]);
 		EXPECT_NE(t, asid_hw(o[i]), 0u);
 	}
@@ -127,7 +139,7 @@ static void idle_cpu_keeps_the_id_its_mm_has(struct ktest *t)
 		  "rollovers",
 		  idle, runs, asid_active_hw(idle), asid_hw(m),
 		  (unsigned long)(asid_stats.rollovers - rollovers));
-	destroy_mms(m, o, OTHERS);
+	destroy_mms(m, o, IDLE_OTHERS);
 }
 
 /*
@@ -144,16 +156,9 @@ static void idle_cpu_keeps_the_id_its_mm_has(struct ktest *t)
  */
 static void unused_mm_release_keeps_reservations(struct ktest *t)
 {
-	if (arch_tlb_caps()->asid_bits == 0)
-		KTEST_SKIP(t, "no ASIDs on this arch (loading a root flushes)");
-	cpumask_t on = cpumask_read(&cpu_online_mask);
-	if (cpumask_weight(on) < 2)
-		KTEST_SKIP(t, "needs a second CPU that stays in the mm");
-	unsigned here = arch_cpu_id(), idle = here;
-	for_each_cpu(c, on) if (c != here) idle = c;
-	enum { OTHERS = 6 };
-	struct mm *m, *o[OTHERS];
-	if (!make_mms(t, &m, o, OTHERS))
+	unsigned here = arch_cpu_id(), idle = idle_cpu_for(t);
+	struct mm *m, *o[IDLE_OTHERS];
+	if (!make_mms(t, &m, o, IDLE_OTHERS))
 		return;
 	uint64_t rollovers = asid_stats.rollovers;
 	asid_test_limit(5); /* as in idle_cpu_keeps_the_id_its_mm_has */
@@ -169,7 +174,7 @@ static void unused_mm_release_keeps_reservations(struct ktest *t)
 	unsigned recorded = asid_active_hw(idle);
 	/* More rollovers: the idle CPU still runs M with `id`, so no other mm may have it. */
 	for (unsigned round = 0; round < 2; round++) {
-		for (unsigned i = 0; i < OTHERS; i++) {
+		for (unsigned i = 0; i < IDLE_OTHERS; i++) {
 			ok = ok && visit(here, o[i]);
 			EXPECT_NE(t, asid_hw(o[i]), id);
 		}
@@ -187,7 +192,7 @@ static void unused_mm_release_keeps_reservations(struct ktest *t)
 		  "%lu rollovers",
 		  idle, runs, recorded, asid_hw(m),
 		  (unsigned long)(asid_stats.rollovers - rollovers));
-	destroy_mms(m, o, OTHERS);
+	destroy_mms(m, o, IDLE_OTHERS);
 }
 
 /*

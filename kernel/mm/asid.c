@@ -375,7 +375,7 @@ void asid_release(struct mm *mm)
 	 * An mm that never had an id runs nowhere and reserves nothing; its 0
 	 * would match the active[] of every CPU that has not switched since a
 	 * rollover, whose reservation is what it runs (broken on purpose: the
-	 * kernel before modelling the allocator showed it, docs/reliability.md).
+	 * kernel before tools/model/asid.pml showed it, docs/reliability.md).
 	 */
 	if (mm->asid || tlb_broken_is(TLB_BREAK_ASID_RELEASE_UNUSED)) {
 		for (unsigned c = 0; c < CPU_MAX; c++) {

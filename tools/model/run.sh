@@ -1,9 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-2-Clause
 #
-# `make model`: checks the TLB generation model (tools/model/tlb_gen.pml)
-# and the halting cross-call wait's (xcall_wake.pml) exhaustively with spin,
-# once per variant below, MODEL_JOBS at a time. The
+# `make model`: checks the TLB generation model (tools/model/tlb_gen.pml),
+# the halting cross-call wait's (xcall_wake.pml) and the ASID allocator's
+# (asid.pml) exhaustively with spin, once per variant below, MODEL_JOBS at
+# a time. The
 # kernel's protocol must verify; each broken variant (a -DBREAK_... switch
 # mirroring a `tlb.break=` or `tlb.skip_flush` of the kernel) must be
 # rejected with a counterexample trail. Prints one line per variant and
@@ -35,6 +36,9 @@ ARM_SPARED="$ARM -DFIX_SWITCHED_AWAY_FREED=0"
 # The halting cross-call wait (xcall_wake.pml): a variant whose flags name it.
 XCALL="-DXCALL_WAKE"
 
+# The ASID allocator with tagged switch-ins, teardown and SVA pins (asid.pml).
+ASID="-DASID_MODEL"
+
 # name|flags|expected (verified, rejected)|what
 VARIANTS="x86|$X86|verified|the protocol, x86-64 tlb=gen, 3 CPUs
 x86-mmgen|$MMGEN|verified|the protocol, tlb=mmgen, 3 CPUs
@@ -65,7 +69,13 @@ xcall_wake|$XCALL|verified|the halting cross-call wait: no halt is lost (xcall_w
 xcall_wake-any_halt|$XCALL -DMUT_ANY_HALT|verified|variant: a target wakes a waiter halted for any slot
 xcall_no_wake|$XCALL -DBREAK_NO_WAKE|rejected|xcall.break=no_wake
 xcall_no_waiter_fence|$XCALL -DMUT_NO_WAITER_FENCE|rejected|mutant: the waiter reads busy before its halted store is visible
-xcall_no_target_fence|$XCALL -DMUT_NO_TARGET_FENCE|rejected|mutant: the target reads halted before its busy store is visible"
+xcall_no_target_fence|$XCALL -DMUT_NO_TARGET_FENCE|rejected|mutant: the target reads halted before its busy store is visible
+asid|$ASID|verified|the ASID allocator: no agent hits another mm's or a stale entry under its tag (asid.pml)
+asid_no_carry|$ASID -DBREAK_ASID_NO_CARRY|rejected|tlb.break=asid_no_carry
+asid_forget_reserved|$ASID -DBREAK_ASID_FORGET_RESERVED|rejected|tlb.break=asid_forget_reserved
+asid_pin_ignored|$ASID -DBREAK_ASID_PIN_IGNORED|rejected|tlb.break=asid_pin_ignored
+asid_orphan_freed|$ASID -DBREAK_ASID_ORPHAN_FREED|rejected|tlb.break=asid_orphan_freed
+asid_release_unused|$ASID -DBREAK_ASID_RELEASE_UNUSED|rejected|tlb.break=asid_release_unused (the bug the model found, docs/reliability.md)"
 
 command -v spin >/dev/null 2>&1 || { echo "model: spin is not installed (make model installs it as root)"; exit 1; }
 
@@ -111,6 +121,7 @@ for v in $VARIANTS; do
 	fi
 	model=tlb_gen.pml
 	case " $flags " in *" -DXCALL_WAKE "*) model=xcall_wake.pml ;; esac
+	case " $flags " in *" -DASID_MODEL "*) model=asid.pml ;; esac
 	dir=$out/$name
 	rm -rf "$dir"
 	mkdir -p "$dir"
