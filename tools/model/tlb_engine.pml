@@ -34,7 +34,9 @@
 #else
 #define IS_TAGGED 0 /* x86-64: a root load drops every user entry */
 #endif
-#ifdef MMGEN
+#ifdef MODE_SWITCH
+#define IS_MMGEN mode_mmgen /* the live mode switch (tlb_mode.pml) may change it */
+#elif defined(MMGEN)
 #define IS_MMGEN 1 /* tlb=mmgen: per-mm generations only, no deferral, no ring */
 #else
 #define IS_MMGEN 0
@@ -59,6 +61,14 @@
 #define CATCH_UP_SKIPS_RING 1 /* also completes only the request's own generation, as the kernel does */
 #else
 #define CATCH_UP_SKIPS_RING 0
+#endif
+
+#ifdef MODE_SWITCH
+#ifdef MMGEN
+bool mode_mmgen = 1; /* tlb_mode: TLB_MODE_MMGEN (kernel/mm/tlb_config.c) */
+#else
+bool mode_mmgen = 0;
+#endif
 #endif
 
 /* The mm (struct mm, kernel/mm/mm.h). */

@@ -75,6 +75,10 @@ inline defer_body(dt_tab, dt_r)
 		fi;
 		gdefer = newgen;
 		gundef = 0;
+#ifdef MODE_SWITCH
+		printf("MODE: gatherer on CPU %d: changes in table %d (%d: the root) published as generation %d\n",
+		       q, dt_tab, NPAGE, newgen);
+#endif
 		if
 		:: deferred < newgen -> deferred = newgen
 		:: else
@@ -225,6 +229,10 @@ inline settle(st_final)
 #endif
 			if
 			:: dfr && completed >= gdefer -> skip /* completed_skips */
+#ifdef MODE_SWITCH
+				; printf("MODE: gatherer on CPU %d: defer_gen %d <= completed %d: flush skipped, frame mask %d freed\n",
+				         q, gdefer, completed, qframes)
+#endif
 			:: else ->
 				rq_range[q] = grange; rq_freed[q] = gfreed; rq_full[q] = nested;
 				if
@@ -365,7 +373,15 @@ walk:
 	/* The root defers its children's changes (walk() one level up), then unlock. */
 	d_step {
 		if
-		:: chg != 0 -> defer_body(NPAGE, chg)
+		:: chg != 0 ->
+			/*
+			 * Exactness (pt.c, issue 14): a table defers only for its own
+			 * entries, the root for the tables this walk unhooked, never for a
+			 * level it only passed through (tlb.break=defer_every_level: safe,
+			 * it only flushes more, and rejected here only by this count).
+			 */
+			assert((chg & ~qtables) == 0);
+			defer_body(NPAGE, chg)
 		:: else ->
 			/* walk() at the root, unchanged: adopt a pending root (gens: every level) */
 			if

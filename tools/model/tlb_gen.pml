@@ -7,7 +7,8 @@
  * with each of the kernel's protocol-breaking switches (-DBREAK_...), in
  * the untagged (x86-64), tagged (-DTAGGED: arm64 with tlb=ipi) and per-mm
  * (-DMMGEN: tlb=mmgen) configurations; docs/reliability.md says what each
- * step stands for in the kernel.
+ * step stands for in the kernel. -DMODE_SWITCH adds the console's live
+ * mode switch (tlb_mode.pml).
  *
  * Starting state: every CPU has the mm loaded at generation 1 (the TLBs of
  * the caching gatherers' CPUs hold every page), both pages mapped, nothing
@@ -18,6 +19,9 @@
 #include "tlb_user.pml"
 #ifdef BATCH
 #include "tlb_batch.pml" /* gatherer BATCHER's unmap goes through a TLB batch */
+#endif
+#ifdef MODE_SWITCH
+#include "tlb_mode.pml" /* the console's live `tlb mode` switch */
 #endif
 
 init
@@ -49,5 +53,8 @@ init
 		od;
 		run user(USER);
 		run walker(USER)
+#ifdef MODE_SWITCH
+		; run switcher()
+#endif
 	}
 }
