@@ -168,6 +168,15 @@ static int check_unused(struct mm *mm, void *arg)
 static int forget_everywhere(struct mm *mm, void *arg)
 {
 	(void)arg;
+	/*
+	 * Every mm passed check_unused in this hold of the live list, and the
+	 * caller promised that no thread starts meanwhile. A user now broke
+	 * that promise: marking its mm complete without the unload would let
+	 * a gather skip its flush (review 30: the split check-then-forget
+	 * model), so stop rather than corrupt.
+	 */
+	if (READ_ONCE(mm->users) && !tlb_broken_is(TLB_BREAK_MODE_SWITCH_IGNORES_USERS))
+		panic("tlb_mode_switch: a thread started on an address space during the switch");
 	if (!READ_ONCE(mm->users))
 		mm_unload_everywhere(mm);
 	tlb_gen_complete(mm, atomic_load_acquire(&mm->tlb_gen));
