@@ -26,11 +26,13 @@
  * on every online CPU, takes the lock again and resumes: changes its page.
  * The other waits until then and changes its page in the table. Each then
  * invalidates its page on every online CPU (by address, which drops a
- * block and the walk-cache entry covering it too: INVLPG, TLBI VAE1); an
+ * block and the walk-cache entry covering it too: INVLPG, TLBI VAAE1); an
  * unmap that empties the table unhooks it, invalidates everything and only
  * then frees it. -DPAGES: the pages are mapped by a table from the start.
- * A CPU's TLB holds at most the block entry, one entry per page (with the
- * translation it was filled with) and a walk-cache entry for the table.
+ * A CPU's TLB holds at most the block entry (in one piece per page: a TLB
+ * may keep a block as smaller entries, pt.c, so a flush by address drops
+ * only the piece it covers), one entry per page (with the translation it
+ * was filled with) and a walk-cache entry for the table.
  * Every CPU's walker fills at the end of every step from the tables as
  * they are then (a page entry it holds stays until invalidated: a hit),
  * so translating at every moment it may is the most a TLB can hold, as in
@@ -63,13 +65,16 @@
  * CPU flushes, then joins) must be rejected, as must -DMUT_NO_STOP_WAIT
  * (an operation does not wait for a stopped one: under -DBBM it takes the
  * broken slot for a hole, on x86-64 it changes a page beside the stale
- * block) and -DMUT_FREE_TABLE_FIRST (with -DUNMAP0: the table freed before
- * its flush). Left out: arm64's broadcast TLBI (it reaches at least every
+ * block), -DMUT_FREE_TABLE_FIRST (with -DUNMAP0: the table freed before
+ * its flush) and -DMUT_SPLIT_FLUSH_PAGE (the split flushes only the page
+ * the walk goes on to change, not the block's range). Left out: arm64's broadcast TLBI (it reaches at least every
  * CPU the cross-call does); the refusal of a break in a range in use
  * (pt.in_use: the kernel never breaks a range a CPU uses, so none faults
  * here); what a CPU on its way uses before it is online (its own stack and
- * code, which no operation changes); a memory-type change of a leaf (a
- * second STOP_REPLACED, the same steps); upper-level walk-cache entries
+ * code, which no operation changes); a memory-type change of a leaf (with
+ * break-before-make a second STOP_REPLACED, the same steps; on x86-64 a
+ * plain write flushed at the end of the operation, with no stop);
+ * upper-level walk-cache entries
  * (the tables above this one are never freed here).
  */
 #define NCPU 3
@@ -83,6 +88,9 @@
 #endif
 #ifndef BBM
 #define BBM 0
+#endif
+#ifndef MUT_SPLIT_FLUSH_PAGE
+#define MUT_SPLIT_FLUSH_PAGE 0
 #endif
 #define LOCAL_ONLY BREAK_KERNEL_LOCAL_ONLY /* tlb_flush_kernel_range flushes only here */
 #define NO_REPLACE_FLUSH BREAK_REPLACE_NO_FLUSH /* settle skips a replaced entry's flush */
@@ -105,7 +113,7 @@ bool done[2];		/* page i's change: its invalidation completed */
 bool freed[2];		/* frame fi, freed by the caller of pt_unmap */
 bool table_freed;	/* the leaf table, unhooked and freed (-DUNMAP0) */
 
-bool tb[NCPU];		/* TLB: the block entry */
+bool tb[NCPU * 2]; /* TLB: the block entry, one piece per page (a TLB may fracture a block: pt.c) */
 bool pw[NCPU];		/* walk cache: the slot's table pointer (x86 paging-structure cache, arm64 walk cache) */
 byte tp[NCPU * 2];	/* TLB: page entries, CPU c's page i at c * 2 + i */
 
@@ -113,7 +121,7 @@ byte tp[NCPU * 2];	/* TLB: page entries, CPU c's page i at c * 2 + i */
 inline translate(c)
 {
 	if
-	:: slot == BLOCK && !tb[c] -> tb[c] = 1; printf("  cpu%d's walker fills the block (f0 f1 read-write)\n", c)
+	:: slot == BLOCK && !(tb[c * 2] && tb[c * 2 + 1]) -> tb[c * 2] = 1; tb[c * 2 + 1] = 1; printf("  cpu%d's walker fills the block (f0 f1 read-write)\n", c)
 	:: else
 	fi;
 	if :: slot == TABLE -> pw[c] = 1 :: else fi;
@@ -139,9 +147,9 @@ inline translate(c)
 		fi;
 		for (i : 0 .. 1) {
 			if
-			:: freed[i] && (tb[c] || tp[c * 2 + i] != 0) ->
+			:: freed[i] && (tb[c * 2 + i] || tp[c * 2 + i] != 0) ->
 				if
-				:: tb[c] -> printf("cpu%d translates page %d to f%d, which is freed, through its block entry\n", c, i, i)
+				:: tb[c * 2 + i] -> printf("cpu%d translates page %d to f%d, which is freed, through its block entry\n", c, i, i)
 				:: else -> printf("cpu%d translates page %d to f%d, which is freed, through its page entry\n", c, i, i)
 				fi;
 				assert(false)
@@ -149,7 +157,7 @@ inline translate(c)
 			fi;
 			/* (b) the block beside a page entry that translates differently (-DBBM: any) */
 			if
-			:: tb[c] && (BBM && (tp[c * 2 + i] != 0 || slot == TABLE && pte[i] != 0) ||
+			:: tb[c * 2 + i] && (BBM && (tp[c * 2 + i] != 0 || slot == TABLE && pte[i] != 0) ||
 			             tp[c * 2 + i] > 1 || slot == TABLE && pte[i] > 1) ->
 				if
 				:: tp[c * 2 + i] == 2 ->
@@ -166,9 +174,9 @@ inline translate(c)
 			fi;
 			/* (c) no entry from before a change whose invalidation completed */
 			if
-			:: done[i] && (tb[c] || tp[c * 2 + i] == 1) ->
+			:: done[i] && (tb[c * 2 + i] || tp[c * 2 + i] == 1) ->
 				if
-				:: tb[c] -> printf("cpu%d still holds the block for page %d after the change's invalidation completed\n", c, i)
+				:: tb[c * 2 + i] -> printf("cpu%d still holds the block for page %d after the change's invalidation completed\n", c, i)
 				:: else -> printf("cpu%d still holds page %d -> f%d read-write after the change's invalidation completed\n", c, i, i)
 				fi;
 				assert(false)
@@ -176,7 +184,7 @@ inline translate(c)
 			fi
 		}
 		if
-		:: split_done && tb[c] ->
+		:: split_done && (tb[c * 2] || tb[c * 2 + 1]) ->
 			printf("cpu%d still holds the block after the split's invalidation completed\n", c);
 			assert(false)
 		:: else
@@ -203,10 +211,9 @@ inline flush_here(t, what)
 	:: what == FLUSH_BLOCK -> printf("  cpu%d invalidates the block's range\n", t)
 	:: else -> printf("  cpu%d invalidates page %d\n", t, what)
 	fi;
-	tb[t] = 0; /* by address: the block covering it and the walk cache too (INVLPG, TLBI VAE1) */
 	pw[t] = 0;
-	if :: what != 1 -> tp[t * 2] = 0 :: else fi;
-	if :: what != 0 -> tp[t * 2 + 1] = 0 :: else fi
+	if :: what != 1 -> tp[t * 2] = 0; tb[t * 2] = 0 :: else fi;
+	if :: what != 0 -> tp[t * 2 + 1] = 0; tb[t * 2 + 1] = 0 :: else fi
 }
 
 /* tlb.c: tlb_flush_kernel_range's read of who is online (after its smp_mb()), into targets */
@@ -287,7 +294,8 @@ proctype op(byte me; byte pg)
 	:: replaced ->
 		/* settle(op): the replaced entry, invalidated on every online CPU */
 		if
-		:: !NO_REPLACE_FLUSH -> flush_kernel(FLUSH_BLOCK)
+		:: !NO_REPLACE_FLUSH && !MUT_SPLIT_FLUSH_PAGE -> flush_kernel(FLUSH_BLOCK)
+		:: !NO_REPLACE_FLUSH && MUT_SPLIT_FLUSH_PAGE -> flush_kernel(pg) /* only the page it goes on to change */
 		:: else -> printf("cpu%d: skips the replaced block's invalidation\n", me)
 		fi;
 #ifdef MUT_ONLINE_FIRST
@@ -335,13 +343,13 @@ proctype ap()
 {
 	byte i, k;
 #ifdef MUT_AP_FLUSH_FIRST
-	d_step { printf("cpu%d: flushes its whole TLB\n", AP); tb[AP] = 0; pw[AP] = 0; tp[AP * 2] = 0; tp[AP * 2 + 1] = 0; settle() };
+	d_step { printf("cpu%d: flushes its whole TLB\n", AP); tb[AP * 2] = 0; tb[AP * 2 + 1] = 0; pw[AP] = 0; tp[AP * 2] = 0; tp[AP * 2 + 1] = 0; settle() };
 	d_step { online = online | (1 << AP); running = running | (1 << AP); printf("cpu%d: online\n", AP); settle() }
 #else
 	d_step { online = online | (1 << AP); printf("cpu%d: joins cpu_online_mask\n", AP); settle() };
 	d_step {
 		printf("cpu%d: flushes its whole TLB, runs\n", AP);
-		tb[AP] = 0; pw[AP] = 0; tp[AP * 2] = 0; tp[AP * 2 + 1] = 0;
+		tb[AP * 2] = 0; tb[AP * 2 + 1] = 0; pw[AP] = 0; tp[AP * 2] = 0; tp[AP * 2 + 1] = 0;
 		running = running | (1 << AP);
 		settle()
 	}

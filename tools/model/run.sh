@@ -110,7 +110,9 @@ kpt_online_first|$KPT -DMUT_ONLINE_FIRST|rejected|mutant: cpu_online_mask read b
 kpt_ap_flush_first|$KPT -DMUT_AP_FLUSH_FIRST|rejected|mutant: a CPU coming online flushes, then joins cpu_online_mask
 kpt_no_stop_wait|$KPT -DMUT_NO_STOP_WAIT|rejected|mutant: an operation does not wait for a walk stopped after a replace (pt->stopped_by)
 kpt_no_stop_wait-arm64|$KPT -DBBM -DMUT_NO_STOP_WAIT|rejected|mutant: the same under break-before-make: the broken slot taken for a hole
-kpt_free_table_first|$KPT -DUNMAP0 -DMUT_FREE_TABLE_FIRST|rejected|mutant: the unhooked table freed before its flush"
+kpt_free_table_first|$KPT -DUNMAP0 -DMUT_FREE_TABLE_FIRST|rejected|mutant: the unhooked table freed before its flush
+kpt_split_flush_page|$KPT -DMUT_SPLIT_FLUSH_PAGE|rejected|mutant: a split flushes only the page the walk goes on to change
+kpt_split_flush_page-arm64|$KPT -DBBM -DMUT_SPLIT_FLUSH_PAGE|rejected|mutant: the same under break-before-make"
 
 command -v spin >/dev/null 2>&1 || { echo "model: spin is not installed (make model installs it as root)"; exit 1; }
 
