@@ -40,7 +40,12 @@ _Static_assert(offsetof(struct aarch64_ap_boot, cpu) == AP_BOOT_CPU, "AP_BOOT_CP
 _Static_assert(sizeof(struct aarch64_ap_boot) == AP_BOOT_SIZE, "AP_BOOT_SIZE");
 
 static struct aarch64_ap_boot ap_boot[CPU_MAX];
-static int ap_started = -1; /* logical id of the AP that last reached C without TTBR0 */
+/*
+ * Per CPU: it reached C without TTBR0. One flag each, because starts go on
+ * after a CPU that timed out, and a late one must not overwrite the
+ * report of the CPU started after it.
+ */
+static bool ap_started[CPU_MAX];
 
 __noreturn void aarch64_secondary_main(unsigned cpu);
 
@@ -49,7 +54,7 @@ __noreturn void aarch64_secondary_main(unsigned cpu)
 	aarch64_percpu_init(cpu);
 	aarch64_cpuinfo_check(cpu);
 	arch_mm_switch_kernel(kernel_pt.root);
-	__atomic_store_n(&ap_started, (int)cpu, __ATOMIC_RELEASE);
+	__atomic_store_n(&ap_started[cpu], true, __ATOMIC_RELEASE);
 	__asm__ __volatile__("msr daifclr, #4" ::: "memory"); /* report SErrors */
 	gic_init_cpu();
 	smp_secondary_main(cpu);
@@ -90,7 +95,7 @@ bool arch_cpu_start(unsigned cpu, void *stack_top)
 		return false;
 	}
 	uint64_t deadline = arch_time_ns() + AP_REPORT_TIMEOUT_NS;
-	while (__atomic_load_n(&ap_started, __ATOMIC_ACQUIRE) != (int)cpu) {
+	while (!__atomic_load_n(&ap_started[cpu], __ATOMIC_ACQUIRE)) {
 		if (arch_time_ns() > deadline) {
 			printk(
 			    "smp: cpu%u (MPIDR %#lx) never reached C; its start-up mapping stays",
