@@ -76,23 +76,38 @@ static void destroy_mms(struct mm *m, struct mm **o, unsigned n)
 		mm_destroy(o[i]);
 }
 
-/*
- * The CPU other than this one that the idle-CPU cases leave running M
- * (the highest online one); skips the case where tags or a second CPU are
- * missing. The cases make M and IDLE_OTHERS more mms (make_mms).
- */
 enum { IDLE_OTHERS = 6 };
 
-static unsigned idle_cpu_for(struct ktest *t)
+/* What the idle-CPU cases share: the CPU left running M, M and IDLE_OTHERS more mms. */
+struct idle_case {
+	unsigned here, idle;
+	struct mm *m, *o[IDLE_OTHERS];
+	uint64_t rollovers; /* asid_stats.rollovers at the start */
+	bool ok;	    /* every visit so far worked */
+};
+
+/*
+ * Starts an idle-CPU case: skips it without ASIDs or a second CPU, makes
+ * the mms (false: none left, the case ends), limits the ids to 1 to 4
+ * (enough that a rollover always frees one, two CPUs holding reservations;
+ * few enough to roll over twice) and leaves M running on the idle CPU
+ * (the highest online one but this).
+ */
+static bool idle_case_start(struct ktest *t, struct idle_case *c)
 {
 	if (arch_tlb_caps()->asid_bits == 0)
 		KTEST_SKIP(t, "no ASIDs on this arch (loading a root flushes)");
 	cpumask_t on = cpumask_read(&cpu_online_mask);
 	if (cpumask_weight(on) < 2)
 		KTEST_SKIP(t, "needs a second CPU that stays in the mm");
-	unsigned here = arch_cpu_id(), idle = here;
-	for_each_cpu(c, on) if (c != here) idle = c;
-	return idle;
+	c->here = c->idle = arch_cpu_id();
+	for_each_cpu(cpu, on) if (cpu != c->here) c->idle = cpu;
+	if (!make_mms(t, &c->m, c->o, IDLE_OTHERS))
+		return false;
+	c->rollovers = asid_stats.rollovers;
+	asid_test_limit(5);
+	c->ok = visit(c->idle, c->m);
+	return true;
 }
 
 /*
@@ -105,17 +120,13 @@ static unsigned idle_cpu_for(struct ktest *t)
  */
 static void idle_cpu_keeps_the_id_its_mm_has(struct ktest *t)
 {
-	unsigned here = arch_cpu_id(), idle = idle_cpu_for(t);
-	struct mm *m, *o[IDLE_OTHERS];
-	if (!make_mms(t, &m, o, IDLE_OTHERS))
+	struct idle_case c;
+	if (!idle_case_start(t, &c))
 		return;
-	uint64_t rollovers = asid_stats.rollovers;
-	/*
-	 * Ids 1 to 4: enough that a rollover always frees one (two CPUs hold
-	 * reservations here), few enough to roll over twice.
-	 */
-	asid_test_limit(5);
-	bool ok = visit(idle, m);
+	unsigned here = c.here, idle = c.idle;
+	struct mm *m = c.m, **o = c.o;
+	uint64_t rollovers = c.rollovers;
+	bool ok = c.ok;
 	/* Rollover 1: M keeps its id there, reserved by the idle CPU. */
 	for (unsigned i = 0; i < 4; i++) {
 		ok = ok && visit(here, o[i]);
@@ -156,13 +167,13 @@ static void idle_cpu_keeps_the_id_its_mm_has(struct ktest *t)
  */
 static void unused_mm_release_keeps_reservations(struct ktest *t)
 {
-	unsigned here = arch_cpu_id(), idle = idle_cpu_for(t);
-	struct mm *m, *o[IDLE_OTHERS];
-	if (!make_mms(t, &m, o, IDLE_OTHERS))
+	struct idle_case c;
+	if (!idle_case_start(t, &c))
 		return;
-	uint64_t rollovers = asid_stats.rollovers;
-	asid_test_limit(5); /* as in idle_cpu_keeps_the_id_its_mm_has */
-	bool ok = visit(idle, m);
+	unsigned here = c.here, idle = c.idle;
+	struct mm *m = c.m, **o = c.o;
+	uint64_t rollovers = c.rollovers;
+	bool ok = c.ok;
 	unsigned id = asid_hw(m);
 	for (unsigned i = 0; i < 4; i++) /* rollover 1: M's id reserved by the idle CPU */
 		ok = ok && visit(here, o[i]);
