@@ -175,9 +175,10 @@ static int forget_everywhere(struct mm *mm, void *arg)
 	 * a gather skip its flush (review 30: the split check-then-forget
 	 * model), so stop rather than corrupt.
 	 */
-	if (READ_ONCE(mm->users) && !tlb_broken_is(TLB_BREAK_MODE_SWITCH_IGNORES_USERS))
+	uint32_t users = READ_ONCE(mm->users); /* once: the panic and the unload decide alike */
+	if (users && !tlb_broken_is(TLB_BREAK_MODE_SWITCH_IGNORES_USERS))
 		panic("tlb_mode_switch: a thread started on an address space during the switch");
-	if (!READ_ONCE(mm->users))
+	if (!users)
 		mm_unload_everywhere(mm);
 	tlb_gen_complete(mm, atomic_load_acquire(&mm->tlb_gen));
 	return 0;
