@@ -10,6 +10,7 @@
 # shared. Objects go to build/<arch>/, so both arches can coexist.
 
 ARCH ?= x86_64
+TCG_THREAD ?= multi
 CPUS ?= 4
 MEM ?= 256M
 # The whole run's bound: 110 s at 4 CPUs, and 8 s more for each CPU above
@@ -605,6 +606,20 @@ bench-sweep: deps
 bench-images: kernel
 	$(foreach m,$(BENCH_MODES),$(call bench_image,$(m)))
 
+# The modes paired in one boot (tools/bench_paired.py, docs/benchmarks.md
+# "Paired in one boot"): `bench bench.alternate=<BENCH_MODES>` runs each
+# repetition once in each mode, switched live, and the ratios are taken per
+# repetition. BENCH_ONLY, BENCH_TIMEOUT, CMDLINE and TCG_THREAD as for bench.
+.PHONY: bench-paired
+PAIRED_MODES = $(subst $(space),$(comma),$(strip $(BENCH_MODES)))
+bench-paired: deps kernel
+	$(call arch_boot_image,bench tlb=$(firstword $(BENCH_MODES)) bench.alternate=$(PAIRED_MODES) $(if $(BENCH_ONLY),bench.only=$(BENCH_ONLY)) $(ARCH_CMDLINE) $(CMDLINE),bench-paired)
+	$(Q)python3 tools/bench_paired.py --modes '$(BENCH_MODES)' --log $(BENCH_LOG_DIR)/bench-paired.log \
+		$(if $(BENCH_ONLY),--only '$(BENCH_ONLY)') --timeout $(BENCH_TIMEOUT) --exit-style $(EXIT_STYLE) \
+		--markdown $(BENCH_LOG_DIR)/bench-paired.md \
+		--title 'Pagoda TLB benchmarks, modes paired in one boot ($(ARCH), CPUS=$(CPUS))' \
+		-- $(subst $(BUILD)/test.,$(BUILD)/bench-paired.,$(QEMU_TEST))
+
 # Pagoda against Debian's Linux 6.1 under the same QEMU: make peer-bench (tools/peer/peer.mk).
 include tools/peer/peer.mk
 include tools/icount/icount.mk
@@ -651,7 +666,8 @@ include tools/fuzz.mk
 host-test: host-pt-test host-mem-test host-efi-test host-shell-test host-kbd-test
 	$(Q)for t in tools/test_ktest_run.py tools/test_bench.py tools/test_screen_check.py tools/test_dma_plot.py \
 		tools/test_trace_plot.py tools/test_bench_plot.py tools/test_pe_check.py tools/test_peer_bench.py \
-		tools/test_bench_threshold.py tools/test_bench_sweep.py tools/test_prof_table.py tools/test_icount_profile.py; do \
+		tools/test_bench_threshold.py tools/test_bench_sweep.py tools/test_prof_table.py tools/test_icount_profile.py \
+		tools/test_bench_paired.py; do \
 		out=$$(python3 $$t 2>&1) || { echo "$$out"; echo "host-test: $$t failed"; exit 1; }; \
 		echo "$$out" | tail -n 1; \
 	done

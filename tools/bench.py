@@ -462,6 +462,18 @@ def selected(name, only):
     return any(fnmatch.fnmatchcase(name, glob) for glob in only.split(","))
 
 
+def parse_split(ap, argv):
+    """(options parsed by `ap`, the QEMU command): argv split at "--"; an error without one."""
+    if "--" not in argv:
+        ap.error("the QEMU command must follow --")
+    split = argv.index("--")
+    args = ap.parse_args(argv[:split])
+    cmd = argv[split + 1:]
+    if not cmd:
+        ap.error("no QEMU command after --")
+    return args, cmd
+
+
 def parse_args(argv):
     """Splits argv at "--" into our options and the QEMU command."""
     ap = argparse.ArgumentParser(
@@ -484,13 +496,7 @@ def parse_args(argv):
     ap.add_argument("--exit-style", choices=["x86", "semihosting", "none"], default="none")
     ap.add_argument("--markdown", type=Path, metavar="FILE", help="also write the tables here")
     ap.add_argument("--title", default="Pagoda TLB benchmarks", help="Markdown heading")
-    if "--" not in argv:
-        ap.error("the QEMU command must follow --")
-    split = argv.index("--")
-    args = ap.parse_args(argv[:split])
-    cmd = argv[split + 1:]
-    if not cmd:
-        ap.error("no QEMU command after --")
+    args, cmd = parse_split(ap, argv)
     args.modes = args.modes.replace(",", " ").split()
     args.scenarios = args.scenarios.replace(",", " ").split()
     if args.only:

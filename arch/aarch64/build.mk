@@ -144,7 +144,7 @@ RASPI_ARM_MEM_raspi3b := 960M
 RASPI_ARM_MEM_raspi4b := 960M
 ifeq ($(BOARD),virt)
 QEMU_COMMON := qemu-system-aarch64 -machine virt,gic-version=$(GIC)$(VIRT_OPTS) \
-	-cpu $(QEMU_CPU) -accel tcg,thread=multi -smp $(CPUS) -m $(MEM) -display none -nic none \
+	-cpu $(QEMU_CPU) -accel tcg,thread=$(TCG_THREAD) -smp $(CPUS) -m $(MEM) -display none -nic none \
 	-semihosting -device edu,dma_mask=$(EDU_DMA_MASK) $(if $(DTB),-dtb $(DTB))
 else ifneq ($(RASPI_DTB_$(BOARD)),)
 ifneq ($(FIRMWARE)$(IOMMU)$(EL)$(CPUS),nonenone14)

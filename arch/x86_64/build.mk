@@ -200,7 +200,7 @@ usb: iso
 	$(Q)sh tools/usb_write.sh $(BUILD)/run.iso $(DEV)
 
 QEMU_COMMON := qemu-system-x86_64 -machine q35 $(if $(QEMU_CPU),-cpu $(QEMU_CPU)) \
-	-accel tcg,thread=multi -smp $(CPUS) -m $(MEM) \
+	-accel tcg,thread=$(TCG_THREAD) -smp $(CPUS) -m $(MEM) \
 	-display none -nic none -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 	$(IOMMU_ARGS) -device edu $(FIRMWARE_ARGS)
 QEMU_RUN = $(QEMU_COMMON) -serial mon:stdio $(call BOOT_ARGS,run)

@@ -16,6 +16,7 @@
 #include "kernel/cmdline.h"
 #include "kernel/mm/frame.h"
 #include "kernel/mm/mm.h"
+#include "kernel/mm/tlb.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
 #include "kernel/prof.h"
@@ -41,6 +42,11 @@ CMDLINE_PARAM(bench_only_param, .key = "bench.only", .kind = CMDLINE_STRING, .de
 	      .help = "run only the scenarios whose name matches this glob, or one of these "
 		      "comma-separated globs (e.g. page_*,munmap_1)");
 
+CMDLINE_PARAM(bench_alternate_param, .key = "bench.alternate", .kind = CMDLINE_STRING, .def = "",
+	      .help =
+		  "comma-separated TLB modes (e.g. gen,mmgen): each repetition runs once in "
+		  "each, switched live, so their ratios come from one boot (make bench-paired)");
+
 #define BENCH_PROFILE_TOP 24 /* functions per scenario in the profile */
 
 static char bench_mode[32];
@@ -49,7 +55,8 @@ static bool bench_failed;
 /* The registered scenarios, in rank order (BENCH_SCENARIO, the linker script). */
 extern const struct bench_scenario *const __bench_scenarios_start[];
 extern const struct bench_scenario *const __bench_scenarios_end[];
-static unsigned bench_rep; /* which repetition of the current scenario runs */
+static unsigned bench_rep;    /* which repetition of the current scenario runs */
+static bool bench_warming_up; /* a run bench_report leaves unreported */
 
 cpumask_t bench_online(void)
 {
@@ -98,6 +105,8 @@ void bench_snap_take(struct bench_snap *s, const struct bench_extra *extra)
 void bench_report(const char *scenario, uint64_t ops, const struct bench_snap *a,
 		  const struct bench_snap *b)
 {
+	if (bench_warming_up)
+		return;
 #define D(field) ((unsigned long)(b->field - a->field))
 	/* Longer than console_write's buffer: built here, written whole by console_puts. */
 	char line[1024];
@@ -286,6 +295,71 @@ static void run_one(const char *name, void (*scenario)(void))
 		bench_fail(name, "leaked_frames", (long)(free_before - free_after));
 }
 
+#define BENCH_ALT_MAX 4 /* modes bench.alternate= can pair */
+
+/* bench.alternate='s modes, split once; n == 0: not alternating. */
+struct bench_alternation {
+	unsigned n;
+	char mode[BENCH_ALT_MAX][sizeof(bench_mode)];
+};
+
+/* Splits `list` at commas into `alt`; false (and a message naming why) on a bad list. */
+static bool alternation_parse(const char *list, struct bench_alternation *alt)
+{
+	alt->n = 0;
+	while (*list) {
+		size_t len = 0;
+		while (list[len] && list[len] != ',')
+			len++;
+		if (len == 0 || len >= sizeof(alt->mode[0]) || alt->n == BENCH_ALT_MAX) {
+			console_write(
+			    "BENCH_ERROR scenario=none rep=0 bad_alternate=1 (bench.alternate= "
+			    "takes up to %u comma-separated mode names)\n",
+			    BENCH_ALT_MAX);
+			return false;
+		}
+		memcpy(alt->mode[alt->n], list, len);
+		alt->mode[alt->n++][len] = 0;
+		list += len + (list[len] == ',');
+	}
+	return true;
+}
+
+/* Switches the TLB mode live to `mode`; false, after a BENCH_ERROR naming why, if refused. */
+static bool bench_switch_mode(const char *name, const char *mode)
+{
+	char why[96];
+	if (tlb_mode_switch(mode, why, sizeof(why))) {
+		console_write("BENCH_ERROR scenario=%s rep=%u mode_switch=1 (tlb mode %s: %s)\n",
+			      name, bench_rep, mode, why);
+		return false;
+	}
+	strlcpy(bench_mode, mode, sizeof(bench_mode));
+	return true;
+}
+
+/*
+ * One repetition of a scenario once in each mode of `alt`, switching the
+ * TLB mode live before each (tlb_mode_switch: the scenario left no thread
+ * in any mm, so the switch finds none). The order turns round on odd
+ * repetitions, so that no mode always runs first (on a host that slows
+ * down or warms up within a repetition). A mode the switch refuses fails
+ * the run, named, rather than be measured in another. Returns false then.
+ */
+static bool run_alternating(const char *name, void (*scenario)(void),
+			    const struct bench_alternation *alt)
+{
+	for (unsigned i = 0; i < alt->n; i++) {
+		unsigned m = bench_rep & 1 ? alt->n - 1 - i : i;
+		if (!bench_switch_mode(name, alt->mode[m])) {
+			bench_failed = true;
+			return false;
+		}
+		run_one(name, scenario);
+	}
+	return true;
+}
+
 /* `name` matches one of the comma-separated globs in `only`. */
 static bool bench_selected(const char *only, const char *name)
 {
@@ -348,6 +422,17 @@ bool bench_run(const char *only)
 		return !bench_failed;
 	}
 	uint64_t reps = cmdline_u64("bench.reps");
+	char list[96];
+	struct bench_alternation alt = {0};
+	if (cmdline_get("bench.alternate", list, sizeof(list)) && list[0]) {
+		if (!alternation_parse(list, &alt)) {
+			console_write("BENCH_END failed=1\n");
+			return false;
+		}
+		printk("bench: each repetition once in each of the modes %s, switched live, after "
+		       "one unreported warm-up run",
+		       list);
+	}
 	bool profile = cmdline_has("bench.profile");
 	bench_failed = false;
 	for (const struct bench_scenario *const *sc = __bench_scenarios_start;
@@ -356,8 +441,26 @@ bool bench_run(const char *only)
 			continue;
 		if (profile)
 			prof_start(); /* all repetitions together: more samples */
-		for (bench_rep = 0; bench_rep < reps; bench_rep++)
+		if (alt.n) {
+			/*
+			 * The first run of a scenario in a boot pays for QEMU
+			 * translating its code (up to 10x slower under TCG): it
+			 * would weigh on whichever mode came first.
+			 */
+			bench_rep = 0;
+			if (!bench_switch_mode((*sc)->name, alt.mode[0])) {
+				bench_failed = true;
+				break;
+			}
+			bench_warming_up = true;
 			run_one((*sc)->name, (*sc)->run);
+			bench_warming_up = false;
+		}
+		for (bench_rep = 0; bench_rep < reps; bench_rep++)
+			if (!alt.n)
+				run_one((*sc)->name, (*sc)->run);
+			else if (!run_alternating((*sc)->name, (*sc)->run, &alt))
+				break;
 		if (profile) {
 			char tag[96];
 			prof_stop();
