@@ -16,6 +16,7 @@
 #include "kernel/mm/frame.h"
 #include "kernel/mm/gather.h"
 #include "kernel/mm/mm.h"
+#include "kernel/mm/mm_internal.h" /* mm_for_each_live */
 #include "kernel/mm/pt.h"
 #include "kernel/mm/tlb.h"
 #include "kernel/percpu.h"
@@ -370,6 +371,68 @@ static void live_mode_switch_refused_while_a_thread_runs(struct ktest *t)
 		tlb_mode_switch(boot, why, sizeof(why));
 }
 
+struct start_in_walk {
+	struct mm *mm;
+	struct thread *started;
+	bool go, created, stop;
+	uint32_t users_in_walk;
+	bool created_in_walk;
+};
+
+/* On another CPU (or this one while the walk sleeps): starts a thread in w->mm when told. */
+static void start_when_told(void *arg)
+{
+	struct start_in_walk *w = arg;
+	while (!atomic_load_acquire(&w->go))
+		thread_sleep_ns(100000);
+	w->started = thread_create_mm("late", arch_cpu_id(), w->mm, sleep_in_mm, &w->stop);
+	atomic_store_release(&w->created, true);
+}
+
+/* Under the live list's lock: lets the starter go, gives it 5 ms, and looks at the mm. */
+static int look_while_holding_the_list(struct mm *mm, void *arg)
+{
+	struct start_in_walk *w = arg;
+	if (mm != w->mm)
+		return 0;
+	atomic_store_release(&w->go, true);
+	thread_sleep_ns(5000000);
+	w->users_in_walk = READ_ONCE(mm->users);
+	w->created_in_walk = atomic_load_acquire(&w->created);
+	return 0;
+}
+
+/*
+ * A thread starting in an mm is counted under the live list's lock
+ * (mm_add_user), so a walk of the list that checks and acts in one hold
+ * (tlb_mode_switch: no user anywhere, then forget every mm) never sees an
+ * mm idle and then used: a start during the walk waits for its end.
+ * mm.test_users_unlocked (counted without the lock) must fail this.
+ */
+static void thread_start_waits_for_a_live_list_walk(struct ktest *t)
+{
+	static struct start_in_walk w;
+	memset(&w, 0, sizeof(w));
+	w.mm = mm_create();
+	ASSERT_TRUE(t, w.mm != NULL);
+	unsigned cpu = cpumask_weight(online()) > 1 ? 1 : 0;
+	struct thread *starter = thread_create("starter", cpu, start_when_told, &w);
+	ASSERT_TRUE(t, starter != NULL);
+	EXPECT_EQ(t, mm_for_each_live(look_while_holding_the_list, &w), 0);
+	thread_join(starter);
+	ktest_log(t, "during the walk: users %u, thread created %s; after it: users %u",
+		  w.users_in_walk, w.created_in_walk ? "yes" : "no", READ_ONCE(w.mm->users));
+	EXPECT_TRUE(t, atomic_load_acquire(&w.go));
+	EXPECT_EQ(t, w.users_in_walk, 0u);
+	EXPECT_FALSE(t, w.created_in_walk);
+	ASSERT_TRUE(t, w.started != NULL);
+	EXPECT_EQ(t, READ_ONCE(w.mm->users), 1u);
+	atomic_store_release(&w.stop, true);
+	thread_join(w.started);
+	EXPECT_EQ(t, READ_ONCE(w.mm->users), 0u);
+	mm_destroy(w.mm);
+}
+
 static const struct ktest_case mm_cases[] = {
 	KTEST_CASE_TIMEOUT(stale_tlb_never_writes_freed_frame, 20000),
 	KTEST_CASE(anon_zero_fill_on_first_touch),
@@ -380,6 +443,7 @@ static const struct ktest_case mm_cases[] = {
 	KTEST_CASE(overlapping_and_bad_ranges_refused),
 	KTEST_CASE_TIMEOUT(live_mode_switch_keeps_shootdowns_exact, 60000),
 	KTEST_CASE(live_mode_switch_refused_while_a_thread_runs),
+	KTEST_CASE(thread_start_waits_for_a_live_list_walk),
 	KTEST_END,
 };
 KTEST_SUITE(mm_suite, "mm", mm_cases);

@@ -16,8 +16,11 @@
  *    entry tagged with it.
  *  - Every mm from mm_create until mm_destroy begins is on the live list
  *    (for audits, mm_for_each_live); off it, nobody audits it any more.
+ *  - A thread is counted in `users` under the live list's lock, so a walk
+ *    of the list that checks and acts in one hold sees it or precedes it.
  */
 #include "kernel/mm/mm.h"
+#include "kernel/cmdline.h"
 #include "kernel/mm/asid.h"
 #include "kernel/mm/failinject.h"
 #include "kernel/mm/frame.h"
@@ -80,6 +83,23 @@ struct mm *mm_create(void)
 	live_list = mm;
 	mutex_unlock(&live_lock);
 	return mm;
+}
+
+CMDLINE_PARAM(mm_test_users_unlocked_param, .key = "mm.test_users_unlocked", .kind = CMDLINE_FLAG,
+	      .def = "off",
+	      .help = "test only: count a new thread of an mm without the live list's lock (the mm "
+		      "suite must fail)");
+
+void mm_add_user(struct mm *mm)
+{
+	if (cmdline_has("mm.test_users_unlocked")) {
+		/* Broken on purpose: a live-list walk may see the mm idle, then used. */
+		atomic_fetch_add(&mm->users, 1);
+		return;
+	}
+	mutex_lock(&live_lock);
+	atomic_fetch_add(&mm->users, 1);
+	mutex_unlock(&live_lock);
 }
 
 /* Cross-call: this CPU lets go of the mm (switch.c). */

@@ -81,7 +81,7 @@ struct mm {
 	/* Orders ring writers (tlb_gen_bump); irqs off, only stores inside, readers lock-free. */
 	spinlock_t ring_lock;
 	struct tlb_ring_entry ring[TLB_RING_SIZE];
-	uint32_t users; /* threads whose mm this is */
+	uint32_t users;	  /* threads whose mm this is: mm_add_user, thread_join */
 	struct mn_mm *mn; /* notifier subscriptions (notifier.c); NULL: none */
 	struct mm_stats stats;
 	struct mm *live_next; /* the list of live address spaces (mm.c), for audits */
@@ -89,6 +89,15 @@ struct mm {
 
 /* A new, empty address space, or NULL when out of memory. */
 struct mm *mm_create(void);
+/*
+ * Counts one more thread whose mm this is (thread_create_mm; thread_join
+ * takes it back with a plain decrement). Taken under the live list's lock,
+ * so a scan of the live list that checks `users` and acts on the result in
+ * one hold of it (tlb_mode_switch) never misses a thread that starts
+ * meanwhile: the thread is counted before the scan, or starts after it.
+ * Sleeps on that lock: thread context, interrupts enabled.
+ */
+void mm_add_user(struct mm *mm);
 /*
  * Tears the address space down: every mapping, every table, the mm
  * itself. No thread may use it any more; CPUs that still have it loaded

@@ -38,6 +38,7 @@
 #include "kernel/mm/frame.h"
 #include "kernel/mm/gather.h"
 #include "kernel/mm/tlb.h"
+#include "kernel/percpu.h"
 #include "kernel/printk.h"
 #include "lib/string.h"
 
@@ -691,6 +692,16 @@ static int pt_run(struct pt *pt, enum pt_op_kind kind, virt_addr_t va, phys_addr
 	    !IS_ALIGNED(size, PAGE_SIZE) || va + (size - 1) < va || pa + (size - 1) < pa ||
 	    ((va + (size - 1)) >> root_shift) - (va >> root_shift) >= PT_ENTRIES)
 		return -EINVAL;
+	/*
+	 * pt.h's contract, checked on every call rather than only when a wait
+	 * happens (rarely, and then as a hang): on a live tree with other CPUs
+	 * running, this operation may wait for another's break-before-make,
+	 * and that one's flush waits for this CPU to answer a cross-call.
+	 */
+	if (pt->live && !arch_irq_enabled() && cpumask_weight(cpumask_read(&cpu_online_mask)) > 1)
+		panic(
+		    "pt_run: a live tree changed with interrupts off while other CPUs run (it may "
+		    "wait for their flush, which needs this CPU: pt.h)");
 	struct pt_op op = op_from(pt, kind, va, pa, attrs, g, free_frames);
 	virt_addr_t last = va + (size - 1);
 	/* Tables reserved but not used by a stopped commit: the resumed walk needs no more. */

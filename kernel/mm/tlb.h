@@ -132,10 +132,12 @@ bool tlb_break_arm(const char *name);
  * through only while the machine is quiet, no thread using any address
  * space and no gather open on one, and refuses otherwise (a caller that
  * uses an mm is always refused): a mode is read several times within one
- * operation, and an operation must not span a switch. The caller must also
- * keep threads from starting in an mm meanwhile (thread_create_mm does not
- * take the live list's lock: the console, one thread at its prompt, starts
- * none).
+ * operation, and an operation must not span a switch. A thread cannot
+ * start in an mm meanwhile (thread_create_mm counts it under the live
+ * list's lock, which the switch holds: mm_add_user); the caller must keep
+ * operations on an mm no thread uses (a TLB batch, an unmap of its own)
+ * from starting meanwhile (the console, one thread at its prompt, starts
+ * none; the bench switches between scenarios).
  * With nothing running, every record is already valid in every mode (CPU
  * and slot generations mean the same, ring entries are checked by their
  * sequence, `completed` is never ahead); still, every CPU first lets go of

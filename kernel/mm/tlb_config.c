@@ -169,11 +169,12 @@ static int forget_everywhere(struct mm *mm, void *arg)
 {
 	(void)arg;
 	/*
-	 * Every mm passed check_unused in this hold of the live list, and the
-	 * caller promised that no thread starts meanwhile. A user now broke
-	 * that promise: marking its mm complete without the unload would let
-	 * a gather skip its flush (review 30: the split check-then-forget
-	 * model), so stop rather than corrupt.
+	 * Every mm passed check_unused in this hold of the live list, and a
+	 * thread is counted only under that lock (mm_add_user), so none can
+	 * have started since. A user here means that rule was broken:
+	 * marking its mm complete without the unload would let a gather skip
+	 * its flush (review 30: the split check-then-forget model), so stop
+	 * rather than corrupt.
 	 */
 	uint32_t users = READ_ONCE(mm->users); /* once: the panic and the unload decide alike */
 	if (users && !tlb_broken_is(TLB_BREAK_MODE_SWITCH_IGNORES_USERS))

@@ -290,7 +290,7 @@ struct thread *thread_create_mm(const char *name, unsigned cpu, struct mm *mm,
 	t->state = THREAD_RUNNING;
 	if (mm) {
 		t->mm = mm;
-		atomic_fetch_add(&mm->users, 1); /* dropped by thread_join */
+		mm_add_user(mm); /* dropped by thread_join */
 	}
 	arch_context_init(&t->ctx, (uint8_t *)t + (PAGE_SIZE << THREAD_BLOCK_ORDER), thread_entry);
 

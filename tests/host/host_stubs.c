@@ -16,6 +16,7 @@
 #include "kernel/errno.h"
 #include "kernel/mm/pt_arch.h"
 #include "kernel/mm/tlb.h"
+#include "kernel/percpu.h"
 #include "kernel/printk.h"
 #include "kernel/spinlock.h"
 #include "tests/host/host.h"
@@ -300,6 +301,9 @@ bool arch_irq_enabled(void)
 {
 	return host_irqs_enabled;
 }
+
+/* One host thread, "CPU 0": the only CPU online (pt.c's live-tree check reads it). */
+cpumask_t cpu_online_mask = {1};
 
 /* One host thread: a lock is either free or held by "CPU 0". */
 void spin_lock(spinlock_t *lock)

@@ -33,8 +33,10 @@
  *    included: the soak asks for the mode in force 15 times in 16, and the
  *    check is the same). Broadcast is not modelled (docs/reliability.md).
  *
- * The caller's promise (docs/tlb.md: no thread or operation starts while
- * the switch runs) is what makes the one step faithful: with no user and
+ * No thread or operation starts while the switch runs (docs/tlb.md: a
+ * thread is counted under the live list's lock the switch holds,
+ * mm_add_user; an operation on an mm no thread uses is the caller's
+ * promise), and that is what makes the one step faithful: with no user and
  * no gather, nothing moves on the mm between the kernel's check, its
  * cross-call and its read of tlb_gen but the walker, which the unload
  * stops.
