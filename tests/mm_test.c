@@ -373,62 +373,99 @@ static void live_mode_switch_refused_while_a_thread_runs(struct ktest *t)
 
 struct start_in_walk {
 	struct mm *mm;
-	struct thread *started;
-	bool go, created, stop;
+	struct thread *starter, *started;
+	bool go, created, ran, stop;
+	/* What the walk saw, holding the live list. */
 	uint32_t users_in_walk;
-	bool created_in_walk;
+	bool created_in_walk, ran_in_walk, blocked_in_walk;
 };
 
-/* On another CPU (or this one while the walk sleeps): starts a thread in w->mm when told. */
+/* The thread started in the mm: says it ran, then sleeps until told to stop. */
+static void run_in_mm(void *arg)
+{
+	struct start_in_walk *w = arg;
+	atomic_store_release(&w->ran, true);
+	while (!atomic_load_acquire(&w->stop))
+		thread_sleep_ns(1000000);
+}
+
+/* Starts a thread in w->mm as soon as told (yielding meanwhile, not sleeping a tick). */
 static void start_when_told(void *arg)
 {
 	struct start_in_walk *w = arg;
 	while (!atomic_load_acquire(&w->go))
-		thread_sleep_ns(100000);
-	w->started = thread_create_mm("late", arch_cpu_id(), w->mm, sleep_in_mm, &w->stop);
+		thread_yield();
+	w->started = thread_create_mm("late", arch_cpu_id(), w->mm, run_in_mm, w);
 	atomic_store_release(&w->created, true);
 }
 
-/* Under the live list's lock: lets the starter go, gives it 5 ms, and looks at the mm. */
+/* The starter sleeps in mutex_lock: its thread_create_mm waits for the live list. */
+static bool starter_blocked(const struct start_in_walk *w)
+{
+	const char *on = READ_ONCE(w->starter->blocked_on);
+	return on && strcmp(on, "mutex_lock") == 0;
+}
+
+/*
+ * Under the live list's lock: lets the starter go, then waits (at most
+ * 500 ms) until it either created its thread (the rule broken) or sleeps
+ * on the lock, and records what it sees.
+ */
 static int look_while_holding_the_list(struct mm *mm, void *arg)
 {
 	struct start_in_walk *w = arg;
 	if (mm != w->mm)
 		return 0;
 	atomic_store_release(&w->go, true);
-	thread_sleep_ns(5000000);
+	uint64_t until = arch_time_ns() + 500000000ull;
+	while (!atomic_load_acquire(&w->created) && !starter_blocked(w) && arch_time_ns() < until)
+		thread_sleep_ns(1000000);
+	w->blocked_in_walk = starter_blocked(w);
 	w->users_in_walk = READ_ONCE(mm->users);
 	w->created_in_walk = atomic_load_acquire(&w->created);
+	w->ran_in_walk = atomic_load_acquire(&w->ran);
 	return 0;
 }
 
 /*
  * A thread starting in an mm is counted under the live list's lock
  * (mm_add_user), so a walk of the list that checks and acts in one hold
- * (tlb_mode_switch: no user anywhere, then forget every mm) never sees an
- * mm idle and then used: a start during the walk waits for its end.
- * mm.test_users_unlocked (counted without the lock) must fail this.
+ * (tlb_mode_switch: no user anywhere, every mm forgotten, the new mode
+ * written) never sees an mm idle and then used: a start during the walk
+ * waits for its end, neither counted nor running. The walk waits until the
+ * starter is seen asleep on the lock, so the case cannot pass without the
+ * two meeting. mm.test_users_unlocked (counted without the lock) must fail
+ * this.
  */
 static void thread_start_waits_for_a_live_list_walk(struct ktest *t)
 {
 	static struct start_in_walk w;
 	memset(&w, 0, sizeof(w));
+	unsigned me = arch_cpu_id(), cpu = me;
+	for_each_cpu(c, online()) if (c != me && cpu == me) cpu = c;
 	w.mm = mm_create();
 	ASSERT_TRUE(t, w.mm != NULL);
-	unsigned cpu = cpumask_weight(online()) > 1 ? 1 : 0;
-	struct thread *starter = thread_create("starter", cpu, start_when_told, &w);
-	ASSERT_TRUE(t, starter != NULL);
+	w.starter = thread_create("starter", cpu, start_when_told, &w);
+	if (!w.starter)
+		mm_destroy(w.mm);
+	ASSERT_TRUE(t, w.starter != NULL);
 	EXPECT_EQ(t, mm_for_each_live(look_while_holding_the_list, &w), 0);
-	thread_join(starter);
-	ktest_log(t, "during the walk: users %u, thread created %s; after it: users %u",
-		  w.users_in_walk, w.created_in_walk ? "yes" : "no", READ_ONCE(w.mm->users));
-	EXPECT_TRUE(t, atomic_load_acquire(&w.go));
+	thread_join(w.starter);
+	ktest_log(t,
+		  "during the walk: starter asleep on the lock %s, users %u, thread created %s, "
+		  "ran %s; after it: users %u",
+		  w.blocked_in_walk ? "yes" : "no", w.users_in_walk,
+		  w.created_in_walk ? "yes" : "no", w.ran_in_walk ? "yes" : "no",
+		  READ_ONCE(w.mm->users));
+	EXPECT_TRUE(t, w.blocked_in_walk);
 	EXPECT_EQ(t, w.users_in_walk, 0u);
 	EXPECT_FALSE(t, w.created_in_walk);
+	EXPECT_FALSE(t, w.ran_in_walk);
 	ASSERT_TRUE(t, w.started != NULL);
 	EXPECT_EQ(t, READ_ONCE(w.mm->users), 1u);
 	atomic_store_release(&w.stop, true);
 	thread_join(w.started);
+	EXPECT_TRUE(t, atomic_load_acquire(&w.ran));
 	EXPECT_EQ(t, READ_ONCE(w.mm->users), 0u);
 	mm_destroy(w.mm);
 }

@@ -111,15 +111,17 @@ static void window_hook(enum tlb_window where, struct mm *mm)
 	}
 	if (where == TLB_WINDOW_SWITCHING_AWAY) {
 		/*
-		 * Left the mm, its root still loaded: hold the window until a
-		 * table of it is freed (at most SOAK_AWAY_WAIT_NS). Only the
-		 * shadow TLB can see the walker use it (QEMU caches no table).
+		 * Left the mm: on arm64 its root is off since the switch began
+		 * (mm_switch), but a walk begun before may still finish through
+		 * it until the new root is loaded. Hold the window until a table
+		 * of it is freed (at most SOAK_AWAY_WAIT_NS). Only the shadow
+		 * TLB can see such a walk (QEMU caches no table).
 		 */
 		if (!tlb_shadow_on || soak_shadow_churning())
 			return; /* churning: a rollover in the hold may move the mm's id */
 		uint64_t freed = atomic_load_relaxed(&gather_stats.tables_freed);
 		uint64_t until = arch_time_ns() + SOAK_AWAY_WAIT_NS;
-		/* The walker may walk ahead of any access while the root is loaded. */
+		/* Walks under way when the root went off, ahead of any access. */
 		for (unsigned i = 0; i < soak_nr_slots(); i++)
 			tlb_shadow_fill(soak_va(i));
 		atomic_fetch_add(&span.away_holds, 1);

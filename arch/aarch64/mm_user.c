@@ -44,7 +44,7 @@ void arch_mm_deactivate(void)
 	write_sysreg(tcr_el1, read_sysreg(tcr_el1) | TCR_EPD0);
 	write_sysreg(ttbr0_el1, aarch64_empty_table());
 	isb();
-	tlb_shadow_unload();
+	tlb_shadow_unload(true); /* a walk begun before may still finish */
 }
 
 unsigned arch_mm_active_asid(void)

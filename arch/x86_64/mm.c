@@ -36,7 +36,7 @@ static void load_cr3(phys_addr_t root)
 	/* Without PCID a CR3 load drops every non-global entry, walk caches included. */
 	tlb_shadow_drop(false, TLB_SHADOW_ANY_ASID, 0, 0, true);
 	if (root == kernel_pt.root)
-		tlb_shadow_unload();
+		tlb_shadow_unload(false);
 	else
 		tlb_shadow_load(root, 0);
 }

@@ -44,6 +44,12 @@ static struct {
 	bool fadt_reset;
 	struct acpi_gas reset_reg;
 	uint8_t reset_value;
+	/*
+	 * A memory-space reset register, mapped at boot: a reset runs with
+	 * interrupts off, where changing the kernel's tables is not allowed
+	 * (pt.h: it may wait for other CPUs).
+	 */
+	volatile uint8_t *reset_mmio;
 } power;
 
 CMDLINE_PARAM(exit_via_param, .key = "exit.via", .kind = CMDLINE_ENUM,
@@ -68,6 +74,15 @@ void x86_power_init(void)
 	power.fadt_reset = f.reset_supported;
 	power.reset_reg = f.reset_reg;
 	power.reset_value = f.reset_value;
+	if (power.fadt_reset && power.reset_reg.space == ACPI_GAS_MEMORY) {
+		volatile uint8_t *page = vm_map_mmio(power.reset_reg.address & ~(PAGE_SIZE - 1),
+						     PAGE_SIZE, "ACPI reset register");
+		if (page)
+			power.reset_mmio = page + (power.reset_reg.address & (PAGE_SIZE - 1));
+		else
+			printk("power: FADT reset register at %#llx could not be mapped: not used",
+			       (unsigned long long)power.reset_reg.address);
+	}
 	const struct acpi_sdt_header *dsdt = acpi_table_at(f.dsdt);
 	if (!dsdt)
 		snprintf(err, sizeof(err), "DSDT at %#llx unreadable (length or checksum)",
@@ -126,11 +141,8 @@ static void fadt_reset(void)
 	if (power.reset_reg.space == ACPI_GAS_IO && power.reset_reg.address <= 0xffff) {
 		outb((uint16_t)power.reset_reg.address, power.reset_value);
 	} else if (power.reset_reg.space == ACPI_GAS_MEMORY) {
-		volatile uint8_t *r = vm_map_mmio(power.reset_reg.address & ~(PAGE_SIZE - 1),
-						  PAGE_SIZE, "ACPI reset register");
-		if (r)
-			mmio_write8(r + (power.reset_reg.address & (PAGE_SIZE - 1)),
-				    power.reset_value);
+		if (power.reset_mmio) /* mapped at boot (x86_power_init) */
+			mmio_write8(power.reset_mmio, power.reset_value);
 	} else {
 		printk("power: FADT reset register in address space %u: not supported",
 		       power.reset_reg.space);

@@ -360,6 +360,30 @@ static bool run_alternating(const char *name, void (*scenario)(void),
 	return true;
 }
 
+/*
+ * A scenario's repetitions with the modes alternated (bench.alternate=),
+ * after one unreported warm-up run in the first mode: the first run of a
+ * scenario in a boot pays for QEMU translating its code (up to 10x slower
+ * under TCG), which would weigh on whichever mode came first. False when
+ * a switch was refused (the run then ends).
+ */
+static bool run_scenario_alternating(const struct bench_scenario *sc, uint64_t reps,
+				     const struct bench_alternation *alt)
+{
+	bench_rep = 0;
+	if (!bench_switch_mode(sc->name, alt->mode[0])) {
+		bench_failed = true;
+		return false;
+	}
+	bench_warming_up = true;
+	run_one(sc->name, sc->run);
+	bench_warming_up = false;
+	for (bench_rep = 0; bench_rep < reps; bench_rep++)
+		if (!run_alternating(sc->name, sc->run, alt))
+			return false;
+	return true;
+}
+
 /* `name` matches one of the comma-separated globs in `only`. */
 static bool bench_selected(const char *only, const char *name)
 {
@@ -434,33 +458,33 @@ bool bench_run(const char *only)
 		       list);
 	}
 	bool profile = cmdline_has("bench.profile");
+	if (profile && alt.n) {
+		/* A profile of every mode together, tagged with one: refused, not misleading. */
+		console_write(
+		    "BENCH_ERROR scenario=none rep=0 profile_with_alternate=1 (bench.profile "
+		    "profiles one mode: boot once per mode, make bench)\n");
+		console_write("BENCH_END failed=1\n");
+		return false;
+	}
 	bench_failed = false;
 	for (const struct bench_scenario *const *sc = __bench_scenarios_start;
 	     sc < __bench_scenarios_end; sc++) {
 		if (!bench_selected(only, (*sc)->name))
 			continue;
+		if (alt.n) {
+			if (strcmp((*sc)->name, "flush_threshold") == 0) {
+				printk("bench: flush_threshold compares transports itself: not "
+				       "alternated");
+				continue;
+			}
+			if (!run_scenario_alternating(*sc, reps, &alt))
+				break; /* a refused switch: named, and the run ends */
+			continue;
+		}
 		if (profile)
 			prof_start(); /* all repetitions together: more samples */
-		if (alt.n) {
-			/*
-			 * The first run of a scenario in a boot pays for QEMU
-			 * translating its code (up to 10x slower under TCG): it
-			 * would weigh on whichever mode came first.
-			 */
-			bench_rep = 0;
-			if (!bench_switch_mode((*sc)->name, alt.mode[0])) {
-				bench_failed = true;
-				break;
-			}
-			bench_warming_up = true;
-			run_one((*sc)->name, (*sc)->run);
-			bench_warming_up = false;
-		}
 		for (bench_rep = 0; bench_rep < reps; bench_rep++)
-			if (!alt.n)
-				run_one((*sc)->name, (*sc)->run);
-			else if (!run_alternating((*sc)->name, (*sc)->run, &alt))
-				break;
+			run_one((*sc)->name, (*sc)->run);
 		if (profile) {
 			char tag[96];
 			prof_stop();

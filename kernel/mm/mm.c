@@ -51,12 +51,15 @@ int mm_for_each_live(int (*fn)(struct mm *mm, void *arg), void *arg)
 }
 
 int mm_for_each_live_checked(int (*check)(struct mm *mm, void *arg),
-			     int (*fn)(struct mm *mm, void *arg), void *arg)
+			     int (*fn)(struct mm *mm, void *arg), void (*commit)(void *arg),
+			     void *arg)
 {
 	mutex_lock(&live_lock);
 	int ret = walk_live(check, arg);
 	if (!ret)
 		ret = walk_live(fn, arg);
+	if (!ret && commit)
+		commit(arg);
 	mutex_unlock(&live_lock);
 	return ret;
 }

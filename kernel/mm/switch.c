@@ -120,7 +120,19 @@ void mm_switch(struct mm *next)
 	}
 	struct mm *old = s->loaded;
 	/*
+	 * Tagged TLB: the lower half goes off before the next id is taken.
+	 * From asid_for_switch on, the allocator no longer records the old
+	 * mm's id for this CPU, so a rollover on another CPU may give that mm
+	 * a new id, which its flushes then name; with the old root still in
+	 * TTBR0 under the old id, the walker could fill (and hit) entries
+	 * those flushes miss until arch_mm_activate. Off, it walks nothing.
+	 * (Found by the ASID model with 3 ids, docs/reliability.md.)
+	 */
+	if (old && !arch_tlb_caps()->switch_flushes)
+		arch_mm_deactivate();
+	/*
 	 * The switch-in ordering (docs/tlb.md, "Switching in"):
+	 *  0. (tagged) the old root is unloaded, above;
 	 *  1. the ASID is chosen first, so that a flusher that reads the mm's
 	 *     ASID after our fence and finds the old one bumped the generation
 	 *     before we read it below (and we flush that change ourselves);

@@ -191,6 +191,12 @@ static int check_then_forget(struct mm *mm, void *arg)
 	return check_unused(mm, arg) ?: forget_everywhere(mm, arg);
 }
 
+/* The switch's last step, in the hold of the live list (mm_for_each_live_checked). */
+static void commit_mode(void *arg)
+{
+	set_mode(*(unsigned *)arg);
+}
+
 int tlb_mode_switch(const char *word, char *why, size_t len)
 {
 	const struct cmdline_param *p = cmdline_param_find(cmdline_table_builtin(), "tlb");
@@ -203,17 +209,24 @@ int tlb_mode_switch(const char *word, char *why, size_t len)
 		snprintf(why, len, "this CPU has no hardware broadcast invalidation");
 		return -EINVAL;
 	}
-	/* One hold of the live list, the check of every mm before any is forgotten. */
-	int busy = tlb_broken_is(TLB_BREAK_REFUSED_SWITCH_FORGETS)
-		       ? mm_for_each_live(check_then_forget, NULL)
-		       : mm_for_each_live_checked(check_unused, forget_everywhere, NULL);
+	/*
+	 * One hold of the live list: the check of every mm before any is
+	 * forgotten, and the new mode written before the hold ends, so a
+	 * thread whose start waited for it (mm_add_user) runs in the new mode.
+	 */
+	unsigned next = (unsigned)mode;
+	int busy =
+	    tlb_broken_is(TLB_BREAK_REFUSED_SWITCH_FORGETS)
+		? mm_for_each_live(check_then_forget, NULL)
+		: mm_for_each_live_checked(check_unused, forget_everywhere, commit_mode, &next);
 	if (busy) {
 		snprintf(why, len, "%s: switch when none runs",
 			 busy == -EBUSY ? "a thread is using an address space"
 					: "an operation on an address space is in flight");
 		return -EBUSY;
 	}
-	set_mode((unsigned)mode);
+	if (tlb_broken_is(TLB_BREAK_REFUSED_SWITCH_FORGETS))
+		set_mode(next); /* broken anyway: after the hold, as before */
 	print_mode();
 	return 0;
 }

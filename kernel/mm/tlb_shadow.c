@@ -45,6 +45,8 @@ struct walk {
 struct shadow {
 	spinlock_t lock;
 	bool loaded;
+	/* Unloaded, but a walk begun before may still finish through root/asid (until a load). */
+	bool walks_finishing;
 	phys_addr_t root;
 	unsigned asid;
 	struct leaf leaves[LEAVES];
@@ -90,6 +92,7 @@ void tlb_shadow_start(void)
 		memset(shadows[c].walks, 0, sizeof(shadows[c].walks));
 		/* Unknown until the CPU's next load: nothing is filled meanwhile. */
 		shadows[c].loaded = false;
+		shadows[c].walks_finishing = false;
 		spin_unlock_irqrestore(&shadows[c].lock, f);
 	}
 	irqflags_t f = spin_lock_irqsave(&violation_lock);
@@ -146,6 +149,7 @@ void tlb_shadow_note_load(phys_addr_t root, unsigned asid)
 	/* Entries of another address space under the tag being loaded: it would use them. */
 	bool alias = find_alias(s, root, asid, &v);
 	s->loaded = true;
+	s->walks_finishing = false;
 	s->root = root;
 	s->asid = asid;
 	spin_unlock_irqrestore(&s->lock, f);
@@ -156,10 +160,11 @@ void tlb_shadow_note_load(phys_addr_t root, unsigned asid)
 	}
 }
 
-void tlb_shadow_note_unload(void)
+void tlb_shadow_note_unload(bool walks_finish)
 {
 	struct shadow *s = mine();
 	irqflags_t f = spin_lock_irqsave(&s->lock);
+	s->walks_finishing = walks_finish && s->loaded;
 	s->loaded = false;
 	spin_unlock_irqrestore(&s->lock, f);
 }
@@ -223,8 +228,12 @@ void tlb_shadow_note_table_freed(phys_addr_t table)
 		irqflags_t f = spin_lock_irqsave(&s->lock);
 		for (unsigned i = 0; i < WALKS; i++) {
 			const struct walk *w = &s->walks[i];
-			/* Usable only while its tag is loaded (a switch-in catches up first). */
-			if (w->table == table && s->loaded && w->asid == s->asid)
+			/*
+			 * Usable only while its tag is loaded, or by a walk still
+			 * finishing after the unload (a switch-in catches up first).
+			 */
+			if (w->table == table && (s->loaded || s->walks_finishing) &&
+			    w->asid == s->asid)
 				held = *w;
 		}
 		spin_unlock_irqrestore(&s->lock, f);
@@ -289,7 +298,7 @@ bool tlb_shadow_fill(virt_addr_t va)
 	va &= ~(virt_addr_t)(PAGE_SIZE - 1);
 	irqflags_t f = spin_lock_irqsave(&s->lock);
 	bool filled = false;
-	if (!s->loaded)
+	if (!s->loaded && !s->walks_finishing)
 		goto out;
 	/*
 	 * A hardware walk, read the way the walker reads: no lock, each entry

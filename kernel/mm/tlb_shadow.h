@@ -40,7 +40,7 @@ void tlb_shadow_start(void);
 void tlb_shadow_stop(void);
 
 void tlb_shadow_note_load(phys_addr_t root, unsigned asid);
-void tlb_shadow_note_unload(void);
+void tlb_shadow_note_unload(bool walks_finish);
 void tlb_shadow_note_drop(bool all_cpus, unsigned asid, virt_addr_t start, virt_addr_t end,
 			  bool all_walks);
 void tlb_shadow_note_table_freed(phys_addr_t table);
@@ -57,11 +57,18 @@ static inline void tlb_shadow_load(phys_addr_t root, unsigned asid)
 		tlb_shadow_note_load(root, asid);
 }
 
-/* This CPU no longer translates the lower half (its tagged entries stay). */
-static inline void tlb_shadow_unload(void)
+/*
+ * This CPU no longer starts walks of the lower half (its tagged entries
+ * stay). `walks_finish`: a walk already under way may still complete
+ * through the old root, reading its tables and filling under its tag,
+ * until the next root load (arm64: the ISB after a TTBR0 write orders
+ * later walks, not one begun before it); false where the unload itself
+ * ends every walk (x86-64's CR3 load is serializing).
+ */
+static inline void tlb_shadow_unload(bool walks_finish)
 {
 	if (tlb_shadow_on)
-		tlb_shadow_note_unload();
+		tlb_shadow_note_unload(walks_finish);
 }
 
 /*
@@ -107,8 +114,10 @@ bool tlb_shadow_lookup(virt_addr_t va, struct tlb_shadow_hit *out, uint64_t *wor
 
 /*
  * Fills this CPU's shadow for `va` as a hardware walk of the loaded root
- * would (the leaf, and every table on the way). Returns false when the
- * walk finds no leaf (nothing filled).
+ * would (the leaf, and every table on the way), or, between an unload
+ * whose walks may finish and the next load, as a walk begun before the
+ * unload (the old root, its tag). Returns false when the walk finds no
+ * leaf (nothing filled).
  */
 bool tlb_shadow_fill(virt_addr_t va);
 

@@ -47,8 +47,10 @@
  * attach; the pin-then-teardown window is left out: mn_register refuses
  * there), so no step sees ASID_RELEASED, and a destroyed mm's asid is 0 at
  * once. NID 2; with 3 (-DNID=3, 8 operations) a rollover can move the old
- * mm's id while a CPU is inside mm_switch, the window docs/tlb.md leaves
- * open (HITS_IN_SWITCH_SPECULATIVE below). Sequentially consistent. Left out as they lose no outcome: naming
+ * mm's id while a CPU is inside mm_switch: with the old root still loaded
+ * there (SWITCH_KEEPS_OLD_ROOT, the kernel before 2026-12-03) that was a
+ * stale hit, unless hits inside the switch are counted as speculative
+ * (HITS_IN_SWITCH_SPECULATIVE below). Sequentially consistent. Left out as they lose no outcome: naming
  * any but the lowest never-named mm (they are alike), binding any but the
  * lowest idle bond, CPU 1 moving before CPU 0, a destroy that changes
  * nothing (an mm that never had an id, no reservation to clear), an unmap
@@ -76,6 +78,14 @@
  * 0: every hit counts, which rejects the window docs/tlb.md leaves open
  * once 3 ids let a rollover move the old mm's id mid-switch.
  */
+/*
+ * 1: the kernel before 2026-12-03, which left the old root in TTBR0 from
+ * asid_for_switch to arch_mm_activate; 0: mm_switch turns the lower half
+ * off first (arch_mm_deactivate), so the walker translates nothing there.
+ */
+#ifndef SWITCH_KEEPS_OLD_ROOT
+#define SWITCH_KEEPS_OLD_ROOT 0
+#endif
 #ifndef HITS_IN_SWITCH_SPECULATIVE
 #define HITS_IN_SWITCH_SPECULATIVE 0
 #endif
@@ -597,6 +607,10 @@ end:
 				begun = true;
 				target[c] = m;
 				printf("cpu%d: mm_switch(mm%d) from mm%d\n", c, m, loaded[c]);
+#if !SWITCH_KEEPS_OLD_ROOT
+				hw_mm[c] = 0; /* arch_mm_deactivate, before the id is taken */
+				hw_tag[c] = 0;
+#endif
 				a = masid[m]; was = act[c]
 			};
 			window();

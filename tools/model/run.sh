@@ -94,8 +94,8 @@ asid_forget_reserved|$ASID -DBREAK_ASID_FORGET_RESERVED|rejected|tlb.break=asid_
 asid_pin_ignored|$ASID -DBREAK_ASID_PIN_IGNORED|rejected|tlb.break=asid_pin_ignored
 asid_orphan_freed|$ASID -DBREAK_ASID_ORPHAN_FREED|rejected|tlb.break=asid_orphan_freed
 asid_release_unused|$ASID -DBREAK_ASID_RELEASE_UNUSED|rejected|tlb.break=asid_release_unused (the bug the model found, docs/reliability.md)
-asid-3ids|$ASID3 -DHITS_IN_SWITCH_SPECULATIVE=1|verified|the ASID allocator with 3 ids, 8 operations; hits inside mm_switch are speculative
-asid-window-open|$ASID3 -DNPAUSE=1|rejected|the window docs/tlb.md leaves open: a hit inside mm_switch after a rollover moved the old mm's id
+asid-3ids|$ASID3|verified|the ASID allocator with 3 ids, 8 operations: mm_switch unloads the old root before taking the next id, and every hit counts
+asid-window-open|$ASID3 -DNPAUSE=1 -DSWITCH_KEEPS_OLD_ROOT=1|rejected|the kernel before 2026-12-03 (old root kept until the new one is loaded): a hit inside mm_switch after a rollover moved the old mm's id
 kpt|$KPT|verified|kernel mappings, x86-64 (the table written over the block), 3 CPUs, one coming online (kpt.pml)
 kpt-arm64|$KPT -DBBM|verified|kernel mappings, arm64 (break-before-make)
 kpt-pages|$KPT -DPAGES|verified|kernel mappings, pages from the start (no split)
