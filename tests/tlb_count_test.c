@@ -187,11 +187,11 @@ static void touch_first_page(void *arg)
 /*
  * A tagged TLB (arm64, tlb=ipi) leaves a CPU that switched away from the
  * mm stale instead of interrupting it, since it flushes the mm's ASID
- * when it comes back. Not when the unmap frees a page table: mm_switch
- * publishes `loaded` before it loads the new root, so a CPU seen as
- * switched away may still be walking, and caching pointers into, the
- * table about to be freed; only its answer to the request proves it has
- * left. QEMU caches no walks, so the hazard itself cannot be observed
+ * when it comes back. Not when the unmap frees a page table: a CPU seen
+ * as switched away may still be finishing a walk begun before it turned
+ * the old root off, reading and caching pointers into the table about to
+ * be freed; only its answer to the request (the flush of the mm's id and
+ * its DSB) ends that walk. QEMU caches no walks, so the hazard itself cannot be observed
  * (the spin model finds it, docs/reliability.md); this counts that the
  * request reaches the switched-away CPU. tlb.break=spare_switched_away
  * (the old rule) makes it fail.

@@ -75,13 +75,10 @@ void x86_power_init(void)
 	power.reset_reg = f.reset_reg;
 	power.reset_value = f.reset_value;
 	if (power.fadt_reset && power.reset_reg.space == ACPI_GAS_MEMORY) {
+		/* vm_map_mmio panics, naming the range, rather than return NULL. */
 		volatile uint8_t *page = vm_map_mmio(power.reset_reg.address & ~(PAGE_SIZE - 1),
 						     PAGE_SIZE, "ACPI reset register");
-		if (page)
-			power.reset_mmio = page + (power.reset_reg.address & (PAGE_SIZE - 1));
-		else
-			printk("power: FADT reset register at %#llx could not be mapped: not used",
-			       (unsigned long long)power.reset_reg.address);
+		power.reset_mmio = page + (power.reset_reg.address & (PAGE_SIZE - 1));
 	}
 	const struct acpi_sdt_header *dsdt = acpi_table_at(f.dsdt);
 	if (!dsdt)

@@ -124,9 +124,11 @@ void mm_switch(struct mm *next)
 	 * From asid_for_switch on, the allocator no longer records the old
 	 * mm's id for this CPU, so a rollover on another CPU may give that mm
 	 * a new id, which its flushes then name; with the old root still in
-	 * TTBR0 under the old id, the walker could fill (and hit) entries
-	 * those flushes miss until arch_mm_activate. Off, it walks nothing.
-	 * (Found by the ASID model with 3 ids, docs/reliability.md.)
+	 * TTBR0 under the old id, the walker could start walks and hit
+	 * entries those flushes miss until arch_mm_activate. Off, it starts
+	 * none and hits none (TTBR0's ASID is 0, which no mm has); only a
+	 * walk already under way at the ISB may still finish (docs/tlb.md,
+	 * "ASIDs"). (Found by the ASID model with 3 ids, docs/reliability.md.)
 	 */
 	if (old && !arch_tlb_caps()->switch_flushes)
 		arch_mm_deactivate();

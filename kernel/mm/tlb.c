@@ -309,14 +309,15 @@ cpumask_t tlb_request_targets(const struct tlb_flush_request *req)
 			 * Switched away (tagged TLB): it flushes this mm's id when it
 			 * switches back in, before any use, so it is left stale
 			 * instead of interrupted. Not when tables are freed, and not
-			 * on an untagged TLB: a CPU that has published its switch
-			 * may not have loaded the new root yet (mm_switch publishes
-			 * `loaded` before arch_mm_activate, with interrupts off), so
-			 * its walker may still walk, and cache pointers into, our
-			 * tables; it stays in the mask, and waiting for its answer
-			 * is what proves it has left our root before a table is
-			 * freed. (Found by the spin model, docs/reliability.md: QEMU
-			 * caches no walks, so no test can see it.)
+			 * on an untagged TLB: on x86-64 a CPU that has published its
+			 * switch may not have loaded the new root yet; on arm64 it
+			 * turned the old root off first, but a walk begun before
+			 * that may still be reading our tables (the ISB orders only
+			 * later walks). It stays in the mask, and its answer, the
+			 * flush of the mm's id and the DSB after it, is what ends
+			 * such a walk before a table is freed. (Found by the spin
+			 * model, docs/reliability.md: QEMU caches no walks, so only
+			 * the soak's shadow TLB can see it.)
 			 */
 			cpumask_clear(&targets, cpu);
 			switched_away++;

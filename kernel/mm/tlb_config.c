@@ -185,6 +185,14 @@ static int forget_everywhere(struct mm *mm, void *arg)
 	return 0;
 }
 
+/* The broken path's first pass: every mm passes, the check comes with each forget. */
+static int pass_all(struct mm *mm, void *arg)
+{
+	(void)mm;
+	(void)arg;
+	return 0;
+}
+
 /* Broken on purpose: each mm is forgotten as soon as it passed, so a refusal comes half done. */
 static int check_then_forget(struct mm *mm, void *arg)
 {
@@ -217,7 +225,7 @@ int tlb_mode_switch(const char *word, char *why, size_t len)
 	unsigned next = (unsigned)mode;
 	int busy =
 	    tlb_broken_is(TLB_BREAK_REFUSED_SWITCH_FORGETS)
-		? mm_for_each_live(check_then_forget, NULL)
+		? mm_for_each_live_checked(pass_all, check_then_forget, commit_mode, &next)
 		: mm_for_each_live_checked(check_unused, forget_everywhere, commit_mode, &next);
 	if (busy) {
 		snprintf(why, len, "%s: switch when none runs",
@@ -225,8 +233,6 @@ int tlb_mode_switch(const char *word, char *why, size_t len)
 					: "an operation on an address space is in flight");
 		return -EBUSY;
 	}
-	if (tlb_broken_is(TLB_BREAK_REFUSED_SWITCH_FORGETS))
-		set_mode(next); /* broken anyway: after the hold, as before */
 	print_mode();
 	return 0;
 }

@@ -45,8 +45,17 @@ struct walk {
 struct shadow {
 	spinlock_t lock;
 	bool loaded;
-	/* Unloaded, but a walk begun before may still finish through root/asid (until a load). */
+	/*
+	 * A walk begun before an unload may still finish through fin_root
+	 * under fin_asid: until a drop of every address of that tag (a TLBI
+	 * by ASID and its DSB end it) or the next load, whichever comes
+	 * first. The load is the model's bound, not the architecture's (an
+	 * ISB orders later walks only): a walk in flight is taken to finish
+	 * by the end of the switch that unloaded.
+	 */
 	bool walks_finishing;
+	phys_addr_t fin_root;
+	unsigned fin_asid;
 	phys_addr_t root;
 	unsigned asid;
 	struct leaf leaves[LEAVES];
@@ -149,7 +158,7 @@ void tlb_shadow_note_load(phys_addr_t root, unsigned asid)
 	/* Entries of another address space under the tag being loaded: it would use them. */
 	bool alias = find_alias(s, root, asid, &v);
 	s->loaded = true;
-	s->walks_finishing = false;
+	s->walks_finishing = false; /* the model's bound: by the end of the switch */
 	s->root = root;
 	s->asid = asid;
 	spin_unlock_irqrestore(&s->lock, f);
@@ -165,6 +174,8 @@ void tlb_shadow_note_unload(bool walks_finish)
 	struct shadow *s = mine();
 	irqflags_t f = spin_lock_irqsave(&s->lock);
 	s->walks_finishing = walks_finish && s->loaded;
+	s->fin_root = s->root;
+	s->fin_asid = s->asid;
 	s->loaded = false;
 	spin_unlock_irqrestore(&s->lock, f);
 }
@@ -184,6 +195,9 @@ static void drop_one(struct shadow *s, unsigned asid, virt_addr_t start, virt_ad
 		     bool all_walks)
 {
 	irqflags_t f = spin_lock_irqsave(&s->lock);
+	/* A TLBI of the finishing walk's whole tag (and its DSB) ends that walk. */
+	if (s->walks_finishing && !end && asid_matches(asid, s->fin_asid))
+		s->walks_finishing = false;
 	uint64_t n = 0;
 	for (unsigned i = 0; i < LEAVES; i++) {
 		struct leaf *l = &s->leaves[i];
@@ -232,8 +246,8 @@ void tlb_shadow_note_table_freed(phys_addr_t table)
 			 * Usable only while its tag is loaded, or by a walk still
 			 * finishing after the unload (a switch-in catches up first).
 			 */
-			if (w->table == table && (s->loaded || s->walks_finishing) &&
-			    w->asid == s->asid)
+			if (w->table == table && ((s->loaded && w->asid == s->asid) ||
+						  (s->walks_finishing && w->asid == s->fin_asid)))
 				held = *w;
 		}
 		spin_unlock_irqrestore(&s->lock, f);
@@ -276,20 +290,21 @@ bool tlb_shadow_lookup(virt_addr_t va, struct tlb_shadow_hit *out, uint64_t *wor
 	return hit;
 }
 
-static void note_walk(struct shadow *s, virt_addr_t va, unsigned level, phys_addr_t table)
+static void note_walk(struct shadow *s, phys_addr_t root, unsigned asid, virt_addr_t va,
+		      unsigned level, phys_addr_t table)
 {
 	virt_addr_t first = va & ~(table_span(level) - 1);
 	struct walk *free_slot = NULL;
 	for (unsigned i = 0; i < WALKS; i++) {
 		struct walk *w = &s->walks[i];
-		if (w->table == table && w->asid == s->asid && w->first == first)
+		if (w->table == table && w->asid == asid && w->first == first)
 			return;
 		if (!w->table && !free_slot)
 			free_slot = w;
 	}
 	if (!free_slot)
 		free_slot = &s->walks[s->next_walk++ % WALKS];
-	*free_slot = (struct walk){first, s->asid, level, table, s->root};
+	*free_slot = (struct walk){first, asid, level, table, root};
 }
 
 bool tlb_shadow_fill(virt_addr_t va)
@@ -300,13 +315,16 @@ bool tlb_shadow_fill(virt_addr_t va)
 	bool filled = false;
 	if (!s->loaded && !s->walks_finishing)
 		goto out;
+	/* Unloaded: as the walk still finishing would, through the old root under its tag. */
+	phys_addr_t root = s->loaded ? s->root : s->fin_root;
+	unsigned asid = s->loaded ? s->asid : s->fin_asid;
 	/*
 	 * A hardware walk, read the way the walker reads: no lock, each entry
 	 * once. Under a broken protocol a table may already be free; its
 	 * contents are then whatever the frame holds, so only addresses of
 	 * the allocator's frames are followed (never a hole kva() would fault on).
 	 */
-	phys_addr_t table = s->root;
+	phys_addr_t table = root;
 	for (unsigned level = PT_LEVELS - 1;; level--) {
 		const volatile pte_t *t = kva(table);
 		pte_t pte = t[(va >> pt_level_shift(level)) % PT_ENTRIES];
@@ -317,8 +335,8 @@ bool tlb_shadow_fill(virt_addr_t va)
 			if (!ram_frame(frame))
 				break; /* not an allocator's frame: garbage read from a freed table
 					*/
-			struct leaf *l = &s->leaves[leaf_index(va, s->asid)];
-			*l = (struct leaf){va | 1, s->root, frame, s->asid,
+			struct leaf *l = &s->leaves[leaf_index(va, asid)];
+			*l = (struct leaf){va | 1, root, frame, asid,
 					   (arch_pte_attrs(pte, level) & PT_WRITE) != 0};
 			filled = true;
 			break;
@@ -328,7 +346,7 @@ bool tlb_shadow_fill(virt_addr_t va)
 		table = arch_pte_address(pte, level);
 		if (!ram_frame(table))
 			break;
-		note_walk(s, va, level - 1, table);
+		note_walk(s, root, asid, va, level - 1, table);
 	}
 out:
 	spin_unlock_irqrestore(&s->lock, f);

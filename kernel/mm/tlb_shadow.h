@@ -60,10 +60,11 @@ static inline void tlb_shadow_load(phys_addr_t root, unsigned asid)
 /*
  * This CPU no longer starts walks of the lower half (its tagged entries
  * stay). `walks_finish`: a walk already under way may still complete
- * through the old root, reading its tables and filling under its tag,
- * until the next root load (arm64: the ISB after a TTBR0 write orders
- * later walks, not one begun before it); false where the unload itself
- * ends every walk (x86-64's CR3 load is serializing).
+ * through the old root, reading its tables and filling under its tag
+ * (arm64: the ISB after a TTBR0 write orders later walks, not one begun
+ * before it), until a flush of that tag or, as the model bounds it, the
+ * next root load; false where the unload itself ends every walk (x86-64's
+ * CR3 load is serializing).
  */
 static inline void tlb_shadow_unload(bool walks_finish)
 {

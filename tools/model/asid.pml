@@ -73,19 +73,21 @@
 #define NPAUSE 2 /* operations paused at a step boundary */
 #endif
 /*
- * 1: a CPU inside mm_switch (interrupts off, the kernel touches no user
- * address there) still fills its TLB, but a hit is speculative, not a use.
- * 0: every hit counts, which rejects the window docs/tlb.md leaves open
- * once 3 ids let a rollover move the old mm's id mid-switch.
- */
-/*
  * 1: the kernel before 2026-12-03, which left the old root in TTBR0 from
  * asid_for_switch to arch_mm_activate; 0: mm_switch turns the lower half
- * off first (arch_mm_deactivate), so the walker translates nothing there.
+ * off first (arch_mm_deactivate), so the walker starts no walk there (a
+ * walk under way at that moment is not modelled: docs/tlb.md, "ASIDs").
  */
 #ifndef SWITCH_KEEPS_OLD_ROOT
 #define SWITCH_KEEPS_OLD_ROOT 0
 #endif
+/*
+ * (With SWITCH_KEEPS_OLD_ROOT only.) 1: a CPU inside mm_switch
+ * (interrupts off, the kernel touches no user address there) still fills
+ * its TLB, but a hit is speculative, not a use. 0: every hit counts, which
+ * rejects the old kernel's window once 3 ids let a rollover move the old
+ * mm's id mid-switch.
+ */
 #ifndef HITS_IN_SWITCH_SPECULATIVE
 #define HITS_IN_SWITCH_SPECULATIVE 0
 #endif
