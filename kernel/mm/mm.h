@@ -95,7 +95,9 @@ struct mm *mm_create(void);
  * so a scan of the live list that checks `users` and acts on the result in
  * one hold of it (tlb_mode_switch) never misses a thread that starts
  * meanwhile: the thread is counted before the scan, or starts after it.
- * Sleeps on that lock: thread context, interrupts enabled.
+ * Sleeps on that lock: thread context, interrupts enabled, and not
+ * holding mm->lock (an audit holds the live list while it tries each
+ * mm->lock, and would give up on this mm after 100 ms, reporting it).
  */
 void mm_add_user(struct mm *mm);
 /*

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "kernel/errno.h"
+#include "kernel/percpu.h"
 #include "tests/host/host.h"
 
 /* Sanitizers: make every report fatal, even when the binary is run by hand. */
@@ -1395,6 +1396,47 @@ static void build_sparse(struct pt *pt)
 	REQUIRE_EQ(pt_count_tables(pt), 9);
 }
 
+static jmp_buf expected_panic_jmp;
+static char expected_panic_msg[256];
+
+static void panic_expected(const char *msg)
+{
+	snprintf(expected_panic_msg, sizeof(expected_panic_msg), "%s", msg);
+	longjmp(expected_panic_jmp, 1);
+}
+
+/*
+ * pt.h's contract, checked on every call: a live tree is changed with
+ * interrupts enabled, because the change may wait for another CPU's
+ * break-before-make, whose flush waits for this CPU. With one CPU online
+ * nothing can wait, so early boot may; with two, pt_run panics, naming it.
+ */
+static void test_live_change_with_interrupts_off_panics(void)
+{
+	struct pt pt;
+	init_pt(&pt);
+	pt.live = true;
+	arch_irq_disable();
+	CHECK_EQ(pt_map(&pt, 0, 0x100000, PG, RW), 0); /* one CPU online: allowed */
+	cpumask_t saved = cpu_online_mask;
+	cpu_online_mask.bits = 3;
+	expected_panic_msg[0] = 0;
+	host_panic_hook = panic_expected;
+	if (setjmp(expected_panic_jmp) == 0) {
+		pt_map(&pt, PG, 0x101000, PG, RW);
+		fail_at(__FILE__, __LINE__,
+			"a live change with interrupts off and 2 CPUs went through");
+	}
+	host_panic_hook = panic_to_case;
+	CHECK(strstr(expected_panic_msg, "interrupts off") != NULL);
+	arch_irq_enable();
+	CHECK_EQ(MAP(&pt, PG, 0x101000, PG, RW), 0); /* interrupts on: allowed */
+	cpu_online_mask = saved;
+	CHECK_EQ(UNMAP(&pt, 0, 2 * PG), 0);
+	pt.live = false;
+	pt_destroy(&pt);
+}
+
 static void test_unhook_flush_free_order(void)
 {
 	struct pt pt;
@@ -2485,6 +2527,7 @@ static const struct test_case cases[] = {
 	CASE(test_random_differential_bbm_live),
 	CASE(test_random_differential_bbm_not_live),
 	CASE(test_tlbi_range_operands),
+	CASE(test_live_change_with_interrupts_off_panics),
 };
 /* clang-format on */
 
