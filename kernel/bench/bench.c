@@ -10,7 +10,9 @@
  * snapshot; the last snapshot follows their joins; mms, residents and
  * guard pages are set up before and torn down after);
  * every scenario gets back exactly the free frames it started with, which
- * bench_run_all checks.
+ * bench_run_all checks. With bench.alternate= (make bench-paired) each
+ * repetition runs once per mode, the mode switched live between runs,
+ * when no thread is left in any mm (tlb_mode_switch refuses otherwise).
  */
 #include "kernel/bench/bench.h"
 #include "kernel/cmdline.h"
