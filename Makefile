@@ -73,11 +73,14 @@ SRCS := $(COMMON_SRCS) $(ARCH_SRCS)
 # font (console-setup-linux) turned into C at build time, never committed.
 CONSOLE_FONT ?= /usr/share/consolefonts/Lat15-Fixed16.psf.gz
 OBJS := $(patsubst %,$(BUILD)/%.o,$(SRCS)) $(BUILD)/console_font.c.o
-$(BUILD)/console_font.c: $(CONSOLE_FONT) tools/psf_font.py
+# A fresh machine has no font yet: deps-build installs it (then this checks).
+$(CONSOLE_FONT): | deps-build
+	@test -f $@ || { echo "make: $@ is missing (Debian package console-setup-linux)"; exit 1; }
+$(BUILD)/console_font.c: $(CONSOLE_FONT) tools/psf_font.py | deps-build
 	@mkdir -p $(dir $@)
 	@echo "  FONT    $<"
 	$(Q)python3 tools/psf_font.py c $< $@
-$(BUILD)/console_font.c.o: $(BUILD)/console_font.c
+$(BUILD)/console_font.c.o: $(BUILD)/console_font.c | deps-build
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 # make screen-check (each arch's build.mk): boot with a screen (SCREEN_QEMU,
 # described by SCREEN_WHAT), let tools/screen_check.py compare QEMU's
@@ -101,14 +104,17 @@ console-check: deps kernel
 .PHONY: all kernel iso run test test-negative iommu-negative debug clean deps deps-build host-test check-size doctor power-check
 all: kernel
 
+# Every compile waits for deps-build (order-only: it never makes a file
+# stale): under -j the first compiles would otherwise race the compiler's
+# install on a fresh machine.
 kernel: deps-build $(KERNEL) $(ARCH_IMAGE)
 
-$(BUILD)/%.c.o: %.c
+$(BUILD)/%.c.o: %.c | deps-build
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/%.S.o: %.S
+$(BUILD)/%.S.o: %.S | deps-build
 	@mkdir -p $(dir $@)
 	@echo "  AS      $<"
 	$(Q)$(CC) $(ASFLAGS) -c $< -o $@
@@ -119,13 +125,13 @@ $(BUILD)/ksyms0.S.o: $(BUILD)/ksyms0.S
 $(BUILD)/ksyms.S.o: $(BUILD)/ksyms.S
 	$(Q)$(CC) $(ASFLAGS) -c $< -o $@
 
-$(BUILD)/linker.ld: linker/$(ARCH).ld.S
+$(BUILD)/linker.ld: linker/$(ARCH).ld.S | deps-build
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -E -P -x c -I. -D__ASSEMBLY__ $< -o $@
 
 # Two links: the first gives the addresses for the symbol table the second
 # embeds. The table sits after .text, so no function moves; checked below.
-$(BUILD)/ksyms0.S:
+$(BUILD)/ksyms0.S: | deps-build
 	@mkdir -p $(dir $@)
 	$(Q)sh tools/gen_ksyms.sh $(NM) > $@
 

@@ -116,6 +116,8 @@ x86_64)
 aarch64)
 	need_cmd aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu
 	need_cmd aarch64-linux-gnu-objcopy binutils-aarch64-linux-gnu
+	# the screen console's font, turned into C at build time
+	need_file /usr/share/consolefonts/Lat15-Fixed16.psf.gz console-setup-linux
 	if [ "$what" = all ]; then
 		need_qemu qemu-system-aarch64 qemu-system-arm
 		need_cmd dtc device-tree-compiler

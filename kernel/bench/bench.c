@@ -161,6 +161,9 @@ void bench_fail(const char *scenario, const char *what, long value)
 
 void bench_skip(const char *scenario, const char *reason)
 {
+	/* The warm-up's would repeat the first real run's, under rep=0 twice. */
+	if (bench_warming_up)
+		return;
 	console_write("BENCH_SKIP scenario=%s rep=%u reason=%s\n", scenario, bench_rep, reason);
 }
 

@@ -84,7 +84,8 @@ void bench_fail(const char *scenario, const char *what, long value);
 /*
  * Prints "BENCH_SKIP scenario=<name> rep=<i> reason=<reason>": this machine
  * cannot run the scenario (say, it has no hardware IOMMU). Not a failure;
- * tools/bench.py shows the reason instead of a table.
+ * tools/bench.py shows the reason instead of a table. Silent during
+ * bench.alternate='s unreported warm-up run, as bench_report is.
  */
 void bench_skip(const char *scenario, const char *reason);
 /* Which repetition of the current scenario runs (from 0), for a scenario's own lines. */

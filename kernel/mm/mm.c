@@ -93,9 +93,20 @@ CMDLINE_PARAM(mm_test_users_unlocked_param, .key = "mm.test_users_unlocked", .ki
 	      .help = "test only: count a new thread of an mm without the live list's lock (the mm "
 		      "suite must fail)");
 
+/* Read once at boot (mm_live_setup), not on every thread start. */
+static bool users_unlocked;
+
+void mm_live_setup(void)
+{
+	users_unlocked = cmdline_has("mm.test_users_unlocked");
+	if (users_unlocked)
+		printk("mm: WARNING: threads counted without the live list's lock "
+		       "(mm.test_users_unlocked): tests must fail");
+}
+
 void mm_add_user(struct mm *mm)
 {
-	if (cmdline_has("mm.test_users_unlocked")) {
+	if (users_unlocked) {
 		/* Broken on purpose: a live-list walk may see the mm idle, then used. */
 		atomic_fetch_add(&mm->users, 1);
 		return;

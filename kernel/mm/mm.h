@@ -89,6 +89,8 @@ struct mm {
 
 /* A new, empty address space, or NULL when out of memory. */
 struct mm *mm_create(void);
+/* Reads the live list's test-only switch, once, at boot (mm_init). */
+void mm_live_setup(void);
 /*
  * Counts one more thread whose mm this is (thread_create_mm; thread_join
  * takes it back with a plain decrement). Taken under the live list's lock,

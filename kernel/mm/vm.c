@@ -12,6 +12,7 @@
 #include "kernel/mm/vm.h"
 #include "kernel/boot_info.h"
 #include "kernel/mm/frame.h"
+#include "kernel/mm/mm.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
 
@@ -177,6 +178,7 @@ void mm_init(void)
 	arch_mm_switch_kernel(kernel_pt.root);
 	kernel_pt.live = true;
 	frame_init_late();
+	mm_live_setup();
 	printk("mm: kernel tables live: direct map %lu MiB in %u ranges, %lu tables, %lu frames "
 	       "free",
 	       (unsigned long)(mapped >> 20), n, (unsigned long)pt_count_tables(&kernel_pt),
