@@ -7,8 +7,9 @@
  * granule. QEMU's TCG flushes its whole TLB for most range TLBIs, so a
  * wrong operand would pass every in-kernel test; this is where it shows.
  *
- * Run as one case of the host suite (pt_host_test.c); prints a "#" line
- * for each of the first few mismatches and returns how many runs failed.
+ * Run as one case of the host suite (tlbi_range_operands, pt_host_tlb.c);
+ * prints a "#" line for each of the first few mismatches and returns how
+ * many runs failed.
  */
 #include <stdio.h>
 
