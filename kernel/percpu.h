@@ -17,12 +17,22 @@ struct cpu {
 	unsigned id;
 	uint64_t hw_id;
 	bool online; /* set once by the CPU itself when it enters the idle loop */
+	uint32_t start_state; /* enum cpu_start_state: who won the race to decide (smp.c) */
 	void *stack_top;
 	uint64_t ticks; /* timer interrupts taken */
 	uint64_t irqs; /* interrupts of any kind taken */
 	/* Non-zero while the running thread must not be preempted (spinlocks held). */
 	unsigned preempt_count;
 };
+
+/*
+ * An application processor's start, decided once by a compare-and-swap
+ * from CPU_START_WAITING: the CPU itself claims CPU_START_JOINING when it
+ * reaches generic code, or the boot CPU, out of patience, sets
+ * CPU_START_ABANDONED; a CPU that arrives to find itself abandoned parks
+ * for good instead of joining a system that has stopped counting it.
+ */
+enum cpu_start_state { CPU_START_WAITING, CPU_START_JOINING, CPU_START_ABANDONED };
 
 extern struct cpu cpus[CPU_MAX];
 /* CPUs that have come online; written atomically by each CPU for itself. */

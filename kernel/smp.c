@@ -5,6 +5,13 @@
  * report online, so logical ids are assigned in firmware order and a CPU
  * that never answers is reported, not waited for forever.
  *
+ * A CPU given up on may still arrive later (a slow board, or x86's
+ * smp.test_give_up): the boot CPU has reported the count and moved on, so
+ * the late CPU must not join cpu_online_mask behind its back. Joining and
+ * giving up race on one compare-and-swap of cpus[i].start_state; the loser
+ * follows the winner (the late CPU parks, or the boot CPU waits the few
+ * microseconds a claimed CPU needs to come online).
+ *
  * Each application processor then becomes its own idle thread: with
  * nothing to run it sits in arch_cpu_idle() (hlt/wfi), woken only by
  * interrupts, the tick and IPIs.
@@ -49,6 +56,28 @@ void smp_init_boot_cpu(void)
 	cpumask_set_atomic(&cpu_online_mask, 0);
 }
 
+/* Waits up to `ns` for CPU `c` to come online; true if it did. */
+static bool wait_online(struct cpu *c, uint64_t ns)
+{
+	uint64_t deadline = arch_time_ns() + ns;
+	while (!atomic_load_acquire(&c->online)) {
+		if (arch_time_ns() > deadline)
+			return false;
+		arch_cpu_relax();
+	}
+	return true;
+}
+
+/*
+ * The boot CPU gives up on `c`. False if the CPU claimed its start first:
+ * then it is joining, and the caller must wait for it after all.
+ */
+static bool give_up(struct cpu *c)
+{
+	uint32_t waiting = CPU_START_WAITING;
+	return atomic_cmpxchg(&c->start_state, &waiting, CPU_START_ABANDONED);
+}
+
 void smp_start_secondaries(void)
 {
 	unsigned n = boot_info.nr_cpus;
@@ -57,21 +86,23 @@ void smp_start_secondaries(void)
 		c->id = i;
 		c->hw_id = boot_info.cpus[i].hw_id;
 		c->stack_top = cpu_stacks[i].stack + CPU_STACK_SIZE;
-		if (!arch_cpu_start(i, c->stack_top)) {
+		atomic_store_release(&c->start_state, CPU_START_WAITING);
+		bool answered = arch_cpu_start(i, c->stack_top);
+		if (!answered && give_up(c)) {
 			printk("smp: cpu%u (hw id %#lx) did not start", i, (unsigned long)c->hw_id);
 			continue;
 		}
-		uint64_t deadline = arch_time_ns() + 2000000000ull;
-		while (!atomic_load_acquire(&c->online)) {
-			if (arch_time_ns() > deadline) {
-				printk("smp: cpu%u (hw id %#lx) never came online", i,
-				       (unsigned long)c->hw_id);
-				break;
-			}
-			arch_cpu_relax();
+		if (!wait_online(c, 2000000000ull) && give_up(c)) {
+			printk("smp: cpu%u (hw id %#lx) never came online", i,
+			       (unsigned long)c->hw_id);
+			continue;
 		}
-		if (c->online)
-			cpu_count++;
+		/* It claimed its place first: it is a few stores from online. */
+		if (!wait_online(c, 2000000000ull))
+			panic(
+			    "smp_start_secondaries: cpu%u claimed its start but never came online",
+			    i);
+		cpu_count++;
 	}
 	printk("smp: %u of %u CPUs online", cpumask_weight(cpumask_read(&cpu_online_mask)),
 	       boot_info.nr_cpus_firmware);
@@ -79,6 +110,12 @@ void smp_start_secondaries(void)
 
 void smp_secondary_main(unsigned cpu)
 {
+	uint32_t waiting = CPU_START_WAITING;
+	if (!atomic_cmpxchg(&cpus[cpu].start_state, &waiting, CPU_START_JOINING)) {
+		/* Too late: the boot CPU has counted without this CPU. */
+		printk("started after the boot CPU gave up on it: parked, not online");
+		arch_cpu_halt();
+	}
 	/* Its run queue exists before anyone can see it online and give it a thread. */
 	sched_init_cpu(cpu);
 	arch_timer_start();

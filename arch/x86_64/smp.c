@@ -20,7 +20,9 @@
  * AP's data block (its stack and logical id) or run into an unmapped page.
  * So after a give-up the trampoline is left as it is, mapped, for that AP
  * alone, and no further AP is started (INIT would not reliably stop it:
- * QEMU's TCG let such an AP run on). It may still come online by itself.
+ * QEMU's TCG let such an AP run on). If it reaches C it parks there, not
+ * online (kernel/smp.c: the boot CPU's give-up and the AP's join race on
+ * one compare-and-swap).
  */
 #include "arch/x86_64/x86.h"
 #include "kernel/arch.h"
