@@ -19,6 +19,7 @@
 #include "kernel/entry.h"
 #include "kernel/smp.h"
 #include "kernel/boot_info.h"
+#include "kernel/cmdline.h"
 #include "kernel/percpu.h"
 #include "kernel/printk.h"
 #include "kernel/mm/frame.h"
@@ -56,6 +57,20 @@ void smp_init_boot_cpu(void)
 	cpumask_set_atomic(&cpu_online_mask, 0);
 }
 
+CMDLINE_PARAM(smp_test_late_param, .key = "smp.test_late", .kind = CMDLINE_U64, .min = 0,
+	      .max = CPU_MAX - 1, .def = "0",
+	      .help = "test-only: the boot CPU gives up on this AP as soon as it answers, and the "
+		      "AP waits for that before it claims its place, so it arrives late (0: none)");
+
+CMDLINE_PARAM(smp_test_late_joins_param, .key = "smp.test_late_joins", .kind = CMDLINE_FLAG,
+	      .def = "off",
+	      .help = "test only: a CPU given up on joins anyway when it arrives (the smp suite "
+		      "must fail)");
+
+/* smp.test_late's CPU (0: none); set before any AP starts, read-only after. */
+static unsigned test_late_cpu;
+static bool test_late_joins; /* broken on purpose: no park (smp.test_late_joins) */
+
 /* Waits up to `ns` for CPU `c` to come online; true if it did. */
 static bool wait_online(struct cpu *c, uint64_t ns)
 {
@@ -81,6 +96,14 @@ static bool give_up(struct cpu *c)
 void smp_start_secondaries(void)
 {
 	unsigned n = boot_info.nr_cpus;
+	uint64_t late = 0;
+	if (cmdline_get_u64("smp.test_late", &late) && late) {
+		test_late_cpu = (unsigned)late;
+		test_late_joins = cmdline_has("smp.test_late_joins");
+		printk("smp: WARNING: cpu%u made late on purpose (smp.test_late): it must park, "
+		       "and smp.all_cpus_online must fail",
+		       test_late_cpu);
+	}
 	for (unsigned i = 1; i < n; i++) {
 		struct cpu *c = &cpus[i];
 		c->id = i;
@@ -88,6 +111,10 @@ void smp_start_secondaries(void)
 		c->stack_top = cpu_stacks[i].stack + CPU_STACK_SIZE;
 		atomic_store_release(&c->start_state, CPU_START_WAITING);
 		bool answered = arch_cpu_start(i, c->stack_top);
+		if (i == test_late_cpu && give_up(c)) {
+			printk("smp: cpu%u given up on at once (smp.test_late)", i);
+			continue;
+		}
 		if (!answered && give_up(c)) {
 			printk("smp: cpu%u (hw id %#lx) did not start", i, (unsigned long)c->hw_id);
 			continue;
@@ -110,11 +137,22 @@ void smp_start_secondaries(void)
 
 void smp_secondary_main(unsigned cpu)
 {
+	if (cpu == test_late_cpu) {
+		/* Test-only: arrive after the boot CPU decided (bounded: never a hang). */
+		uint64_t deadline = arch_time_ns() + 5000000000ull;
+		while (atomic_load_acquire(&cpus[cpu].start_state) == CPU_START_WAITING &&
+		       arch_time_ns() < deadline)
+			arch_cpu_relax();
+	}
 	uint32_t waiting = CPU_START_WAITING;
 	if (!atomic_cmpxchg(&cpus[cpu].start_state, &waiting, CPU_START_JOINING)) {
 		/* Too late: the boot CPU has counted without this CPU. */
-		printk("started after the boot CPU gave up on it: parked, not online");
-		arch_cpu_halt();
+		if (!test_late_joins) {
+			printk("started after the boot CPU gave up on it: parked, not online");
+			arch_cpu_halt();
+		}
+		printk("started after the boot CPU gave up on it: joining anyway "
+		       "(smp.test_late_joins)");
 	}
 	/* Its run queue exists before anyone can see it online and give it a thread. */
 	sched_init_cpu(cpu);

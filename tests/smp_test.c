@@ -31,6 +31,19 @@ static void all_cpus_online(struct ktest *t)
 		EXPECT_TRUE(t, cpumask_test(online, i));
 }
 
+/*
+ * The count the boot CPU printed is the online mask: a CPU it gave up on
+ * that arrived late parked instead of joining behind the count
+ * (smp.test_late makes one late; without the start protocol it would join).
+ */
+static void online_cpus_were_counted(struct ktest *t)
+{
+	EXPECT_EQ(t, cpumask_weight(cpumask_read(&cpu_online_mask)), cpu_count);
+	for (unsigned i = 1; i < boot_info.nr_cpus; i++)
+		EXPECT_EQ(t, cpumask_test(cpumask_read(&cpu_online_mask), i),
+			  atomic_load_acquire(&cpus[i].start_state) == CPU_START_JOINING);
+}
+
 static uint64_t reported_hw_id[CPU_MAX];
 static unsigned reported_cpu_id[CPU_MAX];
 
@@ -93,6 +106,7 @@ static void clock_agrees_across_cpus(struct ktest *t)
 static const struct ktest_case cpus_cases[] = {
 	KTEST_CASE(firmware_cpus_match_smp),
 	KTEST_CASE(all_cpus_online),
+	KTEST_CASE(online_cpus_were_counted),
 	KTEST_CASE(distinct_hardware_ids),
 	KTEST_CASE(timer_ticks_on_every_cpu),
 	KTEST_CASE(clock_agrees_across_cpus),
