@@ -17,7 +17,19 @@
  * stack, a console and has filled boot_info. Never returns.
  */
 __noreturn void kernel_main(void);
-/* Generic entry for an application processor; never returns. */
+/*
+ * Called by the arch on an application processor as soon as it can print
+ * (its per-CPU data is set) and before it touches anything shared or can
+ * panic (feature checks, the interrupt controller): claims the CPU's place
+ * in the boot and returns, or, if the boot CPU has already given up on it,
+ * parks it for good (interrupts off, halted), so it never joins
+ * cpu_online_mask behind the count (kernel/smp.c). `late_on_purpose`: the
+ * arch's test-only give-up (x86's smp.test_give_up) chose this CPU; the
+ * claim then waits, bounded, for the boot CPU's decision, so the test does
+ * not depend on who is faster.
+ */
+void smp_secondary_claim(unsigned cpu, bool late_on_purpose);
+/* Generic entry for an application processor, after its claim; never returns. */
 __noreturn void smp_secondary_main(unsigned cpu);
 
 /* ---- Interrupts ------------------------------------------------------------ */

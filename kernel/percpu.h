@@ -17,7 +17,8 @@ struct cpu {
 	unsigned id;
 	uint64_t hw_id;
 	bool online; /* set once by the CPU itself when it enters the idle loop */
-	uint32_t start_state; /* enum cpu_start_state: who won the race to decide (smp.c) */
+	/* enum cpu_start_state; compare-and-swapped by the boot CPU and by the CPU itself. */
+	uint32_t start_state;
 	void *stack_top;
 	uint64_t ticks; /* timer interrupts taken */
 	uint64_t irqs; /* interrupts of any kind taken */
@@ -37,7 +38,7 @@ enum cpu_start_state { CPU_START_WAITING, CPU_START_JOINING, CPU_START_ABANDONED
 extern struct cpu cpus[CPU_MAX];
 /* CPUs that have come online; written atomically by each CPU for itself. */
 extern cpumask_t cpu_online_mask;
-extern unsigned cpu_count; /* CPUs started (boot_info.nr_cpus capped at CPU_MAX) */
+extern unsigned cpu_count; /* CPUs counted online at boot: those that claimed their place */
 
 static inline struct cpu *this_cpu(void)
 {

@@ -67,6 +67,8 @@ CMDLINE_PARAM(smp_test_late_joins_param, .key = "smp.test_late_joins", .kind = C
 	      .help = "test only: a CPU given up on joins anyway when it arrives (the smp suite "
 		      "must fail)");
 
+_Static_assert(CPU_START_WAITING == 0, "cpus[] starts zeroed: every CPU waiting");
+
 /* smp.test_late's CPU (0: none); set before any AP starts, read-only after. */
 static unsigned test_late_cpu;
 static bool test_late_joins; /* broken on purpose: no park (smp.test_late_joins) */
@@ -109,7 +111,7 @@ void smp_start_secondaries(void)
 		c->id = i;
 		c->hw_id = boot_info.cpus[i].hw_id;
 		c->stack_top = cpu_stacks[i].stack + CPU_STACK_SIZE;
-		atomic_store_release(&c->start_state, CPU_START_WAITING);
+		/* cpus[] starts zeroed, CPU_START_WAITING, and each CPU is started once. */
 		bool answered = arch_cpu_start(i, c->stack_top);
 		if (i == test_late_cpu && give_up(c)) {
 			printk("smp: cpu%u given up on at once (smp.test_late)", i);
@@ -135,9 +137,9 @@ void smp_start_secondaries(void)
 	       boot_info.nr_cpus_firmware);
 }
 
-void smp_secondary_main(unsigned cpu)
+void smp_secondary_claim(unsigned cpu, bool late_on_purpose)
 {
-	if (cpu == test_late_cpu) {
+	if (late_on_purpose || cpu == test_late_cpu) {
 		/* Test-only: arrive after the boot CPU decided (bounded: never a hang). */
 		uint64_t deadline = arch_time_ns() + 5000000000ull;
 		while (atomic_load_acquire(&cpus[cpu].start_state) == CPU_START_WAITING &&
@@ -145,15 +147,24 @@ void smp_secondary_main(unsigned cpu)
 			arch_cpu_relax();
 	}
 	uint32_t waiting = CPU_START_WAITING;
-	if (!atomic_cmpxchg(&cpus[cpu].start_state, &waiting, CPU_START_JOINING)) {
-		/* Too late: the boot CPU has counted without this CPU. */
-		if (!test_late_joins) {
-			printk("started after the boot CPU gave up on it: parked, not online");
-			arch_cpu_halt();
-		}
-		printk("started after the boot CPU gave up on it: joining anyway "
-		       "(smp.test_late_joins)");
+	if (atomic_cmpxchg(&cpus[cpu].start_state, &waiting, CPU_START_JOINING))
+		return;
+	/* Too late: the boot CPU has counted without this CPU. */
+	if (!test_late_joins) {
+		/*
+		 * Drop what the walker cached on the way: the kernel's table
+		 * changes are shot down on online CPUs only, and this one
+		 * never will be.
+		 */
+		arch_tlb_flush_local_full();
+		printk("started after the boot CPU gave up on it: parked, not online");
+		arch_cpu_halt();
 	}
+	printk("started after the boot CPU gave up on it: joining anyway (smp.test_late_joins)");
+}
+
+void smp_secondary_main(unsigned cpu)
+{
 	/* Its run queue exists before anyone can see it online and give it a thread. */
 	sched_init_cpu(cpu);
 	arch_timer_start();

@@ -52,9 +52,11 @@ __noreturn void aarch64_secondary_main(unsigned cpu);
 __noreturn void aarch64_secondary_main(unsigned cpu)
 {
 	aarch64_percpu_init(cpu);
-	aarch64_cpuinfo_check(cpu);
 	arch_mm_switch_kernel(kernel_pt.root);
 	__atomic_store_n(&ap_started[cpu], true, __ATOMIC_RELEASE);
+	/* Before the checks that can panic and the GIC: a late CPU parks here. */
+	smp_secondary_claim(cpu, false);
+	aarch64_cpuinfo_check(cpu);
 	__asm__ __volatile__("msr daifclr, #4" ::: "memory"); /* report SErrors */
 	gic_init_cpu();
 	smp_secondary_main(cpu);

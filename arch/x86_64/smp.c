@@ -12,8 +12,8 @@
  * reaches it (rule 12, docs/tlb.md): the unmap frees the tables under the
  * page, and a walk the AP's walker cached after its early flush (a
  * speculative one of a low address) must not outlive them. An AP that
- * reports but does not join within 2 s leaves the page mapped (no table is
- * freed under it), and the next AP reuses that mapping.
+ * reports but does not join within 2 s pins the page mapped (no table is
+ * ever freed under it), and every later AP reuses that mapping.
  *
  * One trampoline serves every AP in turn. An AP that has not reported when
  * the BSP gives up may still be running it, late: it would read the next
@@ -50,7 +50,10 @@ CMDLINE_PARAM(smp_test_give_up_param, .key = "smp.test_give_up", .kind = CMDLINE
 
 static volatile int ap_started = -1; /* logical id of the AP that last reached C */
 static int trampoline_held_by = -1; /* an AP given up on that may still run the trampoline */
-static bool trampoline_mapped;	    /* left mapped for an AP that reported but never joined */
+static bool trampoline_mapped;	    /* mapped now: an AP is starting, or it is pinned */
+/* Never unmapped again: an AP reported from C but never joined (its walker may hold its tables). */
+static bool trampoline_pinned;
+static unsigned give_up_cpu; /* smp.test_give_up's CPU (0: none), read by that AP */
 
 extern const char ap_trampoline_start[], ap_trampoline_end[], ap_trampoline_data[];
 
@@ -65,6 +68,8 @@ static __noreturn void x86_ap_main(unsigned cpu)
 	arch_mm_switch_kernel(kernel_pt.root);
 	__atomic_store_n(&ap_started, (int)cpu, __ATOMIC_RELEASE);
 	x86_cpu_tables_init(cpu);
+	/* An IDT first (an NMI must find one), then the claim before the APIC can panic. */
+	smp_secondary_claim(cpu, cpu == give_up_cpu);
 	x86_apic_init_ap();
 	x86_percpu[cpu].apic_id = x86_apic_id();
 	smp_secondary_main(cpu);
@@ -77,6 +82,11 @@ bool arch_cpu_start(unsigned cpu, void *stack_top)
 		printk("smp: cpu%u: APIC id %#x needs x2APIC mode, which this CPU does not offer",
 		       cpu, apic_id);
 		return false;
+	}
+	if (trampoline_held_by >= 0 && atomic_load_acquire(&cpus[trampoline_held_by].online)) {
+		/* It claimed its place after all (kernel/smp.c) and is online: past the trampoline.
+		 */
+		trampoline_held_by = -1;
 	}
 	if (trampoline_held_by >= 0) {
 		printk("smp: cpu%u not started: cpu%d may still be running the trampoline", cpu,
@@ -96,6 +106,9 @@ bool arch_cpu_start(unsigned cpu, void *stack_top)
 	d->stack = (uint64_t)(uintptr_t)stack_top;
 	d->entry = (uint64_t)(uintptr_t)x86_ap_main;
 	d->cpu = cpu;
+	uint64_t give_up = 0;
+	if (cmdline_get_u64("smp.test_give_up", &give_up))
+		give_up_cpu = (unsigned)give_up; /* before the SIPI: the AP reads it */
 	if (!trampoline_mapped) {
 		int err = pt_map(&kernel_pt, AP_TRAMPOLINE_PHYS, AP_TRAMPOLINE_PHYS, PAGE_SIZE,
 				 PT_READ | PT_WRITE | PT_EXEC);
@@ -109,8 +122,7 @@ bool arch_cpu_start(unsigned cpu, void *stack_top)
 	time_delay_ns(10000000);
 	bool started = false;
 	/* Test-only (smp.test_give_up=N): give up on cpuN at once, as if it were slow. */
-	uint64_t give_up = 0;
-	bool impatient = cmdline_get_u64("smp.test_give_up", &give_up) && give_up == cpu;
+	bool impatient = cpu == give_up_cpu;
 	for (int attempt = 0; attempt < 2 && !started; attempt++) {
 		x86_apic_send_init_sipi(apic_id, vector_page, false);
 		uint64_t deadline = arch_time_ns() + (impatient ? 0 : 200000000ull);
@@ -128,12 +140,16 @@ bool arch_cpu_start(unsigned cpu, void *stack_top)
 	 * reads the mask (rule 12). Until then this CPU's walker may hold a
 	 * (speculative) walk through those tables that nothing would drop.
 	 * tools/model/kpt.pml starts its CPU's checks at its join, so it does
-	 * not cover this window. Not online in time: the page stays mapped.
+	 * not cover this window. Not online in time: the page stays mapped for
+	 * good, since this CPU may still be running (or parked: kernel/smp.c)
+	 * outside the mask any later unmap's shootdown would read.
 	 */
 	uint64_t online_by = arch_time_ns() + 2000000000ull;
 	while (!cpumask_test(cpumask_read(&cpu_online_mask), cpu) && arch_time_ns() < online_by)
 		arch_cpu_relax();
-	if (cpumask_test(cpumask_read(&cpu_online_mask), cpu)) {
+	if (!cpumask_test(cpumask_read(&cpu_online_mask), cpu))
+		trampoline_pinned = true;
+	if (!trampoline_pinned) {
 		pt_unmap(&kernel_pt, AP_TRAMPOLINE_PHYS, PAGE_SIZE);
 		trampoline_mapped = false;
 	}
