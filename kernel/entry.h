@@ -19,8 +19,9 @@
 __noreturn void kernel_main(void);
 /*
  * Called by the arch on an application processor as soon as it can print
- * (its per-CPU data is set) and before it touches anything shared or can
- * panic (feature checks, the interrupt controller): claims the CPU's place
+ * (its per-CPU data is set), after its start report and its switch to the
+ * kernel's tables, and before anything else shared and the checks that
+ * can panic (CPU features, the interrupt controller): claims the CPU's place
  * in the boot and returns, or, if the boot CPU has already given up on it,
  * parks it for good (interrupts off, halted), so it never joins
  * cpu_online_mask behind the count (kernel/smp.c). `late_on_purpose`: the

@@ -64,8 +64,8 @@ CMDLINE_PARAM(smp_test_late_param, .key = "smp.test_late", .kind = CMDLINE_U64, 
 
 CMDLINE_PARAM(smp_test_late_joins_param, .key = "smp.test_late_joins", .kind = CMDLINE_FLAG,
 	      .def = "off",
-	      .help = "test only: a CPU given up on joins anyway when it arrives (the smp suite "
-		      "must fail)");
+	      .help = "test only: a CPU given up on joins anyway when it arrives, with "
+		      "smp.test_late or x86's smp.test_give_up (the smp suite must fail)");
 
 _Static_assert(CPU_START_WAITING == 0, "cpus[] starts zeroed: every CPU waiting");
 
@@ -99,9 +99,9 @@ void smp_start_secondaries(void)
 {
 	unsigned n = boot_info.nr_cpus;
 	uint64_t late = 0;
+	test_late_joins = cmdline_has("smp.test_late_joins"); /* with any give-up, x86's too */
 	if (cmdline_get_u64("smp.test_late", &late) && late) {
 		test_late_cpu = (unsigned)late;
-		test_late_joins = cmdline_has("smp.test_late_joins");
 		printk("smp: WARNING: cpu%u made late on purpose (smp.test_late): it must park, "
 		       "and smp.all_cpus_online must fail",
 		       test_late_cpu);
@@ -133,8 +133,9 @@ void smp_start_secondaries(void)
 			    i);
 		cpu_count++;
 	}
-	printk("smp: %u of %u CPUs online", cpumask_weight(cpumask_read(&cpu_online_mask)),
-	       boot_info.nr_cpus_firmware);
+	/* The count the start protocol keeps equal to the online mask
+	 * (smp.online_cpus_were_counted). */
+	printk("smp: %u of %u CPUs online", cpu_count, boot_info.nr_cpus_firmware);
 }
 
 void smp_secondary_claim(unsigned cpu, bool late_on_purpose)
@@ -151,13 +152,14 @@ void smp_secondary_claim(unsigned cpu, bool late_on_purpose)
 		return;
 	/* Too late: the boot CPU has counted without this CPU. */
 	if (!test_late_joins) {
+		printk("started after the boot CPU gave up on it: parked, not online");
 		/*
-		 * Drop what the walker cached on the way: the kernel's table
-		 * changes are shot down on online CPUs only, and this one
-		 * never will be.
+		 * Last, after the print's own walks: drop what the walker
+		 * cached. The kernel's table changes are shot down on online
+		 * CPUs only, and this one never will be; halted with
+		 * interrupts off, it walks nothing more.
 		 */
 		arch_tlb_flush_local_full();
-		printk("started after the boot CPU gave up on it: parked, not online");
 		arch_cpu_halt();
 	}
 	printk("started after the boot CPU gave up on it: joining anyway (smp.test_late_joins)");

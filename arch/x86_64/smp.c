@@ -20,9 +20,10 @@
  * AP's data block (its stack and logical id) or run into an unmapped page.
  * So after a give-up the trampoline is left as it is, mapped, for that AP
  * alone, and no further AP is started (INIT would not reliably stop it:
- * QEMU's TCG let such an AP run on). If it reaches C it parks there, not
- * online (kernel/smp.c: the boot CPU's give-up and the AP's join race on
- * one compare-and-swap).
+ * QEMU's TCG let such an AP run on) until that AP has reached C, past the
+ * trampoline's code and data: there it claims its place (kernel/smp.c:
+ * the boot CPU's give-up and the AP's claim race on one compare-and-swap)
+ * and either comes online, or parks, not online, and pins the page mapped.
  */
 #include "arch/x86_64/x86.h"
 #include "kernel/arch.h"
@@ -83,9 +84,16 @@ bool arch_cpu_start(unsigned cpu, void *stack_top)
 		       cpu, apic_id);
 		return false;
 	}
-	if (trampoline_held_by >= 0 && atomic_load_acquire(&cpus[trampoline_held_by].online)) {
-		/* It claimed its place after all (kernel/smp.c) and is online: past the trampoline.
+	if (trampoline_held_by >= 0 &&
+	    __atomic_load_n(&ap_started, __ATOMIC_ACQUIRE) == trampoline_held_by) {
+		/*
+		 * It reached C after all: past the trampoline's code and data
+		 * block. Online (it claimed in time) or not (parked, or about
+		 * to), its walker may hold the page's tables only if it is
+		 * outside the mask a later unmap's shootdown reads: pin them.
 		 */
+		if (!atomic_load_acquire(&cpus[trampoline_held_by].online))
+			trampoline_pinned = true;
 		trampoline_held_by = -1;
 	}
 	if (trampoline_held_by >= 0) {
@@ -130,7 +138,7 @@ bool arch_cpu_start(unsigned cpu, void *stack_top)
 			started = __atomic_load_n(&ap_started, __ATOMIC_ACQUIRE) == (int)cpu;
 	}
 	if (!started) {
-		/* Late or lost: the trampoline stays its own; no other AP may use it now. */
+		/* Late or lost: the trampoline stays its own until it reports from C. */
 		trampoline_held_by = (int)cpu;
 		return false;
 	}
