@@ -158,7 +158,9 @@ check-size: kernel
 # Installs (as root) or names (otherwise) the Debian packages a target needs.
 deps-build:
 	@sh tools/deps.sh build $(ARCH)
-deps:
+# After deps-build, never beside it: two apt-gets at once, and the second
+# gives up on dpkg's lock (make -j on a fresh machine).
+deps: deps-build
 	@sh tools/deps.sh all $(ARCH)
 
 # The suite once per CPU count and arch: a markdown table for docs/benchmarks.md.
@@ -670,6 +672,8 @@ trace: deps kernel
 # generic page-table code against a scrambled fake architecture under
 # AddressSanitizer and UndefinedBehaviorSanitizer (tools/host_test.mk).
 include tools/host_test.mk
+# The host tests' compilers come with deps (under -j they would race the install).
+$(HOST_PT_BIN) $(HOST_MEM_BIN) $(HOST_EFI_BIN) $(HOST_SHELL_BIN) $(HOST_KBD_BIN): | deps
 # libFuzzer targets for the parsers of firmware input (tools/fuzz.mk, docs/reliability.md).
 include tools/fuzz.mk
 host-test: host-pt-test host-mem-test host-efi-test host-shell-test host-kbd-test

@@ -71,20 +71,28 @@ static void call_subset_only_reaches_subset(struct ktest *t)
 static void wait_means_finished(struct ktest *t)
 {
 	require_cpus(t, 2);
-	reset_counts();
 	/* The remote function is slow; a waiting call must not return before it ends. */
 	struct ipi_arg a = {arch_cpu_id(), 20000000ull};
 	cpumask_t others = online();
 	cpumask_clear(&others, arch_cpu_id());
-	uint64_t waited = xcall_stats_cpu(arch_cpu_id()).wait_ns;
-	xcall(others, count_hit, &a, XCALL_WAIT);
-	for_each_cpu(c, others) EXPECT_EQ(t, atomic_load_acquire(&ran_on[c]), 1u);
 	/*
 	 * ... and its wait (xcall_stats.wait_ns, the benchmarks' IPI wait)
-	 * covers most of it: the remote may start before the initiator's
-	 * clock does (a host stall after the send), never by half of 20 ms.
+	 * covers most of it. The wait's clock starts after the send, so a host
+	 * stall of the initiator's vCPU right then lets the remote run before
+	 * the clock does (seen once in eight suites on a loaded 2-core host:
+	 * 6 of the 20 ms counted). A stall is rare and a wait that is not
+	 * counted fails every time, so each call must finish, and one of three
+	 * must count at least half of the remote's 20 ms.
 	 */
-	EXPECT_GE(t, xcall_stats_cpu(arch_cpu_id()).wait_ns - waited, a.delay_ns / 2);
+	uint64_t best = 0;
+	for (int try = 0; try < 3 && best < a.delay_ns / 2; try++) {
+		reset_counts();
+		uint64_t waited = xcall_stats_cpu(arch_cpu_id()).wait_ns;
+		xcall(others, count_hit, &a, XCALL_WAIT);
+		for_each_cpu(c, others) EXPECT_EQ(t, atomic_load_acquire(&ran_on[c]), 1u);
+		best = MAX(best, xcall_stats_cpu(arch_cpu_id()).wait_ns - waited);
+	}
+	EXPECT_GE(t, best, a.delay_ns / 2);
 }
 
 /*

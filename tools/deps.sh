@@ -324,12 +324,15 @@ backports_configured() {
 
 fix_hint() {
 	echo "deps: as root, add the bookworm-backports suite (same archive as your Debian source) and run:" >&2
-	echo "deps:   apt-get update && apt-get install -y -t bookworm-backports$qemu_pkgs" >&2
+	echo "deps:   apt-get update && apt-get install -y -t bookworm-backports $(echo $qemu_pkgs)" >&2
 	echo "deps: or rerun this make target as root: it does both." >&2
 }
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 	export DEBIAN_FRONTEND=noninteractive
+	# A freshly booted machine's daily apt jobs may hold dpkg's lock for
+	# minutes: wait for it rather than fail at once.
+	apt_wait="-o DPkg::Lock::Timeout=600"
 	if [ -n "$(echo $qemu_pkgs)" ] && ! backports_configured; then
 		uri=$(archive_uri) || {
 			echo "deps: QEMU >= $QEMU_MIN_MAJOR.0 is needed and no Debian bookworm source was found in /etc/apt to derive bookworm-backports from" >&2
@@ -340,16 +343,16 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 		printf 'Types: deb\nURIs: %s\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
 			"$uri" >"$BACKPORTS_LIST"
 	fi
-	apt-get update -qq >/dev/null || echo "deps: warning: apt-get update reported errors" >&2
+	apt-get $apt_wait update -qq >/dev/null || echo "deps: warning: apt-get update reported errors" >&2
 	if [ -n "$(echo $missing)" ]; then
 		echo "deps: installing:$missing"
 		# shellcheck disable=SC2086
-		apt-get install -y -qq $missing >/dev/null
+		apt-get $apt_wait install -y -qq $missing >/dev/null
 	fi
 	if [ -n "$(echo $qemu_pkgs)" ]; then
 		echo "deps: installing QEMU from bookworm-backports:$qemu_pkgs"
 		# shellcheck disable=SC2086
-		apt-get install -y -qq -t bookworm-backports $qemu_pkgs >/dev/null || true
+		apt-get $apt_wait install -y -qq -t bookworm-backports $qemu_pkgs >/dev/null || true
 		for q in $qemu_pkgs; do
 			case $q in
 			qemu-system-x86) bin=qemu-system-x86_64 ;;
@@ -366,7 +369,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 fi
 [ -n "$(echo $missing)" ] && {
 	echo "deps: missing Debian packages:$missing" >&2
-	echo "deps: install them with: sudo apt-get install -y $missing" >&2
+	echo "deps: install them as root (su -c, or sudo where it is installed): apt-get install -y$missing" >&2
 }
 if [ -n "$(echo $qemu_pkgs)" ]; then
 	echo "deps: QEMU $QEMU_MIN_MAJOR.0 or newer is needed (found: x86_64 $(qemu_major qemu-system-x86_64), aarch64 $(qemu_major qemu-system-aarch64); 0 = none)" >&2
