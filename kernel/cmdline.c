@@ -29,6 +29,14 @@ CMDLINE_PARAM(help_param, .key = "help", .kind = CMDLINE_FLAG, .def = "off",
 
 /* Longest word quoted in a message; a longer one is cut (the message stays one line). */
 #define CMDLINE_WORD_MAX 96
+/*
+ * The longest list of an enum's words ('|'-separated) that its messages
+ * and the help show whole (tlb.break's: ~490 bytes); check_table panics on
+ * a longer one rather than let a message be cut.
+ */
+#define CMDLINE_VALUES_MAX 640
+_Static_assert(CMDLINE_VALUES_MAX + CMDLINE_WORD_MAX + 192 < PRINTK_LINE_MAX,
+	       "a bad-value report must fit one printk line");
 
 const struct cmdline_table *cmdline_table_builtin(void)
 {
@@ -281,7 +289,7 @@ unsigned cmdline_check_line(const struct cmdline_table *table, const char *line,
 	const char *p = line;
 	struct word w;
 	while (next_word(&p, &w)) {
-		char word[CMDLINE_WORD_MAX + 4], msg[512];
+		char word[CMDLINE_WORD_MAX + 4], msg[CMDLINE_VALUES_MAX + CMDLINE_WORD_MAX + 192];
 		quote_word(word, &w);
 		const struct cmdline_param *param = find_n(table, w.start, w.klen);
 		enum cmdline_problem problem;
@@ -313,7 +321,7 @@ unsigned cmdline_check_line(const struct cmdline_table *table, const char *line,
 						    parse_size(param, w.value, w.vlen, &v)) ||
 						   (param->kind == CMDLINE_U64 &&
 						    parse_number(w.value, w.vlen, &v)));
-				char expected[448], fallback[96]; /* tlb.break's words: ~430 */
+				char expected[CMDLINE_VALUES_MAX + 16], fallback[96];
 				describe_expected(expected, sizeof(expected), param, range_only);
 				describe_fallback(fallback, sizeof(fallback), param);
 				problem = CMDLINE_BAD_VALUE;
@@ -380,6 +388,11 @@ static void check_table(const struct cmdline_table *table)
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(table->params[j]->key, p->key) == 0)
 				panic("cmdline_check: key '%s' is declared twice", p->key);
+		if (p->values && strlen(p->values) >= CMDLINE_VALUES_MAX)
+			panic("cmdline_check: key '%s': its words take %lu bytes, more than "
+			      "CMDLINE_VALUES_MAX (%u) shows whole",
+			      p->key, (unsigned long)strlen(p->values),
+			      (unsigned)CMDLINE_VALUES_MAX);
 		bool def_checked =
 		    !p->fallback &&
 		    (p->kind == CMDLINE_U64 || p->kind == CMDLINE_ENUM || p->kind == CMDLINE_GLOBS);
@@ -445,7 +458,7 @@ void cmdline_print_help(void)
 		}
 		if (!next)
 			break;
-		char kind[448]; /* the longest is tlb.break's list of words (~430) */
+		char kind[CMDLINE_VALUES_MAX + 16];
 		describe_kind(kind, sizeof(kind), next);
 		printk("cmdline:   %-15s %-32s %-11s %s", next->key, kind,
 		       next->def ? next->def : "none", next->help);

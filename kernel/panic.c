@@ -32,12 +32,15 @@ void panic(const char *fmt, ...)
 	if (!cpumask_empty(others))
 		arch_ipi_send(others, IPI_STOP);
 
-	char buf[512];
+	char buf[PRINTK_LINE_MAX];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	console_write("\nPANIC on cpu%d: %s\n", me, buf);
+	/* In pieces: a long reason must not push its own end of line out of a buffer. */
+	console_write("\nPANIC on cpu%d: ", me);
+	console_puts(buf);
+	console_puts("\n");
 	backtrace_print(current_frame_pointer());
 	console_puts("---[ end panic ]---\n");
 	arch_exit(EXIT_PANIC);

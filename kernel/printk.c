@@ -103,7 +103,7 @@ void console_write(const char *fmt, ...)
 
 void vprintk(const char *fmt, va_list ap)
 {
-	char buf[512];
+	char buf[PRINTK_LINE_MAX];
 	uint64_t ns = arch_time_ns();
 	int n = snprintf(buf, sizeof(buf), "[%5u.%06u] cpu%u: ", (unsigned)(ns / 1000000000u),
 			 (unsigned)(ns / 1000u % 1000000u), arch_cpu_id());

@@ -13,6 +13,14 @@
 
 #include "kernel/types.h"
 
+/*
+ * The longest printk() or panic() line kept whole, prefix included; a
+ * longer one is cut there, and still ends its line. The longest real one is
+ * the command line's report of a bad tlb.break= word, which lists every
+ * word (CMDLINE_VALUES_MAX, kernel/cmdline.c).
+ */
+#define PRINTK_LINE_MAX 1024
+
 void printk(const char *fmt, ...) __printf(1, 2);
 void vprintk(const char *fmt, va_list ap);
 /* Raw text, no prefix, no newline added. */
