@@ -279,6 +279,7 @@ COVER_CASE := tlb.completion_stops_at_a_lagging_target
 TRACE_ORDER_CASE := tlb_trace.one_page_unmap_in_causal_order
 TRACE_OFF_CASE := tlb_trace.disabled_records_nothing
 MODE_SWITCH_CASE := mm.live_mode_switch_refused_while_a_thread_runs
+MODE_SWITCH_OPS_CASE := mm.live_mode_switch_refused_while_an_operation_runs
 # A thread start counted under the live list's lock (mm_add_user), which the switch holds.
 THREAD_START_CASE := mm.thread_start_waits_for_a_live_list_walk
 # Reclaim-style batching (kernel/mm/tlb_batch.h): frames held until the batch's one round is over.
@@ -344,6 +345,7 @@ test-negative: deps kernel
 	$(call negative_check,tlb=ipi tlb.break=free_before_flush,--expect-fail $(TRACE_ORDER_CASE),$(TRACE_ORDER_CASE))
 	$(call negative_check,tlb.break=trace_records_off,--expect-fail $(TRACE_OFF_CASE),$(TRACE_OFF_CASE))
 	$(call negative_check,tlb.break=mode_switch_ignores_users,--expect-fail $(MODE_SWITCH_CASE),$(MODE_SWITCH_CASE))
+	$(call negative_check,tlb.break=mode_switch_ignores_ops,--expect-fail $(MODE_SWITCH_OPS_CASE),$(MODE_SWITCH_OPS_CASE))
 	$(call negative_check,tlb.break=refused_switch_forgets,--expect-fail $(MODE_SWITCH_CASE),$(MODE_SWITCH_CASE))
 	$(call negative_check,mm.test_users_unlocked,--expect-fail $(THREAD_START_CASE),$(THREAD_START_CASE))
 	$(call negative_check,tlb.break=batch_free_early,--expect-fail $(BATCH_CASE),$(BATCH_CASE))

@@ -371,6 +371,79 @@ static void live_mode_switch_refused_while_a_thread_runs(struct ktest *t)
 		tlb_mode_switch(boot, why, sizeof(why));
 }
 
+/* An unmap on an mm no thread uses, parked once marked (mm.h's test hook). */
+static struct {
+	struct mm *mm;
+	bool parked, release;
+	int err;
+} outside_op;
+
+static void park_marked(struct mm *mm, virt_addr_t va, virt_addr_t end, enum vm_change_stage stage)
+{
+	(void)va;
+	(void)end;
+	if (mm != outside_op.mm || stage != VM_CHANGE_MARKED)
+		return;
+	atomic_store_release(&outside_op.parked, true);
+	uint64_t until = arch_time_ns() + 5000000000ull; /* bounded: never a hung suite */
+	while (!atomic_load_acquire(&outside_op.release) && arch_time_ns() < until)
+		thread_sleep_ns(1000000);
+}
+
+static void unmap_from_outside(void *arg)
+{
+	(void)arg;
+	outside_op.err = vm_unmap(outside_op.mm, UVA(0), PAGE_SIZE);
+}
+
+/*
+ * An operation on an mm no thread uses (as a reclaim pass makes), in
+ * flight with its VMAs marked and its gather not yet begun: a switch now
+ * would let it span two modes, so it is refused, and the mode stays
+ * (tlb.break=mode_switch_ignores_ops, which checks only for a gather open,
+ * must fail this). Once the unmap has returned the switch goes through.
+ */
+static void live_mode_switch_refused_while_an_operation_runs(struct ktest *t)
+{
+	char boot[16], why[96];
+	snprintf(boot, sizeof(boot), "%s", tlb_mode_word());
+	const char *other = strcmp(boot, "mmgen") == 0 ? "gen" : "mmgen";
+	struct mm *mm = mm_create();
+	ASSERT_TRUE(t, mm != NULL);
+	ASSERT_EQ(t, vm_map_anon(mm, UVA(0), PAGE_SIZE, PT_READ | PT_WRITE), 0);
+	ASSERT_EQ(t, vm_populate(mm, UVA(0), PAGE_SIZE), 0);
+	outside_op.mm = mm;
+	outside_op.err = -1;
+	atomic_store_release(&outside_op.parked, false);
+	atomic_store_release(&outside_op.release, false);
+	vm_test_change_stage = park_marked;
+	unsigned cpu = cpumask_weight(online()) > 1 ? 1 : 0;
+	struct thread *th = thread_create("outsider", cpu, unmap_from_outside, NULL);
+	EXPECT_TRUE(t, th != NULL);
+	uint64_t until = arch_time_ns() + 5000000000ull;
+	while (th && !atomic_load_acquire(&outside_op.parked) && arch_time_ns() < until)
+		thread_sleep_ns(1000000);
+	bool parked = atomic_load_acquire(&outside_op.parked);
+	EXPECT_TRUE(t, parked);
+	if (parked) {
+		EXPECT_EQ(t, READ_ONCE(mm->users), 0u);
+		EXPECT_EQ(t, atomic_load_acquire(&mm->gathers_active), 0u); /* not begun yet */
+		EXPECT_EQ(t, tlb_mode_switch(other, why, sizeof(why)), -EBUSY);
+		EXPECT_TRUE(t, strstr(why, "in flight") != NULL);
+		EXPECT_STREQ(t, tlb_mode_word(), boot);
+	}
+	atomic_store_release(&outside_op.release, true);
+	if (th)
+		thread_join(th);
+	vm_test_change_stage = NULL;
+	EXPECT_EQ(t, outside_op.err, 0);
+	/* Nothing in flight now: the switch goes through, and back. */
+	if (strcmp(tlb_mode_word(), boot) == 0)
+		EXPECT_EQ(t, tlb_mode_switch(other, why, sizeof(why)), 0);
+	EXPECT_EQ(t, tlb_mode_switch(boot, why, sizeof(why)), 0);
+	mm_destroy(mm);
+}
+
 struct start_in_walk {
 	struct mm *mm;
 	struct thread *starter, *started;
@@ -480,6 +553,7 @@ static const struct ktest_case mm_cases[] = {
 	KTEST_CASE(overlapping_and_bad_ranges_refused),
 	KTEST_CASE_TIMEOUT(live_mode_switch_keeps_shootdowns_exact, 60000),
 	KTEST_CASE(live_mode_switch_refused_while_a_thread_runs),
+	KTEST_CASE(live_mode_switch_refused_while_an_operation_runs),
 	KTEST_CASE(thread_start_waits_for_a_live_list_walk),
 	KTEST_END,
 };

@@ -52,14 +52,24 @@ int mm_for_each_live(int (*fn)(struct mm *mm, void *arg), void *arg)
 
 int mm_for_each_live_checked(int (*check)(struct mm *mm, void *arg),
 			     int (*fn)(struct mm *mm, void *arg), void (*commit)(void *arg),
-			     void *arg)
+			     void (*release)(struct mm *mm, void *arg), void *arg)
 {
 	mutex_lock(&live_lock);
-	int ret = walk_live(check, arg);
+	struct mm *failed = NULL;
+	int ret = 0;
+	for (struct mm *mm = live_list; mm; mm = mm->live_next)
+		if ((ret = check(mm, arg)) != 0) {
+			failed = mm;
+			break;
+		}
 	if (!ret)
 		ret = walk_live(fn, arg);
 	if (!ret && commit)
 		commit(arg);
+	/* The list cannot change in the hold: these are exactly the mms whose check passed. */
+	if (release)
+		for (struct mm *mm = live_list; mm != failed; mm = mm->live_next)
+			release(mm, arg);
 	mutex_unlock(&live_lock);
 	return ret;
 }

@@ -50,13 +50,16 @@ int mm_for_each_live(int (*fn)(struct mm *mm, void *arg), void *arg);
  * The same in two passes under one hold of the list: check(mm, arg) for
  * every live mm until one returns non-zero (returned, and fn is called for
  * none), then fn(mm, arg) for every one, then, if every fn returned 0,
- * commit(arg) (may be NULL), still in the hold. For an action that must be
- * refused whole rather than done halfway, and whose result must be in
- * place before anything the hold keeps out (a thread counted by
- * mm_add_user) can start. Callbacks must not create threads in an mm.
+ * commit(arg) (may be NULL), and last release(mm, arg) (may be NULL) for
+ * every mm whose check passed, whatever the outcome, all still in the hold.
+ * For an action that must be refused whole rather than done halfway, and
+ * whose result must be in place before anything the hold keeps out (a
+ * thread counted by mm_add_user) can start; a check may take something of
+ * each mm (its lock) that release gives back. Callbacks must not create
+ * threads in an mm.
  */
 int mm_for_each_live_checked(int (*check)(struct mm *mm, void *arg),
 			     int (*fn)(struct mm *mm, void *arg), void (*commit)(void *arg),
-			     void *arg);
+			     void (*release)(struct mm *mm, void *arg), void *arg);
 
 #endif

@@ -116,6 +116,7 @@ enum tlb_break {
 	TLB_BREAK_COMPLETE_TO_BEFORE, /* completion ignores what the targets reached */
 	TLB_BREAK_REFUSED_SWITCH_FORGETS, /* a refused mode switch forgets mms checked first */
 	TLB_BREAK_ASID_RELEASE_UNUSED, /* releasing an mm that never had an id drops reservations */
+	TLB_BREAK_MODE_SWITCH_IGNORES_OPS, /* a mode switch lets an operation with no thread begin */
 };
 extern enum tlb_break tlb_broken;
 /* The tlb.break= words ('|'-separated, "none" first), in enum tlb_break order. */
@@ -134,10 +135,11 @@ bool tlb_break_arm(const char *name);
  * uses an mm is always refused): a mode is read several times within one
  * operation, and an operation must not span a switch. A thread cannot
  * start in an mm meanwhile (thread_create_mm counts it under the live
- * list's lock, which the switch holds: mm_add_user); the caller must keep
- * operations on an mm no thread uses (a TLB batch, an unmap of its own)
- * from starting meanwhile (the console, one thread at its prompt, starts
- * none; the bench switches between scenarios).
+ * list's lock, which the switch holds: mm_add_user), and no operation on
+ * an mm no thread uses (a reclaim pass, an unmap of the caller's own): the
+ * switch holds every mm's lock for write from its check to its end, so
+ * such an operation is either in flight at the check (refused) or waits
+ * and runs whole in the new mode. Sleeps; must not hold any mm->lock.
  * With nothing running, every record is already valid in every mode (CPU
  * and slot generations mean the same, ring entries are checked by their
  * sequence, `completed` is never ahead); still, every CPU first lets go of

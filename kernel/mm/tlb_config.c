@@ -50,7 +50,7 @@ CMDLINE_PARAM(tlb_break_param, .key = "tlb.break", .kind = CMDLINE_ENUM,
 			"defer_every_level|spare_switched_away|asid_orphan_freed|"
 			"trace_records_off|mode_switch_ignores_users|batch_free_early|"
 			"range_limit_off_by_one|batch_closes_at_hand_off|complete_to_before|"
-			"refused_switch_forgets|asid_release_unused",
+			"refused_switch_forgets|asid_release_unused|mode_switch_ignores_ops",
 	      .def = "none",
 	      .help = "test-only: break one invariant of the TLB layer (tests must then fail)");
 /*
@@ -144,10 +144,22 @@ const char *tlb_mode_word(void)
 	return tlb_mode == TLB_MODE_MMGEN ? "mmgen" : "gen";
 }
 
+/* The switch holds each mm's lock for write from its check to the end (not when broken). */
+static bool switch_takes_op_lock(void)
+{
+	return !tlb_broken_is(TLB_BREAK_MODE_SWITCH_IGNORES_USERS) &&
+	       !tlb_broken_is(TLB_BREAK_MODE_SWITCH_IGNORES_OPS);
+}
+
 /*
  * Whether a switch must wait for `mm` (stopping the walk): -EBUSY while a
  * thread uses it, -EAGAIN while an operation on it is in flight without
- * one (a gather open: a TLB batch's, the console's own unmap).
+ * one. Every change and fault holds mm->lock (for read) from before its
+ * gather begins until after its flush, so the check takes it for write,
+ * without waiting, and keeps it until release_op_lock, after the new mode
+ * is written: an operation that starts meanwhile waits for it and runs
+ * whole in the new mode. A gather left open past mm->lock (a TLB batch's,
+ * the console's own unmap) is in flight too (gathers_active).
  */
 static int check_unused(struct mm *mm, void *arg)
 {
@@ -156,7 +168,23 @@ static int check_unused(struct mm *mm, void *arg)
 		return 0;
 	if (READ_ONCE(mm->users))
 		return -EBUSY;
-	return atomic_load_acquire(&mm->gathers_active) ? -EAGAIN : 0;
+	if (!switch_takes_op_lock()) /* broken on purpose: an operation may have begun */
+		return atomic_load_acquire(&mm->gathers_active) ? -EAGAIN : 0;
+	if (!down_write_trylock(&mm->lock))
+		return -EAGAIN;
+	if (atomic_load_acquire(&mm->gathers_active)) {
+		up_write(&mm->lock);
+		return -EAGAIN;
+	}
+	return 0;
+}
+
+/* The last step of the hold, for each mm check_unused passed. */
+static void release_op_lock(struct mm *mm, void *arg)
+{
+	(void)arg;
+	if (switch_takes_op_lock())
+		up_write(&mm->lock);
 }
 
 /*
@@ -196,7 +224,12 @@ static int pass_all(struct mm *mm, void *arg)
 /* Broken on purpose: each mm is forgotten as soon as it passed, so a refusal comes half done. */
 static int check_then_forget(struct mm *mm, void *arg)
 {
-	return check_unused(mm, arg) ?: forget_everywhere(mm, arg);
+	int err = check_unused(mm, arg);
+	if (err)
+		return err;
+	err = forget_everywhere(mm, arg);
+	release_op_lock(mm, arg);
+	return err;
 }
 
 /* The switch's last step, in the hold of the live list (mm_for_each_live_checked). */
@@ -225,8 +258,9 @@ int tlb_mode_switch(const char *word, char *why, size_t len)
 	unsigned next = (unsigned)mode;
 	int busy =
 	    tlb_broken_is(TLB_BREAK_REFUSED_SWITCH_FORGETS)
-		? mm_for_each_live_checked(pass_all, check_then_forget, commit_mode, &next)
-		: mm_for_each_live_checked(check_unused, forget_everywhere, commit_mode, &next);
+		? mm_for_each_live_checked(pass_all, check_then_forget, commit_mode, NULL, &next)
+		: mm_for_each_live_checked(check_unused, forget_everywhere, commit_mode,
+					   release_op_lock, &next);
 	if (busy) {
 		snprintf(why, len, "%s: switch when none runs",
 			 busy == -EBUSY ? "a thread is using an address space"
