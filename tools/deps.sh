@@ -124,6 +124,8 @@ aarch64)
 		# the host test of arch/aarch64/mem.S: a static arm64 program under qemu-user
 		need_cmd qemu-aarch64-static qemu-user-static
 		need_file /usr/aarch64-linux-gnu/lib/libc.a libc6-dev-arm64-cross
+		# the other host tests (tools/host_test.mk) are built with the host's gcc
+		need_cmd gcc gcc
 		# FIRMWARE=uefi: edk2 for virt, and what grub-mkrescue needs for the ISO
 		# (GRUB's arm64 modules themselves come from `deps.sh grub-arm64`)
 		need_file /usr/share/qemu-efi-aarch64/QEMU_EFI.fd qemu-efi-aarch64
@@ -137,6 +139,7 @@ esac
 [ "$what" != grub-arm64 ] && [ "$what" != raspi ] && [ "$what" != peer ] && [ -z "$missing" ] && [ -z "$qemu_pkgs" ] && exit 0
 # Several commands can come from one package: list each once.
 missing=$(echo $missing | tr ' ' '\n' | sort -u | tr '\n' ' ')
+missing=" ${missing% }" # one leading space: the messages print "...:$missing" and "-y$missing"
 qemu_pkgs=$(echo $qemu_pkgs | tr ' ' '\n' | sort -u | tr '\n' ' ')
 
 # The Debian archive's address, as the machine's own apt sources name it
@@ -323,7 +326,10 @@ backports_configured() {
 }
 
 fix_hint() {
-	echo "deps: as root, add the bookworm-backports suite (same archive as your Debian source) and run:" >&2
+	uri=$(archive_uri 2>/dev/null) || uri="<your Debian archive's address>"
+	echo "deps: as root, add the bookworm-backports suite of the same archive as your Debian source:" >&2
+	printf '%s\n' "deps:   printf 'Types: deb\\nURIs: $uri\\nSuites: bookworm-backports\\nComponents: main\\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\\n' > $BACKPORTS_LIST" >&2
+	echo "deps: then, as root:" >&2
 	echo "deps:   apt-get update && apt-get install -y -t bookworm-backports $(echo $qemu_pkgs)" >&2
 	echo "deps: or rerun this make target as root: it does both." >&2
 }
@@ -369,7 +375,9 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 fi
 [ -n "$(echo $missing)" ] && {
 	echo "deps: missing Debian packages:$missing" >&2
-	echo "deps: install them as root (su -c, or sudo where it is installed): apt-get install -y$missing" >&2
+	echo "deps: install them as root: su -c 'apt-get install -y$missing' (or with sudo)" >&2
+	[ "$what" = build ] &&
+		echo "deps: (only what building needs; make test and make run need more: sh tools/deps.sh all $arch lists it all)" >&2
 }
 if [ -n "$(echo $qemu_pkgs)" ]; then
 	echo "deps: QEMU $QEMU_MIN_MAJOR.0 or newer is needed (found: x86_64 $(qemu_major qemu-system-x86_64), aarch64 $(qemu_major qemu-system-aarch64); 0 = none)" >&2
