@@ -442,6 +442,7 @@ static void live_mode_switch_refused_while_an_operation_runs(struct ktest *t)
 		EXPECT_EQ(t, tlb_mode_switch(other, why, sizeof(why)), 0);
 	EXPECT_EQ(t, tlb_mode_switch(boot, why, sizeof(why)), 0);
 	mm_destroy(mm);
+	outside_op.mm = NULL;
 }
 
 struct start_in_walk {

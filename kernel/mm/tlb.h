@@ -139,7 +139,13 @@ bool tlb_break_arm(const char *name);
  * an mm no thread uses (a reclaim pass, an unmap of the caller's own): the
  * switch holds every mm's lock for write from its check to its end, so
  * such an operation is either in flight at the check (refused) or waits
- * and runs whole in the new mode. Sleeps; must not hold any mm->lock.
+ * and runs whole in the new mode. Any read hold of an mm's lock refuses
+ * it, the caller's own included, and it does not wait for one to end (no
+ * retry: a caller tries again). mm_destroy's teardown is the one
+ * operation it neither waits for nor sees: the mm is off the live list,
+ * unloaded on every CPU and never loaded again, and its gather reads the
+ * mode once, at its finish. Sleeps. A ktest timeout inside the hold
+ * leaks the live list's mutex and every mm lock taken.
  * With nothing running, every record is already valid in every mode (CPU
  * and slot generations mean the same, ring entries are checked by their
  * sequence, `completed` is never ahead); still, every CPU first lets go of

@@ -144,12 +144,13 @@ const char *tlb_mode_word(void)
 	return tlb_mode == TLB_MODE_MMGEN ? "mmgen" : "gen";
 }
 
-/* The switch holds each mm's lock for write from its check to the end (not when broken). */
-static bool switch_takes_op_lock(void)
-{
-	return !tlb_broken_is(TLB_BREAK_MODE_SWITCH_IGNORES_USERS) &&
-	       !tlb_broken_is(TLB_BREAK_MODE_SWITCH_IGNORES_OPS);
-}
+/* One switch's choices, made once at its start (tlb_break_arm may change tlb_broken meanwhile). */
+struct switch_arg {
+	unsigned next; /* the mode to write */
+	/* Hold each mm's lock for write from its check to the end (not when broken). */
+	bool take_lock;
+	bool ignore_users; /* broken on purpose: tlb.break=mode_switch_ignores_users */
+};
 
 /*
  * Whether a switch must wait for `mm` (stopping the walk): -EBUSY while a
@@ -158,17 +159,17 @@ static bool switch_takes_op_lock(void)
  * gather begins until after its flush, so the check takes it for write,
  * without waiting, and keeps it until release_op_lock, after the new mode
  * is written: an operation that starts meanwhile waits for it and runs
- * whole in the new mode. A gather left open past mm->lock (a TLB batch's,
- * the console's own unmap) is in flight too (gathers_active).
+ * whole in the new mode. A gather left open past mm->lock (a TLB batch's)
+ * is in flight too (gathers_active).
  */
 static int check_unused(struct mm *mm, void *arg)
 {
-	(void)arg;
-	if (tlb_broken_is(TLB_BREAK_MODE_SWITCH_IGNORES_USERS))
+	const struct switch_arg *a = arg;
+	if (a->ignore_users)
 		return 0;
 	if (READ_ONCE(mm->users))
 		return -EBUSY;
-	if (!switch_takes_op_lock()) /* broken on purpose: an operation may have begun */
+	if (!a->take_lock) /* broken on purpose: an operation may have begun */
 		return atomic_load_acquire(&mm->gathers_active) ? -EAGAIN : 0;
 	if (!down_write_trylock(&mm->lock))
 		return -EAGAIN;
@@ -182,8 +183,8 @@ static int check_unused(struct mm *mm, void *arg)
 /* The last step of the hold, for each mm check_unused passed. */
 static void release_op_lock(struct mm *mm, void *arg)
 {
-	(void)arg;
-	if (switch_takes_op_lock())
+	const struct switch_arg *a = arg;
+	if (a->take_lock)
 		up_write(&mm->lock);
 }
 
@@ -195,7 +196,7 @@ static void release_op_lock(struct mm *mm, void *arg)
  */
 static int forget_everywhere(struct mm *mm, void *arg)
 {
-	(void)arg;
+	const struct switch_arg *a = arg;
 	/*
 	 * Every mm passed check_unused in this hold of the live list, and a
 	 * thread is counted only under that lock (mm_add_user), so none can
@@ -205,7 +206,7 @@ static int forget_everywhere(struct mm *mm, void *arg)
 	 * rather than corrupt.
 	 */
 	uint32_t users = READ_ONCE(mm->users); /* once: the panic and the unload decide alike */
-	if (users && !tlb_broken_is(TLB_BREAK_MODE_SWITCH_IGNORES_USERS))
+	if (users && !a->ignore_users)
 		panic("tlb_mode_switch: a thread started on an address space during the switch");
 	if (!users)
 		mm_unload_everywhere(mm);
@@ -235,7 +236,7 @@ static int check_then_forget(struct mm *mm, void *arg)
 /* The switch's last step, in the hold of the live list (mm_for_each_live_checked). */
 static void commit_mode(void *arg)
 {
-	set_mode(*(unsigned *)arg);
+	set_mode(((const struct switch_arg *)arg)->next);
 }
 
 int tlb_mode_switch(const char *word, char *why, size_t len)
@@ -255,12 +256,16 @@ int tlb_mode_switch(const char *word, char *why, size_t len)
 	 * forgotten, and the new mode written before the hold ends, so a
 	 * thread whose start waited for it (mm_add_user) runs in the new mode.
 	 */
-	unsigned next = (unsigned)mode;
+	struct switch_arg a = {
+	    .next = (unsigned)mode,
+	    .ignore_users = tlb_broken_is(TLB_BREAK_MODE_SWITCH_IGNORES_USERS),
+	};
+	a.take_lock = !a.ignore_users && !tlb_broken_is(TLB_BREAK_MODE_SWITCH_IGNORES_OPS);
 	int busy =
 	    tlb_broken_is(TLB_BREAK_REFUSED_SWITCH_FORGETS)
-		? mm_for_each_live_checked(pass_all, check_then_forget, commit_mode, NULL, &next)
+		? mm_for_each_live_checked(pass_all, check_then_forget, commit_mode, NULL, &a)
 		: mm_for_each_live_checked(check_unused, forget_everywhere, commit_mode,
-					   release_op_lock, &next);
+					   release_op_lock, &a);
 	if (busy) {
 		snprintf(why, len, "%s: switch when none runs",
 			 busy == -EBUSY ? "a thread is using an address space"
