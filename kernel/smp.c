@@ -133,8 +133,7 @@ void smp_start_secondaries(void)
 			    i);
 		cpu_count++;
 	}
-	/* The count the start protocol keeps equal to the online mask
-	 * (smp.online_cpus_were_counted). */
+	/* The count the start protocol keeps equal to the online mask. */
 	printk("smp: %u of %u CPUs online", cpu_count, boot_info.nr_cpus_firmware);
 }
 

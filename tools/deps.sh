@@ -373,11 +373,15 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 	fi
 	exit 0
 fi
+if [ -n "$(echo $missing)" ] && [ "$what" = build ] && [ "$arch" != none ]; then
+	# make test and make run need more than building: name it all in one round
+	echo "deps: building needs:$missing; make test and make run need all of the following." >&2
+	sh "$0" all "$arch" || true
+	exit 1
+fi
 [ -n "$(echo $missing)" ] && {
 	echo "deps: missing Debian packages:$missing" >&2
-	echo "deps: install them as root: su -c 'apt-get install -y$missing' (or with sudo)" >&2
-	[ "$what" = build ] &&
-		echo "deps: (only what building needs; make test and make run need more: sh tools/deps.sh all $arch lists it all)" >&2
+	echo "deps: install them as root: su -c 'apt-get update && apt-get install -y$missing' (or with sudo)" >&2
 }
 if [ -n "$(echo $qemu_pkgs)" ]; then
 	echo "deps: QEMU $QEMU_MIN_MAJOR.0 or newer is needed (found: x86_64 $(qemu_major qemu-system-x86_64), aarch64 $(qemu_major qemu-system-aarch64); 0 = none)" >&2
