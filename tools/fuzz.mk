@@ -41,9 +41,11 @@ FUZZ_LDFLAGS := -fsanitize=fuzzer,address,undefined
 FUZZ_COMMON := tests/fuzz/shim.c lib/fmt.c lib/string.c kernel/boot_info.c
 FUZZ_ACPI := kernel/acpi/acpi.c kernel/acpi/madt.c kernel/acpi/fadt.c kernel/acpi/madt_gic.c \
 	kernel/acpi/arm_tables.c kernel/acpi/iort.c kernel/pci/host.c \
-	kernel/pci/intx.c kernel/iommu/vtd_dmar.c lib/fdt.c
-FUZZ_SRCS_fdt := lib/fdt.c lib/fdt_ranges.c boot/fdt_boot.c
-FUZZ_SRCS_dt_pci := lib/fdt.c lib/id_map.c kernel/iommu/smmuv3_dt.c kernel/pci/host.c kernel/pci/intx.c
+	kernel/pci/intx.c kernel/iommu/vtd_dmar.c lib/fdt.c \
+	lib/fdt_check.c lib/fdt_prop.c
+FUZZ_SRCS_fdt := lib/fdt.c lib/fdt_check.c lib/fdt_prop.c lib/fdt_ranges.c boot/fdt_boot.c
+FUZZ_SRCS_dt_pci := lib/fdt.c lib/fdt_check.c lib/fdt_prop.c lib/id_map.c \
+	kernel/iommu/smmuv3_dt.c kernel/pci/host.c kernel/pci/intx.c
 FUZZ_SRCS_dt_props := $(FUZZ_SRCS_dt_pci)
 FUZZ_SRCS_multiboot2 := boot/multiboot2.c
 FUZZ_SRCS_pvh := boot/pvh.c

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * Fuzz target `fdt`: the aarch64 boot path's device-tree parser,
- * fdt_boot_parse() (boot/fdt_boot.c over lib/fdt.c), on the input as a DTB.
+ * fdt_boot_parse() (boot/fdt_boot.c over lib/fdt*.c), on the input as a DTB.
  *
  * The blob sits in fake physical memory sized to exactly what the parser
  * reads: the header's totalsize, at least a header, capped at 2 MiB (the

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * What the files of the device tree reader share and nothing else
+ * includes: private to lib/fdt*.c. The message formatter, so validation
+ * and lookups word their errors alike, and the structure-block stepping
+ * the property lookups walk with.
+ *
+ * Invariants: the stepping helpers re-check every bound against the
+ * struct fdt they are given, so callers may pass any handle or offset;
+ * messages are truncated to their buffer, never overflow it.
+ */
+#ifndef PAGODA_LIB_FDT_INTERNAL_H
+#define PAGODA_LIB_FDT_INTERNAL_H
+
+#include "lib/fdt.h"
+
+#define RSV_ENTRY_SIZE 16u
+
+static inline uint32_t align4(uint32_t x)
+{
+	return (x + 3u) & ~3u;
+}
+
+/* ---- Message formatting (lib/fdt.c) ------------------------------------- */
+
+struct msg {
+	char *buf;
+	size_t size;
+	size_t len;
+};
+
+/* Appends formatted text to the message, truncating at its end (lib/fmt does the work). */
+void m_vfmt(struct msg *m, const char *fmt, va_list ap);
+void m_str(struct msg *m, const char *s);
+void m_chr(struct msg *m, char c);
+/* Starts err's message; false when there is no err to fill. */
+bool m_begin(struct msg *m, struct fdt_error *err, int code, uint32_t offset);
+
+/* ---- Structure-block stepping (lib/fdt.c) -------------------------------- */
+
+static inline const uint8_t *sblock(const struct fdt *f)
+{
+	return f->blob + f->struct_off;
+}
+
+/* The NUL-terminated string at `nameoff` in the strings block, or NULL. */
+const char *string_at(const struct fdt *f, uint32_t nameoff);
+/*
+ * Decodes the token at struct offset `off`: its tag and the offset of the
+ * token after it. False when the token, a node name or a property value
+ * does not fit in the block, or the tag is unknown.
+ */
+bool next_tag(const struct fdt *f, int off_in, uint32_t *tag, uint32_t *next);
+bool is_node(const struct fdt *f, int node, uint32_t *after);
+/* The child of `node` named by path component [comp, comp + len). */
+int child_named(const struct fdt *f, int node, const char *comp, size_t len);
+/*
+ * Fills err with a message naming the node (when node >= 0) and the
+ * property (when prop is not NULL); returns code.
+ */
+int lookup_fail(struct fdt_error *err, int code, const struct fdt *f, int node, const char *prop,
+		const char *fmt, ...) __printf(6, 7);
+
+#endif
