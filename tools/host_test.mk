@@ -1,10 +1,10 @@
 # SPDX-License-Identifier: BSD-2-Clause
 #
-# Host tests of the generic page-table code: kernel/mm/pt.c compiled for the
-# host, with ASan and UBSan, against the scrambled fake architecture and the
-# host stubs in tests/host/ (see tests/host/pt_host_test.c). One more case
-# decodes arm64's range TLBI operands (arch/aarch64/tlbi_range.h, pure
-# arithmetic). Needs only gcc.
+# Host tests of the generic page-table code: kernel/mm/pt.c and pt_walk.c
+# compiled for the host, with ASan and UBSan, against the scrambled fake
+# architecture and the host stubs in tests/host/ (see
+# tests/host/pt_host_test.c). One more case decodes arm64's range TLBI
+# operands (arch/aarch64/tlbi_range.h, pure arithmetic). Needs only gcc.
 #
 # Standalone, from the repository root (or any directory, with the path):
 #     make -f tools/host_test.mk                 # same as host-pt-test
@@ -28,7 +28,8 @@ HOST_PT_CFLAGS := -std=gnu11 -O1 -g -fsanitize=address,undefined -fno-omit-frame
 HOST_PT_ARGS ?=
 HOST_PT_DIR := $(HOST_PT_ROOT)/build/host
 HOST_PT_BIN := $(HOST_PT_DIR)/pt_host_test
-HOST_PT_SRCS := $(HOST_PT_ROOT)/kernel/mm/pt.c $(sort $(wildcard $(HOST_PT_ROOT)/tests/host/*.c))
+HOST_PT_SRCS := $(HOST_PT_ROOT)/kernel/mm/pt.c $(HOST_PT_ROOT)/kernel/mm/pt_walk.c \
+	$(sort $(wildcard $(HOST_PT_ROOT)/tests/host/*.c))
 HOST_PT_DEPS := $(HOST_PT_SRCS) $(HOST_PT_MK) $(HOST_PT_ROOT)/arch/aarch64/tlbi_range.h \
 	$(wildcard $(HOST_PT_ROOT)/tests/host/*.h $(HOST_PT_ROOT)/kernel/*.h \
 		$(HOST_PT_ROOT)/kernel/mm/*.h $(HOST_PT_ROOT)/lib/*.h)

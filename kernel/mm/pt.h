@@ -76,7 +76,7 @@ struct pt {
 	 */
 	bool keep_tables;
 	/*
-	 * A leaf above the last level (a block) was ever written (pt.c; never
+	 * A leaf above the last level (a block) was ever written (pt_walk.c; never
 	 * cleared): without one, an unmap or protect has no table to count
 	 * before its commit. A tree gets its own blocks only through pt_map.
 	 * An x86-64 user root also points at the kernel half's tables, blocks

@@ -79,7 +79,8 @@ void arch_pte_describe(pte_t pte, unsigned level, char *buf, size_t size);
  * (a block replaced by a table, another output address, memory type or
  * global bit) is written in its place? arm64: yes (break-before-make);
  * x86-64: no, the new entry may be written over the old one, which is then
- * invalidated. Generic code (kernel/mm/pt.c) does the sequence; the arch
+ * invalidated. Generic code does the sequence (kernel/mm/pt_walk.c: the
+ * replacement and the stop; pt.c: the invalidation and the make); the arch
  * only answers. Where it says yes, generic code never writes a valid entry
  * over a valid one that translates differently, live or not.
  */
@@ -139,7 +140,7 @@ static inline void pte_run_change_note(struct pte_run_change *out, unsigned i, b
  * stale, stricter entry can then only cause a spurious fault, after which
  * the fault handler finds the access allowed and retries. That holds for
  * address spaces only: a kernel fault is not retried, so the kernel's
- * tables flush every rewritten leaf (pt.c).
+ * tables flush every rewritten leaf (pt_walk.c).
  */
 bool arch_pte_needs_flush(pte_t old, pte_t new, unsigned level);
 

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * The mmu_gather entry points that kernel/mm/pt.c calls on its gathered
- * paths (pt_unmap_gather, pt_protect_gather). The host suite exercises the
- * walker's own, ungathered paths; the gather is tested in the kernel (the
- * `gather` suite). Reaching one of these on the host is a bug in the test.
+ * The mmu_gather entry points that kernel/mm/pt.c and pt_walk.c call on
+ * their gathered paths (pt_unmap_gather, pt_protect_gather). The host
+ * suite exercises the walker's own, ungathered paths; the gather is tested
+ * in the kernel (the `gather` suite). Reaching one of these on the host is
+ * a bug in the test.
  */
 #include "host.h"
 #include "kernel/mm/failinject.h"

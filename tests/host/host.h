@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * Host-side test support for the generic page-table code (kernel/mm/pt.c):
- * the controls of the fake architecture (fake_pt_arch.c) and of the host
- * stubs (host_stubs.c) that the test program (pt_host_test.c) drives.
+ * Host-side test support for the generic page-table code (kernel/mm/pt.c,
+ * pt_walk.c): the controls of the fake architecture (fake_pt_arch.c) and of
+ * the host stubs (host_stubs.c) that the test program (pt_host_test.c)
+ * drives.
  *
  * None of this is built into the kernel: the kernel's Makefile compiles
  * the files directly in tests/, not those in tests/host/; tools/host_test.mk

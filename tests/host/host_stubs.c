@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * Host implementations of what kernel/mm/pt.c links against: the frame
- * allocator (aligned_alloc, with a registry that catches double frees,
+ * Host implementations of what kernel/mm/pt.c and pt_walk.c link against:
+ * the frame allocator (aligned_alloc, with a registry that catches double frees,
  * frees of unknown frames and accesses through kva() to frames that are not
  * live, plus failure injection), frame_to_page (a side table), no-op
  * spinlocks and interrupt masking that still check balance, the kernel

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * Host test cases: the fake architecture, and what pt.c must not assume of
- * a descriptor layout. The fake arch's own encoding round-trips at every
- * level in the hand-written layout and the generated ones (no fixed address
- * field). Then pt.c treats any descriptor the arch calls absent like 0,
- * marks its tables in struct page when frames have one, and works without
- * struct page and with physical addresses that are not pointers.
+ * Host test cases: the fake architecture, and what pt.c and pt_walk.c must
+ * not assume of a descriptor layout. The fake arch's own encoding
+ * round-trips at every level in the hand-written layout and the generated
+ * ones (no fixed address field). Then the generic code treats any
+ * descriptor the arch calls absent like 0, marks its tables in struct page
+ * when frames have one, and works without struct page and with physical
+ * addresses that are not pointers.
  */
 #include "tests/host/pt_host.h"
 

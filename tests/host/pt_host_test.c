@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * Host test suite for the generic page-table code (kernel/mm/pt.c), run
- * against the scrambled fake architecture (fake_pt_arch.c) and the host
- * stubs (host_stubs.c). Build and run: make -f tools/host_test.mk host-pt-test
+ * Host test suite for the generic page-table code (kernel/mm/pt.c and
+ * pt_walk.c), run against the scrambled fake architecture (fake_pt_arch.c)
+ * and the host stubs (host_stubs.c). Build and run:
+ * make -f tools/host_test.mk host-pt-test
  *
  * This file holds main and the table of cases; the cases live in the
  * pt_host_*.c files, one idea each (pt_host.h lists them per file): map and

@@ -3,9 +3,10 @@
  * Changes to the kernel's own page tables (kernel_pt: one tree every CPU
  * translates through, global entries, no generations, no ASIDs) and their
  * invalidation, as a Promela model for spin: the walker's stop after it
- * replaces a live entry (kernel/mm/pt.c: replace_valid, STOP_REPLACED,
- * commit_done, settle, lock_tree, the resume in pt_run), the unhooking of
- * an emptied table (visit_change, queue_table_free), tlb_flush_kernel_range
+ * replaces a live entry (kernel/mm/pt_walk.c: replace_valid, STOP_REPLACED;
+ * kernel/mm/pt.c: commit_done, settle, lock_tree, the resume in pt_run),
+ * the unhooking of an emptied table (pt_walk.c: visit_change,
+ * queue_table_free), tlb_flush_kernel_range
  * (kernel/mm/tlb.c) and a CPU coming online (smp_secondary_main, kernel/
  * smp.c); docs/mm.md "Replacing a live entry" and "Changes to kernel
  * mappings", docs/tlb.md rule 12. `make model` (tools/model/run.sh, the
@@ -30,7 +31,7 @@
  * unmap that empties the table unhooks it, invalidates everything and only
  * then frees it. -DPAGES: the pages are mapped by a table from the start.
  * A CPU's TLB holds at most the block entry (in one piece per page: a TLB
- * may keep a block as smaller entries, pt.c, so a flush by address drops
+ * may keep a block as smaller entries, pt_walk.c, so a flush by address drops
  * only the piece it covers), one entry per page (with the translation it
  * was filled with) and a walk-cache entry for the table.
  * Every CPU's walker fills at the end of every step from the tables as
@@ -113,7 +114,7 @@ bool done[2];		/* page i's change: its invalidation completed */
 bool freed[2];		/* frame fi, freed by the caller of pt_unmap */
 bool table_freed;	/* the leaf table, unhooked and freed (-DUNMAP0) */
 
-bool tb[NCPU * 2]; /* TLB: the block entry, one piece per page (a TLB may fracture a block: pt.c) */
+bool tb[NCPU * 2]; /* TLB: the block entry, one piece per page (a TLB may fracture a block: pt_walk.c) */
 bool pw[NCPU];		/* walk cache: the slot's table pointer (x86 paging-structure cache, arm64 walk cache) */
 byte tp[NCPU * 2];	/* TLB: page entries, CPU c's page i at c * 2 + i */
 

@@ -2,7 +2,7 @@
 
 /*
  * A gatherer: one CPU running one unmap through an mmu_gather
- * (kernel/mm/gather.c, the walk of kernel/mm/pt.c) and the shootdown it
+ * (kernel/mm/gather.c, the walk of kernel/mm/pt_walk.c) and the shootdown it
  * sends (tlb_flush_mm_range in kernel/mm/tlb.c). The unmap's range, whether
  * it frees the leaf tables it empties, and whether it runs out of gather
  * room between the two tables (an early settle) are chosen
@@ -26,7 +26,7 @@
  * tlb_user.pml).
  */
 
-/* Gens semantics (kernel/mm/pt.c walk, gather.c) and the mutants of adoption checked by run.sh. */
+/* Gens semantics (kernel/mm/pt_walk.c pt_walk_range, gather.c) and the mutants of adoption checked by run.sh. */
 #ifdef NO_ADOPT_SKIP
 #define ADOPT_SKIP(pg) 1
 #elif defined(MUT_SKIP_ANY)
@@ -98,9 +98,9 @@ inline nested_blind(nb_out)
 }
 
 /*
- * One leaf table of the walk (pt.c: walk, visit_change, clear_leaves, the
- * unhook of an emptied table): clear, then defer (rule 1: the bump comes
- * after the change), or adopt another gather's pending flush
+ * One leaf table of the walk (pt_walk.c: pt_walk_range, visit_change,
+ * clear_leaves, the unhook of an emptied table): clear, then defer (rule 1:
+ * the bump comes after the change), or adopt another gather's pending flush
  * (tlb_adopt_pending_table); then unhook the table if asked.
  */
 inline walk_leaf(wl_t)
@@ -357,7 +357,7 @@ walk:
 	:: else
 	fi;
 	if
-	:: early && (rng & BIT(1)) -> /* no gather room: stopped before clearing; walk() adopts */
+	:: early && (rng & BIT(1)) -> /* no gather room: stopped before clearing; pt_walk_range() adopts */
 		d_step {
 			if
 			:: !IS_MMGEN && NESTED_ADOPT && (tbl & BIT(1)) && table_gen[1] > completed && ADOPT_SKIP(table_gen[1]) ->
@@ -370,12 +370,12 @@ walk:
 	:: !early && (rng & BIT(1)) -> walk_leaf(1)
 	:: else
 	fi;
-	/* The root defers its children's changes (walk() one level up), then unlock. */
+	/* The root defers its children's changes (pt_walk_range() one level up), then unlock. */
 	d_step {
 		if
 		:: chg != 0 ->
 			/*
-			 * Exactness (pt.c, issue 14): a table defers only for its own
+			 * Exactness (pt_walk.c, issue 14): a table defers only for its own
 			 * entries, the root for the tables this walk unhooked, never for a
 			 * level it only passed through (tlb.break=defer_every_level: safe,
 			 * it only flushes more, and rejected here only by this count).
@@ -383,7 +383,7 @@ walk:
 			assert((chg & ~qtables) == 0);
 			defer_body(NPAGE, chg)
 		:: else ->
-			/* walk() at the root, unchanged: adopt a pending root (gens: every level) */
+			/* pt_walk_range() at the root, unchanged: adopt a pending root (gens: every level) */
 			if
 			:: ROOT_ADOPT && !IS_MMGEN && NESTED_ADOPT && root_gen > completed && ADOPT_SKIP(root_gen) ->
 				if
