@@ -7,7 +7,7 @@
  * memory reservation map in lib/fdt_prop.c.
  *
  * The lookups trust nothing fdt_check proved about the structure block:
- * they walk it through next_tag(), which re-checks every bound on every
+ * they walk it through fdt_next_tag(), which re-checks every bound on every
  * step, so a stale or bogus handle yields an error code, never an
  * out-of-bounds read.
  *
@@ -42,7 +42,7 @@ uint64_t fdt_be64(const void *p)
 
 /* ---- Message formatting ------------------------------------------------------ */
 
-void m_vfmt(struct msg *m, const char *fmt, va_list ap)
+void fdt_msg_vfmt(struct fdt_msg *m, const char *fmt, va_list ap)
 {
 	if (m->len + 1 >= m->size)
 		return;
@@ -50,26 +50,26 @@ void m_vfmt(struct msg *m, const char *fmt, va_list ap)
 	m->len = MIN(m->len + (size_t)n, m->size - 1);
 }
 
-static void m_fmt(struct msg *m, const char *fmt, ...) __printf(2, 3);
-static void m_fmt(struct msg *m, const char *fmt, ...)
+static void fdt_msg_fmt(struct fdt_msg *m, const char *fmt, ...) __printf(2, 3);
+static void fdt_msg_fmt(struct fdt_msg *m, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	m_vfmt(m, fmt, ap);
+	fdt_msg_vfmt(m, fmt, ap);
 	va_end(ap);
 }
 
-void m_str(struct msg *m, const char *s)
+void fdt_msg_str(struct fdt_msg *m, const char *s)
 {
-	m_fmt(m, "%s", s);
+	fdt_msg_fmt(m, "%s", s);
 }
 
-void m_chr(struct msg *m, char c)
+void fdt_msg_chr(struct fdt_msg *m, char c)
 {
-	m_fmt(m, "%c", c);
+	fdt_msg_fmt(m, "%c", c);
 }
 
-bool m_begin(struct msg *m, struct fdt_error *err, int code, uint32_t offset)
+bool fdt_msg_begin(struct fdt_msg *m, struct fdt_error *err, int code, uint32_t offset)
 {
 	if (!err)
 		return false;
@@ -79,13 +79,13 @@ bool m_begin(struct msg *m, struct fdt_error *err, int code, uint32_t offset)
 	m->size = sizeof(err->message);
 	m->len = 0;
 	err->message[0] = 0;
-	m_str(m, "fdt: ");
+	fdt_msg_str(m, "fdt: ");
 	return true;
 }
 
 /* ---- Structure-block stepping (lookup side) ------------------------------ */
 
-const char *string_at(const struct fdt *f, uint32_t nameoff)
+const char *fdt_string_at(const struct fdt *f, uint32_t nameoff)
 {
 	const char *s;
 	if (nameoff >= f->strings_size)
@@ -96,11 +96,11 @@ const char *string_at(const struct fdt *f, uint32_t nameoff)
 	return s;
 }
 
-bool next_tag(const struct fdt *f, int off_in, uint32_t *tag, uint32_t *next)
+bool fdt_next_tag(const struct fdt *f, int off_in, uint32_t *tag, uint32_t *next)
 {
 	uint32_t off, rest, len;
 	size_t n;
-	const uint8_t *s = sblock(f);
+	const uint8_t *s = fdt_sblock(f);
 
 	if (off_in < 0)
 		return false;
@@ -114,7 +114,7 @@ bool next_tag(const struct fdt *f, int off_in, uint32_t *tag, uint32_t *next)
 		n = strnlen((const char *)s + off + 4, rest);
 		if (n == rest)
 			return false;
-		*next = off + 4 + align4((uint32_t)n + 1);
+		*next = off + 4 + fdt_align4((uint32_t)n + 1);
 		return true;
 	case FDT_PROP:
 		if (rest < 8)
@@ -122,7 +122,7 @@ bool next_tag(const struct fdt *f, int off_in, uint32_t *tag, uint32_t *next)
 		len = fdt_be32(s + off + 4);
 		if (len > rest - 8)
 			return false;
-		*next = off + 12 + align4(len);
+		*next = off + 12 + fdt_align4(len);
 		return true;
 	case FDT_END_NODE:
 	case FDT_NOP:
@@ -134,10 +134,10 @@ bool next_tag(const struct fdt *f, int off_in, uint32_t *tag, uint32_t *next)
 	}
 }
 
-bool is_node(const struct fdt *f, int node, uint32_t *after)
+bool fdt_is_node(const struct fdt *f, int node, uint32_t *after)
 {
 	uint32_t tag, next;
-	if (!next_tag(f, node, &tag, &next) || tag != FDT_BEGIN_NODE)
+	if (!fdt_next_tag(f, node, &tag, &next) || tag != FDT_BEGIN_NODE)
 		return false;
 	if (after)
 		*after = next;
@@ -147,7 +147,7 @@ bool is_node(const struct fdt *f, int node, uint32_t *after)
 int fdt_root(const struct fdt *f)
 {
 	uint32_t off = 0, tag, next;
-	while (next_tag(f, (int)off, &tag, &next)) {
+	while (fdt_next_tag(f, (int)off, &tag, &next)) {
 		if (tag == FDT_BEGIN_NODE)
 			return (int)off;
 		if (tag != FDT_NOP)
@@ -168,9 +168,9 @@ static int ancestry(const struct fdt *f, int target, int stack[FDT_MAX_DEPTH], i
 
 	if (off < 0)
 		return off;
-	if (!is_node(f, target, NULL))
+	if (!fdt_is_node(f, target, NULL))
 		return FDT_ERR_BADHANDLE;
-	while (next_tag(f, off, &tag, &next)) {
+	while (fdt_next_tag(f, off, &tag, &next)) {
 		if (tag == FDT_BEGIN_NODE) {
 			if (d == FDT_MAX_DEPTH)
 				return FDT_ERR_NESTING;
@@ -190,37 +190,37 @@ static int ancestry(const struct fdt *f, int target, int stack[FDT_MAX_DEPTH], i
 	return FDT_ERR_BADHANDLE;
 }
 
-static void m_node_path(struct msg *m, const struct fdt *f, int node)
+static void fdt_msg_node_path(struct fdt_msg *m, const struct fdt *f, int node)
 {
 	int stack[FDT_MAX_DEPTH], depth, i;
 	if (ancestry(f, node, stack, &depth) != FDT_OK) {
-		m_str(m, "<bad node>");
+		fdt_msg_str(m, "<bad node>");
 		return;
 	}
 	if (depth == 1)
-		m_chr(m, '/');
+		fdt_msg_chr(m, '/');
 	for (i = 1; i < depth; i++) {
-		m_chr(m, '/');
-		m_str(m, fdt_node_name(f, stack[i]));
+		fdt_msg_chr(m, '/');
+		fdt_msg_str(m, fdt_node_name(f, stack[i]));
 	}
 }
 
-int lookup_fail(struct fdt_error *err, int code, const struct fdt *f, int node, const char *prop,
-		const char *fmt, ...)
+int fdt_lookup_fail(struct fdt_error *err, int code, const struct fdt *f, int node,
+		    const char *prop, const char *fmt, ...)
 {
-	struct msg m;
+	struct fdt_msg m;
 	va_list ap;
-	if (!m_begin(&m, err, code, node >= 0 ? f->struct_off + (uint32_t)node : 0))
+	if (!fdt_msg_begin(&m, err, code, node >= 0 ? f->struct_off + (uint32_t)node : 0))
 		return code;
 	if (node >= 0) {
-		m_str(&m, "node ");
-		m_node_path(&m, f, node);
-		m_str(&m, ": ");
+		fdt_msg_str(&m, "node ");
+		fdt_msg_node_path(&m, f, node);
+		fdt_msg_str(&m, ": ");
 	}
 	if (prop)
-		m_fmt(&m, "property '%s': ", prop);
+		fdt_msg_fmt(&m, "property '%s': ", prop);
 	va_start(ap, fmt);
-	m_vfmt(&m, fmt, ap);
+	fdt_msg_vfmt(&m, fmt, ap);
 	va_end(ap);
 	return code;
 }
@@ -228,24 +228,24 @@ int lookup_fail(struct fdt_error *err, int code, const struct fdt *f, int node, 
 int fdt_error_set(struct fdt_error *err, int code, const struct fdt *fdt, int node,
 		  const char *prop, const char *what)
 {
-	return lookup_fail(err, code, fdt, node, prop, "%s", what);
+	return fdt_lookup_fail(err, code, fdt, node, prop, "%s", what);
 }
 
 /* ---- Nodes ------------------------------------------------------------------ */
 
 const char *fdt_node_name(const struct fdt *f, int node)
 {
-	if (!is_node(f, node, NULL))
+	if (!fdt_is_node(f, node, NULL))
 		return NULL;
-	return (const char *)sblock(f) + node + 4;
+	return (const char *)fdt_sblock(f) + node + 4;
 }
 
 int fdt_first_child(const struct fdt *f, int node)
 {
 	uint32_t off, tag, next;
-	if (!is_node(f, node, &off))
+	if (!fdt_is_node(f, node, &off))
 		return FDT_ERR_BADHANDLE;
-	while (next_tag(f, (int)off, &tag, &next)) {
+	while (fdt_next_tag(f, (int)off, &tag, &next)) {
 		if (tag == FDT_BEGIN_NODE)
 			return (int)off;
 		if (tag != FDT_PROP && tag != FDT_NOP)
@@ -259,10 +259,10 @@ int fdt_next_sibling(const struct fdt *f, int node)
 {
 	uint32_t off, tag, next;
 	int depth = 0;
-	if (!is_node(f, node, NULL))
+	if (!fdt_is_node(f, node, NULL))
 		return FDT_ERR_BADHANDLE;
 	/* Skip the node's own subtree, then look at what follows at its level. */
-	for (off = (uint32_t)node; next_tag(f, (int)off, &tag, &next); off = next) {
+	for (off = (uint32_t)node; fdt_next_tag(f, (int)off, &tag, &next); off = next) {
 		if (tag == FDT_BEGIN_NODE) {
 			if (depth == 0 && off != (uint32_t)node)
 				return (int)off;
@@ -287,9 +287,9 @@ int fdt_next_node(const struct fdt *f, int node, int *depth)
 			*depth = 0;
 		return fdt_root(f);
 	}
-	if (!is_node(f, node, &off))
+	if (!fdt_is_node(f, node, &off))
 		return FDT_ERR_BADHANDLE;
-	for (; next_tag(f, (int)off, &tag, &next); off = next) {
+	for (; fdt_next_tag(f, (int)off, &tag, &next); off = next) {
 		if (tag == FDT_BEGIN_NODE) {
 			if (depth)
 				*depth += d + 1;
@@ -314,7 +314,7 @@ int fdt_parent(const struct fdt *f, int node)
 
 int fdt_node_path(const struct fdt *f, int node, char *buf, size_t size)
 {
-	struct msg m = {.buf = buf, .size = size, .len = 0};
+	struct fdt_msg m = {.buf = buf, .size = size, .len = 0};
 	int stack[FDT_MAX_DEPTH], depth, rc, i;
 	size_t need = 0;
 
@@ -324,13 +324,13 @@ int fdt_node_path(const struct fdt *f, int node, char *buf, size_t size)
 	if (rc != FDT_OK)
 		return rc;
 	if (depth == 1) {
-		m_chr(&m, '/');
+		fdt_msg_chr(&m, '/');
 		need = 1;
 	}
 	for (i = 1; i < depth; i++) {
 		const char *name = fdt_node_name(f, stack[i]);
-		m_chr(&m, '/');
-		m_str(&m, name);
+		fdt_msg_chr(&m, '/');
+		fdt_msg_str(&m, name);
 		need += 1 + strlen(name);
 	}
 	return need < size ? FDT_OK : FDT_ERR_BADVALUE;
@@ -356,7 +356,7 @@ static bool name_matches(const char *name, const char *comp, size_t len)
 	return name[len] == '@' && !has_char(comp, '@', len);
 }
 
-int child_named(const struct fdt *f, int node, const char *comp, size_t len)
+int fdt_child_named(const struct fdt *f, int node, const char *comp, size_t len)
 {
 	int child;
 	fdt_for_each_child(f, node, child)
@@ -375,7 +375,7 @@ static int walk_path(const struct fdt *f, int node, const char *p, const char *e
 		while (q < end && *q != '/')
 			q++;
 		if (q > p)
-			node = child_named(f, node, p, (size_t)(q - p));
+			node = fdt_child_named(f, node, p, (size_t)(q - p));
 		p = q < end ? q + 1 : q;
 	}
 	return node;

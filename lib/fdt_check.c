@@ -42,23 +42,23 @@ struct checker {
 static int fail(struct checker *c, int code, uint32_t offset, const char *fmt, ...) __printf(4, 5);
 static int fail(struct checker *c, int code, uint32_t offset, const char *fmt, ...)
 {
-	struct msg m;
+	struct fdt_msg m;
 	va_list ap;
 	int i;
-	if (!m_begin(&m, c->err, code, offset))
+	if (!fdt_msg_begin(&m, c->err, code, offset))
 		return code;
 	if (c->depth > 0) {
-		m_str(&m, "node ");
+		fdt_msg_str(&m, "node ");
 		if (c->depth == 1)
-			m_chr(&m, '/');
+			fdt_msg_chr(&m, '/');
 		for (i = 1; i < c->depth; i++) {
-			m_chr(&m, '/');
-			m_str(&m, c->names[i]);
+			fdt_msg_chr(&m, '/');
+			fdt_msg_str(&m, c->names[i]);
 		}
-		m_str(&m, ": ");
+		fdt_msg_str(&m, ": ");
 	}
 	va_start(ap, fmt);
-	m_vfmt(&m, fmt, ap);
+	fdt_msg_vfmt(&m, fmt, ap);
 	va_end(ap);
 	return code;
 }
@@ -85,8 +85,8 @@ static int check_rsvmap(struct checker *c, uint32_t rsv, uint32_t total)
 	uint64_t e, addr, size;
 	unsigned i;
 	for (i = 0;; i++) {
-		e = rsv + (uint64_t)i * RSV_ENTRY_SIZE;
-		if (e + RSV_ENTRY_SIZE > total)
+		e = rsv + (uint64_t)i * FDT_RSV_ENTRY_SIZE;
+		if (e + FDT_RSV_ENTRY_SIZE > total)
 			return fail(c, FDT_ERR_RSVMAP, rsv,
 				    "memreserve: map at 0x%x not terminated inside totalsize 0x%x",
 				    rsv, total);
@@ -166,7 +166,7 @@ static int check_struct(struct checker *c, const struct fdt *f)
 			has_child &= ~(1ull << c->depth);
 			c->names[c->depth++] = name;
 			seen_root = true;
-			pos += 4 + align4((uint32_t)n + 1);
+			pos += 4 + fdt_align4((uint32_t)n + 1);
 			break;
 		case FDT_END_NODE:
 			if (c->depth == 0)
@@ -191,7 +191,7 @@ static int check_struct(struct checker *c, const struct fdt *f)
 					    "property at offset 0x%x: name offset 0x%x outside the "
 					    "strings block (size 0x%x)",
 					    at, nameoff, f->strings_size);
-			name = string_at(f, nameoff);
+			name = fdt_string_at(f, nameoff);
 			if (!name)
 				return fail(
 				    c, FDT_ERR_STRINGS, at,
@@ -214,7 +214,7 @@ static int check_struct(struct checker *c, const struct fdt *f)
 				return fail(c, FDT_ERR_NESTING, at,
 					    "property '%s' at offset 0x%x follows a subnode", name,
 					    at);
-			pos += 12 + align4(len);
+			pos += 12 + fdt_align4(len);
 			break;
 		case FDT_NOP:
 			pos += 4;
@@ -327,7 +327,7 @@ static int check(struct fdt *f, const void *blob, size_t avail, struct fdt_error
 			 f->strings_size, hdr_size, total);
 	if (rc)
 		return rc;
-	rc = check_block(&c, HDR_OFF_RSVMAP, "off_mem_rsvmap", rsv, "one entry", RSV_ENTRY_SIZE,
+	rc = check_block(&c, HDR_OFF_RSVMAP, "off_mem_rsvmap", rsv, "one entry", FDT_RSV_ENTRY_SIZE,
 			 hdr_size, total);
 	if (rc)
 		return rc;

@@ -14,51 +14,51 @@
 
 #include "lib/fdt.h"
 
-#define RSV_ENTRY_SIZE 16u
+#define FDT_RSV_ENTRY_SIZE 16u
 
-static inline uint32_t align4(uint32_t x)
+static inline uint32_t fdt_align4(uint32_t x)
 {
 	return (x + 3u) & ~3u;
 }
 
 /* ---- Message formatting (lib/fdt.c) ------------------------------------- */
 
-struct msg {
+struct fdt_msg {
 	char *buf;
 	size_t size;
 	size_t len;
 };
 
 /* Appends formatted text to the message, truncating at its end (lib/fmt does the work). */
-void m_vfmt(struct msg *m, const char *fmt, va_list ap);
-void m_str(struct msg *m, const char *s);
-void m_chr(struct msg *m, char c);
+void fdt_msg_vfmt(struct fdt_msg *m, const char *fmt, va_list ap);
+void fdt_msg_str(struct fdt_msg *m, const char *s);
+void fdt_msg_chr(struct fdt_msg *m, char c);
 /* Starts err's message; false when there is no err to fill. */
-bool m_begin(struct msg *m, struct fdt_error *err, int code, uint32_t offset);
+bool fdt_msg_begin(struct fdt_msg *m, struct fdt_error *err, int code, uint32_t offset);
 
 /* ---- Structure-block stepping (lib/fdt.c) -------------------------------- */
 
-static inline const uint8_t *sblock(const struct fdt *f)
+static inline const uint8_t *fdt_sblock(const struct fdt *f)
 {
 	return f->blob + f->struct_off;
 }
 
 /* The NUL-terminated string at `nameoff` in the strings block, or NULL. */
-const char *string_at(const struct fdt *f, uint32_t nameoff);
+const char *fdt_string_at(const struct fdt *f, uint32_t nameoff);
 /*
  * Decodes the token at struct offset `off`: its tag and the offset of the
  * token after it. False when the token, a node name or a property value
  * does not fit in the block, or the tag is unknown.
  */
-bool next_tag(const struct fdt *f, int off_in, uint32_t *tag, uint32_t *next);
-bool is_node(const struct fdt *f, int node, uint32_t *after);
+bool fdt_next_tag(const struct fdt *f, int off_in, uint32_t *tag, uint32_t *next);
+bool fdt_is_node(const struct fdt *f, int node, uint32_t *after);
 /* The child of `node` named by path component [comp, comp + len). */
-int child_named(const struct fdt *f, int node, const char *comp, size_t len);
+int fdt_child_named(const struct fdt *f, int node, const char *comp, size_t len);
 /*
  * Fills err with a message naming the node (when node >= 0) and the
  * property (when prop is not NULL); returns code.
  */
-int lookup_fail(struct fdt_error *err, int code, const struct fdt *f, int node, const char *prop,
-		const char *fmt, ...) __printf(6, 7);
+int fdt_lookup_fail(struct fdt_error *err, int code, const struct fdt *f, int node,
+		    const char *prop, const char *fmt, ...) __printf(6, 7);
 
 #endif

@@ -5,11 +5,11 @@
  * map.
  *
  * Like the node lookups, these trust nothing fdt_check proved about the
- * structure block: every step goes through next_tag(), so a stale handle
+ * structure block: every step goes through fdt_next_tag(), so a stale handle
  * or cursor gives an error code, never an out-of-bounds read.
  *
  * Invariants: no read outside [blob, blob + totalsize): a property's value
- * is read only within the length next_tag found inside the struct block,
+ * is read only within the length fdt_next_tag found inside the struct block,
  * cells only within their property, and a reservation entry only when it
  * ends inside totalsize; every multi-byte field is read byte by byte
  * through fdt_be32/fdt_be64.
@@ -23,13 +23,13 @@
 static int prop_scan(const struct fdt *f, uint32_t off, struct fdt_prop *out)
 {
 	uint32_t tag, next;
-	const uint8_t *s = sblock(f);
-	for (; next_tag(f, (int)off, &tag, &next); off = next) {
+	const uint8_t *s = fdt_sblock(f);
+	for (; fdt_next_tag(f, (int)off, &tag, &next); off = next) {
 		if (tag == FDT_NOP)
 			continue;
 		if (tag != FDT_PROP)
 			break;
-		out->name = string_at(f, fdt_be32(s + off + 8));
+		out->name = fdt_string_at(f, fdt_be32(s + off + 8));
 		if (!out->name)
 			continue; /* unreadable name: invisible rather than wrong */
 		out->len = fdt_be32(s + off + 4);
@@ -42,7 +42,7 @@ static int prop_scan(const struct fdt *f, uint32_t off, struct fdt_prop *out)
 int fdt_first_prop(const struct fdt *f, int node, struct fdt_prop *out)
 {
 	uint32_t off;
-	if (!is_node(f, node, &off))
+	if (!fdt_is_node(f, node, &off))
 		return FDT_ERR_BADHANDLE;
 	return prop_scan(f, off, out);
 }
@@ -50,7 +50,7 @@ int fdt_first_prop(const struct fdt *f, int node, struct fdt_prop *out)
 int fdt_next_prop(const struct fdt *f, int cursor, struct fdt_prop *out)
 {
 	uint32_t tag, next;
-	if (!next_tag(f, cursor, &tag, &next) || tag != FDT_PROP)
+	if (!fdt_next_tag(f, cursor, &tag, &next) || tag != FDT_PROP)
 		return FDT_ERR_BADHANDLE;
 	return prop_scan(f, next, out);
 }
@@ -93,7 +93,7 @@ const char *fdt_prop_string(const struct fdt *f, int node, const char *name)
 const char *fdt_alias(const struct fdt *f, const char *name, size_t name_len)
 {
 	struct fdt_prop p;
-	int aliases = child_named(f, fdt_root(f), "aliases", 7);
+	int aliases = fdt_child_named(f, fdt_root(f), "aliases", 7);
 	if (aliases < 0 || !name || strnlen(name, name_len) != name_len || name_len == 0)
 		return NULL;
 	if (get_prop_n(f, aliases, name, name_len, &p) != FDT_OK)
@@ -189,19 +189,19 @@ int fdt_prop_cells(const struct fdt *f, int node, const char *name, unsigned ent
 	fdt_cells_init(c, NULL, 0);
 	rc = fdt_get_prop(f, node, name, &p);
 	if (rc == FDT_ERR_BADHANDLE)
-		return lookup_fail(err, rc, f, -1, name, "not a node handle");
+		return fdt_lookup_fail(err, rc, f, -1, name, "not a node handle");
 	if (rc != FDT_OK)
-		return lookup_fail(err, FDT_ERR_NOTFOUND, f, node, name, "missing");
+		return fdt_lookup_fail(err, FDT_ERR_NOTFOUND, f, node, name, "missing");
 	if (p.len % 4)
-		return lookup_fail(err, FDT_ERR_BADVALUE, f, node, name,
-				   "length %u not a multiple of 4", p.len);
+		return fdt_lookup_fail(err, FDT_ERR_BADVALUE, f, node, name,
+				       "length %u not a multiple of 4", p.len);
 	if (entry_cells > 64)
-		return lookup_fail(err, FDT_ERR_BADVALUE, f, node, name,
-				   "entries of %u cells are implausible", entry_cells);
+		return fdt_lookup_fail(err, FDT_ERR_BADVALUE, f, node, name,
+				       "entries of %u cells are implausible", entry_cells);
 	if (entry_cells && p.len % (4 * entry_cells))
-		return lookup_fail(err, FDT_ERR_BADVALUE, f, node, name,
-				   "length %u not a multiple of %u (entries of %u cells)", p.len,
-				   4 * entry_cells, entry_cells);
+		return fdt_lookup_fail(err, FDT_ERR_BADVALUE, f, node, name,
+				       "length %u not a multiple of %u (entries of %u cells)",
+				       p.len, 4 * entry_cells, entry_cells);
 	fdt_cells_init(c, p.data, p.len);
 	return FDT_OK;
 }
@@ -215,11 +215,12 @@ static int cells_prop(const struct fdt *f, int node, const char *name, unsigned 
 	if (fdt_get_prop(f, node, name, &p) != FDT_OK)
 		return FDT_OK;
 	if (p.len != 4)
-		return lookup_fail(err, FDT_ERR_BADVALUE, f, node, name,
-				   "length %u, expected one cell", p.len);
+		return fdt_lookup_fail(err, FDT_ERR_BADVALUE, f, node, name,
+				       "length %u, expected one cell", p.len);
 	v = fdt_be32(p.data);
 	if (v > 4)
-		return lookup_fail(err, FDT_ERR_BADVALUE, f, node, name, "value %u exceeds 4", v);
+		return fdt_lookup_fail(err, FDT_ERR_BADVALUE, f, node, name, "value %u exceeds 4",
+				       v);
 	*out = v;
 	return FDT_OK;
 }
@@ -228,8 +229,8 @@ int fdt_parent_cells(const struct fdt *f, int parent, unsigned *addr_cells, unsi
 		     struct fdt_error *err)
 {
 	int rc;
-	if (!is_node(f, parent, NULL))
-		return lookup_fail(err, FDT_ERR_BADHANDLE, f, -1, NULL, "not a node handle");
+	if (!fdt_is_node(f, parent, NULL))
+		return fdt_lookup_fail(err, FDT_ERR_BADHANDLE, f, -1, NULL, "not a node handle");
 	rc = cells_prop(f, parent, "#address-cells", 2, addr_cells, err);
 	if (rc)
 		return rc;
@@ -243,8 +244,8 @@ int fdt_reg_init(const struct fdt *f, int node, struct fdt_reg *reg, struct fdt_
 
 	fdt_cells_init(&reg->cells, NULL, 0);
 	reg->addr_cells = reg->size_cells = 0;
-	if (!is_node(f, node, NULL))
-		return lookup_fail(err, FDT_ERR_BADHANDLE, f, -1, "reg", "not a node handle");
+	if (!fdt_is_node(f, node, NULL))
+		return fdt_lookup_fail(err, FDT_ERR_BADHANDLE, f, -1, "reg", "not a node handle");
 	parent = fdt_parent(f, node);
 	if (parent >= 0) {
 		rc = fdt_parent_cells(f, parent, &ac, &sc, err);
@@ -252,12 +253,12 @@ int fdt_reg_init(const struct fdt *f, int node, struct fdt_reg *reg, struct fdt_
 			return rc;
 	}
 	if (ac > 2 || sc > 2)
-		return lookup_fail(err, FDT_ERR_BADVALUE, f, node, "reg",
-				   "parent's #address-cells %u / #size-cells %u exceed 64 bits", ac,
-				   sc);
+		return fdt_lookup_fail(err, FDT_ERR_BADVALUE, f, node, "reg",
+				       "parent's #address-cells %u / #size-cells %u exceed 64 bits",
+				       ac, sc);
 	if (ac + sc == 0)
-		return lookup_fail(err, FDT_ERR_BADVALUE, f, node, "reg",
-				   "parent has #address-cells and #size-cells 0");
+		return fdt_lookup_fail(err, FDT_ERR_BADVALUE, f, node, "reg",
+				       "parent has #address-cells and #size-cells 0");
 	rc = fdt_prop_cells(f, node, "reg", ac + sc, &reg->cells, err);
 	if (rc)
 		return rc;
@@ -294,8 +295,8 @@ int fdt_reg_get(const struct fdt *f, int node, unsigned index, uint64_t *addr, u
 		return rc;
 	for (i = 0; i <= index; i++)
 		if (!fdt_reg_next(&reg, addr, size))
-			return lookup_fail(err, FDT_ERR_NOTFOUND, f, node, "reg",
-					   "no entry %u (has %u)", index, fdt_reg_count(&reg));
+			return fdt_lookup_fail(err, FDT_ERR_NOTFOUND, f, node, "reg",
+					       "no entry %u (has %u)", index, fdt_reg_count(&reg));
 	return FDT_OK;
 }
 
@@ -306,8 +307,8 @@ bool fdt_rsv_get(const struct fdt *f, unsigned index, uint64_t *addr, uint64_t *
 	uint64_t e, a, s;
 	unsigned i;
 	for (i = 0;; i++) {
-		e = f->rsvmap_off + (uint64_t)i * RSV_ENTRY_SIZE;
-		if (e + RSV_ENTRY_SIZE > f->totalsize)
+		e = f->rsvmap_off + (uint64_t)i * FDT_RSV_ENTRY_SIZE;
+		if (e + FDT_RSV_ENTRY_SIZE > f->totalsize)
 			return false;
 		a = fdt_be64(f->blob + e);
 		s = fdt_be64(f->blob + e + 8);
