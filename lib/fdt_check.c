@@ -2,7 +2,8 @@
 /*
  * Validation of an untrusted DTB. fdt_check() walks the blob once, in
  * detail, and explains the first problem it meets; fdt_init() hands out a
- * struct fdt only for a blob that passed.
+ * struct fdt only for a blob that passed; fdt_strerror() names each error
+ * code.
  *
  * Names (nodes and properties) with control characters are refused, so
  * every message naming them, here or from the lookups, stays one line.

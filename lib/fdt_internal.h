@@ -29,7 +29,10 @@ struct fdt_msg {
 	size_t len;
 };
 
-/* Appends formatted text to the message, truncating at its end (lib/fmt does the work). */
+/*
+ * Append to the message formatted text, a string or one character,
+ * truncating at its end (lib/fmt does the formatting).
+ */
 void fdt_msg_vfmt(struct fdt_msg *m, const char *fmt, va_list ap);
 void fdt_msg_str(struct fdt_msg *m, const char *s);
 void fdt_msg_chr(struct fdt_msg *m, char c);
@@ -46,11 +49,16 @@ static inline const uint8_t *fdt_sblock(const struct fdt *f)
 /* The NUL-terminated string at `nameoff` in the strings block, or NULL. */
 const char *fdt_string_at(const struct fdt *f, uint32_t nameoff);
 /*
- * Decodes the token at struct offset `off`: its tag and the offset of the
+ * Decodes the token at struct offset `off_in`: its tag and the offset of the
  * token after it. False when the token, a node name or a property value
  * does not fit in the block, or the tag is unknown.
  */
 bool fdt_next_tag(const struct fdt *f, int off_in, uint32_t *tag, uint32_t *next);
+/*
+ * Is `node` the offset of a BEGIN_NODE token? If so, and `after` is not
+ * NULL, *after gets the offset of the token after it (the node's first
+ * property or child); false for any other offset or token.
+ */
 bool fdt_is_node(const struct fdt *f, int node, uint32_t *after);
 /* The child of `node` named by path component [comp, comp + len). */
 int fdt_child_named(const struct fdt *f, int node, const char *comp, size_t len);

@@ -35,7 +35,8 @@
  *    break-before-make (output address, size, memory type, shareability or
  *    nG change) in a single store: arch_pt_needs_bbm() says the generic
  *    walker must go through an invalid entry and an invalidation on every
- *    CPU (kernel/mm/pt.c does it), and arch_pte_write() panics if asked to
+ *    CPU (generic code does it: kernel/mm/pt_walk.c the break and the stop,
+ *    pt.c the invalidation and the make), and arch_pte_write() panics if asked to
  *    skip that.
  */
 #include "arch/aarch64/aarch64.h"
@@ -337,7 +338,7 @@ unsigned arch_pte_protect_run(pte_t *slots, unsigned n, unsigned level, unsigned
 				break;
 			/*
 			 * The same rule as the generic walker's `retranslates`
-			 * (pt.c) for every leaf arch_pte_make_leaf builds: an
+			 * (pt_walk.c) for every leaf arch_pte_make_leaf builds: an
 			 * output, memory type or nG change breaks first.
 			 */
 			if ((stop = needs_bbm(old, new)))

@@ -2,9 +2,10 @@
 /*
  * Between the two files of the generic page-table code: pt_walk.c (the
  * recursive walk and its visitors, which read and change descriptors) and
- * pt.c (pt_run, which runs a walk's passes under pt->lock and settles a
- * stopped one, and the rest of pt.h). Not for other files: they go through
- * pt.h. Everything here runs with pt->lock held unless it says otherwise.
+ * pt.c (pt_run, which runs a walk's passes under pt->lock and settles
+ * every commit, a stopped one before it resumes, and the rest of pt.h).
+ * Not for other files: they go through pt.h. pt_walk_range and a struct
+ * pt_op in use need pt->lock held; the inline helpers are pure arithmetic.
  */
 #ifndef PAGODA_KERNEL_MM_PT_INTERNAL_H
 #define PAGODA_KERNEL_MM_PT_INTERNAL_H

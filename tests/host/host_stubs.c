@@ -260,7 +260,8 @@ void arch_cpu_relax(void)
 {
 }
 
-enum tlb_break tlb_broken; /* pt.c reads one switch (replace_no_flush); never set here */
+/* pt.c and pt_walk.c read two switches (replace_no_flush, defer_every_level); never set here */
+enum tlb_break tlb_broken;
 
 /* One host "CPU": every online CPU is this one, so the flush is the local one. */
 void tlb_flush_kernel_range(virt_addr_t start, uint64_t pages, bool full)

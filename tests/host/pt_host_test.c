@@ -10,19 +10,19 @@
  * query (map), block splits (split), holes, refusals and the top of the
  * address space (edges), table allocation, freeing and the stats (alloc),
  * TLB maintenance (tlb), live trees (live), the fake architecture and what
- * pt.c must not assume of a layout (layout), and the randomized
+ * pt.c and pt_walk.c must not assume of a layout (layout), and the randomized
  * differential test (random). The harness is pt_host.c; the checks over a
  * tree and its event log are pt_host_check.c.
  *
  * Each case is a function. The harness prints "ok N name" or "not ok N name"
  * (after "# file:line: ..." lines for each failed check), then a final line
  * "N passed, M failed", and exits 1 if any case failed. A panic inside a
- * case (pt.c's own, a fake-arch contract violation, a bad frame_free) fails
+ * case (pt.c's or pt_walk.c's own, a fake-arch contract violation, a bad frame_free) fails
  * that case and the run goes on; every frame still allocated after a case is
  * a leak and fails it. An optional argument runs only the cases whose name
  * contains it.
  *
- * One case is not about pt.c: tlbi_range_operands checks arm64's range
+ * One case is not about the generic page-table code: tlbi_range_operands checks arm64's range
  * TLBI operands (tlbi_range_host_test.c), pure arithmetic QEMU cannot check.
  */
 #include <stdio.h>
