@@ -59,6 +59,6 @@ bench-icount-check:
 	$(Q)$(MAKE) --no-print-directory bench-icount BENCH_ONLY=munmap_1 ICOUNT_SCALES='2 4' >$(BUILD)/icount-check.out 2>&1 || \
 		{ tail -n 20 $(BUILD)/icount-check.out; echo "0 passed, 1 failed"; exit 1; }
 	$(Q)if grep -Eq '^### munmap_1: [0-9,]+ guest instructions per operation' $(BUILD)/icount-munmap_1.md && \
-		grep -q '^| `walk` |' $(BUILD)/icount-munmap_1.md; then \
+		grep -q '^| `pt_walk_range` |' $(BUILD)/icount-munmap_1.md; then \
 		head -n 1 $(BUILD)/icount-munmap_1.md | sed 's/^### /bench-icount-check: /'; echo "1 passed, 0 failed"; \
 	else cat $(BUILD)/icount-munmap_1.md; echo "0 passed, 1 failed"; exit 1; fi
